@@ -1,0 +1,54 @@
+// The golden plans: hand-written here, encoded to test/golden/NAME.bin, shown as NAME.txt.
+// Both the TS tests and the Zig tests read the .bin files. Regenerate with
+// `UPDATE_GOLDEN=1 npx vitest run test/unit/protocol-golden.test.ts` after a protocol change.
+import type { Plan } from '../../ts/protocol/plan.js';
+
+const NS = { mnt: 0x20000n, uts: 0x4000000n, ipc: 0x8000000n, pid: 0x20000000n, net: 0x40000000n, cgroup: 0x2000000n, user: 0x10000000n, time: 0x80n };
+const MS = { rdonly: 1n, nosuid: 2n, nodev: 4n, noexec: 8n, rec: 16384n, private: 1n << 18n };
+
+export const GOLDEN: Record<string, Plan> = {
+  // The smallest plan the launcher accepts.
+  minimal: {
+    version: 1n,
+    flags: 0n,
+    ops: [
+      { name: 'CLONE', args: { flags: NS.mnt } },
+      { name: 'EXEC', args: { path: '/bin/true', argv: ['/bin/true'], env: [], search: [] } },
+    ],
+  },
+  // Every op once, in an order the launcher accepts.
+  every_op: {
+    version: 1n,
+    flags: 3n,
+    ops: [
+      { name: 'UNSHARE', args: { flags: NS.time } },
+      { name: 'WRITE_FILE', args: { path: '/proc/self/timens_offsets', content: 'monotonic 86400 0\nboottime 86400 0\n' } },
+      { name: 'CLONE', args: { flags: NS.mnt | NS.uts | NS.ipc | NS.pid | NS.net | NS.cgroup | NS.user } },
+      { name: 'SETGROUPS', args: { text: 'deny' } },
+      { name: 'UID_MAP', args: { text: '0 100000 65536\n' } },
+      { name: 'GID_MAP', args: { text: '0 100000 65536\n' } },
+      { name: 'MOUNT', args: { source: '', target: '/', fstype: '', flags: MS.rec | MS.private, data: '' } },
+      { name: 'MOUNT', args: { source: 'tmpfs', target: '/run/husk/stage', fstype: 'tmpfs', flags: MS.nosuid | MS.nodev, data: 'mode=0755' } },
+      { name: 'MKDIR', args: { path: '/run/husk/stage/root', mode: 0o755n } },
+      { name: 'SET_ROOT', args: { path: '/run/husk/stage/root' } },
+      { name: 'MKDIR', args: { path: 'dev', mode: 0o755n } },
+      { name: 'TOUCH', args: { path: 'dev/null', mode: 0o644n } },
+      { name: 'BIND', args: { source: '/dev/null', target: 'dev/null', flags: 4n } },
+      { name: 'SYMLINK', args: { target: '/proc/self/fd', linkpath: 'dev/fd' } },
+      { name: 'MASK', args: { path: 'proc/kcore' } },
+      { name: 'READONLY', args: { path: 'proc/sys' } },
+      { name: 'WRITE_FILE', args: { path: 'etc/hostname', content: 'box\n' } },
+      { name: 'PIVOT_ROOT', args: { newroot: '/run/husk/stage/root' } },
+      { name: 'UNSHARE', args: { flags: NS.ipc } },
+      { name: 'SETHOSTNAME', args: { name: 'box' } },
+      { name: 'LOOPBACK_UP', args: {} },
+      { name: 'RLIMIT', args: { resource: 7n, soft: 1024n, hard: 1024n } },
+      { name: 'CAPS', args: { bounding: 0xa80425fbn, effective: 0xa80425fbn, permitted: 0xa80425fbn, inheritable: 0n } },
+      { name: 'USER', args: { uid: 1000n, gid: 1000n, groups: [1000n, 27n] } },
+      { name: 'CHDIR', args: { path: '/tmp' } },
+      { name: 'NO_NEW_PRIVS', args: {} },
+      { name: 'CLOSE_FDS', args: {} },
+      { name: 'EXEC', args: { path: 'sh', argv: ['sh', '-c', 'echo "hi there"'], env: ['PATH=/usr/bin:/bin', 'HOME=/root'], search: ['/usr/bin', '/bin'] } },
+    ],
+  },
+};

@@ -1,0 +1,34 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { describePlan } from '../../ts/protocol/describe.js';
+import { decodePlan, encodePlan } from '../../ts/protocol/plan.js';
+import { GOLDEN } from '../golden/plans.js';
+
+const dir = new URL('../golden/', import.meta.url);
+
+describe('golden plans', () => {
+  for (const [name, plan] of Object.entries(GOLDEN)) {
+    const bin = new URL(`${name}.bin`, dir);
+    const txt = new URL(`${name}.txt`, dir);
+    if (process.env.UPDATE_GOLDEN) {
+      writeFileSync(bin, encodePlan(plan));
+      writeFileSync(txt, describePlan(plan));
+    }
+
+    it(`${name}: the encoder produces the golden bytes`, () => {
+      expect(existsSync(bin)).toBe(true);
+      expect(Buffer.from(encodePlan(plan)).equals(readFileSync(bin))).toBe(true);
+    });
+
+    it(`${name}: the golden bytes decode to the plan and read as the golden text`, () => {
+      const decoded = decodePlan(new Uint8Array(readFileSync(bin)));
+      expect(decoded).toEqual(plan);
+      expect(describePlan(decoded)).toBe(readFileSync(txt, 'utf8'));
+    });
+
+    it(`${name}: every truncation is rejected`, () => {
+      const bytes = new Uint8Array(readFileSync(bin));
+      for (let n = 0; n < bytes.length; n++) expect(() => decodePlan(bytes.subarray(0, n)), `cut at ${n}`).toThrow();
+    });
+  }
+});

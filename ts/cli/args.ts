@@ -1,0 +1,204 @@
+// The command line, parsed by a pure function: argv in, a typed command or a HuskError out.
+// Flags follow docker's: options come before IMAGE; everything after IMAGE is the command.
+import { HuskError } from '../errors.js';
+
+export interface RunFlags {
+  image?: string;
+  rootfs?: string;
+  rootfsRw: boolean;
+  argv: string[];
+  net: 'private' | 'host';
+  pid: 'private' | 'host';
+  ipc: 'private' | 'host';
+  uts: 'private' | 'host';
+  userns: { mode: 'host' } | { mode: 'auto'; size?: number };
+  timens: boolean;
+  timeOffsets: { monotonic?: number; boottime?: number };
+  hostname?: string;
+  env: string[];
+  envFiles: string[];
+  workdir?: string;
+  user?: string;
+  trace: boolean;
+}
+
+export interface GlobalFlags {
+  root: string;
+}
+
+export type Command =
+  | { name: 'help'; topic?: string }
+  | { name: 'version' }
+  | { name: 'run'; global: GlobalFlags; flags: RunFlags }
+  | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json' };
+
+type Kind = 'bool' | 'value';
+interface FlagSpec {
+  names: string[];
+  kind: Kind;
+  apply: (f: RunFlags, v: string, extra: PlanExtra) => void;
+}
+interface PlanExtra {
+  save?: string;
+  format?: 'text' | 'json';
+}
+
+const NS_CHOICES = ['host', 'private'] as const;
+
+function nsMode(flag: string, v: string, allowNone = false): 'private' | 'host' {
+  if (v === 'host') return 'host';
+  if (v === 'private' || (allowNone && v === 'none')) return 'private';
+  const choices = allowNone ? 'host, none or private' : NS_CHOICES.join(' or ');
+  throw new HuskError('usage', `invalid value "${v}" for ${flag}: expected ${choices}`);
+}
+
+function parseUserns(v: string): RunFlags['userns'] {
+  if (v === 'host' || v === '') return { mode: 'host' };
+  const m = /^auto(?::size=(\d+))?$/.exec(v);
+  if (m) {
+    if (m[1] === undefined) return { mode: 'auto' };
+    const size = Number(m[1]);
+    if (!Number.isSafeInteger(size) || size < 1) throw new HuskError('usage', `invalid value "${v}" for --userns: size must be at least 1`);
+    return { mode: 'auto', size };
+  }
+  throw new HuskError('usage', `invalid value "${v}" for --userns: expected host or auto[:size=N]`);
+}
+
+function parseTimeOffsets(v: string, into: RunFlags['timeOffsets']): void {
+  for (const part of v.split(',')) {
+    const m = /^(monotonic|boottime)=(-?\d+)$/.exec(part.trim());
+    if (!m) throw new HuskError('usage', `invalid value "${part}" for --time-offset: expected monotonic=SECS or boottime=SECS`);
+    const secs = Number(m[2]);
+    if (!Number.isSafeInteger(secs)) throw new HuskError('usage', `invalid value "${part}" for --time-offset: seconds out of range`);
+    into[m[1] as 'monotonic' | 'boottime'] = secs;
+  }
+}
+
+const RUN_FLAGS: FlagSpec[] = [
+  { names: ['--rootfs'], kind: 'value', apply: (f, v) => (f.rootfs = v) },
+  { names: ['--rootfs-rw'], kind: 'bool', apply: (f) => (f.rootfsRw = true) },
+  { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = nsMode('--net', v, true)) },
+  { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = nsMode('--pid', v)) },
+  { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = nsMode('--ipc', v)) },
+  { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = nsMode('--uts', v)) },
+  { names: ['--userns'], kind: 'value', apply: (f, v) => (f.userns = parseUserns(v)) },
+  { names: ['--timens'], kind: 'bool', apply: (f) => (f.timens = true) },
+  {
+    names: ['--time-offset'],
+    kind: 'value',
+    apply: (f, v) => {
+      parseTimeOffsets(v, f.timeOffsets);
+      f.timens = true;
+    },
+  },
+  { names: ['--hostname', '-h'], kind: 'value', apply: (f, v) => (f.hostname = v) },
+  { names: ['--env', '-e'], kind: 'value', apply: (f, v) => f.env.push(v) },
+  { names: ['--env-file'], kind: 'value', apply: (f, v) => f.envFiles.push(v) },
+  { names: ['--workdir', '-w'], kind: 'value', apply: (f, v) => (f.workdir = v) },
+  { names: ['--user', '-u'], kind: 'value', apply: (f, v) => (f.user = v) },
+  { names: ['--trace'], kind: 'bool', apply: (f) => (f.trace = true) },
+  // Accepted for docker muscle memory: husk run is always removed and always has stdin.
+  { names: ['--rm', '-i', '--interactive'], kind: 'bool', apply: () => undefined },
+];
+
+const PLAN_FLAGS: FlagSpec[] = [
+  { names: ['--save'], kind: 'value', apply: (_f, v, x) => (x.save = v) },
+  {
+    names: ['--format'],
+    kind: 'value',
+    apply: (_f, v, x) => {
+      if (v !== 'text' && v !== 'json') throw new HuskError('usage', `invalid value "${v}" for --format: expected text or json`);
+      x.format = v;
+    },
+  },
+];
+
+export function defaultRunFlags(): RunFlags {
+  return {
+    rootfsRw: false,
+    argv: [],
+    net: 'private',
+    pid: 'private',
+    ipc: 'private',
+    uts: 'private',
+    userns: { mode: 'host' },
+    timens: false,
+    timeOffsets: {},
+    env: [],
+    envFiles: [],
+    trace: false,
+  };
+}
+
+const COMMANDS = ['run', 'plan', 'help', 'version'];
+
+export function parseArgs(argv: readonly string[]): Command {
+  const global: GlobalFlags = { root: '/run/husk' };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--root' || a.startsWith('--root=')) {
+      const v = a === '--root' ? argv[++i] : a.slice('--root='.length);
+      if (v === undefined || v === '') throw new HuskError('usage', 'flag needs a value: --root');
+      global.root = v;
+    } else if (a === '--help' || a === '-h') return { name: 'help' };
+    else if (a === '--version' || a === '-v') return { name: 'version' };
+    else if (a.startsWith('-')) throw new HuskError('usage', `unknown flag: ${a}`, { hint: "See 'husk --help'." });
+    else break;
+  }
+  const name = argv[i];
+  if (name === undefined) return { name: 'help' };
+  if (!COMMANDS.includes(name)) throw new HuskError('usage', `unknown command: ${name}`, { hint: "See 'husk --help'." });
+  const rest = argv.slice(i + 1);
+  if (name === 'help') return { name: 'help', topic: rest[0] };
+  if (name === 'version') return { name: 'version' };
+  if (rest.includes('--help')) {
+    const cut = rest.indexOf('--help');
+    const firstPositional = rest.findIndex((a) => !a.startsWith('-'));
+    if (firstPositional === -1 || cut < firstPositional) return { name: 'help', topic: name };
+  }
+  const extra: PlanExtra = {};
+  const flags = parseRunFlags(name, rest, name === 'plan' ? [...RUN_FLAGS, ...PLAN_FLAGS] : RUN_FLAGS, extra);
+  if (name === 'run') return { name: 'run', global, flags };
+  return { name: 'plan', global, flags, save: extra.save, format: extra.format ?? 'text' };
+}
+
+function parseRunFlags(command: string, args: readonly string[], specs: FlagSpec[], extra: PlanExtra): RunFlags {
+  const f = defaultRunFlags();
+  const byName = new Map<string, FlagSpec>();
+  for (const s of specs) for (const n of s.names) byName.set(n, s);
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flagName = eq === -1 ? a : a.slice(0, eq);
+    const spec = byName.get(flagName);
+    if (!spec) throw new HuskError('usage', `unknown flag: ${flagName}`, { hint: `See 'husk ${command} --help'.` });
+    if (spec.kind === 'bool') {
+      if (eq !== -1) throw new HuskError('usage', `flag ${flagName} takes no value`);
+      spec.apply(f, '', extra);
+      continue;
+    }
+    let value: string | undefined;
+    if (eq !== -1) value = a.slice(eq + 1);
+    else value = args[++i];
+    if (value === undefined) throw new HuskError('usage', `flag needs a value: ${flagName}`);
+    spec.apply(f, value, extra);
+  }
+  let positional = args.slice(i);
+  if (f.rootfs === undefined) {
+    if (positional.length === 0) throw new HuskError('usage', `"husk ${command}" requires an IMAGE (or --rootfs DIR) and a command`, { hint: `See 'husk ${command} --help'.` });
+    f.image = positional[0];
+    positional = positional.slice(1);
+  }
+  if (positional[0] === '--') positional = positional.slice(1);
+  if (positional.length === 0) throw new HuskError('usage', `"husk ${command}" requires a command to run`, { hint: `See 'husk ${command} --help'.` });
+  if (f.rootfsRw && f.rootfs === undefined) throw new HuskError('usage', '--rootfs-rw needs --rootfs DIR');
+  f.argv = positional;
+  return f;
+}

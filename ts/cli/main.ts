@@ -1,0 +1,39 @@
+// The husk command: parse, then load only what the chosen command needs.
+import { HuskError, exitStatusOf, messageOf } from '../errors.js';
+import { parseArgs } from './args.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const cmd = parseArgs(argv);
+    switch (cmd.name) {
+      case 'help': {
+        const { helpText } = await import('./help.js');
+        process.stdout.write(helpText(cmd.topic));
+        return 0;
+      }
+      case 'version': {
+        const { versionText } = await import('./version.js');
+        process.stdout.write(versionText());
+        return 0;
+      }
+      case 'run': {
+        const { runCommand } = await import('./run.js');
+        return await runCommand(cmd.global, cmd.flags);
+      }
+      case 'plan': {
+        const { planCommand } = await import('./plan.js');
+        return await planCommand(cmd.global, cmd.flags, { save: cmd.save, format: cmd.format });
+      }
+    }
+  } catch (err) {
+    reportError(err);
+    return exitStatusOf(err);
+  }
+}
+
+export function reportError(err: unknown): void {
+  let line = `husk: ${messageOf(err)}\n`;
+  if (err instanceof HuskError && err.hint) line += `${err.hint}\n`;
+  if (!(err instanceof HuskError) && process.env.HUSK_DEBUG && err instanceof Error) line += `${err.stack}\n`;
+  process.stderr.write(line);
+}

@@ -1,0 +1,99 @@
+// A plan in words, one op a line: what `husk plan` prints.
+import { CLONE_NEW, HELLO_FLAG, MOUNT_FLAGS, OP_BY_NAME } from './ops.js';
+import type { Op, Plan } from './plan.js';
+
+function bits(value: bigint, table: readonly (readonly [bigint, string])[]): string {
+  const names = table.filter(([bit]) => (value & bit) !== 0n).map(([, n]) => n);
+  let rest = value;
+  for (const [bit] of table) rest &= ~bit;
+  if (rest !== 0n) names.push(`0x${rest.toString(16)}`);
+  return names.join(',');
+}
+
+const q = (s: string): string => (s === '' || /[\s"\\]/.test(s) ? JSON.stringify(s) : s);
+const mode = (m: bigint): string => `0${m.toString(8)}`;
+const mask = (m: bigint): string => `0x${m.toString(16)}`;
+
+export function describeOp(op: Op): string {
+  const a = op.args as Record<string, any>;
+  switch (op.name) {
+    case 'UNSHARE':
+      return `unshare new ${bits(a.flags, CLONE_NEW)} namespaces`;
+    case 'CLONE':
+      return `clone the container process into new ${bits(a.flags, CLONE_NEW)} namespaces`;
+    case 'WRITE_FILE':
+      return `write ${q(a.content)} to ${a.path}`;
+    case 'UID_MAP':
+      return `write uid map ${q(a.text)}`;
+    case 'GID_MAP':
+      return `write gid map ${q(a.text)}`;
+    case 'SETGROUPS':
+      return `set setgroups to ${a.text}`;
+    case 'MOUNT': {
+      const what = a.fstype || a.source || 'none';
+      const f = a.flags ? ` (${bits(a.flags, MOUNT_FLAGS)})` : '';
+      const data = a.data ? ` [${a.data}]` : '';
+      if (!a.fstype) return `mount ${a.source || 'none'} on ${a.target}${f}${data}`;
+      return `mount ${what}${a.source && a.source !== a.fstype ? ` from ${a.source}` : ''} on ${a.target}${f}${data}`;
+    }
+    case 'MKDIR':
+      return `mkdir -p ${a.path} (mode ${mode(a.mode)})`;
+    case 'TOUCH':
+      return `create file ${a.path} (mode ${mode(a.mode)})`;
+    case 'SYMLINK':
+      return `symlink ${a.linkpath} -> ${a.target}`;
+    case 'BIND': {
+      const f = [a.flags & 1n ? 'recursive' : '', a.flags & 2n ? 'read-only' : '', a.flags & 4n ? 'create target' : '']
+        .filter(Boolean)
+        .join(', ');
+      return `bind ${a.source} on ${a.target}${f ? ` (${f})` : ''}`;
+    }
+    case 'PIVOT_ROOT':
+      return `pivot_root into ${a.newroot} and detach the old root`;
+    case 'MASK':
+      return `mask ${a.path}`;
+    case 'READONLY':
+      return `make ${a.path} read-only`;
+    case 'SET_ROOT':
+      return `resolve relative paths inside ${a.path}`;
+    case 'SETHOSTNAME':
+      return `set hostname ${q(a.name)}`;
+    case 'LOOPBACK_UP':
+      return 'bring lo up';
+    case 'CHDIR':
+      return `chdir ${a.path}`;
+    case 'RLIMIT':
+      return `set rlimit ${a.resource} to ${a.soft}:${a.hard}`;
+    case 'CAPS':
+      return `keep capabilities bounding=${mask(a.bounding)} effective=${mask(a.effective)} permitted=${mask(a.permitted)} inheritable=${mask(a.inheritable)}`;
+    case 'USER':
+      return `become uid ${a.uid} gid ${a.gid}${a.groups.length ? ` groups ${a.groups.join(',')}` : ''}`;
+    case 'NO_NEW_PRIVS':
+      return 'set no_new_privs';
+    case 'CLOSE_FDS':
+      return 'close every fd above 2 at exec';
+    case 'EXEC':
+      return `exec ${(a.argv as string[]).map(q).join(' ')}${a.path.includes('/') ? '' : ` (searching ${(a.search as string[]).join(':')})`}`;
+    default:
+      return op.name.toLowerCase();
+  }
+}
+
+const SIDE_LABEL = { launcher: 'launcher ', parent: 'monitor  ', container: 'container', any: 'launcher ' } as const;
+
+export function describePlan(plan: Plan): string {
+  const lines: string[] = [];
+  const flags = [plan.flags & HELLO_FLAG.trace ? 'trace' : '', plan.flags & HELLO_FLAG.dieWithParent ? 'die with parent' : '']
+    .filter(Boolean)
+    .join(', ');
+  lines.push(`plan v${plan.version}, ${plan.ops.length} ops${flags ? ` (${flags})` : ''}`);
+  let cloned = false;
+  const width = String(plan.ops.length - 1).length;
+  for (const [i, op] of plan.ops.entries()) {
+    const side = OP_BY_NAME.get(op.name)!.side;
+    const who = op.name === 'CLONE' ? 'launcher ' : side === 'any' ? (cloned ? 'container' : 'launcher ') : SIDE_LABEL[side];
+    if (op.name === 'CLONE') cloned = true;
+    lines.push(`${String(i).padStart(width)}  ${who}  ${describeOp(op)}`);
+  }
+  return lines.join('\n') + '\n';
+}

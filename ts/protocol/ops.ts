@@ -1,0 +1,92 @@
+// The plan's op table (docs/protocol.md): codes, field layouts, and who runs each op.
+import type { FieldKind } from './frames.js';
+
+export const PROTOCOL_VERSION = 1n;
+export const HELLO_MAGIC = 0x4b535548n; // "HUSK"
+export const MAX_OPS = 1024;
+export const PLAN_BYTES_MAX = 4 << 20;
+
+export const FRAME = { HELLO: 0x0001, END: 0x0002 } as const;
+export const HELLO_FLAG = { trace: 1n, dieWithParent: 2n } as const;
+
+export type Side = 'launcher' | 'parent' | 'container' | 'any';
+
+export interface OpSpec {
+  code: number;
+  name: string;
+  fields: readonly (readonly [string, FieldKind])[];
+  side: Side;
+}
+
+const spec = (code: number, name: string, side: Side, ...fields: (readonly [string, FieldKind])[]): OpSpec => ({
+  code,
+  name,
+  fields,
+  side,
+});
+
+export const OPS: readonly OpSpec[] = [
+  spec(0x0010, 'UNSHARE', 'any', ['flags', 'u64']),
+  spec(0x0011, 'CLONE', 'launcher', ['flags', 'u64']),
+  spec(0x0012, 'WRITE_FILE', 'any', ['path', 'str'], ['content', 'str']),
+  spec(0x0013, 'UID_MAP', 'parent', ['text', 'str']),
+  spec(0x0014, 'GID_MAP', 'parent', ['text', 'str']),
+  spec(0x0015, 'SETGROUPS', 'parent', ['text', 'str']),
+  spec(0x0020, 'MOUNT', 'container', ['source', 'str'], ['target', 'str'], ['fstype', 'str'], ['flags', 'u64'], ['data', 'str']),
+  spec(0x0021, 'MKDIR', 'container', ['path', 'str'], ['mode', 'u64']),
+  spec(0x0022, 'TOUCH', 'container', ['path', 'str'], ['mode', 'u64']),
+  spec(0x0023, 'SYMLINK', 'container', ['target', 'str'], ['linkpath', 'str']),
+  spec(0x0024, 'BIND', 'container', ['source', 'str'], ['target', 'str'], ['flags', 'u64']),
+  spec(0x0025, 'PIVOT_ROOT', 'container', ['newroot', 'str']),
+  spec(0x0026, 'MASK', 'container', ['path', 'str']),
+  spec(0x0027, 'READONLY', 'container', ['path', 'str']),
+  spec(0x0028, 'SET_ROOT', 'container', ['path', 'str']),
+  spec(0x0030, 'SETHOSTNAME', 'container', ['name', 'str']),
+  spec(0x0031, 'LOOPBACK_UP', 'container'),
+  spec(0x0032, 'CHDIR', 'container', ['path', 'str']),
+  spec(0x0033, 'RLIMIT', 'container', ['resource', 'u64'], ['soft', 'u64'], ['hard', 'u64']),
+  spec(0x0034, 'CAPS', 'container', ['bounding', 'u64'], ['effective', 'u64'], ['permitted', 'u64'], ['inheritable', 'u64']),
+  spec(0x0035, 'USER', 'container', ['uid', 'u64'], ['gid', 'u64'], ['groups', 'u64s']),
+  spec(0x0036, 'NO_NEW_PRIVS', 'container'),
+  spec(0x0037, 'CLOSE_FDS', 'container'),
+  spec(0x0038, 'EXEC', 'container', ['path', 'str'], ['argv', 'strs'], ['env', 'strs'], ['search', 'strs']),
+];
+
+export const OP_BY_CODE: ReadonlyMap<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));
+export const OP_BY_NAME: ReadonlyMap<string, OpSpec> = new Map(OPS.map((o) => [o.name, o]));
+
+/** Fields whose strings are paths and so bounded by PATH_MAX. */
+export const PATH_FIELDS = new Set(['path', 'target', 'source', 'linkpath', 'newroot']);
+
+export const EVENT = {
+  HELLO: 0x8001,
+  PID: 0x8002,
+  OP_TIME: 0x8003,
+  ERROR: 0x8004,
+  EXIT: 0x8005,
+} as const;
+
+// Linux constants the plan's numbers are made of; ts/ uses them only to show a plan in words.
+export const CLONE_NEW: readonly (readonly [bigint, string])[] = [
+  [0x00020000n, 'mount'],
+  [0x04000000n, 'uts'],
+  [0x08000000n, 'ipc'],
+  [0x20000000n, 'pid'],
+  [0x40000000n, 'net'],
+  [0x02000000n, 'cgroup'],
+  [0x10000000n, 'user'],
+  [0x00000080n, 'time'],
+];
+
+export const MOUNT_FLAGS: readonly (readonly [bigint, string])[] = [
+  [1n, 'ro'],
+  [2n, 'nosuid'],
+  [4n, 'nodev'],
+  [8n, 'noexec'],
+  [4096n, 'bind'],
+  [16384n, 'rec'],
+  [1n << 18n, 'private'],
+  [1n << 19n, 'slave'],
+  [1n << 20n, 'shared'],
+  [32n, 'remount'],
+];

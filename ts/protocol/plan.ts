@@ -1,0 +1,84 @@
+// Encode, decode and check a plan (docs/protocol.md). The core makes plans; ts/ decodes them
+// only to show them (`husk plan`) and in tests, so this mirrors the launcher's own checks.
+import { FieldReader, FrameError, FrameWriter, PATH_MAX, concat, splitFrames } from './frames.js';
+import type { FieldValue } from './frames.js';
+import { FRAME, HELLO_MAGIC, MAX_OPS, OP_BY_CODE, OP_BY_NAME, PATH_FIELDS, PLAN_BYTES_MAX, PROTOCOL_VERSION } from './ops.js';
+
+export interface Op {
+  name: string;
+  args: Record<string, FieldValue>;
+}
+
+export interface Plan {
+  version: bigint;
+  flags: bigint;
+  ops: Op[];
+}
+
+export function encodePlan(plan: Plan): Uint8Array {
+  const w = new FrameWriter();
+  const parts = [w.u64(HELLO_MAGIC).u64(plan.version).u64(plan.flags).frame(FRAME.HELLO)];
+  for (const op of plan.ops) {
+    const spec = OP_BY_NAME.get(op.name);
+    if (!spec) throw new FrameError(`unknown op ${op.name}`);
+    for (const [field, kind] of spec.fields) {
+      const v = op.args[field];
+      if (kind === 'u64') w.u64(v as bigint);
+      else if (kind === 'str') w.str(v as string);
+      else if (kind === 'strs') w.strs(v as string[]);
+      else w.u64s(v as bigint[]);
+    }
+    parts.push(w.frame(spec.code));
+  }
+  parts.push(w.frame(FRAME.END));
+  return concat(parts);
+}
+
+/** Decodes and checks a whole plan; throws FrameError naming the first problem. */
+export function decodePlan(bytes: Uint8Array): Plan {
+  if (bytes.length > PLAN_BYTES_MAX) throw new FrameError(`plan of ${bytes.length} bytes over ${PLAN_BYTES_MAX}`);
+  const frames = splitFrames(bytes);
+  const first = frames[0];
+  if (!first || first.type !== FRAME.HELLO) throw new FrameError('plan does not start with HELLO');
+  const hello = new FieldReader(first.payload);
+  const magic = hello.u64();
+  const version = hello.u64();
+  const flags = hello.u64();
+  hello.end();
+  if (magic !== HELLO_MAGIC) throw new FrameError('HELLO has a bad magic number');
+  if (version !== PROTOCOL_VERSION) throw new FrameError(`protocol version ${version}, husk speaks ${PROTOCOL_VERSION}`);
+  if (flags > 3n) throw new FrameError(`HELLO has unknown flags ${flags}`);
+  const last = frames[frames.length - 1];
+  if (frames.length < 2 || last.type !== FRAME.END || last.payload.length !== 0) throw new FrameError('plan does not end with END');
+  const ops: Op[] = [];
+  for (const [i, frame] of frames.slice(1, -1).entries()) {
+    const spec = OP_BY_CODE.get(frame.type);
+    if (!spec) throw new FrameError(`op ${i}: unknown type 0x${frame.type.toString(16)}`);
+    const r = new FieldReader(frame.payload);
+    const args: Record<string, FieldValue> = {};
+    for (const [field, kind] of spec.fields) {
+      if (kind === 'u64') args[field] = r.u64();
+      else if (kind === 'str') args[field] = r.str(PATH_FIELDS.has(field) ? PATH_MAX : undefined);
+      else if (kind === 'strs') args[field] = r.strs();
+      else args[field] = r.u64s();
+    }
+    r.end();
+    ops.push({ name: spec.name, args });
+  }
+  checkOrder(ops);
+  return { version, flags, ops };
+}
+
+function checkOrder(ops: Op[]): void {
+  if (ops.length > MAX_OPS) throw new FrameError(`plan has ${ops.length} ops, over ${MAX_OPS}`);
+  const clones = ops.filter((o) => o.name === 'CLONE').length;
+  if (clones !== 1) throw new FrameError(`plan has ${clones} CLONE ops, needs exactly 1`);
+  if (ops[ops.length - 1].name !== 'EXEC') throw new FrameError('EXEC is not the last op');
+  let cloned = false;
+  for (const [i, op] of ops.entries()) {
+    const side = OP_BY_NAME.get(op.name)!.side;
+    if (op.name === 'CLONE') cloned = true;
+    else if (!cloned && side !== 'any') throw new FrameError(`op ${i} (${op.name}) cannot run before CLONE`);
+    else if (op.name === 'EXEC' && i !== ops.length - 1) throw new FrameError(`op ${i}: EXEC is not last`);
+  }
+}

@@ -1,0 +1,89 @@
+// Container records under --root, one file each, written temp + fsync + rename so a crash
+// never leaves half a record. A record whose launcher is gone is stale: the next husk command
+// removes it (the launcher's mounts die with its mount namespace, so the record is all that
+// can outlive a crash).
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ContainerRecord {
+  id: string;
+  created: string;
+  launcherPid?: number;
+  /** /proc/PID/stat start time of the launcher, so a reused pid is not taken for it. */
+  launcherStart?: string;
+  userns?: { start: number; size: number };
+}
+
+export function containersDir(root: string): string {
+  return join(root, 'containers');
+}
+
+export function ensureRoot(root: string): void {
+  mkdirSync(containersDir(root), { recursive: true, mode: 0o700 });
+  mkdirSync(join(root, 'stage'), { recursive: true, mode: 0o700 });
+}
+
+export function writeRecord(root: string, rec: ContainerRecord): void {
+  const dir = containersDir(root);
+  const final = join(dir, `${rec.id}.json`);
+  const tmp = join(dir, `.${rec.id}.json.tmp`);
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(rec));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, final);
+}
+
+export function removeRecord(root: string, id: string): void {
+  rmSync(join(containersDir(root), `${id}.json`), { force: true });
+  rmSync(join(containersDir(root), `.${id}.json.tmp`), { force: true });
+}
+
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); the command name (field 2) may hold spaces, so count after ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function isLive(rec: ContainerRecord): boolean {
+  if (rec.launcherPid === undefined) return false;
+  return processStart(rec.launcherPid) === rec.launcherStart;
+}
+
+/** Live records; stale ones (and stray temp files) are removed on the way. */
+export function liveRecords(root: string): ContainerRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(containersDir(root));
+  } catch {
+    return [];
+  }
+  const live: ContainerRecord[] = [];
+  for (const name of names) {
+    const path = join(containersDir(root), name);
+    if (name.startsWith('.') && name.endsWith('.tmp')) {
+      const id = name.slice(1, -'.json.tmp'.length);
+      if (!names.includes(`${id}.json`)) rmSync(path, { force: true });
+      continue;
+    }
+    if (!name.endsWith('.json')) continue;
+    let rec: ContainerRecord;
+    try {
+      rec = JSON.parse(readFileSync(path, 'utf8')) as ContainerRecord;
+    } catch {
+      rmSync(path, { force: true });
+      continue;
+    }
+    if (isLive(rec)) live.push(rec);
+    else if (Date.now() - Date.parse(rec.created) > 10_000 || rec.launcherPid !== undefined) rmSync(path, { force: true });
+    else live.push(rec); // being created right now by another husk: not ours to judge yet
+  }
+  return live;
+}

@@ -1,0 +1,56 @@
+// -u/--user: numbers pass through; names are looked up in the image's /etc/passwd and
+// /etc/group, as docker does (never the host's, unless the image is the host).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HuskError } from '../errors.js';
+
+export interface UserIds {
+  uid: number;
+  gid: number;
+}
+
+const ID_MAX = 0xfffffffe; // (u32)-1 is "no id" to the kernel
+
+function readTable(rootDir: string, file: string): string[][] {
+  try {
+    return readFileSync(join(rootDir, file), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(':'));
+  } catch {
+    return [];
+  }
+}
+
+function parseId(what: string, v: string): number | undefined {
+  if (!/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  if (n > ID_MAX) throw new HuskError('invalid-value', `invalid ${what} "${v}" in --user: above ${ID_MAX}`);
+  return n;
+}
+
+export function resolveUser(spec: string, rootDir: string): UserIds {
+  const [userPart, groupPart, ...more] = spec.split(':');
+  if (userPart === '' || more.length > 0 || groupPart === '') throw new HuskError('usage', `invalid value "${spec}" for --user: expected UID[:GID] or NAME[:GROUP]`);
+  let uid = parseId('uid', userPart);
+  let gid: number | undefined;
+  if (uid === undefined) {
+    const row = readTable(rootDir, 'etc/passwd').find((r) => r[0] === userPart);
+    if (!row) throw new HuskError('invalid-value', `unable to find user ${userPart}: no matching entries in passwd file`);
+    uid = Number(row[2]);
+    gid = Number(row[3]);
+  } else {
+    const row = readTable(rootDir, 'etc/passwd').find((r) => r[2] === userPart);
+    gid = row ? Number(row[3]) : 0;
+  }
+  if (groupPart !== undefined) {
+    const n = parseId('gid', groupPart);
+    if (n !== undefined) gid = n;
+    else {
+      const row = readTable(rootDir, 'etc/group').find((r) => r[0] === groupPart);
+      if (!row) throw new HuskError('invalid-value', `unable to find group ${groupPart}: no matching entries in group file`);
+      gid = Number(row[2]);
+    }
+  }
+  return { uid, gid: gid ?? 0 };
+}
