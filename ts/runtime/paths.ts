@@ -1,12 +1,24 @@
-// Where husk's own built artifacts are, relative to this package.
+// Where husk's own built artifacts are: found from this file's place in the package, which
+// is ts/runtime/ when run from source (tests) and dist/ts/runtime/ when built.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'launcher-zig'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error(`cannot find the husk package above ${fileURLToPath(import.meta.url)}`);
+}
+
+const packageRoot = findPackageRoot();
 
 export function launcherPath(): string {
-  return process.env.HUSK_LAUNCHER ?? `${packageRoot}zig-out/bin/husk-launcher`;
+  return process.env.HUSK_LAUNCHER ?? join(packageRoot, 'zig-out/bin/husk-launcher');
 }
 
 export function packagePath(rel: string): string {
-  return `${packageRoot}${rel}`;
+  return join(packageRoot, rel);
 }

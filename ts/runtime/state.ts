@@ -18,9 +18,14 @@ export function containersDir(root: string): string {
   return join(root, 'containers');
 }
 
+/**
+ * The root and the stage are 0711: a container in a user namespace mounts its stage tmpfs as
+ * its own (mapped) root, which must be able to reach the directory. Records stay 0700.
+ */
 export function ensureRoot(root: string): void {
+  mkdirSync(root, { recursive: true, mode: 0o711 });
   mkdirSync(containersDir(root), { recursive: true, mode: 0o700 });
-  mkdirSync(join(root, 'stage'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(root, 'stage'), { recursive: true, mode: 0o711 });
 }
 
 export function writeRecord(root: string, rec: ContainerRecord): void {
@@ -45,8 +50,10 @@ export function removeRecord(root: string, id: string): void {
 export function processStart(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime); the command name (field 2) may hold spaces, so count after ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // Fields from 3 on; the command name (field 2) may hold spaces, so count after ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // dead, not yet reaped
+    return fields[19]; // field 22: starttime
   } catch {
     return undefined;
   }

@@ -1,0 +1,73 @@
+// husk plan shows how a container is made; a saved plan runs in the launcher alone.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectNoLeak, husk, launcherBin, removeRoot, snapshot, testRoot } from './helpers.js';
+import type { HostSnapshot } from './helpers.js';
+
+let root: string;
+let before: HostSnapshot;
+beforeAll(() => {
+  root = testRoot();
+});
+afterAll(() => removeRoot(root));
+beforeEach(() => {
+  before = snapshot();
+});
+afterEach(async () => {
+  await expectNoLeak(before);
+});
+
+describe('husk plan', () => {
+  it('prints every op in words, in order, without running anything', () => {
+    const r = husk(root, ['plan', '--hostname', 'box', 'host', 'echo', 'hi']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^plan v1, \d+ ops/);
+    const text = r.stdout;
+    const order = ['clone the container process into new', 'mount proc', 'pivot_root into', 'set hostname box', 'bring lo up', 'exec echo hi'];
+    let at = 0;
+    for (const o of order) {
+      const i = text.indexOf(o, at);
+      expect(i, o).toBeGreaterThanOrEqual(0);
+      at = i;
+    }
+    expect(lines[lines.length - 1]).toMatch(/container {2}exec echo hi/);
+    // Nothing ran: no container record, no stage mount.
+    expect(existsSync(`${root}/containers`)).toBe(false);
+  });
+
+  it('changes with the flags: --net host has no lo op and binds /sys', () => {
+    const r = husk(root, ['plan', '--net', 'host', 'host', 'true']);
+    expect(r.stdout).not.toMatch(/bring lo up/);
+    expect(r.stdout).toMatch(/bind \/sys on sys/);
+    const clone = r.stdout.split('\n').find((l) => l.includes('clone the container process'));
+    expect(clone).toBeDefined();
+    expect(clone).not.toMatch(/\bnet\b/);
+  });
+
+  it('speaks JSON with --format json', () => {
+    const r = husk(root, ['plan', '--format', 'json', 'host', 'true']);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.version).toBe(1);
+    expect(plan.ops.at(-1)).toMatchObject({ name: 'EXEC', args: { argv: ['true'] } });
+  });
+
+  it('saves a plan that husk-launcher runs alone', () => {
+    const file = `${root}/plan.bin`;
+    const s = husk(root, ['plan', '--save', file, '--hostname', 'alone', 'host', 'sh', '-c', 'echo $$ $(hostname)']);
+    expect(s.status).toBe(0);
+    expect(s.stderr).toMatch(/plan saved to/);
+    const r = spawnSync('sh', ['-c', `"${launcherBin}" < "${file}"`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1 alone\n');
+    expect(r.status).toBe(0);
+    rmSync(file);
+  });
+
+  it('reports bad values from the core as one line with status 125', () => {
+    const r = husk(root, ['plan', '--hostname', 'x'.repeat(70), 'host', 'true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/^husk: hostname: /);
+  });
+});

@@ -1,0 +1,121 @@
+// Exit statuses, signals and errors of husk run, and what is left afterwards: nothing.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { busyboxRootfs, expectNoLeak, husk, huskAsync, launcherPids, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
+import type { HostSnapshot } from './helpers.js';
+
+let root: string;
+let rootfs: string;
+let before: HostSnapshot;
+
+beforeAll(() => {
+  root = testRoot();
+  rootfs = busyboxRootfs();
+});
+afterAll(() => {
+  removeRoot(root);
+  removeRoot(rootfs);
+});
+beforeEach(() => {
+  before = snapshot();
+});
+afterEach(async () => {
+  await expectNoLeak(before);
+  expect(leftovers(root)).toEqual([]);
+});
+
+describe('exit statuses', () => {
+  it.each([0, 1, 7, 255])('passes exit %i through', (n) => {
+    expect(husk(root, ['run', 'host', 'sh', '-c', `exit ${n}`]).status).toBe(n);
+  });
+
+  it('reports death by a signal as 128+S', () => {
+    // Outside a new pid namespace the shell is not pid 1, so SIGKILL from itself works.
+    expect(husk(root, ['run', '--pid', 'host', 'host', 'sh', '-c', 'kill -KILL $$']).status).toBe(137);
+    expect(husk(root, ['run', '--pid', 'host', 'host', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
+  });
+});
+
+describe('signals sent to husk reach the container', () => {
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s', async (sig) => {
+    const name = sig.slice(3);
+    const h = huskAsync(root, ['run', 'host', 'sh', '-c', `trap "echo got-${name}; exit 42" ${name}; echo ready; while :; do sleep 0.05; done`], 'ready');
+    await h.ready;
+    h.child.kill(sig);
+    const r = await h.done;
+    expect(r.stdout).toContain(`got-${name}`);
+    expect(r.status).toBe(42);
+  });
+});
+
+describe('errors: one clear line, docker exit codes, nothing left behind', () => {
+  const cases: [string, string[], number, RegExp][] = [
+    ['a missing rootfs', ['run', '--rootfs', '/nonexistent/husk-rootfs', 'sh'], 125, /rootfs \/nonexistent\/husk-rootfs: no such file or directory/],
+    ['a rootfs that is a file', ['run', '--rootfs', '/etc/hostname', 'sh'], 125, /rootfs \/etc\/hostname: not a directory/],
+    ['an unknown image', ['run', 'no-such-image', 'sh'], 125, /unable to find image "no-such-image"/],
+    ['a missing command', ['run', 'host', 'no-such-command-husk'], 127, /exec "no-such-command-husk": executable file not found in \$PATH/],
+    ['a missing command by path', ['run', 'host', '/no/such/cmd'], 127, /exec \/no\/such\/cmd: no such file or directory/],
+    ['a command that is not executable', ['run', 'host', '/etc/passwd'], 126, /exec "\/etc\/passwd": permission denied/],
+    ['a directory as command', ['run', 'host', '/etc'], 126, /exec "\/etc"/],
+    ['an unknown flag', ['run', '--frobnicate', 'host', 'true'], 125, /unknown flag: --frobnicate/],
+    ['a bad flag value', ['run', '--net', 'bridge', 'host', 'true'], 125, /invalid value "bridge" for --net/],
+    ['a relative workdir', ['run', '-w', 'rel', 'host', 'true'], 125, /workdir/],
+    ['a bad hostname', ['run', '--hostname', 'bad host!', 'host', 'true'], 125, /hostname/],
+    ['an unknown user name', ['run', '-u', 'ghost-user-husk', 'host', 'true'], 125, /unable to find user ghost-user-husk/],
+    ['a missing env file', ['run', '--env-file', '/nonexistent/env', 'host', 'true'], 125, /open env file \/nonexistent\/env/],
+  ];
+  it.each(cases)('%s', (_what, args, status, message) => {
+    const r = husk(root, args);
+    expect(r.status).toBe(status);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^husk: /);
+    expect(lines[0]).toMatch(message);
+    expect(lines.length).toBeLessThanOrEqual(2); // the line, and at most a hint
+  });
+
+  it('a missing command inside a --rootfs is 127 too', () => {
+    const r = husk(root, ['run', '--rootfs', rootfs, 'bash']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/"bash": executable file not found/);
+  });
+});
+
+describe('crashes', () => {
+  it('leaves nothing when the orchestrator is killed with SIGKILL while the container runs', async () => {
+    const h = huskAsync(root, ['run', '--userns', 'auto', 'host', 'sh', '-c', 'echo ready; sleep 30'], 'ready');
+    await h.ready;
+    expect(launcherPids().length).toBeGreaterThan(before.launchers.length);
+    h.child.kill('SIGKILL');
+    await h.done;
+    // The launcher dies with its parent, and the container with the launcher. (expectNoLeak
+    // in afterEach waits for them.) The record of the dead run is swept by the next command.
+    const deadline = Date.now() + 5000;
+    while (launcherPids().length > before.launchers.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(`${root}/containers`).length).toBe(1);
+    expect(husk(root, ['run', '--userns', 'auto', 'host', 'true']).status).toBe(0);
+    expect(readdirSync(`${root}/containers`)).toEqual([]);
+  });
+
+  it('rejects a corrupt plan fed to the launcher alone, running nothing', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { launcherBin } = await import('./helpers.js');
+    const bad = `${root}/bad-plan.bin`;
+    writeFileSync(bad, Buffer.from([8, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3]));
+    const r = spawnSync(launcherBin, [], { input: Buffer.from([8, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3]), encoding: 'utf8' });
+    expect(r.status).toBe(125);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^husk-launcher: /);
+    const { rmSync } = await import('node:fs');
+    rmSync(bad);
+  });
+});
+
+describe('many runs', () => {
+  it('leaks nothing over 200 runs in a row', () => {
+    for (let i = 0; i < 200; i++) {
+      const r = husk(root, ['run', 'host', 'true']);
+      if (r.status !== 0) throw new Error(`run ${i}: status ${r.status}: ${r.stderr}`);
+    }
+  }, 300_000);
+});
