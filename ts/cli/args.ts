@@ -29,6 +29,7 @@ export interface GlobalFlags {
 export type Command =
   | { name: 'help'; topic?: string }
   | { name: 'version' }
+  | { name: 'info'; format: 'text' | 'json' }
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json' };
 
@@ -130,7 +131,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS = ['run', 'plan', 'help', 'version'];
+const COMMANDS = ['run', 'plan', 'info', 'help', 'version'];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: '/run/husk' };
@@ -152,6 +153,7 @@ export function parseArgs(argv: readonly string[]): Command {
   const rest = argv.slice(i + 1);
   if (name === 'help') return { name: 'help', topic: rest[0] };
   if (name === 'version') return { name: 'version' };
+  if (name === 'info') return parseInfo(rest);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));
@@ -201,4 +203,17 @@ function parseRunFlags(command: string, args: readonly string[], specs: FlagSpec
   if (f.rootfsRw && f.rootfs === undefined) throw new HuskError('usage', '--rootfs-rw needs --rootfs DIR');
   f.argv = positional;
   return f;
+}
+
+function parseInfo(args: readonly string[]): Command {
+  let format: 'text' | 'json' = 'text';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--help') return { name: 'help', topic: 'info' };
+    const v = a === '--format' ? args[++i] : a.startsWith('--format=') ? a.slice('--format='.length) : undefined;
+    if (v === undefined) throw new HuskError('usage', a === '--format' ? 'flag needs a value: --format' : `unknown flag: ${a}`, { hint: "See 'husk info --help'." });
+    if (v !== 'text' && v !== 'json') throw new HuskError('usage', `invalid value "${v}" for --format: expected text or json`);
+    format = v;
+  }
+  return { name: 'info', format };
 }

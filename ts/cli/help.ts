@@ -29,6 +29,7 @@ TypeScript orchestrator.
 Commands:
   run       Run a command in a new container
   plan      Show the ops that "run" would perform, without running them
+  info      Show this host's cgroup layout and what husk can enforce here
   version   Show the husk version
   help      Show help for a command
 
@@ -62,6 +63,12 @@ running them. The plan comes from the policy core; the launcher runs it as it is
 ${RUN_OPTIONS}
 `,
 };
+
+HELP.info = `Usage:  husk info [--format text|json]
+
+Show this host's cgroup layout (v1, v2 or hybrid), each hierarchy and its controllers, and,
+flag by flag, whether husk can enforce the limit here, rootful and rootless.
+`;
 
 export function helpText(topic?: string): string {
   return HELP[topic ?? 'main'] ?? HELP.main;

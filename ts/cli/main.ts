@@ -16,6 +16,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(versionText());
         return 0;
       }
+      case 'info': {
+        const { infoCommand } = await import('./info.js');
+        return await infoCommand(cmd.format);
+      }
       case 'run': {
         const { runCommand } = await import('./run.js');
         return await runCommand(cmd.global, cmd.flags);

@@ -2,7 +2,7 @@
 // never leaves half a record. A record whose launcher is gone is stale: the next husk command
 // removes it (the launcher's mounts die with its mount namespace, so the record is all that
 // can outlive a crash).
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ContainerRecord {
@@ -23,9 +23,10 @@ export function containersDir(root: string): string {
  * its own (mapped) root, which must be able to reach the directory. Records stay 0700.
  */
 export function ensureRoot(root: string): void {
-  mkdirSync(root, { recursive: true, mode: 0o711 });
   mkdirSync(containersDir(root), { recursive: true, mode: 0o700 });
   mkdirSync(join(root, 'stage'), { recursive: true, mode: 0o711 });
+  // An older root made 0700 (or by hand) keeps its mode: open it up for the mapped root.
+  for (const dir of [root, join(root, 'stage')]) if ((statSync(dir).mode & 0o011) !== 0o011) chmodSync(dir, statSync(dir).mode | 0o011);
 }
 
 export function writeRecord(root: string, rec: ContainerRecord): void {

@@ -1,0 +1,9 @@
+// The policy core's exports (docs/core-abi.md). Every entry point is `name(len: u32): i32`.
+
+export { inputBuffer, outPtr, outLen } from "./abi";
+export { buildPlan } from "./plan/build";
+
+// ---- Other modules' entry points: append `export { name } from "./module";` lines below. ----
+export { cgroupWrites } from "./cgroup/entry";
+export { whiteoutClassify, whiteoutToOverlay, whiteoutFlatten, whiteoutFromOverlay } from "./whiteout/entry";
+export { pathVerdicts } from "./pathsafe/entry";

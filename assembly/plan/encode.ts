@@ -1,0 +1,233 @@
+// The plan's frames (docs/protocol.md "The plan"): one method per op, each writing one frame
+// with the field kinds and bounds the launcher checks. Bounds a user value can break (a long
+// path, too many ops, too big a plan) become a failure, reported as status 2.
+
+import { PATH_MAX, STR_MAX, Writer } from "../codec";
+
+export const PLAN_MAX: i32 = 4 << 20;
+export const OPS_MAX: i32 = 1024;
+
+export const HELLO_MAGIC: u64 = 0x4b535548;
+export const PROTOCOL_VERSION: u64 = 1;
+
+export const T_HELLO: u16 = 0x0001;
+export const T_END: u16 = 0x0002;
+export const T_UNSHARE: u16 = 0x0010;
+export const T_CLONE: u16 = 0x0011;
+export const T_WRITE_FILE: u16 = 0x0012;
+export const T_UID_MAP: u16 = 0x0013;
+export const T_GID_MAP: u16 = 0x0014;
+export const T_SETGROUPS: u16 = 0x0015;
+export const T_MOUNT: u16 = 0x0020;
+export const T_MKDIR: u16 = 0x0021;
+export const T_TOUCH: u16 = 0x0022;
+export const T_SYMLINK: u16 = 0x0023;
+export const T_BIND: u16 = 0x0024;
+export const T_PIVOT_ROOT: u16 = 0x0025;
+export const T_MASK: u16 = 0x0026;
+export const T_READONLY: u16 = 0x0027;
+export const T_SET_ROOT: u16 = 0x0028;
+export const T_SETHOSTNAME: u16 = 0x0030;
+export const T_LOOPBACK_UP: u16 = 0x0031;
+export const T_CHDIR: u16 = 0x0032;
+export const T_RLIMIT: u16 = 0x0033;
+export const T_CAPS: u16 = 0x0034;
+export const T_USER: u16 = 0x0035;
+export const T_NO_NEW_PRIVS: u16 = 0x0036;
+export const T_CLOSE_FDS: u16 = 0x0037;
+export const T_EXEC: u16 = 0x0038;
+
+export class PlanWriter {
+  w: Writer = new Writer(PLAN_MAX);
+  ops: i32 = 0;
+
+  get ok(): bool {
+    return this.w.ok;
+  }
+
+  get failure(): string {
+    const f = this.w.failure;
+    return f !== null ? f : "";
+  }
+
+  hello(flags: u64): void {
+    assert(this.ops == 0 && this.w.len == 0, "hello: not first");
+    this.w.begin(T_HELLO, "hello");
+    this.w.u64(HELLO_MAGIC);
+    this.w.u64(PROTOCOL_VERSION);
+    this.w.u64(flags);
+    this.w.end();
+  }
+
+  end(): void {
+    this.w.begin(T_END, "end");
+    this.w.end();
+  }
+
+  private op(type: u16, name: string): void {
+    this.ops++;
+    if (this.ops == OPS_MAX + 1) this.w.fail("plan: more than " + OPS_MAX.toString() + " ops");
+    this.w.begin(type, name);
+  }
+
+  unshare(flags: u64): void {
+    this.op(T_UNSHARE, "unshare");
+    this.w.u64(flags);
+    this.w.end();
+  }
+
+  clone(flags: u64): void {
+    this.op(T_CLONE, "clone");
+    this.w.u64(flags);
+    this.w.end();
+  }
+
+  writeFile(path: string, content: string): void {
+    this.op(T_WRITE_FILE, "write-file");
+    this.w.str("path", path, PATH_MAX);
+    this.w.str("content", content, STR_MAX);
+    this.w.end();
+  }
+
+  uidMap(text: string): void {
+    this.op(T_UID_MAP, "uid-map");
+    this.w.str("text", text, STR_MAX);
+    this.w.end();
+  }
+
+  gidMap(text: string): void {
+    this.op(T_GID_MAP, "gid-map");
+    this.w.str("text", text, STR_MAX);
+    this.w.end();
+  }
+
+  setgroups(text: string): void {
+    this.op(T_SETGROUPS, "setgroups");
+    this.w.str("text", text, STR_MAX);
+    this.w.end();
+  }
+
+  mount(source: string, target: string, fstype: string, flags: u64, data: string): void {
+    this.op(T_MOUNT, "mount");
+    this.w.str("source", source, PATH_MAX);
+    this.w.str("target", target, PATH_MAX);
+    this.w.str("fstype", fstype, STR_MAX);
+    this.w.u64(flags);
+    this.w.str("data", data, STR_MAX);
+    this.w.end();
+  }
+
+  mkdir(path: string, mode: u64): void {
+    this.op(T_MKDIR, "mkdir");
+    this.w.str("path", path, PATH_MAX);
+    this.w.u64(mode);
+    this.w.end();
+  }
+
+  touch(path: string, mode: u64): void {
+    this.op(T_TOUCH, "touch");
+    this.w.str("path", path, PATH_MAX);
+    this.w.u64(mode);
+    this.w.end();
+  }
+
+  symlink(target: string, linkpath: string): void {
+    this.op(T_SYMLINK, "symlink");
+    this.w.str("target", target, PATH_MAX);
+    this.w.str("linkpath", linkpath, PATH_MAX);
+    this.w.end();
+  }
+
+  bind(source: string, target: string, flags: u64): void {
+    this.op(T_BIND, "bind");
+    this.w.str("source", source, PATH_MAX);
+    this.w.str("target", target, PATH_MAX);
+    this.w.u64(flags);
+    this.w.end();
+  }
+
+  pivotRoot(newroot: string): void {
+    this.op(T_PIVOT_ROOT, "pivot-root");
+    this.w.str("newroot", newroot, PATH_MAX);
+    this.w.end();
+  }
+
+  mask(path: string): void {
+    this.op(T_MASK, "mask");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  readOnly(path: string): void {
+    this.op(T_READONLY, "readonly");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  setRoot(path: string): void {
+    this.op(T_SET_ROOT, "set-root");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  sethostname(name: string): void {
+    this.op(T_SETHOSTNAME, "sethostname");
+    this.w.str("name", name, STR_MAX);
+    this.w.end();
+  }
+
+  loopbackUp(): void {
+    this.op(T_LOOPBACK_UP, "loopback-up");
+    this.w.end();
+  }
+
+  chdir(path: string): void {
+    this.op(T_CHDIR, "chdir");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  rlimit(resource: u64, soft: u64, hard: u64): void {
+    this.op(T_RLIMIT, "rlimit");
+    this.w.u64(resource);
+    this.w.u64(soft);
+    this.w.u64(hard);
+    this.w.end();
+  }
+
+  caps(bounding: u64, effective: u64, permitted: u64, inheritable: u64): void {
+    this.op(T_CAPS, "caps");
+    this.w.u64(bounding);
+    this.w.u64(effective);
+    this.w.u64(permitted);
+    this.w.u64(inheritable);
+    this.w.end();
+  }
+
+  user(uid: u64, gid: u64, groups: u64[]): void {
+    this.op(T_USER, "user");
+    this.w.u64(uid);
+    this.w.u64(gid);
+    this.w.u64s("groups", groups);
+    this.w.end();
+  }
+
+  noNewPrivs(): void {
+    this.op(T_NO_NEW_PRIVS, "no-new-privs");
+    this.w.end();
+  }
+
+  closeFds(): void {
+    this.op(T_CLOSE_FDS, "close-fds");
+    this.w.end();
+  }
+
+  exec(path: string, argv: string[], env: string[], search: string[]): void {
+    this.op(T_EXEC, "exec");
+    this.w.str("path", path, PATH_MAX);
+    this.w.strs("argv", argv, STR_MAX);
+    this.w.strs("env", env, STR_MAX);
+    this.w.strs("search", search, STR_MAX);
+    this.w.end();
+  }
+}

@@ -1,0 +1,343 @@
+// The buildPlan request (docs/core-abi.md): decoding (status 1 when a frame is not what the
+// document says) and validation (status 2 when a value the user gave is refused; the reason
+// starts with the field, as the user knows it).
+
+import { Failure, invalid, malformed } from "../abi";
+import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
+import { AUTO_SIZE_DEFAULT, AUTO_SIZE_MAX, IdRange } from "../idmap/auto";
+import {
+  CLOCK_BOOTTIME,
+  CLOCK_MONOTONIC,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  ID_LIMIT,
+  REQUESTABLE_NAMESPACES,
+  TIME_OFFSET_MAX,
+} from "./linux";
+
+export const REQ_IMAGE: u32 = 0x0101;
+export const REQ_HOST_DIR: u32 = 0x0102;
+export const REQ_STAGE: u32 = 0x0103;
+export const REQ_NAMESPACES: u32 = 0x0104;
+export const REQ_HOSTNAME: u32 = 0x0105;
+export const REQ_ENV: u32 = 0x0106;
+export const REQ_WORKDIR: u32 = 0x0107;
+export const REQ_USER: u32 = 0x0108;
+export const REQ_ARGV: u32 = 0x0109;
+export const REQ_USERNS: u32 = 0x010a;
+export const REQ_USED_RANGE: u32 = 0x010b;
+export const REQ_TIME_OFFSET: u32 = 0x010c;
+export const REQ_OPTIONS: u32 = 0x010d;
+
+export const IMAGE_HOST: u64 = 1;
+export const IMAGE_ROOTFS: u64 = 2;
+export const HOST_DIR_DIRECTORY: u64 = 1;
+export const HOST_DIR_SYMLINK: u64 = 2;
+export const USERNS_AUTO: u64 = 1;
+export const OPTIONS_KNOWN: u64 = 3;
+
+export const HOST_DIRS_MAX: i32 = 64;
+export const USED_RANGES_MAX: i32 = 65536;
+export const HOSTNAME_MAX: i32 = 64;
+
+export class HostDir {
+  constructor(public name: string, public kind: u64, public target: string) {}
+}
+
+export class PlanRequest {
+  imageKind: u64 = 0;
+  rootfs: string = "";
+  readwrite: bool = false;
+  hostDirs: HostDir[] = [];
+  stage: string = "";
+  namespaces: u64 = 0;
+  hasHostname: bool = false;
+  hostname: string = "";
+  env: string[] = [];
+  hasWorkdir: bool = false;
+  workdir: string = "/";
+  uid: u64 = 0;
+  gid: u64 = 0;
+  hasArgv: bool = false;
+  argv: string[] = [];
+  userns: bool = false;
+  usernsSize: u64 = 0;
+  used: IdRange[] = [];
+  hasMonotonic: bool = false;
+  monotonic: i64 = 0;
+  hasBoottime: bool = false;
+  boottime: i64 = 0;
+  options: u64 = 0;
+
+  get hasTimeOffset(): bool {
+    return this.hasMonotonic || this.hasBoottime;
+  }
+}
+
+function typeName(type: u32): string {
+  switch (type) {
+    case REQ_IMAGE: return "IMAGE";
+    case REQ_HOST_DIR: return "HOST_DIR";
+    case REQ_STAGE: return "STAGE";
+    case REQ_NAMESPACES: return "NAMESPACES";
+    case REQ_HOSTNAME: return "HOSTNAME";
+    case REQ_ENV: return "ENV";
+    case REQ_WORKDIR: return "WORKDIR";
+    case REQ_USER: return "USER";
+    case REQ_ARGV: return "ARGV";
+    case REQ_USERNS: return "USERNS";
+    case REQ_USED_RANGE: return "USED_RANGE";
+    case REQ_TIME_OFFSET: return "TIME_OFFSET";
+    case REQ_OPTIONS: return "OPTIONS";
+  }
+  return "";
+}
+
+/** Decodes one frame's fields into `req`; `f.failure` is set when the frame is malformed. */
+function decodeFrame(type: u32, f: Fields, req: PlanRequest): void {
+  switch (type) {
+    case REQ_IMAGE: {
+      req.imageKind = f.u64("kind");
+      req.rootfs = f.str("path", PATH_MAX);
+      const rw = f.u64("readwrite");
+      if (!f.ok) return;
+      if (req.imageKind != IMAGE_HOST && req.imageKind != IMAGE_ROOTFS) {
+        f.failure = malformed(f.context + ": kind: unknown value " + req.imageKind.toString());
+      } else if (rw > 1) {
+        f.failure = malformed(f.context + ": readwrite: unknown value " + rw.toString());
+      } else if (req.imageKind == IMAGE_HOST && req.rootfs.length > 0) {
+        f.failure = malformed(f.context + ": path: must be empty for the host image");
+      }
+      req.readwrite = rw == 1;
+      break;
+    }
+    case REQ_HOST_DIR: {
+      const name = f.str("name", STR_MAX);
+      const kind = f.u64("kind");
+      const target = f.str("target", PATH_MAX);
+      if (!f.ok) return;
+      if (kind != HOST_DIR_DIRECTORY && kind != HOST_DIR_SYMLINK) {
+        f.failure = malformed(f.context + ": kind: unknown value " + kind.toString());
+      } else if (kind == HOST_DIR_DIRECTORY && target.length > 0) {
+        f.failure = malformed(f.context + ": target: must be empty for a directory");
+      }
+      req.hostDirs.push(new HostDir(name, kind, target));
+      break;
+    }
+    case REQ_STAGE:
+      req.stage = f.str("path", PATH_MAX);
+      break;
+    case REQ_NAMESPACES: {
+      req.namespaces = f.u64("new");
+      if (f.ok && (req.namespaces & ~REQUESTABLE_NAMESPACES) != 0) {
+        f.failure = malformed(f.context + ": new: flags 0x" + req.namespaces.toString(16) + " outside NS|UTS|IPC|PID|NET|CGROUP|USER");
+      }
+      break;
+    }
+    case REQ_HOSTNAME:
+      req.hasHostname = true;
+      req.hostname = f.str("name", STR_MAX);
+      break;
+    case REQ_ENV:
+      req.env = f.strs("entries", STR_MAX);
+      break;
+    case REQ_WORKDIR:
+      req.hasWorkdir = true;
+      req.workdir = f.str("path", PATH_MAX);
+      break;
+    case REQ_USER:
+      req.uid = f.u64("uid");
+      req.gid = f.u64("gid");
+      break;
+    case REQ_ARGV:
+      req.hasArgv = true;
+      req.argv = f.strs("args", STR_MAX);
+      break;
+    case REQ_USERNS: {
+      const mode = f.u64("mode");
+      req.usernsSize = f.u64("size");
+      if (f.ok && mode != USERNS_AUTO) {
+        f.failure = malformed(f.context + ": mode: unknown value " + mode.toString());
+      }
+      req.userns = true;
+      break;
+    }
+    case REQ_USED_RANGE: {
+      const start = f.u64("start");
+      const size = f.u64("size");
+      if (!f.ok) return;
+      req.used.push(new IdRange(start, size));
+      break;
+    }
+    case REQ_TIME_OFFSET: {
+      const clock = f.u64("clock");
+      const seconds = <i64>f.u64("seconds");
+      if (!f.ok) return;
+      if (clock == CLOCK_MONOTONIC && !req.hasMonotonic) {
+        req.hasMonotonic = true;
+        req.monotonic = seconds;
+      } else if (clock == CLOCK_BOOTTIME && !req.hasBoottime) {
+        req.hasBoottime = true;
+        req.boottime = seconds;
+      } else if (clock == CLOCK_MONOTONIC || clock == CLOCK_BOOTTIME) {
+        f.failure = malformed(f.context + ": clock " + clock.toString() + " given twice");
+      } else {
+        f.failure = malformed(f.context + ": clock: unknown value " + clock.toString());
+      }
+      break;
+    }
+    case REQ_OPTIONS: {
+      req.options = f.u64("flags");
+      if (f.ok && (req.options & ~OPTIONS_KNOWN) != 0) {
+        f.failure = malformed(f.context + ": flags: unknown bits 0x" + req.options.toString(16));
+      }
+      break;
+    }
+    default:
+      assert(false, "decodeFrame: type not checked");
+  }
+}
+
+/** Decodes the request frames at `ptr` into `req`, or returns why they are malformed. */
+export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure | null {
+  const frames = new FrameReader(ptr, len);
+  let seen: u32 = 0;
+  while (frames.next()) {
+    const type = frames.type;
+    const name = typeName(type);
+    if (name.length == 0) return malformed(frames.where() + ": unknown type 0x" + type.toString(16));
+    const bit: u32 = 1 << (type - REQ_IMAGE);
+    const repeatable = type == REQ_HOST_DIR || type == REQ_USED_RANGE || type == REQ_TIME_OFFSET;
+    if (!repeatable && (seen & bit) != 0) return malformed(frames.where() + " (" + name + "): given twice");
+    seen |= bit;
+    const fields = Fields.ofFrame(frames.payload, frames.payloadLength, frames.index, name);
+    decodeFrame(type, fields, req);
+    if (!fields.finish()) return fields.failure;
+  }
+  if (frames.failure !== null) return frames.failure;
+  if ((seen & (1 << (REQ_IMAGE - REQ_IMAGE))) == 0) return malformed("request: no IMAGE frame");
+  if ((seen & (1 << (REQ_STAGE - REQ_IMAGE))) == 0) return malformed("request: no STAGE frame");
+  if ((seen & (1 << (REQ_ARGV - REQ_IMAGE))) == 0) return malformed("request: no ARGV frame");
+  if (req.imageKind != IMAGE_HOST && req.hostDirs.length > 0) {
+    return malformed("request: HOST_DIR frames need the host image");
+  }
+  return null;
+}
+
+function isAbsolute(path: string): bool {
+  return path.length > 0 && path.charCodeAt(0) == 0x2f;
+}
+
+function isAlnum(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/** Why `name` is not an RFC 1123 host name of at most 64 bytes, or null. */
+export function hostnameProblem(name: string): string | null {
+  const n = name.length;
+  if (n == 0) return "empty";
+  if (n > HOSTNAME_MAX) return "longer than 64 bytes";
+  let labelStart = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? name.charCodeAt(i) : 0x2e;
+    if (c == 0x2e) {
+      const label = i - labelStart;
+      if (label == 0) return "empty label in \"" + name + "\"";
+      if (label > 63) return "label longer than 63 bytes";
+      if (name.charCodeAt(labelStart) == 0x2d || name.charCodeAt(i - 1) == 0x2d) {
+        return "a label starts or ends with '-' in \"" + name + "\"";
+      }
+      labelStart = i + 1;
+    } else if (!isAlnum(c) && c != 0x2d) {
+      return "character " + describeByte(c) + " not allowed (letters, digits, '-' and '.')";
+    }
+  }
+  return null;
+}
+
+function describeByte(c: i32): string {
+  if (c >= 0x21 && c < 0x7f) return "'" + String.fromCharCode(c) + "'";
+  return "0x" + c.toString(16);
+}
+
+/** Checks the values the user gave; returns the first refusal. */
+export function validateRequest(req: PlanRequest): Failure | null {
+  if (req.imageKind == IMAGE_ROOTFS && !isAbsolute(req.rootfs)) {
+    return invalid("rootfs: not an absolute path: \"" + req.rootfs + "\"");
+  }
+  if (req.imageKind == IMAGE_HOST && req.readwrite) {
+    return invalid("rootfs-rw: needs a rootfs directory, not the host image");
+  }
+  if (req.hostDirs.length > HOST_DIRS_MAX) {
+    return invalid("host-dir: " + req.hostDirs.length.toString() + " entries (at most " + HOST_DIRS_MAX.toString() + ")");
+  }
+  for (let i = 0; i < req.hostDirs.length; i++) {
+    const d = req.hostDirs[i];
+    if (d.name.length == 0 || d.name == "." || d.name == ".." || d.name.indexOf("/") >= 0) {
+      return invalid("host-dir: not a top-level name: \"" + d.name + "\"");
+    }
+    if (d.kind == HOST_DIR_SYMLINK && d.target.length == 0) {
+      return invalid("host-dir: " + d.name + ": empty symlink target");
+    }
+    for (let j = 0; j < i; j++) {
+      if (req.hostDirs[j].name == d.name) return invalid("host-dir: " + d.name + ": given twice");
+    }
+  }
+  if (!isAbsolute(req.stage) || req.stage == "/") {
+    return invalid("stage: not an absolute directory other than /: \"" + req.stage + "\"");
+  }
+  if (req.hasHostname) {
+    const problem = hostnameProblem(req.hostname);
+    if (problem !== null) return invalid("hostname: " + problem);
+    if ((req.namespaces & CLONE_NEWUTS) == 0) {
+      return invalid("hostname: needs a new UTS namespace (not with the host's)");
+    }
+  }
+  for (let i = 0; i < req.env.length; i++) {
+    const entry = req.env[i];
+    const eq = entry.indexOf("=");
+    if (eq < 0) return invalid("env: no '=' in \"" + entry + "\" (KEY=VALUE)");
+    if (eq == 0) return invalid("env: empty name in \"" + entry + "\"");
+  }
+  if (req.hasWorkdir && !isAbsolute(req.workdir)) {
+    return invalid("workdir: not an absolute path: \"" + req.workdir + "\"");
+  }
+  if (req.uid >= ID_LIMIT) return invalid("user: uid " + req.uid.toString() + " out of range (below 4294967295)");
+  if (req.gid >= ID_LIMIT) return invalid("user: gid " + req.gid.toString() + " out of range (below 4294967295)");
+  if (req.argv.length == 0) return invalid("argv: no command given");
+  if (req.argv[0].length == 0) return invalid("argv: empty command name");
+  if (req.argv[0].length > PATH_MAX) return invalid("argv: command name longer than 4095 bytes");
+  if ((req.namespaces & CLONE_NEWUSER) != 0 && !req.userns) {
+    return invalid("userns: a new user namespace needs an id mapping (--userns auto)");
+  }
+  if (req.used.length > USED_RANGES_MAX) {
+    return invalid("used-range: " + req.used.length.toString() + " ranges (at most " + USED_RANGES_MAX.toString() + ")");
+  }
+  for (let i = 0; i < req.used.length; i++) {
+    const start = req.used[i].start;
+    const size = req.used[i].size;
+    if (start > 0x100000000 || size > 0x100000000 - start) {
+      return invalid("used-range: " + start.toString() + "+" + size.toString() + " ends past 2^32");
+    }
+  }
+  if (req.userns) {
+    req.namespaces |= CLONE_NEWUSER;
+    if (req.usernsSize == 0) req.usernsSize = AUTO_SIZE_DEFAULT;
+    if (req.usernsSize > AUTO_SIZE_MAX) {
+      return invalid("userns: size " + req.usernsSize.toString() + " over " + AUTO_SIZE_MAX.toString());
+    }
+    if (req.uid >= req.usernsSize) {
+      return invalid("user: uid " + req.uid.toString() + " is not mapped in a user namespace of " + req.usernsSize.toString() + " ids");
+    }
+    if (req.gid >= req.usernsSize) {
+      return invalid("user: gid " + req.gid.toString() + " is not mapped in a user namespace of " + req.usernsSize.toString() + " ids");
+    }
+  }
+  if (req.hasMonotonic && (req.monotonic > TIME_OFFSET_MAX || req.monotonic < -TIME_OFFSET_MAX)) {
+    return invalid("time-offset: monotonic offset " + req.monotonic.toString() + " s out of range (±4611686018 s)");
+  }
+  if (req.hasBoottime && (req.boottime > TIME_OFFSET_MAX || req.boottime < -TIME_OFFSET_MAX)) {
+    return invalid("time-offset: boottime offset " + req.boottime.toString() + " s out of range (±4611686018 s)");
+  }
+  return null;
+}

@@ -1,0 +1,122 @@
+// The root file system: a private stage tmpfs on the host path STAGE holds the overlay's upper
+// and work dirs and the new root, so all of it vanishes with the container's mount namespace.
+//
+//   rootfs image      overlay lowerdir=ROOTFS,upperdir=STAGE/upper,workdir=STAGE/work on STAGE/root
+//   --rootfs-rw       ROOTFS bound (recursively) on STAGE/root: writes reach ROOTFS
+//   host image        STAGE/root is a directory of the tmpfs; each host dir NAME gets an overlay
+//                     (lower /NAME, upper STAGE/upper/NAME, work STAGE/work/NAME) on STAGE/root/NAME,
+//                     each host symlink a symlink.
+
+import { PlanWriter } from "./encode";
+import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
+import { BIND_RECURSIVE, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC } from "./linux";
+
+/** Mount data is copied from one page: at most 4095 bytes and the NUL. */
+export const MOUNT_DATA_MAX: i32 = 4095;
+
+/** `path` with `\`, `,` and `:` escaped by a backslash, as overlayfs reads its options. */
+export function escapeOverlayPath(path: string): string {
+  let out = "";
+  let from = 0;
+  let escaped = false;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c == 0x5c || c == 0x2c || c == 0x3a) {
+      out += path.substring(from, i) + "\\";
+      from = i;
+      escaped = true;
+    }
+  }
+  return escaped ? out + path.substring(from) : path;
+}
+
+/** The overlay options, or "" after reporting options too long for the kernel. */
+export function overlayData(lower: string, upper: string, work: string, userns: bool): string {
+  let data = "lowerdir=" + escapeOverlayPath(lower) +
+    ",upperdir=" + escapeOverlayPath(upper) +
+    ",workdir=" + escapeOverlayPath(work);
+  if (userns) data += ",userxattr";
+  return data;
+}
+
+function stripTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) == 0x2f) end--;
+  return path.substring(0, end);
+}
+
+function stripLeadingSlashes(path: string): string {
+  let start = 0;
+  while (start < path.length && path.charCodeAt(start) == 0x2f) start++;
+  return path.substring(start);
+}
+
+/** The new root's host path, STAGE/root. */
+export function rootPath(req: PlanRequest): string {
+  return stripTrailingSlashes(req.stage) + "/root";
+}
+
+function mountOverlay(plan: PlanWriter, field: string, lower: string, upper: string, work: string, target: string, userns: bool): void {
+  const data = overlayData(lower, upper, work, userns);
+  if (data.length > MOUNT_DATA_MAX) {
+    plan.w.fail(field + ": overlay options of " + data.length.toString() + " bytes (the kernel takes at most 4095); use a shorter path");
+    return;
+  }
+  plan.mount("overlay", target, "overlay", 0, data);
+}
+
+/** Private mount tree, stage tmpfs, the image on STAGE/root, then SET_ROOT there. */
+export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
+  const stage = stripTrailingSlashes(req.stage);
+  const upper = stage + "/upper";
+  const work = stage + "/work";
+  const root = stage + "/root";
+  plan.mount("", "/", "", MS_REC | MS_PRIVATE, "");
+  plan.mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  if (req.imageKind == IMAGE_HOST) {
+    plan.mkdir(upper, 0o755);
+    plan.mkdir(work, 0o755);
+    plan.mkdir(root, 0o755);
+    for (let i = 0; i < req.hostDirs.length; i++) {
+      const d = req.hostDirs[i];
+      const target = root + "/" + d.name;
+      if (d.kind == HOST_DIR_DIRECTORY) {
+        plan.mkdir(upper + "/" + d.name, 0o755);
+        plan.mkdir(work + "/" + d.name, 0o755);
+        plan.mkdir(target, 0o755);
+        mountOverlay(plan, "host-dir", "/" + d.name, upper + "/" + d.name, work + "/" + d.name, target, req.userns);
+      } else {
+        plan.symlink(d.target, target);
+      }
+    }
+  } else if (req.readwrite) {
+    plan.mkdir(root, 0o755);
+    plan.bind(req.rootfs, root, BIND_RECURSIVE);
+  } else {
+    plan.mkdir(upper, 0o755);
+    plan.mkdir(work, 0o755);
+    plan.mkdir(root, 0o755);
+    mountOverlay(plan, "rootfs", req.rootfs, upper, work, root, req.userns);
+  }
+  plan.setRoot(root);
+  plan.mkdir("proc", 0o755);
+  plan.mkdir("dev", 0o755);
+  plan.mkdir("sys", 0o755);
+  plan.mkdir("tmp", 0o755);
+  // The host image has no home for root: HOME=/root must exist.
+  if (req.imageKind == IMAGE_HOST) plan.mkdir("root", 0o700);
+}
+
+/** /tmp: a fresh tmpfs, as with `--tmpfs /tmp`. */
+export function tmpOps(plan: PlanWriter): void {
+  plan.mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+}
+
+/** The working directory (made after every mount, so no mount hides it), then PIVOT_ROOT. */
+export function pivotOps(plan: PlanWriter, req: PlanRequest): void {
+  if (req.hasWorkdir) {
+    const relative = stripLeadingSlashes(req.workdir);
+    if (relative.length > 0) plan.mkdir(relative, 0o755);
+  }
+  plan.pivotRoot(rootPath(req));
+}

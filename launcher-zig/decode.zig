@@ -1,0 +1,445 @@
+//! The plan decoder: reads HELLO, ops and END frame by frame (never past END), validates
+//! every frame, field, bound and the order of ops, and builds `Plan` before any op runs.
+//! It is total: any byte sequence gives either a plan or an `Invalid` with a reason.
+//! No allocation: frames, strings and argv arrays live in a caller-provided `Storage`.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const protocol = @import("protocol.zig");
+const Op = protocol.Op;
+const Str = protocol.Str;
+const Strs = protocol.Strs;
+const U64s = protocol.U64s;
+
+const EINVAL: u16 = 22;
+
+/// Only EXEC has `strs` fields, and a valid plan has one EXEC, so three full lists (each
+/// with its NULL) bound the pointer pool.
+const pointers_max = 3 * (protocol.strs_count_max + 1);
+
+pub const Storage = struct {
+    /// The frames exactly as read; `U64s` views point here.
+    frames: [protocol.plan_bytes_max]u8,
+    /// NUL-terminated copies of every `str`. A `str` costs n + 4 bytes on the wire and
+    /// n + 1 here, so this never holds more than `frames`.
+    strings: [protocol.plan_bytes_max]u8,
+    pointers: [pointers_max]?[*:0]const u8,
+    reason: [160]u8,
+};
+
+pub const Plan = struct {
+    flags: u64,
+    ops: [protocol.ops_max]Op,
+    ops_count: usize,
+    clone_index: usize,
+    /// Namespaces the container gets: UNSHAREs before CLONE, then CLONE's flags.
+    namespaces: u64,
+    /// IDMAP_TREE ops: how many detached mounts the container process receives.
+    trees_count: usize,
+
+    pub fn slice(plan: *const Plan) []const Op {
+        assert(plan.ops_count <= protocol.ops_max);
+        return plan.ops[0..plan.ops_count];
+    }
+};
+
+/// Why a plan was rejected, ready to become an ERROR event.
+pub const Invalid = struct {
+    index: u64,
+    code: u64,
+    errno: u16,
+    reason: []const u8,
+};
+
+pub const ReadResult = union(enum) { bytes: usize, errno: u16 };
+
+/// Reads the plan from `reader` (anything with `fn read(*Self, []u8) ReadResult`, where 0
+/// bytes means end of input). Returns null when `plan` holds a complete, valid plan.
+pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
+    var decoder = Decoder{ .storage = storage, .plan = plan };
+    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0 };
+    var frame_number: u64 = 0;
+    // Each frame is at least a header, so the plan bound also bounds this loop.
+    while (frame_number <= protocol.plan_bytes_max / protocol.header_size) : (frame_number += 1) {
+        // HELLO is index -1 (u64 max); the first op is 0.
+        const index = frame_number -% 1;
+        const header = decoder.take(protocol.header_size) orelse
+            return decoder.invalid(index, 0, EINVAL, "plan longer than 4 MiB");
+        switch (read_exact(reader, header)) {
+            .bytes => |n| if (n == 0) {
+                return decoder.invalid(index, 0, 0, "the plan ends before END");
+            } else if (n < header.len) {
+                return decoder.invalid(index, 0, EINVAL, "short frame header");
+            },
+            .errno => |errno| return decoder.invalid(index, 0, errno, "cannot read the plan"),
+        }
+        const length = std.mem.readInt(u32, header[0..4], .little);
+        const code = std.mem.readInt(u16, header[4..6], .little);
+        const flags = std.mem.readInt(u16, header[6..8], .little);
+        if (length > protocol.frame_payload_bytes_max) {
+            return decoder.invalid(index, code, EINVAL, "frame longer than 1 MiB");
+        }
+        if (flags != 0) return decoder.invalid(index, code, EINVAL, "frame flags are not 0");
+        const payload = decoder.take(length) orelse
+            return decoder.invalid(index, code, EINVAL, "plan longer than 4 MiB");
+        switch (read_exact(reader, payload)) {
+            .bytes => |n| if (n < payload.len) {
+                return decoder.invalid(index, code, EINVAL, "frame ends early");
+            },
+            .errno => |errno| return decoder.invalid(index, code, errno, "cannot read the plan"),
+        }
+        const done = decoder.frame(frame_number, @enumFromInt(code), payload) catch
+            return decoder.invalid(index, code, EINVAL, decoder.reason);
+        if (done) {
+            assert(plan.ops_count >= 2); // CLONE and EXEC at least.
+            return null;
+        }
+    }
+    unreachable; // Every frame takes at least 8 of the bounded plan bytes.
+}
+
+fn read_exact(reader: anytype, buffer: []u8) ReadResult {
+    var done: usize = 0;
+    while (done < buffer.len) {
+        switch (reader.read(buffer[done..])) {
+            .bytes => |n| {
+                assert(n <= buffer.len - done);
+                if (n == 0) break;
+                done += n;
+            },
+            .errno => |errno| return .{ .errno = errno },
+        }
+    }
+    return .{ .bytes = done };
+}
+
+const Error = error{Invalid};
+
+const Order = enum { before_clone, parent_ops, container_ops, after_exec };
+
+const Decoder = struct {
+    storage: *Storage,
+    plan: *Plan,
+    frames_used: usize = 0,
+    strings_used: usize = 0,
+    pointers_used: usize = 0,
+    order: Order = .before_clone,
+    reason: []const u8 = "",
+    /// Counts and facts for the rules of the cgroup, status-file and idmap ops.
+    cgroup_mkdirs: usize = 0,
+    cgroup_reports: usize = 0,
+    cgroup_intos: usize = 0,
+    status_files: usize = 0,
+    saw_uid_map: bool = false,
+    saw_gid_map: bool = false,
+    slots_filled: u16 = 0,
+    slots_attached: u16 = 0,
+
+    fn invalid(decoder: *Decoder, index: u64, code: u64, errno: u16, reason: []const u8) Invalid {
+        _ = decoder;
+        assert(reason.len > 0);
+        return .{ .index = index, .code = code, .errno = errno, .reason = reason };
+    }
+
+    fn fail(decoder: *Decoder, reason: []const u8) Error {
+        assert(reason.len > 0);
+        decoder.reason = reason;
+        return error.Invalid;
+    }
+
+    /// Reserves `size` bytes of frame storage, or null past the 4 MiB plan bound.
+    fn take(decoder: *Decoder, size: usize) ?[]u8 {
+        if (size > decoder.storage.frames.len - decoder.frames_used) return null;
+        const bytes = decoder.storage.frames[decoder.frames_used..][0..size];
+        decoder.frames_used += size;
+        return bytes;
+    }
+
+    /// Decodes one frame. Returns true for END.
+    fn frame(decoder: *Decoder, frame_number: u64, code: protocol.FrameType, payload: []const u8) Error!bool {
+        var cursor = Cursor{ .bytes = payload };
+        if (frame_number == 0) {
+            if (code != .hello) return decoder.fail("the plan does not start with HELLO");
+            try decoder.hello(try decoder.fields(protocol.Hello, &cursor));
+            return false;
+        }
+        switch (code) {
+            .hello => return decoder.fail("HELLO after the first frame"),
+            .end => {
+                _ = try decoder.fields(protocol.End, &cursor);
+                if (decoder.order == .before_clone) return decoder.fail("END before CLONE");
+                if (decoder.order != .after_exec) return decoder.fail("the last op is not EXEC");
+                return true;
+            },
+            else => {},
+        }
+        const tag = protocol.tag_from_frame_type(code) orelse return decoder.fail("unknown frame type");
+        if (decoder.plan.ops_count == protocol.ops_max) return decoder.fail("more than 1024 ops");
+        try decoder.check_order(tag);
+        const value = try decoder.op(tag, &cursor);
+        try decoder.check_op(value);
+        decoder.plan.ops[decoder.plan.ops_count] = value;
+        decoder.plan.ops_count += 1;
+        return false;
+    }
+
+    fn hello(decoder: *Decoder, value: protocol.Hello) Error!void {
+        if (value.magic != protocol.magic) return decoder.fail("HELLO magic is not HUSK");
+        if (value.version != protocol.version) {
+            decoder.reason = std.fmt.bufPrint(&decoder.storage.reason, "protocol version {d}, launcher speaks {d}", .{
+                value.version, protocol.version,
+            }) catch unreachable; // Two u64s fit in the buffer.
+            return error.Invalid;
+        }
+        if (value.flags & ~protocol.hello_flags_known != 0) return decoder.fail("HELLO flags has unknown bits");
+        decoder.plan.flags = value.flags;
+    }
+
+    /// "Who runs an op" of protocol.md, as a state machine over the op sequence.
+    fn check_order(decoder: *Decoder, tag: Op.Tag) Error!void {
+        if (decoder.order == .after_exec) return decoder.fail("an op after EXEC");
+        switch (Op.runner(tag)) {
+            .launcher => if (decoder.order != .before_clone) return decoder.fail("a launcher op after CLONE"),
+            .launcher_or_container => {
+                if (decoder.order == .parent_ops) decoder.order = .container_ops;
+            },
+            .clone => {
+                if (decoder.order != .before_clone) return decoder.fail("a second CLONE");
+                decoder.order = .parent_ops;
+                decoder.plan.clone_index = decoder.plan.ops_count;
+            },
+            .parent => switch (decoder.order) {
+                .before_clone => return decoder.fail("a parent op before CLONE"),
+                .parent_ops => {},
+                .container_ops => return decoder.fail("a parent op after a container op"),
+                .after_exec => unreachable,
+            },
+            .container => switch (decoder.order) {
+                .before_clone => return decoder.fail("a container op before CLONE"),
+                .parent_ops, .container_ops => decoder.order = if (tag == .exec) .after_exec else .container_ops,
+                .after_exec => unreachable,
+            },
+        }
+    }
+
+    fn op(decoder: *Decoder, tag: Op.Tag, cursor: *Cursor) Error!Op {
+        switch (tag) {
+            inline else => |comptime_tag| {
+                @setEvalBranchQuota(4000);
+                const Payload = std.meta.TagPayload(Op, comptime_tag);
+                return @unionInit(Op, @tagName(comptime_tag), try decoder.fields(Payload, cursor));
+            },
+        }
+    }
+
+    /// Values the framing cannot express: unknown flag bits and enum values, and the
+    /// namespaces an op needs so that it cannot touch the host's (as bubblewrap re-checks).
+    fn check_op(decoder: *Decoder, op_value: Op) Error!void {
+        const namespaces = &decoder.plan.namespaces;
+        switch (op_value) {
+            .unshare => |o| {
+                if (o.flags & ~protocol.unshare_flags_known != 0) return decoder.fail("unshare.flags: unknown bits");
+                if (decoder.order == .before_clone) namespaces.* |= o.flags;
+            },
+            .clone => |o| {
+                if (o.flags & ~protocol.clone_flags_known != 0) return decoder.fail("clone.flags: unknown bits");
+                namespaces.* |= o.flags;
+            },
+            .mount => |o| {
+                if (o.flags & ~protocol.mount_flags_known != 0) return decoder.fail("mount.flags: unknown bits");
+                try decoder.need_mount_namespace();
+            },
+            .mkdir => |o| if (o.mode > protocol.mode_max) return decoder.fail("mkdir.mode: over 07777"),
+            .touch => |o| if (o.mode > protocol.mode_max) return decoder.fail("touch.mode: over 07777"),
+            .bind => |o| {
+                if (o.flags & ~protocol.bind_flags_known != 0) return decoder.fail("bind.flags: unknown bits");
+                try decoder.need_mount_namespace();
+            },
+            .pivot_root, .mask, .readonly => try decoder.need_mount_namespace(),
+            .set_root => |o| if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("set_root.path: not absolute"),
+            .sethostname => if (namespaces.* & protocol.CLONE_NEWUTS == 0) {
+                return decoder.fail("sethostname without a new UTS namespace");
+            },
+            .rlimit => |o| if (o.resource >= protocol.rlimit_resource_count) return decoder.fail("rlimit.resource: unknown"),
+            .caps => |o| {
+                const all = o.bounding | o.effective | o.permitted | o.inheritable;
+                if (all & ~protocol.capabilities_known != 0) return decoder.fail("caps: unknown capability bits");
+            },
+            .user => |o| {
+                if (o.uid > protocol.id_max) return decoder.fail("user.uid: over 2^32 - 2");
+                if (o.gid > protocol.id_max) return decoder.fail("user.gid: over 2^32 - 2");
+                for (0..o.groups.count()) |i| {
+                    if (o.groups.get(i) > protocol.id_max) return decoder.fail("user.groups: an id over 2^32 - 2");
+                }
+            },
+            .exec => |o| if (o.argv.len == 0) return decoder.fail("exec.argv: empty"),
+            .uid_map => decoder.saw_uid_map = true,
+            .gid_map => decoder.saw_gid_map = true,
+            .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},
+            .no_new_privs, .close_fds => {},
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report => try decoder.check_launcher_op(op_value),
+            .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
+        }
+    }
+
+    /// protocol.md "cgroups" and "The status file".
+    fn check_launcher_op(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .status_file => |o| {
+                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("status_file.path: not absolute");
+                if (o.path.len > protocol.status_path_bytes_max) return decoder.fail("status_file.path: longer than 4091 bytes");
+                if (decoder.status_files == 1) return decoder.fail("a second STATUS_FILE");
+                decoder.status_files += 1;
+            },
+            .cgroup_mkdir => |o| {
+                try decoder.cgroup_path(o.path);
+                if (o.flags & ~protocol.cgroup_mkdir_flags_known != 0) return decoder.fail("cgroup_mkdir.flags: unknown bits");
+                if (decoder.cgroup_mkdirs == protocol.cgroup_mkdirs_max) return decoder.fail("more than 32 CGROUP_MKDIR");
+                decoder.cgroup_mkdirs += 1;
+            },
+            .cgroup_write => |o| try decoder.cgroup_path(o.path),
+            .cgroup_enter => |o| {
+                try decoder.cgroup_path(o.path);
+                if (!std.mem.endsWith(u8, o.path, "/cgroup.procs")) return decoder.fail("cgroup_enter.path: not a cgroup.procs file");
+            },
+            .cgroup_into => |o| {
+                try decoder.cgroup_path(o.path);
+                if (decoder.cgroup_intos == 1) return decoder.fail("a second CGROUP_INTO");
+                decoder.cgroup_intos += 1;
+            },
+            .cgroup_report => |o| {
+                try decoder.cgroup_path(o.path);
+                if (decoder.cgroup_reports == protocol.cgroup_reports_max) return decoder.fail("more than 16 CGROUP_REPORT");
+                decoder.cgroup_reports += 1;
+            },
+            else => unreachable,
+        }
+    }
+
+    fn cgroup_path(decoder: *Decoder, path: []const u8) Error!void {
+        if (!protocol.is_clean_absolute(path)) return decoder.fail("cgroup path: not absolute and clean");
+    }
+
+    /// protocol.md "Idmapped trees": slots are filled once, after the maps, and attached
+    /// once, after they were filled.
+    fn check_tree_op(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .idmap_tree => |o| {
+                if (o.source.len == 0 or o.source[0] != '/') return decoder.fail("idmap_tree.source: not absolute");
+                if (o.slot >= protocol.tree_slots) return decoder.fail("idmap_tree.slot: over 15");
+                assert(decoder.order == .parent_ops); // check_order ran first.
+                const clone_flags = decoder.plan.ops[decoder.plan.clone_index].clone.flags;
+                if (clone_flags & protocol.CLONE_NEWUSER == 0) return decoder.fail("idmap_tree without CLONE_NEWUSER");
+                if (!decoder.saw_uid_map or !decoder.saw_gid_map) return decoder.fail("idmap_tree before UID_MAP and GID_MAP");
+                const bit = @as(u16, 1) << @intCast(o.slot);
+                if (decoder.slots_filled & bit != 0) return decoder.fail("idmap_tree.slot: filled twice");
+                decoder.slots_filled |= bit;
+                decoder.plan.trees_count += 1;
+            },
+            .attach_tree => |o| {
+                if (o.slot >= protocol.tree_slots) return decoder.fail("attach_tree.slot: over 15");
+                const bit = @as(u16, 1) << @intCast(o.slot);
+                if (decoder.slots_filled & bit == 0) return decoder.fail("attach_tree.slot: no IDMAP_TREE filled it");
+                if (decoder.slots_attached & bit != 0) return decoder.fail("attach_tree.slot: attached twice");
+                decoder.slots_attached |= bit;
+                try decoder.need_mount_namespace();
+            },
+            else => unreachable,
+        }
+    }
+
+    fn need_mount_namespace(decoder: *Decoder) Error!void {
+        if (decoder.plan.namespaces & protocol.CLONE_NEWNS == 0) {
+            return decoder.fail("a mount op without a new mount namespace");
+        }
+    }
+
+    /// Decodes the fields of `T` in declaration order; `T`'s shape is the wire format.
+    fn fields(decoder: *Decoder, comptime T: type, cursor: *Cursor) Error!T {
+        var value: T = undefined;
+        inline for (std.meta.fields(T)) |field| {
+            @field(value, field.name) = switch (field.type) {
+                u64 => cursor.int(u64) orelse return decoder.fail(field.name ++ ": past the frame's end"),
+                Str => try decoder.str(cursor, field.name, comptime bound_of(field.name)),
+                Strs => try decoder.strs(cursor, field.name),
+                U64s => try decoder.words(cursor, field.name),
+                else => @compileError("unsupported field type in " ++ @typeName(T)),
+            };
+        }
+        if (cursor.bytes.len != 0) return decoder.fail("bytes left over after the last field");
+        return value;
+    }
+
+    fn bound_of(comptime name: []const u8) usize {
+        return if (protocol.is_path_field(name)) protocol.path_bytes_max else protocol.str_bytes_max;
+    }
+
+    fn str(decoder: *Decoder, cursor: *Cursor, comptime name: []const u8, comptime bound: usize) Error!Str {
+        const length = cursor.int(u32) orelse return decoder.fail(name ++ ": past the frame's end");
+        if (length > bound) return decoder.fail(std.fmt.comptimePrint("{s}: longer than {d} bytes", .{ name, bound }));
+        const bytes = cursor.take(length) orelse return decoder.fail(name ++ ": past the frame's end");
+        if (std.mem.indexOfScalar(u8, bytes, 0) != null) return decoder.fail(name ++ ": contains NUL");
+        const strings = &decoder.storage.strings;
+        // n + 4 wire bytes for n + 1 bytes here: the arena cannot run out before the frames do.
+        assert(decoder.strings_used + length + 1 <= strings.len);
+        const copy = strings[decoder.strings_used..][0 .. length + 1];
+        @memcpy(copy[0..length], bytes);
+        copy[length] = 0;
+        decoder.strings_used += length + 1;
+        return copy[0..length :0];
+    }
+
+    fn strs(decoder: *Decoder, cursor: *Cursor, comptime name: []const u8) Error!Strs {
+        const count = cursor.int(u32) orelse return decoder.fail(name ++ ": past the frame's end");
+        if (count > protocol.strs_count_max) return decoder.fail(name ++ ": more than 4096 strings");
+        // Only EXEC has strs and order allows one EXEC, so this cannot trigger on a plan
+        // that passed check_order; it stays a failure (not an assert) to keep totality obvious.
+        if (decoder.pointers_used + count + 1 > decoder.storage.pointers.len) {
+            return decoder.fail(name ++ ": too many strings in the plan");
+        }
+        const list = decoder.storage.pointers[decoder.pointers_used..][0 .. count + 1];
+        for (list[0..count]) |*pointer| {
+            pointer.* = (try decoder.str(cursor, name, protocol.str_bytes_max)).ptr;
+        }
+        list[count] = null;
+        decoder.pointers_used += count + 1;
+        return list[0..count :null];
+    }
+
+    fn words(decoder: *Decoder, cursor: *Cursor, comptime name: []const u8) Error!U64s {
+        const count = cursor.int(u32) orelse return decoder.fail(name ++ ": past the frame's end");
+        if (count > protocol.u64s_count_max) return decoder.fail(name ++ ": more than 1024 numbers");
+        const bytes = cursor.take(@as(usize, count) * 8) orelse return decoder.fail(name ++ ": past the frame's end");
+        return .{ .bytes = bytes };
+    }
+};
+
+const Cursor = struct {
+    bytes: []const u8,
+
+    fn take(cursor: *Cursor, size: usize) ?[]const u8 {
+        if (size > cursor.bytes.len) return null;
+        const bytes = cursor.bytes[0..size];
+        cursor.bytes = cursor.bytes[size..];
+        return bytes;
+    }
+
+    fn int(cursor: *Cursor, comptime T: type) ?T {
+        const bytes = cursor.take(@sizeOf(T)) orelse return null;
+        return std.mem.readInt(T, bytes[0..@sizeOf(T)], .little);
+    }
+};
+
+/// A reader over bytes in memory: used by tests and by nothing else.
+pub const SliceReader = struct {
+    bytes: []const u8,
+    /// Hand out at most this many bytes per read, to exercise short reads.
+    chunk: usize = std.math.maxInt(usize),
+
+    pub fn read(reader: *SliceReader, buffer: []u8) ReadResult {
+        const n = @min(buffer.len, reader.bytes.len, reader.chunk);
+        @memcpy(buffer[0..n], reader.bytes[0..n]);
+        reader.bytes = reader.bytes[n..];
+        return .{ .bytes = n };
+    }
+};

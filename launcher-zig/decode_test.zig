@@ -1,0 +1,698 @@
+//! The decoder against hand-built frames: every op round-trips, every bound holds at its
+//! edge, every malformed or misordered plan is rejected with the index, type and errno
+//! protocol.md names, and random mutations never crash it. Golden plans from
+//! test/golden/*.bin (written by the TS side) are validated when present.
+
+const std = @import("std");
+const testing = std.testing;
+const protocol = @import("protocol.zig");
+const Op = protocol.Op;
+const decode = @import("decode.zig");
+const encode = @import("encode_test.zig");
+const build_options = @import("build_options");
+
+var storage: decode.Storage = undefined;
+var plan: decode.Plan = undefined;
+
+const EINVAL = 22;
+const MS_REC = 0x4000;
+const MS_PRIVATE = 1 << 18;
+
+/// One op of every type, in an order a valid plan may have them.
+const sample_ops = [_]Op{
+    .{ .unshare = .{ .flags = protocol.CLONE_NEWTIME } },
+    .{ .write_file = .{ .path = "/proc/self/timens_offsets", .content = "monotonic 86400 0\n" } },
+    .{ .status_file = .{ .path = "/run/husk/abc/status" } },
+    .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk", .flags = protocol.cgroup_mkdir_flag_shared } },
+    .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk/abc", .flags = 0 } },
+    .{ .cgroup_write = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.limit_in_bytes", .value = "33554432" } },
+    .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/unified/husk/abc", .flags = 0 } },
+    .{ .cgroup_into = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } },
+    .{ .cgroup_report = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.oom_control" } },
+    .{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS | protocol.CLONE_NEWPID | protocol.CLONE_NEWUSER } },
+    .{ .uid_map = .{ .text = "0 100000 65536\n" } },
+    .{ .setgroups = .{ .text = "deny" } },
+    .{ .gid_map = .{ .text = "0 100000 65536\n" } },
+    .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
+    .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
+    .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_PRIVATE, .data = "" } },
+    .{ .mkdir = .{ .path = "/tmp/husk-stage", .mode = 0o755 } },
+    .{ .attach_tree = .{ .slot = 15, .target = "/tmp/husk-stage/lower/usr" } },
+    .{ .mount = .{ .source = "tmpfs", .target = "/tmp/husk-stage", .fstype = "tmpfs", .flags = 0, .data = "size=1m" } },
+    .{ .set_root = .{ .path = "/tmp/husk-stage/root" } },
+    .{ .touch = .{ .path = "etc/hostname", .mode = 0o644 } },
+    .{ .symlink = .{ .target = "/proc/self/fd", .linkpath = "dev/fd" } },
+    .{ .bind = .{ .source = "/usr", .target = "usr", .flags = 0b111 } },
+    .{ .mask = .{ .path = "proc/kcore" } },
+    .{ .readonly = .{ .path = "proc/sys" } },
+    .{ .pivot_root = .{ .newroot = "/tmp/husk-stage/root" } },
+    .{ .sethostname = .{ .name = "box" } },
+    .{ .loopback_up = .{} },
+    .{ .chdir = .{ .path = "/" } },
+    .{ .rlimit = .{ .resource = 7, .soft = 1024, .hard = std.math.maxInt(u64) } },
+    .{ .caps = .{ .bounding = 0x3fff, .effective = 0x3ff, .permitted = 0x3ff, .inheritable = 0 } },
+    .{ .user = .{ .uid = 1000, .gid = 1000, .groups = encode.u64s(&.{ 1000, 27 }) } },
+    .{ .no_new_privs = .{} },
+    .{ .close_fds = .{} },
+    .{ .exec = .{
+        .path = "sh",
+        .argv = &[_:null]?[*:0]const u8{ "sh", "-c", "echo $$" },
+        .env = &[_:null]?[*:0]const u8{"PATH=/usr/bin:/bin"},
+        .search = &[_:null]?[*:0]const u8{ "/usr/bin", "/bin" },
+    } },
+};
+
+const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
+const exec_op = Op{ .exec = .{ .path = "/bin/true", .argv = &[_:null]?[*:0]const u8{"true"}, .env = &.{}, .search = &.{} } };
+
+var ops_buffer: [1100]Op = undefined;
+
+/// The parts one after the other, in a static buffer (valid until the next call).
+fn sequence(parts: []const []const Op) []const Op {
+    var count: usize = 0;
+    for (parts) |part| {
+        std.debug.assert(count + part.len <= ops_buffer.len);
+        for (part) |op| {
+            ops_buffer[count] = op;
+            count += 1;
+        }
+    }
+    return ops_buffer[0..count];
+}
+
+/// CLONE (new mount and UTS namespaces), `middle`, EXEC /bin/true.
+fn minimal(middle: []const Op) []const Op {
+    return sequence(&.{ &.{clone_op}, middle, &.{exec_op} });
+}
+
+fn decode_bytes(bytes: []const u8) ?decode.Invalid {
+    var reader = decode.SliceReader{ .bytes = bytes };
+    return decode.read_plan(&reader, &storage, &plan);
+}
+
+fn encode_plan(flags: u64, ops: []const Op) !std.ArrayList(u8) {
+    var writer = encode.Writer.init(testing.allocator);
+    errdefer writer.deinit();
+    try writer.plan(flags, ops);
+    return writer.bytes;
+}
+
+fn expect_valid(bytes: []const u8) !void {
+    if (decode_bytes(bytes)) |invalid| {
+        std.debug.print("rejected: index {d} code 0x{x} errno {d}: {s}\n", .{ invalid.index, invalid.code, invalid.errno, invalid.reason });
+        return error.TestUnexpectedResult;
+    }
+}
+
+fn expect_invalid(bytes: []const u8, index: u64, code: u64, errno: u16, reason_part: []const u8) !void {
+    const invalid = decode_bytes(bytes) orelse return error.TestExpectedInvalid;
+    errdefer std.debug.print("got: index {d} code 0x{x} errno {d}: {s}\n", .{ invalid.index, invalid.code, invalid.errno, invalid.reason });
+    try testing.expectEqual(index, invalid.index);
+    try testing.expectEqual(code, invalid.code);
+    try testing.expectEqual(errno, invalid.errno);
+    try testing.expect(std.mem.indexOf(u8, invalid.reason, reason_part) != null);
+}
+
+fn expect_ops_invalid(ops: []const Op, index: u64, reason_part: []const u8) !void {
+    const bytes = try encode_plan(0, ops);
+    defer bytes.deinit();
+    const code = if (index < ops.len) @intFromEnum(Op.frame_type(ops[index])) else @intFromEnum(protocol.FrameType.end);
+    try expect_invalid(bytes.items, index, code, EINVAL, reason_part);
+}
+
+test "every op type round-trips through the decoder" {
+    var seen = std.EnumSet(Op.Tag).initEmpty();
+    for (sample_ops) |op| seen.insert(op);
+    try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
+
+    const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
+    defer bytes.deinit();
+    try expect_valid(bytes.items);
+    try testing.expectEqual(protocol.hello_flags_known, plan.flags);
+    try testing.expectEqual(sample_ops.len, plan.ops_count);
+    try testing.expectEqual(@as(usize, 9), plan.clone_index);
+    try testing.expectEqual(@as(usize, 1), plan.trees_count);
+    for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
+    const exec = plan.slice()[plan.ops_count - 1].exec;
+    try testing.expectEqualStrings("echo $$", std.mem.span(exec.argv[2].?));
+    try testing.expect(exec.argv.ptr[3] == null); // argv is ready for execve.
+    for (plan.slice()) |op| if (op == .user) try testing.expectEqual(@as(u64, 27), op.user.groups.get(1));
+}
+
+test "a plan read one byte at a time decodes the same" {
+    const bytes = try encode_plan(0, &sample_ops);
+    defer bytes.deinit();
+    var reader = decode.SliceReader{ .bytes = bytes.items, .chunk = 1 };
+    try testing.expect(decode.read_plan(&reader, &storage, &plan) == null);
+    for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
+}
+
+test "nothing after END is read" {
+    var bytes = try encode_plan(0, minimal(&.{}));
+    defer bytes.deinit();
+    const length = bytes.items.len;
+    try bytes.appendSlice("garbage after the end");
+    var reader = decode.SliceReader{ .bytes = bytes.items };
+    try testing.expect(decode.read_plan(&reader, &storage, &plan) == null);
+    try testing.expectEqual(bytes.items.len - length, reader.bytes.len);
+}
+
+/// The index of the frame that starts at or contains byte `offset`, counting HELLO as -1,
+/// and whether `offset` is exactly a frame boundary.
+fn frame_at(bytes: []const u8, offset: usize) struct { index: u64, boundary: bool, code: u64, header_whole: bool } {
+    var position: usize = 0;
+    var frame_number: u64 = 0;
+    while (true) : (frame_number += 1) {
+        const length = std.mem.readInt(u32, bytes[position..][0..4], .little);
+        const next = position + protocol.header_size + length;
+        if (offset < next) return .{
+            .index = frame_number -% 1,
+            .boundary = offset == position,
+            .code = std.mem.readInt(u16, bytes[position + 4 ..][0..2], .little),
+            .header_whole = offset >= position + protocol.header_size,
+        };
+        position = next;
+    }
+}
+
+test "every truncation of a valid plan is rejected, with the right index and errno" {
+    const bytes = try encode_plan(0, &sample_ops);
+    defer bytes.deinit();
+    for (0..bytes.items.len) |cut| {
+        const invalid = decode_bytes(bytes.items[0..cut]) orelse return error.TestExpectedInvalid;
+        const where = frame_at(bytes.items, cut);
+        try testing.expectEqual(where.index, invalid.index);
+        // EOF between frames is "no END" (errno 0); inside a frame it is malformed.
+        try testing.expectEqual(@as(u16, if (where.boundary) 0 else EINVAL), invalid.errno);
+        try testing.expectEqual(if (where.header_whole) where.code else 0, invalid.code);
+    }
+}
+
+test "every single-byte corruption of the HELLO header is rejected" {
+    const bytes = try encode_plan(0, &sample_ops);
+    defer bytes.deinit();
+    for (0..protocol.header_size) |offset| {
+        const original = bytes.items[offset];
+        for (0..256) |value| {
+            if (value == original) continue;
+            bytes.items[offset] = @intCast(value);
+            const invalid = decode_bytes(bytes.items) orelse return error.TestExpectedInvalid;
+            _ = invalid;
+        }
+        bytes.items[offset] = original;
+    }
+    try expect_valid(bytes.items);
+}
+
+test "HELLO: magic, version and flags" {
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try writer.hello_fields(0x12345678, 1, 0);
+    try expect_invalid(writer.bytes.items, protocol.index_hello, 1, EINVAL, "magic");
+    writer.bytes.clearRetainingCapacity();
+    try writer.hello_fields(protocol.magic, 2, 0);
+    try expect_invalid(writer.bytes.items, protocol.index_hello, 1, EINVAL, "protocol version 2, launcher speaks 1");
+    writer.bytes.clearRetainingCapacity();
+    try writer.hello_fields(protocol.magic, 1, 1 << 2);
+    try expect_invalid(writer.bytes.items, protocol.index_hello, 1, EINVAL, "flags");
+    writer.bytes.clearRetainingCapacity();
+    try expect_invalid("", protocol.index_hello, 0, 0, "ends before END");
+    try expect_invalid("\x18\x00\x00", protocol.index_hello, 0, EINVAL, "short frame header");
+    // A plan that starts with an op: the error is in "HELLO itself".
+    try writer.op(.{ .clone = .{ .flags = 0 } });
+    try expect_invalid(writer.bytes.items, protocol.index_hello, 0x11, EINVAL, "does not start with HELLO");
+    // HELLO's payload one byte short and one byte long.
+    writer.bytes.clearRetainingCapacity();
+    try writer.raw_frame(1, 0, &[_]u8{0} ** 23);
+    try expect_invalid(writer.bytes.items, protocol.index_hello, 1, EINVAL, "past the frame's end");
+    writer.bytes.clearRetainingCapacity();
+    try writer.hello(0);
+    writer.bytes.items[0] = 25;
+    try writer.bytes.append(0);
+    try expect_invalid(writer.bytes.items, protocol.index_hello, 1, EINVAL, "left over");
+}
+
+test "unknown and reserved frame types are rejected" {
+    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0047, 0x004f, 0x0050, 0x0051, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+        var writer = encode.Writer.init(testing.allocator);
+        defer writer.deinit();
+        try writer.hello(0);
+        try writer.op(.{ .clone = .{ .flags = 0 } });
+        try writer.raw_frame(code, 0, "");
+        try writer.end();
+        try expect_invalid(writer.bytes.items, 1, code, EINVAL, "unknown frame type");
+    }
+}
+
+test "frame flags must be 0" {
+    for ([_]u16{ 1, 0x100, 0x8000 }) |flags| {
+        var writer = encode.Writer.init(testing.allocator);
+        defer writer.deinit();
+        try writer.hello(0);
+        try writer.raw_frame(0x36, flags, ""); // NO_NEW_PRIVS
+        try expect_invalid(writer.bytes.items, 0, 0x36, EINVAL, "flags are not 0");
+    }
+}
+
+test "a NUL inside a str is rejected" {
+    try expect_ops_invalid(minimal(&.{.{ .mkdir = .{ .path = "a\x00b", .mode = 0o755 } }}), 1, "path: contains NUL");
+    try expect_ops_invalid(minimal(&.{.{ .write_file = .{ .path = "/x", .content = "a\x00" } }}), 1, "content: contains NUL");
+}
+
+test "bytes left over after the last field are rejected" {
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try writer.hello(0);
+    try writer.op(.{ .clone = .{ .flags = 0 } });
+    const start = writer.bytes.items.len;
+    try writer.op(.{ .chdir = .{ .path = "/" } });
+    try writer.bytes.append('x');
+    writer.bytes.items[start] += 1;
+    try expect_invalid(writer.bytes.items, 1, 0x32, EINVAL, "left over");
+    // An END with a payload.
+    writer.bytes.clearRetainingCapacity();
+    try writer.hello(0);
+    try writer.raw_frame(2, 0, "x");
+    try expect_invalid(writer.bytes.items, 0, 2, EINVAL, "left over");
+}
+
+test "a field that runs past its frame is rejected" {
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try writer.hello(0);
+    try writer.op(.{ .clone = .{ .flags = 0 } });
+    try writer.raw_frame(0x32, 0, "\x05\x00\x00\x00/ab"); // CHDIR: str of 5 with 3 bytes.
+    try writer.end();
+    try expect_invalid(writer.bytes.items, 1, 0x32, EINVAL, "past the frame's end");
+}
+
+var repeat_buffer: [protocol.str_bytes_max + 2]u8 = undefined;
+
+/// `n` times `byte`, in a static buffer (valid until the next call).
+fn repeat(byte: u8, n: usize) [:0]const u8 {
+    @memset(repeat_buffer[0..n], byte);
+    repeat_buffer[n] = 0;
+    return repeat_buffer[0..n :0];
+}
+
+test "str bounds: paths 4095, other strings 65536" {
+    try expect_valid_ops(minimal(&.{.{ .mkdir = .{ .path = repeat('a', 4095), .mode = 0 } }}));
+    try expect_ops_invalid(minimal(&.{.{ .mkdir = .{ .path = repeat('a', 4096), .mode = 0 } }}), 1, "path: longer than 4095");
+    try expect_ops_invalid(minimal(&.{.{ .symlink = .{ .target = repeat('a', 4096), .linkpath = "x" } }}), 1, "target: longer than 4095");
+    try expect_ops_invalid(minimal(&.{.{ .pivot_root = .{ .newroot = repeat('a', 4096) } }}), 1, "newroot");
+    try expect_ops_invalid(minimal(&.{.{ .bind = .{ .source = repeat('a', 4096), .target = "x", .flags = 0 } }}), 1, "source");
+    try expect_ops_invalid(minimal(&.{.{ .symlink = .{ .target = "x", .linkpath = repeat('a', 4096) } }}), 1, "linkpath");
+    try expect_valid_ops(minimal(&.{.{ .sethostname = .{ .name = repeat('h', 65536) } }}));
+    try expect_ops_invalid(minimal(&.{.{ .sethostname = .{ .name = repeat('h', 65537) } }}), 1, "name: longer than 65536");
+    try expect_ops_invalid(minimal(&.{.{ .write_file = .{ .path = "x", .content = repeat('c', 65537) } }}), 1, "content");
+}
+
+fn expect_valid_ops(ops: []const Op) !void {
+    const bytes = try encode_plan(0, ops);
+    defer bytes.deinit();
+    try expect_valid(bytes.items);
+}
+
+fn exec_with_argv(argv: protocol.Strs) [2]Op {
+    var exec = exec_op;
+    exec.exec.argv = argv;
+    return .{ clone_op, exec };
+}
+
+test "strs bound: 4096 strings; u64s bound: 1024 numbers" {
+    var pointers: [4098]?[*:0]const u8 = undefined;
+    @memset(&pointers, "x");
+    pointers[4096] = null;
+    try expect_valid_ops(&exec_with_argv(pointers[0..4096 :null]));
+    pointers[4096] = "x";
+    pointers[4097] = null;
+    try expect_ops_invalid(&exec_with_argv(pointers[0..4097 :null]), 1, "argv: more than 4096");
+    pointers[0] = null;
+    try expect_ops_invalid(&exec_with_argv(pointers[0..0 :null]), 1, "argv: empty");
+
+    var words: [1025 * 8]u8 = undefined;
+    @memset(&words, 0);
+    try expect_valid_ops(minimal(&.{.{ .user = .{ .uid = 0, .gid = 0, .groups = .{ .bytes = words[0 .. 1024 * 8] } } }}));
+    try expect_ops_invalid(minimal(&.{.{ .user = .{ .uid = 0, .gid = 0, .groups = .{ .bytes = &words } } }}), 1, "groups: more than 1024");
+}
+
+test "frame bound: a payload of 1 MiB is read, one byte more is not" {
+    // An EXEC frame of exactly 1 MiB: path, empty env and search, argv filling the rest.
+    const fixed = (4 + 1) + 4 + 4 + 4; // path "x", three counts
+    var remaining: usize = protocol.frame_payload_bytes_max - fixed;
+    var pointers: [17]?[*:0]const u8 = undefined;
+    var count: usize = 0;
+    while (remaining > 0) : (count += 1) {
+        const size = @min(remaining - 4, protocol.str_bytes_max);
+        pointers[count] = repeat('a', protocol.str_bytes_max)[protocol.str_bytes_max - size ..].ptr;
+        remaining -= 4 + size;
+    }
+    pointers[count] = null;
+    var ops = exec_with_argv(pointers[0..count :null]);
+    ops[1].exec.path = "x";
+    const bytes = try encode_plan(0, &ops);
+    defer bytes.deinit();
+    const exec_header = (8 + 24) + (8 + 8); // after the HELLO and CLONE frames
+    try testing.expectEqual(@as(u32, protocol.frame_payload_bytes_max), std.mem.readInt(u32, bytes.items[exec_header..][0..4], .little));
+    try expect_valid(bytes.items);
+
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try writer.hello(0);
+    try writer.int(u32, protocol.frame_payload_bytes_max + 1);
+    try writer.int(u16, 0x38);
+    try writer.int(u16, 0);
+    try expect_invalid(writer.bytes.items, 0, 0x38, EINVAL, "longer than 1 MiB");
+}
+
+test "plan bound: 4 MiB" {
+    var ops: [66]Op = undefined;
+    const write_op = Op{ .write_file = .{ .path = "/x", .content = repeat('c', protocol.str_bytes_max) } };
+    for (&ops) |*op| op.* = write_op;
+    // 63 full WRITE_FILE frames fit in 4 MiB with HELLO, CLONE, EXEC and END; 64 do not.
+    try expect_valid_ops(sequence(&.{ ops[0..63], &.{ clone_op, exec_op } }));
+    const bytes = try encode_plan(0, sequence(&.{ ops[0..64], &.{ clone_op, exec_op } }));
+    defer bytes.deinit();
+    try testing.expect(bytes.items.len > protocol.plan_bytes_max);
+    const invalid = decode_bytes(bytes.items).?;
+    try testing.expectEqualStrings("plan longer than 4 MiB", invalid.reason);
+    try testing.expectEqual(@as(u64, 63), invalid.index);
+}
+
+test "op bound: 1024 ops" {
+    var ops: [1025]Op = undefined;
+    for (&ops) |*op| op.* = .{ .no_new_privs = .{} };
+    ops[0] = clone_op;
+    ops[1023] = exec_op;
+    try expect_valid_ops(ops[0..1024]);
+    ops[1024] = ops[1023];
+    ops[1023] = .{ .no_new_privs = .{} };
+    try expect_ops_invalid(&ops, 1024, "more than 1024 ops");
+}
+
+test "order: CLONE once, parent ops right after it, EXEC last, then END" {
+    const clone = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS } };
+    const exec = exec_op;
+    const map = Op{ .uid_map = .{ .text = "0 0 1" } };
+    const chdir = Op{ .chdir = .{ .path = "/" } };
+    const unshare = Op{ .unshare = .{ .flags = protocol.CLONE_NEWTIME } };
+    try expect_valid_ops(&.{ unshare, clone, map, map, chdir, exec });
+    try expect_valid_ops(&.{ clone, exec });
+    try expect_ops_invalid(&.{ chdir, clone, exec }, 0, "container op before CLONE");
+    try expect_ops_invalid(&.{ map, clone, exec }, 0, "parent op before CLONE");
+    try expect_ops_invalid(&.{ clone, chdir, map, exec }, 2, "parent op after a container op");
+    try expect_ops_invalid(&.{ clone, clone, exec }, 1, "second CLONE");
+    try expect_ops_invalid(&.{ clone, exec, chdir }, 2, "after EXEC");
+    try expect_ops_invalid(&.{ clone, exec, exec }, 2, "after EXEC");
+    try expect_ops_invalid(&.{ clone, chdir }, 2, "last op is not EXEC");
+    try expect_ops_invalid(&.{clone}, 1, "last op is not EXEC");
+    try expect_ops_invalid(&.{unshare}, 1, "END before CLONE");
+    try expect_ops_invalid(&.{exec}, 0, "container op before CLONE");
+    try expect_ops_invalid(&.{}, 0, "END before CLONE");
+    // No END at all: EOF at a frame boundary, errno 0, code 0.
+    var bytes = try encode_plan(0, &.{ clone, exec });
+    defer bytes.deinit();
+    try expect_invalid(bytes.items[0 .. bytes.items.len - 8], 2, 0, 0, "ends before END");
+    // A second HELLO.
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try writer.hello(0);
+    try writer.hello(0);
+    try expect_invalid(writer.bytes.items, 0, 1, EINVAL, "HELLO after the first frame");
+}
+
+test "flags and enums with unknown bits or values are rejected" {
+    const NEWNS = protocol.CLONE_NEWNS;
+    try expect_ops_invalid(&.{ .{ .unshare = .{ .flags = 1 } }, clone_op, exec_op }, 0, "unshare.flags");
+    try expect_ops_invalid(&.{ .{ .clone = .{ .flags = protocol.CLONE_NEWTIME } }, exec_op }, 0, "clone.flags");
+    try expect_ops_invalid(&.{ .{ .clone = .{ .flags = 0x100 } }, exec_op }, 0, "clone.flags"); // CLONE_VM
+    try expect_ops_invalid(minimal(&.{.{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = 1 << 22, .data = "" } }}), 1, "mount.flags");
+    try expect_ops_invalid(minimal(&.{.{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = 1 << 32, .data = "" } }}), 1, "mount.flags");
+    try expect_ops_invalid(minimal(&.{.{ .mkdir = .{ .path = "x", .mode = 0o10000 } }}), 1, "mode");
+    try expect_ops_invalid(minimal(&.{.{ .touch = .{ .path = "x", .mode = 0o10000 } }}), 1, "mode");
+    try expect_ops_invalid(minimal(&.{.{ .bind = .{ .source = "/a", .target = "b", .flags = 8 } }}), 1, "bind.flags");
+    try expect_ops_invalid(minimal(&.{.{ .set_root = .{ .path = "relative" } }}), 1, "not absolute");
+    try expect_ops_invalid(minimal(&.{.{ .rlimit = .{ .resource = 16, .soft = 0, .hard = 0 } }}), 1, "rlimit.resource");
+    try expect_ops_invalid(minimal(&.{.{ .caps = .{ .bounding = 1 << 41, .effective = 0, .permitted = 0, .inheritable = 0 } }}), 1, "capability");
+    try expect_ops_invalid(minimal(&.{.{ .caps = .{ .bounding = 0, .effective = 0, .permitted = 0, .inheritable = 1 << 63 } }}), 1, "capability");
+    try expect_valid_ops(minimal(&.{.{ .user = .{ .uid = protocol.id_max, .gid = 0, .groups = encode.u64s(&.{}) } }}));
+    try expect_ops_invalid(minimal(&.{.{ .user = .{ .uid = protocol.id_max + 1, .gid = 0, .groups = encode.u64s(&.{}) } }}), 1, "uid");
+    try expect_ops_invalid(minimal(&.{.{ .user = .{ .uid = 0, .gid = 1 << 32, .groups = encode.u64s(&.{}) } }}), 1, "gid");
+    try expect_ops_invalid(minimal(&.{.{ .user = .{ .uid = 0, .gid = 0, .groups = encode.u64s(&.{ 1, 0xffffffff }) } }}), 1, "groups");
+    // Ops that would change the host's hostname or mounts without their own namespace.
+    const exec = exec_op;
+    try expect_ops_invalid(&.{ .{ .clone = .{ .flags = NEWNS } }, .{ .sethostname = .{ .name = "x" } }, exec }, 1, "UTS");
+    try expect_ops_invalid(&.{ .{ .clone = .{ .flags = 0 } }, .{ .mask = .{ .path = "/x" } }, exec }, 1, "mount namespace");
+    try expect_ops_invalid(&.{ .{ .clone = .{ .flags = 0 } }, .{ .readonly = .{ .path = "/x" } }, exec }, 1, "mount namespace");
+    try expect_ops_invalid(&.{ .{ .clone = .{ .flags = 0 } }, .{ .pivot_root = .{ .newroot = "/x" } }, exec }, 1, "mount namespace");
+    try expect_ops_invalid(&.{ .{ .clone = .{ .flags = 0 } }, .{ .bind = .{ .source = "/x", .target = "/y", .flags = 0 } }, exec }, 1, "mount namespace");
+    try expect_ops_invalid(&.{ .{ .clone = .{ .flags = 0 } }, .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = 0, .data = "" } }, exec }, 1, "mount namespace");
+    // A namespace from UNSHARE before CLONE counts: the launcher itself is already in it.
+    try expect_valid_ops(&.{ .{ .unshare = .{ .flags = NEWNS | protocol.CLONE_NEWUTS } }, .{ .clone = .{ .flags = 0 } }, .{ .sethostname = .{ .name = "x" } }, .{ .mask = .{ .path = "/x" } }, exec });
+}
+
+/// Invariants of any plan the decoder accepts.
+fn check_plan_invariants() !void {
+    const ops = plan.slice();
+    try testing.expect(ops.len >= 2 and ops.len <= protocol.ops_max);
+    try testing.expect(ops[ops.len - 1] == .exec);
+    try testing.expect(ops[plan.clone_index] == .clone);
+    var clones: usize = 0;
+    for (ops) |op| {
+        if (op == .clone) clones += 1;
+        if (op == .exec) try testing.expect(op.exec.argv.len >= 1);
+    }
+    try testing.expectEqual(@as(usize, 1), clones);
+}
+
+test "random mutations of a valid plan never crash the decoder" {
+    const valid = try encode_plan(3, &sample_ops);
+    defer valid.deinit();
+    var prng = std.Random.DefaultPrng.init(0x4b535548);
+    const random = prng.random();
+    var buffer = std.ArrayList(u8).init(testing.allocator);
+    defer buffer.deinit();
+    const interesting = [_]u32{ 0, 1, 7, 8, 4095, 4096, 4097, 65536, 65537, 1 << 20, (1 << 20) + 1, 0x7fffffff, 0xffffffff };
+    var accepted: usize = 0;
+    for (0..5000) |_| {
+        buffer.clearRetainingCapacity();
+        try buffer.appendSlice(valid.items);
+        const mutations = 1 + random.uintLessThan(usize, 4);
+        for (0..mutations) |_| {
+            if (buffer.items.len == 0) break;
+            const at = random.uintLessThan(usize, buffer.items.len);
+            switch (random.uintLessThan(u8, 6)) {
+                0 => buffer.items[at] ^= @as(u8, 1) << random.int(u3),
+                1 => buffer.items[at] = random.int(u8),
+                2 => buffer.shrinkRetainingCapacity(at),
+                3 => _ = buffer.orderedRemove(at),
+                4 => try buffer.insert(at, random.int(u8)),
+                5 => if (at + 4 <= buffer.items.len) {
+                    const value = interesting[random.uintLessThan(usize, interesting.len)];
+                    std.mem.writeInt(u32, buffer.items[at..][0..4], value, .little);
+                },
+                else => unreachable,
+            }
+        }
+        if (decode_bytes(buffer.items)) |invalid| {
+            try testing.expect(invalid.reason.len > 0);
+            try testing.expect(invalid.errno == 0 or invalid.errno == EINVAL);
+        } else {
+            accepted += 1;
+            try check_plan_invariants();
+        }
+    }
+    // Some mutations (a flag byte, a string's content) keep the plan valid; most do not.
+    try testing.expect(accepted > 0 and accepted < 5000);
+}
+
+test "golden plans in test/golden are valid, and their truncations and header corruptions are not" {
+    var directory = std.fs.openDirAbsolute(build_options.golden_dir, .{ .iterate = true }) catch |err| switch (err) {
+        error.FileNotFound => return, // The TS side has not written any yet.
+        else => return err,
+    };
+    defer directory.close();
+    var iterator = directory.iterate();
+    var checked: usize = 0;
+    while (try iterator.next()) |entry| {
+        if (entry.kind != .file or !std.mem.endsWith(u8, entry.name, ".bin")) continue;
+        const bytes = try directory.readFileAlloc(testing.allocator, entry.name, protocol.plan_bytes_max + 1);
+        defer testing.allocator.free(bytes);
+        errdefer std.debug.print("golden plan {s} failed\n", .{entry.name});
+        try expect_valid(bytes);
+        try check_plan_invariants();
+        // What the decoder reads is exactly the file: nothing is left after END.
+        var reader = decode.SliceReader{ .bytes = bytes };
+        try testing.expect(decode.read_plan(&reader, &storage, &plan) == null);
+        try testing.expectEqual(@as(usize, 0), reader.bytes.len);
+        for (0..bytes.len) |cut| try testing.expect(decode_bytes(bytes[0..cut]) != null);
+        for (0..protocol.header_size) |offset| {
+            const original = bytes[offset];
+            for (0..256) |value| {
+                if (value == original) continue;
+                bytes[offset] = @intCast(value);
+                try testing.expect(decode_bytes(bytes) != null);
+            }
+            bytes[offset] = original;
+        }
+        checked += 1;
+    }
+    std.debug.print("golden plans checked: {d}\n", .{checked});
+}
+
+// --- cgroup, status-file and idmap ops (protocol.md "cgroups", "The status file",
+// "Idmapped trees") ------------------------------------------------------------------------
+
+const memory_dir = "/sys/fs/cgroup/memory/husk-test";
+const cgroup_mkdir_op = Op{ .cgroup_mkdir = .{ .path = memory_dir, .flags = 0 } };
+const userns_clone = Op{ .clone = .{ .flags = protocol.CLONE_NEWUSER | protocol.CLONE_NEWNS } };
+const uid_map_op = Op{ .uid_map = .{ .text = "0 100000 65536" } };
+const gid_map_op = Op{ .gid_map = .{ .text = "0 100000 65536" } };
+
+/// `before` ops, CLONE, EXEC: a plan whose launcher ops are under test.
+fn launcher_plan(before: []const Op) []const Op {
+    return sequence(&.{ before, &.{ clone_op, exec_op } });
+}
+
+/// CLONE(user, mount), UID_MAP, GID_MAP, `parent`, `container`, EXEC.
+fn userns_plan(parent: []const Op, container: []const Op) []const Op {
+    return sequence(&.{ &.{ userns_clone, uid_map_op, gid_map_op }, parent, container, &.{exec_op} });
+}
+
+fn tree(slot: u64) Op {
+    return .{ .idmap_tree = .{ .source = "/usr", .slot = slot } };
+}
+
+fn attach(slot: u64) Op {
+    return .{ .attach_tree = .{ .slot = slot, .target = "stage/lower/usr" } };
+}
+
+test "launcher ops stand before CLONE only" {
+    const launcher_ops = [_]Op{
+        .{ .status_file = .{ .path = "/run/husk/x/status" } },
+        cgroup_mkdir_op,
+        .{ .cgroup_write = .{ .path = memory_dir ++ "/memory.limit_in_bytes", .value = "32M" } },
+        .{ .cgroup_into = .{ .path = "/sys/fs/cgroup/unified/husk-test" } },
+        .{ .cgroup_report = .{ .path = memory_dir ++ "/memory.oom_control" } },
+    };
+    try expect_valid_ops(launcher_plan(&launcher_ops));
+    try testing.expectEqual(@as(usize, 5), plan.clone_index);
+    for (launcher_ops) |op| {
+        try expect_ops_invalid(minimal(&.{op}), 1, "a launcher op after CLONE");
+        try expect_ops_invalid(&.{ clone_op, exec_op, op }, 2, "after EXEC");
+        // An UNSHARE before them is fine; they come after the launcher's UNSHARE/WRITE_FILE too.
+        try expect_valid_ops(&.{ .{ .unshare = .{ .flags = protocol.CLONE_NEWTIME } }, op, .{ .write_file = .{ .path = "/x", .content = "" } }, clone_op, exec_op });
+    }
+}
+
+test "cgroup paths are absolute and clean" {
+    const bad = [_][:0]const u8{ "", "/", "relative/x", memory_dir ++ "/", "/sys//fs", "/sys/fs/cgroup/memory/../../../tmp", "/sys/./fs", "/sys/fs/cgroup/memory/.." };
+    for (bad) |path| {
+        const ops = [_]Op{
+            .{ .cgroup_mkdir = .{ .path = path, .flags = 0 } },
+            .{ .cgroup_write = .{ .path = path, .value = "1" } },
+            .{ .cgroup_into = .{ .path = path } },
+            .{ .cgroup_report = .{ .path = path } },
+        };
+        for (ops) |op| try expect_ops_invalid(launcher_plan(&.{op}), 0, "not absolute and clean");
+        try expect_ops_invalid(minimal(&.{.{ .cgroup_enter = .{ .path = path } }}), 1, "not absolute and clean");
+    }
+    // Dots inside a name are fine; a path field's bound (4095) holds.
+    try expect_valid_ops(launcher_plan(&.{.{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/..a/.b.", .flags = 0 } }}));
+    try expect_ops_invalid(launcher_plan(&.{.{ .cgroup_report = .{ .path = repeat('a', 4096) } }}), 0, "path: longer than 4095");
+    // CGROUP_WRITE's value is not a path: 65536 bytes are fine.
+    try expect_valid_ops(launcher_plan(&.{.{ .cgroup_write = .{ .path = memory_dir ++ "/x", .value = repeat('1', 65536) } }}));
+}
+
+test "CGROUP_MKDIR: flags and the 32 bound" {
+    try expect_valid_ops(launcher_plan(&.{.{ .cgroup_mkdir = .{ .path = memory_dir, .flags = protocol.cgroup_mkdir_flag_shared } }}));
+    try expect_ops_invalid(launcher_plan(&.{.{ .cgroup_mkdir = .{ .path = memory_dir, .flags = 2 } }}), 0, "cgroup_mkdir.flags: unknown bits");
+    try expect_ops_invalid(launcher_plan(&.{.{ .cgroup_mkdir = .{ .path = memory_dir, .flags = 1 << 63 } }}), 0, "unknown bits");
+    const mkdirs = [_]Op{cgroup_mkdir_op} ** 33;
+    try expect_valid_ops(launcher_plan(mkdirs[0..32]));
+    try expect_ops_invalid(launcher_plan(&mkdirs), 32, "more than 32 CGROUP_MKDIR");
+}
+
+test "CGROUP_REPORT: 16; CGROUP_INTO and STATUS_FILE: one" {
+    const report = Op{ .cgroup_report = .{ .path = memory_dir ++ "/memory.events" } };
+    const reports = [_]Op{report} ** 17;
+    try expect_valid_ops(launcher_plan(reports[0..16]));
+    try expect_ops_invalid(launcher_plan(&reports), 16, "more than 16 CGROUP_REPORT");
+    const into = Op{ .cgroup_into = .{ .path = "/sys/fs/cgroup/unified/husk-test" } };
+    try expect_ops_invalid(launcher_plan(&.{ into, into }), 1, "a second CGROUP_INTO");
+    const status = Op{ .status_file = .{ .path = "/run/husk/x/status" } };
+    try expect_ops_invalid(launcher_plan(&.{ status, status }), 1, "a second STATUS_FILE");
+    try expect_ops_invalid(launcher_plan(&.{.{ .status_file = .{ .path = "status" } }}), 0, "status_file.path: not absolute");
+    try expect_ops_invalid(launcher_plan(&.{.{ .status_file = .{ .path = "" } }}), 0, "not absolute");
+    // path + ".tmp" must be a path: 4091 bytes at most.
+    var long_path: [protocol.status_path_bytes_max + 2]u8 = undefined;
+    @memset(&long_path, 's');
+    long_path[0] = '/';
+    long_path[protocol.status_path_bytes_max] = 0;
+    try expect_valid_ops(launcher_plan(&.{.{ .status_file = .{ .path = long_path[0..protocol.status_path_bytes_max :0] } }}));
+    long_path[protocol.status_path_bytes_max] = 's';
+    long_path[protocol.status_path_bytes_max + 1] = 0;
+    try expect_ops_invalid(launcher_plan(&.{.{ .status_file = .{ .path = long_path[0 .. protocol.status_path_bytes_max + 1 :0] } }}), 0, "longer than 4091");
+}
+
+test "CGROUP_ENTER is a parent op on a cgroup.procs file" {
+    const enter = Op{ .cgroup_enter = .{ .path = memory_dir ++ "/cgroup.procs" } };
+    const chdir = Op{ .chdir = .{ .path = "/" } };
+    try expect_valid_ops(minimal(&.{ enter, enter, chdir }));
+    try expect_valid_ops(userns_plan(&.{enter}, &.{}));
+    try expect_ops_invalid(launcher_plan(&.{enter}), 0, "a parent op before CLONE");
+    try expect_ops_invalid(minimal(&.{ chdir, enter }), 2, "a parent op after a container op");
+    try expect_ops_invalid(minimal(&.{.{ .cgroup_enter = .{ .path = memory_dir ++ "/tasks" } }}), 1, "not a cgroup.procs file");
+    try expect_ops_invalid(minimal(&.{.{ .cgroup_enter = .{ .path = memory_dir ++ "/xcgroup.procs" } }}), 1, "not a cgroup.procs file");
+    try expect_ops_invalid(minimal(&.{.{ .cgroup_enter = .{ .path = "/cgroup.procs/x" } }}), 1, "not a cgroup.procs file");
+}
+
+test "IDMAP_TREE: after the maps, with a user namespace, each slot once" {
+    try expect_valid_ops(userns_plan(&.{tree(0)}, &.{attach(0)}));
+    try testing.expectEqual(@as(usize, 1), plan.trees_count);
+    // All 16 slots, attached in another order; a slot never attached is fine.
+    var trees: [16]Op = undefined;
+    for (&trees, 0..) |*op, slot| op.* = tree(slot);
+    try expect_valid_ops(userns_plan(&trees, &.{ attach(15), attach(0), attach(7) }));
+    try testing.expectEqual(@as(usize, 16), plan.trees_count);
+    try expect_ops_invalid(userns_plan(&.{tree(16)}, &.{}), 3, "idmap_tree.slot: over 15");
+    try expect_ops_invalid(userns_plan(&.{tree(std.math.maxInt(u64))}, &.{}), 3, "over 15");
+    try expect_ops_invalid(userns_plan(&.{ tree(4), tree(4) }, &.{}), 4, "filled twice");
+    try expect_ops_invalid(userns_plan(&.{.{ .idmap_tree = .{ .source = "usr", .slot = 0 } }}, &.{}), 3, "idmap_tree.source: not absolute");
+    // The maps first: both of them.
+    try expect_ops_invalid(&.{ userns_clone, tree(0), uid_map_op, gid_map_op, exec_op }, 1, "before UID_MAP and GID_MAP");
+    try expect_ops_invalid(&.{ userns_clone, uid_map_op, tree(0), gid_map_op, exec_op }, 2, "before UID_MAP and GID_MAP");
+    try expect_valid_ops(&.{ userns_clone, gid_map_op, uid_map_op, tree(0), exec_op });
+    // A new user namespace from CLONE itself.
+    const no_userns = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS } };
+    try expect_ops_invalid(&.{ no_userns, uid_map_op, gid_map_op, tree(0), exec_op }, 3, "without CLONE_NEWUSER");
+    const unshared_userns = Op{ .unshare = .{ .flags = protocol.CLONE_NEWUSER } };
+    try expect_ops_invalid(&.{ unshared_userns, no_userns, uid_map_op, gid_map_op, tree(0), exec_op }, 4, "without CLONE_NEWUSER");
+    // A parent op: not before CLONE, not after a container op.
+    try expect_ops_invalid(&.{ tree(0), userns_clone, exec_op }, 0, "a parent op before CLONE");
+    try expect_ops_invalid(userns_plan(&.{}, &.{ .{ .chdir = .{ .path = "/" } }, tree(0) }), 4, "a parent op after a container op");
+}
+
+test "ATTACH_TREE: a filled slot, once, in a mount namespace" {
+    try expect_ops_invalid(userns_plan(&.{tree(1)}, &.{attach(2)}), 4, "no IDMAP_TREE filled it");
+    try expect_ops_invalid(userns_plan(&.{}, &.{attach(0)}), 3, "no IDMAP_TREE filled it");
+    try expect_ops_invalid(userns_plan(&.{tree(1)}, &.{ attach(1), attach(1) }), 5, "attached twice");
+    try expect_ops_invalid(userns_plan(&.{tree(1)}, &.{.{ .attach_tree = .{ .slot = 16, .target = "x" } }}), 4, "attach_tree.slot: over 15");
+    try expect_ops_invalid(userns_plan(&.{tree(1)}, &.{.{ .attach_tree = .{ .slot = 1, .target = repeat('t', 4096) } }}), 4, "target: longer than 4095");
+    const userns_only = Op{ .clone = .{ .flags = protocol.CLONE_NEWUSER } };
+    try expect_ops_invalid(&.{ userns_only, uid_map_op, gid_map_op, tree(0), attach(0), exec_op }, 4, "mount namespace");
+    // A container op: not among the parent ops' positions before CLONE.
+    try expect_ops_invalid(&.{ attach(0), userns_clone, exec_op }, 0, "a container op before CLONE");
+}
+
+test "the new ops' frames: golden bytes" {
+    // CGROUP_MKDIR "/a" shared, then IDMAP_TREE "/u" slot 2, byte for byte.
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try writer.op(.{ .cgroup_mkdir = .{ .path = "/a", .flags = 1 } });
+    try writer.op(.{ .idmap_tree = .{ .source = "/u", .slot = 2 } });
+    try writer.op(.{ .cgroup_write = .{ .path = "/a", .value = "1" } });
+    try testing.expectEqualSlices(u8, "\x0e\x00\x00\x00\x40\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01" ++ "\x00" ** 7 ++
+        "\x0e\x00\x00\x00\x45\x00\x00\x00" ++ "\x02\x00\x00\x00/u" ++ "\x02" ++ "\x00" ** 7 ++
+        "\x0b\x00\x00\x00\x41\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01\x00\x00\x00" ++ "1", writer.bytes.items);
+}

@@ -1,0 +1,218 @@
+//! Events to the orchestrator: each frame is built whole in a fixed buffer and sent with
+//! one write(), so the container process and the monitor, which share the fd, never
+//! interleave inside a frame. Events are best effort: if the orchestrator is gone (EPIPE;
+//! SIGPIPE is ignored) the launcher carries on, because the container must still be
+//! monitored and reaped. Without an event fd only failures are reported, as one line on
+//! stderr.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const protocol = @import("protocol.zig");
+const sys = @import("sys.zig");
+
+pub const message_bytes_max = 200;
+const frame_bytes_max = protocol.header_size + 3 * 8 + 4 + message_bytes_max;
+/// CGROUP_FILE: a path and up to 4 KiB of a file.
+const cgroup_file_bytes_max = protocol.header_size + 4 + protocol.path_bytes_max + 4 + protocol.cgroup_report_bytes_max;
+const exit_bytes = protocol.header_size + 2 * 8;
+
+/// Set once at start; the container process inherits a copy at CLONE.
+var event_fd: ?sys.fd_t = null;
+pub var trace = false;
+
+/// The last events, kept for the status file (protocol.md "The status file"): every
+/// CGROUP_FILE, then EXIT. Only the launcher's own process records.
+var recorded: [protocol.cgroup_reports_max * cgroup_file_bytes_max + exit_bytes]u8 = undefined;
+var recorded_len: usize = 0;
+pub var recording = false;
+
+fn record(bytes: []const u8) void {
+    if (!recording) return;
+    assert(recorded_len + bytes.len <= recorded.len); // At most 16 reports, then one EXIT.
+    @memcpy(recorded[recorded_len..][0..bytes.len], bytes);
+    recorded_len += bytes.len;
+}
+
+/// What the status file holds once `record_exit` ran.
+pub fn recorded_frames() []const u8 {
+    return recorded[0..recorded_len];
+}
+
+pub fn init(fd: ?sys.fd_t) void {
+    assert(event_fd == null);
+    event_fd = fd;
+}
+
+const Frame = FrameOf(frame_bytes_max);
+
+fn FrameOf(comptime bytes_max: usize) type {
+    return struct {
+        bytes: [bytes_max]u8 = undefined,
+        len: usize = protocol.header_size,
+
+        const Self = @This();
+
+        fn int(frame: *Self, value: u64) void {
+            assert(frame.len + 8 <= frame.bytes.len);
+            std.mem.writeInt(u64, frame.bytes[frame.len..][0..8], value, .little);
+            frame.len += 8;
+        }
+
+        fn str(frame: *Self, value: []const u8) void {
+            assert(frame.len + 4 + value.len <= frame.bytes.len);
+            std.mem.writeInt(u32, frame.bytes[frame.len..][0..4], @intCast(value.len), .little);
+            @memcpy(frame.bytes[frame.len + 4 ..][0..value.len], value);
+            frame.len += 4 + value.len;
+        }
+
+        fn finish(frame: *Self, event_type: protocol.EventType) []const u8 {
+            assert(frame.len >= protocol.header_size);
+            std.mem.writeInt(u32, frame.bytes[0..4], @intCast(frame.len - protocol.header_size), .little);
+            std.mem.writeInt(u16, frame.bytes[4..6], @intFromEnum(event_type), .little);
+            std.mem.writeInt(u16, frame.bytes[6..8], 0, .little);
+            return frame.bytes[0..frame.len];
+        }
+
+        fn send(frame: *Self, event_type: protocol.EventType) void {
+            const bytes = frame.finish(event_type);
+            const fd = event_fd orelse return;
+            sys.write_once(fd, bytes) catch {};
+        }
+    };
+}
+
+pub fn hello() void {
+    var frame = Frame{};
+    frame.int(protocol.version);
+    frame.send(.hello);
+}
+
+pub fn pid(value: sys.pid_t) void {
+    assert(value > 0);
+    var frame = Frame{};
+    frame.int(@intCast(value));
+    frame.send(.pid);
+}
+
+pub fn op_time(index: u64, code: u64, nanoseconds: u64) void {
+    if (!trace) return;
+    var frame = Frame{};
+    frame.int(index);
+    frame.int(code);
+    frame.int(nanoseconds);
+    frame.send(.op_time);
+}
+
+pub fn exit(kind: protocol.ExitKind, value: u64) void {
+    var frame = FrameOf(exit_bytes){};
+    frame.int(@intFromEnum(kind));
+    frame.int(value);
+    frame.send(.exit);
+}
+
+/// Records the EXIT that `exit` will send, for the status file written in between.
+pub fn record_exit(kind: protocol.ExitKind, value: u64) void {
+    var frame = FrameOf(exit_bytes){};
+    frame.int(@intFromEnum(kind));
+    frame.int(value);
+    record(frame.finish(.exit));
+}
+
+/// CGROUP_FILE: sent, and recorded for the status file.
+pub fn cgroup_file(path: []const u8, content: []const u8) void {
+    assert(path.len <= protocol.path_bytes_max);
+    assert(content.len <= protocol.cgroup_report_bytes_max);
+    var frame = FrameOf(cgroup_file_bytes_max){};
+    frame.str(path);
+    frame.str(content);
+    record(frame.finish(.cgroup_file));
+    frame.send(.cgroup_file);
+}
+
+pub fn failure(index: u64, code: u64, errno: u16, message: []const u8) void {
+    const text = message[0..@min(message.len, message_bytes_max)];
+    if (event_fd == null) return stderr_line(index, code, errno, text);
+    var frame = Frame{};
+    frame.int(index);
+    frame.int(code);
+    frame.int(errno);
+    assert(text.len <= message_bytes_max);
+    frame.str(text);
+    frame.send(.@"error");
+}
+
+/// `husk-launcher: op 7 (mount): EPERM: mount proc on proc`
+fn stderr_line(index: u64, code: u64, errno: u16, message: []const u8) void {
+    var line = Message{};
+    line.append("husk-launcher: ");
+    if (index == protocol.index_hello) {
+        line.append("hello");
+    } else {
+        line.print("op {d} (", .{index});
+        if (protocol.frame_name(code)) |name| line.append(name) else line.print("type 0x{x}", .{code});
+        line.append(")");
+    }
+    var errno_buffer: [16]u8 = undefined;
+    line.print(": {s}: ", .{sys.errno_name(errno, &errno_buffer)});
+    line.append(message);
+    line.append("\n");
+    _ = sys.write(2, line.slice()) catch {};
+}
+
+pub fn stderr(text: []const u8) void {
+    _ = sys.write(2, text) catch {};
+}
+
+pub fn stdout(text: []const u8) void {
+    _ = sys.write(1, text) catch {};
+}
+
+/// A bounded text builder for error messages: what does not fit is cut, never overflowed.
+pub const Message = struct {
+    bytes: [message_bytes_max + 64]u8 = undefined,
+    len: usize = 0,
+
+    pub fn append(message: *Message, text: []const u8) void {
+        const n = @min(text.len, message.bytes.len - message.len);
+        @memcpy(message.bytes[message.len..][0..n], text[0..n]);
+        message.len += n;
+    }
+
+    /// Formats into what is left; output that does not fit is cut.
+    pub fn print(message: *Message, comptime format: []const u8, args: anytype) void {
+        var stream = std.io.fixedBufferStream(message.bytes[message.len..]);
+        stream.writer().print(format, args) catch {};
+        message.len += stream.pos;
+    }
+
+    pub fn slice(message: *const Message) []const u8 {
+        assert(message.len <= message.bytes.len);
+        return message.bytes[0..message.len];
+    }
+};
+
+test "a message is cut, never overflowed" {
+    var message = Message{};
+    message.append("mount ");
+    for (0..100) |_| message.append("0123456789");
+    try std.testing.expectEqual(message.bytes.len, message.slice().len);
+    try std.testing.expect(std.mem.startsWith(u8, message.slice(), "mount 0123"));
+}
+
+test "CGROUP_FILE and EXIT are recorded for the status file, in order" {
+    recording = true;
+    defer {
+        recording = false;
+        recorded_len = 0;
+    }
+    cgroup_file("/sys/fs/cgroup/memory/x/memory.oom_control", "oom_kill 1\n");
+    record_exit(.signaled, 9);
+    const bytes = recorded_frames();
+    const first_length = std.mem.readInt(u32, bytes[0..4], .little);
+    try std.testing.expectEqual(@as(u16, 0x8006), std.mem.readInt(u16, bytes[4..6], .little));
+    try std.testing.expectEqual(@as(u32, 4 + 42 + 4 + 11), first_length);
+    const exit_frame = bytes[8 + first_length ..];
+    try std.testing.expectEqual(@as(usize, 24), exit_frame.len);
+    try std.testing.expectEqual(@as(u16, 0x8005), std.mem.readInt(u16, exit_frame[4..6], .little));
+    try std.testing.expectEqual(@as(u64, 9), std.mem.readInt(u64, exit_frame[16..24], .little));
+}

@@ -1,0 +1,148 @@
+//! husk-launcher: reads a plan (docs/protocol.md), validates all of it, then runs it and
+//! stays as the container's monitor. It holds no policy: every decision is in the plan.
+//!
+//!   husk-launcher [--plan-fd N] [--event-fd N]      (also --version, --help)
+
+const std = @import("std");
+const assert = std.debug.assert;
+const protocol = @import("protocol.zig");
+const decode = @import("decode.zig");
+const sys = @import("sys.zig");
+const events = @import("events.zig");
+const run = @import("run.zig");
+
+const usage =
+    \\usage: husk-launcher [--plan-fd N] [--event-fd N]
+    \\       husk-launcher --version | --help
+    \\
+    \\Reads a plan (docs/protocol.md) from --plan-fd (default 0), validates it whole, runs
+    \\it, and stays as the container's monitor. Events go to --event-fd; without it a
+    \\failure is one line on stderr. Exit status: the container's, or 125 (bad plan or
+    \\failed op), 126/127 (exec failed).
+    \\
+;
+
+/// Fixed storage, allocated once by the loader (.bss): nothing is allocated after start.
+var storage: decode.Storage = undefined;
+var plan: decode.Plan = undefined;
+
+const Options = struct {
+    plan_fd: sys.fd_t = 0,
+    event_fd: ?sys.fd_t = null,
+    action: enum { run, version, help } = .run,
+};
+
+pub fn main() u8 {
+    const options = parse_arguments(std.os.argv[1..]) catch |err| {
+        events.stderr(switch (err) {
+            error.UnknownArgument => "husk-launcher: unknown argument\n",
+            error.MissingValue => "husk-launcher: an option is missing its value\n",
+            error.BadFd => "husk-launcher: an fd must be a number from 0 to 2147483647\n",
+        });
+        events.stderr(usage);
+        return 125;
+    };
+    switch (options.action) {
+        .version => events.stdout(std.fmt.comptimePrint("husk-launcher {d}\n", .{protocol.version})),
+        .help => events.stdout(usage),
+        .run => launch(options),
+    }
+    return 0;
+}
+
+fn launch(options: Options) noreturn {
+    sys.signals_default();
+    // The event pipe closes if the orchestrator dies; that must not kill the monitor.
+    sys.sigpipe_ignore(true) catch unreachable; // SIGPIPE is a valid signal.
+    if (options.event_fd) |fd| {
+        // The container process must not inherit the event fd past execve. Fds 0-2 are
+        // the container's stdio, so they are left alone.
+        if (fd > 2) sys.set_cloexec(fd) catch |err| fail_start("--event-fd", err);
+    }
+    if (options.plan_fd > 2) sys.set_cloexec(options.plan_fd) catch |err| fail_start("--plan-fd", err);
+    events.init(options.event_fd);
+    events.hello();
+
+    var reader = FdReader{ .fd = options.plan_fd };
+    if (decode.read_plan(&reader, &storage, &plan)) |invalid| {
+        events.failure(invalid.index, invalid.code, invalid.errno, invalid.reason);
+        events.exit(.launcher_failed, 125);
+        sys.exit(125);
+    }
+    events.trace = plan.flags & protocol.hello_flag_trace != 0;
+    if (plan.flags & protocol.hello_flag_die_with_parent != 0) die_with_parent();
+    run.run(&plan);
+}
+
+/// PR_SET_PDEATHSIG, then a check that the parent did not die before it took effect.
+fn die_with_parent() void {
+    const parent = sys.getppid();
+    const code = @intFromEnum(protocol.FrameType.hello);
+    _ = sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0) catch |err| {
+        events.failure(protocol.index_hello, code, sys.errno_of(err), "set the parent-death signal");
+        events.exit(.launcher_failed, 125);
+        sys.exit(125);
+    };
+    if (sys.getppid() != parent) {
+        const ESRCH = 3;
+        events.failure(protocol.index_hello, code, ESRCH, "the orchestrator died before the plan ran");
+        events.exit(.launcher_failed, 125);
+        sys.exit(125);
+    }
+}
+
+fn fail_start(what: []const u8, err: sys.Error) noreturn {
+    var message = events.Message{};
+    var errno_buffer: [16]u8 = undefined;
+    message.print("husk-launcher: {s}: {s}\n", .{ what, sys.errno_name(sys.errno_of(err), &errno_buffer) });
+    events.stderr(message.slice());
+    sys.exit(125);
+}
+
+const FdReader = struct {
+    fd: sys.fd_t,
+
+    pub fn read(reader: *FdReader, buffer: []u8) decode.ReadResult {
+        const n = sys.read(reader.fd, buffer) catch |err| return .{ .errno = sys.errno_of(err) };
+        return .{ .bytes = n };
+    }
+};
+
+fn parse_arguments(arguments: []const [*:0]const u8) error{ UnknownArgument, MissingValue, BadFd }!Options {
+    var options = Options{};
+    var i: usize = 0;
+    while (i < arguments.len) : (i += 1) {
+        const argument = std.mem.span(arguments[i]);
+        if (std.mem.eql(u8, argument, "--version")) {
+            options.action = .version;
+        } else if (std.mem.eql(u8, argument, "--help") or std.mem.eql(u8, argument, "-h")) {
+            options.action = .help;
+        } else if (std.mem.eql(u8, argument, "--plan-fd") or std.mem.eql(u8, argument, "--event-fd")) {
+            i += 1;
+            if (i == arguments.len) return error.MissingValue;
+            const fd = std.fmt.parseInt(sys.fd_t, std.mem.span(arguments[i]), 10) catch return error.BadFd;
+            if (fd < 0) return error.BadFd;
+            if (argument[2] == 'p') options.plan_fd = fd else options.event_fd = fd;
+        } else {
+            return error.UnknownArgument;
+        }
+    }
+    return options;
+}
+
+test "command line" {
+    const testing = std.testing;
+    const a = try parse_arguments(&.{ "--plan-fd", "5", "--event-fd", "6" });
+    try testing.expectEqual(@as(sys.fd_t, 5), a.plan_fd);
+    try testing.expectEqual(@as(?sys.fd_t, 6), a.event_fd);
+    try testing.expect((try parse_arguments(&.{})).event_fd == null);
+    try testing.expectEqual(.version, (try parse_arguments(&.{"--version"})).action);
+    try testing.expectError(error.MissingValue, parse_arguments(&.{"--plan-fd"}));
+    try testing.expectError(error.BadFd, parse_arguments(&.{ "--event-fd", "-1" }));
+    try testing.expectError(error.BadFd, parse_arguments(&.{ "--event-fd", "x" }));
+    try testing.expectError(error.UnknownArgument, parse_arguments(&.{"--frobnicate"}));
+}
+
+test {
+    _ = @import("tests.zig");
+}

@@ -1,0 +1,265 @@
+//! The wire contract of docs/protocol.md, as types and constants.
+//! Op payloads are plain structs whose field order and field types *are* the encoding:
+//! decode.zig walks them with comptime reflection, so the table in protocol.md and the
+//! structs below are the only two places a field is named.
+
+const std = @import("std");
+
+pub const version: u64 = 1;
+pub const magic: u64 = 0x4b535548; // "HUSK"
+
+pub const header_size = 8;
+pub const frame_payload_bytes_max = 1024 * 1024;
+pub const plan_bytes_max = 4 * 1024 * 1024;
+pub const ops_max = 1024;
+pub const str_bytes_max = 65536;
+pub const path_bytes_max = 4095;
+pub const strs_count_max = 4096;
+pub const u64s_count_max = 1024;
+
+/// The index used for HELLO (and for an error that belongs to no op).
+pub const index_hello: u64 = std.math.maxInt(u64);
+
+pub const hello_flag_trace: u64 = 1 << 0;
+pub const hello_flag_die_with_parent: u64 = 1 << 1;
+pub const hello_flags_known: u64 = hello_flag_trace | hello_flag_die_with_parent;
+
+pub const CLONE_NEWTIME: u64 = 0x00000080;
+pub const CLONE_NEWNS: u64 = 0x00020000;
+pub const CLONE_NEWCGROUP: u64 = 0x02000000;
+pub const CLONE_NEWUTS: u64 = 0x04000000;
+pub const CLONE_NEWIPC: u64 = 0x08000000;
+pub const CLONE_NEWUSER: u64 = 0x10000000;
+pub const CLONE_NEWPID: u64 = 0x20000000;
+pub const CLONE_NEWNET: u64 = 0x40000000;
+pub const unshare_flags_known: u64 = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+    CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWUSER | CLONE_NEWTIME;
+pub const clone_flags_known: u64 = unshare_flags_known & ~CLONE_NEWTIME;
+
+/// MS_* flags a plan may pass to mount(2). Kernel-internal bits (MS_KERNMOUNT, MS_ACTIVE,
+/// MS_NOUSER, ...) are not among them: a plan that sets one is malformed.
+pub const mount_flags_known: u64 = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 |
+    0x100 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | (1 << 16) | (1 << 17) |
+    (1 << 18) | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 23) | (1 << 24) | (1 << 25);
+
+pub const bind_flag_recursive: u64 = 1 << 0;
+pub const bind_flag_readonly: u64 = 1 << 1;
+pub const bind_flag_create: u64 = 1 << 2;
+pub const bind_flags_known: u64 = 0b111;
+
+pub const mode_max: u64 = 0o7777;
+pub const rlimit_resource_count: u64 = 16; // RLIMIT_NLIMITS
+/// CAP_CHECKPOINT_RESTORE (40) is the last capability Linux 6.x knows.
+pub const capability_last: u6 = 40;
+pub const capabilities_known: u64 = (@as(u64, 1) << (capability_last + 1)) - 1;
+/// (uid_t)-1 means "unchanged" to the set*id calls, so it is never a valid id.
+pub const id_max: u64 = std.math.maxInt(u32) - 1;
+
+/// CGROUP_MKDIR flags: bit 0 `shared` (an existing directory is fine, never removed).
+pub const cgroup_mkdir_flag_shared: u64 = 1 << 0;
+pub const cgroup_mkdir_flags_known: u64 = cgroup_mkdir_flag_shared;
+pub const cgroup_mkdirs_max = 32;
+pub const cgroup_reports_max = 16;
+pub const cgroup_report_bytes_max = 4096;
+/// STATUS_FILE's path plus ".tmp" must still be a path.
+pub const status_path_bytes_max = path_bytes_max - 4;
+/// IDMAP_TREE / ATTACH_TREE slots 0..15.
+pub const tree_slots = 16;
+
+pub const FrameType = enum(u16) {
+    hello = 0x0001,
+    end = 0x0002,
+    unshare = 0x0010,
+    clone = 0x0011,
+    write_file = 0x0012,
+    uid_map = 0x0013,
+    gid_map = 0x0014,
+    setgroups = 0x0015,
+    mount = 0x0020,
+    mkdir = 0x0021,
+    touch = 0x0022,
+    symlink = 0x0023,
+    bind = 0x0024,
+    pivot_root = 0x0025,
+    mask = 0x0026,
+    readonly = 0x0027,
+    set_root = 0x0028,
+    sethostname = 0x0030,
+    loopback_up = 0x0031,
+    chdir = 0x0032,
+    rlimit = 0x0033,
+    caps = 0x0034,
+    user = 0x0035,
+    no_new_privs = 0x0036,
+    close_fds = 0x0037,
+    exec = 0x0038,
+    status_file = 0x0039,
+    cgroup_mkdir = 0x0040,
+    cgroup_write = 0x0041,
+    cgroup_enter = 0x0042,
+    cgroup_into = 0x0043,
+    cgroup_report = 0x0044,
+    idmap_tree = 0x0045,
+    attach_tree = 0x0046,
+    _,
+};
+
+pub const EventType = enum(u16) {
+    hello = 0x8001,
+    pid = 0x8002,
+    op_time = 0x8003,
+    @"error" = 0x8004,
+    exit = 0x8005,
+    cgroup_file = 0x8006,
+};
+
+pub const ExitKind = enum(u64) {
+    exited = 0,
+    signaled = 1,
+    launcher_failed = 2,
+};
+
+/// A `str` field: bytes copied out of the frame and NUL-terminated (the wire forbids NUL
+/// inside, so the terminator is unambiguous).
+pub const Str = [:0]const u8;
+/// A `strs` field: a NULL-terminated array of C strings, ready to be argv or envp.
+pub const Strs = [:null]const ?[*:0]const u8;
+/// A `u64s` field: a view of the little-endian words inside the frame.
+pub const U64s = struct {
+    bytes: []const u8,
+
+    pub fn count(self: U64s) usize {
+        std.debug.assert(self.bytes.len % 8 == 0);
+        return self.bytes.len / 8;
+    }
+
+    pub fn get(self: U64s, index: usize) u64 {
+        std.debug.assert(index < self.count());
+        return std.mem.readInt(u64, self.bytes[index * 8 ..][0..8], .little);
+    }
+};
+
+pub const Hello = struct { magic: u64, version: u64, flags: u64 };
+pub const End = struct {};
+
+pub const Op = union(enum) {
+    unshare: struct { flags: u64 },
+    clone: struct { flags: u64 },
+    write_file: struct { path: Str, content: Str },
+    uid_map: struct { text: Str },
+    gid_map: struct { text: Str },
+    setgroups: struct { text: Str },
+    mount: struct { source: Str, target: Str, fstype: Str, flags: u64, data: Str },
+    mkdir: struct { path: Str, mode: u64 },
+    touch: struct { path: Str, mode: u64 },
+    symlink: struct { target: Str, linkpath: Str },
+    bind: struct { source: Str, target: Str, flags: u64 },
+    pivot_root: struct { newroot: Str },
+    mask: struct { path: Str },
+    readonly: struct { path: Str },
+    set_root: struct { path: Str },
+    sethostname: struct { name: Str },
+    loopback_up: struct {},
+    chdir: struct { path: Str },
+    rlimit: struct { resource: u64, soft: u64, hard: u64 },
+    caps: struct { bounding: u64, effective: u64, permitted: u64, inheritable: u64 },
+    user: struct { uid: u64, gid: u64, groups: U64s },
+    no_new_privs: struct {},
+    close_fds: struct {},
+    exec: struct { path: Str, argv: Strs, env: Strs, search: Strs },
+    status_file: struct { path: Str },
+    cgroup_mkdir: struct { path: Str, flags: u64 },
+    cgroup_write: struct { path: Str, value: Str },
+    cgroup_enter: struct { path: Str },
+    cgroup_into: struct { path: Str },
+    cgroup_report: struct { path: Str },
+    idmap_tree: struct { source: Str, slot: u64 },
+    attach_tree: struct { slot: u64, target: Str },
+
+    pub const Tag = std.meta.Tag(Op);
+
+    pub fn frame_type(tag: Tag) FrameType {
+        return switch (tag) {
+            inline else => |comptime_tag| @field(FrameType, @tagName(comptime_tag)),
+        };
+    }
+
+    /// Who runs the op, per "Who runs an op" in protocol.md.
+    pub const Runner = enum { launcher, launcher_or_container, clone, parent, container };
+
+    pub fn runner(tag: Tag) Runner {
+        return switch (tag) {
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report => .launcher,
+            .unshare, .write_file => .launcher_or_container,
+            .clone => .clone,
+            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree => .parent,
+            else => .container,
+        };
+    }
+};
+
+/// Fields whose `str` bound is a path's (protocol.md: "fields named path, target, ...").
+pub fn is_path_field(comptime name: []const u8) bool {
+    const names = [_][]const u8{ "path", "target", "source", "linkpath", "newroot" };
+    inline for (names) |path_name| {
+        if (comptime std.mem.eql(u8, name, path_name)) return true;
+    }
+    return false;
+}
+
+pub fn tag_from_frame_type(frame_type: FrameType) ?Op.Tag {
+    inline for (std.meta.fields(Op.Tag)) |field| {
+        if (frame_type == @field(FrameType, field.name)) return @field(Op.Tag, field.name);
+    }
+    return null;
+}
+
+/// A cgroup op's path: absolute, and no empty, `.` or `..` component (so no trailing `/`
+/// either), as protocol.md's "cgroups" says.
+pub fn is_clean_absolute(path: []const u8) bool {
+    if (path.len < 2 or path[0] != '/') return false;
+    var components = std.mem.splitScalar(u8, path[1..], '/');
+    while (components.next()) |component| {
+        if (component.len == 0) return false;
+        if (std.mem.eql(u8, component, ".") or std.mem.eql(u8, component, "..")) return false;
+    }
+    return true;
+}
+
+/// Name for messages: the op's own name, or "hello"/"end", or null for an unknown type.
+pub fn frame_name(code: u64) ?[]const u8 {
+    if (code > std.math.maxInt(u16)) return null;
+    const frame_type: FrameType = @enumFromInt(@as(u16, @intCast(code)));
+    return std.enums.tagName(FrameType, frame_type);
+}
+
+comptime {
+    // Every op has a frame type with its name, and the type codes are unique.
+    for (std.meta.fields(Op.Tag)) |field| _ = @field(FrameType, field.name);
+    std.debug.assert(std.meta.fields(Op.Tag).len + 2 == std.meta.fields(FrameType).len);
+    std.debug.assert(@sizeOf(u64) * 3 <= frame_payload_bytes_max);
+}
+
+test "clean absolute paths" {
+    try std.testing.expect(is_clean_absolute("/sys/fs/cgroup/memory/husk"));
+    try std.testing.expect(is_clean_absolute("/a"));
+    try std.testing.expect(is_clean_absolute("/a/..b/.c"));
+    for ([_][]const u8{ "", "/", "a/b", "/a/", "//a", "/a//b", "/a/./b", "/a/../b", "/..", "/a/." }) |path| {
+        try std.testing.expect(!is_clean_absolute(path));
+    }
+}
+
+test "frame names and runners" {
+    try std.testing.expectEqual(Op.Runner.launcher, Op.runner(.cgroup_mkdir));
+    try std.testing.expectEqual(Op.Runner.parent, Op.runner(.idmap_tree));
+    try std.testing.expectEqual(Op.Runner.container, Op.runner(.attach_tree));
+    try std.testing.expectEqualStrings("cgroup_into", frame_name(0x43).?);
+    try std.testing.expectEqualStrings("mount", frame_name(0x20).?);
+    try std.testing.expectEqualStrings("hello", frame_name(1).?);
+    try std.testing.expect(frame_name(0x9999) == null);
+    try std.testing.expect(frame_name(1 << 20) == null);
+    try std.testing.expectEqual(Op.Runner.parent, Op.runner(.uid_map));
+    try std.testing.expectEqual(FrameType.exec, Op.frame_type(.exec));
+    try std.testing.expectEqual(Op.Tag.bind, tag_from_frame_type(.bind).?);
+    try std.testing.expect(tag_from_frame_type(.hello) == null);
+}

@@ -1,0 +1,181 @@
+//! Runs a validated plan: one `for` over the ops and one `switch` per op, as bubblewrap's
+//! setup_newroot. The same loop runs in three processes in turn: the launcher (ops before
+//! CLONE), the parent (parent ops, then it becomes the monitor at the first container op)
+//! and the container process (container ops, skipping the parent's).
+
+const std = @import("std");
+const assert = std.debug.assert;
+const protocol = @import("protocol.zig");
+const Op = protocol.Op;
+const decode = @import("decode.zig");
+const sys = @import("sys.zig");
+const events = @import("events.zig");
+const ns = @import("ns.zig");
+const files = @import("files.zig");
+const mounts = @import("mounts.zig");
+const process = @import("process.zig");
+const exec = @import("exec.zig");
+const monitor = @import("monitor.zig");
+const cgroup = @import("cgroup.zig");
+const idmap = @import("idmap.zig");
+const ending = @import("status.zig");
+
+pub fn run(plan: *const decode.Plan) noreturn {
+    const ops = plan.slice();
+    assert(ops.len >= 2);
+    assert(ops[ops.len - 1] == .exec);
+    for (ops, 0..) |op, index| {
+        switch (ns.role()) {
+            .launcher => {},
+            .parent => if (Op.runner(op) != .parent) {
+                ns.release();
+                monitor.run();
+            },
+            .container => if (Op.runner(op) == .parent) continue,
+        }
+        step(plan, op, index);
+    }
+    unreachable; // EXEC is last: it replaced this process, or failed and exited.
+}
+
+fn step(plan: *const decode.Plan, op: Op, index: usize) void {
+    const start_ns = sys.monotonic_ns();
+    const code = @intFromEnum(Op.frame_type(op));
+    if (op == .exec) {
+        // Reported before execve: after it, nothing of ours runs.
+        events.op_time(index, code, sys.monotonic_ns() - start_ns);
+        restore_signals() catch |err| fail(index, op, err);
+    }
+    run_op(plan, op) catch |err| fail(index, op, err);
+    // CLONE returns twice; its time is the launcher's, the child's includes the wait.
+    if (op == .clone and ns.role() == .container) return;
+    events.op_time(index, code, sys.monotonic_ns() - start_ns);
+}
+
+fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
+    switch (op) {
+        .unshare => |o| try sys.unshare(o.flags),
+        .clone => |o| {
+            const in_container = try ns.clone(.{
+                .namespaces = o.flags,
+                .die_with_parent = plan.flags & protocol.hello_flag_die_with_parent != 0,
+                .cgroup_fd = cgroup.into_fd,
+                .tree_socket = plan.trees_count > 0,
+            });
+            if (in_container) {
+                if (plan.trees_count > 0) try idmap.receive(ns.container.tree_fd, plan.trees_count);
+            } else {
+                events.pid(ns.container.pid);
+                try cgroup.after_clone(ns.container.pid, ns.container.into_cgroup);
+            }
+        },
+        .write_file => |o| try files.write_file(o.path, o.content),
+        .uid_map => |o| try ns.write_proc("uid_map", o.text),
+        .gid_map => |o| try ns.write_proc("gid_map", o.text),
+        .setgroups => |o| try ns.write_proc("setgroups", o.text),
+        .mount => |o| try mounts.mount(o.source, o.target, o.fstype, o.flags, o.data),
+        .mkdir => |o| try files.mkdir(o.path, o.mode),
+        .touch => |o| try files.touch(o.path, o.mode),
+        .symlink => |o| try files.symlink(o.target, o.linkpath),
+        .bind => |o| try mounts.bind(o.source, o.target, o.flags),
+        .pivot_root => |o| try mounts.pivot_root(o.newroot),
+        .mask => |o| try mounts.mask(o.path),
+        .readonly => |o| try mounts.readonly(o.path),
+        .set_root => |o| try mounts.set_root(o.path),
+        .sethostname => |o| try process.sethostname(o.name),
+        .loopback_up => try process.loopback_up(),
+        .chdir => |o| try process.chdir(o.path),
+        .rlimit => |o| try process.rlimit(o.resource, o.soft, o.hard),
+        .caps => |o| try process.caps(o.bounding, o.effective, o.permitted, o.inheritable),
+        .user => |o| try process.user(o.uid, o.gid, o.groups),
+        .no_new_privs => try process.no_new_privs(),
+        .close_fds => try process.close_fds(),
+        .exec => |o| return exec.exec(o.path, o.argv, o.env, o.search),
+        .status_file => |o| ending.arm(o.path),
+        .cgroup_mkdir => |o| try cgroup.mkdir(o.path, o.flags),
+        .cgroup_write => |o| try cgroup.write(o.path, o.value),
+        .cgroup_enter => |o| try cgroup.enter(o.path, ns.container.pid),
+        .cgroup_into => |o| try cgroup.into(o.path),
+        .cgroup_report => |o| cgroup.report(o.path),
+        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, ns.container.pid, ns.container.tree_fd),
+        .attach_tree => |o| try idmap.attach_tree(o.slot, o.target),
+    }
+}
+
+/// The launcher ignores SIGPIPE and blocks the forwarded signals; both would survive
+/// execve, so the container process puts them back first.
+fn restore_signals() sys.Error!void {
+    try sys.sigpipe_ignore(false);
+    try sys.sigprocmask_set(0);
+}
+
+/// Reports a failed op and ends this process, leaving nothing behind (protocol.md:
+/// after an ERROR).
+fn fail(index: usize, op: Op, err: sys.Error) noreturn {
+    const errno = sys.errno_of(err); // First, before anything else can fail.
+    const code = @intFromEnum(Op.frame_type(op));
+    var message = events.Message{};
+    describe(op, &message);
+    switch (ns.role()) {
+        .launcher => {
+            events.failure(index, code, errno, message.slice());
+            ending.end(.launcher_failed, 125, 125);
+        },
+        .parent => {
+            events.failure(index, code, errno, message.slice());
+            ns.kill_and_reap();
+            ending.end(.launcher_failed, 125, 125);
+        },
+        .container => {
+            // The orchestrator may be gone: an event must not kill us before the status.
+            sys.sigpipe_ignore(true) catch {};
+            events.failure(index, code, errno, message.slice());
+            const ENOENT = 2;
+            const status: u8 = if (op != .exec) 125 else if (errno == ENOENT) 127 else 126;
+            ns.report_status(status);
+            sys.exit(status);
+        },
+    }
+}
+
+/// The op's subject in a few words, e.g. `mount proc on proc`.
+fn describe(op: Op, message: *events.Message) void {
+    switch (op) {
+        .unshare => |o| message.print("unshare 0x{x}", .{o.flags}),
+        .clone => |o| if (cgroup.into_path) |path| {
+            message.print("clone 0x{x} into cgroup {s}", .{ o.flags, path });
+        } else {
+            message.print("clone 0x{x}", .{o.flags});
+        },
+        .write_file => |o| message.print("write {s}", .{o.path}),
+        .uid_map => message.append("write uid_map"),
+        .gid_map => message.append("write gid_map"),
+        .setgroups => |o| message.print("write {s} to setgroups", .{o.text}),
+        .mount => |o| message.print("mount {s} on {s}", .{ if (o.source.len > 0) o.source else o.fstype, o.target }),
+        .mkdir => |o| message.print("mkdir {s}", .{o.path}),
+        .touch => |o| message.print("touch {s}", .{o.path}),
+        .symlink => |o| message.print("symlink {s} to {s}", .{ o.linkpath, o.target }),
+        .bind => |o| message.print("bind {s} on {s}", .{ o.source, o.target }),
+        .pivot_root => |o| message.print("pivot_root to {s}", .{o.newroot}),
+        .mask => |o| message.print("mask {s}", .{o.path}),
+        .readonly => |o| message.print("make {s} read-only", .{o.path}),
+        .set_root => |o| message.print("set root {s}", .{o.path}),
+        .sethostname => |o| message.print("set hostname {s}", .{o.name}),
+        .loopback_up => message.append("bring lo up"),
+        .chdir => |o| message.print("chdir {s}", .{o.path}),
+        .rlimit => |o| message.print("set rlimit {d} to {d}/{d}", .{ o.resource, o.soft, o.hard }),
+        .caps => message.append("set capabilities"),
+        .user => |o| message.print("set user {d}:{d}", .{ o.uid, o.gid }),
+        .no_new_privs => message.append("set no_new_privs"),
+        .close_fds => message.append("close fds"),
+        .exec => |o| message.print("exec {s}", .{o.path}),
+        .status_file => |o| message.print("status file {s}", .{o.path}),
+        .cgroup_mkdir => |o| message.print("mkdir cgroup {s}", .{o.path}),
+        .cgroup_write => |o| message.print("write {s} to {s}", .{ o.value[0..@min(o.value.len, 40)], o.path }),
+        .cgroup_enter => |o| message.print("enter cgroup {s}", .{o.path}),
+        .cgroup_into => |o| message.print("open cgroup {s}", .{o.path}),
+        .cgroup_report => |o| message.print("report {s}", .{o.path}),
+        .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
+        .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
+    }
+}

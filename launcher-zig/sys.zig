@@ -1,0 +1,601 @@
+//! The only file that makes system calls. Each wrapper turns the raw return into an
+//! error value named after the errno (error.PERM for EPERM), retries EINTR where a call can
+//! be interrupted, and saves the errno first, before anything else can change it.
+//! Caller bugs (a bad pointer, EFAULT) are still returned, never hidden: the plan is
+//! untrusted, so "cannot happen" is only asserted for the launcher's own invariants.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const linux = std.os.linux;
+
+pub const fd_t = i32;
+pub const pid_t = i32;
+
+/// One error per errno name, generated from the kernel's list, plus one for an errno the
+/// list lacks (its number is kept in `last_errno`).
+pub const Error = blk: {
+    const fields = std.meta.fields(linux.E);
+    var errors: [fields.len]std.builtin.Type.Error = undefined;
+    var count = 0;
+    for (fields) |field| {
+        if (field.value == 0) continue;
+        errors[count] = .{ .name = field.name };
+        count += 1;
+    }
+    errors[count] = .{ .name = "UnknownErrno" };
+    count += 1;
+    const final = errors[0..count].*;
+    break :blk @Type(.{ .error_set = &final });
+};
+
+/// The errno of the last failed call, saved before anything else runs.
+pub var last_errno: u16 = 0;
+
+pub fn errno_of(err: Error) u16 {
+    inline for (std.meta.fields(linux.E)) |field| {
+        if (field.value != 0 and err == @field(Error, field.name)) return field.value;
+    }
+    assert(err == error.UnknownErrno);
+    return last_errno;
+}
+
+/// "EPERM" for 1; "E?" for a number the kernel list lacks.
+pub fn errno_name(errno: u16, buffer: *[16]u8) []const u8 {
+    if (errno == 0) return "EOF";
+    const e: linux.E = @enumFromInt(errno);
+    const name = std.enums.tagName(linux.E, e) orelse
+        return std.fmt.bufPrint(buffer, "E{d}", .{errno}) catch unreachable;
+    return std.fmt.bufPrint(buffer, "E{s}", .{name}) catch unreachable;
+}
+
+fn error_from(errno: u16) Error {
+    assert(errno != 0);
+    last_errno = errno;
+    inline for (std.meta.fields(linux.E)) |field| {
+        if (field.value != 0 and errno == field.value) return @field(Error, field.name);
+    }
+    return error.UnknownErrno;
+}
+
+/// Turns a raw syscall return into a value or an error; EINTR is returned as error.INTR
+/// for `retry` to see.
+fn check(rc: usize) Error!usize {
+    const signed: isize = @bitCast(rc);
+    if (signed < 0 and signed > -4096) return error_from(@intCast(-signed));
+    return rc;
+}
+
+fn check_fd(rc: usize) Error!fd_t {
+    const value = try check(rc);
+    assert(value <= std.math.maxInt(i32));
+    return @intCast(value);
+}
+
+fn arg(value: anytype) usize {
+    return switch (@TypeOf(value)) {
+        i32 => @bitCast(@as(isize, value)),
+        else => @intCast(value),
+    };
+}
+
+fn ptr(value: anytype) usize {
+    return @intFromPtr(value);
+}
+
+pub const O = struct {
+    pub const RDONLY: u32 = 0;
+    pub const WRONLY: u32 = 0o1;
+    pub const RDWR: u32 = 0o2;
+    pub const CREAT: u32 = 0o100;
+    pub const EXCL: u32 = 0o200;
+    pub const NOCTTY: u32 = 0o400;
+    pub const TRUNC: u32 = 0o1000;
+    pub const NONBLOCK: u32 = 0o4000;
+    pub const DIRECTORY: u32 = 0o200000;
+    pub const NOFOLLOW: u32 = 0o400000;
+    pub const CLOEXEC: u32 = 0o2000000;
+    pub const PATH: u32 = 0o10000000;
+};
+pub const AT_FDCWD: fd_t = -100;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub const AT_RECURSIVE: u32 = 0x8000;
+pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub const RESOLVE_IN_ROOT: u64 = 0x10;
+pub const MS_BIND: u32 = 0x1000;
+pub const MS_REC: u32 = 0x4000;
+pub const MS_RDONLY: u32 = 0x1;
+pub const MS_NOSUID: u32 = 0x2;
+pub const MS_NODEV: u32 = 0x4;
+pub const MS_NOEXEC: u32 = 0x8;
+pub const MNT_DETACH: u32 = 2;
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFDIR: u32 = 0o040000;
+
+// --- files -----------------------------------------------------------------------------
+
+pub fn read(fd: fd_t, buffer: []u8) Error!usize {
+    while (true) {
+        return check(linux.syscall3(.read, arg(fd), ptr(buffer.ptr), buffer.len)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
+pub fn write(fd: fd_t, bytes: []const u8) Error!usize {
+    while (true) {
+        return check(linux.syscall3(.write, arg(fd), ptr(bytes.ptr), bytes.len)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
+/// Writes all of `bytes` in one call; a short write is reported as EIO because every
+/// caller depends on the one-write property (events, id maps, proc files).
+pub fn write_once(fd: fd_t, bytes: []const u8) Error!void {
+    const written = try write(fd, bytes);
+    if (written != bytes.len) return error_from(@intFromEnum(linux.E.IO));
+}
+
+/// close() is not retried on EINTR: on Linux the fd is gone either way.
+pub fn close(fd: fd_t) void {
+    assert(fd >= 0);
+    _ = linux.syscall1(.close, arg(fd));
+}
+
+pub fn openat(dir: fd_t, path: [*:0]const u8, flags: u32, mode: u32) Error!fd_t {
+    while (true) {
+        return check_fd(linux.syscall4(.openat, arg(dir), ptr(path), flags | O.CLOEXEC, mode)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
+const OpenHow = extern struct { flags: u64, mode: u64, resolve: u64 };
+
+pub fn openat2(dir: fd_t, path: [*:0]const u8, flags: u32, resolve: u64) Error!fd_t {
+    const how = OpenHow{ .flags = flags | O.CLOEXEC, .mode = 0, .resolve = resolve };
+    while (true) {
+        return check_fd(linux.syscall4(.openat2, arg(dir), ptr(path), ptr(&how), @sizeOf(OpenHow))) catch |err| switch (err) {
+            error.INTR, error.AGAIN => continue, // EAGAIN: a rename raced the lookup.
+            else => return err,
+        };
+    }
+}
+
+pub fn mkdirat(dir: fd_t, path: [*:0]const u8, mode: u32) Error!void {
+    _ = try check(linux.syscall3(.mkdirat, arg(dir), ptr(path), mode));
+}
+
+pub fn symlinkat(target: [*:0]const u8, dir: fd_t, path: [*:0]const u8) Error!void {
+    _ = try check(linux.syscall3(.symlinkat, ptr(target), arg(dir), ptr(path)));
+}
+
+/// The file type bits (S_IFMT) of what `fd` refers to (O_PATH fds work).
+pub fn file_type(fd: fd_t) Error!u32 {
+    var stat: linux.Stat = undefined;
+    _ = try check(linux.syscall2(.fstat, arg(fd), ptr(&stat)));
+    return stat.mode & S_IFMT;
+}
+
+pub fn set_cloexec(fd: fd_t) Error!void {
+    const F_SETFD = 2;
+    const FD_CLOEXEC = 1;
+    _ = try check(linux.syscall3(.fcntl, arg(fd), F_SETFD, FD_CLOEXEC));
+}
+
+pub fn pipe(fds: *[2]fd_t) Error!void {
+    _ = try check(linux.syscall2(.pipe2, ptr(fds), O.CLOEXEC));
+}
+
+pub const CGROUP_SUPER_MAGIC: u64 = 0x27e0eb;
+pub const CGROUP2_SUPER_MAGIC: u64 = 0x63677270;
+
+/// struct statfs on x86_64: f_type first, 120 bytes in all.
+const Statfs = extern struct { f_type: i64, rest: [112]u8 };
+comptime {
+    assert(@sizeOf(Statfs) == 120);
+}
+
+/// The filesystem type (statfs f_type) of what `fd` refers to (O_PATH fds work).
+pub fn filesystem_type(fd: fd_t) Error!u64 {
+    var buffer: Statfs = undefined;
+    _ = try check(linux.syscall2(.fstatfs, arg(fd), ptr(&buffer)));
+    return @bitCast(buffer.f_type);
+}
+
+pub fn rmdirat(dir: fd_t, path: [*:0]const u8) Error!void {
+    const AT_REMOVEDIR = 0x200;
+    _ = try check(linux.syscall3(.unlinkat, arg(dir), ptr(path), AT_REMOVEDIR));
+}
+
+pub fn renameat(old_dir: fd_t, old_path: [*:0]const u8, new_dir: fd_t, new_path: [*:0]const u8) Error!void {
+    _ = try check(linux.syscall4(.renameat, arg(old_dir), ptr(old_path), arg(new_dir), ptr(new_path)));
+}
+
+pub fn fsync(fd: fd_t) Error!void {
+    _ = try check(linux.syscall1(.fsync, arg(fd)));
+}
+
+/// Fills `buffer` with struct linux_dirent64 records; 0 at the end of the directory.
+pub fn getdents64(fd: fd_t, buffer: []u8) Error!usize {
+    return check(linux.syscall3(.getdents64, arg(fd), ptr(buffer.ptr), buffer.len));
+}
+
+/// A connected AF_UNIX SOCK_SEQPACKET pair, close-on-exec: how the parent hands fds over.
+pub fn socketpair(fds: *[2]fd_t) Error!void {
+    const AF_UNIX = 1;
+    const SOCK_SEQPACKET = 5;
+    const SOCK_CLOEXEC = 0o2000000;
+    _ = try check(linux.syscall4(.socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ptr(fds)));
+}
+
+const IoVec = extern struct { base: usize, len: usize };
+const MsgHeader = extern struct {
+    name: usize,
+    name_len: u32,
+    iov: usize,
+    iov_len: usize,
+    control: usize,
+    control_len: usize,
+    flags: i32,
+};
+/// struct cmsghdr with one int of data, padded as CMSG_SPACE(sizeof(int)).
+const FdControl = extern struct { len: usize, level: i32, type: i32, fd: fd_t, padding: u32 };
+comptime {
+    assert(@sizeOf(MsgHeader) == 56);
+    assert(@sizeOf(FdControl) == 24);
+}
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const fd_control_len = 16 + @sizeOf(fd_t); // CMSG_LEN(sizeof(int))
+
+/// Sends `fd` (SCM_RIGHTS) with one byte of data.
+pub fn send_fd(socket: fd_t, fd: fd_t, byte: u8) Error!void {
+    var data = [1]u8{byte};
+    var iov = IoVec{ .base = ptr(&data), .len = 1 };
+    var control = FdControl{ .len = fd_control_len, .level = SOL_SOCKET, .type = SCM_RIGHTS, .fd = fd, .padding = 0 };
+    const message = MsgHeader{ .name = 0, .name_len = 0, .iov = ptr(&iov), .iov_len = 1, .control = ptr(&control), .control_len = @sizeOf(FdControl), .flags = 0 };
+    const MSG_NOSIGNAL = 0x4000;
+    while (true) {
+        _ = check(linux.syscall3(.sendmsg, arg(socket), ptr(&message), MSG_NOSIGNAL)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+        return;
+    }
+}
+
+pub const ReceivedFd = struct { fd: fd_t, byte: u8 };
+
+/// Receives one fd and its byte (close-on-exec); EBADMSG if the message holds no fd.
+pub fn receive_fd(socket: fd_t) Error!ReceivedFd {
+    var data = [1]u8{0};
+    var iov = IoVec{ .base = ptr(&data), .len = 1 };
+    var control = std.mem.zeroes(FdControl);
+    var message = MsgHeader{ .name = 0, .name_len = 0, .iov = ptr(&iov), .iov_len = 1, .control = ptr(&control), .control_len = @sizeOf(FdControl), .flags = 0 };
+    const MSG_CMSG_CLOEXEC = 0x40000000;
+    const n = while (true) {
+        break check(linux.syscall3(.recvmsg, arg(socket), ptr(&message), MSG_CMSG_CLOEXEC)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    };
+    const ok = n == 1 and message.control_len >= fd_control_len and control.len == fd_control_len and
+        control.level == SOL_SOCKET and control.type == SCM_RIGHTS and control.fd >= 0;
+    if (!ok) return error_from(@intFromEnum(linux.E.BADMSG));
+    return .{ .fd = control.fd, .byte = data[0] };
+}
+
+pub fn close_range_cloexec(first: u32) Error!void {
+    const CLOSE_RANGE_CLOEXEC = 1 << 2;
+    _ = try check(linux.syscall3(.close_range, first, std.math.maxInt(u32), CLOSE_RANGE_CLOEXEC));
+}
+
+// --- mounts ----------------------------------------------------------------------------
+
+/// An empty string means NULL, as protocol.md's MOUNT says.
+fn or_null(value: [:0]const u8) usize {
+    return if (value.len == 0) 0 else ptr(value.ptr);
+}
+
+pub fn mount(source: [:0]const u8, target: [*:0]const u8, fstype: [:0]const u8, flags: u64, data: [:0]const u8) Error!void {
+    _ = try check(linux.syscall5(.mount, or_null(source), ptr(target), or_null(fstype), flags, or_null(data)));
+}
+
+pub fn umount2(target: [*:0]const u8, flags: u32) Error!void {
+    _ = try check(linux.syscall2(.umount2, ptr(target), flags));
+}
+
+const MountAttr = extern struct { attr_set: u64, attr_clr: u64, propagation: u64, userns_fd: u64 };
+
+pub fn mount_setattr_rdonly(fd: fd_t, recursive: bool) Error!void {
+    const attr = MountAttr{ .attr_set = MOUNT_ATTR_RDONLY, .attr_clr = 0, .propagation = 0, .userns_fd = 0 };
+    const flags = AT_EMPTY_PATH | (if (recursive) AT_RECURSIVE else 0);
+    _ = try check(linux.syscall5(.mount_setattr, arg(fd), ptr(""), flags, ptr(&attr), @sizeOf(MountAttr)));
+}
+
+pub const OPEN_TREE_CLONE: u32 = 1;
+pub const MOUNT_ATTR_IDMAP: u64 = 0x00100000;
+
+/// A detached copy of the mount tree at `path` (OPEN_TREE_CLONE), close-on-exec.
+pub fn open_tree(path: [*:0]const u8, recursive: bool) Error!fd_t {
+    const flags = OPEN_TREE_CLONE | O.CLOEXEC | (if (recursive) AT_RECURSIVE else 0);
+    return check_fd(linux.syscall3(.open_tree, arg(AT_FDCWD), ptr(path), flags));
+}
+
+/// Idmaps the detached mount `fd` (and, `recursive`, its submounts) through the maps of
+/// the user namespace `userns_fd`.
+pub fn mount_setattr_idmap(fd: fd_t, userns_fd: fd_t, recursive: bool) Error!void {
+    assert(userns_fd >= 0);
+    const attr = MountAttr{ .attr_set = MOUNT_ATTR_IDMAP, .attr_clr = 0, .propagation = 0, .userns_fd = @intCast(userns_fd) };
+    const flags = AT_EMPTY_PATH | (if (recursive) AT_RECURSIVE else 0);
+    _ = try check(linux.syscall5(.mount_setattr, arg(fd), ptr(""), flags, ptr(&attr), @sizeOf(MountAttr)));
+}
+
+/// Attaches the detached mount `from_fd` on what `to_fd` (O_PATH) refers to.
+pub fn move_mount(from_fd: fd_t, to_fd: fd_t) Error!void {
+    const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+    const flags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
+    _ = try check(linux.syscall5(.move_mount, arg(from_fd), ptr(""), arg(to_fd), ptr(""), flags));
+}
+
+pub fn pivot_root(new_root: [*:0]const u8, put_old: [*:0]const u8) Error!void {
+    _ = try check(linux.syscall2(.pivot_root, ptr(new_root), ptr(put_old)));
+}
+
+pub fn chdir(path: [*:0]const u8) Error!void {
+    _ = try check(linux.syscall1(.chdir, ptr(path)));
+}
+
+pub fn fchdir(fd: fd_t) Error!void {
+    _ = try check(linux.syscall1(.fchdir, arg(fd)));
+}
+
+// --- namespaces and processes ---------------------------------------------------------
+
+pub fn unshare(flags: u64) Error!void {
+    _ = try check(linux.syscall1(.unshare, flags));
+}
+
+/// struct clone_args up to CLONE_ARGS_SIZE_VER2 (88 bytes: `cgroup` is the last field).
+const CloneArgs = extern struct {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+};
+const clone_args_size_ver0 = 64;
+comptime {
+    assert(@sizeOf(CloneArgs) == 88);
+}
+
+pub const Child = struct {
+    pid: pid_t,
+    pidfd: fd_t,
+    /// Whether CLONE_INTO_CGROUP put the child in the cgroup asked for.
+    into_cgroup: bool,
+};
+
+/// fork-like clone3 (no new stack: the child continues on a copy of ours) that also
+/// returns a pidfd, so signals go to this very process even if its pid is reused, and
+/// with `cgroup_fd` >= 0 creates it in that cgroup v2 directory (CLONE_INTO_CGROUP).
+/// Returns pid 0 in the child. A kernel without CLONE_INTO_CGROUP (E2BIG: it does not
+/// know the `cgroup` field) gets clone3 without it; where clone3 is filtered (ENOSYS, as
+/// container engines' seccomp profiles do) clone(2) is used and the pidfd is -1. In both
+/// cases `into_cgroup` is false and the caller moves the child itself.
+pub fn clone_process(namespaces: u64, cgroup_fd: fd_t) Error!Child {
+    const CLONE_PIDFD: u64 = 0x1000;
+    const CLONE_INTO_CGROUP: u64 = 0x200000000;
+    const SIGCHLD = 17;
+    var pidfd: fd_t = -1;
+    var args = std.mem.zeroes(CloneArgs);
+    args.flags = namespaces | CLONE_PIDFD;
+    args.pidfd = ptr(&pidfd);
+    args.exit_signal = SIGCHLD;
+    var size: usize = clone_args_size_ver0;
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = @intCast(cgroup_fd);
+        size = @sizeOf(CloneArgs);
+    }
+    const rc = check(linux.syscall2(.clone3, ptr(&args), size)) catch |err| switch (err) {
+        error.NOSYS => {
+            const pid = try check(linux.syscall5(.clone, namespaces | SIGCHLD, 0, 0, 0, 0));
+            return .{ .pid = @intCast(pid), .pidfd = -1, .into_cgroup = false };
+        },
+        error.@"2BIG" => if (cgroup_fd >= 0) return clone_process(namespaces, -1) else return err,
+        else => return err,
+    };
+    if (rc == 0) return .{ .pid = 0, .pidfd = -1, .into_cgroup = false };
+    return .{ .pid = @intCast(rc), .pidfd = pidfd, .into_cgroup = cgroup_fd >= 0 };
+}
+
+pub fn kill(pid: pid_t, pidfd: fd_t, signal: u32) Error!void {
+    assert(pid > 0);
+    if (pidfd >= 0) {
+        _ = try check(linux.syscall4(.pidfd_send_signal, arg(pidfd), signal, 0, 0));
+    } else {
+        _ = try check(linux.syscall2(.kill, arg(pid), signal));
+    }
+}
+
+pub const WNOHANG: u32 = 1;
+
+/// Returns 0 when WNOHANG finds nothing to reap.
+pub fn wait4(pid: pid_t, status: *u32, flags: u32) Error!pid_t {
+    while (true) {
+        const rc = check(linux.syscall4(.wait4, arg(pid), ptr(status), flags, 0)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+        return @intCast(rc);
+    }
+}
+
+pub fn getppid() pid_t {
+    return @intCast(linux.syscall0(.getppid));
+}
+
+pub fn prctl(option: u32, arg2: u64, arg3: u64) Error!usize {
+    return check(linux.syscall5(.prctl, option, arg2, arg3, 0, 0));
+}
+
+pub const PR_SET_PDEATHSIG = 1;
+pub const PR_SET_KEEPCAPS = 8;
+pub const PR_CAPBSET_READ = 23;
+pub const PR_CAPBSET_DROP = 24;
+pub const PR_SET_NO_NEW_PRIVS = 38;
+pub const PR_CAP_AMBIENT = 47;
+pub const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+const CapHeader = extern struct { version: u32, pid: i32 };
+const CapData = extern struct { effective: u32, permitted: u32, inheritable: u32 };
+
+pub fn capset(effective: u64, permitted: u64, inheritable: u64) Error!void {
+    const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+    var header = CapHeader{ .version = LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    const data = [2]CapData{
+        .{ .effective = @truncate(effective), .permitted = @truncate(permitted), .inheritable = @truncate(inheritable) },
+        .{ .effective = @truncate(effective >> 32), .permitted = @truncate(permitted >> 32), .inheritable = @truncate(inheritable >> 32) },
+    };
+    _ = try check(linux.syscall2(.capset, ptr(&header), ptr(&data)));
+}
+
+pub fn setgroups(groups: []const u32) Error!void {
+    _ = try check(linux.syscall2(.setgroups, groups.len, ptr(groups.ptr)));
+}
+
+pub fn setresgid(gid: u32) Error!void {
+    _ = try check(linux.syscall3(.setresgid, gid, gid, gid));
+}
+
+pub fn setresuid(uid: u32) Error!void {
+    _ = try check(linux.syscall3(.setresuid, uid, uid, uid));
+}
+
+pub fn sethostname(name: []const u8) Error!void {
+    _ = try check(linux.syscall2(.sethostname, ptr(name.ptr), name.len));
+}
+
+pub fn setrlimit(resource: u32, soft: u64, hard: u64) Error!void {
+    const limit = [2]u64{ soft, hard };
+    _ = try check(linux.syscall4(.prlimit64, 0, resource, ptr(&limit), 0));
+}
+
+/// Sets IFF_UP on `name` in the current network namespace.
+pub fn interface_up(name: []const u8) Error!void {
+    const AF_INET = 2;
+    const SOCK_DGRAM = 2;
+    const SOCK_CLOEXEC = 0o2000000;
+    const SIOCGIFFLAGS = 0x8913;
+    const SIOCSIFFLAGS = 0x8914;
+    const IFF_UP: u16 = 1;
+    const Request = extern struct { name: [16]u8, flags: u16, padding: [22]u8 };
+    comptime assert(@sizeOf(Request) == 40); // struct ifreq on x86_64.
+    assert(name.len < 16);
+    var request = std.mem.zeroes(Request);
+    @memcpy(request.name[0..name.len], name);
+    const socket = try check_fd(linux.syscall3(.socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    defer close(socket);
+    _ = try check(linux.syscall3(.ioctl, arg(socket), SIOCGIFFLAGS, ptr(&request)));
+    request.flags |= IFF_UP;
+    _ = try check(linux.syscall3(.ioctl, arg(socket), SIOCSIFFLAGS, ptr(&request)));
+}
+
+pub fn execve(path: [*:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) Error {
+    const rc = linux.syscall3(.execve, ptr(path), ptr(argv), ptr(envp));
+    _ = check(rc) catch |err| return err;
+    unreachable; // execve returns only on failure.
+}
+
+pub fn exit(status: u8) noreturn {
+    _ = linux.syscall1(.exit_group, status);
+    unreachable;
+}
+
+// --- signals and time -----------------------------------------------------------------
+
+/// The kernel's sigset_t on x86_64: 64 bits, signal n is bit n - 1.
+pub const SignalSet = u64;
+
+pub fn signal_bit(signal: u6) SignalSet {
+    assert(signal >= 1);
+    return @as(u64, 1) << (signal - 1);
+}
+
+pub fn sigprocmask_set(set: SignalSet) Error!void {
+    const SIG_SETMASK = 2;
+    _ = try check(linux.syscall4(.rt_sigprocmask, SIG_SETMASK, ptr(&set), 0, @sizeOf(SignalSet)));
+}
+
+pub fn signalfd(set: SignalSet) Error!fd_t {
+    const SFD_CLOEXEC = 0o2000000;
+    return check_fd(linux.syscall4(.signalfd4, @bitCast(@as(isize, -1)), ptr(&set), @sizeOf(SignalSet), SFD_CLOEXEC));
+}
+
+const KernelSigaction = extern struct { handler: usize, flags: u64, restorer: usize, mask: SignalSet };
+
+/// Sets `signal`'s disposition to ignored or default (no handlers exist in the launcher,
+/// so no restorer is needed).
+fn set_disposition(signal: u32, ignore: bool) Error!void {
+    const SIG_IGN = 1;
+    const action = KernelSigaction{ .handler = if (ignore) SIG_IGN else 0, .flags = 0, .restorer = 0, .mask = 0 };
+    _ = try check(linux.syscall4(.rt_sigaction, signal, ptr(&action), 0, @sizeOf(SignalSet)));
+}
+
+/// Sets SIGPIPE to ignored (`ignore`) or default. Ignoring survives execve, so the
+/// container process puts it back before it execs.
+pub fn sigpipe_ignore(ignore: bool) Error!void {
+    try set_disposition(13, ignore);
+}
+
+/// Every signal back to its default action. A launcher started in the background by a
+/// shell has SIGINT and SIGQUIT ignored: an ignored signal is never queued, so the
+/// monitor could not forward it, and the container would inherit the ignoring.
+pub fn signals_default() void {
+    var signal: u32 = 1;
+    while (signal <= 64) : (signal += 1) {
+        if (signal == 9 or signal == 19) continue; // SIGKILL and SIGSTOP cannot change.
+        set_disposition(signal, false) catch {}; // EINVAL for the few the kernel reserves.
+    }
+}
+
+pub fn sleep_ns(nanoseconds: u64) void {
+    const time = linux.timespec{ .sec = @intCast(nanoseconds / std.time.ns_per_s), .nsec = @intCast(nanoseconds % std.time.ns_per_s) };
+    _ = linux.syscall2(.nanosleep, ptr(&time), 0); // Interrupted: a shorter sleep is fine.
+}
+
+pub fn monotonic_ns() u64 {
+    var time: linux.timespec = undefined;
+    const rc = linux.syscall2(.clock_gettime, @intFromEnum(linux.CLOCK.MONOTONIC), ptr(&time));
+    assert(rc == 0); // CLOCK_MONOTONIC always exists.
+    return @as(u64, @intCast(time.sec)) * std.time.ns_per_s + @as(u64, @intCast(time.nsec));
+}
+
+test "errno names and values" {
+    var buffer: [16]u8 = undefined;
+    try std.testing.expectEqualStrings("EPERM", errno_name(1, &buffer));
+    try std.testing.expectEqualStrings("ENOENT", errno_name(2, &buffer));
+    try std.testing.expectEqualStrings("EOF", errno_name(0, &buffer));
+    try std.testing.expectEqualStrings("E4000", errno_name(4000, &buffer));
+    try std.testing.expectEqual(@as(u16, 22), errno_of(error.INVAL));
+    try std.testing.expectEqual(error.NOENT, error_from(2));
+    try std.testing.expectEqual(@as(u16, 600), errno_of(error_from(600)));
+}
+
+test "a failed syscall comes back as its errno" {
+    try std.testing.expectError(error.BADF, write(-1, "x"));
+    try std.testing.expectError(error.NOENT, openat(AT_FDCWD, "/nonexistent/husk", O.RDONLY, 0));
+}

@@ -1,0 +1,20 @@
+//! The test root's list of files: `zig build test` runs the tests in each.
+
+test {
+    _ = @import("protocol.zig");
+    _ = @import("decode.zig");
+    _ = @import("decode_test.zig");
+    _ = @import("sys.zig");
+    _ = @import("events.zig");
+    _ = @import("root.zig");
+    _ = @import("files.zig");
+    _ = @import("mounts.zig");
+    _ = @import("process.zig");
+    _ = @import("exec.zig");
+    _ = @import("ns.zig");
+    _ = @import("monitor.zig");
+    _ = @import("run.zig");
+    _ = @import("cgroup.zig");
+    _ = @import("idmap.zig");
+    _ = @import("status.zig");
+}

@@ -1,0 +1,416 @@
+// The policy core's fuzz harness: structured and random inputs through every registered
+// entry point, checking totality (status 0/1/2, never a trap, never a hang), that an answer
+// decodes, and that the Wasm answer equals the TypeScript reference's (differential).
+//
+// Adding an entry point is one `registerTarget({...})` call (see the targets at the bottom).
+// Used by scripts/fuzz.mjs (`npm run fuzz -- --minutes N --seed S`) and by the short run in
+// test/property/fuzz-short.test.ts.
+
+import { CoreTrapError, call } from '../../ts/core/wasm.js';
+import { decodeCgroupWrites, encodeCgroupRequest } from '../../ts/core/cgroup.js';
+import { decodeVerdicts, encodePathRequest } from '../../ts/core/pathsafe.js';
+import { decodeActions, decodeClasses, decodeLayerEntries, encodeLayerRequests, encodeUpperRequests } from '../../ts/core/whiteout.js';
+import { FLAG_NAMES, cgroupWrites as refCgroup, type CgroupFlag, type CgroupHost } from '../../ts/reference/cgroup.js';
+import { pathVerdicts as refPaths, type PathItem } from '../../ts/reference/pathsafe.js';
+import {
+  classify as refClassify, flatten as refFlatten, fromOverlay as refFromOverlay, toOverlay as refToOverlay,
+  type LayerEntry, type UpperEntry,
+} from '../../ts/reference/whiteout.js';
+
+/** A small, fast, seedable PRNG (mulberry32). */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  bool(p = 0.5): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)];
+  }
+}
+
+/** The answer a reference gives, in the shape the Wasm answer decodes to. */
+export type Expected = { status: 0; value: unknown } | { status: 1 | 2; reason: string };
+
+export interface Case {
+  /** The request bytes sent to the entry point. */
+  bytes: Uint8Array;
+  /** The reference's answer when the bytes are an unmutated encoding, else undefined. */
+  expected?: () => Expected;
+}
+
+export interface Target {
+  /** The entry point's export name. */
+  entry: string;
+  /** A structured case (an encoded, meaningful request) from the generator. */
+  generate(rng: Rng): Case;
+  /** Decodes an ok answer (throws if it does not decode) into what `expected` compares to. */
+  decode(bytes: Uint8Array): unknown;
+  /** Invariants of an ok answer; returns a message when one is broken. */
+  check?(value: unknown, c: Case): string | null;
+}
+
+export const targets: Target[] = [];
+
+/** Registers an entry point with the fuzzer, the short test and the differential check. */
+export function registerTarget(t: Target): void {
+  targets.push(t);
+}
+
+export interface Failure {
+  target: string;
+  seed: number;
+  message: string;
+  bytes: Uint8Array;
+}
+
+const decoder = new TextDecoder();
+export const HANG_MS = 2000;
+
+/** Random byte damage: flips, truncation, splices, random frames. */
+export function mutate(rng: Rng, bytes: Uint8Array): Uint8Array {
+  let b = Uint8Array.from(bytes);
+  const rounds = 1 + rng.int(4);
+  for (let r = 0; r < rounds; r++) {
+    const op = rng.int(6);
+    if (op === 0 && b.length > 0) b[rng.int(b.length)] ^= 1 << rng.int(8);
+    else if (op === 1 && b.length > 0) b = b.slice(0, rng.int(b.length));
+    else if (op === 2 && b.length > 0) b[rng.int(b.length)] = rng.pick([0, 0xff, 0x7f, 0x80, 1, 2]);
+    else if (op === 3) {
+      const junk = new Uint8Array(rng.int(40));
+      for (let i = 0; i < junk.length; i++) junk[i] = rng.int(256);
+      const at = rng.int(b.length + 1);
+      b = Uint8Array.from([...b.slice(0, at), ...junk, ...b.slice(at)]);
+    } else if (op === 4 && b.length >= 8) {
+      // A length field set to an edge.
+      const at = rng.int(b.length - 3);
+      new DataView(b.buffer).setUint32(at, rng.pick([0, 1, 2, 1024, 262144, 0xffffffff, 1 << 20, (1 << 20) + 1]), true);
+    } else if (op === 5) {
+      const header = new Uint8Array(8);
+      const v = new DataView(header.buffer);
+      v.setUint32(0, rng.int(16), true);
+      v.setUint16(4, rng.int(0x500), true);
+      b = Uint8Array.from([...b, ...header, ...new Uint8Array(v.getUint32(0, true))]);
+    }
+  }
+  return b;
+}
+
+function stable(x: unknown): string {
+  return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Runs one case; returns a failure message or null. */
+export function runCase(t: Target, c: Case): string | null {
+  const started = performance.now();
+  let answer;
+  try {
+    answer = call(t.entry, c.bytes);
+  } catch (err) {
+    if (err instanceof CoreTrapError) return `trap: ${err.message}`;
+    throw err;
+  }
+  const ms = performance.now() - started;
+  if (ms > HANG_MS) return `hang: ${ms.toFixed(0)} ms`;
+  if (answer.status !== 0 && answer.status !== 1 && answer.status !== 2) return `status ${answer.status}`;
+  let value: unknown;
+  if (answer.status === 0) {
+    try {
+      value = t.decode(answer.bytes);
+    } catch (err) {
+      return `answer does not decode: ${(err as Error).message}`;
+    }
+    const broken = t.check?.(value, c) ?? null;
+    if (broken !== null) return `invariant: ${broken}`;
+  } else if (answer.bytes.length === 0) {
+    return `status ${answer.status} without a reason`;
+  }
+  if (c.expected) {
+    const e = c.expected();
+    if (e.status !== answer.status) {
+      const got = answer.status === 0 ? 'ok' : decoder.decode(answer.bytes);
+      const want = e.status === 0 ? 'ok' : e.reason;
+      return `differs from the reference: wasm status ${answer.status} (${got}), reference ${e.status} (${want})`;
+    }
+    if (e.status === 2 && decoder.decode(answer.bytes) !== e.reason) {
+      return `differs from the reference: wasm "${decoder.decode(answer.bytes)}", reference "${e.reason}"`;
+    }
+    if (e.status === 0 && stable(value) !== stable(e.value)) {
+      return `differs from the reference: wasm ${stable(value).slice(0, 400)}, reference ${stable(e.value).slice(0, 400)}`;
+    }
+  }
+  return null;
+}
+
+/** The case for seed `seed`: structured (and checked against the reference) or mutated. */
+export function caseFor(t: Target, seed: number): Case {
+  const rng = new Rng(seed);
+  const c = t.generate(rng);
+  if (rng.bool(0.3)) return { bytes: mutate(rng, c.bytes) };
+  return c;
+}
+
+/** Derives the seed of case `i` of a run. */
+export function caseSeed(runSeed: number, i: number): number {
+  let h = (runSeed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export interface RunResult {
+  executions: number;
+  perTarget: Record<string, number>;
+  seconds: number;
+  failures: Failure[];
+}
+
+/** Runs cases round-robin over the targets until `ms` passes (or `maxCases`). */
+export function run(opts: { seed: number; ms: number; maxCases?: number; only?: string; stopAtFirst?: boolean }): RunResult {
+  const list = opts.only ? targets.filter((t) => t.entry === opts.only) : targets;
+  if (list.length === 0) throw new Error(`no fuzz target ${opts.only}`);
+  const started = performance.now();
+  const perTarget: Record<string, number> = {};
+  const failures: Failure[] = [];
+  let i = 0;
+  while (performance.now() - started < opts.ms && (opts.maxCases === undefined || i < opts.maxCases)) {
+    const t = list[i % list.length];
+    const seed = caseSeed(opts.seed, i);
+    const c = caseFor(t, seed);
+    const message = runCase(t, c);
+    perTarget[t.entry] = (perTarget[t.entry] ?? 0) + 1;
+    i++;
+    if (message !== null) {
+      failures.push({ target: t.entry, seed, message, bytes: c.bytes });
+      if (opts.stopAtFirst ?? true) break;
+    }
+  }
+  return { executions: i, perTarget, seconds: (performance.now() - started) / 1000, failures };
+}
+
+/** Replays one case by target and case seed. */
+export function replay(entry: string, seed: number): { message: string | null; bytes: Uint8Array } {
+  const t = targets.find((x) => x.entry === entry);
+  if (!t) throw new Error(`no fuzz target ${entry}`);
+  const c = caseFor(t, seed);
+  return { message: runCase(t, c), bytes: c.bytes };
+}
+
+// ---- Generators -------------------------------------------------------------------------
+
+const EDGE_NUMBERS = ['0', '1', '2', '1024', '262144', '4294967295', '9223372036854775807', '9223372036854775808', '-1', '-2', '+5', '18446744073709551616'];
+
+function sizeText(rng: Rng): string {
+  const n = rng.pick([...EDGE_NUMBERS, '6m', '6291455', '6291456', '512m', '1.5g', '0.5k', '1 GiB', '7MB', '3kib', '.5m', '8p', '8191p', '8192p', '1.', '1.2.3', 'm', '', '5x', '5mbb', '1e3', '100000000000000000000']);
+  return rng.bool(0.2) ? `${rng.int(4096)}${rng.pick(['', 'k', 'm', 'g', 'M', 'b', 'kb', 'MiB'])}` : n;
+}
+
+function cpusetText(rng: Rng): string {
+  if (rng.bool(0.2)) return rng.pick(['', ',', '0-', '-1', '1-0', '0,,1', 'a', '0-1-2', '99999999999999999999', '00', '0-00']);
+  const items: string[] = [];
+  const n = 1 + rng.int(3);
+  for (let i = 0; i < n; i++) {
+    const a = rng.int(6);
+    items.push(rng.bool() ? `${a}` : `${a}-${a + rng.int(4)}`);
+  }
+  return items.join(',');
+}
+
+function flagValue(rng: Rng, name: string): string {
+  switch (name) {
+    case 'memory': case 'memory-reservation': return sizeText(rng);
+    case 'memory-swap': return rng.bool(0.3) ? '-1' : sizeText(rng);
+    case 'cpus': return rng.pick(['0', '0.001', '0.01', '0.5', '1', '1.5', '2', '2.0000000001', '2.0000000000', '3', '1.', '.5', 'x', '1/2', '65537', '99999999999999999999']);
+    case 'cpu-shares': return rng.pick([...EDGE_NUMBERS, '1023', '262143', '262145', '3']);
+    case 'cpu-quota': return rng.pick([...EDGE_NUMBERS, '999', '1000', '50000', '150000']);
+    case 'cpu-period': return rng.pick([...EDGE_NUMBERS, '999', '1000', '1000000', '1000001', '50000']);
+    case 'cpuset-cpus': case 'cpuset-mems': return cpusetText(rng);
+    case 'pids-limit': return rng.pick(EDGE_NUMBERS);
+    case 'blkio-weight': return rng.pick([...EDGE_NUMBERS, '9', '10', '500', '1000', '1001', '65536']);
+    default: {
+      const dev = rng.bool(0.9) ? `${rng.pick([8, 253, 4095, 4096, 0])}:${rng.pick([0, 16, 1048575, 1048576])}` : rng.pick(['8', '8:x', 'a:b']);
+      const rate = name.endsWith('bps') ? sizeText(rng) : rng.pick([...EDGE_NUMBERS, '100', '18446744073709551615']);
+      return rng.bool(0.95) ? `${dev}:${rate}` : dev;
+    }
+  }
+}
+
+export function genCgroup(rng: Rng): { host: CgroupHost; flags: CgroupFlag[] } {
+  const host: CgroupHost = {
+    layout: rng.bool(0.95) ? 1 + rng.int(2) : rng.int(4),
+    cpus: BigInt(rng.bool(0.95) ? 1 + rng.int(8) : rng.pick([0, 65536, 65537])),
+    mems: BigInt(rng.bool(0.95) ? 1 + rng.int(3) : rng.pick([0, 65537])),
+    flags: BigInt(rng.bool(0.95) ? rng.int(4) : rng.pick([4, 8])),
+  };
+  const flags: CgroupFlag[] = [];
+  const n = rng.int(6);
+  for (let i = 0; i < n; i++) {
+    const name = rng.bool(0.98) ? rng.pick(FLAG_NAMES) : rng.pick(['memory-swappiness', '', 'MEMORY']);
+    flags.push({ name, value: flagValue(rng, name) });
+  }
+  return { host, flags };
+}
+
+const NAMES = ['a', 'b', 'c', 'dir', 'x.txt', '.wh.a', '.wh.b', '.wh..wh..opq', '.wh..wh.plnk', '.wh.', '.wh..', '.wh...', '..', '.', '', 'é', '.wh.dir'];
+
+function genPath(rng: Rng, names = NAMES): string {
+  const n = rng.int(5);
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push(rng.pick(names));
+  const p = parts.join('/');
+  return rng.bool(0.1) ? '/' + p : rng.bool(0.1) ? './' + p : p;
+}
+
+const GOOD_NAMES = ['a', 'b', 'c', 'dir', '.wh.a', '.wh.b', '.wh.dir', '.wh..wh..opq'];
+
+export function genLayer(rng: Rng): LayerEntry[] {
+  const n = rng.int(12);
+  const out: LayerEntry[] = [];
+  const good = rng.bool();
+  for (let i = 0; i < n; i++) {
+    if (good) {
+      const path = genPath(rng, GOOD_NAMES);
+      const wh = path.split('/').pop()!.startsWith('.wh.');
+      out.push({ path, type: wh ? 1 : rng.pick([1, 2, 2, 3, 5]), size: 0n, rdev: 1n });
+      continue;
+    }
+    out.push({
+      path: genPath(rng),
+      type: rng.bool(0.97) ? 1 + rng.int(7) : rng.pick([0, 8, 9]),
+      size: rng.bool(0.8) ? 0n : BigInt(rng.pick([1, 2, 1024])),
+      rdev: rng.bool(0.7) ? 0n : BigInt(rng.pick([1, 0x801])),
+    });
+  }
+  return out;
+}
+
+export function genUpper(rng: Rng): UpperEntry[] {
+  const n = rng.int(12);
+  const out: UpperEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push({
+      path: genPath(rng, rng.bool() ? ['a', 'b', 'c', 'd'] : ['a', 'b', 'c', 'd', '.', '..', '.wh.x', 'é']),
+      type: rng.bool(0.97) ? 1 + rng.int(8) : rng.pick([0, 9]),
+      rdev: rng.bool(0.7) ? 0n : 1n,
+      xattrs: rng.bool(0.5) ? [] : [rng.pick(['trusted.overlay.opaque=y', 'user.overlay.opaque=y', 'trusted.overlay.opaque=x', 'user.foo=bar'])],
+    });
+  }
+  return out;
+}
+
+export function genPathItems(rng: Rng): PathItem[] {
+  const n = rng.int(12);
+  const out: PathItem[] = [];
+  const names = ['a', 'b', 'lnk', 'etc', 'passwd', '..', '.', ''];
+  for (let i = 0; i < n; i++) {
+    const kind = rng.bool(0.97) ? 1 + rng.int(3) : rng.pick([0, 4]);
+    const name = genPath(rng, names);
+    let target = kind === 1 ? '' : genPath(rng, names);
+    if (kind !== 1 && rng.bool(0.3)) target = '/' + target;
+    if (kind === 1 && rng.bool(0.02)) target = 'x';
+    out.push({ kind, name, target });
+  }
+  return out;
+}
+
+// ---- Invariants -------------------------------------------------------------------------
+
+/** A verdict path: "." or clean components, none of them "", "." or "..". */
+export function isCleanRelative(p: string): boolean {
+  if (p === '.') return true;
+  if (p === '' || p.startsWith('/')) return false;
+  return p.split('/').every((c) => c !== '' && c !== '.' && c !== '..');
+}
+
+// ---- Targets ----------------------------------------------------------------------------
+
+registerTarget({
+  entry: 'cgroupWrites',
+  generate(rng) {
+    const { host, flags } = genCgroup(rng);
+    return { bytes: encodeCgroupRequest(host, flags), expected: () => refCgroup(host, flags) };
+  },
+  decode: decodeCgroupWrites,
+  check(value) {
+    for (const w of value as { file: string; value: string }[]) {
+      if (w.file === 'cpu.weight' && !(Number(w.value) >= 1 && Number(w.value) <= 10000)) return `cpu.weight ${w.value}`;
+      if (w.file === 'io.weight' && !(Number(w.value) >= 1 && Number(w.value) <= 10000)) return `io.weight ${w.value}`;
+    }
+    return null;
+  },
+});
+
+function layerCase(rng: Rng, ref: (entries: LayerEntry[], userxattr: boolean) => Expected): Case {
+  const entries = genLayer(rng);
+  const userxattr = rng.bool();
+  return { bytes: encodeLayerRequests(entries, userxattr)[0], expected: () => ref(entries, userxattr) };
+}
+
+function checkActionPaths(value: unknown): string | null {
+  for (const a of value as { path: string }[]) if (!isCleanRelative(a.path)) return `action path ${a.path}`;
+  return null;
+}
+
+registerTarget({
+  entry: 'whiteoutClassify',
+  generate: (rng) => layerCase(rng, (e) => refClassify(0, e)),
+  decode: decodeClasses,
+  check(value) {
+    for (const c of value as { kind: number; path: string }[]) {
+      if (c.kind <= 3 && !isCleanRelative(c.path)) return `class path ${c.path}`;
+    }
+    return null;
+  },
+});
+registerTarget({
+  entry: 'whiteoutToOverlay',
+  generate: (rng) => layerCase(rng, (e, x) => refToOverlay(0, e, x)),
+  decode: decodeActions,
+  check: checkActionPaths,
+});
+registerTarget({
+  entry: 'whiteoutFlatten',
+  generate: (rng) => layerCase(rng, (e) => refFlatten(0, e)),
+  decode: decodeActions,
+  check: checkActionPaths,
+});
+registerTarget({
+  entry: 'whiteoutFromOverlay',
+  generate(rng) {
+    const entries = genUpper(rng);
+    const userxattr = rng.bool();
+    return { bytes: encodeUpperRequests(entries, userxattr)[0], expected: () => refFromOverlay(0, entries, userxattr) };
+  },
+  decode: decodeLayerEntries,
+  check(value) {
+    for (const e of value as { path: string }[]) if (!isCleanRelative(e.path) || e.path === '.') return `layer path ${e.path}`;
+    return null;
+  },
+});
+registerTarget({
+  entry: 'pathVerdicts',
+  generate(rng) {
+    const items = genPathItems(rng);
+    return { bytes: encodePathRequest(0, items), expected: () => refPaths(0, items) };
+  },
+  decode: decodeVerdicts,
+  check(value) {
+    for (const v of value as { verdict: number; path: string; target: string }[]) {
+      if (v.verdict === 1 && !isCleanRelative(v.path)) return `verdict path ${v.path} escapes`;
+      if (v.verdict === 1 && v.target !== '' && !isCleanRelative(v.target)) return `verdict target ${v.target} escapes`;
+    }
+    return null;
+  },
+});

@@ -1,0 +1,204 @@
+// buildPlan: a typed request in, the plan's bytes out (docs/core-abi.md "buildPlan").
+// The request is encoded with the protocol's framing; values the frames cannot carry (a NUL
+// byte, a string over its bound, a negative id) are refused here with the same kind of
+// error the core gives, so a user sees one kind of message whichever side caught it.
+import { HuskError } from '../errors.js';
+import { FRAME_PAYLOAD_MAX, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX, concat } from '../protocol/frames.js';
+import { call } from './wasm.js';
+
+export const REQUEST = {
+  IMAGE: 0x0101,
+  HOST_DIR: 0x0102,
+  STAGE: 0x0103,
+  NAMESPACES: 0x0104,
+  HOSTNAME: 0x0105,
+  ENV: 0x0106,
+  WORKDIR: 0x0107,
+  USER: 0x0108,
+  ARGV: 0x0109,
+  USERNS: 0x010a,
+  USED_RANGE: 0x010b,
+  TIME_OFFSET: 0x010c,
+  OPTIONS: 0x010d,
+} as const;
+
+export const CLOCK = { monotonic: 1, boottime: 7 } as const;
+
+export interface PlanHostDir {
+  /** A top-level entry of the host: `usr`, `etc`, `lib`, ... */
+  name: string;
+  kind: 'dir' | 'symlink';
+  /** The symlink's target; empty (or absent) for a directory. */
+  target?: string;
+}
+
+export type PlanImage =
+  | { kind: 'host'; hostDirs: readonly PlanHostDir[] }
+  | { kind: 'rootfs'; path: string; readwrite?: boolean };
+
+export type Id = number | bigint;
+
+export interface PlanRequest {
+  image: PlanImage;
+  /** Absolute host directory the container mounts its private stage tmpfs on. */
+  stage: string;
+  /** CLONE_NEW* flags; NEWNS is always added; NEWUSER needs `userns`. */
+  namespaces: bigint;
+  /** Only with a new UTS namespace; without one given, the host name is kept. */
+  hostname?: string;
+  /** KEY=VALUE, in order; a later entry wins. */
+  env?: readonly string[];
+  /** Absolute; default `/`. */
+  workdir?: string;
+  /** Default 0:0. */
+  user?: { uid: Id; gid: Id };
+  argv: readonly string[];
+  /** `auto`: the core picks a free host range of `size` ids (0 or absent: 65536). */
+  userns?: { mode: 'auto'; size?: Id };
+  /** Host id ranges others hold, avoided by `userns: auto`. */
+  usedRanges?: readonly { start: Id; size: Id }[];
+  /** Seconds added to the clocks in a new time namespace (negative allowed). */
+  timeOffsets?: { monotonic?: Id; boottime?: Id };
+  trace?: boolean;
+  dieWithParent?: boolean;
+}
+
+/**
+ * The core refused a request. status 2: a value the user gave (exit 125, message starts with
+ * the field); status 1: the request was malformed, a bug in ts/.
+ */
+export class CoreError extends HuskError {
+  readonly status: 1 | 2;
+  readonly field: string;
+  readonly reason: string;
+
+  constructor(status: 1 | 2, reason: string) {
+    super(
+      status === 2 ? 'invalid-value' : 'internal',
+      status === 2 ? reason : `internal error: malformed request to the policy core: ${reason}`,
+    );
+    this.name = 'CoreError';
+    this.status = status;
+    this.reason = reason;
+    const colon = reason.indexOf(':');
+    this.field = colon < 0 ? reason : reason.slice(0, colon);
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Writes request frames, refusing what the frames cannot carry with status 2. */
+class RequestWriter {
+  private w = new FrameWriter();
+  private parts: Uint8Array[] = [];
+  private bytes = 0;
+  private field = '';
+
+  begin(field: string): this {
+    this.field = field;
+    this.bytes = 0;
+    return this;
+  }
+
+  u64(value: Id | boolean, what = this.field): this {
+    const v = typeof value === 'boolean' ? BigInt(value) : this.whole(value, what);
+    this.w.u64(v);
+    this.bytes += 8;
+    return this;
+  }
+
+  /** A signed 64-bit value, sent in two's complement. */
+  i64(value: Id, what = this.field): this {
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) this.refuse(`${what}: ${value} is not a whole number`);
+    const v = BigInt(value);
+    if (v < -(1n << 63n) || v >= 1n << 63n) this.refuse(`${what}: ${v} out of range`);
+    this.w.u64(BigInt.asUintN(64, v));
+    this.bytes += 8;
+    return this;
+  }
+
+  str(value: string, max: number = STR_MAX): this {
+    const n = this.checkStr(value, max);
+    this.w.str(value);
+    this.bytes += 4 + n;
+    return this;
+  }
+
+  strs(values: readonly string[], max: number = STR_MAX): this {
+    if (values.length > STRS_MAX) this.refuse(`${this.field}: ${values.length} entries (at most ${STRS_MAX})`);
+    for (const v of values) this.bytes += 4 + this.checkStr(v, max);
+    this.w.strs(values);
+    this.bytes += 4;
+    return this;
+  }
+
+  end(type: number): void {
+    if (this.bytes > FRAME_PAYLOAD_MAX) this.refuse(`${this.field}: ${this.bytes} bytes in all (at most ${FRAME_PAYLOAD_MAX})`);
+    this.parts.push(this.w.frame(type));
+  }
+
+  finish(): Uint8Array {
+    return concat(this.parts);
+  }
+
+  private whole(value: Id, what: string): bigint {
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) this.refuse(`${what}: ${value} is not a whole number`);
+    const v = BigInt(value);
+    if (v < 0n || v > U64_MAX) this.refuse(`${what}: ${v} out of range`);
+    return v;
+  }
+
+  private checkStr(value: string, max: number): number {
+    if (value.includes('\0')) this.refuse(`${this.field}: contains a NUL byte`);
+    const n = encoder.encode(value).length;
+    if (n > max) this.refuse(`${this.field}: longer than ${max} bytes`);
+    return n;
+  }
+
+  private refuse(reason: string): never {
+    throw new CoreError(2, reason);
+  }
+}
+
+/** The request frames of docs/core-abi.md for `req` (exported for tests). */
+export function encodeRequest(req: PlanRequest): Uint8Array {
+  const w = new RequestWriter();
+  const image = req.image;
+  if (image.kind === 'host') {
+    w.begin('image').u64(1).str('').u64(0).end(REQUEST.IMAGE);
+    for (const d of image.hostDirs) {
+      w.begin('host-dir').str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end(REQUEST.HOST_DIR);
+    }
+  } else {
+    w.begin('rootfs').u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end(REQUEST.IMAGE);
+  }
+  w.begin('stage').str(req.stage, PATH_MAX).end(REQUEST.STAGE);
+  w.begin('namespaces').u64(req.namespaces).end(REQUEST.NAMESPACES);
+  if (req.hostname !== undefined) w.begin('hostname').str(req.hostname).end(REQUEST.HOSTNAME);
+  if (req.env !== undefined && req.env.length > 0) w.begin('env').strs(req.env).end(REQUEST.ENV);
+  if (req.workdir !== undefined) w.begin('workdir').str(req.workdir, PATH_MAX).end(REQUEST.WORKDIR);
+  if (req.user !== undefined) w.begin('user').u64(req.user.uid, 'user: uid').u64(req.user.gid, 'user: gid').end(REQUEST.USER);
+  w.begin('argv').strs(req.argv).end(REQUEST.ARGV);
+  if (req.userns !== undefined) w.begin('userns').u64(1).u64(req.userns.size ?? 0, 'userns: size').end(REQUEST.USERNS);
+  for (const r of req.usedRanges ?? []) w.begin('used-range').u64(r.start).u64(r.size).end(REQUEST.USED_RANGE);
+  const t = req.timeOffsets;
+  if (t?.monotonic !== undefined) w.begin('time-offset').u64(CLOCK.monotonic).i64(t.monotonic).end(REQUEST.TIME_OFFSET);
+  if (t?.boottime !== undefined) w.begin('time-offset').u64(CLOCK.boottime).i64(t.boottime).end(REQUEST.TIME_OFFSET);
+  const options = (req.trace ? 1n : 0n) | (req.dieWithParent ? 2n : 0n);
+  if (options !== 0n) w.begin('options').u64(options).end(REQUEST.OPTIONS);
+  return w.finish();
+}
+
+/** Calls the core's buildPlan on request frames as they are (for tests and fuzzing). */
+export function buildPlanRaw(request: Uint8Array): { status: 0 | 1 | 2; bytes: Uint8Array } {
+  return call('buildPlan', request);
+}
+
+/** The plan for `req`, exactly as the launcher reads it (HELLO … END). Throws CoreError. */
+export function buildPlan(req: PlanRequest): Uint8Array {
+  const answer = call('buildPlan', encodeRequest(req));
+  if (answer.status === 0) return answer.bytes;
+  throw new CoreError(answer.status, decoder.decode(answer.bytes));
+}
