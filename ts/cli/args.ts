@@ -12,6 +12,10 @@ export interface RunFlags {
   ipc: 'private' | 'host';
   uts: 'private' | 'host';
   userns: { mode: 'host' } | { mode: 'auto'; size?: number };
+  /** --uidmap, --gidmap, --subuid-file, ... (ts/cli/flags-userns.ts) */
+  idmap: IdmapFlags;
+  /** --memory, --cpus, --pids-limit, --cgroup-parent, ... (ts/cli/flags-resources.ts) */
+  resources: ResourceFlags;
   timens: boolean;
   timeOffsets: { monotonic?: number; boottime?: number };
   hostname?: string;
@@ -33,16 +37,11 @@ export type Command =
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json' };
 
-type Kind = 'bool' | 'value';
-interface FlagSpec {
-  names: string[];
-  kind: Kind;
-  apply: (f: RunFlags, v: string, extra: PlanExtra) => void;
-}
-interface PlanExtra {
-  save?: string;
-  format?: 'text' | 'json';
-}
+import type { FlagSpec, PlanExtra } from './flag-spec.js';
+import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
+import type { IdmapFlags } from './flags-userns.js';
+import { RESOURCE_FLAGS, defaultResourceFlags } from './flags-resources.js';
+import type { ResourceFlags } from './flags-resources.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -51,18 +50,6 @@ function nsMode(flag: string, v: string, allowNone = false): 'private' | 'host' 
   if (v === 'private' || (allowNone && v === 'none')) return 'private';
   const choices = allowNone ? 'host, none or private' : NS_CHOICES.join(' or ');
   throw new HuskError('usage', `invalid value "${v}" for ${flag}: expected ${choices}`);
-}
-
-function parseUserns(v: string): RunFlags['userns'] {
-  if (v === 'host' || v === '') return { mode: 'host' };
-  const m = /^auto(?::size=(\d+))?$/.exec(v);
-  if (m) {
-    if (m[1] === undefined) return { mode: 'auto' };
-    const size = Number(m[1]);
-    if (!Number.isSafeInteger(size) || size < 1) throw new HuskError('usage', `invalid value "${v}" for --userns: size must be at least 1`);
-    return { mode: 'auto', size };
-  }
-  throw new HuskError('usage', `invalid value "${v}" for --userns: expected host or auto[:size=N]`);
 }
 
 function parseTimeOffsets(v: string, into: RunFlags['timeOffsets']): void {
@@ -75,14 +62,13 @@ function parseTimeOffsets(v: string, into: RunFlags['timeOffsets']): void {
   }
 }
 
-const RUN_FLAGS: FlagSpec[] = [
+const BASE_FLAGS: FlagSpec[] = [
   { names: ['--rootfs'], kind: 'value', apply: (f, v) => (f.rootfs = v) },
   { names: ['--rootfs-rw'], kind: 'bool', apply: (f) => (f.rootfsRw = true) },
   { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = nsMode('--net', v, true)) },
   { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = nsMode('--pid', v)) },
   { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = nsMode('--ipc', v)) },
   { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = nsMode('--uts', v)) },
-  { names: ['--userns'], kind: 'value', apply: (f, v) => (f.userns = parseUserns(v)) },
   { names: ['--timens'], kind: 'bool', apply: (f) => (f.timens = true) },
   {
     names: ['--time-offset'],
@@ -101,6 +87,8 @@ const RUN_FLAGS: FlagSpec[] = [
   // Accepted for docker muscle memory: husk run is always removed and always has stdin.
   { names: ['--rm', '-i', '--interactive'], kind: 'bool', apply: () => undefined },
 ];
+
+const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS];
 
 const PLAN_FLAGS: FlagSpec[] = [
   { names: ['--save'], kind: 'value', apply: (_f, v, x) => (x.save = v) },
@@ -123,6 +111,8 @@ export function defaultRunFlags(): RunFlags {
     ipc: 'private',
     uts: 'private',
     userns: { mode: 'host' },
+    idmap: defaultIdmapFlags(),
+    resources: defaultResourceFlags(),
     timens: false,
     timeOffsets: {},
     env: [],

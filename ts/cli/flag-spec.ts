@@ -1,0 +1,13 @@
+// The shape of one command-line flag: its names, whether it takes a value, and what it sets.
+import type { RunFlags } from './args.js';
+
+export interface PlanExtra {
+  save?: string;
+  format?: 'text' | 'json';
+}
+
+export interface FlagSpec {
+  names: string[];
+  kind: 'bool' | 'value';
+  apply: (f: RunFlags, v: string, extra: PlanExtra) => void;
+}
