@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../runtime/paths.js';
 
 export function versionText(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
   return `husk version ${pkg.version} (protocol 1)\n`;
 }

@@ -2,8 +2,8 @@
 // build/core.wasm is compiled once, on first use; an instance that trapped is discarded and the
 // next call makes a new one from the same compiled module.
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { HuskError } from '../errors.js';
+import { packagePath } from '../runtime/paths.js';
 
 /** The largest request the core takes (assembly/abi.ts INPUT_MAX). */
 export const CORE_INPUT_MAX = 4 << 20;
@@ -39,14 +39,10 @@ let compiled: WebAssembly.Module | undefined;
 let current: CoreExports | undefined;
 let lastAbort: string | undefined;
 
-const CANDIDATES = ['../../build/core.wasm', '../../../build/core.wasm'];
-
-/** build/core.wasm beside the sources (ts/core/) or the compiled output (dist/ts/core/). */
+/** build/core.wasm of this package, wherever this code runs from (sources, dist/, a bundle). */
 export function coreWasmPath(): string {
-  for (const rel of CANDIDATES) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(path)) return path;
-  }
+  const path = packagePath('build/core.wasm');
+  if (existsSync(path)) return path;
   throw new HuskError('internal', 'policy core build/core.wasm not found: run `npm run build:core`');
 }
 

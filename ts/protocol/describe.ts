@@ -74,12 +74,28 @@ export function describeOp(op: Op): string {
       return 'close every fd above 2 at exec';
     case 'EXEC':
       return `exec ${(a.argv as string[]).map(q).join(' ')}${a.path.includes('/') ? '' : ` (searching ${(a.search as string[]).join(':')})`}`;
+    case 'STATUS_FILE':
+      return `write the final status to ${a.path}`;
+    case 'CGROUP_MKDIR':
+      return `make cgroup ${a.path}${a.flags & 1n ? ' (shared, kept)' : ' (removed at the end)'}`;
+    case 'CGROUP_WRITE':
+      return `write ${q(a.value)} to ${a.path}`;
+    case 'CGROUP_ENTER':
+      return `move the container process into ${a.path}`;
+    case 'CGROUP_INTO':
+      return `create the container process inside cgroup ${a.path}`;
+    case 'CGROUP_REPORT':
+      return `report ${a.path} at the end`;
+    case 'IDMAP_TREE':
+      return `idmap a clone of ${a.source} to the container's user namespace (slot ${a.slot})`;
+    case 'ATTACH_TREE':
+      return `attach idmapped tree ${a.slot} on ${a.target}`;
     default:
       return op.name.toLowerCase();
   }
 }
 
-const SIDE_LABEL = { launcher: 'launcher ', parent: 'monitor  ', container: 'container', any: 'launcher ' } as const;
+const SIDE_LABEL = { clone: 'launcher ', 'pre-clone': 'launcher ', parent: 'monitor  ', container: 'container', any: 'launcher ' } as const;
 
 export function describePlan(plan: Plan): string {
   const lines: string[] = [];

@@ -7,7 +7,8 @@ export type LauncherEvent =
   | { kind: 'pid'; pid: number }
   | { kind: 'op-time'; index: number; code: number; ns: bigint }
   | { kind: 'error'; index: number; code: number; errno: number; message: string }
-  | { kind: 'exit'; how: 'exited' | 'signaled' | 'failed'; value: number };
+  | { kind: 'exit'; how: 'exited' | 'signaled' | 'failed'; value: number }
+  | { kind: 'cgroup-file'; path: string; content: string };
 
 export const NO_OP_INDEX = -1;
 
@@ -38,6 +39,9 @@ export function decodeEvent(type: number, payload: Uint8Array): LauncherEvent {
       ev = { kind: 'exit', how: (['exited', 'signaled', 'failed'] as const)[how], value };
       break;
     }
+    case EVENT.CGROUP_FILE:
+      ev = { kind: 'cgroup-file', path: r.str(), content: r.str() };
+      break;
     default:
       throw new FrameError(`unknown event type 0x${type.toString(16)}`);
   }

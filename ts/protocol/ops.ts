@@ -9,7 +9,13 @@ export const PLAN_BYTES_MAX = 4 << 20;
 export const FRAME = { HELLO: 0x0001, END: 0x0002 } as const;
 export const HELLO_FLAG = { trace: 1n, dieWithParent: 2n } as const;
 
-export type Side = 'launcher' | 'parent' | 'container' | 'any';
+/**
+ * Who runs an op: `clone` is CLONE itself; `pre-clone` ops run in the launcher and may only
+ * stand before CLONE; `parent` ops run in the launcher right after CLONE while the container
+ * process waits; `container` ops run in the container process; `any` runs in the launcher
+ * before CLONE and in the container process after it.
+ */
+export type Side = 'clone' | 'pre-clone' | 'parent' | 'container' | 'any';
 
 export interface OpSpec {
   code: number;
@@ -27,7 +33,7 @@ const spec = (code: number, name: string, side: Side, ...fields: (readonly [stri
 
 export const OPS: readonly OpSpec[] = [
   spec(0x0010, 'UNSHARE', 'any', ['flags', 'u64']),
-  spec(0x0011, 'CLONE', 'launcher', ['flags', 'u64']),
+  spec(0x0011, 'CLONE', 'clone', ['flags', 'u64']),
   spec(0x0012, 'WRITE_FILE', 'any', ['path', 'str'], ['content', 'str']),
   spec(0x0013, 'UID_MAP', 'parent', ['text', 'str']),
   spec(0x0014, 'GID_MAP', 'parent', ['text', 'str']),
@@ -50,6 +56,14 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0036, 'NO_NEW_PRIVS', 'container'),
   spec(0x0037, 'CLOSE_FDS', 'container'),
   spec(0x0038, 'EXEC', 'container', ['path', 'str'], ['argv', 'strs'], ['env', 'strs'], ['search', 'strs']),
+  spec(0x0039, 'STATUS_FILE', 'pre-clone', ['path', 'str']),
+  spec(0x0040, 'CGROUP_MKDIR', 'pre-clone', ['path', 'str'], ['flags', 'u64']),
+  spec(0x0041, 'CGROUP_WRITE', 'pre-clone', ['path', 'str'], ['value', 'str']),
+  spec(0x0042, 'CGROUP_ENTER', 'parent', ['path', 'str']),
+  spec(0x0043, 'CGROUP_INTO', 'pre-clone', ['path', 'str']),
+  spec(0x0044, 'CGROUP_REPORT', 'pre-clone', ['path', 'str']),
+  spec(0x0045, 'IDMAP_TREE', 'parent', ['source', 'str'], ['slot', 'u64']),
+  spec(0x0046, 'ATTACH_TREE', 'container', ['slot', 'u64'], ['target', 'str']),
 ];
 
 export const OP_BY_CODE: ReadonlyMap<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));
@@ -64,6 +78,7 @@ export const EVENT = {
   OP_TIME: 0x8003,
   ERROR: 0x8004,
   EXIT: 0x8005,
+  CGROUP_FILE: 0x8006,
 } as const;
 
 // Linux constants the plan's numbers are made of; ts/ uses them only to show a plan in words.

@@ -75,10 +75,14 @@ function checkOrder(ops: Op[]): void {
   if (clones !== 1) throw new FrameError(`plan has ${clones} CLONE ops, needs exactly 1`);
   if (ops[ops.length - 1].name !== 'EXEC') throw new FrameError('EXEC is not the last op');
   let cloned = false;
+  let containerStarted = false;
   for (const [i, op] of ops.entries()) {
     const side = OP_BY_NAME.get(op.name)!.side;
-    if (op.name === 'CLONE') cloned = true;
-    else if (!cloned && side !== 'any') throw new FrameError(`op ${i} (${op.name}) cannot run before CLONE`);
+    if (side === 'clone') cloned = true;
+    else if (!cloned && side !== 'any' && side !== 'pre-clone') throw new FrameError(`op ${i} (${op.name}) cannot run before CLONE`);
+    else if (cloned && side === 'pre-clone') throw new FrameError(`op ${i} (${op.name}) is a launcher op after CLONE`);
+    else if (side === 'parent' && containerStarted) throw new FrameError(`op ${i} (${op.name}): parent ops stand right after CLONE`);
     else if (op.name === 'EXEC' && i !== ops.length - 1) throw new FrameError(`op ${i}: EXEC is not last`);
+    if (cloned && (side === 'container' || side === 'any')) containerStarted = true;
   }
 }
