@@ -9,6 +9,7 @@ import { HuskError } from '../errors.js';
 import { hostImageDirs } from '../host/facts.js';
 import { buildPlan } from '../core/plan.js';
 import type { PlanRequest } from '../core/plan.js';
+import { decodePlan } from '../protocol/plan.js';
 import { collectEnv } from './env.js';
 import { resolveUser } from './user.js';
 
@@ -95,16 +96,14 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     dieWithParent: ctx.dieWithParent,
   };
   const plan = buildPlan(request);
-  return { id, request, plan, userns: usernsOf(plan) };
+  return { id, request, plan, userns: request.userns ? autoRangeOf(plan) : undefined };
 }
 
-/** The host range the core chose for --userns auto, read back from the plan's uid map. */
-function usernsOf(plan: Uint8Array): { start: number; size: number } | undefined {
-  return readUidMap(plan);
-}
-
-import { decodePlan } from '../protocol/plan.js';
-function readUidMap(plan: Uint8Array): { start: number; size: number } | undefined {
+/**
+ * The host range the core chose for --userns auto, read back from the plan's uid map (only
+ * then: decoding a plan is not free on the cold path).
+ */
+function autoRangeOf(plan: Uint8Array): { start: number; size: number } | undefined {
   const op = decodePlan(plan).ops.find((o) => o.name === 'UID_MAP');
   if (!op) return undefined;
   const [, start, size] = String(op.args.text).trim().split(/\s+/).map(Number);
