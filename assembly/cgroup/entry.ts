@@ -40,6 +40,7 @@ export function writesFor(host: Host, r: Resources): Write[] {
 }
 
 export function cgroupWrites(len: i32): i32 {
+  __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   const ptr = inputPointer(len);
   if (ptr == 0) return badLength(len);
   const frames = new FrameReader(ptr, len);

@@ -5,7 +5,7 @@ import { answer, badLength, fail, inputPointer, malformed } from "../abi";
 import { FIELDS_CONTEXT, frameContext, frameFailure } from "../pathsafe/frame";
 import { Fields, FrameReader, PATH_MAX, STR_MAX, Writer } from "../codec";
 import { cleanParts, joinParts } from "./clean";
-import { ITEM_HARDLINK, ITEM_NAME, PathItem, pathVerdicts as verdictsOf } from "./resolve";
+import { ITEM_HARDLINK, ITEM_NAME, LinkTable, PathItem, pathVerdicts as verdictsOf } from "./resolve";
 
 export const PS_OPTIONS: u32 = 0x0401;
 export const PS_ITEM: u32 = 0x0402;
@@ -14,13 +14,14 @@ export const PS_VERDICT: u16 = 0x0481;
 const OUTPUT_MAX: i32 = 256 << 20;
 
 export function pathVerdicts(len: i32): i32 {
+  __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   const ptr = inputPointer(len);
   if (ptr == 0) return badLength(len);
   const frames = new FrameReader(ptr, len);
   let hasOptions = false;
   let base: u64 = 0;
   const items = new Array<PathItem>();
-  const known = new Map<string, string>();
+  const known = new LinkTable();
   while (frames.next()) {
     const f = new Fields(frames.payload, frames.payloadLength, FIELDS_CONTEXT);
     if (frames.type == PS_OPTIONS) {

@@ -4,6 +4,7 @@
 // walk returns can name a place outside the root.
 
 import { cleanParts, joinParts } from "./clean";
+import { FNV_OFFSET, hashChild, hashString } from "./hash";
 
 export const ITEM_NAME: u64 = 1;
 export const ITEM_SYMLINK: u64 = 2;
@@ -24,6 +25,66 @@ export class Verdict {
   constructor(public index: u64, public verdict: u64, public path: string, public target: string, public reason: string) {}
 }
 
+class Link {
+  constructor(public parts: string[], public target: string) {}
+}
+
+/**
+ * The batch's symlinks by the hash of their clean path; a hit is confirmed by comparing
+ * components, so a walk finds a link in O(component) per step, whatever the depth.
+ */
+export class LinkTable {
+  buckets: Map<u64, Link[]> = new Map<u64, Link[]>();
+
+  private bucket(h: u64): Link[] {
+    if (!this.buckets.has(h)) this.buckets.set(h, new Array<Link>());
+    return this.buckets.get(h);
+  }
+
+  set(path: string, target: string): void {
+    const parts = path.split("/");
+    const bucket = this.bucket(hashString(FNV_OFFSET, path));
+    for (let i = 0; i < bucket.length; i++) {
+      if (sameParts(bucket[i].parts, parts, parts.length, "")) {
+        bucket[i].target = target;
+        return;
+      }
+    }
+    bucket.push(new Link(parts, target));
+  }
+
+  delete(path: string): void {
+    const h = hashString(FNV_OFFSET, path);
+    if (!this.buckets.has(h)) return;
+    const bucket = this.buckets.get(h);
+    const parts = path.split("/");
+    for (let i = 0; i < bucket.length; i++) {
+      if (sameParts(bucket[i].parts, parts, parts.length, "")) {
+        bucket.splice(i, 1);
+        return;
+      }
+    }
+  }
+
+  /** The target of the link at `resolved + [c]` (hash `h`), or null. */
+  find(h: u64, resolved: string[], c: string): string | null {
+    if (!this.buckets.has(h)) return null;
+    const bucket = this.buckets.get(h);
+    for (let i = 0; i < bucket.length; i++) {
+      if (sameParts(bucket[i].parts, resolved, resolved.length, c)) return bucket[i].target;
+    }
+    return null;
+  }
+}
+
+/** True when `link` equals the first `n` of `parts`, followed by `last` when it is not "". */
+function sameParts(link: string[], parts: string[], n: i32, last: string): bool {
+  const extra = last.length > 0 ? 1 : 0;
+  if (link.length != n + extra) return false;
+  for (let i = 0; i < n; i++) if (link[i] != parts[i]) return false;
+  return extra == 0 || link[n] == last;
+}
+
 /** Why a walk failed (a loop, or a path over RESOLVED_MAX); "" while it has not. */
 class Walk {
   reason: string = "";
@@ -38,50 +99,58 @@ function pushReversed(stack: string[], path: string): void {
   for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]);
 }
 
-function joined(parts: string[], c: string): string {
-  return parts.length == 0 ? c : parts.join("/") + "/" + c;
-}
-
 /** The components `path` resolves to from `start`, or null (with `walk.reason`). */
-function resolve(start: string[], path: string, followLast: bool, links: Map<string, string>, walk: Walk): string[] | null {
+function resolve(start: string[], path: string, followLast: bool, links: LinkTable, walk: Walk): string[] | null {
   const resolved = path.startsWith("/") ? new Array<string>() : start.slice(0);
+  // hashes[k] is the hash of the first k components joined with "/".
+  const hashes = new Array<u64>();
+  hashes.push(FNV_OFFSET);
+  for (let i = 0; i < resolved.length; i++) hashes.push(hashChild(hashes[i], i == 0, resolved[i]));
   const stack = new Array<string>();
   pushReversed(stack, path);
   let followed = 0;
   let length = 0;
   for (let i = 0; i < resolved.length; i++) length += resolved[i].length + 1;
+  const useLinks = links.buckets.size > 0;
   while (stack.length > 0) {
     const c = stack.pop();
     if (isTrivial(c)) continue;
     if (c == "..") {
-      if (resolved.length > 0) length -= resolved.pop().length + 1;
+      if (resolved.length > 0) {
+        length -= resolved.pop().length + 1;
+        hashes.pop();
+      }
       continue;
     }
-    const key = joined(resolved, c);
-    if (links.has(key)) {
-      let last = true;
-      for (let i = stack.length - 1; i >= 0; i--) {
-        if (!isTrivial(stack[i])) {
-          last = false;
-          break;
+    const h = hashChild(hashes[hashes.length - 1], resolved.length == 0, c);
+    if (useLinks) {
+      const target = links.find(h, resolved, c);
+      if (target !== null) {
+        let last = true;
+        for (let i = stack.length - 1; i >= 0; i--) {
+          if (!isTrivial(stack[i])) {
+            last = false;
+            break;
+          }
         }
-      }
-      if (!last || followLast) {
-        followed++;
-        if (followed > SYMLINKS_MAX) {
-          walk.reason = "too many levels of symbolic links";
-          return null;
+        if (!last || followLast) {
+          followed++;
+          if (followed > SYMLINKS_MAX) {
+            walk.reason = "too many levels of symbolic links";
+            return null;
+          }
+          if (target.startsWith("/")) {
+            resolved.length = 0;
+            hashes.length = 1;
+            length = 0;
+          }
+          pushReversed(stack, target);
+          continue;
         }
-        const target = links.get(key);
-        if (target.startsWith("/")) {
-          resolved.length = 0;
-          length = 0;
-        }
-        pushReversed(stack, target);
-        continue;
       }
     }
     resolved.push(c);
+    hashes.push(h);
     length += c.length + 1;
     if (length - 1 > RESOLVED_MAX) {
       walk.reason = "resolves to a path longer than " + RESOLVED_MAX.toString() + " bytes";
@@ -96,8 +165,7 @@ function refused(index: u64, reason: string): Verdict {
 }
 
 /** One verdict per item, in order; a symlink joins the table after its own verdict. */
-export function pathVerdicts(base: u64, items: PathItem[], known: Map<string, string>): Verdict[] {
-  const links = known;
+export function pathVerdicts(base: u64, items: PathItem[], links: LinkTable): Verdict[] {
   const out = new Array<Verdict>();
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -119,7 +187,7 @@ export function pathVerdicts(base: u64, items: PathItem[], known: Map<string, st
       continue;
     }
     if (item.kind == ITEM_NAME) {
-      if (links.has(path)) links.delete(path);
+      links.delete(path);
       out.push(new Verdict(index, VERDICT_OK, path, "", ""));
       continue;
     }
@@ -141,7 +209,7 @@ export function pathVerdicts(base: u64, items: PathItem[], known: Map<string, st
         out.push(refused(index, "target: a hardlink to the root"));
         continue;
       }
-      if (links.has(path)) links.delete(path);
+      links.delete(path);
       out.push(new Verdict(index, VERDICT_OK, path, joinParts(to), ""));
       continue;
     }

@@ -95,6 +95,7 @@ function writeActions(converted: Converted<Action[]>): i32 {
 }
 
 export function whiteoutClassify(len: i32): i32 {
+  __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
   const req = decode(len, false);
   if (req.failure !== null) return fail(req.failure!);
@@ -113,6 +114,7 @@ export function whiteoutClassify(len: i32): i32 {
 }
 
 export function whiteoutToOverlay(len: i32): i32 {
+  __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
   const req = decode(len, false);
   if (req.failure !== null) return fail(req.failure!);
@@ -120,6 +122,7 @@ export function whiteoutToOverlay(len: i32): i32 {
 }
 
 export function whiteoutFlatten(len: i32): i32 {
+  __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
   const req = decode(len, false);
   if (req.failure !== null) return fail(req.failure!);
@@ -127,6 +130,7 @@ export function whiteoutFlatten(len: i32): i32 {
 }
 
 export function whiteoutFromOverlay(len: i32): i32 {
+  __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
   const req = decode(len, true);
   if (req.failure !== null) return fail(req.failure!);

@@ -2,6 +2,7 @@
 // an upper dir (or, flattened, a plain directory), and an upper-dir listing → layer entries.
 
 import { cleanParts, joinParts } from "../pathsafe/clean";
+import { FNV_OFFSET, hashChar, hashString } from "../pathsafe/hash";
 import {
   CLASS_INVALID, CLASS_OPAQUE, CLASS_PLAIN, CLASS_SKIP, CLASS_WHITEOUT, Classified, classifyEntry,
   LayerEntry, OPAQUE_NAME, TYPE_CHAR, TYPE_DIRECTORY, TYPE_SOCKET, WHITEOUT_PREFIX,
@@ -56,14 +57,22 @@ export function classifyAll(base: u64, entries: LayerEntry[], out: Classified[])
   return null;
 }
 
-function addAncestors(dirs: Set<string>, path: string): void {
-  let end = path.lastIndexOf("/");
-  while (end > 0) {
-    const dir = path.substring(0, end);
-    if (dirs.has(dir)) return;
-    dirs.add(dir);
-    end = path.lastIndexOf("/", end - 1);
+const SAME_LAYER_FILE: i32 = 1;
+const SAME_LAYER_DIR: i32 = 2;
+
+/** Marks the whiteout targets that are proper ancestors of `path` as directories of this layer. */
+function markAncestors(targets: Map<u64, i32>, path: string): void {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c == 47 && i > 0 && targets.has(h)) targets.set(h, SAME_LAYER_DIR);
+    h = hashChar(h, c);
   }
+}
+
+function mark(targets: Map<u64, i32>, path: string, what: i32): void {
+  const h = hashString(FNV_OFFSET, path);
+  if (targets.has(h) && targets.get(h) < what) targets.set(h, what);
 }
 
 export function toOverlay(base: u64, entries: LayerEntry[], userxattr: bool): Converted<Action[]> {
@@ -75,8 +84,12 @@ export function toOverlay(base: u64, entries: LayerEntry[], userxattr: bool): Co
     result.reason = bad;
     return result;
   }
-  const dirs = new Set<string>();
-  const files = new Set<string>();
+  // What this layer itself puts at each whiteout's path, by 64-bit path hash (see
+  // pathsafe/hash.ts): memory grows with the whiteouts, time with the bytes of the paths.
+  const targets = new Map<u64, i32>();
+  for (let i = 0; i < classes.length; i++) {
+    if (classes[i].kind == CLASS_WHITEOUT) targets.set(hashString(FNV_OFFSET, classes[i].path), 0);
+  }
   for (let i = 0; i < classes.length; i++) {
     const c = classes[i];
     if (c.kind == CLASS_SKIP) continue;
@@ -86,12 +99,11 @@ export function toOverlay(base: u64, entries: LayerEntry[], userxattr: bool): Co
         result.reason = refusal(c, e, "a character device 0:0 reads as a whiteout on overlayfs");
         return result;
       }
-      if (e.type == TYPE_DIRECTORY) dirs.add(c.path);
-      else files.add(c.path);
+      if (targets.size > 0) mark(targets, c.path, e.type == TYPE_DIRECTORY ? SAME_LAYER_DIR : SAME_LAYER_FILE);
     } else if (c.kind == CLASS_OPAQUE) {
-      if (c.path != ".") dirs.add(c.path);
+      if (c.path != "." && targets.size > 0) mark(targets, c.path, SAME_LAYER_DIR);
     }
-    addAncestors(dirs, c.path);
+    if (targets.size > 0) markAncestors(targets, c.path);
   }
   const xattr = userxattr ? XATTR_USER : XATTR_TRUSTED;
   const opaque = new Array<Action>();
@@ -100,12 +112,12 @@ export function toOverlay(base: u64, entries: LayerEntry[], userxattr: bool): Co
     const c = classes[i];
     if (c.kind == CLASS_PLAIN) {
       actions.push(new Action(c.index, ACTION_EXTRACT, c.path, ""));
-    } else if (c.kind == CLASS_OPAQUE || (c.kind == CLASS_WHITEOUT && dirs.has(c.path))) {
+    } else if (c.kind == CLASS_OPAQUE || (c.kind == CLASS_WHITEOUT && targets.get(hashString(FNV_OFFSET, c.path)) == SAME_LAYER_DIR)) {
       if (!opaqueSeen.has(c.path)) {
         opaqueSeen.add(c.path);
         opaque.push(new Action(c.index, ACTION_SET_XATTR, c.path, xattr));
       }
-    } else if (c.kind == CLASS_WHITEOUT && !files.has(c.path)) {
+    } else if (c.kind == CLASS_WHITEOUT && targets.get(hashString(FNV_OFFSET, c.path)) == 0) {
       actions.push(new Action(c.index, ACTION_MKNOD, c.path, ""));
     }
   }

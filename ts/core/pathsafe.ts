@@ -16,6 +16,8 @@ export const PS_LINK = 0x0403;
 export const PS_VERDICT = 0x0481;
 
 const decoder = new TextDecoder();
+/** Requests of about 1 MiB keep the core's peak memory near 25 MiB (docs/policy-core.md). */
+const BATCH_BYTES = 1 << 20;
 
 export function encodePathRequest(base: number, items: readonly PathItem[], known: readonly KnownLink[] = []): Uint8Array {
   const w = new FrameWriter();
@@ -49,7 +51,7 @@ export function pathVerdicts(items: readonly PathItem[]): Verdict[] {
   let start = 0;
   while (start < items.length || (start === 0 && out.length === 0 && items.length === 0)) {
     const known = [...links].map(([path, target]) => ({ path, target }));
-    let budget = CORE_INPUT_MAX - 64 - known.reduce((n, k) => n + HEADER_BYTES + 8 + Buffer.byteLength(k.path) + Buffer.byteLength(k.target), 0);
+    let budget = BATCH_BYTES - known.reduce((n, k) => n + HEADER_BYTES + 8 + Buffer.byteLength(k.path) + Buffer.byteLength(k.target), 0);
     let end = start;
     while (end < items.length && (budget -= itemBytes(items[end])) >= 0) end++;
     if (end === start && items.length > 0) end = start + 1;
