@@ -17,6 +17,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Containers' cgroups go under husk-test-<pid>; the teardown checks none is left.
+          globalSetup: ['test/integration/cgroup-setup.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -7,3 +7,4 @@ export { buildPlan } from "./plan/build";
 export { cgroupWrites } from "./cgroup/entry";
 export { whiteoutClassify, whiteoutToOverlay, whiteoutFlatten, whiteoutFromOverlay } from "./whiteout/entry";
 export { pathVerdicts } from "./pathsafe/entry";
+export { idmapCompute, idmapTranslate } from "./idmap/entry";

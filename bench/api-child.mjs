@@ -2,7 +2,7 @@
 //
 //   node bench/api-child.mjs JSON
 //
-// JSON: { root, rootfs, variant: 'basic'|'limits'|'layers'|'prepared', mode: 'serve'|'throughput',
+// JSON: { root, rootfs, variant: 'basic'|'spawn'|'limits'|'layers'|'prepared', mode: 'serve'|'throughput',
 //         count, parallel, limits, layers }
 //
 // serve: prints "ready" (or why the case cannot run: "n/a (not supported yet): ..." or
@@ -38,6 +38,9 @@ const base = { rootfs: cfg.rootfs, command: ['/bin/true'], stdio: 'ignore' };
 
 function optionsFor(variant) {
   if (variant === 'limits') return { ...base, ...cfg.limits };
+  // run() goes through the warm launcher server for stdio 'ignore'; 'spawn' measures the
+  // other path, one launcher spawned from Node per container.
+  if (variant === 'spawn') return { ...base, server: false };
   if (variant === 'layers') {
     const o = { ...base, ...cfg.layers };
     if (o.image !== undefined) delete o.rootfs;
@@ -79,6 +82,8 @@ async function probe(opts) {
 /** One container; for 'prepared', create untimed and time start() to exit. */
 async function runOne(opts, timed) {
   if (cfg.variant === 'prepared') {
+    // create() resolves when the container waits right before exec (READY); start()
+    // resolves when the exec succeeded (STARTED): asking → the container's first instruction.
     const c = await h.create(opts);
     const t0 = process.hrtime.bigint();
     const r = await c.start();

@@ -45,6 +45,8 @@ export function buildCases(ctx) {
       argv: [launcher], stdin: plans.basic, plan: { args: ['--rootfs', rootfs] } },
     { name: 'husk-api', group: 'husk', what: 'API, warm orchestrator: await husk.run() start→exit, hrtime', floor: 'floor', kind: 'pipe', husk: true,
       argv: apiChild('basic') },
+    { name: 'husk-api-spawn', group: 'husk', what: 'API with {server: false}: one husk-launcher spawned from Node per container (the path before the server)', floor: 'floor', kind: 'pipe', husk: true,
+      argv: apiChild('spawn') },
     { name: 'husk-api-prepared', group: 'husk', what: 'API, sandbox created ahead: start() only', floor: 'floor', kind: 'pipe', husk: true,
       argv: apiChild('prepared') },
     // with limits

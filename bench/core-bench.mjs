@@ -12,6 +12,8 @@ const ps = await import('../ts/core/pathsafe.ts');
 const refCg = await import('../ts/reference/cgroup.ts');
 const refWo = await import('../ts/reference/whiteout.ts');
 const refPs = await import('../ts/reference/pathsafe.ts');
+const im = await import('../ts/core/idmap.ts');
+const refIm = await import('../ts/reference/idmap.ts');
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '1');
 
@@ -84,6 +86,25 @@ const pathItems = items(N);
 const pathReq = ps.encodePathRequest(0, pathItems);
 row(`pathVerdicts (${N} items)`, 'entries/s', N,
   measure(() => ps.pathVerdicts(pathItems)), measure(() => call('pathVerdicts', pathReq)), measure(() => refPs.pathVerdicts(0, pathItems)));
+
+// uid/gid maps: one request each (maps/s), and a batch of ids translated (ids/s).
+{
+  const spec = { mode: 'maps', uidmap: ['0:200000:1000', '1000:300000:1', '1001:201000:64535'], gidmap: ['0:200000:65536'] };
+  const req = im.encodeIdmapRequest(spec);
+  row('idmapCompute (3 --uidmap lines)', 'maps/s', 1,
+    measure(() => im.computeIdmap(spec)), measure(() => call('idmapCompute', req)), measure(() => refIm.computeIdmap(spec)));
+  const subuid = Array.from({ length: 10000 }, (_, i) => `user${i}:${100000 + i * 65536}:65536`).join('\n') + '\nalice:900000000:65536\n';
+  const rootless = { mode: 'keep-id', caller: { rootless: true, uid: 1000, gid: 1000, name: 'alice' }, subuid, subgid: subuid };
+  const rootlessReq = im.encodeIdmapRequest(rootless);
+  row('idmapCompute (keep-id, 10k-line subuid)', 'maps/s', 1,
+    measure(() => im.computeIdmap(rootless)), measure(() => call('idmapCompute', rootlessReq)), measure(() => refIm.computeIdmap(rootless)));
+  const maps = im.computeIdmap(spec);
+  const ids = Array.from({ length: N }, (_, i) => i % 70000);
+  const queries = [{ kind: 'uid', direction: 'to-host', ids }];
+  const tReq = im.encodeTranslateRequest(maps, queries);
+  row(`idmapTranslate (${N} ids)`, 'ids/s', N,
+    measure(() => im.translateIds(maps, queries)), measure(() => call('idmapTranslate', tReq)), measure(() => refIm.translate(maps, queries)));
+}
 
 const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(13);
 console.log(`policy core bench (${seconds} s per figure)`);

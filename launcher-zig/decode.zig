@@ -36,6 +36,8 @@ pub const Plan = struct {
     namespaces: u64,
     /// IDMAP_TREE ops: how many detached mounts the container process receives.
     trees_count: usize,
+    /// The plan has WAIT_START (right before EXEC): the container waits for START.
+    wait_start: bool,
 
     pub fn slice(plan: *const Plan) []const Op {
         assert(plan.ops_count <= protocol.ops_max);
@@ -49,6 +51,10 @@ pub const Invalid = struct {
     code: u64,
     errno: u16,
     reason: []const u8,
+    /// The offending frame was read whole, so the input stands at the next frame (a
+    /// server can skip to this plan's END and go on). False for EOF, a read error, a bad
+    /// header or a frame over a bound: where the next frame starts is unknown.
+    whole: bool = false,
 };
 
 pub const ReadResult = union(enum) { bytes: usize, errno: u16 };
@@ -57,7 +63,7 @@ pub const ReadResult = union(enum) { bytes: usize, errno: u16 };
 /// bytes means end of input). Returns null when `plan` holds a complete, valid plan.
 pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
     var decoder = Decoder{ .storage = storage, .plan = plan };
-    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0 };
+    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false };
     var frame_number: u64 = 0;
     // Each frame is at least a header, so the plan bound also bounds this loop.
     while (frame_number <= protocol.plan_bytes_max / protocol.header_size) : (frame_number += 1) {
@@ -88,8 +94,11 @@ pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
             },
             .errno => |errno| return decoder.invalid(index, code, errno, "cannot read the plan"),
         }
-        const done = decoder.frame(frame_number, @enumFromInt(code), payload) catch
-            return decoder.invalid(index, code, EINVAL, decoder.reason);
+        const done = decoder.frame(frame_number, @enumFromInt(code), payload) catch {
+            var invalid = decoder.invalid(index, code, EINVAL, decoder.reason);
+            invalid.whole = true;
+            return invalid;
+        };
         if (done) {
             assert(plan.ops_count >= 2); // CLONE and EXEC at least.
             return null;
@@ -98,7 +107,7 @@ pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
     unreachable; // Every frame takes at least 8 of the bounded plan bytes.
 }
 
-fn read_exact(reader: anytype, buffer: []u8) ReadResult {
+pub fn read_exact(reader: anytype, buffer: []u8) ReadResult {
     var done: usize = 0;
     while (done < buffer.len) {
         switch (reader.read(buffer[done..])) {
@@ -175,6 +184,7 @@ const Decoder = struct {
         }
         const tag = protocol.tag_from_frame_type(code) orelse return decoder.fail("unknown frame type");
         if (decoder.plan.ops_count == protocol.ops_max) return decoder.fail("more than 1024 ops");
+        if (decoder.plan.wait_start and tag != .exec) return decoder.fail("WAIT_START is not right before EXEC");
         try decoder.check_order(tag);
         const value = try decoder.op(tag, &cursor);
         try decoder.check_op(value);
@@ -277,6 +287,7 @@ const Decoder = struct {
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},
             .no_new_privs, .close_fds => {},
+            .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report => try decoder.check_launcher_op(op_value),
             .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
         }

@@ -54,6 +54,7 @@ const sample_ops = [_]Op{
     .{ .user = .{ .uid = 1000, .gid = 1000, .groups = encode.u64s(&.{ 1000, 27 }) } },
     .{ .no_new_privs = .{} },
     .{ .close_fds = .{} },
+    .{ .wait_start = .{} },
     .{ .exec = .{
         .path = "sh",
         .argv = &[_:null]?[*:0]const u8{ "sh", "-c", "echo $$" },
@@ -233,7 +234,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0047, 0x004f, 0x0050, 0x0051, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0047, 0x004f, 0x0050, 0x0052, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -695,4 +696,39 @@ test "the new ops' frames: golden bytes" {
     try testing.expectEqualSlices(u8, "\x0e\x00\x00\x00\x40\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01" ++ "\x00" ** 7 ++
         "\x0e\x00\x00\x00\x45\x00\x00\x00" ++ "\x02\x00\x00\x00/u" ++ "\x02" ++ "\x00" ** 7 ++
         "\x0b\x00\x00\x00\x41\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01\x00\x00\x00" ++ "1", writer.bytes.items);
+}
+
+test "WAIT_START: a container op right before EXEC, at most once" {
+    const wait = Op{ .wait_start = .{} };
+    const close = Op{ .close_fds = .{} };
+    {
+        const bytes = try encode_plan(0, minimal(&.{ close, wait }));
+        defer bytes.deinit();
+        try expect_valid(bytes.items);
+        try testing.expect(plan.wait_start);
+    }
+    {
+        const bytes = try encode_plan(0, minimal(&.{close}));
+        defer bytes.deinit();
+        try expect_valid(bytes.items);
+        try testing.expect(!plan.wait_start);
+    }
+    // Anything but EXEC after it; a second one; before CLONE; as the last op.
+    try expect_ops_invalid(minimal(&.{ wait, close }), 2, "WAIT_START is not right before EXEC");
+    try expect_ops_invalid(minimal(&.{ wait, wait }), 2, "WAIT_START is not right before EXEC");
+    try expect_ops_invalid(&.{ wait, clone_op, exec_op }, 0, "a container op before CLONE");
+    try expect_ops_invalid(&.{ clone_op, wait }, 2, "the last op is not EXEC");
+    // Its frame: type 0x0051, no fields; a field is left over.
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try writer.op(wait);
+    try testing.expectEqualSlices(u8, "\x00\x00\x00\x00\x51\x00\x00\x00", writer.bytes.items);
+    var bad = encode.Writer.init(testing.allocator);
+    defer bad.deinit();
+    try bad.hello(0);
+    try bad.op(clone_op);
+    try bad.raw_frame(0x0051, 0, "x");
+    try bad.op(exec_op);
+    try bad.end();
+    try expect_invalid(bad.bytes.items, 1, 0x0051, EINVAL, "left over");
 }

@@ -15,6 +15,12 @@ const frame_bytes_max = protocol.header_size + 3 * 8 + 4 + message_bytes_max;
 /// CGROUP_FILE: a path and up to 4 KiB of a file.
 const cgroup_file_bytes_max = protocol.header_size + 4 + protocol.path_bytes_max + 4 + protocol.cgroup_report_bytes_max;
 const exit_bytes = protocol.header_size + 2 * 8;
+/// The largest event frame (CGROUP_FILE), and a TAGGED frame around it.
+pub const event_bytes_max = cgroup_file_bytes_max;
+pub const tagged_bytes_max = protocol.header_size + 8 + event_bytes_max;
+comptime {
+    assert(frame_bytes_max <= event_bytes_max and exit_bytes <= event_bytes_max);
+}
 
 /// Set once at start; the container process inherits a copy at CLONE.
 var event_fd: ?sys.fd_t = null;
@@ -40,6 +46,12 @@ pub fn recorded_frames() []const u8 {
 
 pub fn init(fd: ?sys.fd_t) void {
     assert(event_fd == null);
+    event_fd = fd;
+}
+
+/// A server's child (after fork): its own event pipe replaces the server's event fd.
+pub fn rebind(fd: sys.fd_t) void {
+    assert(event_fd != null);
     event_fd = fd;
 }
 
@@ -101,6 +113,47 @@ pub fn op_time(index: u64, code: u64, nanoseconds: u64) void {
     frame.int(code);
     frame.int(nanoseconds);
     frame.send(.op_time);
+}
+
+/// READY: the container process stands at WAIT_START (sent by the container process).
+pub fn ready() void {
+    var frame = Frame{};
+    frame.send(.ready);
+}
+
+/// STARTED: EXEC succeeded; `at_ns` is the monitor's CLOCK_MONOTONIC when it saw it.
+pub fn started(at_ns: u64) void {
+    var frame = Frame{};
+    frame.int(at_ns);
+    frame.send(.started);
+}
+
+/// TAGGED (server mode): `tag`, then the whole event frame `event`, in one write.
+pub fn tagged(tag: u64, event: []const u8) void {
+    assert(event.len >= protocol.header_size and event.len <= event_bytes_max);
+    var frame = FrameOf(tagged_bytes_max){};
+    frame.int(tag);
+    @memcpy(frame.bytes[frame.len..][0..event.len], event);
+    frame.len += event.len;
+    frame.send(.tagged);
+}
+
+/// A TAGGED ERROR the server makes itself (a refused RUN, a monitor that died).
+pub fn tagged_failure(tag: u64, index: u64, code: u64, errno: u16, message: []const u8) void {
+    var frame = Frame{};
+    frame.int(index);
+    frame.int(code);
+    frame.int(errno);
+    frame.str(message[0..@min(message.len, message_bytes_max)]);
+    tagged(tag, frame.finish(.@"error"));
+}
+
+/// A TAGGED EXIT the server makes itself.
+pub fn tagged_exit(tag: u64, kind: protocol.ExitKind, value: u64) void {
+    var frame = FrameOf(exit_bytes){};
+    frame.int(@intFromEnum(kind));
+    frame.int(value);
+    tagged(tag, frame.finish(.exit));
 }
 
 pub fn exit(kind: protocol.ExitKind, value: u64) void {
@@ -190,6 +243,28 @@ pub const Message = struct {
         return message.bytes[0..message.len];
     }
 };
+
+test "TAGGED wraps a whole event frame after the tag" {
+    var pipe: [2]sys.fd_t = undefined;
+    try sys.pipe(&pipe);
+    defer sys.close(pipe[0]);
+    const saved = event_fd;
+    event_fd = pipe[1];
+    defer {
+        event_fd = saved;
+        sys.close(pipe[1]);
+    }
+    tagged_exit(0x1122334455667788, .exited, 3);
+    var bytes: [64]u8 = undefined;
+    const n = try sys.read(pipe[0], &bytes);
+    try std.testing.expectEqual(@as(usize, 8 + 8 + 24), n);
+    try std.testing.expectEqual(@as(u32, 32), std.mem.readInt(u32, bytes[0..4], .little));
+    try std.testing.expectEqual(@as(u16, 0x8010), std.mem.readInt(u16, bytes[4..6], .little));
+    try std.testing.expectEqual(@as(u64, 0x1122334455667788), std.mem.readInt(u64, bytes[8..16], .little));
+    try std.testing.expectEqual(@as(u32, 16), std.mem.readInt(u32, bytes[16..20], .little));
+    try std.testing.expectEqual(@as(u16, 0x8005), std.mem.readInt(u16, bytes[20..22], .little));
+    try std.testing.expectEqual(@as(u64, 3), std.mem.readInt(u64, bytes[32..40], .little));
+}
 
 test "a message is cut, never overflowed" {
     var message = Message{};

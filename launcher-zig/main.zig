@@ -2,6 +2,7 @@
 //! stays as the container's monitor. It holds no policy: every decision is in the plan.
 //!
 //!   husk-launcher [--plan-fd N] [--event-fd N]      (also --version, --help)
+//!   husk-launcher --server --plan-fd N --event-fd M  (server mode, server.zig)
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -10,15 +11,20 @@ const decode = @import("decode.zig");
 const sys = @import("sys.zig");
 const events = @import("events.zig");
 const run = @import("run.zig");
+const monitor = @import("monitor.zig");
+const server = @import("server.zig");
 
 const usage =
     \\usage: husk-launcher [--plan-fd N] [--event-fd N]
+    \\       husk-launcher --server [--plan-fd N] --event-fd M
     \\       husk-launcher --version | --help
     \\
     \\Reads a plan (docs/protocol.md) from --plan-fd (default 0), validates it whole, runs
     \\it, and stays as the container's monitor. Events go to --event-fd; without it a
     \\failure is one line on stderr. Exit status: the container's, or 125 (bad plan or
     \\failed op), 126/127 (exec failed).
+    \\With --server it reads requests (RUN a plan, START, SIGNAL) until the plan fd
+    \\closes and runs each plan in a child of its own, its events sent TAGGED.
     \\
 ;
 
@@ -30,6 +36,7 @@ const Options = struct {
     plan_fd: sys.fd_t = 0,
     event_fd: ?sys.fd_t = null,
     action: enum { run, version, help } = .run,
+    server: bool = false,
 };
 
 pub fn main() u8 {
@@ -38,6 +45,7 @@ pub fn main() u8 {
             error.UnknownArgument => "husk-launcher: unknown argument\n",
             error.MissingValue => "husk-launcher: an option is missing its value\n",
             error.BadFd => "husk-launcher: an fd must be a number from 0 to 2147483647\n",
+            error.ServerNeedsEvents => "husk-launcher: --server needs --event-fd\n",
         });
         events.stderr(usage);
         return 125;
@@ -45,7 +53,7 @@ pub fn main() u8 {
     switch (options.action) {
         .version => events.stdout(std.fmt.comptimePrint("husk-launcher {d}\n", .{protocol.version})),
         .help => events.stdout(usage),
-        .run => launch(options),
+        .run => if (options.server) serve(options) else launch(options),
     }
     return 0;
 }
@@ -69,14 +77,43 @@ fn launch(options: Options) noreturn {
         events.exit(.launcher_failed, 125);
         sys.exit(125);
     }
+    // With WAIT_START the plan fd stays open after END: START and SIGNAL come on it.
+    if (plan.wait_start) monitor.control_fd = options.plan_fd;
+    run_plan(sys.getppid());
+}
+
+/// Runs the plan in `plan` (the launcher's part, then the monitor's); with die_with_parent,
+/// this process dies with `parent` (null: a server's child, which watches its control pipe
+/// instead, so that it still cleans up).
+fn run_plan(parent: ?sys.pid_t) noreturn {
     events.trace = plan.flags & protocol.hello_flag_trace != 0;
-    if (plan.flags & protocol.hello_flag_die_with_parent != 0) die_with_parent();
+    if (plan.flags & protocol.hello_flag_die_with_parent != 0) {
+        if (parent) |pid| die_with_parent(pid) else monitor.control_eof_kills = true;
+    }
     run.run(&plan);
 }
 
-/// PR_SET_PDEATHSIG, then a check that the parent did not die before it took effect.
-fn die_with_parent() void {
-    const parent = sys.getppid();
+/// Server mode: the server serves until its plan fd closes and its children end; each
+/// RUN comes back here in a forked child, which runs its plan as a one-shot launcher
+/// whose plan fd (for START and SIGNAL) is its control pipe.
+fn serve(options: Options) noreturn {
+    sys.signals_default();
+    sys.sigpipe_ignore(true) catch unreachable; // SIGPIPE is a valid signal.
+    const event_fd = options.event_fd.?; // parse_arguments requires it.
+    if (event_fd > 2) sys.set_cloexec(event_fd) catch |err| fail_start("--event-fd", err);
+    if (options.plan_fd > 2) sys.set_cloexec(options.plan_fd) catch |err| fail_start("--plan-fd", err);
+    events.init(event_fd);
+    events.hello();
+    // The server goes with its orchestrator. Its children see their control pipes close
+    // then; those with die_with_parent kill their containers and clean up.
+    die_with_parent(sys.getppid());
+    const forked = server.serve(options.plan_fd, &storage, &plan);
+    monitor.control_fd = forked.control_fd;
+    run_plan(null);
+}
+
+/// PR_SET_PDEATHSIG, then a check that `parent` did not die before it took effect.
+fn die_with_parent(parent: sys.pid_t) void {
     const code = @intFromEnum(protocol.FrameType.hello);
     _ = sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0) catch |err| {
         events.failure(protocol.index_hello, code, sys.errno_of(err), "set the parent-death signal");
@@ -108,7 +145,7 @@ const FdReader = struct {
     }
 };
 
-fn parse_arguments(arguments: []const [*:0]const u8) error{ UnknownArgument, MissingValue, BadFd }!Options {
+fn parse_arguments(arguments: []const [*:0]const u8) error{ UnknownArgument, MissingValue, BadFd, ServerNeedsEvents }!Options {
     var options = Options{};
     var i: usize = 0;
     while (i < arguments.len) : (i += 1) {
@@ -117,6 +154,8 @@ fn parse_arguments(arguments: []const [*:0]const u8) error{ UnknownArgument, Mis
             options.action = .version;
         } else if (std.mem.eql(u8, argument, "--help") or std.mem.eql(u8, argument, "-h")) {
             options.action = .help;
+        } else if (std.mem.eql(u8, argument, "--server")) {
+            options.server = true;
         } else if (std.mem.eql(u8, argument, "--plan-fd") or std.mem.eql(u8, argument, "--event-fd")) {
             i += 1;
             if (i == arguments.len) return error.MissingValue;
@@ -127,6 +166,7 @@ fn parse_arguments(arguments: []const [*:0]const u8) error{ UnknownArgument, Mis
             return error.UnknownArgument;
         }
     }
+    if (options.server and options.action == .run and options.event_fd == null) return error.ServerNeedsEvents;
     return options;
 }
 
@@ -141,6 +181,9 @@ test "command line" {
     try testing.expectError(error.BadFd, parse_arguments(&.{ "--event-fd", "-1" }));
     try testing.expectError(error.BadFd, parse_arguments(&.{ "--event-fd", "x" }));
     try testing.expectError(error.UnknownArgument, parse_arguments(&.{"--frobnicate"}));
+    const s = try parse_arguments(&.{ "--server", "--plan-fd", "3", "--event-fd", "4" });
+    try testing.expect(s.server);
+    try testing.expectError(error.ServerNeedsEvents, parse_arguments(&.{"--server"}));
 }
 
 test {

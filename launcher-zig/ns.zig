@@ -7,6 +7,7 @@ const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const monitor = @import("monitor.zig");
+const events = @import("events.zig");
 
 const Container = struct {
     pid: sys.pid_t = 0,
@@ -19,6 +20,9 @@ const Container = struct {
     tree_fd: sys.fd_t = -1,
     /// Whether CLONE_INTO_CGROUP placed the process (else the parent moves it).
     into_cgroup: bool = false,
+    /// WAIT_START's pipe. Parent: its write end until START (or a cancel). Child: its
+    /// read end until WAIT_START. -1 otherwise.
+    start_fd: sys.fd_t = -1,
 };
 
 pub const CloneOptions = struct {
@@ -28,6 +32,8 @@ pub const CloneOptions = struct {
     cgroup_fd: sys.fd_t,
     /// Whether the plan has IDMAP_TREE ops, which need the socketpair.
     tree_socket: bool,
+    /// Whether the plan has WAIT_START, which needs the start pipe.
+    wait_start: bool = false,
 };
 
 pub var container = Container{};
@@ -50,8 +56,10 @@ pub fn clone(options: CloneOptions) sys.Error!bool {
     var release_pipe: [2]sys.fd_t = undefined;
     var status_pipe: [2]sys.fd_t = undefined;
     var tree_pair = [2]sys.fd_t{ -1, -1 };
+    var start_pipe = [2]sys.fd_t{ -1, -1 };
     try sys.pipe(&release_pipe);
     try sys.pipe(&status_pipe);
+    if (options.wait_start) try sys.pipe(&start_pipe);
     if (options.tree_socket) try sys.socketpair(&tree_pair);
     try sys.sigprocmask_set(monitor.signals);
     const child = try sys.clone_process(options.namespaces, options.cgroup_fd);
@@ -59,14 +67,17 @@ pub fn clone(options: CloneOptions) sys.Error!bool {
         sys.close(release_pipe[1]);
         sys.close(status_pipe[0]);
         if (options.tree_socket) sys.close(tree_pair[0]);
+        if (options.wait_start) sys.close(start_pipe[1]);
         container.status_fd = status_pipe[1];
         container.tree_fd = tree_pair[1];
+        container.start_fd = start_pipe[0];
         try wait_for_release(release_pipe[0], options.die_with_parent);
         return true;
     }
     sys.close(release_pipe[0]);
     sys.close(status_pipe[1]);
     if (options.tree_socket) sys.close(tree_pair[1]);
+    if (options.wait_start) sys.close(start_pipe[0]);
     container = .{
         .pid = child.pid,
         .pidfd = child.pidfd,
@@ -74,6 +85,7 @@ pub fn clone(options: CloneOptions) sys.Error!bool {
         .status_fd = status_pipe[0],
         .tree_fd = tree_pair[0],
         .into_cgroup = child.into_cgroup,
+        .start_fd = start_pipe[1],
     };
     return false;
 }
@@ -98,6 +110,44 @@ pub fn release() void {
     container.release_fd = -1;
     if (container.tree_fd >= 0) sys.close(container.tree_fd); // Every tree was sent.
     container.tree_fd = -1;
+}
+
+/// Container process, at WAIT_START: sends READY, then waits for the monitor's byte.
+pub fn wait_for_start() void {
+    assert(container.pid == 0);
+    assert(container.start_fd >= 0); // CLONE made the pipe: the plan has WAIT_START.
+    events.ready();
+    var byte: [1]u8 = undefined;
+    const n = sys.read(container.start_fd, &byte) catch 0;
+    if (n == 0) {
+        // The monitor cancelled the start (and kills this process) or is gone.
+        report_status(125);
+        sys.exit(125);
+    }
+    sys.close(container.start_fd);
+    container.start_fd = -1;
+}
+
+/// Whether the container process waits for START (WAIT_START, not started, not cancelled).
+pub fn waiting() bool {
+    return container.pid > 0 and container.start_fd >= 0;
+}
+
+/// Monitor: lets the container process go on from WAIT_START to EXEC.
+pub fn start() void {
+    assert(waiting());
+    // If the container process is gone already (EPIPE), its SIGCHLD is on its way.
+    _ = sys.write(container.start_fd, "s") catch {};
+    sys.close(container.start_fd);
+    container.start_fd = -1;
+}
+
+/// Monitor: the container will never start: it is killed (the monitor reaps it).
+pub fn cancel() void {
+    assert(waiting());
+    sys.kill(container.pid, container.pidfd, 9) catch {};
+    sys.close(container.start_fd);
+    container.start_fd = -1;
 }
 
 /// Parent op: writes `text` to /proc/PID/<name> in one write, as the kernel requires.

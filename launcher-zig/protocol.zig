@@ -101,8 +101,25 @@ pub const FrameType = enum(u16) {
     cgroup_report = 0x0044,
     idmap_tree = 0x0045,
     attach_tree = 0x0046,
+    wait_start = 0x0051,
     _,
 };
+
+/// Frames the orchestrator sends besides the plan (protocol.md "Starting a created container"
+/// and "Server mode"). On a one-shot launcher's plan fd, after END: START (no fields) and
+/// SIGNAL (signo). On a server's plan fd every request carries a tag first: RUN (tag, then a
+/// whole plan), START (tag), SIGNAL (tag, signo).
+pub const ControlType = enum(u16) {
+    start = 0x0003,
+    signal = 0x0004,
+    run = 0x0005,
+    _,
+};
+
+/// A signal number SIGNAL may carry: 1 to 64.
+pub const signal_max: u64 = 64;
+/// Containers a server runs at once; a RUN beyond them is refused for its tag.
+pub const server_children_max = 64;
 
 pub const EventType = enum(u16) {
     hello = 0x8001,
@@ -111,6 +128,9 @@ pub const EventType = enum(u16) {
     @"error" = 0x8004,
     exit = 0x8005,
     cgroup_file = 0x8006,
+    ready = 0x8007,
+    started = 0x8008,
+    tagged = 0x8010,
 };
 
 pub const ExitKind = enum(u64) {
@@ -175,6 +195,7 @@ pub const Op = union(enum) {
     cgroup_report: struct { path: Str },
     idmap_tree: struct { source: Str, slot: u64 },
     attach_tree: struct { slot: u64, target: Str },
+    wait_start: struct {},
 
     pub const Tag = std.meta.Tag(Op);
 

@@ -61,6 +61,7 @@ fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
                 .die_with_parent = plan.flags & protocol.hello_flag_die_with_parent != 0,
                 .cgroup_fd = cgroup.into_fd,
                 .tree_socket = plan.trees_count > 0,
+                .wait_start = plan.wait_start,
             });
             if (in_container) {
                 if (plan.trees_count > 0) try idmap.receive(ns.container.tree_fd, plan.trees_count);
@@ -87,7 +88,12 @@ fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
         .chdir => |o| try process.chdir(o.path),
         .rlimit => |o| try process.rlimit(o.resource, o.soft, o.hard),
         .caps => |o| try process.caps(o.bounding, o.effective, o.permitted, o.inheritable),
-        .user => |o| try process.user(o.uid, o.gid, o.groups),
+        .user => |o| {
+            try process.user(o.uid, o.gid, o.groups);
+            // Changing credentials clears the parent-death signal (prctl(2)): arm it again,
+            // or a user-namespaced container would outlive a killed launcher.
+            if (plan.flags & protocol.hello_flag_die_with_parent != 0) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0);
+        },
         .no_new_privs => try process.no_new_privs(),
         .close_fds => try process.close_fds(),
         .exec => |o| return exec.exec(o.path, o.argv, o.env, o.search),
@@ -99,6 +105,7 @@ fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
         .cgroup_report => |o| cgroup.report(o.path),
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, ns.container.pid, ns.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(o.slot, o.target),
+        .wait_start => ns.wait_for_start(),
     }
 }
 
@@ -177,5 +184,6 @@ fn describe(op: Op, message: *events.Message) void {
         .cgroup_report => |o| message.print("report {s}", .{o.path}),
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
+        .wait_start => message.append("wait for START"),
     }
 }

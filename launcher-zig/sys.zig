@@ -290,6 +290,28 @@ pub fn receive_fd(socket: fd_t) Error!ReceivedFd {
     return .{ .fd = control.fd, .byte = data[0] };
 }
 
+/// Closes every fd from `first` to `last` (inclusive); nothing when first > last.
+pub fn close_range(first: u32, last: u32) void {
+    if (first > last) return;
+    _ = linux.syscall3(.close_range, first, last, 0); // Only EINVAL for bad flags: none here.
+}
+
+pub const PollFd = extern struct { fd: fd_t, events: i16, revents: i16 };
+pub const POLLIN: i16 = 0x1;
+pub const POLLERR: i16 = 0x8;
+pub const POLLHUP: i16 = 0x10;
+pub const POLLNVAL: i16 = 0x20;
+
+/// poll(2) with no timeout; EINTR is retried. Returns how many fds have events.
+pub fn poll(fds: []PollFd) Error!usize {
+    while (true) {
+        return check(linux.syscall3(.poll, ptr(fds.ptr), fds.len, @bitCast(@as(isize, -1)))) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
 pub fn close_range_cloexec(first: u32) Error!void {
     const CLOSE_RANGE_CLOEXEC = 1 << 2;
     _ = try check(linux.syscall3(.close_range, first, std.math.maxInt(u32), CLOSE_RANGE_CLOEXEC));
@@ -442,6 +464,15 @@ pub fn wait4(pid: pid_t, status: *u32, flags: u32) Error!pid_t {
         };
         return @intCast(rc);
     }
+}
+
+/// A plain fork (SIGCHLD to the parent at exit). Returns 0 in the child.
+pub fn fork() Error!pid_t {
+    return @intCast(try check(linux.syscall0(.fork)));
+}
+
+pub fn getpid() pid_t {
+    return @intCast(linux.syscall0(.getpid));
 }
 
 pub fn getppid() pid_t {

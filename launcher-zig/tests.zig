@@ -17,4 +17,7 @@ test {
     _ = @import("cgroup.zig");
     _ = @import("idmap.zig");
     _ = @import("status.zig");
+    _ = @import("control.zig");
+    _ = @import("control_test.zig");
+    _ = @import("server.zig");
 }

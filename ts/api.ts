@@ -1,6 +1,8 @@
 // The TypeScript API: `import { Husk } from 'husk'`. A warm orchestrator: the policy core is
 // loaded once and each container costs a plan build and a launcher spawn.
 import { defaultRunFlags } from './cli/args.js';
+import { LIMIT_FLAGS, normalizeCgroupParent } from './cli/flags-resources.js';
+import { cgroupEvidence } from './cgroup/evidence.js';
 import type { RunFlags } from './cli/args.js';
 import { HuskError } from './errors.js';
 import { prepare } from './runtime/container.js';
@@ -9,10 +11,15 @@ import type { LaunchOptions } from './runtime/launcher.js';
 import { statusOf } from './runtime/outcome.js';
 import { ensureRoot, liveRecords, processStart, removeRecord, writeRecord } from './runtime/state.js';
 import type { ContainerRecord } from './runtime/state.js';
+import { usedRanges } from './runtime/userns.js';
 import { decodePlan } from './protocol/plan.js';
+import { LauncherServer } from './runtime/server.js';
+import { Sandbox } from './runtime/sandbox.js';
 import { describePlan } from './protocol/describe.js';
 
 export { HuskError } from './errors.js';
+export { Sandbox } from './runtime/sandbox.js';
+export type { SandboxResult } from './runtime/sandbox.js';
 
 type NsMode = 'private' | 'host';
 
@@ -31,12 +38,46 @@ export interface ContainerOptions {
   pid?: NsMode;
   ipc?: NsMode;
   uts?: NsMode;
-  userns?: { mode: 'host' } | { mode: 'auto'; size?: number };
+  /**
+   * The user namespace: the host's (default); `auto`, root inside on a free host range of
+   * `size` ids (default 65536); `keep-id`, the caller keeps its ids inside.
+   */
+  userns?: { mode: 'host' } | { mode: 'auto'; size?: number } | { mode: 'keep-id' };
+  /** podman's `CONTAINER:HOST:SIZE` lines (a new user namespace); gidmap defaults to uidmap and vice versa. */
+  uidmap?: string[];
+  gidmap?: string[];
+  /** Subordinate id files (default /etc/subuid, /etc/subgid). */
+  subuidFile?: string;
+  subgidFile?: string;
   timeOffsets?: { monotonic?: number; boottime?: number };
+  // Resource limits: docker's flags in camelCase, values as on the command line
+  // (`memory: '64m'`, `cpus: 0.5`, `pidsLimit: 64`, `deviceReadBps: ['/dev/sda:1mb']`).
+  memory?: string | number;
+  memorySwap?: string | number;
+  memoryReservation?: string | number;
+  cpus?: string | number;
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number;
+  blkioWeight?: number;
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
+  /** The cgroup the container's own goes under, in every hierarchy (default `husk`). */
+  cgroupParent?: string;
   /** stdio of the container: inherited from this process (default), or ignored. */
   stdio?: 'inherit' | 'ignore' | LaunchOptions['stdio'];
   /** Kill the container if this process dies (default true). */
   dieWithParent?: boolean;
+  /**
+   * Run through the Husk instance's warm launcher server (one fork per container instead of
+   * one spawn from Node). Default: when stdio is 'ignore' (the server's stdio is /dev/null).
+   */
+  server?: boolean;
 }
 
 export interface RunResult {
@@ -44,6 +85,8 @@ export interface RunResult {
   exitCode: number;
   /** The container process's pid on the host, while it ran. */
   pid?: number;
+  /** The kernel's OOM killer killed a process of the container (its memory limit). */
+  oomKilled?: boolean;
 }
 
 export interface HuskOptions {
@@ -68,16 +111,27 @@ function toFlags(o: ContainerOptions): RunFlags {
   f.ipc = o.ipc ?? 'private';
   f.uts = o.uts ?? 'private';
   f.userns = o.userns ?? { mode: 'host' };
+  f.idmap.uidmap = [...(o.uidmap ?? [])];
+  f.idmap.gidmap = [...(o.gidmap ?? [])];
+  if (o.subuidFile !== undefined) f.idmap.subuidFile = o.subuidFile;
+  if (o.subgidFile !== undefined) f.idmap.subgidFile = o.subgidFile;
   if (o.timeOffsets) {
     f.timens = true;
     f.timeOffsets = { ...o.timeOffsets };
   }
+  for (const name of LIMIT_FLAGS) {
+    const v = (o as unknown as Record<string, unknown>)[name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())];
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) f.resources.limits.push({ name, value: String(one) });
+  }
+  if (o.cgroupParent !== undefined) f.resources.cgroupParent = normalizeCgroupParent(o.cgroupParent);
   return f;
 }
 
 export class Husk {
   readonly root: string;
   private rootReady = false;
+  private launcherServer?: LauncherServer;
 
   constructor(opts: HuskOptions = {}) {
     this.root = opts.root ?? '/run/husk';
@@ -100,12 +154,16 @@ export class Husk {
       ensureRoot(this.root);
       this.rootReady = true;
     }
-    const used = flags.userns.mode === 'auto' ? liveRecords(this.root).flatMap((r) => (r.userns ? [r.userns] : [])) : [];
+    const used = flags.userns.mode !== 'host' ? usedRanges(liveRecords(this.root)) : [];
     const prepared = prepare(flags, { root: this.root, usedRanges: used, dieWithParent: o.dieWithParent ?? true });
     let record: ContainerRecord | undefined;
     if (prepared.userns) {
-      record = { id: prepared.id, created: new Date().toISOString(), userns: prepared.userns };
+      record = { id: prepared.id, created: new Date().toISOString(), userns: prepared.userns, hostRanges: prepared.hostRanges };
       writeRecord(this.root, record);
+    }
+    if (!record && (o.server ?? o.stdio === 'ignore')) {
+      const outcome = await this.server().run(prepared.plan).done;
+      return { exitCode: statusOf(outcome, flags.argv[0]), pid: outcome.pid, oomKilled: cgroupEvidence(outcome.cgroupFiles ?? []).oomKills > 0 };
     }
     try {
       const stdio = o.stdio === undefined || o.stdio === 'inherit' ? 'inherit' : o.stdio;
@@ -118,9 +176,43 @@ export class Husk {
           writeRecord(this.root, record);
         },
       });
-      return { exitCode: statusOf(outcome, flags.argv[0]), pid: outcome.pid };
+      return { exitCode: statusOf(outcome, flags.argv[0]), pid: outcome.pid, oomKilled: cgroupEvidence(outcome.cgroupFiles ?? []).oomKills > 0 };
     } finally {
       if (record) removeRecord(this.root, record.id);
     }
+  }
+
+  /**
+   * Makes a sandbox ahead of time: its plan runs in the warm launcher server up to just
+   * before exec, and the promise resolves when it waits there; `start()` then costs one write
+   * to a pipe. Its stdio is /dev/null. Rejects with a HuskError, as run() does.
+   */
+  async create(o: ContainerOptions): Promise<Sandbox> {
+    const flags = toFlags(o);
+    if (o.stdio !== undefined && o.stdio !== 'ignore') throw new HuskError('usage', "create: a sandbox's stdio is 'ignore' (the launcher server's /dev/null)");
+    if (flags.userns.mode !== 'host') throw new HuskError('usage', 'create: a user namespace is not supported for sandboxes made ahead yet; use run()');
+    if (!this.rootReady) {
+      ensureRoot(this.root);
+      this.rootReady = true;
+    }
+    const prepared = prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, waitStart: true });
+    return new Sandbox(this.server(), prepared.id, prepared.plan, flags.argv[0]).created();
+  }
+
+  /**
+   * Ends the warm launcher server: sandboxes not started are killed, running containers go on
+   * to their end; resolves when it has exited. The Husk instance can be used again after.
+   */
+  async close(): Promise<void> {
+    await this.launcherServer?.close();
+  }
+
+  /** The pid of this instance's warm launcher server, while one runs. */
+  get serverPid(): number | undefined {
+    return this.launcherServer?.pid;
+  }
+
+  private server(): LauncherServer {
+    return (this.launcherServer ??= new LauncherServer());
   }
 }

@@ -1,29 +1,35 @@
 // pathVerdicts(len): a batch of entry names, symlinks and hardlinks → one verdict each
-// (docs/policy-core.md "Path safety").
+// (docs/policy-core.md "Path safety"). Names and targets stay where the request holds them.
 
 import { answer, badLength, fail, inputPointer, malformed } from "../abi";
-import { FIELDS_CONTEXT, frameContext, frameFailure } from "../pathsafe/frame";
-import { Fields, FrameReader, PATH_MAX, STR_MAX, Writer } from "../codec";
-import { cleanParts, joinParts } from "./clean";
-import { ITEM_HARDLINK, ITEM_NAME, LinkTable, PathItem, pathVerdicts as verdictsOf } from "./resolve";
+import { frameContext, frameFailure } from "../pathsafe/frame";
+import { FrameReader, PATH_MAX } from "../codec";
+import { Arena, cleanInto, Out, pack, SpanFields } from "./bytes";
+import { ITEM_HARDLINK, ITEM_NAME, Items, LinkTable, pathVerdicts as verdictsOf } from "./resolve";
 
 export const PS_OPTIONS: u32 = 0x0401;
 export const PS_ITEM: u32 = 0x0402;
 export const PS_LINK: u32 = 0x0403;
-export const PS_VERDICT: u16 = 0x0481;
-const OUTPUT_MAX: i32 = 256 << 20;
+
+const fields = new SpanFields();
+const items = new Items();
+const known = new LinkTable();
+const arena = new Arena();
+const out = new Out();
 
 export function pathVerdicts(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   const ptr = inputPointer(len);
   if (ptr == 0) return badLength(len);
   const frames = new FrameReader(ptr, len);
+  const f = fields;
   let hasOptions = false;
   let base: u64 = 0;
-  const items = new Array<PathItem>();
-  const known = new LinkTable();
+  items.clear();
+  known.reset();
+  arena.reset(4096);
   while (frames.next()) {
-    const f = new Fields(frames.payload, frames.payloadLength, FIELDS_CONTEXT);
+    f.reset(frames.payload, frames.payloadLength);
     if (frames.type == PS_OPTIONS) {
       if (hasOptions) return fail(malformed(frameContext(frames.index) + ": OPTIONS given twice"));
       hasOptions = true;
@@ -31,23 +37,33 @@ export function pathVerdicts(len: i32): i32 {
       if (f.ok && base > 0xffffffff) return fail(malformed(frameContext(frames.index) + ": base over 2^32"));
     } else if (frames.type == PS_ITEM) {
       const kind = f.u64("kind");
-      const name = f.str("name", PATH_MAX);
-      const target = f.str("target", PATH_MAX);
+      f.str("name", PATH_MAX);
+      const name = pack(f.spanPtr, f.spanLength);
+      f.str("target", PATH_MAX);
+      const target = pack(f.spanPtr, f.spanLength);
       if (f.ok && (kind < ITEM_NAME || kind > ITEM_HARDLINK)) {
         return fail(malformed(frameContext(frames.index) + ": kind: unknown value " + kind.toString()));
       }
-      if (f.ok && kind == ITEM_NAME && target.length > 0) return fail(malformed(frameContext(frames.index) + ": target: a name has no target"));
-      items.push(new PathItem(kind, name, target));
+      if (f.ok && kind == ITEM_NAME && f.spanLength > 0) return fail(malformed(frameContext(frames.index) + ": target: a name has no target"));
+      items.kinds.push(kind);
+      items.names.push(name);
+      items.targets.push(target);
     } else if (frames.type == PS_LINK) {
-      const path = f.str("path", PATH_MAX);
-      const target = f.str("target", PATH_MAX);
+      f.str("path", PATH_MAX);
+      const path = f.spanPtr;
+      const pathLen = f.spanLength;
+      f.str("target", PATH_MAX);
       if (f.ok) {
-        const parts = cleanParts(path);
-        if (parts === null || parts.length == 0 || joinParts(parts) != path || target.length == 0) {
+        // The path must be clean as given: cleaning it changes nothing and leaves something.
+        const clean = arena.alloc(pathLen);
+        const cleanLen = cleanInto(path, pathLen, clean);
+        const same = cleanLen == pathLen && memory.compare(clean, path, <usize>pathLen) == 0;
+        arena.shrink(clean, 0);
+        if (cleanLen <= 0 || !same || f.spanLength == 0) {
           return fail(malformed(frameContext(frames.index) + ": a known link needs a clean path and a target"));
         }
+        known.set(path, pathLen, pack(f.spanPtr, f.spanLength));
       }
-      known.set(path, target);
     } else {
       return fail(malformed(frameContext(frames.index) + ": unknown type 0x" + frames.type.toString(16)));
     }
@@ -55,18 +71,7 @@ export function pathVerdicts(len: i32): i32 {
   }
   if (frames.failure !== null) return fail(frames.failure!);
   if (!hasOptions) return fail(malformed("request: no OPTIONS frame"));
-  const verdicts = verdictsOf(base, items, known);
-  const w = new Writer(OUTPUT_MAX);
-  for (let i = 0; i < verdicts.length; i++) {
-    const v = verdicts[i];
-    w.begin(PS_VERDICT, "verdict");
-    w.u64(v.index);
-    w.u64(v.verdict);
-    w.str("path", v.path, STR_MAX);
-    w.str("target", v.target, STR_MAX);
-    w.str("reason", v.reason, STR_MAX);
-    w.end();
-  }
-  if (!w.ok) return fail(malformed(w.failure!));
-  return answer(w.buf, w.len);
+  out.reset();
+  verdictsOf(base, items, known, arena, out);
+  return answer(out.buf, out.len);
 }

@@ -1,16 +1,19 @@
 // buildPlan: request frames in, plan frames out (docs/core-abi.md "buildPlan").
 //
-// Order: [UNSHARE time, WRITE_FILE offsets] CLONE [UID_MAP GID_MAP USER 0:0] private mounts, stage,
-// image, SET_ROOT, proc, dev, sys, tmp, masks, workdir, PIVOT_ROOT, SETHOSTNAME, LOOPBACK_UP,
-// CAPS, USER, CHDIR, NO_NEW_PRIVS, CLOSE_FDS, EXEC.
+// Order: [STATUS_FILE, cgroup dirs, limits, reports, INTO] [UNSHARE time, WRITE_FILE offsets]
+// CLONE [CGROUP_ENTER…] [UID_MAP [SETGROUPS] GID_MAP IDMAP_TREE… USER 0:0] [UNSHARE cgroup] private mounts, stage,
+// image, SET_ROOT, proc, dev, sys, [cgroups at sys/fs/cgroup], tmp, masks, workdir,
+// PIVOT_ROOT, SETHOSTNAME, LOOPBACK_UP, CAPS, USER, CHDIR, NO_NEW_PRIVS, CLOSE_FDS, EXEC.
 
 import { answer, badLength, fail, inputPointer, invalid } from "../abi";
-import { AUTO_BASE, AUTO_END, pickAutoRange } from "../idmap/auto";
+import { checkPlanMaps, computeIdmap, IdmapResult } from "../idmap/compute";
+import { cgroupLauncherOps, cgroupMountOps, cgroupParentOps, unshareCgroupAfterEnter } from "./cgroup";
 import { devOps } from "./dev";
 import { PlanWriter } from "./encode";
+import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
 import { maskOps, procOps, sysOps } from "./masks";
-import { cloneFlags, hostOps, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
+import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
 import { decodeRequest, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 
@@ -22,26 +25,28 @@ export function buildPlan(len: i32): i32 {
   if (failure === null) failure = validateRequest(req);
   if (failure !== null) return fail(failure);
 
-  let hostStart: u64 = 0;
-  if (req.userns) {
-    const picked = pickAutoRange(req.used, req.usernsSize);
-    if (picked < 0) {
-      return fail(invalid("userns: no free range of " + req.usernsSize.toString() + " ids between " +
-        AUTO_BASE.toString() + " and " + AUTO_END.toString()));
-    }
-    hostStart = <u64>picked;
-  }
+  const maps = new IdmapResult();
+  failure = computeIdmap(req.idmap, maps);
+  if (failure === null && req.userns) failure = checkPlanMaps(maps, req.uid, req.gid, idmappedSources(req).length);
+  if (failure !== null) return fail(failure);
 
   const plan = new PlanWriter();
-  plan.hello(req.options);
+  plan.hello(req.options & 3); // bits 0-1 are HELLO's flags; bit 2 is WAIT_START (exec.ts)
+  cgroupLauncherOps(plan, req.cgroup);
   timeNamespaceOps(plan, req);
-  plan.clone(cloneFlags(req));
-  userNamespaceOps(plan, req, hostStart);
+  // v1 and hybrid: the cgroup namespace is made by the container process once it is in its
+  // cgroups (CGROUP_ENTER), so that its root is the container's own cgroup.
+  const cgroupAfter = unshareCgroupAfterEnter(req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
+  plan.clone(cgroupAfter ? cloneFlags(req) & ~CLONE_NEWCGROUP : cloneFlags(req));
+  cgroupParentOps(plan, req.cgroup);
+  userNamespaceOps(plan, req, maps);
   rootInUserNamespaceOps(plan, req);
+  if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
   rootfsOps(plan, req);
   procOps(plan);
   devOps(plan, req);
   sysOps(plan, req);
+  cgroupMountOps(plan, req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   tmpOps(plan);
   maskOps(plan);
   pivotOps(plan, req);

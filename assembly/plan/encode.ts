@@ -36,6 +36,15 @@ export const T_USER: u16 = 0x0035;
 export const T_NO_NEW_PRIVS: u16 = 0x0036;
 export const T_CLOSE_FDS: u16 = 0x0037;
 export const T_EXEC: u16 = 0x0038;
+export const T_STATUS_FILE: u16 = 0x0039;
+export const T_CGROUP_MKDIR: u16 = 0x0040;
+export const T_CGROUP_WRITE: u16 = 0x0041;
+export const T_CGROUP_ENTER: u16 = 0x0042;
+export const T_CGROUP_INTO: u16 = 0x0043;
+export const T_CGROUP_REPORT: u16 = 0x0044;
+export const T_IDMAP_TREE: u16 = 0x0045;
+export const T_ATTACH_TREE: u16 = 0x0046;
+export const T_WAIT_START: u16 = 0x0051;
 
 export class PlanWriter {
   w: Writer = new Writer(PLAN_MAX);
@@ -222,12 +231,73 @@ export class PlanWriter {
     this.w.end();
   }
 
+  waitStart(): void {
+    this.op(T_WAIT_START, "wait-start");
+    this.w.end();
+  }
+
   exec(path: string, argv: string[], env: string[], search: string[]): void {
     this.op(T_EXEC, "exec");
     this.w.str("path", path, PATH_MAX);
     this.w.strs("argv", argv, STR_MAX);
     this.w.strs("env", env, STR_MAX);
     this.w.strs("search", search, STR_MAX);
+    this.w.end();
+  }
+
+  // ---- cgroups and the status file (assembly/plan/cgroup.ts) ----
+
+  statusFile(path: string): void {
+    this.op(T_STATUS_FILE, "status-file");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  cgroupMkdir(path: string, flags: u64): void {
+    this.op(T_CGROUP_MKDIR, "cgroup-mkdir");
+    this.w.str("path", path, PATH_MAX);
+    this.w.u64(flags);
+    this.w.end();
+  }
+
+  cgroupWrite(path: string, value: string): void {
+    this.op(T_CGROUP_WRITE, "cgroup-write");
+    this.w.str("path", path, PATH_MAX);
+    this.w.str("value", value, STR_MAX);
+    this.w.end();
+  }
+
+  cgroupEnter(path: string): void {
+    this.op(T_CGROUP_ENTER, "cgroup-enter");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  cgroupInto(path: string): void {
+    this.op(T_CGROUP_INTO, "cgroup-into");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  cgroupReport(path: string): void {
+    this.op(T_CGROUP_REPORT, "cgroup-report");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  // ---- idmapped trees (assembly/plan/namespaces.ts, rootfs.ts) ----
+
+  idmapTree(source: string, slot: u64): void {
+    this.op(T_IDMAP_TREE, "idmap-tree");
+    this.w.str("source", source, PATH_MAX);
+    this.w.u64(slot);
+    this.w.end();
+  }
+
+  attachTree(slot: u64, target: string): void {
+    this.op(T_ATTACH_TREE, "attach-tree");
+    this.w.u64(slot);
+    this.w.str("target", target, PATH_MAX);
     this.w.end();
   }
 }

@@ -2,7 +2,7 @@
 // environment and search path.
 
 import { PlanWriter } from "./encode";
-import { PlanRequest } from "./request";
+import { OPTION_WAIT_START, PlanRequest } from "./request";
 import {
   CAP_AUDIT_WRITE, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_MKNOD,
   CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_SETFCAP, CAP_SETGID, CAP_SETPCAP, CAP_SETUID,
@@ -75,6 +75,7 @@ export function processOps(plan: PlanWriter, req: PlanRequest): void {
   plan.chdir(req.workdir);
   plan.noNewPrivs();
   plan.closeFds();
+  if ((req.options & OPTION_WAIT_START) != 0) plan.waitStart();
   const env = buildEnv(req);
   plan.exec(req.argv[0], req.argv, env, searchPath(env));
 }

@@ -3,7 +3,9 @@
 // a new UTS or network namespace.
 
 import { PlanWriter } from "./encode";
-import { PlanRequest } from "./request";
+import { IdmapResult } from "../idmap/compute";
+import { mapText } from "../idmap/lines";
+import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
 import { CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from "./linux";
 
 /**
@@ -26,21 +28,50 @@ export function cloneFlags(req: PlanRequest): u64 {
 }
 
 /**
- * Parent ops of a user namespace: container ids 0..size-1 are host ids hostStart.. . setgroups
- * stays `allow` (the file's default), as with rootful podman and docker userns-remap: the map
- * was written by a privileged parent, and USER calls setgroups([]) in the container.
+ * Parent ops of a user namespace: the maps ../idmap/compute.ts made, written by the launcher.
+ * setgroups stays `allow` (the file's default) for a rootful caller, as with rootful podman
+ * and docker userns-remap: the map was written by a privileged parent, and USER calls
+ * setgroups([]) in the container. A rootless caller writing its own id (the only map it may
+ * write without newuidmap) must write `deny` before gid_map (user_namespaces(7)).
+ * Then one IDMAP_TREE per tree the container shows through its maps (idmappedSources).
  */
-export function userNamespaceOps(plan: PlanWriter, req: PlanRequest, hostStart: u64): void {
+export function userNamespaceOps(plan: PlanWriter, req: PlanRequest, maps: IdmapResult): void {
   if (!req.userns) return;
-  const line = "0 " + hostStart.toString() + " " + req.usernsSize.toString() + "\n";
-  plan.uidMap(line);
-  plan.gidMap(line);
+  plan.uidMap(mapText(maps.uid));
+  if (maps.setgroupsDeny) plan.setgroups("deny");
+  plan.gidMap(mapText(maps.gid));
+  const sources = idmappedSources(req);
+  for (let i = 0; i < sources.length; i++) plan.idmapTree(sources[i], <u64>i);
+}
+
+/** At most this many idmapped trees (the launcher's slots 0–15). */
+export const TREES_MAX: i32 = 16;
+
+/**
+ * The host trees a container in a user namespace sees through an idmapped mount, in slot
+ * order: each lower layer of an overlay (the host image's directories, or the rootfs). Host
+ * files belong to host ids the namespace does not map; idmapped, a file of host uid 0 shows
+ * as the container's uid 0 and overlayfs can copy it up. --rootfs-rw binds the directory
+ * itself: not idmapped (its files keep their host owners).
+ */
+export function idmappedSources(req: PlanRequest): string[] {
+  const out = new Array<string>();
+  if (!req.userns) return out;
+  if (req.imageKind == IMAGE_HOST) {
+    for (let i = 0; i < req.hostDirs.length; i++) {
+      const d = req.hostDirs[i];
+      if (d.kind == HOST_DIR_DIRECTORY) out.push("/" + d.name);
+    }
+  } else if (!req.readwrite) {
+    out.push(req.rootfs);
+  }
+  return out;
 }
 
 /**
  * The first container op in a new user namespace: the process still has the host's ids, which
  * the namespace does not map (files it makes would fail with EOVERFLOW); it becomes root of
- * the namespace (host id hostStart) before it mounts anything.
+ * the namespace before it mounts anything (compute.ts's caller checks that 0 is mapped).
  */
 export function rootInUserNamespaceOps(plan: PlanWriter, req: PlanRequest): void {
   if (!req.userns) return;

@@ -4,7 +4,8 @@
 
 import { Failure, invalid, malformed } from "../abi";
 import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
-import { AUTO_SIZE_DEFAULT, AUTO_SIZE_MAX, IdRange } from "../idmap/auto";
+import { checkIdmapShape, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_NONE } from "../idmap/request";
+import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import {
   CLOCK_BOOTTIME,
   CLOCK_MONOTONIC,
@@ -24,8 +25,6 @@ export const REQ_ENV: u32 = 0x0106;
 export const REQ_WORKDIR: u32 = 0x0107;
 export const REQ_USER: u32 = 0x0108;
 export const REQ_ARGV: u32 = 0x0109;
-export const REQ_USERNS: u32 = 0x010a;
-export const REQ_USED_RANGE: u32 = 0x010b;
 export const REQ_TIME_OFFSET: u32 = 0x010c;
 export const REQ_OPTIONS: u32 = 0x010d;
 
@@ -33,11 +32,11 @@ export const IMAGE_HOST: u64 = 1;
 export const IMAGE_ROOTFS: u64 = 2;
 export const HOST_DIR_DIRECTORY: u64 = 1;
 export const HOST_DIR_SYMLINK: u64 = 2;
-export const USERNS_AUTO: u64 = 1;
-export const OPTIONS_KNOWN: u64 = 3;
+/** OPTIONS bit 2: the plan stops before EXEC until START (WAIT_START); not a HELLO flag. */
+export const OPTION_WAIT_START: u64 = 4;
+export const OPTIONS_KNOWN: u64 = 7;
 
 export const HOST_DIRS_MAX: i32 = 64;
-export const USED_RANGES_MAX: i32 = 65536;
 export const HOSTNAME_MAX: i32 = 64;
 
 export class HostDir {
@@ -60,14 +59,19 @@ export class PlanRequest {
   gid: u64 = 0;
   hasArgv: bool = false;
   argv: string[] = [];
-  userns: bool = false;
-  usernsSize: u64 = 0;
-  used: IdRange[] = [];
+  /** Items 0x010a, 0x010b, 0x0110–0x011f: the user namespace's id maps (../idmap/). */
+  idmap: IdmapRequest = new IdmapRequest();
   hasMonotonic: bool = false;
   monotonic: i64 = 0;
   hasBoottime: bool = false;
   boottime: i64 = 0;
   options: u64 = 0;
+  /** Items 0x0120–0x012f: the container's cgroups and the status file (./cgroup.ts). */
+  cgroup: CgroupRequest = new CgroupRequest();
+
+  get userns(): bool {
+    return this.idmap.mode != MODE_NONE;
+  }
 
   get hasTimeOffset(): bool {
     return this.hasMonotonic || this.hasBoottime;
@@ -85,8 +89,6 @@ function typeName(type: u32): string {
     case REQ_WORKDIR: return "WORKDIR";
     case REQ_USER: return "USER";
     case REQ_ARGV: return "ARGV";
-    case REQ_USERNS: return "USERNS";
-    case REQ_USED_RANGE: return "USED_RANGE";
     case REQ_TIME_OFFSET: return "TIME_OFFSET";
     case REQ_OPTIONS: return "OPTIONS";
   }
@@ -153,22 +155,6 @@ function decodeFrame(type: u32, f: Fields, req: PlanRequest): void {
       req.hasArgv = true;
       req.argv = f.strs("args", STR_MAX);
       break;
-    case REQ_USERNS: {
-      const mode = f.u64("mode");
-      req.usernsSize = f.u64("size");
-      if (f.ok && mode != USERNS_AUTO) {
-        f.failure = malformed(f.context + ": mode: unknown value " + mode.toString());
-      }
-      req.userns = true;
-      break;
-    }
-    case REQ_USED_RANGE: {
-      const start = f.u64("start");
-      const size = f.u64("size");
-      if (!f.ok) return;
-      req.used.push(new IdRange(start, size));
-      break;
-    }
     case REQ_TIME_OFFSET: {
       const clock = f.u64("clock");
       const seconds = <i64>f.u64("seconds");
@@ -204,10 +190,20 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   let seen: u32 = 0;
   while (frames.next()) {
     const type = frames.type;
+    if (isCgroupItem(type)) {
+      const failure = decodeCgroupFrame(type, frames.payload, frames.payloadLength, frames.index, req.cgroup);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isIdmapItem(type)) {
+      const failure = decodeIdmapItem(type, frames.payload, frames.payloadLength, frames.index, req.idmap);
+      if (failure !== null) return failure;
+      continue;
+    }
     const name = typeName(type);
     if (name.length == 0) return malformed(frames.where() + ": unknown type 0x" + type.toString(16));
     const bit: u32 = 1 << (type - REQ_IMAGE);
-    const repeatable = type == REQ_HOST_DIR || type == REQ_USED_RANGE || type == REQ_TIME_OFFSET;
+    const repeatable = type == REQ_HOST_DIR || type == REQ_TIME_OFFSET;
     if (!repeatable && (seen & bit) != 0) return malformed(frames.where() + " (" + name + "): given twice");
     seen |= bit;
     const fields = Fields.ofFrame(frames.payload, frames.payloadLength, frames.index, name);
@@ -221,6 +217,10 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   if (req.imageKind != IMAGE_HOST && req.hostDirs.length > 0) {
     return malformed("request: HOST_DIR frames need the host image");
   }
+  const idmapShape = checkIdmapShape(req.idmap);
+  if (idmapShape !== null) return malformed(idmapShape);
+  const cgroupShape = checkCgroupShape(req.cgroup);
+  if (cgroupShape !== null) return cgroupShape;
   return null;
 }
 
@@ -308,36 +308,17 @@ export function validateRequest(req: PlanRequest): Failure | null {
   if (req.argv[0].length == 0) return invalid("argv: empty command name");
   if (req.argv[0].length > PATH_MAX) return invalid("argv: command name longer than 4095 bytes");
   if ((req.namespaces & CLONE_NEWUSER) != 0 && !req.userns) {
-    return invalid("userns: a new user namespace needs an id mapping (--userns auto)");
+    return invalid("userns: a new user namespace needs an id mapping (--userns auto or keep-id, or --uidmap)");
   }
-  if (req.used.length > USED_RANGES_MAX) {
-    return invalid("used-range: " + req.used.length.toString() + " ranges (at most " + USED_RANGES_MAX.toString() + ")");
-  }
-  for (let i = 0; i < req.used.length; i++) {
-    const start = req.used[i].start;
-    const size = req.used[i].size;
-    if (start > 0x100000000 || size > 0x100000000 - start) {
-      return invalid("used-range: " + start.toString() + "+" + size.toString() + " ends past 2^32");
-    }
-  }
-  if (req.userns) {
-    req.namespaces |= CLONE_NEWUSER;
-    if (req.usernsSize == 0) req.usernsSize = AUTO_SIZE_DEFAULT;
-    if (req.usernsSize > AUTO_SIZE_MAX) {
-      return invalid("userns: size " + req.usernsSize.toString() + " over " + AUTO_SIZE_MAX.toString());
-    }
-    if (req.uid >= req.usernsSize) {
-      return invalid("user: uid " + req.uid.toString() + " is not mapped in a user namespace of " + req.usernsSize.toString() + " ids");
-    }
-    if (req.gid >= req.usernsSize) {
-      return invalid("user: gid " + req.gid.toString() + " is not mapped in a user namespace of " + req.usernsSize.toString() + " ids");
-    }
-  }
+  // The maps themselves are computed and checked by ../idmap/compute.ts (build.ts).
+  if (req.userns) req.namespaces |= CLONE_NEWUSER;
   if (req.hasMonotonic && (req.monotonic > TIME_OFFSET_MAX || req.monotonic < -TIME_OFFSET_MAX)) {
     return invalid("time-offset: monotonic offset " + req.monotonic.toString() + " s out of range (±4611686018 s)");
   }
   if (req.hasBoottime && (req.boottime > TIME_OFFSET_MAX || req.boottime < -TIME_OFFSET_MAX)) {
     return invalid("time-offset: boottime offset " + req.boottime.toString() + " s out of range (±4611686018 s)");
   }
+  const cgroupProblem = validateCgroup(req.cgroup);
+  if (cgroupProblem !== null) return cgroupProblem;
   return null;
 }

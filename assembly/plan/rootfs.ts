@@ -6,6 +6,9 @@
 //   host image        STAGE/root is a directory of the tmpfs; each host dir NAME gets an overlay
 //                     (lower /NAME, upper STAGE/upper/NAME, work STAGE/work/NAME) on STAGE/root/NAME,
 //                     each host symlink a symlink.
+//   in a user namespace each lower (ROOTFS, or /NAME) is first an idmapped copy of itself,
+//                     attached on STAGE/lower/SLOT (IDMAP_TREE, ATTACH_TREE), and the overlay
+//                     takes that as its lowerdir.
 
 import { PlanWriter } from "./encode";
 import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
@@ -65,6 +68,19 @@ function mountOverlay(plan: PlanWriter, field: string, lower: string, upper: str
   plan.mount("overlay", target, "overlay", 0, data);
 }
 
+/**
+ * The overlay lower for host tree `source`: itself, or in a user namespace the idmapped copy
+ * IDMAP_TREE put in `slot` (namespaces.ts idmappedSources, same order), attached on
+ * STAGE/lower/SLOT.
+ */
+function lowerOps(plan: PlanWriter, req: PlanRequest, stage: string, source: string, slot: u64): string {
+  if (!req.userns) return source;
+  const lower = stage + "/lower/" + slot.toString();
+  plan.mkdir(lower, 0o755);
+  plan.attachTree(slot, lower);
+  return lower;
+}
+
 /** Private mount tree, stage tmpfs, the image on STAGE/root, then SET_ROOT there. */
 export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
   const stage = stripTrailingSlashes(req.stage);
@@ -77,6 +93,7 @@ export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
     plan.mkdir(upper, 0o755);
     plan.mkdir(work, 0o755);
     plan.mkdir(root, 0o755);
+    let slot: u64 = 0;
     for (let i = 0; i < req.hostDirs.length; i++) {
       const d = req.hostDirs[i];
       const target = root + "/" + d.name;
@@ -84,7 +101,8 @@ export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
         plan.mkdir(upper + "/" + d.name, 0o755);
         plan.mkdir(work + "/" + d.name, 0o755);
         plan.mkdir(target, 0o755);
-        mountOverlay(plan, "host-dir", "/" + d.name, upper + "/" + d.name, work + "/" + d.name, target, req.userns);
+        const lower = lowerOps(plan, req, stage, "/" + d.name, slot++);
+        mountOverlay(plan, "host-dir", lower, upper + "/" + d.name, work + "/" + d.name, target, req.userns);
       } else {
         plan.symlink(d.target, target);
       }
@@ -96,7 +114,7 @@ export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
     plan.mkdir(upper, 0o755);
     plan.mkdir(work, 0o755);
     plan.mkdir(root, 0o755);
-    mountOverlay(plan, "rootfs", req.rootfs, upper, work, root, req.userns);
+    mountOverlay(plan, "rootfs", lowerOps(plan, req, stage, req.rootfs, 0), upper, work, root, req.userns);
   }
   plan.setRoot(root);
   plan.mkdir("proc", 0o755);

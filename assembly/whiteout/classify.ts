@@ -1,8 +1,9 @@
 // Classifying the entries of an OCI layer (image-spec layer.md "Whiteouts"): plain, a
 // whiteout `.wh.NAME`, an opaque marker `.wh..wh..opq`, AUFS metadata to skip
-// (`.wh..wh.*` at the top, as docker skips it), or invalid with a reason.
+// (`.wh..wh.*` at the top, as docker skips it), or invalid with a reason. Paths are byte
+// ranges (pathsafe/bytes.ts): the clean path is written into the call's arena.
 
-import { cleanParts, joinParts } from "../pathsafe/clean";
+import { Arena, cleanInto, equalsLiteral, lastSlash, nextSlash, spanString, startsWith } from "../pathsafe/bytes";
 
 export const TYPE_REGULAR: u64 = 1;
 export const TYPE_DIRECTORY: u64 = 2;
@@ -23,42 +24,64 @@ export const WHITEOUT_PREFIX = ".wh.";
 export const META_PREFIX = ".wh..wh.";
 export const OPAQUE_NAME = ".wh..wh..opq";
 
-export class LayerEntry {
-  constructor(public path: string, public type: u64, public size: u64, public rdev: u64) {}
+/** The answer of `classify` besides its kind: the path (root: length 0) or the reason. */
+export class Class {
+  ptr: usize = 0;
+  len: i32 = 0;
+  reason: string = "";
 }
 
-export class Classified {
-  constructor(public index: u64, public kind: u64, public path: string, public reason: string) {}
+function invalid(out: Class, reason: string): u64 {
+  out.len = 0;
+  out.reason = reason;
+  return CLASS_INVALID;
 }
 
-function invalidEntry(index: u64, reason: string): Classified {
-  return new Classified(index, CLASS_INVALID, "", reason);
-}
-
-export function classifyEntry(index: u64, e: LayerEntry): Classified {
-  const cleaned = cleanParts(e.path);
-  if (cleaned === null) return invalidEntry(index, "escapes the root");
-  const parts = cleaned;
-  const count = parts.length;
-  if (count > 0 && parts[0].startsWith(META_PREFIX) && !(count == 1 && parts[0] == OPAQUE_NAME)) {
-    return new Classified(index, CLASS_SKIP, "", "");
+/** Classifies the entry whose raw path is the `n` bytes at `p`; returns the kind. */
+export function classify(p: usize, n: i32, type: u64, size: u64, arena: Arena, out: Class): u64 {
+  const dst = arena.alloc(n);
+  const len = cleanInto(p, n, dst);
+  if (len < 0) {
+    arena.shrink(dst, 0);
+    return invalid(out, "escapes the root");
   }
-  for (let i = 0; i + 1 < count; i++) {
-    if (parts[i].startsWith(WHITEOUT_PREFIX)) return invalidEntry(index, "directory " + parts[i] + " has a whiteout name");
+  arena.shrink(dst, len);
+  out.ptr = dst;
+  out.len = len;
+  const firstEnd = nextSlash(dst, len, 0);
+  if (len > 0 && startsWith(dst, firstEnd, META_PREFIX) && !(firstEnd == len && equalsLiteral(dst, len, OPAQUE_NAME))) {
+    out.len = 0;
+    return CLASS_SKIP;
   }
-  if (count == 0) {
-    if (e.type != TYPE_DIRECTORY) return invalidEntry(index, "the root of a layer must be a directory");
-    return new Classified(index, CLASS_PLAIN, ".", "");
+  const last = lastSlash(dst, len);
+  const baseStart = last + 1;
+  for (let i = 0; i < baseStart; ) {
+    const e = nextSlash(dst, len, i);
+    if (startsWith(dst + <usize>i, e - i, WHITEOUT_PREFIX)) {
+      return invalid(out, "directory " + spanString(dst + <usize>i, e - i) + " has a whiteout name");
+    }
+    i = e + 1;
   }
-  const base = parts[count - 1];
-  if (!base.startsWith(WHITEOUT_PREFIX)) return new Classified(index, CLASS_PLAIN, joinParts(parts), "");
-  if (e.type != TYPE_REGULAR) return invalidEntry(index, "a whiteout must be a regular file");
-  if (e.size != 0) return invalidEntry(index, "a whiteout must be empty");
-  parts.pop();
-  if (base == OPAQUE_NAME) return new Classified(index, CLASS_OPAQUE, joinParts(parts), "");
-  if (base.startsWith(META_PREFIX)) return invalidEntry(index, "unknown whiteout meta name " + base);
-  const name = base.substring(WHITEOUT_PREFIX.length);
-  if (name.length == 0 || name == "." || name == "..") return invalidEntry(index, "whiteout names \"" + name + "\"");
-  parts.push(name);
-  return new Classified(index, CLASS_WHITEOUT, joinParts(parts), "");
+  if (len == 0) {
+    if (type != TYPE_DIRECTORY) return invalid(out, "the root of a layer must be a directory");
+    return CLASS_PLAIN;
+  }
+  const base = dst + <usize>baseStart;
+  const baseLen = len - baseStart;
+  if (!startsWith(base, baseLen, WHITEOUT_PREFIX)) return CLASS_PLAIN;
+  if (type != TYPE_REGULAR) return invalid(out, "a whiteout must be a regular file");
+  if (size != 0) return invalid(out, "a whiteout must be empty");
+  if (equalsLiteral(base, baseLen, OPAQUE_NAME)) {
+    out.len = last < 0 ? 0 : last;
+    return CLASS_OPAQUE;
+  }
+  if (startsWith(base, baseLen, META_PREFIX)) return invalid(out, "unknown whiteout meta name " + spanString(base, baseLen));
+  const name = base + 4;
+  const nameLen = baseLen - 4;
+  if (nameLen == 0 || (nameLen == 1 && load<u8>(name) == 46) || (nameLen == 2 && load<u16>(name) == 0x2e2e)) {
+    return invalid(out, "whiteout names \"" + spanString(name, nameLen) + "\"");
+  }
+  memory.copy(base, name, <usize>nameLen);
+  out.len = len - 4;
+  return CLASS_WHITEOUT;
 }

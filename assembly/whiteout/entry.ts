@@ -1,150 +1,151 @@
 // The whiteout entry points (docs/policy-core.md "Whiteouts"): whiteoutClassify,
 // whiteoutToOverlay, whiteoutFlatten (a layer's entries in) and whiteoutFromOverlay (an
-// upper-dir listing in). One call carries a whole batch.
+// upper-dir listing in). One call carries a whole batch; paths stay where the request holds
+// them (pathsafe/bytes.ts) and answers are written straight into the output frames.
 
 import { answer, badLength, fail, Failure, inputPointer, malformed } from "../abi";
-import { FIELDS_CONTEXT, frameContext, frameFailure } from "../pathsafe/frame";
-import { Fields, FrameReader, PATH_MAX, STR_MAX, Writer } from "../codec";
-import { Classified, classifyEntry, LayerEntry, TYPE_FIFO, TYPE_SOCKET } from "./classify";
-import { Action, Converted, flatten, fromOverlay, OutEntry, toOverlay, UpperEntry } from "./overlay";
+import { frameContext, frameFailure } from "../pathsafe/frame";
+import { FrameReader, PATH_MAX, STR_MAX } from "../codec";
+import { equalsLiteral, hasNul, Out, pack, SpanFields } from "../pathsafe/bytes";
+import { TYPE_FIFO, TYPE_SOCKET } from "./classify";
+import { classifyLayer, flatten, fromOverlay, Layer, toOverlay, XATTR_TRUSTED, XATTR_USER } from "./overlay";
 
 export const WO_OPTIONS: u32 = 0x0301;
 export const WO_ENTRY: u32 = 0x0302;
 export const WO_UPPER: u32 = 0x0303;
-export const WO_CLASS: u16 = 0x0381;
-export const WO_ACTION: u16 = 0x0382;
-export const WO_LAYER: u16 = 0x0383;
 export const OPTION_USERXATTR: u64 = 1;
-const OUTPUT_MAX: i32 = 256 << 20;
 
-class WhiteoutRequest {
-  base: u64 = 0;
-  flags: u64 = 0;
-  entries: LayerEntry[] = [];
-  upper: UpperEntry[] = [];
-  failure: Failure | null = null;
+const layer = new Layer();
+const fields = new SpanFields();
+const out = new Out();
+let flags: u64 = 0;
+
+const MARK_TRUSTED = XATTR_TRUSTED + "=y";
+const MARK_USER = XATTR_USER + "=y";
+
+const ENTRY = WO_ENTRY;
+
+/**
+ * An ENTRY frame that is well formed (the common case) goes in without the field reader: true
+ * when it did; false sends it through the reader, which names what is wrong.
+ */
+function entryFast(p: usize, n: i32): bool {
+  if (n < 4 + 24) return false;
+  const len = load<u32>(p);
+  if (len > <u32>PATH_MAX || <i32>len != n - 4 - 24) return false;
+  const path = p + 4;
+  if (hasNul(path, <i32>len)) return false;
+  const at = path + <usize>len;
+  const type = load<u64>(at);
+  if (type < 1 || type > TYPE_FIFO) return false;
+  layer.paths.push(pack(path, <i32>len));
+  layer.types.push(type);
+  layer.sizes.push(load<u64>(at, 8));
+  layer.rdevs.push(load<u64>(at, 16));
+  return true;
 }
 
-/** Decodes OPTIONS (once) and WO_ENTRY or WO_UPPER frames (`upper` picks which). */
-function decode(len: i32, upper: bool): WhiteoutRequest {
-  const req = new WhiteoutRequest();
+/** Decodes OPTIONS (once) and WO_ENTRY or WO_UPPER frames (`upper` picks which) into `layer`. */
+function decode(len: i32, upper: bool): Failure | null {
+  layer.clear();
+  layer.base = 0;
+  flags = 0;
   const ptr = inputPointer(len);
   assert(ptr != 0, "decode: checked by the caller");
   const frames = new FrameReader(ptr, len);
+  const f = fields;
   let hasOptions = false;
   const wanted = upper ? WO_UPPER : WO_ENTRY;
   while (frames.next()) {
-    const f = new Fields(frames.payload, frames.payloadLength, FIELDS_CONTEXT);
+    f.reset(frames.payload, frames.payloadLength);
     if (frames.type == WO_OPTIONS) {
-      if (hasOptions) {
-        req.failure = malformed(frameContext(frames.index) + ": OPTIONS given twice");
-        return req;
-      }
+      if (hasOptions) return malformed(frameContext(frames.index) + ": OPTIONS given twice");
       hasOptions = true;
-      req.base = f.u64("base");
-      req.flags = f.u64("flags");
-      if (f.ok && (req.flags & ~OPTION_USERXATTR) != 0) {
-        req.failure = malformed(frameContext(frames.index) + ": flags: unknown bits 0x" + req.flags.toString(16));
-        return req;
+      layer.base = f.u64("base");
+      flags = f.u64("flags");
+      if (f.ok && (flags & ~OPTION_USERXATTR) != 0) {
+        return malformed(frameContext(frames.index) + ": flags: unknown bits 0x" + flags.toString(16));
       }
+    } else if (frames.type == ENTRY && !upper && entryFast(frames.payload, frames.payloadLength)) {
+      continue;
     } else if (frames.type == wanted) {
-      const path = f.str("path", PATH_MAX);
+      f.str("path", PATH_MAX);
+      const path = pack(f.spanPtr, f.spanLength);
       const type = f.u64("type");
       const max = upper ? TYPE_SOCKET : TYPE_FIFO;
       if (f.ok && (type < 1 || type > max)) {
-        req.failure = malformed(frameContext(frames.index) + ": type: unknown value " + type.toString());
-        return req;
+        return malformed(frameContext(frames.index) + ": type: unknown value " + type.toString());
       }
       if (upper) {
         const rdev = f.u64("rdev");
-        req.upper.push(new UpperEntry(path, type, rdev, f.strs("xattrs", STR_MAX)));
+        let marks: u64 = 0;
+        const n = f.strsCount("xattrs");
+        for (let k = 0; k < n; k++) {
+          if (!f.str("xattrs", STR_MAX)) break;
+          if (equalsLiteral(f.spanPtr, f.spanLength, MARK_TRUSTED)) marks |= 1;
+          else if (equalsLiteral(f.spanPtr, f.spanLength, MARK_USER)) marks |= 2;
+        }
+        layer.paths.push(path);
+        layer.types.push(type);
+        layer.rdevs.push(rdev);
+        layer.marks.push(marks);
       } else {
         const size = f.u64("size");
-        req.entries.push(new LayerEntry(path, type, size, f.u64("rdev")));
+        const rdev = f.u64("rdev");
+        layer.paths.push(path);
+        layer.types.push(type);
+        layer.sizes.push(size);
+        layer.rdevs.push(rdev);
       }
     } else {
-      req.failure = malformed(frameContext(frames.index) + ": unknown type 0x" + frames.type.toString(16));
-      return req;
+      return malformed(frameContext(frames.index) + ": unknown type 0x" + frames.type.toString(16));
     }
-    if (!f.finish()) {
-      req.failure = frameFailure(f.failure!, frames.index);
-      return req;
-    }
+    if (!f.finish()) return frameFailure(f.failure!, frames.index);
   }
-  if (frames.failure !== null) req.failure = frames.failure;
-  else if (!hasOptions) req.failure = malformed("request: no OPTIONS frame");
-  else if (req.base > 0xffffffff) req.failure = malformed("request: OPTIONS: base over 2^32");
-  return req;
+  if (frames.failure !== null) return frames.failure;
+  if (!hasOptions) return malformed("request: no OPTIONS frame");
+  if (layer.base > 0xffffffff) return malformed("request: OPTIONS: base over 2^32");
+  return null;
 }
 
-function writeActions(converted: Converted<Action[]>): i32 {
-  if (converted.reason !== null) return fail(new Failure(converted.status, converted.reason!));
-  const actions = converted.value;
-  const w = new Writer(OUTPUT_MAX);
-  for (let i = 0; i < actions.length; i++) {
-    const a = actions[i];
-    w.begin(WO_ACTION, "action");
-    w.u64(a.index);
-    w.u64(a.kind);
-    w.str("path", a.path, STR_MAX);
-    w.str("detail", a.detail, STR_MAX);
-    w.end();
-  }
-  if (!w.ok) return fail(malformed(w.failure!));
-  return answer(w.buf, w.len);
+function finish(failure: Failure | null): i32 {
+  if (failure !== null) return fail(failure);
+  return answer(out.buf, out.len);
 }
 
 export function whiteoutClassify(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
-  const req = decode(len, false);
-  if (req.failure !== null) return fail(req.failure!);
-  const w = new Writer(OUTPUT_MAX);
-  for (let i = 0; i < req.entries.length; i++) {
-    const c: Classified = classifyEntry(req.base + <u64>i, req.entries[i]);
-    w.begin(WO_CLASS, "class");
-    w.u64(c.index);
-    w.u64(c.kind);
-    w.str("path", c.path, STR_MAX);
-    w.str("reason", c.reason, STR_MAX);
-    w.end();
-  }
-  if (!w.ok) return fail(malformed(w.failure!));
-  return answer(w.buf, w.len);
+  const bad = decode(len, false);
+  if (bad !== null) return fail(bad);
+  out.reset();
+  classifyLayer(layer, out, len);
+  return finish(null);
 }
 
 export function whiteoutToOverlay(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
-  const req = decode(len, false);
-  if (req.failure !== null) return fail(req.failure!);
-  return writeActions(toOverlay(req.base, req.entries, (req.flags & OPTION_USERXATTR) != 0));
+  const bad = decode(len, false);
+  if (bad !== null) return fail(bad);
+  out.reset();
+  return finish(toOverlay(layer, (flags & OPTION_USERXATTR) != 0, out, len));
 }
 
 export function whiteoutFlatten(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
-  const req = decode(len, false);
-  if (req.failure !== null) return fail(req.failure!);
-  return writeActions(flatten(req.base, req.entries));
+  const bad = decode(len, false);
+  if (bad !== null) return fail(bad);
+  out.reset();
+  return finish(flatten(layer, out, len));
 }
 
 export function whiteoutFromOverlay(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
-  const req = decode(len, true);
-  if (req.failure !== null) return fail(req.failure!);
-  const converted: Converted<OutEntry[]> = fromOverlay(req.base, req.upper, (req.flags & OPTION_USERXATTR) != 0);
-  if (converted.reason !== null) return fail(new Failure(converted.status, converted.reason!));
-  const entries = converted.value;
-  const w = new Writer(OUTPUT_MAX);
-  for (let i = 0; i < entries.length; i++) {
-    w.begin(WO_LAYER, "entry");
-    w.u64(entries[i].index);
-    w.u64(entries[i].kind);
-    w.str("path", entries[i].path, STR_MAX);
-    w.end();
-  }
-  if (!w.ok) return fail(malformed(w.failure!));
-  return answer(w.buf, w.len);
+  const bad = decode(len, true);
+  if (bad !== null) return fail(bad);
+  out.reset();
+  return finish(fromOverlay(layer, (flags & OPTION_USERXATTR) != 0, out, len));
 }

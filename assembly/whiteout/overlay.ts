@@ -1,11 +1,15 @@
 // Whiteouts ↔ overlayfs (docs/policy-core.md "Whiteouts"): a layer → the actions that build
 // an upper dir (or, flattened, a plain directory), and an upper-dir listing → layer entries.
+// Paths are byte ranges; answers are written straight into the output frames.
 
-import { cleanParts, joinParts } from "../pathsafe/clean";
-import { FNV_OFFSET, hashChar, hashString } from "../pathsafe/hash";
+import { Failure, invalid as refuse, malformed } from "../abi";
 import {
-  CLASS_INVALID, CLASS_OPAQUE, CLASS_PLAIN, CLASS_SKIP, CLASS_WHITEOUT, Classified, classifyEntry,
-  LayerEntry, OPAQUE_NAME, TYPE_CHAR, TYPE_DIRECTORY, TYPE_SOCKET, WHITEOUT_PREFIX,
+  Arena, cleanInto, compareBytes, equalsLiteral, FNV_OFFSET, hashByte, hashBytes, lastSlash, nextSlash, Out, pack,
+  SpanTable, spanLen, spanPtr, spanString, startsWith, U64List,
+} from "../pathsafe/bytes";
+import {
+  CLASS_INVALID, CLASS_OPAQUE, CLASS_PLAIN, CLASS_SKIP, CLASS_WHITEOUT, Class, classify, OPAQUE_NAME, TYPE_CHAR,
+  TYPE_DIRECTORY, TYPE_SOCKET, WHITEOUT_PREFIX,
 } from "./classify";
 
 export const ACTION_EXTRACT: u64 = 16;
@@ -21,208 +25,338 @@ export const KIND_OPAQUE: u64 = 3;
 export const XATTR_TRUSTED = "trusted.overlay.opaque";
 export const XATTR_USER = "user.overlay.opaque";
 
-export class Action {
-  constructor(public index: u64, public kind: u64, public path: string, public detail: string) {}
-}
+export const WO_CLASS: u16 = 0x0381;
+export const WO_ACTION: u16 = 0x0382;
+export const WO_LAYER: u16 = 0x0383;
 
-export class UpperEntry {
-  constructor(public path: string, public type: u64, public rdev: u64, public xattrs: string[]) {}
-}
+/** A batch's entries as the request holds them (raw path ranges), reused from call to call. */
+export class Layer {
+  base: u64 = 0;
+  paths: U64List = new U64List();
+  types: U64List = new U64List();
+  sizes: U64List = new U64List();
+  rdevs: U64List = new U64List();
+  /** Upper listings: bit 0 = `trusted.overlay.opaque=y` among the xattrs, bit 1 = `user.`. */
+  marks: U64List = new U64List();
 
-export class OutEntry {
-  parts: string[];
-  constructor(public index: u64, public kind: u64, public path: string) {
-    this.parts = path.split("/");
+  clear(): void {
+    this.paths.length = 0;
+    this.types.length = 0;
+    this.sizes.length = 0;
+    this.rdevs.length = 0;
+    this.marks.length = 0;
+  }
+
+  get count(): i32 {
+    return this.paths.length;
   }
 }
 
-/** The answer of a conversion: the result, or a reason with its status (2, or 1 for a ts/ bug). */
-export class Converted<T> {
-  reason: string | null = null;
-  status: i32 = 2;
-  constructor(public value: T) {}
+const arena = new Arena();
+const cls = new Class();
+/** Per entry of a classified layer: its class, and its path in the arena. */
+const kinds = new U64List();
+const spans = new U64List();
+const targets = new SpanTable();
+const seen = new SpanTable();
+const later = new U64List();
+
+function refusal(layer: Layer, i: i32, reason: string): Failure {
+  const p = layer.paths.get(i);
+  return refuse("entry " + (layer.base + <u64>i).toString() + " (" + spanString(spanPtr(p), spanLen(p)) + "): " + reason);
 }
 
-function refusal(c: Classified, e: LayerEntry, reason: string): string {
-  return "entry " + c.index.toString() + " (" + e.path + "): " + reason;
+/** whiteoutClassify: one CLASS frame per entry. */
+export function classifyLayer(layer: Layer, out: Out, inputLength: i32): void {
+  arena.reset(inputLength);
+  for (let i = 0; i < layer.count; i++) {
+    const p = layer.paths.get(i);
+    const kind = classify(spanPtr(p), spanLen(p), layer.types.get(i), layer.sizes.get(i), arena, cls);
+    const reason = kind == CLASS_INVALID ? cls.reason : "";
+    out.begin(WO_CLASS, 16 + 5 + cls.len + 4);
+    out.u64(layer.base + <u64>i);
+    out.u64(kind);
+    if (kind == CLASS_PLAIN || kind == CLASS_WHITEOUT || kind == CLASS_OPAQUE) out.path(cls.ptr, cls.len);
+    else out.bytes(0, 0);
+    out.text(reason);
+    out.end();
+  }
 }
 
-/** All entries classified; the reason of the first invalid one, or null. */
-export function classifyAll(base: u64, entries: LayerEntry[], out: Classified[]): string | null {
-  for (let i = 0; i < entries.length; i++) {
-    const c = classifyEntry(base + <u64>i, entries[i]);
-    if (c.kind == CLASS_INVALID) return refusal(c, entries[i], c.reason);
-    out.push(c);
+/** Classifies every entry into `kinds` and `spans`; the refusal of the first invalid one, or null. */
+function classifyAll(layer: Layer, inputLength: i32): Failure | null {
+  arena.reset(inputLength);
+  kinds.length = 0;
+  spans.length = 0;
+  for (let i = 0; i < layer.count; i++) {
+    const p = layer.paths.get(i);
+    const kind = classify(spanPtr(p), spanLen(p), layer.types.get(i), layer.sizes.get(i), arena, cls);
+    if (kind == CLASS_INVALID) return refusal(layer, i, cls.reason);
+    kinds.push(kind);
+    spans.push(pack(cls.ptr, cls.len));
   }
   return null;
 }
 
-const SAME_LAYER_FILE: i32 = 1;
-const SAME_LAYER_DIR: i32 = 2;
+function action(out: Out, index: u64, kind: u64, s: u64, detail: string): void {
+  out.begin(WO_ACTION, 16 + 5 + spanLen(s) + 4);
+  out.u64(index);
+  out.u64(kind);
+  out.path(spanPtr(s), spanLen(s));
+  out.text(detail);
+  out.end();
+}
 
-/** Marks the whiteout targets that are proper ancestors of `path` as directories of this layer. */
-function markAncestors(targets: Map<u64, i32>, path: string): void {
+const SAME_LAYER_FILE: i64 = 1;
+const SAME_LAYER_DIR: i64 = 2;
+
+/** Raises the mark of the whiteout target at the `n` bytes at `p` (hash `h`) to `what`. */
+function mark(h: u64, p: usize, n: i32, what: i64): void {
+  const v = targets.get(h, p, n, -1);
+  if (v >= 0 && v < what) targets.set(h, p, n, what);
+}
+
+/** Marks the whiteout targets that are proper ancestors of the path as directories of this layer. */
+function markAncestors(p: usize, n: i32): void {
   let h = FNV_OFFSET;
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i);
-    if (c == 47 && i > 0 && targets.has(h)) targets.set(h, SAME_LAYER_DIR);
-    h = hashChar(h, c);
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c == 47 && i > 0) mark(h, p, i, SAME_LAYER_DIR);
+    h = hashByte(h, c);
   }
 }
 
-function mark(targets: Map<u64, i32>, path: string, what: i32): void {
-  const h = hashString(FNV_OFFSET, path);
-  if (targets.has(h) && targets.get(h) < what) targets.set(h, what);
-}
-
-export function toOverlay(base: u64, entries: LayerEntry[], userxattr: bool): Converted<Action[]> {
-  const classes = new Array<Classified>();
-  const actions = new Array<Action>();
-  const result = new Converted<Action[]>(actions);
-  const bad = classifyAll(base, entries, classes);
-  if (bad !== null) {
-    result.reason = bad;
-    return result;
+export function toOverlay(layer: Layer, userxattr: bool, out: Out, inputLength: i32): Failure | null {
+  const bad = classifyAll(layer, inputLength);
+  if (bad !== null) return bad;
+  const count = layer.count;
+  // What this layer itself puts at each whiteout's path.
+  let whiteouts = 0;
+  for (let i = 0; i < count; i++) if (kinds.get(i) == CLASS_WHITEOUT) whiteouts++;
+  targets.reset(whiteouts);
+  for (let i = 0; i < count; i++) {
+    if (kinds.get(i) != CLASS_WHITEOUT) continue;
+    const s = spans.get(i);
+    targets.set(hashBytes(FNV_OFFSET, spanPtr(s), spanLen(s)), spanPtr(s), spanLen(s), 0);
   }
-  // What this layer itself puts at each whiteout's path, by 64-bit path hash (see
-  // pathsafe/hash.ts): memory grows with the whiteouts, time with the bytes of the paths.
-  const targets = new Map<u64, i32>();
-  for (let i = 0; i < classes.length; i++) {
-    if (classes[i].kind == CLASS_WHITEOUT) targets.set(hashString(FNV_OFFSET, classes[i].path), 0);
-  }
-  for (let i = 0; i < classes.length; i++) {
-    const c = classes[i];
-    if (c.kind == CLASS_SKIP) continue;
-    if (c.kind == CLASS_PLAIN) {
-      const e = entries[i];
-      if (e.type == TYPE_CHAR && e.rdev == 0) {
-        result.reason = refusal(c, e, "a character device 0:0 reads as a whiteout on overlayfs");
-        return result;
+  for (let i = 0; i < count; i++) {
+    const kind = kinds.get(i);
+    if (kind == CLASS_SKIP) continue;
+    const s = spans.get(i);
+    const p = spanPtr(s);
+    const n = spanLen(s);
+    if (kind == CLASS_PLAIN) {
+      const type = layer.types.get(i);
+      if (type == TYPE_CHAR && layer.rdevs.get(i) == 0) {
+        return refusal(layer, i, "a character device 0:0 reads as a whiteout on overlayfs");
       }
-      if (targets.size > 0) mark(targets, c.path, e.type == TYPE_DIRECTORY ? SAME_LAYER_DIR : SAME_LAYER_FILE);
-    } else if (c.kind == CLASS_OPAQUE) {
-      if (c.path != "." && targets.size > 0) mark(targets, c.path, SAME_LAYER_DIR);
+      if (whiteouts > 0) mark(hashBytes(FNV_OFFSET, p, n), p, n, type == TYPE_DIRECTORY ? SAME_LAYER_DIR : SAME_LAYER_FILE);
+    } else if (kind == CLASS_OPAQUE) {
+      if (n > 0 && whiteouts > 0) mark(hashBytes(FNV_OFFSET, p, n), p, n, SAME_LAYER_DIR);
     }
-    if (targets.size > 0) markAncestors(targets, c.path);
+    if (whiteouts > 0) markAncestors(p, n);
   }
   const xattr = userxattr ? XATTR_USER : XATTR_TRUSTED;
-  const opaque = new Array<Action>();
-  const opaqueSeen = new Set<string>();
-  for (let i = 0; i < classes.length; i++) {
-    const c = classes[i];
-    if (c.kind == CLASS_PLAIN) {
-      actions.push(new Action(c.index, ACTION_EXTRACT, c.path, ""));
-    } else if (c.kind == CLASS_OPAQUE || (c.kind == CLASS_WHITEOUT && targets.get(hashString(FNV_OFFSET, c.path)) == SAME_LAYER_DIR)) {
-      if (!opaqueSeen.has(c.path)) {
-        opaqueSeen.add(c.path);
-        opaque.push(new Action(c.index, ACTION_SET_XATTR, c.path, xattr));
-      }
-    } else if (c.kind == CLASS_WHITEOUT && targets.get(hashString(FNV_OFFSET, c.path)) == 0) {
-      actions.push(new Action(c.index, ACTION_MKNOD, c.path, ""));
+  seen.reset(16);
+  later.length = 0;
+  for (let i = 0; i < count; i++) {
+    const kind = kinds.get(i);
+    const s = spans.get(i);
+    const index = layer.base + <u64>i;
+    if (kind == CLASS_PLAIN) {
+      action(out, index, ACTION_EXTRACT, s, "");
+      continue;
+    }
+    if (kind != CLASS_OPAQUE && kind != CLASS_WHITEOUT) continue;
+    const h = hashBytes(FNV_OFFSET, spanPtr(s), spanLen(s));
+    const target = kind == CLASS_WHITEOUT ? targets.get(h, spanPtr(s), spanLen(s), -1) : -1;
+    if (kind == CLASS_OPAQUE || target == SAME_LAYER_DIR) {
+      if (seen.add(h, spanPtr(s), spanLen(s))) later.push(<u64>i);
+    } else if (target == 0) {
+      action(out, index, ACTION_MKNOD, s, "");
     }
   }
-  for (let i = 0; i < opaque.length; i++) actions.push(opaque[i]);
-  return result;
+  for (let k = 0; k < later.length; k++) {
+    const i = <i32>later.get(k);
+    action(out, layer.base + <u64>i, ACTION_SET_XATTR, spans.get(i), xattr);
+  }
+  return null;
 }
 
-export function flatten(base: u64, entries: LayerEntry[]): Converted<Action[]> {
-  const classes = new Array<Classified>();
-  const actions = new Array<Action>();
-  const result = new Converted<Action[]>(actions);
-  const bad = classifyAll(base, entries, classes);
-  if (bad !== null) {
-    result.reason = bad;
-    return result;
-  }
-  const deletes = new Array<Action>();
-  const extracts = new Array<Action>();
-  const cleared = new Set<string>();
-  for (let i = 0; i < classes.length; i++) {
-    const c = classes[i];
-    if (c.kind == CLASS_OPAQUE) {
-      if (!cleared.has(c.path)) actions.push(new Action(c.index, ACTION_CLEAR, c.path, ""));
-      cleared.add(c.path);
-    } else if (c.kind == CLASS_WHITEOUT) {
-      deletes.push(new Action(c.index, ACTION_DELETE, c.path, ""));
-    } else if (c.kind == CLASS_PLAIN) {
-      extracts.push(new Action(c.index, ACTION_EXTRACT, c.path, ""));
+export function flatten(layer: Layer, out: Out, inputLength: i32): Failure | null {
+  const bad = classifyAll(layer, inputLength);
+  if (bad !== null) return bad;
+  const count = layer.count;
+  seen.reset(16);
+  for (let i = 0; i < count; i++) {
+    if (kinds.get(i) != CLASS_OPAQUE) continue;
+    const s = spans.get(i);
+    if (seen.add(hashBytes(FNV_OFFSET, spanPtr(s), spanLen(s)), spanPtr(s), spanLen(s))) {
+      action(out, layer.base + <u64>i, ACTION_CLEAR, s, "");
     }
   }
-  for (let i = 0; i < deletes.length; i++) actions.push(deletes[i]);
-  for (let i = 0; i < extracts.length; i++) actions.push(extracts[i]);
-  return result;
+  for (let i = 0; i < count; i++) {
+    if (kinds.get(i) == CLASS_WHITEOUT) action(out, layer.base + <u64>i, ACTION_DELETE, spans.get(i), "");
+  }
+  for (let i = 0; i < count; i++) {
+    if (kinds.get(i) == CLASS_PLAIN) action(out, layer.base + <u64>i, ACTION_EXTRACT, spans.get(i), "");
+  }
+  return null;
 }
 
-function rank(c: string): i32 {
-  if (c == OPAQUE_NAME) return 0;
-  return c.startsWith(WHITEOUT_PREFIX) ? 1 : 2;
+// ---- back from overlay --------------------------------------------------------------------
+
+/** Layer entries to sort: index, kind and path (in the arena) of each. */
+const outIndex = new U64List();
+const outKind = new U64List();
+const outPath = new U64List();
+let order = new StaticArray<i32>(1024);
+let scratch = new StaticArray<i32>(1024);
+
+function push(index: u64, kind: u64, p: usize, n: i32): void {
+  outIndex.push(index);
+  outKind.push(kind);
+  outPath.push(pack(p, n));
+}
+
+function rank(p: usize, n: i32): i32 {
+  if (equalsLiteral(p, n, OPAQUE_NAME)) return 0;
+  return startsWith(p, n, WHITEOUT_PREFIX) ? 1 : 2;
 }
 
 /** Layer order: a directory, then its opaque marker, its whiteouts, its other children. */
-export function compareLayerParts(pa: string[], pb: string[]): i32 {
-  const n = pa.length < pb.length ? pa.length : pb.length;
-  for (let i = 0; i < n; i++) {
-    const a = pa[i];
-    const b = pb[i];
-    if (a == b) continue;
-    const ra = rank(a);
-    const rb = rank(b);
-    if (ra != rb) return ra - rb;
-    return a < b ? -1 : 1;
+function compareLayer(a: u64, b: u64): i32 {
+  const pa = spanPtr(a);
+  const na = spanLen(a);
+  const pb = spanPtr(b);
+  const nb = spanLen(b);
+  let i = 0;
+  let j = 0;
+  while (i <= na && j <= nb) {
+    const ea = nextSlash(pa, na, i);
+    const eb = nextSlash(pb, nb, j);
+    const ca = pa + <usize>i;
+    const cb = pb + <usize>j;
+    const la = ea - i;
+    const lb = eb - j;
+    if (la != lb || memory.compare(ca, cb, <usize>la) != 0) {
+      const ra = rank(ca, la);
+      const rb = rank(cb, lb);
+      if (ra != rb) return ra - rb;
+      return compareBytes(ca, la, cb, lb) < 0 ? -1 : 1;
+    }
+    i = ea + 1;
+    j = eb + 1;
   }
-  return pa.length - pb.length;
+  // One ran out of components: the shorter first.
+  if (i > na && j > nb) return 0;
+  return i > na ? -1 : 1;
 }
 
-function byLayerOrder(x: OutEntry, y: OutEntry): i32 {
-  return compareLayerParts(x.parts, y.parts);
-}
-
-export function fromOverlay(base: u64, entries: UpperEntry[], userxattr: bool): Converted<OutEntry[]> {
-  const marker = (userxattr ? XATTR_USER : XATTR_TRUSTED) + "=y";
-  const out = new Array<OutEntry>();
-  const result = new Converted<OutEntry[]>(out);
-  const seen = new Set<string>();
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    const index = base + <u64>i;
-    const where = "entry " + index.toString() + " (" + e.path + "): ";
-    const cleaned = cleanParts(e.path);
-    if (cleaned === null) {
-      result.reason = where + "escapes the root";
-      return result;
-    }
-    const parts = cleaned;
-    const path = joinParts(parts);
-    if (seen.has(path)) {
-      result.reason = where + "listed twice";
-      result.status = 1;
-      return result;
-    }
-    seen.add(path);
-    if (e.type == TYPE_SOCKET) continue;
-    if (parts.length == 0) {
-      if (e.type != TYPE_DIRECTORY) {
-        result.reason = where + "the root must be a directory";
-        return result;
+/** Sorts `order[0..n)` by compareLayer of their paths (merge sort: n log n compares). */
+function sortOrder(n: i32): void {
+  let src = order;
+  let dst = scratch;
+  for (let width = 1; width < n; width <<= 1) {
+    for (let lo = 0; lo < n; lo += width << 1) {
+      const mid = min(lo + width, n);
+      const hi = min(lo + (width << 1), n);
+      let a = lo;
+      let b = mid;
+      let k = lo;
+      while (a < mid && b < hi) {
+        if (compareLayer(outPath.get(unchecked(src[b])), outPath.get(unchecked(src[a]))) < 0) unchecked((dst[k++] = src[b++]));
+        else unchecked((dst[k++] = src[a++]));
       }
-      if (e.xattrs.includes(marker)) out.push(new OutEntry(index, KIND_OPAQUE, OPAQUE_NAME));
+      while (a < mid) unchecked((dst[k++] = src[a++]));
+      while (b < hi) unchecked((dst[k++] = src[b++]));
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src !== order) memory.copy(changetype<usize>(order), changetype<usize>(src), <usize>n << 2);
+}
+
+const SLASH_OPAQUE = "/.wh..wh..opq";
+
+function copyLiteral(p: usize, s: string): void {
+  for (let i = 0; i < s.length; i++) store<u8>(p + <usize>i, <u8>s.charCodeAt(i));
+}
+
+export function fromOverlay(layer: Layer, userxattr: bool, out: Out, inputLength: i32): Failure | null {
+  const markBit: u64 = userxattr ? 2 : 1;
+  const count = layer.count;
+  arena.reset(inputLength * 2 + 64);
+  seen.reset(count);
+  outIndex.length = 0;
+  outKind.length = 0;
+  outPath.length = 0;
+  for (let i = 0; i < count; i++) {
+    const raw = layer.paths.get(i);
+    const index = layer.base + <u64>i;
+    const rawLen = spanLen(raw);
+    // Room for the clean path and what may be added to it (`.wh.` or `/.wh..wh..opq`).
+    const dst = arena.alloc(rawLen + SLASH_OPAQUE.length);
+    const len = cleanInto(spanPtr(raw), rawLen, dst);
+    if (len < 0) return refusal(layer, i, "escapes the root");
+    if (!seen.add(hashBytes(FNV_OFFSET, dst, len), dst, len)) {
+      return malformed(refusal(layer, i, "listed twice").reason);
+    }
+    const type = layer.types.get(i);
+    const marked = (layer.marks.get(i) & markBit) != 0;
+    if (type == TYPE_SOCKET) {
+      arena.shrink(dst, len);
       continue;
     }
-    const name = parts[parts.length - 1];
-    if (name.startsWith(WHITEOUT_PREFIX)) {
-      result.reason = where + "a name starting with .wh. cannot be stored in a layer";
-      return result;
-    }
-    if (e.type == TYPE_CHAR && e.rdev == 0) {
-      parts[parts.length - 1] = WHITEOUT_PREFIX + name;
-      out.push(new OutEntry(index, KIND_WHITEOUT, joinParts(parts)));
+    if (len == 0) {
+      arena.shrink(dst, 0);
+      if (type != TYPE_DIRECTORY) return refusal(layer, i, "the root must be a directory");
+      if (marked) {
+        const p = arena.alloc(OPAQUE_NAME.length);
+        copyLiteral(p, OPAQUE_NAME);
+        push(index, KIND_OPAQUE, p, OPAQUE_NAME.length);
+      }
       continue;
     }
-    out.push(new OutEntry(index, KIND_PLAIN, path));
-    if (e.type == TYPE_DIRECTORY && e.xattrs.includes(marker)) {
-      out.push(new OutEntry(index, KIND_OPAQUE, path + "/" + OPAQUE_NAME));
+    const baseStart = lastSlash(dst, len) + 1;
+    if (startsWith(dst + <usize>baseStart, len - baseStart, WHITEOUT_PREFIX)) {
+      return refusal(layer, i, "a name starting with .wh. cannot be stored in a layer");
+    }
+    if (type == TYPE_CHAR && layer.rdevs.get(i) == 0) {
+      // dir/NAME → dir/.wh.NAME in a copy (`seen` keeps the clean path).
+      arena.shrink(dst, len);
+      const p = arena.alloc(len + 4);
+      memory.copy(p, dst, <usize>baseStart);
+      copyLiteral(p + <usize>baseStart, WHITEOUT_PREFIX);
+      memory.copy(p + <usize>baseStart + 4, dst + <usize>baseStart, <usize>(len - baseStart));
+      push(index, KIND_WHITEOUT, p, len + 4);
+      continue;
+    }
+    arena.shrink(dst, len);
+    push(index, KIND_PLAIN, dst, len);
+    if (type == TYPE_DIRECTORY && marked) {
+      const p = arena.alloc(len + SLASH_OPAQUE.length);
+      memory.copy(p, dst, <usize>len);
+      copyLiteral(p + <usize>len, SLASH_OPAQUE);
+      push(index, KIND_OPAQUE, p, len + SLASH_OPAQUE.length);
     }
   }
-  out.sort(byLayerOrder);
-  return result;
+  const n = outPath.length;
+  if (order.length < n) {
+    order = new StaticArray<i32>(n);
+    scratch = new StaticArray<i32>(n);
+  }
+  for (let k = 0; k < n; k++) unchecked((order[k] = k));
+  sortOrder(n);
+  for (let k = 0; k < n; k++) {
+    const e = unchecked(order[k]);
+    const s = outPath.get(e);
+    out.begin(WO_LAYER, 16 + 4 + spanLen(s));
+    out.u64(outIndex.get(e));
+    out.u64(outKind.get(e));
+    out.bytes(spanPtr(s), spanLen(s));
+    out.end();
+  }
+  return null;
 }

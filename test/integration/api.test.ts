@@ -16,6 +16,7 @@ beforeEach(() => {
   before = snapshot();
 });
 afterEach(async () => {
+  await husk.close(); // the warm launcher server (stdio 'ignore') ends with its containers
   await expectNoLeak(before);
   expect(leftovers(root)).toEqual([]);
 });

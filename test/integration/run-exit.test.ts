@@ -97,6 +97,21 @@ describe('crashes', () => {
     expect(readdirSync(`${root}/containers`)).toEqual([]);
   });
 
+  it.each([0, 5, 15, 40, 80])('leaves nothing when the orchestrator is killed %i ms into a start', async (ms) => {
+    const { spawn } = await import('node:child_process');
+    const { huskBin } = await import('./helpers.js');
+    const child = spawn(process.execPath, ['--', huskBin, '--root', root, 'run', '--userns', 'auto', 'host', 'sleep', '5'], { stdio: 'ignore' });
+    const closed = new Promise((r) => child.once('close', r));
+    await new Promise((r) => setTimeout(r, ms));
+    child.kill('SIGKILL');
+    await closed;
+    // Whatever point the start had reached, the next command finds nothing of it but a
+    // stale record, which it removes.
+    const deadline = Date.now() + 5000;
+    while (launcherPids().length > before.launchers.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(husk(root, ['run', '--userns', 'auto', 'host', 'true']).status).toBe(0);
+  });
+
   it('rejects a corrupt plan fed to the launcher alone, running nothing', async () => {
     const { spawnSync } = await import('node:child_process');
     const { launcherBin } = await import('./helpers.js');

@@ -16,6 +16,8 @@ import {
   classify as refClassify, flatten as refFlatten, fromOverlay as refFromOverlay, toOverlay as refToOverlay,
   type LayerEntry, type UpperEntry,
 } from '../../ts/reference/whiteout.js';
+import { decodeIdmapAnswer, decodeTranslateAnswer, encodeIdmapRequest, encodeTranslateRequest, type TranslateQuery } from '../../ts/core/idmap.js';
+import { computeIdmap as refIdmap, translate as refTranslate, type IdLine, type IdmapAnswer, type IdmapSpec } from '../../ts/reference/idmap.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Rng {
@@ -413,4 +415,95 @@ registerTarget({
     }
     return null;
   },
+});
+
+// ---- uid/gid maps (assembly/idmap/) -----------------------------------------------------
+
+const SUBID_OWNERS = ['alice', 'bob', '1000', 'root', '0'];
+const EDGE_IDS = [0, 1, 2, 1000, 65536, 100000, 524288, 1879048191, 4294967293, 4294967294, 4294967295];
+
+function genId(rng: Rng): number {
+  if (rng.bool(0.15)) return rng.pick(EDGE_IDS);
+  return rng.bool(0.5) ? rng.int(2000) : 100000 + rng.int(300000);
+}
+
+function genSubid(rng: Rng): string {
+  const lines: string[] = [];
+  const n = rng.int(6);
+  for (let i = 0; i < n; i++) {
+    if (rng.bool(0.1)) {
+      lines.push(rng.pick(['# x', 'alice:1', 'alice:x:1', ':1:1', 'alice:1:2:3', 'alice:5:0', 'alice:4294967290:10', 'alice:100000:10\r']));
+      continue;
+    }
+    lines.push(`${rng.pick(SUBID_OWNERS)}:${rng.bool(0.7) ? 100000 + 65536 * rng.int(4) : genId(rng)}:${rng.pick([1, 10, 1000, 65536])}`);
+  }
+  return lines.join('\n');
+}
+
+function genMapText(rng: Rng): string {
+  if (rng.bool(0.08)) return rng.pick(['', '0:1', '0:1:1:1', 'a:b:c', '-1:0:1', '0:0:0', '0:4294967296:1', '99999999999:0:1', ' 0:1:1', '0:1:1 ']);
+  const inside = rng.bool(0.5) ? rng.int(3) * rng.pick([1, 1000]) : genId(rng);
+  const count = rng.pick([1, 1, 5, 1000, 65536, genId(rng)]);
+  return `${inside}:${genId(rng)}:${count}`;
+}
+
+export function genIdmapSpec(rng: Rng): { spec: IdmapSpec; used: { start: number; size: number }[] } {
+  const mode = rng.pick(['auto', 'keep-id', 'maps', 'maps'] as const);
+  const spec: IdmapSpec = { mode };
+  if (mode === 'auto' && rng.bool(0.7)) spec.size = rng.pick([1, 10, 65536, 1878523904, 1878523905, genId(rng)]);
+  if (mode === 'maps' || rng.bool(0.05)) {
+    const n = 1 + rng.int(4);
+    const uid = Array.from({ length: rng.bool(0.8) ? n : 0 }, () => genMapText(rng));
+    const gid = Array.from({ length: rng.bool(0.5) || uid.length === 0 ? 1 + rng.int(3) : 0 }, () => genMapText(rng));
+    spec.uidmap = uid;
+    spec.gidmap = gid;
+  }
+  if (rng.bool(0.8)) {
+    const rootless = rng.bool(0.5);
+    spec.caller = { rootless, uid: rootless ? rng.pick([1000, 100005, 0]) : 0, gid: rootless ? rng.pick([1000, 100005]) : 0, name: rng.pick(['alice', 'root', '', 'carol']) };
+  }
+  if (rng.bool(0.7)) spec.subuid = genSubid(rng);
+  if (rng.bool(0.7)) spec.subgid = genSubid(rng);
+  const used = Array.from({ length: rng.int(4) }, () => ({ start: rng.bool(0.5) ? 524288 + rng.int(200000) : genId(rng), size: rng.pick([0, 1, 65536, genId(rng)]) }));
+  return { spec, used };
+}
+
+/** No two lines of a map overlap, inside or outside, and each is within the valid ids. */
+export function mapProblem(lines: readonly IdLine[]): string | null {
+  for (const l of lines) {
+    if (l.count < 1 || l.inside + l.count > 4294967295 || l.outside + l.count > 4294967295) return `line ${JSON.stringify(l)}`;
+  }
+  for (const side of ['inside', 'outside'] as const) {
+    const s = [...lines].sort((a, b) => a[side] - b[side]);
+    for (let i = 1; i < s.length; i++) if (s[i - 1][side] + s[i - 1].count > s[i][side]) return `overlap ${side}`;
+  }
+  return lines.length > 340 ? `${lines.length} lines` : null;
+}
+
+registerTarget({
+  entry: 'idmapCompute',
+  generate(rng) {
+    const { spec, used } = genIdmapSpec(rng);
+    return { bytes: encodeIdmapRequest(spec, used), expected: () => refIdmap(spec, used) };
+  },
+  decode: decodeIdmapAnswer,
+  check(value) {
+    const a = value as IdmapAnswer;
+    return mapProblem(a.uid) ?? mapProblem(a.gid);
+  },
+});
+
+registerTarget({
+  entry: 'idmapTranslate',
+  generate(rng) {
+    const lines = (): IdLine[] => Array.from({ length: rng.int(5) }, () => ({ inside: genId(rng), outside: genId(rng), count: rng.pick([0, 1, 10, 1000, genId(rng)]) }));
+    const maps = { uid: lines(), gid: lines() };
+    const queries: TranslateQuery[] = Array.from({ length: 1 + rng.int(3) }, () => ({
+      kind: rng.pick(['uid', 'gid'] as const),
+      direction: rng.pick(['to-host', 'to-container'] as const),
+      ids: Array.from({ length: rng.int(20) }, () => genId(rng)),
+    }));
+    return { bytes: encodeTranslateRequest(maps, queries), expected: () => refTranslate(maps, queries) };
+  },
+  decode: decodeTranslateAnswer,
 });

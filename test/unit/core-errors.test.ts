@@ -58,7 +58,7 @@ describe('values a user gave are refused with status 2, naming the field', () =>
     ['a host symlink without a target', hostRequest({ image: { kind: 'host', hostDirs: [{ name: 'bin', kind: 'symlink', target: '' }] } }), 'host-dir', /empty symlink target/],
     ['a new user namespace without a mapping', rootfsRequest({ namespaces: DEFAULT_NS | NS.NEWUSER }), 'userns', /needs an id mapping/],
     ['a userns size over the pool', userns(2 ** 31), 'userns', /^userns: size 2147483648 over 1878523904$/],
-    ['a uid outside the userns', userns(1000, { user: { uid: 1000, gid: 0 } }), 'user', /uid 1000 is not mapped in a user namespace of 1000 ids/],
+    ['a uid outside the userns', userns(1000, { user: { uid: 1000, gid: 0 } }), 'user', /^user: uid 1000 is not mapped in the user namespace$/],
     ['a gid outside the userns', userns(10, { user: { uid: 0, gid: 10 } }), 'user', /gid 10 is not mapped/],
     ['a used range past 2^32', userns(65536, { usedRanges: [{ start: 2 ** 32 - 1, size: 2 }] }), 'used-range', /^used-range: 4294967295\+2 ends past 2\^32$/],
     ['more than 64 host dirs', hostRequest({ image: { kind: 'host', hostDirs: Array.from({ length: 65 }, (_, i) => ({ name: `d${i}`, kind: 'dir' as const })) } }), 'host-dir', /65 entries \(at most 64\)/],
@@ -137,10 +137,10 @@ describe('malformed requests are status 1 (a bug in ts/)', () => {
     ['a path for the host image', withFrame(frame(REQUEST.IMAGE, (w) => w.u64(1).str('/x').u64(0)), REQUEST.IMAGE), /must be empty for the host image/],
     ['HOST_DIR with a rootfs image', withFrame(frame(REQUEST.HOST_DIR, (w) => w.str('usr').u64(1).str(''))), /HOST_DIR frames need the host image/],
     ['a namespace flag outside the set', withFrame(frame(REQUEST.NAMESPACES, (w) => w.u64(NS.NEWTIME)), REQUEST.NAMESPACES), /new: flags 0x80 outside/],
-    ['an unknown userns mode', withFrame(frame(REQUEST.USERNS, (w) => w.u64(2).u64(0))), /mode: unknown value 2/],
+    ['an unknown userns mode', withFrame(frame(REQUEST.USERNS, (w) => w.u64(4).u64(0))), /mode: unknown value 4/],
     ['an unknown clock', withFrame(frame(REQUEST.TIME_OFFSET, (w) => w.u64(0).u64(5))), /clock: unknown value 0/],
     ['a clock twice', concat([withFrame(frame(REQUEST.TIME_OFFSET, (w) => w.u64(1).u64(5))), frame(REQUEST.TIME_OFFSET, (w) => w.u64(1).u64(6))]), /clock 1 given twice/],
-    ['unknown option bits', withFrame(frame(REQUEST.OPTIONS, (w) => w.u64(4))), /flags: unknown bits 0x4/],
+    ['unknown option bits', withFrame(frame(REQUEST.OPTIONS, (w) => w.u64(8))), /flags: unknown bits 0x8/],
   ];
 
   it.each(table)('%s', (_name, bytes, reason) => {

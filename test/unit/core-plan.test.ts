@@ -184,10 +184,12 @@ describe('--userns auto', () => {
 
   it('maps 65536 ids from the first free host id (524288) right after CLONE, then becomes its root', () => {
     const ops = opsOf(userns).map(brief);
-    expect(ops.slice(0, 5)).toEqual([
+    expect(ops.slice(0, 6)).toEqual([
       'CLONE 0x7e020000',
       'UID_MAP "0 524288 65536\\n"',
       'GID_MAP "0 524288 65536\\n"',
+      // The rootfs, idmapped through the new maps (the overlay's lower, test/unit/idmap-plan.test.ts).
+      'IDMAP_TREE "/var/lib/husk/rootfs/alpine" 0x0',
       // The host ids it still has are unmapped: files it made would fail with EOVERFLOW.
       'USER 0x0 0x0 []',
       'MOUNT "" "/" "" 0x44000 ""',

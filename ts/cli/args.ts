@@ -11,11 +11,13 @@ export interface RunFlags {
   pid: 'private' | 'host';
   ipc: 'private' | 'host';
   uts: 'private' | 'host';
-  userns: { mode: 'host' } | { mode: 'auto'; size?: number };
+  userns: { mode: 'host' } | { mode: 'auto'; size?: number } | { mode: 'keep-id' };
   /** --uidmap, --gidmap, --subuid-file, ... (ts/cli/flags-userns.ts) */
   idmap: IdmapFlags;
   /** --memory, --cpus, --pids-limit, --cgroup-parent, ... (ts/cli/flags-resources.ts) */
   resources: ResourceFlags;
+  /** -d, --name, --rm (ts/cli/flags-lifecycle.ts) */
+  lifecycle: LifecycleFlags;
   timens: boolean;
   timeOffsets: { monotonic?: number; boottime?: number };
   hostname?: string;
@@ -35,13 +37,18 @@ export type Command =
   | { name: 'version' }
   | { name: 'info'; format: 'text' | 'json' }
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
-  | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json' };
+  | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json' }
+  | LifecycleCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
 import type { IdmapFlags } from './flags-userns.js';
 import { RESOURCE_FLAGS, defaultResourceFlags } from './flags-resources.js';
 import type { ResourceFlags } from './flags-resources.js';
+import { LIFECYCLE_FLAGS, defaultLifecycleFlags } from './flags-lifecycle.js';
+import type { LifecycleFlags } from './flags-lifecycle.js';
+import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
+import type { LifecycleCommand } from './args-lifecycle.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -85,10 +92,10 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--user', '-u'], kind: 'value', apply: (f, v) => (f.user = v) },
   { names: ['--trace'], kind: 'bool', apply: (f) => (f.trace = true) },
   // Accepted for docker muscle memory: husk run is always removed and always has stdin.
-  { names: ['--rm', '-i', '--interactive'], kind: 'bool', apply: () => undefined },
+  { names: ['-i', '--interactive'], kind: 'bool', apply: () => undefined },
 ];
 
-const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS];
+const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS];
 
 const PLAN_FLAGS: FlagSpec[] = [
   { names: ['--save'], kind: 'value', apply: (_f, v, x) => (x.save = v) },
@@ -113,6 +120,7 @@ export function defaultRunFlags(): RunFlags {
     userns: { mode: 'host' },
     idmap: defaultIdmapFlags(),
     resources: defaultResourceFlags(),
+    lifecycle: defaultLifecycleFlags(),
     timens: false,
     timeOffsets: {},
     env: [],
@@ -121,7 +129,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS = ['run', 'plan', 'info', 'help', 'version'];
+const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: '/run/husk' };
@@ -144,6 +152,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'help') return { name: 'help', topic: rest[0] };
   if (name === 'version') return { name: 'version' };
   if (name === 'info') return parseInfo(rest);
+  if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));

@@ -13,12 +13,43 @@ const RUN_OPTIONS = `Options:
       --pid MODE                private (default) or host
       --ipc MODE                private (default) or host
       --uts MODE                private (default) or host
-      --userns MODE             host (default) or auto[:size=N]: root inside maps to an unused
-                                host id range of N ids (default 65536)
+      --userns MODE             host (default); auto[:size=N]: root inside maps to an unused
+                                host id range of N ids (default 65536); keep-id: you keep your
+                                id inside (root keeps 0; the other ids from a free range)
+      --uidmap C:H:N            Map container uids C.. to host uids H.. (N ids); repeatable,
+                                makes a user namespace; also used for gids without --gidmap
+      --gidmap C:H:N            The same for gids (also used for uids without --uidmap)
+      --subuid-file FILE        Subordinate uids (default /etc/subuid)
+      --subgid-file FILE        Subordinate gids (default /etc/subgid)
       --timens                  New time namespace
       --time-offset LIST        monotonic=SECS,boottime=SECS clock offsets (implies --timens)
       --trace                   Print each op of the plan with the time it took
-      --rm, -i                  Accepted for docker compatibility (always true here)`;
+  -i, --interactive             Accepted for docker compatibility (stdin is always attached)
+
+Resources (enforced with cgroups, or refused: see docs/cgroups.md):
+  -m, --memory SIZE             Memory limit (e.g. 512m, 1g); OOM kills exit 137 and are reported
+      --memory-swap SIZE        Memory plus swap (-1: unlimited; default twice --memory)
+      --memory-reservation SIZE Soft memory limit
+      --cpus N                  CPUs (e.g. 0.5: half of one CPU)
+      --cpu-quota US            CFS quota per period, microseconds (-1: none)
+      --cpu-period US           CFS period, microseconds (1000 to 1000000)
+  -c, --cpu-shares N            Relative CPU weight (2 to 262144; 1024 is the default)
+      --cpuset-cpus LIST        CPUs to run on (0-2,4)
+      --cpuset-mems LIST        Memory nodes to use
+      --pids-limit N            Most processes and threads at once (0 or -1: unlimited)
+      --blkio-weight N          Relative block I/O weight (10 to 1000)
+      --device-read-bps PATH:RATE    Read rate limit of a device (e.g. /dev/sda:1mb)
+      --device-write-bps PATH:RATE   Write rate limit of a device
+      --device-read-iops PATH:N      Read operations per second of a device
+      --device-write-iops PATH:N     Write operations per second of a device
+      --cgroup-parent P         Parent of the container's cgroup in every hierarchy
+                                (default husk, or $HUSK_CGROUP_PARENT)`;
+
+const LIFECYCLE_OPTIONS = `Lifecycle (run only):
+  -d, --detach                  Run in the background and print the container id
+      --name NAME               Name the container (for ps, inspect, rm, pause, stats, top)
+      --rm                      With -d: remove the container's record once it has ended
+                                (a foreground run's is always removed)`;
 
 export const HELP: Record<string, string> = {
   main: `Usage:  husk [--root DIR] COMMAND [OPTIONS]
@@ -30,6 +61,13 @@ Commands:
   run       Run a command in a new container
   plan      Show the ops that "run" would perform, without running them
   info      Show this host's cgroup layout and what husk can enforce here
+  ps        List containers
+  inspect   Show a container's state (docker's JSON shape, State.OOMKilled included)
+  rm        Remove a container (-f: kill it first)
+  pause     Freeze every process of a container
+  unpause   Thaw a paused container
+  stats     Show CPU, memory, block I/O and pids usage of running containers
+  top       Show a container's processes (-L: its threads)
   version   Show the husk version
   help      Show help for a command
 
@@ -49,9 +87,11 @@ Run 'husk COMMAND --help' for more information on a command.
 
 Run a command in a new container. Its exit status is husk's: N for exit N, 128+S when killed
 by signal S; 125 when husk itself fails, 126 when the command cannot be executed, 127 when it
-is not found.
+is not found. With -d it runs in the background: husk prints its id and exits 0.
 
 ${RUN_OPTIONS}
+
+${LIFECYCLE_OPTIONS}
 `,
   plan: `Usage:  husk plan [OPTIONS] IMAGE [--] COMMAND [ARG...]
 
@@ -68,6 +108,55 @@ HELP.info = `Usage:  husk info [--format text|json]
 
 Show this host's cgroup layout (v1, v2 or hybrid), each hierarchy and its controllers, and,
 flag by flag, whether husk can enforce the limit here, rootful and rootless.
+`;
+
+HELP.ps = `Usage:  husk ps [-a] [-q] [--format table|json]
+
+List running containers (foreground and -d ones).
+
+  -a, --all       Show exited containers too
+  -q, --quiet     Only their ids
+      --format F  table (default) or json (one object a line)
+`;
+
+HELP.inspect = `Usage:  husk inspect CONTAINER [CONTAINER...]
+
+Show containers as a JSON array in docker's shape: State (Status, Running, Paused, OOMKilled,
+Pid, ExitCode, Error, StartedAt, FinishedAt), HostConfig (the limits), and Husk (launcher
+pid, cgroup directories). CONTAINER is a name, an id or a unique prefix of one.
+`;
+
+HELP.rm = `Usage:  husk rm [-f] CONTAINER [CONTAINER...]
+
+Remove containers that have ended. With -f, kill a running one first (every process of its
+cgroup), wait for its launcher, and remove its cgroups and state.
+`;
+
+HELP.pause = `Usage:  husk pause CONTAINER [CONTAINER...]
+
+Freeze every process of a container (cgroup v1 freezer, or v2 cgroup.freeze); returns once
+the kernel reports them frozen. See also: husk unpause.
+`;
+
+HELP.unpause = `Usage:  husk unpause CONTAINER [CONTAINER...]
+
+Thaw a paused container.
+`;
+
+HELP.stats = `Usage:  husk stats [--no-stream] [--format table|json] [CONTAINER...]
+
+CPU % (100% = one CPU busy), memory usage and limit, block I/O and pids of running containers
+(all of them without CONTAINER), read from their cgroups. Refreshes every second until
+interrupted (in place on a terminal).
+
+      --no-stream   One reading (taken over half a second), then exit
+      --format F    table (default) or json (one object a line: docker's fields and Raw numbers)
+`;
+
+HELP.top = `Usage:  husk top [-L] CONTAINER
+
+Show the processes of a container as "ps -ef" does, from its cgroup.procs; with -L (--threads)
+each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
 
 export function helpText(topic?: string): string {

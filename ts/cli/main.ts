@@ -28,6 +28,31 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { planCommand } = await import('./plan.js');
         return await planCommand(cmd.global, cmd.flags, { save: cmd.save, format: cmd.format });
       }
+      case 'ps': {
+        const { psCommand } = await import('./ps.js');
+        return await psCommand(cmd);
+      }
+      case 'inspect': {
+        const { inspectCommand } = await import('./inspect.js');
+        return await inspectCommand(cmd);
+      }
+      case 'rm': {
+        const { rmCommand } = await import('./rm.js');
+        return await rmCommand(cmd);
+      }
+      case 'pause':
+      case 'unpause': {
+        const { pauseCommand } = await import('./pause.js');
+        return await pauseCommand(cmd);
+      }
+      case 'stats': {
+        const { statsCommand } = await import('./stats.js');
+        return await statsCommand(cmd);
+      }
+      case 'top': {
+        const { topCommand } = await import('./top.js');
+        return await topCommand(cmd);
+      }
     }
   } catch (err) {
     reportError(err);

@@ -1,11 +1,17 @@
-// husk run: one container in the foreground; its exit status becomes husk's.
+// husk run: one container in the foreground (its exit status becomes husk's), or with -d in
+// the background (husk prints its id and leaves the launcher to monitor it).
+import { mkdirSync } from 'node:fs';
 import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
 import { launch } from '../runtime/launcher.js';
-import { prepare } from '../runtime/container.js';
+import type { LaunchOutcome } from '../runtime/launcher.js';
+import { newContainerId, prepare } from '../runtime/container.js';
+import type { Prepared } from '../runtime/container.js';
 import { statusOf } from '../runtime/outcome.js';
-import { ensureRoot, liveRecords, processStart, removeRecord, writeRecord } from '../runtime/state.js';
+import { ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
+import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
+import { usedRanges } from '../runtime/userns.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -16,19 +22,28 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   } catch (err) {
     throw new HuskError('invalid-value', `cannot use state directory ${global.root}: ${(err as NodeJS.ErrnoException).code}`, { cause: err });
   }
-  // Only --userns auto needs to see other containers (to pick a free id range).
-  const used = flags.userns.mode === 'auto' ? liveRecords(global.root).flatMap((r) => (r.userns ? [r.userns] : [])) : [];
-  const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
-  let record: ContainerRecord | undefined;
-  if (prepared.userns) {
-    record = { id: prepared.id, created: new Date().toISOString(), userns: prepared.userns };
-    writeRecord(global.root, record);
+  // What an earlier crash left goes first (cgroups included); the live records tell which id
+  // ranges and names are taken.
+  const { sweep } = await import('../runtime/containers.js');
+  const { cgroupHost } = await import('../cgroup/host.js');
+  const records = await sweep(global.root, cgroupHost);
+  const name = flags.lifecycle.name;
+  const taken = name !== undefined ? records.find((r) => r.name === name) : undefined;
+  if (taken) {
+    throw new HuskError('invalid-value', `the container name "${name}" is already in use by container ${taken.id.slice(0, 12)}`, { hint: 'Remove that container (husk rm) to reuse the name.' });
   }
+  const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
+  if (flags.lifecycle.detach) return runDetached(global, flags, used);
+
+  const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
+  const record = recordOf(prepared, flags);
+  // An id range is reserved before the launcher starts; the rest is written once it exists.
+  if (record.userns || record.hostRanges?.length) writeRecord(global.root, record);
+  let outcome: LaunchOutcome | undefined;
   try {
-    const outcome = await launch(prepared.plan, {
+    outcome = await launch(prepared.plan, {
       forwardSignals: FORWARDED,
       onSpawn: (pid) => {
-        if (!record) return;
         record.launcherPid = pid;
         record.launcherStart = processStart(pid);
         writeRecord(global.root, record);
@@ -38,8 +53,77 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
       const { formatTrace } = await import('../runtime/trace.js');
       process.stderr.write(formatTrace(prepared.plan, outcome, started));
     }
+    reportOom(outcome);
     return statusOf(outcome, flags.argv[0]);
   } finally {
-    if (record) removeRecord(global.root, record.id);
+    removeRecord(global.root, record.id);
+    // A launcher that was killed could not remove the container's cgroups: do it now.
+    if (record.cgroups?.length && outcome?.exit.how === 'failed' && outcome.error?.index === -1) {
+      const { cgroupHost } = await import('../cgroup/host.js');
+      const host = await cgroupHost();
+      await host.remove(host.dirsOf(record.cgroups));
+    }
   }
+}
+
+function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
+  return {
+    id: prepared.id,
+    created: new Date().toISOString(),
+    name: flags.lifecycle.name,
+    image: flags.rootfs ?? flags.image,
+    argv: flags.argv,
+    userns: prepared.userns,
+    hostRanges: prepared.hostRanges,
+    cgroups: prepared.cgroups,
+    limits: flags.resources.limits.length ? flags.resources.limits : undefined,
+  };
+}
+
+function reportOom(outcome: LaunchOutcome): void {
+  if (outcome.cgroupFiles.length === 0) return;
+  const ev = cgroupEvidence(outcome.cgroupFiles);
+  const message = oomMessage(ev, outcome.exit.how === 'signaled' && outcome.exit.value === 9);
+  if (message) process.stderr.write(`husk: ${message}\n`);
+}
+
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[]): Promise<number> {
+  const { eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/containers.js');
+  const { launchDetached } = await import('../runtime/detach.js');
+  const id = newContainerId();
+  mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
+  let prepared: Prepared;
+  try {
+    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), trace: true });
+  } catch (err) {
+    removeContainerState(global.root, id);
+    throw err;
+  }
+  const record: ContainerRecord = { ...recordOf(prepared, flags), name: flags.lifecycle.name ?? id.slice(0, 12), detached: true, autoRemove: flags.lifecycle.autoRemove || undefined };
+  writeRecord(global.root, record);
+  let start;
+  try {
+    start = await launchDetached(prepared.plan, {
+      eventsPath: eventsPath(global.root, id),
+      logPath: logPath(global.root, id),
+      onSpawn: (pid) => {
+        record.launcherPid = pid;
+        record.launcherStart = processStart(pid);
+        writeRecord(global.root, record);
+      },
+    });
+  } catch (err) {
+    removeContainerState(global.root, id);
+    throw err;
+  }
+  record.pid = start.pid;
+  record.started = new Date().toISOString();
+  writeRecord(global.root, record);
+  if (start.ended?.error) {
+    // It never ran: nothing to keep. The error reads as a foreground run's would.
+    removeContainerState(global.root, id);
+    statusOf(start.ended, flags.argv[0]);
+  }
+  process.stdout.write(`${id}\n`);
+  return 0;
 }

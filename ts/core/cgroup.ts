@@ -1,6 +1,6 @@
 // Typed wrapper of the core's cgroupWrites (docs/policy-core.md "cgroupWrites"): docker
 // resource flags as the user typed them → the cgroup file writes for a v1 or v2 host.
-import { FieldReader, FrameWriter, PATH_MAX, concat, splitFrames } from '../protocol/frames.js';
+import { FrameCursor, FrameWriter, PATH_MAX } from '../protocol/frames.js';
 import type { CgroupFlag, CgroupHost, CgroupWrite } from '../reference/cgroup.js';
 import { CoreError } from './plan.js';
 import { call, type CoreAnswer } from './wasm.js';
@@ -16,24 +16,27 @@ const decoder = new TextDecoder();
 /** The request frames: HOST, then one FLAG per flag in the order given. */
 export function encodeCgroupRequest(host: CgroupHost, flags: readonly CgroupFlag[]): Uint8Array {
   const w = new FrameWriter();
-  const parts = [w.u64(host.layout).u64(host.cpus).u64(host.mems).u64(host.flags).frame(CG_HOST)];
+  w.begin(CG_HOST).u64(host.layout).u64(host.cpus).u64(host.mems).u64(host.flags).end();
   for (const f of flags) {
-    if (new TextEncoder().encode(f.value).length > PATH_MAX || f.value.includes('\0')) {
+    // A UTF-16 unit is at most 3 bytes: only a long value needs its UTF-8 length counted.
+    const long = f.value.length * 3 > PATH_MAX && Buffer.byteLength(f.value) > PATH_MAX;
+    if (long || f.value.includes('\0')) {
       throw new CoreError(2, `${f.name}: value longer than ${PATH_MAX} bytes or contains NUL`);
     }
-    parts.push(w.str(f.name).str(f.value).frame(CG_FLAG));
+    w.begin(CG_FLAG).str(f.name).str(f.value).end();
   }
-  return concat(parts);
+  return w.take();
 }
 
 export function decodeCgroupWrites(bytes: Uint8Array): CgroupWrite[] {
-  return splitFrames(bytes).map((frame) => {
-    if (frame.type !== CG_WRITE) throw new CoreError(1, `cgroupWrites: answer frame type ${frame.type}`);
-    const r = new FieldReader(frame.payload);
-    const write = { controller: r.str(), file: r.str(), value: r.str() };
+  const out: CgroupWrite[] = [];
+  const r = new FrameCursor(bytes);
+  while (r.next()) {
+    if (r.type !== CG_WRITE) throw new CoreError(1, `cgroupWrites: answer frame type ${r.type}`);
+    out.push({ controller: r.str(), file: r.str(), value: r.str() });
     r.end();
-    return write;
-  });
+  }
+  return out;
 }
 
 export function cgroupWritesRaw(request: Uint8Array): CoreAnswer {

@@ -5,6 +5,8 @@
 import { HuskError } from '../errors.js';
 import { FRAME_PAYLOAD_MAX, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX, concat } from '../protocol/frames.js';
 import { call } from './wasm.js';
+import { idmapFrames } from './idmap.js';
+import type { IdmapSpec } from './idmap.js';
 
 export const REQUEST = {
   IMAGE: 0x0101,
@@ -20,6 +22,17 @@ export const REQUEST = {
   USED_RANGE: 0x010b,
   TIME_OFFSET: 0x010c,
   OPTIONS: 0x010d,
+  // 0x0110–0x011f: the user namespace's maps (ts/core/idmap.ts IDMAP)
+  IDMAP_CALLER: 0x0110,
+  SUBUID: 0x0111,
+  SUBGID: 0x0112,
+  IDMAP: 0x0113,
+  // 0x0120–0x012f: the container's cgroups and the status file (assembly/plan/cgroup.ts)
+  CGROUP: 0x0120,
+  CGROUP_HIERARCHY: 0x0121,
+  CGROUP_LIMIT: 0x0122,
+  CGROUP_HOST: 0x0123,
+  STATUS_FILE: 0x0124,
 } as const;
 
 export const CLOCK = { monotonic: 1, boottime: 7 } as const;
@@ -54,13 +67,44 @@ export interface PlanRequest {
   user?: { uid: Id; gid: Id };
   argv: readonly string[];
   /** `auto`: the core picks a free host range of `size` ids (0 or absent: 65536). */
-  userns?: { mode: 'auto'; size?: Id };
+  /**
+   * A new user namespace and its maps (ts/core/idmap.ts, docs/core-abi.md "idmapCompute"):
+   * `auto` (a free host range of `size` ids; 0 or absent: 65536), `keep-id`, or `maps`.
+   */
+  userns?: IdmapSpec;
   /** Host id ranges others hold, avoided by `userns: auto`. */
   usedRanges?: readonly { start: Id; size: Id }[];
   /** Seconds added to the clocks in a new time namespace (negative allowed). */
   timeOffsets?: { monotonic?: Id; boottime?: Id };
   trace?: boolean;
   dieWithParent?: boolean;
+  /** Stop the container right before EXEC until the orchestrator sends START (WAIT_START). */
+  waitStart?: boolean;
+  /** The container's cgroups (docs/core-abi.md "cgroups"). */
+  cgroup?: PlanCgroup;
+  /** Where the launcher leaves its last events (CGROUP_FILE…, EXIT) for a later husk. */
+  statusFile?: string;
+}
+
+export interface PlanCgroupHierarchy {
+  version: 1 | 2;
+  mountpoint: string;
+  /** v1: the controllers bound to it (`name=X` for a named one); v2: the usable controllers. */
+  controllers: readonly string[];
+}
+
+export interface PlanCgroup {
+  /** Relative to each hierarchy's mount, e.g. `husk` or `a/b`. */
+  parent: string;
+  /** The container's own directory under parent (its id). */
+  name: string;
+  rootless?: boolean;
+  /** Rootless v2: the delegated cgroup (relative) from which husk may enable controllers. */
+  delegate?: string;
+  hierarchies: readonly PlanCgroupHierarchy[];
+  /** Docker flag names without `--` and the values as typed (device paths as MAJ:MIN). */
+  limits: readonly { name: string; value: string }[];
+  host: { cpus: number; mems: number; flags: number; cpusetCpus: string; cpusetMems: string };
 }
 
 /**
@@ -139,6 +183,11 @@ class RequestWriter {
     this.parts.push(this.w.frame(type));
   }
 
+  /** Frames made elsewhere (ts/core/idmap.ts), already checked. */
+  raw(frames: readonly Uint8Array[]): void {
+    this.parts.push(...frames);
+  }
+
   finish(): Uint8Array {
     return concat(this.parts);
   }
@@ -181,12 +230,21 @@ export function encodeRequest(req: PlanRequest): Uint8Array {
   if (req.workdir !== undefined) w.begin('workdir').str(req.workdir, PATH_MAX).end(REQUEST.WORKDIR);
   if (req.user !== undefined) w.begin('user').u64(req.user.uid, 'user: uid').u64(req.user.gid, 'user: gid').end(REQUEST.USER);
   w.begin('argv').strs(req.argv).end(REQUEST.ARGV);
-  if (req.userns !== undefined) w.begin('userns').u64(1).u64(req.userns.size ?? 0, 'userns: size').end(REQUEST.USERNS);
-  for (const r of req.usedRanges ?? []) w.begin('used-range').u64(r.start).u64(r.size).end(REQUEST.USED_RANGE);
+  if (req.userns !== undefined) w.raw(idmapFrames(req.userns, req.usedRanges));
+  else for (const r of req.usedRanges ?? []) w.begin('used-range').u64(r.start).u64(r.size).end(REQUEST.USED_RANGE);
   const t = req.timeOffsets;
   if (t?.monotonic !== undefined) w.begin('time-offset').u64(CLOCK.monotonic).i64(t.monotonic).end(REQUEST.TIME_OFFSET);
   if (t?.boottime !== undefined) w.begin('time-offset').u64(CLOCK.boottime).i64(t.boottime).end(REQUEST.TIME_OFFSET);
-  const options = (req.trace ? 1n : 0n) | (req.dieWithParent ? 2n : 0n);
+  const cg = req.cgroup;
+  if (cg !== undefined) {
+    w.begin('cgroup-parent').str(cg.parent, PATH_MAX).str(cg.name).u64(cg.rootless === true).str(cg.delegate ?? '', PATH_MAX).end(REQUEST.CGROUP);
+    for (const h of cg.hierarchies) w.begin('cgroup-hierarchy').u64(h.version).str(h.mountpoint, PATH_MAX).strs(h.controllers, 64).end(REQUEST.CGROUP_HIERARCHY);
+    for (const l of cg.limits) w.begin(l.name).str(l.name, 64).str(l.value, PATH_MAX).end(REQUEST.CGROUP_LIMIT);
+    const host = cg.host;
+    w.begin('cgroup-host').u64(host.cpus).u64(host.mems).u64(host.flags).str(host.cpusetCpus).str(host.cpusetMems).end(REQUEST.CGROUP_HOST);
+  }
+  if (req.statusFile !== undefined) w.begin('status-file').str(req.statusFile, PATH_MAX).end(REQUEST.STATUS_FILE);
+  const options = (req.trace ? 1n : 0n) | (req.dieWithParent ? 2n : 0n) | (req.waitStart ? 4n : 0n);
   if (options !== 0n) w.begin('options').u64(options).end(REQUEST.OPTIONS);
   return w.finish();
 }

@@ -1,13 +1,13 @@
 // Typed wrapper of the core's whiteout entry points (docs/policy-core.md "Whiteouts").
 // A layer goes in as few calls as fit the core's 4 MiB input; results of several calls are
 // merged the way one call would order them (see the doc for the one case a split changes).
-import { FieldReader, FrameWriter, HEADER_BYTES, concat, splitFrames } from '../protocol/frames.js';
+import { FrameCursor, FrameWriter, HEADER_BYTES } from '../protocol/frames.js';
 import {
   ACTION_CLEAR, ACTION_DELETE, ACTION_SET_XATTR, compareLayerPaths,
   type Action, type Classified, type LayerEntry, type OutEntry, type UpperEntry,
 } from '../reference/whiteout.js';
 import { CoreError } from './plan.js';
-import { call, CORE_INPUT_MAX, type CoreAnswer } from './wasm.js';
+import { call, type CoreAnswer } from './wasm.js';
 
 export type { Action, Classified, LayerEntry, OutEntry, UpperEntry };
 
@@ -22,39 +22,40 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 /** Requests of about 1 MiB keep the core's peak memory near 25 MiB (docs/policy-core.md). */
 const BATCH_BYTES = 1 << 20;
+/** The OPTIONS frame: a header and two u64. */
+const OPTIONS_BYTES = HEADER_BYTES + 16;
 
-function optionsFrame(base: number, userxattr: boolean): Uint8Array {
-  return new FrameWriter().u64(base).u64(userxattr ? 1 : 0).frame(WO_OPTIONS);
+function entryFrame(w: FrameWriter, e: LayerEntry): void {
+  w.begin(WO_ENTRY).str(e.path).u64(e.type).u64(e.size).u64(e.rdev).end();
 }
 
-function entryFrame(w: FrameWriter, e: LayerEntry): Uint8Array {
-  return w.str(e.path).u64(e.type).u64(e.size).u64(e.rdev).frame(WO_ENTRY);
+function upperFrame(w: FrameWriter, e: UpperEntry): void {
+  w.begin(WO_UPPER).str(e.path).u64(e.type).u64(e.rdev).strs(e.xattrs).end();
 }
 
-function upperFrame(w: FrameWriter, e: UpperEntry): Uint8Array {
-  return w.str(e.path).u64(e.type).u64(e.rdev).strs(e.xattrs).frame(WO_UPPER);
-}
-
-/** Requests of at most BATCH_BYTES each: OPTIONS (with the batch's first index) then items. */
-export function batches<T>(items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => Uint8Array): Uint8Array[] {
+/**
+ * Requests of at most BATCH_BYTES each (one frame over it goes alone): OPTIONS (with the
+ * batch's first index) then items, written into one buffer.
+ */
+export function batches<T>(items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void): Uint8Array[] {
   const w = new FrameWriter();
   const out: Uint8Array[] = [];
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  let first = 0;
-  const flush = (next: number) => {
-    out.push(concat([optionsFrame(first, userxattr), ...parts]));
-    parts = [];
-    size = 0;
-    first = next;
-  };
-  items.forEach((item, i) => {
-    const f = frame(w, item);
-    if (size + f.length > BATCH_BYTES - HEADER_BYTES - 16 && parts.length > 0) flush(i);
-    parts.push(f);
-    size += f.length;
-  });
-  if (parts.length > 0 || out.length === 0) flush(items.length);
+  const flags = userxattr ? 1 : 0;
+  w.begin(WO_OPTIONS).u64(0).u64(flags).end();
+  let count = 0;
+  for (let i = 0; i < items.length; i++) {
+    const start = w.length;
+    frame(w, items[i]);
+    if (count > 0 && w.length - OPTIONS_BYTES > BATCH_BYTES - HEADER_BYTES - 16) {
+      // This item starts the next batch: cut before it, and put the next OPTIONS before it.
+      out.push(w.split(start));
+      const rest = w.split(w.length);
+      w.begin(WO_OPTIONS).u64(i).u64(flags).end().raw(rest);
+      count = 0;
+    }
+    count++;
+  }
+  out.push(w.take());
   return out;
 }
 
@@ -66,10 +67,6 @@ export function encodeUpperRequests(entries: readonly UpperEntry[], userxattr = 
   return batches(entries, userxattr, upperFrame);
 }
 
-function str(r: FieldReader): string {
-  return r.str();
-}
-
 function answerOf(entry: string, request: Uint8Array): Uint8Array {
   const a = call(entry, request);
   if (a.status !== 0) throw new CoreError(a.status, decoder.decode(a.bytes));
@@ -77,30 +74,33 @@ function answerOf(entry: string, request: Uint8Array): Uint8Array {
 }
 
 export function decodeClasses(bytes: Uint8Array): Classified[] {
-  return splitFrames(bytes).map((f) => {
-    const r = new FieldReader(f.payload);
-    const c = { index: Number(r.u64()), kind: Number(r.u64()), path: str(r), reason: str(r) };
+  const out: Classified[] = [];
+  const r = new FrameCursor(bytes);
+  while (r.next()) {
+    out.push({ index: r.u64n(), kind: r.u64n(), path: r.str(), reason: r.str() });
     r.end();
-    return c;
-  });
+  }
+  return out;
 }
 
 export function decodeActions(bytes: Uint8Array): Action[] {
-  return splitFrames(bytes).map((f) => {
-    const r = new FieldReader(f.payload);
-    const a = { index: Number(r.u64()), kind: Number(r.u64()), path: str(r), detail: str(r) };
+  const out: Action[] = [];
+  const r = new FrameCursor(bytes);
+  while (r.next()) {
+    out.push({ index: r.u64n(), kind: r.u64n(), path: r.str(), detail: r.str() });
     r.end();
-    return a;
-  });
+  }
+  return out;
 }
 
 export function decodeLayerEntries(bytes: Uint8Array): OutEntry[] {
-  return splitFrames(bytes).map((f) => {
-    const r = new FieldReader(f.payload);
-    const e = { index: Number(r.u64()), kind: Number(r.u64()), path: str(r) };
+  const out: OutEntry[] = [];
+  const r = new FrameCursor(bytes);
+  while (r.next()) {
+    out.push({ index: r.u64n(), kind: r.u64n(), path: r.str() });
     r.end();
-    return e;
-  });
+  }
+  return out;
 }
 
 export function whiteoutRaw(entry: 'whiteoutClassify' | 'whiteoutToOverlay' | 'whiteoutFlatten' | 'whiteoutFromOverlay', request: Uint8Array): CoreAnswer {

@@ -88,6 +88,8 @@ export function describeOp(op: Op): string {
       return `report ${a.path} at the end`;
     case 'IDMAP_TREE':
       return `idmap a clone of ${a.source} to the container's user namespace (slot ${a.slot})`;
+    case 'WAIT_START':
+      return 'wait for START (the container is created; exec when started)';
     case 'ATTACH_TREE':
       return `attach idmapped tree ${a.slot} on ${a.target}`;
     default:

@@ -8,7 +8,13 @@ export type LauncherEvent =
   | { kind: 'op-time'; index: number; code: number; ns: bigint }
   | { kind: 'error'; index: number; code: number; errno: number; message: string }
   | { kind: 'exit'; how: 'exited' | 'signaled' | 'failed'; value: number }
-  | { kind: 'cgroup-file'; path: string; content: string };
+  | { kind: 'cgroup-file'; path: string; content: string }
+  /** The container process stands at WAIT_START: created, waiting for START. */
+  | { kind: 'ready' }
+  /** EXEC succeeded; `at` is the launcher's CLOCK_MONOTONIC (ns) when the monitor saw it. */
+  | { kind: 'started'; at: bigint }
+  /** Server mode: one RUN's event, with the RUN's tag. */
+  | { kind: 'tagged'; tag: bigint; event: LauncherEvent };
 
 export const NO_OP_INDEX = -1;
 
@@ -42,6 +48,20 @@ export function decodeEvent(type: number, payload: Uint8Array): LauncherEvent {
     case EVENT.CGROUP_FILE:
       ev = { kind: 'cgroup-file', path: r.str(), content: r.str() };
       break;
+    case EVENT.READY:
+      ev = { kind: 'ready' };
+      break;
+    case EVENT.STARTED:
+      ev = { kind: 'started', at: r.u64() };
+      break;
+    case EVENT.TAGGED: {
+      // A tag, then one whole event frame (never itself TAGGED) as the rest of the payload.
+      const tag = r.u64();
+      const inner = readFrameAt(payload, 8);
+      if (inner === null || inner.next !== payload.length) throw new FrameError('TAGGED: the event frame does not fill the rest');
+      if (inner.frame.type === EVENT.TAGGED) throw new FrameError('TAGGED inside TAGGED');
+      return { kind: 'tagged', tag, event: decodeEvent(inner.frame.type, inner.frame.payload) };
+    }
     default:
       throw new FrameError(`unknown event type 0x${type.toString(16)}`);
   }

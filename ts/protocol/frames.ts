@@ -26,20 +26,52 @@ export class FrameError extends Error {
   }
 }
 
-/** Builds one frame's payload field by field, then closes it with the header. */
+/**
+ * Builds frames field by field in one growable buffer (no allocation per field). `frame(type)`
+ * closes the fields written so far into one frame and returns a copy of it; `begin(type)` …
+ * `end()` leaves the frame in the buffer instead, and `take()` returns all of them as one
+ * request (what the core's wrappers send).
+ */
 export class FrameWriter {
-  private chunks: Uint8Array[] = [];
-  private length = 0;
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  /** `buf` as a Buffer, for its UTF-8 writer. */
+  private text = Buffer.from(this.buf.buffer, 0, this.buf.length);
+  private pos = 0;
+  /** Where the open frame's header is, or -1 (the next field opens one). */
+  private open = -1;
+  private openType = 0;
+
+  /** Bytes written so far (closed frames and the open one). */
+  get length(): number {
+    return this.pos;
+  }
 
   u64(value: bigint | number): this {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
-    return this.push(b);
+    this.field(8);
+    const at = this.pos;
+    if (typeof value === 'bigint') {
+      this.view.setBigUint64(at, value, true); // modulo 2^64, as BigInt.asUintN(64, value)
+    } else if (value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
+      this.view.setUint32(at, value % 4294967296, true);
+      this.view.setUint32(at + 4, Math.floor(value / 4294967296), true);
+    } else {
+      this.view.setBigUint64(at, BigInt.asUintN(64, BigInt(value)), true);
+    }
+    this.pos = at + 8;
+    return this;
   }
 
   str(value: string): this {
-    const bytes = encoder.encode(value);
-    return this.u32(bytes.length).push(bytes);
+    const n = value.length;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; Buffer#write encodes as TextEncoder does
+    // (a lone surrogate becomes U+FFFD) without a subarray per call.
+    this.field(4 + n * 3);
+    const at = this.pos + 4;
+    const written = n === 0 ? 0 : this.text.write(value, at, this.buf.length - at, 'utf8');
+    this.view.setUint32(this.pos, written, true);
+    this.pos = at + written;
+    return this;
   }
 
   strs(values: readonly string[]): this {
@@ -54,32 +86,99 @@ export class FrameWriter {
     return this;
   }
 
+  /** Closes the fields written since the last frame into a frame of `type`; returns a copy. */
   frame(type: number): Uint8Array {
-    const out = new Uint8Array(HEADER_BYTES + this.length);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, this.length, true);
-    view.setUint16(4, type, true);
-    view.setUint16(6, 0, true);
-    let at = HEADER_BYTES;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    this.chunks = [];
-    this.length = 0;
+    this.ensureOpen();
+    const start = this.open;
+    this.close(type);
+    const out = this.buf.slice(start, this.pos);
+    this.pos = start;
     return out;
   }
 
-  private u32(value: number): this {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, value, true);
-    return this.push(b);
+  /** Starts a frame of `type` that stays in the buffer (see `end` and `take`). */
+  begin(type: number): this {
+    if (this.open >= 0) throw new FrameError('FrameWriter.begin: a frame is already open');
+    this.ensureOpen();
+    this.openType = type;
+    return this;
   }
 
-  private push(b: Uint8Array): this {
-    this.chunks.push(b);
-    this.length += b.length;
+  /** Closes the frame `begin` opened. */
+  end(): this {
+    if (this.open < 0) throw new FrameError('FrameWriter.end: no frame is open');
+    this.close(this.openType);
     return this;
+  }
+
+  /** Appends bytes already framed (e.g. from `frame`). */
+  raw(bytes: Uint8Array): this {
+    if (this.open >= 0) throw new FrameError('FrameWriter.raw: a frame is open');
+    this.grow(this.pos + bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+    return this;
+  }
+
+  /**
+   * The closed frames before byte `at` (a frame boundary) as one buffer (a copy); the bytes
+   * from `at` on stay, as the start of the next buffer.
+   */
+  split(at: number): Uint8Array {
+    if (this.open >= 0) throw new FrameError('FrameWriter.split: a frame is open');
+    if (at < 0 || at > this.pos) throw new FrameError(`FrameWriter.split: ${at} outside 0..${this.pos}`);
+    const out = this.buf.slice(0, at);
+    this.buf.copyWithin(0, at, this.pos);
+    this.pos -= at;
+    return out;
+  }
+
+  /** Every closed frame as one buffer (a copy); the writer starts over. */
+  take(): Uint8Array {
+    if (this.open >= 0) throw new FrameError('FrameWriter.take: a frame is open');
+    const out = this.buf.slice(0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+
+  private ensureOpen(): void {
+    if (this.open >= 0) return;
+    this.grow(this.pos + HEADER_BYTES);
+    this.open = this.pos;
+    this.openType = 0;
+    this.pos += HEADER_BYTES;
+  }
+
+  private close(type: number): void {
+    const start = this.open;
+    this.view.setUint32(start, this.pos - start - HEADER_BYTES, true);
+    this.view.setUint16(start + 4, type, true);
+    this.view.setUint16(start + 6, 0, true);
+    this.open = -1;
+  }
+
+  private u32(value: number): this {
+    this.field(4);
+    this.view.setUint32(this.pos, value, true);
+    this.pos += 4;
+    return this;
+  }
+
+  /** Opens a frame if none is, and makes room for a field of `n` bytes. */
+  private field(n: number): void {
+    if (this.open < 0) this.ensureOpen();
+    if (this.pos + n > this.buf.length) this.grow(this.pos + n);
+  }
+
+  private grow(need: number): void {
+    if (need <= this.buf.length) return;
+    let capacity = this.buf.length * 2;
+    while (capacity < need) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+    this.view = new DataView(grown.buffer);
+    this.text = Buffer.from(grown.buffer, 0, grown.length);
   }
 }
 
@@ -142,10 +241,9 @@ export class FieldReader {
     const n = this.u32();
     if (n > max) throw new FrameError(`string of ${n} bytes over ${max}`);
     this.need(n);
-    const bytes = this.payload.subarray(this.at, this.at + n);
-    if (bytes.includes(0)) throw new FrameError('string contains a NUL byte');
+    const start = this.at;
     this.at += n;
-    return decoder.decode(bytes);
+    return byteString(this.payload, start, n, undefined);
   }
 
   strs(): string[] {
@@ -178,4 +276,127 @@ export class FieldReader {
   private need(n: number): void {
     if (this.payload.length - this.at < n) throw new FrameError('field runs past the end of the frame');
   }
+}
+
+/**
+ * The string of `n` bytes at `start`: ASCII is cut out of `text` (the whole buffer as latin1,
+ * when the caller has it) or built directly; anything else goes through TextDecoder. Throws on
+ * a NUL byte.
+ */
+function byteString(bytes: Uint8Array, start: number, n: number, text: string | undefined): string {
+  const end = start + n;
+  let ascii = true;
+  for (let k = start; k < end; k++) {
+    const b = bytes[k];
+    if (b === 0) throw new FrameError('string contains a NUL byte');
+    if (b >= 0x80) ascii = false;
+  }
+  if (!ascii) return decoder.decode(bytes.subarray(start, end));
+  if (text !== undefined) return text.substring(start, end);
+  if (n <= 16) {
+    let s = '';
+    for (let k = start; k < end; k++) s += String.fromCharCode(bytes[k]);
+    return s;
+  }
+  return decoder.decode(bytes.subarray(start, end));
+}
+
+/**
+ * Reads a whole buffer of frames in one pass, field by field (the core's answers): the same
+ * checks as splitFrames + FieldReader, without an object per frame. Strings that are ASCII are
+ * cut from one latin1 copy of the buffer.
+ */
+export class FrameCursor {
+  /** The current frame's type, after `next()` returned true. */
+  type = 0;
+  private at = 0;
+  private frameEnd = 0;
+  private readonly view: DataView;
+  private text: string | undefined;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Moves to the next frame (the last one's fields must all have been read); false at the end. */
+  next(): boolean {
+    const bytes = this.bytes;
+    const at = this.frameEnd;
+    if (at >= bytes.length) return false;
+    if (bytes.length - at < HEADER_BYTES) throw new FrameError(`truncated frame at byte ${at}`);
+    const length = this.view.getUint32(at, true);
+    const flags = this.view.getUint16(at + 6, true);
+    if (length > FRAME_PAYLOAD_MAX) throw new FrameError(`frame at byte ${at}: length ${length} over ${FRAME_PAYLOAD_MAX}`);
+    if (flags !== 0) throw new FrameError(`frame at byte ${at}: flags ${flags} are not 0`);
+    const end = at + HEADER_BYTES + length;
+    if (end > bytes.length) throw new FrameError(`truncated frame at byte ${at}`);
+    this.type = this.view.getUint16(at + 4, true);
+    this.at = at + HEADER_BYTES;
+    this.frameEnd = end;
+    return true;
+  }
+
+  u64(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.at, true);
+    this.at += 8;
+    return v;
+  }
+
+  /** A u64 as a number (as `Number(u64())`: exact below 2^53). */
+  u64n(): number {
+    this.need(8);
+    const lo = this.view.getUint32(this.at, true);
+    const hi = this.view.getUint32(this.at + 4, true);
+    this.at += 8;
+    return hi * 4294967296 + lo;
+  }
+
+  str(max = STR_MAX): string {
+    this.need(4);
+    const n = this.view.getUint32(this.at, true);
+    this.at += 4;
+    if (n > max) throw new FrameError(`string of ${n} bytes over ${max}`);
+    this.need(n);
+    const start = this.at;
+    this.at += n;
+    if (n === 0) return '';
+    // Four bytes at a time: all below 0x80 and none 0 → cut from the latin1 copy.
+    const view = this.view;
+    const end = start + n;
+    let k = start;
+    let plain = true;
+    for (; k + 4 <= end; k += 4) {
+      const v = view.getUint32(k, true) | 0;
+      if ((v & 0x80808080) !== 0 || ((v - 0x01010101) & ~v & 0x80808080) !== 0) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      for (; k < end; k++) {
+        const b = this.bytes[k];
+        if (b === 0 || b >= 0x80) {
+          plain = false;
+          break;
+        }
+      }
+    }
+    if (!plain) return byteString(this.bytes, start, n, undefined);
+    this.text ??= latin1(this.bytes);
+    return this.text.substring(start, end);
+  }
+
+  /** Checks that every field of the current frame was read. */
+  end(): void {
+    if (this.at !== this.frameEnd) throw new FrameError(`${this.frameEnd - this.at} bytes left over`);
+  }
+
+  private need(n: number): void {
+    if (this.frameEnd - this.at < n) throw new FrameError('field runs past the end of the frame');
+  }
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }

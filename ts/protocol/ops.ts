@@ -7,6 +7,14 @@ export const MAX_OPS = 1024;
 export const PLAN_BYTES_MAX = 4 << 20;
 
 export const FRAME = { HELLO: 0x0001, END: 0x0002 } as const;
+/**
+ * Frames besides the plan (docs/protocol.md "Starting a created container", "Server mode"):
+ * after END of a plan with WAIT_START, START (no fields) and SIGNAL (signo); on a server's
+ * plan fd, each with a tag first: RUN (tag, then a whole plan), START (tag), SIGNAL (tag, signo).
+ */
+export const CONTROL = { START: 0x0003, SIGNAL: 0x0004, RUN: 0x0005 } as const;
+/** Containers a launcher server runs at once. */
+export const SERVER_CHILDREN_MAX = 64;
 export const HELLO_FLAG = { trace: 1n, dieWithParent: 2n } as const;
 
 /**
@@ -64,6 +72,7 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0044, 'CGROUP_REPORT', 'pre-clone', ['path', 'str']),
   spec(0x0045, 'IDMAP_TREE', 'parent', ['source', 'str'], ['slot', 'u64']),
   spec(0x0046, 'ATTACH_TREE', 'container', ['slot', 'u64'], ['target', 'str']),
+  spec(0x0051, 'WAIT_START', 'container'),
 ];
 
 export const OP_BY_CODE: ReadonlyMap<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));
@@ -79,6 +88,9 @@ export const EVENT = {
   ERROR: 0x8004,
   EXIT: 0x8005,
   CGROUP_FILE: 0x8006,
+  READY: 0x8007,
+  STARTED: 0x8008,
+  TAGGED: 0x8010,
 } as const;
 
 // Linux constants the plan's numbers are made of; ts/ uses them only to show a plan in words.

@@ -10,8 +10,13 @@ import { hostImageDirs } from '../host/facts.js';
 import { buildPlan } from '../core/plan.js';
 import type { PlanRequest } from '../core/plan.js';
 import { decodePlan } from '../protocol/plan.js';
+import { FieldReader, readFrameAt } from '../protocol/frames.js';
+import { hostCgroupFacts } from '../cgroup/detect.js';
+import { planCgroup } from '../cgroup/plan.js';
 import { collectEnv } from './env.js';
 import { resolveUser } from './user.js';
+import { wantsUserns } from '../cli/flags-userns.js';
+import { hostRangesOf, keepIdUser, usernsSpec } from './userns.js';
 
 export const BUILTIN_IMAGES = ['host'] as const;
 
@@ -20,6 +25,10 @@ export interface Prepared {
   request: PlanRequest;
   plan: Uint8Array;
   userns?: { start: number; size: number };
+  /** Every host id range the container's maps use (its state record keeps them for --userns auto). */
+  hostRanges?: { start: number; size: number }[];
+  /** The container's own cgroup directories (the plan's owned CGROUP_MKDIRs), one per hierarchy. */
+  cgroups: string[];
 }
 
 const CLONE = {
@@ -54,7 +63,7 @@ export function namespaceFlags(f: RunFlags): bigint {
   if (f.net === 'private') ns |= CLONE.NEWNET;
   if (f.ipc === 'private') ns |= CLONE.NEWIPC;
   if (f.uts === 'private') ns |= CLONE.NEWUTS;
-  if (f.userns.mode !== 'host') ns |= CLONE.NEWUSER;
+  if (wantsUserns(f)) ns |= CLONE.NEWUSER;
   return ns;
 }
 
@@ -63,6 +72,12 @@ export interface PrepareContext {
   usedRanges: { start: number; size: number }[];
   dieWithParent: boolean;
   id?: string;
+  /** The plan stops before EXEC until START (WAIT_START): the API's create(). */
+  waitStart?: boolean;
+  /** Where the launcher leaves its last events (run -d). */
+  statusFile?: string;
+  /** Force the trace flag (run -d waits for EXEC's OP_TIME to know the command started). */
+  trace?: boolean;
 }
 
 export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
@@ -78,7 +93,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
   } else {
     throw new HuskError('image', `unable to find image "${f.image}": husk knows only the built-in image "host" and --rootfs DIR`);
   }
-  const user = f.user === undefined ? undefined : resolveUser(f.user, rootDir);
+  const user = f.user === undefined ? keepIdUser(f) : resolveUser(f.user, rootDir);
   const timeOffsets = f.timens ? { monotonic: f.timeOffsets.monotonic ?? 0, boottime: f.timeOffsets.boottime ?? 0 } : undefined;
   const request: PlanRequest = {
     image,
@@ -89,14 +104,39 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     workdir: f.workdir,
     user,
     argv: f.argv,
-    userns: f.userns.mode === 'auto' ? { mode: 'auto', size: f.userns.size ?? 0 } : undefined,
+    userns: usernsSpec(f),
     usedRanges: ctx.usedRanges,
     timeOffsets,
-    trace: f.trace,
+    trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
+    waitStart: ctx.waitStart,
+    cgroup: planCgroup(hostCgroupFacts(), f.resources, {
+      id,
+      rootless: (process.geteuid?.() ?? 0) !== 0,
+      defaultParent: process.env.HUSK_CGROUP_PARENT || undefined,
+    }),
+    statusFile: ctx.statusFile,
   };
   const plan = buildPlan(request);
-  return { id, request, plan, userns: request.userns ? autoRangeOf(plan) : undefined };
+  return { id, request, plan, userns: request.userns ? autoRangeOf(plan) : undefined, hostRanges: request.userns ? hostRangesOf(plan) : undefined, cgroups: request.cgroup ? ownedCgroups(plan) : [] };
+}
+
+const CGROUP_MKDIR = 0x0040;
+
+/** The paths of the plan's CGROUP_MKDIRs without the `shared` flag: the container's own. */
+export function ownedCgroups(plan: Uint8Array): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (;;) {
+    const f = readFrameAt(plan, at);
+    if (f === null) break;
+    at = f.next;
+    if (f.frame.type !== CGROUP_MKDIR) continue;
+    const r = new FieldReader(f.frame.payload);
+    const path = r.str();
+    if ((r.u64() & 1n) === 0n) out.push(path);
+  }
+  return out;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface LaunchOutcome {
   error?: Extract<LauncherEvent, { kind: 'error' }>;
   pid?: number;
   opTimes: Extract<LauncherEvent, { kind: 'op-time' }>[];
+  /** CGROUP_FILE events: the container's cgroup files read after it ended (OOM evidence). */
+  cgroupFiles: { path: string; content: string }[];
   /** hrtime (ns) when the launcher was spawned, for --trace. */
   spawnedAt: bigint;
 }
@@ -34,7 +36,7 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
   });
   const planPipe = child.stdio[3] as Writable;
   const eventPipe = child.stdio[4] as Readable;
-  const outcome: LaunchOutcome = { exit: { how: 'failed', value: 125 }, opTimes: [], spawnedAt };
+  const outcome: LaunchOutcome = { exit: { how: 'failed', value: 125 }, opTimes: [], cgroupFiles: [], spawnedAt };
   let exitEvent: LauncherEvent | undefined;
   const stream = new EventStream();
   let protocolError: Error | undefined;
@@ -68,6 +70,7 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
         else if (ev.kind === 'op-time') outcome.opTimes.push(ev);
         else if (ev.kind === 'error' && outcome.error === undefined) outcome.error = ev;
         else if (ev.kind === 'exit') exitEvent = ev;
+        else if (ev.kind === 'cgroup-file') outcome.cgroupFiles.push({ path: ev.path, content: ev.content });
       }
     });
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;

@@ -12,6 +12,34 @@ export interface ContainerRecord {
   /** /proc/PID/stat start time of the launcher, so a reused pid is not taken for it. */
   launcherStart?: string;
   userns?: { start: number; size: number };
+  /** Every host id range its uid and gid maps use (ts/runtime/userns.ts usedRanges). */
+  hostRanges?: { start: number; size: number }[];
+  // ---- Lifecycle and cgroups (ts/runtime/containers.ts) ----
+  name?: string;
+  image?: string;
+  argv?: string[];
+  /** run -d: the launcher runs on alone; the record stays (exited) until `husk rm`. */
+  detached?: boolean;
+  /** run -d --rm: the record goes once the container has ended. */
+  autoRemove?: boolean;
+  /** The container process's pid on the host. */
+  pid?: number;
+  /** The container's own cgroup directories, one per hierarchy (the sweep removes them). */
+  cgroups?: string[];
+  /** The resource flags as given (for inspect). */
+  limits?: { name: string; value: string }[];
+  started?: string;
+  /** Set once the container is known to have ended. */
+  finished?: string;
+  exit?: { how: 'exited' | 'signaled' | 'failed'; value: number };
+  oomKilled?: boolean;
+  memoryLimit?: number;
+  error?: string;
+}
+
+/** A record the sweep (ts/runtime/containers.ts) must see when its launcher is gone. */
+export function needsSweep(rec: ContainerRecord): boolean {
+  return rec.detached === true || (rec.cgroups?.length ?? 0) > 0;
 }
 
 export function containersDir(root: string): string {
@@ -60,7 +88,7 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
-function isLive(rec: ContainerRecord): boolean {
+export function isLive(rec: ContainerRecord): boolean {
   if (rec.launcherPid === undefined) return false;
   return processStart(rec.launcherPid) === rec.launcherStart;
 }
@@ -90,6 +118,7 @@ export function liveRecords(root: string): ContainerRecord[] {
       continue;
     }
     if (isLive(rec)) live.push(rec);
+    else if (needsSweep(rec)) continue; // cgroups to remove, or an exited -d container: the sweep's
     else if (Date.now() - Date.parse(rec.created) > 10_000 || rec.launcherPid !== undefined) rmSync(path, { force: true });
     else live.push(rec); // being created right now by another husk: not ours to judge yet
   }

@@ -1,0 +1,45 @@
+// Global setup of the real-kernel suites: every container the suites make gets its cgroups
+// under husk-test-<pid> (HUSK_CGROUP_PARENT), never under the host's `husk`; at the end the
+// parent must be empty in every hierarchy (no container cgroup left), and it is removed.
+import { readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PARENT = `husk-test-${process.pid}`;
+
+export function cgroupMounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => / - cgroup2? /.test(l))
+    .map((l) => l.split(' ')[4]);
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
+
+export function setup(): void {
+  process.env.HUSK_CGROUP_PARENT = PARENT;
+}
+
+export function teardown(): void {
+  const left: string[] = [];
+  for (const mount of cgroupMounts()) {
+    const parent = join(mount, PARENT);
+    try {
+      statSync(parent);
+    } catch {
+      continue;
+    }
+    left.push(...subdirs(parent));
+    try {
+      rmdirSync(parent);
+    } catch (err) {
+      left.push(`${parent} (${(err as NodeJS.ErrnoException).code})`);
+    }
+  }
+  if (left.length > 0) throw new Error(`cgroup directories left by the suites:\n${left.join('\n')}`);
+}

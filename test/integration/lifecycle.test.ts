@@ -1,0 +1,159 @@
+// The commands that name a container: run -d, ps, inspect, rm; the status a detached
+// container leaves (exit code, OOM) after husk has gone; and what a crash leaves, which the
+// next husk command removes (cgroups included).
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectNoLeak, husk, huskAsync, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
+import type { HostSnapshot } from './helpers.js';
+import { cgroupMounts } from './cgroup-setup.js';
+
+const PARENT = process.env.HUSK_CGROUP_PARENT ?? '';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let root: string;
+let before: HostSnapshot;
+
+function containerDirs(): string[] {
+  return cgroupMounts().flatMap((m) => {
+    try {
+      return readdirSync(join(m, PARENT), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(m, PARENT, e.name));
+    } catch {
+      return [];
+    }
+  });
+}
+
+function inspect(ref: string): any {
+  const r = husk(root, ['inspect', ref]);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout)[0];
+}
+
+function runDetached(args: string[]): string {
+  const r = husk(root, ['run', '-d', ...args]);
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.trim();
+}
+
+async function waitFor(what: string, done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(() => {
+  root = testRoot();
+});
+afterAll(() => removeRoot(root));
+beforeEach(() => {
+  before = snapshot();
+});
+afterEach(async () => {
+  const ids = husk(root, ['ps', '-aq']).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length) husk(root, ['rm', '-f', ...ids]);
+  await expectNoLeak(before);
+  expect(leftovers(root)).toEqual([]);
+  expect(containerDirs(), 'container cgroups left').toEqual([]);
+});
+
+describe('run -d, ps, inspect, rm', () => {
+  it('starts in the background, is listed, inspected, refused by rm, and removed by rm -f', async () => {
+    const id = runDetached(['--name', 'web', '--memory', '64m', 'host', 'sleep', '60']);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ps = husk(root, ['ps']);
+    expect(ps.stdout.split('\n')[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES$/);
+    expect(ps.stdout).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+host\\s+"sleep 60"\\s+.*\\s+Up .*\\s+web$`, 'm'));
+    const json = JSON.parse(husk(root, ['ps', '--format', 'json']).stdout.trim());
+    expect(json).toMatchObject({ ID: id.slice(0, 12), Names: 'web', State: 'running' });
+    const info = inspect('web');
+    expect(info).toMatchObject({ Id: id, Name: '/web', Path: 'sleep', Args: ['60'] });
+    expect(info.State).toMatchObject({ Status: 'running', Running: true, Paused: false, OOMKilled: false, ExitCode: 0 });
+    expect(alive(info.State.Pid)).toBe(true);
+    expect(info.Husk.Cgroups.length).toBe(10);
+    expect(husk(root, ['inspect', id.slice(0, 6)]).status).toBe(0);
+
+    const again = husk(root, ['run', '-d', '--name', 'web', 'host', 'true']);
+    expect(again.status).toBe(125);
+    expect(again.stderr).toMatch(/the container name "web" is already in use/);
+
+    const rm = husk(root, ['rm', 'web']);
+    expect(rm.status).toBe(1);
+    expect(rm.stderr).toMatch(/cannot remove container web: it is running/);
+    expect(husk(root, ['rm', '-f', 'web']).status).toBe(0);
+    expect(alive(info.State.Pid)).toBe(false);
+    expect(husk(root, ['ps', '-a']).stdout.trim().split('\n')).toHaveLength(1);
+    expect(husk(root, ['inspect', 'web']).status).toBe(1);
+    for (const dir of info.Husk.Cgroups) expect(existsSync(dir), dir).toBe(false);
+  });
+
+  it('keeps an exited container with its exit code until rm', async () => {
+    const id = runDetached(['host', 'sh', '-c', 'exit 3']);
+    await waitFor('the exit', () => inspect(id).State.Status === 'exited');
+    const state = inspect(id).State;
+    expect(state).toMatchObject({ Running: false, ExitCode: 3, OOMKilled: false, Pid: 0 });
+    expect(Date.parse(state.FinishedAt)).toBeGreaterThanOrEqual(Date.parse(state.StartedAt) - 1000);
+    expect(husk(root, ['ps']).stdout).not.toContain(id.slice(0, 12));
+    expect(husk(root, ['ps', '-a']).stdout).toMatch(new RegExp(`${id.slice(0, 12)}.*Exited \\(3\\)`));
+    expect(husk(root, ['rm', id]).status).toBe(0);
+    expect(husk(root, ['ps', '-a', '-q']).stdout).toBe('');
+  });
+
+  it('records an OOM kill of a detached container (read from the launcher status file)', async () => {
+    const id = runDetached(['--memory', '32m', 'host', 'sh', '-c', 'x=$(head -c 200m /dev/zero | tr "\\0" x)']);
+    await waitFor('the exit', () => inspect(id).State.Status === 'exited');
+    expect(inspect(id).State).toMatchObject({ OOMKilled: true, ExitCode: 137 });
+    expect(inspect(id).Husk.MemoryLimitAtExit).toBe(32 << 20);
+  });
+
+  it('run -d --rm leaves nothing once the container has ended', async () => {
+    const id = runDetached(['--rm', 'host', 'true']);
+    await waitFor('the record to go', () => !husk(root, ['ps', '-aq']).stdout.includes(id.slice(0, 12)));
+  });
+
+  it('reports a command that cannot start as run does, and keeps nothing', () => {
+    const r = husk(root, ['run', '-d', 'host', 'no-such-command-husk']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/executable file not found/);
+    expect(husk(root, ['ps', '-aq']).stdout).toBe('');
+  });
+});
+
+describe('crashes leave nothing the next husk command does not remove', () => {
+  it('a killed launcher of a -d container: the container is killed, its cgroups removed, its end recorded', async () => {
+    const id = runDetached(['host', 'sleep', '60']);
+    const info = inspect(id);
+    process.kill(info.Husk.LauncherPid, 'SIGKILL');
+    await waitFor('the launcher to die', () => !alive(info.Husk.LauncherPid));
+    // The container outlived its monitor, in its cgroups.
+    expect(alive(info.State.Pid)).toBe(true);
+    expect(containerDirs().length).toBe(10);
+    const ps = husk(root, ['ps', '-a']);
+    expect(ps.stdout).toMatch(/Exited \(255\)/);
+    expect(containerDirs()).toEqual([]);
+    await waitFor('the container to die', () => !alive(info.State.Pid));
+    expect(inspect(id).State.Error).toMatch(/launcher ended without/);
+  });
+
+  it('a killed husk run: the launcher and container die with it; the next husk removes the cgroups and record', async () => {
+    const run = huskAsync(root, ['run', 'host', 'sh', '-c', 'echo ready; sleep 60'], 'ready');
+    await run.ready;
+    expect(containerDirs().length).toBe(10);
+    run.child.kill('SIGKILL');
+    await run.done;
+    await sleep(200);
+    expect(husk(root, ['ps', '-a', '-q']).stdout).toBe('');
+    expect(containerDirs()).toEqual([]);
+  });
+});

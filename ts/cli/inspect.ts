@@ -1,0 +1,79 @@
+// husk inspect: a container's record as docker's JSON shape (State with OOMKilled, ExitCode...).
+import type { LifecycleCommand } from './args-lifecycle.js';
+import { cgroupHost } from '../cgroup/host.js';
+import { exitCode, findContainer, statusOfRecord, sweep } from '../runtime/containers.js';
+import type { ContainerRecord } from '../runtime/state.js';
+import type { CgroupHost } from '../cgroup/host.js';
+import { parseInteger, parseNanoCpus, parseSize } from '../reference/cgroup.js';
+
+/** A flag's value as docker's HostConfig number (the value was accepted by the core already). */
+function num(parse: () => bigint, fallback: number): number {
+  try {
+    return Number(parse());
+  } catch {
+    return fallback;
+  }
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export function inspectJson(rec: ContainerRecord, host?: CgroupHost): object {
+  const status = statusOfRecord(rec, host);
+  const running = status === 'running' || status === 'paused';
+  const limit = (name: string) => rec.limits?.filter((l) => l.name === name).at(-1)?.value;
+  return {
+    Id: rec.id,
+    Created: rec.created,
+    Path: rec.argv?.[0] ?? '',
+    Args: rec.argv?.slice(1) ?? [],
+    State: {
+      Status: status,
+      Running: running,
+      Paused: status === 'paused',
+      Restarting: false,
+      OOMKilled: rec.oomKilled === true,
+      Dead: false,
+      Pid: running ? (rec.pid ?? 0) : 0,
+      ExitCode: status === 'exited' ? exitCode(rec.exit) : 0,
+      Error: rec.error ?? '',
+      StartedAt: rec.started ?? ZERO_TIME,
+      FinishedAt: rec.finished ?? ZERO_TIME,
+    },
+    Image: rec.image ?? '',
+    Name: `/${rec.name ?? rec.id.slice(0, 12)}`,
+    HostConfig: {
+      Memory: limit('memory') !== undefined ? num(() => parseSize('memory', limit('memory')!), 0) : 0,
+      MemorySwap: limit('memory-swap') === '-1' ? -1 : limit('memory-swap') !== undefined ? num(() => parseSize('memory-swap', limit('memory-swap')!), 0) : 0,
+      MemoryReservation: limit('memory-reservation') !== undefined ? num(() => parseSize('memory-reservation', limit('memory-reservation')!), 0) : 0,
+      NanoCpus: limit('cpus') !== undefined ? num(() => parseNanoCpus(limit('cpus')!, 65536n), 0) : 0,
+      CpuShares: limit('cpu-shares') !== undefined ? num(() => parseInteger('cpu-shares', limit('cpu-shares')!), 0) : 0,
+      CpusetCpus: limit('cpuset-cpus') ?? '',
+      CpusetMems: limit('cpuset-mems') ?? '',
+      PidsLimit: limit('pids-limit') !== undefined ? num(() => parseInteger('pids-limit', limit('pids-limit')!), 0) : null,
+      Limits: rec.limits ?? [],
+    },
+    Husk: {
+      Detached: rec.detached === true,
+      LauncherPid: rec.launcherPid ?? 0,
+      Cgroups: rec.cgroups ?? [],
+      MemoryLimitAtExit: rec.memoryLimit,
+    },
+  };
+}
+
+export async function inspectCommand(cmd: Extract<LifecycleCommand, { name: 'inspect' }>): Promise<number> {
+  const records = await sweep(cmd.global.root, cgroupHost);
+  const host = await cgroupHost();
+  const out: object[] = [];
+  let status = 0;
+  for (const ref of cmd.targets) {
+    try {
+      out.push(inspectJson(findContainer(records, ref), host));
+    } catch (err) {
+      process.stderr.write(`husk: ${(err as Error).message}\n`);
+      status = 1;
+    }
+  }
+  process.stdout.write(JSON.stringify(out, null, 4) + '\n');
+  return status;
+}

@@ -1,0 +1,34 @@
+// husk pause / unpause: freeze every process of a container (v1 freezer.state, v2
+// cgroup.freeze), and thaw it; each returns once the kernel reports the new state.
+import type { LifecycleCommand } from './args-lifecycle.js';
+import { HuskError, messageOf } from '../errors.js';
+import { cgroupHost } from '../cgroup/host.js';
+import { findContainer, requireRunning, statusOfRecord, sweep } from '../runtime/containers.js';
+
+export async function pauseCommand(cmd: Extract<LifecycleCommand, { name: 'pause' | 'unpause' }>): Promise<number> {
+  const records = await sweep(cmd.global.root, cgroupHost);
+  const host = await cgroupHost();
+  let status = 0;
+  for (const ref of cmd.targets) {
+    try {
+      const rec = findContainer(records, ref);
+      requireRunning(rec, host, cmd.name);
+      const label = rec.name ?? rec.id.slice(0, 12);
+      const paused = statusOfRecord(rec, host) === 'paused';
+      if (cmd.name === 'pause' && paused) throw new HuskError('invalid-value', `container ${label} is already paused`);
+      if (cmd.name === 'unpause' && !paused) throw new HuskError('invalid-value', `container ${label} is not paused`);
+      const dirs = host.dirsOf(rec.cgroups ?? []);
+      try {
+        if (cmd.name === 'pause') await host.freeze(dirs);
+        else await host.thaw(dirs);
+      } catch (err) {
+        throw new HuskError('launcher', `cannot ${cmd.name} container ${label}: ${(err as Error).message}`);
+      }
+      process.stdout.write(`${ref}\n`);
+    } catch (err) {
+      process.stderr.write(`husk: ${messageOf(err)}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}

@@ -1,0 +1,176 @@
+// Containers by their records: find one by id or name, tell its status, and sweep what a
+// crash left. A record whose launcher is gone is either an exited `run -d` container (kept,
+// with its exit status and OOM evidence read from the launcher's status file, until
+// `husk rm`) or a leftover of a crash (its cgroups are thawed, killed and removed, and the
+// record goes). Either way, no cgroup directory outlives its launcher past the next husk
+// command.
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HuskError } from '../errors.js';
+import { cgroupEvidence } from '../cgroup/evidence.js';
+import type { CgroupFile } from '../cgroup/evidence.js';
+import type { CgroupHost } from '../cgroup/host.js';
+import { decodeEvent } from '../protocol/events.js';
+import { readFrameAt } from '../protocol/frames.js';
+import { containersDir, isLive, needsSweep, removeRecord, writeRecord } from './state.js';
+import type { ContainerRecord } from './state.js';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited';
+
+/** A container's own directory under the root: status file, event log, output log. */
+export function stateDir(root: string, id: string): string {
+  return join(containersDir(root), id);
+}
+
+export function statusFilePath(root: string, id: string): string {
+  return join(stateDir(root, id), 'status');
+}
+
+export function eventsPath(root: string, id: string): string {
+  return join(stateDir(root, id), 'events');
+}
+
+export function logPath(root: string, id: string): string {
+  return join(stateDir(root, id), 'log');
+}
+
+/** Every record as stored, unjudged. */
+export function readRecords(root: string): ContainerRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(containersDir(root));
+  } catch {
+    return [];
+  }
+  const out: ContainerRecord[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    try {
+      out.push(JSON.parse(readFileSync(join(containersDir(root), name), 'utf8')) as ContainerRecord);
+    } catch {
+      // half-written records are never renamed into place; an unreadable one is not ours
+    }
+  }
+  return out;
+}
+
+/** The launcher's last words: CGROUP_FILE events and EXIT (docs/protocol.md "The status file"). */
+export function readStatusFile(path: string): { cgroupFiles: CgroupFile[]; exit?: ContainerRecord['exit']; mtime: Date } | undefined {
+  let bytes: Buffer;
+  let mtime: Date;
+  try {
+    bytes = readFileSync(path);
+    mtime = statSync(path).mtime;
+  } catch {
+    return undefined;
+  }
+  const cgroupFiles: CgroupFile[] = [];
+  let exit: ContainerRecord['exit'];
+  let at = 0;
+  try {
+    for (;;) {
+      const f = readFrameAt(bytes, at);
+      if (f === null) break;
+      at = f.next;
+      const ev = decodeEvent(f.frame.type, f.frame.payload);
+      if (ev.kind === 'cgroup-file') cgroupFiles.push({ path: ev.path, content: ev.content });
+      else if (ev.kind === 'exit') exit = { how: ev.how, value: ev.value };
+    }
+  } catch {
+    // a torn file cannot happen (temp + rename); a foreign one says nothing more
+  }
+  return { cgroupFiles, exit, mtime };
+}
+
+/** The exit status husk reports for an exit (docker's: 128+S for a signal). */
+export function exitCode(exit: ContainerRecord['exit']): number {
+  if (!exit) return -1;
+  return exit.how === 'signaled' ? 128 + exit.value : exit.value;
+}
+
+/** Fills an ended container's exit, OOM evidence and end time from its status file. */
+export function finishRecord(root: string, rec: ContainerRecord): void {
+  const status = readStatusFile(statusFilePath(root, rec.id));
+  rec.finished = (status?.mtime ?? new Date()).toISOString();
+  if (status?.exit) {
+    rec.exit = status.exit;
+    const ev = cgroupEvidence(status.cgroupFiles);
+    rec.oomKilled = ev.oomKills > 0;
+    if (ev.memoryLimit !== undefined) rec.memoryLimit = ev.memoryLimit;
+  } else {
+    rec.exit = { how: 'failed', value: 255 };
+    rec.error = 'the launcher ended without leaving its status (killed or crashed)';
+  }
+}
+
+export function removeContainerState(root: string, id: string): void {
+  removeRecord(root, id);
+  rmSync(stateDir(root, id), { recursive: true, force: true });
+}
+
+/**
+ * Looks at every record: live ones are kept; for one whose launcher is gone, its cgroups are
+ * removed (a crash), an exited -d container is finished from its status file and kept (or
+ * removed with --rm), and anything else is removed. Returns the records that remain.
+ */
+export async function sweep(root: string, host: () => Promise<CgroupHost>): Promise<ContainerRecord[]> {
+  const out: ContainerRecord[] = [];
+  for (const rec of readRecords(root)) {
+    if (isLive(rec)) {
+      out.push(rec);
+      continue;
+    }
+    if (rec.launcherPid === undefined && Date.now() - Date.parse(rec.created) < 10_000) {
+      out.push(rec); // being created right now by another husk
+      continue;
+    }
+    if (!needsSweep(rec)) {
+      // A foreground record of a crash (userns only): liveRecords' rule, applied here too.
+      removeRecord(root, rec.id);
+      continue;
+    }
+    if (rec.cgroups?.length) {
+      const h = await host();
+      await h.remove(h.dirsOf(rec.cgroups));
+    }
+    if (!rec.detached) {
+      removeContainerState(root, rec.id);
+      continue;
+    }
+    if (rec.finished === undefined) {
+      finishRecord(root, rec);
+      rec.cgroups = [];
+      if (!rec.autoRemove) writeRecord(root, rec);
+    }
+    if (rec.autoRemove) {
+      removeContainerState(root, rec.id);
+      continue;
+    }
+    out.push(rec);
+  }
+  return out;
+}
+
+/** Finds a container by full id, unique id prefix, or name. */
+export function findContainer(records: readonly ContainerRecord[], ref: string): ContainerRecord {
+  const exact = records.find((r) => r.id === ref || r.name === ref);
+  if (exact) return exact;
+  const prefixed = ref.length >= 1 ? records.filter((r) => r.id.startsWith(ref)) : [];
+  if (prefixed.length === 1) return prefixed[0];
+  if (prefixed.length > 1) throw new HuskError('usage', `multiple containers match "${ref}": give more of the id`);
+  throw new HuskError('invalid-value', `no such container: ${ref}`);
+}
+
+export function statusOfRecord(rec: ContainerRecord, host?: CgroupHost): ContainerStatus {
+  if (rec.finished !== undefined || !isLive(rec)) return 'exited';
+  if (rec.pid === undefined) return 'created';
+  if (host && rec.cgroups?.length && host.isFrozen(host.dirsOf(rec.cgroups))) return 'paused';
+  return 'running';
+}
+
+/** A live container, or a clear error naming why the command cannot act on it. */
+export function requireRunning(rec: ContainerRecord, host: CgroupHost | undefined, what: string): void {
+  const status = statusOfRecord(rec, host);
+  if (status === 'exited') throw new HuskError('invalid-value', `cannot ${what} container ${rec.name ?? rec.id.slice(0, 12)}: it is not running`);
+  if (!rec.cgroups?.length) throw new HuskError('invalid-value', `cannot ${what} container ${rec.name ?? rec.id.slice(0, 12)}: it has no cgroup of its own`);
+}
