@@ -1,5 +1,6 @@
 //! cgroup ops (protocol.md "cgroups"): CGROUP_MKDIR, CGROUP_WRITE, CGROUP_INTO and
-//! CGROUP_REPORT run in the launcher before CLONE, CGROUP_ENTER in the parent. The plan's
+//! CGROUP_REPORT run in the launcher before CLONE, CGROUP_ENTER in the parent, CGROUP_JOIN
+//! in the container process before any other container op. The plan's
 //! paths are checked again here, where they are used: every directory or file must be on a
 //! cgroup filesystem (statfs), else EXDEV. At the end the monitor sends the reports, then
 //! removes the directories the launcher owns: thaw, kill, rmdir, bounded in time.
@@ -69,6 +70,20 @@ pub fn enter(path: [*:0]const u8, pid: sys.pid_t) sys.Error!void {
     var buffer: [16]u8 = undefined;
     const text = std.fmt.bufPrint(&buffer, "{d}", .{pid}) catch unreachable; // An i32 fits.
     try write(path, text);
+}
+
+/// Container op, among the first: the calling thread moves itself into a v1 cgroup by
+/// writing "0" to its `tasks` file. A thread moving itself is the one migration the kernel
+/// does without the global cgroup_threadgroup_rwsem (cgroup_procs_write_start), whose first
+/// writer waits for an RCU grace period (8-15 ms on a hybrid host, where a start joins nine
+/// v1 hierarchies). `tasks` moves one thread: the container process has exactly one, as the
+/// launcher never starts a thread and CLONE copies only the calling one.
+pub fn join(path: [*:0]const u8) sys.Error!void {
+    assert(sys.gettid() == sys.getpid()); // The thread group's only thread, its leader.
+    const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.WRONLY | sys.O.NOFOLLOW | sys.O.NOCTTY, 0);
+    defer sys.close(fd);
+    if (try sys.filesystem_type(fd) != sys.CGROUP_SUPER_MAGIC) return error.XDEV;
+    try sys.write_once(fd, "0");
 }
 
 /// Opens the cgroup v2 directory CLONE will create the container process in.
@@ -169,9 +184,21 @@ const PathBuffer = struct {
     }
 };
 
-/// Thaw, kill, remove child cgroups, rmdir; repeated while rmdir says EBUSY.
+/// rmdir; if it says EBUSY (processes or child cgroups in it): thaw, kill, remove child
+/// cgroups, rmdir, repeated while rmdir says EBUSY.
 fn remove_tree(path: *PathBuffer, depth: usize, deadline: u64) void {
     assert(depth <= depth_max);
+    // Fast path, the usual end: the container process was reaped, and with it (pid 1 of its
+    // pid namespace) everything it started, so the cgroup is empty and rmdir works at once.
+    // An empty cgroup has nothing to thaw or kill, and rmdir refuses a populated one or one
+    // with children (EBUSY), so trying it first changes nothing but the cost: one syscall
+    // instead of ten.
+    if (sys.rmdirat(sys.AT_FDCWD, path.z())) |_| {
+        return;
+    } else |err| switch (err) {
+        error.BUSY => {},
+        else => return, // Gone already (ENOENT), or not ours to remove.
+    }
     var attempt: usize = 0;
     while (attempt < attempts_max) : (attempt += 1) {
         thaw(path);
@@ -318,6 +345,13 @@ test "a path outside a cgroup filesystem is refused with EXDEV" {
     const parent = try std.fmt.bufPrintZ(&z, "{s}", .{base});
     try std.testing.expectError(error.XDEV, into(parent));
     try std.testing.expect(into_path == null);
+    const tasks = try std.fmt.bufPrintZ(&z, "{s}/tasks", .{base});
+    try dir.dir.writeFile(.{ .sub_path = "tasks", .data = "" });
+    try std.testing.expectError(error.XDEV, join(tasks));
+    // A symlink is not followed, even to a cgroup file.
+    try dir.dir.deleteFile("tasks");
+    try dir.dir.symLink("/sys/fs/cgroup/memory/tasks", "tasks", .{});
+    try std.testing.expectError(error.LOOP, join(tasks));
 }
 
 test "a report of a file that cannot be read sends nothing" {

@@ -124,7 +124,9 @@ pub fn read_exact(reader: anytype, buffer: []u8) ReadResult {
 
 const Error = error{Invalid};
 
-const Order = enum { before_clone, parent_ops, container_ops, after_exec };
+/// before_clone → (CLONE) parent_ops → [joins: only CGROUP_JOINs so far] → container_ops →
+/// (EXEC) after_exec.
+const Order = enum { before_clone, parent_ops, joins, container_ops, after_exec };
 
 const Decoder = struct {
     storage: *Storage,
@@ -211,7 +213,7 @@ const Decoder = struct {
         switch (Op.runner(tag)) {
             .launcher => if (decoder.order != .before_clone) return decoder.fail("a launcher op after CLONE"),
             .launcher_or_container => {
-                if (decoder.order == .parent_ops) decoder.order = .container_ops;
+                if (decoder.order == .parent_ops or decoder.order == .joins) decoder.order = .container_ops;
             },
             .clone => {
                 if (decoder.order != .before_clone) return decoder.fail("a second CLONE");
@@ -221,12 +223,22 @@ const Decoder = struct {
             .parent => switch (decoder.order) {
                 .before_clone => return decoder.fail("a parent op before CLONE"),
                 .parent_ops => {},
-                .container_ops => return decoder.fail("a parent op after a container op"),
+                .joins, .container_ops => return decoder.fail("a parent op after a container op"),
                 .after_exec => unreachable,
             },
             .container => switch (decoder.order) {
                 .before_clone => return decoder.fail("a container op before CLONE"),
-                .parent_ops, .container_ops => decoder.order = if (tag == .exec) .after_exec else .container_ops,
+                // CGROUP_JOIN only among the first container ops: no other container op
+                // (nothing that could run code of the container's) runs outside its cgroups.
+                .parent_ops, .joins => decoder.order = switch (tag) {
+                    .cgroup_join => .joins,
+                    .exec => .after_exec,
+                    else => .container_ops,
+                },
+                .container_ops => {
+                    if (tag == .cgroup_join) return decoder.fail("a CGROUP_JOIN after another container op");
+                    if (tag == .exec) decoder.order = .after_exec;
+                },
                 .after_exec => unreachable,
             },
         }
@@ -289,6 +301,11 @@ const Decoder = struct {
             .no_new_privs, .close_fds => {},
             .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report => try decoder.check_launcher_op(op_value),
+            .cgroup_join => |o| {
+                // check_order: among the first container ops.
+                try decoder.cgroup_path(o.path);
+                if (!std.mem.endsWith(u8, o.path, "/tasks")) return decoder.fail("cgroup_join.path: not a tasks file");
+            },
             .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
         }
     }

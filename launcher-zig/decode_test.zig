@@ -35,6 +35,7 @@ const sample_ops = [_]Op{
     .{ .gid_map = .{ .text = "0 100000 65536\n" } },
     .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
+    .{ .cgroup_join = .{ .path = "/sys/fs/cgroup/memory/husk/abc/tasks" } },
     .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_PRIVATE, .data = "" } },
     .{ .mkdir = .{ .path = "/tmp/husk-stage", .mode = 0o755 } },
     .{ .attach_tree = .{ .slot = 15, .target = "/tmp/husk-stage/lower/usr" } },
@@ -234,7 +235,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0047, 0x004f, 0x0050, 0x0052, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x0052, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -646,6 +647,41 @@ test "CGROUP_ENTER is a parent op on a cgroup.procs file" {
     try expect_ops_invalid(minimal(&.{.{ .cgroup_enter = .{ .path = memory_dir ++ "/tasks" } }}), 1, "not a cgroup.procs file");
     try expect_ops_invalid(minimal(&.{.{ .cgroup_enter = .{ .path = memory_dir ++ "/xcgroup.procs" } }}), 1, "not a cgroup.procs file");
     try expect_ops_invalid(minimal(&.{.{ .cgroup_enter = .{ .path = "/cgroup.procs/x" } }}), 1, "not a cgroup.procs file");
+}
+
+test "CGROUP_JOIN: a container op among the first, on a tasks file" {
+    const join = Op{ .cgroup_join = .{ .path = memory_dir ++ "/tasks" } };
+    const join_pids = Op{ .cgroup_join = .{ .path = "/sys/fs/cgroup/pids/husk-test/tasks" } };
+    const enter = Op{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/unified/husk-test/cgroup.procs" } };
+    const chdir = Op{ .chdir = .{ .path = "/" } };
+    const unshare = Op{ .unshare = .{ .flags = protocol.CLONE_NEWCGROUP } };
+    const user = Op{ .user = .{ .uid = 0, .gid = 0, .groups = encode.u64s(&.{}) } };
+    // Right after CLONE or after the parent ops, one or more, then any container op.
+    try expect_valid_ops(minimal(&.{join}));
+    try expect_valid_ops(minimal(&.{ join, join_pids, unshare, chdir }));
+    try expect_valid_ops(minimal(&.{ enter, join, join_pids, chdir }));
+    try expect_valid_ops(userns_plan(&.{tree(0)}, &.{ join, join_pids, unshare, user, attach(0) }));
+    // Not after another container op (UNSHARE and WRITE_FILE are container ops after CLONE).
+    try expect_ops_invalid(minimal(&.{ chdir, join }), 2, "a CGROUP_JOIN after another container op");
+    try expect_ops_invalid(minimal(&.{ join, unshare, join_pids }), 3, "a CGROUP_JOIN after another container op");
+    try expect_ops_invalid(minimal(&.{ .{ .write_file = .{ .path = "/x", .content = "" } }, join }), 2, "after another container op");
+    try expect_ops_invalid(userns_plan(&.{}, &.{ user, join }), 4, "after another container op");
+    // Not before CLONE; a parent op cannot follow it (the container process runs it).
+    try expect_ops_invalid(launcher_plan(&.{join}), 0, "a container op before CLONE");
+    try expect_ops_invalid(minimal(&.{ join, enter }), 2, "a parent op after a container op");
+    try expect_ops_invalid(userns_plan(&.{}, &.{ join, tree(0) }), 4, "a parent op after a container op");
+    try expect_ops_invalid(&.{ clone_op, exec_op, join }, 2, "after EXEC");
+    // The path: absolute, clean, a v1 `tasks` file.
+    const bad = [_][:0]const u8{ "", "/", "tasks", "sys/fs/cgroup/memory/x/tasks", memory_dir ++ "/tasks/", "/sys//fs/tasks", "/sys/fs/cgroup/memory/../tasks", "/sys/./tasks" };
+    for (bad) |path| try expect_ops_invalid(minimal(&.{.{ .cgroup_join = .{ .path = path } }}), 1, "not absolute and clean");
+    const not_tasks = [_][:0]const u8{ memory_dir ++ "/cgroup.procs", memory_dir ++ "/xtasks", "/tasks/x", memory_dir, "/sys/fs/cgroup/unified/x/cgroup.threads" };
+    for (not_tasks) |path| try expect_ops_invalid(minimal(&.{.{ .cgroup_join = .{ .path = path } }}), 1, "cgroup_join.path: not a tasks file");
+    try expect_ops_invalid(minimal(&.{.{ .cgroup_join = .{ .path = repeat('a', 4096) } }}), 1, "path: longer than 4095");
+    // Its frame: type 0x0047, one str.
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try writer.op(.{ .cgroup_join = .{ .path = "/a/tasks" } });
+    try testing.expectEqualSlices(u8, "\x0c\x00\x00\x00\x47\x00\x00\x00" ++ "\x08\x00\x00\x00/a/tasks", writer.bytes.items);
 }
 
 test "IDMAP_TREE: after the maps, with a user namespace, each slot once" {

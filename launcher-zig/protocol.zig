@@ -101,6 +101,7 @@ pub const FrameType = enum(u16) {
     cgroup_report = 0x0044,
     idmap_tree = 0x0045,
     attach_tree = 0x0046,
+    cgroup_join = 0x0047,
     wait_start = 0x0051,
     _,
 };
@@ -195,6 +196,7 @@ pub const Op = union(enum) {
     cgroup_report: struct { path: Str },
     idmap_tree: struct { source: Str, slot: u64 },
     attach_tree: struct { slot: u64, target: Str },
+    cgroup_join: struct { path: Str },
     wait_start: struct {},
 
     pub const Tag = std.meta.Tag(Op);
@@ -274,6 +276,8 @@ test "frame names and runners" {
     try std.testing.expectEqual(Op.Runner.launcher, Op.runner(.cgroup_mkdir));
     try std.testing.expectEqual(Op.Runner.parent, Op.runner(.idmap_tree));
     try std.testing.expectEqual(Op.Runner.container, Op.runner(.attach_tree));
+    try std.testing.expectEqual(Op.Runner.container, Op.runner(.cgroup_join));
+    try std.testing.expectEqualStrings("cgroup_join", frame_name(0x47).?);
     try std.testing.expectEqualStrings("cgroup_into", frame_name(0x43).?);
     try std.testing.expectEqualStrings("mount", frame_name(0x20).?);
     try std.testing.expectEqualStrings("hello", frame_name(1).?);

@@ -475,6 +475,10 @@ pub fn getpid() pid_t {
     return @intCast(linux.syscall0(.getpid));
 }
 
+pub fn gettid() pid_t {
+    return @intCast(linux.syscall0(.gettid));
+}
+
 pub fn getppid() pid_t {
     return @intCast(linux.syscall0(.getppid));
 }

@@ -141,6 +141,12 @@ export function cleanInto(src: usize, n: i32, dst: usize): i32 {
   return len;
 }
 
+/**
+ * Scratch memory over this size is dropped at the end of a call, so that big requests to one
+ * entry point do not leave buffers behind that add up with another's (the maximum is 128 MiB).
+ */
+export const KEEP_MAX: i32 = 1 << 20;
+
 // ---- arena --------------------------------------------------------------------------------
 
 /**
@@ -178,6 +184,12 @@ export class Arena {
     return p;
   }
 
+  /** After a call: a big first chunk is not kept (the next __collect frees it). */
+  trim(): void {
+    if (this.chunk.byteLength > KEEP_MAX) this.chunk = new ArrayBuffer(1 << 16);
+    this.reset(0);
+  }
+
   /** Gives back the end of the last `alloc` (it used only `used` of its `n` bytes). */
   shrink(p: usize, used: i32): void {
     this.at = p + <usize>used;
@@ -204,6 +216,20 @@ export class U64List {
 
   @inline get(i: i32): u64 {
     return unchecked(this.data[i]);
+  }
+
+  /** Room for `n` values without growing (growing leaves garbage until the next call). */
+  reserve(n: i32): void {
+    if (n <= this.data.length) return;
+    const grown = new StaticArray<u64>(n);
+    memory.copy(changetype<usize>(grown), changetype<usize>(this.data), <usize>this.length << 3);
+    this.data = grown;
+  }
+
+  /** After a call: a big buffer is not kept. */
+  trim(): void {
+    this.length = 0;
+    if (this.data.length > (KEEP_MAX >> 3)) this.data = new StaticArray<u64>(1024);
   }
 
   @inline set(i: i32, v: u64): void {
@@ -245,6 +271,14 @@ export class SpanTable {
     this.values = new StaticArray<i64>(capacity);
     this.used = new StaticArray<u8>(capacity);
     this.size = 0;
+  }
+
+  /** After a call: big arrays are not kept. */
+  trim(): void {
+    if (this.used.length > (KEEP_MAX >> 3)) {
+      this.size = 1; // makes reset allocate
+      this.reset(0);
+    }
   }
 
   /** The slot of the key, or of the empty slot where it would go. */
@@ -416,7 +450,7 @@ export class SpanFields {
  * or ASCII literals; every frame an entry point writes is far under the bounds of a frame
  * (asserted), so nothing here fails on a user's value.
  */
-const OUT_KEEP_MAX: i32 = 16 << 20;
+const OUT_KEEP_MAX: i32 = 4 << 20;
 
 export class Out {
   buf: ArrayBuffer = new ArrayBuffer(1 << 16);
@@ -429,7 +463,7 @@ export class Out {
     this.len = 0;
   }
 
-  /** Makes room for `n` more bytes. */
+  /** Makes room for `n` more bytes (once per call with an estimate: growing leaves garbage). */
   room(n: i32): void {
     const need = this.len + n;
     if (need <= this.buf.byteLength) return;
@@ -494,6 +528,34 @@ export class Out {
       store<u8>(at + 4 + <usize>i, <u8>c);
     }
     this.len += 4 + n;
+  }
+
+  /**
+   * A whole frame {index u64, kind u64, path str, detail str} in one go: the path is the `n`
+   * bytes at `p` ("." when `n` is 0 and `dot`), the detail a byte string.
+   */
+  record(type: u16, index: u64, kind: u64, p: usize, n: i32, dot: bool, detail: string): void {
+    const pathLen = n == 0 && dot ? 1 : n;
+    const detailLen = detail.length;
+    const payload = 16 + 4 + pathLen + 4 + detailLen;
+    this.room(HEADER_SIZE + payload);
+    const at = changetype<usize>(this.buf) + <usize>this.len;
+    store<u32>(at, <u32>payload);
+    store<u32>(at, <u32>type, 4); // type, then flags 0
+    store<u64>(at, index, 8);
+    store<u64>(at, kind, 16);
+    store<u32>(at, <u32>pathLen, 24);
+    if (pathLen != n) store<u8>(at, DOT, 28);
+    else memory.copy(at + 28, p, <usize>n);
+    const d = at + 28 + <usize>pathLen;
+    store<u32>(d, <u32>detailLen);
+    const chars = changetype<usize>(detail);
+    for (let i = 0; i < detailLen; i++) {
+      const c = load<u16>(chars + (<usize>i << 1));
+      assert(c < 256 && c != 0, "Out.record: not a byte string");
+      store<u8>(d + 4 + <usize>i, <u8>c);
+    }
+    this.len += HEADER_SIZE + payload;
   }
 
   end(): void {

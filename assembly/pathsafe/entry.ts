@@ -19,6 +19,16 @@ const out = new Out();
 
 export function pathVerdicts(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
+  const status = verdicts(len);
+  items.kinds.trim();
+  items.names.trim();
+  items.targets.trim();
+  known.table.trim();
+  arena.trim();
+  return status;
+}
+
+function verdicts(len: i32): i32 {
   const ptr = inputPointer(len);
   if (ptr == 0) return badLength(len);
   const frames = new FrameReader(ptr, len);
@@ -26,6 +36,10 @@ export function pathVerdicts(len: i32): i32 {
   let hasOptions = false;
   let base: u64 = 0;
   items.clear();
+  // At most one item per 32 bytes: no list grows during the call.
+  items.kinds.reserve(len / 32 + 1);
+  items.names.reserve(len / 32 + 1);
+  items.targets.reserve(len / 32 + 1);
   known.reset();
   arena.reset(4096);
   while (frames.next()) {
@@ -72,6 +86,7 @@ export function pathVerdicts(len: i32): i32 {
   if (frames.failure !== null) return fail(frames.failure!);
   if (!hasOptions) return fail(malformed("request: no OPTIONS frame"));
   out.reset();
+  out.room(len + (len >> 1) + 4096);
   verdictsOf(base, items, known, arena, out);
   return answer(out.buf, out.len);
 }

@@ -1,13 +1,13 @@
 // buildPlan: request frames in, plan frames out (docs/core-abi.md "buildPlan").
 //
 // Order: [STATUS_FILE, cgroup dirs, limits, reports, INTO] [UNSHARE time, WRITE_FILE offsets]
-// CLONE [CGROUP_ENTER…] [UID_MAP [SETGROUPS] GID_MAP IDMAP_TREE… USER 0:0] [UNSHARE cgroup] private mounts, stage,
+// CLONE [UID_MAP [SETGROUPS] GID_MAP IDMAP_TREE…] [CGROUP_JOIN…] [UNSHARE cgroup] [USER 0:0] private mounts, stage,
 // image, SET_ROOT, proc, dev, sys, [cgroups at sys/fs/cgroup], tmp, masks, workdir,
 // PIVOT_ROOT, SETHOSTNAME, LOOPBACK_UP, CAPS, USER, CHDIR, NO_NEW_PRIVS, CLOSE_FDS, EXEC.
 
 import { answer, badLength, fail, inputPointer, invalid } from "../abi";
 import { checkPlanMaps, computeIdmap, IdmapResult } from "../idmap/compute";
-import { cgroupLauncherOps, cgroupMountOps, cgroupParentOps, unshareCgroupAfterEnter } from "./cgroup";
+import { cgroupJoinOps, cgroupLauncherOps, cgroupMountOps, unshareCgroupAfterJoin } from "./cgroup";
 import { devOps } from "./dev";
 import { PlanWriter } from "./encode";
 import { CLONE_NEWCGROUP } from "./linux";
@@ -35,13 +35,14 @@ export function buildPlan(len: i32): i32 {
   cgroupLauncherOps(plan, req.cgroup);
   timeNamespaceOps(plan, req);
   // v1 and hybrid: the cgroup namespace is made by the container process once it is in its
-  // cgroups (CGROUP_ENTER), so that its root is the container's own cgroup.
-  const cgroupAfter = unshareCgroupAfterEnter(req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
+  // cgroups (CGROUP_JOIN, its first ops), so that its root is the container's own cgroup.
+  // The joins come before USER: the process is still host root for the tasks files then.
+  const cgroupAfter = unshareCgroupAfterJoin(req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   plan.clone(cgroupAfter ? cloneFlags(req) & ~CLONE_NEWCGROUP : cloneFlags(req));
-  cgroupParentOps(plan, req.cgroup);
   userNamespaceOps(plan, req, maps);
-  rootInUserNamespaceOps(plan, req);
+  cgroupJoinOps(plan, req.cgroup);
   if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
+  rootInUserNamespaceOps(plan, req);
   rootfsOps(plan, req);
   procOps(plan);
   devOps(plan, req);

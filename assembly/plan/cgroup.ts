@@ -6,10 +6,12 @@
 //   before CLONE   STATUS_FILE; per hierarchy: CGROUP_MKDIR shared parent components
 //                  (v2: + controllers to their cgroup.subtree_control; v1 cpuset: cpus/mems),
 //                  CGROUP_MKDIR owned <parent>/<id>, the limit writes, CGROUP_REPORT;
-//                  pure v2: CGROUP_INTO <parent>/<id> (CLONE keeps CLONE_NEWCGROUP)
-//   parent ops     v1 and hybrid: CGROUP_ENTER <hierarchy>/<parent>/<id>/cgroup.procs each
-//   container      v1 and hybrid: UNSHARE(CLONE_NEWCGROUP) first, so the namespace's root is
-//                  the container's own cgroup; after /sys: its cgroups mounted read-only
+//                  a v2 hierarchy: CGROUP_INTO <parent>/<id> (pure v2: CLONE keeps
+//                  CLONE_NEWCGROUP)
+//   container      v1 and hybrid, first, right after the parent ops: CGROUP_JOIN
+//                  <hierarchy>/<parent>/<id>/tasks per v1 hierarchy (the process moves
+//                  itself: no global lock), then UNSHARE(CLONE_NEWCGROUP), so the namespace's
+//                  root is the container's own cgroup; after /sys: its cgroups mounted read-only
 //
 // The values come from the cgroup module (assembly/cgroup/), called directly: one Resources
 // read from the user's flags, then v1 or v2 writes per controller, wherever the host has it.
@@ -81,6 +83,10 @@ export class CgroupRequest {
   writes: Write[][] = [];
   /** Only a cgroup v2 hierarchy: CGROUP_INTO, CLONE_NEWCGROUP in CLONE. */
   intoV2: bool = false;
+  /** The used v2 hierarchy (pure v2 or hybrid: CGROUP_INTO its directory), or -1. */
+  v2At: i32 = -1;
+  /** Used v1 hierarchies (CGROUP_JOIN each; the cgroup namespace is made after them). */
+  v1Count: i32 = 0;
 
   get rootless(): bool {
     return (this.flags & CGROUP_ROOTLESS) != 0;
@@ -306,6 +312,8 @@ export function validateCgroup(cg: CgroupRequest): Failure | null {
     else v2++;
   }
   cg.intoV2 = v2 == 1 && v1 == 0;
+  cg.v1Count = v1;
+  for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 2) cg.v2At = i;
 
   // The user's limits, read once; v1 and v2 writes of each controller.
   const out = new Outcome();
@@ -429,7 +437,8 @@ export function cgroupLauncherOps(plan: PlanWriter, cg: CgroupRequest): void {
     for (let k = 0; k < writes.length; k++) plan.cgroupWrite(dir + "/" + writes[k].file, writes[k].value);
     reportOps(plan, h, dir);
   }
-  if (cg.intoV2) plan.cgroupInto(containerDir(cg, cg.used[0]));
+  // v2 (pure or hybrid): clone3(CLONE_INTO_CGROUP) creates the process there, no migration.
+  if (cg.v2At >= 0) plan.cgroupInto(containerDir(cg, cg.used[cg.v2At]));
 }
 
 /** A new v1 cpuset cgroup has no cpus and no mems (nothing could run in it). */
@@ -458,15 +467,24 @@ function reportOps(plan: PlanWriter, h: CgroupHierarchy, dir: string): void {
   }
 }
 
-/** v1 and hybrid: the container's cgroup namespace is made after it joined its cgroups. */
-export function unshareCgroupAfterEnter(cg: CgroupRequest, namespaces: u64, newCgroup: u64): bool {
-  return cg.present && !cg.intoV2 && cg.used.length > 0 && (namespaces & newCgroup) != 0;
+/** v1 and hybrid: the container's cgroup namespace is made after it joined its v1 cgroups. */
+export function unshareCgroupAfterJoin(cg: CgroupRequest, namespaces: u64, newCgroup: u64): bool {
+  return cg.present && cg.v1Count > 0 && (namespaces & newCgroup) != 0;
 }
 
-/** Parent ops: v1 and hybrid join every hierarchy before the container is released. */
-export function cgroupParentOps(plan: PlanWriter, cg: CgroupRequest): void {
-  if (!cg.present || cg.intoV2) return;
-  for (let i = 0; i < cg.used.length; i++) plan.cgroupEnter(containerDir(cg, cg.used[i]) + "/cgroup.procs");
+/**
+ * The first container ops (right after the parent ops, before USER): v1 and hybrid, the
+ * container process joins each v1 hierarchy itself by writing "0" to `tasks`. A thread moving
+ * itself is the one migration the kernel makes without the global cgroup_threadgroup_rwsem,
+ * whose first writer waits for an RCU grace period (8-15 ms); the monitor writing the pid to
+ * `cgroup.procs` (CGROUP_ENTER) takes it. No code of the container's runs before: these are
+ * the launcher's first steps in the new process, which is single-threaded.
+ */
+export function cgroupJoinOps(plan: PlanWriter, cg: CgroupRequest): void {
+  if (!cg.present) return;
+  for (let i = 0; i < cg.used.length; i++) {
+    if (cg.used[i].version == 1) plan.cgroupJoin(containerDir(cg, cg.used[i]) + "/tasks");
+  }
 }
 
 /** Where hierarchy `h` shows inside: its place under /sys/fs/cgroup on the host, else a name. */

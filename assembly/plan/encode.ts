@@ -42,6 +42,7 @@ export const T_CGROUP_WRITE: u16 = 0x0041;
 export const T_CGROUP_ENTER: u16 = 0x0042;
 export const T_CGROUP_INTO: u16 = 0x0043;
 export const T_CGROUP_REPORT: u16 = 0x0044;
+export const T_CGROUP_JOIN: u16 = 0x0047;
 export const T_IDMAP_TREE: u16 = 0x0045;
 export const T_ATTACH_TREE: u16 = 0x0046;
 export const T_WAIT_START: u16 = 0x0051;
@@ -275,6 +276,12 @@ export class PlanWriter {
 
   cgroupInto(path: string): void {
     this.op(T_CGROUP_INTO, "cgroup-into");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  cgroupJoin(path: string): void {
+    this.op(T_CGROUP_JOIN, "cgroup-join");
     this.w.str("path", path, PATH_MAX);
     this.w.end();
   }

@@ -37,8 +37,54 @@ function invalid(out: Class, reason: string): u64 {
   return CLASS_INVALID;
 }
 
+/**
+ * The common case in one pass: a path that is already clean (no leading or trailing `/`, no
+ * "", "." or ".." component), no `.wh.` directory and no `.wh.` at the top. Returns the kind
+ * (its path is the request's own bytes, or a copy for a whiteout), or 0 for the general path.
+ */
+function classifyClean(p: usize, n: i32, type: u64, size: u64, arena: Arena, out: Class): u64 {
+  if (n == 0) return 0;
+  let start = 0;
+  let last = -1;
+  while (true) {
+    const end = nextSlash(p, n, start);
+    const c = p + <usize>start;
+    const k = end - start;
+    if (k == 0 || (k <= 2 && load<u8>(c) == 46 && (k == 1 || load<u8>(c, 1) == 46))) return 0;
+    if (end == n) break;
+    if (k >= 4 && load<u32>(c) == WH_WORD) return 0; // a .wh. directory (or .wh..wh. at the top)
+    last = end;
+    start = end + 1;
+  }
+  const baseStart = last + 1;
+  const base = p + <usize>baseStart;
+  const baseLen = n - baseStart;
+  out.ptr = p;
+  out.len = n;
+  if (baseLen < 4 || load<u32>(base) != WH_WORD) return CLASS_PLAIN;
+  // .wh.NAME: the general path names every case; only the plain whiteout is done here.
+  if (last < 0 || type != TYPE_REGULAR || size != 0 || startsWith(base, baseLen, META_PREFIX)) return 0;
+  const nameLen = baseLen - 4;
+  if (nameLen == 0 || (nameLen == 1 && load<u8>(base, 4) == 46) || (nameLen == 2 && load<u16>(base, 4) == 0x2e2e)) return 0;
+  const dst = arena.alloc(n - 4);
+  memory.copy(dst, p, <usize>baseStart);
+  memory.copy(dst + <usize>baseStart, base + 4, <usize>nameLen);
+  out.ptr = dst;
+  out.len = n - 4;
+  return CLASS_WHITEOUT;
+}
+
+/** ".wh." as a little-endian u32. */
+const WH_WORD: u32 = 0x2e68772e;
+
 /** Classifies the entry whose raw path is the `n` bytes at `p`; returns the kind. */
 export function classify(p: usize, n: i32, type: u64, size: u64, arena: Arena, out: Class): u64 {
+  const fast = classifyClean(p, n, type, size, arena, out);
+  if (fast != 0) return fast;
+  return classifySlow(p, n, type, size, arena, out);
+}
+
+function classifySlow(p: usize, n: i32, type: u64, size: u64, arena: Arena, out: Class): u64 {
   const dst = arena.alloc(n);
   const len = cleanInto(p, n, dst);
   if (len < 0) {

@@ -8,7 +8,7 @@ import { frameContext, frameFailure } from "../pathsafe/frame";
 import { FrameReader, PATH_MAX, STR_MAX } from "../codec";
 import { equalsLiteral, hasNul, Out, pack, SpanFields } from "../pathsafe/bytes";
 import { TYPE_FIFO, TYPE_SOCKET } from "./classify";
-import { classifyLayer, flatten, fromOverlay, Layer, toOverlay, XATTR_TRUSTED, XATTR_USER } from "./overlay";
+import { classifyLayer, flatten, fromOverlay, Layer, releaseScratch, toOverlay, XATTR_TRUSTED, XATTR_USER } from "./overlay";
 
 export const WO_OPTIONS: u32 = 0x0301;
 export const WO_ENTRY: u32 = 0x0302;
@@ -50,6 +50,13 @@ function decode(len: i32, upper: bool): Failure | null {
   layer.clear();
   layer.base = 0;
   flags = 0;
+  // At most one entry per 36 bytes (ENTRY) or 32 (UPPER): no list grows during the call.
+  const most = len / 32 + 1;
+  layer.paths.reserve(most);
+  layer.types.reserve(most);
+  layer.rdevs.reserve(most);
+  if (upper) layer.marks.reserve(most);
+  else layer.sizes.reserve(most);
   const ptr = inputPointer(len);
   assert(ptr != 0, "decode: checked by the caller");
   const frames = new FrameReader(ptr, len);
@@ -108,7 +115,14 @@ function decode(len: i32, upper: bool): Failure | null {
   return null;
 }
 
+/** Output room for a request of `len` bytes: answers are about as big as their requests. */
+function startOutput(len: i32): void {
+  out.reset();
+  out.room(len + (len >> 2) + 4096);
+}
+
 function finish(failure: Failure | null): i32 {
+  releaseScratch(layer);
   if (failure !== null) return fail(failure);
   return answer(out.buf, out.len);
 }
@@ -117,8 +131,8 @@ export function whiteoutClassify(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
   const bad = decode(len, false);
-  if (bad !== null) return fail(bad);
-  out.reset();
+  if (bad !== null) return finish(bad);
+  startOutput(len);
   classifyLayer(layer, out, len);
   return finish(null);
 }
@@ -127,8 +141,8 @@ export function whiteoutToOverlay(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
   const bad = decode(len, false);
-  if (bad !== null) return fail(bad);
-  out.reset();
+  if (bad !== null) return finish(bad);
+  startOutput(len);
   return finish(toOverlay(layer, (flags & OPTION_USERXATTR) != 0, out, len));
 }
 
@@ -136,8 +150,8 @@ export function whiteoutFlatten(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
   const bad = decode(len, false);
-  if (bad !== null) return fail(bad);
-  out.reset();
+  if (bad !== null) return finish(bad);
+  startOutput(len);
   return finish(flatten(layer, out, len));
 }
 
@@ -145,7 +159,7 @@ export function whiteoutFromOverlay(len: i32): i32 {
   __collect(); // the last call's garbage, before this one grows memory (docs/policy-core.md)
   if (inputPointer(len) == 0) return badLength(len);
   const bad = decode(len, true);
-  if (bad !== null) return fail(bad);
-  out.reset();
+  if (bad !== null) return finish(bad);
+  startOutput(len);
   return finish(fromOverlay(layer, (flags & OPTION_USERXATTR) != 0, out, len));
 }

@@ -4,7 +4,7 @@
 
 import { Failure, invalid as refuse, malformed } from "../abi";
 import {
-  Arena, cleanInto, compareBytes, equalsLiteral, FNV_OFFSET, hashByte, hashBytes, lastSlash, nextSlash, Out, pack,
+  Arena, cleanInto, compareBytes, equalsLiteral, FNV_OFFSET, hashByte, hashBytes, KEEP_MAX, lastSlash, nextSlash, Out, pack,
   SpanTable, spanLen, spanPtr, spanString, startsWith, U64List,
 } from "../pathsafe/bytes";
 import {
@@ -61,6 +61,28 @@ const targets = new SpanTable();
 const seen = new SpanTable();
 const later = new U64List();
 
+/** Drops the big scratch buffers of a call (see KEEP_MAX). */
+export function releaseScratch(layer: Layer): void {
+  arena.trim();
+  kinds.trim();
+  spans.trim();
+  later.trim();
+  targets.trim();
+  seen.trim();
+  outIndex.trim();
+  outKind.trim();
+  outPath.trim();
+  if (order.length > (KEEP_MAX >> 2)) {
+    order = new StaticArray<i32>(1024);
+    scratch = new StaticArray<i32>(1024);
+  }
+  layer.paths.trim();
+  layer.types.trim();
+  layer.sizes.trim();
+  layer.rdevs.trim();
+  layer.marks.trim();
+}
+
 function refusal(layer: Layer, i: i32, reason: string): Failure {
   const p = layer.paths.get(i);
   return refuse("entry " + (layer.base + <u64>i).toString() + " (" + spanString(spanPtr(p), spanLen(p)) + "): " + reason);
@@ -73,13 +95,8 @@ export function classifyLayer(layer: Layer, out: Out, inputLength: i32): void {
     const p = layer.paths.get(i);
     const kind = classify(spanPtr(p), spanLen(p), layer.types.get(i), layer.sizes.get(i), arena, cls);
     const reason = kind == CLASS_INVALID ? cls.reason : "";
-    out.begin(WO_CLASS, 16 + 5 + cls.len + 4);
-    out.u64(layer.base + <u64>i);
-    out.u64(kind);
-    if (kind == CLASS_PLAIN || kind == CLASS_WHITEOUT || kind == CLASS_OPAQUE) out.path(cls.ptr, cls.len);
-    else out.bytes(0, 0);
-    out.text(reason);
-    out.end();
+    const named = kind == CLASS_PLAIN || kind == CLASS_WHITEOUT || kind == CLASS_OPAQUE;
+    out.record(WO_CLASS, layer.base + <u64>i, kind, cls.ptr, named ? cls.len : 0, named, reason);
   }
 }
 
@@ -88,6 +105,8 @@ function classifyAll(layer: Layer, inputLength: i32): Failure | null {
   arena.reset(inputLength);
   kinds.length = 0;
   spans.length = 0;
+  kinds.reserve(layer.count);
+  spans.reserve(layer.count);
   for (let i = 0; i < layer.count; i++) {
     const p = layer.paths.get(i);
     const kind = classify(spanPtr(p), spanLen(p), layer.types.get(i), layer.sizes.get(i), arena, cls);
@@ -98,13 +117,8 @@ function classifyAll(layer: Layer, inputLength: i32): Failure | null {
   return null;
 }
 
-function action(out: Out, index: u64, kind: u64, s: u64, detail: string): void {
-  out.begin(WO_ACTION, 16 + 5 + spanLen(s) + 4);
-  out.u64(index);
-  out.u64(kind);
-  out.path(spanPtr(s), spanLen(s));
-  out.text(detail);
-  out.end();
+@inline function action(out: Out, index: u64, kind: u64, s: u64, detail: string): void {
+  out.record(WO_ACTION, index, kind, spanPtr(s), spanLen(s), true, detail);
 }
 
 const SAME_LAYER_FILE: i64 = 1;
@@ -219,38 +233,52 @@ function push(index: u64, kind: u64, p: usize, n: i32): void {
   outPath.push(pack(p, n));
 }
 
-function rank(p: usize, n: i32): i32 {
-  if (equalsLiteral(p, n, OPAQUE_NAME)) return 0;
-  return startsWith(p, n, WHITEOUT_PREFIX) ? 1 : 2;
+/** ".wh." as a little-endian u32. */
+const WH_WORD: u32 = 0x2e68772e;
+
+@inline function rank(p: usize, n: i32): i32 {
+  if (n < 4 || load<u32>(p) != WH_WORD) return 2;
+  return equalsLiteral(p, n, OPAQUE_NAME) ? 0 : 1;
 }
 
-/** Layer order: a directory, then its opaque marker, its whiteouts, its other children. */
+/** The index of the first byte where the `n` bytes at `a` and `b` differ, or `n`. */
+@inline function firstDifference(a: usize, b: usize, n: i32): i32 {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const x = load<u64>(a + <usize>i) ^ load<u64>(b + <usize>i);
+    if (x != 0) return i + <i32>(ctz(x) >> 3);
+  }
+  while (i < n && load<u8>(a + <usize>i) == load<u8>(b + <usize>i)) i++;
+  return i;
+}
+
+/**
+ * Layer order: a directory, then its opaque marker, its whiteouts, its other children. The
+ * components before the first differing byte are the same in both paths: only the component
+ * that holds it is compared (by rank, then by bytes).
+ */
 function compareLayer(a: u64, b: u64): i32 {
   const pa = spanPtr(a);
   const na = spanLen(a);
   const pb = spanPtr(b);
   const nb = spanLen(b);
-  let i = 0;
-  let j = 0;
-  while (i <= na && j <= nb) {
-    const ea = nextSlash(pa, na, i);
-    const eb = nextSlash(pb, nb, j);
-    const ca = pa + <usize>i;
-    const cb = pb + <usize>j;
-    const la = ea - i;
-    const lb = eb - j;
-    if (la != lb || memory.compare(ca, cb, <usize>la) != 0) {
-      const ra = rank(ca, la);
-      const rb = rank(cb, lb);
-      if (ra != rb) return ra - rb;
-      return compareBytes(ca, la, cb, lb) < 0 ? -1 : 1;
-    }
-    i = ea + 1;
-    j = eb + 1;
+  const common = na < nb ? na : nb;
+  const d = firstDifference(pa, pb, common);
+  if (d == common) {
+    if (na == nb) return 0;
+    // One path is a prefix of the other: fewer components first when it ends a component.
+    if (na < nb && load<u8>(pb + <usize>d) == 47) return -1;
+    if (nb < na && load<u8>(pa + <usize>d) == 47) return 1;
   }
-  // One ran out of components: the shorter first.
-  if (i > na && j > nb) return 0;
-  return i > na ? -1 : 1;
+  const start = lastSlash(pa, d) + 1;
+  const ea = nextSlash(pa, na, d);
+  const eb = nextSlash(pb, nb, d);
+  const ca = pa + <usize>start;
+  const cb = pb + <usize>start;
+  const ra = rank(ca, ea - start);
+  const rb = rank(cb, eb - start);
+  if (ra != rb) return ra - rb;
+  return compareBytes(ca, ea - start, cb, eb - start) < 0 ? -1 : 1;
 }
 
 /** Sorts `order[0..n)` by compareLayer of their paths (merge sort: n log n compares). */
@@ -292,6 +320,10 @@ export function fromOverlay(layer: Layer, userxattr: bool, out: Out, inputLength
   outIndex.length = 0;
   outKind.length = 0;
   outPath.length = 0;
+  // A directory may give two entries (itself and its opaque marker).
+  outIndex.reserve(count * 2);
+  outKind.reserve(count * 2);
+  outPath.reserve(count * 2);
   for (let i = 0; i < count; i++) {
     const raw = layer.paths.get(i);
     const index = layer.base + <u64>i;

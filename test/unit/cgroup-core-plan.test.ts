@@ -1,6 +1,7 @@
 // The core's cgroup part of the plan (assembly/plan/cgroup.ts): which directories in which
 // hierarchy, the limit writes routed to the hierarchy that has each controller, how the
-// container gets in before its first instruction (ENTER + UNSHARE on v1/hybrid, INTO on v2),
+// container gets in before its first instruction (v1 hierarchies: JOIN, the process's first
+// ops, then UNSHARE; the v2 one, hybrid or pure: INTO),
 // the reports kept for OOM evidence, its read-only view of /sys/fs/cgroup, and the refusals.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPlanRaw, encodeRequest, CoreError } from '../../ts/core/plan.js';
@@ -37,7 +38,7 @@ function refusal(req: PlanRequest): string {
   return new TextDecoder().decode(a.bytes);
 }
 
-describe('hybrid and v1: ENTER every hierarchy, then a cgroup namespace of its own', () => {
+describe('hybrid and v1: INTO the v2 hierarchy, JOIN every v1 one, then a cgroup namespace of its own', () => {
   const ops = opsOf(hostRequest({ cgroup: cg({ limits: [{ name: 'memory', value: '32m' }, { name: 'pids-limit', value: '20' }] }) }));
   const clone = ops.findIndex((o) => o.name === 'CLONE');
 
@@ -48,7 +49,7 @@ describe('hybrid and v1: ENTER every hierarchy, then a cgroup namespace of its o
     expect(mk).toContain(`/sys/fs/cgroup/unified/husk/${ID} 0`);
     expect(mk).toContain(`/sys/fs/cgroup/systemd/husk/${ID} 0`);
     expect(mk).toHaveLength(HYBRID.length * 2);
-    expect(ops.findIndex((o) => o.name.startsWith('CGROUP_') && o.name !== 'CGROUP_ENTER' && ops.indexOf(o) > clone)).toBe(-1);
+    expect(ops.findIndex((o) => o.name.startsWith('CGROUP_') && o.name !== 'CGROUP_JOIN' && ops.indexOf(o) > clone)).toBe(-1);
   });
 
   it('writes each limit to the hierarchy of its controller, and a new cpuset its cpus and mems', () => {
@@ -73,13 +74,36 @@ describe('hybrid and v1: ENTER every hierarchy, then a cgroup namespace of its o
     ]);
   });
 
-  it('joins with parent ops right after CLONE, which has no CLONE_NEWCGROUP; the first container op unshares it', () => {
+  it('is created in its v2 cgroup (INTO), joins each v1 one itself first, then unshares the cgroup namespace', () => {
     expect((ops[clone].args.flags as bigint) & NS.NEWCGROUP).toBe(0n);
-    const enters = ops.slice(clone + 1, clone + 1 + HYBRID.length);
-    expect(enters.map((o) => o.name)).toEqual(HYBRID.map(() => 'CGROUP_ENTER'));
-    expect(enters.map((o) => o.args.path)).toEqual(HYBRID.map((h) => `${h.mountpoint}/husk/${ID}/cgroup.procs`));
-    expect(ops[clone + 1 + HYBRID.length]).toMatchObject({ name: 'UNSHARE', args: { flags: NS.NEWCGROUP } });
-    expect(find(ops, 'CGROUP_INTO')).toEqual([]);
+    expect(ops[clone - 1]).toMatchObject({ name: 'CGROUP_INTO', args: { path: `/sys/fs/cgroup/unified/husk/${ID}` } });
+    const v1 = HYBRID.filter((h) => h.version === 1);
+    const joins = ops.slice(clone + 1, clone + 1 + v1.length);
+    expect(joins.map((o) => o.name)).toEqual(v1.map(() => 'CGROUP_JOIN'));
+    expect(joins.map((o) => o.args.path)).toEqual(v1.map((h) => `${h.mountpoint}/husk/${ID}/tasks`));
+    expect(ops[clone + 1 + v1.length]).toMatchObject({ name: 'UNSHARE', args: { flags: NS.NEWCGROUP } });
+    expect(find(ops, 'CGROUP_ENTER')).toEqual([]);
+    expect(find(ops, 'CGROUP_JOIN')).toHaveLength(v1.length);
+  });
+
+  it('pure v1: JOIN every hierarchy, no INTO', () => {
+    const v1 = HYBRID.filter((h) => h.version === 1);
+    const pure = opsOf(hostRequest({ cgroup: cg({ hierarchies: v1 }) }));
+    const at = pure.findIndex((o) => o.name === 'CLONE');
+    expect((pure[at].args.flags as bigint) & NS.NEWCGROUP).toBe(0n);
+    expect(find(pure, 'CGROUP_INTO')).toEqual([]);
+    expect(pure.slice(at + 1, at + 1 + v1.length).map((o) => `${o.name} ${o.args.path}`)).toEqual(v1.map((h) => `CGROUP_JOIN ${h.mountpoint}/husk/${ID}/tasks`));
+    expect(pure[at + 1 + v1.length]).toMatchObject({ name: 'UNSHARE', args: { flags: NS.NEWCGROUP } });
+  });
+
+  it('in a user namespace: the joins right after the parent ops, before USER (still host root for the tasks files)', () => {
+    const u = opsOf(hostRequest({ namespaces: DEFAULT_NS | NS.NEWUSER, userns: { mode: 'auto', size: 65536 }, cgroup: cg() }));
+    const names = u.map((o) => o.name);
+    const firstJoin = names.indexOf('CGROUP_JOIN');
+    const v1 = HYBRID.filter((h) => h.version === 1).length;
+    expect(names.slice(names.indexOf('CLONE') + 1, firstJoin).every((n) => ['UID_MAP', 'GID_MAP', 'SETGROUPS', 'IDMAP_TREE'].includes(n))).toBe(true);
+    expect(names.slice(firstJoin, firstJoin + v1 + 2)).toEqual([...Array(v1).fill('CGROUP_JOIN'), 'UNSHARE', 'USER']);
+    expect(u[firstJoin + v1 + 1].args).toMatchObject({ uid: 0n, gid: 0n });
   });
 
   it('mounts its own cgroups read-only at sys/fs/cgroup after /sys', () => {
@@ -111,7 +135,8 @@ describe('hybrid and v1: ENTER every hierarchy, then a cgroup namespace of its o
     const noNs = opsOf(hostRequest({ namespaces: DEFAULT_NS & ~NS.NEWCGROUP, cgroup: cg() }));
     expect(find(noNs, 'UNSHARE')).toEqual([]);
     expect(find(noNs, 'MOUNT').filter((o) => String(o.args.target).startsWith('sys/fs/cgroup'))).toEqual([]);
-    expect(find(noNs, 'CGROUP_ENTER')).toHaveLength(HYBRID.length);
+    expect(find(noNs, 'CGROUP_JOIN')).toHaveLength(HYBRID.length - 1);
+    expect(find(noNs, 'CGROUP_INTO')).toHaveLength(1);
   });
 });
 

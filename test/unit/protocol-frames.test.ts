@@ -66,6 +66,15 @@ describe('plan checks (the same ones the launcher makes)', () => {
     const uidmap = { name: 'UID_MAP', args: { text: '0 0 1' } };
     expect(() => decodePlan(encodePlan(plan([uidmap, clone, exec])))).toThrow(/before CLONE/);
   });
+  it('takes CGROUP_JOIN only among the first container ops', () => {
+    const join = { name: 'CGROUP_JOIN', args: { path: '/sys/fs/cgroup/memory/husk/x/tasks' } };
+    const enter = { name: 'CGROUP_ENTER', args: { path: '/sys/fs/cgroup/unified/husk/x/cgroup.procs' } };
+    const chdir = { name: 'CHDIR', args: { path: '/' } };
+    expect(decodePlan(encodePlan(plan([clone, enter, join, join, chdir, exec]))).ops).toHaveLength(6);
+    expect(() => decodePlan(encodePlan(plan([clone, chdir, join, exec])))).toThrow(/CGROUP_JOIN stands right after the parent ops/);
+    expect(() => decodePlan(encodePlan(plan([clone, join, enter, exec])))).toThrow(/parent ops stand right after CLONE/);
+    expect(() => decodePlan(encodePlan(plan([join, clone, exec])))).toThrow(/before CLONE/);
+  });
   it('refuses unknown HELLO flags and a wrong version', () => {
     expect(() => decodePlan(encodePlan(plan([clone, exec], 4n)))).toThrow(/flags/);
     expect(() => decodePlan(encodePlan({ ...plan([clone, exec]), version: 2n }))).toThrow(/version 2/);

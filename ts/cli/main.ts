@@ -2,9 +2,17 @@
 import { HuskError, exitStatusOf, messageOf } from '../errors.js';
 import { parseArgs } from './args.js';
 
+let command: string | undefined;
+
+/** The command main() ran last (bin/husk.js keeps the code a `run` compiled). */
+export function lastCommand(): string | undefined {
+  return command;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     const cmd = parseArgs(argv);
+    command = cmd.name;
     switch (cmd.name) {
       case 'help': {
         const { helpText } = await import('./help.js');

@@ -38,7 +38,8 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
   const record = recordOf(prepared, flags);
   // An id range is reserved before the launcher starts; the rest is written once it exists.
-  if (record.userns || record.hostRanges?.length) writeRecord(global.root, record);
+  // Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
+  if (record.userns || record.hostRanges?.length) writeRecord(global.root, record, { durable: false });
   let outcome: LaunchOutcome | undefined;
   try {
     outcome = await launch(prepared.plan, {
@@ -46,7 +47,7 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
       onSpawn: (pid) => {
         record.launcherPid = pid;
         record.launcherStart = processStart(pid);
-        writeRecord(global.root, record);
+        writeRecord(global.root, record, { durable: false });
       },
     });
     if (flags.trace) {
@@ -70,6 +71,8 @@ function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
   return {
     id: prepared.id,
     created: new Date().toISOString(),
+    ownerPid: process.pid,
+    ownerStart: processStart(process.pid),
     name: flags.lifecycle.name,
     image: flags.rootfs ?? flags.image,
     argv: flags.argv,

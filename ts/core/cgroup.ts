@@ -15,7 +15,13 @@ const decoder = new TextDecoder();
 
 /** The request frames: HOST, then one FLAG per flag in the order given. */
 export function encodeCgroupRequest(host: CgroupHost, flags: readonly CgroupFlag[]): Uint8Array {
-  const w = new FrameWriter();
+  return writeRequest(new FrameWriter(), host, flags).take();
+}
+
+const writer = new FrameWriter();
+
+function writeRequest(w: FrameWriter, host: CgroupHost, flags: readonly CgroupFlag[]): FrameWriter {
+  w.reset();
   w.begin(CG_HOST).u64(host.layout).u64(host.cpus).u64(host.mems).u64(host.flags).end();
   for (const f of flags) {
     // A UTF-16 unit is at most 3 bytes: only a long value needs its UTF-8 length counted.
@@ -25,7 +31,7 @@ export function encodeCgroupRequest(host: CgroupHost, flags: readonly CgroupFlag
     }
     w.begin(CG_FLAG).str(f.name).str(f.value).end();
   }
-  return w.take();
+  return w;
 }
 
 export function decodeCgroupWrites(bytes: Uint8Array): CgroupWrite[] {
@@ -45,7 +51,7 @@ export function cgroupWritesRaw(request: Uint8Array): CoreAnswer {
 
 /** The writes, in runc's order. Throws CoreError (status 2: the reason names the flag). */
 export function cgroupWrites(host: CgroupHost, flags: readonly CgroupFlag[]): CgroupWrite[] {
-  const answer = cgroupWritesRaw(encodeCgroupRequest(host, flags));
+  const answer = cgroupWritesRaw(writeRequest(writer, host, flags).view());
   if (answer.status !== 0) throw new CoreError(answer.status, decoder.decode(answer.bytes));
   return decodeCgroupWrites(answer.bytes);
 }

@@ -41,29 +41,31 @@ export function pathVerdictsRaw(request: Uint8Array): CoreAnswer {
   return call('pathVerdicts', request);
 }
 
+/** The wrapper's writer: its buffer is kept from call to call (a batch is about 1 MiB). */
+const writer = new FrameWriter();
+
 /** One verdict per item. Throws CoreError (status 1) on a malformed item. */
 export function pathVerdicts(items: readonly PathItem[]): Verdict[] {
   const out: Verdict[] = [];
   const links = new Map<string, string>();
-  const w = new FrameWriter();
+  const w = writer;
   let start = 0;
   do {
+    w.reset();
     w.begin(PS_OPTIONS).u64(start).end();
     for (const [path, target] of links) w.begin(PS_LINK).str(path).str(target).end();
     let end = start;
-    let request: Uint8Array | undefined;
+    let size = -1;
     for (; end < items.length; end++) {
       const at = w.length;
       const item = items[end];
       w.begin(PS_ITEM).u64(item.kind).str(item.name).str(item.target).end();
       if (w.length > BATCH_BYTES && end > start) {
-        request = w.split(at); // this item starts the next batch
-        w.take();
+        size = at; // this item starts the next batch
         break;
       }
     }
-    request ??= w.take();
-    const answer = pathVerdictsRaw(request);
+    const answer = pathVerdictsRaw(w.view(size < 0 ? w.length : size));
     if (answer.status !== 0) throw new CoreError(answer.status, decoder.decode(answer.bytes));
     const verdicts = decodeVerdicts(answer.bytes);
     const more = end < items.length;

@@ -33,13 +33,15 @@ function upperFrame(w: FrameWriter, e: UpperEntry): void {
   w.begin(WO_UPPER).str(e.path).u64(e.type).u64(e.rdev).strs(e.xattrs).end();
 }
 
+/** The wrappers' writer: its buffer is kept from call to call (a batch is about 1 MiB). */
+const writer = new FrameWriter();
+
 /**
- * Requests of at most BATCH_BYTES each (one frame over it goes alone): OPTIONS (with the
- * batch's first index) then items, written into one buffer.
+ * Writes requests of at most BATCH_BYTES each (one frame over it goes alone): OPTIONS (with
+ * the batch's first index) then items. `visit` gets each as a view, valid until it returns.
  */
-export function batches<T>(items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void): Uint8Array[] {
-  const w = new FrameWriter();
-  const out: Uint8Array[] = [];
+export function forEachBatch<T>(items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void, visit: (request: Uint8Array) => void): void {
+  const w = writer.reset();
   const flags = userxattr ? 1 : 0;
   w.begin(WO_OPTIONS).u64(0).u64(flags).end();
   let count = 0;
@@ -47,15 +49,29 @@ export function batches<T>(items: readonly T[], userxattr: boolean, frame: (w: F
     const start = w.length;
     frame(w, items[i]);
     if (count > 0 && w.length - OPTIONS_BYTES > BATCH_BYTES - HEADER_BYTES - 16) {
-      // This item starts the next batch: cut before it, and put the next OPTIONS before it.
-      out.push(w.split(start));
-      const rest = w.split(w.length);
+      // This item starts the next batch: send the ones before it, then OPTIONS before it.
+      visit(w.view(start));
+      const rest = w.drop(start).take();
       w.begin(WO_OPTIONS).u64(i).u64(flags).end().raw(rest);
       count = 0;
     }
     count++;
   }
-  out.push(w.take());
+  visit(w.view());
+  w.reset();
+}
+
+/** The requests forEachBatch writes, as copies. */
+export function batches<T>(items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  forEachBatch(items, userxattr, frame, (request) => out.push(request.slice()));
+  return out;
+}
+
+/** The answers of `entry` to the batches of `items`. Throws CoreError. */
+function answers<T>(entry: string, items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  forEachBatch(items, userxattr, frame, (request) => out.push(answerOf(entry, request)));
   return out;
 }
 
@@ -109,12 +125,13 @@ export function whiteoutRaw(entry: 'whiteoutClassify' | 'whiteoutToOverlay' | 'w
 
 /** Plain, whiteout, opaque, skip or invalid, for each entry. */
 export function classifyLayer(entries: readonly LayerEntry[]): Classified[] {
-  return encodeLayerRequests(entries).flatMap((req) => decodeClasses(answerOf('whiteoutClassify', req)));
+  const lists = answers('whiteoutClassify', entries, false, entryFrame).map(decodeClasses);
+  return lists.length === 1 ? lists[0] : lists.flat();
 }
 
 /** The actions that build an overlay upper dir from a layer. Throws CoreError. */
 export function layerToOverlay(entries: readonly LayerEntry[], userxattr = false): Action[] {
-  const lists = encodeLayerRequests(entries, userxattr).map((req) => decodeActions(answerOf('whiteoutToOverlay', req)));
+  const lists = answers('whiteoutToOverlay', entries, userxattr, entryFrame).map(decodeActions);
   if (lists.length === 1) return lists[0];
   const seen = new Set<string>();
   const xattrs = lists.flat().filter((a) => a.kind === ACTION_SET_XATTR && !seen.has(a.path) && seen.add(a.path));
@@ -123,7 +140,7 @@ export function layerToOverlay(entries: readonly LayerEntry[], userxattr = false
 
 /** Flatten mode: the layer's deletions (of lower content) first, then its entries. */
 export function layerFlatten(entries: readonly LayerEntry[]): Action[] {
-  const lists = encodeLayerRequests(entries).map((req) => decodeActions(answerOf('whiteoutFlatten', req)));
+  const lists = answers('whiteoutFlatten', entries, false, entryFrame).map(decodeActions);
   if (lists.length === 1) return lists[0];
   const all = lists.flat();
   const seen = new Set<string>();
@@ -133,7 +150,7 @@ export function layerFlatten(entries: readonly LayerEntry[]): Action[] {
 
 /** An upper-dir listing → layer entries with `.wh.` names, in layer order. */
 export function overlayToLayer(entries: readonly UpperEntry[], userxattr = false): OutEntry[] {
-  const lists = encodeUpperRequests(entries, userxattr).map((req) => decodeLayerEntries(answerOf('whiteoutFromOverlay', req)));
+  const lists = answers('whiteoutFromOverlay', entries, userxattr, upperFrame).map(decodeLayerEntries);
   if (lists.length === 1) return lists[0];
   return lists.flat().sort((a, b) => compareLayerPaths(a.path, b.path));
 }

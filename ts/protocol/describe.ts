@@ -82,6 +82,8 @@ export function describeOp(op: Op): string {
       return `write ${q(a.value)} to ${a.path}`;
     case 'CGROUP_ENTER':
       return `move the container process into ${a.path}`;
+    case 'CGROUP_JOIN':
+      return `join cgroup ${a.path} (the container process moves itself)`;
     case 'CGROUP_INTO':
       return `create the container process inside cgroup ${a.path}`;
     case 'CGROUP_REPORT':

@@ -72,6 +72,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0044, 'CGROUP_REPORT', 'pre-clone', ['path', 'str']),
   spec(0x0045, 'IDMAP_TREE', 'parent', ['source', 'str'], ['slot', 'u64']),
   spec(0x0046, 'ATTACH_TREE', 'container', ['slot', 'u64'], ['target', 'str']),
+  // Among the first container ops only (before any other): see checkOrder in plan.ts.
+  spec(0x0047, 'CGROUP_JOIN', 'container', ['path', 'str']),
   spec(0x0051, 'WAIT_START', 'container'),
 ];
 

@@ -84,6 +84,9 @@ function checkOrder(ops: Op[]): void {
     else if (!cloned && side !== 'any' && side !== 'pre-clone') throw new FrameError(`op ${i} (${op.name}) cannot run before CLONE`);
     else if (cloned && side === 'pre-clone') throw new FrameError(`op ${i} (${op.name}) is a launcher op after CLONE`);
     else if (side === 'parent' && containerStarted) throw new FrameError(`op ${i} (${op.name}): parent ops stand right after CLONE`);
+    else if (op.name === 'CGROUP_JOIN' && containerStarted && ops[i - 1].name !== 'CGROUP_JOIN') {
+      throw new FrameError(`op ${i} (CGROUP_JOIN): CGROUP_JOIN stands right after the parent ops, before any other container op`);
+    }
     else if (op.name === 'EXEC' && i !== ops.length - 1) throw new FrameError(`op ${i}: EXEC is not last`);
     if (cloned && (side === 'container' || side === 'any')) containerStarted = true;
   }

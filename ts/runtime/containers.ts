@@ -12,7 +12,7 @@ import type { CgroupFile } from '../cgroup/evidence.js';
 import type { CgroupHost } from '../cgroup/host.js';
 import { decodeEvent } from '../protocol/events.js';
 import { readFrameAt } from '../protocol/frames.js';
-import { containersDir, isLive, needsSweep, removeRecord, writeRecord } from './state.js';
+import { beingCreated, containersDir, isLive, needsSweep, removeRecord, writeRecord } from './state.js';
 import type { ContainerRecord } from './state.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited';
@@ -45,8 +45,16 @@ export function readRecords(root: string): ContainerRecord[] {
   const out: ContainerRecord[] = [];
   for (const name of names) {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const path = join(containersDir(root), name);
     try {
-      out.push(JSON.parse(readFileSync(join(containersDir(root), name), 'utf8')) as ContainerRecord);
+      const text = readFileSync(path, 'utf8');
+      // All a crash of the machine can leave of a record written without fsync (a foreground
+      // run's, state.ts writeRecord), whose launcher and cgroups the crash ended too.
+      if (text === '') {
+        rmSync(path, { force: true });
+        continue;
+      }
+      out.push(JSON.parse(text) as ContainerRecord);
     } catch {
       // half-written records are never renamed into place; an unreadable one is not ours
     }
@@ -120,8 +128,8 @@ export async function sweep(root: string, host: () => Promise<CgroupHost>): Prom
       out.push(rec);
       continue;
     }
-    if (rec.launcherPid === undefined && Date.now() - Date.parse(rec.created) < 10_000) {
-      out.push(rec); // being created right now by another husk
+    if (beingCreated(rec)) {
+      out.push(rec); // by another husk, right now
       continue;
     }
     if (!needsSweep(rec)) {

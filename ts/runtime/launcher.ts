@@ -21,7 +21,7 @@ export interface LaunchOutcome {
 
 export interface LaunchOptions {
   stdio?: [StdioOptions extends (infer T)[] ? T : never, any, any] | 'inherit' | 'ignore';
-  /** Called with the launcher's pid as soon as it exists. */
+  /** Called with the launcher's pid as soon as it exists and has its plan. */
   onSpawn?: (launcherPid: number) => void;
   onEvent?: (ev: LauncherEvent) => void;
   /** Signals to forward to the launcher (which forwards them to the container). */
@@ -53,9 +53,10 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
       const code = (err as NodeJS.ErrnoException).code;
       reject(new HuskError('internal', `cannot start the launcher ${launcherPath()}: ${code ?? err.message}`, { hint: code === 'ENOENT' ? 'Run `npm install` to build it.' : undefined, cause: err }));
     });
-    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     planPipe.on('error', () => undefined); // the launcher may exit before reading all of a bad plan
+    // The plan first, so the launcher works on it while onSpawn writes its record.
     planPipe.end(plan);
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     eventPipe.on('data', (chunk: Buffer) => {
       let events: LauncherEvent[];
       try {

@@ -2,7 +2,7 @@
 // never leaves half a record. A record whose launcher is gone is stale: the next husk command
 // removes it (the launcher's mounts die with its mount namespace, so the record is all that
 // can outlive a crash).
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ContainerRecord {
@@ -11,6 +11,13 @@ export interface ContainerRecord {
   launcherPid?: number;
   /** /proc/PID/stat start time of the launcher, so a reused pid is not taken for it. */
   launcherStart?: string;
+  /**
+   * The husk process that wrote the record before its launcher existed (and its start time):
+   * while it lives, a record without a launcher is being created; once it is gone, the record
+   * is stale at once, not only after 10 s.
+   */
+  ownerPid?: number;
+  ownerStart?: string;
   userns?: { start: number; size: number };
   /** Every host id range its uid and gid maps use (ts/runtime/userns.ts usedRanges). */
   hostRanges?: { start: number; size: number }[];
@@ -57,14 +64,20 @@ export function ensureRoot(root: string): void {
   for (const dir of [root, join(root, 'stage')]) if ((statSync(dir).mode & 0o011) !== 0o011) chmodSync(dir, statSync(dir).mode | 0o011);
 }
 
-export function writeRecord(root: string, rec: ContainerRecord): void {
+/**
+ * `durable: false` skips the fsync (the rename still makes the record appear whole or not at
+ * all to other husk commands): for a foreground run's record, which guards only what a
+ * crash of the machine ends anyway (its launcher, its cgroups, the id range it holds), so
+ * there is nothing for it to find after a reboot. The fsync costs a cold `husk run` 1-2 ms.
+ */
+export function writeRecord(root: string, rec: ContainerRecord, opts: { durable?: boolean } = {}): void {
   const dir = containersDir(root);
   const final = join(dir, `${rec.id}.json`);
   const tmp = join(dir, `.${rec.id}.json.tmp`);
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, JSON.stringify(rec));
-    fsyncSync(fd);
+    if (opts.durable !== false) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -72,8 +85,17 @@ export function writeRecord(root: string, rec: ContainerRecord): void {
 }
 
 export function removeRecord(root: string, id: string): void {
-  rmSync(join(containersDir(root), `${id}.json`), { force: true });
-  rmSync(join(containersDir(root), `.${id}.json.tmp`), { force: true });
+  unlinkIfThere(join(containersDir(root), `${id}.json`));
+  unlinkIfThere(join(containersDir(root), `.${id}.json.tmp`));
+}
+
+/** rmSync(path, { force: true }) for a file, without loading Node's rimraf on the way out of a run. */
+function unlinkIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 export function processStart(pid: number): string | undefined {
@@ -86,6 +108,16 @@ export function processStart(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A record whose launcher does not exist yet, written by a husk that is still starting it:
+ * not stale, not ours to judge. Without an owner to ask, a record younger than 10 s is.
+ */
+export function beingCreated(rec: ContainerRecord): boolean {
+  if (rec.launcherPid !== undefined) return false;
+  if (rec.ownerPid !== undefined && rec.ownerStart !== undefined) return processStart(rec.ownerPid) === rec.ownerStart;
+  return Date.now() - Date.parse(rec.created) < 10_000;
 }
 
 export function isLive(rec: ContainerRecord): boolean {
@@ -119,8 +151,8 @@ export function liveRecords(root: string): ContainerRecord[] {
     }
     if (isLive(rec)) live.push(rec);
     else if (needsSweep(rec)) continue; // cgroups to remove, or an exited -d container: the sweep's
-    else if (Date.now() - Date.parse(rec.created) > 10_000 || rec.launcherPid !== undefined) rmSync(path, { force: true });
-    else live.push(rec); // being created right now by another husk: not ours to judge yet
+    else if (beingCreated(rec)) live.push(rec); // by another husk, right now: not ours to judge yet
+    else rmSync(path, { force: true });
   }
   return live;
 }
