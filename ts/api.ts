@@ -94,6 +94,9 @@ export interface HuskOptions {
   root?: string;
 }
 
+/** Each limit flag with its option name (`memory-swap` → `memorySwap`), worked out once. */
+const LIMIT_OPTIONS = LIMIT_FLAGS.map((name) => [name, name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())] as const);
+
 function toFlags(o: ContainerOptions): RunFlags {
   const f = defaultRunFlags();
   if (!Array.isArray(o.command) || o.command.length === 0) throw new HuskError('usage', 'command: needs at least one element');
@@ -119,8 +122,8 @@ function toFlags(o: ContainerOptions): RunFlags {
     f.timens = true;
     f.timeOffsets = { ...o.timeOffsets };
   }
-  for (const name of LIMIT_FLAGS) {
-    const v = (o as unknown as Record<string, unknown>)[name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())];
+  for (const [name, option] of LIMIT_OPTIONS) {
+    const v = (o as unknown as Record<string, unknown>)[option];
     if (v === undefined) continue;
     for (const one of Array.isArray(v) ? v : [v]) f.resources.limits.push({ name, value: String(one) });
   }

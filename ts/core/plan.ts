@@ -3,7 +3,7 @@
 // byte, a string over its bound, a negative id) are refused here with the same kind of
 // error the core gives, so a user sees one kind of message whichever side caught it.
 import { HuskError } from '../errors.js';
-import { FRAME_PAYLOAD_MAX, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX, concat } from '../protocol/frames.js';
+import { FRAME_PAYLOAD_MAX, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX } from '../protocol/frames.js';
 import { call } from './wasm.js';
 import { idmapFrames } from './idmap.js';
 import type { IdmapSpec } from './idmap.js';
@@ -129,27 +129,36 @@ export class CoreError extends HuskError {
   }
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const U64_MAX = (1n << 64n) - 1n;
 
-/** Writes request frames, refusing what the frames cannot carry with status 2. */
+/**
+ * Writes request frames, refusing what the frames cannot carry with status 2. Every frame goes
+ * straight into one FrameWriter buffer (reused from call to call): a string is encoded once,
+ * and its UTF-8 length is what the writer wrote.
+ */
 class RequestWriter {
-  private w = new FrameWriter();
-  private parts: Uint8Array[] = [];
-  private bytes = 0;
+  private readonly w = new FrameWriter();
+  /** Where the open frame's payload starts. */
+  private start = 0;
   private field = '';
 
-  begin(field: string): this {
+  reset(): this {
+    this.w.reset();
+    return this;
+  }
+
+  begin(field: string, type: number): this {
     this.field = field;
-    this.bytes = 0;
+    this.w.begin(type);
+    this.start = this.w.length;
     return this;
   }
 
   u64(value: Id | boolean, what = this.field): this {
-    const v = typeof value === 'boolean' ? BigInt(value) : this.whole(value, what);
-    this.w.u64(v);
-    this.bytes += 8;
+    if (typeof value === 'boolean') this.w.u64(value ? 1 : 0);
+    else if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(value)) this.w.u64(value);
+    else this.w.u64(this.whole(value, what));
     return this;
   }
 
@@ -159,37 +168,43 @@ class RequestWriter {
     const v = BigInt(value);
     if (v < -(1n << 63n) || v >= 1n << 63n) this.refuse(`${what}: ${v} out of range`);
     this.w.u64(BigInt.asUintN(64, v));
-    this.bytes += 8;
     return this;
   }
 
   str(value: string, max: number = STR_MAX): this {
-    const n = this.checkStr(value, max);
+    this.checkStr(value, max);
+    const at = this.w.length;
     this.w.str(value);
-    this.bytes += 4 + n;
+    if (this.w.length - at - 4 > max) this.tooLong(max);
     return this;
   }
 
   strs(values: readonly string[], max: number = STR_MAX): this {
     if (values.length > STRS_MAX) this.refuse(`${this.field}: ${values.length} entries (at most ${STRS_MAX})`);
-    for (const v of values) this.bytes += 4 + this.checkStr(v, max);
+    // Every entry is checked before any is written: the first bad one is reported.
+    for (const v of values) {
+      this.checkStr(v, max);
+      // Over the bound in UTF-8 though not in UTF-16 units (3 bytes a unit at most)?
+      if (v.length * 3 > max && Buffer.byteLength(v, 'utf8') > max) this.tooLong(max);
+    }
     this.w.strs(values);
-    this.bytes += 4;
     return this;
   }
 
-  end(type: number): void {
-    if (this.bytes > FRAME_PAYLOAD_MAX) this.refuse(`${this.field}: ${this.bytes} bytes in all (at most ${FRAME_PAYLOAD_MAX})`);
-    this.parts.push(this.w.frame(type));
+  end(): void {
+    const bytes = this.w.length - this.start;
+    if (bytes > FRAME_PAYLOAD_MAX) this.refuse(`${this.field}: ${bytes} bytes in all (at most ${FRAME_PAYLOAD_MAX})`);
+    this.w.end();
   }
 
   /** Frames made elsewhere (ts/core/idmap.ts), already checked. */
   raw(frames: readonly Uint8Array[]): void {
-    this.parts.push(...frames);
+    for (const f of frames) this.w.raw(f);
   }
 
-  finish(): Uint8Array {
-    return concat(this.parts);
+  /** Every frame, as a view of the writer's buffer: valid until the next reset. */
+  view(): Uint8Array {
+    return this.w.view();
   }
 
   private whole(value: Id, what: string): bigint {
@@ -199,11 +214,14 @@ class RequestWriter {
     return v;
   }
 
-  private checkStr(value: string, max: number): number {
+  /** A NUL, or more UTF-16 units than `max` bytes (UTF-8 never takes fewer bytes than units). */
+  private checkStr(value: string, max: number): void {
     if (value.includes('\0')) this.refuse(`${this.field}: contains a NUL byte`);
-    const n = encoder.encode(value).length;
-    if (n > max) this.refuse(`${this.field}: longer than ${max} bytes`);
-    return n;
+    if (value.length > max) this.tooLong(max);
+  }
+
+  private tooLong(max: number): never {
+    this.refuse(`${this.field}: longer than ${max} bytes`);
   }
 
   private refuse(reason: string): never {
@@ -211,42 +229,51 @@ class RequestWriter {
   }
 }
 
+/** Reused from call to call; a new one after a large request, so its buffer is not kept. */
+let requestWriter = new RequestWriter();
+
 /** The request frames of docs/core-abi.md for `req` (exported for tests). */
 export function encodeRequest(req: PlanRequest): Uint8Array {
-  const w = new RequestWriter();
+  const request = encodeInto(requestWriter.reset(), req).view().slice();
+  if (request.length > 1 << 16) requestWriter = new RequestWriter();
+  return request;
+}
+
+/** Encodes `req` into `w`; the frames are `w.view()`. */
+function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   const image = req.image;
   if (image.kind === 'host') {
-    w.begin('image').u64(1).str('').u64(0).end(REQUEST.IMAGE);
+    w.begin('image', REQUEST.IMAGE).u64(1).str('').u64(0).end();
     for (const d of image.hostDirs) {
-      w.begin('host-dir').str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end(REQUEST.HOST_DIR);
+      w.begin('host-dir', REQUEST.HOST_DIR).str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end();
     }
   } else {
-    w.begin('rootfs').u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end(REQUEST.IMAGE);
+    w.begin('rootfs', REQUEST.IMAGE).u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end();
   }
-  w.begin('stage').str(req.stage, PATH_MAX).end(REQUEST.STAGE);
-  w.begin('namespaces').u64(req.namespaces).end(REQUEST.NAMESPACES);
-  if (req.hostname !== undefined) w.begin('hostname').str(req.hostname).end(REQUEST.HOSTNAME);
-  if (req.env !== undefined && req.env.length > 0) w.begin('env').strs(req.env).end(REQUEST.ENV);
-  if (req.workdir !== undefined) w.begin('workdir').str(req.workdir, PATH_MAX).end(REQUEST.WORKDIR);
-  if (req.user !== undefined) w.begin('user').u64(req.user.uid, 'user: uid').u64(req.user.gid, 'user: gid').end(REQUEST.USER);
-  w.begin('argv').strs(req.argv).end(REQUEST.ARGV);
+  w.begin('stage', REQUEST.STAGE).str(req.stage, PATH_MAX).end();
+  w.begin('namespaces', REQUEST.NAMESPACES).u64(req.namespaces).end();
+  if (req.hostname !== undefined) w.begin('hostname', REQUEST.HOSTNAME).str(req.hostname).end();
+  if (req.env !== undefined && req.env.length > 0) w.begin('env', REQUEST.ENV).strs(req.env).end();
+  if (req.workdir !== undefined) w.begin('workdir', REQUEST.WORKDIR).str(req.workdir, PATH_MAX).end();
+  if (req.user !== undefined) w.begin('user', REQUEST.USER).u64(req.user.uid, 'user: uid').u64(req.user.gid, 'user: gid').end();
+  w.begin('argv', REQUEST.ARGV).strs(req.argv).end();
   if (req.userns !== undefined) w.raw(idmapFrames(req.userns, req.usedRanges));
-  else for (const r of req.usedRanges ?? []) w.begin('used-range').u64(r.start).u64(r.size).end(REQUEST.USED_RANGE);
+  else for (const r of req.usedRanges ?? []) w.begin('used-range', REQUEST.USED_RANGE).u64(r.start).u64(r.size).end();
   const t = req.timeOffsets;
-  if (t?.monotonic !== undefined) w.begin('time-offset').u64(CLOCK.monotonic).i64(t.monotonic).end(REQUEST.TIME_OFFSET);
-  if (t?.boottime !== undefined) w.begin('time-offset').u64(CLOCK.boottime).i64(t.boottime).end(REQUEST.TIME_OFFSET);
+  if (t?.monotonic !== undefined) w.begin('time-offset', REQUEST.TIME_OFFSET).u64(CLOCK.monotonic).i64(t.monotonic).end();
+  if (t?.boottime !== undefined) w.begin('time-offset', REQUEST.TIME_OFFSET).u64(CLOCK.boottime).i64(t.boottime).end();
   const cg = req.cgroup;
   if (cg !== undefined) {
-    w.begin('cgroup-parent').str(cg.parent, PATH_MAX).str(cg.name).u64(cg.rootless === true).str(cg.delegate ?? '', PATH_MAX).end(REQUEST.CGROUP);
-    for (const h of cg.hierarchies) w.begin('cgroup-hierarchy').u64(h.version).str(h.mountpoint, PATH_MAX).strs(h.controllers, 64).end(REQUEST.CGROUP_HIERARCHY);
-    for (const l of cg.limits) w.begin(l.name).str(l.name, 64).str(l.value, PATH_MAX).end(REQUEST.CGROUP_LIMIT);
+    w.begin('cgroup-parent', REQUEST.CGROUP).str(cg.parent, PATH_MAX).str(cg.name).u64(cg.rootless === true).str(cg.delegate ?? '', PATH_MAX).end();
+    for (const h of cg.hierarchies) w.begin('cgroup-hierarchy', REQUEST.CGROUP_HIERARCHY).u64(h.version).str(h.mountpoint, PATH_MAX).strs(h.controllers, 64).end();
+    for (const l of cg.limits) w.begin(l.name, REQUEST.CGROUP_LIMIT).str(l.name, 64).str(l.value, PATH_MAX).end();
     const host = cg.host;
-    w.begin('cgroup-host').u64(host.cpus).u64(host.mems).u64(host.flags).str(host.cpusetCpus).str(host.cpusetMems).end(REQUEST.CGROUP_HOST);
+    w.begin('cgroup-host', REQUEST.CGROUP_HOST).u64(host.cpus).u64(host.mems).u64(host.flags).str(host.cpusetCpus).str(host.cpusetMems).end();
   }
-  if (req.statusFile !== undefined) w.begin('status-file').str(req.statusFile, PATH_MAX).end(REQUEST.STATUS_FILE);
-  const options = (req.trace ? 1n : 0n) | (req.dieWithParent ? 2n : 0n) | (req.waitStart ? 4n : 0n);
-  if (options !== 0n) w.begin('options').u64(options).end(REQUEST.OPTIONS);
-  return w.finish();
+  if (req.statusFile !== undefined) w.begin('status-file', REQUEST.STATUS_FILE).str(req.statusFile, PATH_MAX).end();
+  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0);
+  if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
+  return w;
 }
 
 /** Calls the core's buildPlan on request frames as they are (for tests and fuzzing). */
@@ -256,7 +283,10 @@ export function buildPlanRaw(request: Uint8Array): { status: 0 | 1 | 2; bytes: U
 
 /** The plan for `req`, exactly as the launcher reads it (HELLO … END). Throws CoreError. */
 export function buildPlan(req: PlanRequest): Uint8Array {
-  const answer = call('buildPlan', encodeRequest(req));
+  // The frames go to the core straight from the writer's buffer (call() copies them in).
+  const request = encodeInto(requestWriter.reset(), req).view();
+  if (request.length > 1 << 16) requestWriter = new RequestWriter();
+  const answer = call('buildPlan', request);
   if (answer.status === 0) return answer.bytes;
   throw new CoreError(answer.status, decoder.decode(answer.bytes));
 }

@@ -1,5 +1,5 @@
 // Events from the launcher (docs/protocol.md), decoded from a byte stream as it arrives.
-import { FieldReader, FrameError, readFrameAt } from './frames.js';
+import { FieldReader, FrameError, HEADER_BYTES, readFrameAt } from './frames.js';
 import { EVENT } from './ops.js';
 
 export type LauncherEvent =
@@ -69,23 +69,66 @@ export function decodeEvent(type: number, payload: Uint8Array): LauncherEvent {
   return ev;
 }
 
+/** A TAGGED frame's header, its tag and the inner event's header. */
+const TAGGED_MIN = HEADER_BYTES + 8 + HEADER_BYTES;
+const EXIT_KINDS = ['exited', 'signaled', 'failed'] as const;
+
+/**
+ * The server's everyday events — TAGGED PID, STARTED, READY and EXIT, whole in `view` at `at`
+ * and well formed — read in place, with no object per frame or field; anything else (or
+ * anything wrong) is undefined, for readFrameAt and decodeEvent to read or refuse as always.
+ */
+function taggedFast(view: DataView, at: number): LauncherEvent | undefined {
+  if (view.getUint16(at + 4, true) !== EVENT.TAGGED || view.getUint16(at + 6, true) !== 0) return undefined;
+  const length = view.getUint32(at, true);
+  if (length < 16 || at + HEADER_BYTES + length > view.byteLength) return undefined;
+  const inner = at + HEADER_BYTES + 8;
+  const innerLength = view.getUint32(inner, true);
+  if (innerLength !== length - 16 || view.getUint16(inner + 6, true) !== 0) return undefined;
+  const type = view.getUint16(inner + 4, true);
+  const p = inner + HEADER_BYTES;
+  let event: LauncherEvent;
+  if (type === EVENT.PID && innerLength === 8) event = { kind: 'pid', pid: Number(view.getBigUint64(p, true)) };
+  else if (type === EVENT.STARTED && innerLength === 8) event = { kind: 'started', at: view.getBigUint64(p, true) };
+  else if (type === EVENT.READY && innerLength === 0) event = { kind: 'ready' };
+  else if (type === EVENT.EXIT && innerLength === 16) {
+    const how = view.getBigUint64(p, true);
+    if (how > 2n) return undefined;
+    event = { kind: 'exit', how: EXIT_KINDS[Number(how)], value: Number(view.getBigUint64(p + 8, true)) };
+  } else return undefined;
+  return { kind: 'tagged', tag: view.getBigUint64(at + HEADER_BYTES, true), event };
+}
+
 /** Accumulates bytes from the event pipe and yields whole events. */
 export class EventStream {
-  private buffer = new Uint8Array(0);
+  private buffer: Uint8Array = new Uint8Array(0);
 
   push(chunk: Uint8Array): LauncherEvent[] {
-    const joined = new Uint8Array(this.buffer.length + chunk.length);
-    joined.set(this.buffer);
-    joined.set(chunk, this.buffer.length);
+    // Usually the last chunk ended on a frame boundary: read this one as it is.
+    let bytes = chunk;
+    if (this.buffer.length > 0) {
+      bytes = new Uint8Array(this.buffer.length + chunk.length);
+      bytes.set(this.buffer);
+      bytes.set(chunk, this.buffer.length);
+    }
     const events: LauncherEvent[] = [];
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let at = 0;
     for (;;) {
-      const f = readFrameAt(joined, at);
+      const ev = bytes.length - at >= TAGGED_MIN ? taggedFast(view, at) : undefined;
+      if (ev !== undefined) {
+        events.push(ev);
+        at += HEADER_BYTES + view.getUint32(at, true);
+        continue;
+      }
+      const f = readFrameAt(bytes, at);
       if (f === null) break;
       events.push(decodeEvent(f.frame.type, f.frame.payload));
       at = f.next;
     }
-    this.buffer = joined.slice(at);
+    // A copy of what is left (a frame cut between two reads): the chunk is not ours to keep.
+    // (Uint8Array's slice: a Buffer's would be a view.)
+    this.buffer = at === bytes.length ? EMPTY : Uint8Array.prototype.slice.call(bytes, at);
     return events;
   }
 
@@ -94,3 +137,5 @@ export class EventStream {
     return this.buffer.length;
   }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -9,7 +9,7 @@ import { hostImageDirs } from '../host/facts.js';
 import { buildPlan } from '../core/plan.js';
 import type { PlanRequest } from '../core/plan.js';
 import { decodePlan } from '../protocol/plan.js';
-import { FieldReader, readFrameAt } from '../protocol/frames.js';
+import { FRAME_PAYLOAD_MAX, FieldReader, readFrameAt } from '../protocol/frames.js';
 import { hostCgroupFacts } from '../cgroup/detect.js';
 import { planCgroup } from '../cgroup/plan.js';
 import { collectEnv } from './env.js';
@@ -40,23 +40,35 @@ const CLONE = {
   NEWNET: 0x40000000n,
 } as const;
 
-/** 32 random bytes in hex, read from /dev/urandom: loading node:crypto costs a cold start ~2 ms. */
+/**
+ * Random bytes for ids, read from /dev/urandom 256 at a time (a read of up to 256 bytes is
+ * never short): loading node:crypto costs a cold start ~2 ms, and a warm API would otherwise
+ * pay an open, a read and a close per container.
+ */
+const idPool = Buffer.alloc(256);
+let idPoolAt = idPool.length;
+
+/** 32 random bytes in hex, read from /dev/urandom. */
 export function newContainerId(): string {
-  const bytes = Buffer.alloc(32);
-  const fd = openSync('/dev/urandom', 'r');
-  try {
-    // A read of up to 256 bytes from /dev/urandom is never short.
-    if (readSync(fd, bytes, 0, bytes.length, null) !== bytes.length) throw new Error('short read from /dev/urandom');
-  } finally {
-    closeSync(fd);
+  if (idPoolAt + 32 > idPool.length) {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, idPool, 0, idPool.length, null) !== idPool.length) throw new Error('short read from /dev/urandom');
+    } finally {
+      closeSync(fd);
+    }
+    idPoolAt = 0;
   }
-  return bytes.toString('hex');
+  const id = idPool.toString('hex', idPoolAt, idPoolAt + 32);
+  idPoolAt += 32;
+  return id;
 }
 
 function resolveRootfs(dir: string): string {
   let real: string;
   try {
-    real = realpathSync(dir);
+    // The native realpath(3): one call instead of an lstat per component from JS.
+    real = realpathSync.native(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new HuskError('rootfs', `rootfs ${dir}: ${code === 'ENOENT' ? 'no such file or directory' : code}`);
@@ -101,7 +113,9 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
   } else {
     throw new HuskError('image', `unable to find image "${f.image}": husk knows only the built-in image "host" and --rootfs DIR`);
   }
-  const user = f.user === undefined ? keepIdUser(f) : resolveUser(f.user, rootDir);
+  // keepIdUser and usernsSpec look the caller up (a passwd read) when not given one: only
+  // ask them when they need it.
+  const user = f.user === undefined ? (f.userns.mode === 'keep-id' ? keepIdUser(f) : undefined) : resolveUser(f.user, rootDir);
   const timeOffsets = f.timens ? { monotonic: f.timeOffsets.monotonic ?? 0, boottime: f.timeOffsets.boottime ?? 0 } : undefined;
   const request: PlanRequest = {
     image,
@@ -112,7 +126,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     workdir: f.workdir,
     user,
     argv: f.argv,
-    userns: usernsSpec(f),
+    userns: wantsUserns(f) ? usernsSpec(f) : undefined,
     usedRanges: ctx.usedRanges,
     timeOffsets,
     trace: f.trace || ctx.trace === true,
@@ -126,7 +140,21 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     statusFile: ctx.statusFile,
   };
   const plan = buildPlan(request);
-  return { id, request, plan, userns: request.userns ? autoRangeOf(plan) : undefined, hostRanges: request.userns ? hostRangesOf(plan) : undefined, cgroups: request.cgroup ? ownedCgroups(plan) : [] };
+  let cgroups: string[] | undefined;
+  return {
+    id,
+    request,
+    plan,
+    userns: request.userns ? autoRangeOf(plan) : undefined,
+    hostRanges: request.userns ? hostRangesOf(plan) : undefined,
+    // Read from the plan when asked: the CLI keeps them in its record, the API's run() does not.
+    get cgroups(): string[] {
+      return (cgroups ??= request.cgroup ? ownedCgroups(plan) : []);
+    },
+    set cgroups(v: string[]) {
+      cgroups = v;
+    },
+  };
 }
 
 const CGROUP_MKDIR = 0x0040;
@@ -134,12 +162,22 @@ const CGROUP_MKDIR = 0x0040;
 /** The paths of the plan's CGROUP_MKDIRs without the `shared` flag: the container's own. */
 export function ownedCgroups(plan: Uint8Array): string[] {
   const out: string[] = [];
+  // Walks the headers only (a plan is ~100 frames; a few are CGROUP_MKDIRs): readFrameAt
+  // checks each header as it did, without an object per frame.
+  const view = new DataView(plan.buffer, plan.byteOffset, plan.byteLength);
   let at = 0;
-  for (;;) {
+  while (plan.length - at >= 8) {
+    if (view.getUint16(at + 4, true) !== CGROUP_MKDIR) {
+      const length = view.getUint32(at, true);
+      if (length > FRAME_PAYLOAD_MAX || view.getUint16(at + 6, true) !== 0) readFrameAt(plan, at); // throws as it always did
+      const next = at + 8 + length;
+      if (next > plan.length) break;
+      at = next;
+      continue;
+    }
     const f = readFrameAt(plan, at);
     if (f === null) break;
     at = f.next;
-    if (f.frame.type !== CGROUP_MKDIR) continue;
     const r = new FieldReader(f.frame.payload);
     const path = r.str();
     if ((r.u64() & 1n) === 0n) out.push(path);

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { EventStream } from '../protocol/events.js';
 import type { LauncherEvent } from '../protocol/events.js';
-import { FrameWriter, concat } from '../protocol/frames.js';
+import { FrameWriter } from '../protocol/frames.js';
 import { CONTROL } from '../protocol/ops.js';
 import type { LaunchOutcome } from './launcher.js';
 import { launcherPath } from './paths.js';
@@ -56,6 +56,17 @@ export function request(type: number, tag: bigint, signo?: number): Uint8Array {
   return writer.frame(type);
 }
 
+/** RUN {tag} and the plan after it, in one buffer: one write, one copy of the plan. */
+function runRequest(tag: bigint, plan: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(16 + plan.length);
+  out.writeUInt32LE(8, 0);
+  out.writeUInt16LE(CONTROL.RUN, 4);
+  out.writeUInt16LE(0, 6);
+  out.writeBigUInt64LE(tag, 8);
+  out.set(plan, 16);
+  return out;
+}
+
 export class LauncherServer {
   private current?: Instance;
   private nextTag = 1n;
@@ -80,7 +91,7 @@ export class LauncherServer {
     };
     inst.runs.set(tag, state);
     if (active) this.activate(inst, state);
-    inst.plan.write(concat([request(CONTROL.RUN, tag), plan]));
+    inst.plan.write(runRequest(tag, plan));
     return { tag, done };
   }
 
