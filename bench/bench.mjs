@@ -221,6 +221,35 @@ async function monitorRss(argv, { stdin, waitChildren = 1 } = {}) {
   return sample && code === 0 ? sample : { error: firstLine(stderr) || `exit ${code}` };
 }
 
+// ---------------------------------------------------------------- the floor's cgroups
+
+/**
+ * The floor's cgroup arguments: the hierarchies mounted right under /sys/fs/cgroup, in mount
+ * order (the order husk's plan takes them in), each v1 one with the mount data husk gives it
+ * ("cpu", "none,name=systemd"), and the root cpuset's cpus and mems, which husk writes to its
+ * cpuset cgroups. Read here once, so the floor's timed runs do not read mountinfo.
+ */
+function floorCgroupArgs() {
+  const args = [];
+  const SKIP = new Set(['rw', 'ro', 'xattr', 'noprefix', 'clone_children', 'cpuset_v2_mode']);
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const dash = f.indexOf('-', 6);
+    if (dash < 0 || !f[4]?.startsWith(`${CG}/`) || f[4].slice(CG.length + 1).includes('/')) continue;
+    const dir = f[4].slice(CG.length + 1);
+    if (f[dash + 1] === 'cgroup2') args.push('--cgroup2', dir);
+    else if (f[dash + 1] === 'cgroup') {
+      const opts = f[dash + 3].split(',').filter((o) => !SKIP.has(o) && !o.startsWith('release_agent='));
+      const data = opts.some((o) => !o.startsWith('name=')) ? opts.join(',') : ['none', ...opts].join(',');
+      args.push('--cgroup', `${dir}=${data}`);
+    }
+  }
+  const cpus = quiet(() => fs.readFileSync(path.join(CG, 'cpuset/cpuset.cpus'), 'utf8').trim());
+  const mems = quiet(() => fs.readFileSync(path.join(CG, 'cpuset/cpuset.mems'), 'utf8').trim());
+  if (cpus && mems) args.push('--cpuset', `${cpus}:${mems}`);
+  return args;
+}
+
 // ---------------------------------------------------------------- the run
 
 async function main() {
@@ -229,8 +258,9 @@ async function main() {
   for (const d of [RUN, HUSK_ROOT, STAGE, ERR, STATE.runc, STATE.crun]) fs.mkdirSync(d, { recursive: true });
   const before = snapshot();
 
-  // cgroup parents for the floor's limits (runc/crun make theirs under TAG themselves)
-  for (const h of ['memory', 'pids']) fs.mkdirSync(path.join(CG, h, TAG), { recursive: true });
+  // the floor makes TAG (shared, like husk's `husk`) and TAG/floor-PID-N in every hierarchy;
+  // runc and crun make TAG/<key> themselves. Cleanup removes TAG everywhere.
+  const floorArgs = ['--stage', STAGE, '--cgroup-parent', TAG, ...floorCgroupArgs()];
 
   // crun 1.8 refuses hybrid cgroups: it runs in a private mount namespace where the cgroup2
   // mount is gone. The holder keeps that namespace; the runner setns()es into it per run.
@@ -266,7 +296,7 @@ async function main() {
   const plans = { basic: path.join(RUN, 'plan.bin'), limits: path.join(RUN, 'plan-limits.bin'), layers: path.join(RUN, 'plan-layers.bin') };
   const cases = buildCases({
     node: process.execPath, repo: REPO, huskRoot: HUSK_ROOT, rootfs: ROOTFS, layers: LAYERS, oci: OCI,
-    floor: FLOOR, stage: STAGE, plans, bundles, state: STATE, holderNs, cgParent: TAG,
+    floor: FLOOR, floorArgs, plans, bundles, state: STATE, holderNs,
   });
 
   // probes: each case once; a case that fails is reported (n/a or failed), not timed
@@ -374,7 +404,7 @@ async function main() {
   {
     const snap = snapshot();
     const ts = Date.now();
-    const r = probe([FLOOR, '--stage', STAGE, '--rootfs', ROOTFS, '--count', String(THROUGHPUT), '--parallel', String(PARALLEL)], { timeout: 600000 });
+    const r = probe([FLOOR, ...floorArgs, '--rootfs', ROOTFS, '--count', String(THROUGHPUT), '--parallel', String(PARALLEL)], { timeout: 600000 });
     const m = /in ([\d.]+) s \((\d+) failed\)/.exec(r.stdout);
     throughput.floor = m ? { count: THROUGHPUT, parallel: PARALLEL, seconds: Number(m[1]), failed: Number(m[2]), perSecond: THROUGHPUT / Number(m[1]) } : { error: firstLine(r.stderr) };
     throughput.floor.leaks = await leaks(snap);
@@ -427,7 +457,7 @@ async function main() {
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
     footprint.runc.monitor = await monitorRss(['runc', '--root', STATE.runc, 'run', '--bundle', dir, `hb${process.pid}-sleep`]);
     footprint.bwrap.monitor = await monitorRss([...cases.find((c) => c.name === 'bwrap').argv.slice(0, -1), '/bin/sleep', '1']);
-    footprint.floor.monitor = await monitorRss([FLOOR, '--stage', STAGE, '--rootfs', ROOTFS, '--', '/bin/sleep', '1']);
+    footprint.floor.monitor = await monitorRss([FLOOR, ...floorArgs, '--rootfs', ROOTFS, '--', '/bin/sleep', '1']);
     footprint.conmon.monitor = await conmonRss(dir);
   }
   const launcherCase = samples['husk-launcher'];

@@ -22,13 +22,12 @@ export const LAYERED = {
  * is taken against. group: how the table groups them.
  */
 export function buildCases(ctx) {
-  const { node, repo, huskRoot, rootfs, layers, oci, floor, stage, plans, bundles, state, holderNs, cgParent } = ctx;
+  const { node, repo, huskRoot, rootfs, layers, oci, floor, floorArgs, plans, bundles, state, holderNs } = ctx;
   const husk = [node, path.join(repo, 'bin/husk.js'), '--root', huskRoot];
   const launcher = path.join(repo, 'zig-out/bin/husk-launcher');
   const apiChild = (variant) => [node, path.join(repo, 'bench/api-child.mjs'), JSON.stringify({
     root: huskRoot, rootfs, variant, mode: 'serve', limits: LIMITS.api, layers: LAYERED.api(oci),
   })];
-  const floorArgs = ['--stage', stage];
   const bwrap = ['bwrap', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup',
     '--ro-bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--hostname', 'bench'];
   const bwrapLayers = ['bwrap', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup',
@@ -62,8 +61,8 @@ export function buildCases(ctx) {
       argv: ['crun', '--root', state.crun, 'run', '--bundle', bundles.crunLimits, id], mntns: holderNs, cleanupIds: 'crun' },
     { name: 'bwrap+limits', group: 'limits', what: 'bwrap', floor: 'floor+limits', kind: 'na', reason: `n/a: bwrap has ${NO_LIMITS}` },
     { name: 'unshare+limits', group: 'limits', what: 'unshare(1)', floor: 'floor+limits', kind: 'na', reason: `n/a: unshare(1) has ${NO_LIMITS}` },
-    { name: 'floor+limits', group: 'limits', what: 'floor.c + v1 memory and pids cgroups, joined before exec', floor: 'floor+limits', kind: 'exec',
-      argv: [floor, ...floorArgs, '--rootfs', rootfs, '--cgroup-parent', cgParent, '--memory', String(LIMITS.bytes), '--pids', String(LIMITS.pids)] },
+    { name: 'floor+limits', group: 'limits', what: "floor.c: husk's plan with the limits (memory, memsw, pids.max written), in C", floor: 'floor+limits', kind: 'exec',
+      argv: [floor, ...floorArgs, '--rootfs', rootfs, '--memory', String(LIMITS.bytes), '--pids', String(LIMITS.pids)] },
     // 3-layer image
     { name: 'husk-cli+3layers', group: 'layers', what: 'husk run with a 3-layer OCI image', floor: 'floor+3layers', kind: 'exec', husk: true,
       argv: [...husk, 'run', ...LAYERED.cli(oci), '--', '/bin/true'] },
@@ -87,8 +86,10 @@ export function buildCases(ctx) {
     { name: 'unshare', group: 'peers', what: 'unshare -fpmiun --mount-proc chroot ROOTFS /bin/true', floor: 'floor', kind: 'exec',
       argv: ['unshare', '-fpmiun', '--mount-proc', 'chroot', rootfs, '/bin/true'] },
     // floors and baselines
-    { name: 'floor', group: 'floor', what: "floor.c: husk's plan op for op, in C", floor: 'floor', kind: 'exec',
+    { name: 'floor', group: 'floor', what: "floor.c: husk's plan op for op, in C (own cgroup in every hierarchy)", floor: 'floor', kind: 'exec',
       argv: [floor, ...floorArgs, '--rootfs', rootfs] },
+    { name: 'floor-nocgroups', group: 'floor', what: 'floor.c --no-cgroups: the same without the cgroup work (clone with NEWCGROUP instead)', floor: 'floor', kind: 'exec',
+      argv: [floor, ...floorArgs, '--no-cgroups', '--rootfs', rootfs] },
     { name: 'floor-chroot', group: 'floor', what: 'floor.c --chroot-only: clone(same ns) + chroot + execve', floor: 'floor', kind: 'exec',
       argv: [floor, '--chroot-only', '--rootfs', rootfs] },
     { name: 'node-e-0', group: 'baseline', what: "node -e 0: Node's own start", floor: 'floor', kind: 'exec', argv: [node, '-e', '0'] },
