@@ -1,4 +1,5 @@
-//! The plan decoder: reads HELLO, ops and END frame by frame (never past END), validates
+//! The plan decoder: reads HELLO, ops and END frame by frame (asking its reader for no
+//! byte past END; a `Buffered` reader may hold some already, for the caller), validates
 //! every frame, field, bound and the order of ops, and builds `Plan` before any op runs.
 //! It is total: any byte sequence gives either a plan or an `Invalid` with a reason.
 //! No allocation: frames, strings and argv arrays live in a caller-provided `Storage`.
@@ -457,6 +458,59 @@ const Cursor = struct {
         return std.mem.readInt(T, bytes[0..@sizeOf(T)], .little);
     }
 };
+
+/// Bytes `Buffered` reads at once: more than a typical plan (a few KiB), and a pipe's
+/// default capacity, so one read usually takes all that is there.
+pub const buffered_bytes = 64 * 1024;
+
+/// A reader over `Inner` that reads up to `buffered_bytes` at a time and hands them out,
+/// so that a plan costs a read or two instead of two per frame. It reads only when it
+/// holds nothing and is asked for bytes, so it never waits for bytes nobody asked for;
+/// what it got past the caller's last frame stays `pending` for the next reads (after a
+/// one-shot launcher's END: the START and SIGNAL frames that came with the plan).
+pub fn Buffered(comptime Inner: type) type {
+    return struct {
+        const Self = @This();
+
+        inner: Inner,
+        bytes: [buffered_bytes]u8 = undefined,
+        start: usize = 0,
+        end: usize = 0,
+
+        pub fn read(reader: *Self, buffer: []u8) ReadResult {
+            assert(reader.start <= reader.end and reader.end <= reader.bytes.len);
+            if (buffer.len == 0) return .{ .bytes = 0 };
+            if (reader.start == reader.end) {
+                // Nothing held: a large request goes straight to `buffer`.
+                if (buffer.len >= reader.bytes.len) return reader.inner.read(buffer);
+                switch (reader.inner.read(&reader.bytes)) {
+                    .bytes => |n| {
+                        assert(n <= reader.bytes.len);
+                        if (n == 0) return .{ .bytes = 0 };
+                        reader.start = 0;
+                        reader.end = n;
+                    },
+                    .errno => |errno| return .{ .errno = errno },
+                }
+            }
+            const n = @min(buffer.len, reader.end - reader.start);
+            @memcpy(buffer[0..n], reader.bytes[reader.start..][0..n]);
+            reader.start += n;
+            return .{ .bytes = n };
+        }
+
+        /// Bytes read from `inner` and not yet handed out.
+        pub fn pending(reader: *const Self) usize {
+            return reader.end - reader.start;
+        }
+
+        /// Drops the bytes held (their fd was closed).
+        pub fn discard(reader: *Self) void {
+            reader.start = 0;
+            reader.end = 0;
+        }
+    };
+}
 
 /// A reader over bytes in memory: used by tests and by nothing else.
 pub const SliceReader = struct {

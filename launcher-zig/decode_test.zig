@@ -87,9 +87,20 @@ fn minimal(middle: []const Op) []const Op {
     return sequence(&.{ &.{clone_op}, middle, &.{exec_op} });
 }
 
+/// The launcher reads through `Buffered`; every test decodes both ways and expects the same.
+var buffered: decode.Buffered(decode.SliceReader) = undefined;
+
 fn decode_bytes(bytes: []const u8) ?decode.Invalid {
+    buffered = .{ .inner = .{ .bytes = bytes } };
+    const through_buffer = decode.read_plan(&buffered, &storage, &plan);
     var reader = decode.SliceReader{ .bytes = bytes };
-    return decode.read_plan(&reader, &storage, &plan);
+    const direct = decode.read_plan(&reader, &storage, &plan);
+    if (direct) |d| {
+        const b = through_buffer.?; // Both reject, for the same reason.
+        std.debug.assert(d.index == b.index and d.code == b.code and d.errno == b.errno and d.whole == b.whole);
+        std.debug.assert(std.mem.eql(u8, d.reason, b.reason));
+    } else std.debug.assert(through_buffer == null);
+    return direct;
 }
 
 fn encode_plan(flags: u64, ops: []const Op) !std.ArrayList(u8) {
@@ -157,6 +168,38 @@ test "nothing after END is read" {
     var reader = decode.SliceReader{ .bytes = bytes.items };
     try testing.expect(decode.read_plan(&reader, &storage, &plan) == null);
     try testing.expectEqual(bytes.items.len - length, reader.bytes.len);
+}
+
+test "Buffered: reads a plan in one read, keeps what follows END for the next reads" {
+    var bytes = try encode_plan(0, &sample_ops);
+    defer bytes.deinit();
+    const length = bytes.items.len;
+    try bytes.appendSlice("after END");
+    const Counting = struct {
+        slice: decode.SliceReader,
+        reads: usize = 0,
+        pub fn read(reader: *@This(), buffer: []u8) decode.ReadResult {
+            reader.reads += 1;
+            return reader.slice.read(buffer);
+        }
+    };
+    var reader: decode.Buffered(Counting) = .{ .inner = .{ .slice = .{ .bytes = bytes.items } } };
+    try testing.expect(decode.read_plan(&reader, &storage, &plan) == null);
+    try testing.expect(length < decode.buffered_bytes);
+    try testing.expectEqual(@as(usize, 1), reader.inner.reads);
+    for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
+    try testing.expectEqual(@as(usize, "after END".len), reader.pending());
+    var rest: [32]u8 = undefined;
+    const got = decode.read_exact(&reader, &rest).bytes;
+    try testing.expectEqualStrings("after END", rest[0..got]);
+    try testing.expectEqual(@as(usize, 2), reader.inner.reads); // The second read saw EOF.
+
+    // One byte at a time underneath: still the same plan, and nothing held past END.
+    bytes.items.len = length;
+    var slow: decode.Buffered(decode.SliceReader) = .{ .inner = .{ .bytes = bytes.items, .chunk = 1 } };
+    try testing.expect(decode.read_plan(&slow, &storage, &plan) == null);
+    try testing.expectEqual(@as(usize, 0), slow.pending());
+    for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
 }
 
 /// The index of the frame that starts at or contains byte `offset`, counting HELLO as -1,

@@ -71,8 +71,9 @@ fn launch(options: Options) noreturn {
     events.init(options.event_fd);
     events.hello();
 
-    var reader = FdReader{ .fd = options.plan_fd };
-    if (decode.read_plan(&reader, &storage, &plan)) |invalid| {
+    // Read in large chunks; what came after END stays in the reader for the monitor.
+    monitor.control_reader.inner.fd = options.plan_fd;
+    if (decode.read_plan(&monitor.control_reader, &storage, &plan)) |invalid| {
         events.failure(invalid.index, invalid.code, invalid.errno, invalid.reason);
         events.exit(.launcher_failed, 125);
         sys.exit(125);
@@ -109,6 +110,7 @@ fn serve(options: Options) noreturn {
     die_with_parent(sys.getppid());
     const forked = server.serve(options.plan_fd, &storage, &plan);
     monitor.control_fd = forked.control_fd;
+    monitor.control_reader.inner.fd = forked.control_fd; // The server never used it: empty.
     run_plan(null);
 }
 
@@ -135,15 +137,6 @@ fn fail_start(what: []const u8, err: sys.Error) noreturn {
     events.stderr(message.slice());
     sys.exit(125);
 }
-
-const FdReader = struct {
-    fd: sys.fd_t,
-
-    pub fn read(reader: *FdReader, buffer: []u8) decode.ReadResult {
-        const n = sys.read(reader.fd, buffer) catch |err| return .{ .errno = sys.errno_of(err) };
-        return .{ .bytes = n };
-    }
-};
 
 fn parse_arguments(arguments: []const [*:0]const u8) error{ UnknownArgument, MissingValue, BadFd, ServerNeedsEvents }!Options {
     var options = Options{};

@@ -46,6 +46,9 @@ comptime {
 /// a one-shot launcher's plan fd when the plan has WAIT_START; a server's child's control
 /// pipe always. Null: none.
 pub var control_fd: ?sys.fd_t = null;
+/// Reads `control_fd`. A one-shot launcher reads its plan through it too, so that bytes
+/// that came after END (START, SIGNAL) are held here and read first.
+pub var control_reader: decode.Buffered(PlanFdReader) = .{ .inner = .{ .fd = -1 } };
 
 /// The container process's status pipe: a byte (it failed an op; the launcher's status),
 /// or EOF (EXEC succeeded: STARTED), once seen.
@@ -70,6 +73,11 @@ fn wait_for_exit() u32 {
     const container = ns.container;
     const fd = sys.signalfd(signals) catch return wait_blocking(); // Still reap, just don't forward.
     while (true) {
+        // Frames already read (with the plan, or with an earlier frame): poll won't see them.
+        if (control_fd != null and control_reader.pending() > 0) {
+            read_control();
+            continue;
+        }
         var fds: [3]sys.PollFd = undefined;
         fds[0] = .{ .fd = fd, .events = sys.POLLIN, .revents = 0 };
         var count: usize = 1;
@@ -128,7 +136,7 @@ fn read_status() void {
     if (!cancelled and !ns.waiting()) events.started(sys.monotonic_ns());
 }
 
-const PlanFdReader = struct {
+pub const PlanFdReader = struct {
     fd: sys.fd_t,
 
     pub fn read(reader: *PlanFdReader, buffer: []u8) decode.ReadResult {
@@ -139,9 +147,8 @@ const PlanFdReader = struct {
 
 /// START, SIGNAL, EOF or a malformed frame on the control fd.
 fn read_control() void {
-    const fd = control_fd.?;
-    var reader = PlanFdReader{ .fd = fd };
-    switch (control.read_control(&reader)) {
+    assert(control_reader.inner.fd == control_fd.?);
+    switch (control.read_control(&control_reader)) {
         .start => if (ns.waiting()) ns.start() else if (!cancelled) {
             // Not waiting: no WAIT_START, or a second START. (After a cancel it is late.)
             stop_control(.{ .code = @intFromEnum(protocol.ControlType.start), .errno = EINVAL, .reason = "START when the container does not wait for it" });
@@ -174,6 +181,7 @@ fn stop_control(why: control.Broken) void {
 fn close_control() void {
     sys.close(control_fd.?);
     control_fd = null;
+    control_reader.discard();
 }
 
 fn wait_blocking() u32 {

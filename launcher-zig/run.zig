@@ -39,17 +39,18 @@ pub fn run(plan: *const decode.Plan) noreturn {
 }
 
 fn step(plan: *const decode.Plan, op: Op, index: usize) void {
-    const start_ns = sys.monotonic_ns();
+    // Op times are for OP_TIME events only: without trace, no clock at all.
+    const start_ns = if (events.trace) sys.monotonic_ns() else 0;
     const code = @intFromEnum(Op.frame_type(op));
     if (op == .exec) {
         // Reported before execve: after it, nothing of ours runs.
-        events.op_time(index, code, sys.monotonic_ns() - start_ns);
+        if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
         restore_signals() catch |err| fail(index, op, err);
     }
     run_op(plan, op) catch |err| fail(index, op, err);
     // CLONE returns twice; its time is the launcher's, the child's includes the wait.
     if (op == .clone and ns.role() == .container) return;
-    events.op_time(index, code, sys.monotonic_ns() - start_ns);
+    if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
 }
 
 fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
