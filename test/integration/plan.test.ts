@@ -65,6 +65,20 @@ describe('husk plan', () => {
     rmSync(file);
   });
 
+  it('shows the cgroup writes a host of another layout would get, with --host-cgroups', () => {
+    const v2 = husk(root, ['plan', '--host-cgroups', 'v2', '--memory', '64m', '--cpus', '0.5', '--cpu-shares', '1024', 'host', 'true']);
+    expect(v2.status).toBe(0);
+    expect(v2.stdout).toMatch(/write 67108864 to \/sys\/fs\/cgroup\/[^ ]+\/[0-9a-f]{64}\/memory\.max/);
+    expect(v2.stdout).toMatch(/write "50000 100000" to .*\/cpu\.max/);
+    expect(v2.stdout).toMatch(/write 100 to .*\/cpu\.weight/); // runc's 2025 formula: 1024 → 100
+    const v1 = husk(root, ['plan', '--host-cgroups', 'v1', '--memory', '64m', 'host', 'true']);
+    expect(v1.stdout).toMatch(/write 67108864 to \/sys\/fs\/cgroup\/memory\/[^ ]+\/[0-9a-f]{64}\/memory\.limit_in_bytes/);
+    expect(v1.stdout).not.toMatch(/unified/);
+    const bad = husk(root, ['plan', '--host-cgroups', 'v3', 'host', 'true']);
+    expect(bad.status).toBe(125);
+    expect(bad.stderr).toMatch(/invalid value "v3" for --host-cgroups/);
+  });
+
   it('reports bad values from the core as one line with status 125', () => {
     const r = husk(root, ['plan', '--hostname', 'x'.repeat(70), 'host', 'true']);
     expect(r.status).toBe(125);

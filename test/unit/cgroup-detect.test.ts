@@ -65,3 +65,20 @@ describe('cgroup layout detection', () => {
     expect(parseCgroupFacts('23 0 0:21 / / rw - ext4 /dev/vda rw', () => '').layout).toBe('none');
   });
 });
+
+describe('example layouts for husk plan --host-cgroups', () => {
+  it('describes a typical pure v2, pure v1 and hybrid host', async () => {
+    const { exampleCgroupFacts } = await import('../../ts/cgroup/detect.js');
+    const v2 = exampleCgroupFacts('v2');
+    expect(v2.layout).toBe('v2');
+    expect(v2.controllers.memory).toEqual({ version: 2, mountpoint: '/sys/fs/cgroup' });
+    const v1 = exampleCgroupFacts('v1');
+    expect(v1.layout).toBe('v1');
+    expect(v1.controllers.cpu).toEqual({ version: 1, mountpoint: '/sys/fs/cgroup/cpu,cpuacct' });
+    expect(v1.unified).toBeUndefined();
+    const hybrid = exampleCgroupFacts('hybrid');
+    expect(hybrid.layout).toBe('hybrid');
+    expect(hybrid.unified?.mountpoint).toBe('/sys/fs/cgroup/unified');
+    expect(hybrid.controllers.memory.version).toBe(1);
+  });
+});

@@ -81,3 +81,28 @@ export function hostCgroupFacts(): CgroupFacts {
   cached ??= parseCgroupFacts(readFileSync('/proc/self/mountinfo', 'utf8'), (m) => readFileSync(`${m}/cgroup.controllers`, 'utf8'));
   return cached;
 }
+
+/** The layouts `husk plan --host-cgroups` can show a plan for. */
+export const EXAMPLE_LAYOUTS = ['v1', 'v2', 'hybrid'] as const;
+export type ExampleLayout = (typeof EXAMPLE_LAYOUTS)[number];
+
+const V1_EXAMPLE = ['cpu,cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls,net_prio', 'blkio', 'perf_event', 'hugetlb', 'pids'];
+const V2_EXAMPLE_CONTROLLERS = 'cpuset cpu io memory hugetlb pids rdma misc';
+
+/**
+ * A typical host of the given layout (systemd's mounts: v1 controllers under
+ * /sys/fs/cgroup/<names>, cgroup2 at /sys/fs/cgroup or, on hybrid hosts, /sys/fs/cgroup/unified
+ * with no controllers), so a plan can be shown for a host this one is not.
+ */
+export function exampleCgroupFacts(layout: ExampleLayout): CgroupFacts {
+  const lines: string[] = [];
+  let id = 30;
+  const mount = (mp: string, type: string, opts: string) => lines.push(`${id++} 1 0:${id} / ${mp} rw,nosuid,nodev,noexec,relatime - ${type} ${type} ${opts}`);
+  if (layout === 'v2') mount('/sys/fs/cgroup', 'cgroup2', 'rw,nsdelegate');
+  else {
+    if (layout === 'hybrid') mount('/sys/fs/cgroup/unified', 'cgroup2', 'rw,nsdelegate');
+    mount('/sys/fs/cgroup/systemd', 'cgroup', 'rw,xattr,name=systemd');
+    for (const c of V1_EXAMPLE) mount(`/sys/fs/cgroup/${c}`, 'cgroup', `rw,${c}`);
+  }
+  return parseCgroupFacts(lines.join('\n'), () => (layout === 'v2' ? V2_EXAMPLE_CONTROLLERS : ''));
+}

@@ -37,7 +37,7 @@ export type Command =
   | { name: 'version' }
   | { name: 'info'; format: 'text' | 'json' }
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
-  | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json' }
+  | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
@@ -107,6 +107,14 @@ const PLAN_FLAGS: FlagSpec[] = [
       x.format = v;
     },
   },
+  {
+    names: ['--host-cgroups'],
+    kind: 'value',
+    apply: (_f, v, x) => {
+      if (v !== 'v1' && v !== 'v2' && v !== 'hybrid') throw new HuskError('usage', `invalid value "${v}" for --host-cgroups: expected v1, v2 or hybrid`);
+      x.hostCgroups = v;
+    },
+  },
 ];
 
 export function defaultRunFlags(): RunFlags {
@@ -161,7 +169,8 @@ export function parseArgs(argv: readonly string[]): Command {
   const extra: PlanExtra = {};
   const flags = parseRunFlags(name, rest, name === 'plan' ? [...RUN_FLAGS, ...PLAN_FLAGS] : RUN_FLAGS, extra);
   if (name === 'run') return { name: 'run', global, flags };
-  return { name: 'plan', global, flags, save: extra.save, format: extra.format ?? 'text' };
+  if (extra.hostCgroups !== undefined && extra.save !== undefined) throw new HuskError('usage', '--host-cgroups shows a plan for another host: it cannot be combined with --save');
+  return { name: 'plan', global, flags, save: extra.save, format: extra.format ?? 'text', hostCgroups: extra.hostCgroups };
 }
 
 function parseRunFlags(command: string, args: readonly string[], specs: FlagSpec[], extra: PlanExtra): RunFlags {

@@ -4,6 +4,8 @@ import type { RunFlags } from './args.js';
 export interface PlanExtra {
   save?: string;
   format?: 'text' | 'json';
+  /** Show the plan for a host of this cgroup layout instead of this host's. */
+  hostCgroups?: 'v1' | 'v2' | 'hybrid';
 }
 
 export interface FlagSpec {

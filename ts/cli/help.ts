@@ -100,6 +100,8 @@ running them. The plan comes from the policy core; the launcher runs it as it is
 
       --save FILE               Write the encoded plan to FILE (run it with: husk-launcher < FILE)
       --format FORMAT           text (default) or json
+      --host-cgroups LAYOUT     Show the plan for a typical v1, v2 or hybrid host instead of
+                                this one (what the cgroup writes would be there)
 ${RUN_OPTIONS}
 `,
 };

@@ -34,7 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'plan': {
         const { planCommand } = await import('./plan.js');
-        return await planCommand(cmd.global, cmd.flags, { save: cmd.save, format: cmd.format });
+        return await planCommand(cmd.global, cmd.flags, { save: cmd.save, format: cmd.format, hostCgroups: cmd.hostCgroups });
       }
       case 'ps': {
         const { psCommand } = await import('./ps.js');

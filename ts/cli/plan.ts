@@ -7,10 +7,12 @@ import { ensureRoot } from '../runtime/state.js';
 import { describePlan } from '../protocol/describe.js';
 import { decodePlan } from '../protocol/plan.js';
 
-export async function planCommand(global: GlobalFlags, flags: RunFlags, opts: { save?: string; format: 'text' | 'json' }): Promise<number> {
+export async function planCommand(global: GlobalFlags, flags: RunFlags, opts: { save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }): Promise<number> {
   if (opts.save !== undefined) ensureRoot(global.root); // the stage dir the plan mounts on
   // A saved plan is run by the launcher alone, with no orchestrator to die with.
-  const prepared = prepare(flags, { root: global.root, usedRanges: [], dieWithParent: false });
+  // --host-cgroups: the same request, as if this were a typical host of that layout.
+  const cgroupFacts = opts.hostCgroups === undefined ? undefined : (await import('../cgroup/detect.js')).exampleCgroupFacts(opts.hostCgroups);
+  const prepared = prepare(flags, { root: global.root, usedRanges: [], dieWithParent: false, cgroupFacts });
   if (opts.save !== undefined) {
     try {
       writeFileSync(opts.save, prepared.plan);

@@ -11,6 +11,7 @@ import type { PlanRequest } from '../core/plan.js';
 import { decodePlan } from '../protocol/plan.js';
 import { FRAME_PAYLOAD_MAX, FieldReader, readFrameAt } from '../protocol/frames.js';
 import { hostCgroupFacts } from '../cgroup/detect.js';
+import type { CgroupFacts } from '../cgroup/detect.js';
 import { planCgroup } from '../cgroup/plan.js';
 import { collectEnv } from './env.js';
 import { resolveUser } from './user.js';
@@ -98,6 +99,8 @@ export interface PrepareContext {
   statusFile?: string;
   /** Force the trace flag (run -d waits for EXEC's OP_TIME to know the command started). */
   trace?: boolean;
+  /** Plan for these cgroup facts instead of this host's (`husk plan --host-cgroups`). */
+  cgroupFacts?: CgroupFacts;
 }
 
 export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
@@ -132,7 +135,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
     waitStart: ctx.waitStart,
-    cgroup: planCgroup(hostCgroupFacts(), f.resources, {
+    cgroup: planCgroup(ctx.cgroupFacts ?? hostCgroupFacts(), f.resources, {
       id,
       rootless: (process.geteuid?.() ?? 0) !== 0,
       defaultParent: process.env.HUSK_CGROUP_PARENT || undefined,
