@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // husk's command line: load the CLI and run main(). CommonJS (bin/package.json says so), so a
 // cold start does not go through Node's ES module loader.
 //

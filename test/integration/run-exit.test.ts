@@ -74,6 +74,15 @@ describe('errors: one clear line, docker exit codes, nothing left behind', () =>
     expect(lines.length).toBeLessThanOrEqual(2); // the line, and at most a hint
   });
 
+  it('--env-file reaches husk, not Node, when bin/husk.js runs through its shebang', async () => {
+    // Node 20 reads --env-file anywhere in argv unless `--` ends its own options.
+    const { spawnSync } = await import('node:child_process');
+    const { huskBin } = await import('./helpers.js');
+    const r = spawnSync(huskBin, ['--root', root, 'run', '--env-file=/nonexistent/husk-env', 'host', 'true'], { encoding: 'utf8' });
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/^husk: open env file \/nonexistent\/husk-env: no such file or directory/);
+  });
+
   it('a missing command inside a --rootfs is 127 too', () => {
     const r = husk(root, ['run', '--rootfs', rootfs, 'bash']);
     expect(r.status).toBe(127);
