@@ -29,14 +29,15 @@ pub const Control = union(enum) {
 pub const Request = union(enum) {
     /// A RUN and its plan. `invalid`: the plan was refused (the ERROR for the tag);
     /// `lost`: the stream cannot be read past it (the server stops reading).
-    run: struct { tag: u64, invalid: ?decode.Invalid, lost: bool },
+    /// `quiet`: the RUN had flag `protocol.run_quiet`.
+    run: struct { tag: u64, invalid: ?decode.Invalid, lost: bool, quiet: bool = false },
     start: u64,
     signal: struct { tag: u64, signo: u64 },
     eof,
     broken: Broken,
 };
 
-const Header = struct { length: u32, code: u16 };
+const Header = struct { length: u32, code: u16, flags: u16 };
 
 const HeaderResult = union(enum) { header: Header, eof, broken: Broken };
 
@@ -45,7 +46,12 @@ fn broken(code: u64, errno: u16, reason: []const u8) Broken {
     return .{ .code = code, .errno = errno, .reason = reason };
 }
 
+/// A frame header whose flags are 0, or, for a frame of type `flagged`, within `allowed`.
 fn read_header(reader: anytype) HeaderResult {
+    return read_header_flags(reader, 0, 0);
+}
+
+fn read_header_flags(reader: anytype, flagged: u16, allowed: u16) HeaderResult {
     var bytes: [protocol.header_size]u8 = undefined;
     switch (decode.read_exact(reader, &bytes)) {
         .bytes => |n| if (n == 0) return .eof else if (n < bytes.len) return .{ .broken = broken(0, EINVAL, "short frame header") },
@@ -54,8 +60,9 @@ fn read_header(reader: anytype) HeaderResult {
     const length = std.mem.readInt(u32, bytes[0..4], .little);
     const code = std.mem.readInt(u16, bytes[4..6], .little);
     const flags = std.mem.readInt(u16, bytes[6..8], .little);
-    if (flags != 0) return .{ .broken = broken(code, EINVAL, "frame flags are not 0") };
-    return .{ .header = .{ .length = length, .code = code } };
+    const known: u16 = if (code == flagged) allowed else 0;
+    if (flags & ~known != 0) return .{ .broken = broken(code, EINVAL, "frame flags are not 0") };
+    return .{ .header = .{ .length = length, .code = code, .flags = flags } };
 }
 
 /// Reads exactly `payload.len` bytes, or says why not.
@@ -101,7 +108,7 @@ pub fn read_control(reader: anytype) Control {
 /// a plan refused for a frame read whole is skipped up to its END, so the next request
 /// reads cleanly.
 pub fn read_request(reader: anytype, storage: *decode.Storage, plan: *decode.Plan) Request {
-    const header = switch (read_header(reader)) {
+    const header = switch (read_header_flags(reader, @intFromEnum(protocol.ControlType.run), protocol.run_quiet)) {
         .header => |h| h,
         .eof => return .eof,
         .broken => |b| return .{ .broken = b },
@@ -123,13 +130,14 @@ pub fn read_request(reader: anytype, storage: *decode.Storage, plan: *decode.Pla
             .broken => |b| .{ .broken = b },
         },
         .run => {
+            const quiet = header.flags & protocol.run_quiet != 0;
             const invalid = decode.read_plan(reader, storage, plan) orelse
-                return .{ .run = .{ .tag = tag, .invalid = null, .lost = false } };
+                return .{ .run = .{ .tag = tag, .invalid = null, .lost = false, .quiet = quiet } };
             const end_code = @intFromEnum(protocol.FrameType.end);
             // Refused at its END, or at a frame read whole: skip to END. Else the stream
             // is lost: where the next request starts is unknown.
             const lost = if (!invalid.whole) true else if (invalid.code == end_code) false else !skip_to_end(reader);
-            return .{ .run = .{ .tag = tag, .invalid = invalid, .lost = lost } };
+            return .{ .run = .{ .tag = tag, .invalid = invalid, .lost = lost, .quiet = quiet } };
         },
         _ => unreachable, // `expected` refused the rest.
     }

@@ -134,6 +134,8 @@ test "server stream: a plan that cannot be read past is lost; bad requests are b
         .{ .bytes = "\x08\x00\x00\x00\x04\x00\x00\x00" ++ "\x00" ** 8, .reason = "wrong length" },
         .{ .bytes = "\x10\x00\x00\x00\x04\x00\x00\x00" ++ "\x00" ** 8 ++ "\x00" ** 8, .reason = "not 1 to 64" },
         .{ .bytes = "\x08\x00\x00\x00\x05\x00\x02\x00" ++ "\x00" ** 8, .reason = "flags" },
+        .{ .bytes = "\x08\x00\x00\x00\x03\x00\x01\x00" ++ "\x00" ** 8, .reason = "flags" },
+        .{ .bytes = "\x10\x00\x00\x00\x04\x00\x01\x00" ++ "\x00" ** 8 ++ "\x09" ++ "\x00" ** 7, .reason = "flags" },
         .{ .bytes = "\x08\x00\x00\x00\x05\x00\x00\x00\x01\x02", .reason = "ends early" },
         .{ .bytes = "\x08\x00", .reason = "short frame header" },
     };
@@ -143,6 +145,23 @@ test "server stream: a plan that cannot be read past is lost; bad requests are b
         try testing.expect(result == .broken);
         try testing.expect(std.mem.indexOf(u8, result.broken.reason, case.reason) != null);
     }
+}
+
+test "server stream: RUN flag quiet" {
+    var writer = encode.Writer.init(testing.allocator);
+    defer writer.deinit();
+    try tagged(&writer, .run, 5, null);
+    writer.bytes.items[6] = @intCast(protocol.run_quiet);
+    try good_plan(&writer, &.{ clone_op, exec_op });
+    try tagged(&writer, .run, 6, null);
+    try good_plan(&writer, &.{ clone_op, exec_op });
+    var reader = decode.SliceReader{ .bytes = writer.bytes.items };
+    const first = control.read_request(&reader, &storage, &plan);
+    try testing.expectEqual(@as(u64, 5), first.run.tag);
+    try testing.expect(first.run.invalid == null and first.run.quiet);
+    const second = control.read_request(&reader, &storage, &plan);
+    try testing.expectEqual(@as(u64, 6), second.run.tag);
+    try testing.expect(second.run.invalid == null and !second.run.quiet);
 }
 
 test "server stream: random bytes never crash the reader" {

@@ -49,6 +49,47 @@ pub fn init(fd: ?sys.fd_t) void {
     event_fd = fd;
 }
 
+/// The server relays what its children's pipes held in one poll round as one write: the
+/// orchestrator then reads a container's last events (CGROUP_FILE..., EXIT) at once.
+/// Only the server batches, between `batch_begin` and `batch_flush`, and never forks
+/// in between, so a child never inherits a batch.
+var batch: [64 * 1024]u8 = undefined;
+var batch_len: usize = 0;
+var batching = false;
+
+pub fn batch_begin() void {
+    assert(!batching and batch_len == 0);
+    batching = true;
+}
+
+pub fn batch_flush() void {
+    assert(batching);
+    batching = false;
+    const fd = event_fd orelse return;
+    write_all(fd, batch[0..batch_len]);
+    batch_len = 0;
+}
+
+/// The server is the only writer of its event fd: a batch may go in several writes.
+fn write_all(fd: sys.fd_t, bytes: []const u8) void {
+    var at: usize = 0;
+    while (at < bytes.len) {
+        const n = sys.write(fd, bytes[at..]) catch return;
+        if (n == 0) return;
+        at += n;
+    }
+}
+
+fn batch_add(fd: sys.fd_t, bytes: []const u8) void {
+    comptime assert(tagged_bytes_max <= batch.len);
+    if (batch_len + bytes.len > batch.len) {
+        write_all(fd, batch[0..batch_len]);
+        batch_len = 0;
+    }
+    @memcpy(batch[batch_len..][0..bytes.len], bytes);
+    batch_len += bytes.len;
+}
+
 /// A server's child (after fork): its own event pipe replaces the server's event fd.
 pub fn rebind(fd: sys.fd_t) void {
     assert(event_fd != null);
@@ -88,6 +129,7 @@ fn FrameOf(comptime bytes_max: usize) type {
         fn send(frame: *Self, event_type: protocol.EventType) void {
             const bytes = frame.finish(event_type);
             const fd = event_fd orelse return;
+            if (batching) return batch_add(fd, bytes);
             sys.write_once(fd, bytes) catch {};
         }
     };

@@ -47,8 +47,9 @@ comptime {
 /// pipe always. Null: none.
 pub var control_fd: ?sys.fd_t = null;
 /// Reads `control_fd`. A one-shot launcher reads its plan through it too, so that bytes
-/// that came after END (START, SIGNAL) are held here and read first.
-pub var control_reader: decode.Buffered(PlanFdReader) = .{ .inner = .{ .fd = -1 } };
+/// that came after END (START, SIGNAL) are held here and read first. Its starting value is
+/// all zero so that the 64 KiB buffer lives in .bss, not in the binary; main sets the fd.
+pub var control_reader: decode.Buffered(PlanFdReader) = .{ .inner = .{ .fd = 0 } };
 
 /// The container process's status pipe: a byte (it failed an op; the launcher's status),
 /// or EOF (EXEC succeeded: STARTED), once seen.

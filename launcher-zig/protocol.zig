@@ -121,6 +121,9 @@ pub const ControlType = enum(u16) {
 pub const signal_max: u64 = 64;
 /// Containers a server runs at once; a RUN beyond them is refused for its tag.
 pub const server_children_max = 64;
+/// RUN header flag (protocol.md "Server mode"): the server relays no STARTED for the tag and
+/// holds its PID until the tag's next event.
+pub const run_quiet: u16 = 1;
 
 pub const EventType = enum(u16) {
     hello = 0x8001,

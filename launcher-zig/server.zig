@@ -29,6 +29,10 @@ const Child = struct {
     saw_exit: bool,
     /// It sent STARTED: its container runs; the control pipe stays open until its end.
     saw_started: bool,
+    /// RUN flag `run_quiet`: STARTED is not relayed, PID waits in `held` for the next event.
+    quiet: bool,
+    held: [protocol.header_size + 8]u8,
+    held_len: usize,
 };
 
 var children: [protocol.server_children_max]Child = undefined;
@@ -52,7 +56,10 @@ pub const FdReader = struct {
 pub fn serve(plan_fd: sys.fd_t, storage: *decode.Storage, plan: *decode.Plan) Forked {
     var reading = true;
     var exit_status: u8 = 0;
-    var reader = FdReader{ .fd = plan_fd };
+    // Requests are read in chunks (decode.zig `Buffered`): a RUN and its plan cost a read or
+    // two instead of two per frame. Whatever is held is handled before the next poll, which
+    // sees only the fd.
+    var reader = decode.Buffered(FdReader){ .inner = .{ .fd = plan_fd } };
     while (reading or in_use.count() > 0) {
         var fds: [1 + protocol.server_children_max]sys.PollFd = undefined;
         var slots: [protocol.server_children_max]usize = undefined;
@@ -75,37 +82,42 @@ pub fn serve(plan_fd: sys.fd_t, storage: *decode.Storage, plan: *decode.Plan) Fo
             reap_all();
             sys.exit(125);
         };
+        events.batch_begin();
         for (fds[0..children_count], slots[0..children_count]) |pollfd, slot| {
             if (pollfd.revents != 0) relay(slot);
         }
+        events.batch_flush();
         if (!reading or fds[children_count].revents == 0) continue;
-        switch (control.read_request(&reader, storage, plan)) {
-            .run => |run| {
-                if (run.invalid) |invalid| {
-                    events.tagged_failure(run.tag, invalid.index, invalid.code, invalid.errno, invalid.reason);
-                    events.tagged_exit(run.tag, .launcher_failed, 125);
-                } else if (start_child(run.tag)) |forked| {
-                    return forked;
-                }
-                if (run.lost) {
-                    events.failure(protocol.index_hello, @intFromEnum(protocol.ControlType.run), protocol_errno(run.invalid), "the request stream cannot be read past this RUN");
+        while (true) {
+            switch (control.read_request(&reader, storage, plan)) {
+                .run => |run| {
+                    if (run.invalid) |invalid| {
+                        events.tagged_failure(run.tag, invalid.index, invalid.code, invalid.errno, invalid.reason);
+                        events.tagged_exit(run.tag, .launcher_failed, 125);
+                    } else if (start_child(run.tag, run.quiet)) |forked| {
+                        return forked;
+                    }
+                    if (run.lost) {
+                        events.failure(protocol.index_hello, @intFromEnum(protocol.ControlType.run), protocol_errno(run.invalid), "the request stream cannot be read past this RUN");
+                        reading = false;
+                        exit_status = 125;
+                        stop_reading();
+                    }
+                },
+                .start => |tag| send_control(tag, .start, 0),
+                .signal => |s| send_control(s.tag, .signal, s.signo),
+                .eof => {
+                    reading = false;
+                    stop_reading();
+                },
+                .broken => |b| {
+                    events.failure(protocol.index_hello, b.code, b.errno, b.reason);
                     reading = false;
                     exit_status = 125;
                     stop_reading();
-                }
-            },
-            .start => |tag| send_control(tag, .start, 0),
-            .signal => |s| send_control(s.tag, .signal, s.signo),
-            .eof => {
-                reading = false;
-                stop_reading();
-            },
-            .broken => |b| {
-                events.failure(protocol.index_hello, b.code, b.errno, b.reason);
-                reading = false;
-                exit_status = 125;
-                stop_reading();
-            },
+                },
+            }
+            if (!reading or reader.pending() == 0) break;
         }
     }
     sys.exit(exit_status);
@@ -125,7 +137,7 @@ fn find(tag: u64) ?usize {
 
 /// Forks a child for the plan just decoded. Returns in the child; in the server null
 /// (the child runs, or the RUN was refused with ERROR and EXIT for its tag).
-fn start_child(tag: u64) ?Forked {
+fn start_child(tag: u64, quiet: bool) ?Forked {
     const code = @intFromEnum(protocol.ControlType.run);
     if (find(tag) != null) {
         events.tagged_failure(tag, protocol.index_hello, code, EEXIST, "a RUN with a tag in flight");
@@ -171,6 +183,9 @@ fn start_child(tag: u64) ?Forked {
         .pending_len = 0,
         .saw_exit = false,
         .saw_started = false,
+        .quiet = quiet,
+        .held = undefined,
+        .held_len = 0,
     };
     in_use.set(slot);
     return null;
@@ -255,16 +270,31 @@ fn relay(slot: usize) void {
         const code = std.mem.readInt(u16, bytes[4..6], .little);
         if (code == @intFromEnum(protocol.EventType.exit)) child.saw_exit = true;
         if (code == @intFromEnum(protocol.EventType.started)) child.saw_started = true;
-        events.tagged(child.tag, bytes[0..size]);
         at += size;
+        if (child.quiet and code == @intFromEnum(protocol.EventType.started)) continue;
+        if (child.quiet and code == @intFromEnum(protocol.EventType.pid) and size <= child.held.len and child.held_len == 0) {
+            @memcpy(child.held[0..size], bytes[0..size]);
+            child.held_len = size;
+            continue;
+        }
+        send_held(child);
+        events.tagged(child.tag, bytes[0..size]);
     }
     const left = child.pending_len - at;
     std.mem.copyForwards(u8, child.pending[0..left], child.pending[at..child.pending_len]);
     child.pending_len = left;
 }
 
+/// A quiet child's PID, before its next event.
+fn send_held(child: *Child) void {
+    if (child.held_len == 0) return;
+    events.tagged(child.tag, child.held[0..child.held_len]);
+    child.held_len = 0;
+}
+
 fn end_child(slot: usize) void {
     const child = &children[slot];
+    send_held(child);
     sys.close(child.event_fd);
     if (child.control_fd >= 0) sys.close(child.control_fd);
     var status: u32 = 0;

@@ -3,6 +3,7 @@
 import { defaultRunFlags } from './cli/args.js';
 import { LIMIT_FLAGS, normalizeCgroupParent } from './cli/flags-resources.js';
 import { cgroupEvidence } from './cgroup/evidence.js';
+import { FileProbe } from './cgroup/plan.js';
 import type { RunFlags } from './cli/args.js';
 import { HuskError } from './errors.js';
 import { prepare } from './runtime/container.js';
@@ -135,6 +136,8 @@ export class Husk {
   readonly root: string;
   private rootReady = false;
   private launcherServer?: LauncherServer;
+  /** The host's cgroup files, kept open between plans. */
+  private readonly probe = new FileProbe();
 
   constructor(opts: HuskOptions = {}) {
     this.root = opts.root ?? '/run/husk';
@@ -142,7 +145,7 @@ export class Husk {
 
   /** The plan `run` would execute, encoded (what `husk plan --save` writes). */
   plan(o: ContainerOptions): Uint8Array {
-    return prepare(toFlags(o), { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true }).plan;
+    return prepare(toFlags(o), { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe }).plan;
   }
 
   /** The plan in words, one op a line (what `husk plan` prints). */
@@ -158,7 +161,7 @@ export class Husk {
       this.rootReady = true;
     }
     const used = flags.userns.mode !== 'host' ? usedRanges(liveRecords(this.root)) : [];
-    const prepared = prepare(flags, { root: this.root, usedRanges: used, dieWithParent: o.dieWithParent ?? true });
+    const prepared = prepare(flags, { root: this.root, usedRanges: used, dieWithParent: o.dieWithParent ?? true, probe: this.probe });
     let record: ContainerRecord | undefined;
     if (prepared.userns) {
       record = { id: prepared.id, created: new Date().toISOString(), userns: prepared.userns, hostRanges: prepared.hostRanges };
@@ -198,7 +201,7 @@ export class Husk {
       ensureRoot(this.root);
       this.rootReady = true;
     }
-    const prepared = prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, waitStart: true });
+    const prepared = prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, waitStart: true });
     return new Sandbox(this.server(), prepared.id, prepared.plan, flags.argv[0]).created();
   }
 
@@ -207,6 +210,7 @@ export class Husk {
    * to their end; resolves when it has exited. The Husk instance can be used again after.
    */
   async close(): Promise<void> {
+    this.probe.close();
     await this.launcherServer?.close();
   }
 

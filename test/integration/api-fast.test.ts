@@ -58,7 +58,10 @@ async function until(pred: () => boolean, ms = 5000): Promise<boolean> {
 
 describe('run() through the launcher server', () => {
   it('returns exit codes, with one server for many containers', async () => {
-    expect((await husk.run({ command: ['true'], ...quiet })).exitCode).toBe(0);
+    const first = await husk.run({ command: ['true'], ...quiet });
+    expect(first.exitCode).toBe(0);
+    // A quiet RUN (docs/protocol.md "Server mode"): the PID comes with the last events.
+    expect(first.pid).toBeGreaterThan(0);
     const server = husk.serverPid;
     expect(server).toBeGreaterThan(0);
     expect((await husk.run({ command: ['sh', '-c', 'exit 3'], ...quiet })).exitCode).toBe(3);

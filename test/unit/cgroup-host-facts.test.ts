@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../ts/cli/args.js';
 import { HuskError } from '../../ts/errors.js';
 import { bytesText, cgroupEvidence, oomMessage } from '../../ts/cgroup/evidence.js';
-import { countList, delegatedCgroup, deviceNumbers, inheritedCpuset, planCgroup, resolveLimits } from '../../ts/cgroup/plan.js';
+import { countList, delegatedCgroup, deviceNumbers, FileProbe, inheritedCpuset, planCgroup, resolveLimits } from '../../ts/cgroup/plan.js';
 import type { CgroupFacts } from '../../ts/cgroup/detect.js';
 
 const blockDevice = (rdev: number) => (() => ({ isBlockDevice: () => true, rdev }) as unknown as Stats);
@@ -142,5 +142,33 @@ describe('command lines', () => {
     expect(() => parseArgs(['top', 'a', 'b'])).toThrow(HuskError);
     expect(() => parseArgs(['ps', '--frob'])).toThrow(/unknown flag: --frob/);
     expect(() => parseArgs(['stats', '--format', 'yaml'])).toThrow(/--format/);
+  });
+});
+
+describe('FileProbe', () => {
+  it('reads a file afresh each time through the fd it keeps, and opens again what was replaced', async () => {
+    const { mkdtempSync, writeFileSync, rmSync, unlinkSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'husk-probe-'));
+    const probe = new FileProbe();
+    try {
+      const file = join(dir, 'cpuset.cpus');
+      expect(probe.read(file, 'none')).toBe('none');
+      writeFileSync(file, '0-3\n');
+      expect(probe.read(file, 'none')).toBe('0-3');
+      writeFileSync(file, '0-1\n');
+      expect(probe.read(file, 'none')).toBe('0-1');
+      expect(probe.read(dir, 'a directory')).toBe('a directory');
+      unlinkSync(file);
+      writeFileSync(file, '2\n');
+      // A regular file's old fd still reads the unlinked inode; sysfs fds of a removed
+      // cgroup fail instead and are opened again. After close() everything is opened anew.
+      probe.close();
+      expect(probe.read(file, 'none')).toBe('2');
+    } finally {
+      probe.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

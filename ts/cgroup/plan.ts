@@ -2,7 +2,7 @@
 // hierarchies, the CPUs and memory nodes, what a new v1 cpuset directory must be given, the
 // delegated subtree of a rootless user, and the resource flags with device paths resolved.
 // Everything here is I/O; every decision is the core's (assembly/plan/cgroup.ts).
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HuskError } from '../errors.js';
@@ -23,6 +23,62 @@ function readOr(path: string, fallback: string): string {
     return readFileSync(path, 'utf8').trim();
   } catch {
     return fallback;
+  }
+}
+
+/**
+ * Reads small sysfs/cgroupfs files through fds kept open, from offset 0 each time (pread):
+ * one syscall per read instead of open, fstat, read, close. A file that cannot be opened is
+ * not kept (it may appear later); a kept fd that fails to read (its cgroup was removed) is
+ * closed and the path opened again. The contents are read every time: they may change.
+ */
+export class FileProbe {
+  static readonly KEPT_MAX = 64;
+  private readonly fds = new Map<string, number>();
+  private readonly buffer = Buffer.allocUnsafe(64 * 1024);
+
+  /** The file's content, trimmed, or `fallback` when it cannot be read. */
+  read(path: string, fallback: string): string {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fd = this.fds.get(path);
+      const kept = fd !== undefined;
+      if (fd === undefined) {
+        try {
+          fd = openSync(path, 'r');
+        } catch {
+          return fallback;
+        }
+        // Bounded: many cgroup parents (each its cpuset files) start the set afresh.
+        if (this.fds.size >= FileProbe.KEPT_MAX) this.close();
+        this.fds.set(path, fd);
+      }
+      try {
+        const n = readSync(fd, this.buffer, 0, this.buffer.length, 0);
+        if (n === this.buffer.length) return readOr(path, fallback);
+        return this.buffer.toString('utf8', 0, n).trim();
+      } catch {
+        this.fds.delete(path);
+        try {
+          closeSync(fd);
+        } catch {
+          // Already gone.
+        }
+        if (!kept) return fallback;
+      }
+    }
+    return fallback;
+  }
+
+  /** Closes every fd kept. */
+  close(): void {
+    for (const fd of this.fds.values()) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Already gone.
+      }
+    }
+    this.fds.clear();
   }
 }
 
@@ -123,6 +179,8 @@ export interface CgroupPlanOptions {
   defaultParent?: string;
   /** /proc/self/cgroup, for a rootless user's delegated subtree. */
   selfCgroup?: () => string;
+  /** Keeps the host files open between plans (a Husk instance's); without it each is read whole. */
+  probe?: FileProbe;
 }
 
 /**
@@ -158,9 +216,11 @@ export function planCgroup(facts: CgroupFacts, flags: ResourceFlags, opts: Cgrou
   const memory = facts.controllers.memory;
   if (memory?.version === 1 && !exists(join(memory.mountpoint, 'memory.memsw.limit_in_bytes'))) flagsBits |= HOST_NO_SWAP;
   const cpuset = facts.hierarchies.find((h) => h.version === 1 && h.controllers.includes('cpuset'));
-  const inherited = cpuset && !opts.rootless ? inheritedCpuset(cpuset.mountpoint, parent) : { cpus: '', mems: '' };
-  const online = readOr('/sys/devices/system/cpu/online', '0');
-  const nodes = readOr('/sys/devices/system/node/online', '0');
+  const probe = opts.probe;
+  const read = probe ? (p: string, fallback: string) => probe.read(p, fallback) : readOr;
+  const inherited = cpuset && !opts.rootless ? inheritedCpuset(cpuset.mountpoint, parent, (p) => read(p, '')) : { cpus: '', mems: '' };
+  const online = read('/sys/devices/system/cpu/online', '0');
+  const nodes = read('/sys/devices/system/node/online', '0');
   return {
     parent,
     name: opts.id,

@@ -13,6 +13,7 @@ import { FRAME_PAYLOAD_MAX, FieldReader, readFrameAt } from '../protocol/frames.
 import { hostCgroupFacts } from '../cgroup/detect.js';
 import type { CgroupFacts } from '../cgroup/detect.js';
 import { planCgroup } from '../cgroup/plan.js';
+import type { FileProbe } from '../cgroup/plan.js';
 import { collectEnv } from './env.js';
 import { resolveUser } from './user.js';
 import { wantsUserns } from '../cli/flags-userns.js';
@@ -101,6 +102,8 @@ export interface PrepareContext {
   trace?: boolean;
   /** Plan for these cgroup facts instead of this host's (`husk plan --host-cgroups`). */
   cgroupFacts?: CgroupFacts;
+  /** Keeps the host's cgroup files open between plans (a Husk instance's). */
+  probe?: FileProbe;
 }
 
 export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
@@ -139,6 +142,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
       id,
       rootless: (process.geteuid?.() ?? 0) !== 0,
       defaultParent: process.env.HUSK_CGROUP_PARENT || undefined,
+      probe: ctx.probe,
     }),
     statusFile: ctx.statusFile,
   };

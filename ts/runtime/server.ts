@@ -56,12 +56,15 @@ export function request(type: number, tag: bigint, signo?: number): Uint8Array {
   return writer.frame(type);
 }
 
+/** RUN flag (docs/protocol.md "Server mode"): no STARTED for the tag, its PID comes with its next event. */
+export const RUN_QUIET = 1;
+
 /** RUN {tag} and the plan after it, in one buffer: one write, one copy of the plan. */
-function runRequest(tag: bigint, plan: Uint8Array): Uint8Array {
+function runRequest(tag: bigint, plan: Uint8Array, flags: number): Uint8Array {
   const out = Buffer.allocUnsafe(16 + plan.length);
   out.writeUInt32LE(8, 0);
   out.writeUInt16LE(CONTROL.RUN, 4);
-  out.writeUInt16LE(0, 6);
+  out.writeUInt16LE(flags, 6);
   out.writeBigUInt64LE(tag, 8);
   out.set(plan, 16);
   return out;
@@ -77,7 +80,10 @@ export class LauncherServer {
     return this.current?.child.pid;
   }
 
-  /** Sends a plan; events come to `hooks`, the end to `done`. */
+  /**
+   * Sends a plan; events come to `hooks`, the end to `done`. Without onStarted and onEvent the
+   * RUN is quiet: no STARTED, and the PID arrives with the next event (at the latest, EXIT).
+   */
   run(plan: Uint8Array, hooks: ServerRunHooks = {}, active = true): ServerRun {
     const inst = this.instance();
     const tag = this.nextTag++;
@@ -91,7 +97,10 @@ export class LauncherServer {
     };
     inst.runs.set(tag, state);
     if (active) this.activate(inst, state);
-    inst.plan.write(runRequest(tag, plan));
+    // Nobody asks for STARTED or every event: the server need not relay the start, and the
+    // run's events come to Node in one read at its end.
+    const quiet = hooks.onStarted === undefined && hooks.onEvent === undefined;
+    inst.plan.write(runRequest(tag, plan, quiet ? RUN_QUIET : 0));
     return { tag, done };
   }
 
