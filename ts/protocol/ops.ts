@@ -95,16 +95,28 @@ export const EVENT = {
   TAGGED: 0x8010,
 } as const;
 
-// Linux constants the plan's numbers are made of; ts/ uses them only to show a plan in words.
+// Linux constants the plan's numbers are made of: the namespaces a request asks for, and the
+// words a plan is shown in.
+export const CLONE_FLAG = {
+  NEWNS: 0x00020000n,
+  NEWCGROUP: 0x02000000n,
+  NEWUTS: 0x04000000n,
+  NEWIPC: 0x08000000n,
+  NEWUSER: 0x10000000n,
+  NEWPID: 0x20000000n,
+  NEWNET: 0x40000000n,
+  NEWTIME: 0x00000080n,
+} as const;
+
 export const CLONE_NEW: readonly (readonly [bigint, string])[] = [
-  [0x00020000n, 'mount'],
-  [0x04000000n, 'uts'],
-  [0x08000000n, 'ipc'],
-  [0x20000000n, 'pid'],
-  [0x40000000n, 'net'],
-  [0x02000000n, 'cgroup'],
-  [0x10000000n, 'user'],
-  [0x00000080n, 'time'],
+  [CLONE_FLAG.NEWNS, 'mount'],
+  [CLONE_FLAG.NEWUTS, 'uts'],
+  [CLONE_FLAG.NEWIPC, 'ipc'],
+  [CLONE_FLAG.NEWPID, 'pid'],
+  [CLONE_FLAG.NEWNET, 'net'],
+  [CLONE_FLAG.NEWCGROUP, 'cgroup'],
+  [CLONE_FLAG.NEWUSER, 'user'],
+  [CLONE_FLAG.NEWTIME, 'time'],
 ];
 
 export const MOUNT_FLAGS: readonly (readonly [bigint, string])[] = [

@@ -9,6 +9,7 @@ import { hostImageDirs } from '../host/facts.js';
 import { buildPlan } from '../core/plan.js';
 import type { PlanRequest } from '../core/plan.js';
 import { decodePlan } from '../protocol/plan.js';
+import { CLONE_FLAG } from '../protocol/ops.js';
 import { FRAME_PAYLOAD_MAX, FieldReader, readFrameAt } from '../protocol/frames.js';
 import { hostCgroupFacts } from '../cgroup/detect.js';
 import type { CgroupFacts } from '../cgroup/detect.js';
@@ -32,15 +33,6 @@ export interface Prepared {
   cgroups: string[];
 }
 
-const CLONE = {
-  NEWNS: 0x00020000n,
-  NEWCGROUP: 0x02000000n,
-  NEWUTS: 0x04000000n,
-  NEWIPC: 0x08000000n,
-  NEWUSER: 0x10000000n,
-  NEWPID: 0x20000000n,
-  NEWNET: 0x40000000n,
-} as const;
 
 /**
  * Random bytes for ids, read from /dev/urandom 256 at a time (a read of up to 256 bytes is
@@ -80,12 +72,12 @@ function resolveRootfs(dir: string): string {
 }
 
 export function namespaceFlags(f: RunFlags): bigint {
-  let ns = CLONE.NEWNS | CLONE.NEWCGROUP;
-  if (f.pid === 'private') ns |= CLONE.NEWPID;
-  if (f.net === 'private') ns |= CLONE.NEWNET;
-  if (f.ipc === 'private') ns |= CLONE.NEWIPC;
-  if (f.uts === 'private') ns |= CLONE.NEWUTS;
-  if (wantsUserns(f)) ns |= CLONE.NEWUSER;
+  let ns = CLONE_FLAG.NEWNS | CLONE_FLAG.NEWCGROUP;
+  if (f.pid === 'private') ns |= CLONE_FLAG.NEWPID;
+  if (f.net === 'private') ns |= CLONE_FLAG.NEWNET;
+  if (f.ipc === 'private') ns |= CLONE_FLAG.NEWIPC;
+  if (f.uts === 'private') ns |= CLONE_FLAG.NEWUTS;
+  if (wantsUserns(f)) ns |= CLONE_FLAG.NEWUSER;
   return ns;
 }
 
