@@ -1,6 +1,8 @@
 // Global setup of the real-kernel suites: every container the suites make gets its cgroups
 // under husk-test-<pid> (HUSK_CGROUP_PARENT), never under the host's `husk`; at the end the
 // parent must be empty in every hierarchy (no container cgroup left), and it is removed.
+// Temp entries with `husk` in their name (test roots, rootfs dirs, saved plans) must not
+// outlive the suites either.
 import { readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -21,8 +23,19 @@ function subdirs(dir: string): string[] {
   }
 }
 
+function huskTempEntries(): string[] {
+  try {
+    return readdirSync('/tmp').filter((n) => n.includes('husk')).map((n) => join('/tmp', n));
+  } catch {
+    return [];
+  }
+}
+
+let tempBefore: string[] = [];
+
 export function setup(): void {
   process.env.HUSK_CGROUP_PARENT = PARENT;
+  tempBefore = huskTempEntries();
 }
 
 export function teardown(): void {
@@ -42,4 +55,6 @@ export function teardown(): void {
     }
   }
   if (left.length > 0) throw new Error(`cgroup directories left by the suites:\n${left.join('\n')}`);
+  const tempLeft = huskTempEntries().filter((p) => !tempBefore.includes(p));
+  if (tempLeft.length > 0) throw new Error(`temp entries left by the suites:\n${tempLeft.join('\n')}`);
 }
