@@ -1,35 +1,19 @@
 // The API's fast paths on a real kernel: run() through the warm launcher server, and sandboxes
 // made ahead of time (create → start → wait). Nothing may leak: no fd, mount or process, and no
 // container once the server is gone.
-import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Husk, HuskError } from '../../ts/api.js';
-import { expectNoLeak, launcherBin, launcherPids, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { launcherBin, suiteDir } from './helpers.js';
+import { launcherPids, useLeakCheck } from './leak-check.js';
 
-let root: string;
 let husk: Husk;
-let before: HostSnapshot;
+const { root } = useLeakCheck({ cleanup: () => husk.close() });
 /** A rootfs whose `proc` is a file: the launcher's `mkdir -p proc` fails (status 125). */
-let brokenRootfs: string;
-beforeAll(() => {
-  root = testRoot();
-  brokenRootfs = mkdtempSync('/tmp/husk-test-rootfs-');
-  writeFileSync(join(brokenRootfs, 'proc'), '');
-});
-afterAll(() => {
-  removeRoot(root);
-  rmSync(brokenRootfs, { recursive: true, force: true });
-});
+const brokenRootfs = suiteDir('rootfs-broken', { fill: (dir) => writeFileSync(join(dir, 'proc'), '') });
 beforeEach(() => {
   husk = new Husk({ root });
-  before = snapshot();
-});
-afterEach(async () => {
-  await husk.close();
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
 });
 
 const quiet = { stdio: 'ignore' as const };

@@ -1,24 +1,13 @@
 // The TypeScript API: a warm orchestrator starting many containers.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Husk, HuskError } from '../../ts/api.js';
-import { expectNoLeak, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
 
-let root: string;
 let husk: Husk;
-let before: HostSnapshot;
+// The warm launcher server (stdio 'ignore') ends with its containers.
+const { root } = useLeakCheck({ cleanup: () => husk.close() });
 beforeAll(() => {
-  root = testRoot();
   husk = new Husk({ root });
-});
-afterAll(() => removeRoot(root));
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  await husk.close(); // the warm launcher server (stdio 'ignore') ends with its containers
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
 });
 
 describe('Husk API', () => {

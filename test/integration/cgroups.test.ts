@@ -5,37 +5,19 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectNoLeak, husk, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
-import { cgroupMounts } from './cgroup-setup.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { husk, inspectContainer, removeAllContainers, sleep } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
 import { V2Cgroups } from '../../ts/cgroup/host.js';
 import { hostCgroupFacts } from '../../ts/cgroup/detect.js';
 
 const PARENT = process.env.HUSK_CGROUP_PARENT ?? '';
 const V1 = '/sys/fs/cgroup';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let root: string;
-let before: HostSnapshot;
+// A failed test must not leave its -d containers running.
+const { root } = useLeakCheck({ cleanup: removeAllContainers });
 
-/** Every container directory under the suite's parent, in every hierarchy. */
-function containerDirs(): string[] {
-  return cgroupMounts().flatMap((m) => {
-    const dir = join(m, PARENT);
-    try {
-      return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
-    } catch {
-      return [];
-    }
-  });
-}
-
-function inspect(ref: string): any {
-  const r = husk(root, ['inspect', ref]);
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout)[0];
-}
+const inspect = (ref: string) => inspectContainer(root, ref);
 
 function runDetached(args: string[]): { id: string; pid: number } {
   const r = husk(root, ['run', '-d', ...args]);
@@ -51,20 +33,7 @@ function cgroupOf(pid: number, hierarchy: string): string {
 }
 
 beforeAll(() => {
-  root = testRoot();
   expect(PARENT).toMatch(/^husk-test-\d+$/);
-});
-afterAll(() => removeRoot(root));
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  // A failed test must not leave its -d containers running.
-  const ids = husk(root, ['ps', '-aq']).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) husk(root, ['rm', '-f', ...ids]);
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
-  expect(containerDirs(), 'container cgroups left').toEqual([]);
 });
 
 describe('limits', () => {

@@ -1,17 +1,32 @@
-// Shared by the real-kernel suites: run husk as a person would, and prove nothing leaked.
+// Shared by the real-kernel suites: run husk as a person would, in temp directories of the
+// suite's own. (The leak check around every test is in leak-check.ts.)
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const repo = new URL('../../', import.meta.url).pathname;
 export const huskBin = join(repo, 'bin/husk.js');
 export const launcherBin = join(repo, 'zig-out/bin/husk-launcher');
 
-/** A state root of the suite's own, with husk in its name so a leak is easy to see. */
-export function testRoot(): string {
-  const dir = mkdtempSync(`/tmp/husk-test-${process.pid}-`);
-  chmodSync(dir, 0o711); // a user-namespaced container's root must be able to reach its stage
+/** Temp entries the suites make start with this (the leak check looks for new ones); husk
+ *  itself makes none in /tmp. */
+export const TEMP_PREFIX = `husk-test-${process.pid}-`;
+
+/**
+ * A temp directory the calling file owns: its name is fixed now, so a suite can hold it in a
+ * const; it is made (and filled) before the file's first test and removed after its last,
+ * so a file that runs no test leaves nothing.
+ */
+export function suiteDir(what: string, opts: { mode?: number; fill?: (dir: string) => void } = {}): string {
+  const dir = `/tmp/${TEMP_PREFIX}${what}-${randomBytes(4).toString('hex')}`;
+  beforeAll(() => {
+    mkdirSync(dir);
+    if (opts.mode !== undefined) chmodSync(dir, opts.mode);
+    opts.fill?.(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -53,87 +68,29 @@ export function huskAsync(root: string, args: string[], marker: string) {
   return { child, ready, done };
 }
 
-function pidsWhere(pred: (pid: number) => boolean): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (pred(Number(name))) out.push(Number(name));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return out;
+/** A busybox rootfs (from Debian's busybox-static) for --rootfs tests, for the calling file. */
+export function suiteRootfs(): string {
+  return suiteDir('rootfs', { fill: fillBusybox });
 }
 
-export function launcherPids(): number[] {
-  return pidsWhere((pid) => readlinkSync(`/proc/${pid}/exe`) === launcherBin);
-}
-
-function childPids(of: number): number[] {
-  return pidsWhere((pid) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === of;
-  });
-}
-
-export interface HostSnapshot {
-  mounts: string[];
-  launchers: number[];
-  children: number[];
-  fds: number;
-}
-
-/** What a leak would change: the host's mount table, launchers, our children, our fds. */
-export function snapshot(): HostSnapshot {
-  return {
-    mounts: readFileSync('/proc/1/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(3, 5).join(' ')).sort(),
-    launchers: launcherPids(),
-    children: childPids(process.pid),
-    fds: readdirSync('/proc/self/fd').length,
-  };
-}
-
-/** Waits up to `ms` for processes to be reaped, then checks nothing new is left. */
-export async function expectNoLeak(before: HostSnapshot, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  let now = snapshot();
-  while (Date.now() < deadline && (now.launchers.length > before.launchers.length || now.children.length > before.children.length)) {
-    await new Promise((r) => setTimeout(r, 50));
-    now = snapshot();
-  }
-  expect(now.mounts, 'host mount table').toEqual(before.mounts);
-  expect(now.launchers.filter((p) => !before.launchers.includes(p)), 'launcher processes left').toEqual([]);
-  expect(now.children.filter((p) => !before.children.includes(p)), 'child processes left').toEqual([]);
-  expect(now.fds, 'fds open in the test process').toBeLessThanOrEqual(before.fds);
-}
-
-/** What is left under a state root besides husk's own empty directories. */
-export function leftovers(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (readdirSync(p).length === 0) continue;
-        walk(p);
-      } else out.push(p);
-    }
-  };
-  walk(root);
-  return out;
-}
-
-export function removeRoot(root: string): void {
-  rmSync(root, { recursive: true, force: true });
-}
-
-/** A busybox rootfs (from Debian's busybox-static) for --rootfs tests. */
-export function busyboxRootfs(): string {
-  const dir = mkdtempSync('/tmp/husk-test-rootfs-');
+function fillBusybox(dir: string): void {
   const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
   if (!bb) throw new Error('busybox-static is not installed (apt-get install busybox-static)');
   const r = spawnSync('sh', ['-c', `mkdir -p "$1/bin" "$1/etc" && cp "$2" "$1/bin/busybox" && for a in $("$2" --list); do [ "$a" = busybox ] || ln -sf busybox "$1/bin/$a"; done && printf 'root:x:0:0:root:/root:/bin/sh\\nnobody:x:65534:65534::/:/bin/sh\\n' > "$1/etc/passwd" && echo hello-from-rootfs > "$1/etc/motd"`, 'sh', dir, bb], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the busybox rootfs failed: ${r.stderr}`);
-  return dir;
 }
+
+/** `husk rm -f` of every container under `root`, as a user ends what a test left running. */
+export function removeAllContainers(root: string): void {
+  const ids = husk(root, ['ps', '-aq']).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length) husk(root, ['rm', '-f', ...ids]);
+}
+
+/** `husk inspect REF`, which must succeed, as the object docker would print. */
+export function inspectContainer(root: string, ref: string): any {
+  const r = husk(root, ['inspect', ref]);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout)[0];
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,34 +1,15 @@
 // The commands that name a container: run -d, ps, inspect, rm; the status a detached
 // container leaves (exit code, OOM) after husk has gone; and what a crash leaves, which the
 // next husk command removes (cgroups included).
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectNoLeak, husk, huskAsync, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
-import { cgroupMounts } from './cgroup-setup.js';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { husk, huskAsync, inspectContainer, removeAllContainers, sleep } from './helpers.js';
+import { containerCgroups as containerDirs, useLeakCheck } from './leak-check.js';
 
-const PARENT = process.env.HUSK_CGROUP_PARENT ?? '';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Tests leave their detached containers to this cleanup, as a user's `rm -f` would.
+const { root } = useLeakCheck({ cleanup: removeAllContainers });
 
-let root: string;
-let before: HostSnapshot;
-
-function containerDirs(): string[] {
-  return cgroupMounts().flatMap((m) => {
-    try {
-      return readdirSync(join(m, PARENT), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(m, PARENT, e.name));
-    } catch {
-      return [];
-    }
-  });
-}
-
-function inspect(ref: string): any {
-  const r = husk(root, ['inspect', ref]);
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout)[0];
-}
+const inspect = (ref: string) => inspectContainer(root, ref);
 
 function runDetached(args: string[]): string {
   const r = husk(root, ['run', '-d', ...args]);
@@ -52,21 +33,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-beforeAll(() => {
-  root = testRoot();
-});
-afterAll(() => removeRoot(root));
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  const ids = husk(root, ['ps', '-aq']).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) husk(root, ['rm', '-f', ...ids]);
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
-  expect(containerDirs(), 'container cgroups left').toEqual([]);
-});
 
 describe('run -d, ps, inspect, rm', () => {
   it('starts in the background, is listed, inspected, refused by rm, and removed by rm -f', async () => {

@@ -1,22 +1,11 @@
 // husk plan shows how a container is made; a saved plan runs in the launcher alone.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectNoLeak, husk, launcherBin, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { husk, launcherBin } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
 
-let root: string;
-let before: HostSnapshot;
-beforeAll(() => {
-  root = testRoot();
-});
-afterAll(() => removeRoot(root));
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  await expectNoLeak(before);
-});
+const { root } = useLeakCheck();
 
 describe('husk plan', () => {
   it('prints every op in words, in order, without running anything', () => {

@@ -1,28 +1,13 @@
 // Exit statuses, signals and errors of husk run, and what is left afterwards: nothing.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readdirSync, writeFileSync } from 'node:fs';
-import { busyboxRootfs, expectNoLeak, husk, huskAsync, launcherPids, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { husk, huskAsync, huskBin, launcherBin, suiteRootfs } from './helpers.js';
+import { launcherPids, useLeakCheck } from './leak-check.js';
 
-let root: string;
-let rootfs: string;
-let before: HostSnapshot;
-
-beforeAll(() => {
-  root = testRoot();
-  rootfs = busyboxRootfs();
-});
-afterAll(() => {
-  removeRoot(root);
-  removeRoot(rootfs);
-});
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
-});
+const leakCheck = useLeakCheck();
+const { root } = leakCheck;
+const rootfs = suiteRootfs();
 
 describe('exit statuses', () => {
   it.each([0, 1, 7, 255])('passes exit %i through', (n) => {
@@ -76,8 +61,6 @@ describe('errors: one clear line, docker exit codes, nothing left behind', () =>
 
   it('--env-file reaches husk, not Node, when bin/husk.js runs through its shebang', async () => {
     // Node 20 reads --env-file anywhere in argv unless `--` ends its own options.
-    const { spawnSync } = await import('node:child_process');
-    const { huskBin } = await import('./helpers.js');
     const r = spawnSync(huskBin, ['--root', root, 'run', '--env-file=/nonexistent/husk-env', 'host', 'true'], { encoding: 'utf8' });
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^husk: open env file \/nonexistent\/husk-env: no such file or directory/);
@@ -94,7 +77,7 @@ describe('crashes', () => {
   it('leaves nothing when the orchestrator is killed with SIGKILL while the container runs', async () => {
     const h = huskAsync(root, ['run', '--userns', 'auto', 'host', 'sh', '-c', 'echo ready; sleep 30'], 'ready');
     await h.ready;
-    expect(launcherPids().length).toBeGreaterThan(before.launchers.length);
+    expect(launcherPids().length).toBeGreaterThan(leakCheck.before.launchers.length);
     const killedAt = Date.now();
     h.child.kill('SIGKILL');
     await h.done; // the pipes close only once the container (which holds them) is gone
@@ -105,15 +88,13 @@ describe('crashes', () => {
     // The launcher dies with its parent, and the container with the launcher. (expectNoLeak
     // in afterEach waits for them.) The record of the dead run is swept by the next command.
     const deadline = Date.now() + 5000;
-    while (launcherPids().length > before.launchers.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (launcherPids().length > leakCheck.before.launchers.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(`${root}/containers`).length).toBe(1);
     expect(husk(root, ['run', '--userns', 'auto', 'host', 'true']).status).toBe(0);
     expect(readdirSync(`${root}/containers`)).toEqual([]);
   });
 
   it.each([0, 5, 15, 40, 80])('leaves nothing when the orchestrator is killed %i ms into a start', async (ms) => {
-    const { spawn } = await import('node:child_process');
-    const { huskBin } = await import('./helpers.js');
     const child = spawn(process.execPath, ['--', huskBin, '--root', root, 'run', '--userns', 'auto', 'host', 'sleep', '5'], { stdio: 'ignore' });
     const closed = new Promise((r) => child.once('close', r));
     await new Promise((r) => setTimeout(r, ms));
@@ -122,21 +103,15 @@ describe('crashes', () => {
     // Whatever point the start had reached, the next command finds nothing of it but a
     // stale record, which it removes.
     const deadline = Date.now() + 5000;
-    while (launcherPids().length > before.launchers.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (launcherPids().length > leakCheck.before.launchers.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(husk(root, ['run', '--userns', 'auto', 'host', 'true']).status).toBe(0);
   });
 
   it('rejects a corrupt plan fed to the launcher alone, running nothing', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { launcherBin } = await import('./helpers.js');
-    const bad = `${root}/bad-plan.bin`;
-    writeFileSync(bad, Buffer.from([8, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3]));
     const r = spawnSync(launcherBin, [], { input: Buffer.from([8, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3]), encoding: 'utf8' });
     expect(r.status).toBe(125);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^husk-launcher: /);
-    const { rmSync } = await import('node:fs');
-    rmSync(bad);
   });
 });
 

@@ -1,29 +1,12 @@
 // husk run, as a person sees it: a real container on this machine, isolated for real.
 import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { busyboxRootfs, expectNoLeak, husk, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { husk, suiteRootfs } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
 
-let root: string;
-let rootfs: string;
-let before: HostSnapshot;
-
-beforeAll(() => {
-  root = testRoot();
-  rootfs = busyboxRootfs();
-});
-afterAll(() => {
-  removeRoot(root);
-  removeRoot(rootfs);
-});
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
-});
+const { root } = useLeakCheck();
+const rootfs = suiteRootfs();
 
 const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup'] as const;
 const hostNs = (ns: string) => readlinkSync(`/proc/self/ns/${ns}`);

@@ -1,36 +1,18 @@
 // User namespaces on the real kernel: the container sees exactly the maps the policy core
 // computed, files of the host show through idmapped mounts as the container's own, and every
 // refusal names the flag before anything is made.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CoreError } from '../../ts/core/plan.js';
 import { computeIdmap } from '../../ts/core/idmap.js';
-import { busyboxRootfs, expectNoLeak, husk, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { husk, suiteDir, suiteRootfs } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
 
-let root: string;
-let rootfs: string;
-let files: string;
-let before: HostSnapshot;
-
-beforeAll(() => {
-  root = testRoot();
-  rootfs = busyboxRootfs();
-  files = mkdtempSync('/tmp/husk-test-subid-');
-});
-afterAll(() => {
-  removeRoot(root);
-  removeRoot(rootfs);
-  rmSync(files, { recursive: true, force: true });
-});
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
-});
+const { root } = useLeakCheck();
+const rootfs = suiteRootfs();
+/** subuid/subgid files of the tests' own. */
+const files = suiteDir('subid');
 
 /** /proc/self/uid_map and gid_map as seen inside, normalized to `a b c` lines. */
 function mapsInside(args: string[]): { uid: string; gid: string; out: string } {
