@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describePlan } from '../../ts/protocol/describe.js';
 import { decodePlan, encodePlan } from '../../ts/protocol/plan.js';
@@ -7,6 +7,16 @@ import { GOLDEN } from '../golden/plans.js';
 const dir = new URL('../golden/', import.meta.url);
 
 describe('golden plans', () => {
+  // The Zig tests check every .bin here too: the files and GOLDEN must be the same set, so a
+  // missing or emptied directory, a lost file or a stale one fails here rather than passing
+  // by checking nothing.
+  it('test/golden holds a .bin and a .txt for each golden plan, and no other plan', () => {
+    const names = Object.keys(GOLDEN).sort();
+    expect(names.length, 'golden plans in test/golden/plans.ts').toBeGreaterThan(0);
+    const files = readdirSync(dir).filter((f) => /\.(bin|txt)$/.test(f)).sort();
+    expect(files).toEqual(names.flatMap((n) => [`${n}.bin`, `${n}.txt`]).sort());
+  });
+
   for (const [name, plan] of Object.entries(GOLDEN)) {
     const bin = new URL(`${name}.bin`, dir);
     const txt = new URL(`${name}.txt`, dir);
