@@ -110,7 +110,7 @@ export function mutate(rng: Rng, bytes: Uint8Array): Uint8Array {
   return b;
 }
 
-function stable(x: unknown): string {
+export function stable(x: unknown): string {
   return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
@@ -179,9 +179,10 @@ export interface RunResult {
   failures: Failure[];
 }
 
-/** Runs cases round-robin over the targets until `ms` passes (or `maxCases`). */
-export function run(opts: { seed: number; ms: number; maxCases?: number; only?: string; stopAtFirst?: boolean }): RunResult {
-  const list = opts.only ? targets.filter((t) => t.entry === opts.only) : targets;
+/** Runs cases round-robin over the targets (`among`: the registered ones) until `ms` passes (or `maxCases`). */
+export function run(opts: { seed: number; ms: number; maxCases?: number; only?: string; stopAtFirst?: boolean; among?: Target[] }): RunResult {
+  const all = opts.among ?? targets;
+  const list = opts.only ? all.filter((t) => t.entry === opts.only) : all;
   if (list.length === 0) throw new Error(`no fuzz target ${opts.only}`);
   const started = performance.now();
   const perTarget: Record<string, number> = {};
@@ -202,9 +203,9 @@ export function run(opts: { seed: number; ms: number; maxCases?: number; only?: 
   return { executions: i, perTarget, seconds: (performance.now() - started) / 1000, failures };
 }
 
-/** Replays one case by target and case seed. */
-export function replay(entry: string, seed: number): { message: string | null; bytes: Uint8Array } {
-  const t = targets.find((x) => x.entry === entry);
+/** Replays one case by target and case seed (`among`: the registered targets). */
+export function replay(entry: string, seed: number, among: Target[] = targets): { message: string | null; bytes: Uint8Array } {
+  const t = among.find((x) => x.entry === entry);
   if (!t) throw new Error(`no fuzz target ${entry}`);
   const c = caseFor(t, seed);
   return { message: runCase(t, c), bytes: c.bytes };

@@ -2,7 +2,7 @@
 // point answers 0/1/2 on any bytes, never traps or hangs, and agrees with the reference.
 import { describe, expect, it } from 'vitest';
 import { call } from '../../ts/core/wasm.js';
-import { Rng, replay, run, targets } from './fuzz-harness.js';
+import { Rng, replay, run, stable, targets } from './fuzz-harness.js';
 
 describe('policy core fuzz (short run)', () => {
   it('every registered entry point survives 3 seconds of random and structured requests', () => {
@@ -14,9 +14,20 @@ describe('policy core fuzz (short run)', () => {
   });
 
   it('a failing case replays from its seed alone', () => {
-    const t = targets[0];
-    const again = replay(t.entry, 12345);
-    expect(replay(t.entry, 12345).bytes).toEqual(again.bytes);
+    // Targets broken on purpose: every ok answer breaks an "invariant" whose message carries
+    // the answer, so the first run fails, and what it recorded (the case seed, bytes and
+    // message) is what a replay from that seed alone must give again.
+    const broken = targets.map((t) => ({ ...t, check: (value: unknown) => `broken on purpose: ${stable(value).slice(0, 200)}` }));
+    const first = run({ seed: 20241124, ms: 10_000, maxCases: 200, among: broken, stopAtFirst: false });
+    expect(first.failures.length).toBeGreaterThan(1);
+    for (const f of first.failures.slice(0, 20)) {
+      const again = replay(f.target, f.seed, broken);
+      expect(again.message, `${f.target} seed ${f.seed}`).toBe(f.message);
+      expect(again.bytes, `${f.target} seed ${f.seed}`).toEqual(f.bytes);
+    }
+    // The comparison tells cases apart: a neighbouring seed is another case.
+    const [f] = first.failures;
+    expect(replay(f.target, f.seed + 1, broken).bytes).not.toEqual(f.bytes);
   });
 
   it('requests of edge lengths (0, 1, 2, 1024, 262144 bytes; zeros, ones and noise) get a status, not a trap', () => {
