@@ -85,7 +85,14 @@ describe('run -d, ps, inspect, rm', () => {
 
   it('run -d --rm leaves nothing once the container has ended', async () => {
     const id = runDetached(['--rm', 'host', 'true']);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
     await waitFor('the record to go', () => !husk(root, ['ps', '-aq']).stdout.includes(id.slice(0, 12)));
+    // Gone for every command a user would try, cgroups included (not left to the cleanup).
+    const gone = husk(root, ['inspect', id]);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toMatch(new RegExp(`no such (container|object).*${id.slice(0, 12)}`, 'i'));
+    expect(husk(root, ['ps', '-aq']).stdout).toBe('');
+    expect(containerDirs()).toEqual([]);
   });
 
   it('reports a command that cannot start as run does, and keeps nothing', () => {

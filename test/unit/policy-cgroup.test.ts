@@ -105,7 +105,7 @@ describe('cpu', () => {
     expect(weight('512')).toBe('cpu cpu.weight 59');
     expect(writes(v1, { 'cpu-shares': '1024' })).toEqual(['cpu cpu.shares 1024']);
   });
-  it('refuses what docker refuses', () => {
+  it('refuses the cpu values docker refuses', () => {
     expect(refusal(v1, { cpus: '3' })).toBe('cpus: Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available');
     expect(refusal(v1, { cpus: '0.001' })).toBe('cpus: Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available');
     expect(refusal(v1, { cpus: 'one' })).toBe('cpus: failed to parse one as a rational number');
@@ -161,7 +161,7 @@ describe('pids and blkio/io', () => {
     ]);
     expect(writes(v2, flags)).toEqual(['io io.max 8:0 rbps=1048576 riops=5 wiops=100', 'io io.max 253:1 wbps=10485760']);
   });
-  it('refuses what docker refuses', () => {
+  it('refuses the blkio and device values docker refuses', () => {
     expect(refusal(v1, { 'blkio-weight': '9' })).toBe('blkio-weight: Range of blkio weight is from 10 to 1000');
     expect(refusal(v1, { 'blkio-weight': '1001' })).toBe('blkio-weight: Range of blkio weight is from 10 to 1000');
     expect(refusal(v1, { 'device-read-bps': '8:0:fast' })).toMatch(/^device-read-bps: invalid rate for device: fast\. /);
