@@ -39,6 +39,8 @@ pub const Plan = struct {
     trees_count: usize,
     /// The plan has WAIT_START (right before EXEC): the container waits for START.
     wait_start: bool,
+    /// A control plan (protocol.md "Control plans"): control ops only, no CLONE or EXEC.
+    control: bool,
 
     pub fn slice(plan: *const Plan) []const Op {
         assert(plan.ops_count <= protocol.ops_max);
@@ -64,7 +66,7 @@ pub const ReadResult = union(enum) { bytes: usize, errno: u16 };
 /// bytes means end of input). Returns null when `plan` holds a complete, valid plan.
 pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
     var decoder = Decoder{ .storage = storage, .plan = plan };
-    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false };
+    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false, .control = false };
     var frame_number: u64 = 0;
     // Each frame is at least a header, so the plan bound also bounds this loop.
     while (frame_number <= protocol.plan_bytes_max / protocol.header_size) : (frame_number += 1) {
@@ -101,7 +103,8 @@ pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
             return invalid;
         };
         if (done) {
-            assert(plan.ops_count >= 2); // CLONE and EXEC at least.
+            assert(plan.ops_count >= 2 or plan.control); // CLONE and EXEC, or control ops.
+            assert(plan.ops_count >= 1);
             return null;
         }
     }
@@ -179,6 +182,7 @@ const Decoder = struct {
             .hello => return decoder.fail("HELLO after the first frame"),
             .end => {
                 _ = try decoder.fields(protocol.End, &cursor);
+                if (decoder.plan.control) return true; // check_order: control ops only.
                 if (decoder.order == .before_clone) return decoder.fail("END before CLONE");
                 if (decoder.order != .after_exec) return decoder.fail("the last op is not EXEC");
                 return true;
@@ -211,6 +215,13 @@ const Decoder = struct {
     /// "Who runs an op" of protocol.md, as a state machine over the op sequence.
     fn check_order(decoder: *Decoder, tag: Op.Tag) Error!void {
         if (decoder.order == .after_exec) return decoder.fail("an op after EXEC");
+        // A plan is a control plan from its first op on, or never.
+        if (Op.runner(tag) == .control) {
+            if (decoder.plan.ops_count > 0 and !decoder.plan.control) return decoder.fail("a control op in a container plan");
+            decoder.plan.control = true;
+            return;
+        }
+        if (decoder.plan.control) return decoder.fail("a container op in a control plan");
         switch (Op.runner(tag)) {
             .launcher => if (decoder.order != .before_clone) return decoder.fail("a launcher op after CLONE"),
             .launcher_or_container => {
@@ -242,6 +253,7 @@ const Decoder = struct {
                 },
                 .after_exec => unreachable,
             },
+            .control => unreachable, // Returned above.
         }
     }
 
@@ -308,6 +320,25 @@ const Decoder = struct {
                 if (!std.mem.endsWith(u8, o.path, "/tasks")) return decoder.fail("cgroup_join.path: not a tasks file");
             },
             .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => try decoder.check_control_op(op_value),
+        }
+    }
+
+    /// protocol.md "Control plans": cgroup paths as for the other cgroup ops; a pid the
+    /// kernel can have, a signal number 1 to 64.
+    fn check_control_op(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .cgroup_freeze => |o| {
+                try decoder.cgroup_path(o.path);
+                if (o.frozen > 1) return decoder.fail("cgroup_freeze.frozen: not 0 or 1");
+            },
+            .cgroup_kill => |o| try decoder.cgroup_path(o.path),
+            .cgroup_remove => |o| try decoder.cgroup_path(o.path),
+            .signal_process => |o| {
+                if (o.pid == 0 or o.pid > std.math.maxInt(i32)) return decoder.fail("signal_process.pid: not 1 to 2^31 - 1");
+                if (o.signo == 0 or o.signo > protocol.signal_max) return decoder.fail("signal_process.signo: not 1 to 64");
+            },
+            else => unreachable,
         }
     }
 

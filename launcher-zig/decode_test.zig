@@ -64,6 +64,15 @@ const sample_ops = [_]Op{
     } },
 };
 
+/// One control op of every type: a control plan (protocol.md "Control plans").
+const sample_control_ops = [_]Op{
+    .{ .cgroup_freeze = .{ .path = "/sys/fs/cgroup/freezer/husk/abc", .frozen = 1 } },
+    .{ .cgroup_freeze = .{ .path = "/sys/fs/cgroup/freezer/husk/abc", .frozen = 0 } },
+    .{ .cgroup_kill = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } },
+    .{ .cgroup_remove = .{ .path = "/sys/fs/cgroup/memory/husk/abc" } },
+    .{ .signal_process = .{ .pid = 4242, .start_time = 123456, .signo = 9 } },
+};
+
 const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
 const exec_op = Op{ .exec = .{ .path = "/bin/true", .argv = &[_:null]?[*:0]const u8{"true"}, .env = &.{}, .search = &.{} } };
 
@@ -136,6 +145,7 @@ fn expect_ops_invalid(ops: []const Op, index: u64, reason_part: []const u8) !voi
 test "every op type round-trips through the decoder" {
     var seen = std.EnumSet(Op.Tag).initEmpty();
     for (sample_ops) |op| seen.insert(op);
+    for (sample_control_ops) |op| seen.insert(op); // A plan of their own: see "Control plans".
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -499,6 +509,12 @@ test "flags and enums with unknown bits or values are rejected" {
 /// Invariants of any plan the decoder accepts.
 fn check_plan_invariants() !void {
     const ops = plan.slice();
+    if (plan.control) {
+        // A control plan: control ops only (protocol.md "Control plans").
+        try testing.expect(ops.len >= 1 and ops.len <= protocol.ops_max);
+        for (ops) |op| try testing.expectEqual(Op.Runner.control, Op.runner(op));
+        return;
+    }
     try testing.expect(ops.len >= 2 and ops.len <= protocol.ops_max);
     try testing.expect(ops[ops.len - 1] == .exec);
     try testing.expect(ops[plan.clone_index] == .clone);
@@ -809,4 +825,56 @@ test "WAIT_START: a container op right before EXEC, at most once" {
     try bad.op(exec_op);
     try bad.end();
     try expect_invalid(bad.bytes.items, 1, 0x0051, EINVAL, "left over");
+}
+
+// --- control plans (protocol.md "Control plans") ------------------------------------------
+
+const kill_op = Op{ .cgroup_kill = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } };
+
+test "a control plan: control ops only, no CLONE and no EXEC, round-trips" {
+    const bytes = try encode_plan(protocol.hello_flag_trace, &sample_control_ops);
+    defer bytes.deinit();
+    try expect_valid(bytes.items);
+    try testing.expect(plan.control);
+    try testing.expect(!plan.wait_start);
+    try testing.expectEqual(sample_control_ops.len, plan.ops_count);
+    for (sample_control_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
+    try check_plan_invariants();
+    // A container plan is no control plan.
+    const container = try encode_plan(0, minimal(&.{}));
+    defer container.deinit();
+    try expect_valid(container.items);
+    try testing.expect(!plan.control);
+}
+
+test "control ops and container ops never share a plan" {
+    // A control op anywhere in a container plan, and a container op in a control plan.
+    try expect_ops_invalid(sequence(&.{ &.{kill_op}, &.{ clone_op, exec_op } }), 1, "a container op in a control plan");
+    try expect_ops_invalid(minimal(&.{kill_op}), 1, "a control op in a container plan");
+    try expect_ops_invalid(sequence(&.{ &.{cgroup_mkdir_op}, &.{kill_op} }), 1, "a control op in a container plan");
+    try expect_ops_invalid(sequence(&.{ &.{ kill_op, kill_op }, &.{exec_op} }), 2, "a container op in a control plan");
+    // HELLO then END: no op at all is still no plan.
+    try expect_ops_invalid(&.{}, 0, "END before CLONE");
+}
+
+test "control ops: clean cgroup paths, frozen 0 or 1, a pid and a signal number in range" {
+    for ([_][:0]const u8{ "", "relative/husk", "/sys/fs/cgroup/../etc", "/sys/fs/cgroup/husk/" }) |path| {
+        try expect_ops_invalid(&.{.{ .cgroup_kill = .{ .path = path } }}, 0, "cgroup path: not absolute and clean");
+        try expect_ops_invalid(&.{.{ .cgroup_remove = .{ .path = path } }}, 0, "cgroup path: not absolute and clean");
+        try expect_ops_invalid(&.{.{ .cgroup_freeze = .{ .path = path, .frozen = 1 } }}, 0, "cgroup path: not absolute and clean");
+    }
+    try expect_ops_invalid(&.{.{ .cgroup_freeze = .{ .path = memory_dir, .frozen = 2 } }}, 0, "cgroup_freeze.frozen");
+    const signal = struct {
+        fn op(pid: u64, signo: u64) Op {
+            return .{ .signal_process = .{ .pid = pid, .start_time = 1, .signo = signo } };
+        }
+    }.op;
+    try expect_ops_invalid(&.{signal(0, 9)}, 0, "signal_process.pid");
+    try expect_ops_invalid(&.{signal(1 << 31, 9)}, 0, "signal_process.pid");
+    try expect_ops_invalid(&.{signal(1, 0)}, 0, "signal_process.signo");
+    try expect_ops_invalid(&.{signal(1, 65)}, 0, "signal_process.signo");
+    const edges = [_]Op{ signal(1, 1), signal((1 << 31) - 1, 64), .{ .cgroup_freeze = .{ .path = "/a", .frozen = 0 } } };
+    const bytes = try encode_plan(0, &edges);
+    defer bytes.deinit();
+    try expect_valid(bytes.items);
 }

@@ -13,6 +13,7 @@ const events = @import("events.zig");
 const run = @import("run.zig");
 const monitor = @import("monitor.zig");
 const server = @import("server.zig");
+const control_plan = @import("control_plan.zig");
 
 const usage =
     \\usage: husk-launcher [--plan-fd N] [--event-fd N]
@@ -88,6 +89,7 @@ fn launch(options: Options) noreturn {
 /// instead, so that it still cleans up).
 fn run_plan(parent: ?sys.pid_t) noreturn {
     events.trace = plan.flags & protocol.hello_flag_trace != 0;
+    if (plan.control) control_plan.run(&plan); // No container: nothing to die with.
     if (plan.flags & protocol.hello_flag_die_with_parent != 0) {
         if (parent) |pid| die_with_parent(pid) else monitor.control_eof_kills = true;
     }

@@ -197,7 +197,7 @@ fn wait_blocking() u32 {
 /// malformed before START, else the container's exit or signal.
 fn finish(wait_status: u32) noreturn {
     if (!status_seen) read_status();
-    cgroup.send_reports();
+    _ = cgroup.send_reports();
     if (status_byte) |byte| ending.end(.launcher_failed, byte, byte);
     if (control_failed) ending.end(.launcher_failed, 125, 125);
     const signal = wait_status & 0x7f;

@@ -103,6 +103,10 @@ pub const FrameType = enum(u16) {
     attach_tree = 0x0046,
     cgroup_join = 0x0047,
     wait_start = 0x0051,
+    cgroup_freeze = 0x0060,
+    cgroup_kill = 0x0061,
+    cgroup_remove = 0x0062,
+    signal_process = 0x0063,
     _,
 };
 
@@ -117,7 +121,7 @@ pub const ControlType = enum(u16) {
     _,
 };
 
-/// A signal number SIGNAL may carry: 1 to 64.
+/// A signal number SIGNAL (and SIGNAL_PROCESS) may carry: 1 to 64.
 pub const signal_max: u64 = 64;
 /// Containers a server runs at once; a RUN beyond them is refused for its tag.
 pub const server_children_max = 64;
@@ -201,6 +205,11 @@ pub const Op = union(enum) {
     attach_tree: struct { slot: u64, target: Str },
     cgroup_join: struct { path: Str },
     wait_start: struct {},
+    // Control plans (protocol.md "Control plans"): only these, no CLONE, no EXEC.
+    cgroup_freeze: struct { path: Str, frozen: u64 },
+    cgroup_kill: struct { path: Str },
+    cgroup_remove: struct { path: Str },
+    signal_process: struct { pid: u64, start_time: u64, signo: u64 },
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -211,7 +220,7 @@ pub const Op = union(enum) {
     }
 
     /// Who runs the op, per "Who runs an op" in protocol.md.
-    pub const Runner = enum { launcher, launcher_or_container, clone, parent, container };
+    pub const Runner = enum { launcher, launcher_or_container, clone, parent, container, control };
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
@@ -219,6 +228,7 @@ pub const Op = union(enum) {
             .unshare, .write_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree => .parent,
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => .control,
             else => .container,
         };
     }
@@ -290,4 +300,8 @@ test "frame names and runners" {
     try std.testing.expectEqual(FrameType.exec, Op.frame_type(.exec));
     try std.testing.expectEqual(Op.Tag.bind, tag_from_frame_type(.bind).?);
     try std.testing.expect(tag_from_frame_type(.hello) == null);
+    try std.testing.expectEqual(Op.Runner.control, Op.runner(.cgroup_remove));
+    try std.testing.expectEqual(Op.Runner.control, Op.runner(.signal_process));
+    try std.testing.expectEqualStrings("cgroup_freeze", frame_name(0x60).?);
+    try std.testing.expectEqualStrings("signal_process", frame_name(0x63).?);
 }

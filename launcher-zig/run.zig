@@ -108,6 +108,8 @@ fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, ns.container.pid, ns.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(o.slot, o.target),
         .wait_start => ns.wait_for_start(),
+        // The decoder keeps control ops out of container plans: control_plan.zig runs them.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable,
     }
 }
 
@@ -188,5 +190,6 @@ fn describe(op: Op, message: *events.Message) void {
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable, // As in run_op.
     }
 }

@@ -635,3 +635,10 @@ test "a failed syscall comes back as its errno" {
     try std.testing.expectError(error.BADF, write(-1, "x"));
     try std.testing.expectError(error.NOENT, openat(AT_FDCWD, "/nonexistent/husk", O.RDONLY, 0));
 }
+
+/// A pidfd for `pid` (close-on-exec by the kernel's default): it names this very process
+/// from now on, even if the pid is reused. ESRCH if there is no such process.
+pub fn pidfd_open(pid: pid_t) Error!fd_t {
+    assert(pid > 0);
+    return check_fd(linux.syscall2(.pidfd_open, arg(pid), 0));
+}

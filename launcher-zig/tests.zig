@@ -20,4 +20,6 @@ test {
     _ = @import("control.zig");
     _ = @import("control_test.zig");
     _ = @import("server.zig");
+    _ = @import("teardown.zig");
+    _ = @import("control_plan.zig");
 }

@@ -78,4 +78,17 @@ export const GOLDEN: Record<string, Plan> = {
       { name: 'EXEC', args: { path: '/bin/true', argv: ['true'], env: [], search: [] } },
     ],
   },
+  // A control plan (docs/protocol.md "Control plans"): every control op, no CLONE, no EXEC.
+  control: {
+    version: 1n,
+    flags: 0n,
+    ops: [
+      { name: 'CGROUP_FREEZE', args: { path: '/sys/fs/cgroup/freezer/husk/abc', frozen: 1n } },
+      { name: 'CGROUP_FREEZE', args: { path: '/sys/fs/cgroup/freezer/husk/abc', frozen: 0n } },
+      { name: 'CGROUP_KILL', args: { path: '/sys/fs/cgroup/unified/husk/abc' } },
+      { name: 'SIGNAL_PROCESS', args: { pid: 4242n, start_time: 123456n, signo: 9n } },
+      { name: 'CGROUP_REMOVE', args: { path: '/sys/fs/cgroup/freezer/husk/abc' } },
+      { name: 'CGROUP_REMOVE', args: { path: '/sys/fs/cgroup/unified/husk/abc' } },
+    ],
+  },
 };

@@ -7,6 +7,8 @@
 // test/property/fuzz-short.test.ts.
 
 import { CoreTrapError, call } from '../../ts/core/wasm.js';
+import { encodeControlRequest, type ControlRequest } from '../../ts/core/control.js';
+import { decodePlan } from '../../ts/protocol/plan.js';
 import { decodeCgroupWrites, encodeCgroupRequest } from '../../ts/core/cgroup.js';
 import { decodeVerdicts, encodePathRequest } from '../../ts/core/pathsafe.js';
 import { decodeActions, decodeClasses, decodeLayerEntries, encodeLayerRequests, encodeUpperRequests } from '../../ts/core/whiteout.js';
@@ -507,4 +509,52 @@ registerTarget({
     return { bytes: encodeTranslateRequest(maps, queries), expected: () => refTranslate(maps, queries) };
   },
   decode: decodeTranslateAnswer,
+});
+
+// controlPlan (docs/core-abi.md "controlPlan"): whatever the record says, every cgroup op of
+// the answer acts on a directory strictly below one of the request's mount points.
+const CONTROL_MOUNTS = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/freezer', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
+const CONTROL_PARTS = ['husk', 'c1', '..', '.', '', 'etc', 'freezer', 'unified', 'cgroup', 'fs', 'sys'];
+
+function genControlRequest(rng: Rng): ControlRequest {
+  const hierarchies = CONTROL_MOUNTS.filter(() => rng.int(3) > 0).map((mountpoint, i) => ({
+    version: (mountpoint.endsWith('unified') || i === 3 ? 2 : 1) as 1 | 2,
+    mountpoint,
+    controllers: mountpoint.endsWith('freezer') ? ['freezer'] : mountpoint.endsWith('memory') ? ['memory'] : [],
+  }));
+  const dir = () => {
+    const base = rng.int(4) === 0 ? '' : rng.pick(CONTROL_MOUNTS);
+    return base + Array.from({ length: rng.int(4) }, () => `/${rng.pick(CONTROL_PARTS)}`).join('');
+  };
+  const action = rng.pick(['freeze', 'thaw', 'kill', 'remove', 'signal'] as const);
+  const process = rng.int(2) === 0 ? { pid: rng.pick([0, 1, 4242, 2 ** 31]), startTime: rng.pick(['', '0', '1', '123456']) } : undefined;
+  return { action, hierarchies, dirs: Array.from({ length: rng.int(5) }, dir), process, signal: action === 'signal' ? rng.pick([0, 1, 9, 64, 65]) : undefined };
+}
+
+/** The mount points of each generated request, for its check. */
+const controlMounts = new WeakMap<Uint8Array, string[]>();
+
+registerTarget({
+  entry: 'controlPlan',
+  generate(rng) {
+    const req = genControlRequest(rng);
+    const bytes = encodeControlRequest(req);
+    controlMounts.set(bytes, req.hierarchies.map((h) => h.mountpoint));
+    return { bytes };
+  },
+  decode(bytes) {
+    return bytes.length === 0 ? [] : decodePlan(bytes).ops;
+  },
+  check(value, c) {
+    // A mutated request may name any mount point: only a structured one is checked here.
+    const mounts = controlMounts.get(c.bytes);
+    if (mounts === undefined) return null;
+    for (const op of value as { name: string; args: Record<string, unknown> }[]) {
+      const path = op.args.path;
+      if (typeof path !== 'string') continue;
+      const below = mounts.some((m) => path.startsWith(`${m}/`) && !path.split('/').slice(1).some((p) => p === '' || p === '.' || p === '..'));
+      if (!below) return `${op.name} on ${path}: not below a cgroup mount`;
+    }
+    return null;
+  },
 });

@@ -10,6 +10,15 @@ import type { PlanCgroup } from '../../ts/core/plan.js';
 import type { CgroupFacts } from '../../ts/cgroup/detect.js';
 import { HybridCgroups, V1Cgroups, V2Cgroups, cgroupHostFor } from '../../ts/cgroup/host.js';
 import { expectCoreBuilt, hostRequest, opsOf } from './core-helpers.js';
+import { controlPlan } from '../../ts/core/control.js';
+import type { ControlRequest } from '../../ts/core/control.js';
+import { decodePlan } from '../../ts/protocol/plan.js';
+
+/** The ops of the control plan the core makes for `req`. */
+function controlOps(req: ControlRequest) {
+  const plan = controlPlan(req);
+  return plan === undefined ? [] : decodePlan(plan).ops;
+}
 
 let tmp: string;
 beforeAll(() => {
@@ -169,8 +178,12 @@ describe('CgroupHost on a fake v2 tree', () => {
       blkio: { read: 101, write: 202 },
     });
     expect(host.isFrozen(dirs)).toBe(false);
-    await host.freeze(dirs); // cgroup.events already says frozen 1
-    expect(readFileSync(join(dir, 'cgroup.freeze'), 'utf8')).toBe('1');
+    // Freezing is a control plan: the core names cgroup.freeze's directory, and the launcher,
+    // which checks every path where it uses it, refuses a directory that is no cgroup.
+    expect(controlOps({ action: 'freeze', hierarchies: host.hierarchies, dirs: [dir] })).toEqual([{ name: 'CGROUP_FREEZE', args: { path: dir, frozen: 1n } }]);
+    await expect(host.freeze(dirs)).rejects.toThrow(/freeze cgroup .*: EXDEV/);
+    expect(readFileSync(join(dir, 'cgroup.freeze'), 'utf8')).toBe('0\n');
+    writeFileSync(join(dir, 'cgroup.freeze'), '1'); // as the kernel has it once frozen
     expect(host.isFrozen(dirs)).toBe(true);
   });
 });
@@ -206,10 +219,15 @@ describe('CgroupHost on a fake v1 and hybrid tree', () => {
     // processes and threads: the pids hierarchy first (v1: cgroup.procs and tasks)
     expect(host.processes(dirs)).toEqual([5, 7]);
     expect(host.threads(dirs)).toEqual([5, 6, 7]);
-    await host.freeze(dirs);
-    expect(readFileSync(join(c('freezer'), 'freezer.state'), 'utf8')).toBe('FROZEN');
+    // Hybrid freezes with the v1 freezer (as runc does), not the v2 directory; the launcher
+    // refuses the fake tree, so its state is set by hand to read it back.
+    const paths = dirs.map((d) => d.path);
+    expect(controlOps({ action: 'freeze', hierarchies: host.hierarchies, dirs: paths })).toEqual([{ name: 'CGROUP_FREEZE', args: { path: c('freezer'), frozen: 1n } }]);
+    expect(controlOps({ action: 'thaw', hierarchies: host.hierarchies, dirs: paths })).toEqual([{ name: 'CGROUP_FREEZE', args: { path: c('freezer'), frozen: 0n } }]);
+    await expect(host.freeze(dirs)).rejects.toThrow(/EXDEV/);
+    writeFileSync(join(c('freezer'), 'freezer.state'), 'FROZEN');
     expect(host.isFrozen(dirs)).toBe(true);
-    await host.thaw(dirs);
+    writeFileSync(join(c('freezer'), 'freezer.state'), 'THAWED');
     expect(host.isFrozen(dirs)).toBe(false);
     expect(cgroupHostFor(facts('v1', hierarchies().slice(0, 5)))).toBeInstanceOf(V1Cgroups);
   });

@@ -1,14 +1,17 @@
 // What husk does with a container's cgroups once they exist: list its processes and threads,
 // freeze and thaw it, read its usage, kill it, remove its directories. One interface
 // (CgroupHost) with v1, v2 and hybrid behind it, chosen once from the host's layout
-// (detect.ts); the launcher made the directories, the core decided where.
+// (detect.ts); the launcher made the directories, the core decided where. This file only
+// reads cgroup files: freezing, killing and removing are control plans (runtime/control.ts)
+// that the core makes and the launcher runs.
 //
 // A container's cgroups are a list of directories, one per hierarchy (CgroupDir): on v1 one
 // per controller hierarchy, on v2 one, on hybrid both kinds.
-import { readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { CgroupFacts, Layout } from './detect.js';
+import type { CgroupFacts, Hierarchy, Layout } from './detect.js';
+import { freezeCgroups, killContainer, removeCgroups } from '../runtime/control.js';
 
 export interface CgroupDir {
   version: 1 | 2;
@@ -28,6 +31,8 @@ export interface CgroupStats {
 
 export interface CgroupHost {
   readonly layout: Layout;
+  /** The host's cgroup mounts: what a control plan's directories must lie below. */
+  readonly hierarchies: readonly Hierarchy[];
   /** The hierarchy of each of a container's directories, from their paths. */
   dirsOf(paths: readonly string[]): CgroupDir[];
   /** Process ids (tgids), in the container's cgroup and the ones below it. */
@@ -41,26 +46,15 @@ export interface CgroupHost {
   stats(dirs: readonly CgroupDir[]): CgroupStats;
   /** Thaws, then kills every process (cgroup.kill where the kernel has it). */
   kill(dirs: readonly CgroupDir[]): Promise<void>;
-  /** Thaw, kill, remove children depth first, rmdir; returns the directories left. */
+  /** rmdir; thaw, kill and children first only where busy; returns the directories left. */
   remove(dirs: readonly CgroupDir[]): Promise<string[]>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function read(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-function write(path: string, value: string): boolean {
-  try {
-    writeFileSync(path, value);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -107,6 +101,10 @@ abstract class BaseCgroups implements CgroupHost {
 
   constructor(protected readonly facts: CgroupFacts) {}
 
+  get hierarchies(): readonly Hierarchy[] {
+    return this.facts.hierarchies;
+  }
+
   dirsOf(paths: readonly string[]): CgroupDir[] {
     const out: CgroupDir[] = [];
     for (const path of paths) {
@@ -138,10 +136,6 @@ abstract class BaseCgroups implements CgroupHost {
     const file = d.version === 1 ? 'tasks' : 'cgroup.threads';
     return [...new Set(subtree(d.path).flatMap((p) => ids(read(join(p, file)))))].sort((a, b) => a - b);
   }
-
-  abstract isFrozen(dirs: readonly CgroupDir[]): boolean;
-  abstract freeze(dirs: readonly CgroupDir[]): Promise<void>;
-  abstract thaw(dirs: readonly CgroupDir[]): Promise<void>;
 
   stats(dirs: readonly CgroupDir[]): CgroupStats {
     const s: CgroupStats = {};
@@ -194,79 +188,35 @@ abstract class BaseCgroups implements CgroupHost {
     return s;
   }
 
-  /** SIGKILL every process listed, until none is left (100 rounds, 10 ms apart). */
-  protected async killBySignal(dirs: readonly CgroupDir[]): Promise<void> {
-    for (let round = 0; round < 100; round++) {
-      const pids = this.processes(dirs);
-      if (pids.length === 0) return;
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-      await sleep(10);
-    }
+  isFrozen(dirs: readonly CgroupDir[]): boolean {
+    const f = this.freezer(dirs);
+    return f?.version === 1 ? v1Frozen(f) : f ? v2Frozen(f) : false;
+  }
+
+  /** Where the kernel freezes it: the v1 freezer directory, else the v2 one (the core's choice too). */
+  protected freezer(dirs: readonly CgroupDir[]): CgroupDir | undefined {
+    return dirs.find((d) => d.version === 1 && d.controllers.includes('freezer')) ?? dirs.find((d) => d.version === 2);
+  }
+
+  async freeze(dirs: readonly CgroupDir[]): Promise<void> {
+    await freezeCgroups(this.facts.hierarchies, dirs.map((d) => d.path), true);
+  }
+
+  async thaw(dirs: readonly CgroupDir[]): Promise<void> {
+    await freezeCgroups(this.facts.hierarchies, dirs.map((d) => d.path), false);
   }
 
   async kill(dirs: readonly CgroupDir[]): Promise<void> {
-    await this.thaw(dirs);
-    const v2 = dirs.find((d) => d.version === 2);
-    if (v2 && write(join(v2.path, 'cgroup.kill'), '1')) {
-      for (let round = 0; round < 100 && this.processes(dirs).length > 0; round++) await sleep(10);
-    }
-    await this.killBySignal(dirs);
+    await killContainer(this.facts.hierarchies, dirs.map((d) => d.path));
   }
 
   async remove(dirs: readonly CgroupDir[]): Promise<string[]> {
-    const present = dirs.filter((d) => read(join(d.path, 'cgroup.procs')) !== undefined);
+    const present = dirs.filter((d) => existsSync(d.path));
     if (present.length === 0) return [];
-    await this.kill(present);
-    const left: string[] = [];
-    for (const d of present) {
-      for (const path of subtree(d.path)) {
-        let removed = false;
-        for (let attempt = 0; attempt < 100 && !removed; attempt++) {
-          try {
-            rmdirSync(path);
-            removed = true;
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            if (code === 'ENOENT') removed = true;
-            else if (code === 'EBUSY') await sleep(10);
-            else break;
-          }
-        }
-        if (!removed) left.push(path);
-      }
-    }
-    return left;
+    const failed = await removeCgroups(this.facts.hierarchies, present.map((d) => d.path));
+    // What is left is what exists now: every directory below the ones that failed too.
+    return failed.length === 0 ? [] : present.flatMap((d) => subtree(d.path)).filter((p) => existsSync(p));
   }
-}
-
-/** Waits until `done()` or `ms` passed; true if done. */
-async function until(done: () => boolean, ms = 5000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) return false;
-    await sleep(5);
-  }
-  return true;
-}
-
-/** v1 freezer: freezer.state FROZEN / THAWED; FREEZING until every task stopped. */
-async function v1Freeze(dir: CgroupDir, state: 'FROZEN' | 'THAWED'): Promise<void> {
-  const file = join(dir.path, 'freezer.state');
-  writeFileSync(file, state);
-  if (!(await until(() => read(file)?.trim() === state))) throw new Error(`${file} did not reach ${state} within 5 s`);
-}
-
-/** v2: cgroup.freeze 1 / 0, done when cgroup.events says `frozen 1` / `frozen 0`. */
-async function v2Freeze(dir: CgroupDir, frozen: 0 | 1): Promise<void> {
-  writeFileSync(join(dir.path, 'cgroup.freeze'), String(frozen));
-  const events = join(dir.path, 'cgroup.events');
-  if (!(await until(() => keyedValues(read(events)).get('frozen') === frozen))) throw new Error(`${events} did not say frozen ${frozen} within 5 s`);
 }
 
 function v1Frozen(dir: CgroupDir): boolean {
@@ -285,26 +235,6 @@ export class V1Cgroups extends BaseCgroups {
   protected primary(dirs: readonly CgroupDir[]): CgroupDir | undefined {
     return this.dirWith(dirs, 'pids') ?? this.dirWith(dirs, 'memory') ?? dirs.find((d) => d.version === 1) ?? dirs[0];
   }
-
-  protected freezer(dirs: readonly CgroupDir[]): CgroupDir | undefined {
-    return dirs.find((d) => d.version === 1 && d.controllers.includes('freezer'));
-  }
-
-  isFrozen(dirs: readonly CgroupDir[]): boolean {
-    const f = this.freezer(dirs);
-    return f ? v1Frozen(f) : false;
-  }
-
-  async freeze(dirs: readonly CgroupDir[]): Promise<void> {
-    const f = this.freezer(dirs);
-    if (!f) throw new Error('this host has no freezer controller');
-    await v1Freeze(f, 'FROZEN');
-  }
-
-  async thaw(dirs: readonly CgroupDir[]): Promise<void> {
-    const f = this.freezer(dirs);
-    if (f && read(join(f.path, 'freezer.state')) !== undefined) await v1Freeze(f, 'THAWED');
-  }
 }
 
 /** Pure v2: one directory; cgroup.freeze, cgroup.kill, cgroup.threads. */
@@ -314,22 +244,6 @@ export class V2Cgroups extends BaseCgroups {
   protected primary(dirs: readonly CgroupDir[]): CgroupDir | undefined {
     return dirs.find((d) => d.version === 2);
   }
-
-  isFrozen(dirs: readonly CgroupDir[]): boolean {
-    const d = this.primary(dirs);
-    return d ? v2Frozen(d) : false;
-  }
-
-  async freeze(dirs: readonly CgroupDir[]): Promise<void> {
-    const d = this.primary(dirs);
-    if (!d) throw new Error('the container has no cgroup v2 directory');
-    await v2Freeze(d, 1);
-  }
-
-  async thaw(dirs: readonly CgroupDir[]): Promise<void> {
-    const d = this.primary(dirs);
-    if (d && read(join(d.path, 'cgroup.freeze')) !== undefined) await v2Freeze(d, 0);
-  }
 }
 
 /**
@@ -338,25 +252,6 @@ export class V2Cgroups extends BaseCgroups {
  */
 export class HybridCgroups extends V1Cgroups {
   readonly layout: Layout = 'hybrid';
-
-  isFrozen(dirs: readonly CgroupDir[]): boolean {
-    if (this.freezer(dirs)) return super.isFrozen(dirs);
-    const v2 = dirs.find((d) => d.version === 2);
-    return v2 ? v2Frozen(v2) : false;
-  }
-
-  async freeze(dirs: readonly CgroupDir[]): Promise<void> {
-    if (this.freezer(dirs)) return super.freeze(dirs);
-    const v2 = dirs.find((d) => d.version === 2);
-    if (!v2) throw new Error('this host has no freezer');
-    await v2Freeze(v2, 1);
-  }
-
-  async thaw(dirs: readonly CgroupDir[]): Promise<void> {
-    if (this.freezer(dirs)) return super.thaw(dirs);
-    const v2 = dirs.find((d) => d.version === 2);
-    if (v2 && read(join(v2.path, 'cgroup.freeze')) !== undefined) await v2Freeze(v2, 0);
-  }
 }
 
 /** The host's implementation, from its layout. */

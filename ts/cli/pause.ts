@@ -1,9 +1,12 @@
 // husk pause / unpause: freeze every process of a container (v1 freezer.state, v2
-// cgroup.freeze), and thaw it; each returns once the kernel reports the new state.
+// cgroup.freeze), and thaw it; each returns once the kernel reports the new state. The
+// freeze is a control plan (runtime/control.ts): the core picks the directory, the
+// launcher writes it and waits.
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { HuskError, messageOf } from '../errors.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { findContainer, requireRunning, statusOfRecord, sweep } from '../runtime/containers.js';
+import { freezeCgroups } from '../runtime/control.js';
 
 export async function pauseCommand(cmd: Extract<LifecycleCommand, { name: 'pause' | 'unpause' }>): Promise<number> {
   const records = await sweep(cmd.global.root, cgroupHost);
@@ -17,13 +20,7 @@ export async function pauseCommand(cmd: Extract<LifecycleCommand, { name: 'pause
       const paused = statusOfRecord(rec, host) === 'paused';
       if (cmd.name === 'pause' && paused) throw new HuskError('invalid-value', `container ${label} is already paused`);
       if (cmd.name === 'unpause' && !paused) throw new HuskError('invalid-value', `container ${label} is not paused`);
-      const dirs = host.dirsOf(rec.cgroups ?? []);
-      try {
-        if (cmd.name === 'pause') await host.freeze(dirs);
-        else await host.thaw(dirs);
-      } catch (err) {
-        throw new HuskError('launcher', `cannot ${cmd.name} container ${label}: ${(err as Error).message}`);
-      }
+      await freezeCgroups(host.hierarchies, rec.cgroups ?? [], cmd.name === 'pause', `${cmd.name} container ${label}`);
       process.stdout.write(`${ref}\n`);
     } catch (err) {
       process.stderr.write(`husk: ${messageOf(err)}\n`);

@@ -1,10 +1,14 @@
 // husk rm [-f]: remove a container's state; -f kills a running one first (through its
 // cgroup: every process, not only the first), waits for its launcher to finish, and removes
-// what is left.
+// what is left. Every kill and removal is a control plan (runtime/control.ts): a pid is
+// signalled only while it still names the process the record saw start.
+import { existsSync } from 'node:fs';
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { HuskError, messageOf } from '../errors.js';
 import { cgroupHost } from '../cgroup/host.js';
+import type { CgroupHost } from '../cgroup/host.js';
 import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/containers.js';
+import { killContainer, removeCgroups, signalProcess } from '../runtime/control.js';
 import { isLive } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
 
@@ -14,26 +18,27 @@ async function removeOne(root: string, rec: ContainerRecord, force: boolean): Pr
   const host = await cgroupHost();
   if (statusOfRecord(rec, host) !== 'exited') {
     if (!force) throw new HuskError('invalid-value', `cannot remove container ${rec.name ?? rec.id.slice(0, 12)}: it is running`, { hint: 'Stop it first, or use husk rm -f.' });
-    if (rec.cgroups?.length) await host.kill(host.dirsOf(rec.cgroups));
-    else if (rec.pid !== undefined) {
-      try {
-        process.kill(rec.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    // The launcher reaps it, removes its cgroups and writes its status file.
-    for (let i = 0; i < 500 && isLive(rec); i++) await sleep(10);
-    if (isLive(rec) && rec.launcherPid !== undefined) {
-      try {
-        process.kill(rec.launcherPid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    await kill(host, rec);
   }
-  if (rec.cgroups?.length) await host.remove(host.dirsOf(rec.cgroups));
+  const present = (rec.cgroups ?? []).filter((dir) => existsSync(dir));
+  if (present.length > 0) {
+    const left = await removeCgroups(host.hierarchies, present);
+    if (left.length > 0) throw new HuskError('launcher', `cannot remove the cgroups of container ${rec.name ?? rec.id.slice(0, 12)}: ${left.join(', ')} still busy`);
+  }
   removeContainerState(root, rec.id);
+}
+
+/** Kills the container (its cgroups, or its process), then its launcher if it lingers. */
+async function kill(host: CgroupHost, rec: ContainerRecord): Promise<void> {
+  // Without a start time (a record of an older husk) the process is not signalled at all:
+  // its pid might name another process by now.
+  const proc = rec.pid !== undefined && rec.pidStart !== undefined ? { pid: rec.pid, startTime: rec.pidStart } : undefined;
+  await killContainer(host.hierarchies, rec.cgroups ?? [], proc);
+  // The launcher reaps it, removes its cgroups and writes its status file.
+  for (let i = 0; i < 500 && isLive(rec); i++) await sleep(10);
+  if (isLive(rec) && rec.launcherPid !== undefined && rec.launcherStart !== undefined) {
+    await signalProcess(rec.launcherPid, rec.launcherStart, 9); // 'gone' is as good
+  }
 }
 
 export async function rmCommand(cmd: Extract<LifecycleCommand, { name: 'rm' }>): Promise<number> {

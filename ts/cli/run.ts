@@ -8,7 +8,7 @@ import type { LaunchOutcome } from '../runtime/launcher.js';
 import { newContainerId, prepare } from '../runtime/container.js';
 import type { Prepared } from '../runtime/container.js';
 import { statusOf } from '../runtime/outcome.js';
-import { ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
+import { childStart, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
 import { usedRanges } from '../runtime/userns.js';
@@ -120,6 +120,7 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     throw err;
   }
   record.pid = start.pid;
+  if (start.pid !== undefined) record.pidStart = childStart(start.pid, record.launcherPid);
   record.started = new Date().toISOString();
   writeRecord(global.root, record);
   if (start.ended?.error) {

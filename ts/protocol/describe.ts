@@ -94,12 +94,20 @@ export function describeOp(op: Op): string {
       return 'wait for START (the container is created; exec when started)';
     case 'ATTACH_TREE':
       return `attach idmapped tree ${a.slot} on ${a.target}`;
+    case 'CGROUP_FREEZE':
+      return `${a.frozen ? 'freeze' : 'thaw'} cgroup ${a.path} (wait until the kernel says so)`;
+    case 'CGROUP_KILL':
+      return `kill every process in cgroup ${a.path}`;
+    case 'CGROUP_REMOVE':
+      return `remove cgroup ${a.path} (thaw, kill, children first if busy)`;
+    case 'SIGNAL_PROCESS':
+      return `send signal ${a.signo} to pid ${a.pid} if it started at ${a.start_time}`;
     default:
       return op.name.toLowerCase();
   }
 }
 
-const SIDE_LABEL = { clone: 'launcher ', 'pre-clone': 'launcher ', parent: 'monitor  ', container: 'container', any: 'launcher ' } as const;
+const SIDE_LABEL = { clone: 'launcher ', 'pre-clone': 'launcher ', parent: 'monitor  ', container: 'container', any: 'launcher ', control: 'launcher ' } as const;
 
 export function describePlan(plan: Plan): string {
   const lines: string[] = [];

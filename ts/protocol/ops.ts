@@ -21,9 +21,10 @@ export const HELLO_FLAG = { trace: 1n, dieWithParent: 2n } as const;
  * Who runs an op: `clone` is CLONE itself; `pre-clone` ops run in the launcher and may only
  * stand before CLONE; `parent` ops run in the launcher right after CLONE while the container
  * process waits; `container` ops run in the container process; `any` runs in the launcher
- * before CLONE and in the container process after it.
+ * before CLONE and in the container process after it. `control` ops make up a control plan
+ * of their own (no CLONE, no EXEC), run by the launcher on existing cgroups and processes.
  */
-export type Side = 'clone' | 'pre-clone' | 'parent' | 'container' | 'any';
+export type Side = 'clone' | 'pre-clone' | 'parent' | 'container' | 'any' | 'control';
 
 export interface OpSpec {
   code: number;
@@ -75,6 +76,11 @@ export const OPS: readonly OpSpec[] = [
   // Among the first container ops only (before any other): see checkOrder in plan.ts.
   spec(0x0047, 'CGROUP_JOIN', 'container', ['path', 'str']),
   spec(0x0051, 'WAIT_START', 'container'),
+  // Control plans (docs/protocol.md "Control plans"): these ops only, in a plan of their own.
+  spec(0x0060, 'CGROUP_FREEZE', 'control', ['path', 'str'], ['frozen', 'u64']),
+  spec(0x0061, 'CGROUP_KILL', 'control', ['path', 'str']),
+  spec(0x0062, 'CGROUP_REMOVE', 'control', ['path', 'str']),
+  spec(0x0063, 'SIGNAL_PROCESS', 'control', ['pid', 'u64'], ['start_time', 'u64'], ['signo', 'u64']),
 ];
 
 export const OP_BY_CODE: ReadonlyMap<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));

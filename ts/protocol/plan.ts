@@ -71,6 +71,14 @@ export function decodePlan(bytes: Uint8Array): Plan {
 
 function checkOrder(ops: Op[]): void {
   if (ops.length > MAX_OPS) throw new FrameError(`plan has ${ops.length} ops, over ${MAX_OPS}`);
+  // A control plan: control ops only, at least one (docs/protocol.md "Control plans").
+  const control = ops.findIndex((o) => OP_BY_NAME.get(o.name)!.side === 'control');
+  if (control === 0) {
+    const other = ops.findIndex((o) => OP_BY_NAME.get(o.name)!.side !== 'control');
+    if (other >= 0) throw new FrameError(`op ${other} (${ops[other].name}): a container op in a control plan`);
+    return;
+  }
+  if (control > 0) throw new FrameError(`op ${control} (${ops[control].name}): a control op in a container plan`);
   const clones = ops.filter((o) => o.name === 'CLONE').length;
   if (clones !== 1) throw new FrameError(`plan has ${clones} CLONE ops, needs exactly 1`);
   if (ops[ops.length - 1].name !== 'EXEC') throw new FrameError('EXEC is not the last op');

@@ -4,14 +4,16 @@
 // `husk rm`) or a leftover of a crash (its cgroups are thawed, killed and removed, and the
 // record goes). Either way, no cgroup directory outlives its launcher past the next husk
 // command.
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 import { cgroupEvidence } from '../cgroup/evidence.js';
 import type { CgroupFile } from '../cgroup/evidence.js';
 import type { CgroupHost } from '../cgroup/host.js';
+import { CoreError } from '../core/plan.js';
 import { decodeEvent } from '../protocol/events.js';
 import { readFrameAt } from '../protocol/frames.js';
+import { removeCgroups } from './control.js';
 import { beingCreated, containersDir, isLive, needsSweep, removeRecord, writeRecord } from './state.js';
 import type { ContainerRecord } from './state.js';
 
@@ -137,10 +139,7 @@ export async function sweep(root: string, host: () => Promise<CgroupHost>): Prom
       removeRecord(root, rec.id);
       continue;
     }
-    if (rec.cgroups?.length) {
-      const h = await host();
-      await h.remove(h.dirsOf(rec.cgroups));
-    }
+    if (rec.cgroups?.length) await removeLeftCgroups(rec.cgroups, host);
     if (!rec.detached) {
       removeContainerState(root, rec.id);
       continue;
@@ -157,6 +156,22 @@ export async function sweep(root: string, host: () => Promise<CgroupHost>): Prom
     out.push(rec);
   }
   return out;
+}
+
+/**
+ * A crash's leftover cgroups, removed by a control plan (runtime/control.ts). What is gone
+ * already costs nothing; what the core refuses (a record naming a directory outside the
+ * cgroup mounts: edited, or not husk's) or what stays busy is left alone, as before: the
+ * sweep never fails the command that runs it.
+ */
+async function removeLeftCgroups(dirs: readonly string[], host: () => Promise<CgroupHost>): Promise<void> {
+  const present = dirs.filter((dir) => existsSync(dir));
+  if (present.length === 0) return;
+  try {
+    await removeCgroups((await host()).hierarchies, present);
+  } catch (err) {
+    if (!(err instanceof CoreError)) throw err;
+  }
 }
 
 /** Finds a container by full id, unique id prefix, or name. */

@@ -31,6 +31,8 @@ export interface ContainerRecord {
   autoRemove?: boolean;
   /** The container process's pid on the host. */
   pid?: number;
+  /** Its /proc/PID/stat start time: it is signalled only while the pid still names it. */
+  pidStart?: string;
   /** The container's own cgroup directories, one per hierarchy (the sweep removes them). */
   cgroups?: string[];
   /** The resource flags as given (for inspect). */
@@ -104,6 +106,22 @@ export function processStart(pid: number): string | undefined {
     // Fields from 3 on; the command name (field 2) may hold spaces, so count after ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // dead, not yet reaped
+    return fields[19]; // field 22: starttime
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The start time of `pid` if it is a child of `parent` (a container process of its launcher):
+ * read right after the launcher reported it, it cannot have been reaped and reused yet
+ * unless its parent changed, which this checks.
+ */
+export function childStart(pid: number, parent: number | undefined): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X' || Number(fields[1]) !== parent) return undefined;
     return fields[19]; // field 22: starttime
   } catch {
     return undefined;

@@ -1,0 +1,64 @@
+// controlPlan: how to act on a container that exists, as a control plan for the launcher
+// (docs/core-abi.md "controlPlan", docs/protocol.md "Control plans"). The request carries
+// facts only — the host's cgroup hierarchies, the container's cgroup directories and process
+// as its record has them — and the core decides which ops act on which directory.
+import { FrameWriter, PATH_MAX } from '../protocol/frames.js';
+import { CoreError } from './plan.js';
+import { call } from './wasm.js';
+
+export const CONTROL_REQUEST = {
+  CONTROL: 0x0130,
+  /** buildPlan's CGROUP_HIERARCHY fields: version, mount point, controllers. */
+  HIERARCHY: 0x0121,
+  DIR: 0x0131,
+  PROCESS: 0x0132,
+} as const;
+
+export const CONTROL_ACTION = { freeze: 1, thaw: 2, kill: 3, remove: 4, signal: 5 } as const;
+export type ControlAction = keyof typeof CONTROL_ACTION;
+
+export interface ControlHierarchy {
+  version: 1 | 2;
+  mountpoint: string;
+  /** v1: the controllers bound to it (`name=X` for a named one); v2: the usable controllers. */
+  controllers: readonly string[];
+}
+
+export interface ControlRequest {
+  action: ControlAction;
+  hierarchies: readonly ControlHierarchy[];
+  /** The container's own cgroup directories, from its record. */
+  dirs: readonly string[];
+  /** The container process: its pid and /proc/PID/stat start time (both from its record). */
+  process?: { pid: number; startTime: string | number | bigint };
+  /** `signal` only: 1 to 64. */
+  signal?: number;
+}
+
+/** The request frames of docs/core-abi.md "controlPlan" (exported for tests). */
+export function encodeControlRequest(req: ControlRequest): Uint8Array {
+  const w = new FrameWriter();
+  w.begin(CONTROL_REQUEST.CONTROL).u64(CONTROL_ACTION[req.action]).u64(req.signal ?? 0).end();
+  for (const h of req.hierarchies) w.begin(CONTROL_REQUEST.HIERARCHY).u64(h.version).str(h.mountpoint).strs(h.controllers).end();
+  for (const dir of req.dirs) {
+    // A record is a file anyone with the root could have edited: refuse what a frame cannot carry.
+    if (dir.includes('\0') || Buffer.byteLength(dir) > PATH_MAX) throw new CoreError(2, `cgroup ${JSON.stringify(dir)}: not a path`);
+    w.begin(CONTROL_REQUEST.DIR).str(dir).end();
+  }
+  if (req.process) {
+    const start = /^\d{1,20}$/.test(String(req.process.startTime)) ? BigInt(req.process.startTime) : 0n;
+    w.begin(CONTROL_REQUEST.PROCESS).u64(Number.isSafeInteger(req.process.pid) && req.process.pid > 0 ? req.process.pid : 0).u64(start).end();
+  }
+  return w.view().slice();
+}
+
+/**
+ * The control plan for `req` (HELLO … END), or undefined when there is nothing to do (no
+ * directory to freeze, nothing to kill or remove). Throws CoreError: status 2 names the
+ * refused value (a directory outside the cgroup mounts, a pid without a start time).
+ */
+export function controlPlan(req: ControlRequest): Uint8Array | undefined {
+  const answer = call('controlPlan', encodeControlRequest(req));
+  if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+  return answer.bytes.length === 0 ? undefined : answer.bytes;
+}
