@@ -6,24 +6,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectNoLeak, husk, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { husk } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
 
-let root: string;
-let before: HostSnapshot;
-
-beforeAll(() => {
-  root = testRoot();
-});
-afterAll(() => removeRoot(root));
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
-});
+const { root } = useLeakCheck();
 
 /** /proc/PID/stat field 22, as husk records it. */
 function startTime(pid: number): string {
