@@ -8,3 +8,5 @@ export { cgroupWrites } from "./cgroup/entry";
 export { whiteoutClassify, whiteoutToOverlay, whiteoutFlatten, whiteoutFromOverlay } from "./whiteout/entry";
 export { pathVerdicts } from "./pathsafe/entry";
 export { idmapCompute, idmapTranslate } from "./idmap/entry";
+// A plan read back for people (`husk plan`, `--trace`): assembly/plan/describe.ts.
+export { describePlan } from "./plan/describe";
