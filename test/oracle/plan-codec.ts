@@ -93,3 +93,18 @@ function checkOrder(ops: Op[]): void {
     if (cloned && (side === 'container' || side === 'any')) containerStarted = true;
   }
 }
+
+/** Who runs each op (what `husk plan` shows): by the op table's sides, CLONE by the launcher. */
+export function runnersOf(plan: Plan): ('launcher' | 'monitor' | 'container')[] {
+  let cloned = false;
+  return plan.ops.map((op) => {
+    const side = OP_BY_NAME.get(op.name)!.side;
+    if (op.name === 'CLONE') {
+      cloned = true;
+      return 'launcher';
+    }
+    if (side === 'parent') return 'monitor';
+    if (side === 'container' || (side === 'any' && cloned)) return 'container';
+    return 'launcher';
+  });
+}
