@@ -47,52 +47,91 @@ const SIDE_CONTAINER: i32 = 3;
 const SIDE_ANY: i32 = 4;
 
 class Layout {
-  constructor(public type: u16, public name: string, public side: i32, public fields: string[], public kinds: u8[]) {
-    assert(fields.length == kinds.length, "Layout: fields and kinds differ");
-  }
+  fields: string[] = [];
+  kinds: u8[] = [];
+  constructor(public type: u16, public name: string, public side: i32) {}
 }
 
-/** Every op of protocol v1, as the launcher (launcher-zig/src/plan.zig) and encode.ts lay it out. */
-const LAYOUTS: Layout[] = [
-  new Layout(0x0010, "UNSHARE", SIDE_ANY, ["flags"], [U64]),
-  new Layout(0x0011, "CLONE", SIDE_CLONE, ["flags"], [U64]),
-  new Layout(0x0012, "WRITE_FILE", SIDE_ANY, ["path", "content"], [PATH, STR]),
-  new Layout(0x0013, "UID_MAP", SIDE_PARENT, ["text"], [STR]),
-  new Layout(0x0014, "GID_MAP", SIDE_PARENT, ["text"], [STR]),
-  new Layout(0x0015, "SETGROUPS", SIDE_PARENT, ["text"], [STR]),
-  new Layout(0x0020, "MOUNT", SIDE_CONTAINER, ["source", "target", "fstype", "flags", "data"], [PATH, PATH, STR, U64, STR]),
-  new Layout(0x0021, "MKDIR", SIDE_CONTAINER, ["path", "mode"], [PATH, U64]),
-  new Layout(0x0022, "TOUCH", SIDE_CONTAINER, ["path", "mode"], [PATH, U64]),
-  new Layout(0x0023, "SYMLINK", SIDE_CONTAINER, ["target", "linkpath"], [PATH, PATH]),
-  new Layout(0x0024, "BIND", SIDE_CONTAINER, ["source", "target", "flags"], [PATH, PATH, U64]),
-  new Layout(0x0025, "PIVOT_ROOT", SIDE_CONTAINER, ["newroot"], [PATH]),
-  new Layout(0x0026, "MASK", SIDE_CONTAINER, ["path"], [PATH]),
-  new Layout(0x0027, "READONLY", SIDE_CONTAINER, ["path"], [PATH]),
-  new Layout(0x0028, "SET_ROOT", SIDE_CONTAINER, ["path"], [PATH]),
-  new Layout(0x0030, "SETHOSTNAME", SIDE_CONTAINER, ["name"], [STR]),
-  new Layout(0x0031, "LOOPBACK_UP", SIDE_CONTAINER, [], []),
-  new Layout(0x0032, "CHDIR", SIDE_CONTAINER, ["path"], [PATH]),
-  new Layout(0x0033, "RLIMIT", SIDE_CONTAINER, ["resource", "soft", "hard"], [U64, U64, U64]),
-  new Layout(0x0034, "CAPS", SIDE_CONTAINER, ["bounding", "effective", "permitted", "inheritable"], [U64, U64, U64, U64]),
-  new Layout(0x0035, "USER", SIDE_CONTAINER, ["uid", "gid", "groups"], [U64, U64, U64S]),
-  new Layout(0x0036, "NO_NEW_PRIVS", SIDE_CONTAINER, [], []),
-  new Layout(0x0037, "CLOSE_FDS", SIDE_CONTAINER, [], []),
-  new Layout(0x0038, "EXEC", SIDE_CONTAINER, ["path", "argv", "env", "search"], [PATH, STRS, STRS, STRS]),
-  new Layout(0x0039, "STATUS_FILE", SIDE_PRE, ["path"], [PATH]),
-  new Layout(0x0040, "CGROUP_MKDIR", SIDE_PRE, ["path", "flags"], [PATH, U64]),
-  new Layout(0x0041, "CGROUP_WRITE", SIDE_PRE, ["path", "value"], [PATH, STR]),
-  new Layout(0x0042, "CGROUP_ENTER", SIDE_PARENT, ["path"], [PATH]),
-  new Layout(0x0043, "CGROUP_INTO", SIDE_PRE, ["path"], [PATH]),
-  new Layout(0x0044, "CGROUP_REPORT", SIDE_PRE, ["path"], [PATH]),
-  new Layout(0x0045, "IDMAP_TREE", SIDE_PARENT, ["source", "slot"], [PATH, U64]),
-  new Layout(0x0046, "ATTACH_TREE", SIDE_CONTAINER, ["slot", "target"], [U64, PATH]),
-  new Layout(0x0047, "CGROUP_JOIN", SIDE_CONTAINER, ["path"], [PATH]),
-  new Layout(0x0051, "WAIT_START", SIDE_CONTAINER, [], []),
-];
+// Every op of protocol v1, as the launcher and encode.ts lay it out, one op a line: `code
+// NAME side field:kind…` (u u64, s str, p path, ss strs, us u64s). A string, read into
+// Layouts on the first describePlan call: a table of objects would be built by the module's
+// start function on every `husk run`, which never describes a plan.
+const TABLE = `0010 UNSHARE any flags:u
+0011 CLONE clone flags:u
+0012 WRITE_FILE any path:p content:s
+0013 UID_MAP parent text:s
+0014 GID_MAP parent text:s
+0015 SETGROUPS parent text:s
+0020 MOUNT container source:p target:p fstype:s flags:u data:s
+0021 MKDIR container path:p mode:u
+0022 TOUCH container path:p mode:u
+0023 SYMLINK container target:p linkpath:p
+0024 BIND container source:p target:p flags:u
+0025 PIVOT_ROOT container newroot:p
+0026 MASK container path:p
+0027 READONLY container path:p
+0028 SET_ROOT container path:p
+0030 SETHOSTNAME container name:s
+0031 LOOPBACK_UP container
+0032 CHDIR container path:p
+0033 RLIMIT container resource:u soft:u hard:u
+0034 CAPS container bounding:u effective:u permitted:u inheritable:u
+0035 USER container uid:u gid:u groups:us
+0036 NO_NEW_PRIVS container
+0037 CLOSE_FDS container
+0038 EXEC container path:p argv:ss env:ss search:ss
+0039 STATUS_FILE pre path:p
+0040 CGROUP_MKDIR pre path:p flags:u
+0041 CGROUP_WRITE pre path:p value:s
+0042 CGROUP_ENTER parent path:p
+0043 CGROUP_INTO pre path:p
+0044 CGROUP_REPORT pre path:p
+0045 IDMAP_TREE parent source:p slot:u
+0046 ATTACH_TREE container slot:u target:p
+0047 CGROUP_JOIN container path:p
+0051 WAIT_START container`;
+
+let layouts: Layout[] | null = null;
+
+function sideOf(word: string): i32 {
+  if (word == "clone") return SIDE_CLONE;
+  if (word == "pre") return SIDE_PRE;
+  if (word == "parent") return SIDE_PARENT;
+  if (word == "any") return SIDE_ANY;
+  assert(word == "container", "describe: TABLE side");
+  return SIDE_CONTAINER;
+}
+
+function kindOf(word: string): u8 {
+  if (word == "u") return U64;
+  if (word == "s") return STR;
+  if (word == "p") return PATH;
+  if (word == "ss") return STRS;
+  assert(word == "us", "describe: TABLE kind");
+  return U64S;
+}
+
+function readTable(): Layout[] {
+  const out = new Array<Layout>();
+  const rows = TABLE.split("\n");
+  for (let i = 0; i < rows.length; i++) {
+    const words = rows[i].split(" ");
+    const layout = new Layout(<u16>I32.parseInt(words[0], 16), words[1], sideOf(words[2]));
+    for (let j = 3; j < words.length; j++) {
+      const colon = words[j].indexOf(":");
+      layout.fields.push(words[j].substring(0, colon));
+      layout.kinds.push(kindOf(words[j].substring(colon + 1)));
+    }
+    out.push(layout);
+  }
+  return out;
+}
 
 function layoutOf(type: u32): Layout | null {
-  for (let i = 0; i < LAYOUTS.length; i++) {
-    if (<u32>LAYOUTS[i].type == type) return LAYOUTS[i];
+  let table = layouts;
+  if (table === null) layouts = table = readTable();
+  for (let i = 0; i < table.length; i++) {
+    if (<u32>table[i].type == type) return table[i];
   }
   return null;
 }
