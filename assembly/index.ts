@@ -9,3 +9,5 @@ export { whiteoutClassify, whiteoutToOverlay, whiteoutFlatten, whiteoutFromOverl
 export { pathVerdicts } from "./pathsafe/entry";
 export { idmapCompute, idmapTranslate } from "./idmap/entry";
 export { controlPlan } from "./plan/control";
+// A plan read back for people (`husk plan`, `--trace`): assembly/plan/describe.ts.
+export { describePlan } from "./plan/describe";

@@ -13,7 +13,7 @@ import { statusOf } from './runtime/outcome.js';
 import { ensureRoot, liveRecords, processStart, removeRecord, writeRecord } from './runtime/state.js';
 import type { ContainerRecord } from './runtime/state.js';
 import { usedRanges } from './runtime/userns.js';
-import { decodePlan } from './protocol/plan.js';
+import { describePlanBytes } from './core/describe.js';
 import { LauncherServer } from './runtime/server.js';
 import { Sandbox } from './runtime/sandbox.js';
 import { describePlan } from './protocol/describe.js';
@@ -150,7 +150,7 @@ export class Husk {
 
   /** The plan in words, one op a line (what `husk plan` prints). */
   describe(o: ContainerOptions): string {
-    return describePlan(decodePlan(this.plan(o)));
+    return describePlan(describePlanBytes(this.plan(o)));
   }
 
   /** Runs a container to its end. Rejects with a HuskError when it could not run. */

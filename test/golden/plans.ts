@@ -1,7 +1,7 @@
 // The golden plans: hand-written here, encoded to test/golden/NAME.bin, shown as NAME.txt.
 // Both the TS tests and the Zig tests read the .bin files. Regenerate with
 // `UPDATE_GOLDEN=1 npx vitest run test/unit/protocol-golden.test.ts` after a protocol change.
-import type { Plan } from '../../ts/protocol/plan.js';
+import type { Plan } from '../oracle/plan-codec.js';
 
 const NS = { mnt: 0x20000n, uts: 0x4000000n, ipc: 0x8000000n, pid: 0x20000000n, net: 0x40000000n, cgroup: 0x2000000n, user: 0x10000000n, time: 0x80n };
 const MS = { rdonly: 1n, nosuid: 2n, nodev: 4n, noexec: 8n, rec: 16384n, private: 1n << 18n };

@@ -8,7 +8,6 @@
 
 import { CoreTrapError, call } from '../../ts/core/wasm.js';
 import { encodeControlRequest, type ControlRequest } from '../../ts/core/control.js';
-import { decodePlan } from '../../ts/protocol/plan.js';
 import { decodeCgroupWrites, encodeCgroupRequest } from '../../ts/core/cgroup.js';
 import { decodeVerdicts, encodePathRequest } from '../../ts/core/pathsafe.js';
 import { decodeActions, decodeClasses, decodeLayerEntries, encodeLayerRequests, encodeUpperRequests } from '../../ts/core/whiteout.js';
@@ -19,6 +18,10 @@ import {
   type LayerEntry, type UpperEntry,
 } from '../../ts/reference/whiteout.js';
 import { decodeIdmapAnswer, decodeTranslateAnswer, encodeIdmapRequest, encodeTranslateRequest, type TranslateQuery } from '../../ts/core/idmap.js';
+import { decodeDescription } from '../../ts/core/describe.js';
+import type { FieldValue } from '../../ts/protocol/frames.js';
+import { OPS, OP_BY_NAME, PATH_FIELDS, type OpSpec } from '../../ts/protocol/ops.js';
+import { decodePlan, encodePlan, runnersOf, type Plan } from '../oracle/plan-codec.js';
 import { computeIdmap as refIdmap, translate as refTranslate, type IdLine, type IdmapAnswer, type IdmapSpec } from '../../ts/reference/idmap.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
@@ -556,5 +559,72 @@ registerTarget({
       if (!below) return `${op.name} on ${path}: not below a cgroup mount`;
     }
     return null;
+  },
+});
+
+// ---- describePlan: plans read back (assembly/plan/describe.ts) -----------------------------
+
+function genField(rng: Rng, kind: string, field: string): FieldValue {
+  const str = (): string => {
+    const alphabet = rng.bool(0.8) ? 'abc/._- =\n' : 'é\u00ff\ud800"\\\t';
+    // Now and then one at a bound (PATH_MAX 4095, STR_MAX 65536) or just over it.
+    if (rng.bool(0.003)) return 'x'.repeat(rng.pick([4095, 4096, 65536, 65537]));
+    let s = '';
+    for (let i = rng.int(12); i > 0; i--) s += alphabet[rng.int(alphabet.length)];
+    return PATH_FIELDS.has(field) ? `/${s}` : s;
+  };
+  const num = (): bigint => (rng.bool(0.8) ? BigInt(rng.int(70000)) : rng.pick([0n, 1n << 53n, (1n << 64n) - 1n, 0x20000n]));
+  if (kind === 'u64') return num();
+  if (kind === 'str') return str();
+  if (kind === 'strs') return Array.from({ length: rng.int(4) }, str);
+  return Array.from({ length: rng.int(4) }, num);
+}
+
+/** A random plan: launcher ops, CLONE, parent ops, container ops, [WAIT_START], EXEC; sometimes out of order. */
+export function genPlan(rng: Rng): Plan {
+  const pick = (sides: string[]): OpSpec[] => OPS.filter((o) => sides.includes(o.side) && o.name !== 'WAIT_START' && o.name !== 'EXEC');
+  const op = (spec: OpSpec): Plan['ops'][number] => ({ name: spec.name, args: Object.fromEntries(spec.fields.map(([f, k]) => [f, genField(rng, k, f)])) });
+  const some = (specs: OpSpec[], max: number) => Array.from({ length: rng.int(max + 1) }, () => op(rng.pick(specs)));
+  const ops = [
+    ...some(pick(['pre-clone', 'any']), 4),
+    op(OP_BY_NAME.get('CLONE')!),
+    ...some(pick(['parent']), 3),
+    ...some(pick(['container', 'any']), 8),
+    ...(rng.bool(0.2) ? [op(OP_BY_NAME.get('WAIT_START')!)] : []),
+    op(OP_BY_NAME.get('EXEC')!),
+  ];
+  if (rng.bool(0.15)) ops.splice(rng.int(ops.length + 1), 0, ...ops.splice(rng.int(ops.length), 1));
+  return { version: rng.bool(0.97) ? 1n : 2n, flags: BigInt(rng.bool(0.97) ? rng.int(4) : 4), ops };
+}
+
+/** The oracle's reading of `bytes`, in the shape decodeDescription gives (runners included). */
+function oracleDescription(bytes: Uint8Array): Expected {
+  try {
+    const plan = decodePlan(bytes);
+    const runners = runnersOf(plan);
+    return { status: 0, value: { version: plan.version, flags: plan.flags, ops: plan.ops.map((o, i) => ({ name: o.name, runner: runners[i], args: o.args })) } };
+  } catch (err) {
+    return { status: 1, reason: (err as Error).message };
+  }
+}
+
+registerTarget({
+  entry: 'describePlan',
+  generate(rng) {
+    const plan = genPlan(rng);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePlan(plan);
+    } catch {
+      bytes = new Uint8Array(); // a value the frames cannot carry: the empty plan instead
+    }
+    return { bytes, expected: () => oracleDescription(bytes) };
+  },
+  decode: decodeDescription,
+  // Mutated bytes have no expected answer: whatever the core accepts, the oracle must read the same.
+  check(value, c) {
+    const o = oracleDescription(c.bytes);
+    if (o.status !== 0) return `the core described bytes the oracle refuses (${o.reason})`;
+    return stable(o.value) === stable(value) ? null : 'the core and the oracle read the plan differently';
   },
 });

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPlanRaw, encodeRequest, CoreError } from '../../ts/core/plan.js';
 import type { PlanCgroup, PlanRequest } from '../../ts/core/plan.js';
 import { FrameWriter, concat } from '../../ts/protocol/frames.js';
-import type { Op } from '../../ts/protocol/plan.js';
+import type { Op } from '../oracle/plan-codec.js';
 import { DEFAULT_NS, NS, expectCoreBuilt, find, hostRequest, opsOf, planOf } from './core-helpers.js';
 
 beforeAll(() => expectCoreBuilt());

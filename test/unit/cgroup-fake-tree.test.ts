@@ -12,7 +12,7 @@ import { HybridCgroups, V1Cgroups, V2Cgroups, cgroupHostFor } from '../../ts/cgr
 import { expectCoreBuilt, hostRequest, opsOf } from './core-helpers.js';
 import { controlPlan } from '../../ts/core/control.js';
 import type { ControlRequest } from '../../ts/core/control.js';
-import { decodePlan } from '../../ts/protocol/plan.js';
+import { decodePlan } from '../oracle/plan-codec.js';
 
 /** The ops of the control plan the core makes for `req`. */
 function controlOps(req: ControlRequest) {

@@ -6,7 +6,7 @@ import { controlPlan, encodeControlRequest } from '../../ts/core/control.js';
 import type { ControlHierarchy, ControlRequest } from '../../ts/core/control.js';
 import { CoreError } from '../../ts/core/plan.js';
 import { call } from '../../ts/core/wasm.js';
-import { decodePlan } from '../../ts/protocol/plan.js';
+import { decodePlan } from '../oracle/plan-codec.js';
 import { expectCoreBuilt } from './core-helpers.js';
 
 beforeAll(() => expectCoreBuilt());

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CoreError, REQUEST, buildPlan, buildPlanRaw, encodeRequest } from '../../ts/core/plan.js';
 import type { PlanRequest } from '../../ts/core/plan.js';
 import { FrameWriter, concat } from '../../ts/protocol/frames.js';
-import { decodePlan } from '../../ts/protocol/plan.js';
+import { decodePlan } from '../oracle/plan-codec.js';
 import { NS, expectCoreBuilt } from './core-helpers.js';
 
 beforeAll(() => expectCoreBuilt());

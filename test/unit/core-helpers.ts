@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPlan } from '../../ts/core/plan.js';
 import type { PlanRequest } from '../../ts/core/plan.js';
-import { decodePlan } from '../../ts/protocol/plan.js';
-import type { Op, Plan } from '../../ts/protocol/plan.js';
+import { decodePlan } from '../oracle/plan-codec.js';
+import type { Op, Plan } from '../oracle/plan-codec.js';
 
 export const NS = {
   NEWNS: 0x00020000n,

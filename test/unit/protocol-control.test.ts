@@ -2,8 +2,8 @@
 // decoder's order rules mirror the launcher's, and `husk plan`'s words name each op.
 import { describe, expect, it } from 'vitest';
 import { describeOp } from '../../ts/protocol/describe.js';
-import { decodePlan, encodePlan } from '../../ts/protocol/plan.js';
-import type { Op } from '../../ts/protocol/plan.js';
+import { decodePlan, encodePlan } from '../oracle/plan-codec.js';
+import type { Op } from '../oracle/plan-codec.js';
 
 const kill: Op = { name: 'CGROUP_KILL', args: { path: '/sys/fs/cgroup/unified/husk/c1' } };
 const clone: Op = { name: 'CLONE', args: { flags: 0x20000n } };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FieldReader, FrameWriter, splitFrames } from '../../ts/protocol/frames.js';
 import { EventStream } from '../../ts/protocol/events.js';
-import { decodePlan, encodePlan } from '../../ts/protocol/plan.js';
+import { decodePlan, encodePlan } from '../oracle/plan-codec.js';
 import { EVENT } from '../../ts/protocol/ops.js';
-import type { Plan } from '../../ts/protocol/plan.js';
+import type { Plan } from '../oracle/plan-codec.js';
 
 const exec = { name: 'EXEC', args: { path: '/bin/true', argv: ['/bin/true'], env: [], search: [] } };
 const clone = { name: 'CLONE', args: { flags: 0x20000n } };

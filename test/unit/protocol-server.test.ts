@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { EventStream, decodeEvent } from '../../ts/protocol/events.js';
 import { FrameWriter, concat } from '../../ts/protocol/frames.js';
 import { CONTROL, EVENT, OP_BY_NAME } from '../../ts/protocol/ops.js';
-import { decodePlan, encodePlan } from '../../ts/protocol/plan.js';
+import { decodePlan, encodePlan } from '../oracle/plan-codec.js';
 import { describePlan } from '../../ts/protocol/describe.js';
+import { describePlanBytes } from '../../ts/core/describe.js';
 import { request } from '../../ts/runtime/server.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -38,11 +39,13 @@ describe('WAIT_START', () => {
     expect(hex(bytes)).toContain('0000000051000000');
     const plan = decodePlan(bytes);
     expect(plan.ops.map((o) => o.name)).toEqual(['CLONE', 'CLOSE_FDS', 'WAIT_START', 'EXEC']);
-    expect(describePlan(plan)).toMatch(/2 {2}container {2}wait for START/);
+    expect(describePlan(describePlanBytes(bytes))).toMatch(/2 {2}container {2}wait for START/);
   });
 
   it('anywhere else is refused', () => {
-    expect(() => decodePlan(encodePlan({ version: 1n, flags: 0n, ops: ops(['WAIT_START', 'CLOSE_FDS']) }))).toThrow(/WAIT_START is not right before EXEC/);
+    const bytes = encodePlan({ version: 1n, flags: 0n, ops: ops(['WAIT_START', 'CLOSE_FDS']) });
+    expect(() => decodePlan(bytes)).toThrow(/WAIT_START is not right before EXEC/);
+    expect(() => describePlanBytes(bytes)).toThrow(/op 1 \(WAIT_START\): WAIT_START is not right before EXEC/);
   });
 });
 

@@ -4,8 +4,8 @@ import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
 import { prepare } from '../runtime/container.js';
 import { ensureRoot } from '../runtime/state.js';
-import { describePlan } from '../protocol/describe.js';
-import { decodePlan } from '../protocol/plan.js';
+import { describePlanBytes } from '../core/describe.js';
+import { describePlan, planJson } from '../protocol/describe.js';
 
 export async function planCommand(global: GlobalFlags, flags: RunFlags, opts: { save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }): Promise<number> {
   if (opts.save !== undefined) ensureRoot(global.root); // the stage dir the plan mounts on
@@ -20,13 +20,9 @@ export async function planCommand(global: GlobalFlags, flags: RunFlags, opts: { 
       throw new HuskError('invalid-value', `cannot write plan to ${opts.save}: ${(err as NodeJS.ErrnoException).code}`);
     }
   }
-  const plan = decodePlan(prepared.plan);
-  if (opts.format === 'json') {
-    const json = JSON.stringify(plan, (_k, v) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v), 2);
-    process.stdout.write(json + '\n');
-  } else {
-    process.stdout.write(describePlan(plan));
-  }
+  // The core reads its own plan back: ts/ only puts that reading into words.
+  const plan = describePlanBytes(prepared.plan);
+  process.stdout.write(opts.format === 'json' ? planJson(plan) : describePlan(plan));
   if (opts.save !== undefined) process.stderr.write(`plan saved to ${opts.save}; run it with: husk-launcher < ${opts.save}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
-// A plan in words, one op a line: what `husk plan` prints.
-import { CLONE_NEW, HELLO_FLAG, MOUNT_FLAGS, OP_BY_NAME } from './ops.js';
-import type { Op, Plan } from './plan.js';
+// A plan in words, one op a line: what `husk plan` prints. The plan comes read by the core
+// (ts/core/describe.ts); this file only puts each op and its fields into words.
+import type { DescribedOp, PlanDescription } from '../core/describe.js';
+import { CLONE_NEW, HELLO_FLAG, MOUNT_FLAGS } from './ops.js';
 
 function bits(value: bigint, table: readonly (readonly [bigint, string])[]): string {
   const names = table.filter(([bit]) => (value & bit) !== 0n).map(([, n]) => n);
@@ -14,7 +15,7 @@ const q = (s: string): string => (s === '' || /[\s"\\]/.test(s) ? JSON.stringify
 const mode = (m: bigint): string => `0${m.toString(8)}`;
 const mask = (m: bigint): string => `0x${m.toString(16)}`;
 
-export function describeOp(op: Op): string {
+export function describeOp(op: Pick<DescribedOp, 'name' | 'args'>): string {
   const a = op.args as Record<string, any>;
   switch (op.name) {
     case 'UNSHARE':
@@ -107,21 +108,21 @@ export function describeOp(op: Op): string {
   }
 }
 
-const SIDE_LABEL = { clone: 'launcher ', 'pre-clone': 'launcher ', parent: 'monitor  ', container: 'container', any: 'launcher ', control: 'launcher ' } as const;
+const RUNNER_LABEL = { launcher: 'launcher ', monitor: 'monitor  ', container: 'container' } as const;
 
-export function describePlan(plan: Plan): string {
+export function describePlan(plan: PlanDescription): string {
   const lines: string[] = [];
   const flags = [plan.flags & HELLO_FLAG.trace ? 'trace' : '', plan.flags & HELLO_FLAG.dieWithParent ? 'die with parent' : '']
     .filter(Boolean)
     .join(', ');
   lines.push(`plan v${plan.version}, ${plan.ops.length} ops${flags ? ` (${flags})` : ''}`);
-  let cloned = false;
   const width = String(plan.ops.length - 1).length;
-  for (const [i, op] of plan.ops.entries()) {
-    const side = OP_BY_NAME.get(op.name)!.side;
-    const who = op.name === 'CLONE' ? 'launcher ' : side === 'any' ? (cloned ? 'container' : 'launcher ') : SIDE_LABEL[side];
-    if (op.name === 'CLONE') cloned = true;
-    lines.push(`${String(i).padStart(width)}  ${who}  ${describeOp(op)}`);
-  }
+  for (const [i, op] of plan.ops.entries()) lines.push(`${String(i).padStart(width)}  ${RUNNER_LABEL[op.runner]}  ${describeOp(op)}`);
   return lines.join('\n') + '\n';
+}
+
+/** The plan as `husk plan --format json` prints it: numbers as JSON numbers while exact, else strings. */
+export function planJson(plan: PlanDescription): string {
+  const shown = { version: plan.version, flags: plan.flags, ops: plan.ops.map((op) => ({ name: op.name, args: op.args })) };
+  return JSON.stringify(shown, (_k, v) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v), 2) + '\n';
 }

@@ -8,7 +8,7 @@ import { HuskError } from '../errors.js';
 import { hostImageDirs } from '../host/facts.js';
 import { buildPlan } from '../core/plan.js';
 import type { PlanRequest } from '../core/plan.js';
-import { decodePlan } from '../protocol/plan.js';
+import { describePlanBytes } from '../core/describe.js';
 import { CLONE_FLAG } from '../protocol/ops.js';
 import { FRAME_PAYLOAD_MAX, FieldReader, readFrameAt } from '../protocol/frames.js';
 import { hostCgroupFacts } from '../cgroup/detect.js';
@@ -189,7 +189,7 @@ export function ownedCgroups(plan: Uint8Array): string[] {
  * then: decoding a plan is not free on the cold path).
  */
 function autoRangeOf(plan: Uint8Array): { start: number; size: number } | undefined {
-  const op = decodePlan(plan).ops.find((o) => o.name === 'UID_MAP');
+  const op = describePlanBytes(plan).ops.find((o) => o.name === 'UID_MAP');
   if (!op) return undefined;
   const [, start, size] = String(op.args.text).trim().split(/\s+/).map(Number);
   return { start, size };

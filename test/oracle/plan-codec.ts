@@ -1,8 +1,10 @@
-// Encode, decode and check a plan (docs/protocol.md). The core makes plans; ts/ decodes them
-// only to show them (`husk plan`) and in tests, so this mirrors the launcher's own checks.
-import { FieldReader, FrameError, FrameWriter, PATH_MAX, concat, splitFrames } from './frames.js';
-import type { FieldValue } from './frames.js';
-import { FRAME, HELLO_MAGIC, MAX_OPS, OP_BY_CODE, OP_BY_NAME, PATH_FIELDS, PLAN_BYTES_MAX, PROTOCOL_VERSION } from './ops.js';
+// The test oracle for plans: encode, decode and check a plan (docs/protocol.md) in plain
+// TypeScript, written apart from the core's encoder (assembly/plan/encode.ts) and reader
+// (assembly/plan/describe.ts) so that each can catch the other. The checks mirror the
+// launcher's own. ts/ never decodes a plan: it asks the core (ts/core/describe.ts).
+import { FieldReader, FrameError, FrameWriter, PATH_MAX, concat, splitFrames } from '../../ts/protocol/frames.js';
+import type { FieldValue } from '../../ts/protocol/frames.js';
+import { FRAME, HELLO_MAGIC, MAX_OPS, OP_BY_CODE, OP_BY_NAME, PATH_FIELDS, PLAN_BYTES_MAX, PROTOCOL_VERSION } from '../../ts/protocol/ops.js';
 
 export interface Op {
   name: string;
@@ -98,4 +100,19 @@ function checkOrder(ops: Op[]): void {
     else if (op.name === 'EXEC' && i !== ops.length - 1) throw new FrameError(`op ${i}: EXEC is not last`);
     if (cloned && (side === 'container' || side === 'any')) containerStarted = true;
   }
+}
+
+/** Who runs each op (what `husk plan` shows): by the op table's sides, CLONE by the launcher. */
+export function runnersOf(plan: Plan): ('launcher' | 'monitor' | 'container')[] {
+  let cloned = false;
+  return plan.ops.map((op) => {
+    const side = OP_BY_NAME.get(op.name)!.side;
+    if (op.name === 'CLONE') {
+      cloned = true;
+      return 'launcher';
+    }
+    if (side === 'parent') return 'monitor';
+    if (side === 'container' || (side === 'any' && cloned)) return 'container';
+    return 'launcher';
+  });
 }
