@@ -1,4 +1,5 @@
-// buildPlan: request frames in, plan frames out (docs/core-abi.md "buildPlan").
+// buildPlan: request frames in; out, the summary (./summary.ts) then the plan frames
+// (docs/core-abi.md "buildPlan").
 //
 // Order: [STATUS_FILE, cgroup dirs, limits, reports, INTO] [UNSHARE time, WRITE_FILE offsets]
 // CLONE [UID_MAP [SETGROUPS] GID_MAP IDMAP_TREE…] [CGROUP_JOIN…] [UNSHARE cgroup] [USER 0:0] private mounts, stage,
@@ -16,6 +17,7 @@ import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
 import { decodeRequest, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
+import { summaryThenPlan } from "./summary";
 
 export function buildPlan(len: i32): i32 {
   const ptr = inputPointer(len);
@@ -55,5 +57,7 @@ export function buildPlan(len: i32): i32 {
   processOps(plan, req);
   plan.end();
   if (!plan.ok) return fail(invalid(plan.failure));
-  return answer(plan.w.buf, plan.w.len);
+  const out = summaryThenPlan(req, maps, plan.w.buf, plan.w.len);
+  if (!out.ok) return fail(invalid(out.failure !== null ? <string>out.failure : "summary"));
+  return answer(out.buf, out.len);
 }

@@ -1,9 +1,10 @@
-// buildPlan: a typed request in, the plan's bytes out (docs/core-abi.md "buildPlan").
+// buildPlan: a typed request in, the plan's bytes and the core's summary of them out
+// (docs/core-abi.md "buildPlan", "The summary").
 // The request is encoded with the protocol's framing; values the frames cannot carry (a NUL
 // byte, a string over its bound, a negative id) are refused here with the same kind of
 // error the core gives, so a user sees one kind of message whichever side caught it.
 import { HuskError } from '../errors.js';
-import { FRAME_PAYLOAD_MAX, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX } from '../protocol/frames.js';
+import { FRAME_PAYLOAD_MAX, FieldReader, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX, readFrameAt } from '../protocol/frames.js';
 import { call } from './wasm.js';
 import { idmapFrames } from './idmap.js';
 import type { IdmapSpec } from './idmap.js';
@@ -276,17 +277,116 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   return w;
 }
 
-/** Calls the core's buildPlan on request frames as they are (for tests and fuzzing). */
-export function buildPlanRaw(request: Uint8Array): { status: 0 | 1 | 2; bytes: Uint8Array } {
-  return call('buildPlan', request);
+/** The summary frames ahead of the plan in buildPlan's answer (docs/core-abi.md "The summary"). */
+export const ANSWER = {
+  SUMMARY: 0x01a0,
+  CGROUP_DIR: 0x01a1,
+  HOST_RANGE: 0x01a2,
+  USERNS_RANGE: 0x01a3,
+} as const;
+
+export interface IdRange {
+  start: number;
+  size: number;
 }
 
-/** The plan for `req`, exactly as the launcher reads it (HELLO … END). Throws CoreError. */
-export function buildPlan(req: PlanRequest): Uint8Array {
+/** What the core chose that ts/ keeps about a container (never read back from the plan). */
+export interface PlanSummary {
+  /** CLONE_NEW* bits of the namespaces the container gets new (TIME included); the others it shares with husk. */
+  newNamespaces: bigint;
+  /** The host name set in the container; undefined when it keeps the host's. */
+  hostname?: string;
+  /** The container's own cgroup directories (removed at its end), one per hierarchy. */
+  cgroupDirs: string[];
+  /** Every host id range its uid and gid maps take (empty without a user namespace). */
+  hostRanges: IdRange[];
+  /** The first uid line's host range (for --userns auto, the range the core picked). */
+  usernsRange?: IdRange;
+}
+
+export interface PlanAnswer {
+  /** The plan, exactly as the launcher reads it (HELLO … END): a view of the answer. */
+  plan: Uint8Array;
+  /** Decoded on first use (the warm API's run() never asks). */
+  readonly summary: PlanSummary;
+}
+
+/** Where the plan starts in an answer: SUMMARY's first field. */
+function planOffset(answer: Uint8Array): number {
+  const view = new DataView(answer.buffer, answer.byteOffset, answer.byteLength);
+  if (answer.length < 16 || view.getUint16(4, true) !== ANSWER.SUMMARY) throw new CoreError(1, 'answer: no SUMMARY frame first');
+  const offset = Number(view.getBigUint64(8, true));
+  if (offset > answer.length) throw new CoreError(1, `answer: plan offset ${offset} beyond ${answer.length} bytes`);
+  return offset;
+}
+
+const range = (r: FieldReader): IdRange => ({ start: Number(r.u64()), size: Number(r.u64()) });
+
+/** The summary frames (before the plan). */
+export function decodeSummary(frames: Uint8Array): PlanSummary {
+  const out: PlanSummary = { newNamespaces: 0n, cgroupDirs: [], hostRanges: [] };
+  let at = 0;
+  for (;;) {
+    const f = readFrameAt(frames, at);
+    if (f === null) break;
+    at = f.next;
+    const r = new FieldReader(f.frame.payload);
+    switch (f.frame.type) {
+      case ANSWER.SUMMARY: {
+        r.u64();
+        out.newNamespaces = r.u64();
+        const hostname = r.str();
+        if (hostname !== '') out.hostname = hostname;
+        break;
+      }
+      case ANSWER.CGROUP_DIR:
+        out.cgroupDirs.push(r.str());
+        break;
+      case ANSWER.HOST_RANGE:
+        out.hostRanges.push(range(r));
+        break;
+      case ANSWER.USERNS_RANGE:
+        out.usernsRange = range(r);
+        break;
+    }
+  }
+  return out;
+}
+
+/** Splits buildPlan's answer into the plan (a view) and its summary (decoded when asked). */
+export function splitAnswer(answer: Uint8Array): PlanAnswer {
+  const offset = planOffset(answer);
+  let summary: PlanSummary | undefined;
+  return {
+    plan: answer.subarray(offset),
+    get summary(): PlanSummary {
+      return (summary ??= decodeSummary(answer.subarray(0, offset)));
+    },
+  };
+}
+
+/**
+ * Calls the core's buildPlan on request frames as they are (for tests and fuzzing). On status
+ * 0, `bytes` is the plan alone and `summary` what came before it; else the reason.
+ */
+export function buildPlanRaw(request: Uint8Array): { status: 0 | 1 | 2; bytes: Uint8Array; summary?: PlanSummary } {
+  const answer = call('buildPlan', request);
+  if (answer.status !== 0) return answer;
+  const split = splitAnswer(answer.bytes);
+  return { status: 0, bytes: split.plan, summary: split.summary };
+}
+
+/** The plan for `req` and the core's summary of it. Throws CoreError. */
+export function buildPlanAnswer(req: PlanRequest): PlanAnswer {
   // The frames go to the core straight from the writer's buffer (call() copies them in).
   const request = encodeInto(requestWriter.reset(), req).view();
   if (request.length > 1 << 16) requestWriter = new RequestWriter();
   const answer = call('buildPlan', request);
-  if (answer.status === 0) return answer.bytes;
+  if (answer.status === 0) return splitAnswer(answer.bytes);
   throw new CoreError(answer.status, decoder.decode(answer.bytes));
+}
+
+/** The plan alone, exactly as the launcher reads it (HELLO … END). Throws CoreError. */
+export function buildPlan(req: PlanRequest): Uint8Array {
+  return buildPlanAnswer(req).plan;
 }
