@@ -15,7 +15,7 @@ import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
 import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
-import { decodeRequest, PlanRequest, validateRequest } from "./request";
+import { applyDefaults, decideNamespaces, decodeRequest, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { summaryThenPlan } from "./summary";
 
@@ -24,7 +24,11 @@ export function buildPlan(len: i32): i32 {
   if (ptr == 0) return badLength(len);
   const req = new PlanRequest();
   let failure = decodeRequest(ptr, len, req);
-  if (failure === null) failure = validateRequest(req);
+  if (failure === null) {
+    decideNamespaces(req);
+    applyDefaults(req);
+    failure = validateRequest(req);
+  }
   if (failure !== null) return fail(failure);
 
   const maps = new IdmapResult();

@@ -41,10 +41,10 @@ describe('the summary', () => {
   });
 
   it('says which namespaces are new (time too) and which host name is set', () => {
-    const shared = buildPlanAnswer(rootfsRequest({ namespaces: NS.NEWNS | NS.NEWPID, hostname: undefined, timeOffsets: { monotonic: 5 } })).summary;
+    const shared = buildPlanAnswer(rootfsRequest({ share: { net: true, ipc: true, uts: true, cgroup: true }, hostname: undefined, timeOffsets: { monotonic: 5 } })).summary;
     expect(shared.newNamespaces).toBe(NS.NEWNS | NS.NEWPID | NS.NEWTIME);
     expect(shared.hostname).toBeUndefined();
-    const clone = find(decodePlan(buildPlanAnswer(rootfsRequest({ namespaces: NS.NEWNS | NS.NEWPID, hostname: undefined })).plan).ops, 'CLONE')[0];
+    const clone = find(decodePlan(buildPlanAnswer(rootfsRequest({ share: { net: true, ipc: true, uts: true, cgroup: true }, hostname: undefined })).plan).ops, 'CLONE')[0];
     expect(clone.args.flags).toBe(NS.NEWNS | NS.NEWPID);
   });
 

@@ -53,7 +53,7 @@ describe('maps in the plan', () => {
     const dirs = Array.from({ length: 17 }, (_, i) => ({ name: `d${i}`, kind: 'dir' as const }));
     expect(refusal(hostRequest({ image: { kind: 'host', hostDirs: dirs }, userns: { mode: 'auto' } }))).toBe(
       'host-dir: 17 directories to idmap in a user namespace (at most 16)');
-    expect(refusal(rootfsRequest({ namespaces: DEFAULT_NS | NS.NEWUSER }))).toMatch(/needs an id mapping/);
+    expect(refusal(rootfsRequest({ newUserns: true }))).toMatch(/needs an id mapping/);
   });
 });
 

@@ -87,7 +87,7 @@ describe('EventStream', () => {
 });
 
 describe('encodeRequest', () => {
-  const base: PlanRequest = { image: { kind: 'rootfs', path: '/r' }, stage: '/s', namespaces: 0n, argv: ['true'] };
+  const base: PlanRequest = { image: { kind: 'rootfs', path: '/r' }, stage: '/s', share: { pid: true, net: true, ipc: true, uts: true, cgroup: true }, argv: ['true'] };
   const refusal = (req: PlanRequest) => {
     try {
       encodeRequest(req);

@@ -23,6 +23,7 @@ export const REQUEST = {
   USED_RANGE: 0x010b,
   TIME_OFFSET: 0x010c,
   OPTIONS: 0x010d,
+  ID: 0x010e,
   // 0x0110–0x011f: the user namespace's maps (ts/core/idmap.ts IDMAP)
   IDMAP_CALLER: 0x0110,
   SUBUID: 0x0111,
@@ -37,6 +38,18 @@ export const REQUEST = {
 } as const;
 
 export const CLOCK = { monotonic: 1, boottime: 7 } as const;
+
+/** NAMESPACES bits (assembly/plan/request.ts): what the flags share with husk, and userns wanted. */
+export const NAMESPACE_BITS = { pid: 1, net: 2, ipc: 4, uts: 8, cgroup: 16, userns: 32 } as const;
+
+/** The namespaces the flags keep of husk's own (`--pid host` ...); the core makes the rest new. */
+export interface NamespaceShare {
+  pid?: boolean;
+  net?: boolean;
+  ipc?: boolean;
+  uts?: boolean;
+  cgroup?: boolean;
+}
 
 export interface PlanHostDir {
   /** A top-level entry of the host: `usr`, `etc`, `lib`, ... */
@@ -56,9 +69,13 @@ export interface PlanRequest {
   image: PlanImage;
   /** Absolute host directory the container mounts its private stage tmpfs on. */
   stage: string;
-  /** CLONE_NEW* flags; NEWNS is always added; NEWUSER needs `userns`. */
-  namespaces: bigint;
-  /** Only with a new UTS namespace; without one given, the host name is kept. */
+  /** The namespaces shared with husk (the flags as typed); the core decides the set (PlanSummary.newNamespaces). */
+  share?: NamespaceShare;
+  /** The flags want a new user namespace (`userns` gives its maps; without it the core refuses). */
+  newUserns?: boolean;
+  /** The container's id: a new UTS namespace without `hostname` is named by its first 12 characters. */
+  id?: string;
+  /** As typed (-h); needs a new UTS namespace. */
   hostname?: string;
   /** KEY=VALUE, in order; a later entry wins. */
   env?: readonly string[];
@@ -75,7 +92,9 @@ export interface PlanRequest {
   userns?: IdmapSpec;
   /** Host id ranges others hold, avoided by `userns: auto`. */
   usedRanges?: readonly { start: Id; size: Id }[];
-  /** Seconds added to the clocks in a new time namespace (negative allowed). */
+  /** A new time namespace (--timens): a clock without an offset gets 0. */
+  timens?: boolean;
+  /** Seconds added to the clocks in a new time namespace (negative allowed), as typed. */
   timeOffsets?: { monotonic?: Id; boottime?: Id };
   trace?: boolean;
   dieWithParent?: boolean;
@@ -240,6 +259,18 @@ export function encodeRequest(req: PlanRequest): Uint8Array {
   return request;
 }
 
+function namespaceBits(req: PlanRequest): number {
+  const s = req.share;
+  let bits = req.newUserns ? NAMESPACE_BITS.userns : 0;
+  if (s === undefined) return bits;
+  if (s.pid) bits |= NAMESPACE_BITS.pid;
+  if (s.net) bits |= NAMESPACE_BITS.net;
+  if (s.ipc) bits |= NAMESPACE_BITS.ipc;
+  if (s.uts) bits |= NAMESPACE_BITS.uts;
+  if (s.cgroup) bits |= NAMESPACE_BITS.cgroup;
+  return bits;
+}
+
 /** Encodes `req` into `w`; the frames are `w.view()`. */
 function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   const image = req.image;
@@ -252,7 +283,8 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     w.begin('rootfs', REQUEST.IMAGE).u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end();
   }
   w.begin('stage', REQUEST.STAGE).str(req.stage, PATH_MAX).end();
-  w.begin('namespaces', REQUEST.NAMESPACES).u64(req.namespaces).end();
+  w.begin('namespaces', REQUEST.NAMESPACES).u64(namespaceBits(req)).end();
+  if (req.id !== undefined) w.begin('id', REQUEST.ID).str(req.id).end();
   if (req.hostname !== undefined) w.begin('hostname', REQUEST.HOSTNAME).str(req.hostname).end();
   if (req.env !== undefined && req.env.length > 0) w.begin('env', REQUEST.ENV).strs(req.env).end();
   if (req.workdir !== undefined) w.begin('workdir', REQUEST.WORKDIR).str(req.workdir, PATH_MAX).end();
@@ -272,7 +304,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     w.begin('cgroup-host', REQUEST.CGROUP_HOST).u64(host.cpus).u64(host.mems).u64(host.flags).str(host.cpusetCpus).str(host.cpusetMems).end();
   }
   if (req.statusFile !== undefined) w.begin('status-file', REQUEST.STATUS_FILE).str(req.statusFile, PATH_MAX).end();
-  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0);
+  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;
 }

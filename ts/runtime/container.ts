@@ -8,7 +8,6 @@ import { HuskError } from '../errors.js';
 import { hostImageDirs } from '../host/facts.js';
 import { buildPlanAnswer } from '../core/plan.js';
 import type { IdRange, PlanRequest, PlanSummary } from '../core/plan.js';
-import { CLONE_FLAG } from '../protocol/ops.js';
 import { hostCgroupFacts } from '../cgroup/detect.js';
 import type { CgroupFacts } from '../cgroup/detect.js';
 import { planCgroup } from '../cgroup/plan.js';
@@ -16,7 +15,7 @@ import type { FileProbe } from '../cgroup/plan.js';
 import { collectEnv } from './env.js';
 import { resolveUser } from './user.js';
 import { wantsUserns } from '../cli/flags-userns.js';
-import { keepIdUser, usernsSpec } from './userns.js';
+import { usernsSpec } from './userns.js';
 
 export const BUILTIN_IMAGES = ['host'] as const;
 
@@ -72,16 +71,6 @@ function resolveRootfs(dir: string): string {
   return real;
 }
 
-export function namespaceFlags(f: RunFlags): bigint {
-  let ns = CLONE_FLAG.NEWNS | CLONE_FLAG.NEWCGROUP;
-  if (f.pid === 'private') ns |= CLONE_FLAG.NEWPID;
-  if (f.net === 'private') ns |= CLONE_FLAG.NEWNET;
-  if (f.ipc === 'private') ns |= CLONE_FLAG.NEWIPC;
-  if (f.uts === 'private') ns |= CLONE_FLAG.NEWUTS;
-  if (wantsUserns(f)) ns |= CLONE_FLAG.NEWUSER;
-  return ns;
-}
-
 export interface PrepareContext {
   root: string;
   usedRanges: { start: number; size: number }[];
@@ -112,22 +101,24 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
   } else {
     throw new HuskError('image', `unable to find image "${f.image}": husk knows only the built-in image "host" and --rootfs DIR`);
   }
-  // keepIdUser and usernsSpec look the caller up (a passwd read) when not given one: only
-  // ask them when they need it.
-  const user = f.user === undefined ? (f.userns.mode === 'keep-id' ? keepIdUser(f) : undefined) : resolveUser(f.user, rootDir);
-  const timeOffsets = f.timens ? { monotonic: f.timeOffsets.monotonic ?? 0, boottime: f.timeOffsets.boottime ?? 0 } : undefined;
+  // usernsSpec looks the caller up (a passwd read): only asked when the flags want a user
+  // namespace. The defaults (keep-id's user, the host name, the clocks' offsets) are the core's.
+  const userns = wantsUserns(f);
   const request: PlanRequest = {
     image,
     stage: join(ctx.root, 'stage'),
-    namespaces: namespaceFlags(f),
-    hostname: f.uts === 'private' ? (f.hostname ?? id.slice(0, 12)) : f.hostname,
+    share: { pid: f.pid === 'host', net: f.net === 'host', ipc: f.ipc === 'host', uts: f.uts === 'host' },
+    newUserns: userns,
+    id,
+    hostname: f.hostname,
     env: collectEnv(f.env, f.envFiles),
     workdir: f.workdir,
-    user,
+    user: f.user === undefined ? undefined : resolveUser(f.user, rootDir),
     argv: f.argv,
-    userns: wantsUserns(f) ? usernsSpec(f) : undefined,
+    userns: userns ? usernsSpec(f) : undefined,
     usedRanges: ctx.usedRanges,
-    timeOffsets,
+    timens: f.timens,
+    timeOffsets: f.timens ? f.timeOffsets : undefined,
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
     waitStart: ctx.waitStart,

@@ -61,11 +61,6 @@ export function usernsSpec(f: Pick<RunFlags, 'userns' | 'idmap'>, who: IdmapCall
   return spec;
 }
 
-/** keep-id without --user: the command runs as the caller, as with podman. */
-export function keepIdUser(f: Pick<RunFlags, 'userns'>, who: IdmapCaller = caller()): { uid: number; gid: number } | undefined {
-  return f.userns.mode === 'keep-id' ? { uid: who.uid, gid: who.gid } : undefined;
-}
-
 /** The host ranges live containers hold, from their records (for --userns auto). */
 export function usedRanges(records: readonly ContainerRecord[]): { start: number; size: number }[] {
   return records.flatMap((r) => r.hostRanges ?? (r.userns ? [r.userns] : []));

@@ -1,0 +1,62 @@
+// Decisions the core makes from the facts ts/ sends (docs/core-abi.md "buildPlan"): the
+// namespace set from what the flags share, the default host name, the time namespace's
+// default offsets.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildPlanAnswer } from '../../ts/core/plan.js';
+import { DEFAULT_NS, NS, brief, expectCoreBuilt, find, opsOf, rootfsRequest } from './core-helpers.js';
+
+beforeAll(() => expectCoreBuilt());
+
+const ID = '0123456789abcdef'.repeat(4);
+
+describe('the namespace set', () => {
+  const cloneOf = (over: Parameters<typeof rootfsRequest>[0]) => find(opsOf(rootfsRequest({ hostname: undefined, ...over })), 'CLONE')[0].args.flags;
+
+  it('everything new unless shared: mount, pid, net, ipc, uts, cgroup', () => {
+    expect(cloneOf({})).toBe(DEFAULT_NS);
+    expect(cloneOf({ share: {} })).toBe(DEFAULT_NS);
+  });
+
+  it('each shared namespace is left out of CLONE, and only it', () => {
+    const table: [keyof typeof NS, 'pid' | 'net' | 'ipc' | 'uts' | 'cgroup'][] = [
+      ['NEWPID', 'pid'], ['NEWNET', 'net'], ['NEWIPC', 'ipc'], ['NEWUTS', 'uts'], ['NEWCGROUP', 'cgroup'],
+    ];
+    for (const [bit, name] of table) expect(cloneOf({ share: { [name]: true } })).toBe(DEFAULT_NS & ~NS[bit]);
+    expect(cloneOf({ share: { pid: true, net: true } })).toBe(DEFAULT_NS & ~NS.NEWPID & ~NS.NEWNET);
+  });
+
+  it('a user namespace when the flags want one, and the summary says the same', () => {
+    const req = rootfsRequest({ newUserns: true, userns: { mode: 'auto' }, share: { net: true } });
+    const { summary } = buildPlanAnswer(req);
+    expect(cloneOf({ newUserns: true, userns: { mode: 'auto' }, share: { net: true } })).toBe((DEFAULT_NS | NS.NEWUSER) & ~NS.NEWNET);
+    expect(summary.newNamespaces).toBe((DEFAULT_NS | NS.NEWUSER) & ~NS.NEWNET);
+  });
+});
+
+describe('the default host name', () => {
+  it('a new UTS namespace without -h is named by the id\'s first 12 characters', () => {
+    const { plan, summary } = buildPlanAnswer(rootfsRequest({ id: ID, hostname: undefined }));
+    expect(summary.hostname).toBe('0123456789ab');
+    expect(find(opsOf(rootfsRequest({ id: ID, hostname: undefined })), 'SETHOSTNAME')[0].args.name).toBe('0123456789ab');
+    expect(plan.length).toBeGreaterThan(0);
+  });
+
+  it('-h wins; the host\'s UTS namespace keeps its name', () => {
+    expect(buildPlanAnswer(rootfsRequest({ id: ID, hostname: 'box' })).summary.hostname).toBe('box');
+    const shared = rootfsRequest({ id: ID, hostname: undefined, share: { uts: true } });
+    expect(find(opsOf(shared), 'SETHOSTNAME')).toEqual([]);
+    expect(buildPlanAnswer(shared).summary.hostname).toBeUndefined();
+  });
+});
+
+describe('the time namespace', () => {
+  it('--timens alone: both clocks at offset 0', () => {
+    const ops = opsOf(rootfsRequest({ timens: true })).map(brief);
+    expect(ops.slice(0, 2)).toEqual(['UNSHARE 0x80', 'WRITE_FILE "/proc/self/timens_offsets" "monotonic 0 0\\nboottime 0 0\\n"']);
+  });
+
+  it('--timens with one offset: the other clock at 0; without --timens nothing', () => {
+    expect(find(opsOf(rootfsRequest({ timens: true, timeOffsets: { boottime: 7 } })), 'WRITE_FILE')[0].args.content).toBe('monotonic 0 0\nboottime 7 0\n');
+    expect(find(opsOf(rootfsRequest()), 'UNSHARE')).toEqual([]);
+  });
+});
