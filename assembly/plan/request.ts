@@ -176,11 +176,20 @@ function decodeFrame(type: u32, f: Fields, req: PlanRequest): void {
       req.hasWorkdir = true;
       req.workdir = f.str("path", PATH_MAX);
       break;
-    case REQ_USER:
+    case REQ_USER: {
       req.hasUser = true;
       req.uid = f.u64("uid");
-      req.gid = f.u64("gid");
+      const gid = f.u64("gid");
+      const primary = f.u64("primary-gid");
+      const known = f.u64("known");
+      if (!f.ok) return;
+      if ((known & ~USER_KNOWN_ALL) != 0) {
+        f.failure = malformed(f.context + ": known: unknown bits 0x" + known.toString(16));
+        return;
+      }
+      req.gid = userGid(gid, primary, known);
       break;
+    }
     case REQ_ARGV:
       req.hasArgv = true;
       req.argv = f.strs("args", STR_MAX);
@@ -252,6 +261,18 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   const cgroupShape = checkCgroupShape(req.cgroup);
   if (cgroupShape !== null) return cgroupShape;
   return null;
+}
+
+/** USER `known` bits: the group as typed (-u U:G), the user's primary group (its passwd entry). */
+export const USER_GID_TYPED: u64 = 1;
+export const USER_PRIMARY_GID: u64 = 2;
+const USER_KNOWN_ALL: u64 = 3;
+
+/** The gid a -u user runs with: the group typed, else its passwd entry's, else 0 (docker's). */
+export function userGid(gid: u64, primary: u64, known: u64): u64 {
+  if ((known & USER_GID_TYPED) != 0) return gid;
+  if ((known & USER_PRIMARY_GID) != 0) return primary;
+  return 0;
 }
 
 /**

@@ -60,3 +60,14 @@ describe('the time namespace', () => {
     expect(find(opsOf(rootfsRequest()), 'UNSHARE')).toEqual([]);
   });
 });
+
+describe('the gid of -u', () => {
+  const gidOf = (user: { uid: number; gid?: number; primaryGid?: number }) => find(opsOf(rootfsRequest({ user })), 'USER').at(-1)!.args.gid;
+
+  it('the group typed, else the user\'s passwd group, else 0', () => {
+    expect(gidOf({ uid: 1000, gid: 50, primaryGid: 1001 })).toBe(50n);
+    expect(gidOf({ uid: 1000, primaryGid: 1001 })).toBe(1001n);
+    expect(gidOf({ uid: 1000 })).toBe(0n);
+    expect(gidOf({ uid: 1000, gid: 0, primaryGid: 1001 })).toBe(0n);
+  });
+});

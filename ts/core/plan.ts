@@ -81,8 +81,12 @@ export interface PlanRequest {
   env?: readonly string[];
   /** Absolute; default `/`. */
   workdir?: string;
-  /** Default 0:0. */
-  user?: { uid: Id; gid: Id };
+  /**
+   * -u: the uid, the group as typed (`gid`) and the user's passwd entry's group
+   * (`primaryGid`); the core picks the gid (typed, else primary, else 0). Without `user`: 0:0
+   * (keep-id: the caller's ids).
+   */
+  user?: { uid: Id; gid?: Id; primaryGid?: Id };
   argv: readonly string[];
   /** `auto`: the core picks a free host range of `size` ids (0 or absent: 65536). */
   /**
@@ -288,7 +292,11 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (req.hostname !== undefined) w.begin('hostname', REQUEST.HOSTNAME).str(req.hostname).end();
   if (req.env !== undefined && req.env.length > 0) w.begin('env', REQUEST.ENV).strs(req.env).end();
   if (req.workdir !== undefined) w.begin('workdir', REQUEST.WORKDIR).str(req.workdir, PATH_MAX).end();
-  if (req.user !== undefined) w.begin('user', REQUEST.USER).u64(req.user.uid, 'user: uid').u64(req.user.gid, 'user: gid').end();
+  const u = req.user;
+  if (u !== undefined) {
+    const known = (u.gid !== undefined ? 1 : 0) | (u.primaryGid !== undefined ? 2 : 0);
+    w.begin('user', REQUEST.USER).u64(u.uid, 'user: uid').u64(u.gid ?? 0, 'user: gid').u64(u.primaryGid ?? 0, 'user: gid').u64(known).end();
+  }
   w.begin('argv', REQUEST.ARGV).strs(req.argv).end();
   if (req.userns !== undefined) w.raw(idmapFrames(req.userns, req.usedRanges));
   else for (const r of req.usedRanges ?? []) w.begin('used-range', REQUEST.USED_RANGE).u64(r.start).u64(r.size).end();
