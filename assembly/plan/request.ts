@@ -32,6 +32,7 @@ export const REQ_ARGV: u32 = 0x0109;
 export const REQ_TIME_OFFSET: u32 = 0x010c;
 export const REQ_OPTIONS: u32 = 0x010d;
 export const REQ_ID: u32 = 0x010e;
+export const REQ_HOST_ENTRY: u32 = 0x010f;
 
 export const IMAGE_HOST: u64 = 1;
 export const IMAGE_ROOTFS: u64 = 2;
@@ -55,6 +56,13 @@ export const NAMESPACE_BITS_KNOWN: u64 = 63;
 export const SHORT_ID_LENGTH: i32 = 12;
 
 export const HOST_DIRS_MAX: i32 = 64;
+export const HOST_ENTRIES_MAX: i32 = 4096;
+
+/**
+ * The top-level host entries the built-in `host` image shows, in this order, of those the host
+ * has (HOST_ENTRY): the programs and libraries, and /etc; nothing of the host's state.
+ */
+export const HOST_IMAGE_ENTRIES: string[] = ["usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 export const HOSTNAME_MAX: i32 = 64;
 
 export class HostDir {
@@ -66,6 +74,8 @@ export class PlanRequest {
   rootfs: string = "";
   readwrite: bool = false;
   hostDirs: HostDir[] = [];
+  /** HOST_ENTRY facts: the host's top-level directories and symlinks (applyDefaults picks). */
+  hostEntries: HostDir[] = [];
   stage: string = "";
   /** NAMESPACES as sent: share and want bits (facts from the flags). */
   namespaceBits: u64 = 0;
@@ -116,6 +126,7 @@ function typeName(type: u32): string {
     case REQ_TIME_OFFSET: return "TIME_OFFSET";
     case REQ_OPTIONS: return "OPTIONS";
     case REQ_ID: return "ID";
+    case REQ_HOST_ENTRY: return "HOST_ENTRY";
   }
   return "";
 }
@@ -149,6 +160,19 @@ function decodeFrame(type: u32, f: Fields, req: PlanRequest): void {
         f.failure = malformed(f.context + ": target: must be empty for a directory");
       }
       req.hostDirs.push(new HostDir(name, kind, target));
+      break;
+    }
+    case REQ_HOST_ENTRY: {
+      const name = f.str("name", STR_MAX);
+      const kind = f.u64("kind");
+      const target = f.str("target", PATH_MAX);
+      if (!f.ok) return;
+      if (kind != HOST_DIR_DIRECTORY && kind != HOST_DIR_SYMLINK) {
+        f.failure = malformed(f.context + ": kind: unknown value " + kind.toString());
+      } else if (req.hostEntries.length == HOST_ENTRIES_MAX) {
+        f.failure = malformed(f.context + ": more than " + HOST_ENTRIES_MAX.toString() + " entries");
+      }
+      req.hostEntries.push(new HostDir(name, kind, target));
       break;
     }
     case REQ_STAGE:
@@ -242,7 +266,7 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     const name = typeName(type);
     if (name.length == 0) return malformed(frames.where() + ": unknown type 0x" + type.toString(16));
     const bit: u32 = 1 << (type - REQ_IMAGE);
-    const repeatable = type == REQ_HOST_DIR || type == REQ_TIME_OFFSET;
+    const repeatable = type == REQ_HOST_DIR || type == REQ_TIME_OFFSET || type == REQ_HOST_ENTRY;
     if (!repeatable && (seen & bit) != 0) return malformed(frames.where() + " (" + name + "): given twice");
     seen |= bit;
     const fields = Fields.ofFrame(frames.payload, frames.payloadLength, frames.index, name);
@@ -255,6 +279,12 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   if ((seen & (1 << (REQ_ARGV - REQ_IMAGE))) == 0) return malformed("request: no ARGV frame");
   if (req.imageKind != IMAGE_HOST && req.hostDirs.length > 0) {
     return malformed("request: HOST_DIR frames need the host image");
+  }
+  if (req.imageKind != IMAGE_HOST && req.hostEntries.length > 0) {
+    return malformed("request: HOST_ENTRY frames need the host image");
+  }
+  if (req.hostDirs.length > 0 && req.hostEntries.length > 0) {
+    return malformed("request: HOST_DIR (the dirs chosen) and HOST_ENTRY (the host's entries) together");
   }
   const idmapShape = checkIdmapShape(req.idmap);
   if (idmapShape !== null) return malformed(idmapShape);
@@ -292,12 +322,27 @@ export function decideNamespaces(req: PlanRequest): void {
   req.namespaces = ns;
 }
 
+/** The host image's directories: HOST_IMAGE_ENTRIES, in order, that the host has. */
+export function hostImageDirs(entries: HostDir[]): HostDir[] {
+  const out = new Array<HostDir>();
+  for (let i = 0; i < HOST_IMAGE_ENTRIES.length; i++) {
+    for (let j = 0; j < entries.length; j++) {
+      if (entries[j].name == HOST_IMAGE_ENTRIES[i]) {
+        out.push(entries[j]);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /**
- * Defaults the flags leave to the core: the host name of a new UTS namespace (the id's first
+ * Defaults the flags leave to the core: the host image's directories, the host name of a new UTS namespace (the id's first
  * 12 characters, as docker's), the offsets of a new time namespace (0), and keep-id's user
  * (the caller, as podman's, when -u is not given).
  */
 export function applyDefaults(req: PlanRequest): void {
+  if (req.imageKind == IMAGE_HOST && req.hostEntries.length > 0) req.hostDirs = hostImageDirs(req.hostEntries);
   if (!req.hasHostname && req.hasId && (req.namespaces & CLONE_NEWUTS) != 0) {
     req.hasHostname = true;
     req.hostname = req.id.length > SHORT_ID_LENGTH ? req.id.substring(0, SHORT_ID_LENGTH) : req.id;

@@ -3,7 +3,7 @@
 // default offsets.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPlanAnswer } from '../../ts/core/plan.js';
-import { DEFAULT_NS, NS, brief, expectCoreBuilt, find, opsOf, rootfsRequest } from './core-helpers.js';
+import { DEFAULT_NS, NS, STAGE, brief, expectCoreBuilt, find, opsOf, rootfsRequest } from './core-helpers.js';
 
 beforeAll(() => expectCoreBuilt());
 
@@ -69,5 +69,33 @@ describe('the gid of -u', () => {
     expect(gidOf({ uid: 1000, primaryGid: 1001 })).toBe(1001n);
     expect(gidOf({ uid: 1000 })).toBe(0n);
     expect(gidOf({ uid: 1000, gid: 0, primaryGid: 1001 })).toBe(0n);
+  });
+});
+
+describe('the host image', () => {
+  const entries = [
+    { name: 'home', kind: 'dir' as const },
+    { name: 'lib64', kind: 'symlink' as const, target: 'usr/lib64' },
+    { name: 'etc', kind: 'dir' as const },
+    { name: 'tmp', kind: 'dir' as const },
+    { name: 'bin', kind: 'symlink' as const, target: 'usr/bin' },
+    { name: 'usr', kind: 'dir' as const },
+    { name: 'vmlinuz', kind: 'symlink' as const, target: 'boot/vmlinuz' },
+  ];
+  const req = rootfsRequest({ image: { kind: 'host', hostEntries: entries } });
+
+  it('the core picks usr, etc, bin, sbin, lib, lib32, lib64, libx32 of the host\'s entries, in that order', () => {
+    const ops = opsOf(req);
+    const overlays = find(ops, 'MOUNT').filter((o) => o.args.fstype === 'overlay').map((o) => o.args.target);
+    expect(overlays).toEqual([`${STAGE}/root/usr`, `${STAGE}/root/etc`]);
+    const links = find(ops, 'SYMLINK').filter((o) => String(o.args.linkpath).startsWith(`${STAGE}/root/`)).map((o) => `${o.args.linkpath} -> ${o.args.target}`);
+    expect(links).toEqual([`${STAGE}/root/bin -> usr/bin`, `${STAGE}/root/lib64 -> usr/lib64`]);
+    const text = (o: (typeof ops)[number]) => Object.values(o.args).map(String).join(' ');
+    expect(ops.some((o) => text(o).includes('home') || text(o).includes('vmlinuz'))).toBe(false);
+  });
+
+  it('the same plan as when ts/ names the dirs itself', () => {
+    const chosen = rootfsRequest({ image: { kind: 'host', hostDirs: [entries[5], entries[2], entries[4], entries[1]] } });
+    expect(Buffer.from(buildPlanAnswer(req).plan).equals(Buffer.from(buildPlanAnswer(chosen).plan))).toBe(true);
   });
 });

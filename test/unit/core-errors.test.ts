@@ -136,6 +136,7 @@ describe('malformed requests are status 1 (a bug in ts/)', () => {
     ['readwrite 2', withFrame(frame(REQUEST.IMAGE, (w) => w.u64(2).str('/x').u64(2)), REQUEST.IMAGE), /readwrite: unknown value 2/],
     ['a path for the host image', withFrame(frame(REQUEST.IMAGE, (w) => w.u64(1).str('/x').u64(0)), REQUEST.IMAGE), /must be empty for the host image/],
     ['HOST_DIR with a rootfs image', withFrame(frame(REQUEST.HOST_DIR, (w) => w.str('usr').u64(1).str(''))), /HOST_DIR frames need the host image/],
+    ['HOST_ENTRY with a rootfs image', withFrame(frame(REQUEST.HOST_ENTRY, (w) => w.str('usr').u64(1).str(''))), /HOST_ENTRY frames need the host image/],
     ['a namespace bit outside the set', withFrame(frame(REQUEST.NAMESPACES, (w) => w.u64(NS.NEWTIME)), REQUEST.NAMESPACES), /NAMESPACES\): flags: unknown bits 0x80/],
     ['an unknown userns mode', withFrame(frame(REQUEST.USERNS, (w) => w.u64(4).u64(0))), /mode: unknown value 4/],
     ['an unknown clock', withFrame(frame(REQUEST.TIME_OFFSET, (w) => w.u64(0).u64(5))), /clock: unknown value 0/],

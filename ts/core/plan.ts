@@ -24,6 +24,7 @@ export const REQUEST = {
   TIME_OFFSET: 0x010c,
   OPTIONS: 0x010d,
   ID: 0x010e,
+  HOST_ENTRY: 0x010f,
   // 0x0110–0x011f: the user namespace's maps (ts/core/idmap.ts IDMAP)
   IDMAP_CALLER: 0x0110,
   SUBUID: 0x0111,
@@ -60,7 +61,11 @@ export interface PlanHostDir {
 }
 
 export type PlanImage =
-  | { kind: 'host'; hostDirs: readonly PlanHostDir[] }
+  /**
+   * The built-in host image: `hostEntries`, the host's top-level directories and symlinks (the
+   * facts; the core picks the image's from them), or `hostDirs`, exactly the ones to show.
+   */
+  | { kind: 'host'; hostDirs?: readonly PlanHostDir[]; hostEntries?: readonly PlanHostDir[] }
   | { kind: 'rootfs'; path: string; readwrite?: boolean };
 
 export type Id = number | bigint;
@@ -280,8 +285,11 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   const image = req.image;
   if (image.kind === 'host') {
     w.begin('image', REQUEST.IMAGE).u64(1).str('').u64(0).end();
-    for (const d of image.hostDirs) {
+    for (const d of image.hostDirs ?? []) {
       w.begin('host-dir', REQUEST.HOST_DIR).str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end();
+    }
+    for (const d of image.hostEntries ?? []) {
+      w.begin('host-entry', REQUEST.HOST_ENTRY).str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end();
     }
   } else {
     w.begin('rootfs', REQUEST.IMAGE).u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end();

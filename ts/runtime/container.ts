@@ -5,7 +5,7 @@ import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunFlags } from '../cli/args.js';
 import { HuskError } from '../errors.js';
-import { hostImageDirs } from '../host/facts.js';
+import { hostRootEntries } from '../host/facts.js';
 import { buildPlanAnswer } from '../core/plan.js';
 import type { IdRange, PlanRequest, PlanSummary } from '../core/plan.js';
 import { hostCgroupFacts } from '../cgroup/detect.js';
@@ -97,7 +97,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     image = { kind: 'rootfs', path: rootDir, readwrite: f.rootfsRw };
   } else if (f.image === 'host') {
     rootDir = '/';
-    image = { kind: 'host', hostDirs: hostImageDirs() };
+    image = { kind: 'host', hostEntries: hostRootEntries() };
   } else {
     throw new HuskError('image', `unable to find image "${f.image}": husk knows only the built-in image "host" and --rootfs DIR`);
   }
