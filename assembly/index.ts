@@ -8,3 +8,4 @@ export { cgroupWrites } from "./cgroup/entry";
 export { whiteoutClassify, whiteoutToOverlay, whiteoutFlatten, whiteoutFromOverlay } from "./whiteout/entry";
 export { pathVerdicts } from "./pathsafe/entry";
 export { idmapCompute, idmapTranslate } from "./idmap/entry";
+export { cgroupEnforcement } from "./cgroup/enforce";

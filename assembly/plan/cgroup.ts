@@ -20,7 +20,7 @@ import { Failure, invalid, malformed } from "../abi";
 import { Fields, PATH_MAX, STR_MAX } from "../codec";
 import { writesFor } from "../cgroup/entry";
 import { Outcome } from "../cgroup/parse";
-import { checkHost, finishResources, Host, LAYOUT_V1, LAYOUT_V2, readFlag, Resources, Write } from "../cgroup/resources";
+import { checkHost, controllerOfFlag, finishResources, Host, LAYOUT_V1, LAYOUT_V2, readFlag, Resources, v2Name, Write } from "../cgroup/resources";
 import { PlanWriter } from "./encode";
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "./linux";
 
@@ -235,20 +235,6 @@ function isCleanAbsolute(path: string): bool {
   if (path.length == 0 || path.charCodeAt(0) != 0x2f) return false;
   if (path == "/") return true;
   return relativePathProblem(path.substring(1)) === null;
-}
-
-/** The v2 name of a v1 controller (blkio is io on v2). */
-function v2Name(controller: string): string {
-  return controller == "blkio" ? "io" : controller;
-}
-
-/** The resource flags that need a controller (by its v1 name), for reasons. */
-function controllerOfFlag(flag: string): string {
-  if (flag.startsWith("memory")) return "memory";
-  if (flag.startsWith("cpuset")) return "cpuset";
-  if (flag == "cpus" || flag.startsWith("cpu-")) return "cpu";
-  if (flag == "pids-limit") return "pids";
-  return "blkio";
 }
 
 function firstFlagOf(cg: CgroupRequest, controller: string): string {

@@ -99,3 +99,23 @@ describe('the host image', () => {
     expect(Buffer.from(buildPlanAnswer(req).plan).equals(Buffer.from(buildPlanAnswer(chosen).plan))).toBe(true);
   });
 });
+
+describe('cgroupEnforcement (husk info)', () => {
+  it('every resource flag, where its controller is: v1 wins, v2 only for rootless, none named', async () => {
+    const { enforcement } = await import('../../ts/cgroup/enforce.js');
+    const rows = enforcement({
+      layout: 'hybrid',
+      hierarchies: [
+        { version: 1, mountpoint: '/c/memory', root: '/', controllers: ['memory'] },
+        { version: 2, mountpoint: '/c/unified', root: '/', controllers: ['memory', 'pids'] },
+      ],
+      controllers: {},
+    });
+    expect(rows.map((r) => r.flag)).toEqual(['--memory', '--memory-swap', '--memory-reservation', '--cpus', '--cpu-shares', '--cpu-quota', '--cpu-period', '--cpuset-cpus', '--cpuset-mems', '--pids-limit', '--blkio-weight', '--device-read-bps', '--device-write-bps', '--device-read-iops', '--device-write-iops']);
+    const by = Object.fromEntries(rows.map((r) => [r.flag, r]));
+    expect(by['--memory']).toEqual({ flag: '--memory', controller: 'memory', version: 1, mountpoint: '/c/memory', rootful: true, rootless: false, why: 'memory is a cgroup v1 controller, which cannot be delegated to a user' });
+    expect(by['--pids-limit']).toEqual({ flag: '--pids-limit', controller: 'pids', version: 2, mountpoint: '/c/unified', rootful: true, rootless: true, why: undefined });
+    expect(by['--blkio-weight']).toEqual({ flag: '--blkio-weight', controller: 'io', rootful: false, rootless: false, why: 'no blkio (v1) or io (v2) controller on this host' });
+    expect(by['--cpus'].why).toBe('no cpu controller on this host');
+  });
+});
