@@ -130,6 +130,8 @@ export interface PlanCgroup {
   rootless?: boolean;
   /** Rootless v2: the delegated cgroup (relative) from which husk may enable controllers. */
   delegate?: string;
+  /** Rootless: the user owns no cgroup (no delegated subtree); the core refuses limits, or makes none. */
+  notDelegated?: boolean;
   hierarchies: readonly PlanCgroupHierarchy[];
   /** Docker flag names without `--` and the values as typed (device paths as MAJ:MIN). */
   limits: readonly { name: string; value: string }[];
@@ -138,17 +140,21 @@ export interface PlanCgroup {
 
 /**
  * The core refused a request. status 2: a value the user gave (exit 125, message starts with
- * the field); status 1: the request was malformed, a bug in ts/.
+ * the field; a second line, when the core gives one, is a hint); status 1: the request was
+ * malformed, a bug in ts/.
  */
 export class CoreError extends HuskError {
   readonly status: 1 | 2;
   readonly field: string;
   readonly reason: string;
 
-  constructor(status: 1 | 2, reason: string) {
+  constructor(status: 1 | 2, answer: string) {
+    const newline = status === 2 ? answer.indexOf('\n') : -1;
+    const reason = newline < 0 ? answer : answer.slice(0, newline);
     super(
       status === 2 ? 'invalid-value' : 'internal',
       status === 2 ? reason : `internal error: malformed request to the policy core: ${reason}`,
+      { hint: newline < 0 ? undefined : answer.slice(newline + 1) },
     );
     this.name = 'CoreError';
     this.status = status;
@@ -313,7 +319,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (t?.boottime !== undefined) w.begin('time-offset', REQUEST.TIME_OFFSET).u64(CLOCK.boottime).i64(t.boottime).end();
   const cg = req.cgroup;
   if (cg !== undefined) {
-    w.begin('cgroup-parent', REQUEST.CGROUP).str(cg.parent, PATH_MAX).str(cg.name).u64(cg.rootless === true).str(cg.delegate ?? '', PATH_MAX).end();
+    w.begin('cgroup-parent', REQUEST.CGROUP).str(cg.parent, PATH_MAX).str(cg.name).u64((cg.rootless === true ? 1 : 0) | (cg.notDelegated === true ? 2 : 0)).str(cg.delegate ?? '', PATH_MAX).end();
     for (const h of cg.hierarchies) w.begin('cgroup-hierarchy', REQUEST.CGROUP_HIERARCHY).u64(h.version).str(h.mountpoint, PATH_MAX).strs(h.controllers, 64).end();
     for (const l of cg.limits) w.begin(l.name, REQUEST.CGROUP_LIMIT).str(l.name, 64).str(l.value, PATH_MAX).end();
     const host = cg.host;
