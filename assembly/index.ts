@@ -9,3 +9,4 @@ export { whiteoutClassify, whiteoutToOverlay, whiteoutFlatten, whiteoutFromOverl
 export { pathVerdicts } from "./pathsafe/entry";
 export { idmapCompute, idmapTranslate } from "./idmap/entry";
 export { cgroupEnforcement } from "./cgroup/enforce";
+export { cgroupLimitValues } from "./cgroup/values";
