@@ -314,15 +314,6 @@ export class Writer {
     }
   }
 
-  /** Appends `length` bytes of `bytes` (whole frames made by another Writer). */
-  raw(bytes: ArrayBuffer, length: i32): void {
-    assert(this.frameStart < 0, "Writer.raw: frame open");
-    assert(length >= 0 && length <= bytes.byteLength, "Writer.raw: length");
-    if (!this.room(length)) return;
-    memory.copy(this.at(), changetype<usize>(bytes), <usize>length);
-    this.len += length;
-  }
-
   end(): void {
     const start = this.frameStart;
     this.frameStart = -1;

@@ -17,7 +17,7 @@ import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
 import { applyDefaults, decideNamespaces, decodeRequest, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
-import { summaryThenPlan } from "./summary";
+import { writeSummary } from "./summary";
 
 export function buildPlan(len: i32): i32 {
   const ptr = inputPointer(len);
@@ -37,6 +37,7 @@ export function buildPlan(len: i32): i32 {
   if (failure !== null) return fail(failure);
 
   const plan = new PlanWriter();
+  writeSummary(plan.w, req, maps);
   plan.hello(req.options & 3); // bits 0-1 are HELLO's flags; bit 2 is WAIT_START (exec.ts)
   cgroupLauncherOps(plan, req.cgroup);
   timeNamespaceOps(plan, req);
@@ -61,7 +62,5 @@ export function buildPlan(len: i32): i32 {
   processOps(plan, req);
   plan.end();
   if (!plan.ok) return fail(invalid(plan.failure));
-  const out = summaryThenPlan(req, maps, plan.w.buf, plan.w.len);
-  if (!out.ok) return fail(invalid(out.failure !== null ? <string>out.failure : "summary"));
-  return answer(out.buf, out.len);
+  return answer(plan.w.buf, plan.w.len);
 }

@@ -4,13 +4,12 @@
 // ts/ never decodes the plan to learn it back.
 //
 // SUMMARY comes first and says where the plan starts; the other frames follow in a fixed
-// order; then the plan, byte for byte as the launcher reads it.
+// order; then the plan, byte for byte as the launcher reads it, in the same buffer.
 
-import { PATH_MAX, STR_MAX, Writer } from "../codec";
+import { HEADER_SIZE, PATH_MAX, STR_MAX, Writer } from "../codec";
 import { IdLine } from "../idmap/lines";
 import { IdmapResult } from "../idmap/compute";
 import { CgroupRequest, containerDir } from "./cgroup";
-import { PLAN_MAX } from "./encode";
 import { CLONE_NEWTIME, CLONE_NEWUTS } from "./linux";
 import { cloneFlags } from "./namespaces";
 import { PlanRequest } from "./request";
@@ -36,9 +35,15 @@ function pushRange(starts: u64[], sizes: u64[], l: IdLine): void {
   sizes.push(l.count);
 }
 
-function writeSummaryFrames(w: Writer, req: PlanRequest, maps: IdmapResult, planOffset: u64): void {
+/**
+ * Writes the summary frames at the start of `w` (before the plan's HELLO), SUMMARY first; its
+ * plan offset is set once the others are written. Everything it says is decided before the
+ * plan is written, so the plan follows in the same buffer, never copied.
+ */
+export function writeSummary(w: Writer, req: PlanRequest, maps: IdmapResult): void {
+  assert(w.len == 0, "summary: not first");
   w.begin(ANS_SUMMARY, "summary");
-  w.u64(planOffset);
+  w.u64(0); // the plan offset, set below
   w.u64(newNamespaces(req));
   w.str("hostname", chosenHostname(req), STR_MAX);
   w.end();
@@ -50,38 +55,26 @@ function writeSummaryFrames(w: Writer, req: PlanRequest, maps: IdmapResult, plan
       w.end();
     }
   }
-  if (!req.userns) return;
-  // Every host range the maps take (uid lines, then gid lines, each once): the state record
-  // keeps them, so that a later --userns auto avoids them.
-  const starts = new Array<u64>();
-  const sizes = new Array<u64>();
-  for (let i = 0; i < maps.uid.length; i++) pushRange(starts, sizes, maps.uid[i]);
-  for (let i = 0; i < maps.gid.length; i++) pushRange(starts, sizes, maps.gid[i]);
-  for (let i = 0; i < starts.length; i++) {
-    w.begin(ANS_HOST_RANGE, "host-range");
-    w.u64(starts[i]);
-    w.u64(sizes[i]);
-    w.end();
+  if (req.userns) {
+    // Every host range the maps take (uid lines, then gid lines, each once): the state record
+    // keeps them, so that a later --userns auto avoids them.
+    const starts = new Array<u64>();
+    const sizes = new Array<u64>();
+    for (let i = 0; i < maps.uid.length; i++) pushRange(starts, sizes, maps.uid[i]);
+    for (let i = 0; i < maps.gid.length; i++) pushRange(starts, sizes, maps.gid[i]);
+    for (let i = 0; i < starts.length; i++) {
+      w.begin(ANS_HOST_RANGE, "host-range");
+      w.u64(starts[i]);
+      w.u64(sizes[i]);
+      w.end();
+    }
+    // The first uid line's host range: for --userns auto, the range the core picked.
+    if (maps.uid.length > 0) {
+      w.begin(ANS_USERNS_RANGE, "userns-range");
+      w.u64(maps.uid[0].outside);
+      w.u64(maps.uid[0].count);
+      w.end();
+    }
   }
-  // The first uid line's host range: for --userns auto, the range the core picked.
-  if (maps.uid.length > 0) {
-    w.begin(ANS_USERNS_RANGE, "userns-range");
-    w.u64(maps.uid[0].outside);
-    w.u64(maps.uid[0].count);
-    w.end();
-  }
-}
-
-/**
- * The answer: the summary frames, then the plan's `planLength` bytes. The summary is written
- * twice only in size: once to learn its length (the plan offset it carries), then for good.
- */
-export function summaryThenPlan(req: PlanRequest, maps: IdmapResult, plan: ArrayBuffer, planLength: i32): Writer {
-  const probe = new Writer(PLAN_MAX);
-  writeSummaryFrames(probe, req, maps, 0);
-  const w = new Writer(PLAN_MAX + probe.len);
-  writeSummaryFrames(w, req, maps, <u64>probe.len);
-  assert(w.len == probe.len, "summary: length changed");
-  w.raw(plan, planLength);
-  return w;
+  if (w.ok) store<u64>(changetype<usize>(w.buf) + HEADER_SIZE, <u64>w.len);
 }
