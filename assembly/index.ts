@@ -11,3 +11,5 @@ export { idmapCompute, idmapTranslate } from "./idmap/entry";
 export { controlPlan } from "./plan/control";
 // A plan read back for people (`husk plan`, `--trace`): assembly/plan/describe.ts.
 export { describePlan } from "./plan/describe";
+export { cgroupEnforcement } from "./cgroup/enforce";
+export { cgroupLimitValues } from "./cgroup/values";

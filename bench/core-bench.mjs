@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench:core: entries per second through the policy core (Wasm, build/core.wasm)
-// beside the plain TypeScript reference (ts/reference/), in one run. Each Wasm figure
+// beside the plain TypeScript reference (test/reference/), in one run. Each Wasm figure
 // includes what a caller pays: encoding the request frames, the call, decoding the answer.
 // The "core only" column is the Wasm call alone (request already encoded).
 import '../scripts/register-ts.mjs';
@@ -9,11 +9,11 @@ const { call } = await import('../ts/core/wasm.ts');
 const cg = await import('../ts/core/cgroup.ts');
 const wo = await import('../ts/core/whiteout.ts');
 const ps = await import('../ts/core/pathsafe.ts');
-const refCg = await import('../ts/reference/cgroup.ts');
-const refWo = await import('../ts/reference/whiteout.ts');
-const refPs = await import('../ts/reference/pathsafe.ts');
+const refCg = await import('../test/reference/cgroup.ts');
+const refWo = await import('../test/reference/whiteout.ts');
+const refPs = await import('../test/reference/pathsafe.ts');
 const im = await import('../ts/core/idmap.ts');
-const refIm = await import('../ts/reference/idmap.ts');
+const refIm = await import('../test/reference/idmap.ts');
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '1');
 

@@ -7,6 +7,7 @@ import { FileProbe } from './cgroup/plan.js';
 import type { RunFlags } from './cli/args.js';
 import { HuskError } from './errors.js';
 import { prepare } from './runtime/container.js';
+import { DEFAULT_ROOT } from './runtime/paths.js';
 import { launch } from './runtime/launcher.js';
 import type { LaunchOptions } from './runtime/launcher.js';
 import { statusOf } from './runtime/outcome.js';
@@ -140,7 +141,7 @@ export class Husk {
   private readonly probe = new FileProbe();
 
   constructor(opts: HuskOptions = {}) {
-    this.root = opts.root ?? '/run/husk';
+    this.root = opts.root ?? DEFAULT_ROOT;
   }
 
   /** The plan `run` would execute, encoded (what `husk plan --save` writes). */

@@ -62,11 +62,26 @@ export class Resources {
   throttles: Throttle[] = [];
 }
 
-const FLAG_NAMES: string[] = [
+/** The resource flags, docker's names without `--`, in the order `husk info` shows them. */
+export const FLAG_NAMES: string[] = [
   "memory", "memory-swap", "memory-reservation", "cpus", "cpu-shares", "cpu-quota", "cpu-period",
   "cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight", "device-read-bps",
   "device-write-bps", "device-read-iops", "device-write-iops",
 ];
+/** The controller a resource flag needs, by its v1 name (the one table of flag → controller). */
+export function controllerOfFlag(flag: string): string {
+  if (flag.startsWith("memory")) return "memory";
+  if (flag.startsWith("cpuset")) return "cpuset";
+  if (flag == "cpus" || flag.startsWith("cpu-")) return "cpu";
+  if (flag == "pids-limit") return "pids";
+  return "blkio";
+}
+
+/** The v2 name of a v1 controller (blkio is io on v2). */
+export function v2Name(controller: string): string {
+  return controller == "blkio" ? "io" : controller;
+}
+
 const F_MEMORY = 0;
 const F_SWAP = 1;
 const F_RESERVATION = 2;

@@ -1,4 +1,5 @@
-// buildPlan: request frames in, plan frames out (docs/core-abi.md "buildPlan").
+// buildPlan: request frames in; out, the summary (./summary.ts) then the plan frames
+// (docs/core-abi.md "buildPlan").
 //
 // Order: [STATUS_FILE, cgroup dirs, limits, reports, INTO] [UNSHARE time, WRITE_FILE offsets]
 // CLONE [UID_MAP [SETGROUPS] GID_MAP IDMAP_TREE…] [CGROUP_JOIN…] [UNSHARE cgroup] [USER 0:0] private mounts, stage,
@@ -14,15 +15,20 @@ import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
 import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
-import { decodeRequest, PlanRequest, validateRequest } from "./request";
+import { applyDefaults, decideNamespaces, decodeRequest, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
+import { writeSummary } from "./summary";
 
 export function buildPlan(len: i32): i32 {
   const ptr = inputPointer(len);
   if (ptr == 0) return badLength(len);
   const req = new PlanRequest();
   let failure = decodeRequest(ptr, len, req);
-  if (failure === null) failure = validateRequest(req);
+  if (failure === null) {
+    decideNamespaces(req);
+    applyDefaults(req);
+    failure = validateRequest(req);
+  }
   if (failure !== null) return fail(failure);
 
   const maps = new IdmapResult();
@@ -31,6 +37,7 @@ export function buildPlan(len: i32): i32 {
   if (failure !== null) return fail(failure);
 
   const plan = new PlanWriter();
+  writeSummary(plan.w, req, maps);
   plan.hello(req.options & 3); // bits 0-1 are HELLO's flags; bit 2 is WAIT_START (exec.ts)
   cgroupLauncherOps(plan, req.cgroup);
   timeNamespaceOps(plan, req);

@@ -20,7 +20,7 @@ import { Failure, invalid, malformed } from "../abi";
 import { Fields, PATH_MAX, STR_MAX } from "../codec";
 import { writesFor } from "../cgroup/entry";
 import { Outcome } from "../cgroup/parse";
-import { checkHost, finishResources, Host, LAYOUT_V1, LAYOUT_V2, readFlag, Resources, Write } from "../cgroup/resources";
+import { checkHost, controllerOfFlag, finishResources, Host, LAYOUT_V1, LAYOUT_V2, readFlag, Resources, v2Name, Write } from "../cgroup/resources";
 import { PlanWriter } from "./encode";
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "./linux";
 
@@ -34,7 +34,9 @@ export const REQ_CGROUP_LAST: u32 = 0x012f;
 
 /** CGROUP flags: bit 0 rootless (v1 cannot be delegated: its limits are refused). */
 export const CGROUP_ROOTLESS: u64 = 1;
-export const CGROUP_FLAGS_KNOWN: u64 = 1;
+/** Bit 1: the rootless user owns no cgroup (no delegated subtree was found). */
+export const CGROUP_NOT_DELEGATED: u64 = 2;
+export const CGROUP_FLAGS_KNOWN: u64 = 3;
 /** CGROUP_MKDIR flag bit 0 (docs/protocol.md). */
 export const MKDIR_SHARED: u64 = 1;
 
@@ -237,20 +239,6 @@ function isCleanAbsolute(path: string): bool {
   return relativePathProblem(path.substring(1)) === null;
 }
 
-/** The v2 name of a v1 controller (blkio is io on v2). */
-function v2Name(controller: string): string {
-  return controller == "blkio" ? "io" : controller;
-}
-
-/** The resource flags that need a controller (by its v1 name), for reasons. */
-function controllerOfFlag(flag: string): string {
-  if (flag.startsWith("memory")) return "memory";
-  if (flag.startsWith("cpuset")) return "cpuset";
-  if (flag == "cpus" || flag.startsWith("cpu-")) return "cpu";
-  if (flag == "pids-limit") return "pids";
-  return "blkio";
-}
-
 function firstFlagOf(cg: CgroupRequest, controller: string): string {
   for (let i = 0; i < cg.limits.length; i++) {
     if (controllerOfFlag(cg.limits[i].name) == controller) return cg.limits[i].name;
@@ -278,12 +266,38 @@ function v1HasAnywhere(cg: CgroupRequest, controller: string): bool {
   return false;
 }
 
+/**
+ * A container that cannot have cgroups here: none without limits (`present` cleared), a
+ * refusal naming why with one. No cgroup filesystem; or a rootless user on a host whose
+ * cgroups are v1 only (v1 cannot be delegated) or who owns no v2 subtree.
+ */
+function withoutCgroups(cg: CgroupRequest): Failure | null {
+  let hasV2 = false;
+  for (let i = 0; i < cg.hierarchies.length; i++) if (cg.hierarchies[i].version == 2) hasV2 = true;
+  let why = "";
+  if (cg.hierarchies.length == 0) {
+    why = "this host has no cgroup filesystem mounted, so husk cannot enforce limits";
+  } else if (cg.rootless && (!hasV2 || (cg.flags & CGROUP_NOT_DELEGATED) != 0)) {
+    why = "husk cannot enforce limits without root here: " +
+      (!hasV2 ? "cgroup v1 cannot be delegated to an unprivileged user" : "no cgroup v2 subtree is delegated to this user (systemd gives one with Delegate=yes)") +
+      "\nRun as root, or on a cgroup v2 host with a delegated subtree.";
+  } else {
+    return null;
+  }
+  if (cg.limits.length > 0) return invalid("--" + cg.limits[0].name + ": " + why);
+  cg.present = false;
+  return null;
+}
+
 /** Values (status 2): names, paths, the limits; then which writes go to which hierarchy. */
 export function validateCgroup(cg: CgroupRequest): Failure | null {
   if (cg.hasStatusFile) {
     if (!isCleanAbsolute(cg.statusFile) || cg.statusFile == "/") return invalid("status-file: not an absolute clean path: \"" + cg.statusFile + "\"");
     if (cg.statusFile.length > STATUS_PATH_MAX) return invalid("status-file: longer than 4091 bytes");
   }
+  if (!cg.present) return null;
+  const without = withoutCgroups(cg);
+  if (without !== null) return without;
   if (!cg.present) return null;
   const parentProblem = relativePathProblem(cg.parent);
   if (parentProblem !== null) return invalid("cgroup-parent: \"" + cg.parent + "\": " + parentProblem);

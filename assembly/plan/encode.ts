@@ -61,7 +61,8 @@ export class PlanWriter {
   }
 
   hello(flags: u64): void {
-    assert(this.ops == 0 && this.w.len == 0, "hello: not first");
+    // The summary frames may come first (./summary.ts): HELLO is the plan's first frame.
+    assert(this.ops == 0, "hello: not first");
     this.w.begin(T_HELLO, "hello");
     this.w.u64(HELLO_MAGIC);
     this.w.u64(PROTOCOL_VERSION);

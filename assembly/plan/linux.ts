@@ -9,10 +9,6 @@ export const CLONE_NEWUSER: u64 = 0x10000000;
 export const CLONE_NEWPID: u64 = 0x20000000;
 export const CLONE_NEWNET: u64 = 0x40000000;
 
-/** What a NAMESPACES request may ask for (USER needs a USERNS request; time has TIME_OFFSET). */
-export const REQUESTABLE_NAMESPACES: u64 =
-  CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUSER;
-
 export const MS_RDONLY: u64 = 1;
 export const MS_NOSUID: u64 = 2;
 export const MS_NODEV: u64 = 4;

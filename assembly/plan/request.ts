@@ -4,15 +4,19 @@
 
 import { Failure, invalid, malformed } from "../abi";
 import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
-import { checkIdmapShape, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_NONE } from "../idmap/request";
+import { checkIdmapShape, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import {
   CLOCK_BOOTTIME,
   CLOCK_MONOTONIC,
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
   CLONE_NEWUSER,
   CLONE_NEWUTS,
   ID_LIMIT,
-  REQUESTABLE_NAMESPACES,
   TIME_OFFSET_MAX,
 } from "./linux";
 
@@ -27,6 +31,8 @@ export const REQ_USER: u32 = 0x0108;
 export const REQ_ARGV: u32 = 0x0109;
 export const REQ_TIME_OFFSET: u32 = 0x010c;
 export const REQ_OPTIONS: u32 = 0x010d;
+export const REQ_ID: u32 = 0x010e;
+export const REQ_HOST_ENTRY: u32 = 0x010f;
 
 export const IMAGE_HOST: u64 = 1;
 export const IMAGE_ROOTFS: u64 = 2;
@@ -34,9 +40,29 @@ export const HOST_DIR_DIRECTORY: u64 = 1;
 export const HOST_DIR_SYMLINK: u64 = 2;
 /** OPTIONS bit 2: the plan stops before EXEC until START (WAIT_START); not a HELLO flag. */
 export const OPTION_WAIT_START: u64 = 4;
-export const OPTIONS_KNOWN: u64 = 7;
+/** OPTIONS bit 3: a new time namespace (--timens); a clock without TIME_OFFSET gets 0. */
+export const OPTION_TIMENS: u64 = 8;
+export const OPTIONS_KNOWN: u64 = 15;
+
+/** NAMESPACES bits: what the flags keep of husk's own (`--pid host`, ...), and --userns wanted. */
+export const SHARE_PID: u64 = 1;
+export const SHARE_NET: u64 = 2;
+export const SHARE_IPC: u64 = 4;
+export const SHARE_UTS: u64 = 8;
+export const SHARE_CGROUP: u64 = 16;
+export const WANT_USERNS: u64 = 32;
+export const NAMESPACE_BITS_KNOWN: u64 = 63;
+/** The default host name is this many first characters of the container's id (docker's). */
+export const SHORT_ID_LENGTH: i32 = 12;
 
 export const HOST_DIRS_MAX: i32 = 64;
+export const HOST_ENTRIES_MAX: i32 = 4096;
+
+/**
+ * The top-level host entries the built-in `host` image shows, in this order, of those the host
+ * has (HOST_ENTRY): the programs and libraries, and /etc; nothing of the host's state.
+ */
+export const HOST_IMAGE_ENTRIES: string[] = ["usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 export const HOSTNAME_MAX: i32 = 64;
 
 export class HostDir {
@@ -48,13 +74,21 @@ export class PlanRequest {
   rootfs: string = "";
   readwrite: bool = false;
   hostDirs: HostDir[] = [];
+  /** HOST_ENTRY facts: the host's top-level directories and symlinks (applyDefaults picks). */
+  hostEntries: HostDir[] = [];
   stage: string = "";
+  /** NAMESPACES as sent: share and want bits (facts from the flags). */
+  namespaceBits: u64 = 0;
+  /** Decided by decideNamespaces: the CLONE_NEW* flags of the new namespaces. */
   namespaces: u64 = 0;
+  hasId: bool = false;
+  id: string = "";
   hasHostname: bool = false;
   hostname: string = "";
   env: string[] = [];
   hasWorkdir: bool = false;
   workdir: string = "/";
+  hasUser: bool = false;
   uid: u64 = 0;
   gid: u64 = 0;
   hasArgv: bool = false;
@@ -74,7 +108,7 @@ export class PlanRequest {
   }
 
   get hasTimeOffset(): bool {
-    return this.hasMonotonic || this.hasBoottime;
+    return this.hasMonotonic || this.hasBoottime || (this.options & OPTION_TIMENS) != 0;
   }
 }
 
@@ -91,6 +125,8 @@ function typeName(type: u32): string {
     case REQ_ARGV: return "ARGV";
     case REQ_TIME_OFFSET: return "TIME_OFFSET";
     case REQ_OPTIONS: return "OPTIONS";
+    case REQ_ID: return "ID";
+    case REQ_HOST_ENTRY: return "HOST_ENTRY";
   }
   return "";
 }
@@ -126,16 +162,33 @@ function decodeFrame(type: u32, f: Fields, req: PlanRequest): void {
       req.hostDirs.push(new HostDir(name, kind, target));
       break;
     }
+    case REQ_HOST_ENTRY: {
+      const name = f.str("name", STR_MAX);
+      const kind = f.u64("kind");
+      const target = f.str("target", PATH_MAX);
+      if (!f.ok) return;
+      if (kind != HOST_DIR_DIRECTORY && kind != HOST_DIR_SYMLINK) {
+        f.failure = malformed(f.context + ": kind: unknown value " + kind.toString());
+      } else if (req.hostEntries.length == HOST_ENTRIES_MAX) {
+        f.failure = malformed(f.context + ": more than " + HOST_ENTRIES_MAX.toString() + " entries");
+      }
+      req.hostEntries.push(new HostDir(name, kind, target));
+      break;
+    }
     case REQ_STAGE:
       req.stage = f.str("path", PATH_MAX);
       break;
     case REQ_NAMESPACES: {
-      req.namespaces = f.u64("new");
-      if (f.ok && (req.namespaces & ~REQUESTABLE_NAMESPACES) != 0) {
-        f.failure = malformed(f.context + ": new: flags 0x" + req.namespaces.toString(16) + " outside NS|UTS|IPC|PID|NET|CGROUP|USER");
+      req.namespaceBits = f.u64("flags");
+      if (f.ok && (req.namespaceBits & ~NAMESPACE_BITS_KNOWN) != 0) {
+        f.failure = malformed(f.context + ": flags: unknown bits 0x" + req.namespaceBits.toString(16));
       }
       break;
     }
+    case REQ_ID:
+      req.hasId = true;
+      req.id = f.str("id", STR_MAX);
+      break;
     case REQ_HOSTNAME:
       req.hasHostname = true;
       req.hostname = f.str("name", STR_MAX);
@@ -147,10 +200,20 @@ function decodeFrame(type: u32, f: Fields, req: PlanRequest): void {
       req.hasWorkdir = true;
       req.workdir = f.str("path", PATH_MAX);
       break;
-    case REQ_USER:
+    case REQ_USER: {
+      req.hasUser = true;
       req.uid = f.u64("uid");
-      req.gid = f.u64("gid");
+      const gid = f.u64("gid");
+      const primary = f.u64("primary-gid");
+      const known = f.u64("known");
+      if (!f.ok) return;
+      if ((known & ~USER_KNOWN_ALL) != 0) {
+        f.failure = malformed(f.context + ": known: unknown bits 0x" + known.toString(16));
+        return;
+      }
+      req.gid = userGid(gid, primary, known);
       break;
+    }
     case REQ_ARGV:
       req.hasArgv = true;
       req.argv = f.strs("args", STR_MAX);
@@ -203,7 +266,7 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     const name = typeName(type);
     if (name.length == 0) return malformed(frames.where() + ": unknown type 0x" + type.toString(16));
     const bit: u32 = 1 << (type - REQ_IMAGE);
-    const repeatable = type == REQ_HOST_DIR || type == REQ_TIME_OFFSET;
+    const repeatable = type == REQ_HOST_DIR || type == REQ_TIME_OFFSET || type == REQ_HOST_ENTRY;
     if (!repeatable && (seen & bit) != 0) return malformed(frames.where() + " (" + name + "): given twice");
     seen |= bit;
     const fields = Fields.ofFrame(frames.payload, frames.payloadLength, frames.index, name);
@@ -217,11 +280,81 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   if (req.imageKind != IMAGE_HOST && req.hostDirs.length > 0) {
     return malformed("request: HOST_DIR frames need the host image");
   }
+  if (req.imageKind != IMAGE_HOST && req.hostEntries.length > 0) {
+    return malformed("request: HOST_ENTRY frames need the host image");
+  }
+  if (req.hostDirs.length > 0 && req.hostEntries.length > 0) {
+    return malformed("request: HOST_DIR (the dirs chosen) and HOST_ENTRY (the host's entries) together");
+  }
   const idmapShape = checkIdmapShape(req.idmap);
   if (idmapShape !== null) return malformed(idmapShape);
   const cgroupShape = checkCgroupShape(req.cgroup);
   if (cgroupShape !== null) return cgroupShape;
   return null;
+}
+
+/** USER `known` bits: the group as typed (-u U:G), the user's primary group (its passwd entry). */
+export const USER_GID_TYPED: u64 = 1;
+export const USER_PRIMARY_GID: u64 = 2;
+const USER_KNOWN_ALL: u64 = 3;
+
+/** The gid a -u user runs with: the group typed, else its passwd entry's, else 0 (docker's). */
+export function userGid(gid: u64, primary: u64, known: u64): u64 {
+  if ((known & USER_GID_TYPED) != 0) return gid;
+  if ((known & USER_PRIMARY_GID) != 0) return primary;
+  return 0;
+}
+
+/**
+ * The namespaces the container gets new: all of mount, pid, net, ipc, uts and cgroup but
+ * those the flags share with husk (`--pid host`...), and a user namespace when the flags want
+ * one (USERNS gives its maps).
+ */
+export function decideNamespaces(req: PlanRequest): void {
+  const bits = req.namespaceBits;
+  let ns = CLONE_NEWNS;
+  if ((bits & SHARE_PID) == 0) ns |= CLONE_NEWPID;
+  if ((bits & SHARE_NET) == 0) ns |= CLONE_NEWNET;
+  if ((bits & SHARE_IPC) == 0) ns |= CLONE_NEWIPC;
+  if ((bits & SHARE_UTS) == 0) ns |= CLONE_NEWUTS;
+  if ((bits & SHARE_CGROUP) == 0) ns |= CLONE_NEWCGROUP;
+  if ((bits & WANT_USERNS) != 0 || req.userns) ns |= CLONE_NEWUSER;
+  req.namespaces = ns;
+}
+
+/** The host image's directories: HOST_IMAGE_ENTRIES, in order, that the host has. */
+export function hostImageDirs(entries: HostDir[]): HostDir[] {
+  const out = new Array<HostDir>();
+  for (let i = 0; i < HOST_IMAGE_ENTRIES.length; i++) {
+    for (let j = 0; j < entries.length; j++) {
+      if (entries[j].name == HOST_IMAGE_ENTRIES[i]) {
+        out.push(entries[j]);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Defaults the flags leave to the core: the host image's directories, the host name of a new UTS namespace (the id's first
+ * 12 characters, as docker's), the offsets of a new time namespace (0), and keep-id's user
+ * (the caller, as podman's, when -u is not given).
+ */
+export function applyDefaults(req: PlanRequest): void {
+  if (req.imageKind == IMAGE_HOST && req.hostEntries.length > 0) req.hostDirs = hostImageDirs(req.hostEntries);
+  if (!req.hasHostname && req.hasId && (req.namespaces & CLONE_NEWUTS) != 0) {
+    req.hasHostname = true;
+    req.hostname = req.id.length > SHORT_ID_LENGTH ? req.id.substring(0, SHORT_ID_LENGTH) : req.id;
+  }
+  if ((req.options & OPTION_TIMENS) != 0) {
+    req.hasMonotonic = true;
+    req.hasBoottime = true;
+  }
+  if (!req.hasUser && req.idmap.mode == MODE_KEEP_ID) {
+    req.uid = req.idmap.uid;
+    req.gid = req.idmap.gid;
+  }
 }
 
 function isAbsolute(path: string): bool {

@@ -11,18 +11,18 @@ import { encodeControlRequest, type ControlRequest } from '../../ts/core/control
 import { decodeCgroupWrites, encodeCgroupRequest } from '../../ts/core/cgroup.js';
 import { decodeVerdicts, encodePathRequest } from '../../ts/core/pathsafe.js';
 import { decodeActions, decodeClasses, decodeLayerEntries, encodeLayerRequests, encodeUpperRequests } from '../../ts/core/whiteout.js';
-import { FLAG_NAMES, cgroupWrites as refCgroup, type CgroupFlag, type CgroupHost } from '../../ts/reference/cgroup.js';
-import { pathVerdicts as refPaths, type PathItem } from '../../ts/reference/pathsafe.js';
+import { FLAG_NAMES, cgroupWrites as refCgroup, type CgroupFlag, type CgroupHost } from '../reference/cgroup.js';
+import { pathVerdicts as refPaths, type PathItem } from '../reference/pathsafe.js';
 import {
   classify as refClassify, flatten as refFlatten, fromOverlay as refFromOverlay, toOverlay as refToOverlay,
   type LayerEntry, type UpperEntry,
-} from '../../ts/reference/whiteout.js';
+} from '../reference/whiteout.js';
 import { decodeIdmapAnswer, decodeTranslateAnswer, encodeIdmapRequest, encodeTranslateRequest, type TranslateQuery } from '../../ts/core/idmap.js';
 import { decodeDescription } from '../../ts/core/describe.js';
 import type { FieldValue } from '../../ts/protocol/frames.js';
 import { OPS, OP_BY_NAME, PATH_FIELDS, type OpSpec } from '../../ts/protocol/ops.js';
 import { decodePlan, encodePlan, runnersOf, type Plan } from '../oracle/plan-codec.js';
-import { computeIdmap as refIdmap, translate as refTranslate, type IdLine, type IdmapAnswer, type IdmapSpec } from '../../ts/reference/idmap.js';
+import { computeIdmap as refIdmap, translate as refTranslate, type IdLine, type IdmapAnswer, type IdmapSpec } from '../reference/idmap.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Rng {

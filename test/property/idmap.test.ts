@@ -1,11 +1,11 @@
 // Properties of uid/gid maps (fast-check), on the Wasm core, and against the TypeScript
-// reference (ts/reference/idmap.ts).
+// reference (test/reference/idmap.ts).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CoreError } from '../../ts/core/plan.js';
 import { computeIdmap, translateIds } from '../../ts/core/idmap.js';
 import type { IdLine, IdmapAnswer, IdmapSpec } from '../../ts/core/idmap.js';
-import { computeIdmap as refCompute } from '../../ts/reference/idmap.js';
+import { computeIdmap as refCompute } from '../reference/idmap.js';
 import { Rng, genIdmapSpec, mapProblem } from './fuzz-harness.js';
 
 const UNMAPPED = 4294967295;

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { cgroupWrites } from '../../ts/core/cgroup.js';
 import { pathVerdicts } from '../../ts/core/pathsafe.js';
 import { layerToOverlay, overlayToLayer } from '../../ts/core/whiteout.js';
-import * as refCg from '../../ts/reference/cgroup.js';
-import * as refPs from '../../ts/reference/pathsafe.js';
-import * as refWo from '../../ts/reference/whiteout.js';
-import type { LayerEntry, UpperEntry } from '../../ts/reference/whiteout.js';
+import * as refCg from '../reference/cgroup.js';
+import * as refPs from '../reference/pathsafe.js';
+import * as refWo from '../reference/whiteout.js';
+import type { LayerEntry, UpperEntry } from '../reference/whiteout.js';
 import { isCleanRelative } from './fuzz-harness.js';
 
 const v2 = { layout: 2, cpus: 4n, mems: 1n, flags: 0n };

@@ -97,7 +97,7 @@ describe('hybrid and v1: INTO the v2 hierarchy, JOIN every v1 one, then a cgroup
   });
 
   it('in a user namespace: the joins right after the parent ops, before USER (still host root for the tasks files)', () => {
-    const u = opsOf(hostRequest({ namespaces: DEFAULT_NS | NS.NEWUSER, userns: { mode: 'auto', size: 65536 }, cgroup: cg() }));
+    const u = opsOf(hostRequest({ newUserns: true, userns: { mode: 'auto', size: 65536 }, cgroup: cg() }));
     const names = u.map((o) => o.name);
     const firstJoin = names.indexOf('CGROUP_JOIN');
     const v1 = HYBRID.filter((h) => h.version === 1).length;
@@ -132,7 +132,7 @@ describe('hybrid and v1: INTO the v2 hierarchy, JOIN every v1 one, then a cgroup
   });
 
   it('without a cgroup namespace, the container keeps the host view (no mounts of its own)', () => {
-    const noNs = opsOf(hostRequest({ namespaces: DEFAULT_NS & ~NS.NEWCGROUP, cgroup: cg() }));
+    const noNs = opsOf(hostRequest({ share: { cgroup: true }, cgroup: cg() }));
     expect(find(noNs, 'UNSHARE')).toEqual([]);
     expect(find(noNs, 'MOUNT').filter((o) => String(o.args.target).startsWith('sys/fs/cgroup'))).toEqual([]);
     expect(find(noNs, 'CGROUP_JOIN')).toHaveLength(HYBRID.length - 1);

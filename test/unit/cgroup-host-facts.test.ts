@@ -8,6 +8,10 @@ import { HuskError } from '../../ts/errors.js';
 import { bytesText, cgroupEvidence, oomMessage } from '../../ts/cgroup/evidence.js';
 import { countList, delegatedCgroup, deviceNumbers, FileProbe, inheritedCpuset, planCgroup, resolveLimits } from '../../ts/cgroup/plan.js';
 import type { CgroupFacts } from '../../ts/cgroup/detect.js';
+import { buildPlanAnswer } from '../../ts/core/plan.js';
+import type { PlanCgroup } from '../../ts/core/plan.js';
+import { decodePlan } from '../oracle/plan-codec.js';
+import { expectCoreBuilt, find, rootfsRequest } from './core-helpers.js';
 
 const blockDevice = (rdev: number) => (() => ({ isBlockDevice: () => true, rdev }) as unknown as Stats);
 
@@ -61,12 +65,19 @@ describe('facts for the core', () => {
       hierarchies: [{ version: 1, mountpoint: '/sys/fs/cgroup/memory', root: '/', controllers: ['memory'] }],
       controllers: { memory: { version: 1, mountpoint: '/sys/fs/cgroup/memory' } },
     };
-    expect(planCgroup(v1, { limits: [] }, { id: 'x', rootless: true, selfCgroup: () => '' })).toBeUndefined();
-    expect(() => planCgroup(v1, { limits: [{ name: 'memory', value: '1g' }] }, { id: 'x', rootless: true, selfCgroup: () => '' })).toThrow(
-      /^--memory: husk cannot enforce limits without root here: cgroup v1 cannot be delegated/,
-    );
+    // The facts go to the core, which decides: no cgroups without limits, a refusal with one.
+    expectCoreBuilt();
+    const plan = (cgroup: PlanCgroup) => buildPlanAnswer(rootfsRequest({ cgroup }));
+    expect(plan(planCgroup(v1, { limits: [] }, { id: 'x', rootless: true, selfCgroup: () => '' })).summary.cgroupDirs).toEqual([]);
+    expect(find(decodePlan(plan(planCgroup(v1, { limits: [] }, { id: 'x', rootless: true, selfCgroup: () => '' })).plan).ops, 'CGROUP_MKDIR')).toEqual([]);
+    const refused = () => plan(planCgroup(v1, { limits: [{ name: 'memory', value: '1g' }] }, { id: 'x', rootless: true, selfCgroup: () => '' }));
+    expect(refused).toThrow(/^--memory: husk cannot enforce limits without root here: cgroup v1 cannot be delegated/);
+    expect(refused).toThrow(expect.objectContaining({ hint: 'Run as root, or on a cgroup v2 host with a delegated subtree.' }));
+    const v2: CgroupFacts = { layout: 'v2', hierarchies: [{ version: 2, mountpoint: '/nonexistent-cg', root: '/', controllers: ['memory'] }], controllers: {}, unified: { version: 2, mountpoint: '/nonexistent-cg', root: '/', controllers: ['memory'] } };
+    expect(() => plan(planCgroup(v2, { limits: [{ name: 'memory', value: '1g' }] }, { id: 'x', rootless: true, selfCgroup: () => '0::/a\n' }))).toThrow(/^--memory: husk cannot enforce limits without root here: no cgroup v2 subtree is delegated/);
     const none: CgroupFacts = { layout: 'none', hierarchies: [], controllers: {} };
-    expect(() => planCgroup(none, { limits: [{ name: 'pids-limit', value: '5' }] }, { id: 'x', rootless: false })).toThrow(/no cgroup filesystem/);
+    expect(() => plan(planCgroup(none, { limits: [{ name: 'pids-limit', value: '5' }] }, { id: 'x', rootless: false }))).toThrow(/^--pids-limit: this host has no cgroup filesystem/);
+    expect(plan(planCgroup(none, { limits: [] }, { id: 'x', rootless: false })).summary.cgroupDirs).toEqual([]);
   });
 
   it('the parent: --cgroup-parent, else HUSK_CGROUP_PARENT, else husk', () => {

@@ -19,7 +19,7 @@ function refusal(req: PlanRequest): CoreError {
 }
 
 const userns = (size?: number, over: Partial<PlanRequest> = {}): PlanRequest =>
-  rootfsRequest({ namespaces: DEFAULT_NS | NS.NEWUSER, userns: { mode: 'auto', size }, ...over });
+  rootfsRequest({ newUserns: true, userns: { mode: 'auto', size }, ...over });
 
 describe('values a user gave are refused with status 2, naming the field', () => {
   const table: [string, PlanRequest, string, RegExp][] = [
@@ -32,7 +32,7 @@ describe('values a user gave are refused with status 2, naming the field', () =>
     ['a hostname with a space', rootfsRequest({ hostname: 'my box' }), 'hostname', /character 0x20 not allowed/],
     ['a hostname label starting with -', rootfsRequest({ hostname: 'a.-b' }), 'hostname', /starts or ends with '-'/],
     ['a hostname with an empty label', rootfsRequest({ hostname: 'a..b' }), 'hostname', /empty label/],
-    ['a hostname with the host UTS namespace', rootfsRequest({ namespaces: DEFAULT_NS & ~NS.NEWUTS }), 'hostname', /needs a new UTS namespace/],
+    ['a hostname with the host UTS namespace', rootfsRequest({ share: { uts: true } }), 'hostname', /needs a new UTS namespace/],
     ['an env entry without =', rootfsRequest({ env: ['A=1', 'B'] }), 'env', /^env: no '=' in "B"/],
     ['an env entry with an empty name', rootfsRequest({ env: ['=x'] }), 'env', /^env: empty name in "=x"/],
     ['an env entry with a NUL byte', rootfsRequest({ env: ['A=a\0b'] }), 'env', /^env: contains a NUL byte$/],
@@ -56,7 +56,7 @@ describe('values a user gave are refused with status 2, naming the field', () =>
     ['a host dir name with a slash', hostRequest({ image: { kind: 'host', hostDirs: [{ name: 'usr/lib', kind: 'dir' }] } }), 'host-dir', /not a top-level name/],
     ['a host dir given twice', hostRequest({ image: { kind: 'host', hostDirs: [{ name: 'usr', kind: 'dir' }, { name: 'usr', kind: 'dir' }] } }), 'host-dir', /usr: given twice/],
     ['a host symlink without a target', hostRequest({ image: { kind: 'host', hostDirs: [{ name: 'bin', kind: 'symlink', target: '' }] } }), 'host-dir', /empty symlink target/],
-    ['a new user namespace without a mapping', rootfsRequest({ namespaces: DEFAULT_NS | NS.NEWUSER }), 'userns', /needs an id mapping/],
+    ['a new user namespace without a mapping', rootfsRequest({ newUserns: true }), 'userns', /needs an id mapping/],
     ['a userns size over the pool', userns(2 ** 31), 'userns', /^userns: size 2147483648 over 1878523904$/],
     ['a uid outside the userns', userns(1000, { user: { uid: 1000, gid: 0 } }), 'user', /^user: uid 1000 is not mapped in the user namespace$/],
     ['a gid outside the userns', userns(10, { user: { uid: 0, gid: 10 } }), 'user', /gid 10 is not mapped/],
@@ -136,11 +136,12 @@ describe('malformed requests are status 1 (a bug in ts/)', () => {
     ['readwrite 2', withFrame(frame(REQUEST.IMAGE, (w) => w.u64(2).str('/x').u64(2)), REQUEST.IMAGE), /readwrite: unknown value 2/],
     ['a path for the host image', withFrame(frame(REQUEST.IMAGE, (w) => w.u64(1).str('/x').u64(0)), REQUEST.IMAGE), /must be empty for the host image/],
     ['HOST_DIR with a rootfs image', withFrame(frame(REQUEST.HOST_DIR, (w) => w.str('usr').u64(1).str(''))), /HOST_DIR frames need the host image/],
-    ['a namespace flag outside the set', withFrame(frame(REQUEST.NAMESPACES, (w) => w.u64(NS.NEWTIME)), REQUEST.NAMESPACES), /new: flags 0x80 outside/],
+    ['HOST_ENTRY with a rootfs image', withFrame(frame(REQUEST.HOST_ENTRY, (w) => w.str('usr').u64(1).str(''))), /HOST_ENTRY frames need the host image/],
+    ['a namespace bit outside the set', withFrame(frame(REQUEST.NAMESPACES, (w) => w.u64(NS.NEWTIME)), REQUEST.NAMESPACES), /NAMESPACES\): flags: unknown bits 0x80/],
     ['an unknown userns mode', withFrame(frame(REQUEST.USERNS, (w) => w.u64(4).u64(0))), /mode: unknown value 4/],
     ['an unknown clock', withFrame(frame(REQUEST.TIME_OFFSET, (w) => w.u64(0).u64(5))), /clock: unknown value 0/],
     ['a clock twice', concat([withFrame(frame(REQUEST.TIME_OFFSET, (w) => w.u64(1).u64(5))), frame(REQUEST.TIME_OFFSET, (w) => w.u64(1).u64(6))]), /clock 1 given twice/],
-    ['unknown option bits', withFrame(frame(REQUEST.OPTIONS, (w) => w.u64(8))), /flags: unknown bits 0x8/],
+    ['unknown option bits', withFrame(frame(REQUEST.OPTIONS, (w) => w.u64(16))), /flags: unknown bits 0x10/],
   ];
 
   it.each(table)('%s', (_name, bytes, reason) => {

@@ -33,9 +33,7 @@ const id = mostly(
   fc.integer({ min: 0, max: 70000 }),
   fc.oneof(fc.constantFrom(0xfffffffe, 0xffffffff, 2 ** 32, -1), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })),
 );
-const nsFlags = fc
-  .subarray([NS.NEWNS, NS.NEWUTS, NS.NEWIPC, NS.NEWPID, NS.NEWNET, NS.NEWCGROUP, NS.NEWUSER])
-  .map((bits) => bits.reduce((a, b) => a | b, 0n));
+const share = fc.record({ pid: fc.boolean(), net: fc.boolean(), ipc: fc.boolean(), uts: fc.boolean(), cgroup: fc.boolean() }, { requiredKeys: [] });
 const offset = mostly(fc.integer({ min: -100000, max: 100000 }), fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }));
 const range = fc.record({ start: fc.integer({ min: 0, max: 2 ** 31 }), size: fc.integer({ min: 0, max: 2 ** 20 }) });
 
@@ -55,7 +53,9 @@ const requestArb: fc.Arbitrary<PlanRequest> = fc.record(
       }),
     ),
     stage: path,
-    namespaces: nsFlags,
+    share,
+    newUserns: fc.boolean(),
+    id: mostly(word, text),
     hostname,
     env: fc.array(envEntry, { maxLength: 8 }),
     workdir: path,
@@ -63,11 +63,12 @@ const requestArb: fc.Arbitrary<PlanRequest> = fc.record(
     argv: mostly(fc.array(mostly(word, text), { minLength: 1, maxLength: 4 }), fc.array(text, { maxLength: 2 })),
     userns: fc.record({ mode: fc.constant('auto' as const), size: mostly(fc.integer({ min: 0, max: 70000 }), id) }),
     usedRanges: fc.array(mostly(range, fc.record({ start: id, size: id })), { maxLength: 5 }),
+    timens: fc.boolean(),
     timeOffsets: fc.record({ monotonic: offset, boottime: offset }, { requiredKeys: [] }),
     trace: fc.boolean(),
     dieWithParent: fc.boolean(),
   },
-  { requiredKeys: ['image', 'stage', 'namespaces', 'argv'] },
+  { requiredKeys: ['image', 'stage', 'argv'] },
 );
 
 /** A request as the core sees it, or null when ts/ refuses it first (a CoreError 2). */
@@ -191,7 +192,7 @@ describe('typed requests', () => {
     });
     fc.assert(
       fc.property(simple, (over) => {
-        const req: PlanRequest = { image: { kind: 'rootfs', path: '/r' }, stage: '/s', namespaces: NS.NEWUTS, ...over };
+        const req: PlanRequest = { image: { kind: 'rootfs', path: '/r' }, stage: '/s', share: { pid: true, net: true, ipc: true, cgroup: true }, ...over };
         expect(Buffer.compare(buildPlan(req), buildPlan(req))).toBe(0);
       }),
       { numRuns: 500 },

@@ -29,7 +29,6 @@ export function rootfsRequest(over: Partial<PlanRequest> = {}): PlanRequest {
   return {
     image: { kind: 'rootfs', path: '/var/lib/husk/rootfs/alpine' },
     stage: STAGE,
-    namespaces: DEFAULT_NS,
     hostname: 'abc123def456',
     argv: ['sh', '-c', 'echo hi'],
     ...over,

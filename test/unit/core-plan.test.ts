@@ -138,24 +138,24 @@ describe('the image', () => {
 
 describe('namespaces', () => {
   it('always adds a new mount namespace', () => {
-    const [clone] = find(opsOf(rootfsRequest({ namespaces: 0n, hostname: undefined })), 'CLONE');
+    const [clone] = find(opsOf(rootfsRequest({ share: { pid: true, net: true, ipc: true, uts: true, cgroup: true }, hostname: undefined })), 'CLONE');
     expect(clone.args.flags).toBe(NS.NEWNS);
   });
 
   it('--net host: no loopback op, the host /sys bound read-only', () => {
-    const ops = opsOf(rootfsRequest({ namespaces: DEFAULT_NS & ~NS.NEWNET }));
+    const ops = opsOf(rootfsRequest({ share: { net: true } }));
     expect(find(ops, 'LOOPBACK_UP')).toEqual([]);
     expect(find(ops, 'MOUNT').some((o) => o.args.fstype === 'sysfs')).toBe(false);
     expect(find(ops, 'BIND').find((o) => o.args.source === '/sys')!.args).toEqual({ source: '/sys', target: 'sys', flags: 3n });
   });
 
   it('--ipc host: no /dev/mqueue', () => {
-    const ops = opsOf(rootfsRequest({ namespaces: DEFAULT_NS & ~NS.NEWIPC }));
+    const ops = opsOf(rootfsRequest({ share: { ipc: true } }));
     expect(find(ops, 'MOUNT').some((o) => o.args.fstype === 'mqueue')).toBe(false);
   });
 
   it('--uts host without a hostname: no SETHOSTNAME and no HOSTNAME variable', () => {
-    const ops = opsOf(rootfsRequest({ namespaces: DEFAULT_NS & ~NS.NEWUTS, hostname: undefined }));
+    const ops = opsOf(rootfsRequest({ share: { uts: true }, hostname: undefined }));
     expect(find(ops, 'SETHOSTNAME')).toEqual([]);
     expect((find(ops, 'EXEC')[0].args.env as string[]).some((e) => e.startsWith('HOSTNAME='))).toBe(false);
   });
@@ -180,7 +180,7 @@ describe('namespaces', () => {
 });
 
 describe('--userns auto', () => {
-  const userns = rootfsRequest({ namespaces: DEFAULT_NS | NS.NEWUSER, userns: { mode: 'auto' } });
+  const userns = rootfsRequest({ newUserns: true, userns: { mode: 'auto' } });
 
   it('maps 65536 ids from the first free host id (524288) right after CLONE, then becomes its root', () => {
     const ops = opsOf(userns).map(brief);
@@ -198,7 +198,7 @@ describe('--userns auto', () => {
   });
 
   it('is asked by USERNS alone too (NEWUSER added)', () => {
-    const [clone] = find(opsOf({ ...userns, namespaces: DEFAULT_NS }), 'CLONE');
+    const [clone] = find(opsOf({ ...userns, newUserns: false }), 'CLONE');
     expect(clone.args.flags).toBe(DEFAULT_NS | NS.NEWUSER);
   });
 
@@ -209,7 +209,7 @@ describe('--userns auto', () => {
   });
 
   it('host image overlays get userxattr too', () => {
-    const mounts = find(opsOf(hostRequest({ namespaces: DEFAULT_NS | NS.NEWUSER, userns: { mode: 'auto' } })), 'MOUNT');
+    const mounts = find(opsOf(hostRequest({ newUserns: true, userns: { mode: 'auto' } })), 'MOUNT');
     const overlays = mounts.filter((o) => o.args.fstype === 'overlay');
     expect(overlays.length).toBe(2);
     for (const o of overlays) expect(o.args.data).toMatch(/,userxattr$/);

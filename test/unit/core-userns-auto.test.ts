@@ -11,7 +11,7 @@ const END = 1879048192;
 
 function pick(size: number, used: [number, number][]): number | string {
   const req = rootfsRequest({
-    namespaces: DEFAULT_NS | NS.NEWUSER,
+    newUserns: true,
     userns: { mode: 'auto', size },
     usedRanges: used.map(([start, n]) => ({ start, size: n })),
   });
@@ -75,7 +75,7 @@ describe('picking a range', () => {
   });
 
   it('root in the container is the first host id of the range, for uid and gid', () => {
-    const plan = buildPlan(rootfsRequest({ namespaces: DEFAULT_NS | NS.NEWUSER, userns: { mode: 'auto', size: 4096 } }));
+    const plan = buildPlan(rootfsRequest({ newUserns: true, userns: { mode: 'auto', size: 4096 } }));
     const text = Buffer.from(plan).toString('latin1');
     expect(text.match(/0 524288 4096\n/g)?.length).toBe(2);
   });

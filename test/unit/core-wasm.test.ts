@@ -15,7 +15,7 @@ describe('memory', () => {
     const requests = [
       encodeRequest(rootfsRequest()),
       encodeRequest(hostRequest({ env: ['A=1', 'B=2'], workdir: '/w', timeOffsets: { monotonic: 5 } })),
-      encodeRequest(rootfsRequest({ namespaces: DEFAULT_NS | NS.NEWUSER, userns: { mode: 'auto' }, usedRanges: [{ start: 524288, size: 65536 }] })),
+      encodeRequest(rootfsRequest({ newUserns: true, userns: { mode: 'auto' }, usedRanges: [{ start: 524288, size: 65536 }] })),
       encodeRequest(rootfsRequest({ hostname: 'bad_name' })), // status 2
       new Uint8Array([1, 2, 3]), // status 1
     ];
@@ -38,7 +38,7 @@ describe('memory', () => {
     // Just under the EXEC bound: planned.
     const large = encodeRequest(rootfsRequest({ env: big('E').slice(0, 15) }));
     const ranges = encodeRequest(rootfsRequest({
-      namespaces: DEFAULT_NS | NS.NEWUSER,
+      newUserns: true,
       userns: { mode: 'auto', size: 1 },
       usedRanges: Array.from({ length: 65536 }, (_, i) => ({ start: 524288 + 2 * i, size: 1 })),
     }));
@@ -69,7 +69,7 @@ describe('memory', () => {
 
   it('a used-range list that picks the range after 65536 holes', () => {
     const ranges = rootfsRequest({
-      namespaces: DEFAULT_NS | NS.NEWUSER,
+      newUserns: true,
       userns: { mode: 'auto', size: 2 },
       usedRanges: Array.from({ length: 65536 }, (_, i) => ({ start: 524288 + 2 * i, size: 1 })),
     });

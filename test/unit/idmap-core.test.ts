@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CoreError } from '../../ts/core/plan.js';
 import { computeIdmap, encodeIdmapRequest, idmapComputeRaw, subidChunks, translateIds } from '../../ts/core/idmap.js';
 import type { IdmapAnswer, IdmapSpec } from '../../ts/core/idmap.js';
-import { computeIdmap as refCompute, translate as refTranslate } from '../../ts/reference/idmap.js';
+import { computeIdmap as refCompute, translate as refTranslate } from '../reference/idmap.js';
 import { concat, FrameWriter } from '../../ts/protocol/frames.js';
 import { expectCoreBuilt } from './core-helpers.js';
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../ts/cli/args.js';
 import type { RunFlags } from '../../ts/cli/args.js';
-import { keepIdUser, usernsSpec } from '../../ts/runtime/userns.js';
+import { usernsSpec } from '../../ts/runtime/userns.js';
+import { expectCoreBuilt, find, opsOf, rootfsRequest } from './core-helpers.js';
 
 function flags(...args: string[]): RunFlags {
   const c = parseArgs(['run', ...args, 'host', 'true']);
@@ -58,9 +59,15 @@ describe('the request', () => {
     expect(usernsSpec(flags('--uidmap', '0:1000:1', '--subuid-file', sub), alice)).toMatchObject({ subuid: 'alice:100000:65536\n' });
   });
 
-  it('keep-id without --user runs the command as the caller', () => {
-    expect(keepIdUser(flags('--userns', 'keep-id'), alice)).toEqual({ uid: 1000, gid: 1000 });
-    expect(keepIdUser(flags('--userns', 'auto'), alice)).toBeUndefined();
+  it('keep-id without --user runs the command as the caller (the core\'s default)', () => {
+    expectCoreBuilt();
+    // A rootful caller whose ids are not 0 (the maps a rootless one needs want newuidmap).
+    const who = { rootless: false, uid: 1000, gid: 1000, name: 'alice' };
+    const lastUser = (mode: string) => find(opsOf(rootfsRequest({ newUserns: true, userns: usernsSpec(flags('--userns', mode), who) })), 'USER').at(-1)!.args;
+    expect(lastUser('keep-id')).toMatchObject({ uid: 1000n, gid: 1000n });
+    expect(lastUser('auto')).toMatchObject({ uid: 0n, gid: 0n });
+    const given = find(opsOf(rootfsRequest({ newUserns: true, user: { uid: 5, gid: 6 }, userns: usernsSpec(flags('--userns', 'keep-id'), who) })), 'USER').at(-1)!.args;
+    expect(given).toMatchObject({ uid: 5n, gid: 6n });
   });
 
   it('an unreadable subordinate file is an error naming the flag', () => {

@@ -1,9 +1,9 @@
 // The user-namespace part of a plan: the maps the core computed, written by the launcher right
 // after CLONE, and each overlay lower shown through an idmapped mount.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CoreError, buildPlan } from '../../ts/core/plan.js';
+import { CoreError, buildPlan, buildPlanAnswer } from '../../ts/core/plan.js';
 import type { PlanRequest } from '../../ts/core/plan.js';
-import { hostRangesOf, usedRanges } from '../../ts/runtime/userns.js';
+import { usedRanges } from '../../ts/runtime/userns.js';
 import { DEFAULT_NS, NS, STAGE, brief, expectCoreBuilt, find, hostRequest, opsOf, rootfsRequest } from './core-helpers.js';
 
 beforeAll(() => expectCoreBuilt());
@@ -53,7 +53,7 @@ describe('maps in the plan', () => {
     const dirs = Array.from({ length: 17 }, (_, i) => ({ name: `d${i}`, kind: 'dir' as const }));
     expect(refusal(hostRequest({ image: { kind: 'host', hostDirs: dirs }, userns: { mode: 'auto' } }))).toBe(
       'host-dir: 17 directories to idmap in a user namespace (at most 16)');
-    expect(refusal(rootfsRequest({ namespaces: DEFAULT_NS | NS.NEWUSER }))).toMatch(/needs an id mapping/);
+    expect(refusal(rootfsRequest({ newUserns: true }))).toMatch(/needs an id mapping/);
   });
 });
 
@@ -83,8 +83,8 @@ describe('idmapped overlay lowers', () => {
 
 describe('state records', () => {
   it('a container holds every host range of its uid and gid maps; records give them back as used', () => {
-    const plan = buildPlan(rootfsRequest({ userns: { mode: 'maps', uidmap: ['0:200000:1000', '1000:300000:1'], gidmap: ['0:400000:10'] } }));
-    const ranges = hostRangesOf(plan);
+    const { summary } = buildPlanAnswer(rootfsRequest({ userns: { mode: 'maps', uidmap: ['0:200000:1000', '1000:300000:1'], gidmap: ['0:400000:10'] } }));
+    const ranges = summary.hostRanges;
     expect(ranges).toEqual([{ start: 200000, size: 1000 }, { start: 300000, size: 1 }, { start: 400000, size: 10 }]);
     expect(usedRanges([{ id: 'a', created: '', hostRanges: ranges }, { id: 'b', created: '', userns: { start: 7, size: 1 } }])).toEqual([...ranges, { start: 7, size: 1 }]);
   });

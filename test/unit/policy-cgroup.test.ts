@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { cgroupWrites } from '../../ts/core/cgroup.js';
 import { CoreError } from '../../ts/core/plan.js';
-import { cgroupWrites as reference, type CgroupHost } from '../../ts/reference/cgroup.js';
+import { cgroupWrites as reference, type CgroupHost } from '../reference/cgroup.js';
 
 const v1: CgroupHost = { layout: 1, cpus: 2n, mems: 1n, flags: 0n };
 const v2: CgroupHost = { layout: 2, cpus: 2n, mems: 1n, flags: 0n };

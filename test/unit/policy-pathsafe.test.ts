@@ -1,8 +1,8 @@
 // Entry names, symlink and hardlink targets resolved against the root as securejoin does.
 import { describe, expect, it } from 'vitest';
 import { pathVerdicts } from '../../ts/core/pathsafe.js';
-import * as ref from '../../ts/reference/pathsafe.js';
-import type { PathItem } from '../../ts/reference/pathsafe.js';
+import * as ref from '../reference/pathsafe.js';
+import type { PathItem } from '../reference/pathsafe.js';
 
 const name = (n: string): PathItem => ({ kind: ref.ITEM_NAME, name: n, target: '' });
 const sym = (n: string, t: string): PathItem => ({ kind: ref.ITEM_SYMLINK, name: n, target: t });

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { CoreError } from '../../ts/core/plan.js';
 import { classifyLayer, layerFlatten, layerToOverlay, overlayToLayer } from '../../ts/core/whiteout.js';
-import * as ref from '../../ts/reference/whiteout.js';
-import type { LayerEntry, UpperEntry } from '../../ts/reference/whiteout.js';
+import * as ref from '../reference/whiteout.js';
+import type { LayerEntry, UpperEntry } from '../reference/whiteout.js';
 
 const file = (path: string, size = 0n): LayerEntry => ({ path, type: ref.TYPE_REGULAR, size, rdev: 0n });
 const dir = (path: string): LayerEntry => ({ path, type: ref.TYPE_DIRECTORY, size: 0n, rdev: 0n });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectEnv, parseEnvFile } from '../../ts/runtime/env.js';
 import { resolveUser } from '../../ts/runtime/user.js';
+import { expectCoreBuilt, find, opsOf, rootfsRequest } from './core-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'husk-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,14 +33,22 @@ describe('--user', () => {
   writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n');
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\nstaff:x:50:\n');
 
+  // The ids the container runs with: the facts resolveUser reads, the gid the core picks.
+  const ids = (spec: string) => {
+    const args = find(opsOf(rootfsRequest({ user: resolveUser(spec, root) })), 'USER').at(-1)!.args;
+    return { uid: Number(args.uid), gid: Number(args.gid) };
+  };
+
   it('takes numbers as they are', () => {
-    expect(resolveUser('4242:7', root)).toEqual({ uid: 4242, gid: 7 });
-    expect(resolveUser('4242', root)).toEqual({ uid: 4242, gid: 0 });
+    expectCoreBuilt();
+    expect(ids('4242:7')).toEqual({ uid: 4242, gid: 7 });
+    expect(ids('4242')).toEqual({ uid: 4242, gid: 0 });
   });
   it("looks names up in the image's passwd and group files", () => {
-    expect(resolveUser('app', root)).toEqual({ uid: 1000, gid: 1001 });
-    expect(resolveUser('1000', root)).toEqual({ uid: 1000, gid: 1001 });
-    expect(resolveUser('app:staff', root)).toEqual({ uid: 1000, gid: 50 });
+    expect(ids('app')).toEqual({ uid: 1000, gid: 1001 });
+    expect(ids('1000')).toEqual({ uid: 1000, gid: 1001 });
+    expect(ids('app:staff')).toEqual({ uid: 1000, gid: 50 });
+    expect(resolveUser('app:staff', root)).toEqual({ uid: 1000, gid: 50, primaryGid: 1001 });
   });
   it('names what it cannot find', () => {
     expect(() => resolveUser('ghost', root)).toThrow(/unable to find user ghost/);

@@ -1,13 +1,13 @@
 // The warm API path's shortcuts give what the general code gives: EventStream's in-place
 // reading of the server's everyday TAGGED events, the request writer's string checks, and
-// ownedCgroups' header walk.
+// the summary ahead of the plan in the core's answer.
 import { describe, expect, it } from 'vitest';
 import { EventStream, decodeEvent } from '../../ts/protocol/events.js';
 import { FrameWriter, concat, splitFrames } from '../../ts/protocol/frames.js';
 import { EVENT } from '../../ts/protocol/ops.js';
-import { CoreError, encodeRequest } from '../../ts/core/plan.js';
+import { CoreError, encodeRequest, splitAnswer } from '../../ts/core/plan.js';
 import type { PlanRequest } from '../../ts/core/plan.js';
-import { newContainerId, ownedCgroups } from '../../ts/runtime/container.js';
+import { newContainerId } from '../../ts/runtime/container.js';
 
 function event(type: number, fill?: (w: FrameWriter) => void): Uint8Array {
   const w = new FrameWriter();
@@ -87,7 +87,7 @@ describe('EventStream', () => {
 });
 
 describe('encodeRequest', () => {
-  const base: PlanRequest = { image: { kind: 'rootfs', path: '/r' }, stage: '/s', namespaces: 0n, argv: ['true'] };
+  const base: PlanRequest = { image: { kind: 'rootfs', path: '/r' }, stage: '/s', share: { pid: true, net: true, ipc: true, uts: true, cgroup: true }, argv: ['true'] };
   const refusal = (req: PlanRequest) => {
     try {
       encodeRequest(req);
@@ -117,14 +117,22 @@ describe('encodeRequest', () => {
   });
 });
 
-describe('ownedCgroups', () => {
-  it('lists the CGROUP_MKDIRs without the shared flag, among other frames', () => {
-    const mkdir = (path: string, flags: number) => event(0x0040, (w) => w.str(path).u64(flags));
-    const plan = concat([event(0x0001, (w) => w.u64(0x4b535548).u64(1).u64(0)), mkdir('/c/husk', 1), mkdir('/c/husk/a', 0), event(0x0011, (w) => w.u64(0)), mkdir('/d/husk/a', 0), event(0x0002)]);
-    expect(ownedCgroups(plan)).toEqual(['/c/husk/a', '/d/husk/a']);
-    const badFlags = plan.slice();
-    new DataView(badFlags.buffer).setUint16(6, 1, true);
-    expect(() => ownedCgroups(badFlags)).toThrow(/flags/);
+describe('splitAnswer', () => {
+  it('gives the plan after the summary as it is, and the owned cgroup directories from the summary', () => {
+    const plan = concat([event(0x0001, (w) => w.u64(0x4b535548).u64(1).u64(0)), event(0x0011, (w) => w.u64(0)), event(0x0002)]);
+    const dirs = [event(0x01a1, (w) => w.str('/c/husk/a')), event(0x01a1, (w) => w.str('/d/husk/a'))];
+    const head = (offset: number) => event(0x01a0, (w) => w.u64(offset).u64(0x20000).str(''));
+    const size = head(0).length + dirs[0].length + dirs[1].length;
+    const answer = concat([head(size), ...dirs, plan]);
+    const split = splitAnswer(answer);
+    expect(Buffer.from(split.plan).equals(Buffer.from(plan))).toBe(true);
+    expect(split.summary.cgroupDirs).toEqual(['/c/husk/a', '/d/husk/a']);
+    expect(split.summary.hostname).toBeUndefined();
+    const badFlags = answer.slice();
+    new DataView(badFlags.buffer).setUint16(size + 6, 0, true);
+    new DataView(badFlags.buffer).setUint16(head(0).length + 6, 1, true);
+    expect(() => splitAnswer(badFlags).summary).toThrow(/flags/);
+    expect(() => splitAnswer(plan)).toThrow(/no SUMMARY frame first/);
   });
 });
 

@@ -184,31 +184,25 @@ export interface CgroupPlanOptions {
 }
 
 /**
- * The container's cgroups for the core, or undefined when it gets none (no cgroup
- * filesystem; rootless with nothing delegated) and asked for no limit.
+ * The facts of the container's cgroups for the core. Whether it gets any (no cgroup
+ * filesystem; rootless with nothing delegated) and which limits are refused is the core's
+ * decision (assembly/plan/cgroup.ts withoutCgroups).
  */
-export function planCgroup(facts: CgroupFacts, flags: ResourceFlags, opts: CgroupPlanOptions): PlanCgroup | undefined {
+export function planCgroup(facts: CgroupFacts, flags: ResourceFlags, opts: CgroupPlanOptions): PlanCgroup {
   const limits = resolveLimits(flags.limits);
-  const asked = limits.length > 0;
-  if (facts.layout === 'none') {
-    if (asked) throw new HuskError('invalid-value', `--${limits[0].name}: this host has no cgroup filesystem mounted, so husk cannot enforce limits`);
-    return undefined;
-  }
   let parent = flags.cgroupParent ?? opts.defaultParent ?? DEFAULT_PARENT;
   let delegate: string | undefined;
+  let notDelegated = false;
   let hierarchies = facts.hierarchies.map((h) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers }));
   if (opts.rootless) {
     const v2 = facts.unified;
     const self = opts.selfCgroup?.() ?? readOr('/proc/self/cgroup', '');
     delegate = v2 ? delegatedCgroup(v2.mountpoint, self, process.geteuid?.() ?? 0) : undefined;
-    if (!v2 || delegate === undefined) {
-      if (!asked) return undefined;
-      const why = facts.layout === 'v1' || !v2 ? 'cgroup v1 cannot be delegated to an unprivileged user' : 'no cgroup v2 subtree is delegated to this user (systemd gives one with Delegate=yes)';
-      throw new HuskError('invalid-value', `--${limits[0].name}: husk cannot enforce limits without root here: ${why}`, { hint: 'Run as root, or on a cgroup v2 host with a delegated subtree.' });
-    }
-    parent = `${delegate}/${parent}`;
-    const controllers = readOr(join(v2.mountpoint, delegate, 'cgroup.controllers'), '').split(/\s+/).filter(Boolean);
-    hierarchies = hierarchies.map((h) => (h.version === 2 ? { ...h, controllers } : h));
+    if (v2 && delegate !== undefined) {
+      parent = `${delegate}/${parent}`;
+      const controllers = readOr(join(v2.mountpoint, delegate, 'cgroup.controllers'), '').split(/\s+/).filter(Boolean);
+      hierarchies = hierarchies.map((h) => (h.version === 2 ? { ...h, controllers } : h));
+    } else notDelegated = true;
   }
   let flagsBits = 0;
   const blkio = facts.controllers.blkio ?? facts.controllers.io;
@@ -226,6 +220,7 @@ export function planCgroup(facts: CgroupFacts, flags: ResourceFlags, opts: Cgrou
     name: opts.id,
     rootless: opts.rootless,
     delegate,
+    notDelegated,
     hierarchies,
     limits,
     host: { cpus: Math.max(1, countList(online)), mems: Math.max(1, countList(nodes)), flags: flagsBits, cpusetCpus: inherited.cpus, cpusetMems: inherited.mems },

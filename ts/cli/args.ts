@@ -1,6 +1,7 @@
 // The command line, parsed by a pure function: argv in, a typed command or a HuskError out.
 // Flags follow docker's: options come before IMAGE; everything after IMAGE is the command.
 import { HuskError } from '../errors.js';
+import { DEFAULT_ROOT } from '../runtime/paths.js';
 
 export interface RunFlags {
   image?: string;
@@ -140,7 +141,7 @@ export function defaultRunFlags(): RunFlags {
 const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
-  const global: GlobalFlags = { root: '/run/husk' };
+  const global: GlobalFlags = { root: DEFAULT_ROOT };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];

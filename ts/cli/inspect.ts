@@ -4,16 +4,10 @@ import { cgroupHost } from '../cgroup/host.js';
 import { exitCode, findContainer, statusOfRecord, sweep } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import type { CgroupHost } from '../cgroup/host.js';
-import { parseInteger, parseNanoCpus, parseSize } from '../reference/cgroup.js';
+import { limitValues } from '../core/cgroup.js';
 
-/** A flag's value as docker's HostConfig number (the value was accepted by the core already). */
-function num(parse: () => bigint, fallback: number): number {
-  try {
-    return Number(parse());
-  } catch {
-    return fallback;
-  }
-}
+/** The flags HostConfig shows as numbers, read by the core (the values it accepted at run time). */
+const NUMBER_FLAGS = ['memory', 'memory-swap', 'memory-reservation', 'cpus', 'cpu-shares', 'pids-limit'];
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -21,6 +15,12 @@ export function inspectJson(rec: ContainerRecord, host?: CgroupHost): object {
   const status = statusOfRecord(rec, host);
   const running = status === 'running' || status === 'paused';
   const limit = (name: string) => rec.limits?.filter((l) => l.name === name).at(-1)?.value;
+  const typed = NUMBER_FLAGS.flatMap((name) => {
+    const value = limit(name);
+    return value === undefined ? [] : [{ name, value }];
+  });
+  const values = typed.length > 0 ? limitValues(typed) : new Map<string, number | undefined>();
+  const num = (name: string) => values.get(name) ?? 0;
   return {
     Id: rec.id,
     Created: rec.created,
@@ -42,14 +42,14 @@ export function inspectJson(rec: ContainerRecord, host?: CgroupHost): object {
     Image: rec.image ?? '',
     Name: `/${rec.name ?? rec.id.slice(0, 12)}`,
     HostConfig: {
-      Memory: limit('memory') !== undefined ? num(() => parseSize('memory', limit('memory')!), 0) : 0,
-      MemorySwap: limit('memory-swap') === '-1' ? -1 : limit('memory-swap') !== undefined ? num(() => parseSize('memory-swap', limit('memory-swap')!), 0) : 0,
-      MemoryReservation: limit('memory-reservation') !== undefined ? num(() => parseSize('memory-reservation', limit('memory-reservation')!), 0) : 0,
-      NanoCpus: limit('cpus') !== undefined ? num(() => parseNanoCpus(limit('cpus')!, 65536n), 0) : 0,
-      CpuShares: limit('cpu-shares') !== undefined ? num(() => parseInteger('cpu-shares', limit('cpu-shares')!), 0) : 0,
+      Memory: num('memory'),
+      MemorySwap: num('memory-swap'),
+      MemoryReservation: num('memory-reservation'),
+      NanoCpus: num('cpus'),
+      CpuShares: num('cpu-shares'),
       CpusetCpus: limit('cpuset-cpus') ?? '',
       CpusetMems: limit('cpuset-mems') ?? '',
-      PidsLimit: limit('pids-limit') !== undefined ? num(() => parseInteger('pids-limit', limit('pids-limit')!), 0) : null,
+      PidsLimit: limit('pids-limit') !== undefined ? num('pids-limit') : null,
       Limits: rec.limits ?? [],
     },
     Husk: {

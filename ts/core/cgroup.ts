@@ -1,7 +1,7 @@
 // Typed wrapper of the core's cgroupWrites (docs/policy-core.md "cgroupWrites"): docker
 // resource flags as the user typed them → the cgroup file writes for a v1 or v2 host.
 import { FrameCursor, FrameWriter, PATH_MAX } from '../protocol/frames.js';
-import type { CgroupFlag, CgroupHost, CgroupWrite } from '../reference/cgroup.js';
+import type { CgroupFlag, CgroupHost, CgroupWrite } from './types.js';
 import { CoreError } from './plan.js';
 import { call, type CoreAnswer } from './wasm.js';
 
@@ -54,4 +54,29 @@ export function cgroupWrites(host: CgroupHost, flags: readonly CgroupFlag[]): Cg
   const answer = cgroupWritesRaw(writeRequest(writer, host, flags).view());
   if (answer.status !== 0) throw new CoreError(answer.status, decoder.decode(answer.bytes));
   return decodeCgroupWrites(answer.bytes);
+}
+
+export const CG_VALUE = 0x0282;
+
+/**
+ * The numbers docker's HostConfig shows for resource flags as typed (`husk inspect`), read by
+ * the core's own rules (docs/core-abi.md "cgroupLimitValues"): name → value, or undefined
+ * when the flag has no number or its value does not parse. One call for all of them.
+ */
+export function limitValues(limits: readonly CgroupFlag[]): Map<string, number | undefined> {
+  const w = new FrameWriter();
+  for (const l of limits) w.begin(CG_FLAG).str(l.name).str(l.value).end();
+  const answer = call('cgroupLimitValues', w.view());
+  if (answer.status !== 0) throw new CoreError(answer.status, decoder.decode(answer.bytes));
+  const out = new Map<string, number | undefined>();
+  const r = new FrameCursor(answer.bytes);
+  while (r.next()) {
+    if (r.type !== CG_VALUE) throw new CoreError(1, `cgroupLimitValues: answer frame type ${r.type}`);
+    const name = r.str();
+    const ok = r.u64() === 1n;
+    const value = BigInt.asIntN(64, r.u64());
+    out.set(name, ok ? Number(value) : undefined);
+    r.end();
+  }
+  return out;
 }

@@ -2,8 +2,8 @@
 // "idmapTranslate"). The user-namespace items are also part of the buildPlan request
 // (ts/core/plan.ts sends idmapFrames' output).
 import { FieldReader, FrameWriter, STR_MAX, U64S_MAX, concat, splitFrames } from '../protocol/frames.js';
-import type { Direction, IdLine, IdmapAnswer, IdmapCaller, IdmapSpec, IdRangeLike } from '../reference/idmap.js';
-import { SUBID_LINE_MAX } from '../reference/idmap.js';
+import type { Direction, IdLine, IdmapAnswer, IdmapCaller, IdmapSpec, IdRangeLike } from './types.js';
+import { SUBID_LINE_MAX } from './types.js';
 import { CoreError } from './plan.js';
 import { call, type CoreAnswer } from './wasm.js';
 

@@ -4,7 +4,7 @@ import { FrameCursor, FrameWriter, HEADER_BYTES } from '../protocol/frames.js';
 import {
   ITEM_NAME, ITEM_SYMLINK, VERDICT_LOOP, VERDICT_OK,
   type KnownLink, type PathItem, type Verdict,
-} from '../reference/pathsafe.js';
+} from './types.js';
 import { CoreError } from './plan.js';
 import { call, type CoreAnswer } from './wasm.js';
 

@@ -1,9 +1,10 @@
-// buildPlan: a typed request in, the plan's bytes out (docs/core-abi.md "buildPlan").
+// buildPlan: a typed request in, the plan's bytes and the core's summary of them out
+// (docs/core-abi.md "buildPlan", "The summary").
 // The request is encoded with the protocol's framing; values the frames cannot carry (a NUL
 // byte, a string over its bound, a negative id) are refused here with the same kind of
 // error the core gives, so a user sees one kind of message whichever side caught it.
 import { HuskError } from '../errors.js';
-import { FRAME_PAYLOAD_MAX, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX } from '../protocol/frames.js';
+import { FRAME_PAYLOAD_MAX, FieldReader, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX, readFrameAt } from '../protocol/frames.js';
 import { call } from './wasm.js';
 import { idmapFrames } from './idmap.js';
 import type { IdmapSpec } from './idmap.js';
@@ -22,6 +23,8 @@ export const REQUEST = {
   USED_RANGE: 0x010b,
   TIME_OFFSET: 0x010c,
   OPTIONS: 0x010d,
+  ID: 0x010e,
+  HOST_ENTRY: 0x010f,
   // 0x0110–0x011f: the user namespace's maps (ts/core/idmap.ts IDMAP)
   IDMAP_CALLER: 0x0110,
   SUBUID: 0x0111,
@@ -37,6 +40,18 @@ export const REQUEST = {
 
 export const CLOCK = { monotonic: 1, boottime: 7 } as const;
 
+/** NAMESPACES bits (assembly/plan/request.ts): what the flags share with husk, and userns wanted. */
+export const NAMESPACE_BITS = { pid: 1, net: 2, ipc: 4, uts: 8, cgroup: 16, userns: 32 } as const;
+
+/** The namespaces the flags keep of husk's own (`--pid host` ...); the core makes the rest new. */
+export interface NamespaceShare {
+  pid?: boolean;
+  net?: boolean;
+  ipc?: boolean;
+  uts?: boolean;
+  cgroup?: boolean;
+}
+
 export interface PlanHostDir {
   /** A top-level entry of the host: `usr`, `etc`, `lib`, ... */
   name: string;
@@ -46,7 +61,11 @@ export interface PlanHostDir {
 }
 
 export type PlanImage =
-  | { kind: 'host'; hostDirs: readonly PlanHostDir[] }
+  /**
+   * The built-in host image: `hostEntries`, the host's top-level directories and symlinks (the
+   * facts; the core picks the image's from them), or `hostDirs`, exactly the ones to show.
+   */
+  | { kind: 'host'; hostDirs?: readonly PlanHostDir[]; hostEntries?: readonly PlanHostDir[] }
   | { kind: 'rootfs'; path: string; readwrite?: boolean };
 
 export type Id = number | bigint;
@@ -55,16 +74,24 @@ export interface PlanRequest {
   image: PlanImage;
   /** Absolute host directory the container mounts its private stage tmpfs on. */
   stage: string;
-  /** CLONE_NEW* flags; NEWNS is always added; NEWUSER needs `userns`. */
-  namespaces: bigint;
-  /** Only with a new UTS namespace; without one given, the host name is kept. */
+  /** The namespaces shared with husk (the flags as typed); the core decides the set (PlanSummary.newNamespaces). */
+  share?: NamespaceShare;
+  /** The flags want a new user namespace (`userns` gives its maps; without it the core refuses). */
+  newUserns?: boolean;
+  /** The container's id: a new UTS namespace without `hostname` is named by its first 12 characters. */
+  id?: string;
+  /** As typed (-h); needs a new UTS namespace. */
   hostname?: string;
   /** KEY=VALUE, in order; a later entry wins. */
   env?: readonly string[];
   /** Absolute; default `/`. */
   workdir?: string;
-  /** Default 0:0. */
-  user?: { uid: Id; gid: Id };
+  /**
+   * -u: the uid, the group as typed (`gid`) and the user's passwd entry's group
+   * (`primaryGid`); the core picks the gid (typed, else primary, else 0). Without `user`: 0:0
+   * (keep-id: the caller's ids).
+   */
+  user?: { uid: Id; gid?: Id; primaryGid?: Id };
   argv: readonly string[];
   /** `auto`: the core picks a free host range of `size` ids (0 or absent: 65536). */
   /**
@@ -74,7 +101,9 @@ export interface PlanRequest {
   userns?: IdmapSpec;
   /** Host id ranges others hold, avoided by `userns: auto`. */
   usedRanges?: readonly { start: Id; size: Id }[];
-  /** Seconds added to the clocks in a new time namespace (negative allowed). */
+  /** A new time namespace (--timens): a clock without an offset gets 0. */
+  timens?: boolean;
+  /** Seconds added to the clocks in a new time namespace (negative allowed), as typed. */
   timeOffsets?: { monotonic?: Id; boottime?: Id };
   trace?: boolean;
   dieWithParent?: boolean;
@@ -101,6 +130,8 @@ export interface PlanCgroup {
   rootless?: boolean;
   /** Rootless v2: the delegated cgroup (relative) from which husk may enable controllers. */
   delegate?: string;
+  /** Rootless: the user owns no cgroup (no delegated subtree); the core refuses limits, or makes none. */
+  notDelegated?: boolean;
   hierarchies: readonly PlanCgroupHierarchy[];
   /** Docker flag names without `--` and the values as typed (device paths as MAJ:MIN). */
   limits: readonly { name: string; value: string }[];
@@ -109,17 +140,21 @@ export interface PlanCgroup {
 
 /**
  * The core refused a request. status 2: a value the user gave (exit 125, message starts with
- * the field); status 1: the request was malformed, a bug in ts/.
+ * the field; a second line, when the core gives one, is a hint); status 1: the request was
+ * malformed, a bug in ts/.
  */
 export class CoreError extends HuskError {
   readonly status: 1 | 2;
   readonly field: string;
   readonly reason: string;
 
-  constructor(status: 1 | 2, reason: string) {
+  constructor(status: 1 | 2, answer: string) {
+    const newline = status === 2 ? answer.indexOf('\n') : -1;
+    const reason = newline < 0 ? answer : answer.slice(0, newline);
     super(
       status === 2 ? 'invalid-value' : 'internal',
       status === 2 ? reason : `internal error: malformed request to the policy core: ${reason}`,
+      { hint: newline < 0 ? undefined : answer.slice(newline + 1) },
     );
     this.name = 'CoreError';
     this.status = status;
@@ -239,23 +274,43 @@ export function encodeRequest(req: PlanRequest): Uint8Array {
   return request;
 }
 
+function namespaceBits(req: PlanRequest): number {
+  const s = req.share;
+  let bits = req.newUserns ? NAMESPACE_BITS.userns : 0;
+  if (s === undefined) return bits;
+  if (s.pid) bits |= NAMESPACE_BITS.pid;
+  if (s.net) bits |= NAMESPACE_BITS.net;
+  if (s.ipc) bits |= NAMESPACE_BITS.ipc;
+  if (s.uts) bits |= NAMESPACE_BITS.uts;
+  if (s.cgroup) bits |= NAMESPACE_BITS.cgroup;
+  return bits;
+}
+
 /** Encodes `req` into `w`; the frames are `w.view()`. */
 function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   const image = req.image;
   if (image.kind === 'host') {
     w.begin('image', REQUEST.IMAGE).u64(1).str('').u64(0).end();
-    for (const d of image.hostDirs) {
+    for (const d of image.hostDirs ?? []) {
       w.begin('host-dir', REQUEST.HOST_DIR).str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end();
+    }
+    for (const d of image.hostEntries ?? []) {
+      w.begin('host-entry', REQUEST.HOST_ENTRY).str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end();
     }
   } else {
     w.begin('rootfs', REQUEST.IMAGE).u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end();
   }
   w.begin('stage', REQUEST.STAGE).str(req.stage, PATH_MAX).end();
-  w.begin('namespaces', REQUEST.NAMESPACES).u64(req.namespaces).end();
+  w.begin('namespaces', REQUEST.NAMESPACES).u64(namespaceBits(req)).end();
+  if (req.id !== undefined) w.begin('id', REQUEST.ID).str(req.id).end();
   if (req.hostname !== undefined) w.begin('hostname', REQUEST.HOSTNAME).str(req.hostname).end();
   if (req.env !== undefined && req.env.length > 0) w.begin('env', REQUEST.ENV).strs(req.env).end();
   if (req.workdir !== undefined) w.begin('workdir', REQUEST.WORKDIR).str(req.workdir, PATH_MAX).end();
-  if (req.user !== undefined) w.begin('user', REQUEST.USER).u64(req.user.uid, 'user: uid').u64(req.user.gid, 'user: gid').end();
+  const u = req.user;
+  if (u !== undefined) {
+    const known = (u.gid !== undefined ? 1 : 0) | (u.primaryGid !== undefined ? 2 : 0);
+    w.begin('user', REQUEST.USER).u64(u.uid, 'user: uid').u64(u.gid ?? 0, 'user: gid').u64(u.primaryGid ?? 0, 'user: gid').u64(known).end();
+  }
   w.begin('argv', REQUEST.ARGV).strs(req.argv).end();
   if (req.userns !== undefined) w.raw(idmapFrames(req.userns, req.usedRanges));
   else for (const r of req.usedRanges ?? []) w.begin('used-range', REQUEST.USED_RANGE).u64(r.start).u64(r.size).end();
@@ -264,29 +319,128 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (t?.boottime !== undefined) w.begin('time-offset', REQUEST.TIME_OFFSET).u64(CLOCK.boottime).i64(t.boottime).end();
   const cg = req.cgroup;
   if (cg !== undefined) {
-    w.begin('cgroup-parent', REQUEST.CGROUP).str(cg.parent, PATH_MAX).str(cg.name).u64(cg.rootless === true).str(cg.delegate ?? '', PATH_MAX).end();
+    w.begin('cgroup-parent', REQUEST.CGROUP).str(cg.parent, PATH_MAX).str(cg.name).u64((cg.rootless === true ? 1 : 0) | (cg.notDelegated === true ? 2 : 0)).str(cg.delegate ?? '', PATH_MAX).end();
     for (const h of cg.hierarchies) w.begin('cgroup-hierarchy', REQUEST.CGROUP_HIERARCHY).u64(h.version).str(h.mountpoint, PATH_MAX).strs(h.controllers, 64).end();
     for (const l of cg.limits) w.begin(l.name, REQUEST.CGROUP_LIMIT).str(l.name, 64).str(l.value, PATH_MAX).end();
     const host = cg.host;
     w.begin('cgroup-host', REQUEST.CGROUP_HOST).u64(host.cpus).u64(host.mems).u64(host.flags).str(host.cpusetCpus).str(host.cpusetMems).end();
   }
   if (req.statusFile !== undefined) w.begin('status-file', REQUEST.STATUS_FILE).str(req.statusFile, PATH_MAX).end();
-  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0);
+  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;
 }
 
-/** Calls the core's buildPlan on request frames as they are (for tests and fuzzing). */
-export function buildPlanRaw(request: Uint8Array): { status: 0 | 1 | 2; bytes: Uint8Array } {
-  return call('buildPlan', request);
+/** The summary frames ahead of the plan in buildPlan's answer (docs/core-abi.md "The summary"). */
+export const ANSWER = {
+  SUMMARY: 0x01a0,
+  CGROUP_DIR: 0x01a1,
+  HOST_RANGE: 0x01a2,
+  USERNS_RANGE: 0x01a3,
+} as const;
+
+export interface IdRange {
+  start: number;
+  size: number;
 }
 
-/** The plan for `req`, exactly as the launcher reads it (HELLO … END). Throws CoreError. */
-export function buildPlan(req: PlanRequest): Uint8Array {
+/** What the core chose that ts/ keeps about a container (never read back from the plan). */
+export interface PlanSummary {
+  /** CLONE_NEW* bits of the namespaces the container gets new (TIME included); the others it shares with husk. */
+  newNamespaces: bigint;
+  /** The host name set in the container; undefined when it keeps the host's. */
+  hostname?: string;
+  /** The container's own cgroup directories (removed at its end), one per hierarchy. */
+  cgroupDirs: string[];
+  /** Every host id range its uid and gid maps take (empty without a user namespace). */
+  hostRanges: IdRange[];
+  /** The first uid line's host range (for --userns auto, the range the core picked). */
+  usernsRange?: IdRange;
+}
+
+export interface PlanAnswer {
+  /** The plan, exactly as the launcher reads it (HELLO … END): a view of the answer. */
+  plan: Uint8Array;
+  /** Decoded on first use (the warm API's run() never asks). */
+  readonly summary: PlanSummary;
+}
+
+/** Where the plan starts in an answer: SUMMARY's first field. */
+function planOffset(answer: Uint8Array): number {
+  const view = new DataView(answer.buffer, answer.byteOffset, answer.byteLength);
+  if (answer.length < 16 || view.getUint16(4, true) !== ANSWER.SUMMARY) throw new CoreError(1, 'answer: no SUMMARY frame first');
+  const offset = Number(view.getBigUint64(8, true));
+  if (offset > answer.length) throw new CoreError(1, `answer: plan offset ${offset} beyond ${answer.length} bytes`);
+  return offset;
+}
+
+const range = (r: FieldReader): IdRange => ({ start: Number(r.u64()), size: Number(r.u64()) });
+
+/** The summary frames (before the plan). */
+export function decodeSummary(frames: Uint8Array): PlanSummary {
+  const out: PlanSummary = { newNamespaces: 0n, cgroupDirs: [], hostRanges: [] };
+  let at = 0;
+  for (;;) {
+    const f = readFrameAt(frames, at);
+    if (f === null) break;
+    at = f.next;
+    const r = new FieldReader(f.frame.payload);
+    switch (f.frame.type) {
+      case ANSWER.SUMMARY: {
+        r.u64();
+        out.newNamespaces = r.u64();
+        const hostname = r.str();
+        if (hostname !== '') out.hostname = hostname;
+        break;
+      }
+      case ANSWER.CGROUP_DIR:
+        out.cgroupDirs.push(r.str());
+        break;
+      case ANSWER.HOST_RANGE:
+        out.hostRanges.push(range(r));
+        break;
+      case ANSWER.USERNS_RANGE:
+        out.usernsRange = range(r);
+        break;
+    }
+  }
+  return out;
+}
+
+/** Splits buildPlan's answer into the plan (a view) and its summary (decoded when asked). */
+export function splitAnswer(answer: Uint8Array): PlanAnswer {
+  const offset = planOffset(answer);
+  let summary: PlanSummary | undefined;
+  return {
+    plan: answer.subarray(offset),
+    get summary(): PlanSummary {
+      return (summary ??= decodeSummary(answer.subarray(0, offset)));
+    },
+  };
+}
+
+/**
+ * Calls the core's buildPlan on request frames as they are (for tests and fuzzing). On status
+ * 0, `bytes` is the plan alone and `summary` what came before it; else the reason.
+ */
+export function buildPlanRaw(request: Uint8Array): { status: 0 | 1 | 2; bytes: Uint8Array; summary?: PlanSummary } {
+  const answer = call('buildPlan', request);
+  if (answer.status !== 0) return answer;
+  const split = splitAnswer(answer.bytes);
+  return { status: 0, bytes: split.plan, summary: split.summary };
+}
+
+/** The plan for `req` and the core's summary of it. Throws CoreError. */
+export function buildPlanAnswer(req: PlanRequest): PlanAnswer {
   // The frames go to the core straight from the writer's buffer (call() copies them in).
   const request = encodeInto(requestWriter.reset(), req).view();
   if (request.length > 1 << 16) requestWriter = new RequestWriter();
   const answer = call('buildPlan', request);
-  if (answer.status === 0) return answer.bytes;
+  if (answer.status === 0) return splitAnswer(answer.bytes);
   throw new CoreError(answer.status, decoder.decode(answer.bytes));
+}
+
+/** The plan alone, exactly as the launcher reads it (HELLO … END). Throws CoreError. */
+export function buildPlan(req: PlanRequest): Uint8Array {
+  return buildPlanAnswer(req).plan;
 }

@@ -3,9 +3,9 @@
 // merged the way one call would order them (see the doc for the one case a split changes).
 import { FrameCursor, FrameWriter, HEADER_BYTES } from '../protocol/frames.js';
 import {
-  ACTION_CLEAR, ACTION_DELETE, ACTION_SET_XATTR, compareLayerPaths,
+  ACTION_CLEAR, ACTION_DELETE, ACTION_SET_XATTR, OPAQUE_NAME, WHITEOUT_PREFIX,
   type Action, type Classified, type LayerEntry, type OutEntry, type UpperEntry,
-} from '../reference/whiteout.js';
+} from './types.js';
 import { CoreError } from './plan.js';
 import { call, type CoreAnswer } from './wasm.js';
 
@@ -156,3 +156,25 @@ export function overlayToLayer(entries: readonly UpperEntry[], userxattr = false
 }
 
 export const _forTests = { encoder };
+
+function rank(c: string): number {
+  if (c === OPAQUE_NAME) return 0;
+  return c.startsWith(WHITEOUT_PREFIX) ? 1 : 2;
+}
+
+/** Layer order: a directory, then its opaque marker, its whiteouts, its other children. */
+export function compareLayerPaths(a: string, b: string): number {
+  return compareLayerParts(a.split('/'), b.split('/'));
+}
+
+export function compareLayerParts(pa: string[], pb: string[]): number {
+  const n = Math.min(pa.length, pb.length);
+  for (let i = 0; i < n; i++) {
+    if (pa[i] === pb[i]) continue;
+    const ra = rank(pa[i]);
+    const rb = rank(pb[i]);
+    if (ra !== rb) return ra - rb;
+    return pa[i] < pb[i] ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}

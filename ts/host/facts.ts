@@ -1,5 +1,5 @@
 // Facts about this host that the policy core needs and cannot read itself.
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 
 export interface HostDir {
   name: string;
@@ -7,24 +7,37 @@ export interface HostDir {
   target: string;
 }
 
-/** The top-level entries the built-in `host` image shows, as this host has them. */
-export const HOST_IMAGE_ENTRIES = ['usr', 'etc', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'] as const;
-
 let cached: HostDir[] | undefined;
 
-export function hostImageDirs(): HostDir[] {
-  if (cached) return cached;
+/**
+ * The host's top-level directories and symlinks (with their targets), read once: the core
+ * picks the `host` image's directories from them (assembly/plan/request.ts HOST_IMAGE_ENTRIES).
+ */
+export function hostRootEntries(root = '/'): HostDir[] {
+  if (cached && root === '/') return cached;
   const out: HostDir[] = [];
-  for (const name of HOST_IMAGE_ENTRIES) {
-    let st;
-    try {
-      st = lstatSync(`/${name}`);
-    } catch {
-      continue; // absent on this host: the image simply lacks it
+  for (const e of readdirSync(root, { withFileTypes: true })) {
+    const path = `${root === '/' ? '' : root}/${e.name}`;
+    let symlink = e.isSymbolicLink();
+    let dir = e.isDirectory();
+    if (!symlink && !dir && !e.isFile()) {
+      // d_type unknown on some filesystems: ask lstat.
+      try {
+        const st = lstatSync(path);
+        symlink = st.isSymbolicLink();
+        dir = st.isDirectory();
+      } catch {
+        continue; // gone meanwhile
+      }
     }
-    if (st.isSymbolicLink()) out.push({ name, kind: 'symlink', target: readlinkSync(`/${name}`) });
-    else if (st.isDirectory()) out.push({ name, kind: 'dir', target: '' });
+    if (symlink) {
+      try {
+        out.push({ name: e.name, kind: 'symlink', target: readlinkSync(path) });
+      } catch {
+        // gone meanwhile
+      }
+    } else if (dir) out.push({ name: e.name, kind: 'dir', target: '' });
   }
-  cached = out;
+  if (root === '/') cached = out;
   return out;
 }

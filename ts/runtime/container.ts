@@ -5,12 +5,9 @@ import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunFlags } from '../cli/args.js';
 import { HuskError } from '../errors.js';
-import { hostImageDirs } from '../host/facts.js';
-import { buildPlan } from '../core/plan.js';
-import type { PlanRequest } from '../core/plan.js';
-import { describePlanBytes } from '../core/describe.js';
-import { CLONE_FLAG } from '../protocol/ops.js';
-import { FRAME_PAYLOAD_MAX, FieldReader, readFrameAt } from '../protocol/frames.js';
+import { hostRootEntries } from '../host/facts.js';
+import { buildPlanAnswer } from '../core/plan.js';
+import type { IdRange, PlanRequest, PlanSummary } from '../core/plan.js';
 import { hostCgroupFacts } from '../cgroup/detect.js';
 import type { CgroupFacts } from '../cgroup/detect.js';
 import { planCgroup } from '../cgroup/plan.js';
@@ -18,7 +15,7 @@ import type { FileProbe } from '../cgroup/plan.js';
 import { collectEnv } from './env.js';
 import { resolveUser } from './user.js';
 import { wantsUserns } from '../cli/flags-userns.js';
-import { hostRangesOf, keepIdUser, usernsSpec } from './userns.js';
+import { usernsSpec } from './userns.js';
 
 export const BUILTIN_IMAGES = ['host'] as const;
 
@@ -26,10 +23,13 @@ export interface Prepared {
   id: string;
   request: PlanRequest;
   plan: Uint8Array;
-  userns?: { start: number; size: number };
+  /** What the core chose (docs/core-abi.md "The summary"). */
+  readonly summary: PlanSummary;
+  /** With a user namespace: the first uid line's host range (--userns auto: the one picked). */
+  readonly userns?: IdRange;
   /** Every host id range the container's maps use (its state record keeps them for --userns auto). */
-  hostRanges?: { start: number; size: number }[];
-  /** The container's own cgroup directories (the plan's owned CGROUP_MKDIRs), one per hierarchy. */
+  readonly hostRanges?: IdRange[];
+  /** The container's own cgroup directories, one per hierarchy (from the summary). */
   cgroups: string[];
 }
 
@@ -71,16 +71,6 @@ function resolveRootfs(dir: string): string {
   return real;
 }
 
-export function namespaceFlags(f: RunFlags): bigint {
-  let ns = CLONE_FLAG.NEWNS | CLONE_FLAG.NEWCGROUP;
-  if (f.pid === 'private') ns |= CLONE_FLAG.NEWPID;
-  if (f.net === 'private') ns |= CLONE_FLAG.NEWNET;
-  if (f.ipc === 'private') ns |= CLONE_FLAG.NEWIPC;
-  if (f.uts === 'private') ns |= CLONE_FLAG.NEWUTS;
-  if (wantsUserns(f)) ns |= CLONE_FLAG.NEWUSER;
-  return ns;
-}
-
 export interface PrepareContext {
   root: string;
   usedRanges: { start: number; size: number }[];
@@ -107,26 +97,28 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     image = { kind: 'rootfs', path: rootDir, readwrite: f.rootfsRw };
   } else if (f.image === 'host') {
     rootDir = '/';
-    image = { kind: 'host', hostDirs: hostImageDirs() };
+    image = { kind: 'host', hostEntries: hostRootEntries() };
   } else {
     throw new HuskError('image', `unable to find image "${f.image}": husk knows only the built-in image "host" and --rootfs DIR`);
   }
-  // keepIdUser and usernsSpec look the caller up (a passwd read) when not given one: only
-  // ask them when they need it.
-  const user = f.user === undefined ? (f.userns.mode === 'keep-id' ? keepIdUser(f) : undefined) : resolveUser(f.user, rootDir);
-  const timeOffsets = f.timens ? { monotonic: f.timeOffsets.monotonic ?? 0, boottime: f.timeOffsets.boottime ?? 0 } : undefined;
+  // usernsSpec looks the caller up (a passwd read): only asked when the flags want a user
+  // namespace. The defaults (keep-id's user, the host name, the clocks' offsets) are the core's.
+  const userns = wantsUserns(f);
   const request: PlanRequest = {
     image,
     stage: join(ctx.root, 'stage'),
-    namespaces: namespaceFlags(f),
-    hostname: f.uts === 'private' ? (f.hostname ?? id.slice(0, 12)) : f.hostname,
+    share: { pid: f.pid === 'host', net: f.net === 'host', ipc: f.ipc === 'host', uts: f.uts === 'host' },
+    newUserns: userns,
+    id,
+    hostname: f.hostname,
     env: collectEnv(f.env, f.envFiles),
     workdir: f.workdir,
-    user,
+    user: f.user === undefined ? undefined : resolveUser(f.user, rootDir),
     argv: f.argv,
-    userns: wantsUserns(f) ? usernsSpec(f) : undefined,
+    userns: userns ? usernsSpec(f) : undefined,
     usedRanges: ctx.usedRanges,
-    timeOffsets,
+    timens: f.timens,
+    timeOffsets: f.timens ? f.timeOffsets : undefined,
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
     waitStart: ctx.waitStart,
@@ -138,59 +130,28 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     }),
     statusFile: ctx.statusFile,
   };
-  const plan = buildPlan(request);
+  const answer = buildPlanAnswer(request);
   let cgroups: string[] | undefined;
+  // What the core chose comes from its summary, decoded only when asked: the CLI keeps the
+  // cgroups and ranges in its record, the API's run() does not.
   return {
     id,
     request,
-    plan,
-    userns: request.userns ? autoRangeOf(plan) : undefined,
-    hostRanges: request.userns ? hostRangesOf(plan) : undefined,
-    // Read from the plan when asked: the CLI keeps them in its record, the API's run() does not.
+    plan: answer.plan,
+    get summary(): PlanSummary {
+      return answer.summary;
+    },
+    get userns() {
+      return request.userns ? answer.summary.usernsRange : undefined;
+    },
+    get hostRanges() {
+      return request.userns ? answer.summary.hostRanges : undefined;
+    },
     get cgroups(): string[] {
-      return (cgroups ??= request.cgroup ? ownedCgroups(plan) : []);
+      return (cgroups ??= answer.summary.cgroupDirs);
     },
     set cgroups(v: string[]) {
       cgroups = v;
     },
   };
-}
-
-const CGROUP_MKDIR = 0x0040;
-
-/** The paths of the plan's CGROUP_MKDIRs without the `shared` flag: the container's own. */
-export function ownedCgroups(plan: Uint8Array): string[] {
-  const out: string[] = [];
-  // Walks the headers only (a plan is ~100 frames; a few are CGROUP_MKDIRs): readFrameAt
-  // checks each header as it did, without an object per frame.
-  const view = new DataView(plan.buffer, plan.byteOffset, plan.byteLength);
-  let at = 0;
-  while (plan.length - at >= 8) {
-    if (view.getUint16(at + 4, true) !== CGROUP_MKDIR) {
-      const length = view.getUint32(at, true);
-      if (length > FRAME_PAYLOAD_MAX || view.getUint16(at + 6, true) !== 0) readFrameAt(plan, at); // throws as it always did
-      const next = at + 8 + length;
-      if (next > plan.length) break;
-      at = next;
-      continue;
-    }
-    const f = readFrameAt(plan, at);
-    if (f === null) break;
-    at = f.next;
-    const r = new FieldReader(f.frame.payload);
-    const path = r.str();
-    if ((r.u64() & 1n) === 0n) out.push(path);
-  }
-  return out;
-}
-
-/**
- * The host range the core chose for --userns auto, read back from the plan's uid map (only
- * then: decoding a plan is not free on the cold path).
- */
-function autoRangeOf(plan: Uint8Array): { start: number; size: number } | undefined {
-  const op = describePlanBytes(plan).ops.find((o) => o.name === 'UID_MAP');
-  if (!op) return undefined;
-  const [, start, size] = String(op.args.text).trim().split(/\s+/).map(Number);
-  return { start, size };
 }

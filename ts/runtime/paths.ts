@@ -15,6 +15,9 @@ function findPackageRoot(): string {
 
 const packageRoot = findPackageRoot();
 
+/** The state directory when --root (CLI) or `root` (API) is not given: one owner for both. */
+export const DEFAULT_ROOT = '/run/husk';
+
 export function launcherPath(): string {
   return process.env.HUSK_LAUNCHER ?? join(packageRoot, 'zig-out/bin/husk-launcher');
 }

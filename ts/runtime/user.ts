@@ -4,9 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 
+/** The facts for the core (ts/core/plan.ts PlanRequest.user): it picks the gid. */
 export interface UserIds {
   uid: number;
-  gid: number;
+  /** The group as typed (-u U:G), by number or through the image's /etc/group. */
+  gid?: number;
+  /** The user's own group, from its passwd entry, when it has one. */
+  primaryGid?: number;
 }
 
 const ID_MAX = 0xfffffffe; // (u32)-1 is "no id" to the kernel
@@ -34,14 +38,15 @@ export function resolveUser(spec: string, rootDir: string): UserIds {
   if (userPart === '' || more.length > 0 || groupPart === '') throw new HuskError('usage', `invalid value "${spec}" for --user: expected UID[:GID] or NAME[:GROUP]`);
   let uid = parseId('uid', userPart);
   let gid: number | undefined;
+  let primaryGid: number | undefined;
   if (uid === undefined) {
     const row = readTable(rootDir, 'etc/passwd').find((r) => r[0] === userPart);
     if (!row) throw new HuskError('invalid-value', `unable to find user ${userPart}: no matching entries in passwd file`);
     uid = Number(row[2]);
-    gid = Number(row[3]);
+    primaryGid = Number(row[3]);
   } else {
     const row = readTable(rootDir, 'etc/passwd').find((r) => r[2] === userPart);
-    gid = row ? Number(row[3]) : 0;
+    if (row) primaryGid = Number(row[3]);
   }
   if (groupPart !== undefined) {
     const n = parseId('gid', groupPart);
@@ -52,5 +57,5 @@ export function resolveUser(spec: string, rootDir: string): UserIds {
       gid = Number(row[2]);
     }
   }
-  return { uid, gid: gid ?? 0 };
+  return { uid, gid, primaryGid };
 }

@@ -1,13 +1,12 @@
 // The user-namespace part of a run's request: the flags, who runs husk, and the text of the
-// subordinate id files (the I/O; the rules are the policy core's, assembly/idmap/). And the
-// host ranges a container holds, read back from its plan for its state record.
+// subordinate id files (the I/O; the rules are the policy core's, assembly/idmap/). The host
+// ranges a container holds come from the core's summary (ts/core/plan.ts PlanSummary).
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { RunFlags } from '../cli/args.js';
 import { wantsUserns } from '../cli/flags-userns.js';
 import type { IdmapCaller, IdmapSpec } from '../core/idmap.js';
 import { HuskError } from '../errors.js';
-import { readFrameAt, FieldReader } from '../protocol/frames.js';
 import type { ContainerRecord } from './state.js';
 
 /** A subordinate id file larger than this is refused (a 10k-line file is about 250 KiB). */
@@ -60,35 +59,6 @@ export function usernsSpec(f: Pick<RunFlags, 'userns' | 'idmap'>, who: IdmapCall
     spec.subgid = readSubidFile('--subgid-file', f.idmap.subgidFile);
   }
   return spec;
-}
-
-/** keep-id without --user: the command runs as the caller, as with podman. */
-export function keepIdUser(f: Pick<RunFlags, 'userns'>, who: IdmapCaller = caller()): { uid: number; gid: number } | undefined {
-  return f.userns.mode === 'keep-id' ? { uid: who.uid, gid: who.gid } : undefined;
-}
-
-const UID_MAP = 0x0013;
-const GID_MAP = 0x0014;
-
-/** Every host range the plan's UID_MAP and GID_MAP lines map (what the container holds). */
-export function hostRangesOf(plan: Uint8Array): { start: number; size: number }[] {
-  const out: { start: number; size: number }[] = [];
-  const seen = new Set<string>();
-  let at = 0;
-  for (;;) {
-    const f = readFrameAt(plan, at);
-    if (f === null) break;
-    at = f.next;
-    if (f.frame.type !== UID_MAP && f.frame.type !== GID_MAP) continue;
-    for (const line of new FieldReader(f.frame.payload).str().split('\n')) {
-      const [, start, size] = line.trim().split(/\s+/).map(Number);
-      if (!Number.isFinite(size)) continue;
-      const key = `${start}+${size}`;
-      if (!seen.has(key)) out.push({ start, size });
-      seen.add(key);
-    }
-  }
-  return out;
 }
 
 /** The host ranges live containers hold, from their records (for --userns auto). */

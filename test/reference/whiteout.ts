@@ -2,6 +2,12 @@
 // (docs/policy-core.md "Whiteouts"). Strings are byte strings (one char code per byte).
 
 import type { Answer } from './cgroup.js';
+import type { Action, Classified, LayerEntry, OutEntry, UpperEntry } from '../../ts/core/types.js';
+import { ACTION_CLEAR, ACTION_DELETE, ACTION_EXTRACT, ACTION_MKNOD, ACTION_SET_XATTR, OPAQUE_NAME, WHITEOUT_PREFIX } from '../../ts/core/types.js';
+import { compareLayerParts, compareLayerPaths } from '../../ts/core/whiteout.js';
+
+export type { Action, Classified, LayerEntry, OutEntry, UpperEntry };
+export { ACTION_CLEAR, ACTION_DELETE, ACTION_EXTRACT, ACTION_MKNOD, ACTION_SET_XATTR, OPAQUE_NAME, WHITEOUT_PREFIX, compareLayerParts, compareLayerPaths };
 
 export const TYPE_REGULAR = 1;
 export const TYPE_DIRECTORY = 2;
@@ -18,58 +24,14 @@ export const CLASS_OPAQUE = 3;
 export const CLASS_INVALID = 4;
 export const CLASS_SKIP = 5;
 
-export const ACTION_EXTRACT = 16;
-export const ACTION_MKNOD = 17;
-export const ACTION_SET_XATTR = 18;
-export const ACTION_DELETE = 19;
-export const ACTION_CLEAR = 20;
 
 export const KIND_PLAIN = 1;
 export const KIND_WHITEOUT = 2;
 export const KIND_OPAQUE = 3;
 
-export const WHITEOUT_PREFIX = '.wh.';
 export const META_PREFIX = '.wh..wh.';
-export const OPAQUE_NAME = '.wh..wh..opq';
 export const XATTR_TRUSTED = 'trusted.overlay.opaque';
 export const XATTR_USER = 'user.overlay.opaque';
-
-export interface LayerEntry {
-  path: string;
-  type: number;
-  size: bigint;
-  rdev: bigint;
-}
-
-export interface Classified {
-  index: number;
-  kind: number;
-  /** Plain: the clean path; whiteout: the path it hides; opaque: the directory; else "". */
-  path: string;
-  reason: string;
-}
-
-export interface Action {
-  index: number;
-  kind: number;
-  path: string;
-  /** SET_XATTR: the attribute name (value "y"); otherwise "". */
-  detail: string;
-}
-
-export interface UpperEntry {
-  path: string;
-  type: number;
-  rdev: bigint;
-  /** `name=value` for each extended attribute ts read (at least the overlay ones). */
-  xattrs: string[];
-}
-
-export interface OutEntry {
-  index: number;
-  kind: number;
-  path: string;
-}
 
 /** Lexically clean a path against a root: components, or null when `..` leaves the root. */
 export function cleanParts(path: string): string[] | null {
@@ -218,28 +180,6 @@ export function flatten(base: number, entries: LayerEntry[]): Answer<Action[]> {
     else if (c.kind === CLASS_PLAIN) extracts.push({ index: c.index, kind: ACTION_EXTRACT, path: c.path, detail: '' });
   }
   return { status: 0, value: clears.concat(deletes, extracts) };
-}
-
-function rank(c: string): number {
-  if (c === OPAQUE_NAME) return 0;
-  return c.startsWith(WHITEOUT_PREFIX) ? 1 : 2;
-}
-
-/** Layer order: a directory, then its opaque marker, its whiteouts, its other children. */
-export function compareLayerPaths(a: string, b: string): number {
-  return compareLayerParts(a.split('/'), b.split('/'));
-}
-
-export function compareLayerParts(pa: string[], pb: string[]): number {
-  const n = Math.min(pa.length, pb.length);
-  for (let i = 0; i < n; i++) {
-    if (pa[i] === pb[i]) continue;
-    const ra = rank(pa[i]);
-    const rb = rank(pb[i]);
-    if (ra !== rb) return ra - rb;
-    return pa[i] < pb[i] ? -1 : 1;
-  }
-  return pa.length - pb.length;
 }
 
 /** An upper-dir listing → the entries of an OCI layer, in layer order. */

@@ -2,30 +2,16 @@
 // for speed. The differential test and the fuzzer compare it with the Wasm core answer by
 // answer (docs/policy-core.md). Integers are bigint so that i64 edges are exact.
 
+import type { CgroupFlag, CgroupHost, CgroupWrite } from '../../ts/core/types.js';
+
+export type { CgroupFlag, CgroupHost, CgroupWrite };
+
 export const LAYOUT_V1 = 1;
 export const LAYOUT_V2 = 2;
 /** Host flag: the blkio/io controller has BFQ weight files (blkio.bfq.weight, io.bfq.weight). */
 export const HOST_BFQ = 1;
 /** Host flag: no swap accounting (no memory.memsw.* / memory.swap.max). */
 export const HOST_NO_SWAP = 2;
-
-export interface CgroupHost {
-  layout: number;
-  cpus: bigint;
-  mems: bigint;
-  flags: bigint;
-}
-
-export interface CgroupFlag {
-  name: string;
-  value: string;
-}
-
-export interface CgroupWrite {
-  controller: string;
-  file: string;
-  value: string;
-}
 
 export type Answer<T> = { status: 0; value: T } | { status: 1 | 2; reason: string };
 

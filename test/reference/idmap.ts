@@ -3,53 +3,11 @@
 // same answers, same reasons, written independently of the core's code paths where it can be
 // (plain arrays and numbers, no frames).
 
-/** What the user asked for, as the wrappers send it. */
-export interface IdmapSpec {
-  /** `auto`: a free host range of `size` ids (0 or absent: 65536); `keep-id`: the caller keeps its ids; `maps`: the lines below. */
-  mode: 'auto' | 'keep-id' | 'maps';
-  size?: number;
-  /** podman's `CONTAINER:HOST:SIZE`, as typed (repeatable flags). */
-  uidmap?: readonly string[];
-  gidmap?: readonly string[];
-  /** Who runs husk (default: rootful, uid 0, gid 0, no name). */
-  caller?: IdmapCaller;
-  /** The text of /etc/subuid and /etc/subgid (or --subuid-file / --subgid-file). */
-  subuid?: string;
-  subgid?: string;
-}
+import type { Direction, IdLine, IdmapAnswer, IdmapCaller, IdmapSpec, IdRangeLike } from '../../ts/core/types.js';
+import { SUBID_LINE_MAX } from '../../ts/core/types.js';
 
-export interface IdmapCaller {
-  rootless: boolean;
-  uid: number;
-  gid: number;
-  /** The caller's user name (subuid owners are names or uids). */
-  name: string;
-}
-
-export interface IdRangeLike {
-  start: number;
-  size: number;
-}
-
-export interface IdLine {
-  inside: number;
-  outside: number;
-  count: number;
-}
-
-export interface IdmapAnswer {
-  uid: IdLine[];
-  gid: IdLine[];
-  /** Exactly what /proc/PID/uid_map and gid_map get. */
-  uidMap: string;
-  gidMap: string;
-  setgroups: 'allow' | 'deny';
-  /** newuidmap/newgidmap must write the maps (rootless with subordinate ids). */
-  helper: boolean;
-  /** Arguments after the pid: `newuidmap PID ...newuidmapArgs` (present when helper). */
-  newuidmapArgs?: string[];
-  newgidmapArgs?: string[];
-}
+export type { Direction, IdLine, IdmapAnswer, IdmapCaller, IdmapSpec, IdRangeLike };
+export { SUBID_LINE_MAX };
 
 export type IdmapExpected = { status: 0; value: IdmapAnswer } | { status: 1 | 2; reason: string };
 
@@ -63,8 +21,6 @@ export const LINES_MAX = 340;
 export const UNMAPPED = 0xffffffff;
 export const USED_RANGES_MAX = 65536;
 export const MAPS_MAX = 65536;
-/** A subordinate-file line longer than this is ignored (the request carries lines of at most 65535 bytes). */
-export const SUBID_LINE_MAX = 65535;
 
 interface Line extends IdLine {
   text: string;
@@ -350,7 +306,6 @@ export function computeIdmap(spec: IdmapSpec, used: readonly IdRangeLike[] = [])
   }
 }
 
-export type Direction = 'to-host' | 'to-container';
 
 /** Translates ids through `lines` (checked as a map: status 2 when they break a rule). */
 export function translate(

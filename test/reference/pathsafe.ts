@@ -4,40 +4,15 @@
 
 import type { Answer } from './cgroup.js';
 import { cleanParts, joinParts } from './whiteout.js';
+import type { KnownLink, PathItem, Verdict } from '../../ts/core/types.js';
+import { ITEM_HARDLINK, ITEM_NAME, ITEM_SYMLINK, VERDICT_LOOP, VERDICT_OK, VERDICT_REFUSED } from '../../ts/core/types.js';
 
-export const ITEM_NAME = 1;
-export const ITEM_SYMLINK = 2;
-export const ITEM_HARDLINK = 3;
+export type { KnownLink, PathItem, Verdict };
+export { ITEM_HARDLINK, ITEM_NAME, ITEM_SYMLINK, VERDICT_LOOP, VERDICT_OK, VERDICT_REFUSED };
 
-export const VERDICT_OK = 1;
-export const VERDICT_REFUSED = 2;
-export const VERDICT_LOOP = 3;
 
 export const SYMLINKS_MAX = 40;
 export const RESOLVED_MAX = 4095;
-
-export interface PathItem {
-  kind: number;
-  name: string;
-  /** Symlink or hardlink target; "" for a name. */
-  target: string;
-}
-
-export interface Verdict {
-  index: number;
-  verdict: number;
-  /** Where the entry itself lands, relative to the root ("." is the root). */
-  path: string;
-  /** Symlink: where it points; hardlink: the file it links to; otherwise "". */
-  target: string;
-  reason: string;
-}
-
-/** A symlink an earlier batch declared (its clean path and its target as written). */
-export interface KnownLink {
-  path: string;
-  target: string;
-}
 
 /** Resolution failed: a loop (too many symlinks) or a path over RESOLVED_MAX. */
 class Unresolvable {
