@@ -43,9 +43,37 @@ export function exitStatusOf(err: unknown): number {
   return err instanceof HuskError ? err.exitStatus : 125;
 }
 
-/** The one line a person reads. */
+// C0 controls and DEL, C1 controls (a terminal takes 0x9b as CSI), and the two Unicode line
+// breaks. A backslash stays as it is: the escapes read unambiguously enough for a person, and
+// ordinary paths and values print unchanged.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeOne(c: string): string {
+  const code = c.charCodeAt(0);
+  return NAMED[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`);
+}
+
+/** `text` with every control character as a visible escape: it prints as one line, as typed. */
+export function escapeControls(text: string): string {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text) ? text.replace(CONTROL, escapeOne) : text;
+}
+
+/** The one line a person reads (user input in it cannot start a line of its own). */
 export function messageOf(err: unknown): string {
-  if (err instanceof HuskError) return err.message;
-  if (err instanceof Error) return `internal error: ${err.message}`;
-  return `internal error: ${String(err)}`;
+  if (err instanceof HuskError) return escapeControls(err.message);
+  if (err instanceof Error) return escapeControls(`internal error: ${err.message}`);
+  return escapeControls(`internal error: ${String(err)}`);
+}
+
+/**
+ * What husk writes to stderr for an error: `husk: MESSAGE`, then the hint, each on one line;
+ * with `debug`, the stack of an error that is not a HuskError (a bug in husk).
+ */
+export function reportText(err: unknown, debug = false): string {
+  let text = `husk: ${messageOf(err)}\n`;
+  if (err instanceof HuskError && err.hint) text += `${escapeControls(err.hint)}\n`;
+  if (debug && !(err instanceof HuskError) && err instanceof Error) text += `${err.stack}\n`;
+  return text;
 }

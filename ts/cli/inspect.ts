@@ -1,5 +1,6 @@
 // husk inspect: a container's record as docker's JSON shape (State with OOMKilled, ExitCode...).
 import type { LifecycleCommand } from './args-lifecycle.js';
+import { reportText } from '../errors.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { exitCode, findContainer, statusOfRecord, sweep } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/state.js';
@@ -70,7 +71,7 @@ export async function inspectCommand(cmd: Extract<LifecycleCommand, { name: 'ins
     try {
       out.push(inspectJson(findContainer(records, ref), host));
     } catch (err) {
-      process.stderr.write(`husk: ${(err as Error).message}\n`);
+      process.stderr.write(reportText(err));
       status = 1;
     }
   }

@@ -1,7 +1,7 @@
 // husk pause / unpause: freeze every process of a container (v1 freezer.state, v2
 // cgroup.freeze), and thaw it; each returns once the kernel reports the new state.
 import type { LifecycleCommand } from './args-lifecycle.js';
-import { HuskError, messageOf } from '../errors.js';
+import { HuskError, reportText } from '../errors.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { findContainer, requireRunning, statusOfRecord, sweep } from '../runtime/containers.js';
 
@@ -26,7 +26,7 @@ export async function pauseCommand(cmd: Extract<LifecycleCommand, { name: 'pause
       }
       process.stdout.write(`${ref}\n`);
     } catch (err) {
-      process.stderr.write(`husk: ${messageOf(err)}\n`);
+      process.stderr.write(reportText(err));
       status = 1;
     }
   }

@@ -2,7 +2,7 @@
 // cgroup: every process, not only the first), waits for its launcher to finish, and removes
 // what is left.
 import type { LifecycleCommand } from './args-lifecycle.js';
-import { HuskError, messageOf } from '../errors.js';
+import { HuskError, reportText } from '../errors.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/containers.js';
 import { isLive } from '../runtime/state.js';
@@ -45,8 +45,7 @@ export async function rmCommand(cmd: Extract<LifecycleCommand, { name: 'rm' }>):
       await removeOne(cmd.global.root, rec, cmd.force);
       process.stdout.write(`${ref}\n`);
     } catch (err) {
-      process.stderr.write(`husk: ${messageOf(err)}\n`);
-      if (err instanceof HuskError && err.hint) process.stderr.write(`${err.hint}\n`);
+      process.stderr.write(reportText(err));
       status = 1;
     }
   }
