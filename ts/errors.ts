@@ -7,6 +7,9 @@ export type HuskErrorCode =
   | 'rootfs' // the rootfs is missing or not a directory
   | 'image' // an unknown image
   | 'launcher' // the launcher failed to set up the container
+  | 'protocol' // the launcher's frames are not what husk speaks (another version, a corrupt file)
+  | 'install' // husk's own files are missing or unusable (the launcher, the core, the package)
+  | 'host' // a call to the host's kernel failed (its errno says why)
   | 'internal' // a bug in husk
   | 'cannot-execute' // the command exists but cannot be executed
   | 'not-found'; // the command does not exist
@@ -17,6 +20,9 @@ export const EXIT_STATUS: Record<HuskErrorCode, number> = {
   rootfs: 125,
   image: 125,
   launcher: 125,
+  protocol: 125,
+  install: 125,
+  host: 125,
   internal: 125,
   'cannot-execute': 126,
   'not-found': 127,
@@ -38,9 +44,30 @@ export class HuskError extends Error {
   }
 }
 
+/**
+ * Any error as a HuskError: a failed host call (a Node errno error: EACCES on the state
+ * directory, ENOSPC, ...) is 'host' and names its call and path; anything else that is not a
+ * HuskError is a bug ('internal').
+ */
+export function toHuskError(err: unknown): HuskError {
+  if (err instanceof HuskError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    const text = errnoMessage(e);
+    return new HuskError('host', `${e.syscall}${e.path ? ` ${e.path}` : ''}: ${text}`, { cause: err });
+  }
+  return new HuskError('internal', `internal error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/** "permission denied" from "EACCES: permission denied, open '/x'" (Node's errno message). */
+function errnoMessage(e: NodeJS.ErrnoException): string {
+  const m = /^[A-Z0-9]+: ([^,]*)/.exec(e.message);
+  return m ? m[1] : (e.code ?? e.message);
+}
+
 /** The status a command should exit with for an error thrown anywhere below it. */
 export function exitStatusOf(err: unknown): number {
-  return err instanceof HuskError ? err.exitStatus : 125;
+  return toHuskError(err).exitStatus;
 }
 
 // C0 controls and DEL, C1 controls (a terminal takes 0x9b as CSI), and the two Unicode line
@@ -62,9 +89,9 @@ export function escapeControls(text: string): string {
 
 /** The one line a person reads (user input in it cannot start a line of its own). */
 export function messageOf(err: unknown): string {
-  if (err instanceof HuskError) return escapeControls(err.message);
-  if (err instanceof Error) return escapeControls(`internal error: ${err.message}`);
-  return escapeControls(`internal error: ${String(err)}`);
+  const e = toHuskError(err);
+  const text = e.code === 'internal' && !e.message.startsWith('internal error') ? `internal error: ${e.message}` : e.message;
+  return escapeControls(text);
 }
 
 /**
@@ -74,6 +101,6 @@ export function messageOf(err: unknown): string {
 export function reportText(err: unknown, debug = false): string {
   let text = `husk: ${messageOf(err)}\n`;
   if (err instanceof HuskError && err.hint) text += `${escapeControls(err.hint)}\n`;
-  if (debug && !(err instanceof HuskError) && err instanceof Error) text += `${err.stack}\n`;
+  if (debug && toHuskError(err).code === 'internal' && err instanceof Error) text += `${err.stack}\n`;
   return text;
 }
