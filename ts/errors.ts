@@ -1,5 +1,7 @@
-// One error class for everything husk reports to a person, and the one place codes become
-// exit statuses (docker's: 125 husk's own error, 126 cannot execute, 127 not found).
+// One error class for everything husk reports to a person, and the one reporter's text.
+// Each code's exit status comes from runtime/exit-status.ts (docker's: 125 husk's own error,
+// 126 cannot execute, 127 not found).
+import { STATUS_OF_CODE } from './runtime/exit-status.js';
 
 export type HuskErrorCode =
   | 'usage' // a wrong flag or argument
@@ -14,19 +16,8 @@ export type HuskErrorCode =
   | 'cannot-execute' // the command exists but cannot be executed
   | 'not-found'; // the command does not exist
 
-export const EXIT_STATUS: Record<HuskErrorCode, number> = {
-  usage: 125,
-  'invalid-value': 125,
-  rootfs: 125,
-  image: 125,
-  launcher: 125,
-  protocol: 125,
-  install: 125,
-  host: 125,
-  internal: 125,
-  'cannot-execute': 126,
-  'not-found': 127,
-};
+/** Each code's exit status (chosen in runtime/exit-status.ts, with every other status). */
+export const EXIT_STATUS: Readonly<Record<HuskErrorCode, number>> = STATUS_OF_CODE;
 
 export class HuskError extends Error {
   readonly code: HuskErrorCode;

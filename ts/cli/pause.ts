@@ -2,6 +2,7 @@
 // cgroup.freeze), and thaw it; each returns once the kernel reports the new state.
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { HuskError, reportText } from '../errors.js';
+import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { findContainer, requireRunning, statusOfRecord, sweep } from '../runtime/containers.js';
 
@@ -27,7 +28,7 @@ export async function pauseCommand(cmd: Extract<LifecycleCommand, { name: 'pause
       process.stdout.write(`${ref}\n`);
     } catch (err) {
       process.stderr.write(reportText(err));
-      status = 1;
+      status = STATUS_SOME_TARGETS_FAILED;
     }
   }
   return status;

@@ -3,6 +3,7 @@
 // what is left.
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { HuskError, reportText } from '../errors.js';
+import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/containers.js';
 import { isLive } from '../runtime/state.js';
@@ -46,7 +47,7 @@ export async function rmCommand(cmd: Extract<LifecycleCommand, { name: 'rm' }>):
       process.stdout.write(`${ref}\n`);
     } catch (err) {
       process.stderr.write(reportText(err));
-      status = 1;
+      status = STATUS_SOME_TARGETS_FAILED;
     }
   }
   return status;
