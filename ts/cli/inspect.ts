@@ -1,7 +1,9 @@
 // husk inspect: a container's record as docker's JSON shape (State with OOMKilled, ExitCode...).
 import type { LifecycleCommand } from './args-lifecycle.js';
+import { reportText } from '../errors.js';
 import { cgroupHost } from '../cgroup/host.js';
-import { exitCode, findContainer, statusOfRecord, sweep } from '../runtime/containers.js';
+import { findContainer, statusOfRecord, sweep } from '../runtime/containers.js';
+import { STATUS_SOME_TARGETS_FAILED, recordExitCode } from '../runtime/exit-status.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import type { CgroupHost } from '../cgroup/host.js';
 import { limitValues } from '../core/cgroup.js';
@@ -34,7 +36,7 @@ export function inspectJson(rec: ContainerRecord, host?: CgroupHost): object {
       OOMKilled: rec.oomKilled === true,
       Dead: false,
       Pid: running ? (rec.pid ?? 0) : 0,
-      ExitCode: status === 'exited' ? exitCode(rec.exit) : 0,
+      ExitCode: recordExitCode(status === 'exited', rec.exit),
       Error: rec.error ?? '',
       StartedAt: rec.started ?? ZERO_TIME,
       FinishedAt: rec.finished ?? ZERO_TIME,
@@ -70,8 +72,8 @@ export async function inspectCommand(cmd: Extract<LifecycleCommand, { name: 'ins
     try {
       out.push(inspectJson(findContainer(records, ref), host));
     } catch (err) {
-      process.stderr.write(`husk: ${(err as Error).message}\n`);
-      status = 1;
+      process.stderr.write(reportText(err));
+      status = STATUS_SOME_TARGETS_FAILED;
     }
   }
   process.stdout.write(JSON.stringify(out, null, 4) + '\n');

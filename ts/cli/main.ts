@@ -1,5 +1,5 @@
 // The husk command: parse, then load only what the chosen command needs.
-import { HuskError, exitStatusOf, messageOf } from '../errors.js';
+import { exitStatusOf, reportText } from '../errors.js';
 import { parseArgs } from './args.js';
 
 let command: string | undefined;
@@ -68,9 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** The one way an error reaches a person: one escaped line (and a hint) on stderr. */
 export function reportError(err: unknown): void {
-  let line = `husk: ${messageOf(err)}\n`;
-  if (err instanceof HuskError && err.hint) line += `${err.hint}\n`;
-  if (!(err instanceof HuskError) && process.env.HUSK_DEBUG && err instanceof Error) line += `${err.stack}\n`;
-  process.stderr.write(line);
+  process.stderr.write(reportText(err, Boolean(process.env.HUSK_DEBUG)));
 }

@@ -3,7 +3,8 @@
 // freeze is a control plan (runtime/control.ts): the core picks the directory, the
 // launcher writes it and waits.
 import type { LifecycleCommand } from './args-lifecycle.js';
-import { HuskError, messageOf } from '../errors.js';
+import { HuskError, reportText } from '../errors.js';
+import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { findContainer, requireRunning, statusOfRecord, sweep } from '../runtime/containers.js';
 import { freezeCgroups } from '../runtime/control.js';
@@ -23,8 +24,8 @@ export async function pauseCommand(cmd: Extract<LifecycleCommand, { name: 'pause
       await freezeCgroups(host.hierarchies, rec.cgroups ?? [], cmd.name === 'pause', `${cmd.name} container ${label}`);
       process.stdout.write(`${ref}\n`);
     } catch (err) {
-      process.stderr.write(`husk: ${messageOf(err)}\n`);
-      status = 1;
+      process.stderr.write(reportText(err));
+      status = STATUS_SOME_TARGETS_FAILED;
     }
   }
   return status;

@@ -4,7 +4,8 @@
 // signalled only while it still names the process the record saw start.
 import { existsSync } from 'node:fs';
 import type { LifecycleCommand } from './args-lifecycle.js';
-import { HuskError, messageOf } from '../errors.js';
+import { HuskError, reportText } from '../errors.js';
+import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import type { CgroupHost } from '../cgroup/host.js';
 import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/containers.js';
@@ -50,9 +51,8 @@ export async function rmCommand(cmd: Extract<LifecycleCommand, { name: 'rm' }>):
       await removeOne(cmd.global.root, rec, cmd.force);
       process.stdout.write(`${ref}\n`);
     } catch (err) {
-      process.stderr.write(`husk: ${messageOf(err)}\n`);
-      if (err instanceof HuskError && err.hint) process.stderr.write(`${err.hint}\n`);
-      status = 1;
+      process.stderr.write(reportText(err));
+      status = STATUS_SOME_TARGETS_FAILED;
     }
   }
   return status;

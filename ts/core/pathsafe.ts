@@ -81,4 +81,4 @@ export function pathVerdicts(items: readonly PathItem[]): Verdict[] {
   return out;
 }
 
-export { ITEM_NAME };
+export { ITEM_NAME, ITEM_SYMLINK, VERDICT_LOOP, VERDICT_OK };

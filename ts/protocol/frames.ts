@@ -1,5 +1,6 @@
 // Frame codec shared by the plan, the events and the core's requests (docs/protocol.md).
 // One writer and one reader; every bound of the protocol is checked on read.
+import { HuskError } from '../errors.js';
 
 export const HEADER_BYTES = 8;
 export const FRAME_PAYLOAD_MAX = 1 << 20;
@@ -18,9 +19,13 @@ export interface Frame {
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-export class FrameError extends Error {
-  constructor(message: string) {
-    super(message);
+/**
+ * Bytes that break the protocol: from the launcher (code 'protocol': another version, or a
+ * corrupt events or status file), or a FrameWriter used wrongly ('internal': a bug in husk).
+ */
+export class FrameError extends HuskError {
+  constructor(message: string, code: 'protocol' | 'internal' = 'protocol') {
+    super(code, message);
     this.name = 'FrameError';
   }
 }
@@ -97,7 +102,7 @@ export class FrameWriter {
 
   /** Starts a frame of `type` that stays in the buffer (see `end` and `take`). */
   begin(type: number): this {
-    if (this.open >= 0) throw new FrameError('FrameWriter.begin: a frame is already open');
+    if (this.open >= 0) throw new FrameError('FrameWriter.begin: a frame is already open', 'internal');
     this.ensureOpen();
     this.openType = type;
     return this;
@@ -105,14 +110,14 @@ export class FrameWriter {
 
   /** Closes the frame `begin` opened. */
   end(): this {
-    if (this.open < 0) throw new FrameError('FrameWriter.end: no frame is open');
+    if (this.open < 0) throw new FrameError('FrameWriter.end: no frame is open', 'internal');
     this.close(this.openType);
     return this;
   }
 
   /** Appends bytes already framed (e.g. from `frame`). */
   raw(bytes: Uint8Array): this {
-    if (this.open >= 0) throw new FrameError('FrameWriter.raw: a frame is open');
+    if (this.open >= 0) throw new FrameError('FrameWriter.raw: a frame is open', 'internal');
     this.grow(this.pos + bytes.length);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
@@ -124,8 +129,8 @@ export class FrameWriter {
    * from `at` on stay, as the start of the next buffer.
    */
   split(at: number): Uint8Array {
-    if (this.open >= 0) throw new FrameError('FrameWriter.split: a frame is open');
-    if (at < 0 || at > this.pos) throw new FrameError(`FrameWriter.split: ${at} outside 0..${this.pos}`);
+    if (this.open >= 0) throw new FrameError('FrameWriter.split: a frame is open', 'internal');
+    if (at < 0 || at > this.pos) throw new FrameError(`FrameWriter.split: ${at} outside 0..${this.pos}`, 'internal');
     const out = this.buf.slice(0, at);
     this.buf.copyWithin(0, at, this.pos);
     this.pos -= at;
@@ -134,7 +139,7 @@ export class FrameWriter {
 
   /** The closed frames before byte `end` as a view of the writer's buffer: valid until the next write. */
   view(end = this.pos): Uint8Array {
-    if (this.open >= 0 && end > this.open) throw new FrameError('FrameWriter.view: a frame is open');
+    if (this.open >= 0 && end > this.open) throw new FrameError('FrameWriter.view: a frame is open', 'internal');
     return this.buf.subarray(0, end);
   }
 
@@ -147,8 +152,8 @@ export class FrameWriter {
 
   /** Drops the first `n` bytes (a frame boundary); the rest moves to the start. */
   drop(n: number): this {
-    if (this.open >= 0) throw new FrameError('FrameWriter.drop: a frame is open');
-    if (n < 0 || n > this.pos) throw new FrameError(`FrameWriter.drop: ${n} outside 0..${this.pos}`);
+    if (this.open >= 0) throw new FrameError('FrameWriter.drop: a frame is open', 'internal');
+    if (n < 0 || n > this.pos) throw new FrameError(`FrameWriter.drop: ${n} outside 0..${this.pos}`, 'internal');
     this.buf.copyWithin(0, n, this.pos);
     this.pos -= n;
     return this;
@@ -156,7 +161,7 @@ export class FrameWriter {
 
   /** Every closed frame as one buffer (a copy); the writer starts over. */
   take(): Uint8Array {
-    if (this.open >= 0) throw new FrameError('FrameWriter.take: a frame is open');
+    if (this.open >= 0) throw new FrameError('FrameWriter.take: a frame is open', 'internal');
     const out = this.buf.slice(0, this.pos);
     this.pos = 0;
     return out;

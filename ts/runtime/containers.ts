@@ -14,6 +14,8 @@ import { CoreError } from '../core/plan.js';
 import { decodeEvent } from '../protocol/events.js';
 import { readFrameAt } from '../protocol/frames.js';
 import { removeCgroups } from './control.js';
+import { foldEvent, newOutcome } from './event-fold.js';
+import { STATUS_LOST, recordExitCode } from './exit-status.js';
 import { beingCreated, containersDir, isLive, needsSweep, removeRecord, writeRecord } from './state.js';
 import type { ContainerRecord } from './state.js';
 
@@ -74,28 +76,25 @@ export function readStatusFile(path: string): { cgroupFiles: CgroupFile[]; exit?
   } catch {
     return undefined;
   }
-  const cgroupFiles: CgroupFile[] = [];
-  let exit: ContainerRecord['exit'];
+  const outcome = newOutcome(0n);
+  let exited = false;
   let at = 0;
   try {
     for (;;) {
       const f = readFrameAt(bytes, at);
       if (f === null) break;
       at = f.next;
-      const ev = decodeEvent(f.frame.type, f.frame.payload);
-      if (ev.kind === 'cgroup-file') cgroupFiles.push({ path: ev.path, content: ev.content });
-      else if (ev.kind === 'exit') exit = { how: ev.how, value: ev.value };
+      if (foldEvent(outcome, decodeEvent(f.frame.type, f.frame.payload))) exited = true;
     }
   } catch {
     // a torn file cannot happen (temp + rename); a foreign one says nothing more
   }
-  return { cgroupFiles, exit, mtime };
+  return { cgroupFiles: outcome.cgroupFiles, exit: exited ? outcome.exit : undefined, mtime };
 }
 
-/** The exit status husk reports for an exit (docker's: 128+S for a signal). */
+/** The exit code an ended container's record shows (runtime/exit-status.ts decides). */
 export function exitCode(exit: ContainerRecord['exit']): number {
-  if (!exit) return -1;
-  return exit.how === 'signaled' ? 128 + exit.value : exit.value;
+  return recordExitCode(true, exit);
 }
 
 /** Fills an ended container's exit, OOM evidence and end time from its status file. */
@@ -108,7 +107,7 @@ export function finishRecord(root: string, rec: ContainerRecord): void {
     rec.oomKilled = ev.oomKills > 0;
     if (ev.memoryLimit !== undefined) rec.memoryLimit = ev.memoryLimit;
   } else {
-    rec.exit = { how: 'failed', value: 255 };
+    rec.exit = { how: 'failed', value: STATUS_LOST };
     rec.error = 'the launcher ended without leaving its status (killed or crashed)';
   }
 }

@@ -10,10 +10,13 @@ import type { Writable } from 'node:stream';
 import { HuskError } from '../errors.js';
 import { EventStream } from '../protocol/events.js';
 import type { LauncherEvent } from '../protocol/events.js';
-import type { LaunchOutcome } from './launcher.js';
+import { OP_BY_NAME } from '../protocol/ops.js';
+import { foldEvents, lostLauncher, newOutcome } from './event-fold.js';
+import type { LaunchOutcome } from './event-fold.js';
+import { badEvents, launcherSpawnError } from './launcher.js';
 import { launcherPath } from './paths.js';
 
-const EXEC_CODE = 0x0038;
+const EXEC_CODE = OP_BY_NAME.get('EXEC')!.code;
 
 export interface DetachedStart {
   launcherPid: number;
@@ -38,7 +41,7 @@ export async function launchDetached(plan: Uint8Array, opts: { eventsPath: strin
     closeSync(events);
   }
   const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (err) => reject(new HuskError('internal', `cannot start the launcher ${launcherPath()}: ${(err as NodeJS.ErrnoException).code ?? err.message}`))),
+    child.once('error', (err) => reject(launcherSpawnError(err))),
   );
   spawnError.catch(() => undefined);
   if (child.pid === undefined) return spawnError;
@@ -52,30 +55,22 @@ export async function launchDetached(plan: Uint8Array, opts: { eventsPath: strin
 
   const start: DetachedStart = { launcherPid: child.pid };
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  const outcome: LaunchOutcome = { exit: { how: 'failed', value: 125 }, opTimes: [], cgroupFiles: [], spawnedAt };
   for (;;) {
-    const seen = readEvents(opts.eventsPath);
-    let started = false;
-    let exit: Extract<LauncherEvent, { kind: 'exit' }> | undefined;
-    for (const ev of seen) {
-      if (ev.kind === 'pid') start.pid = ev.pid;
-      else if (ev.kind === 'op-time' && ev.code === EXEC_CODE) started = true;
-      else if (ev.kind === 'error' && outcome.error === undefined) outcome.error = ev;
-      else if (ev.kind === 'cgroup-file') outcome.cgroupFiles.push({ path: ev.path, content: ev.content });
-      else if (ev.kind === 'exit') exit = ev;
-    }
-    if (exit) {
-      outcome.exit = { how: exit.how, value: exit.value };
-      outcome.pid = start.pid;
+    // The whole file each time, folded anew: what it says so far.
+    const outcome = newOutcome(spawnedAt);
+    const exited = foldEvents(outcome, readEvents(opts.eventsPath));
+    start.pid = outcome.pid;
+    if (exited) {
       start.ended = outcome;
       break;
     }
+    const started = outcome.opTimes.some((t) => t.code === EXEC_CODE);
     if (started && !outcome.error) break;
-    if (exitedEarly && !exit) {
+    if (exitedEarly) {
       // The launcher is gone without an EXIT: read once more (its last write may be late).
       await new Promise((r) => setTimeout(r, 20));
       if (readEvents(opts.eventsPath).some((e) => e.kind === 'exit')) continue;
-      outcome.error ??= { kind: 'error', index: -1, code: 0, errno: 0, message: 'the launcher ended without reporting' };
+      lostLauncher(outcome, 'the launcher ended without reporting');
       start.ended = outcome;
       break;
     }
@@ -86,10 +81,17 @@ export async function launchDetached(plan: Uint8Array, opts: { eventsPath: strin
   return start;
 }
 
+/** The events in the file so far (a frame cut by a write in progress waits for the next read). */
 function readEvents(path: string): LauncherEvent[] {
+  let bytes: Buffer;
   try {
-    return new EventStream().push(readFileSync(path));
+    bytes = readFileSync(path);
   } catch {
     return [];
+  }
+  try {
+    return new EventStream().push(bytes);
+  } catch (err) {
+    throw badEvents(err as Error);
   }
 }

@@ -5,19 +5,11 @@ import type { Readable, Writable } from 'node:stream';
 import { EventStream } from '../protocol/events.js';
 import type { LauncherEvent } from '../protocol/events.js';
 import { HuskError } from '../errors.js';
+import { foldEvent, lostLauncher, newOutcome } from './event-fold.js';
+import type { LaunchOutcome } from './event-fold.js';
 import { launcherPath } from './paths.js';
 
-export interface LaunchOutcome {
-  /** How the container ended, or how the launcher failed. */
-  exit: { how: 'exited' | 'signaled' | 'failed'; value: number };
-  error?: Extract<LauncherEvent, { kind: 'error' }>;
-  pid?: number;
-  opTimes: Extract<LauncherEvent, { kind: 'op-time' }>[];
-  /** CGROUP_FILE events: the container's cgroup files read after it ended (OOM evidence). */
-  cgroupFiles: { path: string; content: string }[];
-  /** hrtime (ns) when the launcher was spawned, for --trace. */
-  spawnedAt: bigint;
-}
+export type { LaunchOutcome } from './event-fold.js';
 
 export interface LaunchOptions {
   stdio?: [StdioOptions extends (infer T)[] ? T : never, any, any] | 'inherit' | 'ignore';
@@ -36,8 +28,8 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
   });
   const planPipe = child.stdio[3] as Writable;
   const eventPipe = child.stdio[4] as Readable;
-  const outcome: LaunchOutcome = { exit: { how: 'failed', value: 125 }, opTimes: [], cgroupFiles: [], spawnedAt };
-  let exitEvent: LauncherEvent | undefined;
+  const outcome = newOutcome(spawnedAt);
+  let sawExit = false;
   const stream = new EventStream();
   let protocolError: Error | undefined;
 
@@ -51,7 +43,7 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
     child.once('error', (err) => {
       unforward();
       const code = (err as NodeJS.ErrnoException).code;
-      reject(new HuskError('internal', `cannot start the launcher ${launcherPath()}: ${code ?? err.message}`, { hint: code === 'ENOENT' ? 'Run `npm install` to build it.' : undefined, cause: err }));
+      reject(launcherSpawnError(err));
     });
     planPipe.on('error', () => undefined); // the launcher may exit before reading all of a bad plan
     // The plan first, so the launcher works on it while onSpawn writes its record.
@@ -67,11 +59,7 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
       }
       for (const ev of events) {
         opts.onEvent?.(ev);
-        if (ev.kind === 'pid') outcome.pid = ev.pid;
-        else if (ev.kind === 'op-time') outcome.opTimes.push(ev);
-        else if (ev.kind === 'error' && outcome.error === undefined) outcome.error = ev;
-        else if (ev.kind === 'exit') exitEvent = ev;
-        else if (ev.kind === 'cgroup-file') outcome.cgroupFiles.push({ path: ev.path, content: ev.content });
+        if (foldEvent(outcome, ev)) sawExit = true;
       }
     });
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -80,15 +68,12 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
       if (!exited || !eventsDone) return;
       unforward();
       if (protocolError) {
-        reject(new HuskError('internal', `bad event from the launcher: ${protocolError.message}`));
+        reject(badEvents(protocolError));
         return;
       }
-      if (exitEvent && exitEvent.kind === 'exit') outcome.exit = { how: exitEvent.how, value: exitEvent.value };
-      else if (exited.signal) outcome.exit = { how: 'failed', value: 125 };
-      else outcome.exit = { how: 'failed', value: exited.code ?? 125 };
-      if (!exitEvent && !outcome.error) {
+      if (!sawExit) {
         const why = exited.signal ? `was killed by ${exited.signal}` : `exited with status ${exited.code} without reporting`;
-        outcome.error = { kind: 'error', index: -1, code: 0, errno: 0, message: `the launcher ${why}` };
+        lostLauncher(outcome, `the launcher ${why}`, exited.signal ? undefined : (exited.code ?? undefined));
       }
       resolve(outcome);
     };
@@ -109,4 +94,18 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
   function unforward(): void {
     for (const [sig, handler] of forwarded) process.off(sig, handler);
   }
+}
+
+/** The launcher binary could not be started: missing or unusable, husk's own install. */
+export function launcherSpawnError(err: Error): HuskError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new HuskError('install', `cannot start the launcher ${launcherPath()}: ${code ?? err.message}`, {
+    hint: code === 'ENOENT' ? 'Run `npm install` to build it.' : undefined,
+    cause: err,
+  });
+}
+
+/** The launcher's events could not be read: it speaks another protocol, or its output is torn. */
+export function badEvents(err: Error, who = 'the launcher'): HuskError {
+  return new HuskError('protocol', `bad event from ${who}: ${err.message}`, { cause: err });
 }

@@ -1,11 +1,11 @@
-// How a launch ended, in the words and exit statuses of docker.
+// How a launch ended, in docker's words; the statuses themselves come from exit-status.ts.
 import { getSystemErrorMap } from 'node:util';
 import { HuskError } from '../errors.js';
-import { OP_BY_CODE } from '../protocol/ops.js';
-import type { LaunchOutcome } from './launcher.js';
+import { OP_BY_CODE, OP_BY_NAME } from '../protocol/ops.js';
+import { execFailureCode, statusOfExit } from './exit-status.js';
+import type { LaunchOutcome } from './event-fold.js';
 
-const EXEC_CODE = 0x0038;
-const ENOENT = 2;
+const EXEC_CODE = OP_BY_NAME.get('EXEC')!.code;
 
 let errnoTable: Map<number, [string, string]> | undefined;
 
@@ -23,10 +23,9 @@ export function errnoName(errno: number): string {
 /** The container's exit status, or a HuskError when the container never ran. */
 export function statusOf(outcome: LaunchOutcome, argv0: string): number {
   const { exit, error } = outcome;
-  if (exit.how === 'exited') return exit.value;
-  if (exit.how === 'signaled') return 128 + exit.value;
+  if (exit.how !== 'failed') return statusOfExit(exit);
   if (error && error.code === EXEC_CODE) {
-    if (error.errno === ENOENT) {
+    if (execFailureCode(error.errno) === 'not-found') {
       const what = argv0.includes('/') ? `${argv0}: no such file or directory` : `"${argv0}": executable file not found in $PATH`;
       throw new HuskError('not-found', `exec ${what}`);
     }

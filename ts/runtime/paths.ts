@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HuskError } from '../errors.js';
 
 function findPackageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -10,7 +11,7 @@ function findPackageRoot(): string {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'launcher-zig'))) return dir;
     dir = dirname(dir);
   }
-  throw new Error(`cannot find the husk package above ${fileURLToPath(import.meta.url)}`);
+  throw new HuskError('install', `cannot find the husk package above ${fileURLToPath(import.meta.url)}`);
 }
 
 const packageRoot = findPackageRoot();

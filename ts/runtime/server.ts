@@ -9,7 +9,9 @@ import { EventStream } from '../protocol/events.js';
 import type { LauncherEvent } from '../protocol/events.js';
 import { FrameWriter } from '../protocol/frames.js';
 import { CONTROL } from '../protocol/ops.js';
-import type { LaunchOutcome } from './launcher.js';
+import { foldEvent, lostLauncher, newOutcome } from './event-fold.js';
+import type { LaunchOutcome } from './event-fold.js';
+import { badEvents, launcherSpawnError } from './launcher.js';
 import { launcherPath } from './paths.js';
 
 export interface ServerRunHooks {
@@ -90,7 +92,7 @@ export class LauncherServer {
     let resolve!: (o: LaunchOutcome) => void;
     const done = new Promise<LaunchOutcome>((r) => (resolve = r));
     const state: RunState = {
-      outcome: { exit: { how: 'failed', value: 125 }, opTimes: [], cgroupFiles: [], spawnedAt: process.hrtime.bigint() },
+      outcome: newOutcome(),
       hooks,
       resolve,
       active: false,
@@ -196,10 +198,9 @@ export class LauncherServer {
         if (!exited || !ended) return;
         this.all.delete(inst);
         if (this.current === inst) this.current = undefined;
-        const code = (spawnError as NodeJS.ErrnoException | undefined)?.code;
-        const why = spawnError ? `cannot start the launcher ${launcherPath()}: ${code ?? spawnError.message}` : 'the launcher server ended before the container did';
+        const why = spawnError ? launcherSpawnError(spawnError).message : 'the launcher server ended before the container did';
         for (const [tag, state] of inst.runs) {
-          state.outcome.error ??= { kind: 'error', index: -1, code: 0, errno: 0, message: why };
+          lostLauncher(state.outcome, why);
           this.end(inst, tag, state);
         }
         resolve();
@@ -235,9 +236,8 @@ export class LauncherServer {
     } catch (err) {
       // A server that speaks garbage cannot be trusted with more: stop it.
       inst.child.kill('SIGKILL');
-      for (const state of inst.runs.values()) {
-        state.outcome.error ??= { kind: 'error', index: -1, code: 0, errno: 0, message: `bad event from the launcher server: ${(err as Error).message}` };
-      }
+      const why = badEvents(err as Error, 'the launcher server').message;
+      for (const state of inst.runs.values()) lostLauncher(state.outcome, why);
       return;
     }
     for (const ev of events) {
@@ -249,34 +249,10 @@ export class LauncherServer {
       const state = inst.runs.get(ev.tag);
       if (!state) continue;
       const e = ev.event;
-      const o = state.outcome;
       state.hooks.onEvent?.(e);
-      switch (e.kind) {
-        case 'pid':
-          o.pid = e.pid;
-          break;
-        case 'op-time':
-          o.opTimes.push(e);
-          break;
-        case 'error':
-          o.error ??= e;
-          break;
-        case 'cgroup-file':
-          o.cgroupFiles.push({ path: e.path, content: e.content });
-          break;
-        case 'ready':
-          state.hooks.onReady?.();
-          break;
-        case 'started':
-          state.hooks.onStarted?.(e.at);
-          break;
-        case 'exit':
-          o.exit = { how: e.how, value: e.value };
-          this.end(inst, ev.tag, state);
-          break;
-        default:
-          break;
-      }
+      if (foldEvent(state.outcome, e)) this.end(inst, ev.tag, state);
+      else if (e.kind === 'ready') state.hooks.onReady?.();
+      else if (e.kind === 'started') state.hooks.onStarted?.(e.at);
     }
   }
 

@@ -1,8 +1,7 @@
 // -u/--user: numbers pass through; names are looked up in the image's /etc/passwd and
 // /etc/group, as docker does (never the host's, unless the image is the host).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { HuskError } from '../errors.js';
+import { readRootfsFile } from '../host/rootfs-file.js';
 
 /** The facts for the core (ts/core/plan.ts PlanRequest.user): it picks the gid. */
 export interface UserIds {
@@ -15,15 +14,15 @@ export interface UserIds {
 
 const ID_MAX = 0xfffffffe; // (u32)-1 is "no id" to the kernel
 
+/** The rows of a passwd or group file, resolved inside the rootfs; none when it is missing. */
 function readTable(rootDir: string, file: string): string[][] {
-  try {
-    return readFileSync(join(rootDir, file), 'utf8')
-      .split('\n')
-      .filter((l) => l && !l.startsWith('#'))
-      .map((l) => l.split(':'));
-  } catch {
-    return [];
-  }
+  const bytes = readRootfsFile(rootDir, file);
+  if (bytes === undefined) return [];
+  return bytes
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 }
 
 function parseId(what: string, v: string): number | undefined {
