@@ -1,23 +1,10 @@
 // Every error husk prints is one line, whatever the user typed: a value with a newline in it
 // cannot forge a second "husk: ..." line.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectNoLeak, husk, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { husk } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
 
-let root: string;
-let before: HostSnapshot;
-
-beforeAll(() => {
-  root = testRoot();
-});
-afterAll(() => removeRoot(root));
-beforeEach(() => {
-  before = snapshot();
-});
-afterEach(async () => {
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
-});
+const { root } = useLeakCheck();
 
 describe('errors carrying user input print on one line', () => {
   it('--rootfs with a newline in the path', () => {

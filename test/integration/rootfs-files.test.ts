@@ -4,31 +4,19 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { busyboxRootfs, expectNoLeak, husk, leftovers, removeRoot, snapshot, testRoot } from './helpers.js';
-import type { HostSnapshot } from './helpers.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { husk, suiteRootfs } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
 
-let root: string;
-let rootfs: string;
-let before: HostSnapshot;
+const { root } = useLeakCheck();
+const rootfs = suiteRootfs();
 
 beforeAll(() => {
-  root = testRoot();
-  rootfs = busyboxRootfs();
   chmodSync(rootfs, 0o755); // a non-root user inside must reach /bin
 });
-afterAll(() => {
-  removeRoot(root);
-  removeRoot(rootfs);
-});
 beforeEach(() => {
-  before = snapshot();
   rmSync(join(rootfs, 'etc'), { recursive: true, force: true });
   mkdirSync(join(rootfs, 'etc'));
-});
-afterEach(async () => {
-  await expectNoLeak(before);
-  expect(leftovers(root)).toEqual([]);
 });
 
 /** husk run -u USER on the rootfs, printing the ids it ran with. */
