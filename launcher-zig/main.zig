@@ -13,6 +13,7 @@ const events = @import("events.zig");
 const run = @import("run.zig");
 const monitor = @import("monitor.zig");
 const server = @import("server.zig");
+const self_protect = @import("self_protect.zig");
 
 const usage =
     \\usage: husk-launcher [--plan-fd N] [--event-fd N]
@@ -59,6 +60,7 @@ pub fn main() u8 {
 }
 
 fn launch(options: Options) noreturn {
+    protect_self(options.event_fd);
     sys.signals_default();
     // The event pipe closes if the orchestrator dies; that must not kill the monitor.
     sys.sigpipe_ignore(true) catch unreachable; // SIGPIPE is a valid signal.
@@ -98,6 +100,7 @@ fn run_plan(parent: ?sys.pid_t) noreturn {
 /// RUN comes back here in a forked child, which runs its plan as a one-shot launcher
 /// whose plan fd (for START and SIGNAL) is its control pipe.
 fn serve(options: Options) noreturn {
+    protect_self(options.event_fd);
     sys.signals_default();
     sys.sigpipe_ignore(true) catch unreachable; // SIGPIPE is a valid signal.
     const event_fd = options.event_fd.?; // parse_arguments requires it.
@@ -112,6 +115,22 @@ fn serve(options: Options) noreturn {
     monitor.control_fd = forked.control_fd;
     monitor.control_reader.inner.fd = forked.control_fd; // The server never used it: empty.
     run_plan(null);
+}
+
+/// Before anything else (no event sent yet, no fd made close-on-exec): re-executes from a
+/// sealed copy of the binary unless already running from one (self_protect.zig). If that
+/// fails, the launcher fails closed: it never runs a plan from the file on disk.
+fn protect_self(event_fd: ?sys.fd_t) void {
+    const argv: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.argv.ptr); // NULL-ended by the kernel.
+    const envp: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.environ.ptr);
+    self_protect.ensure_sealed(argv, envp) catch |err| {
+        events.init(event_fd);
+        events.hello();
+        const code = @intFromEnum(protocol.FrameType.hello);
+        events.failure(protocol.index_hello, code, sys.errno_of(err), "run from a sealed copy of the launcher");
+        events.exit(.launcher_failed, 125);
+        sys.exit(125);
+    };
 }
 
 /// PR_SET_PDEATHSIG, then a check that `parent` did not die before it took effect.

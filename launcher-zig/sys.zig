@@ -191,6 +191,47 @@ pub fn pipe(fds: *[2]fd_t) Error!void {
     _ = try check(linux.syscall2(.pipe2, ptr(fds), O.CLOEXEC));
 }
 
+pub const MFD_CLOEXEC: u32 = 0x1;
+pub const MFD_ALLOW_SEALING: u32 = 0x2;
+/// Asks for an executable memfd where vm.memfd_noexec would default to not (Linux 6.3+;
+/// older kernels refuse the flag with EINVAL).
+pub const MFD_EXEC: u32 = 0x10;
+pub const F_SEAL_SEAL: u32 = 0x1;
+pub const F_SEAL_SHRINK: u32 = 0x2;
+pub const F_SEAL_GROW: u32 = 0x4;
+pub const F_SEAL_WRITE: u32 = 0x8;
+
+pub fn memfd_create(name: [*:0]const u8, flags: u32) Error!fd_t {
+    return check_fd(linux.syscall2(.memfd_create, ptr(name), flags));
+}
+
+/// F_GET_SEALS: EINVAL for a file that is not a memfd (or shmem file).
+pub fn get_seals(fd: fd_t) Error!u32 {
+    const F_GET_SEALS = 1034;
+    return @intCast(try check(linux.syscall2(.fcntl, arg(fd), F_GET_SEALS)));
+}
+
+pub fn add_seals(fd: fd_t, seals: u32) Error!void {
+    const F_ADD_SEALS = 1033;
+    _ = try check(linux.syscall3(.fcntl, arg(fd), F_ADD_SEALS, seals));
+}
+
+pub fn file_size(fd: fd_t) Error!u64 {
+    var stat: linux.Stat = undefined;
+    _ = try check(linux.syscall2(.fstat, arg(fd), ptr(&stat)));
+    return @intCast(stat.size);
+}
+
+/// Copies up to `count` bytes from `in`'s current offset to `out`'s, in the kernel.
+pub fn sendfile(out: fd_t, in: fd_t, count: usize) Error!usize {
+    while (true) {
+        return check(linux.syscall4(.sendfile, arg(out), arg(in), 0, count)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
 pub const CGROUP_SUPER_MAGIC: u64 = 0x27e0eb;
 pub const CGROUP2_SUPER_MAGIC: u64 = 0x63677270;
 
@@ -553,6 +594,14 @@ pub fn execve(path: [*:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:
     const rc = linux.syscall3(.execve, ptr(path), ptr(argv), ptr(envp));
     _ = check(rc) catch |err| return err;
     unreachable; // execve returns only on failure.
+}
+
+/// execveat(fd, "", ..., AT_EMPTY_PATH): runs the file `fd` refers to (the sealed copy of
+/// the launcher, self.zig). Returns only on failure.
+pub fn execveat_fd(fd: fd_t, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) Error {
+    const rc = linux.syscall5(.execveat, arg(fd), ptr(""), ptr(argv), ptr(envp), AT_EMPTY_PATH);
+    _ = check(rc) catch |err| return err;
+    unreachable; // execveat returns only on failure.
 }
 
 pub fn exit(status: u8) noreturn {

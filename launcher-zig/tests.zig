@@ -20,4 +20,5 @@ test {
     _ = @import("control.zig");
     _ = @import("control_test.zig");
     _ = @import("server.zig");
+    _ = @import("self_protect.zig");
 }

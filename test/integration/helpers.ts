@@ -66,8 +66,18 @@ function pidsWhere(pred: (pid: number) => boolean): number[] {
   return out;
 }
 
+/** What /proc/PID/exe names for a launcher: it runs from a sealed in-memory copy of
+ * itself (docs/security.md), never from the file. */
+export const sealedLauncherExe = '/memfd:husk-launcher (deleted)';
+
+/** A process of this repo's launcher (its sealed copy, started as launcherBin). */
+export function isLauncher(pid: number): boolean {
+  if (readlinkSync(`/proc/${pid}/exe`) !== sealedLauncherExe) return false;
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === launcherBin;
+}
+
 export function launcherPids(): number[] {
-  return pidsWhere((pid) => readlinkSync(`/proc/${pid}/exe`) === launcherBin);
+  return pidsWhere(isLauncher);
 }
 
 function childPids(of: number): number[] {
