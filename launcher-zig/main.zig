@@ -22,8 +22,8 @@ const usage =
     \\
     \\Reads a plan (docs/protocol.md) from --plan-fd (default 0), validates it whole, runs
     \\it, and stays as the container's monitor. Events go to --event-fd; without it a
-    \\failure is one line on stderr. Exit status: the container's, or 125 (bad plan or
-    \\failed op), 126/127 (exec failed).
+    \\failure is one line on stderr. Exit status: the container's; when it cannot run,
+    \\the one the plan gives for that (EXEC's fields); 125 for a bad plan.
     \\With --server it reads requests (RUN a plan, START, SIGNAL) until the plan fd
     \\closes and runs each plan in a child of its own, its events sent TAGGED.
     \\
@@ -91,7 +91,7 @@ fn launch(options: Options) noreturn {
 fn run_plan(parent: ?sys.pid_t) noreturn {
     events.trace = plan.flags & protocol.hello_flag_trace != 0;
     if (plan.flags & protocol.hello_flag_die_with_parent != 0) {
-        if (parent) |pid| die_with_parent(pid) else monitor.control_eof_kills = true;
+        if (parent) |pid| die_with_parent(pid, run.statuses(&plan).failed) else monitor.control_eof_kills = true;
     }
     run.run(&plan);
 }
@@ -110,7 +110,7 @@ fn serve(options: Options) noreturn {
     events.hello();
     // The server goes with its orchestrator. Its children see their control pipes close
     // then; those with die_with_parent kill their containers and clean up.
-    die_with_parent(sys.getppid());
+    die_with_parent(sys.getppid(), 125); // No plan yet: the launcher's own status.
     const forked = server.serve(options.plan_fd, &storage, &plan);
     monitor.control_fd = forked.control_fd;
     monitor.control_reader.inner.fd = forked.control_fd; // The server never used it: empty.
@@ -134,18 +134,17 @@ fn protect_self(event_fd: ?sys.fd_t) void {
 }
 
 /// PR_SET_PDEATHSIG, then a check that `parent` did not die before it took effect.
-fn die_with_parent(parent: sys.pid_t) void {
+fn die_with_parent(parent: sys.pid_t, failed_status: u8) void {
     const code = @intFromEnum(protocol.FrameType.hello);
     _ = sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0) catch |err| {
         events.failure(protocol.index_hello, code, sys.errno_of(err), "set the parent-death signal");
-        events.exit(.launcher_failed, 125);
-        sys.exit(125);
+        events.exit(.launcher_failed, failed_status);
+        sys.exit(failed_status);
     };
     if (sys.getppid() != parent) {
-        const ESRCH = 3;
-        events.failure(protocol.index_hello, code, ESRCH, "the orchestrator died before the plan ran");
-        events.exit(.launcher_failed, 125);
-        sys.exit(125);
+        events.failure(protocol.index_hello, code, sys.ESRCH, "the orchestrator died before the plan ran");
+        events.exit(.launcher_failed, failed_status);
+        sys.exit(failed_status);
     }
 }
 

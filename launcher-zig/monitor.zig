@@ -57,17 +57,18 @@ var status_seen = false;
 var status_byte: ?u8 = null;
 /// The monitor killed the container before START: its EOF is no STARTED.
 var cancelled = false;
-/// A malformed control frame: the launcher ends with EXIT kind 2 (125).
+/// A malformed control frame: the launcher ends with EXIT kind 2 (the plan's failed status).
 var control_failed = false;
 /// A server's child with die_with_parent: EOF on its control pipe after START means the
 /// server died (it keeps the pipe of a started container open to its end), so the container
 /// is killed, and the monitor ends as usual (cleanup, status file) instead of dying with it.
 pub var control_eof_kills = false;
 
-pub fn run() noreturn {
+/// `failed_status`: the plan's status for a launcher failure.
+pub fn run(failed_status: u8) noreturn {
     assert(ns.role() == .parent);
     const status = wait_for_exit();
-    finish(status);
+    finish(status, failed_status);
 }
 
 fn wait_for_exit() u32 {
@@ -195,11 +196,11 @@ fn wait_blocking() u32 {
 /// The reports, then the launcher's end (status.zig): EXIT kind 2 if the container process
 /// failed an op (it left its status byte in the status pipe) or the control fd was
 /// malformed before START, else the container's exit or signal.
-fn finish(wait_status: u32) noreturn {
+fn finish(wait_status: u32, failed_status: u8) noreturn {
     if (!status_seen) read_status();
     cgroup.send_reports();
     if (status_byte) |byte| ending.end(.launcher_failed, byte, byte);
-    if (control_failed) ending.end(.launcher_failed, 125, 125);
+    if (control_failed) ending.end(.launcher_failed, failed_status, failed_status);
     const signal = wait_status & 0x7f;
     if (signal == 0) {
         const code: u8 = @intCast((wait_status >> 8) & 0xff);

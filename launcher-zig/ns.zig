@@ -34,6 +34,9 @@ pub const CloneOptions = struct {
     tree_socket: bool,
     /// Whether the plan has WAIT_START, which needs the start pipe.
     wait_start: bool = false,
+    /// The plan's status for a failure (the container process exits with it if the
+    /// launcher goes before releasing it).
+    failed_status: u8,
 };
 
 pub var container = Container{};
@@ -71,7 +74,7 @@ pub fn clone(options: CloneOptions) sys.Error!bool {
         container.status_fd = status_pipe[1];
         container.tree_fd = tree_pair[1];
         container.start_fd = start_pipe[0];
-        try wait_for_release(release_pipe[0], options.die_with_parent);
+        try wait_for_release(release_pipe[0], options.die_with_parent, options.failed_status);
         return true;
     }
     sys.close(release_pipe[0]);
@@ -90,13 +93,13 @@ pub fn clone(options: CloneOptions) sys.Error!bool {
     return false;
 }
 
-fn wait_for_release(release_fd: sys.fd_t, die_with_parent: bool) sys.Error!void {
+fn wait_for_release(release_fd: sys.fd_t, die_with_parent: bool, failed_status: u8) sys.Error!void {
     // Set before reading: if the launcher is already gone, the read below sees EOF.
     if (die_with_parent) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0);
     var byte: [1]u8 = undefined;
     const n = try sys.read(release_fd, &byte);
     // EOF: the launcher failed a parent op or died; it reports, this process just goes.
-    if (n == 0) sys.exit(125);
+    if (n == 0) sys.exit(failed_status);
     sys.close(release_fd);
 }
 
@@ -104,7 +107,8 @@ fn wait_for_release(release_fd: sys.fd_t, die_with_parent: bool) sys.Error!void 
 pub fn release() void {
     assert(container.pid > 0);
     assert(container.release_fd >= 0);
-    // If this fails the child reads EOF and exits 125; the monitor reports that.
+    // If this fails the child reads EOF and exits with the plan's failed status; the
+    // monitor reports that.
     _ = sys.write(container.release_fd, "r") catch {};
     sys.close(container.release_fd);
     container.release_fd = -1;
@@ -113,7 +117,7 @@ pub fn release() void {
 }
 
 /// Container process, at WAIT_START: sends READY, then waits for the monitor's byte.
-pub fn wait_for_start() void {
+pub fn wait_for_start(failed_status: u8) void {
     assert(container.pid == 0);
     assert(container.start_fd >= 0); // CLONE made the pipe: the plan has WAIT_START.
     events.ready();
@@ -121,8 +125,8 @@ pub fn wait_for_start() void {
     const n = sys.read(container.start_fd, &byte) catch 0;
     if (n == 0) {
         // The monitor cancelled the start (and kills this process) or is gone.
-        report_status(125);
-        sys.exit(125);
+        report_status(failed_status);
+        sys.exit(failed_status);
     }
     sys.close(container.start_fd);
     container.start_fd = -1;

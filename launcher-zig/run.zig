@@ -20,6 +20,19 @@ const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const ending = @import("status.zig");
 
+/// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
+pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
+
+pub fn statuses(plan: *const decode.Plan) Statuses {
+    const ops = plan.slice();
+    const exec_op = ops[ops.len - 1].exec; // The decoder requires EXEC last.
+    return .{
+        .failed = @intCast(exec_op.failed_status),
+        .not_found = @intCast(exec_op.not_found_status),
+        .not_executable = @intCast(exec_op.not_executable_status),
+    };
+}
+
 pub fn run(plan: *const decode.Plan) noreturn {
     const ops = plan.slice();
     assert(ops.len >= 2);
@@ -29,7 +42,7 @@ pub fn run(plan: *const decode.Plan) noreturn {
             .launcher => {},
             .parent => if (Op.runner(op) != .parent) {
                 ns.release();
-                monitor.run();
+                monitor.run(statuses(plan).failed);
             },
             .container => if (Op.runner(op) == .parent) continue,
         }
@@ -45,9 +58,9 @@ fn step(plan: *const decode.Plan, op: Op, index: usize) void {
     if (op == .exec) {
         // Reported before execve: after it, nothing of ours runs.
         if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
-        restore_signals() catch |err| fail(index, op, err);
+        restore_signals() catch |err| fail(plan, index, op, err);
     }
-    run_op(plan, op) catch |err| fail(index, op, err);
+    run_op(plan, op) catch |err| fail(plan, index, op, err);
     // CLONE returns twice; its time is the launcher's, the child's includes the wait.
     if (op == .clone and ns.role() == .container) return;
     if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
@@ -63,6 +76,7 @@ fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
                 .cgroup_fd = cgroup.into_fd,
                 .tree_socket = plan.trees_count > 0,
                 .wait_start = plan.wait_start,
+                .failed_status = statuses(plan).failed,
             });
             if (in_container) {
                 if (plan.trees_count > 0) try idmap.receive(ns.container.tree_fd, plan.trees_count);
@@ -107,7 +121,7 @@ fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
         .cgroup_join => |o| try cgroup.join(o.path),
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, ns.container.pid, ns.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(o.slot, o.target),
-        .wait_start => ns.wait_for_start(),
+        .wait_start => ns.wait_for_start(statuses(plan).failed),
     }
 }
 
@@ -120,27 +134,28 @@ fn restore_signals() sys.Error!void {
 
 /// Reports a failed op and ends this process, leaving nothing behind (protocol.md:
 /// after an ERROR).
-fn fail(index: usize, op: Op, err: sys.Error) noreturn {
+fn fail(plan: *const decode.Plan, index: usize, op: Op, err: sys.Error) noreturn {
     const errno = sys.errno_of(err); // First, before anything else can fail.
     const code = @intFromEnum(Op.frame_type(op));
+    const chosen = statuses(plan);
     var message = events.Message{};
     describe(op, &message);
     switch (ns.role()) {
         .launcher => {
             events.failure(index, code, errno, message.slice());
-            ending.end(.launcher_failed, 125, 125);
+            ending.end(.launcher_failed, chosen.failed, chosen.failed);
         },
         .parent => {
             events.failure(index, code, errno, message.slice());
             ns.kill_and_reap();
-            ending.end(.launcher_failed, 125, 125);
+            ending.end(.launcher_failed, chosen.failed, chosen.failed);
         },
         .container => {
             // The orchestrator may be gone: an event must not kill us before the status.
             sys.sigpipe_ignore(true) catch {};
             events.failure(index, code, errno, message.slice());
-            const ENOENT = 2;
-            const status: u8 = if (op != .exec) 125 else if (errno == ENOENT) 127 else 126;
+            // Which of the plan's statuses: the kernel's answer picks, the plan decides.
+            const status = if (op != .exec) chosen.failed else if (errno == sys.ENOENT) chosen.not_found else chosen.not_executable;
             ns.report_status(status);
             sys.exit(status);
         },

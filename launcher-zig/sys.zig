@@ -28,6 +28,15 @@ pub const Error = blk: {
     break :blk @Type(.{ .error_set = &final });
 };
 
+/// errno values the launcher names itself (events carry them; the rest come back as errors).
+/// Defined here only, from the kernel's list.
+pub const ENOENT: u16 = @intFromEnum(linux.E.NOENT);
+pub const ESRCH: u16 = @intFromEnum(linux.E.SRCH);
+pub const EAGAIN: u16 = @intFromEnum(linux.E.AGAIN);
+pub const EEXIST: u16 = @intFromEnum(linux.E.EXIST);
+pub const EINVAL: u16 = @intFromEnum(linux.E.INVAL);
+pub const EIO: u16 = @intFromEnum(linux.E.IO);
+
 /// The errno of the last failed call, saved before anything else runs.
 pub var last_errno: u16 = 0;
 
