@@ -260,7 +260,7 @@ fn kill_listed(procs: [*:0]const u8) sys.Error!usize {
 }
 
 fn kill_pid(pid: sys.pid_t) void {
-    sys.kill(pid, -1, 9) catch {}; // ESRCH: it died meanwhile.
+    sys.kill(pid, -1, sys.SIGKILL) catch {}; // ESRCH: it died meanwhile.
 }
 
 /// Decimal pids separated by newlines, fed one byte at a time (reads may split a number).

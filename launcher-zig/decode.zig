@@ -12,7 +12,7 @@ const Str = protocol.Str;
 const Strs = protocol.Strs;
 const U64s = protocol.U64s;
 
-const EINVAL: u16 = 22;
+const EINVAL = @import("sys.zig").EINVAL; // errno values live in sys.zig only.
 
 /// Only EXEC has `strs` fields, and a valid plan has one EXEC, so three full lists (each
 /// with its NULL) bound the pointer pool.

@@ -14,7 +14,7 @@ const build_options = @import("build_options");
 var storage: decode.Storage = undefined;
 var plan: decode.Plan = undefined;
 
-const EINVAL = 22;
+const EINVAL = @import("sys.zig").EINVAL;
 const MS_REC = 0x4000;
 const MS_PRIVATE = 1 << 18;
 

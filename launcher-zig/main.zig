@@ -14,6 +14,7 @@ const run = @import("run.zig");
 const monitor = @import("monitor.zig");
 const server = @import("server.zig");
 const self_protect = @import("self_protect.zig");
+const State = @import("state.zig").State;
 
 const usage =
     \\usage: husk-launcher [--plan-fd N] [--event-fd N]
@@ -32,6 +33,8 @@ const usage =
 /// Fixed storage, allocated once by the loader (.bss): nothing is allocated after start.
 var storage: decode.Storage = undefined;
 var plan: decode.Plan = undefined;
+/// The launcher's state (state.zig), the one instance: set up by `State.init` at start.
+var state: State = undefined;
 
 const Options = struct {
     plan_fd: sys.fd_t = 0,
@@ -72,28 +75,32 @@ fn launch(options: Options) noreturn {
     if (options.plan_fd > 2) sys.set_cloexec(options.plan_fd) catch |err| fail_start("--plan-fd", err);
     events.init(options.event_fd);
     events.hello();
+    state.init(.launcher);
 
     // Read in large chunks; what came after END stays in the reader for the monitor.
-    monitor.control_reader.inner.fd = options.plan_fd;
-    if (decode.read_plan(&monitor.control_reader, &storage, &plan)) |invalid| {
+    state.monitor.control_reader.inner.fd = options.plan_fd;
+    if (decode.read_plan(&state.monitor.control_reader, &storage, &plan)) |invalid| {
         events.failure(invalid.index, invalid.code, invalid.errno, invalid.reason);
         events.exit(.launcher_failed, 125);
         sys.exit(125);
     }
     // With WAIT_START the plan fd stays open after END: START and SIGNAL come on it.
-    if (plan.wait_start) monitor.control_fd = options.plan_fd;
+    if (plan.wait_start) state.monitor.control_fd = options.plan_fd;
     run_plan(sys.getppid());
 }
 
 /// Runs the plan in `plan` (the launcher's part, then the monitor's); with die_with_parent,
-/// this process dies with `parent` (null: a server's child, which watches its control pipe
-/// instead, so that it still cleans up).
-fn run_plan(parent: ?sys.pid_t) noreturn {
+/// a one-shot launcher dies with `parent`, a server's child watches its control pipe
+/// instead, so that it still cleans up.
+fn run_plan(parent: sys.pid_t) noreturn {
+    assert(state.before_clone());
     events.trace = plan.flags & protocol.hello_flag_trace != 0;
-    if (plan.flags & protocol.hello_flag_die_with_parent != 0) {
-        if (parent) |pid| die_with_parent(pid, run.statuses(&plan).failed) else monitor.control_eof_kills = true;
-    }
-    run.run(&plan);
+    if (plan.flags & protocol.hello_flag_die_with_parent != 0) switch (state.role) {
+        .launcher => die_with_parent(parent, run.statuses(&plan).failed),
+        .server_child => state.monitor.control_eof_kills = true,
+        .server, .monitor, .container => unreachable,
+    };
+    run.run(&state, &plan);
 }
 
 /// Server mode: the server serves until its plan fd closes and its children end; each
@@ -108,13 +115,15 @@ fn serve(options: Options) noreturn {
     if (options.plan_fd > 2) sys.set_cloexec(options.plan_fd) catch |err| fail_start("--plan-fd", err);
     events.init(event_fd);
     events.hello();
+    state.init(.server);
     // The server goes with its orchestrator. Its children see their control pipes close
     // then; those with die_with_parent kill their containers and clean up.
     die_with_parent(sys.getppid(), 125); // No plan yet: the launcher's own status.
-    const forked = server.serve(options.plan_fd, &storage, &plan);
-    monitor.control_fd = forked.control_fd;
-    monitor.control_reader.inner.fd = forked.control_fd; // The server never used it: empty.
-    run_plan(null);
+    const forked = server.serve(&state, options.plan_fd, &storage, &plan);
+    state.role = .server_child;
+    state.monitor.control_fd = forked.control_fd;
+    state.monitor.control_reader.inner.fd = forked.control_fd; // The server never used it: empty.
+    run_plan(sys.getppid());
 }
 
 /// Before anything else (no event sent yet, no fd made close-on-exec): re-executes from a
@@ -136,7 +145,7 @@ fn protect_self(event_fd: ?sys.fd_t) void {
 /// PR_SET_PDEATHSIG, then a check that `parent` did not die before it took effect.
 fn die_with_parent(parent: sys.pid_t, failed_status: u8) void {
     const code = @intFromEnum(protocol.FrameType.hello);
-    _ = sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0) catch |err| {
+    _ = sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0) catch |err| {
         events.failure(protocol.index_hello, code, sys.errno_of(err), "set the parent-death signal");
         events.exit(.launcher_failed, failed_status);
         sys.exit(failed_status);

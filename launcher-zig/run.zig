@@ -19,6 +19,7 @@ const monitor = @import("monitor.zig");
 const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const ending = @import("status.zig");
+const State = @import("state.zig").State;
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -33,44 +34,47 @@ pub fn statuses(plan: *const decode.Plan) Statuses {
     };
 }
 
-pub fn run(plan: *const decode.Plan) noreturn {
+pub fn run(state: *State, plan: *const decode.Plan) noreturn {
+    assert(state.before_clone());
     const ops = plan.slice();
     assert(ops.len >= 2);
     assert(ops[ops.len - 1] == .exec);
     for (ops, 0..) |op, index| {
-        switch (ns.role()) {
-            .launcher => {},
-            .parent => if (Op.runner(op) != .parent) {
-                ns.release();
-                monitor.run(statuses(plan).failed);
+        switch (state.role) {
+            .launcher, .server_child => {},
+            .monitor => if (Op.runner(op) != .parent) {
+                ns.release(state);
+                monitor.run(state, statuses(plan).failed);
             },
             .container => if (Op.runner(op) == .parent) continue,
+            .server => unreachable, // A server runs no plan; its children do.
         }
-        step(plan, op, index);
+        step(state, plan, op, index);
     }
     unreachable; // EXEC is last: it replaced this process, or failed and exited.
 }
 
-fn step(plan: *const decode.Plan, op: Op, index: usize) void {
+fn step(state: *State, plan: *const decode.Plan, op: Op, index: usize) void {
     // Op times are for OP_TIME events only: without trace, no clock at all.
     const start_ns = if (events.trace) sys.monotonic_ns() else 0;
     const code = @intFromEnum(Op.frame_type(op));
     if (op == .exec) {
         // Reported before execve: after it, nothing of ours runs.
         if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
-        restore_signals() catch |err| fail(plan, index, op, err);
+        restore_signals() catch |err| fail(state, plan, index, op, err);
     }
-    run_op(plan, op) catch |err| fail(plan, index, op, err);
+    run_op(state, plan, op) catch |err| fail(state, plan, index, op, err);
     // CLONE returns twice; its time is the launcher's, the child's includes the wait.
-    if (op == .clone and ns.role() == .container) return;
+    if (op == .clone and state.role == .container) return;
     if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
 }
 
-fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
+fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
+    const container = &state.container;
     switch (op) {
         .unshare => |o| try sys.unshare(o.flags),
         .clone => |o| {
-            const in_container = try ns.clone(.{
+            const in_container = try ns.clone(state, .{
                 .namespaces = o.flags,
                 .die_with_parent = plan.flags & protocol.hello_flag_die_with_parent != 0,
                 .cgroup_fd = cgroup.into_fd,
@@ -79,16 +83,16 @@ fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
                 .failed_status = statuses(plan).failed,
             });
             if (in_container) {
-                if (plan.trees_count > 0) try idmap.receive(ns.container.tree_fd, plan.trees_count);
+                if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
             } else {
-                events.pid(ns.container.pid);
-                try cgroup.after_clone(ns.container.pid, ns.container.into_cgroup);
+                events.pid(container.pid);
+                try cgroup.after_clone(container.pid, container.into_cgroup);
             }
         },
         .write_file => |o| try files.write_file(o.path, o.content),
-        .uid_map => |o| try ns.write_proc("uid_map", o.text),
-        .gid_map => |o| try ns.write_proc("gid_map", o.text),
-        .setgroups => |o| try ns.write_proc("setgroups", o.text),
+        .uid_map => |o| try ns.write_proc(state, "uid_map", o.text),
+        .gid_map => |o| try ns.write_proc(state, "gid_map", o.text),
+        .setgroups => |o| try ns.write_proc(state, "setgroups", o.text),
         .mount => |o| try mounts.mount(o.source, o.target, o.fstype, o.flags, o.data),
         .mkdir => |o| try files.mkdir(o.path, o.mode),
         .touch => |o| try files.touch(o.path, o.mode),
@@ -107,21 +111,21 @@ fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
             try process.user(o.uid, o.gid, o.groups);
             // Changing credentials clears the parent-death signal (prctl(2)): arm it again,
             // or a user-namespaced container would outlive a killed launcher.
-            if (plan.flags & protocol.hello_flag_die_with_parent != 0) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0);
+            if (plan.flags & protocol.hello_flag_die_with_parent != 0) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0);
         },
         .no_new_privs => try process.no_new_privs(),
         .close_fds => try process.close_fds(),
         .exec => |o| return exec.exec(o.path, o.argv, o.env, o.search),
-        .status_file => |o| ending.arm(o.path),
+        .status_file => |o| ending.arm(state, o.path),
         .cgroup_mkdir => |o| try cgroup.mkdir(o.path, o.flags),
         .cgroup_write => |o| try cgroup.write(o.path, o.value),
-        .cgroup_enter => |o| try cgroup.enter(o.path, ns.container.pid),
+        .cgroup_enter => |o| try cgroup.enter(o.path, container.pid),
         .cgroup_into => |o| try cgroup.into(o.path),
         .cgroup_report => |o| cgroup.report(o.path),
         .cgroup_join => |o| try cgroup.join(o.path),
-        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, ns.container.pid, ns.container.tree_fd),
-        .attach_tree => |o| try idmap.attach_tree(o.slot, o.target),
-        .wait_start => ns.wait_for_start(statuses(plan).failed),
+        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
+        .attach_tree => |o| try idmap.attach_tree(&state.trees, o.slot, o.target),
+        .wait_start => ns.wait_for_start(state, statuses(plan).failed),
     }
 }
 
@@ -134,29 +138,30 @@ fn restore_signals() sys.Error!void {
 
 /// Reports a failed op and ends this process, leaving nothing behind (protocol.md:
 /// after an ERROR).
-fn fail(plan: *const decode.Plan, index: usize, op: Op, err: sys.Error) noreturn {
+fn fail(state: *State, plan: *const decode.Plan, index: usize, op: Op, err: sys.Error) noreturn {
     const errno = sys.errno_of(err); // First, before anything else can fail.
     const code = @intFromEnum(Op.frame_type(op));
     const chosen = statuses(plan);
     var message = events.Message{};
     describe(op, &message);
-    switch (ns.role()) {
-        .launcher => {
+    switch (state.role) {
+        .launcher, .server_child => {
             events.failure(index, code, errno, message.slice());
-            ending.end(.launcher_failed, chosen.failed, chosen.failed);
+            ending.end(state, .launcher_failed, chosen.failed, chosen.failed);
         },
-        .parent => {
+        .monitor => {
             events.failure(index, code, errno, message.slice());
-            ns.kill_and_reap();
-            ending.end(.launcher_failed, chosen.failed, chosen.failed);
+            ns.kill_and_reap(state);
+            ending.end(state, .launcher_failed, chosen.failed, chosen.failed);
         },
+        .server => unreachable, // A server runs no op.
         .container => {
             // The orchestrator may be gone: an event must not kill us before the status.
             sys.sigpipe_ignore(true) catch {};
             events.failure(index, code, errno, message.slice());
             // Which of the plan's statuses: the kernel's answer picks, the plan decides.
             const status = if (op != .exec) chosen.failed else if (errno == sys.ENOENT) chosen.not_found else chosen.not_executable;
-            ns.report_status(status);
+            ns.report_status(state, status);
             sys.exit(status);
         },
     }

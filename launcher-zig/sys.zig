@@ -37,6 +37,19 @@ pub const EEXIST: u16 = @intFromEnum(linux.E.EXIST);
 pub const EINVAL: u16 = @intFromEnum(linux.E.INVAL);
 pub const EIO: u16 = @intFromEnum(linux.E.IO);
 
+/// Signal numbers (x86_64), defined here only.
+pub const SIGHUP: u6 = 1;
+pub const SIGINT: u6 = 2;
+pub const SIGQUIT: u6 = 3;
+pub const SIGKILL: u6 = 9;
+pub const SIGUSR1: u6 = 10;
+pub const SIGUSR2: u6 = 12;
+pub const SIGPIPE: u6 = 13;
+pub const SIGTERM: u6 = 15;
+pub const SIGCHLD: u6 = 17;
+pub const SIGSTOP: u6 = 19;
+pub const SIGWINCH: u6 = 28;
+
 /// The errno of the last failed call, saved before anything else runs.
 pub var last_errno: u16 = 0;
 
@@ -470,7 +483,6 @@ pub const Child = struct {
 pub fn clone_process(namespaces: u64, cgroup_fd: fd_t) Error!Child {
     const CLONE_PIDFD: u64 = 0x1000;
     const CLONE_INTO_CGROUP: u64 = 0x200000000;
-    const SIGCHLD = 17;
     var pidfd: fd_t = -1;
     var args = std.mem.zeroes(CloneArgs);
     args.flags = namespaces | CLONE_PIDFD;
@@ -651,7 +663,7 @@ fn set_disposition(signal: u32, ignore: bool) Error!void {
 /// Sets SIGPIPE to ignored (`ignore`) or default. Ignoring survives execve, so the
 /// container process puts it back before it execs.
 pub fn sigpipe_ignore(ignore: bool) Error!void {
-    try set_disposition(13, ignore);
+    try set_disposition(SIGPIPE, ignore);
 }
 
 /// Every signal back to its default action. A launcher started in the background by a
@@ -660,7 +672,7 @@ pub fn sigpipe_ignore(ignore: bool) Error!void {
 pub fn signals_default() void {
     var signal: u32 = 1;
     while (signal <= 64) : (signal += 1) {
-        if (signal == 9 or signal == 19) continue; // SIGKILL and SIGSTOP cannot change.
+        if (signal == SIGKILL or signal == SIGSTOP) continue; // They cannot change.
         set_disposition(signal, false) catch {}; // EINVAL for the few the kernel reserves.
     }
 }

@@ -21,4 +21,5 @@ test {
     _ = @import("control_test.zig");
     _ = @import("server.zig");
     _ = @import("self_protect.zig");
+    _ = @import("state.zig");
 }
