@@ -99,43 +99,51 @@ pub fn serve(state: *Launcher, plan_fd: sys.fd_t, storage: *decode.Storage, plan
         }
         events.batch_flush();
         if (!reading or fds[children_count].revents == 0) continue;
-        while (true) {
-            switch (control.read_request(&reader, storage, plan)) {
-                .run => |run| {
-                    if (run.invalid) |invalid| {
-                        events.tagged_failure(run.tag, invalid.index, invalid.code, invalid.errno, invalid.reason);
-                        events.tagged_exit(run.tag, .launcher_failed, 125);
-                    } else if (start_child(server, run.tag, run.quiet)) |forked| {
-                        return forked;
-                    }
-                    if (run.lost) {
-                        events.failure(protocol.index_hello, @intFromEnum(protocol.ControlType.run), protocol_errno(run.invalid), "the request stream cannot be read past this RUN");
-                        reading = false;
-                        exit_status = 125;
-                        stop_reading(server);
-                    }
-                },
-                .start => |tag| send_control(server, tag, .start, 0),
-                .signal => |s| send_control(server, s.tag, .signal, s.signo),
-                .eof => {
-                    reading = false;
-                    stop_reading(server);
-                },
-                .broken => |b| {
-                    events.failure(protocol.index_hello, b.code, b.errno, b.reason);
-                    reading = false;
-                    exit_status = 125;
-                    stop_reading(server);
-                },
-            }
-            if (!reading or reader.pending() == 0) break;
-        }
+        if (handle_requests(server, &reader, storage, plan, &reading, &exit_status)) |forked| return forked;
     }
     sys.exit(exit_status);
 }
 
+/// Handles the requests the reader holds (at least one read is due): RUN, START, SIGNAL,
+/// EOF. Returns in a RUN's forked child only; else null once nothing is held or reading
+/// stopped (then `exit_status` is the server's).
+fn handle_requests(server: *State, reader: *decode.Buffered(FdReader), storage: *decode.Storage, plan: *decode.Plan, reading: *bool, exit_status: *u8) ?Forked {
+    assert(reading.*);
+    while (true) {
+        switch (control.read_request(reader, storage, plan)) {
+            .run => |run| {
+                if (run.invalid) |invalid| {
+                    events.tagged_failure(run.tag, invalid.index, invalid.code, invalid.errno, invalid.reason);
+                    events.tagged_exit(run.tag, .launcher_failed, 125);
+                } else if (start_child(server, run.tag, run.quiet)) |forked| {
+                    return forked;
+                }
+                if (run.lost) {
+                    events.failure(protocol.index_hello, @intFromEnum(protocol.ControlType.run), protocol_errno(run.invalid), "the request stream cannot be read past this RUN");
+                    reading.* = false;
+                    exit_status.* = 125;
+                    stop_reading(server);
+                }
+            },
+            .start => |tag| send_control(server, tag, .start, 0),
+            .signal => |s| send_control(server, s.tag, .signal, s.signo),
+            .eof => {
+                reading.* = false;
+                stop_reading(server);
+            },
+            .broken => |b| {
+                events.failure(protocol.index_hello, b.code, b.errno, b.reason);
+                reading.* = false;
+                exit_status.* = 125;
+                stop_reading(server);
+            },
+        }
+        if (!reading.* or reader.pending() == 0) return null;
+    }
+}
+
 fn protocol_errno(invalid: ?decode.Invalid) u16 {
-    return if (invalid) |i| (if (i.errno != 0) i.errno else 22) else 22;
+    return if (invalid) |i| (if (i.errno != 0) i.errno else sys.EINVAL) else sys.EINVAL;
 }
 
 fn find(server: *State, tag: u64) ?usize {

@@ -22,4 +22,5 @@ test {
     _ = @import("server.zig");
     _ = @import("self_protect.zig");
     _ = @import("state.zig");
+    _ = @import("tidy.zig");
 }
