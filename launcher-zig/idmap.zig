@@ -42,11 +42,11 @@ pub fn receive(slots: *[protocol.tree_slots]sys.fd_t, socket: sys.fd_t, count: u
 }
 
 /// move_mount(slot, target), the target opened O_PATH per protocol.md "Paths".
-pub fn attach_tree(slots: *[protocol.tree_slots]sys.fd_t, slot: u64, target: []const u8) sys.Error!void {
+pub fn attach_tree(slots: *[protocol.tree_slots]sys.fd_t, current: ?sys.fd_t, slot: u64, target: []const u8) sys.Error!void {
     assert(slot < protocol.tree_slots);
     const tree_fd = slots[slot];
     if (tree_fd < 0) return error.BADF; // The decoder and `receive` make this impossible.
-    const target_fd = try root.open(target, sys.O.PATH);
+    const target_fd = try root.open(current, target, sys.O.PATH);
     defer sys.close(target_fd);
     try sys.move_mount(tree_fd, target_fd);
     sys.close(tree_fd);

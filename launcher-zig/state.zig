@@ -4,8 +4,8 @@
 //!
 //! Not here, and why: the event channel (events.zig: where events go, the batch and the
 //! status-file record) is a process-wide output like stderr that every part writes to;
-//! the cgroup bookkeeping (cgroup.zig) and the current root (root.zig) stay in their
-//! modules for now (see docs/protocol.md; to move here as a next step).
+//! the cgroup bookkeeping (cgroup.zig, changed in parallel by the control ops) stays in
+//! its module for now: the next step.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -38,6 +38,8 @@ pub const State = struct {
     container: ns.Container,
     /// What the monitor learns while it waits (monitor.zig).
     monitor: monitor.State,
+    /// Container process: the current root relative paths resolve in (root.zig), or null.
+    root_fd: ?sys.fd_t,
     /// Container process: the received idmapped trees by slot (idmap.zig); -1 when empty.
     trees: [protocol.tree_slots]sys.fd_t,
     /// STATUS_FILE's path, once armed (status.zig).
@@ -51,6 +53,7 @@ pub const State = struct {
         state.role = role;
         state.container = .{};
         state.monitor.init();
+        state.root_fd = null;
         state.trees = [_]sys.fd_t{-1} ** protocol.tree_slots;
         state.status_path = null;
         state.server.init();
@@ -70,5 +73,6 @@ test "init leaves a launcher with nothing open" {
     try std.testing.expectEqual(@as(sys.fd_t, -1), state.container.status_fd);
     try std.testing.expectEqual(@as(sys.fd_t, -1), state.trees[0]);
     try std.testing.expect(state.status_path == null);
+    try std.testing.expect(state.root_fd == null);
     try std.testing.expectEqual(@as(usize, 0), state.server.in_use.count());
 }
