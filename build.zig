@@ -1,6 +1,6 @@
 //! Builds husk-launcher: a static x86_64-linux-musl executable, whatever the host.
 //!   zig build -Doptimize=ReleaseSmall   → zig-out/bin/husk-launcher
-//!   zig build test                      → the launcher's unit tests
+//!   zig build test                      → the launcher's unit tests and tidy (tidy.zig)
 
 const std = @import("std");
 const builtin = @import("builtin");
@@ -35,6 +35,8 @@ pub fn build(b: *std.Build) void {
 
     const build_options = b.addOptions();
     build_options.addOption([]const u8, "golden_dir", b.pathFromRoot("test/golden"));
+    // tidy.zig reads the launcher's sources at test time.
+    build_options.addOption([]const u8, "launcher_dir", b.pathFromRoot("launcher-zig"));
     const tests = b.addTest(.{
         .root_source_file = b.path("launcher-zig/main.zig"),
         .target = target,

@@ -36,7 +36,7 @@ pub fn mkdir(path: [:0]const u8, flags: u64) sys.Error!void {
     assert(flags & ~protocol.cgroup_mkdir_flags_known == 0);
     const shared = flags & protocol.cgroup_mkdir_flag_shared != 0;
     var parent: root.Parent = undefined;
-    try root.open_parent(path, &parent);
+    try root.open_parent(null, path, &parent); // An absolute path: no root needed.
     defer sys.close(parent.fd);
     try check_cgroup_fd(parent.fd);
     sys.mkdirat(parent.fd, parent.name, 0o755) catch |err| switch (err) {

@@ -9,7 +9,7 @@ const assert = std.debug.assert;
 const protocol = @import("protocol.zig");
 const decode = @import("decode.zig");
 
-const EINVAL: u16 = 22;
+const EINVAL = @import("sys.zig").EINVAL;
 
 /// Why a stream cannot be read on: becomes an ERROR event (index u64 max).
 pub const Broken = struct {

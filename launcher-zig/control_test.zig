@@ -14,7 +14,7 @@ var storage: decode.Storage = undefined;
 var plan: decode.Plan = undefined;
 
 const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
-const exec_op = Op{ .exec = .{ .path = "/bin/true", .argv = &[_:null]?[*:0]const u8{"true"}, .env = &.{}, .search = &.{} } };
+const exec_op = Op{ .exec = .{ .path = "/bin/true", .argv = &[_:null]?[*:0]const u8{"true"}, .env = &.{}, .search = &.{}, .failed_status = 125, .not_found_status = 127, .not_executable_status = 126 } };
 
 fn tagged(writer: *encode.Writer, code: protocol.ControlType, tag: u64, signo: ?u64) !void {
     var payload: [16]u8 = undefined;

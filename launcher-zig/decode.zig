@@ -12,7 +12,7 @@ const Str = protocol.Str;
 const Strs = protocol.Strs;
 const U64s = protocol.U64s;
 
-const EINVAL: u16 = 22;
+const EINVAL = @import("sys.zig").EINVAL; // errno values live in sys.zig only.
 
 /// Only EXEC has `strs` fields, and a valid plan has one EXEC, so three full lists (each
 /// with its NULL) bound the pointer pool.
@@ -307,7 +307,14 @@ const Decoder = struct {
                     if (o.groups.get(i) > protocol.id_max) return decoder.fail("user.groups: an id over 2^32 - 2");
                 }
             },
-            .exec => |o| if (o.argv.len == 0) return decoder.fail("exec.argv: empty"),
+            .exec => |o| {
+                if (o.argv.len == 0) return decoder.fail("exec.argv: empty");
+                // 0 would read as success; over 255 cannot be an exit status.
+                inline for (.{ "failed_status", "not_found_status", "not_executable_status" }) |name| {
+                    const status = @field(o, name);
+                    if (status == 0 or status > 255) return decoder.fail("exec." ++ name ++ ": not 1 to 255");
+                }
+            },
             .uid_map => decoder.saw_uid_map = true,
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},

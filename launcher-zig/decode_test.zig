@@ -14,7 +14,7 @@ const build_options = @import("build_options");
 var storage: decode.Storage = undefined;
 var plan: decode.Plan = undefined;
 
-const EINVAL = 22;
+const EINVAL = @import("sys.zig").EINVAL;
 const MS_REC = 0x4000;
 const MS_PRIVATE = 1 << 18;
 
@@ -61,6 +61,9 @@ const sample_ops = [_]Op{
         .argv = &[_:null]?[*:0]const u8{ "sh", "-c", "echo $$" },
         .env = &[_:null]?[*:0]const u8{"PATH=/usr/bin:/bin"},
         .search = &[_:null]?[*:0]const u8{ "/usr/bin", "/bin" },
+        .failed_status = 125,
+        .not_found_status = 127,
+        .not_executable_status = 126,
     } },
 };
 
@@ -74,7 +77,7 @@ const sample_control_ops = [_]Op{
 };
 
 const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
-const exec_op = Op{ .exec = .{ .path = "/bin/true", .argv = &[_:null]?[*:0]const u8{"true"}, .env = &.{}, .search = &.{} } };
+const exec_op = Op{ .exec = .{ .path = "/bin/true", .argv = &[_:null]?[*:0]const u8{"true"}, .env = &.{}, .search = &.{}, .failed_status = 125, .not_found_status = 127, .not_executable_status = 126 } };
 
 var ops_buffer: [1100]Op = undefined;
 
@@ -393,7 +396,7 @@ test "strs bound: 4096 strings; u64s bound: 1024 numbers" {
 
 test "frame bound: a payload of 1 MiB is read, one byte more is not" {
     // An EXEC frame of exactly 1 MiB: path, empty env and search, argv filling the rest.
-    const fixed = (4 + 1) + 4 + 4 + 4; // path "x", three counts
+    const fixed = (4 + 1) + 4 + 4 + 4 + 3 * 8; // path "x", three counts, three statuses
     var remaining: usize = protocol.frame_payload_bytes_max - fixed;
     var pointers: [17]?[*:0]const u8 = undefined;
     var count: usize = 0;
@@ -778,6 +781,25 @@ test "ATTACH_TREE: a filled slot, once, in a mount namespace" {
     try expect_ops_invalid(&.{ userns_only, uid_map_op, gid_map_op, tree(0), attach(0), exec_op }, 4, "mount namespace");
     // A container op: not among the parent ops' positions before CLONE.
     try expect_ops_invalid(&.{ attach(0), userns_clone, exec_op }, 0, "a container op before CLONE");
+}
+
+test "EXEC's exit statuses: each 1 to 255, chosen by the plan" {
+    for ([_]u64{ 0, 256, 1 << 40 }) |bad| {
+        inline for (.{ "failed_status", "not_found_status", "not_executable_status" }) |name| {
+            var exec = exec_op;
+            @field(exec.exec, name) = bad;
+            try expect_ops_invalid(&.{ clone_op, exec }, 1, "exec." ++ name ++ ": not 1 to 255");
+        }
+    }
+    var exec = exec_op;
+    exec.exec.failed_status = 1;
+    exec.exec.not_found_status = 255;
+    exec.exec.not_executable_status = 2;
+    try expect_valid_ops(&.{ clone_op, exec });
+    const decoded = plan.slice()[1].exec;
+    try testing.expectEqual(@as(u64, 1), decoded.failed_status);
+    try testing.expectEqual(@as(u64, 255), decoded.not_found_status);
+    try testing.expectEqual(@as(u64, 2), decoded.not_executable_status);
 }
 
 test "the new ops' frames: golden bytes" {

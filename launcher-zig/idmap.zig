@@ -9,9 +9,6 @@ const protocol = @import("protocol.zig");
 const sys = @import("sys.zig");
 const root = @import("root.zig");
 
-/// Container process: the received detached mounts, by slot; -1 when empty.
-var slots = [_]sys.fd_t{-1} ** protocol.tree_slots;
-
 /// Parent op: open_tree(source, OPEN_TREE_CLONE | AT_RECURSIVE), idmap it through the
 /// container's user namespace, send it as `slot`.
 pub fn idmap_tree(source: [*:0]const u8, slot: u64, pid: sys.pid_t, socket: sys.fd_t) sys.Error!void {
@@ -30,7 +27,8 @@ pub fn idmap_tree(source: [*:0]const u8, slot: u64, pid: sys.pid_t, socket: sys.
 
 /// Container process, right after its release: receives `count` trees (the plan's number
 /// of IDMAP_TREE ops) into their slots, then closes the socket.
-pub fn receive(socket: sys.fd_t, count: usize) sys.Error!void {
+/// `slots`: the container process's received detached mounts (state.zig), -1 when empty.
+pub fn receive(slots: *[protocol.tree_slots]sys.fd_t, socket: sys.fd_t, count: usize) sys.Error!void {
     assert(count > 0 and count <= protocol.tree_slots);
     defer sys.close(socket);
     for (0..count) |_| {
@@ -44,11 +42,11 @@ pub fn receive(socket: sys.fd_t, count: usize) sys.Error!void {
 }
 
 /// move_mount(slot, target), the target opened O_PATH per protocol.md "Paths".
-pub fn attach_tree(slot: u64, target: []const u8) sys.Error!void {
+pub fn attach_tree(slots: *[protocol.tree_slots]sys.fd_t, current: ?sys.fd_t, slot: u64, target: []const u8) sys.Error!void {
     assert(slot < protocol.tree_slots);
     const tree_fd = slots[slot];
     if (tree_fd < 0) return error.BADF; // The decoder and `receive` make this impossible.
-    const target_fd = try root.open(target, sys.O.PATH);
+    const target_fd = try root.open(current, target, sys.O.PATH);
     defer sys.close(target_fd);
     try sys.move_mount(tree_fd, target_fd);
     sys.close(tree_fd);
@@ -63,7 +61,8 @@ test "trees travel over a socketpair with their slot" {
     try sys.send_fd(pair[0], file, 5);
     sys.close(file);
     sys.close(pair[0]);
-    try receive(pair[1], 2);
+    var slots = [_]sys.fd_t{-1} ** protocol.tree_slots;
+    try receive(&slots, pair[1], 2);
     defer for (&slots) |*fd| {
         if (fd.* >= 0) sys.close(fd.*);
         fd.* = -1;
@@ -80,7 +79,8 @@ test "a slot sent twice, or a message without an fd, is refused" {
     try sys.send_fd(pair[0], file, 1);
     try sys.send_fd(pair[0], file, 1);
     sys.close(file);
-    try std.testing.expectError(error.BADMSG, receive(pair[1], 2));
+    var slots = [_]sys.fd_t{-1} ** protocol.tree_slots;
+    try std.testing.expectError(error.BADMSG, receive(&slots, pair[1], 2));
     defer for (&slots) |*fd| {
         if (fd.* >= 0) sys.close(fd.*);
         fd.* = -1;

@@ -14,6 +14,8 @@ const run = @import("run.zig");
 const monitor = @import("monitor.zig");
 const server = @import("server.zig");
 const control_plan = @import("control_plan.zig");
+const self_protect = @import("self_protect.zig");
+const State = @import("state.zig").State;
 
 const usage =
     \\usage: husk-launcher [--plan-fd N] [--event-fd N]
@@ -22,8 +24,8 @@ const usage =
     \\
     \\Reads a plan (docs/protocol.md) from --plan-fd (default 0), validates it whole, runs
     \\it, and stays as the container's monitor. Events go to --event-fd; without it a
-    \\failure is one line on stderr. Exit status: the container's, or 125 (bad plan or
-    \\failed op), 126/127 (exec failed).
+    \\failure is one line on stderr. Exit status: the container's; when it cannot run,
+    \\the one the plan gives for that (EXEC's fields); 125 for a bad plan.
     \\With --server it reads requests (RUN a plan, START, SIGNAL) until the plan fd
     \\closes and runs each plan in a child of its own, its events sent TAGGED.
     \\
@@ -32,6 +34,8 @@ const usage =
 /// Fixed storage, allocated once by the loader (.bss): nothing is allocated after start.
 var storage: decode.Storage = undefined;
 var plan: decode.Plan = undefined;
+/// The launcher's state (state.zig), the one instance: set up by `State.init` at start.
+var state: State = undefined;
 
 const Options = struct {
     plan_fd: sys.fd_t = 0,
@@ -60,6 +64,7 @@ pub fn main() u8 {
 }
 
 fn launch(options: Options) noreturn {
+    protect_self(options.event_fd);
     sys.signals_default();
     // The event pipe closes if the orchestrator dies; that must not kill the monitor.
     sys.sigpipe_ignore(true) catch unreachable; // SIGPIPE is a valid signal.
@@ -71,35 +76,40 @@ fn launch(options: Options) noreturn {
     if (options.plan_fd > 2) sys.set_cloexec(options.plan_fd) catch |err| fail_start("--plan-fd", err);
     events.init(options.event_fd);
     events.hello();
+    state.init(.launcher);
 
     // Read in large chunks; what came after END stays in the reader for the monitor.
-    monitor.control_reader.inner.fd = options.plan_fd;
-    if (decode.read_plan(&monitor.control_reader, &storage, &plan)) |invalid| {
+    state.monitor.control_reader.inner.fd = options.plan_fd;
+    if (decode.read_plan(&state.monitor.control_reader, &storage, &plan)) |invalid| {
         events.failure(invalid.index, invalid.code, invalid.errno, invalid.reason);
         events.exit(.launcher_failed, 125);
         sys.exit(125);
     }
     // With WAIT_START the plan fd stays open after END: START and SIGNAL come on it.
-    if (plan.wait_start) monitor.control_fd = options.plan_fd;
+    if (plan.wait_start) state.monitor.control_fd = options.plan_fd;
     run_plan(sys.getppid());
 }
 
 /// Runs the plan in `plan` (the launcher's part, then the monitor's); with die_with_parent,
-/// this process dies with `parent` (null: a server's child, which watches its control pipe
-/// instead, so that it still cleans up).
-fn run_plan(parent: ?sys.pid_t) noreturn {
+/// a one-shot launcher dies with `parent`, a server's child watches its control pipe
+/// instead, so that it still cleans up.
+fn run_plan(parent: sys.pid_t) noreturn {
+    assert(state.before_clone());
     events.trace = plan.flags & protocol.hello_flag_trace != 0;
     if (plan.control) control_plan.run(&plan); // No container: nothing to die with.
-    if (plan.flags & protocol.hello_flag_die_with_parent != 0) {
-        if (parent) |pid| die_with_parent(pid) else monitor.control_eof_kills = true;
-    }
-    run.run(&plan);
+    if (plan.flags & protocol.hello_flag_die_with_parent != 0) switch (state.role) {
+        .launcher => die_with_parent(parent, run.statuses(&plan).failed),
+        .server_child => state.monitor.control_eof_kills = true,
+        .server, .monitor, .container => unreachable,
+    };
+    run.run(&state, &plan);
 }
 
 /// Server mode: the server serves until its plan fd closes and its children end; each
 /// RUN comes back here in a forked child, which runs its plan as a one-shot launcher
 /// whose plan fd (for START and SIGNAL) is its control pipe.
 fn serve(options: Options) noreturn {
+    protect_self(options.event_fd);
     sys.signals_default();
     sys.sigpipe_ignore(true) catch unreachable; // SIGPIPE is a valid signal.
     const event_fd = options.event_fd.?; // parse_arguments requires it.
@@ -107,28 +117,45 @@ fn serve(options: Options) noreturn {
     if (options.plan_fd > 2) sys.set_cloexec(options.plan_fd) catch |err| fail_start("--plan-fd", err);
     events.init(event_fd);
     events.hello();
+    state.init(.server);
     // The server goes with its orchestrator. Its children see their control pipes close
     // then; those with die_with_parent kill their containers and clean up.
-    die_with_parent(sys.getppid());
-    const forked = server.serve(options.plan_fd, &storage, &plan);
-    monitor.control_fd = forked.control_fd;
-    monitor.control_reader.inner.fd = forked.control_fd; // The server never used it: empty.
-    run_plan(null);
+    die_with_parent(sys.getppid(), 125); // No plan yet: the launcher's own status.
+    const forked = server.serve(&state, options.plan_fd, &storage, &plan);
+    state.role = .server_child;
+    state.monitor.control_fd = forked.control_fd;
+    state.monitor.control_reader.inner.fd = forked.control_fd; // The server never used it: empty.
+    run_plan(sys.getppid());
 }
 
-/// PR_SET_PDEATHSIG, then a check that `parent` did not die before it took effect.
-fn die_with_parent(parent: sys.pid_t) void {
-    const code = @intFromEnum(protocol.FrameType.hello);
-    _ = sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0) catch |err| {
-        events.failure(protocol.index_hello, code, sys.errno_of(err), "set the parent-death signal");
+/// Before anything else (no event sent yet, no fd made close-on-exec): re-executes from a
+/// sealed copy of the binary unless already running from one (self_protect.zig). If that
+/// fails, the launcher fails closed: it never runs a plan from the file on disk.
+fn protect_self(event_fd: ?sys.fd_t) void {
+    const argv: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.argv.ptr); // NULL-ended by the kernel.
+    const envp: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.environ.ptr);
+    self_protect.ensure_sealed(argv, envp) catch |err| {
+        events.init(event_fd);
+        events.hello();
+        const code = @intFromEnum(protocol.FrameType.hello);
+        events.failure(protocol.index_hello, code, sys.errno_of(err), "run from a sealed copy of the launcher");
         events.exit(.launcher_failed, 125);
         sys.exit(125);
     };
+}
+
+/// PR_SET_PDEATHSIG, then a check that `parent` did not die before it took effect.
+fn die_with_parent(parent: sys.pid_t, failed_status: u8) void {
+    const code = @intFromEnum(protocol.FrameType.hello);
+    _ = sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0) catch |err| {
+        events.failure(protocol.index_hello, code, sys.errno_of(err), "set the parent-death signal");
+        events.exit(.launcher_failed, failed_status);
+        sys.exit(failed_status);
+    };
     if (sys.getppid() != parent) {
-        const ESRCH = 3;
-        events.failure(protocol.index_hello, code, ESRCH, "the orchestrator died before the plan ran");
-        events.exit(.launcher_failed, 125);
-        sys.exit(125);
+        events.failure(protocol.index_hello, code, sys.ESRCH, "the orchestrator died before the plan ran");
+        events.exit(.launcher_failed, failed_status);
+        sys.exit(failed_status);
     }
 }
 

@@ -15,23 +15,13 @@ const ending = @import("status.zig");
 const protocol = @import("protocol.zig");
 const decode = @import("decode.zig");
 const control = @import("control.zig");
+const Launcher = @import("state.zig").State;
 
-const EINVAL: u16 = 22;
-
-const SIGHUP = 1;
-const SIGINT = 2;
-const SIGQUIT = 3;
-const SIGUSR1 = 10;
-const SIGUSR2 = 12;
-const SIGTERM = 15;
-const SIGCHLD = 17;
-const SIGWINCH = 28;
-
-const forwarded = [_]u6{ SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGWINCH };
+const forwarded = [_]u6{ sys.SIGHUP, sys.SIGINT, sys.SIGQUIT, sys.SIGUSR1, sys.SIGUSR2, sys.SIGTERM, sys.SIGWINCH };
 
 /// Everything the monitor reads from its signalfd.
 pub const signals: sys.SignalSet = blk: {
-    var set: sys.SignalSet = sys.signal_bit(SIGCHLD);
+    var set: sys.SignalSet = sys.signal_bit(sys.SIGCHLD);
     for (forwarded) |signal| set |= sys.signal_bit(signal);
     break :blk set;
 };
@@ -42,73 +32,91 @@ comptime {
     assert(@sizeOf(SignalInfo) == 128);
 }
 
-/// Where START and SIGNAL frames come from (protocol.md "Starting a created container"):
-/// a one-shot launcher's plan fd when the plan has WAIT_START; a server's child's control
-/// pipe always. Null: none.
-pub var control_fd: ?sys.fd_t = null;
-/// Reads `control_fd`. A one-shot launcher reads its plan through it too, so that bytes
-/// that came after END (START, SIGNAL) are held here and read first. Its starting value is
-/// all zero so that the 64 KiB buffer lives in .bss, not in the binary; main sets the fd.
-pub var control_reader: decode.Buffered(PlanFdReader) = .{ .inner = .{ .fd = 0 } };
+/// What the monitor holds and learns while it waits (a part of state.zig's State).
+pub const State = struct {
+    /// Where START and SIGNAL frames come from (protocol.md "Starting a created
+    /// container"): a one-shot launcher's plan fd when the plan has WAIT_START; a server's
+    /// child's control pipe always. Null: none.
+    control_fd: ?sys.fd_t,
+    /// Reads `control_fd`. A one-shot launcher reads its plan through it too, so that bytes
+    /// that came after END (START, SIGNAL) are held here and read first. main sets the fd.
+    control_reader: decode.Buffered(PlanFdReader),
+    /// The container process's status pipe: a byte (it failed an op; the launcher's
+    /// status), or EOF (EXEC succeeded: STARTED), once seen.
+    status_seen: bool,
+    status_byte: ?u8,
+    /// The monitor killed the container before START: its EOF is no STARTED.
+    cancelled: bool,
+    /// A malformed control frame: the launcher ends with EXIT kind 2 (the plan's failed
+    /// status).
+    control_failed: bool,
+    /// A server's child with die_with_parent: EOF on its control pipe after START means the
+    /// server died (it keeps the pipe of a started container open to its end), so the
+    /// container is killed, and the monitor ends as usual (cleanup, status file) instead of
+    /// dying with it.
+    control_eof_kills: bool,
 
-/// The container process's status pipe: a byte (it failed an op; the launcher's status),
-/// or EOF (EXEC succeeded: STARTED), once seen.
-var status_seen = false;
-var status_byte: ?u8 = null;
-/// The monitor killed the container before START: its EOF is no STARTED.
-var cancelled = false;
-/// A malformed control frame: the launcher ends with EXIT kind 2 (125).
-var control_failed = false;
-/// A server's child with die_with_parent: EOF on its control pipe after START means the
-/// server died (it keeps the pipe of a started container open to its end), so the container
-/// is killed, and the monitor ends as usual (cleanup, status file) instead of dying with it.
-pub var control_eof_kills = false;
+    /// Every field but the reader's 64 KiB buffer (written before it is read).
+    pub fn init(monitor: *State) void {
+        monitor.control_fd = null;
+        monitor.control_reader.inner = .{ .fd = 0 };
+        monitor.control_reader.start = 0;
+        monitor.control_reader.end = 0;
+        monitor.status_seen = false;
+        monitor.status_byte = null;
+        monitor.cancelled = false;
+        monitor.control_failed = false;
+        monitor.control_eof_kills = false;
+    }
+};
 
-pub fn run() noreturn {
-    assert(ns.role() == .parent);
-    const status = wait_for_exit();
-    finish(status);
+/// `failed_status`: the plan's status for a launcher failure.
+pub fn run(state: *Launcher, failed_status: u8) noreturn {
+    assert(state.role == .monitor);
+    const status = wait_for_exit(state);
+    finish(state, status, failed_status);
 }
 
-fn wait_for_exit() u32 {
-    const container = ns.container;
-    const fd = sys.signalfd(signals) catch return wait_blocking(); // Still reap, just don't forward.
+fn wait_for_exit(state: *Launcher) u32 {
+    const container = state.container;
+    const m = &state.monitor;
+    const fd = sys.signalfd(signals) catch return wait_blocking(state); // Still reap, just don't forward.
     while (true) {
         // Frames already read (with the plan, or with an earlier frame): poll won't see them.
-        if (control_fd != null and control_reader.pending() > 0) {
-            read_control();
+        if (m.control_fd != null and m.control_reader.pending() > 0) {
+            read_control(state);
             continue;
         }
         var fds: [3]sys.PollFd = undefined;
         fds[0] = .{ .fd = fd, .events = sys.POLLIN, .revents = 0 };
         var count: usize = 1;
         const status_at = count;
-        if (!status_seen) {
+        if (!m.status_seen) {
             fds[count] = .{ .fd = container.status_fd, .events = sys.POLLIN, .revents = 0 };
             count += 1;
         }
         const control_at = count;
-        if (control_fd) |fd_of_control| {
+        if (m.control_fd) |fd_of_control| {
             fds[count] = .{ .fd = fd_of_control, .events = sys.POLLIN, .revents = 0 };
             count += 1;
         }
-        _ = sys.poll(fds[0..count]) catch return wait_blocking();
+        _ = sys.poll(fds[0..count]) catch return wait_blocking(state);
         // The status pipe first: STARTED goes out before a quick container's EXIT.
-        if (!status_seen and fds[status_at].revents != 0) read_status();
-        if (control_fd != null and fds[control_at].revents != 0) read_control();
+        if (!m.status_seen and fds[status_at].revents != 0) read_status(state);
+        if (m.control_fd != null and fds[control_at].revents != 0) read_control(state);
         if (fds[0].revents == 0) continue;
         var info: SignalInfo = undefined;
-        const n = sys.read(fd, std.mem.asBytes(&info)) catch return wait_blocking();
+        const n = sys.read(fd, std.mem.asBytes(&info)) catch return wait_blocking(state);
         assert(n == @sizeOf(SignalInfo));
-        if (info.signo == SIGCHLD) {
+        if (info.signo == sys.SIGCHLD) {
             var status: u32 = 0;
-            const pid = sys.wait4(container.pid, &status, sys.WNOHANG) catch return wait_blocking();
+            const pid = sys.wait4(container.pid, &status, sys.WNOHANG) catch return wait_blocking(state);
             if (pid == container.pid) return status;
             continue;
         }
         // Before START a signal means: this container will not run.
-        if (ns.waiting()) {
-            cancel();
+        if (ns.waiting(state)) {
+            cancel(state);
             continue;
         }
         // The container process may be gone already (ESRCH): its SIGCHLD is on its way.
@@ -116,25 +124,27 @@ fn wait_for_exit() u32 {
     }
 }
 
-fn cancel() void {
-    cancelled = true;
-    ns.cancel();
+fn cancel(state: *Launcher) void {
+    const m = &state.monitor;
+    m.cancelled = true;
+    ns.cancel(state);
 }
 
 /// One byte (the container process failed an op) or EOF (it reached execve and the
 /// kernel closed the close-on-exec pipe: STARTED). Also called after the reap, when the
 /// write end is closed for sure, so it never blocks.
-fn read_status() void {
-    assert(!status_seen);
-    status_seen = true;
+fn read_status(state: *Launcher) void {
+    const m = &state.monitor;
+    assert(!m.status_seen);
+    m.status_seen = true;
     var byte: [1]u8 = undefined;
-    const n = sys.read(ns.container.status_fd, &byte) catch 0;
+    const n = sys.read(state.container.status_fd, &byte) catch 0;
     if (n == 1) {
-        status_byte = byte[0];
+        m.status_byte = byte[0];
         return;
     }
     // EOF while still waiting for START: killed from outside before EXEC.
-    if (!cancelled and !ns.waiting()) events.started(sys.monotonic_ns());
+    if (!m.cancelled and !ns.waiting(state)) events.started(sys.monotonic_ns());
 }
 
 pub const PlanFdReader = struct {
@@ -147,63 +157,67 @@ pub const PlanFdReader = struct {
 };
 
 /// START, SIGNAL, EOF or a malformed frame on the control fd.
-fn read_control() void {
-    assert(control_reader.inner.fd == control_fd.?);
-    switch (control.read_control(&control_reader)) {
-        .start => if (ns.waiting()) ns.start() else if (!cancelled) {
+fn read_control(state: *Launcher) void {
+    const m = &state.monitor;
+    assert(m.control_reader.inner.fd == m.control_fd.?);
+    switch (control.read_control(&m.control_reader)) {
+        .start => if (ns.waiting(state)) ns.start(state) else if (!m.cancelled) {
             // Not waiting: no WAIT_START, or a second START. (After a cancel it is late.)
-            stop_control(.{ .code = @intFromEnum(protocol.ControlType.start), .errno = EINVAL, .reason = "START when the container does not wait for it" });
+            stop_control(state, .{ .code = @intFromEnum(protocol.ControlType.start), .errno = sys.EINVAL, .reason = "START when the container does not wait for it" });
         },
-        .signal => |signo| if (ns.waiting()) cancel() else {
-            sys.kill(ns.container.pid, ns.container.pidfd, @intCast(signo)) catch {};
+        .signal => |signo| if (ns.waiting(state)) cancel(state) else {
+            sys.kill(state.container.pid, state.container.pidfd, @intCast(signo)) catch {};
         },
         .eof => {
             // The orchestrator is gone (or cancels): a container not started never will.
-            close_control();
-            if (ns.waiting()) {
-                cancel();
-            } else if (control_eof_kills) {
-                sys.kill(ns.container.pid, ns.container.pidfd, 9) catch {};
+            close_control(state);
+            if (ns.waiting(state)) {
+                cancel(state);
+            } else if (m.control_eof_kills) {
+                sys.kill(state.container.pid, state.container.pidfd, sys.SIGKILL) catch {};
             }
         },
-        .broken => |b| stop_control(b),
+        .broken => |b| stop_control(state, b),
     }
 }
 
-fn stop_control(why: control.Broken) void {
+fn stop_control(state: *Launcher, why: control.Broken) void {
+    const m = &state.monitor;
     events.failure(protocol.index_hello, why.code, why.errno, why.reason);
-    close_control();
-    if (ns.waiting()) {
-        control_failed = true;
-        cancel();
+    close_control(state);
+    if (ns.waiting(state)) {
+        m.control_failed = true;
+        cancel(state);
     }
 }
 
-fn close_control() void {
-    sys.close(control_fd.?);
-    control_fd = null;
-    control_reader.discard();
+fn close_control(state: *Launcher) void {
+    const m = &state.monitor;
+    sys.close(m.control_fd.?);
+    m.control_fd = null;
+    m.control_reader.discard();
 }
 
-fn wait_blocking() u32 {
-    if (ns.waiting()) cancel(); // Nothing could start it now.
+fn wait_blocking(state: *Launcher) u32 {
+    if (ns.waiting(state)) cancel(state); // Nothing could start it now.
     var status: u32 = 0;
-    _ = sys.wait4(ns.container.pid, &status, 0) catch unreachable; // Our own child.
+    _ = sys.wait4(state.container.pid, &status, 0) catch unreachable; // Our own child.
     return status;
 }
 
 /// The reports, then the launcher's end (status.zig): EXIT kind 2 if the container process
 /// failed an op (it left its status byte in the status pipe) or the control fd was
 /// malformed before START, else the container's exit or signal.
-fn finish(wait_status: u32) noreturn {
-    if (!status_seen) read_status();
+fn finish(state: *Launcher, wait_status: u32, failed_status: u8) noreturn {
+    const m = &state.monitor;
+    if (!m.status_seen) read_status(state);
     _ = cgroup.send_reports();
-    if (status_byte) |byte| ending.end(.launcher_failed, byte, byte);
-    if (control_failed) ending.end(.launcher_failed, 125, 125);
+    if (m.status_byte) |byte| ending.end(state, .launcher_failed, byte, byte);
+    if (m.control_failed) ending.end(state, .launcher_failed, failed_status, failed_status);
     const signal = wait_status & 0x7f;
     if (signal == 0) {
         const code: u8 = @intCast((wait_status >> 8) & 0xff);
-        ending.end(.exited, code, code);
+        ending.end(state, .exited, code, code);
     }
-    ending.end(.signaled, signal, @intCast(128 + signal));
+    ending.end(state, .signaled, signal, @intCast(128 + signal));
 }

@@ -9,32 +9,32 @@ const sys = @import("sys.zig");
 const root = @import("root.zig");
 const files = @import("files.zig");
 
-pub fn mount(source: [:0]const u8, target: []const u8, fstype: [:0]const u8, flags: u64, data: [:0]const u8) sys.Error!void {
+pub fn mount(current: *?sys.fd_t, source: [:0]const u8, target: []const u8, fstype: [:0]const u8, flags: u64, data: [:0]const u8) sys.Error!void {
     assert(flags & ~protocol.mount_flags_known == 0);
-    const target_fd = try root.open(target, sys.O.PATH);
+    const target_fd = try root.open(current.*, target, sys.O.PATH);
     defer sys.close(target_fd);
     var target_buffer: [32]u8 = undefined;
     try sys.mount(source, root.fd_path(target_fd, &target_buffer), fstype, flags, data);
 }
 
-pub fn bind(source: []const u8, target: []const u8, flags: u64) sys.Error!void {
+pub fn bind(current: *?sys.fd_t, source: []const u8, target: []const u8, flags: u64) sys.Error!void {
     assert(flags & ~protocol.bind_flags_known == 0);
-    const source_fd = try root.open(source, sys.O.PATH);
+    const source_fd = try root.open(current.*, source, sys.O.PATH);
     defer sys.close(source_fd);
-    if (flags & protocol.bind_flag_create != 0 and !try root.exists(target)) {
+    if (flags & protocol.bind_flag_create != 0 and !try root.exists(current.*, target)) {
         if (try sys.file_type(source_fd) == sys.S_IFDIR) {
-            try root.mkdir_all(target, 0o755);
+            try root.mkdir_all(current.*, target, 0o755);
         } else {
-            try files.touch(target, 0o644);
+            try files.touch(current, target, 0o644);
         }
     }
     const recursive = flags & protocol.bind_flag_recursive != 0;
-    try bind_fd(source_fd, target, recursive);
-    if (flags & protocol.bind_flag_readonly != 0) try make_readonly(target, recursive);
+    try bind_fd(current, source_fd, target, recursive);
+    if (flags & protocol.bind_flag_readonly != 0) try make_readonly(current, target, recursive);
 }
 
-fn bind_fd(source_fd: sys.fd_t, target: []const u8, recursive: bool) sys.Error!void {
-    const target_fd = try root.open(target, sys.O.PATH);
+fn bind_fd(current: *?sys.fd_t, source_fd: sys.fd_t, target: []const u8, recursive: bool) sys.Error!void {
+    const target_fd = try root.open(current.*, target, sys.O.PATH);
     defer sys.close(target_fd);
     var source_buffer: [32]u8 = undefined;
     var target_buffer: [32]u8 = undefined;
@@ -44,8 +44,8 @@ fn bind_fd(source_fd: sys.fd_t, target: []const u8, recursive: bool) sys.Error!v
 
 /// Re-opens `target` (now the root of the new mount, not what was under it) and sets
 /// MOUNT_ATTR_RDONLY on it, on the whole tree if `recursive`.
-fn make_readonly(target: []const u8, recursive: bool) sys.Error!void {
-    const fd = try root.open(target, sys.O.PATH);
+fn make_readonly(current: *?sys.fd_t, target: []const u8, recursive: bool) sys.Error!void {
+    const fd = try root.open(current.*, target, sys.O.PATH);
     defer sys.close(fd);
     try sys.mount_setattr_rdonly(fd, recursive);
 }
@@ -53,25 +53,25 @@ fn make_readonly(target: []const u8, recursive: bool) sys.Error!void {
 /// Binds newroot on itself (pivot_root needs a mount point; a stage directory is not
 /// one), then chdir(newroot); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/"):
 /// the old root is stacked on the new one and detached, without a directory for it.
-pub fn pivot_root(newroot: []const u8) sys.Error!void {
+pub fn pivot_root(current: *?sys.fd_t, newroot: []const u8) sys.Error!void {
     {
-        const fd = try root.open(newroot, sys.O.PATH | sys.O.DIRECTORY);
+        const fd = try root.open(current.*, newroot, sys.O.PATH | sys.O.DIRECTORY);
         defer sys.close(fd);
-        try bind_fd(fd, newroot, true);
+        try bind_fd(current, fd, newroot, true);
     }
     // Opened again: the fd above is the directory under the new mount.
-    const fd = try root.open(newroot, sys.O.PATH | sys.O.DIRECTORY);
+    const fd = try root.open(current.*, newroot, sys.O.PATH | sys.O.DIRECTORY);
     defer sys.close(fd);
     try sys.fchdir(fd);
     try sys.pivot_root(".", ".");
     try sys.umount2(".", sys.MNT_DETACH);
     try sys.chdir("/");
-    try root.set("/");
+    try root.set(current, "/");
 }
 
 /// A directory gets an empty read-only tmpfs, anything else /dev/null; missing: skipped.
-pub fn mask(path: []const u8) sys.Error!void {
-    const fd = root.open(path, sys.O.PATH) catch |err| switch (err) {
+pub fn mask(current: *?sys.fd_t, path: []const u8) sys.Error!void {
+    const fd = root.open(current.*, path, sys.O.PATH) catch |err| switch (err) {
         error.NOENT => return,
         else => return err,
     };
@@ -89,17 +89,17 @@ pub fn mask(path: []const u8) sys.Error!void {
 }
 
 /// Binds the path on itself, recursively, then makes the whole tree read-only.
-pub fn readonly(path: []const u8) sys.Error!void {
-    const fd = root.open(path, sys.O.PATH) catch |err| switch (err) {
+pub fn readonly(current: *?sys.fd_t, path: []const u8) sys.Error!void {
+    const fd = root.open(current.*, path, sys.O.PATH) catch |err| switch (err) {
         error.NOENT => return,
         else => return err,
     };
     defer sys.close(fd);
-    try bind_fd(fd, path, true);
-    try make_readonly(path, true);
+    try bind_fd(current, fd, path, true);
+    try make_readonly(current, path, true);
 }
 
-pub fn set_root(path: [*:0]const u8) sys.Error!void {
+pub fn set_root(current: *?sys.fd_t, path: [*:0]const u8) sys.Error!void {
     assert(path[0] == '/'); // The decoder requires an absolute path.
-    try root.set(path);
+    try root.set(current, path);
 }

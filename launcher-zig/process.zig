@@ -16,8 +16,8 @@ pub fn loopback_up() sys.Error!void {
 }
 
 /// A relative path resolves in the current root like any other; an absolute one as given.
-pub fn chdir(path: []const u8) sys.Error!void {
-    const fd = try root.open(path, sys.O.PATH | sys.O.DIRECTORY);
+pub fn chdir(current: *?sys.fd_t, path: []const u8) sys.Error!void {
+    const fd = try root.open(current.*, path, sys.O.PATH | sys.O.DIRECTORY);
     defer sys.close(fd);
     try sys.fchdir(fd);
 }

@@ -194,7 +194,9 @@ pub const Op = union(enum) {
     user: struct { uid: u64, gid: u64, groups: U64s },
     no_new_privs: struct {},
     close_fds: struct {},
-    exec: struct { path: Str, argv: Strs, env: Strs, search: Strs },
+    /// The statuses (1 to 255) the launcher exits with when an op fails, when EXEC finds no
+    /// file (ENOENT), and when EXEC fails otherwise: the core chooses them, not the launcher.
+    exec: struct { path: Str, argv: Strs, env: Strs, search: Strs, failed_status: u64, not_found_status: u64, not_executable_status: u64 },
     status_file: struct { path: Str },
     cgroup_mkdir: struct { path: Str, flags: u64 },
     cgroup_write: struct { path: Str, value: Str },

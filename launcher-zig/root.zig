@@ -9,31 +9,30 @@ const assert = std.debug.assert;
 const protocol = @import("protocol.zig");
 const sys = @import("sys.zig");
 
-/// The current root (SET_ROOT, or `/` after PIVOT_ROOT); none until one is set.
-var root_fd: ?sys.fd_t = null;
-
-pub fn set(path: [*:0]const u8) sys.Error!void {
+/// `current` everywhere below: the current root (SET_ROOT, or `/` after PIVOT_ROOT), null
+/// until one is set. The container process keeps it in its State (state.zig).
+pub fn set(current: *?sys.fd_t, path: [*:0]const u8) sys.Error!void {
     const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.PATH | sys.O.DIRECTORY, 0);
-    if (root_fd) |old| sys.close(old);
-    root_fd = fd;
+    if (current.*) |old| sys.close(old);
+    current.* = fd;
 }
 
 /// Opens `path` with `flags` (O_PATH, maybe O_DIRECTORY or O_NOFOLLOW).
-pub fn open(path: []const u8, flags: u32) sys.Error!sys.fd_t {
+pub fn open(current: ?sys.fd_t, path: []const u8, flags: u32) sys.Error!sys.fd_t {
     var buffer: [protocol.path_bytes_max + 1]u8 = undefined;
-    return open_z(terminate(path, &buffer) orelse return error.NAMETOOLONG, flags);
+    return open_z(current, terminate(path, &buffer) orelse return error.NAMETOOLONG, flags);
 }
 
-fn open_z(path: [:0]const u8, flags: u32) sys.Error!sys.fd_t {
+fn open_z(current: ?sys.fd_t, path: [:0]const u8, flags: u32) sys.Error!sys.fd_t {
     if (path.len > 0 and path[0] == '/') return sys.openat(sys.AT_FDCWD, path, flags, 0);
-    const root = root_fd orelse return error.NOENT;
+    const root = current orelse return error.NOENT;
     // Magic links (/proc/self/fd/N, /proc/PID/root) would be a way out of the root.
     return sys.openat2(root, path, flags, sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS);
 }
 
 /// Whether `path` exists (following symlinks inside the root).
-pub fn exists(path: []const u8) sys.Error!bool {
-    const fd = open(path, sys.O.PATH) catch |err| switch (err) {
+pub fn exists(current: ?sys.fd_t, path: []const u8) sys.Error!bool {
+    const fd = open(current, path, sys.O.PATH) catch |err| switch (err) {
         error.NOENT => return false,
         else => return err,
     };
@@ -50,7 +49,7 @@ pub const Parent = struct {
 
 /// Opens the directory that holds `path`'s last component, for the *at() calls that
 /// create things (mkdirat, symlinkat, openat O_CREAT) without following that component.
-pub fn open_parent(path: []const u8, parent: *Parent) sys.Error!void {
+pub fn open_parent(current: ?sys.fd_t, path: []const u8, parent: *Parent) sys.Error!void {
     const trimmed = std.mem.trimRight(u8, path, "/");
     if (trimmed.len == 0) return error.EXIST; // `/` (or ``) always exists, cannot be made.
     const slash = std.mem.lastIndexOfScalar(u8, trimmed, '/');
@@ -60,11 +59,11 @@ pub fn open_parent(path: []const u8, parent: *Parent) sys.Error!void {
     @memcpy(parent.name_buffer[0..name.len], name);
     parent.name_buffer[name.len] = 0;
     parent.name = parent.name_buffer[0..name.len :0];
-    parent.fd = try open(directory, sys.O.PATH | sys.O.DIRECTORY);
+    parent.fd = try open(current, directory, sys.O.PATH | sys.O.DIRECTORY);
 }
 
 /// `mkdir -p`: creates each missing component with `mode`; an existing directory is fine.
-pub fn mkdir_all(path: []const u8, mode: u32) sys.Error!void {
+pub fn mkdir_all(current: ?sys.fd_t, path: []const u8, mode: u32) sys.Error!void {
     if (path.len == 0) return error.NOENT;
     var end: usize = 0;
     // One step per component; a path has at most path_bytes_max of them.
@@ -73,23 +72,23 @@ pub fn mkdir_all(path: []const u8, mode: u32) sys.Error!void {
         const prefix = path[0..end];
         const component = if (std.mem.lastIndexOfScalar(u8, prefix, '/')) |at| prefix[at + 1 ..] else prefix;
         if (component.len == 0 or std.mem.eql(u8, component, ".") or std.mem.eql(u8, component, "..")) continue;
-        try mkdir_one(prefix, mode);
+        try mkdir_one(current, prefix, mode);
     }
 }
 
-fn mkdir_one(prefix: []const u8, mode: u32) sys.Error!void {
-    if (open(prefix, sys.O.PATH | sys.O.DIRECTORY)) |fd| {
+fn mkdir_one(current: ?sys.fd_t, prefix: []const u8, mode: u32) sys.Error!void {
+    if (open(current, prefix, sys.O.PATH | sys.O.DIRECTORY)) |fd| {
         sys.close(fd);
         return;
     } else |err| if (err != error.NOENT) return err;
     var parent: Parent = undefined;
-    try open_parent(prefix, &parent);
+    try open_parent(current, prefix, &parent);
     defer sys.close(parent.fd);
     sys.mkdirat(parent.fd, parent.name, mode) catch |err| switch (err) {
         error.EXIST => {}, // A dangling symlink or a race: checked just below.
         else => return err,
     };
-    const fd = try open(prefix, sys.O.PATH | sys.O.DIRECTORY);
+    const fd = try open(current, prefix, sys.O.PATH | sys.O.DIRECTORY);
     sys.close(fd);
 }
 
@@ -113,7 +112,8 @@ test "fd_path" {
 
 test "relative paths need a root, and cannot leave it" {
     const testing = std.testing;
-    try testing.expectError(error.NOENT, open("etc", sys.O.PATH));
+    var current: ?sys.fd_t = null;
+    try testing.expectError(error.NOENT, open(current, "etc", sys.O.PATH));
     // Build a root with a symlink pointing out of it, and check it resolves inside.
     var dir = testing.tmpDir(.{});
     defer dir.cleanup();
@@ -123,21 +123,18 @@ test "relative paths need a root, and cannot leave it" {
     var path_buffer: [std.fs.max_path_bytes]u8 = undefined;
     const inside = try dir.dir.realpath("inside", &path_buffer);
     var z: [protocol.path_bytes_max + 1]u8 = undefined;
-    try set(terminate(inside, &z).?);
-    defer {
-        sys.close(root_fd.?);
-        root_fd = null;
-    }
-    try testing.expect(try exists("etc"));
-    try testing.expect(try exists("escape/etc")); // `/` is the root: inside/etc.
-    try testing.expect(!try exists("escape/proc"));
-    try testing.expect(!try exists("up/proc"));
-    try mkdir_all("a/b/../c/./d", 0o755);
-    try testing.expect(try exists("a/c/d"));
-    try mkdir_all("escape/made", 0o755);
+    try set(&current, terminate(inside, &z).?);
+    defer sys.close(current.?);
+    try testing.expect(try exists(current, "etc"));
+    try testing.expect(try exists(current, "escape/etc")); // `/` is the root: inside/etc.
+    try testing.expect(!try exists(current, "escape/proc"));
+    try testing.expect(!try exists(current, "up/proc"));
+    try mkdir_all(current, "a/b/../c/./d", 0o755);
+    try testing.expect(try exists(current, "a/c/d"));
+    try mkdir_all(current, "escape/made", 0o755);
     try dir.dir.access("inside/made", .{}); // Made inside, not at the host's `/made`.
     var parent: Parent = undefined;
-    try open_parent("a/c/d/", &parent);
+    try open_parent(current, "a/c/d/", &parent);
     sys.close(parent.fd);
     try testing.expectEqualStrings("d", parent.name);
 }

@@ -19,95 +19,113 @@ const monitor = @import("monitor.zig");
 const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const ending = @import("status.zig");
+const State = @import("state.zig").State;
 
-pub fn run(plan: *const decode.Plan) noreturn {
+/// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
+pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
+
+pub fn statuses(plan: *const decode.Plan) Statuses {
+    const ops = plan.slice();
+    const exec_op = ops[ops.len - 1].exec; // The decoder requires EXEC last.
+    return .{
+        .failed = @intCast(exec_op.failed_status),
+        .not_found = @intCast(exec_op.not_found_status),
+        .not_executable = @intCast(exec_op.not_executable_status),
+    };
+}
+
+pub fn run(state: *State, plan: *const decode.Plan) noreturn {
+    assert(state.before_clone());
     const ops = plan.slice();
     assert(ops.len >= 2);
     assert(ops[ops.len - 1] == .exec);
     for (ops, 0..) |op, index| {
-        switch (ns.role()) {
-            .launcher => {},
-            .parent => if (Op.runner(op) != .parent) {
-                ns.release();
-                monitor.run();
+        switch (state.role) {
+            .launcher, .server_child => {},
+            .monitor => if (Op.runner(op) != .parent) {
+                ns.release(state);
+                monitor.run(state, statuses(plan).failed);
             },
             .container => if (Op.runner(op) == .parent) continue,
+            .server => unreachable, // A server runs no plan; its children do.
         }
-        step(plan, op, index);
+        step(state, plan, op, index);
     }
     unreachable; // EXEC is last: it replaced this process, or failed and exited.
 }
 
-fn step(plan: *const decode.Plan, op: Op, index: usize) void {
+fn step(state: *State, plan: *const decode.Plan, op: Op, index: usize) void {
     // Op times are for OP_TIME events only: without trace, no clock at all.
     const start_ns = if (events.trace) sys.monotonic_ns() else 0;
     const code = @intFromEnum(Op.frame_type(op));
     if (op == .exec) {
         // Reported before execve: after it, nothing of ours runs.
         if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
-        restore_signals() catch |err| fail(index, op, err);
+        restore_signals() catch |err| fail(state, plan, index, op, err);
     }
-    run_op(plan, op) catch |err| fail(index, op, err);
+    run_op(state, plan, op) catch |err| fail(state, plan, index, op, err);
     // CLONE returns twice; its time is the launcher's, the child's includes the wait.
-    if (op == .clone and ns.role() == .container) return;
+    if (op == .clone and state.role == .container) return;
     if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
 }
 
-fn run_op(plan: *const decode.Plan, op: Op) sys.Error!void {
+fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
+    const container = &state.container;
     switch (op) {
         .unshare => |o| try sys.unshare(o.flags),
         .clone => |o| {
-            const in_container = try ns.clone(.{
+            const in_container = try ns.clone(state, .{
                 .namespaces = o.flags,
                 .die_with_parent = plan.flags & protocol.hello_flag_die_with_parent != 0,
                 .cgroup_fd = cgroup.into_fd,
                 .tree_socket = plan.trees_count > 0,
                 .wait_start = plan.wait_start,
+                .failed_status = statuses(plan).failed,
             });
             if (in_container) {
-                if (plan.trees_count > 0) try idmap.receive(ns.container.tree_fd, plan.trees_count);
+                if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
             } else {
-                events.pid(ns.container.pid);
-                try cgroup.after_clone(ns.container.pid, ns.container.into_cgroup);
+                events.pid(container.pid);
+                try cgroup.after_clone(container.pid, container.into_cgroup);
             }
         },
-        .write_file => |o| try files.write_file(o.path, o.content),
-        .uid_map => |o| try ns.write_proc("uid_map", o.text),
-        .gid_map => |o| try ns.write_proc("gid_map", o.text),
-        .setgroups => |o| try ns.write_proc("setgroups", o.text),
-        .mount => |o| try mounts.mount(o.source, o.target, o.fstype, o.flags, o.data),
-        .mkdir => |o| try files.mkdir(o.path, o.mode),
-        .touch => |o| try files.touch(o.path, o.mode),
-        .symlink => |o| try files.symlink(o.target, o.linkpath),
-        .bind => |o| try mounts.bind(o.source, o.target, o.flags),
-        .pivot_root => |o| try mounts.pivot_root(o.newroot),
-        .mask => |o| try mounts.mask(o.path),
-        .readonly => |o| try mounts.readonly(o.path),
-        .set_root => |o| try mounts.set_root(o.path),
+        .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
+        .uid_map => |o| try ns.write_proc(state, "uid_map", o.text),
+        .gid_map => |o| try ns.write_proc(state, "gid_map", o.text),
+        .setgroups => |o| try ns.write_proc(state, "setgroups", o.text),
+        .mount => |o| try mounts.mount(&state.root_fd, o.source, o.target, o.fstype, o.flags, o.data),
+        .mkdir => |o| try files.mkdir(&state.root_fd, o.path, o.mode),
+        .touch => |o| try files.touch(&state.root_fd, o.path, o.mode),
+        .symlink => |o| try files.symlink(&state.root_fd, o.target, o.linkpath),
+        .bind => |o| try mounts.bind(&state.root_fd, o.source, o.target, o.flags),
+        .pivot_root => |o| try mounts.pivot_root(&state.root_fd, o.newroot),
+        .mask => |o| try mounts.mask(&state.root_fd, o.path),
+        .readonly => |o| try mounts.readonly(&state.root_fd, o.path),
+        .set_root => |o| try mounts.set_root(&state.root_fd, o.path),
         .sethostname => |o| try process.sethostname(o.name),
         .loopback_up => try process.loopback_up(),
-        .chdir => |o| try process.chdir(o.path),
+        .chdir => |o| try process.chdir(&state.root_fd, o.path),
         .rlimit => |o| try process.rlimit(o.resource, o.soft, o.hard),
         .caps => |o| try process.caps(o.bounding, o.effective, o.permitted, o.inheritable),
         .user => |o| {
             try process.user(o.uid, o.gid, o.groups);
             // Changing credentials clears the parent-death signal (prctl(2)): arm it again,
             // or a user-namespaced container would outlive a killed launcher.
-            if (plan.flags & protocol.hello_flag_die_with_parent != 0) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, 9, 0);
+            if (plan.flags & protocol.hello_flag_die_with_parent != 0) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0);
         },
         .no_new_privs => try process.no_new_privs(),
         .close_fds => try process.close_fds(),
         .exec => |o| return exec.exec(o.path, o.argv, o.env, o.search),
-        .status_file => |o| ending.arm(o.path),
+        .status_file => |o| ending.arm(state, o.path),
         .cgroup_mkdir => |o| try cgroup.mkdir(o.path, o.flags),
         .cgroup_write => |o| try cgroup.write(o.path, o.value),
-        .cgroup_enter => |o| try cgroup.enter(o.path, ns.container.pid),
+        .cgroup_enter => |o| try cgroup.enter(o.path, container.pid),
         .cgroup_into => |o| try cgroup.into(o.path),
         .cgroup_report => |o| cgroup.report(o.path),
         .cgroup_join => |o| try cgroup.join(o.path),
-        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, ns.container.pid, ns.container.tree_fd),
-        .attach_tree => |o| try idmap.attach_tree(o.slot, o.target),
-        .wait_start => ns.wait_for_start(),
+        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
+        .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
+        .wait_start => ns.wait_for_start(state, statuses(plan).failed),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable,
     }
@@ -122,28 +140,30 @@ fn restore_signals() sys.Error!void {
 
 /// Reports a failed op and ends this process, leaving nothing behind (protocol.md:
 /// after an ERROR).
-fn fail(index: usize, op: Op, err: sys.Error) noreturn {
+fn fail(state: *State, plan: *const decode.Plan, index: usize, op: Op, err: sys.Error) noreturn {
     const errno = sys.errno_of(err); // First, before anything else can fail.
     const code = @intFromEnum(Op.frame_type(op));
+    const chosen = statuses(plan);
     var message = events.Message{};
     describe(op, &message);
-    switch (ns.role()) {
-        .launcher => {
+    switch (state.role) {
+        .launcher, .server_child => {
             events.failure(index, code, errno, message.slice());
-            ending.end(.launcher_failed, 125, 125);
+            ending.end(state, .launcher_failed, chosen.failed, chosen.failed);
         },
-        .parent => {
+        .monitor => {
             events.failure(index, code, errno, message.slice());
-            ns.kill_and_reap();
-            ending.end(.launcher_failed, 125, 125);
+            ns.kill_and_reap(state);
+            ending.end(state, .launcher_failed, chosen.failed, chosen.failed);
         },
+        .server => unreachable, // A server runs no op.
         .container => {
             // The orchestrator may be gone: an event must not kill us before the status.
             sys.sigpipe_ignore(true) catch {};
             events.failure(index, code, errno, message.slice());
-            const ENOENT = 2;
-            const status: u8 = if (op != .exec) 125 else if (errno == ENOENT) 127 else 126;
-            ns.report_status(status);
+            // Which of the plan's statuses: the kernel's answer picks, the plan decides.
+            const status = if (op != .exec) chosen.failed else if (errno == sys.ENOENT) chosen.not_found else chosen.not_executable;
+            ns.report_status(state, status);
             sys.exit(status);
         },
     }

@@ -11,9 +11,10 @@ const decode = @import("decode.zig");
 const sys = @import("sys.zig");
 const events = @import("events.zig");
 const control = @import("control.zig");
+const Launcher = @import("state.zig").State;
 
-const EAGAIN: u16 = 11;
-const EEXIST: u16 = 17;
+const EAGAIN = sys.EAGAIN;
+const EEXIST = sys.EEXIST;
 
 /// One RUN in flight: its monitor (a child of the server) and the two pipes.
 const Child = struct {
@@ -35,8 +36,16 @@ const Child = struct {
     held_len: usize,
 };
 
-var children: [protocol.server_children_max]Child = undefined;
-var in_use = std.StaticBitSet(protocol.server_children_max).initEmpty();
+/// The RUNs in flight (a part of state.zig's State): a slot per child, in use or free.
+pub const State = struct {
+    children: [protocol.server_children_max]Child,
+    in_use: std.StaticBitSet(protocol.server_children_max),
+
+    /// Every slot free; the children's buffers are written before they are read.
+    pub fn init(server: *State) void {
+        server.in_use = std.StaticBitSet(protocol.server_children_max).initEmpty();
+    }
+};
 
 /// What the caller needs to turn into a one-shot launcher in a child.
 pub const Forked = struct { control_fd: sys.fd_t };
@@ -53,20 +62,22 @@ pub const FdReader = struct {
 /// Serves until the plan fd closes and every child has ended. Returns in a forked child
 /// only: `plan` then holds its plan, the event fd is rebound to its pipe, and the caller
 /// runs it as a one-shot launcher whose control fd is `control_fd`.
-pub fn serve(plan_fd: sys.fd_t, storage: *decode.Storage, plan: *decode.Plan) Forked {
+pub fn serve(state: *Launcher, plan_fd: sys.fd_t, storage: *decode.Storage, plan: *decode.Plan) Forked {
+    assert(state.role == .server);
+    const server = &state.server;
     var reading = true;
     var exit_status: u8 = 0;
     // Requests are read in chunks (decode.zig `Buffered`): a RUN and its plan cost a read or
     // two instead of two per frame. Whatever is held is handled before the next poll, which
     // sees only the fd.
     var reader = decode.Buffered(FdReader){ .inner = .{ .fd = plan_fd } };
-    while (reading or in_use.count() > 0) {
+    while (reading or server.in_use.count() > 0) {
         var fds: [1 + protocol.server_children_max]sys.PollFd = undefined;
         var slots: [protocol.server_children_max]usize = undefined;
         var count: usize = 0;
-        var iterator = in_use.iterator(.{});
+        var iterator = server.in_use.iterator(.{});
         while (iterator.next()) |slot| {
-            fds[count] = .{ .fd = children[slot].event_fd, .events = sys.POLLIN, .revents = 0 };
+            fds[count] = .{ .fd = server.children[slot].event_fd, .events = sys.POLLIN, .revents = 0 };
             slots[count] = slot;
             count += 1;
         }
@@ -78,74 +89,82 @@ pub fn serve(plan_fd: sys.fd_t, storage: *decode.Storage, plan: *decode.Plan) Fo
         _ = sys.poll(fds[0..count]) catch |err| {
             // Cannot wait for anything: stop taking requests and end the children.
             events.failure(protocol.index_hello, 0, sys.errno_of(err), "poll");
-            stop_reading();
-            reap_all();
+            stop_reading(server);
+            reap_all(server);
             sys.exit(125);
         };
         events.batch_begin();
         for (fds[0..children_count], slots[0..children_count]) |pollfd, slot| {
-            if (pollfd.revents != 0) relay(slot);
+            if (pollfd.revents != 0) relay(server, slot);
         }
         events.batch_flush();
         if (!reading or fds[children_count].revents == 0) continue;
-        while (true) {
-            switch (control.read_request(&reader, storage, plan)) {
-                .run => |run| {
-                    if (run.invalid) |invalid| {
-                        events.tagged_failure(run.tag, invalid.index, invalid.code, invalid.errno, invalid.reason);
-                        events.tagged_exit(run.tag, .launcher_failed, 125);
-                    } else if (start_child(run.tag, run.quiet)) |forked| {
-                        return forked;
-                    }
-                    if (run.lost) {
-                        events.failure(protocol.index_hello, @intFromEnum(protocol.ControlType.run), protocol_errno(run.invalid), "the request stream cannot be read past this RUN");
-                        reading = false;
-                        exit_status = 125;
-                        stop_reading();
-                    }
-                },
-                .start => |tag| send_control(tag, .start, 0),
-                .signal => |s| send_control(s.tag, .signal, s.signo),
-                .eof => {
-                    reading = false;
-                    stop_reading();
-                },
-                .broken => |b| {
-                    events.failure(protocol.index_hello, b.code, b.errno, b.reason);
-                    reading = false;
-                    exit_status = 125;
-                    stop_reading();
-                },
-            }
-            if (!reading or reader.pending() == 0) break;
-        }
+        if (handle_requests(server, &reader, storage, plan, &reading, &exit_status)) |forked| return forked;
     }
     sys.exit(exit_status);
 }
 
-fn protocol_errno(invalid: ?decode.Invalid) u16 {
-    return if (invalid) |i| (if (i.errno != 0) i.errno else 22) else 22;
+/// Handles the requests the reader holds (at least one read is due): RUN, START, SIGNAL,
+/// EOF. Returns in a RUN's forked child only; else null once nothing is held or reading
+/// stopped (then `exit_status` is the server's).
+fn handle_requests(server: *State, reader: *decode.Buffered(FdReader), storage: *decode.Storage, plan: *decode.Plan, reading: *bool, exit_status: *u8) ?Forked {
+    assert(reading.*);
+    while (true) {
+        switch (control.read_request(reader, storage, plan)) {
+            .run => |run| {
+                if (run.invalid) |invalid| {
+                    events.tagged_failure(run.tag, invalid.index, invalid.code, invalid.errno, invalid.reason);
+                    events.tagged_exit(run.tag, .launcher_failed, 125);
+                } else if (start_child(server, run.tag, run.quiet)) |forked| {
+                    return forked;
+                }
+                if (run.lost) {
+                    events.failure(protocol.index_hello, @intFromEnum(protocol.ControlType.run), protocol_errno(run.invalid), "the request stream cannot be read past this RUN");
+                    reading.* = false;
+                    exit_status.* = 125;
+                    stop_reading(server);
+                }
+            },
+            .start => |tag| send_control(server, tag, .start, 0),
+            .signal => |s| send_control(server, s.tag, .signal, s.signo),
+            .eof => {
+                reading.* = false;
+                stop_reading(server);
+            },
+            .broken => |b| {
+                events.failure(protocol.index_hello, b.code, b.errno, b.reason);
+                reading.* = false;
+                exit_status.* = 125;
+                stop_reading(server);
+            },
+        }
+        if (!reading.* or reader.pending() == 0) return null;
+    }
 }
 
-fn find(tag: u64) ?usize {
-    var iterator = in_use.iterator(.{});
+fn protocol_errno(invalid: ?decode.Invalid) u16 {
+    return if (invalid) |i| (if (i.errno != 0) i.errno else sys.EINVAL) else sys.EINVAL;
+}
+
+fn find(server: *State, tag: u64) ?usize {
+    var iterator = server.in_use.iterator(.{});
     while (iterator.next()) |slot| {
-        if (children[slot].tag == tag) return slot;
+        if (server.children[slot].tag == tag) return slot;
     }
     return null;
 }
 
 /// Forks a child for the plan just decoded. Returns in the child; in the server null
 /// (the child runs, or the RUN was refused with ERROR and EXIT for its tag).
-fn start_child(tag: u64, quiet: bool) ?Forked {
+fn start_child(server: *State, tag: u64, quiet: bool) ?Forked {
     const code = @intFromEnum(protocol.ControlType.run);
-    if (find(tag) != null) {
+    if (find(server, tag) != null) {
         events.tagged_failure(tag, protocol.index_hello, code, EEXIST, "a RUN with a tag in flight");
         events.tagged_exit(tag, .launcher_failed, 125);
         return null;
     }
     const slot = blk: {
-        var free = in_use.complement().iterator(.{});
+        var free = server.in_use.complement().iterator(.{});
         break :blk free.next() orelse {
             events.tagged_failure(tag, protocol.index_hello, code, EAGAIN, "more than 64 containers in flight");
             events.tagged_exit(tag, .launcher_failed, 125);
@@ -174,7 +193,7 @@ fn start_child(tag: u64, quiet: bool) ?Forked {
     }
     sys.close(event_pipe[1]);
     sys.close(control_pipe[0]);
-    children[slot] = .{
+    server.children[slot] = .{
         .tag = tag,
         .pid = pid,
         .event_fd = event_pipe[0],
@@ -187,7 +206,7 @@ fn start_child(tag: u64, quiet: bool) ?Forked {
         .held = undefined,
         .held_len = 0,
     };
-    in_use.set(slot);
+    server.in_use.set(slot);
     return null;
 }
 
@@ -209,9 +228,9 @@ fn keep_only(a: sys.fd_t, b: sys.fd_t) void {
 
 /// START or SIGNAL to a child's control pipe, as a one-shot launcher reads them. A tag not
 /// in flight is ignored: its container may have ended already.
-fn send_control(tag: u64, comptime kind: enum { start, signal }, signo: u64) void {
-    const slot = find(tag) orelse return;
-    const fd = children[slot].control_fd;
+fn send_control(server: *State, tag: u64, comptime kind: enum { start, signal }, signo: u64) void {
+    const slot = find(server, tag) orelse return;
+    const fd = server.children[slot].control_fd;
     if (fd < 0) return;
     var frame: [protocol.header_size + 8]u8 = undefined;
     const length: u32 = if (kind == .start) 0 else 8;
@@ -227,10 +246,10 @@ fn send_control(tag: u64, comptime kind: enum { start, signal }, signo: u64) voi
 /// The plan fd is done: the control pipe of every child that has not sent STARTED closes,
 /// so a container still waiting for START is killed by its monitor. Running ones go on to
 /// their end with their control pipe open: its EOF means the server died.
-fn stop_reading() void {
-    var iterator = in_use.iterator(.{});
+fn stop_reading(server: *State) void {
+    var iterator = server.in_use.iterator(.{});
     while (iterator.next()) |slot| {
-        const child = &children[slot];
+        const child = &server.children[slot];
         if (child.saw_started) continue;
         if (child.control_fd >= 0) sys.close(child.control_fd);
         child.control_fd = -1;
@@ -238,23 +257,23 @@ fn stop_reading() void {
 }
 
 /// After a failed poll: wait for every child in turn (their pipes are not read).
-fn reap_all() void {
-    var iterator = in_use.iterator(.{});
+fn reap_all(server: *State) void {
+    var iterator = server.in_use.iterator(.{});
     while (iterator.next()) |slot| {
         var status: u32 = 0;
-        _ = sys.wait4(children[slot].pid, &status, 0) catch {};
+        _ = sys.wait4(server.children[slot].pid, &status, 0) catch {};
     }
 }
 
 /// Reads what the child's event pipe holds and sends each whole frame as TAGGED. At EOF
 /// (the monitor has exited) reaps it; a monitor that ended without EXIT gets an ERROR and
 /// an EXIT kind 2 from the server, so that every RUN ends with exactly one EXIT.
-fn relay(slot: usize) void {
-    const child = &children[slot];
+fn relay(server: *State, slot: usize) void {
+    const child = &server.children[slot];
     const space = child.pending[child.pending_len..];
     assert(space.len >= events.event_bytes_max);
     const n = sys.read(child.event_fd, space) catch 0;
-    if (n == 0) return end_child(slot);
+    if (n == 0) return end_child(server, slot);
     child.pending_len += n;
     var at: usize = 0;
     while (child.pending_len - at >= protocol.header_size) {
@@ -292,8 +311,8 @@ fn send_held(child: *Child) void {
     child.held_len = 0;
 }
 
-fn end_child(slot: usize) void {
-    const child = &children[slot];
+fn end_child(server: *State, slot: usize) void {
+    const child = &server.children[slot];
     send_held(child);
     sys.close(child.event_fd);
     if (child.control_fd >= 0) sys.close(child.control_fd);
@@ -306,5 +325,5 @@ fn end_child(slot: usize) void {
         events.tagged_failure(child.tag, protocol.index_hello, 0, 0, message.slice());
         events.tagged_exit(child.tag, .launcher_failed, 125);
     }
-    in_use.unset(slot);
+    server.in_use.unset(slot);
 }

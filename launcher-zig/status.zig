@@ -8,24 +8,22 @@ const protocol = @import("protocol.zig");
 const sys = @import("sys.zig");
 const events = @import("events.zig");
 const cgroup = @import("cgroup.zig");
-const ns = @import("ns.zig");
-
-var status_path: ?[:0]const u8 = null;
+const State = @import("state.zig").State;
 
 /// STATUS_FILE: from now on the last events are kept for the file.
-pub fn arm(path: [:0]const u8) void {
+pub fn arm(state: *State, path: [:0]const u8) void {
     assert(path.len > 0 and path[0] == '/'); // The decoder requires it.
-    assert(status_path == null); // At most one STATUS_FILE.
-    status_path = path;
+    assert(state.status_path == null); // At most one STATUS_FILE.
+    state.status_path = path;
     events.recording = true;
 }
 
 /// Cleanup, status file, EXIT, exit. The CGROUP_FILE events, if any, were sent before.
-pub fn end(kind: protocol.ExitKind, value: u64, exit_status: u8) noreturn {
-    assert(ns.role() != .container); // The container process leaves all this to the monitor.
+pub fn end(state: *const State, kind: protocol.ExitKind, value: u64, exit_status: u8) noreturn {
+    assert(state.role != .container); // The container process leaves all this to the monitor.
     cgroup.cleanup();
     events.record_exit(kind, value);
-    if (status_path) |path| write(path, events.recorded_frames()) catch {};
+    if (state.status_path) |path| write(path, events.recorded_frames()) catch {};
     events.exit(kind, value);
     sys.exit(exit_status);
 }

@@ -28,6 +28,28 @@ pub const Error = blk: {
     break :blk @Type(.{ .error_set = &final });
 };
 
+/// errno values the launcher names itself (events carry them; the rest come back as errors).
+/// Defined here only, from the kernel's list.
+pub const ENOENT: u16 = @intFromEnum(linux.E.NOENT);
+pub const ESRCH: u16 = @intFromEnum(linux.E.SRCH);
+pub const EAGAIN: u16 = @intFromEnum(linux.E.AGAIN);
+pub const EEXIST: u16 = @intFromEnum(linux.E.EXIST);
+pub const EINVAL: u16 = @intFromEnum(linux.E.INVAL);
+pub const EIO: u16 = @intFromEnum(linux.E.IO);
+
+/// Signal numbers (x86_64), defined here only.
+pub const SIGHUP: u6 = 1;
+pub const SIGINT: u6 = 2;
+pub const SIGQUIT: u6 = 3;
+pub const SIGKILL: u6 = 9;
+pub const SIGUSR1: u6 = 10;
+pub const SIGUSR2: u6 = 12;
+pub const SIGPIPE: u6 = 13;
+pub const SIGTERM: u6 = 15;
+pub const SIGCHLD: u6 = 17;
+pub const SIGSTOP: u6 = 19;
+pub const SIGWINCH: u6 = 28;
+
 /// The errno of the last failed call, saved before anything else runs.
 pub var last_errno: u16 = 0;
 
@@ -189,6 +211,47 @@ pub fn set_cloexec(fd: fd_t) Error!void {
 
 pub fn pipe(fds: *[2]fd_t) Error!void {
     _ = try check(linux.syscall2(.pipe2, ptr(fds), O.CLOEXEC));
+}
+
+pub const MFD_CLOEXEC: u32 = 0x1;
+pub const MFD_ALLOW_SEALING: u32 = 0x2;
+/// Asks for an executable memfd where vm.memfd_noexec would default to not (Linux 6.3+;
+/// older kernels refuse the flag with EINVAL).
+pub const MFD_EXEC: u32 = 0x10;
+pub const F_SEAL_SEAL: u32 = 0x1;
+pub const F_SEAL_SHRINK: u32 = 0x2;
+pub const F_SEAL_GROW: u32 = 0x4;
+pub const F_SEAL_WRITE: u32 = 0x8;
+
+pub fn memfd_create(name: [*:0]const u8, flags: u32) Error!fd_t {
+    return check_fd(linux.syscall2(.memfd_create, ptr(name), flags));
+}
+
+/// F_GET_SEALS: EINVAL for a file that is not a memfd (or shmem file).
+pub fn get_seals(fd: fd_t) Error!u32 {
+    const F_GET_SEALS = 1034;
+    return @intCast(try check(linux.syscall2(.fcntl, arg(fd), F_GET_SEALS)));
+}
+
+pub fn add_seals(fd: fd_t, seals: u32) Error!void {
+    const F_ADD_SEALS = 1033;
+    _ = try check(linux.syscall3(.fcntl, arg(fd), F_ADD_SEALS, seals));
+}
+
+pub fn file_size(fd: fd_t) Error!u64 {
+    var stat: linux.Stat = undefined;
+    _ = try check(linux.syscall2(.fstat, arg(fd), ptr(&stat)));
+    return @intCast(stat.size);
+}
+
+/// Copies up to `count` bytes from `in`'s current offset to `out`'s, in the kernel.
+pub fn sendfile(out: fd_t, in: fd_t, count: usize) Error!usize {
+    while (true) {
+        return check(linux.syscall4(.sendfile, arg(out), arg(in), 0, count)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
 }
 
 pub const CGROUP_SUPER_MAGIC: u64 = 0x27e0eb;
@@ -420,7 +483,6 @@ pub const Child = struct {
 pub fn clone_process(namespaces: u64, cgroup_fd: fd_t) Error!Child {
     const CLONE_PIDFD: u64 = 0x1000;
     const CLONE_INTO_CGROUP: u64 = 0x200000000;
-    const SIGCHLD = 17;
     var pidfd: fd_t = -1;
     var args = std.mem.zeroes(CloneArgs);
     args.flags = namespaces | CLONE_PIDFD;
@@ -555,6 +617,14 @@ pub fn execve(path: [*:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:
     unreachable; // execve returns only on failure.
 }
 
+/// execveat(fd, "", ..., AT_EMPTY_PATH): runs the file `fd` refers to (the sealed copy of
+/// the launcher, self.zig). Returns only on failure.
+pub fn execveat_fd(fd: fd_t, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) Error {
+    const rc = linux.syscall5(.execveat, arg(fd), ptr(""), ptr(argv), ptr(envp), AT_EMPTY_PATH);
+    _ = check(rc) catch |err| return err;
+    unreachable; // execveat returns only on failure.
+}
+
 pub fn exit(status: u8) noreturn {
     _ = linux.syscall1(.exit_group, status);
     unreachable;
@@ -593,7 +663,7 @@ fn set_disposition(signal: u32, ignore: bool) Error!void {
 /// Sets SIGPIPE to ignored (`ignore`) or default. Ignoring survives execve, so the
 /// container process puts it back before it execs.
 pub fn sigpipe_ignore(ignore: bool) Error!void {
-    try set_disposition(13, ignore);
+    try set_disposition(SIGPIPE, ignore);
 }
 
 /// Every signal back to its default action. A launcher started in the background by a
@@ -602,7 +672,7 @@ pub fn sigpipe_ignore(ignore: bool) Error!void {
 pub fn signals_default() void {
     var signal: u32 = 1;
     while (signal <= 64) : (signal += 1) {
-        if (signal == 9 or signal == 19) continue; // SIGKILL and SIGSTOP cannot change.
+        if (signal == SIGKILL or signal == SIGSTOP) continue; // They cannot change.
         set_disposition(signal, false) catch {}; // EINVAL for the few the kernel reserves.
     }
 }

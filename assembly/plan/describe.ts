@@ -81,7 +81,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0035 USER container uid:u gid:u groups:us
 0036 NO_NEW_PRIVS container
 0037 CLOSE_FDS container
-0038 EXEC container path:p argv:ss env:ss search:ss
+0038 EXEC container path:p argv:ss env:ss search:ss failed_status:u not_found_status:u not_executable_status:u
 0039 STATUS_FILE pre path:p
 0040 CGROUP_MKDIR pre path:p flags:u
 0041 CGROUP_WRITE pre path:p value:s

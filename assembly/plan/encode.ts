@@ -238,12 +238,17 @@ export class PlanWriter {
     this.w.end();
   }
 
-  exec(path: string, argv: string[], env: string[], search: string[]): void {
+  /** The three statuses are the launcher's exit status when an op fails, when EXEC finds no
+   * file (ENOENT), and when EXEC fails otherwise (docs/protocol.md, EXEC). */
+  exec(path: string, argv: string[], env: string[], search: string[], failed: u8, notFound: u8, notExecutable: u8): void {
     this.op(T_EXEC, "exec");
     this.w.str("path", path, PATH_MAX);
     this.w.strs("argv", argv, STR_MAX);
     this.w.strs("env", env, STR_MAX);
     this.w.strs("search", search, STR_MAX);
+    this.w.u64(<u64>failed);
+    this.w.u64(<u64>notFound);
+    this.w.u64(<u64>notExecutable);
     this.w.end();
   }
 

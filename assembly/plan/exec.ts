@@ -9,6 +9,15 @@ import {
   CAP_SYS_CHROOT,
 } from "./linux";
 
+/**
+ * The exit statuses the launcher ends with when the container cannot be run (docker's, as
+ * the CLI documents): an op or the launcher failed; EXEC found no file; EXEC found one but
+ * could not run it. The plan carries them (EXEC) so the launcher holds no policy.
+ */
+export const STATUS_FAILED: u8 = 125;
+export const STATUS_NOT_FOUND: u8 = 127;
+export const STATUS_NOT_EXECUTABLE: u8 = 126;
+
 export const DEFAULT_PATH: string = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Docker's default capability set (moby oci/caps/defaults.go). */
@@ -77,5 +86,5 @@ export function processOps(plan: PlanWriter, req: PlanRequest): void {
   plan.closeFds();
   if ((req.options & OPTION_WAIT_START) != 0) plan.waitStart();
   const env = buildEnv(req);
-  plan.exec(req.argv[0], req.argv, env, searchPath(env));
+  plan.exec(req.argv[0], req.argv, env, searchPath(env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);
 }

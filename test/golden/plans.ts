@@ -13,7 +13,7 @@ export const GOLDEN: Record<string, Plan> = {
     flags: 0n,
     ops: [
       { name: 'CLONE', args: { flags: NS.mnt } },
-      { name: 'EXEC', args: { path: '/bin/true', argv: ['/bin/true'], env: [], search: [] } },
+      { name: 'EXEC', args: { path: '/bin/true', argv: ['/bin/true'], env: [], search: [], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } },
     ],
   },
   // Every op once, in an order the launcher accepts.
@@ -48,7 +48,7 @@ export const GOLDEN: Record<string, Plan> = {
       { name: 'CHDIR', args: { path: '/tmp' } },
       { name: 'NO_NEW_PRIVS', args: {} },
       { name: 'CLOSE_FDS', args: {} },
-      { name: 'EXEC', args: { path: 'sh', argv: ['sh', '-c', 'echo "hi there"'], env: ['PATH=/usr/bin:/bin', 'HOME=/root'], search: ['/usr/bin', '/bin'] } },
+      { name: 'EXEC', args: { path: 'sh', argv: ['sh', '-c', 'echo "hi there"'], env: ['PATH=/usr/bin:/bin', 'HOME=/root'], search: ['/usr/bin', '/bin'], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } },
     ],
   },
   // The cgroup, status-file and idmap ops (protocol v1 additions).
@@ -75,7 +75,7 @@ export const GOLDEN: Record<string, Plan> = {
       { name: 'MOUNT', args: { source: '', target: '/', fstype: '', flags: MS.rec | MS.private, data: '' } },
       { name: 'MKDIR', args: { path: '/run/husk/stage/lower/0', mode: 0o755n } },
       { name: 'ATTACH_TREE', args: { slot: 0n, target: '/run/husk/stage/lower/0' } },
-      { name: 'EXEC', args: { path: '/bin/true', argv: ['true'], env: [], search: [] } },
+      { name: 'EXEC', args: { path: '/bin/true', argv: ['true'], env: [], search: [], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } },
     ],
   },
   // A control plan (docs/protocol.md "Control plans"): every control op, no CLONE, no EXEC.

@@ -2,7 +2,7 @@
 // suite's own. (The leak check around every test is in leak-check.ts.)
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 
@@ -71,6 +71,16 @@ export function huskAsync(root: string, args: string[], marker: string) {
 /** A busybox rootfs (from Debian's busybox-static) for --rootfs tests, for the calling file. */
 export function suiteRootfs(): string {
   return suiteDir('rootfs', { fill: fillBusybox });
+}
+
+/** What /proc/PID/exe names for a launcher: it runs from a sealed in-memory copy of
+ * itself (docs/security.md), never from the file. */
+export const sealedLauncherExe = '/memfd:husk-launcher (deleted)';
+
+/** A process of this repo's launcher (its sealed copy, started as launcherBin). */
+export function isLauncher(pid: number): boolean {
+  if (readlinkSync(`/proc/${pid}/exe`) !== sealedLauncherExe) return false;
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === launcherBin;
 }
 
 function fillBusybox(dir: string): void {

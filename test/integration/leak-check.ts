@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { cgroupMounts } from './cgroup-setup.js';
-import { TEMP_PREFIX, launcherBin, suiteDir } from './helpers.js';
+import { TEMP_PREFIX, isLauncher, suiteDir } from './helpers.js';
 
 export interface HostSnapshot {
   mounts: string[];
@@ -31,7 +31,7 @@ function pidsWhere(pred: (pid: number) => boolean): number[] {
 }
 
 export function launcherPids(): number[] {
-  return pidsWhere((pid) => readlinkSync(`/proc/${pid}/exe`) === launcherBin);
+  return pidsWhere(isLauncher);
 }
 
 function childPids(of: number): number[] {

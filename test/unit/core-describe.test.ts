@@ -57,7 +57,7 @@ describe('the core reads back the plans it built, as the oracle does', () => {
     const plan = { version: 1n, flags: 1n, ops: [
       { name: 'CLONE', args: { flags: 0x20000n } },
       { name: 'CAPS', args: { bounding: (1n << 63n) + 1n, effective: 5n, permitted: 0n, inheritable: 2n ** 53n } },
-      { name: 'EXEC', args: { path: 'sh', argv: ['sh'], env: [], search: ['/bin'] } },
+      { name: 'EXEC', args: { path: 'sh', argv: ['sh'], env: [], search: ['/bin'], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } },
     ] };
     const json = JSON.parse(planJson(describePlanBytes(encodePlan(plan))));
     expect(json.flags).toBe(1);
@@ -139,7 +139,7 @@ describe('damaged plans: the core and the oracle agree, and the core answers wit
     const plan = { version: 1n, flags: 0n, ops: [
       { name: 'CLONE', args: { flags: 0x20000n } },
       { name: 'MKDIR', args: { path: 'x'.repeat(4096), mode: 0o755n } },
-      { name: 'EXEC', args: { path: 'sh', argv: ['sh'], env: [], search: [] } },
+      { name: 'EXEC', args: { path: 'sh', argv: ['sh'], env: [], search: [], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } },
     ] };
     let err: unknown;
     try {

@@ -68,7 +68,7 @@ describe('a rootfs image with the default namespaces', () => {
       'CHDIR "/"',
       'NO_NEW_PRIVS',
       'CLOSE_FDS',
-      'EXEC "sh" [sh -c echo hi] [PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOSTNAME=abc123def456 HOME=/root] [/usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin]',
+      'EXEC "sh" [sh -c echo hi] [PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOSTNAME=abc123def456 HOME=/root] [/usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin] 0x7d 0x7f 0x7e',
     ]);
   });
 

@@ -7,7 +7,7 @@ import type { Op } from '../oracle/plan-codec.js';
 
 const kill: Op = { name: 'CGROUP_KILL', args: { path: '/sys/fs/cgroup/unified/husk/c1' } };
 const clone: Op = { name: 'CLONE', args: { flags: 0x20000n } };
-const exec: Op = { name: 'EXEC', args: { path: '/bin/true', argv: ['true'], env: [], search: [] } };
+const exec: Op = { name: 'EXEC', args: { path: '/bin/true', argv: ['true'], env: [], search: [], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } };
 const plan = (ops: Op[]) => encodePlan({ version: 1n, flags: 0n, ops });
 
 describe('control plans', () => {

@@ -5,7 +5,7 @@ import { decodePlan, encodePlan } from '../oracle/plan-codec.js';
 import { EVENT } from '../../ts/protocol/ops.js';
 import type { Plan } from '../oracle/plan-codec.js';
 
-const exec = { name: 'EXEC', args: { path: '/bin/true', argv: ['/bin/true'], env: [], search: [] } };
+const exec = { name: 'EXEC', args: { path: '/bin/true', argv: ['/bin/true'], env: [], search: [], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } };
 const clone = { name: 'CLONE', args: { flags: 0x20000n } };
 const plan = (ops: Plan['ops'], flags = 0n): Plan => ({ version: 1n, flags, ops });
 

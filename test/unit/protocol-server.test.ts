@@ -30,7 +30,7 @@ describe('WAIT_START', () => {
   const ops = (middle: string[]) => [
     { name: 'CLONE', args: { flags: 0x00020000n } },
     ...middle.map((name) => ({ name, args: {} })),
-    { name: 'EXEC', args: { path: '/bin/true', argv: ['true'], env: [], search: [] } },
+    { name: 'EXEC', args: { path: '/bin/true', argv: ['true'], env: [], search: [], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } },
   ];
 
   it('is op 0x0051, a container op with no fields, right before EXEC', () => {

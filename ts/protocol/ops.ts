@@ -64,7 +64,10 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0035, 'USER', 'container', ['uid', 'u64'], ['gid', 'u64'], ['groups', 'u64s']),
   spec(0x0036, 'NO_NEW_PRIVS', 'container'),
   spec(0x0037, 'CLOSE_FDS', 'container'),
-  spec(0x0038, 'EXEC', 'container', ['path', 'str'], ['argv', 'strs'], ['env', 'strs'], ['search', 'strs']),
+  // The three statuses: the launcher's exit status when an op fails, when EXEC finds no file,
+  // and when EXEC fails otherwise (chosen by the core, assembly/plan/exec.ts).
+  spec(0x0038, 'EXEC', 'container', ['path', 'str'], ['argv', 'strs'], ['env', 'strs'], ['search', 'strs'],
+    ['failed_status', 'u64'], ['not_found_status', 'u64'], ['not_executable_status', 'u64']),
   spec(0x0039, 'STATUS_FILE', 'pre-clone', ['path', 'str']),
   spec(0x0040, 'CGROUP_MKDIR', 'pre-clone', ['path', 'str'], ['flags', 'u64']),
   spec(0x0041, 'CGROUP_WRITE', 'pre-clone', ['path', 'str'], ['value', 'str']),

@@ -1,0 +1,78 @@
+//! The launcher's mutable state, in one struct: which process this is (its role) and what
+//! that process holds between ops. main.zig owns the one instance (in .bss, set up by
+//! `init`) and passes it to the code that reads or changes it; nothing else keeps a copy.
+//!
+//! Not here, and why: the event channel (events.zig: where events go, the batch and the
+//! status-file record) is a process-wide output like stderr that every part writes to;
+//! the cgroup bookkeeping (cgroup.zig, changed in parallel by the control ops) stays in
+//! its module for now: the next step.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const protocol = @import("protocol.zig");
+const sys = @import("sys.zig");
+const ns = @import("ns.zig");
+const monitor = @import("monitor.zig");
+const server = @import("server.zig");
+
+/// Which process this is. A process changes role only forward: launcher or server_child →
+/// (CLONE) monitor in the launcher, container in the new process; server → server_child in
+/// a RUN's fork.
+pub const Role = enum {
+    /// A one-shot launcher before CLONE: it reads a plan and runs the launcher ops.
+    launcher,
+    /// `--server`: it reads requests and forks a child per RUN.
+    server,
+    /// A server's forked child before CLONE: a one-shot launcher for one RUN, whose control
+    /// fd is a pipe from the server; with die_with_parent it dies with that pipe.
+    server_child,
+    /// After CLONE, in the launcher: it runs the parent ops, then watches the container.
+    monitor,
+    /// After CLONE, in the new process: it runs the container ops, then EXEC.
+    container,
+};
+
+pub const State = struct {
+    role: Role,
+    /// CLONE's process and the pipes between the monitor and it.
+    container: ns.Container,
+    /// What the monitor learns while it waits (monitor.zig).
+    monitor: monitor.State,
+    /// Container process: the current root relative paths resolve in (root.zig), or null.
+    root_fd: ?sys.fd_t,
+    /// Container process: the received idmapped trees by slot (idmap.zig); -1 when empty.
+    trees: [protocol.tree_slots]sys.fd_t,
+    /// STATUS_FILE's path, once armed (status.zig).
+    status_path: ?[:0]const u8,
+    /// Server mode: the RUNs in flight (server.zig).
+    server: server.State,
+
+    /// Sets every field but the big buffers, which are written before they are read (so
+    /// the instance stays in .bss instead of costing the binary its size).
+    pub fn init(state: *State, role: Role) void {
+        state.role = role;
+        state.container = .{};
+        state.monitor.init();
+        state.root_fd = null;
+        state.trees = [_]sys.fd_t{-1} ** protocol.tree_slots;
+        state.status_path = null;
+        state.server.init();
+    }
+
+    /// Whether this process runs the ops before CLONE.
+    pub fn before_clone(state: *const State) bool {
+        return state.role == .launcher or state.role == .server_child;
+    }
+};
+
+test "init leaves a launcher with nothing open" {
+    var state: State = undefined;
+    state.init(.launcher);
+    try std.testing.expectEqual(Role.launcher, state.role);
+    try std.testing.expect(state.before_clone());
+    try std.testing.expectEqual(@as(sys.fd_t, -1), state.container.status_fd);
+    try std.testing.expectEqual(@as(sys.fd_t, -1), state.trees[0]);
+    try std.testing.expect(state.status_path == null);
+    try std.testing.expect(state.root_fd == null);
+    try std.testing.expectEqual(@as(usize, 0), state.server.in_use.count());
+}
