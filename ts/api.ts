@@ -3,10 +3,10 @@
 import { defaultRunFlags } from './cli/args.js';
 import { LIMIT_FLAGS, normalizeCgroupParent } from './cli/flags-resources.js';
 import { cgroupEvidence } from './cgroup/evidence.js';
-import { FileProbe } from './cgroup/plan.js';
+import { FileProbe } from './cgroup/request-facts.js';
 import type { RunFlags } from './cli/args.js';
 import { HuskError } from './errors.js';
-import { prepare } from './runtime/container.js';
+import { prepare } from './runtime/prepare.js';
 import { DEFAULT_ROOT } from './runtime/paths.js';
 import { launch } from './runtime/launcher.js';
 import type { LaunchOptions } from './runtime/launcher.js';

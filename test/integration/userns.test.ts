@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CoreError } from '../../ts/core/plan.js';
+import { CoreError } from '../../ts/core/build-plan.js';
 import { computeIdmap } from '../../ts/core/idmap.js';
 import { husk, suiteDir, suiteRootfs } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';

@@ -2,7 +2,7 @@
 // reference (test/reference/idmap.ts).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CoreError } from '../../ts/core/plan.js';
+import { CoreError } from '../../ts/core/build-plan.js';
 import { computeIdmap, translateIds } from '../../ts/core/idmap.js';
 import type { IdLine, IdmapAnswer, IdmapSpec } from '../../ts/core/idmap.js';
 import { computeIdmap as refCompute } from '../reference/idmap.js';

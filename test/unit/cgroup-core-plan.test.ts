@@ -4,8 +4,8 @@
 // ops, then UNSHARE; the v2 one, hybrid or pure: INTO),
 // the reports kept for OOM evidence, its read-only view of /sys/fs/cgroup, and the refusals.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildPlanRaw, encodeRequest, CoreError } from '../../ts/core/plan.js';
-import type { PlanCgroup, PlanRequest } from '../../ts/core/plan.js';
+import { buildPlanRaw, encodeRequest, CoreError } from '../../ts/core/build-plan.js';
+import type { PlanCgroup, PlanRequest } from '../../ts/core/build-plan.js';
 import { FrameWriter, concat } from '../../ts/protocol/frames.js';
 import type { Op } from '../oracle/plan-codec.js';
 import { DEFAULT_NS, NS, expectCoreBuilt, find, hostRequest, opsOf, planOf } from './core-helpers.js';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlanCgroup } from '../../ts/core/plan.js';
+import type { PlanCgroup } from '../../ts/core/build-plan.js';
 import type { CgroupFacts } from '../../ts/cgroup/detect.js';
 import { HybridCgroups, V1Cgroups, V2Cgroups, cgroupHostFor } from '../../ts/cgroup/host.js';
 import { expectCoreBuilt, hostRequest, opsOf } from './core-helpers.js';

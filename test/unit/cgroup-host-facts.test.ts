@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../ts/cli/args.js';
 import { HuskError } from '../../ts/errors.js';
 import { bytesText, cgroupEvidence, oomMessage } from '../../ts/cgroup/evidence.js';
-import { countList, delegatedCgroup, deviceNumbers, FileProbe, inheritedCpuset, planCgroup, resolveLimits } from '../../ts/cgroup/plan.js';
+import { countList, delegatedCgroup, deviceNumbers, FileProbe, inheritedCpuset, planCgroup, resolveLimits } from '../../ts/cgroup/request-facts.js';
 import type { CgroupFacts } from '../../ts/cgroup/detect.js';
-import { buildPlanAnswer } from '../../ts/core/plan.js';
-import type { PlanCgroup } from '../../ts/core/plan.js';
+import { buildPlanAnswer } from '../../ts/core/build-plan.js';
+import type { PlanCgroup } from '../../ts/core/build-plan.js';
 import { decodePlan } from '../oracle/plan-codec.js';
 import { expectCoreBuilt, find, rootfsRequest } from './core-helpers.js';
 

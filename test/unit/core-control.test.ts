@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { controlPlan, encodeControlRequest } from '../../ts/core/control.js';
 import type { ControlHierarchy, ControlRequest } from '../../ts/core/control.js';
-import { CoreError } from '../../ts/core/plan.js';
+import { CoreError } from '../../ts/core/build-plan.js';
 import { call } from '../../ts/core/wasm.js';
 import { decodePlan } from '../oracle/plan-codec.js';
 import { expectCoreBuilt } from './core-helpers.js';

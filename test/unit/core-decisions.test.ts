@@ -2,7 +2,7 @@
 // namespace set from what the flags share, the default host name, the time namespace's
 // default offsets.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildPlanAnswer } from '../../ts/core/plan.js';
+import { buildPlanAnswer } from '../../ts/core/build-plan.js';
 import { DEFAULT_NS, NS, STAGE, brief, expectCoreBuilt, find, opsOf, rootfsRequest } from './core-helpers.js';
 
 beforeAll(() => expectCoreBuilt());

@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ANSWER, decodeDescription, describePlanBytes } from '../../ts/core/describe.js';
-import { CoreError, buildPlan } from '../../ts/core/plan.js';
-import type { PlanCgroup, PlanRequest } from '../../ts/core/plan.js';
+import { CoreError, buildPlan } from '../../ts/core/build-plan.js';
+import type { PlanCgroup, PlanRequest } from '../../ts/core/build-plan.js';
 import { call } from '../../ts/core/wasm.js';
 import { FrameWriter, concat } from '../../ts/protocol/frames.js';
 import { describePlan, planJson } from '../../ts/protocol/describe.js';

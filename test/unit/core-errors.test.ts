@@ -1,8 +1,8 @@
 // What buildPlan refuses: a value the user gave (status 2, the reason starts with the field)
 // or a request ts/ got wrong (status 1, malformed frames).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CoreError, REQUEST, buildPlan, buildPlanRaw, encodeRequest } from '../../ts/core/plan.js';
-import type { PlanRequest } from '../../ts/core/plan.js';
+import { CoreError, REQUEST, buildPlan, buildPlanRaw, encodeRequest } from '../../ts/core/build-plan.js';
+import type { PlanRequest } from '../../ts/core/build-plan.js';
 import { FrameWriter, concat, splitFrames } from '../../ts/protocol/frames.js';
 import { DEFAULT_NS, NS, expectCoreBuilt, hostRequest, rootfsRequest } from './core-helpers.js';
 

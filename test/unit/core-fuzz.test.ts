@@ -3,8 +3,8 @@
 // never malformed (1).
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CoreError, REQUEST, buildPlan, buildPlanRaw, encodeRequest } from '../../ts/core/plan.js';
-import type { PlanRequest } from '../../ts/core/plan.js';
+import { CoreError, REQUEST, buildPlan, buildPlanRaw, encodeRequest } from '../../ts/core/build-plan.js';
+import type { PlanRequest } from '../../ts/core/build-plan.js';
 import { FrameWriter, concat } from '../../ts/protocol/frames.js';
 import { decodePlan } from '../oracle/plan-codec.js';
 import { NS, expectCoreBuilt } from './core-helpers.js';

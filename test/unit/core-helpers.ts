@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPlan } from '../../ts/core/plan.js';
-import type { PlanRequest } from '../../ts/core/plan.js';
+import { buildPlan } from '../../ts/core/build-plan.js';
+import type { PlanRequest } from '../../ts/core/build-plan.js';
 import { decodePlan } from '../oracle/plan-codec.js';
 import type { Op, Plan } from '../oracle/plan-codec.js';
 

@@ -1,6 +1,6 @@
 // What buildPlan makes for typical requests: the op list, in order, as the launcher runs it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildPlan } from '../../ts/core/plan.js';
+import { buildPlan } from '../../ts/core/build-plan.js';
 import { DEFAULT_NS, NS, STAGE, brief, expectCoreBuilt, find, hostRequest, opsOf, planOf, rootfsRequest } from './core-helpers.js';
 
 beforeAll(() => expectCoreBuilt());

@@ -1,8 +1,8 @@
 // The summary ahead of the plan in buildPlan's answer (docs/core-abi.md "The summary"): what
 // ts/ keeps about a container comes from it, and it says what the plan does.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildPlanAnswer } from '../../ts/core/plan.js';
-import type { PlanCgroup } from '../../ts/core/plan.js';
+import { buildPlanAnswer } from '../../ts/core/build-plan.js';
+import type { PlanCgroup } from '../../ts/core/build-plan.js';
 import { decodePlan } from '../oracle/plan-codec.js';
 import { DEFAULT_NS, NS, expectCoreBuilt, find, hostRequest, rootfsRequest } from './core-helpers.js';
 

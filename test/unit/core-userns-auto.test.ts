@@ -1,7 +1,7 @@
 // --userns auto: the core picks the lowest free host range of the size asked for, from
 // 524288 (systemd's container range) up to 1879048192, around the ranges others hold.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CoreError, buildPlan } from '../../ts/core/plan.js';
+import { CoreError, buildPlan } from '../../ts/core/build-plan.js';
 import { DEFAULT_NS, NS, expectCoreBuilt, find, planOf, rootfsRequest } from './core-helpers.js';
 
 beforeAll(() => expectCoreBuilt());

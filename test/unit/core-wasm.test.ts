@@ -2,7 +2,7 @@
 // internal error and the next call gets a fresh instance.
 import binaryen from 'binaryen';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlan, buildPlanRaw, encodeRequest } from '../../ts/core/plan.js';
+import { buildPlan, buildPlanRaw, encodeRequest } from '../../ts/core/build-plan.js';
 import { CORE_INPUT_MAX, CoreTrapError, call, coreMemoryBytes, useCoreModuleForTests } from '../../ts/core/wasm.js';
 import { DEFAULT_NS, NS, expectCoreBuilt, hostRequest, rootfsRequest } from './core-helpers.js';
 

@@ -1,7 +1,7 @@
 // uid/gid maps, as the kernel (user_namespaces(7)) and newuidmap(1) take them: every case is
 // computed by the Wasm core and by the TypeScript reference, and both must agree.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CoreError } from '../../ts/core/plan.js';
+import { CoreError } from '../../ts/core/build-plan.js';
 import { computeIdmap, encodeIdmapRequest, idmapComputeRaw, subidChunks, translateIds } from '../../ts/core/idmap.js';
 import type { IdmapAnswer, IdmapSpec } from '../../ts/core/idmap.js';
 import { computeIdmap as refCompute, translate as refTranslate } from '../reference/idmap.js';

@@ -1,8 +1,8 @@
 // The user-namespace part of a plan: the maps the core computed, written by the launcher right
 // after CLONE, and each overlay lower shown through an idmapped mount.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CoreError, buildPlan, buildPlanAnswer } from '../../ts/core/plan.js';
-import type { PlanRequest } from '../../ts/core/plan.js';
+import { CoreError, buildPlan, buildPlanAnswer } from '../../ts/core/build-plan.js';
+import type { PlanRequest } from '../../ts/core/build-plan.js';
 import { usedRanges } from '../../ts/runtime/userns.js';
 import { DEFAULT_NS, NS, STAGE, brief, expectCoreBuilt, find, hostRequest, opsOf, rootfsRequest } from './core-helpers.js';
 

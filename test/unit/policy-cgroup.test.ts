@@ -1,7 +1,7 @@
 // Resource flags → cgroup file writes, as docker validates them and runc writes them.
 import { describe, expect, it } from 'vitest';
 import { cgroupWrites } from '../../ts/core/cgroup.js';
-import { CoreError } from '../../ts/core/plan.js';
+import { CoreError } from '../../ts/core/build-plan.js';
 import { cgroupWrites as reference, type CgroupHost } from '../reference/cgroup.js';
 
 const v1: CgroupHost = { layout: 1, cpus: 2n, mems: 1n, flags: 0n };

@@ -1,6 +1,6 @@
 // OCI layer whiteouts ↔ overlayfs, per the image spec's layer document.
 import { describe, expect, it } from 'vitest';
-import { CoreError } from '../../ts/core/plan.js';
+import { CoreError } from '../../ts/core/build-plan.js';
 import { classifyLayer, layerFlatten, layerToOverlay, overlayToLayer } from '../../ts/core/whiteout.js';
 import * as ref from '../reference/whiteout.js';
 import type { LayerEntry, UpperEntry } from '../reference/whiteout.js';

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newContainerId } from '../../ts/runtime/container.js';
-import { readRecords, sweep } from '../../ts/runtime/containers.js';
+import { newContainerId } from '../../ts/runtime/prepare.js';
+import { readRecords, sweep } from '../../ts/runtime/records.js';
 import { beingCreated, containersDir, ensureRoot, liveRecords, processStart, writeRecord } from '../../ts/runtime/state.js';
 import type { ContainerRecord } from '../../ts/runtime/state.js';
 

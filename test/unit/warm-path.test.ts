@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { EventStream, decodeEvent } from '../../ts/protocol/events.js';
 import { FrameWriter, concat, splitFrames } from '../../ts/protocol/frames.js';
 import { EVENT } from '../../ts/protocol/ops.js';
-import { CoreError, encodeRequest, splitAnswer } from '../../ts/core/plan.js';
-import type { PlanRequest } from '../../ts/core/plan.js';
-import { newContainerId } from '../../ts/runtime/container.js';
+import { CoreError, encodeRequest, splitAnswer } from '../../ts/core/build-plan.js';
+import type { PlanRequest } from '../../ts/core/build-plan.js';
+import { newContainerId } from '../../ts/runtime/prepare.js';
 
 function event(type: number, fill?: (w: FrameWriter) => void): Uint8Array {
   const w = new FrameWriter();

@@ -2,7 +2,7 @@
 // decides (assembly/cgroup/enforce.ts, the same flag → controller table buildPlan uses); this
 // file sends it the hierarchies and reads its answer.
 import { call } from '../core/wasm.js';
-import { CoreError } from '../core/plan.js';
+import { CoreError } from '../core/build-plan.js';
 import { FieldReader, FrameWriter, readFrameAt } from '../protocol/frames.js';
 import type { CgroupFacts } from './detect.js';
 

@@ -2,7 +2,7 @@
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { reportText } from '../errors.js';
 import { cgroupHost } from '../cgroup/host.js';
-import { findContainer, statusOfRecord, sweep } from '../runtime/containers.js';
+import { findContainer, statusOfRecord, sweep } from '../runtime/records.js';
 import { STATUS_SOME_TARGETS_FAILED, recordExitCode } from '../runtime/exit-status.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import type { CgroupHost } from '../cgroup/host.js';

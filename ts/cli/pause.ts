@@ -6,7 +6,7 @@ import type { LifecycleCommand } from './args-lifecycle.js';
 import { HuskError, reportText } from '../errors.js';
 import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
-import { findContainer, requireRunning, statusOfRecord, sweep } from '../runtime/containers.js';
+import { findContainer, requireRunning, statusOfRecord, sweep } from '../runtime/records.js';
 import { freezeCgroups } from '../runtime/control.js';
 
 export async function pauseCommand(cmd: Extract<LifecycleCommand, { name: 'pause' | 'unpause' }>): Promise<number> {

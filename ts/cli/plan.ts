@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
-import { prepare } from '../runtime/container.js';
+import { prepare } from '../runtime/prepare.js';
 import { ensureRoot } from '../runtime/state.js';
 import { describePlanBytes } from '../core/describe.js';
 import { describePlan, planJson } from '../protocol/describe.js';

@@ -1,8 +1,8 @@
 // husk ps: the containers husk knows, docker's columns (running ones; -a: exited too).
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { cgroupHost } from '../cgroup/host.js';
-import { exitCode, statusOfRecord, sweep } from '../runtime/containers.js';
-import type { ContainerStatus } from '../runtime/containers.js';
+import { exitCode, statusOfRecord, sweep } from '../runtime/records.js';
+import type { ContainerStatus } from '../runtime/records.js';
 import type { ContainerRecord } from '../runtime/state.js';
 
 /** `3 seconds`, `5 minutes`, `2 hours`, as docker's units.HumanDuration. */

@@ -8,7 +8,7 @@ import { HuskError, reportText } from '../errors.js';
 import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import type { CgroupHost } from '../cgroup/host.js';
-import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/containers.js';
+import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/records.js';
 import { killContainer, removeCgroups, signalProcess } from '../runtime/control.js';
 import { isLive } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';

@@ -5,8 +5,8 @@ import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
 import { launch } from '../runtime/launcher.js';
 import type { LaunchOutcome } from '../runtime/launcher.js';
-import { newContainerId, prepare } from '../runtime/container.js';
-import type { Prepared } from '../runtime/container.js';
+import { newContainerId, prepare } from '../runtime/prepare.js';
+import type { Prepared } from '../runtime/prepare.js';
 import { statusOf } from '../runtime/outcome.js';
 import { childStart, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
@@ -24,7 +24,7 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   }
   // What an earlier crash left goes first (cgroups included); the live records tell which id
   // ranges and names are taken.
-  const { sweep } = await import('../runtime/containers.js');
+  const { sweep } = await import('../runtime/records.js');
   const { cgroupHost } = await import('../cgroup/host.js');
   const records = await sweep(global.root, cgroupHost);
   const name = flags.lifecycle.name;
@@ -91,7 +91,7 @@ function reportOom(outcome: LaunchOutcome): void {
 }
 
 async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[]): Promise<number> {
-  const { eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/containers.js');
+  const { eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
   const { launchDetached } = await import('../runtime/detach.js');
   const id = newContainerId();
   mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });

@@ -5,7 +5,7 @@ import type { LifecycleCommand } from './args-lifecycle.js';
 import { bytesText } from '../cgroup/evidence.js';
 import { cgroupHost } from '../cgroup/host.js';
 import type { CgroupHost, CgroupStats } from '../cgroup/host.js';
-import { findContainer, statusOfRecord, sweep } from '../runtime/containers.js';
+import { findContainer, statusOfRecord, sweep } from '../runtime/records.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { formatTable } from './ps.js';
 

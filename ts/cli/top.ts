@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { cgroupHost } from '../cgroup/host.js';
-import { findContainer, requireRunning, sweep } from '../runtime/containers.js';
+import { findContainer, requireRunning, sweep } from '../runtime/records.js';
 import { formatTable } from './ps.js';
 
 const TICKS = 100; // USER_HZ

@@ -2,7 +2,7 @@
 // resource flags as the user typed them → the cgroup file writes for a v1 or v2 host.
 import { FrameCursor, FrameWriter, PATH_MAX } from '../protocol/frames.js';
 import type { CgroupFlag, CgroupHost, CgroupWrite } from './types.js';
-import { CoreError } from './plan.js';
+import { CoreError } from './build-plan.js';
 import { call, type CoreAnswer } from './wasm.js';
 
 export type { CgroupFlag, CgroupHost, CgroupWrite };

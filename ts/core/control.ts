@@ -3,7 +3,7 @@
 // facts only — the host's cgroup hierarchies, the container's cgroup directories and process
 // as its record has them — and the core decides which ops act on which directory.
 import { FrameWriter, PATH_MAX } from '../protocol/frames.js';
-import { CoreError } from './plan.js';
+import { CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
 export const CONTROL_REQUEST = {

@@ -3,7 +3,7 @@
 // answer and never decodes plan bytes itself.
 import { FrameCursor, FrameError } from '../protocol/frames.js';
 import type { FieldValue } from '../protocol/frames.js';
-import { CoreError } from './plan.js';
+import { CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
 /** Who runs an op: the launcher (before CLONE, and CLONE), the monitor (parent ops), the container. */

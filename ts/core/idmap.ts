@@ -1,10 +1,10 @@
 // Typed wrapper of the core's id-map entry points (docs/core-abi.md "idmapCompute",
 // "idmapTranslate"). The user-namespace items are also part of the buildPlan request
-// (ts/core/plan.ts sends idmapFrames' output).
+// (ts/core/build-plan.ts sends idmapFrames' output).
 import { FieldReader, FrameWriter, STR_MAX, U64S_MAX, concat, splitFrames } from '../protocol/frames.js';
 import type { Direction, IdLine, IdmapAnswer, IdmapCaller, IdmapSpec, IdRangeLike } from './types.js';
 import { SUBID_LINE_MAX } from './types.js';
-import { CoreError } from './plan.js';
+import { CoreError } from './build-plan.js';
 import { call, type CoreAnswer } from './wasm.js';
 
 export type { Direction, IdLine, IdmapAnswer, IdmapCaller, IdmapSpec, IdRangeLike };

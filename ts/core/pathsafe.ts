@@ -5,7 +5,7 @@ import {
   ITEM_NAME, ITEM_SYMLINK, VERDICT_LOOP, VERDICT_OK,
   type KnownLink, type PathItem, type Verdict,
 } from './types.js';
-import { CoreError } from './plan.js';
+import { CoreError } from './build-plan.js';
 import { call, type CoreAnswer } from './wasm.js';
 
 export type { KnownLink, PathItem, Verdict };

@@ -6,7 +6,7 @@ import {
   ACTION_CLEAR, ACTION_DELETE, ACTION_SET_XATTR, OPAQUE_NAME, WHITEOUT_PREFIX,
   type Action, type Classified, type LayerEntry, type OutEntry, type UpperEntry,
 } from './types.js';
-import { CoreError } from './plan.js';
+import { CoreError } from './build-plan.js';
 import { call, type CoreAnswer } from './wasm.js';
 
 export type { Action, Classified, LayerEntry, OutEntry, UpperEntry };

@@ -13,7 +13,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { HuskError } from '../errors.js';
 import { ITEM_SYMLINK, VERDICT_LOOP, VERDICT_OK, decodeVerdicts, encodePathRequest, pathVerdictsRaw, type KnownLink } from '../core/pathsafe.js';
-import { CoreError } from '../core/plan.js';
+import { CoreError } from '../core/build-plan.js';
 import { errnoText } from '../runtime/outcome.js';
 
 /** The largest file husk reads out of a rootfs (passwd and group files are far smaller). */

@@ -1,6 +1,6 @@
 // The one fold from launcher events to how a launch ended, used by every path that reads
 // events: the foreground run (launcher.ts), `run -d` (detach.ts), the warm server (server.ts)
-// and a detached container's status file (containers.ts). What the outcome means for an exit
+// and a detached container's status file (records.ts). What the outcome means for an exit
 // status is outcome.ts's and exit-status.ts's business, not this file's.
 // The server calls foldEvent once per event: it allocates nothing beyond what the event
 // itself carries (the exit pair, a cgroup file's entry).

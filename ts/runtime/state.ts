@@ -21,7 +21,7 @@ export interface ContainerRecord {
   userns?: { start: number; size: number };
   /** Every host id range its uid and gid maps use (ts/runtime/userns.ts usedRanges). */
   hostRanges?: { start: number; size: number }[];
-  // ---- Lifecycle and cgroups (ts/runtime/containers.ts) ----
+  // ---- Lifecycle and cgroups (ts/runtime/records.ts) ----
   name?: string;
   image?: string;
   argv?: string[];
@@ -46,7 +46,7 @@ export interface ContainerRecord {
   error?: string;
 }
 
-/** A record the sweep (ts/runtime/containers.ts) must see when its launcher is gone. */
+/** A record the sweep (ts/runtime/records.ts) must see when its launcher is gone. */
 export function needsSweep(rec: ContainerRecord): boolean {
   return rec.detached === true || (rec.cgroups?.length ?? 0) > 0;
 }

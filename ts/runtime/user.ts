@@ -3,7 +3,7 @@
 import { HuskError } from '../errors.js';
 import { readRootfsFile } from '../host/rootfs-file.js';
 
-/** The facts for the core (ts/core/plan.ts PlanRequest.user): it picks the gid. */
+/** The facts for the core (ts/core/build-plan.ts PlanRequest.user): it picks the gid. */
 export interface UserIds {
   uid: number;
   /** The group as typed (-u U:G), by number or through the image's /etc/group. */

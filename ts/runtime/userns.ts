@@ -1,6 +1,6 @@
 // The user-namespace part of a run's request: the flags, who runs husk, and the text of the
 // subordinate id files (the I/O; the rules are the policy core's, assembly/idmap/). The host
-// ranges a container holds come from the core's summary (ts/core/plan.ts PlanSummary).
+// ranges a container holds come from the core's summary (ts/core/build-plan.ts PlanSummary).
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { RunFlags } from '../cli/args.js';

@@ -6,7 +6,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HuskError } from '../errors.js';
-import type { PlanCgroup } from '../core/plan.js';
+import type { PlanCgroup } from '../core/build-plan.js';
 import type { ResourceFlags, ResourceLimit } from '../cli/flags-resources.js';
 import { DEVICE_FLAGS } from '../cli/flags-resources.js';
 import type { CgroupFacts } from './detect.js';

@@ -10,7 +10,7 @@ import { HuskError } from '../errors.js';
 import { cgroupEvidence } from '../cgroup/evidence.js';
 import type { CgroupFile } from '../cgroup/evidence.js';
 import type { CgroupHost } from '../cgroup/host.js';
-import { CoreError } from '../core/plan.js';
+import { CoreError } from '../core/build-plan.js';
 import { decodeEvent } from '../protocol/events.js';
 import { readFrameAt } from '../protocol/frames.js';
 import { removeCgroups } from './control.js';
