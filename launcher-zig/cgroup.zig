@@ -14,16 +14,28 @@ const events = @import("events.zig");
 const root = @import("root.zig");
 const teardown = @import("teardown.zig");
 
-/// Directories made without `shared`, in creation order: removed in reverse at the end.
-/// The strings live in the plan's storage, which outlives every use.
-var owned: [protocol.cgroup_mkdirs_max][:0]const u8 = undefined;
-var owned_count: usize = 0;
-var reports: [protocol.cgroup_reports_max][:0]const u8 = undefined;
-var reports_count: usize = 0;
-/// CGROUP_INTO: the cgroup v2 directory CLONE creates the container process in.
-pub var into_fd: sys.fd_t = -1;
-pub var into_path: ?[:0]const u8 = null;
+/// What the cgroup ops keep until the end: a part of state.zig's State. The strings live
+/// in the plan's storage, which outlives every use.
+pub const State = struct {
+    /// Directories made without `shared`, in creation order: removed in reverse at the end.
+    owned: [protocol.cgroup_mkdirs_max][:0]const u8,
+    owned_count: usize,
+    /// CGROUP_REPORT's files, read and sent as CGROUP_FILE at the end.
+    reports: [protocol.cgroup_reports_max][:0]const u8,
+    reports_count: usize,
+    /// CGROUP_INTO: the cgroup v2 directory CLONE creates the container process in (its
+    /// fd until CLONE, else -1), and its path, or null.
+    into_fd: sys.fd_t,
+    into_path: ?[:0]const u8,
 
+    /// Nothing owned, reported or opened; the arrays are written before they are read.
+    pub fn init(cgroups: *State) void {
+        cgroups.owned_count = 0;
+        cgroups.reports_count = 0;
+        cgroups.into_fd = -1;
+        cgroups.into_path = null;
+    }
+};
 
 fn check_cgroup_fd(fd: sys.fd_t) sys.Error!void {
     const filesystem = try sys.filesystem_type(fd);
@@ -31,7 +43,7 @@ fn check_cgroup_fd(fd: sys.fd_t) sys.Error!void {
 }
 
 /// mkdir(path, 0755) after checking that the parent is a cgroup directory.
-pub fn mkdir(path: [:0]const u8, flags: u64) sys.Error!void {
+pub fn mkdir(cgroups: *State, path: [:0]const u8, flags: u64) sys.Error!void {
     assert(protocol.is_clean_absolute(path)); // The decoder requires it.
     assert(flags & ~protocol.cgroup_mkdir_flags_known == 0);
     const shared = flags & protocol.cgroup_mkdir_flag_shared != 0;
@@ -49,9 +61,9 @@ pub fn mkdir(path: [:0]const u8, flags: u64) sys.Error!void {
         else => return err,
     };
     if (shared) return;
-    assert(owned_count < owned.len); // The decoder bounds CGROUP_MKDIR.
-    owned[owned_count] = path;
-    owned_count += 1;
+    assert(cgroups.owned_count < cgroups.owned.len); // The decoder bounds CGROUP_MKDIR.
+    cgroups.owned[cgroups.owned_count] = path;
+    cgroups.owned_count += 1;
 }
 
 /// Writes `value` in one write to an existing file of a cgroup directory.
@@ -85,41 +97,44 @@ pub fn join(path: [*:0]const u8) sys.Error!void {
 }
 
 /// Opens the cgroup v2 directory CLONE will create the container process in.
-pub fn into(path: [:0]const u8) sys.Error!void {
-    assert(into_path == null); // The decoder allows one CGROUP_INTO.
+pub fn into(cgroups: *State, path: [:0]const u8) sys.Error!void {
+    assert(cgroups.into_path == null); // The decoder allows one CGROUP_INTO.
+    assert(cgroups.into_fd == -1);
     const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.DIRECTORY | sys.O.NOFOLLOW, 0);
     errdefer sys.close(fd);
     if (try sys.filesystem_type(fd) != sys.CGROUP2_SUPER_MAGIC) return error.XDEV;
-    into_fd = fd;
-    into_path = path;
+    cgroups.into_fd = fd;
+    cgroups.into_path = path;
 }
 
 /// After CLONE, in the parent: if clone3 could not use CLONE_INTO_CGROUP, the pid goes to
 /// the directory's cgroup.procs now, before the container process is released.
-pub fn after_clone(pid: sys.pid_t, into_cgroup: bool) sys.Error!void {
-    const path = into_path orelse return;
-    sys.close(into_fd);
-    into_fd = -1;
+pub fn after_clone(cgroups: *State, pid: sys.pid_t, into_cgroup: bool) sys.Error!void {
+    assert(pid > 0);
+    const path = cgroups.into_path orelse return;
+    assert(cgroups.into_fd >= 0);
+    sys.close(cgroups.into_fd);
+    cgroups.into_fd = -1;
     if (into_cgroup) return;
     var buffer: [protocol.path_bytes_max + 16]u8 = undefined;
     const procs = std.fmt.bufPrintZ(&buffer, "{s}/cgroup.procs", .{path}) catch unreachable; // Path ≤ 4095.
     try enter(procs, pid);
 }
 
-pub fn report(path: [:0]const u8) void {
-    assert(reports_count < reports.len); // The decoder bounds CGROUP_REPORT.
-    reports[reports_count] = path;
-    reports_count += 1;
+pub fn report(cgroups: *State, path: [:0]const u8) void {
+    assert(cgroups.reports_count < cgroups.reports.len); // The decoder bounds CGROUP_REPORT.
+    cgroups.reports[cgroups.reports_count] = path;
+    cgroups.reports_count += 1;
 }
 
 /// At the end, before cleanup: one CGROUP_FILE event per report file that can be read.
 /// Returns how many were sent.
-pub fn send_reports() usize {
+pub fn send_reports(cgroups: *const State, channel: *events.Channel) usize {
     var content: [protocol.cgroup_report_bytes_max]u8 = undefined;
     var sent: usize = 0;
-    for (reports[0..reports_count]) |path| {
+    for (cgroups.reports[0..cgroups.reports_count]) |path| {
         const n = read_file(path, &content) catch continue; // Missing here: no event.
-        events.cgroup_file(path, content[0..n]);
+        channel.cgroup_file(path, content[0..n]);
         sent += 1;
     }
     return sent;
@@ -143,11 +158,11 @@ pub fn read_file(path: [*:0]const u8, buffer: []u8) sys.Error!usize {
 /// Removes the owned directories, newest first, with the one teardown (teardown.zig).
 /// Never fails: what cannot be removed within the time bound is left for a later husk
 /// command.
-pub fn cleanup() void {
+pub fn cleanup(cgroups: *State) void {
     const deadline = sys.monotonic_ns() + teardown.remove_ns_max;
-    while (owned_count > 0) {
-        owned_count -= 1;
-        teardown.remove(owned[owned_count], deadline) catch {};
+    while (cgroups.owned_count > 0) {
+        cgroups.owned_count -= 1;
+        teardown.remove(cgroups.owned[cgroups.owned_count], deadline) catch {};
     }
 }
 
@@ -158,14 +173,17 @@ test "a path outside a cgroup filesystem is refused with EXDEV" {
     const base = try dir.dir.realpath(".", &path_buffer);
     var z: [4096]u8 = undefined;
     const made = try std.fmt.bufPrintZ(&z, "{s}/husk-test", .{base});
-    try std.testing.expectError(error.XDEV, mkdir(made, 0));
-    try std.testing.expectEqual(@as(usize, 0), owned_count);
+    var cgroups: State = undefined;
+    cgroups.init();
+    try std.testing.expectError(error.XDEV, mkdir(&cgroups, made, 0));
+    try std.testing.expectEqual(@as(usize, 0), cgroups.owned_count);
     try dir.dir.writeFile(.{ .sub_path = "file", .data = "" });
     const file = try std.fmt.bufPrintZ(&z, "{s}/file", .{base});
     try std.testing.expectError(error.XDEV, write(file, "1"));
     const parent = try std.fmt.bufPrintZ(&z, "{s}", .{base});
-    try std.testing.expectError(error.XDEV, into(parent));
-    try std.testing.expect(into_path == null);
+    try std.testing.expectError(error.XDEV, into(&cgroups, parent));
+    try std.testing.expect(cgroups.into_path == null);
+    try std.testing.expectEqual(@as(sys.fd_t, -1), cgroups.into_fd);
     const tasks = try std.fmt.bufPrintZ(&z, "{s}/tasks", .{base});
     try dir.dir.writeFile(.{ .sub_path = "tasks", .data = "" });
     try std.testing.expectError(error.XDEV, join(tasks));
@@ -176,8 +194,13 @@ test "a path outside a cgroup filesystem is refused with EXDEV" {
 }
 
 test "a report of a file that cannot be read sends nothing" {
-    report("/nonexistent/husk/memory.events");
-    defer reports_count = 0;
-    // No event fd: an event would go to stderr; the count says none was made.
-    try std.testing.expectEqual(@as(usize, 0), send_reports());
+    var cgroups: State = undefined;
+    cgroups.init();
+    report(&cgroups, "/nonexistent/husk/memory.events");
+    // Missing here: no CGROUP_FILE, neither sent nor recorded for the status file.
+    var channel: events.Channel = undefined;
+    channel.init(null);
+    channel.recording = true;
+    try std.testing.expectEqual(@as(usize, 0), send_reports(&cgroups, &channel));
+    try std.testing.expectEqual(@as(usize, 0), channel.recorded_frames().len);
 }

@@ -14,29 +14,29 @@ const sys = @import("sys.zig");
 const events = @import("events.zig");
 const teardown = @import("teardown.zig");
 
-pub fn run(plan: *const decode.Plan) noreturn {
+pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
     assert(plan.control);
     const ops = plan.slice();
     assert(ops.len >= 1);
     var failed: usize = 0;
     for (ops, 0..) |op, index| {
         assert(Op.runner(op) == .control); // The decoder requires it.
-        const start_ns = if (events.trace) sys.monotonic_ns() else 0;
+        const start_ns = if (channel.trace) sys.monotonic_ns() else 0;
         const code = @intFromEnum(Op.frame_type(op));
         run_op(op) catch |err| {
             const errno = sys.errno_of(err); // First, before anything else can fail.
             var message = events.Message{};
             describe(op, &message);
-            events.failure(index, code, errno, message.slice());
+            channel.failure(index, code, errno, message.slice());
             failed += 1;
         };
-        if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
+        if (channel.trace) channel.op_time(index, code, sys.monotonic_ns() - start_ns);
     }
     if (failed > 0) {
-        events.exit(.launcher_failed, 125);
+        channel.exit(.launcher_failed, 125);
         sys.exit(125);
     }
-    events.exit(.exited, 0);
+    channel.exit(.exited, 0);
     sys.exit(0);
 }
 

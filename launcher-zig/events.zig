@@ -18,57 +18,198 @@ const exit_bytes = protocol.header_size + 2 * 8;
 /// The largest event frame (CGROUP_FILE), and a TAGGED frame around it.
 pub const event_bytes_max = cgroup_file_bytes_max;
 pub const tagged_bytes_max = protocol.header_size + 8 + event_bytes_max;
+const batch_bytes = 64 * 1024;
 comptime {
     assert(frame_bytes_max <= event_bytes_max and exit_bytes <= event_bytes_max);
 }
 
-/// Set once at start; the container process inherits a copy at CLONE.
-var event_fd: ?sys.fd_t = null;
-pub var trace = false;
+/// Where events go and what this process keeps of them: a part of state.zig's State, so
+/// the container process gets a copy at CLONE and a server's child at fork (which then
+/// `rebind`s it to its own pipe). Only `init` sets it up; the big buffers are written
+/// before they are read, so the instance stays in .bss.
+pub const Channel = struct {
+    /// The event fd, or null: then only failures are reported, on stderr.
+    fd: ?sys.fd_t,
+    /// HELLO's trace flag: OP_TIME events are sent (and ops timed).
+    trace: bool,
+    /// The last events, kept for the status file (protocol.md "The status file"): every
+    /// CGROUP_FILE, then EXIT. Only the launcher's own process records, once STATUS_FILE
+    /// armed it.
+    recording: bool,
+    recorded: [protocol.cgroup_reports_max * cgroup_file_bytes_max + exit_bytes]u8,
+    recorded_len: usize,
+    /// The server relays what its children's pipes held in one poll round as one write:
+    /// the orchestrator then reads a container's last events (CGROUP_FILE..., EXIT) at
+    /// once. Only the server batches, between `batch_begin` and `batch_flush`, and never
+    /// forks in between, so a child never inherits a batch.
+    batching: bool,
+    batch: [batch_bytes]u8,
+    batch_len: usize,
 
-/// The last events, kept for the status file (protocol.md "The status file"): every
-/// CGROUP_FILE, then EXIT. Only the launcher's own process records.
-var recorded: [protocol.cgroup_reports_max * cgroup_file_bytes_max + exit_bytes]u8 = undefined;
-var recorded_len: usize = 0;
-pub var recording = false;
+    /// Every field but the buffers. `fd` is the --event-fd, if any.
+    pub fn init(channel: *Channel, fd: ?sys.fd_t) void {
+        if (fd) |event_fd| assert(event_fd >= 0);
+        channel.fd = fd;
+        channel.trace = false;
+        channel.recording = false;
+        channel.recorded_len = 0;
+        channel.batching = false;
+        channel.batch_len = 0;
+    }
 
-fn record(bytes: []const u8) void {
-    if (!recording) return;
-    assert(recorded_len + bytes.len <= recorded.len); // At most 16 reports, then one EXIT.
-    @memcpy(recorded[recorded_len..][0..bytes.len], bytes);
-    recorded_len += bytes.len;
-}
+    /// A server's child (after fork): its own event pipe replaces the server's event fd.
+    pub fn rebind(channel: *Channel, fd: sys.fd_t) void {
+        assert(channel.fd != null);
+        assert(!channel.batching and channel.batch_len == 0); // Never forked in a batch.
+        channel.fd = fd;
+    }
 
-/// What the status file holds once `record_exit` ran.
-pub fn recorded_frames() []const u8 {
-    return recorded[0..recorded_len];
-}
+    fn record(channel: *Channel, bytes: []const u8) void {
+        if (!channel.recording) return;
+        // At most 16 reports, then one EXIT.
+        assert(channel.recorded_len + bytes.len <= channel.recorded.len);
+        @memcpy(channel.recorded[channel.recorded_len..][0..bytes.len], bytes);
+        channel.recorded_len += bytes.len;
+    }
 
-pub fn init(fd: ?sys.fd_t) void {
-    assert(event_fd == null);
-    event_fd = fd;
-}
+    /// What the status file holds once `record_exit` ran.
+    pub fn recorded_frames(channel: *const Channel) []const u8 {
+        return channel.recorded[0..channel.recorded_len];
+    }
 
-/// The server relays what its children's pipes held in one poll round as one write: the
-/// orchestrator then reads a container's last events (CGROUP_FILE..., EXIT) at once.
-/// Only the server batches, between `batch_begin` and `batch_flush`, and never forks
-/// in between, so a child never inherits a batch.
-var batch: [64 * 1024]u8 = undefined;
-var batch_len: usize = 0;
-var batching = false;
+    pub fn batch_begin(channel: *Channel) void {
+        assert(!channel.batching and channel.batch_len == 0);
+        channel.batching = true;
+    }
 
-pub fn batch_begin() void {
-    assert(!batching and batch_len == 0);
-    batching = true;
-}
+    pub fn batch_flush(channel: *Channel) void {
+        assert(channel.batching);
+        channel.batching = false;
+        const fd = channel.fd orelse return;
+        write_all(fd, channel.batch[0..channel.batch_len]);
+        channel.batch_len = 0;
+    }
 
-pub fn batch_flush() void {
-    assert(batching);
-    batching = false;
-    const fd = event_fd orelse return;
-    write_all(fd, batch[0..batch_len]);
-    batch_len = 0;
-}
+    fn batch_add(channel: *Channel, fd: sys.fd_t, bytes: []const u8) void {
+        comptime assert(tagged_bytes_max <= batch_bytes);
+        if (channel.batch_len + bytes.len > channel.batch.len) {
+            write_all(fd, channel.batch[0..channel.batch_len]);
+            channel.batch_len = 0;
+        }
+        @memcpy(channel.batch[channel.batch_len..][0..bytes.len], bytes);
+        channel.batch_len += bytes.len;
+    }
+
+    /// One whole frame in one write (or into the batch); dropped without an event fd.
+    fn send(channel: *Channel, bytes: []const u8) void {
+        assert(bytes.len >= protocol.header_size and bytes.len <= tagged_bytes_max);
+        const fd = channel.fd orelse return;
+        if (channel.batching) return channel.batch_add(fd, bytes);
+        sys.write_once(fd, bytes) catch {};
+    }
+
+    pub fn hello(channel: *Channel) void {
+        var frame = Frame{};
+        frame.int(protocol.version);
+        channel.send(frame.finish(.hello));
+    }
+
+    pub fn pid(channel: *Channel, value: sys.pid_t) void {
+        assert(value > 0);
+        var frame = Frame{};
+        frame.int(@intCast(value));
+        channel.send(frame.finish(.pid));
+    }
+
+    pub fn op_time(channel: *Channel, index: u64, code: u64, nanoseconds: u64) void {
+        if (!channel.trace) return;
+        var frame = Frame{};
+        frame.int(index);
+        frame.int(code);
+        frame.int(nanoseconds);
+        channel.send(frame.finish(.op_time));
+    }
+
+    /// READY: the container process stands at WAIT_START (sent by the container process).
+    pub fn ready(channel: *Channel) void {
+        var frame = Frame{};
+        channel.send(frame.finish(.ready));
+    }
+
+    /// STARTED: EXEC succeeded; `at_ns` is the monitor's CLOCK_MONOTONIC when it saw it.
+    pub fn started(channel: *Channel, at_ns: u64) void {
+        var frame = Frame{};
+        frame.int(at_ns);
+        channel.send(frame.finish(.started));
+    }
+
+    /// TAGGED (server mode): `tag`, then the whole event frame `event`, in one write.
+    pub fn tagged(channel: *Channel, tag: u64, event: []const u8) void {
+        assert(event.len >= protocol.header_size and event.len <= event_bytes_max);
+        var frame = FrameOf(tagged_bytes_max){};
+        frame.int(tag);
+        @memcpy(frame.bytes[frame.len..][0..event.len], event);
+        frame.len += event.len;
+        channel.send(frame.finish(.tagged));
+    }
+
+    /// A TAGGED ERROR the server makes itself (a refused RUN, a monitor that died).
+    pub fn tagged_failure(channel: *Channel, tag: u64, index: u64, code: u64, errno: u16, message: []const u8) void {
+        var frame = Frame{};
+        frame.int(index);
+        frame.int(code);
+        frame.int(errno);
+        frame.str(message[0..@min(message.len, message_bytes_max)]);
+        channel.tagged(tag, frame.finish(.@"error"));
+    }
+
+    /// A TAGGED EXIT the server makes itself.
+    pub fn tagged_exit(channel: *Channel, tag: u64, kind: protocol.ExitKind, value: u64) void {
+        var frame = FrameOf(exit_bytes){};
+        frame.int(@intFromEnum(kind));
+        frame.int(value);
+        channel.tagged(tag, frame.finish(.exit));
+    }
+
+    pub fn exit(channel: *Channel, kind: protocol.ExitKind, value: u64) void {
+        var frame = FrameOf(exit_bytes){};
+        frame.int(@intFromEnum(kind));
+        frame.int(value);
+        channel.send(frame.finish(.exit));
+    }
+
+    /// Records the EXIT that `exit` will send, for the status file written in between.
+    pub fn record_exit(channel: *Channel, kind: protocol.ExitKind, value: u64) void {
+        var frame = FrameOf(exit_bytes){};
+        frame.int(@intFromEnum(kind));
+        frame.int(value);
+        channel.record(frame.finish(.exit));
+    }
+
+    /// CGROUP_FILE: sent, and recorded for the status file.
+    pub fn cgroup_file(channel: *Channel, path: []const u8, content: []const u8) void {
+        assert(path.len <= protocol.path_bytes_max);
+        assert(content.len <= protocol.cgroup_report_bytes_max);
+        var frame = FrameOf(cgroup_file_bytes_max){};
+        frame.str(path);
+        frame.str(content);
+        const bytes = frame.finish(.cgroup_file);
+        channel.record(bytes);
+        channel.send(bytes);
+    }
+
+    pub fn failure(channel: *Channel, index: u64, code: u64, errno: u16, message: []const u8) void {
+        const text = message[0..@min(message.len, message_bytes_max)];
+        if (channel.fd == null) return stderr_line(index, code, errno, text);
+        var frame = Frame{};
+        frame.int(index);
+        frame.int(code);
+        frame.int(errno);
+        assert(text.len <= message_bytes_max);
+        frame.str(text);
+        channel.send(frame.finish(.@"error"));
+    }
+};
 
 /// The server is the only writer of its event fd: a batch may go in several writes.
 fn write_all(fd: sys.fd_t, bytes: []const u8) void {
@@ -78,22 +219,6 @@ fn write_all(fd: sys.fd_t, bytes: []const u8) void {
         if (n == 0) return;
         at += n;
     }
-}
-
-fn batch_add(fd: sys.fd_t, bytes: []const u8) void {
-    comptime assert(tagged_bytes_max <= batch.len);
-    if (batch_len + bytes.len > batch.len) {
-        write_all(fd, batch[0..batch_len]);
-        batch_len = 0;
-    }
-    @memcpy(batch[batch_len..][0..bytes.len], bytes);
-    batch_len += bytes.len;
-}
-
-/// A server's child (after fork): its own event pipe replaces the server's event fd.
-pub fn rebind(fd: sys.fd_t) void {
-    assert(event_fd != null);
-    event_fd = fd;
 }
 
 const Frame = FrameOf(frame_bytes_max);
@@ -125,115 +250,7 @@ fn FrameOf(comptime bytes_max: usize) type {
             std.mem.writeInt(u16, frame.bytes[6..8], 0, .little);
             return frame.bytes[0..frame.len];
         }
-
-        fn send(frame: *Self, event_type: protocol.EventType) void {
-            const bytes = frame.finish(event_type);
-            const fd = event_fd orelse return;
-            if (batching) return batch_add(fd, bytes);
-            sys.write_once(fd, bytes) catch {};
-        }
     };
-}
-
-pub fn hello() void {
-    var frame = Frame{};
-    frame.int(protocol.version);
-    frame.send(.hello);
-}
-
-pub fn pid(value: sys.pid_t) void {
-    assert(value > 0);
-    var frame = Frame{};
-    frame.int(@intCast(value));
-    frame.send(.pid);
-}
-
-pub fn op_time(index: u64, code: u64, nanoseconds: u64) void {
-    if (!trace) return;
-    var frame = Frame{};
-    frame.int(index);
-    frame.int(code);
-    frame.int(nanoseconds);
-    frame.send(.op_time);
-}
-
-/// READY: the container process stands at WAIT_START (sent by the container process).
-pub fn ready() void {
-    var frame = Frame{};
-    frame.send(.ready);
-}
-
-/// STARTED: EXEC succeeded; `at_ns` is the monitor's CLOCK_MONOTONIC when it saw it.
-pub fn started(at_ns: u64) void {
-    var frame = Frame{};
-    frame.int(at_ns);
-    frame.send(.started);
-}
-
-/// TAGGED (server mode): `tag`, then the whole event frame `event`, in one write.
-pub fn tagged(tag: u64, event: []const u8) void {
-    assert(event.len >= protocol.header_size and event.len <= event_bytes_max);
-    var frame = FrameOf(tagged_bytes_max){};
-    frame.int(tag);
-    @memcpy(frame.bytes[frame.len..][0..event.len], event);
-    frame.len += event.len;
-    frame.send(.tagged);
-}
-
-/// A TAGGED ERROR the server makes itself (a refused RUN, a monitor that died).
-pub fn tagged_failure(tag: u64, index: u64, code: u64, errno: u16, message: []const u8) void {
-    var frame = Frame{};
-    frame.int(index);
-    frame.int(code);
-    frame.int(errno);
-    frame.str(message[0..@min(message.len, message_bytes_max)]);
-    tagged(tag, frame.finish(.@"error"));
-}
-
-/// A TAGGED EXIT the server makes itself.
-pub fn tagged_exit(tag: u64, kind: protocol.ExitKind, value: u64) void {
-    var frame = FrameOf(exit_bytes){};
-    frame.int(@intFromEnum(kind));
-    frame.int(value);
-    tagged(tag, frame.finish(.exit));
-}
-
-pub fn exit(kind: protocol.ExitKind, value: u64) void {
-    var frame = FrameOf(exit_bytes){};
-    frame.int(@intFromEnum(kind));
-    frame.int(value);
-    frame.send(.exit);
-}
-
-/// Records the EXIT that `exit` will send, for the status file written in between.
-pub fn record_exit(kind: protocol.ExitKind, value: u64) void {
-    var frame = FrameOf(exit_bytes){};
-    frame.int(@intFromEnum(kind));
-    frame.int(value);
-    record(frame.finish(.exit));
-}
-
-/// CGROUP_FILE: sent, and recorded for the status file.
-pub fn cgroup_file(path: []const u8, content: []const u8) void {
-    assert(path.len <= protocol.path_bytes_max);
-    assert(content.len <= protocol.cgroup_report_bytes_max);
-    var frame = FrameOf(cgroup_file_bytes_max){};
-    frame.str(path);
-    frame.str(content);
-    record(frame.finish(.cgroup_file));
-    frame.send(.cgroup_file);
-}
-
-pub fn failure(index: u64, code: u64, errno: u16, message: []const u8) void {
-    const text = message[0..@min(message.len, message_bytes_max)];
-    if (event_fd == null) return stderr_line(index, code, errno, text);
-    var frame = Frame{};
-    frame.int(index);
-    frame.int(code);
-    frame.int(errno);
-    assert(text.len <= message_bytes_max);
-    frame.str(text);
-    frame.send(.@"error");
 }
 
 /// `husk-launcher: op 7 (mount): EPERM: mount proc on proc`
@@ -290,13 +307,10 @@ test "TAGGED wraps a whole event frame after the tag" {
     var pipe: [2]sys.fd_t = undefined;
     try sys.pipe(&pipe);
     defer sys.close(pipe[0]);
-    const saved = event_fd;
-    event_fd = pipe[1];
-    defer {
-        event_fd = saved;
-        sys.close(pipe[1]);
-    }
-    tagged_exit(0x1122334455667788, .exited, 3);
+    defer sys.close(pipe[1]);
+    var channel: Channel = undefined;
+    channel.init(pipe[1]);
+    channel.tagged_exit(0x1122334455667788, .exited, 3);
     var bytes: [64]u8 = undefined;
     const n = try sys.read(pipe[0], &bytes);
     try std.testing.expectEqual(@as(usize, 8 + 8 + 24), n);
@@ -317,14 +331,14 @@ test "a message is cut, never overflowed" {
 }
 
 test "CGROUP_FILE and EXIT are recorded for the status file, in order" {
-    recording = true;
-    defer {
-        recording = false;
-        recorded_len = 0;
-    }
-    cgroup_file("/sys/fs/cgroup/memory/x/memory.oom_control", "oom_kill 1\n");
-    record_exit(.signaled, 9);
-    const bytes = recorded_frames();
+    var channel: Channel = undefined;
+    channel.init(null); // No event fd: the frames are only recorded.
+    channel.cgroup_file("/sys/fs/cgroup/memory/x/not-recorded", "before STATUS_FILE\n");
+    try std.testing.expectEqual(@as(usize, 0), channel.recorded_frames().len);
+    channel.recording = true;
+    channel.cgroup_file("/sys/fs/cgroup/memory/x/memory.oom_control", "oom_kill 1\n");
+    channel.record_exit(.signaled, 9);
+    const bytes = channel.recorded_frames();
     const first_length = std.mem.readInt(u32, bytes[0..4], .little);
     try std.testing.expectEqual(@as(u16, 0x8006), std.mem.readInt(u16, bytes[4..6], .little));
     try std.testing.expectEqual(@as(u32, 4 + 42 + 4 + 11), first_length);
@@ -332,4 +346,31 @@ test "CGROUP_FILE and EXIT are recorded for the status file, in order" {
     try std.testing.expectEqual(@as(usize, 24), exit_frame.len);
     try std.testing.expectEqual(@as(u16, 0x8005), std.mem.readInt(u16, exit_frame[4..6], .little));
     try std.testing.expectEqual(@as(u64, 9), std.mem.readInt(u64, exit_frame[16..24], .little));
+}
+
+test "a batch goes out at its flush, in one write, and a rebound channel writes to its new fd" {
+    var pipe: [2]sys.fd_t = undefined;
+    try sys.pipe(&pipe);
+    defer sys.close(pipe[0]);
+    defer sys.close(pipe[1]);
+    var channel: Channel = undefined;
+    channel.init(pipe[1]);
+    channel.batch_begin();
+    channel.tagged_exit(1, .exited, 0);
+    channel.tagged_exit(2, .exited, 0);
+    var fds = [1]std.posix.pollfd{.{ .fd = pipe[0], .events = std.posix.POLL.IN, .revents = 0 }};
+    try std.testing.expectEqual(@as(usize, 0), try std.posix.poll(&fds, 0)); // Held.
+    channel.batch_flush();
+    var bytes: [128]u8 = undefined;
+    try std.testing.expectEqual(@as(usize, 2 * 40), try sys.read(pipe[0], &bytes));
+    try std.testing.expectEqual(@as(u64, 2), std.mem.readInt(u64, bytes[48..56], .little));
+
+    var other: [2]sys.fd_t = undefined;
+    try sys.pipe(&other);
+    defer sys.close(other[0]);
+    defer sys.close(other[1]);
+    channel.rebind(other[1]);
+    channel.hello();
+    try std.testing.expectEqual(@as(usize, 16), try sys.read(other[0], &bytes));
+    try std.testing.expectEqual(@as(u16, @intFromEnum(protocol.EventType.hello)), std.mem.readInt(u16, bytes[4..6], .little));
 }

@@ -64,7 +64,8 @@ pub fn main() u8 {
 }
 
 fn launch(options: Options) noreturn {
-    protect_self(options.event_fd);
+    state.init(.launcher, options.event_fd);
+    protect_self(&state);
     sys.signals_default();
     // The event pipe closes if the orchestrator dies; that must not kill the monitor.
     sys.sigpipe_ignore(true) catch unreachable; // SIGPIPE is a valid signal.
@@ -74,15 +75,13 @@ fn launch(options: Options) noreturn {
         if (fd > 2) sys.set_cloexec(fd) catch |err| fail_start("--event-fd", err);
     }
     if (options.plan_fd > 2) sys.set_cloexec(options.plan_fd) catch |err| fail_start("--plan-fd", err);
-    events.init(options.event_fd);
-    events.hello();
-    state.init(.launcher);
+    state.events.hello();
 
     // Read in large chunks; what came after END stays in the reader for the monitor.
     state.monitor.control_reader.inner.fd = options.plan_fd;
     if (decode.read_plan(&state.monitor.control_reader, &storage, &plan)) |invalid| {
-        events.failure(invalid.index, invalid.code, invalid.errno, invalid.reason);
-        events.exit(.launcher_failed, 125);
+        state.events.failure(invalid.index, invalid.code, invalid.errno, invalid.reason);
+        state.events.exit(.launcher_failed, 125);
         sys.exit(125);
     }
     // With WAIT_START the plan fd stays open after END: START and SIGNAL come on it.
@@ -95,10 +94,10 @@ fn launch(options: Options) noreturn {
 /// instead, so that it still cleans up.
 fn run_plan(parent: sys.pid_t) noreturn {
     assert(state.before_clone());
-    events.trace = plan.flags & protocol.hello_flag_trace != 0;
-    if (plan.control) control_plan.run(&plan); // No container: nothing to die with.
+    state.events.trace = plan.flags & protocol.hello_flag_trace != 0;
+    if (plan.control) control_plan.run(&state.events, &plan); // No container: nothing to die with.
     if (plan.flags & protocol.hello_flag_die_with_parent != 0) switch (state.role) {
-        .launcher => die_with_parent(parent, run.statuses(&plan).failed),
+        .launcher => die_with_parent(&state.events, parent, run.statuses(&plan).failed),
         .server_child => state.monitor.control_eof_kills = true,
         .server, .monitor, .container => unreachable,
     };
@@ -109,18 +108,17 @@ fn run_plan(parent: sys.pid_t) noreturn {
 /// RUN comes back here in a forked child, which runs its plan as a one-shot launcher
 /// whose plan fd (for START and SIGNAL) is its control pipe.
 fn serve(options: Options) noreturn {
-    protect_self(options.event_fd);
+    const event_fd = options.event_fd.?; // parse_arguments requires it.
+    state.init(.server, event_fd);
+    protect_self(&state);
     sys.signals_default();
     sys.sigpipe_ignore(true) catch unreachable; // SIGPIPE is a valid signal.
-    const event_fd = options.event_fd.?; // parse_arguments requires it.
     if (event_fd > 2) sys.set_cloexec(event_fd) catch |err| fail_start("--event-fd", err);
     if (options.plan_fd > 2) sys.set_cloexec(options.plan_fd) catch |err| fail_start("--plan-fd", err);
-    events.init(event_fd);
-    events.hello();
-    state.init(.server);
+    state.events.hello();
     // The server goes with its orchestrator. Its children see their control pipes close
     // then; those with die_with_parent kill their containers and clean up.
-    die_with_parent(sys.getppid(), 125); // No plan yet: the launcher's own status.
+    die_with_parent(&state.events, sys.getppid(), 125); // No plan yet: the launcher's own status.
     const forked = server.serve(&state, options.plan_fd, &storage, &plan);
     state.role = .server_child;
     state.monitor.control_fd = forked.control_fd;
@@ -131,30 +129,32 @@ fn serve(options: Options) noreturn {
 /// Before anything else (no event sent yet, no fd made close-on-exec): re-executes from a
 /// sealed copy of the binary unless already running from one (self_protect.zig). If that
 /// fails, the launcher fails closed: it never runs a plan from the file on disk.
-fn protect_self(event_fd: ?sys.fd_t) void {
+fn protect_self(launcher: *State) void {
+    assert(launcher.role == .launcher or launcher.role == .server);
     const argv: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.argv.ptr); // NULL-ended by the kernel.
     const envp: [*:null]const ?[*:0]const u8 = @ptrCast(std.os.environ.ptr);
     self_protect.ensure_sealed(argv, envp) catch |err| {
-        events.init(event_fd);
-        events.hello();
         const code = @intFromEnum(protocol.FrameType.hello);
-        events.failure(protocol.index_hello, code, sys.errno_of(err), "run from a sealed copy of the launcher");
-        events.exit(.launcher_failed, 125);
+        const errno = sys.errno_of(err); // First, before anything else can fail.
+        launcher.events.hello();
+        launcher.events.failure(protocol.index_hello, code, errno, "run from a sealed copy of the launcher");
+        launcher.events.exit(.launcher_failed, 125);
         sys.exit(125);
     };
 }
 
 /// PR_SET_PDEATHSIG, then a check that `parent` did not die before it took effect.
-fn die_with_parent(parent: sys.pid_t, failed_status: u8) void {
+fn die_with_parent(channel: *events.Channel, parent: sys.pid_t, failed_status: u8) void {
+    assert(parent > 0);
     const code = @intFromEnum(protocol.FrameType.hello);
     _ = sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0) catch |err| {
-        events.failure(protocol.index_hello, code, sys.errno_of(err), "set the parent-death signal");
-        events.exit(.launcher_failed, failed_status);
+        channel.failure(protocol.index_hello, code, sys.errno_of(err), "set the parent-death signal");
+        channel.exit(.launcher_failed, failed_status);
         sys.exit(failed_status);
     };
     if (sys.getppid() != parent) {
-        events.failure(protocol.index_hello, code, sys.ESRCH, "the orchestrator died before the plan ran");
-        events.exit(.launcher_failed, failed_status);
+        channel.failure(protocol.index_hello, code, sys.ESRCH, "the orchestrator died before the plan ran");
+        channel.exit(.launcher_failed, failed_status);
         sys.exit(failed_status);
     }
 }

@@ -144,7 +144,7 @@ fn read_status(state: *Launcher) void {
         return;
     }
     // EOF while still waiting for START: killed from outside before EXEC.
-    if (!m.cancelled and !ns.waiting(state)) events.started(sys.monotonic_ns());
+    if (!m.cancelled and !ns.waiting(state)) state.events.started(sys.monotonic_ns());
 }
 
 pub const PlanFdReader = struct {
@@ -183,7 +183,7 @@ fn read_control(state: *Launcher) void {
 
 fn stop_control(state: *Launcher, why: control.Broken) void {
     const m = &state.monitor;
-    events.failure(protocol.index_hello, why.code, why.errno, why.reason);
+    state.events.failure(protocol.index_hello, why.code, why.errno, why.reason);
     close_control(state);
     if (ns.waiting(state)) {
         m.control_failed = true;
@@ -211,7 +211,7 @@ fn wait_blocking(state: *Launcher) u32 {
 fn finish(state: *Launcher, wait_status: u32, failed_status: u8) noreturn {
     const m = &state.monitor;
     if (!m.status_seen) read_status(state);
-    _ = cgroup.send_reports();
+    _ = cgroup.send_reports(&state.cgroup, &state.events);
     if (m.status_byte) |byte| ending.end(state, .launcher_failed, byte, byte);
     if (m.control_failed) ending.end(state, .launcher_failed, failed_status, failed_status);
     const signal = wait_status & 0x7f;

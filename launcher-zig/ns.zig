@@ -7,7 +7,6 @@ const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const monitor = @import("monitor.zig");
-const events = @import("events.zig");
 const State = @import("state.zig").State;
 
 pub const Container = struct {
@@ -117,7 +116,7 @@ pub fn wait_for_start(state: *State, failed_status: u8) void {
     const container = &state.container;
     assert(container.pid == 0);
     assert(container.start_fd >= 0); // CLONE made the pipe: the plan has WAIT_START.
-    events.ready();
+    state.events.ready();
     var byte: [1]u8 = undefined;
     const n = sys.read(container.start_fd, &byte) catch 0;
     if (n == 0) {

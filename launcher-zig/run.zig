@@ -56,17 +56,17 @@ pub fn run(state: *State, plan: *const decode.Plan) noreturn {
 
 fn step(state: *State, plan: *const decode.Plan, op: Op, index: usize) void {
     // Op times are for OP_TIME events only: without trace, no clock at all.
-    const start_ns = if (events.trace) sys.monotonic_ns() else 0;
+    const start_ns = if (state.events.trace) sys.monotonic_ns() else 0;
     const code = @intFromEnum(Op.frame_type(op));
     if (op == .exec) {
         // Reported before execve: after it, nothing of ours runs.
-        if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
+        if (state.events.trace) state.events.op_time(index, code, sys.monotonic_ns() - start_ns);
         restore_signals() catch |err| fail(state, plan, index, op, err);
     }
     run_op(state, plan, op) catch |err| fail(state, plan, index, op, err);
     // CLONE returns twice; its time is the launcher's, the child's includes the wait.
     if (op == .clone and state.role == .container) return;
-    if (events.trace) events.op_time(index, code, sys.monotonic_ns() - start_ns);
+    if (state.events.trace) state.events.op_time(index, code, sys.monotonic_ns() - start_ns);
 }
 
 fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
@@ -77,7 +77,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
             const in_container = try ns.clone(state, .{
                 .namespaces = o.flags,
                 .die_with_parent = plan.flags & protocol.hello_flag_die_with_parent != 0,
-                .cgroup_fd = cgroup.into_fd,
+                .cgroup_fd = state.cgroup.into_fd,
                 .tree_socket = plan.trees_count > 0,
                 .wait_start = plan.wait_start,
                 .failed_status = statuses(plan).failed,
@@ -85,8 +85,8 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
             if (in_container) {
                 if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
             } else {
-                events.pid(container.pid);
-                try cgroup.after_clone(container.pid, container.into_cgroup);
+                state.events.pid(container.pid);
+                try cgroup.after_clone(&state.cgroup, container.pid, container.into_cgroup);
             }
         },
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
@@ -117,11 +117,11 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .close_fds => try process.close_fds(),
         .exec => |o| return exec.exec(o.path, o.argv, o.env, o.search),
         .status_file => |o| ending.arm(state, o.path),
-        .cgroup_mkdir => |o| try cgroup.mkdir(o.path, o.flags),
+        .cgroup_mkdir => |o| try cgroup.mkdir(&state.cgroup, o.path, o.flags),
         .cgroup_write => |o| try cgroup.write(o.path, o.value),
         .cgroup_enter => |o| try cgroup.enter(o.path, container.pid),
-        .cgroup_into => |o| try cgroup.into(o.path),
-        .cgroup_report => |o| cgroup.report(o.path),
+        .cgroup_into => |o| try cgroup.into(&state.cgroup, o.path),
+        .cgroup_report => |o| cgroup.report(&state.cgroup, o.path),
         .cgroup_join => |o| try cgroup.join(o.path),
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
@@ -145,14 +145,14 @@ fn fail(state: *State, plan: *const decode.Plan, index: usize, op: Op, err: sys.
     const code = @intFromEnum(Op.frame_type(op));
     const chosen = statuses(plan);
     var message = events.Message{};
-    describe(op, &message);
+    describe(state, op, &message);
     switch (state.role) {
         .launcher, .server_child => {
-            events.failure(index, code, errno, message.slice());
+            state.events.failure(index, code, errno, message.slice());
             ending.end(state, .launcher_failed, chosen.failed, chosen.failed);
         },
         .monitor => {
-            events.failure(index, code, errno, message.slice());
+            state.events.failure(index, code, errno, message.slice());
             ns.kill_and_reap(state);
             ending.end(state, .launcher_failed, chosen.failed, chosen.failed);
         },
@@ -160,7 +160,7 @@ fn fail(state: *State, plan: *const decode.Plan, index: usize, op: Op, err: sys.
         .container => {
             // The orchestrator may be gone: an event must not kill us before the status.
             sys.sigpipe_ignore(true) catch {};
-            events.failure(index, code, errno, message.slice());
+            state.events.failure(index, code, errno, message.slice());
             // Which of the plan's statuses: the kernel's answer picks, the plan decides.
             const status = if (op != .exec) chosen.failed else if (errno == sys.ENOENT) chosen.not_found else chosen.not_executable;
             ns.report_status(state, status);
@@ -170,10 +170,10 @@ fn fail(state: *State, plan: *const decode.Plan, index: usize, op: Op, err: sys.
 }
 
 /// The op's subject in a few words, e.g. `mount proc on proc`.
-fn describe(op: Op, message: *events.Message) void {
+fn describe(state: *const State, op: Op, message: *events.Message) void {
     switch (op) {
         .unshare => |o| message.print("unshare 0x{x}", .{o.flags}),
-        .clone => |o| if (cgroup.into_path) |path| {
+        .clone => |o| if (state.cgroup.into_path) |path| {
             message.print("clone 0x{x} into cgroup {s}", .{ o.flags, path });
         } else {
             message.print("clone 0x{x}", .{o.flags});

@@ -88,18 +88,18 @@ pub fn serve(state: *Launcher, plan_fd: sys.fd_t, storage: *decode.Storage, plan
         }
         _ = sys.poll(fds[0..count]) catch |err| {
             // Cannot wait for anything: stop taking requests and end the children.
-            events.failure(protocol.index_hello, 0, sys.errno_of(err), "poll");
+            state.events.failure(protocol.index_hello, 0, sys.errno_of(err), "poll");
             stop_reading(server);
             reap_all(server);
             sys.exit(125);
         };
-        events.batch_begin();
+        state.events.batch_begin();
         for (fds[0..children_count], slots[0..children_count]) |pollfd, slot| {
-            if (pollfd.revents != 0) relay(server, slot);
+            if (pollfd.revents != 0) relay(state, slot);
         }
-        events.batch_flush();
+        state.events.batch_flush();
         if (!reading or fds[children_count].revents == 0) continue;
-        if (handle_requests(server, &reader, storage, plan, &reading, &exit_status)) |forked| return forked;
+        if (handle_requests(state, &reader, storage, plan, &reading, &exit_status)) |forked| return forked;
     }
     sys.exit(exit_status);
 }
@@ -107,19 +107,21 @@ pub fn serve(state: *Launcher, plan_fd: sys.fd_t, storage: *decode.Storage, plan
 /// Handles the requests the reader holds (at least one read is due): RUN, START, SIGNAL,
 /// EOF. Returns in a RUN's forked child only; else null once nothing is held or reading
 /// stopped (then `exit_status` is the server's).
-fn handle_requests(server: *State, reader: *decode.Buffered(FdReader), storage: *decode.Storage, plan: *decode.Plan, reading: *bool, exit_status: *u8) ?Forked {
+fn handle_requests(state: *Launcher, reader: *decode.Buffered(FdReader), storage: *decode.Storage, plan: *decode.Plan, reading: *bool, exit_status: *u8) ?Forked {
+    assert(state.role == .server);
     assert(reading.*);
+    const server = &state.server;
     while (true) {
         switch (control.read_request(reader, storage, plan)) {
             .run => |run| {
                 if (run.invalid) |invalid| {
-                    events.tagged_failure(run.tag, invalid.index, invalid.code, invalid.errno, invalid.reason);
-                    events.tagged_exit(run.tag, .launcher_failed, 125);
-                } else if (start_child(server, run.tag, run.quiet)) |forked| {
+                    state.events.tagged_failure(run.tag, invalid.index, invalid.code, invalid.errno, invalid.reason);
+                    state.events.tagged_exit(run.tag, .launcher_failed, 125);
+                } else if (start_child(state, run.tag, run.quiet)) |forked| {
                     return forked;
                 }
                 if (run.lost) {
-                    events.failure(protocol.index_hello, @intFromEnum(protocol.ControlType.run), protocol_errno(run.invalid), "the request stream cannot be read past this RUN");
+                    state.events.failure(protocol.index_hello, @intFromEnum(protocol.ControlType.run), protocol_errno(run.invalid), "the request stream cannot be read past this RUN");
                     reading.* = false;
                     exit_status.* = 125;
                     stop_reading(server);
@@ -132,7 +134,7 @@ fn handle_requests(server: *State, reader: *decode.Buffered(FdReader), storage: 
                 stop_reading(server);
             },
             .broken => |b| {
-                events.failure(protocol.index_hello, b.code, b.errno, b.reason);
+                state.events.failure(protocol.index_hello, b.code, b.errno, b.reason);
                 reading.* = false;
                 exit_status.* = 125;
                 stop_reading(server);
@@ -156,39 +158,42 @@ fn find(server: *State, tag: u64) ?usize {
 
 /// Forks a child for the plan just decoded. Returns in the child; in the server null
 /// (the child runs, or the RUN was refused with ERROR and EXIT for its tag).
-fn start_child(server: *State, tag: u64, quiet: bool) ?Forked {
+fn start_child(state: *Launcher, tag: u64, quiet: bool) ?Forked {
+    assert(state.role == .server);
+    const server = &state.server;
+    const channel = &state.events;
     const code = @intFromEnum(protocol.ControlType.run);
     if (find(server, tag) != null) {
-        events.tagged_failure(tag, protocol.index_hello, code, EEXIST, "a RUN with a tag in flight");
-        events.tagged_exit(tag, .launcher_failed, 125);
+        channel.tagged_failure(tag, protocol.index_hello, code, EEXIST, "a RUN with a tag in flight");
+        channel.tagged_exit(tag, .launcher_failed, 125);
         return null;
     }
     const slot = blk: {
         var free = server.in_use.complement().iterator(.{});
         break :blk free.next() orelse {
-            events.tagged_failure(tag, protocol.index_hello, code, EAGAIN, "more than 64 containers in flight");
-            events.tagged_exit(tag, .launcher_failed, 125);
+            channel.tagged_failure(tag, protocol.index_hello, code, EAGAIN, "more than 64 containers in flight");
+            channel.tagged_exit(tag, .launcher_failed, 125);
             return null;
         };
     };
     var event_pipe: [2]sys.fd_t = undefined;
     var control_pipe: [2]sys.fd_t = undefined;
-    sys.pipe(&event_pipe) catch |err| return refuse(tag, err, "event pipe");
+    sys.pipe(&event_pipe) catch |err| return refuse(channel, tag, err, "event pipe");
     sys.pipe(&control_pipe) catch |err| {
         sys.close(event_pipe[0]);
         sys.close(event_pipe[1]);
-        return refuse(tag, err, "control pipe");
+        return refuse(channel, tag, err, "control pipe");
     };
     const pid = sys.fork() catch |err| {
         for (event_pipe ++ control_pipe) |fd| sys.close(fd);
-        return refuse(tag, err, "fork");
+        return refuse(channel, tag, err, "fork");
     };
     if (pid == 0) {
         // The child keeps stdio, its control read end and its event write end; every
         // other fd of the server (its pipes, the siblings') goes, so that a sibling's
         // pipes see EOF when the server closes them.
         keep_only(control_pipe[0], event_pipe[1]);
-        events.rebind(event_pipe[1]);
+        channel.rebind(event_pipe[1]);
         return .{ .control_fd = control_pipe[0] };
     }
     sys.close(event_pipe[1]);
@@ -210,9 +215,10 @@ fn start_child(server: *State, tag: u64, quiet: bool) ?Forked {
     return null;
 }
 
-fn refuse(tag: u64, err: sys.Error, what: []const u8) ?Forked {
-    events.tagged_failure(tag, protocol.index_hello, @intFromEnum(protocol.ControlType.run), sys.errno_of(err), what);
-    events.tagged_exit(tag, .launcher_failed, 125);
+fn refuse(channel: *events.Channel, tag: u64, err: sys.Error, what: []const u8) ?Forked {
+    const errno = sys.errno_of(err); // First, before anything else can fail.
+    channel.tagged_failure(tag, protocol.index_hello, @intFromEnum(protocol.ControlType.run), errno, what);
+    channel.tagged_exit(tag, .launcher_failed, 125);
     return null;
 }
 
@@ -268,12 +274,13 @@ fn reap_all(server: *State) void {
 /// Reads what the child's event pipe holds and sends each whole frame as TAGGED. At EOF
 /// (the monitor has exited) reaps it; a monitor that ended without EXIT gets an ERROR and
 /// an EXIT kind 2 from the server, so that every RUN ends with exactly one EXIT.
-fn relay(server: *State, slot: usize) void {
-    const child = &server.children[slot];
+fn relay(state: *Launcher, slot: usize) void {
+    assert(state.role == .server);
+    const child = &state.server.children[slot];
     const space = child.pending[child.pending_len..];
     assert(space.len >= events.event_bytes_max);
     const n = sys.read(child.event_fd, space) catch 0;
-    if (n == 0) return end_child(server, slot);
+    if (n == 0) return end_child(state, slot);
     child.pending_len += n;
     var at: usize = 0;
     while (child.pending_len - at >= protocol.header_size) {
@@ -296,8 +303,8 @@ fn relay(server: *State, slot: usize) void {
             child.held_len = size;
             continue;
         }
-        send_held(child);
-        events.tagged(child.tag, bytes[0..size]);
+        send_held(&state.events, child);
+        state.events.tagged(child.tag, bytes[0..size]);
     }
     const left = child.pending_len - at;
     std.mem.copyForwards(u8, child.pending[0..left], child.pending[at..child.pending_len]);
@@ -305,15 +312,15 @@ fn relay(server: *State, slot: usize) void {
 }
 
 /// A quiet child's PID, before its next event.
-fn send_held(child: *Child) void {
+fn send_held(channel: *events.Channel, child: *Child) void {
     if (child.held_len == 0) return;
-    events.tagged(child.tag, child.held[0..child.held_len]);
+    channel.tagged(child.tag, child.held[0..child.held_len]);
     child.held_len = 0;
 }
 
-fn end_child(server: *State, slot: usize) void {
-    const child = &server.children[slot];
-    send_held(child);
+fn end_child(state: *Launcher, slot: usize) void {
+    const child = &state.server.children[slot];
+    send_held(&state.events, child);
     sys.close(child.event_fd);
     if (child.control_fd >= 0) sys.close(child.control_fd);
     var status: u32 = 0;
@@ -322,8 +329,8 @@ fn end_child(server: *State, slot: usize) void {
         var message = events.Message{};
         const signal = status & 0x7f;
         if (signal != 0) message.print("the monitor was killed by signal {d}", .{signal}) else message.print("the monitor exited with status {d} without EXIT", .{(status >> 8) & 0xff});
-        events.tagged_failure(child.tag, protocol.index_hello, 0, 0, message.slice());
-        events.tagged_exit(child.tag, .launcher_failed, 125);
+        state.events.tagged_failure(child.tag, protocol.index_hello, 0, 0, message.slice());
+        state.events.tagged_exit(child.tag, .launcher_failed, 125);
     }
-    server.in_use.unset(slot);
+    state.server.in_use.unset(slot);
 }

@@ -1,11 +1,12 @@
 //! The launcher's mutable state, in one struct: which process this is (its role) and what
-//! that process holds between ops. main.zig owns the one instance (in .bss, set up by
-//! `init`) and passes it to the code that reads or changes it; nothing else keeps a copy.
+//! that process holds between ops, its event channel included. main.zig owns the one
+//! instance (in .bss, set up by `init`) and passes it to the code that reads or changes it;
+//! nothing else keeps a copy. A new process gets its own copy with its memory: the
+//! container process at CLONE, a server's child at fork.
 //!
-//! Not here, and why: the event channel (events.zig: where events go, the batch and the
-//! status-file record) is a process-wide output like stderr that every part writes to;
-//! the cgroup bookkeeping (cgroup.zig, changed in parallel by the control ops) stays in
-//! its module for now: the next step.
+//! Not here, and why: the plan and its decode storage (main.zig), fixed storage the
+//! decoder fills once and every op only reads; sys.zig's `last_errno`, the syscall layer's
+//! errno register (set by the failing call, read right after by `errno_of`).
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -14,6 +15,8 @@ const sys = @import("sys.zig");
 const ns = @import("ns.zig");
 const monitor = @import("monitor.zig");
 const server = @import("server.zig");
+const events = @import("events.zig");
+const cgroup = @import("cgroup.zig");
 
 /// Which process this is. A process changes role only forward: launcher or server_child →
 /// (CLONE) monitor in the launcher, container in the new process; server → server_child in
@@ -46,10 +49,16 @@ pub const State = struct {
     status_path: ?[:0]const u8,
     /// Server mode: the RUNs in flight (server.zig).
     server: server.State,
+    /// Where events go, the status file's record of them, the server's batch (events.zig).
+    events: events.Channel,
+    /// The cgroups this launcher made, reports, and CGROUP_INTO's directory (cgroup.zig).
+    cgroup: cgroup.State,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
-    pub fn init(state: *State, role: Role) void {
+    /// `event_fd`: the --event-fd, if any.
+    pub fn init(state: *State, role: Role, event_fd: ?sys.fd_t) void {
+        assert(role == .launcher or role == .server); // The roles a process starts in.
         state.role = role;
         state.container = .{};
         state.monitor.init();
@@ -57,6 +66,8 @@ pub const State = struct {
         state.trees = [_]sys.fd_t{-1} ** protocol.tree_slots;
         state.status_path = null;
         state.server.init();
+        state.events.init(event_fd);
+        state.cgroup.init();
     }
 
     /// Whether this process runs the ops before CLONE.
@@ -67,7 +78,7 @@ pub const State = struct {
 
 test "init leaves a launcher with nothing open" {
     var state: State = undefined;
-    state.init(.launcher);
+    state.init(.launcher, null);
     try std.testing.expectEqual(Role.launcher, state.role);
     try std.testing.expect(state.before_clone());
     try std.testing.expectEqual(@as(sys.fd_t, -1), state.container.status_fd);
@@ -75,4 +86,9 @@ test "init leaves a launcher with nothing open" {
     try std.testing.expect(state.status_path == null);
     try std.testing.expect(state.root_fd == null);
     try std.testing.expectEqual(@as(usize, 0), state.server.in_use.count());
+    try std.testing.expect(state.events.fd == null and !state.events.trace and !state.events.recording);
+    try std.testing.expectEqual(@as(usize, 0), state.events.recorded_frames().len);
+    try std.testing.expectEqual(@as(usize, 0), state.cgroup.owned_count + state.cgroup.reports_count);
+    try std.testing.expect(state.cgroup.into_path == null);
+    try std.testing.expectEqual(@as(sys.fd_t, -1), state.cgroup.into_fd);
 }

@@ -6,7 +6,6 @@ const std = @import("std");
 const assert = std.debug.assert;
 const protocol = @import("protocol.zig");
 const sys = @import("sys.zig");
-const events = @import("events.zig");
 const cgroup = @import("cgroup.zig");
 const State = @import("state.zig").State;
 
@@ -15,16 +14,16 @@ pub fn arm(state: *State, path: [:0]const u8) void {
     assert(path.len > 0 and path[0] == '/'); // The decoder requires it.
     assert(state.status_path == null); // At most one STATUS_FILE.
     state.status_path = path;
-    events.recording = true;
+    state.events.recording = true;
 }
 
 /// Cleanup, status file, EXIT, exit. The CGROUP_FILE events, if any, were sent before.
-pub fn end(state: *const State, kind: protocol.ExitKind, value: u64, exit_status: u8) noreturn {
+pub fn end(state: *State, kind: protocol.ExitKind, value: u64, exit_status: u8) noreturn {
     assert(state.role != .container); // The container process leaves all this to the monitor.
-    cgroup.cleanup();
-    events.record_exit(kind, value);
-    if (state.status_path) |path| write(path, events.recorded_frames()) catch {};
-    events.exit(kind, value);
+    cgroup.cleanup(&state.cgroup);
+    state.events.record_exit(kind, value);
+    if (state.status_path) |path| write(path, state.events.recorded_frames()) catch {};
+    state.events.exit(kind, value);
     sys.exit(exit_status);
 }
 

@@ -51,7 +51,7 @@ pub const SIGSTOP: u6 = 19;
 pub const SIGWINCH: u6 = 28;
 
 /// The errno of the last failed call, saved before anything else runs.
-pub var last_errno: u16 = 0;
+var last_errno: u16 = 0;
 
 pub fn errno_of(err: Error) u16 {
     inline for (std.meta.fields(linux.E)) |field| {
