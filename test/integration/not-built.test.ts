@@ -2,7 +2,7 @@
 // one line, as husk's install ('install', status 125), not as a bug in husk ("internal error").
 // Run from a copy of the package's CLI files without the built artifacts.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repo, suiteDir } from './helpers.js';
@@ -33,6 +33,14 @@ describe('a package that was not built', () => {
       expect(r.status).toBe(125);
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('names a policy core that is not Wasm (a truncated build/core.wasm) as an install problem', () => {
+    mkdirSync(join(pkg, 'build'), { recursive: true });
+    writeFileSync(join(pkg, 'build/core.wasm'), '\0asm\x01');
+    const r = huskHere(['plan', 'host', 'true']);
+    expect(r.stderr).toMatch(/^husk: husk's policy core build\/core\.wasm is not a usable Wasm module \(.+\); run npm install\n$/);
+    expect(r.status).toBe(125);
   });
 
   it('names the missing launcher, zig-out/bin/husk-launcher, the same way, for run and run -d', () => {

@@ -58,8 +58,19 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
   }
 }
 
+/** build/core.wasm compiled; a file that is not Wasm (truncated, overwritten) is husk's install. */
+function compileCore(): WebAssembly.Module {
+  const bytes = readFileSync(coreWasmPath());
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new HuskError('install', `husk's policy core ${CORE_WASM} is not a usable Wasm module (${why}); run npm install`, { cause: err });
+  }
+}
+
 function instantiate(): CoreExports {
-  compiled ??= new WebAssembly.Module(readFileSync(coreWasmPath()));
+  compiled ??= compileCore();
   let memory: WebAssembly.Memory | undefined;
   const imports = {
     env: {
