@@ -2,10 +2,14 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostRootEntries } from '../../ts/host/facts.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'husk-host-facts-'));
+// Made when the tests run, not when the file loads (a filtered run or `vitest list` would leave it).
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'husk-host-facts-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('hostRootEntries', () => {

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../ts/cli/args.js';
 import type { RunFlags } from '../../ts/cli/args.js';
 import { usernsSpec } from '../../ts/runtime/userns.js';
@@ -15,7 +15,12 @@ function flags(...args: string[]): RunFlags {
   return c.flags;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'husk-idmap-flags-'));
+// Made when the tests run, not when the file loads: a filtered run or `vitest list` collects
+// this file without running its hooks, and would leave the directory behind.
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'husk-idmap-flags-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('parsing', () => {

@@ -3,12 +3,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HuskError } from '../../ts/errors.js';
 import { readRootfsFile } from '../../ts/host/rootfs-file.js';
 import { resolveUser } from '../../ts/runtime/user.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'husk-unit-rootfs-'));
+// Made when the tests run, not when the file loads (a filtered run or `vitest list` would leave it).
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'husk-unit-rootfs-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;

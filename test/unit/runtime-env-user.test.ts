@@ -1,12 +1,17 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectEnv, parseEnvFile } from '../../ts/runtime/env.js';
 import { resolveUser } from '../../ts/runtime/user.js';
 import { expectCoreBuilt, find, opsOf, rootfsRequest } from './core-helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'husk-unit-'));
+// Made when the tests run, not when the file loads: a filtered run or `vitest list` collects
+// this file without running its hooks, and would leave the directory behind.
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'husk-env-user-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('environment', () => {
@@ -28,10 +33,13 @@ describe('environment', () => {
 });
 
 describe('--user', () => {
-  const root = join(dir, 'root');
-  mkdirSync(join(root, 'etc'), { recursive: true });
-  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n');
-  writeFileSync(join(root, 'etc/group'), 'root:x:0:\nstaff:x:50:\n');
+  let root: string;
+  beforeAll(() => {
+    root = join(dir, 'root');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n');
+    writeFileSync(join(root, 'etc/group'), 'root:x:0:\nstaff:x:50:\n');
+  });
 
   // The ids the container runs with: the facts resolveUser reads, the gid the core picks.
   const ids = (spec: string) => {

@@ -3,7 +3,7 @@
 // freeze is a control plan (runtime/control.ts): the core picks the directory, the
 // launcher writes it and waits.
 import type { LifecycleCommand } from './args-lifecycle.js';
-import { HuskError, reportText } from '../errors.js';
+import { HuskError, escapeControls, reportText } from '../errors.js';
 import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { findContainer, requireRunning, statusOfRecord, sweep } from '../runtime/records.js';
@@ -22,7 +22,7 @@ export async function pauseCommand(cmd: Extract<LifecycleCommand, { name: 'pause
       if (cmd.name === 'pause' && paused) throw new HuskError('invalid-value', `container ${label} is already paused`);
       if (cmd.name === 'unpause' && !paused) throw new HuskError('invalid-value', `container ${label} is not paused`);
       await freezeCgroups(host.hierarchies, rec.cgroups ?? [], cmd.name === 'pause', `${cmd.name} container ${label}`);
-      process.stdout.write(`${ref}\n`);
+      process.stdout.write(`${escapeControls(ref)}\n`); // the name as typed, on one line
     } catch (err) {
       process.stderr.write(reportText(err));
       status = STATUS_SOME_TARGETS_FAILED;

@@ -1,7 +1,7 @@
 // husk plan: the ops `husk run` would perform, in words (or JSON), without running them.
 import { writeFileSync } from 'node:fs';
 import type { GlobalFlags, RunFlags } from './args.js';
-import { HuskError } from '../errors.js';
+import { HuskError, escapeControls } from '../errors.js';
 import { prepare } from '../runtime/prepare.js';
 import { ensureRoot } from '../runtime/state.js';
 import { describePlanBytes } from '../core/describe.js';
@@ -23,6 +23,9 @@ export async function planCommand(global: GlobalFlags, flags: RunFlags, opts: { 
   // The core reads its own plan back: ts/ only puts that reading into words.
   const plan = describePlanBytes(prepared.plan);
   process.stdout.write(opts.format === 'json' ? planJson(plan) : describePlan(plan));
-  if (opts.save !== undefined) process.stderr.write(`plan saved to ${opts.save}; run it with: husk-launcher < ${opts.save}\n`);
+  if (opts.save !== undefined) {
+    const file = escapeControls(opts.save); // the path as typed, on one line
+    process.stderr.write(`plan saved to ${file}; run it with: husk-launcher < ${file}\n`);
+  }
   return 0;
 }

@@ -1,5 +1,6 @@
 // husk ps: the containers husk knows, docker's columns (running ones; -a: exited too).
 import type { LifecycleCommand } from './args-lifecycle.js';
+import { escapeControls } from '../errors.js';
 import { cgroupHost } from '../cgroup/host.js';
 import { exitCode, statusOfRecord, sweep } from '../runtime/records.js';
 import type { ContainerStatus } from '../runtime/records.js';
@@ -30,8 +31,13 @@ export function statusText(rec: ContainerRecord, status: ContainerStatus, now = 
   return status === 'paused' ? `${up} (Paused)` : up;
 }
 
+/**
+ * The COMMAND column: the argv quoted and cut at `max`, as docker shows it. Control characters
+ * are escaped first (a newline in an argument must not start a row of its own), so the cut
+ * counts what a person sees.
+ */
 export function commandText(argv: readonly string[] | undefined, max = 20): string {
-  const text = (argv ?? []).join(' ');
+  const text = escapeControls((argv ?? []).join(' '));
   return `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
 }
 
@@ -53,7 +59,8 @@ export async function psCommand(cmd: Extract<LifecycleCommand, { name: 'ps' }>):
         JSON.stringify({
           ID: rec.id.slice(0, 12),
           Image: rec.image ?? '',
-          Command: commandText(rec.argv, Infinity),
+          // JSON escapes control characters itself: the value stays the command as given.
+          Command: `"${(rec.argv ?? []).join(' ')}"`,
           CreatedAt: rec.created,
           State: status,
           Status: statusText(rec, status, now),
@@ -71,8 +78,12 @@ export async function psCommand(cmd: Extract<LifecycleCommand, { name: 'ps' }>):
   return 0;
 }
 
-/** Columns padded to their widest cell, three spaces apart, as docker prints them. */
-export function formatTable(rows: string[][]): string {
+/**
+ * Columns padded to their widest cell, three spaces apart, as docker prints them. Every cell is
+ * escaped (names, commands and /proc text are the containers' own): one row, one line.
+ */
+export function formatTable(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(escapeControls));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('   ').trimEnd() + '\n').join('');
 }

@@ -4,7 +4,7 @@
 // signalled only while it still names the process the record saw start.
 import { existsSync } from 'node:fs';
 import type { LifecycleCommand } from './args-lifecycle.js';
-import { HuskError, reportText } from '../errors.js';
+import { HuskError, escapeControls, reportText } from '../errors.js';
 import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import type { CgroupHost } from '../cgroup/host.js';
@@ -49,7 +49,7 @@ export async function rmCommand(cmd: Extract<LifecycleCommand, { name: 'rm' }>):
     try {
       const rec = findContainer(records, ref);
       await removeOne(cmd.global.root, rec, cmd.force);
-      process.stdout.write(`${ref}\n`);
+      process.stdout.write(`${escapeControls(ref)}\n`); // the name as typed, on one line
     } catch (err) {
       process.stderr.write(reportText(err));
       status = STATUS_SOME_TARGETS_FAILED;

@@ -3,7 +3,7 @@
 // next call makes a new one from the same compiled module.
 import { existsSync, readFileSync } from 'node:fs';
 import { HuskError } from '../errors.js';
-import { packagePath } from '../runtime/paths.js';
+import { notBuilt, packagePath } from '../runtime/paths.js';
 
 /** The largest request the core takes (assembly/abi.ts INPUT_MAX). */
 export const CORE_INPUT_MAX = 4 << 20;
@@ -39,11 +39,13 @@ let compiled: WebAssembly.Module | undefined;
 let current: CoreExports | undefined;
 let lastAbort: string | undefined;
 
+const CORE_WASM = 'build/core.wasm';
+
 /** build/core.wasm of this package, wherever this code runs from (sources, dist/, a bundle). */
 export function coreWasmPath(): string {
-  const path = packagePath('build/core.wasm');
+  const path = packagePath(CORE_WASM);
   if (existsSync(path)) return path;
-  throw new HuskError('internal', 'policy core build/core.wasm not found: run `npm run build:core`');
+  throw notBuilt(CORE_WASM); // husk's install, not a bug: 'install', not 'internal'
 }
 
 function readAsString(memory: WebAssembly.Memory, ptr: number): string {
@@ -56,8 +58,19 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
   }
 }
 
+/** build/core.wasm compiled; a file that is not Wasm (truncated, overwritten) is husk's install. */
+function compileCore(): WebAssembly.Module {
+  const bytes = readFileSync(coreWasmPath());
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new HuskError('install', `husk's policy core ${CORE_WASM} is not a usable Wasm module (${why}); run npm install`, { cause: err });
+  }
+}
+
 function instantiate(): CoreExports {
-  compiled ??= new WebAssembly.Module(readFileSync(coreWasmPath()));
+  compiled ??= compileCore();
   let memory: WebAssembly.Memory | undefined;
   const imports = {
     env: {

@@ -1,6 +1,7 @@
 // A plan in words, one op a line: what `husk plan` prints. The plan comes read by the core
 // (ts/core/describe.ts); this file only puts each op and its fields into words.
 import type { DescribedOp, PlanDescription } from '../core/describe.js';
+import { escapeControls } from '../errors.js';
 import { CLONE_NEW, HELLO_FLAG, MOUNT_FLAGS } from './ops.js';
 
 function bits(value: bigint, table: readonly (readonly [bigint, string])[]): string {
@@ -15,7 +16,12 @@ const q = (s: string): string => (s === '' || /[\s"\\]/.test(s) ? JSON.stringify
 const mode = (m: bigint): string => `0${m.toString(8)}`;
 const mask = (m: bigint): string => `0x${m.toString(16)}`;
 
+/** One op in words, on one line: paths, values and argv are the user's, so controls are escaped. */
 export function describeOp(op: Pick<DescribedOp, 'name' | 'args'>): string {
+  return escapeControls(opWords(op));
+}
+
+function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
   const a = op.args as Record<string, any>;
   switch (op.name) {
     case 'UNSHARE':

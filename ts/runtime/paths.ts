@@ -19,8 +19,26 @@ const packageRoot = findPackageRoot();
 /** The state directory when --root (CLI) or `root` (API) is not given: one owner for both. */
 export const DEFAULT_ROOT = '/run/husk';
 
+/** What a person reads when one of husk's built files is not there (`npm install` builds them). */
+export function notBuilt(rel: string): HuskError {
+  return new HuskError('install', `husk is not built: ${rel} is missing; run npm install`);
+}
+
+const LAUNCHER = 'zig-out/bin/husk-launcher';
+// Checked once per process: a stat is cheap, but a launch should not pay it every time. A
+// launcher deleted later still fails its spawn as 'install' (runtime/launcher.ts).
+let launcherSeen = false;
+
+/** The launcher binary (HUSK_LAUNCHER overrides it); the package's own must have been built. */
 export function launcherPath(): string {
-  return process.env.HUSK_LAUNCHER ?? join(packageRoot, 'zig-out/bin/husk-launcher');
+  const custom = process.env.HUSK_LAUNCHER;
+  if (custom !== undefined) return custom;
+  const path = join(packageRoot, LAUNCHER);
+  if (!launcherSeen) {
+    if (!existsSync(path)) throw notBuilt(LAUNCHER);
+    launcherSeen = true;
+  }
+  return path;
 }
 
 export function packagePath(rel: string): string {

@@ -47,7 +47,9 @@ export function newContainerId(): string {
   if (idPoolAt + 32 > idPool.length) {
     const fd = openSync('/dev/urandom', 'r');
     try {
-      if (readSync(fd, idPool, 0, idPool.length, null) !== idPool.length) throw new Error('short read from /dev/urandom');
+      const n = readSync(fd, idPool, 0, idPool.length, null);
+      // The kernel never gives less for 256 bytes: a host where it does is broken, not husk.
+      if (n !== idPool.length) throw new HuskError('host', `read /dev/urandom: a short read (${n} of ${idPool.length} bytes)`);
     } finally {
       closeSync(fd);
     }
