@@ -6,7 +6,7 @@ import { FIELDS_CONTEXT, frameContext, frameFailure } from "../pathsafe/frame";
 import { computeIdmap, IdmapResult } from "./compute";
 import { IdLine, mapText, normalizeLines, sortedByOutside, toContainer, toHost } from "./lines";
 import {
-  ANS_GID_LINE, ANS_HELPER, ANS_IDS, ANS_MAPS, ANS_UID_LINE, checkIdmapShape, decodeIdmapItem, IdmapRequest,
+  ANS_GID_LINE, ANS_HELPER, ANS_IDS, ANS_MAPS, ANS_UID_LINE, checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest,
   isIdmapItem, KIND_GID, KIND_UID, REQ_MAP_LINE, REQ_TRANSLATE, TO_CONTAINER, TO_HOST,
 } from "./request";
 
@@ -48,6 +48,7 @@ export function idmapCompute(len: i32): i32 {
   if ((req.seen & 1) == 0) return fail(malformed("request: no USERNS frame"));
   const shape = checkIdmapShape(req);
   if (shape !== null) return fail(malformed(shape));
+  decideMode(req);
 
   const res = new IdmapResult();
   const bad = computeIdmap(req, res);

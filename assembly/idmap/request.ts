@@ -26,6 +26,11 @@ export const MODE_NONE: u64 = 0;
 export const MODE_AUTO: u64 = 1;
 export const MODE_KEEP_ID: u64 = 2;
 export const MODE_MAPS: u64 = 3;
+/**
+ * `--userns host` as typed (or not typed: host is the flag's default). Only on the wire: the
+ * core turns it into MODE_MAPS when --uidmap/--gidmap are given, else MODE_NONE (decideMode).
+ */
+export const MODE_HOST: u64 = 4;
 
 export const KIND_UID: u64 = 1;
 export const KIND_GID: u64 = 2;
@@ -82,7 +87,7 @@ export function decodeIdmapFrame(type: u32, f: Fields, req: IdmapRequest): void 
       const mode = f.u64("mode");
       const size = f.u64("size");
       if (!f.ok) return;
-      if (mode != MODE_AUTO && mode != MODE_KEEP_ID && mode != MODE_MAPS) {
+      if (mode != MODE_AUTO && mode != MODE_KEEP_ID && mode != MODE_MAPS && mode != MODE_HOST) {
         f.failure = malformed(f.context + ": mode: unknown value " + mode.toString());
       } else if (mode != MODE_AUTO && size != 0) {
         f.failure = malformed(f.context + ": size: only auto takes a size");
@@ -134,6 +139,16 @@ export function checkIdmapShape(req: IdmapRequest): string | null {
   if (req.maps.length > 0 && req.mode == MODE_NONE) return "request: IDMAP frames without USERNS";
   if (req.mode == MODE_MAPS && req.maps.length == 0) return "request: USERNS mode 3 (maps) without IDMAP frames";
   return null;
+}
+
+/**
+ * Which user namespace the flags as typed mean (after checkIdmapShape): `--userns host` (the
+ * default) with --uidmap/--gidmap is a new one with exactly those maps (podman's); host alone
+ * keeps husk's (MODE_NONE). auto and keep-id stay as they are (compute.ts refuses them with
+ * maps, and gives auto's default size).
+ */
+export function decideMode(req: IdmapRequest): void {
+  if (req.mode == MODE_HOST) req.mode = req.maps.length > 0 ? MODE_MAPS : MODE_NONE;
 }
 
 /**

@@ -10,6 +10,9 @@
 //   remove         CGROUP_REMOVE per directory: the freezer one first (its teardown thaws
 //                  what the other hierarchies' teardowns would wait for), then v2, the rest
 //   signal         SIGNAL_PROCESS with the process's start time, never a bare pid
+//   freezer-file   no plan: FREEZER_FILE, the file that says whether the container is frozen
+//                  (the same directory freeze picks) and the contents that mean frozen; ts/
+//                  only reads it (`husk ps`'s paused)
 //
 // Every directory must lie strictly below one of the hierarchies' mount points, with no
 // `.`, `..` or empty component: a record that names anything else (edited, or written by
@@ -30,6 +33,10 @@ export const ACTION_THAW: u64 = 2;
 export const ACTION_KILL: u64 = 3;
 export const ACTION_REMOVE: u64 = 4;
 export const ACTION_SIGNAL: u64 = 5;
+export const ACTION_FREEZER_FILE: u64 = 6;
+
+/** The answer of ACTION_FREEZER_FILE: path str, frozen strs (trimmed contents meaning frozen). */
+export const ANS_FREEZER_FILE: u16 = 0x01c0;
 
 const T_CGROUP_FREEZE: u16 = 0x0060;
 const T_CGROUP_KILL: u16 = 0x0061;
@@ -79,6 +86,7 @@ export function controlPlan(len: i32): i32 {
   if (failure === null) failure = validate(req);
   if (failure !== null) return fail(failure);
   const w = new Writer(PLAN_MAX);
+  if (req.action == ACTION_FREEZER_FILE) return answer(w.buf, freezerFile(w, req) ? w.len : 0);
   w.begin(T_HELLO, "hello");
   w.u64(HELLO_MAGIC);
   w.u64(PROTOCOL_VERSION);
@@ -155,7 +163,7 @@ function hierarchyOf(req: ControlRequest, path: string): Hierarchy | null {
 }
 
 function validate(req: ControlRequest): Failure | null {
-  if (req.action < ACTION_FREEZE || req.action > ACTION_SIGNAL) return malformed("request: action " + req.action.toString() + " unknown");
+  if (req.action < ACTION_FREEZE || req.action > ACTION_FREEZER_FILE) return malformed("request: action " + req.action.toString() + " unknown");
   for (let i = 0; i < req.hierarchies.length; i++) {
     const h = req.hierarchies[i];
     if (h.version != 1 && h.version != 2) return malformed("request: hierarchy " + h.mountpoint + ": version " + h.version.toString());
@@ -190,6 +198,27 @@ function freezerOf(req: ControlRequest): Dir | null {
   for (let i = 0; i < req.dirs.length; i++) if (req.dirs[i].isFreezer) return req.dirs[i];
   for (let i = 0; i < req.dirs.length; i++) if (req.dirs[i].isV2) return req.dirs[i];
   return null;
+}
+
+/**
+ * Where the kernel says whether the container is frozen: freezer.state of the v1 freezer
+ * directory (FROZEN, or FREEZING on the way), else cgroup.freeze of the v2 one (1). Nothing
+ * written (false) when it has neither: it cannot be frozen.
+ */
+function freezerFile(w: Writer, req: ControlRequest): bool {
+  const dir = freezerOf(req);
+  if (dir === null) return false;
+  w.begin(ANS_FREEZER_FILE, "freezer-file");
+  if (dir.isFreezer) {
+    w.str("path", dir.path + "/freezer.state", PATH_MAX + 14);
+    w.strs("frozen", ["FROZEN", "FREEZING"], 16);
+  } else {
+    w.str("path", dir.path + "/cgroup.freeze", PATH_MAX + 14);
+    w.strs("frozen", ["1"], 16);
+  }
+  w.end();
+  assert(w.ok, "controlPlan: one small frame fits");
+  return true;
 }
 
 function v1FreezerOf(req: ControlRequest): Dir | null {

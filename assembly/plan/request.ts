@@ -4,7 +4,7 @@
 
 import { Failure, invalid, malformed } from "../abi";
 import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
-import { checkIdmapShape, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
+import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import {
   CLOCK_BOOTTIME,
@@ -44,14 +44,16 @@ export const OPTION_WAIT_START: u64 = 4;
 export const OPTION_TIMENS: u64 = 8;
 export const OPTIONS_KNOWN: u64 = 15;
 
-/** NAMESPACES bits: what the flags keep of husk's own (`--pid host`, ...), and --userns wanted. */
+/**
+ * NAMESPACES bits: what the flags keep of husk's own (`--pid host`, ...). Whether there is a
+ * user namespace is not a bit: the core decides it from USERNS and IDMAP (decideMode).
+ */
 export const SHARE_PID: u64 = 1;
 export const SHARE_NET: u64 = 2;
 export const SHARE_IPC: u64 = 4;
 export const SHARE_UTS: u64 = 8;
 export const SHARE_CGROUP: u64 = 16;
-export const WANT_USERNS: u64 = 32;
-export const NAMESPACE_BITS_KNOWN: u64 = 63;
+export const NAMESPACE_BITS_KNOWN: u64 = 31;
 /** The default host name is this many first characters of the container's id (docker's). */
 export const SHORT_ID_LENGTH: i32 = 12;
 
@@ -77,7 +79,7 @@ export class PlanRequest {
   /** HOST_ENTRY facts: the host's top-level directories and symlinks (applyDefaults picks). */
   hostEntries: HostDir[] = [];
   stage: string = "";
-  /** NAMESPACES as sent: share and want bits (facts from the flags). */
+  /** NAMESPACES as sent: the share bits (facts from the flags). */
   namespaceBits: u64 = 0;
   /** Decided by decideNamespaces: the CLONE_NEW* flags of the new namespaces. */
   namespaces: u64 = 0;
@@ -288,6 +290,7 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   }
   const idmapShape = checkIdmapShape(req.idmap);
   if (idmapShape !== null) return malformed(idmapShape);
+  decideMode(req.idmap);
   const cgroupShape = checkCgroupShape(req.cgroup);
   if (cgroupShape !== null) return cgroupShape;
   return null;
@@ -307,8 +310,8 @@ export function userGid(gid: u64, primary: u64, known: u64): u64 {
 
 /**
  * The namespaces the container gets new: all of mount, pid, net, ipc, uts and cgroup but
- * those the flags share with husk (`--pid host`...), and a user namespace when the flags want
- * one (USERNS gives its maps).
+ * those the flags share with husk (`--pid host`...), and a user namespace when the flags as
+ * typed ask for one (decideMode, at decoding: auto, keep-id, or maps given).
  */
 export function decideNamespaces(req: PlanRequest): void {
   const bits = req.namespaceBits;
@@ -318,7 +321,7 @@ export function decideNamespaces(req: PlanRequest): void {
   if ((bits & SHARE_IPC) == 0) ns |= CLONE_NEWIPC;
   if ((bits & SHARE_UTS) == 0) ns |= CLONE_NEWUTS;
   if ((bits & SHARE_CGROUP) == 0) ns |= CLONE_NEWCGROUP;
-  if ((bits & WANT_USERNS) != 0 || req.userns) ns |= CLONE_NEWUSER;
+  if (req.userns) ns |= CLONE_NEWUSER;
   req.namespaces = ns;
 }
 
@@ -440,11 +443,7 @@ export function validateRequest(req: PlanRequest): Failure | null {
   if (req.argv.length == 0) return invalid("argv: no command given");
   if (req.argv[0].length == 0) return invalid("argv: empty command name");
   if (req.argv[0].length > PATH_MAX) return invalid("argv: command name longer than 4095 bytes");
-  if ((req.namespaces & CLONE_NEWUSER) != 0 && !req.userns) {
-    return invalid("userns: a new user namespace needs an id mapping (--userns auto or keep-id, or --uidmap)");
-  }
   // The maps themselves are computed and checked by ../idmap/compute.ts (build.ts).
-  if (req.userns) req.namespaces |= CLONE_NEWUSER;
   if (req.hasMonotonic && (req.monotonic > TIME_OFFSET_MAX || req.monotonic < -TIME_OFFSET_MAX)) {
     return invalid("time-offset: monotonic offset " + req.monotonic.toString() + " s out of range (±4611686018 s)");
   }

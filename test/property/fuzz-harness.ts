@@ -19,7 +19,7 @@ import {
 } from '../reference/whiteout.js';
 import { decodeIdmapAnswer, decodeTranslateAnswer, encodeIdmapRequest, encodeTranslateRequest, type TranslateQuery } from '../../ts/core/idmap.js';
 import { decodeDescription } from '../../ts/core/describe.js';
-import type { FieldValue } from '../../ts/protocol/frames.js';
+import { FieldReader, splitFrames, type FieldValue } from '../../ts/protocol/frames.js';
 import { OPS, OP_BY_NAME, PATH_FIELDS, type OpSpec } from '../../ts/protocol/ops.js';
 import { decodePlan, encodePlan, runnersOf, type Plan } from '../oracle/plan-codec.js';
 import { computeIdmap as refIdmap, translate as refTranslate, type IdLine, type IdmapAnswer, type IdmapSpec } from '../reference/idmap.js';
@@ -546,7 +546,18 @@ registerTarget({
     return { bytes };
   },
   decode(bytes) {
-    return bytes.length === 0 ? [] : decodePlan(bytes).ops;
+    if (bytes.length === 0) return [];
+    // Action 6 (freezer-file, reached by mutation) answers one FREEZER_FILE frame, not a plan:
+    // its path is checked like an op's.
+    if (bytes.length >= 8 && new DataView(bytes.buffer, bytes.byteOffset).getUint16(4, true) === 0x01c0) {
+      const [f] = splitFrames(bytes);
+      const r = new FieldReader(f.payload);
+      const path = r.str();
+      r.strs();
+      r.end();
+      return [{ name: 'FREEZER_FILE', args: { path } }];
+    }
+    return decodePlan(bytes).ops;
   },
   check(value, c) {
     // A mutated request may name any mount point: only a structured one is checked here.

@@ -2,7 +2,7 @@
 // container's cgroup directories, and which requests are refused — a directory outside the
 // host's cgroup mounts above all.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { controlPlan, encodeControlRequest } from '../../ts/core/control.js';
+import { controlPlan, encodeControlRequest, freezerFile } from '../../ts/core/control.js';
 import type { ControlHierarchy, ControlRequest } from '../../ts/core/control.js';
 import { CoreError } from '../../ts/core/build-plan.js';
 import { call } from '../../ts/core/wasm.js';
@@ -77,6 +77,25 @@ describe('controlPlan: the decisions', () => {
 
   it('signal: SIGNAL_PROCESS with the start time', () => {
     expect(ops({ action: 'signal', hierarchies: [], dirs: [], process: { pid: 77, startTime: 9n }, signal: 15 })).toEqual([['SIGNAL_PROCESS', 77n, 9n, 15n]]);
+  });
+});
+
+describe('controlPlan: where a container\'s frozen state is read (freezer-file)', () => {
+  it('the directory freeze acts on: v1 freezer.state on hybrid, v2 cgroup.freeze on v2', () => {
+    expect(freezerFile(hybrid, dirsOf(hybrid))).toEqual({ path: `${V1}/freezer/husk/c1/freezer.state`, frozen: ['FROZEN', 'FREEZING'] });
+    // The freezer hierarchy listed after the v2 one: still the v1 freezer (runc's choice).
+    expect(freezerFile([...hybrid].reverse(), dirsOf(hybrid).reverse())).toEqual({ path: `${V1}/freezer/husk/c1/freezer.state`, frozen: ['FROZEN', 'FREEZING'] });
+    expect(freezerFile(v2, dirsOf(v2))).toEqual({ path: `${V1}/husk/c1/cgroup.freeze`, frozen: ['1'] });
+    // Hybrid without a v1 freezer directory: the v2 one.
+    const noFreezer = [hybrid[0], hybrid[3]];
+    expect(freezerFile(noFreezer, dirsOf(noFreezer))).toEqual({ path: `${V1}/unified/husk/c1/cgroup.freeze`, frozen: ['1'] });
+  });
+
+  it('nothing that can be frozen: undefined; a directory outside the mounts: refused', () => {
+    expect(freezerFile(hybrid, [])).toBeUndefined();
+    const memoryOnly = [hybrid[0]];
+    expect(freezerFile(memoryOnly, dirsOf(memoryOnly))).toBeUndefined();
+    expect(() => freezerFile(v2, ['/etc/husk'])).toThrow(/^cgroup \/etc\/husk: not below a cgroup mount of this host$/);
   });
 });
 

@@ -37,7 +37,7 @@ describe('the summary', () => {
 
   it('no cgroup, no user namespace: nothing to keep', () => {
     const { summary } = buildPlanAnswer(rootfsRequest());
-    expect(summary).toEqual({ newNamespaces: DEFAULT_NS, hostname: 'abc123def456', cgroupDirs: [], hostRanges: [] });
+    expect(summary).toEqual({ newNamespaces: DEFAULT_NS, userns: false, hostname: 'abc123def456', cgroupDirs: [], hostRanges: [] });
   });
 
   it('says which namespaces are new (time too) and which host name is set', () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../ts/cli/args.js';
 import type { RunFlags } from '../../ts/cli/args.js';
-import { usernsSpec } from '../../ts/runtime/userns.js';
+import { usernsFacts } from '../../ts/runtime/userns.js';
+import { buildPlanAnswer } from '../../ts/core/build-plan.js';
 import { expectCoreBuilt, find, opsOf, rootfsRequest } from './core-helpers.js';
 
 function flags(...args: string[]): RunFlags {
@@ -45,37 +46,59 @@ describe('the request', () => {
   const root = { rootless: false, uid: 0, gid: 0, name: 'root' };
   const alice = { rootless: true, uid: 1000, gid: 1000, name: 'alice' };
 
-  it('no user namespace without --userns or a map', () => {
-    expect(usernsSpec(flags(), root)).toBeUndefined();
+  it('a rootful run without the flags sends no user-namespace facts and reads no file', () => {
+    // A directory as the file would fail the read (EISDIR): nothing is read.
+    expect(usernsFacts(flags('--subuid-file', dir), root)).toBeUndefined();
+    expect(usernsFacts(flags('--userns', 'host', '--subgid-file', dir), root)).toBeUndefined();
   });
 
-  it('--uidmap alone means a user namespace with those maps; rootful maps need no subordinate file', () => {
-    expect(usernsSpec(flags('--uidmap', '0:1:1', '--subuid-file', '/nonexistent/x'), root)).toEqual({
-      mode: 'maps', size: undefined, uidmap: ['0:1:1'], gidmap: [], caller: root,
+  it('the flags go as typed: --uidmap alone is mode host with the maps, and the files are read', () => {
+    const sub = join(dir, 'subuid-maps');
+    writeFileSync(sub, 'root:400000:65536\n');
+    expect(usernsFacts(flags('--uidmap', '0:1:1', '--subuid-file', sub, '--subgid-file', '/nonexistent/x'), root)).toEqual({
+      mode: 'host', size: undefined, uidmap: ['0:1:1'], gidmap: [], caller: root, subuid: 'root:400000:65536\n', subgid: '',
     });
   });
 
   it('auto and keep-id read the subordinate files (a missing one is empty); so does any rootless run', () => {
     const sub = join(dir, 'subuid');
     writeFileSync(sub, 'alice:100000:65536\n');
-    expect(usernsSpec(flags('--userns', 'auto:size=10', '--subuid-file', sub, '--subgid-file', join(dir, 'none')), root)).toMatchObject({
+    expect(usernsFacts(flags('--userns', 'auto:size=10', '--subuid-file', sub, '--subgid-file', join(dir, 'none')), root)).toMatchObject({
       mode: 'auto', size: 10, subuid: 'alice:100000:65536\n', subgid: '',
     });
-    expect(usernsSpec(flags('--uidmap', '0:1000:1', '--subuid-file', sub), alice)).toMatchObject({ subuid: 'alice:100000:65536\n' });
+    expect(usernsFacts(flags('--userns', 'auto'), root)).toMatchObject({ mode: 'auto', size: 0 });
+    expect(usernsFacts(flags('--uidmap', '0:1000:1', '--subuid-file', sub), alice)).toMatchObject({ subuid: 'alice:100000:65536\n' });
+    // Rootless without any flag: the facts go along (mode host), the core decides.
+    expect(usernsFacts(flags('--subuid-file', sub), alice)).toMatchObject({ mode: 'host', uidmap: [], gidmap: [], caller: alice, subuid: 'alice:100000:65536\n' });
+  });
+
+  it('the core decides from the facts whether there is a user namespace (the summary says)', () => {
+    expectCoreBuilt();
+    const sub = join(dir, 'subuid-alice');
+    writeFileSync(sub, 'alice:100000:65536\n');
+    const userns = (who: typeof root, ...args: string[]) =>
+      buildPlanAnswer(rootfsRequest({ userns: usernsFacts(flags('--subuid-file', sub, '--subgid-file', sub, ...args), who) })).summary.userns;
+    expect(userns(alice)).toBe(false);
+    expect(userns(root, '--userns', 'host')).toBe(false);
+    expect(userns(root, '--userns', 'auto')).toBe(true);
+    expect(userns(root, '--userns', 'keep-id')).toBe(true);
+    expect(userns(root, '--uidmap', '0:100000:65536')).toBe(true);
+    expect(userns(root, '--userns', 'host', '--gidmap', '0:100000:65536')).toBe(true);
   });
 
   it('keep-id without --user runs the command as the caller (the core\'s default)', () => {
     expectCoreBuilt();
     // A rootful caller whose ids are not 0 (the maps a rootless one needs want newuidmap).
     const who = { rootless: false, uid: 1000, gid: 1000, name: 'alice' };
-    const lastUser = (mode: string) => find(opsOf(rootfsRequest({ newUserns: true, userns: usernsSpec(flags('--userns', mode), who) })), 'USER').at(-1)!.args;
+    const lastUser = (mode: string) => find(opsOf(rootfsRequest({ userns: usernsFacts(flags('--userns', mode), who) })), 'USER').at(-1)!.args;
     expect(lastUser('keep-id')).toMatchObject({ uid: 1000n, gid: 1000n });
     expect(lastUser('auto')).toMatchObject({ uid: 0n, gid: 0n });
-    const given = find(opsOf(rootfsRequest({ newUserns: true, user: { uid: 5, gid: 6 }, userns: usernsSpec(flags('--userns', 'keep-id'), who) })), 'USER').at(-1)!.args;
+    const given = find(opsOf(rootfsRequest({ user: { uid: 5, gid: 6 }, userns: usernsFacts(flags('--userns', 'keep-id'), who) })), 'USER').at(-1)!.args;
     expect(given).toMatchObject({ uid: 5n, gid: 6n });
   });
 
   it('an unreadable subordinate file is an error naming the flag', () => {
-    expect(() => usernsSpec(flags('--userns', 'auto', '--subuid-file', dir), root)).toThrow(/^--subuid-file: cannot read .*: EISDIR/);
+    expect(() => usernsFacts(flags('--userns', 'auto', '--subuid-file', dir), root)).toThrow(/^--subuid-file: cannot read .*: EISDIR/);
+    expect(() => usernsFacts(flags('--subgid-file', dir), alice)).toThrow(/^--subgid-file: cannot read .*: EISDIR/);
   });
 });

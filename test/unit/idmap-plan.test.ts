@@ -53,7 +53,35 @@ describe('maps in the plan', () => {
     const dirs = Array.from({ length: 17 }, (_, i) => ({ name: `d${i}`, kind: 'dir' as const }));
     expect(refusal(hostRequest({ image: { kind: 'host', hostDirs: dirs }, userns: { mode: 'auto' } }))).toBe(
       'host-dir: 17 directories to idmap in a user namespace (at most 16)');
-    expect(refusal(rootfsRequest({ newUserns: true }))).toMatch(/needs an id mapping/);
+  });
+
+  it('--userns host (as typed, or its default) means a new user namespace only with --uidmap/--gidmap', () => {
+    const who = { rootless: false, uid: 0, gid: 0, name: 'root' };
+    const hostAlone = buildPlanAnswer(rootfsRequest({ userns: { mode: 'host', caller: who } }));
+    expect(hostAlone.summary.userns).toBe(false);
+    expect(hostAlone.summary.newNamespaces & NS.NEWUSER).toBe(0n);
+    expect(hostAlone.summary.hostRanges).toEqual([]);
+    expect(opsOf(rootfsRequest({ userns: { mode: 'host', caller: who } })).map(brief).filter((o) => /^(UID|GID)_MAP|^IDMAP_TREE/.test(o))).toEqual([]);
+    // A rootless caller without the flags sends its facts too; still none.
+    const alice = { rootless: true, uid: 1000, gid: 1000, name: 'alice' };
+    expect(buildPlanAnswer(rootfsRequest({ userns: { mode: 'host', caller: alice, subuid: 'alice:100000:65536' } })).summary.userns).toBe(false);
+
+    const withMap = buildPlanAnswer(rootfsRequest({ userns: { mode: 'host', gidmap: ['0:200000:1000'], caller: who } }));
+    expect(withMap.summary.userns).toBe(true);
+    expect(withMap.summary.newNamespaces & NS.NEWUSER).toBe(NS.NEWUSER);
+    // --gidmap alone serves uids too (podman's), both from the one line.
+    expect(withMap.summary.hostRanges).toEqual([{ start: 200000, size: 1000 }]);
+    expect(opsOf(rootfsRequest({ userns: { mode: 'host', gidmap: ['0:200000:1000'], caller: who } })).map(brief).slice(1, 3)).toEqual([
+      'UID_MAP "0 200000 1000\\n"',
+      'GID_MAP "0 200000 1000\\n"',
+    ]);
+  });
+
+  it('auto without a size takes 65536 ids (the core\'s default)', () => {
+    const s = buildPlanAnswer(rootfsRequest({ userns: { mode: 'auto' } })).summary;
+    expect(s.userns).toBe(true);
+    expect(s.usernsRange?.size).toBe(65536);
+    expect(buildPlanAnswer(rootfsRequest({ userns: { mode: 'auto', size: 1000 } })).summary.usernsRange?.size).toBe(1000);
   });
 });
 

@@ -12,6 +12,8 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { CgroupFacts, Hierarchy, Layout } from './detect.js';
 import { freezeCgroups, killContainer, removeCgroups } from '../runtime/control.js';
+import { CoreError } from '../core/build-plan.js';
+import { freezerFile } from '../core/control.js';
 
 export interface CgroupDir {
   version: 1 | 2;
@@ -188,14 +190,19 @@ abstract class BaseCgroups implements CgroupHost {
     return s;
   }
 
+  /** Which file says so is the core's choice (the directory it freezes); this only reads it. */
   isFrozen(dirs: readonly CgroupDir[]): boolean {
-    const f = this.freezer(dirs);
-    return f?.version === 1 ? v1Frozen(f) : f ? v2Frozen(f) : false;
-  }
-
-  /** Where the kernel freezes it: the v1 freezer directory, else the v2 one (the core's choice too). */
-  protected freezer(dirs: readonly CgroupDir[]): CgroupDir | undefined {
-    return dirs.find((d) => d.version === 1 && d.controllers.includes('freezer')) ?? dirs.find((d) => d.version === 2);
+    let where;
+    try {
+      where = freezerFile(this.facts.hierarchies, dirs.map((d) => d.path));
+    } catch (err) {
+      // A record naming a directory outside the cgroup mounts: nothing of it is read.
+      if (err instanceof CoreError && err.status === 2) return false;
+      throw err;
+    }
+    if (where === undefined) return false;
+    const state = read(where.path)?.trim();
+    return state !== undefined && where.frozen.includes(state);
   }
 
   async freeze(dirs: readonly CgroupDir[]): Promise<void> {
@@ -219,14 +226,6 @@ abstract class BaseCgroups implements CgroupHost {
   }
 }
 
-function v1Frozen(dir: CgroupDir): boolean {
-  const state = read(join(dir.path, 'freezer.state'))?.trim();
-  return state === 'FROZEN' || state === 'FREEZING';
-}
-
-function v2Frozen(dir: CgroupDir): boolean {
-  return read(join(dir.path, 'cgroup.freeze'))?.trim() === '1';
-}
 
 /** Pure v1: every controller its own hierarchy (or co-mounted), the freezer controller. */
 export class V1Cgroups extends BaseCgroups {

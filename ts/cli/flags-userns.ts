@@ -44,7 +44,3 @@ export const USERNS_FLAGS: FlagSpec[] = [
   { names: ['--subgid-file'], kind: 'value', apply: (f, v) => (f.idmap.subgidFile = file('--subgid-file', v)) },
 ];
 
-/** Whether the flags ask for a new user namespace (any mode but host, or a --uidmap/--gidmap). */
-export function wantsUserns(f: Pick<RunFlags, 'userns' | 'idmap'>): boolean {
-  return f.userns.mode !== 'host' || f.idmap.uidmap.length > 0 || f.idmap.gidmap.length > 0;
-}

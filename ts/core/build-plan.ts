@@ -7,7 +7,7 @@ import { HuskError } from '../errors.js';
 import { FRAME_PAYLOAD_MAX, FieldReader, FrameWriter, PATH_MAX, STRS_MAX, STR_MAX, readFrameAt } from '../protocol/frames.js';
 import { call } from './wasm.js';
 import { idmapFrames } from './idmap.js';
-import type { IdmapSpec } from './idmap.js';
+import type { UsernsFacts } from './idmap.js';
 
 export const REQUEST = {
   IMAGE: 0x0101,
@@ -40,8 +40,11 @@ export const REQUEST = {
 
 export const CLOCK = { monotonic: 1, boottime: 7 } as const;
 
-/** NAMESPACES bits (assembly/plan/request.ts): what the flags share with husk, and userns wanted. */
-export const NAMESPACE_BITS = { pid: 1, net: 2, ipc: 4, uts: 8, cgroup: 16, userns: 32 } as const;
+/** NAMESPACES bits (assembly/plan/request.ts): what the flags share with husk. */
+export const NAMESPACE_BITS = { pid: 1, net: 2, ipc: 4, uts: 8, cgroup: 16 } as const;
+
+/** CLONE_NEWUSER in PlanSummary.newNamespaces. */
+const CLONE_NEWUSER = 0x10000000n;
 
 /** The namespaces the flags keep of husk's own (`--pid host` ...); the core makes the rest new. */
 export interface NamespaceShare {
@@ -76,8 +79,6 @@ export interface PlanRequest {
   stage: string;
   /** The namespaces shared with husk (the flags as typed); the core decides the set (PlanSummary.newNamespaces). */
   share?: NamespaceShare;
-  /** The flags want a new user namespace (`userns` gives its maps; without it the core refuses). */
-  newUserns?: boolean;
   /** The container's id: a new UTS namespace without `hostname` is named by its first 12 characters. */
   id?: string;
   /** As typed (-h); needs a new UTS namespace. */
@@ -93,12 +94,13 @@ export interface PlanRequest {
    */
   user?: { uid: Id; gid?: Id; primaryGid?: Id };
   argv: readonly string[];
-  /** `auto`: the core picks a free host range of `size` ids (0 or absent: 65536). */
   /**
-   * A new user namespace and its maps (ts/core/idmap.ts, docs/core-abi.md "idmapCompute"):
-   * `auto` (a free host range of `size` ids; 0 or absent: 65536), `keep-id`, or `maps`.
+   * The user-namespace facts (ts/core/idmap.ts UsernsFacts): --userns as typed (`host`, `auto`
+   * with its size as typed, `keep-id`), --uidmap/--gidmap, the caller, the subordinate files.
+   * The core decides whether the container gets a user namespace and its maps
+   * (PlanSummary.userns); absent: as `--userns host` without maps (none).
    */
-  userns?: IdmapSpec;
+  userns?: UsernsFacts;
   /** Host id ranges others hold, avoided by `userns: auto`. */
   usedRanges?: readonly { start: Id; size: Id }[];
   /** A new time namespace (--timens): a clock without an offset gets 0. */
@@ -276,7 +278,7 @@ export function encodeRequest(req: PlanRequest): Uint8Array {
 
 function namespaceBits(req: PlanRequest): number {
   const s = req.share;
-  let bits = req.newUserns ? NAMESPACE_BITS.userns : 0;
+  let bits = 0;
   if (s === undefined) return bits;
   if (s.pid) bits |= NAMESPACE_BITS.pid;
   if (s.net) bits |= NAMESPACE_BITS.net;
@@ -348,6 +350,8 @@ export interface IdRange {
 export interface PlanSummary {
   /** CLONE_NEW* bits of the namespaces the container gets new (TIME included); the others it shares with husk. */
   newNamespaces: bigint;
+  /** The core made a user namespace (CLONE_NEWUSER in newNamespaces): hostRanges are its maps'. */
+  userns: boolean;
   /** The host name set in the container; undefined when it keeps the host's. */
   hostname?: string;
   /** The container's own cgroup directories (removed at its end), one per hierarchy. */
@@ -378,7 +382,7 @@ const range = (r: FieldReader): IdRange => ({ start: Number(r.u64()), size: Numb
 
 /** The summary frames (before the plan). */
 export function decodeSummary(frames: Uint8Array): PlanSummary {
-  const out: PlanSummary = { newNamespaces: 0n, cgroupDirs: [], hostRanges: [] };
+  const out: PlanSummary = { newNamespaces: 0n, userns: false, cgroupDirs: [], hostRanges: [] };
   let at = 0;
   for (;;) {
     const f = readFrameAt(frames, at);
@@ -389,6 +393,7 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
       case ANSWER.SUMMARY: {
         r.u64();
         out.newNamespaces = r.u64();
+        out.userns = (out.newNamespaces & CLONE_NEWUSER) !== 0n;
         const hostname = r.str();
         if (hostname !== '') out.hostname = hostname;
         break;

@@ -2,7 +2,7 @@
 // (docs/core-abi.md "controlPlan", docs/protocol.md "Control plans"). The request carries
 // facts only — the host's cgroup hierarchies, the container's cgroup directories and process
 // as its record has them — and the core decides which ops act on which directory.
-import { FrameWriter, PATH_MAX } from '../protocol/frames.js';
+import { FieldReader, FrameWriter, PATH_MAX, splitFrames } from '../protocol/frames.js';
 import { CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
@@ -16,6 +16,11 @@ export const CONTROL_REQUEST = {
 
 export const CONTROL_ACTION = { freeze: 1, thaw: 2, kill: 3, remove: 4, signal: 5 } as const;
 export type ControlAction = keyof typeof CONTROL_ACTION;
+
+/** The question (not a plan) of `freezerFile`: which file says whether a container is frozen. */
+const ACTION_FREEZER_FILE = 6;
+/** Its answer frame: path str, frozen strs. */
+const FREEZER_FILE = 0x01c0;
 
 export interface ControlHierarchy {
   version: 1 | 2;
@@ -37,8 +42,12 @@ export interface ControlRequest {
 
 /** The request frames of docs/core-abi.md "controlPlan" (exported for tests). */
 export function encodeControlRequest(req: ControlRequest): Uint8Array {
+  return encode(CONTROL_ACTION[req.action], req);
+}
+
+function encode(action: number, req: Omit<ControlRequest, 'action'>): Uint8Array {
   const w = new FrameWriter();
-  w.begin(CONTROL_REQUEST.CONTROL).u64(CONTROL_ACTION[req.action]).u64(req.signal ?? 0).end();
+  w.begin(CONTROL_REQUEST.CONTROL).u64(action).u64(req.signal ?? 0).end();
   for (const h of req.hierarchies) w.begin(CONTROL_REQUEST.HIERARCHY).u64(h.version).str(h.mountpoint).strs(h.controllers).end();
   for (const dir of req.dirs) {
     // A record is a file anyone with the root could have edited: refuse what a frame cannot carry.
@@ -61,4 +70,28 @@ export function controlPlan(req: ControlRequest): Uint8Array | undefined {
   const answer = call('controlPlan', encodeControlRequest(req));
   if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
   return answer.bytes.length === 0 ? undefined : answer.bytes;
+}
+
+export interface FreezerFile {
+  /** The file to read: the v1 freezer directory's freezer.state, else the v2 one's cgroup.freeze. */
+  path: string;
+  /** Its contents, trimmed, that mean frozen. */
+  frozen: string[];
+}
+
+/**
+ * Where a container's frozen state is read (docs/core-abi.md "controlPlan", freezer-file): the
+ * same directory the core freezes; undefined when it has no directory that can be frozen.
+ * Throws CoreError as controlPlan.
+ */
+export function freezerFile(hierarchies: readonly ControlHierarchy[], dirs: readonly string[]): FreezerFile | undefined {
+  const answer = call('controlPlan', encode(ACTION_FREEZER_FILE, { hierarchies, dirs }));
+  if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+  const frames = splitFrames(answer.bytes);
+  if (frames.length === 0) return undefined;
+  if (frames.length !== 1 || frames[0].type !== FREEZER_FILE) throw new CoreError(1, 'controlPlan: freezer-file answer not one FREEZER_FILE frame');
+  const r = new FieldReader(frames[0].payload);
+  const out = { path: r.str(), frozen: r.strs() };
+  r.end();
+  return out;
 }

@@ -9,6 +9,14 @@ import { call, type CoreAnswer } from './wasm.js';
 
 export type { Direction, IdLine, IdmapAnswer, IdmapCaller, IdmapSpec, IdRangeLike };
 
+/**
+ * The user-namespace facts of a request: the --userns flag as typed (`host` included, its
+ * default), --uidmap/--gidmap, the caller and the subordinate files. The core decides from
+ * them whether there is a user namespace (host with maps: yes, with those maps; host alone:
+ * no) and its maps; ts/ learns the answer from the summary (PlanSummary.userns).
+ */
+export type UsernsFacts = Omit<IdmapSpec, 'mode'> & { mode: IdmapSpec['mode'] | 'host' };
+
 export const IDMAP = {
   USERNS: 0x010a,
   USED_RANGE: 0x010b,
@@ -25,7 +33,8 @@ export const IDMAP = {
   IDS: 0x0195,
 } as const;
 
-const MODE = { auto: 1, 'keep-id': 2, maps: 3 } as const;
+/** USERNS modes: `host` is the --userns flag as typed (or its default); the core decides what it means. */
+const MODE = { auto: 1, 'keep-id': 2, maps: 3, host: 4 } as const;
 const KIND = { uid: 1, gid: 2 } as const;
 const DIRECTION = { 'to-host': 1, 'to-container': 2 } as const;
 
@@ -69,7 +78,7 @@ function u64Of(field: string, v: number | bigint): bigint {
 }
 
 /** The user-namespace request frames (USERNS, USED_RANGE…, IDMAP_CALLER, SUBUID…, SUBGID…, IDMAP…). */
-export function idmapFrames(spec: IdmapSpec, used: readonly { start: number | bigint; size: number | bigint }[] = []): Uint8Array[] {
+export function idmapFrames(spec: UsernsFacts, used: readonly { start: number | bigint; size: number | bigint }[] = []): Uint8Array[] {
   const w = new FrameWriter();
   const parts: Uint8Array[] = [];
   const mode = MODE[spec.mode];
@@ -88,7 +97,7 @@ export function idmapFrames(spec: IdmapSpec, used: readonly { start: number | bi
   return parts;
 }
 
-export function encodeIdmapRequest(spec: IdmapSpec, used: readonly IdRangeLike[] = []): Uint8Array {
+export function encodeIdmapRequest(spec: UsernsFacts, used: readonly IdRangeLike[] = []): Uint8Array {
   return concat(idmapFrames(spec, used));
 }
 
@@ -125,7 +134,7 @@ export function idmapComputeRaw(request: Uint8Array): CoreAnswer {
 }
 
 /** The maps for `spec` (ranges in `used` are held by other containers). Throws CoreError. */
-export function computeIdmap(spec: IdmapSpec, used: readonly IdRangeLike[] = []): IdmapAnswer {
+export function computeIdmap(spec: UsernsFacts, used: readonly IdRangeLike[] = []): IdmapAnswer {
   const answer = idmapComputeRaw(encodeIdmapRequest(spec, used));
   if (answer.status !== 0) throw new CoreError(answer.status, decoder.decode(answer.bytes));
   return decodeIdmapAnswer(answer.bytes);

@@ -14,8 +14,7 @@ import { planCgroup } from '../cgroup/request-facts.js';
 import type { FileProbe } from '../cgroup/request-facts.js';
 import { collectEnv } from './env.js';
 import { resolveUser } from './user.js';
-import { wantsUserns } from '../cli/flags-userns.js';
-import { usernsSpec } from './userns.js';
+import { usernsFacts } from './userns.js';
 
 export const BUILTIN_IMAGES = ['host'] as const;
 
@@ -103,21 +102,20 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
   } else {
     throw new HuskError('image', `unable to find image "${f.image}": husk knows only the built-in image "host" and --rootfs DIR`);
   }
-  // usernsSpec looks the caller up (a passwd read): only asked when the flags want a user
-  // namespace. The defaults (keep-id's user, the host name, the clocks' offsets) are the core's.
-  const userns = wantsUserns(f);
+  // usernsFacts reads the caller and the subordinate files only when a user namespace might
+  // be asked for (nothing for a rootful run without the flags). Whether there is one, and the
+  // defaults (keep-id's user, the host name, the clocks' offsets), are the core's.
   const request: PlanRequest = {
     image,
     stage: join(ctx.root, 'stage'),
     share: { pid: f.pid === 'host', net: f.net === 'host', ipc: f.ipc === 'host', uts: f.uts === 'host' },
-    newUserns: userns,
     id,
     hostname: f.hostname,
     env: collectEnv(f.env, f.envFiles),
     workdir: f.workdir,
     user: f.user === undefined ? undefined : resolveUser(f.user, rootDir),
     argv: f.argv,
-    userns: userns ? usernsSpec(f) : undefined,
+    userns: usernsFacts(f),
     usedRanges: ctx.usedRanges,
     timens: f.timens,
     timeOffsets: f.timens ? f.timeOffsets : undefined,
@@ -143,11 +141,12 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     get summary(): PlanSummary {
       return answer.summary;
     },
+    // Without user-namespace facts the request cannot ask for one: no summary to decode.
     get userns() {
-      return request.userns ? answer.summary.usernsRange : undefined;
+      return request.userns && answer.summary.userns ? answer.summary.usernsRange : undefined;
     },
     get hostRanges() {
-      return request.userns ? answer.summary.hostRanges : undefined;
+      return request.userns && answer.summary.userns ? answer.summary.hostRanges : undefined;
     },
     get cgroups(): string[] {
       return (cgroups ??= answer.summary.cgroupDirs);

@@ -1,11 +1,11 @@
-// The user-namespace part of a run's request: the flags, who runs husk, and the text of the
-// subordinate id files (the I/O; the rules are the policy core's, assembly/idmap/). The host
-// ranges a container holds come from the core's summary (ts/core/build-plan.ts PlanSummary).
+// The user-namespace part of a run's request: the flags as typed, who runs husk, and the text
+// of the subordinate id files (the I/O). Whether the container gets a user namespace, and
+// with which maps, is the policy core's decision (assembly/idmap/request.ts decideMode,
+// compute.ts); ts/ learns it from the core's summary (ts/core/build-plan.ts PlanSummary.userns).
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { RunFlags } from '../cli/args.js';
-import { wantsUserns } from '../cli/flags-userns.js';
-import type { IdmapCaller, IdmapSpec } from '../core/idmap.js';
+import type { IdmapCaller, UsernsFacts } from '../core/idmap.js';
 import { HuskError } from '../errors.js';
 import type { ContainerRecord } from './state.js';
 
@@ -38,27 +38,31 @@ export function readSubidFile(flag: string, path: string): string {
   return bytes.toString('utf8');
 }
 
+/** Whether any of --userns (other than its default, host), --uidmap or --gidmap was given. */
+export function usernsFlagsGiven(f: Pick<RunFlags, 'userns' | 'idmap'>): boolean {
+  return f.userns.mode !== 'host' || f.idmap.uidmap.length > 0 || f.idmap.gidmap.length > 0;
+}
+
 /**
- * The request's `userns` for the flags, or undefined for the host's user namespace. The
- * subordinate files are read only when the core needs them: a rootless caller, or a rootful
- * auto or keep-id (whose picks avoid every range the files give out).
+ * The request's user-namespace facts, or undefined when no user namespace can be asked for
+ * (a rootful caller without the flags: nothing is looked up or read, and the core makes
+ * none). A fact-gathering rule, not a policy: whenever a user namespace might be needed (a
+ * flag given, or a rootless caller) the caller and both subordinate files go along with the
+ * flags as typed, and the core decides what they mean.
  */
-export function usernsSpec(f: Pick<RunFlags, 'userns' | 'idmap'>, who: IdmapCaller = caller()): IdmapSpec | undefined {
-  if (!wantsUserns(f)) return undefined;
+export function usernsFacts(f: Pick<RunFlags, 'userns' | 'idmap'>, who?: IdmapCaller): UsernsFacts | undefined {
+  const rootless = who?.rootless ?? (process.geteuid?.() ?? 0) !== 0;
+  if (!rootless && !usernsFlagsGiven(f)) return undefined;
   const u = f.userns;
-  const mode = u.mode === 'host' ? 'maps' : u.mode;
-  const spec: IdmapSpec = {
-    mode,
+  return {
+    mode: u.mode,
     size: u.mode === 'auto' ? u.size ?? 0 : undefined,
     uidmap: f.idmap.uidmap,
     gidmap: f.idmap.gidmap,
-    caller: who,
+    caller: who ?? caller(),
+    subuid: readSubidFile('--subuid-file', f.idmap.subuidFile),
+    subgid: readSubidFile('--subgid-file', f.idmap.subgidFile),
   };
-  if (who.rootless || mode !== 'maps') {
-    spec.subuid = readSubidFile('--subuid-file', f.idmap.subuidFile);
-    spec.subgid = readSubidFile('--subgid-file', f.idmap.subgidFile);
-  }
-  return spec;
 }
 
 /** The host ranges live containers hold, from their records (for --userns auto). */
