@@ -3,6 +3,7 @@
 // Controllers (memory.ts, cpu.ts, …) turn a Resources into writes for v1 or v2.
 
 import { checkCpuset, allDigits, digitsValue, Outcome, parseInteger, parseNanoCpus, parseSize } from "./parse";
+import { checkMemory, memoryDefaults, readMemoryFlag } from "./memory";
 
 export const LAYOUT_V1: u64 = 1;
 export const LAYOUT_V2: u64 = 2;
@@ -13,8 +14,6 @@ export const HOST_NO_SWAP: u64 = 2;
 export const HOST_FLAGS_KNOWN: u64 = 3;
 export const HOST_CPUS_MAX: u64 = 65536;
 
-export const MEMORY_MIN: i64 = 6 * 1024 * 1024;
-export const MEMORY_MAX: i64 = 1 << 62;
 export const PERIOD_DEFAULT: i64 = 100000;
 const NANO: i64 = 1000000000;
 
@@ -176,23 +175,11 @@ export function readFlag(out: Outcome, host: Host, name: string, value: string, 
     seen[0] |= 1 << id;
   }
   switch (id) {
-    case F_MEMORY: {
-      r.memory = parseSize(out, name, value);
-      if (!out.ok) return;
-      if (r.memory != 0 && r.memory < MEMORY_MIN) out.refuse("memory: Minimum memory limit allowed is 6MB");
-      else if (r.memory > MEMORY_MAX) out.refuse("memory: larger than 4 EiB");
-      break;
-    }
+    case F_MEMORY:
     case F_SWAP:
-      r.swap = value == "-1" ? -1 : parseSize(out, name, value);
+    case F_RESERVATION:
+      readMemoryFlag(out, id - F_MEMORY, name, value, r);
       break;
-    case F_RESERVATION: {
-      r.reservation = parseSize(out, name, value);
-      if (out.ok && r.reservation != 0 && r.reservation < MEMORY_MIN) {
-        out.refuse("memory-reservation: Minimum memory reservation allowed is 6MB");
-      }
-      break;
-    }
     case F_CPUS:
       r.nanoCpus = parseNanoCpus(out, value, host.cpus);
       break;
@@ -244,19 +231,15 @@ export function readFlag(out: Outcome, host: Host, name: string, value: string, 
 /** Docker's checks across flags (in its order), then its defaults. */
 export function finishResources(out: Outcome, r: Resources): void {
   if (!out.ok) return;
-  if (r.memory > 0 && r.swap > 0 && r.swap < r.memory) {
-    out.refuse("memory-swap: Minimum memoryswap limit should be larger than memory limit, see usage");
-  } else if (r.memory == 0 && r.swap > 0) {
-    out.refuse("memory-swap: You should always set the Memory limit when using Memoryswap limit, see usage");
-  } else if (r.memory > 0 && r.reservation > 0 && r.reservation > r.memory) {
-    out.refuse("memory-reservation: Minimum memory limit can not be less than memory reservation limit, see usage");
-  } else if (r.nanoCpus > 0 && r.period > 0) {
+  checkMemory(out, r);
+  if (!out.ok) return;
+  if (r.nanoCpus > 0 && r.period > 0) {
     out.refuse("cpus: Conflicting options: Nano CPUs and CPU Period cannot both be set");
   } else if (r.nanoCpus > 0 && r.quota != 0) {
     out.refuse("cpus: Conflicting options: Nano CPUs and CPU Quota cannot both be set");
   }
   if (!out.ok) return;
-  if (r.memory > 0 && r.swap == 0) r.swap = r.memory * 2;
+  memoryDefaults(r);
   if (r.nanoCpus > 0) {
     r.period = PERIOD_DEFAULT;
     r.quota = r.nanoCpus * PERIOD_DEFAULT / NANO;
