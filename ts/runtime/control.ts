@@ -7,13 +7,14 @@ import { HuskError } from '../errors.js';
 import { controlPlan } from '../core/control.js';
 import type { ControlHierarchy, ControlRequest } from '../core/control.js';
 import type { LauncherEvent } from '../protocol/events.js';
-import { OP_BY_CODE } from '../protocol/ops.js';
+import { constants } from 'node:os';
+import { OP_BY_CODE, OP_BY_NAME } from '../protocol/ops.js';
 import { launch } from './launcher.js';
 import { errnoName, errnoText } from './outcome.js';
 
-const ESRCH = 3;
-const SIGNAL_PROCESS = 0x0063;
-const CGROUP_REMOVE = 0x0062;
+const { ESRCH } = constants.errno;
+const SIGNAL_PROCESS = OP_BY_NAME.get('SIGNAL_PROCESS')!.code;
+const CGROUP_REMOVE = OP_BY_NAME.get('CGROUP_REMOVE')!.code;
 
 type ErrorEvent = Extract<LauncherEvent, { kind: 'error' }>;
 

@@ -6,6 +6,7 @@
 //   husk's own errors                 → 125
 //   a lifecycle command (rm, pause, inspect) some of whose targets failed → 1
 // outcome.ts puts the words to them; errors.ts gives each HuskError code its status from here.
+import { constants } from 'node:os';
 import type { HuskErrorCode } from '../errors.js';
 
 export const STATUS_HUSK_FAILED = 125;
@@ -17,7 +18,7 @@ export const STATUS_LOST = 255;
 /** `husk rm a b`, `pause`, `inspect`: some target could not be acted on. */
 export const STATUS_SOME_TARGETS_FAILED = 1;
 
-const ENOENT = 2;
+const { ENOENT } = constants.errno;
 
 /** The status of each kind of HuskError (the container never ran, or husk failed). */
 export const STATUS_OF_CODE: Record<HuskErrorCode, number> = {
