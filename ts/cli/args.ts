@@ -26,11 +26,15 @@ export interface RunFlags {
   envFiles: string[];
   workdir?: string;
   user?: string;
+  /** --entrypoint as typed ('' clears the image's); only with an image from the store. */
+  entrypoint?: string;
   trace: boolean;
 }
 
 export interface GlobalFlags {
   root: string;
+  /** --storage DIR: the image store (ts/image/store.ts storageRoot). */
+  storage?: string;
 }
 
 export type Command =
@@ -39,7 +43,8 @@ export type Command =
   | { name: 'info'; format: 'text' | 'json' }
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
-  | LifecycleCommand;
+  | LifecycleCommand
+  | ContainerFsCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -50,6 +55,8 @@ import { LIFECYCLE_FLAGS, defaultLifecycleFlags } from './flags-lifecycle.js';
 import type { LifecycleFlags } from './flags-lifecycle.js';
 import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
+import { CONTAINER_FS_COMMANDS, parseContainerFs } from './args-container-fs.js';
+import type { ContainerFsCommand } from './args-container-fs.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -91,6 +98,7 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--env-file'], kind: 'value', apply: (f, v) => f.envFiles.push(v) },
   { names: ['--workdir', '-w'], kind: 'value', apply: (f, v) => (f.workdir = v) },
   { names: ['--user', '-u'], kind: 'value', apply: (f, v) => (f.user = v) },
+  { names: ['--entrypoint'], kind: 'value', apply: (f, v) => (f.entrypoint = v) },
   { names: ['--trace'], kind: 'bool', apply: (f) => (f.trace = true) },
   // Accepted for docker muscle memory: husk run is always removed and always has stdin.
   { names: ['-i', '--interactive'], kind: 'bool', apply: () => undefined },
@@ -138,7 +146,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...CONTAINER_FS_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -162,6 +170,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'version') return { name: 'version' };
   if (name === 'info') return parseInfo(rest);
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
+  if ((CONTAINER_FS_COMMANDS as readonly string[]).includes(name)) return parseContainerFs(name as ContainerFsCommand['name'], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));
@@ -208,7 +217,10 @@ function parseRunFlags(command: string, args: readonly string[], specs: FlagSpec
     positional = positional.slice(1);
   }
   if (positional[0] === '--') positional = positional.slice(1);
-  if (positional.length === 0) throw new HuskError('usage', `"husk ${command}" requires a command to run`, { hint: `See 'husk ${command} --help'.` });
+  // An image from the store may bring its own command (Entrypoint, Cmd): the core decides.
+  const ownCommand = f.rootfs === undefined && f.image !== 'host';
+  if (f.entrypoint !== undefined && !ownCommand) throw new HuskError('usage', '--entrypoint needs an image from the store (not host or --rootfs)');
+  if (positional.length === 0 && !ownCommand) throw new HuskError('usage', `"husk ${command}" requires a command to run`, { hint: `See 'husk ${command} --help'.` });
   if (f.rootfsRw && f.rootfs === undefined) throw new HuskError('usage', '--rootfs-rw needs --rootfs DIR');
   f.argv = positional;
   return f;

@@ -57,6 +57,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { statsCommand } = await import('./stats.js');
         return await statsCommand(cmd);
       }
+      case 'diff':
+      case 'commit':
+      case 'export':
+      case 'cp': {
+        const { containerFsCommand } = await import('./container-fs.js');
+        return await containerFsCommand(cmd);
+      }
       case 'top': {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);

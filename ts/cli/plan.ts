@@ -12,7 +12,9 @@ export async function planCommand(global: GlobalFlags, flags: RunFlags, opts: { 
   // A saved plan is run by the launcher alone, with no orchestrator to die with.
   // --host-cgroups: the same request, as if this were a typical host of that layout.
   const cgroupFacts = opts.hostCgroups === undefined ? undefined : (await import('../cgroup/detect.js')).exampleCgroupFacts(opts.hostCgroups);
-  const prepared = prepare(flags, { root: global.root, usedRanges: [], dieWithParent: false, cgroupFacts });
+  const { storeImage } = await import('./run.js');
+  const image = await storeImage(global, flags);
+  const prepared = prepare(flags, { root: global.root, usedRanges: [], dieWithParent: false, cgroupFacts, image });
   if (opts.save !== undefined) {
     try {
       writeFileSync(opts.save, prepared.plan);

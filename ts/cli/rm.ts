@@ -27,6 +27,12 @@ async function removeOne(root: string, rec: ContainerRecord, force: boolean): Pr
     if (left.length > 0) throw new HuskError('launcher', `cannot remove the cgroups of container ${rec.name ?? rec.id.slice(0, 12)}: ${left.join(', ')} still busy`);
   }
   removeContainerState(root, rec.id);
+  // Its writable layer on disk (run -d of a store image), after the record: a crash between
+  // the two leaves a layer the store's prune finds, never a record without its layer.
+  if (rec.layerStorage !== undefined) {
+    const { Store } = await import('../image/store.js');
+    Store.open({ root: rec.layerStorage }).removeContainerLayer(rec.id);
+  }
 }
 
 /** Kills the container (its cgroups, or its process), then its launcher if it lingers. */

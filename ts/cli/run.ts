@@ -5,7 +5,8 @@ import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
 import { launch } from '../runtime/launcher.js';
 import type { LaunchOutcome } from '../runtime/launcher.js';
-import { newContainerId, prepare } from '../runtime/prepare.js';
+import { BUILTIN_IMAGES, newContainerId, prepare } from '../runtime/prepare.js';
+import type { RunImage } from '../runtime/image-run.js';
 import type { Prepared } from '../runtime/prepare.js';
 import { statusOf } from '../runtime/outcome.js';
 import { childStart, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
@@ -33,10 +34,11 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
     throw new HuskError('invalid-value', `the container name "${name}" is already in use by container ${taken.id.slice(0, 12)}`, { hint: 'Remove that container (husk rm) to reuse the name.' });
   }
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
-  if (flags.lifecycle.detach) return runDetached(global, flags, used);
+  const image = await storeImage(global, flags);
+  if (flags.lifecycle.detach) return runDetached(global, flags, used, image);
 
-  const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
-  const record = recordOf(prepared, flags);
+  const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true, image });
+  const record = recordOf(prepared, flags, image);
   // An id range is reserved before the launcher starts; the rest is written once it exists.
   // Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
   if (record.userns || record.hostRanges?.length) writeRecord(global.root, record, { durable: false });
@@ -55,7 +57,7 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
       process.stderr.write(formatTrace(prepared.plan, outcome, started));
     }
     reportOom(outcome);
-    return statusOf(outcome, flags.argv[0]);
+    return statusOf(outcome, record.argv?.[0] ?? flags.argv[0]);
   } finally {
     removeRecord(global.root, record.id);
     // A launcher that was killed could not remove the container's cgroups: do it now.
@@ -67,7 +69,16 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   }
 }
 
-function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
+/** The image from the store `husk run IMAGE` names (undefined for host and --rootfs). */
+export async function storeImage(global: GlobalFlags, flags: RunFlags): Promise<RunImage | undefined> {
+  if (flags.rootfs !== undefined || flags.image === undefined || (BUILTIN_IMAGES as readonly string[]).includes(flags.image)) return undefined;
+  const { Store } = await import('../image/store.js');
+  const { runImage } = await import('../runtime/image-run.js');
+  return runImage(Store.open({ root: global.storage }), flags);
+}
+
+function recordOf(prepared: Prepared, flags: RunFlags, image?: RunImage): ContainerRecord {
+  const s = image ? prepared.summary : undefined;
   return {
     id: prepared.id,
     created: new Date().toISOString(),
@@ -75,7 +86,10 @@ function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
     ownerStart: processStart(process.pid),
     name: flags.lifecycle.name,
     image: flags.rootfs ?? flags.image,
-    argv: flags.argv,
+    argv: s?.command ?? flags.argv,
+    imageId: image?.record.id,
+    stopSignal: s?.stopSignal,
+    exposedPorts: s?.exposedPorts,
     userns: prepared.userns,
     hostRanges: prepared.hostRanges,
     cgroups: prepared.cgroups,
@@ -90,19 +104,33 @@ function reportOom(outcome: LaunchOutcome): void {
   if (message) process.stderr.write(`husk: ${message}\n`);
 }
 
-async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[]): Promise<number> {
-  const { eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], image: RunImage | undefined): Promise<number> {
+  const { eventsPath, logPath, removeContainerState: removeState, stateDir, statusFilePath } = await import('../runtime/records.js');
   const { launchDetached } = await import('../runtime/detach.js');
   const id = newContainerId();
+  // A container that outlives its run keeps its writable layer on disk, in the store (diff,
+  // commit, export, cp and a later start read it); --rm keeps it in the stage tmpfs.
+  const keep = image !== undefined && !flags.lifecycle.autoRemove;
+  const removeContainerState = (root: string, cid: string) => {
+    if (keep) image.store.removeContainerLayer(cid);
+    removeState(root, cid);
+  };
   mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
   let prepared: Prepared;
   try {
-    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), trace: true });
+    const upper = keep ? image.store.containerLayer(id, { image: image.record }) : undefined;
+    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), trace: true, image: image && { ...image, upper } });
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
   }
-  const record: ContainerRecord = { ...recordOf(prepared, flags), name: flags.lifecycle.name ?? id.slice(0, 12), detached: true, autoRemove: flags.lifecycle.autoRemove || undefined };
+  const record: ContainerRecord = {
+    ...recordOf(prepared, flags, image),
+    name: flags.lifecycle.name ?? id.slice(0, 12),
+    detached: true,
+    autoRemove: flags.lifecycle.autoRemove || undefined,
+    layerStorage: keep ? image.store.root : undefined,
+  };
   writeRecord(global.root, record);
   let start;
   try {
@@ -126,7 +154,7 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   if (start.ended?.error) {
     // It never ran: nothing to keep. The error reads as a foreground run's would.
     removeContainerState(global.root, id);
-    statusOf(start.ended, flags.argv[0]);
+    statusOf(start.ended, record.argv?.[0] ?? flags.argv[0]);
   }
   process.stdout.write(`${id}\n`);
   return 0;

@@ -93,7 +93,9 @@ export type PlanImage =
    * facts; the core picks the image's from them), or `hostDirs`, exactly the ones to show.
    */
   | { kind: 'host'; hostDirs?: readonly PlanHostDir[]; hostEntries?: readonly PlanHostDir[] }
-  | { kind: 'rootfs'; path: string; readwrite?: boolean };
+  | { kind: 'rootfs'; path: string; readwrite?: boolean }
+  // (run-image: placeholder until the images-launcher's LAYERS request lands)
+  | { kind: 'layers'; lowers: readonly string[]; upper?: { upper: string; work: string } };
 
 export type Id = number | bigint;
 
@@ -327,6 +329,8 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     for (const d of image.hostEntries ?? []) {
       w.begin('host-entry', REQUEST.HOST_ENTRY).str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end();
     }
+  } else if (image.kind === 'layers') {
+    throw new HuskError('internal', 'internal error: layered images need the LAYERS request');
   } else {
     w.begin('rootfs', REQUEST.IMAGE).u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end();
   }

@@ -15,6 +15,7 @@ import type { FileProbe } from '../cgroup/request-facts.js';
 import { collectEnv } from './env.js';
 import { resolveUser } from './user.js';
 import { usernsFacts } from './userns.js';
+import type { RunImage } from './image-run.js';
 
 export const BUILTIN_IMAGES = ['host'] as const;
 
@@ -87,6 +88,8 @@ export interface PrepareContext {
   cgroupFacts?: CgroupFacts;
   /** Keeps the host's cgroup files open between plans (a Husk instance's). */
   probe?: FileProbe;
+  /** An image from the store (runtime/image-run.ts), with the container's upper when it has one on disk. */
+  image?: RunImage & { upper?: { upper: string; work: string } };
 }
 
 export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
@@ -99,6 +102,9 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
   } else if (f.image === 'host') {
     rootDir = '/';
     image = { kind: 'host', hostEntries: hostRootEntries() };
+  } else if (ctx.image !== undefined) {
+    rootDir = '';
+    image = { ...ctx.image.plan, upper: ctx.image.upper };
   } else {
     throw new HuskError('image', `unable to find image "${f.image}": husk knows only the built-in image "host" and --rootfs DIR`);
   }
@@ -113,7 +119,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     hostname: f.hostname,
     env: collectEnv(f.env, f.envFiles),
     workdir: f.workdir,
-    user: f.user === undefined ? undefined : resolveUser(f.user, rootDir),
+    user: f.user === undefined ? undefined : (ctx.image?.user ?? resolveUser(f.user, rootDir)),
     argv: f.argv,
     userns: usernsFacts(f),
     usedRanges: ctx.usedRanges,
@@ -129,6 +135,8 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
       probe: ctx.probe,
     }),
     statusFile: ctx.statusFile,
+    imageConfig: ctx.image?.config,
+    entrypoint: f.entrypoint,
   };
   const answer = buildPlanAnswer(request);
   let cgroups: string[] | undefined;

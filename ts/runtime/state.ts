@@ -44,6 +44,15 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   memoryLimit?: number;
   error?: string;
+  // ---- Images (ts/runtime/image-run.ts) ----
+  /** The image's id (sha256:…) when it came from the store; `image` keeps the name as typed. */
+  imageId?: string;
+  /** The image's StopSignal as the core read it (SIGTERM when it has none). */
+  stopSignal?: { number: number; name: string };
+  /** The image's ExposedPorts (PORT/PROTO). */
+  exposedPorts?: string[];
+  /** The store whose containers/<id>/ holds this container's writable layer (on disk). */
+  layerStorage?: string;
 }
 
 /** A record the sweep (ts/runtime/records.ts) must see when its launcher is gone. */
