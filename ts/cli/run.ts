@@ -28,20 +28,22 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const { sweep } = await import('../runtime/records.js');
   const { cgroupHost } = await import('../cgroup/host.js');
   const records = await sweep(global.root, cgroupHost);
+  // A first look at the name, before any work; claimName looks again under its lock.
+  const { claimName, holderOf, nameInUse } = await import('../runtime/names.js');
   const name = flags.lifecycle.name;
-  const taken = name !== undefined ? records.find((r) => r.name === name) : undefined;
-  if (taken) {
-    throw new HuskError('invalid-value', `the container name "${name}" is already in use by container ${taken.id.slice(0, 12)}`, { hint: 'Remove that container (husk rm) to reuse the name.' });
-  }
+  const taken = name !== undefined ? holderOf(records, name) : undefined;
+  if (name !== undefined && taken) throw nameInUse(name, taken);
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
   const image = await storeImage(global, flags);
-  if (flags.lifecycle.detach) return runDetached(global, flags, used, image);
+  if (flags.lifecycle.detach) return runDetached(global, flags, used, claimName, image);
 
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true, image });
   const record = recordOf(prepared, flags, image);
-  // An id range is reserved before the launcher starts; the rest is written once it exists.
-  // Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
-  if (record.userns || record.hostRanges?.length) writeRecord(global.root, record, { durable: false });
+  // An id range (or a name) is reserved before the launcher starts; the rest is written once
+  // it exists. Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
+  if (record.userns || record.hostRanges?.length || record.name !== undefined) {
+    await claimName(global.root, record, () => writeRecord(global.root, record, { durable: false }));
+  }
   let outcome: LaunchOutcome | undefined;
   try {
     outcome = await launch(prepared.plan, {
@@ -104,7 +106,9 @@ function reportOom(outcome: LaunchOutcome): void {
   if (message) process.stderr.write(`husk: ${message}\n`);
 }
 
-async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], image: RunImage | undefined): Promise<number> {
+type ClaimName = (root: string, rec: ContainerRecord, write: () => void) => Promise<void>;
+
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], claimName: ClaimName, image: RunImage | undefined): Promise<number> {
   const { eventsPath, logPath, removeContainerState: removeState, stateDir, statusFilePath } = await import('../runtime/records.js');
   const { launchDetached } = await import('../runtime/detach.js');
   const id = newContainerId();
@@ -131,7 +135,12 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     autoRemove: flags.lifecycle.autoRemove || undefined,
     layerStorage: keep ? image.store.root : undefined,
   };
-  writeRecord(global.root, record);
+  try {
+    await claimName(global.root, record, () => writeRecord(global.root, record));
+  } catch (err) {
+    removeContainerState(global.root, id);
+    throw err;
+  }
   let start;
   try {
     start = await launchDetached(prepared.plan, {
