@@ -1,5 +1,6 @@
 // The TypeScript API: `import { Husk } from 'husk'`. A warm orchestrator: the policy core is
 // loaded once and each container costs a plan build and a launcher spawn.
+import { statSync } from 'node:fs';
 import { defaultRunFlags } from './cli/args.js';
 import { LIMIT_FLAGS, normalizeCgroupParent } from './cli/flags-resources.js';
 import { cgroupEvidence } from './cgroup/evidence.js';
@@ -19,17 +20,39 @@ import { LauncherServer } from './runtime/server.js';
 import { Sandbox } from './runtime/sandbox.js';
 import { describePlan } from './protocol/describe.js';
 
+import type { RunImage } from './runtime/image-run.js';
+
 export { HuskError } from './errors.js';
+
+/** Changes whenever an image is tagged, loaded or removed: refs.json's and images/'s mtimes. */
+function storeStamp(root: string): number {
+  let stamp = 0;
+  for (const p of ['refs.json', 'images']) {
+    try {
+      stamp += statSync(`${root}/${p}`).mtimeMs;
+    } catch {
+      // not there yet
+    }
+  }
+  return stamp;
+}
 export { Sandbox } from './runtime/sandbox.js';
 export type { SandboxResult } from './runtime/sandbox.js';
 
 type NsMode = 'private' | 'host';
 
 export interface ContainerOptions {
-  /** A built-in image (`host`); or give `rootfs`. */
+  /**
+   * A built-in image (`host`), or an image in the store (name[:tag], id or prefix): its
+   * layers, its config (Entrypoint, Cmd, Env, WorkingDir, User) as `husk run IMAGE` uses them.
+   * Or give `rootfs`.
+   */
   image?: string;
+  /** With a store image: replaces its Entrypoint ('' clears it). */
+  entrypoint?: string;
   rootfs?: string;
   rootfsRw?: boolean;
+  /** The command (with a store image: the arguments after IMAGE; may be empty to run its Cmd). */
   command: string[];
   env?: Record<string, string> | string[];
   hostname?: string;
@@ -94,6 +117,8 @@ export interface RunResult {
 export interface HuskOptions {
   /** State directory (default /run/husk). */
   root?: string;
+  /** The image store (default $HUSK_STORAGE, else /var/lib/husk). */
+  storage?: string;
 }
 
 /** Each limit flag with its option name (`memory-swap` → `memorySwap`), worked out once. */
@@ -101,12 +126,14 @@ const LIMIT_OPTIONS = LIMIT_FLAGS.map((name) => [name, name.replace(/-(\w)/g, (_
 
 function toFlags(o: ContainerOptions): RunFlags {
   const f = defaultRunFlags();
-  if (!Array.isArray(o.command) || o.command.length === 0) throw new HuskError('usage', 'command: needs at least one element');
+  const storeImage = o.rootfs === undefined && o.image !== undefined && o.image !== 'host';
+  if (!Array.isArray(o.command) || (o.command.length === 0 && !storeImage)) throw new HuskError('usage', 'command: needs at least one element');
   f.argv = [...o.command];
   if (o.rootfs !== undefined) {
     f.rootfs = o.rootfs;
     f.rootfsRw = o.rootfsRw ?? false;
   } else f.image = o.image ?? 'host';
+  f.entrypoint = o.entrypoint;
   f.env = Array.isArray(o.env) ? [...o.env] : Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`);
   f.hostname = o.hostname;
   f.workdir = o.workdir;
@@ -135,6 +162,9 @@ function toFlags(o: ContainerOptions): RunFlags {
 
 export class Husk {
   readonly root: string;
+  readonly storage?: string;
+  /** Store images resolved before, by name and -u (their config and layers), while the store's refs are unchanged. */
+  private readonly images = new Map<string, { stamp: number; image: RunImage }>();
   private rootReady = false;
   private launcherServer?: LauncherServer;
   /** The host's cgroup files, kept open between plans. */
@@ -142,11 +172,36 @@ export class Husk {
 
   constructor(opts: HuskOptions = {}) {
     this.root = opts.root ?? DEFAULT_ROOT;
+    this.storage = opts.storage;
   }
 
-  /** The plan `run` would execute, encoded (what `husk plan --save` writes). */
+  /** The store image `flags` name (cached while refs.json and images/ are unchanged), or undefined. */
+  private async storeImage(flags: RunFlags): Promise<RunImage | undefined> {
+    if (flags.rootfs !== undefined || flags.image === undefined || flags.image === 'host') return undefined;
+    const { Store } = await import('./image/store.js');
+    const store = Store.open({ root: this.storage });
+    const stamp = storeStamp(store.root);
+    const key = `${flags.image}\0${flags.user ?? ''}`;
+    const hit = this.images.get(key);
+    if (hit && hit.stamp === stamp) return hit.image;
+    const { runImage } = await import('./runtime/image-run.js');
+    const image = await runImage(store, flags);
+    this.images.set(key, { stamp, image });
+    return image;
+  }
+
+  /** The plan `run` would execute, encoded (what `husk plan --save` writes). A store image must have been run or planned with planAsync first. */
   plan(o: ContainerOptions): Uint8Array {
-    return prepare(toFlags(o), { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe }).plan;
+    const flags = toFlags(o);
+    const cached = this.images.get(`${flags.image}\0${flags.user ?? ''}`)?.image;
+    return prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, image: cached }).plan;
+  }
+
+  /** plan(), resolving a store image first. */
+  async planAsync(o: ContainerOptions): Promise<Uint8Array> {
+    const flags = toFlags(o);
+    const image = await this.storeImage(flags);
+    return prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, image }).plan;
   }
 
   /** The plan in words, one op a line (what `husk plan` prints). */
@@ -162,7 +217,9 @@ export class Husk {
       this.rootReady = true;
     }
     const used = flags.userns.mode !== 'host' ? usedRanges(liveRecords(this.root)) : [];
-    const prepared = prepare(flags, { root: this.root, usedRanges: used, dieWithParent: o.dieWithParent ?? true, probe: this.probe });
+    const image = await this.storeImage(flags);
+    const prepared = prepare(flags, { root: this.root, usedRanges: used, dieWithParent: o.dieWithParent ?? true, probe: this.probe, image });
+    const command0 = image ? (prepared.summary.command?.[0] ?? '') : flags.argv[0];
     let record: ContainerRecord | undefined;
     if (prepared.userns) {
       record = { id: prepared.id, created: new Date().toISOString(), userns: prepared.userns, hostRanges: prepared.hostRanges };
@@ -170,7 +227,7 @@ export class Husk {
     }
     if (!record && (o.server ?? o.stdio === 'ignore')) {
       const outcome = await this.server().run(prepared.plan).done;
-      return { exitCode: statusOf(outcome, flags.argv[0]), pid: outcome.pid, oomKilled: cgroupEvidence(outcome.cgroupFiles ?? []).oomKills > 0 };
+      return { exitCode: statusOf(outcome, command0), pid: outcome.pid, oomKilled: cgroupEvidence(outcome.cgroupFiles ?? []).oomKills > 0 };
     }
     try {
       const stdio = o.stdio === undefined || o.stdio === 'inherit' ? 'inherit' : o.stdio;
@@ -183,7 +240,7 @@ export class Husk {
           writeRecord(this.root, record);
         },
       });
-      return { exitCode: statusOf(outcome, flags.argv[0]), pid: outcome.pid, oomKilled: cgroupEvidence(outcome.cgroupFiles ?? []).oomKills > 0 };
+      return { exitCode: statusOf(outcome, command0), pid: outcome.pid, oomKilled: cgroupEvidence(outcome.cgroupFiles ?? []).oomKills > 0 };
     } finally {
       if (record) removeRecord(this.root, record.id);
     }
@@ -202,8 +259,9 @@ export class Husk {
       ensureRoot(this.root);
       this.rootReady = true;
     }
-    const prepared = prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, waitStart: true });
-    return new Sandbox(this.server(), prepared.id, prepared.plan, flags.argv[0]).created();
+    const image = await this.storeImage(flags);
+    const prepared = prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, waitStart: true, image });
+    return new Sandbox(this.server(), prepared.id, prepared.plan, image ? (prepared.summary.command?.[0] ?? '') : flags.argv[0]).created();
   }
 
   /**

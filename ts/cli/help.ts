@@ -1,4 +1,5 @@
 // Help texts, docker-style.
+import { CONTAINER_FS_HELP } from './help-container-fs.js';
 
 const RUN_OPTIONS = `Options:
       --rootfs DIR              Use DIR as the root filesystem instead of IMAGE
@@ -9,6 +10,7 @@ const RUN_OPTIONS = `Options:
   -h, --hostname NAME           Container hostname (default: the short container id)
   -w, --workdir DIR             Working directory inside the container (created if missing)
   -u, --user UID[:GID]          User to run as: numbers, or names from the image's /etc/passwd
+      --entrypoint CMD          Replace a store image's Entrypoint (and drop its Cmd); '' clears it
       --net, --network MODE     none (default: a new network namespace with only lo) or host
       --pid MODE                private (default) or host
       --ipc MODE                private (default) or host
@@ -68,6 +70,10 @@ Commands:
   unpause   Thaw a paused container
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
+  diff      List the changes in a container's files (A, C, D)
+  commit    Make a new image from a container's changes
+  export    Write a container's files as a tar
+  cp        Copy files between a container and the host
   version   Show the husk version
   help      Show help for a command
 
@@ -82,7 +88,7 @@ Images:
 
 Run 'husk COMMAND --help' for more information on a command.
 `,
-  run: `Usage:  husk run [OPTIONS] IMAGE [--] COMMAND [ARG...]
+  run: `Usage:  husk run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]
         husk run [OPTIONS] --rootfs DIR [--] COMMAND [ARG...]
 
 Run a command in a new container. Its exit status is husk's: N for exit N, 128+S when killed
@@ -160,6 +166,8 @@ HELP.top = `Usage:  husk top [-L] CONTAINER
 Show the processes of a container as "ps -ef" does, from its cgroup.procs; with -L (--threads)
 each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
+
+Object.assign(HELP, CONTAINER_FS_HELP);
 
 export function helpText(topic?: string): string {
   return HELP[topic ?? 'main'] ?? HELP.main;

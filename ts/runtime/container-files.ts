@@ -43,6 +43,12 @@ function dirsUnder(dir: string, rel = ''): string[] {
 export type Change = { kind: 'A' | 'C' | 'D'; path: string };
 
 /**
+ * Mount points the plan makes in the new root when the image lacks them (assembly/plan/
+ * rootfs.ts): husk's, not the container's changes, as docker's init layer keeps its own out.
+ */
+const MOUNT_POINTS = new Set(['proc', 'dev', 'sys', 'tmp']);
+
+/**
  * docker diff: each path of the upper, A (added) or C (changed: it was in the image), D for
  * a whiteout (deleted); an opaque directory deletes whatever the image had under it.
  */
@@ -64,6 +70,7 @@ export async function diffUpper(c: ContainerLayer): Promise<Change[]> {
         continue;
       }
       const below = c.lowerTree.lstat(child);
+      if (below === undefined && rel === '' && MOUNT_POINTS.has(name) && st.isDirectory() && readdirSync(`${c.upper}/${child}`).length === 0) continue;
       out.push({ kind: below === undefined ? 'A' : 'C', path: `/${child}` });
       if (!st.isDirectory()) continue;
       if (opaque.has(child) && below?.isDirectory()) {
