@@ -110,6 +110,11 @@ export class MergedTree implements RootTree {
     for (const a of asks) this.opaque.set(a.key, isOpaqueXattrs(got.get(a.path) ?? []));
   }
 
+  /** A directory husk just made in the top layer (cp's): a fresh one is never opaque. */
+  madeDir(rel: string): void {
+    this.opaque.set(`${this.layers.length - 1}\0${rel}`, false);
+  }
+
   /** Every directory of every layer, so a whole-tree walk needs no more launcher runs. */
   async fetchAllOpacity(): Promise<void> {
     const dirs = new Set<string>(['']);

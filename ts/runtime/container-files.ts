@@ -266,6 +266,7 @@ function ensureUpperDir(c: ContainerLayer, rel: string): void {
       mkdirSync(path, { mode: seen.mode & 0o7777 }); // mkdir(2) never follows a symlink
       chownSync(path, seen.uid, seen.gid);
       chmodSync(path, seen.mode & 0o7777);
+      c.tree.madeDir(prefix);
       st = lstatSync(path);
     }
     if (!st.isDirectory()) throw new HuskError('invalid-value', `/${prefix}: not a directory in the container's writable layer`);
@@ -282,7 +283,10 @@ function copyIn(c: ContainerLayer, src: string, rel: string, follow: boolean, sk
   if (seen !== undefined && !seen.isDirectory() && st.isDirectory()) throw new HuskError('invalid-value', `cannot overwrite non-directory /${rel} with a directory`);
   if (there !== undefined && !there.isDirectory()) unlinkSync(path); // a file, link or whiteout of the upper
   if (st.isDirectory()) {
-    if (there === undefined || !there.isDirectory()) mkdirSync(path, { mode: st.mode & 0o7777 });
+    if (there === undefined || !there.isDirectory()) {
+      mkdirSync(path, { mode: st.mode & 0o7777 });
+      c.tree.madeDir(rel);
+    }
     if (!lstatSync(path).isDirectory()) throw new HuskError('invalid-value', `/${rel}: not a directory in the container's writable layer`);
     chmodSync(path, st.mode & 0o7777);
     for (const name of readdirSync(src).sort()) copyIn(c, `${src}/${name}`, `${rel}/${name}`, false, skipped);
