@@ -11,13 +11,13 @@ import { useLeakCheck } from './leak-check.js';
 import { MergedTree } from '../../ts/image/merged.js';
 import { readXattrs } from '../../ts/runtime/fs-ops.js';
 import { copyFromContainer, copyToContainer, diffUpper, exportTree } from '../../ts/runtime/container-files.js';
-import type { ContainerLayer } from '../../ts/runtime/container-layer.js';
+import type { LayerFiles } from '../../ts/runtime/container-files.js';
 
 useLeakCheck();
 const work = suiteDir('run-image-files');
 let n = 0;
 let d: string;
-let c: ContainerLayer;
+let c: LayerFiles;
 
 const sh = (script: string, dir: string) => execFileSync('sh', ['-ec', script], { cwd: dir });
 
@@ -46,7 +46,7 @@ beforeEach(() => {
     upper: join(d, 'up'),
     lowerTree: new MergedTree(layers, readXattrs),
     tree: new MergedTree([...layers, join(d, 'up')], readXattrs),
-  } as unknown as ContainerLayer;
+  } as unknown as LayerFiles;
 });
 
 describe('diff over layers on disk', () => {

@@ -15,7 +15,17 @@ import { HuskError } from '../errors.js';
 import { resolveInTree } from '../host/rootfs-file.js';
 import { isWhiteout, isOpaqueXattrs } from '../image/merged.js';
 import type { MergedTree } from '../image/merged.js';
-import type { ContainerLayer } from './container-layer.js';
+
+/** What these need of a container's layer on disk (runtime/container-layer.ts ContainerLayer has them). */
+export interface LayerFiles {
+  rec: { id: string; name?: string };
+  /** <storage>/containers/<id>/upper */
+  upper: string;
+  /** The image's layers alone. */
+  lowerTree: MergedTree;
+  /** The image's layers with the upper on top: what the container sees. */
+  tree: MergedTree;
+}
 
 type TarHeader = Partial<import('tar-stream').Header> & { name: string };
 
@@ -52,7 +62,7 @@ const MOUNT_POINTS = new Set(['proc', 'dev', 'sys', 'tmp']);
  * docker diff: each path of the upper, A (added) or C (changed: it was in the image), D for
  * a whiteout (deleted); an opaque directory deletes whatever the image had under it.
  */
-export async function diffUpper(c: ContainerLayer): Promise<Change[]> {
+export async function diffUpper(c: LayerFiles): Promise<Change[]> {
   const dirs = dirsUnder(c.upper);
   const { readXattrs } = await import('./fs-ops.js');
   const xattrs = await readXattrs(c.upper, dirs.map((d) => d || '.'));
@@ -235,7 +245,7 @@ function copyFd(from: number, to: number): void {
  * husk cp CONTAINER:SRC DEST. DEST an existing directory: SRC goes inside it under its own
  * name; otherwise DEST is the new name. A symlink SRC is copied as a link unless -L.
  */
-export async function copyFromContainer(c: ContainerLayer, src: string, dest: string, followLink: boolean): Promise<string[]> {
+export async function copyFromContainer(c: LayerFiles, src: string, dest: string, followLink: boolean): Promise<string[]> {
   await c.tree.fetchAllOpacity();
   const found = await locate(c.tree, src, followLink);
   const label = c.rec.name ?? c.rec.id.slice(0, 12);
@@ -254,7 +264,7 @@ export async function copyFromContainer(c: ContainerLayer, src: string, dest: st
  * copy of what the container sees there (mode and owner); a component of the upper that is
  * not a directory stops it.
  */
-function ensureUpperDir(c: ContainerLayer, rel: string): void {
+function ensureUpperDir(c: LayerFiles, rel: string): void {
   const parts = rel === '' ? [] : rel.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const prefix = parts.slice(0, i).join('/');
@@ -274,7 +284,7 @@ function ensureUpperDir(c: ContainerLayer, rel: string): void {
 }
 
 /** Writes the host entry `src` (file, directory or symlink) at `rel` in the upper. */
-function copyIn(c: ContainerLayer, src: string, rel: string, follow: boolean, skipped: string[]): void {
+function copyIn(c: LayerFiles, src: string, rel: string, follow: boolean, skipped: string[]): void {
   const st = follow ? statSync(src) : lstatSync(src);
   const path = `${c.upper}/${rel}`;
   const there = lstatOrMissing(path);
@@ -316,7 +326,7 @@ function copyIn(c: ContainerLayer, src: string, rel: string, follow: boolean, sk
  * husk cp SRC CONTAINER:DEST. DEST an existing directory (as the container sees it): SRC goes
  * inside it under its own name; otherwise DEST names the new entry, in an existing directory.
  */
-export async function copyToContainer(c: ContainerLayer, src: string, dest: string, followLink: boolean): Promise<string[]> {
+export async function copyToContainer(c: LayerFiles, src: string, dest: string, followLink: boolean): Promise<string[]> {
   if (lstatOrMissing(src) === undefined) throw new HuskError('invalid-value', `could not find the file ${src} on the host`);
   await c.tree.fetchAllOpacity();
   const found = await locate(c.tree, dest, true);
