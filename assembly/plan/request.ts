@@ -6,6 +6,7 @@ import { Failure, invalid, malformed } from "../abi";
 import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
+import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import {
   CLOCK_BOOTTIME,
   CLOCK_MONOTONIC,
@@ -104,6 +105,8 @@ export class PlanRequest {
   options: u64 = 0;
   /** Items 0x0120–0x012f: the container's cgroups and the status file (./cgroup.ts). */
   cgroup: CgroupRequest = new CgroupRequest();
+  /** Items 0x0160–0x016f: the container's stdio held by the monitor (./stdio.ts). */
+  stdio: StdioRequest = new StdioRequest();
 
   get userns(): bool {
     return this.idmap.mode != MODE_NONE;
@@ -257,6 +260,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     const type = frames.type;
     if (isCgroupItem(type)) {
       const failure = decodeCgroupFrame(type, frames.payload, frames.payloadLength, frames.index, req.cgroup);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isStdioItem(type)) {
+      const failure = decodeStdioFrame(type, frames.payload, frames.payloadLength, frames.index, req.stdio);
       if (failure !== null) return failure;
       continue;
     }
@@ -452,5 +460,7 @@ export function validateRequest(req: PlanRequest): Failure | null {
   }
   const cgroupProblem = validateCgroup(req.cgroup);
   if (cgroupProblem !== null) return cgroupProblem;
+  const stdioProblem = validateStdio(req.stdio);
+  if (stdioProblem !== null) return stdioProblem;
   return null;
 }
