@@ -131,7 +131,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
         .log => |o| try logger.open(&state.logger, o.path),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
     }
 }
 
@@ -215,6 +215,6 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
         .log => |o| message.print("open log {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }
 }
