@@ -44,7 +44,8 @@ export type Command =
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand
-  | ContainerFsCommand;
+  | ContainerFsCommand
+  | MonitorCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -57,6 +58,8 @@ import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { CONTAINER_FS_COMMANDS, parseContainerFs } from './args-container-fs.js';
 import type { ContainerFsCommand } from './args-container-fs.js';
+import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
+import type { MonitorCommand } from './args-monitor.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -146,7 +149,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...CONTAINER_FS_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...CONTAINER_FS_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -170,6 +173,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'version') return { name: 'version' };
   if (name === 'info') return parseInfo(rest);
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
+  if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
   if ((CONTAINER_FS_COMMANDS as readonly string[]).includes(name)) return parseContainerFs(name as ContainerFsCommand['name'], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');

@@ -123,7 +123,7 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   let prepared: Prepared;
   try {
     const upper = keep ? image.store.containerLayer(id, { image: image.record }) : undefined;
-    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), trace: true, image: image && { ...image, upper } });
+    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), logFile: logPath(global.root, id), trace: true, image: image && { ...image, upper } });
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
@@ -145,7 +145,6 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   try {
     start = await launchDetached(prepared.plan, {
       eventsPath: eventsPath(global.root, id),
-      logPath: logPath(global.root, id),
       onSpawn: (pid) => {
         record.launcherPid = pid;
         record.launcherStart = processStart(pid);
