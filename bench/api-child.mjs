@@ -46,6 +46,11 @@ function optionsFor(variant) {
     if (o.image !== undefined) delete o.rootfs;
     return o;
   }
+  if (variant === 'one' || variant === 'many') {
+    const o = { ...base, image: cfg.many[variant] };
+    delete o.rootfs;
+    return o;
+  }
   return base;
 }
 

@@ -9,7 +9,7 @@
 // with this process's pid and is removed at the end, also on failure or Ctrl-C.
 import { $, argv, fs, path } from 'zx';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { BENCH, REPO, WORK, ROOTFS, LAYERS, OCI, BUNDLE, FLOOR, RUNNER, setup } from './setup.mjs';
+import { BENCH, REPO, WORK, ROOTFS, LAYERS, OCI, OCI_1, OCI_300, STORAGE, BUNDLE, FLOOR, RUNNER, setup } from './setup.mjs';
 import { buildCases, LIMITS, LAYERED } from './cases.mjs';
 import { summarize, writeReports } from './report.mjs';
 
@@ -252,10 +252,24 @@ function floorCgroupArgs() {
 
 // ---------------------------------------------------------------- the run
 
+/**
+ * The bench's images into husk's store (work/storage, $HUSK_STORAGE of every husk case): the
+ * 3-layer one, and the rootfs as 1 and as 300 layers. A load of an image already there only
+ * checks it. A husk without `load` leaves them out: their cases report why.
+ */
+function loadImages() {
+  process.env.HUSK_STORAGE = STORAGE;
+  for (const dir of [OCI, OCI_1, OCI_300]) {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bin/husk.js'), 'load', '-q', '-i', dir], { encoding: 'utf8' });
+    if (r.status !== 0) log(`husk load ${path.relative(BENCH, dir)}: ${(r.stderr || '').trim().split('\n')[0]}`);
+  }
+}
+
 async function main() {
   const t0 = Date.now();
   await setup({ log });
   for (const d of [RUN, HUSK_ROOT, STAGE, ERR, STATE.runc, STATE.crun]) fs.mkdirSync(d, { recursive: true });
+  loadImages();
   const before = snapshot();
 
   // the floor makes TAG (shared, like husk's `husk`) and TAG/floor-PID-N in every hierarchy;
@@ -293,7 +307,7 @@ async function main() {
   }
 
   // saved plans for the launcher-alone cases
-  const plans = { basic: path.join(RUN, 'plan.bin'), limits: path.join(RUN, 'plan-limits.bin'), layers: path.join(RUN, 'plan-layers.bin') };
+  const plans = { basic: path.join(RUN, 'plan.bin'), limits: path.join(RUN, 'plan-limits.bin'), layers: path.join(RUN, 'plan-layers.bin'), one: path.join(RUN, 'plan-1layer.bin'), many: path.join(RUN, 'plan-300layers.bin') };
   const cases = buildCases({
     node: process.execPath, repo: REPO, huskRoot: HUSK_ROOT, rootfs: ROOTFS, layers: LAYERS, oci: OCI,
     floor: FLOOR, floorArgs, plans, bundles, state: STATE, holderNs,

@@ -10,11 +10,15 @@ export const LIMITS = {
   pids: 64,
 };
 
-/** The 3-layer image: an OCI image layout directory given as IMAGE (`oci:DIR`). */
+/**
+ * The 3-layer image, loaded into husk's store ($HUSK_STORAGE, bench/bench.mjs loadImages) from
+ * the OCI layout bench/work/image-oci (ref.name "bench"); and the rootfs as 1 and 300 layers.
+ */
 export const LAYERED = {
-  cli: (oci) => [`oci:${oci}`],
-  api: (oci) => ({ image: `oci:${oci}` }),
+  cli: () => ['bench'],
+  api: () => ({ image: 'bench' }),
 };
+export const MANY = { one: 'bench-1layer', many: 'bench-300layers' };
 
 /**
  * Every case, in table order. kind: 'exec' (runner forks and execs argv), 'pipe' (a server:
@@ -26,7 +30,7 @@ export function buildCases(ctx) {
   const husk = [node, path.join(repo, 'bin/husk.js'), '--root', huskRoot];
   const launcher = path.join(repo, 'zig-out/bin/husk-launcher');
   const apiChild = (variant) => [node, path.join(repo, 'bench/api-child.mjs'), JSON.stringify({
-    root: huskRoot, rootfs, variant, mode: 'serve', limits: LIMITS.api, layers: LAYERED.api(oci),
+    root: huskRoot, rootfs, variant, mode: 'serve', limits: LIMITS.api, layers: LAYERED.api(oci), many: MANY,
   })];
   const bwrap = ['bwrap', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup',
     '--ro-bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--hostname', 'bench'];
@@ -76,6 +80,15 @@ export function buildCases(ctx) {
     { name: 'crun+3layers', group: 'layers', what: 'crun', floor: 'floor+3layers', kind: 'na', reason: `n/a: crun ${ONE_ROOT}` },
     { name: 'floor+3layers', group: 'layers', what: 'floor.c, overlay of the 3 layer dirs', floor: 'floor+3layers', kind: 'exec',
       argv: [floor, ...floorArgs, '--layers', layers.join(':')] },
+    // start of a 1-layer image beside a 300-layer one (the same files, against the plain floor)
+    { name: 'husk-launcher+1layer', group: 'many', what: 'launcher alone, plan of the rootfs as a 1-layer image', floor: 'floor', kind: 'exec', husk: true,
+      argv: [launcher], stdin: plans.one, plan: { args: [MANY.one] } },
+    { name: 'husk-launcher+300layers', group: 'many', what: 'launcher alone, plan of the rootfs as a 300-layer image (lowerdir+ ×300)', floor: 'floor', kind: 'exec', husk: true,
+      argv: [launcher], stdin: plans.many, plan: { args: [MANY.many] } },
+    { name: 'husk-api+1layer', group: 'many', what: 'API with the 1-layer image', floor: 'floor', kind: 'pipe', husk: true,
+      argv: apiChild('one') },
+    { name: 'husk-api+300layers', group: 'many', what: 'API with the 300-layer image', floor: 'floor', kind: 'pipe', husk: true,
+      argv: apiChild('many') },
     // peers
     { name: 'runc', group: 'peers', what: 'runc run (OCI bundle, read-only root, own cgroup)', floor: 'floor', kind: 'exec',
       argv: ['runc', '--root', state.runc, 'run', '--bundle', bundles.runc, id], cleanupIds: 'runc' },

@@ -107,7 +107,7 @@ function leakText(l) {
 }
 
 const GROUP_TITLE = {
-  husk: 'husk', limits: 'with memory + pids limits', layers: 'with a 3-layer image', peers: 'peers', floor: 'floors', baseline: 'baselines',
+  husk: 'husk', limits: 'with memory + pids limits', layers: 'with a 3-layer image', many: 'a 1-layer image beside a 300-layer one (the same files)', peers: 'peers', floor: 'floors', baseline: 'baselines',
 };
 
 export function markdown(r) {

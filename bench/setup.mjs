@@ -17,6 +17,11 @@ export const ROOTFS = path.join(WORK, 'rootfs');
 export const LAYERS = [1, 2, 3].map((i) => path.join(WORK, 'layers', `l${i}`));
 export const BUNDLE = path.join(WORK, 'bundle');
 export const OCI = path.join(WORK, 'image-oci');
+/** The same rootfs as one layer, and as 300 layers (the rootfs, then 299 one-file layers). */
+export const OCI_1 = path.join(WORK, 'image-oci-1layer');
+export const OCI_300 = path.join(WORK, 'image-oci-300layers');
+/** husk's image store for the bench ($HUSK_STORAGE of every husk case). */
+export const STORAGE = path.join(WORK, 'storage');
 export const FLOOR = path.join(WORK, 'floor');
 export const RUNNER = path.join(WORK, 'runner');
 
@@ -125,9 +130,33 @@ async function buildBundle(log) {
  * uncompressed tar per layer, a config and a manifest), for when husk reads images.
  */
 async function buildOciLayout(log) {
+  await ociLayout(OCI, LAYERS, 'bench', log);
+}
+
+/** The rootfs as a 1-layer image, and as a 300-layer one (299 more layers of one file each). */
+async function buildManyLayouts(log) {
+  const one = path.join(WORK, 'layers-1');
+  if (!fs.existsSync(path.join(one, 'bin'))) {
+    fs.mkdirSync(one, { recursive: true });
+    for (const l of LAYERS) await $`cp -a ${l}/. ${one}/`;
+  }
+  await ociLayout(OCI_1, [one], 'bench-1layer', log);
+  const tiny = [];
+  for (let i = 1; i < 300; i++) {
+    const d = path.join(WORK, 'layers-300', `l${i}`);
+    if (!fs.existsSync(d)) {
+      fs.mkdirSync(path.join(d, 'layers'), { recursive: true });
+      fs.writeFileSync(path.join(d, 'layers', String(i)), `${i}\n`);
+    }
+    tiny.push(d);
+  }
+  await ociLayout(OCI_300, [one, ...tiny], 'bench-300layers', log);
+}
+
+async function ociLayout(OCI, LAYERS, refName, log) {
   const stamp = path.join(OCI, '.husk-bench-oci');
   if (fs.existsSync(stamp)) return;
-  log('OCI image layout work/image-oci (3 layers)');
+  log(`OCI image layout ${path.relative(BENCH, OCI)} (${LAYERS.length} layers)`);
   fs.rmSync(OCI, { recursive: true, force: true });
   const blobs = path.join(OCI, 'blobs', 'sha256');
   fs.mkdirSync(blobs, { recursive: true });
@@ -155,7 +184,7 @@ async function buildOciLayout(log) {
   fs.writeFileSync(path.join(OCI, 'index.json'), JSON.stringify({
     schemaVersion: 2,
     manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest,
-      annotations: { 'org.opencontainers.image.ref.name': 'bench' } }],
+      annotations: { 'org.opencontainers.image.ref.name': refName } }],
   }));
   fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
 }
@@ -181,9 +210,10 @@ export async function setup({ log = (m) => console.error(`setup: ${m}`) } = {}) 
   await buildLayers(log);
   await buildBundle(log);
   await buildOciLayout(log);
+  await buildManyLayouts(log);
   await buildC('floor', FLOOR, log);
   await buildC('runner', RUNNER, log);
-  return { rootfs: ROOTFS, layers: LAYERS, oci: OCI, bundle: BUNDLE, floor: FLOOR, runner: RUNNER };
+  return { rootfs: ROOTFS, layers: LAYERS, oci: OCI, oci1: OCI_1, oci300: OCI_300, storage: STORAGE, bundle: BUNDLE, floor: FLOOR, runner: RUNNER };
 }
 
 /** True when this file is the script being run (directly by node or through zx). */
