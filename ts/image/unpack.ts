@@ -8,6 +8,7 @@ import { createReadStream, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HuskError, toHuskError } from '../errors.js';
+import { applyFsOps as launcherFsOps } from '../runtime/fs-ops.js';
 import { type Compression, type Decoder, decoder, sniff } from './decompress.js';
 import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
 import { TarError, TarReader } from './tar-reader.js';
@@ -60,24 +61,12 @@ export async function unpackLayer(src: Readable | string, dest: string, opts: Un
   // Beside dest, so the rename stays on one filesystem; its name says who made it.
   const tmp = mkdtempSync(join(parent, `.husk-unpack-${process.pid}-${basename(target)}-`));
   try {
-    const applyFsOps = opts.applyFsOps ?? (await loadFsOps());
-    const result = await extract(src, tmp, label, { ...opts, applyFsOps });
+    const result = await extract(src, tmp, label, { ...opts, applyFsOps: opts.applyFsOps ?? launcherFsOps });
     renameSync(tmp, target);
     return result;
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e instanceof HuskError ? e : new HuskError(toHuskError(e).code === 'host' ? 'host' : 'internal', `layer ${label}: ${toHuskError(e).message}`, { cause: e });
-  }
-}
-
-/** The launcher's fs ops, when this build has them (ts/runtime/fs-ops.ts). */
-async function loadFsOps(): Promise<ApplyFsOps | undefined> {
-  const spec = '../runtime/fs-ops.js';
-  try {
-    const m = (await import(spec)) as { applyFsOps?: ApplyFsOps };
-    return m.applyFsOps;
-  } catch {
-    return undefined;
   }
 }
 
