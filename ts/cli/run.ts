@@ -124,6 +124,10 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   try {
     const upper = keep ? image.store.containerLayer(id, { image: image.record }) : undefined;
     prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), logFile: logPath(global.root, id), trace: true, image: image && { ...image, upper } });
+    // The mapped root of a user namespace cannot reach a layer in the store (0700, host root's).
+    if (keep && prepared.summary.userns) {
+      throw new HuskError('invalid-value', 'run -d of a store image in a user namespace keeps no writable layer on disk yet: add --rm (it then lives in memory)');
+    }
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
