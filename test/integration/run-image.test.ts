@@ -111,6 +111,10 @@ describe('the image config and the flags', () => {
       expect([...rec.exposedPorts].sort()).toEqual(['53/udp', '8080/tcp']);
       expect(rec.argv[0]).toBe('/bin/sh');
       expect(rec.argv.at(-1)).toBe('cmd-default');
+      const inspect = JSON.parse(hk(['inspect', id]).stdout)[0];
+      expect(inspect.Config.StopSignal).toBe('SIGQUIT');
+      expect(Object.keys(inspect.Config.ExposedPorts).sort()).toEqual(['53/udp', '8080/tcp']);
+      expect(inspect.GraphDriver.Data.UpperDir).toBe(join(storage, 'containers', id, 'upper'));
     } finally {
       hk(['rm', '-f', id]);
     }
