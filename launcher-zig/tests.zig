@@ -27,4 +27,5 @@ test {
     _ = @import("self_protect.zig");
     _ = @import("state.zig");
     _ = @import("tidy.zig");
+    _ = @import("logger.zig");
 }

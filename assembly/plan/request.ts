@@ -7,6 +7,7 @@ import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
+import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -108,6 +109,8 @@ export class PlanRequest {
   layers: LayersRequest = new LayersRequest();
   /** Items 0x0120–0x012f: the container's cgroups and the status file (./cgroup.ts). */
   cgroup: CgroupRequest = new CgroupRequest();
+  /** Items 0x0160–0x016f: the container's stdio held by the monitor (./stdio.ts). */
+  stdio: StdioRequest = new StdioRequest();
   /** Items 0x0150–0x015f: the image's config and --entrypoint (./image-config.ts). */
   image: ImageConfig = new ImageConfig();
 
@@ -265,6 +268,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     const type = frames.type;
     if (isCgroupItem(type)) {
       const failure = decodeCgroupFrame(type, frames.payload, frames.payloadLength, frames.index, req.cgroup);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isStdioItem(type)) {
+      const failure = decodeStdioFrame(type, frames.payload, frames.payloadLength, frames.index, req.stdio);
       if (failure !== null) return failure;
       continue;
     }
@@ -508,5 +516,7 @@ export function validateRequest(req: PlanRequest): Failure | null {
   }
   const cgroupProblem = validateCgroup(req.cgroup);
   if (cgroupProblem !== null) return cgroupProblem;
+  const stdioProblem = validateStdio(req.stdio);
+  if (stdioProblem !== null) return stdioProblem;
   return null;
 }
