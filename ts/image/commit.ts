@@ -3,6 +3,7 @@
 // to OCI's .wh. entries, decided by the core), gzipped into a blob in the store, unpacked
 // once as a store layer, and a new config and manifest are written: the parent's, with the
 // new layer's diff_id and a history entry added, as docker commit makes them.
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
@@ -70,7 +71,7 @@ export async function commitContainer(c: ContainerLayer, opts: { ref?: string; m
     const manifest = {
       schemaVersion: 2,
       mediaType: docker ? DOCKER_MANIFEST : OCI_MANIFEST,
-      config: { mediaType: docker ? DOCKER_CONFIG : OCI_CONFIG, digest: `sha256:${(await import('node:crypto')).createHash('sha256').update(configBytes).digest('hex')}`, size: configBytes.length },
+      config: { mediaType: docker ? DOCKER_CONFIG : OCI_CONFIG, digest: `sha256:${createHash('sha256').update(configBytes).digest('hex')}`, size: configBytes.length },
       layers: [...p.layers, { mediaType: layerType, digest: blob.digest, size: blob.size }],
     };
     return await c.store.putImage({ manifest, manifestMediaType: manifest.mediaType, config: configBytes }, tags);
