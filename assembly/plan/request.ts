@@ -436,6 +436,7 @@ export function applyImageConfig(req: PlanRequest): Failure | null {
   if (problem !== null) return problem;
   req.argv = mergeCommand(c, req.argv, req.argv.length > 0);
   if (req.argv.length == 0) {
+    if (c.hasEntrypointFlag) return invalid("command: no command specified: an empty --entrypoint clears the image's Entrypoint and Cmd, and none was given after the image");
     return invalid("command: no command specified: the image has no Entrypoint or Cmd, and none was given after the image");
   }
   req.env = mergeEnv(c, req.env);

@@ -86,7 +86,7 @@ describe('the image config and the flags', () => {
 
   it('-u NAME:GROUP is looked up in the image, not on the host', () => {
     const r = hk(['run', '-u', 'app:staff', '--entrypoint', 'id', CFG]);
-    expect(r.stdout).toBe('uid=4242 gid=50 groups=50\n');
+    expect(r.stdout).toBe('uid=4242(app) gid=50(staff)\n');
     const missing = hk(['run', '-u', 'nosuchuser', CFG]);
     expect(missing.status).toBe(125);
     expect(missing.stderr).toMatch(/unable to find user nosuchuser/);
