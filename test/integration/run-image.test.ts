@@ -123,6 +123,7 @@ describe('the image config and the flags', () => {
   it('plan IMAGE shows the overlay of the image\'s layers', () => {
     const r = hk(['plan', IMAGE]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/EXEC.*\/bin\/sh/);
+    expect(r.stdout).toMatch(/overlay of 3 layers \(top first: /);
+    expect(r.stdout).toMatch(/exec \/bin\/sh -c "cat \/etc\/motd"\n$/);
   });
 });
