@@ -12,13 +12,13 @@ export const LIMITS = {
 
 /**
  * The 3-layer image, loaded into husk's store ($HUSK_STORAGE, bench/bench.mjs loadImages) from
- * the OCI layout bench/work/image-oci (ref.name "bench"); and the rootfs as 1 and 300 layers.
+ * the OCI layout bench/work/image-oci (ref.name husk-bench/layers:3); and the rootfs as 1 and 300 layers.
  */
 export const LAYERED = {
-  cli: () => ['bench'],
-  api: () => ({ image: 'bench' }),
+  cli: () => ['husk-bench/layers:3'],
+  api: () => ({ image: 'husk-bench/layers:3' }),
 };
-export const MANY = { one: 'bench-1layer', many: 'bench-300layers' };
+export const MANY = { one: 'husk-bench/layers:1', many: 'husk-bench/layers:300' };
 
 /**
  * Every case, in table order. kind: 'exec' (runner forks and execs argv), 'pipe' (a server:

@@ -130,7 +130,7 @@ async function buildBundle(log) {
  * uncompressed tar per layer, a config and a manifest), for when husk reads images.
  */
 async function buildOciLayout(log) {
-  await ociLayout(OCI, LAYERS, 'bench', log);
+  await ociLayout(OCI, LAYERS, 'husk-bench/layers:3', log);
 }
 
 /** The rootfs as a 1-layer image, and as a 300-layer one (299 more layers of one file each). */
@@ -140,7 +140,7 @@ async function buildManyLayouts(log) {
     fs.mkdirSync(one, { recursive: true });
     for (const l of LAYERS) await $`cp -a ${l}/. ${one}/`;
   }
-  await ociLayout(OCI_1, [one], 'bench-1layer', log);
+  await ociLayout(OCI_1, [one], 'husk-bench/layers:1', log);
   const tiny = [];
   for (let i = 1; i < 300; i++) {
     const d = path.join(WORK, 'layers-300', `l${i}`);
@@ -150,7 +150,7 @@ async function buildManyLayouts(log) {
     }
     tiny.push(d);
   }
-  await ociLayout(OCI_300, [one, ...tiny], 'bench-300layers', log);
+  await ociLayout(OCI_300, [one, ...tiny], 'husk-bench/layers:300', log);
 }
 
 async function ociLayout(OCI, LAYERS, refName, log) {
@@ -168,8 +168,11 @@ async function ociLayout(OCI, LAYERS, refName, log) {
   };
   const layers = [];
   for (const dir of LAYERS) {
-    const tar = (await $({ encoding: 'buffer' })`tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C ${dir} -cf - .`).buffer();
-    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...put(Buffer.from(tar)) });
+    // tar writes a file: zx's captured stdout of a big binary tar came back corrupted.
+    const file = path.join(OCI, 'layer.tar');
+    await $`tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C ${dir} -cf ${file} .`;
+    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...put(fs.readFileSync(file)) });
+    fs.rmSync(file);
   }
   const config = put(Buffer.from(JSON.stringify({
     architecture: 'amd64', os: 'linux',

@@ -1,6 +1,7 @@
 // The TypeScript API: `import { Husk } from 'husk'`. A warm orchestrator: the policy core is
 // loaded once and each container costs a plan build and a launcher spawn.
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defaultRunFlags } from './cli/args.js';
 import { LIMIT_FLAGS, normalizeCgroupParent } from './cli/flags-resources.js';
 import { cgroupEvidence } from './cgroup/evidence.js';
@@ -178,8 +179,8 @@ export class Husk {
   /** The store image `flags` name (cached while refs.json and images/ are unchanged), or undefined. */
   private async storeImage(flags: RunFlags): Promise<RunImage | undefined> {
     if (flags.rootfs !== undefined || flags.image === undefined || flags.image === 'host') return undefined;
-    const { Store } = await import('./image/store.js');
-    const store = Store.open({ root: this.storage });
+    const { Store, storageRoot } = await import('./image/store.js');
+    const store = Store.open({ root: resolve(storageRoot(this.storage)) });
     const stamp = storeStamp(store.root);
     const key = `${flags.image}\0${flags.user ?? ''}`;
     const hit = this.images.get(key);

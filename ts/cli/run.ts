@@ -1,6 +1,7 @@
 // husk run: one container in the foreground (its exit status becomes husk's), or with -d in
 // the background (husk prints its id and leaves the launcher to monitor it).
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
 import { launch } from '../runtime/launcher.js';
@@ -74,9 +75,10 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
 /** The image from the store `husk run IMAGE` names (undefined for host and --rootfs). */
 export async function storeImage(global: GlobalFlags, flags: RunFlags): Promise<RunImage | undefined> {
   if (flags.rootfs !== undefined || flags.image === undefined || (BUILTIN_IMAGES as readonly string[]).includes(flags.image)) return undefined;
-  const { Store } = await import('../image/store.js');
+  const { Store, storageRoot } = await import('../image/store.js');
   const { runImage } = await import('../runtime/image-run.js');
-  return runImage(Store.open({ root: global.storage }), flags);
+  // Absolute: the layers' paths go into the plan, and the record keeps the store's.
+  return runImage(Store.open({ root: resolve(storageRoot(global.storage)) }), flags);
 }
 
 function recordOf(prepared: Prepared, flags: RunFlags, image?: RunImage): ContainerRecord {
