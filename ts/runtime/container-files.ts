@@ -208,7 +208,8 @@ async function copyOut(tree: MergedTree, rel: string, dest: string, skipped: str
   const st = tree.lstat(rel);
   if (st === undefined) return;
   if (st.isDirectory()) {
-    mkdirSync(dest, { mode: st.mode & 0o7777 });
+    // Into a directory that is there already, as cp -a (and docker cp) merge.
+    if (!lstatOrMissing(dest)?.isDirectory()) mkdirSync(dest, { mode: st.mode & 0o7777 });
     for (const name of tree.list(rel).keys()) await copyOut(tree, join2(rel, name), `${dest}/${name}`, skipped);
     chmodSync(dest, st.mode & 0o7777);
   } else if (st.isSymbolicLink()) {
