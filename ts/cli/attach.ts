@@ -26,5 +26,6 @@ export async function attachCommand(cmd: AttachCommand): Promise<number> {
   const how = await attach(attachPath(cmd.global.root, rec.id), { stdin: rec.stdinOpen === true && !cmd.noStdin, tty: rec.tty === true, detachKeys: keys });
   if (how === 'detached') return 0;
   const ended = readStatusFile(statusFilePath(cmd.global.root, rec.id));
-  return ended?.exit ? exitCode(ended.exit) : 0;
+  if (!ended?.exit) throw new HuskError('launcher', `container ${who}: its monitor ended without leaving its exit status (killed?)`);
+  return exitCode(ended.exit);
 }

@@ -168,7 +168,14 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   }
   if ((await session) === 'detached') return 0; // It runs on, as a -d container.
   const { outcomeOf } = await import('../runtime/detach.js');
-  const { outcome } = outcomeOf(eventsPath(global.root, id));
+  const { outcome, exited } = outcomeOf(eventsPath(global.root, id));
+  if (!exited) {
+    // The monitor went without its EXIT (killed): the record stays, for the next husk to
+    // show and sweep, as for a -d container.
+    const { lostLauncher } = await import('../runtime/event-fold.js');
+    lostLauncher(outcome, 'the container\'s monitor ended without reporting (killed?)');
+    return statusOf(outcome, flags.argv[0]);
+  }
   try {
     reportOom(outcome);
     return statusOf(outcome, flags.argv[0]);
