@@ -15,7 +15,7 @@ import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
 import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
-import { applyDefaults, decideNamespaces, decodeRequest, PlanRequest, validateRequest } from "./request";
+import { applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { writeSummary } from "./summary";
 
@@ -27,7 +27,8 @@ export function buildPlan(len: i32): i32 {
   if (failure === null) {
     decideNamespaces(req);
     applyDefaults(req);
-    failure = validateRequest(req);
+    failure = applyImageConfig(req);
+    if (failure === null) failure = validateRequest(req);
   }
   if (failure !== null) return fail(failure);
 

@@ -1,77 +1,118 @@
-// Image references as docker reads them (distribution/reference's grammar and its
-// normalisation): `alpine` is docker.io/library/alpine:latest, `me/app:1` is
-// docker.io/me/app:1, `localhost:5000/app` and `quay.io/x/y` name their registry. The
-// registry engineer extends this file (pull and push); the store uses it for tags.
+// Image references as docker reads them: `alpine` → docker.io/library/alpine:latest,
+// `127.0.0.1:5000/a/b@sha256:…`, `quay.io/x/y:1.0`. Pure: no I/O, so the CLI, the store and
+// the registry client share one reading (the grammar is distribution's reference/regexp.go).
 import { HuskError } from '../errors.js';
-import { isDigest } from './digest.js';
+
+export interface Reference {
+  /** The registry's name as people write it: docker.io, 127.0.0.1:5000, quay.io. */
+  registry: string;
+  /** The repository inside it: library/alpine, a/b. */
+  repository: string;
+  tag?: string;
+  /** sha256:<64 hex> when the reference pins a digest. */
+  digest?: string;
+  /** The normalized whole: docker.io/library/alpine:latest, reg/repo@sha256:…, reg/repo:tag@sha256:… */
+  full: string;
+  /** registry/repository, without tag or digest. */
+  name: string;
+}
 
 export const DEFAULT_REGISTRY = 'docker.io';
 export const DEFAULT_TAG = 'latest';
-const NAME_MAX = 255;
+/** The host that serves docker.io's registry API. */
+const DOCKER_HUB_API = 'registry-1.docker.io';
+const LEGACY_HUB_NAMES = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
 
-export interface Reference {
-  /** docker.io, quay.io, localhost:5000 */
-  registry: string;
-  /** library/alpine, me/app */
-  repository: string;
-  tag?: string;
-  digest?: string;
-  /** registry/repository[:tag][@digest]; a reference with neither gets :latest */
-  full: string;
-}
-
+const MAX_NAME = 255;
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
+const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+const SHA256 = /^sha256:[0-9a-f]{64}$/;
+const ID_LIKE = /^[a-f0-9]{64}$/;
 
-function bad(s: string, why: string): HuskError {
-  return new HuskError('usage', `invalid reference format "${s}": ${why}`);
+function invalid(text: string, why: string): HuskError {
+  return new HuskError('usage', `invalid reference format "${text}": ${why}`);
 }
 
-/** Docker's rules: a first component is a registry if it has a dot or a colon, or is localhost. */
-function splitDomain(name: string): [string, string] {
-  const i = name.indexOf('/');
-  const first = name.slice(0, i);
-  if (i === -1 || (!first.includes('.') && !first.includes(':') && first !== 'localhost' && first.toLowerCase() === first)) {
-    return [DEFAULT_REGISTRY, name];
-  }
-  return [first === 'index.docker.io' ? DEFAULT_REGISTRY : first, name.slice(i + 1)];
+/** A sha256 digest as husk stores them; anything else (another algorithm, bad hex) is refused. */
+export function isSha256Digest(s: string): boolean {
+  return SHA256.test(s);
 }
 
-/** A reference in docker's normalised form; a HuskError ('usage') naming what is wrong. */
-export function parseReference(s: string): Reference {
-  if (s === '') throw bad(s, 'empty');
-  if (/^[a-f0-9]{64}$/.test(s)) throw bad(s, 'a 64-character hexadecimal string is an image id, not a repository name');
-  let rest = s;
+/** Splits NAME[:TAG][@DIGEST] and normalizes it as docker does; throws a 'usage' HuskError. */
+export function parseReference(text: string): Reference {
+  if (text === '') throw invalid(text, 'empty');
+  let rest = text;
   let digest: string | undefined;
   const at = rest.indexOf('@');
   if (at !== -1) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!isDigest(digest)) throw bad(s, 'the digest must be sha256:<64 hex digits>');
+    if (!DIGEST.test(digest)) throw invalid(text, `"${digest}" is not a digest (ALGORITHM:HEX)`);
+    if (!digest.startsWith('sha256:')) throw invalid(text, `digest algorithm "${digest.split(':')[0]}" is not supported (only sha256)`);
+    if (!SHA256.test(digest)) throw invalid(text, 'a sha256 digest has 64 lowercase hex digits');
   }
   let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
   const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
+  if (colon > lastSlash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw bad(s, `"${tag}" is not a valid tag (letters, digits, _ . -, at most 128)`);
+    if (!TAG.test(tag)) throw invalid(text, `"${tag}" is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
   }
-  if (rest.length > NAME_MAX) throw bad(s, `the name is longer than ${NAME_MAX} characters`);
-  let [registry, repository] = splitDomain(rest);
-  if (registry !== DEFAULT_REGISTRY || rest.includes('/')) {
-    if (!DOMAIN.test(registry)) throw bad(s, `"${registry}" is not a valid registry`);
+  if (rest === '') throw invalid(text, 'no repository name');
+  let registry = DEFAULT_REGISTRY;
+  let path = rest;
+  const slash = rest.indexOf('/');
+  if (slash !== -1) {
+    const first = rest.slice(0, slash);
+    // docker's rule: the first component is a registry if it has a dot or a port, is
+    // localhost, or has capitals (which no repository may have).
+    if (/[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first) {
+      if (!DOMAIN.test(first)) throw invalid(text, `"${first}" is not a registry host[:port]`);
+      registry = first;
+      path = rest.slice(slash + 1);
+    }
   }
-  if (repository === '') throw bad(s, 'the repository name is empty');
-  for (const part of repository.split('/')) {
-    if (part !== part.toLowerCase()) throw bad(s, 'repository name must be lowercase');
-    if (!PATH_COMPONENT.test(part)) throw bad(s, `"${part}" is not a valid name component`);
+  if (LEGACY_HUB_NAMES.includes(registry)) registry = DEFAULT_REGISTRY;
+  const components = path.split('/');
+  for (const c of components) {
+    if (c === '') throw invalid(text, 'empty path component');
+    if (c.toLowerCase() !== c && PATH_COMPONENT.test(c.toLowerCase())) throw invalid(text, 'repository name must be lowercase');
+    if (!PATH_COMPONENT.test(c)) throw invalid(text, `"${c}" is not a repository name component (lowercase letters, digits and . _ -)`);
   }
-  if (registry === DEFAULT_REGISTRY && !repository.includes('/')) repository = `library/${repository}`;
+  if (registry === DEFAULT_REGISTRY && components.length === 1) {
+    if (ID_LIKE.test(path) && tag === undefined && digest === undefined) {
+      throw invalid(text, 'a 64-digit hexadecimal string is an image id, not a repository name');
+    }
+    path = `library/${path}`;
+  }
+  const name = `${registry}/${path}`;
+  if (name.length > MAX_NAME) throw invalid(text, `repository name is longer than ${MAX_NAME} characters`);
   if (tag === undefined && digest === undefined) tag = DEFAULT_TAG;
-  const full = `${registry}/${repository}${tag !== undefined ? `:${tag}` : ''}${digest !== undefined ? `@${digest}` : ''}`;
-  return { registry, repository, tag, digest, full };
+  const full = `${name}${tag !== undefined ? `:${tag}` : ''}${digest !== undefined ? `@${digest}` : ''}`;
+  return { registry, repository: path, tag, digest, full, name };
+}
+
+/** What to ask the registry for: the digest when pinned, else the tag. */
+export function referenceTarget(ref: Reference): string {
+  return ref.digest ?? ref.tag ?? DEFAULT_TAG;
+}
+
+/** The host[:port] that serves a registry's API (docker.io's is registry-1.docker.io). */
+export function registryHost(registry: string): string {
+  return registry === DEFAULT_REGISTRY ? DOCKER_HUB_API : registry;
+}
+
+/** A registry name as `husk login`/`logout` take it: a host[:port], maybe with a scheme or path. */
+export function normalizeRegistry(text: string): string {
+  let r = text.trim().replace(/^https?:\/\//, '');
+  r = r.replace(/\/.*$/, '');
+  if (r === '' || !DOMAIN.test(r)) throw new HuskError('usage', `"${text}" is not a registry (HOST[:PORT])`);
+  if (LEGACY_HUB_NAMES.includes(r)) r = DEFAULT_REGISTRY;
+  return r;
 }
 
 /** The name docker shows: docker.io/library/alpine:latest → alpine:latest. */
