@@ -61,6 +61,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);
       }
+      case 'logs': {
+        const { logsCommand } = await import('./logs.js');
+        return await logsCommand(cmd);
+      }
       case 'load':
       case 'import':
       case 'save':
