@@ -23,7 +23,8 @@ async function ranDetached(image: string, script: string, name?: string): Promis
   expect(r.status, r.stderr).toBe(0);
   const id = r.stdout.trim();
   for (let i = 0; i < 500; i++) {
-    if (/exited/i.test(hk(['ps', '-a', '--format', 'json']).stdout.split('\n').find((l) => l.includes(id)) ?? '')) return id;
+    const r2 = hk(['inspect', id]);
+    if (r2.status === 0 && JSON.parse(r2.stdout)[0]?.State?.Status === 'exited') return id;
     await sleep(20);
   }
   throw new Error(`container ${id} did not exit`);
