@@ -1,4 +1,5 @@
 // Help texts, docker-style.
+import { IMAGE_HELP } from './help-images.js';
 
 const RUN_OPTIONS = `Options:
       --rootfs DIR              Use DIR as the root filesystem instead of IMAGE
@@ -69,11 +70,13 @@ Commands:
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
   logs      Show a container's output (-f: follow it)
+  images    List images (load, import, save, rmi, tag, image inspect|prune, system df)
   version   Show the husk version
   help      Show help for a command
 
 Global options:
       --root DIR    State directory (default /run/husk)
+      --storage DIR Image store (default $HUSK_STORAGE, else /var/lib/husk)
   -h, --help        Show this help
   -v, --version     Show the version
 
@@ -175,6 +178,8 @@ CRI format, one line each: <RFC 3339 time> <stdout|stderr> <F|P> <text>.
                       seconds, or a duration before now (10m, 1h30m, 5s)
       --until T       Only lines before T (same forms)
 `;
+
+Object.assign(HELP, IMAGE_HELP);
 
 export function helpText(topic?: string): string {
   return HELP[topic ?? 'main'] ?? HELP.main;
