@@ -166,7 +166,28 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     process.stdout.write(`${id}\n`);
     return 0;
   }
-  if ((await session) === 'detached') return 0; // It runs on, as a -d container.
+  // While attached, signals sent to husk go to the container, as a foreground run's do (the
+  // window size goes by RESIZE instead). The launcher is our own child and alive until the
+  // session ends, so its pid names it.
+  const launcherPid = start.launcherPid;
+  const proxies = FORWARDED.filter((s) => s !== 'SIGWINCH').map((sig) => {
+    const handler = () => {
+      try {
+        process.kill(launcherPid, sig);
+      } catch {
+        // gone already: its end is on its way
+      }
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+  let how: 'ended' | 'detached';
+  try {
+    how = await session;
+  } finally {
+    for (const [sig, handler] of proxies) process.off(sig, handler);
+  }
+  if (how === 'detached') return 0; // It runs on, as a -d container.
   const { outcomeOf } = await import('../runtime/detach.js');
   const { outcome, exited } = outcomeOf(eventsPath(global.root, id));
   if (!exited) {
