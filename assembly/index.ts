@@ -13,3 +13,5 @@ export { controlPlan } from "./plan/control";
 export { describePlan } from "./plan/describe";
 export { cgroupEnforcement } from "./cgroup/enforce";
 export { cgroupLimitValues } from "./cgroup/values";
+// joinPlan: a process in namespaces that exist (`husk exec`, `husk enter`): assembly/plan/join.ts.
+export { joinPlan } from "./plan/join";

@@ -64,7 +64,7 @@ fn signal(pid: sys.pid_t, start_time: u64, signo: u32) sys.Error!void {
 }
 
 /// Field 22 of /proc/PID/stat; ESRCH if it cannot be read or parsed (the process is gone).
-fn start_time_of(pid: sys.pid_t) sys.Error!u64 {
+pub fn start_time_of(pid: sys.pid_t) sys.Error!u64 {
     var path_buffer: [32]u8 = undefined;
     const path = std.fmt.bufPrintZ(&path_buffer, "/proc/{d}/stat", .{pid}) catch unreachable; // An i32 fits.
     const fd = sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.NOCTTY, 0) catch return error.SRCH;

@@ -29,6 +29,9 @@ const sample_ops = [_]Op{
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/unified/husk/abc", .flags = 0 } },
     .{ .cgroup_into = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } },
     .{ .cgroup_report = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.oom_control" } },
+    .{ .target = .{ .pid = 4242, .start_time = 123456 } },
+    .{ .setns = .{ .flags = protocol.CLONE_NEWPID } },
+    .{ .setns_file = .{ .path = "/run/husk/ns/web/net", .nstype = protocol.CLONE_NEWNET } },
     .{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS | protocol.CLONE_NEWPID | protocol.CLONE_NEWUSER } },
     .{ .uid_map = .{ .text = "0 100000 65536\n" } },
     .{ .setgroups = .{ .text = "deny" } },
@@ -36,6 +39,7 @@ const sample_ops = [_]Op{
     .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
     .{ .cgroup_join = .{ .path = "/sys/fs/cgroup/memory/husk/abc/tasks" } },
+    .{ .setns = .{ .flags = protocol.CLONE_NEWIPC } },
     .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_PRIVATE, .data = "" } },
     .{ .mkdir = .{ .path = "/tmp/husk-stage", .mode = 0o755 } },
     .{ .attach_tree = .{ .slot = 15, .target = "/tmp/husk-stage/lower/usr" } },
@@ -156,7 +160,7 @@ test "every op type round-trips through the decoder" {
     try expect_valid(bytes.items);
     try testing.expectEqual(protocol.hello_flags_known, plan.flags);
     try testing.expectEqual(sample_ops.len, plan.ops_count);
-    try testing.expectEqual(@as(usize, 9), plan.clone_index);
+    try testing.expectEqual(@as(usize, 12), plan.clone_index);
     try testing.expectEqual(@as(usize, 1), plan.trees_count);
     for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
     const exec = plan.slice()[plan.ops_count - 1].exec;
@@ -899,4 +903,28 @@ test "control ops: clean cgroup paths, frozen 0 or 1, a pid and a signal number 
     const bytes = try encode_plan(0, &edges);
     defer bytes.deinit();
     try expect_valid(bytes.items);
+}
+
+test "joining: one TARGET before any SETNS; the launcher enters only pid, net, ipc, uts, cgroup" {
+    const target = Op{ .target = .{ .pid = 7, .start_time = 1 } };
+    const setns = struct {
+        fn of(flags: u64) Op {
+            return .{ .setns = .{ .flags = flags } };
+        }
+        fn file(nstype: u64) Op {
+            return .{ .setns_file = .{ .path = "/run/husk/ns/a/net", .nstype = nstype } };
+        }
+    };
+    try expect_ops_invalid(sequence(&.{ &.{setns.of(protocol.CLONE_NEWPID)}, &.{clone_op}, &.{exec_op} }), 0, "setns before TARGET");
+    try expect_ops_invalid(sequence(&.{ &.{ target, target }, &.{clone_op}, &.{exec_op} }), 1, "a second TARGET");
+    try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWNS) }, &.{clone_op}, &.{exec_op} }), 1, "cannot enter");
+    try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWUSER) }, &.{clone_op}, &.{exec_op} }), 1, "cannot enter");
+    try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(0) }, &.{clone_op}, &.{exec_op} }), 1, "no namespace");
+    try expect_ops_invalid(sequence(&.{ &.{target}, &.{clone_op}, &.{setns.of(protocol.CLONE_NEWPID)}, &.{exec_op} }), 2, "pid");
+    try expect_ops_invalid(sequence(&.{ &.{setns.file(protocol.CLONE_NEWNET | protocol.CLONE_NEWUTS)}, &.{clone_op}, &.{exec_op} }), 0, "not one namespace");
+    try expect_ops_invalid(sequence(&.{ &.{setns.file(protocol.CLONE_NEWNS)}, &.{clone_op}, &.{exec_op} }), 0, "cannot enter");
+    try expect_ops_invalid(sequence(&.{ &.{.{ .target = .{ .pid = 0, .start_time = 1 } }}, &.{clone_op}, &.{exec_op} }), 0, "target.pid");
+    const joined = try encode_plan(0, sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWPID), setns.file(protocol.CLONE_NEWNET) }, &.{clone_op}, &.{ setns.of(protocol.CLONE_NEWUSER | protocol.CLONE_NEWNS), setns.file(protocol.CLONE_NEWUTS) }, &.{exec_op} }));
+    defer joined.deinit();
+    try expect_valid(joined.items);
 }

@@ -20,6 +20,7 @@ const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const ending = @import("status.zig");
 const State = @import("state.zig").State;
+const setns = @import("setns.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -126,6 +127,9 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
+        .target => |o| try setns.target(state, o.pid, o.start_time),
+        .setns => |o| try setns.enter(state, o.flags),
+        .setns_file => |o| try setns.enter_file(o.path, o.nstype),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable,
     }
@@ -210,6 +214,9 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
+        .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
+        .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
+        .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable, // As in run_op.
     }
 }

@@ -53,6 +53,9 @@ pub const State = struct {
     events: events.Channel,
     /// The cgroups this launcher made, reports, and CGROUP_INTO's directory (cgroup.zig).
     cgroup: cgroup.State,
+    /// TARGET's pidfd (setns.zig): the process whose namespaces SETNS enters; -1 without.
+    target_fd: sys.fd_t,
+    target_pid: u64,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
@@ -68,6 +71,8 @@ pub const State = struct {
         state.server.init();
         state.events.init(event_fd);
         state.cgroup.init();
+        state.target_fd = -1;
+        state.target_pid = 0;
     }
 
     /// Whether this process runs the ops before CLONE.

@@ -95,7 +95,10 @@ const TABLE = `0010 UNSHARE any flags:u
 0060 CGROUP_FREEZE control path:p frozen:u
 0061 CGROUP_KILL control path:p
 0062 CGROUP_REMOVE control path:p
-0063 SIGNAL_PROCESS control pid:u start_time:u signo:u`;
+0063 SIGNAL_PROCESS control pid:u start_time:u signo:u
+0080 TARGET pre pid:u start_time:u
+0081 SETNS any flags:u
+0082 SETNS_FILE any path:p nstype:u`;
 
 let layouts: Layout[] | null = null;
 

@@ -39,7 +39,8 @@ export type Command =
   | { name: 'info'; format: 'text' | 'json' }
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
-  | LifecycleCommand;
+  | LifecycleCommand
+  | ExecNsCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -50,6 +51,8 @@ import { LIFECYCLE_FLAGS, defaultLifecycleFlags } from './flags-lifecycle.js';
 import type { LifecycleFlags } from './flags-lifecycle.js';
 import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
+import { EXECNS_COMMANDS, parseExecNs } from './args-execns.js';
+import type { ExecNsCommand } from './args-execns.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -138,7 +141,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...EXECNS_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -162,6 +165,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'version') return { name: 'version' };
   if (name === 'info') return parseInfo(rest);
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
+  if ((EXECNS_COMMANDS as readonly string[]).includes(name)) return parseExecNs(name as ExecNsCommand['name'], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));

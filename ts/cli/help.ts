@@ -1,4 +1,5 @@
 // Help texts, docker-style.
+import { EXECNS_HELP } from './help-execns.js';
 
 const RUN_OPTIONS = `Options:
       --rootfs DIR              Use DIR as the root filesystem instead of IMAGE
@@ -68,6 +69,7 @@ Commands:
   unpause   Thaw a paused container
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
+  exec      Run a command in a running container
   version   Show the husk version
   help      Show help for a command
 
@@ -160,6 +162,8 @@ HELP.top = `Usage:  husk top [-L] CONTAINER
 Show the processes of a container as "ps -ef" does, from its cgroup.procs; with -L (--threads)
 each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
+
+Object.assign(HELP, EXECNS_HELP);
 
 export function helpText(topic?: string): string {
   return HELP[topic ?? 'main'] ?? HELP.main;

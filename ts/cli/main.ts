@@ -57,6 +57,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { statsCommand } = await import('./stats.js');
         return await statsCommand(cmd);
       }
+      case 'exec': {
+        const { execNsCommand } = await import('./execns.js');
+        return await execNsCommand(cmd);
+      }
       case 'top': {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);

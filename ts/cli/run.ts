@@ -103,6 +103,11 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     throw err;
   }
   const record: ContainerRecord = { ...recordOf(prepared, flags), name: flags.lifecycle.name ?? id.slice(0, 12), detached: true, autoRemove: flags.lifecycle.autoRemove || undefined };
+  // What `husk exec` takes from the container (ts/runtime/exec.ts).
+  const u = prepared.request.user;
+  const num = (id: bigint | number | undefined) => (id === undefined ? undefined : Number(id));
+  const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
+  record.process = { env: [...(prepared.request.env ?? [])], workdir: flags.workdir, user, hostname: prepared.summary.hostname };
   writeRecord(global.root, record);
   let start;
   try {

@@ -24,6 +24,9 @@ const SYMLINKS_MAX = 40;
 
 const decoder = new TextDecoder();
 
+/** A process's root seen through procfs: `/proc/PID/root`. */
+const PROC_ROOT = /^\/proc\/\d+\/root$/;
+
 function refuse(path: string, why: string): never {
   throw new HuskError('rootfs', `cannot read /${path} of the rootfs: ${why}`);
 }
@@ -148,7 +151,9 @@ function resolveInRoot(root: string, path: string): string | undefined {
  */
 export function readRootfsFile(rootDir: string, path: string, limit = ROOTFS_FILE_MAX): Buffer | undefined {
   try {
-    return readInRoot(realpathSync(rootDir), path, limit);
+    // A process's root seen through procfs (`husk exec -u NAME`: /proc/PID/root) is a magic
+    // link into its mount namespace: used as is, since realpath would name a host path.
+    return readInRoot(PROC_ROOT.test(rootDir) ? rootDir : realpathSync(rootDir), path, limit);
   } catch (err) {
     if (err instanceof HuskError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -174,7 +179,10 @@ function readInRoot(root: string, path: string, limit: number): Buffer | undefin
     const st = fstatSync(fd);
     if (!st.isFile()) refuse(path, `it is ${kindOf(st)}, not a regular file`);
     if (st.size > limit) refuse(path, tooLarge(limit));
-    if (readlinkSync(`/proc/self/fd/${fd}`) !== full) refuse(path, 'it moved while husk read it');
+    // Through a process's root (/proc/PID/root) the kernel names the file from that root's
+    // mount, which husk's root may not reach: only the path inside it can be compared.
+    const link = readlinkSync(`/proc/self/fd/${fd}`);
+    if (PROC_ROOT.test(root) ? !link.endsWith(`/${resolved}`) : link !== full) refuse(path, 'it moved while husk read it');
     return readAtMost(fd, path, limit);
   } finally {
     closeSync(fd);

@@ -84,6 +84,10 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0061, 'CGROUP_KILL', 'control', ['path', 'str']),
   spec(0x0062, 'CGROUP_REMOVE', 'control', ['path', 'str']),
   spec(0x0063, 'SIGNAL_PROCESS', 'control', ['pid', 'u64'], ['start_time', 'u64'], ['signo', 'u64']),
+  // Joining namespaces that exist (docs/protocol.md "Joining namespaces"): exec, enter, joins.
+  spec(0x0080, 'TARGET', 'pre-clone', ['pid', 'u64'], ['start_time', 'u64']),
+  spec(0x0081, 'SETNS', 'any', ['flags', 'u64']),
+  spec(0x0082, 'SETNS_FILE', 'any', ['path', 'str'], ['nstype', 'u64']),
 ];
 
 export const OP_BY_CODE: ReadonlyMap<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));

@@ -44,6 +44,11 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   memoryLimit?: number;
   error?: string;
+  /**
+   * What `husk exec` takes from the container unless told otherwise (ts/runtime/exec.ts):
+   * its -e entries, -w, -u facts (as ts/runtime/user.ts resolved them) and host name.
+   */
+  process?: { env: string[]; workdir?: string; user?: { uid: number; gid?: number; primaryGid?: number }; hostname?: string };
 }
 
 /** A record the sweep (ts/runtime/records.ts) must see when its launcher is gone. */
