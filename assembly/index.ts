@@ -15,3 +15,5 @@ export { cgroupEnforcement } from "./cgroup/enforce";
 export { cgroupLimitValues } from "./cgroup/values";
 // joinPlan: a process in namespaces that exist (`husk exec`, `husk enter`): assembly/plan/join.ts.
 export { joinPlan } from "./plan/join";
+// Files Node cannot make (devices, whiteouts, xattrs) as an fs plan: assembly/plan/fs.ts.
+export { fsPlan } from "./plan/fs";

@@ -23,6 +23,7 @@ const sample_ops = [_]Op{
     .{ .unshare = .{ .flags = protocol.CLONE_NEWTIME } },
     .{ .write_file = .{ .path = "/proc/self/timens_offsets", .content = "monotonic 86400 0\n" } },
     .{ .status_file = .{ .path = "/run/husk/abc/status" } },
+    .{ .log = .{ .path = "/run/husk/abc/log" } },
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk", .flags = protocol.cgroup_mkdir_flag_shared } },
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk/abc", .flags = 0 } },
     .{ .cgroup_write = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.limit_in_bytes", .value = "33554432" } },
@@ -78,6 +79,18 @@ const sample_control_ops = [_]Op{
     .{ .cgroup_kill = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } },
     .{ .cgroup_remove = .{ .path = "/sys/fs/cgroup/memory/husk/abc" } },
     .{ .signal_process = .{ .pid = 4242, .start_time = 123456, .signo = 9 } },
+};
+
+/// One fs op of every type: an fs plan (protocol.md "Fs plans"), FS_ROOT first.
+const sample_fs_ops = [_]Op{
+    .{ .fs_root = .{ .path = "/var/lib/husk/layers/ab/diff" } },
+    .{ .mknod = .{ .path = "etc/gone", .mode = 0o020000, .rdev = 0 } },
+    .{ .setxattr = .{ .path = "usr/share", .name = "trusted.overlay.opaque", .value = "79" } },
+    .{ .setxattr = .{ .path = ".", .name = "user.empty", .value = "" } },
+    .{ .read_xattrs = .{ .path = "usr/bin/ping" } },
+    .{ .fs_root = .{ .path = "/var/lib/husk/layers/cd/diff" } },
+    .{ .mknod = .{ .path = "dev/null", .mode = 0o020666, .rdev = 0x103 } },
+    .{ .mknod = .{ .path = "fifo", .mode = 0o010600, .rdev = 0 } },
 };
 
 const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
@@ -153,6 +166,7 @@ test "every op type round-trips through the decoder" {
     var seen = std.EnumSet(Op.Tag).initEmpty();
     for (sample_ops) |op| seen.insert(op);
     for (sample_control_ops) |op| seen.insert(op); // A plan of their own: see "Control plans".
+    for (sample_fs_ops) |op| seen.insert(op); // Likewise: see "Fs plans".
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -160,7 +174,7 @@ test "every op type round-trips through the decoder" {
     try expect_valid(bytes.items);
     try testing.expectEqual(protocol.hello_flags_known, plan.flags);
     try testing.expectEqual(sample_ops.len, plan.ops_count);
-    try testing.expectEqual(@as(usize, 12), plan.clone_index);
+    try testing.expectEqual(@as(usize, 13), plan.clone_index);
     try testing.expectEqual(@as(usize, 1), plan.trees_count);
     for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
     const exec = plan.slice()[plan.ops_count - 1].exec;
@@ -295,7 +309,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x0052, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -516,6 +530,12 @@ test "flags and enums with unknown bits or values are rejected" {
 /// Invariants of any plan the decoder accepts.
 fn check_plan_invariants() !void {
     const ops = plan.slice();
+    if (plan.fs) {
+        // An fs plan: FS_ROOT first, fs ops only (protocol.md "Fs plans").
+        try testing.expect(ops.len >= 1 and ops.len <= protocol.ops_max and ops[0] == .fs_root);
+        for (ops) |op| try testing.expectEqual(Op.Runner.fs, Op.runner(op));
+        return;
+    }
     if (plan.control) {
         // A control plan: control ops only (protocol.md "Control plans").
         try testing.expect(ops.len >= 1 and ops.len <= protocol.ops_max);
@@ -927,4 +947,67 @@ test "joining: one TARGET before any SETNS; the launcher enters only pid, net, i
     const joined = try encode_plan(0, sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWPID), setns.file(protocol.CLONE_NEWNET) }, &.{clone_op}, &.{ setns.of(protocol.CLONE_NEWUSER | protocol.CLONE_NEWNS), setns.file(protocol.CLONE_NEWUTS) }, &.{exec_op} }));
     defer joined.deinit();
     try expect_valid(joined.items);
+}
+
+// --- fs plans (protocol.md "Fs plans") ----------------------------------------------------
+
+const fs_root_op = Op{ .fs_root = .{ .path = "/tmp/layer" } };
+
+test "an fs plan: FS_ROOT first, fs ops only, round-trips" {
+    const bytes = try encode_plan(protocol.hello_flag_trace, &sample_fs_ops);
+    defer bytes.deinit();
+    try expect_valid(bytes.items);
+    try testing.expect(plan.fs and !plan.control);
+    try testing.expectEqual(sample_fs_ops.len, plan.ops_count);
+    for (sample_fs_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
+    try check_plan_invariants();
+    const container = try encode_plan(0, minimal(&.{}));
+    defer container.deinit();
+    try expect_valid(container.items);
+    try testing.expect(!plan.fs);
+}
+
+test "fs ops never share a plan with container or control ops, and FS_ROOT comes first" {
+    const mknod = Op{ .mknod = .{ .path = "a", .mode = 0o020000, .rdev = 0 } };
+    try expect_ops_invalid(&.{mknod}, 0, "does not start with FS_ROOT");
+    try expect_ops_invalid(sequence(&.{ &.{fs_root_op}, &.{ clone_op, exec_op } }), 1, "a container op in an fs plan");
+    try expect_ops_invalid(sequence(&.{ &.{fs_root_op}, &.{kill_op} }), 1, "a control op in an fs plan");
+    try expect_ops_invalid(sequence(&.{ &.{kill_op}, &.{fs_root_op} }), 1, "an fs op in a control plan");
+    try expect_ops_invalid(minimal(&.{fs_root_op}), 1, "an fs op in a container plan");
+}
+
+test "fs ops: an absolute root, clean relative paths, device modes, 32-bit rdev, hex values" {
+    const fs = struct {
+        fn plan(op: Op) []const Op {
+            return sequence(&.{ &.{fs_root_op}, &.{op} });
+        }
+    }.plan;
+    try expect_ops_invalid(&.{.{ .fs_root = .{ .path = "relative" } }}, 0, "fs_root.path: not absolute");
+    for ([_][:0]const u8{ "", "/etc/x", "a/../b", "..", "a//b", "a/", "./a", "." }) |path| {
+        try expect_ops_invalid(fs(.{ .mknod = .{ .path = path, .mode = 0o020000, .rdev = 0 } }), 1, "mknod.path");
+    }
+    for ([_][:0]const u8{ "", "/etc", "../x", "a/./b" }) |path| {
+        try expect_ops_invalid(fs(.{ .setxattr = .{ .path = path, .name = "user.a", .value = "" } }), 1, "setxattr.path");
+        try expect_ops_invalid(fs(.{ .read_xattrs = .{ .path = path } }), 1, "read_xattrs.path");
+    }
+    try expect_ops_invalid(fs(.{ .mknod = .{ .path = "a", .mode = 0o100644, .rdev = 0 } }), 1, "not a device or FIFO");
+    try expect_ops_invalid(fs(.{ .mknod = .{ .path = "a", .mode = 0o140644, .rdev = 0 } }), 1, "not a device or FIFO");
+    try expect_ops_invalid(fs(.{ .mknod = .{ .path = "a", .mode = 0o020000 | 0o1000000, .rdev = 0 } }), 1, "mknod.mode");
+    try expect_ops_invalid(fs(.{ .mknod = .{ .path = "a", .mode = 0o020000, .rdev = 1 << 32 } }), 1, "mknod.rdev");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "", .value = "" } }), 1, "setxattr.name");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "user." ++ "x" ** 251, .value = "" } }), 1, "setxattr.name");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "user.a", .value = "abc" } }), 1, "odd number");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "user.a", .value = "AB" } }), 1, "not lowercase hex");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "user.a", .value = "0g" } }), 1, "not lowercase hex");
+    // The edges that pass: a block device with every mode bit and the largest rdev, a
+    // 255-byte name, the root itself for xattrs.
+    const edges = [_]Op{
+        fs_root_op,
+        .{ .mknod = .{ .path = "b", .mode = 0o067777, .rdev = std.math.maxInt(u32) } },
+        .{ .setxattr = .{ .path = ".", .name = "user." ++ "x" ** 250, .value = "00ff" } },
+        .{ .read_xattrs = .{ .path = "." } },
+    };
+    const bytes = try encode_plan(0, &edges);
+    defer bytes.deinit();
+    try expect_valid(bytes.items);
 }

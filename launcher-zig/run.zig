@@ -19,6 +19,7 @@ const monitor = @import("monitor.zig");
 const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const ending = @import("status.zig");
+const logger = @import("logger.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
 
@@ -84,8 +85,10 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
                 .failed_status = statuses(plan).failed,
             });
             if (in_container) {
+                try logger.in_container(&state.logger);
                 if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
             } else {
+                try logger.in_monitor(&state.logger);
                 state.events.pid(container.pid);
                 try cgroup.after_clone(&state.cgroup, container.pid, container.into_cgroup);
             }
@@ -130,8 +133,9 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .target => |o| try setns.target(state, o.pid, o.start_time),
         .setns => |o| try setns.enter(state, o.flags),
         .setns_file => |o| try setns.enter_file(o.path, o.nstype),
+        .log => |o| try logger.open(&state.logger, o.path),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
     }
 }
 
@@ -217,6 +221,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable, // As in run_op.
+        .log => |o| message.print("open log {s}", .{o.path}),
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }
 }

@@ -17,6 +17,7 @@ const monitor = @import("monitor.zig");
 const server = @import("server.zig");
 const events = @import("events.zig");
 const cgroup = @import("cgroup.zig");
+const logger = @import("logger.zig");
 
 /// Which process this is. A process changes role only forward: launcher or server_child →
 /// (CLONE) monitor in the launcher, container in the new process; server → server_child in
@@ -56,6 +57,8 @@ pub const State = struct {
     /// TARGET's pidfd (setns.zig): the process whose namespaces SETNS enters; -1 without.
     target_fd: sys.fd_t,
     target_pid: u64,
+    /// LOG's file and pipes (logger.zig).
+    logger: logger.State,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
@@ -73,6 +76,7 @@ pub const State = struct {
         state.cgroup.init();
         state.target_fd = -1;
         state.target_pid = 0;
+        state.logger.init();
     }
 
     /// Whether this process runs the ops before CLONE.

@@ -112,6 +112,7 @@ pub const O = struct {
     pub const EXCL: u32 = 0o200;
     pub const NOCTTY: u32 = 0o400;
     pub const TRUNC: u32 = 0o1000;
+    pub const APPEND: u32 = 0o2000;
     pub const NONBLOCK: u32 = 0o4000;
     pub const DIRECTORY: u32 = 0o200000;
     pub const NOFOLLOW: u32 = 0o400000;
@@ -194,6 +195,29 @@ pub fn mkdirat(dir: fd_t, path: [*:0]const u8, mode: u32) Error!void {
 
 pub fn symlinkat(target: [*:0]const u8, dir: fd_t, path: [*:0]const u8) Error!void {
     _ = try check(linux.syscall3(.symlinkat, ptr(target), arg(dir), ptr(path)));
+}
+
+pub fn mknodat(dir: fd_t, path: [*:0]const u8, mode: u32, device: u32) Error!void {
+    _ = try check(linux.syscall4(.mknodat, arg(dir), ptr(path), mode, device));
+}
+
+/// The file mode creation mask: fs plans set 0 so that modes are exactly the plan's.
+pub fn umask(mask: u32) void {
+    _ = linux.syscall1(.umask, mask);
+}
+
+// The l*xattr calls never follow the last component of `path` (a symlink's own xattrs).
+pub fn lsetxattr(path: [*:0]const u8, name: [*:0]const u8, value: []const u8) Error!void {
+    _ = try check(linux.syscall5(.lsetxattr, ptr(path), ptr(name), ptr(value.ptr), value.len, 0));
+}
+
+/// The names of the xattrs of `path`, each NUL-terminated, into `buffer`; their total length.
+pub fn llistxattr(path: [*:0]const u8, buffer: []u8) Error!usize {
+    return try check(linux.syscall3(.llistxattr, ptr(path), ptr(buffer.ptr), buffer.len));
+}
+
+pub fn lgetxattr(path: [*:0]const u8, name: [*:0]const u8, buffer: []u8) Error!usize {
+    return try check(linux.syscall4(.lgetxattr, ptr(path), ptr(name), ptr(buffer.ptr), buffer.len));
 }
 
 /// The file type bits (S_IFMT) of what `fd` refers to (O_PATH fds work).
@@ -378,6 +402,42 @@ pub fn poll(fds: []PollFd) Error!usize {
 pub fn close_range_cloexec(first: u32) Error!void {
     const CLOSE_RANGE_CLOEXEC = 1 << 2;
     _ = try check(linux.syscall3(.close_range, first, std.math.maxInt(u32), CLOSE_RANGE_CLOEXEC));
+}
+
+// --- stdio: the container's log pipes, its pty, the attach socket (logger.zig) ----------
+
+pub const POLLOUT: i16 = 0x4;
+
+/// dup3(2) with no flags: `new` is not close-on-exec. `old` == `new` only clears the flag.
+pub fn dup_to(old: fd_t, new: fd_t) Error!void {
+    assert(old >= 0 and new >= 0);
+    if (old == new) {
+        const F_SETFD = 2;
+        _ = try check(linux.syscall3(.fcntl, arg(old), F_SETFD, 0));
+        return;
+    }
+    while (true) {
+        _ = check(linux.syscall3(.dup3, arg(old), arg(new), 0)) catch |err| switch (err) {
+            error.INTR, error.BUSY => continue,
+            else => return err,
+        };
+        return;
+    }
+}
+
+pub fn set_nonblocking(fd: fd_t) Error!void {
+    const F_GETFL = 3;
+    const F_SETFL = 4;
+    const flags = try check(linux.syscall2(.fcntl, arg(fd), F_GETFL));
+    _ = try check(linux.syscall3(.fcntl, arg(fd), F_SETFL, flags | O.NONBLOCK));
+}
+
+/// Wall-clock time in nanoseconds since 1970 (the log's timestamps, not for durations).
+pub fn realtime_ns() u64 {
+    var time: linux.timespec = undefined;
+    const rc = linux.clock_gettime(.REALTIME, &time);
+    assert(rc == 0); // CLOCK_REALTIME always exists.
+    return @as(u64, @intCast(time.sec)) * std.time.ns_per_s + @as(u64, @intCast(time.nsec));
 }
 
 // --- mounts ----------------------------------------------------------------------------

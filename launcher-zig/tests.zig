@@ -22,7 +22,9 @@ test {
     _ = @import("server.zig");
     _ = @import("teardown.zig");
     _ = @import("control_plan.zig");
+    _ = @import("fs_plan.zig");
     _ = @import("self_protect.zig");
     _ = @import("state.zig");
     _ = @import("tidy.zig");
+    _ = @import("logger.zig");
 }

@@ -50,6 +50,7 @@ export const T_WAIT_START: u16 = 0x0051;
 export const T_TARGET: u16 = 0x0080;
 export const T_SETNS: u16 = 0x0081;
 export const T_SETNS_FILE: u16 = 0x0082;
+export const T_LOG: u16 = 0x0052;
 
 export class PlanWriter {
   w: Writer = new Writer(PLAN_MAX);
@@ -298,6 +299,14 @@ export class PlanWriter {
 
   cgroupReport(path: string): void {
     this.op(T_CGROUP_REPORT, "cgroup-report");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  // ---- the container's stdio (assembly/plan/stdio.ts) ----
+
+  log(path: string): void {
+    this.op(T_LOG, "log");
     this.w.str("path", path, PATH_MAX);
     this.w.end();
   }

@@ -6,6 +6,8 @@ import { Failure, invalid, malformed } from "../abi";
 import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
+import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
+import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
   CLOCK_MONOTONIC,
@@ -104,6 +106,10 @@ export class PlanRequest {
   options: u64 = 0;
   /** Items 0x0120–0x012f: the container's cgroups and the status file (./cgroup.ts). */
   cgroup: CgroupRequest = new CgroupRequest();
+  /** Items 0x0160–0x016f: the container's stdio held by the monitor (./stdio.ts). */
+  stdio: StdioRequest = new StdioRequest();
+  /** Items 0x0150–0x015f: the image's config and --entrypoint (./image-config.ts). */
+  image: ImageConfig = new ImageConfig();
 
   get userns(): bool {
     return this.idmap.mode != MODE_NONE;
@@ -260,6 +266,16 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
       if (failure !== null) return failure;
       continue;
     }
+    if (isStdioItem(type)) {
+      const failure = decodeStdioFrame(type, frames.payload, frames.payloadLength, frames.index, req.stdio);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isImageConfigItem(type)) {
+      const failure = decodeImageConfigItem(type, frames.payload, frames.payloadLength, frames.index, req.image);
+      if (failure !== null) return failure;
+      continue;
+    }
     if (isIdmapItem(type)) {
       const failure = decodeIdmapItem(type, frames.payload, frames.payloadLength, frames.index, req.idmap);
       if (failure !== null) return failure;
@@ -396,6 +412,34 @@ function describeByte(c: i32): string {
   return "0x" + c.toString(16);
 }
 
+/**
+ * An image's config merged with the flags (docker's rules, ./image-config.ts): the command,
+ * the env (the image's first), the workdir (-w, else the image's, else /) and the user (-u,
+ * else the image's, else keep-id's or 0:0 as applyDefaults chose). Runs after applyDefaults.
+ */
+export function applyImageConfig(req: PlanRequest): Failure | null {
+  const c = req.image;
+  if (!c.present) return null;
+  const problem = checkImageConfig(c);
+  if (problem !== null) return problem;
+  req.argv = mergeCommand(c, req.argv, req.argv.length > 0);
+  if (req.argv.length == 0) {
+    return invalid("command: no command specified: the image has no Entrypoint or Cmd, and none was given after the image");
+  }
+  req.env = mergeEnv(c, req.env);
+  if (!req.hasWorkdir && c.workdir.length > 0) {
+    req.hasWorkdir = true;
+    req.workdir = c.workdir;
+  }
+  if (!req.hasUser && c.hasUser && c.userSpec.length > 0 && req.idmap.mode != MODE_KEEP_ID) {
+    if ((c.userKnown & IMAGE_USER_UNRESOLVED) != 0) return invalid("user: the image's User \"" + c.userSpec + "\": " + c.userProblem);
+    req.hasUser = true;
+    req.uid = c.uid;
+    req.gid = userGid(c.gid, c.primaryGid, c.userKnown & USER_KNOWN_ALL);
+  }
+  return null;
+}
+
 /** Checks the values the user gave; returns the first refusal. */
 export function validateRequest(req: PlanRequest): Failure | null {
   if (req.imageKind == IMAGE_ROOTFS && !isAbsolute(req.rootfs)) {
@@ -452,5 +496,7 @@ export function validateRequest(req: PlanRequest): Failure | null {
   }
   const cgroupProblem = validateCgroup(req.cgroup);
   if (cgroupProblem !== null) return cgroupProblem;
+  const stdioProblem = validateStdio(req.stdio);
+  if (stdioProblem !== null) return stdioProblem;
   return null;
 }

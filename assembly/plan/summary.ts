@@ -10,6 +10,7 @@ import { HEADER_SIZE, PATH_MAX, STR_MAX, Writer } from "../codec";
 import { IdLine } from "../idmap/lines";
 import { IdmapResult } from "../idmap/compute";
 import { CgroupRequest, containerDir } from "./cgroup";
+import { writeImageConfigAnswers } from "./image-config";
 import { CLONE_NEWTIME, CLONE_NEWUTS } from "./linux";
 import { cloneFlags } from "./namespaces";
 import { PlanRequest } from "./request";
@@ -76,5 +77,6 @@ export function writeSummary(w: Writer, req: PlanRequest, maps: IdmapResult): vo
       w.end();
     }
   }
+  writeImageConfigAnswers(w, req.image, req.argv);
   if (w.ok) store<u64>(changetype<usize>(w.buf) + HEADER_SIZE, <u64>w.len);
 }

@@ -40,7 +40,8 @@ export type Command =
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand
-  | ExecNsCommand;
+  | ExecNsCommand
+  | MonitorCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -53,6 +54,8 @@ import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { EXECNS_COMMANDS, parseExecNs } from './args-execns.js';
 import type { ExecNsCommand } from './args-execns.js';
+import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
+import type { MonitorCommand } from './args-monitor.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -141,7 +144,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...EXECNS_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...EXECNS_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -166,6 +169,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'info') return parseInfo(rest);
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
   if ((EXECNS_COMMANDS as readonly string[]).includes(name)) return parseExecNs(name as ExecNsCommand['name'], rest, global);
+  if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));

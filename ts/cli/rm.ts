@@ -10,12 +10,25 @@ import { cgroupHost } from '../cgroup/host.js';
 import type { CgroupHost } from '../cgroup/host.js';
 import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/records.js';
 import { killContainer, removeCgroups, signalProcess } from '../runtime/control.js';
-import { isLive } from '../runtime/state.js';
+import { isLive, readRecord } from '../runtime/state.js';
+import { withContainerLock } from '../runtime/lock.js';
 import type { ContainerRecord } from '../runtime/state.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function removeOne(root: string, rec: ContainerRecord, force: boolean): Promise<void> {
+/**
+ * Under the container's lock (runtime/lock.ts), with its record read again: of many commands
+ * removing one container, one does it and the others find it gone.
+ */
+async function removeOne(root: string, ref: string, seen: ContainerRecord, force: boolean): Promise<void> {
+  await withContainerLock(root, seen.id, async () => {
+    const rec = readRecord(root, seen.id);
+    if (rec === undefined) throw new HuskError('invalid-value', `no such container: ${ref}`);
+    await removeHeld(root, rec, force);
+  });
+}
+
+async function removeHeld(root: string, rec: ContainerRecord, force: boolean): Promise<void> {
   const host = await cgroupHost();
   if (statusOfRecord(rec, host) !== 'exited') {
     if (!force) throw new HuskError('invalid-value', `cannot remove container ${rec.name ?? rec.id.slice(0, 12)}: it is running`, { hint: 'Stop it first, or use husk rm -f.' });
@@ -47,8 +60,7 @@ export async function rmCommand(cmd: Extract<LifecycleCommand, { name: 'rm' }>):
   let status = 0;
   for (const ref of cmd.targets) {
     try {
-      const rec = findContainer(records, ref);
-      await removeOne(cmd.global.root, rec, cmd.force);
+      await removeOne(cmd.global.root, ref, findContainer(records, ref), cmd.force);
       process.stdout.write(`${escapeControls(ref)}\n`); // the name as typed, on one line
     } catch (err) {
       process.stderr.write(reportText(err));

@@ -27,19 +27,21 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const { sweep } = await import('../runtime/records.js');
   const { cgroupHost } = await import('../cgroup/host.js');
   const records = await sweep(global.root, cgroupHost);
+  // A first look at the name, before any work; claimName looks again under its lock.
+  const { claimName, holderOf, nameInUse } = await import('../runtime/names.js');
   const name = flags.lifecycle.name;
-  const taken = name !== undefined ? records.find((r) => r.name === name) : undefined;
-  if (taken) {
-    throw new HuskError('invalid-value', `the container name "${name}" is already in use by container ${taken.id.slice(0, 12)}`, { hint: 'Remove that container (husk rm) to reuse the name.' });
-  }
+  const taken = name !== undefined ? holderOf(records, name) : undefined;
+  if (name !== undefined && taken) throw nameInUse(name, taken);
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
-  if (flags.lifecycle.detach) return runDetached(global, flags, used);
+  if (flags.lifecycle.detach) return runDetached(global, flags, used, claimName);
 
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
   const record = recordOf(prepared, flags);
-  // An id range is reserved before the launcher starts; the rest is written once it exists.
-  // Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
-  if (record.userns || record.hostRanges?.length) writeRecord(global.root, record, { durable: false });
+  // An id range (or a name) is reserved before the launcher starts; the rest is written once
+  // it exists. Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
+  if (record.userns || record.hostRanges?.length || record.name !== undefined) {
+    await claimName(global.root, record, () => writeRecord(global.root, record, { durable: false }));
+  }
   let outcome: LaunchOutcome | undefined;
   try {
     outcome = await launch(prepared.plan, {
@@ -90,14 +92,16 @@ function reportOom(outcome: LaunchOutcome): void {
   if (message) process.stderr.write(`husk: ${message}\n`);
 }
 
-async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[]): Promise<number> {
+type ClaimName = (root: string, rec: ContainerRecord, write: () => void) => Promise<void>;
+
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], claimName: ClaimName): Promise<number> {
   const { eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
   const { launchDetached } = await import('../runtime/detach.js');
   const id = newContainerId();
   mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
   let prepared: Prepared;
   try {
-    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), trace: true });
+    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), logFile: logPath(global.root, id), trace: true });
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
@@ -108,12 +112,16 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   const num = (id: bigint | number | undefined) => (id === undefined ? undefined : Number(id));
   const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
   record.process = { env: [...(prepared.request.env ?? [])], workdir: flags.workdir, user, hostname: prepared.summary.hostname };
-  writeRecord(global.root, record);
+  try {
+    await claimName(global.root, record, () => writeRecord(global.root, record));
+  } catch (err) {
+    removeContainerState(global.root, id);
+    throw err;
+  }
   let start;
   try {
     start = await launchDetached(prepared.plan, {
       eventsPath: eventsPath(global.root, id),
-      logPath: logPath(global.root, id),
       onSpawn: (pid) => {
         record.launcherPid = pid;
         record.launcherStart = processStart(pid);

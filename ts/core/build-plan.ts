@@ -36,7 +36,33 @@ export const REQUEST = {
   CGROUP_LIMIT: 0x0122,
   CGROUP_HOST: 0x0123,
   STATUS_FILE: 0x0124,
+  // 0x0160–0x016f: the container's stdio held by the monitor (assembly/plan/stdio.ts)
+  LOG: 0x0160,
+  // 0x0150–0x015f: the image's config and --entrypoint (assembly/plan/image-config.ts)
+  IMAGE_ENTRYPOINT: 0x0150,
+  IMAGE_CMD: 0x0151,
+  IMAGE_ENV: 0x0152,
+  IMAGE_WORKDIR: 0x0153,
+  IMAGE_USER: 0x0154,
+  IMAGE_STOP_SIGNAL: 0x0155,
+  IMAGE_EXPOSED_PORTS: 0x0156,
+  ENTRYPOINT: 0x0157,
 } as const;
+
+/**
+ * The image's config (OCI "config": Entrypoint, Cmd, Env, WorkingDir, User, StopSignal,
+ * ExposedPorts) as facts; the core merges it with the flags as docker does. `user` is the
+ * image's User resolved in the image's own /etc/passwd and /etc/group (or why it could not be).
+ */
+export interface ImageConfigFacts {
+  entrypoint?: readonly string[];
+  cmd?: readonly string[];
+  env?: readonly string[];
+  workdir?: string;
+  user?: { spec: string; uid: Id; gid?: Id; primaryGid?: Id } | { spec: string; problem: string };
+  stopSignal?: string;
+  exposedPorts?: readonly string[];
+}
 
 export const CLOCK = { monotonic: 1, boottime: 7 } as const;
 
@@ -115,6 +141,12 @@ export interface PlanRequest {
   cgroup?: PlanCgroup;
   /** Where the launcher leaves its last events (CGROUP_FILE…, EXIT) for a later husk. */
   statusFile?: string;
+  /** The file the monitor writes the container's output to, as CRI lines (docs/protocol.md "The container log"). */
+  logFile?: string;
+  /** An image's config: `argv` is then the arguments typed after IMAGE (may be empty). */
+  imageConfig?: ImageConfigFacts;
+  /** --entrypoint as typed ('' clears the image's); needs imageConfig. */
+  entrypoint?: string;
 }
 
 export interface PlanCgroupHierarchy {
@@ -328,9 +360,30 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     w.begin('cgroup-host', REQUEST.CGROUP_HOST).u64(host.cpus).u64(host.mems).u64(host.flags).str(host.cpusetCpus).str(host.cpusetMems).end();
   }
   if (req.statusFile !== undefined) w.begin('status-file', REQUEST.STATUS_FILE).str(req.statusFile, PATH_MAX).end();
+  if (req.logFile !== undefined) w.begin('log', REQUEST.LOG).str(req.logFile, PATH_MAX).end();
+  if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
   const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;
+}
+
+/** The image's config items (docs/core-abi.md "Image config"), each only when the image has it. */
+function imageConfigFrames(w: RequestWriter, c: ImageConfigFacts, entrypoint: string | undefined): void {
+  if (c.entrypoint !== undefined) w.begin('entrypoint', REQUEST.IMAGE_ENTRYPOINT).strs(c.entrypoint).end();
+  // Always sent (a null Cmd is an empty one to docker): it says the request has a config.
+  w.begin('cmd', REQUEST.IMAGE_CMD).strs(c.cmd ?? []).end();
+  if (c.env !== undefined && c.env.length > 0) w.begin('env', REQUEST.IMAGE_ENV).strs(c.env).end();
+  if (c.workdir !== undefined && c.workdir !== '') w.begin('workdir', REQUEST.IMAGE_WORKDIR).str(c.workdir, PATH_MAX).end();
+  const u = c.user;
+  if (u !== undefined && u.spec !== '') {
+    w.begin('user', REQUEST.IMAGE_USER).str(u.spec);
+    if ('problem' in u) w.u64(0).u64(0).u64(0).u64(4).str(u.problem);
+    else w.u64(u.uid, 'user: uid').u64(u.gid ?? 0, 'user: gid').u64(u.primaryGid ?? 0, 'user: gid').u64((u.gid !== undefined ? 1 : 0) | (u.primaryGid !== undefined ? 2 : 0)).str('');
+    w.end();
+  }
+  if (c.stopSignal !== undefined && c.stopSignal !== '') w.begin('stop-signal', REQUEST.IMAGE_STOP_SIGNAL).str(c.stopSignal).end();
+  if (c.exposedPorts !== undefined && c.exposedPorts.length > 0) w.begin('exposed-ports', REQUEST.IMAGE_EXPOSED_PORTS).strs(c.exposedPorts).end();
+  if (entrypoint !== undefined) w.begin('entrypoint', REQUEST.ENTRYPOINT).str(entrypoint).end();
 }
 
 /** The summary frames ahead of the plan in buildPlan's answer (docs/core-abi.md "The summary"). */
@@ -339,6 +392,9 @@ export const ANSWER = {
   CGROUP_DIR: 0x01a1,
   HOST_RANGE: 0x01a2,
   USERNS_RANGE: 0x01a3,
+  COMMAND: 0x01a4,
+  STOP_SIGNAL: 0x01a5,
+  EXPOSED_PORT: 0x01a6,
 } as const;
 
 export interface IdRange {
@@ -360,6 +416,12 @@ export interface PlanSummary {
   hostRanges: IdRange[];
   /** The first uid line's host range (for --userns auto, the range the core picked). */
   usernsRange?: IdRange;
+  /** With an image config: the command run (entrypoint and arguments, merged as docker does). */
+  command?: string[];
+  /** With an image config: the image's StopSignal (SIGTERM when it has none). */
+  stopSignal?: { number: number; name: string };
+  /** With an image config: its ExposedPorts, as `PORT/PROTO`. */
+  exposedPorts?: string[];
 }
 
 export interface PlanAnswer {
@@ -406,6 +468,15 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.USERNS_RANGE:
         out.usernsRange = range(r);
+        break;
+      case ANSWER.COMMAND:
+        out.command = r.strs();
+        break;
+      case ANSWER.STOP_SIGNAL:
+        out.stopSignal = { number: Number(r.u64()), name: r.str() };
+        break;
+      case ANSWER.EXPOSED_PORT:
+        (out.exposedPorts ??= []).push(r.str());
         break;
     }
   }

@@ -16,7 +16,8 @@ import { readFrameAt } from '../protocol/frames.js';
 import { removeCgroups } from './control.js';
 import { foldEvent, newOutcome } from './event-fold.js';
 import { STATUS_LOST, recordExitCode } from './exit-status.js';
-import { beingCreated, containersDir, isLive, needsSweep, removeRecord, writeRecord } from './state.js';
+import { beingCreated, containersDir, isDeadTemp, isLive, needsSweep, readRecord, removeRecord, writeRecord } from './state.js';
+import { isDeadLock, removeDeadLock, tryContainerLock } from './lock.js';
 import type { ContainerRecord } from './state.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited';
@@ -121,40 +122,71 @@ export function removeContainerState(root: string, id: string): void {
  * Looks at every record: live ones are kept; for one whose launcher is gone, its cgroups are
  * removed (a crash), an exited -d container is finished from its status file and kept (or
  * removed with --rm), and anything else is removed. Returns the records that remain.
+ *
+ * A record is judged under its container's lock (runtime/lock.ts), read again once held: a
+ * command acting on it right now (rm, start) is left to it, and a record it removed is never
+ * written back. Lock and temp files of husk commands that died are removed on the way.
  */
 export async function sweep(root: string, host: () => Promise<CgroupHost>): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = [];
-  for (const rec of readRecords(root)) {
-    if (isLive(rec)) {
-      out.push(rec);
+  for (const seen of readRecords(root)) {
+    if (isLive(seen) || beingCreated(seen)) {
+      out.push(seen); // running, or being created by another husk right now
       continue;
     }
-    if (beingCreated(rec)) {
-      out.push(rec); // by another husk, right now
-      continue;
-    }
-    if (!needsSweep(rec)) {
-      // A foreground record of a crash (userns only): liveRecords' rule, applied here too.
-      removeRecord(root, rec.id);
-      continue;
-    }
-    if (rec.cgroups?.length) await removeLeftCgroups(rec.cgroups, host);
-    if (!rec.detached) {
-      removeContainerState(root, rec.id);
-      continue;
-    }
-    if (rec.finished === undefined) {
-      finishRecord(root, rec);
-      rec.cgroups = [];
-      if (!rec.autoRemove) writeRecord(root, rec);
-    }
-    if (rec.autoRemove) {
-      removeContainerState(root, rec.id);
-      continue;
-    }
-    out.push(rec);
+    const judged = await tryContainerLock(root, seen.id, () => judgeAgain(root, seen.id, host));
+    if (judged === undefined) out.push(seen); // another command is acting on it
+    else if (judged.value !== undefined) out.push(judged.value);
   }
+  removeLeftovers(root);
   return out;
+}
+
+/** The record as it is now, under its lock: removed meanwhile, started again, or dead. */
+async function judgeAgain(root: string, id: string, host: () => Promise<CgroupHost>): Promise<ContainerRecord | undefined> {
+  const rec = readRecord(root, id);
+  if (rec === undefined) return undefined;
+  if (isLive(rec) || beingCreated(rec)) return rec;
+  return finishDead(root, rec, host);
+}
+
+/** A record whose launcher is gone, held under its lock: finished and kept, or removed. */
+async function finishDead(root: string, rec: ContainerRecord, host: () => Promise<CgroupHost>): Promise<ContainerRecord | undefined> {
+  if (!needsSweep(rec)) {
+    // A foreground record of a crash (userns only): liveRecords' rule, applied here too.
+    removeRecord(root, rec.id);
+    return undefined;
+  }
+  if (rec.cgroups?.length) await removeLeftCgroups(rec.cgroups, host);
+  if (!rec.detached) {
+    removeContainerState(root, rec.id);
+    return undefined;
+  }
+  if (rec.finished === undefined) {
+    finishRecord(root, rec);
+    rec.cgroups = [];
+    if (!rec.autoRemove) writeRecord(root, rec);
+  }
+  if (rec.autoRemove) {
+    removeContainerState(root, rec.id);
+    return undefined;
+  }
+  return rec;
+}
+
+/** Lock and temp files whose husk died holding or writing them. */
+function removeLeftovers(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(containersDir(root));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.endsWith('.tmp') || name.endsWith('.stale')) {
+      if (isDeadTemp(name.replace(/\.stale$/, '.tmp'))) rmSync(join(containersDir(root), name), { force: true });
+    } else if (isDeadLock(root, name)) removeDeadLock(root, name);
+  }
 }
 
 /**

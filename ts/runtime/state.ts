@@ -80,8 +80,10 @@ export function ensureRoot(root: string): void {
 export function writeRecord(root: string, rec: ContainerRecord, opts: { durable?: boolean } = {}): void {
   const dir = containersDir(root);
   const final = join(dir, `${rec.id}.json`);
-  const tmp = join(dir, `.${rec.id}.json.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
+  // A name of this writer's own: two husk commands writing one record never share a temp
+  // (one would rename the other's away: ENOENT). The pid tells the sweep whose it is.
+  const tmp = join(dir, tempName(`${rec.id}.json`));
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, JSON.stringify(rec));
     if (opts.durable !== false) fsyncSync(fd);
@@ -91,9 +93,41 @@ export function writeRecord(root: string, rec: ContainerRecord, opts: { durable?
   renameSync(tmp, final);
 }
 
+let tempCount = 0;
+
+/**
+ * `.NAME.PID.N.tmp`: a temp file of this process's own beside NAME (the pid sets it apart from
+ * other processes', the count from this one's; no node:crypto on a cold start for it).
+ */
+export function tempName(name: string, suffix = 'tmp'): string {
+  return `.${name}.${process.pid}.${(tempCount++).toString(16)}.${suffix}`;
+}
+
+/** A temp file (tempName) whose writer is gone: it will never be renamed into place. */
+export function isDeadTemp(name: string): boolean {
+  const m = /^\..*\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+  if (!m) return name.startsWith('.') && name.endsWith('.tmp'); // an older husk's fixed name
+  return Number(m[1]) !== process.pid && processStart(Number(m[1])) === undefined;
+}
+
+/** The record of `id` as stored now, or undefined when there is none. */
+export function readRecord(root: string, id: string): ContainerRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(containersDir(root), `${id}.json`), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as ContainerRecord;
+  } catch {
+    return undefined; // empty: all a machine crash leaves of a record written without fsync
+  }
+}
+
 export function removeRecord(root: string, id: string): void {
   unlinkIfThere(join(containersDir(root), `${id}.json`));
-  unlinkIfThere(join(containersDir(root), `.${id}.json.tmp`));
 }
 
 /** rmSync(path, { force: true }) for a file, without loading Node's rimraf on the way out of a run. */
@@ -159,9 +193,8 @@ export function liveRecords(root: string): ContainerRecord[] {
   const live: ContainerRecord[] = [];
   for (const name of names) {
     const path = join(containersDir(root), name);
-    if (name.startsWith('.') && name.endsWith('.tmp')) {
-      const id = name.slice(1, -'.json.tmp'.length);
-      if (!names.includes(`${id}.json`)) rmSync(path, { force: true });
+    if (name.endsWith('.tmp')) {
+      if (isDeadTemp(name)) rmSync(path, { force: true });
       continue;
     }
     if (!name.endsWith('.json')) continue;
