@@ -17,3 +17,5 @@ export { cgroupLimitValues } from "./cgroup/values";
 export { joinPlan } from "./plan/join";
 // Files Node cannot make (devices, whiteouts, xattrs) as an fs plan: assembly/plan/fs.ts.
 export { fsPlan } from "./plan/fs";
+// pinPlan: make and pin namespaces, or unpin them (`husk ns`, `husk pod`): assembly/plan/pin.ts.
+export { pinPlan } from "./plan/pin";

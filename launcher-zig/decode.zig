@@ -340,7 +340,7 @@ const Decoder = struct {
                 if (!std.mem.endsWith(u8, o.path, "/tasks")) return decoder.fail("cgroup_join.path: not a tasks file");
             },
             .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => try decoder.check_control_op(op_value),
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
             .target, .setns, .setns_file => try decoder.check_join_op(op_value),
             .fs_root, .mknod, .setxattr, .read_xattrs => try decoder.check_fs_op(op_value),
         }
@@ -412,6 +412,12 @@ const Decoder = struct {
                 if (o.pid == 0 or o.pid > std.math.maxInt(i32)) return decoder.fail("signal_process.pid: not 1 to 2^31 - 1");
                 if (o.signo == 0 or o.signo > protocol.signal_max) return decoder.fail("signal_process.signo: not 1 to 64");
             },
+            .pin_new => |o| {
+                if (o.flags == 0 or o.flags & ~protocol.pin_new_known != 0) return decoder.fail("pin_new.flags: not net, ipc, uts, cgroup");
+                if (o.dir.len == 0 or o.dir[0] != '/') return decoder.fail("pin_new.dir: not absolute");
+                if (o.dir.len > protocol.path_bytes_max - 8) return decoder.fail("pin_new.dir: too long");
+            },
+            .unpin => |o| if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("unpin.path: not absolute"),
             else => unreachable,
         }
     }

@@ -79,6 +79,8 @@ const sample_control_ops = [_]Op{
     .{ .cgroup_kill = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } },
     .{ .cgroup_remove = .{ .path = "/sys/fs/cgroup/memory/husk/abc" } },
     .{ .signal_process = .{ .pid = 4242, .start_time = 123456, .signo = 9 } },
+    .{ .pin_new = .{ .flags = protocol.CLONE_NEWNET | protocol.CLONE_NEWUTS, .dir = "/run/husk/ns/web" } },
+    .{ .unpin = .{ .path = "/run/husk/ns/web/net" } },
 };
 
 /// One fs op of every type: an fs plan (protocol.md "Fs plans"), FS_ROOT first.
@@ -1010,4 +1012,11 @@ test "fs ops: an absolute root, clean relative paths, device modes, 32-bit rdev,
     const bytes = try encode_plan(0, &edges);
     defer bytes.deinit();
     try expect_valid(bytes.items);
+}
+
+test "pin ops: only net, ipc, uts and cgroup are made by PIN_NEW; absolute paths" {
+    try expect_ops_invalid(&.{.{ .pin_new = .{ .flags = protocol.CLONE_NEWPID, .dir = "/run/husk/ns/a" } }}, 0, "pin_new.flags");
+    try expect_ops_invalid(&.{.{ .pin_new = .{ .flags = 0, .dir = "/run/husk/ns/a" } }}, 0, "pin_new.flags");
+    try expect_ops_invalid(&.{.{ .pin_new = .{ .flags = protocol.CLONE_NEWNET, .dir = "ns/a" } }}, 0, "pin_new.dir");
+    try expect_ops_invalid(&.{.{ .unpin = .{ .path = "a/net" } }}, 0, "unpin.path");
 }

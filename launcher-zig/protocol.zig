@@ -40,6 +40,10 @@ pub const unshare_flags_known: u64 = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 pub const setns_before_clone_known: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
     CLONE_NEWUTS | CLONE_NEWCGROUP;
 /// What they may enter in the container process (pid would only reach its children).
+/// What PIN_NEW can make and pin from the launcher itself: namespaces unshare(2) moves the
+/// caller into at once (pid and time reach only children; mount and user would leave the
+/// host's mount table or powers behind before the bind).
+pub const pin_new_known: u64 = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 pub const setns_after_clone_known: u64 = unshare_flags_known & ~CLONE_NEWPID;
 pub const clone_flags_known: u64 = unshare_flags_known & ~CLONE_NEWTIME;
 
@@ -119,6 +123,8 @@ pub const FrameType = enum(u16) {
     target = 0x0080,
     setns = 0x0081,
     setns_file = 0x0082,
+    pin_new = 0x0083,
+    unpin = 0x0084,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
@@ -235,6 +241,9 @@ pub const Op = union(enum) {
     target: struct { pid: u64, start_time: u64 },
     setns: struct { flags: u64 },
     setns_file: struct { path: Str, nstype: u64 },
+    // Pinned namespaces (protocol.md "Pinned namespaces"): control ops, pin.zig.
+    pin_new: struct { flags: u64, dir: Str },
+    unpin: struct { path: Str },
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },
@@ -259,7 +268,7 @@ pub const Op = union(enum) {
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree => .parent,
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => .control,
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs => .fs,
             else => .container,
         };

@@ -135,7 +135,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .setns_file => |o| try setns.enter_file(o.path, o.nstype),
         .log => |o| try logger.open(&state.logger, o.path),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
     }
 }
 
@@ -222,6 +222,6 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
         .log => |o| message.print("open log {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }
 }

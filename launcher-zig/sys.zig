@@ -294,6 +294,10 @@ pub fn filesystem_type(fd: fd_t) Error!u64 {
     return @bitCast(buffer.f_type);
 }
 
+pub fn unlinkat(dir: fd_t, path: [*:0]const u8) Error!void {
+    _ = try check(linux.syscall3(.unlinkat, arg(dir), ptr(path), 0));
+}
+
 pub fn rmdirat(dir: fd_t, path: [*:0]const u8) Error!void {
     const AT_REMOVEDIR = 0x200;
     _ = try check(linux.syscall3(.unlinkat, arg(dir), ptr(path), AT_REMOVEDIR));

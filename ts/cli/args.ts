@@ -26,6 +26,10 @@ export interface RunFlags {
   envFiles: string[];
   workdir?: string;
   user?: string;
+  /** --net/--ipc/--uts/--pid ns:NAME or container:OTHER (ts/cli/flags-execns.ts). */
+  joins: JoinFlag[];
+  /** --pod NAME: join the pod's pinned namespaces, under its cgroup parent. */
+  pod?: string;
   trace: boolean;
 }
 
@@ -54,6 +58,8 @@ import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { EXECNS_COMMANDS, parseExecNs } from './args-execns.js';
 import type { ExecNsCommand } from './args-execns.js';
+import { EXECNS_RUN_FLAGS, joinMode } from './flags-execns.js';
+import type { JoinFlag } from './flags-execns.js';
 import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
 import type { MonitorCommand } from './args-monitor.js';
 
@@ -79,10 +85,10 @@ function parseTimeOffsets(v: string, into: RunFlags['timeOffsets']): void {
 const BASE_FLAGS: FlagSpec[] = [
   { names: ['--rootfs'], kind: 'value', apply: (f, v) => (f.rootfs = v) },
   { names: ['--rootfs-rw'], kind: 'bool', apply: (f) => (f.rootfsRw = true) },
-  { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = nsMode('--net', v, true)) },
-  { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = nsMode('--pid', v)) },
-  { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = nsMode('--ipc', v)) },
-  { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = nsMode('--uts', v)) },
+  { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = joinMode(f, 'net', v) ?? nsMode('--net', v, true)) },
+  { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = joinMode(f, 'pid', v) ?? nsMode('--pid', v)) },
+  { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = joinMode(f, 'ipc', v) ?? nsMode('--ipc', v)) },
+  { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = joinMode(f, 'uts', v) ?? nsMode('--uts', v)) },
   { names: ['--timens'], kind: 'bool', apply: (f) => (f.timens = true) },
   {
     names: ['--time-offset'],
@@ -102,7 +108,7 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['-i', '--interactive'], kind: 'bool', apply: () => undefined },
 ];
 
-const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS];
+const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS, ...EXECNS_RUN_FLAGS];
 
 const PLAN_FLAGS: FlagSpec[] = [
   { names: ['--save'], kind: 'value', apply: (_f, v, x) => (x.save = v) },
@@ -140,6 +146,7 @@ export function defaultRunFlags(): RunFlags {
     timeOffsets: {},
     env: [],
     envFiles: [],
+    joins: [],
     trace: false,
   };
 }

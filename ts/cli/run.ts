@@ -112,6 +112,7 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   const num = (id: bigint | number | undefined) => (id === undefined ? undefined : Number(id));
   const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
   record.process = { env: [...(prepared.request.env ?? [])], workdir: flags.workdir, user, hostname: prepared.summary.hostname };
+  if (flags.pod !== undefined) record.pod = flags.pod;
   try {
     await claimName(global.root, record, () => writeRecord(global.root, record));
   } catch (err) {

@@ -119,6 +119,10 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `enter the ${bits(a.flags, CLONE_NEW)} namespaces of that pid`;
     case 'SETNS_FILE':
       return `enter the ${bits(a.nstype, CLONE_NEW)} namespace ${a.path}`;
+    case 'PIN_NEW':
+      return `unshare new ${bits(a.flags, CLONE_NEW)} namespaces and pin each under ${a.dir}`;
+    case 'UNPIN':
+      return `unpin ${a.path} (detach its bind mount, remove the file)`;
     case 'FS_ROOT':
       return `resolve the next paths inside ${a.path}`;
     case 'MKNOD': {

@@ -91,6 +91,9 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0080, 'TARGET', 'pre-clone', ['pid', 'u64'], ['start_time', 'u64']),
   spec(0x0081, 'SETNS', 'any', ['flags', 'u64']),
   spec(0x0082, 'SETNS_FILE', 'any', ['path', 'str'], ['nstype', 'u64']),
+  // Pinned namespaces (docs/protocol.md "Pinned namespaces"): control ops.
+  spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
+  spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
   // Fs plans (docs/protocol.md "Fs plans"): FS_ROOT first, these ops only, in a plan of their own.
   spec(0x0070, 'FS_ROOT', 'fs', ['path', 'str']),
   spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),

@@ -48,6 +48,8 @@ export interface ContainerRecord {
    * What `husk exec` takes from the container unless told otherwise (ts/runtime/exec.ts):
    * its -e entries, -w, -u facts (as ts/runtime/user.ts resolved them) and host name.
    */
+  /** run --pod: the pod it joined (husk pod ls, pod rm). */
+  pod?: string;
   process?: { env: string[]; workdir?: string; user?: { uid: number; gid?: number; primaryGid?: number }; hostname?: string };
 }
 
