@@ -18,4 +18,33 @@ Options:
       --privileged          Every capability husk holds, no no_new_privs
       --trace               Print each op of the plan with the time it took
 `,
+  enter: `Usage:  husk enter [--net] [--uts] [--ipc] [--pid] [--mnt] [--user] [--cgroup] [--time] CONTAINER|ns:NAME|PID [COMMAND [ARG...]]
+
+nsenter for husk's objects: run COMMAND (default sh) in the namespaces of a container's
+process, of a pinned set (ns:NAME, from husk ns create or a pod's pod.NAME), or of any
+process (PID): all of them, or only those named. husk's own user, capabilities and
+environment are kept and no cgroup is joined.
+`,
+  ns: `Usage:  husk ns create NAME [--net] [--uts] [--ipc] [--cgroup]
+        husk ns ls [--format table|json]
+        husk ns inspect NAME [NAME...]
+        husk ns rm [-f] NAME [NAME...]
+
+Namespaces as objects. create makes new namespaces and pins each by a bind mount of its
+/proc/PID/ns file under <root>/ns/NAME/TYPE, with no process left in them. ls shows, like
+lsns, each one's type, inode (as ls -l /proc/PID/ns shows it), processes in it, containers
+using it and whether it is still pinned ("stale": its bind mount is gone). rm unpins them;
+it refuses while a process is in one, unless -f. Join one with run --net ns:NAME (also
+--ipc, --uts) or enter it with husk enter ns:NAME.
+`,
+  pod: `Usage:  husk pod create NAME [--share net,ipc,uts]
+        husk pod ls [--format table|json]
+        husk pod rm [-f] NAME [NAME...]
+
+Pods without a pause process: pinned namespaces (net, ipc and uts unless --share says
+otherwise; husk ns ls shows them as pod.NAME) and a cgroup parent (<parent>/pod-NAME).
+run --pod NAME joins them, so the pod's containers reach each other on 127.0.0.1. rm
+unpins the namespaces and removes the cgroup parent; it refuses while the pod has
+containers, unless -f (which removes them too).
+`,
 };

@@ -70,6 +70,9 @@ Commands:
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
   exec      Run a command in a running container
+  enter     Run a command in the namespaces of a container, a pinned set or a process
+  ns        Create, list, inspect and remove pinned namespaces
+  pod       Create, list and remove pods (shared namespaces, no pause process)
   logs      Show a container's output (-f: follow it)
   version   Show the husk version
   help      Show help for a command
