@@ -107,11 +107,15 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     throw err;
   }
   const record: ContainerRecord = { ...recordOf(prepared, flags), name: flags.lifecycle.name ?? id.slice(0, 12), detached: true, autoRemove: flags.lifecycle.autoRemove || undefined };
-  // What `husk exec` takes from the container (ts/runtime/exec.ts).
-  const u = prepared.request.user;
+  // What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
+  // and User under the flags, as docker's Config.
+  const image = prepared.request.imageConfig;
+  const imageUser = image?.user !== undefined && 'uid' in image.user ? image.user : undefined;
+  const u = prepared.request.user ?? imageUser;
   const num = (id: bigint | number | undefined) => (id === undefined ? undefined : Number(id));
   const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
-  record.process = { env: [...(prepared.request.env ?? [])], workdir: flags.workdir, user, hostname: prepared.summary.hostname };
+  const env = [...(image?.env ?? []), ...(prepared.request.env ?? [])];
+  record.process = { env, workdir: flags.workdir ?? image?.workdir, user, hostname: prepared.summary.hostname };
   if (flags.pod !== undefined) record.pod = flags.pod;
   try {
     await claimName(global.root, record, () => writeRecord(global.root, record));
