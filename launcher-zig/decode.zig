@@ -344,6 +344,11 @@ const Decoder = struct {
             .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
             .target, .setns, .setns_file => try decoder.check_join_op(op_value),
+            .pin => |o| {
+                // check_order: a parent op. Only a namespace this plan made can be pinned.
+                if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
+                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
+            },
             .fs_root, .mknod, .setxattr, .read_xattrs => try decoder.check_fs_op(op_value),
         }
     }

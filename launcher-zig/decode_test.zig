@@ -39,6 +39,7 @@ const sample_ops = [_]Op{
     .{ .gid_map = .{ .text = "0 100000 65536\n" } },
     .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
+    .{ .pin = .{ .nstype = protocol.CLONE_NEWPID, .path = "/run/husk/ns/web/pid" } },
     .{ .cgroup_join = .{ .path = "/sys/fs/cgroup/memory/husk/abc/tasks" } },
     .{ .setns = .{ .flags = protocol.CLONE_NEWIPC } },
     .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_PRIVATE, .data = "" } },
@@ -1020,6 +1021,10 @@ test "pin ops: only net, ipc, uts and cgroup are made by PIN_NEW; absolute paths
     try expect_ops_invalid(&.{.{ .pin_new = .{ .flags = 0, .dir = "/run/husk/ns/a" } }}, 0, "pin_new.flags");
     try expect_ops_invalid(&.{.{ .pin_new = .{ .flags = protocol.CLONE_NEWNET, .dir = "ns/a" } }}, 0, "pin_new.dir");
     try expect_ops_invalid(&.{.{ .unpin = .{ .path = "a/net" } }}, 0, "unpin.path");
+    const pin_net = Op{ .pin = .{ .nstype = protocol.CLONE_NEWNET, .path = "/run/husk/ns/a/net" } };
+    try expect_ops_invalid(minimal(&.{pin_net}), 1, "pin.nstype"); // CLONE made no net namespace
+    const pin_uts_relative = Op{ .pin = .{ .nstype = protocol.CLONE_NEWUTS, .path = "a/uts" } };
+    try expect_ops_invalid(minimal(&.{pin_uts_relative}), 1, "pin.path");
 }
 
 // --- OVERLAY (protocol.md "OVERLAY") ---------------------------------------------------------

@@ -52,6 +52,34 @@ fn pin_one(dir: []const u8, name: []const u8) sys.Error!void {
     const path = join(&buffer, dir, name);
     var source_buffer: [32]u8 = undefined;
     const source = std.fmt.bufPrintZ(&source_buffer, "/proc/self/ns/{s}", .{name}) catch unreachable;
+    try bind_new(source, path);
+}
+
+/// PIN (a parent op): /proc/PID/ns/TYPE of CLONE's process bound on `path`, made here.
+pub fn pin_child(pid: sys.pid_t, nstype: u64, path: [:0]const u8) sys.Error!void {
+    assert(pid > 0);
+    const name = name_of(nstype);
+    var source_buffer: [48]u8 = undefined;
+    const source = std.fmt.bufPrintZ(&source_buffer, "/proc/{d}/ns/{s}", .{ pid, name }) catch unreachable;
+    try bind_new(source, path);
+}
+
+/// /proc/PID/ns's name for a CLONE_NEW* bit (the decoder allows one bit of the known ones).
+fn name_of(nstype: u64) []const u8 {
+    return switch (nstype) {
+        protocol.CLONE_NEWNET => "net",
+        protocol.CLONE_NEWUTS => "uts",
+        protocol.CLONE_NEWIPC => "ipc",
+        protocol.CLONE_NEWCGROUP => "cgroup",
+        protocol.CLONE_NEWNS => "mnt",
+        protocol.CLONE_NEWPID => "pid",
+        protocol.CLONE_NEWUSER => "user",
+        protocol.CLONE_NEWTIME => "time",
+        else => unreachable,
+    };
+}
+
+fn bind_new(source: [:0]const u8, path: [*:0]const u8) sys.Error!void {
     const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.WRONLY | sys.O.CREAT | sys.O.EXCL | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0o444);
     sys.close(fd);
     sys.mount(source, path, "", sys.MS_BIND, "") catch |err| {

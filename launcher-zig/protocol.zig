@@ -126,6 +126,7 @@ pub const FrameType = enum(u16) {
     setns_file = 0x0082,
     pin_new = 0x0083,
     unpin = 0x0084,
+    pin = 0x0085,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
@@ -248,6 +249,8 @@ pub const Op = union(enum) {
     // Pinned namespaces (protocol.md "Pinned namespaces"): control ops, pin.zig.
     pin_new: struct { flags: u64, dir: Str },
     unpin: struct { path: Str },
+    /// Parent op: bind /proc/PID/ns/TYPE of CLONE's process on `path` (made here).
+    pin: struct { nstype: u64, path: Str },
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },
@@ -271,7 +274,7 @@ pub const Op = union(enum) {
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .target => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
-            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree => .parent,
+            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs => .fs,
             else => .container,

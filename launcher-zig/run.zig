@@ -23,6 +23,7 @@ const ending = @import("status.zig");
 const logger = @import("logger.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
+const pin = @import("pin.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -135,6 +136,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .target => |o| try setns.target(state, o.pid, o.start_time),
         .setns => |o| try setns.enter(state, o.flags),
         .setns_file => |o| try setns.enter_file(o.path, o.nstype),
+        .pin => |o| try pin.pin_child(container.pid, o.nstype, o.path),
         .log => |o| try logger.open(&state.logger, o.path),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
@@ -224,6 +226,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
+        .pin => |o| message.print("pin namespace 0x{x} on {s}", .{ o.nstype, o.path }),
         .log => |o| message.print("open log {s}", .{o.path}),
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }

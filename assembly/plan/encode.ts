@@ -51,6 +51,7 @@ export const T_WAIT_START: u16 = 0x0051;
 export const T_TARGET: u16 = 0x0080;
 export const T_SETNS: u16 = 0x0081;
 export const T_SETNS_FILE: u16 = 0x0082;
+export const T_PIN: u16 = 0x0085;
 export const T_LOG: u16 = 0x0052;
 
 export class PlanWriter {
@@ -352,6 +353,13 @@ export class PlanWriter {
   setns(flags: u64): void {
     this.op(T_SETNS, "setns");
     this.w.u64(flags);
+    this.w.end();
+  }
+
+  pin(nstype: u64, path: string): void {
+    this.op(T_PIN, "pin");
+    this.w.u64(nstype);
+    this.w.str("path", path, PATH_MAX);
     this.w.end();
   }
 

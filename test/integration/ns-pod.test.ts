@@ -82,7 +82,7 @@ describe('husk ns', () => {
   it('refuses a taken name, a type it cannot pin, an unknown or stale namespace, with one line and 125', () => {
     ok(['ns', 'create', 'a', '--net']);
     expect(husk(root, ['ns', 'create', 'a', '--ipc'])).toMatchObject({ status: 125, stderr: 'husk: namespace name "a" is already in use\nRemove it first (husk ns rm), or choose another name.\n' });
-    expect(husk(root, ['ns', 'create', 'b', '--mnt'])).toMatchObject({ status: 125, stderr: 'husk: --mnt: husk pins only net, uts, ipc and cgroup namespaces so far\n' });
+    expect(husk(root, ['ns', 'create', 'b', '--user'])).toMatchObject({ status: 125, stderr: 'husk: --user: husk cannot pin a user namespace yet (its id maps would have to be chosen)\n' });
     expect(existsSync(join(root, 'ns', 'b'))).toBe(false);
     expect(husk(root, ['run', '--net', 'ns:nope', 'host', 'true'])).toMatchObject({ status: 125, stderr: 'husk: --net ns:nope: no such namespace: nope\nSee husk ns ls.\n' });
     expect(husk(root, ['run', '--ipc', 'ns:a', 'host', 'true'])).toMatchObject({ status: 125, stderr: 'husk: --ipc ns:a: namespace a has no ipc namespace\nSee husk ns ls.\n' });
@@ -93,6 +93,24 @@ describe('husk ns', () => {
     expect(ok(['ns', 'ls'])).toMatch(/^a\s+net\s+-\s+0\s+stale/m);
     expect(husk(root, ['run', '--net', 'ns:a', 'host', 'true']).stderr).toBe('husk: --net ns:a: the pinned net namespace is gone (a stale pin)\nRemove it with husk ns rm a.\n');
     expect(ok(['ns', 'rm', 'a'])).toBe('a\n');
+  });
+});
+
+describe('husk ns create --pid', () => {
+  it('keeps husk\'s tiny init as pid 1 of a pinned pid namespace, which containers join, and ns rm ends it', async () => {
+    const created = husk(root, ['ns', 'create', 'pp', '--pid', '--mnt']);
+    expect(created.status, created.stderr).toBe(0);
+    const init = JSON.parse(ok(['ns', 'ls', '--format', 'json']).trim().split('\n').find((l) => l.includes('"pid"'))!).Init;
+    expect(created.stderr).toBe(`husk: namespace pp: its pid namespace is held by husk's init, pid ${init} (until husk ns rm pp)\n`);
+    expect(readFileSync(`/proc/${init}/cmdline`, 'utf8')).toBe('husk-launcher\0--hold\0');
+    const pidLink = `pid:[${statSync(join(root, 'ns', 'pp', 'pid')).ino}]`;
+    expect(readlinkSync(`/proc/${init}/ns/pid`)).toBe(pidLink);
+    // A container joined to it sees husk's init as its pid 1.
+    expect(ok(['run', '--pid', 'ns:pp', 'host', 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; readlink /proc/self/ns/pid'])).toBe(`husk-launcher --hold \n${pidLink}\n`);
+    expect(ok(['enter', 'ns:pp', 'readlink', '/proc/self/ns/mnt'])).toBe(`mnt:[${statSync(join(root, 'ns', 'pp', 'mnt')).ino}]\n`);
+    expect(ok(['ns', 'rm', 'pp'])).toBe('pp\n');
+    expect(existsSync(`/proc/${init}`)).toBe(false);
+    expect(heldAnywhere(pidLink)).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@
 // process after it joined the cgroups), what the process becomes, and what is refused.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { joinPlan } from '../../ts/core/join-plan.js';
+import { pinPlan } from '../../ts/core/pin-plan.js';
 import type { JoinRequest } from '../../ts/core/join-plan.js';
 import { CoreError } from '../../ts/core/build-plan.js';
 import { CLONE_FLAG } from '../../ts/protocol/ops.js';
@@ -89,5 +90,37 @@ describe('joinPlan', () => {
     expect(refusal({ ...exec, target: { pid: 4242, startTime: '' } }).message).toMatch(/^pid 4242: no start time/);
     expect(refusal({ ...exec, argv: [] }).message).toBe('exec: no command given');
     expect(refusal({ ...exec, workdir: 'tmp' }).message).toBe('workdir: tmp is not an absolute path');
+  });
+});
+
+describe('pinPlan', () => {
+  const dir = '/run/husk/ns/web';
+  const pinOps = (req: Parameters<typeof pinPlan>[0]) => decodePlan(pinPlan(req)).ops.map((o) => [o.name, ...Object.values(o.args)]);
+
+  it('net, uts, ipc, cgroup: one PIN_NEW run by the launcher alone', () => {
+    expect(pinOps({ create: { flags: CLONE_FLAG.NEWNET | CLONE_FLAG.NEWUTS, dir } })).toEqual([['PIN_NEW', CLONE_FLAG.NEWNET | CLONE_FLAG.NEWUTS, dir]]);
+  });
+
+  it('pid, mnt, time: a process made in them, each pinned by the monitor, then husk\'s init', () => {
+    const list = pinOps({ create: { flags: CLONE_FLAG.NEWPID | CLONE_FLAG.NEWNS | CLONE_FLAG.NEWNET | CLONE_FLAG.NEWTIME, dir } });
+    expect(list.slice(0, 6)).toEqual([
+      ['UNSHARE', CLONE_FLAG.NEWTIME],
+      ['CLONE', CLONE_FLAG.NEWPID | CLONE_FLAG.NEWNS | CLONE_FLAG.NEWNET],
+      ['PIN', CLONE_FLAG.NEWNET, `${dir}/net`],
+      ['PIN', CLONE_FLAG.NEWNS, `${dir}/mnt`],
+      ['PIN', CLONE_FLAG.NEWPID, `${dir}/pid`],
+      ['PIN', CLONE_FLAG.NEWTIME, `${dir}/time`],
+    ]);
+    expect(list[list.length - 1].slice(0, 3)).toEqual(['EXEC', '/proc/self/exe', ['husk-launcher', '--hold']]);
+  });
+
+  it('remove: SIGTERM to the init first (checked by start time), then every pin; refusals name the flag', () => {
+    expect(pinOps({ remove: [`${dir}/pid`, `${dir}/net`], holder: { pid: 42, startTime: '7' } })).toEqual([
+      ['SIGNAL_PROCESS', 42n, 7n, 15n],
+      ['UNPIN', `${dir}/pid`],
+      ['UNPIN', `${dir}/net`],
+    ]);
+    expect(() => pinPlan({ create: { flags: CLONE_FLAG.NEWUSER, dir } })).toThrow('--user: husk cannot pin a user namespace yet');
+    expect(() => pinPlan({ create: { flags: 0n, dir } })).toThrow('ns create: no namespace type given');
   });
 });

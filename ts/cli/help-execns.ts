@@ -25,7 +25,7 @@ process, of a pinned set (ns:NAME, from husk ns create or a pod's pod.NAME), or 
 process (PID): all of them, or only those named. husk's own user, capabilities and
 environment are kept and no cgroup is joined.
 `,
-  ns: `Usage:  husk ns create NAME [--net] [--uts] [--ipc] [--cgroup]
+  ns: `Usage:  husk ns create NAME [--net] [--uts] [--ipc] [--cgroup] [--mnt] [--pid] [--time]
         husk ns ls [--format table|json]
         husk ns inspect NAME [NAME...]
         husk ns rm [-f] NAME [NAME...]
@@ -34,7 +34,8 @@ Namespaces as objects. create makes new namespaces and pins each by a bind mount
 /proc/PID/ns file under <root>/ns/NAME/TYPE, with no process left in them. ls shows, like
 lsns, each one's type, inode (as ls -l /proc/PID/ns shows it), processes in it, containers
 using it and whether it is still pinned ("stale": its bind mount is gone). rm unpins them;
-it refuses while a process is in one, unless -f. Join one with run --net ns:NAME (also
+it refuses while a process is in one, unless -f. A pid namespace needs a living init:
+--pid keeps husk's own (husk-launcher --hold) as its pid 1 until rm. Join one with run --net ns:NAME (also
 --ipc, --uts) or enter it with husk enter ns:NAME.
 `,
   pod: `Usage:  husk pod create NAME [--share net,ipc,uts]

@@ -21,6 +21,7 @@ function row(name: string, ns: PinnedNs) {
     Pinned: ns.pinned,
     Processes: ns.processes,
     Containers: ns.containers,
+    Init: ns.init ?? null,
   };
 }
 
@@ -35,6 +36,9 @@ export async function nsCommand(root: string, cmd: NsCommand): Promise<number> {
     case 'create': {
       await store.createNamespaces(root, cmd.name, cmd.types);
       process.stdout.write(`${cmd.name}\n`);
+      const init = store.holderOf(root, cmd.name);
+      // Said, because it is a process a user may meet in ps: the pid namespace needs it.
+      if (init) process.stderr.write(`husk: namespace ${cmd.name}: its pid namespace is held by husk's init, pid ${init.pid} (until husk ns rm ${cmd.name})\n`);
       return 0;
     }
     case 'ls': {
@@ -45,7 +49,7 @@ export async function nsCommand(root: string, cmd: NsCommand): Promise<number> {
       }
       const rows = [['NAME', 'TYPE', 'NS', 'NPROCS', 'PINNED', 'CONTAINERS']];
       for (const [name, list] of all) {
-        for (const ns of list) rows.push([escapeControls(name), ns.type, ns.inode === undefined ? '-' : String(ns.inode), String(ns.processes), ns.pinned ? 'yes' : 'stale', ns.containers.join(',')]);
+        for (const ns of list) rows.push([escapeControls(name), ns.type, ns.inode === undefined ? '-' : String(ns.inode), String(ns.processes), ns.pinned ? (ns.init !== undefined ? `yes (init ${ns.init})` : 'yes') : 'stale', ns.containers.join(',')]);
       }
       process.stdout.write(table(rows));
       return 0;

@@ -4,14 +4,18 @@ import { FrameWriter } from '../protocol/frames.js';
 import { CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
-export const PIN_REQUEST = { CREATE: 0x0185, REMOVE: 0x0186 } as const;
+export const PIN_REQUEST = { CREATE: 0x0185, REMOVE: 0x0186, HOLDER: 0x0189 } as const;
 
-export type PinRequest = { create: { flags: bigint; dir: string } } | { remove: readonly string[] };
+export type PinRequest = { create: { flags: bigint; dir: string } } | { remove: readonly string[]; holder?: { pid: number; startTime: string } };
 
 export function encodePinRequest(req: PinRequest): Uint8Array {
   const w = new FrameWriter();
   if ('create' in req) w.begin(PIN_REQUEST.CREATE).u64(req.create.flags).str(req.create.dir).end();
-  else for (const path of req.remove) w.begin(PIN_REQUEST.REMOVE).str(path).end();
+  else {
+    for (const path of req.remove) w.begin(PIN_REQUEST.REMOVE).str(path).end();
+    const h = req.holder;
+    if (h) w.begin(PIN_REQUEST.HOLDER).u64(h.pid).u64(/^\d{1,20}$/.test(h.startTime) ? BigInt(h.startTime) : 0n).end();
+  }
   return w.view().slice();
 }
 

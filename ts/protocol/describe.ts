@@ -127,6 +127,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `enter the ${bits(a.nstype, CLONE_NEW)} namespace ${a.path}`;
     case 'PIN_NEW':
       return `unshare new ${bits(a.flags, CLONE_NEW)} namespaces and pin each under ${a.dir}`;
+    case 'PIN':
+      return `pin the container process's ${bits(a.nstype, CLONE_NEW)} namespace on ${a.path}`;
     case 'UNPIN':
       return `unpin ${a.path} (detach its bind mount, remove the file)`;
     case 'FS_ROOT':
