@@ -21,9 +21,9 @@ const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const ending = @import("status.zig");
 const logger = @import("logger.zig");
+const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
-const pin = @import("pin.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -47,6 +47,7 @@ pub fn run(state: *State, plan: *const decode.Plan) noreturn {
         switch (state.role) {
             .launcher, .server_child => {},
             .monitor => if (Op.runner(op) != .parent) {
+                attach.wait_first_client(&state.attach);
                 ns.release(state);
                 monitor.run(state, statuses(plan).failed);
             },
@@ -88,9 +89,11 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
             });
             if (in_container) {
                 try logger.in_container(&state.logger);
+                try attach.in_container(&state.attach);
                 if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
             } else {
                 try logger.in_monitor(&state.logger);
+                try attach.in_monitor(&state.attach, logger.tty_fd(&state.logger));
                 state.events.pid(container.pid);
                 try cgroup.after_clone(&state.cgroup, container.pid, container.into_cgroup);
             }
@@ -133,11 +136,10 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
-        .target => |o| try setns.target(state, o.pid, o.start_time),
-        .setns => |o| try setns.enter(state, o.flags),
-        .setns_file => |o| try setns.enter_file(o.path, o.nstype),
-        .pin => |o| try pin.pin_child(container.pid, o.nstype, o.path),
+        .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .log => |o| try logger.open(&state.logger, o.path),
+        .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
+        .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
     }
@@ -228,6 +230,8 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
         .pin => |o| message.print("pin namespace 0x{x} on {s}", .{ o.nstype, o.path }),
         .log => |o| message.print("open log {s}", .{o.path}),
+        .tty => message.append("open a pty"),
+        .attach => |o| message.print("listen on {s}", .{o.path}),
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }
 }

@@ -8,6 +8,19 @@ const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const control_plan = @import("control_plan.zig");
 const State = @import("state.zig").State;
+const protocol = @import("protocol.zig");
+const pin = @import("pin.zig");
+
+/// The ops of "Joining namespaces" and PIN, as run.zig's run_op dispatches them.
+pub fn run_op(state: *State, op: protocol.Op) sys.Error!void {
+    switch (op) {
+        .target => |o| try target(state, o.pid, o.start_time),
+        .setns => |o| try enter(state, o.flags),
+        .setns_file => |o| try enter_file(o.path, o.nstype),
+        .pin => |o| try pin.pin_child(state.container.pid, o.nstype, o.path),
+        else => unreachable, // run.zig dispatches only these here.
+    }
+}
 
 /// TARGET: a pidfd for `pid`, kept only if the process it names started at `start_time`.
 /// The pidfd is opened first and the start time read after, so the process checked is the

@@ -53,6 +53,8 @@ export const T_SETNS: u16 = 0x0081;
 export const T_SETNS_FILE: u16 = 0x0082;
 export const T_PIN: u16 = 0x0085;
 export const T_LOG: u16 = 0x0052;
+export const T_TTY: u16 = 0x0053;
+export const T_ATTACH: u16 = 0x0054;
 
 export class PlanWriter {
   w: Writer = new Writer(PLAN_MAX);
@@ -310,6 +312,20 @@ export class PlanWriter {
   log(path: string): void {
     this.op(T_LOG, "log");
     this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  tty(rows: u64, cols: u64): void {
+    this.op(T_TTY, "tty");
+    this.w.u64(rows);
+    this.w.u64(cols);
+    this.w.end();
+  }
+
+  attach(path: string, flags: u64): void {
+    this.op(T_ATTACH, "attach");
+    this.w.str("path", path, PATH_MAX);
+    this.w.u64(flags);
     this.w.end();
   }
 

@@ -44,13 +44,18 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   memoryLimit?: number;
   error?: string;
+  /** run --pod: the pod it joined (husk pod ls, pod rm). */
+  pod?: string;
   /**
    * What `husk exec` takes from the container unless told otherwise (ts/runtime/exec.ts):
    * its -e entries, -w, -u facts (as ts/runtime/user.ts resolved them) and host name.
    */
-  /** run --pod: the pod it joined (husk pod ls, pod rm). */
-  pod?: string;
   process?: { env: string[]; workdir?: string; user?: { uid: number; gid?: number; primaryGid?: number }; hostname?: string };
+  // ---- The container's stdio, held by its monitor (ts/runtime/attach-client.ts) ----
+  /** -t: a pty. */
+  tty?: boolean;
+  /** -i: stdin kept open for `husk attach`. */
+  stdinOpen?: boolean;
 }
 
 /** A record the sweep (ts/runtime/records.ts) must see when its launcher is gone. */
