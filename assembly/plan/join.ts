@@ -22,6 +22,7 @@ import { PlanWriter } from "./encode";
 import { DEFAULT_CAPS, searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT } from "./linux";
 import { userGid } from "./request";
+import { decodeStdioFrame, isStdioItem, StdioRequest, stdioLauncherOps, validateStdio } from "./stdio";
 
 export const REQ_JOIN: u32 = 0x0180;
 export const REQ_JOIN_TARGET: u32 = 0x0181;
@@ -84,6 +85,8 @@ class JoinRequest {
   gid: u64 = 0;
   hasUser: bool = false;
   argv: string[] = [];
+  /** exec -t: buildPlan's LOG, TTY and ATTACH items (./stdio.ts): the monitor holds a pty. */
+  stdio: StdioRequest = new StdioRequest();
 }
 
 export function joinPlan(len: i32): i32 {
@@ -150,6 +153,11 @@ function decode(ptr: usize, len: i32, req: JoinRequest): Failure | null {
   const r = new FrameReader(ptr, len);
   let joins = 0;
   while (r.next()) {
+    if (isStdioItem(r.type)) {
+      const failure = decodeStdioFrame(r.type, r.payload, r.payloadLength, r.index, req.stdio);
+      if (failure !== null) return failure;
+      continue;
+    }
     if (r.type == REQ_JOIN) joins++;
     const f = Fields.ofFrame(r.payload, r.payloadLength, r.index, "0x" + r.type.toString(16));
     decodeItem(r.type, f, req);
@@ -184,7 +192,7 @@ function validate(req: JoinRequest): Failure | null {
     if (versionOf(req, req.dirs[i]) == 0) return invalid("cgroup " + req.dirs[i] + ": not below a cgroup mount of this host");
   }
   if (req.mode == MODE_EXEC && req.argv.length == 0) return invalid("exec: no command given");
-  return null;
+  return validateStdio(req.stdio);
 }
 
 function isClean(path: string): bool {
@@ -236,6 +244,7 @@ function execEnv(req: JoinRequest): string[] {
 }
 
 function execOps(plan: PlanWriter, req: JoinRequest): void {
+  stdioLauncherOps(plan, req.stdio);
   plan.target(req.pid, req.startTime);
   if ((req.differ & CLONE_NEWPID) != 0) plan.setns(CLONE_NEWPID);
   for (let i = 0; i < req.dirs.length; i++) if (versionOf(req, req.dirs[i]) == 2) plan.cgroupInto(req.dirs[i]);

@@ -3,7 +3,8 @@
 // its environment and working directory unless told otherwise, and its exit status is husk's.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { husk, inspectContainer, removeAllContainers, sleep } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { husk, huskBin, inspectContainer, removeAllContainers, sleep } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
 
 const { root } = useLeakCheck({ cleanup: removeAllContainers });
@@ -63,6 +64,15 @@ describe('husk exec', () => {
     expect(notFound.status).toBe(127);
     expect(notFound.stderr).toBe('husk: exec "no-such-command": executable file not found in $PATH\n');
     expect(exec(['box', '/etc/hostname']).status).toBe(126);
+  });
+
+  it('-it gives the command a terminal of the caller\'s size (under script(1)) and its exit status', () => {
+    runDetached(['--name', 'box', 'host', 'sleep', '60']);
+    const cmd = `stty rows 30 cols 100; ${process.execPath} -- ${huskBin} --root ${root} exec -it box sh -c 'test -t 0 && test -t 1 && echo tty; stty size; exit 3'`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '' });
+    expect(r.stdout).toBe('tty\r\n30 100\r\n');
+    expect(r.status).toBe(3);
+    expect(exec(['-dt', 'box', 'true'])).toMatchObject({ status: 125, stderr: "husk: -t and -d cannot be combined\nA terminal needs someone at it: use -it, or -d without -t.\n" });
   });
 
   it('passes stdin with -i and gives /dev/null without it', () => {

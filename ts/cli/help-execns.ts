@@ -11,6 +11,8 @@ default capabilities and no_new_privs. The exit status is the command's (126: ca
 Options:
   -d, --detach              Run in the background (no stdio; husk returns once it runs)
   -i, --interactive         Pass stdin (without it the command reads /dev/null)
+  -t, --tty                 A pty held by the exec's launcher: raw mode, the window follows
+                            yours, ctrl-p ctrl-q detaches (not with -d)
   -e, --env KEY[=VALUE]     Set an environment variable (over the container's)
       --env-file FILE       Read environment variables from FILE
   -u, --user UID[:GID]      User to run as (names from the container's /etc/passwd)

@@ -43,6 +43,8 @@ export interface JoinRequest {
   workdir?: string;
   user?: { uid: number; gid?: number; primaryGid?: number };
   argv?: readonly string[];
+  /** exec -t: the monitor holds a pty (LOG, TTY, ATTACH: buildPlan's items 0x0160–0x0162). */
+  stdio?: { log: string; tty: { rows: number; cols: number }; attach: { path: string; stdin: boolean; waitClient: boolean } };
 }
 
 export function encodeJoinRequest(req: JoinRequest): Uint8Array {
@@ -66,6 +68,12 @@ export function encodeJoinRequest(req: JoinRequest): Uint8Array {
     w.begin(JOIN_REQUEST.USER).u64(u.uid).u64(u.gid ?? 0).u64(u.primaryGid ?? 0).u64(known).end();
   }
   if (req.argv) w.begin(JOIN_REQUEST.ARGV).strs(req.argv).end();
+  const io = req.stdio;
+  if (io) {
+    w.begin(0x0160).str(io.log).end();
+    w.begin(0x0161).u64(io.tty.rows).u64(io.tty.cols).end();
+    w.begin(0x0162).str(io.attach.path).u64((io.attach.stdin ? 1 : 0) | (io.attach.waitClient ? 2 : 0)).end();
+  }
   return w.view().slice();
 }
 

@@ -87,12 +87,16 @@ export function execRequest(rec: ContainerRecord, target: { pid: number; startTi
 }
 
 export async function execCommand(root: string, f: ExecFlags): Promise<number> {
-  if (f.tty) throw new HuskError('usage', 'husk exec -t: a terminal for exec is not supported yet', { hint: 'Run without -t (use -i to pass stdin).' });
+  if (f.tty && f.detach) throw new HuskError('usage', '-t and -d cannot be combined', { hint: 'A terminal needs someone at it: use -it, or -d without -t.' });
   const { cgroupHost } = await import('../cgroup/host.js');
   const records = await sweep(root, cgroupHost);
   const rec = findContainer(records, f.container);
   const host = await cgroupHost();
   const target = runningProcess(rec, host, 'exec');
+  if (f.tty) {
+    const { execWithTty } = await import('./exec-tty.js');
+    return execWithTty(root, rec, execRequest(rec, target, host, f), f);
+  }
   const plan = joinPlan(execRequest(rec, target, host, f));
   if (f.detach) return execDetached(rec, plan);
   // Without -i the command's stdin is /dev/null, as docker's.
