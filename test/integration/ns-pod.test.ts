@@ -65,11 +65,12 @@ describe('husk ns', () => {
     expect(await connectUntilServed(['run', '--net', 'ns:web', 'host', 'python3', '-c', CONNECT])).toBe('hello over lo\n');
     expect(ok(['run', '--net', 'ns:web', 'host', 'readlink', '/proc/self/ns/net'])).toBe(`${link}\n`);
     expect(ok(['run', '--net', 'container:srv', 'host', 'readlink', '/proc/self/ns/net'])).toBe(`${link}\n`);
-    expect(ok(['ns', 'ls'])).toMatch(/^web\s+net\s+\d+\s+1\s+yes\s+srv$/m);
+    // srv's process and its monitor (the launcher entered the namespace before CLONE).
+    expect(ok(['ns', 'ls'])).toMatch(/^web\s+net\s+\d+\s+2\s+yes\s+srv$/m);
 
     const busy = husk(root, ['ns', 'rm', 'web']);
     expect(busy.status).toBe(1);
-    expect(busy.stderr).toMatch(/^husk: cannot remove namespace web: it is in use by 1 process\(es\) \(containers: srv\)\n/);
+    expect(busy.stderr).toMatch(/^husk: cannot remove namespace web: it is in use by 2 process\(es\) \(containers: srv\)\n/);
     expect(existsSync(pin)).toBe(true);
 
     ok(['rm', '-f', 'srv']);
