@@ -1,4 +1,5 @@
 // Help texts, docker-style.
+import { REGISTRY_HELP } from './args-registry.js';
 
 const RUN_OPTIONS = `Options:
       --rootfs DIR              Use DIR as the root filesystem instead of IMAGE
@@ -68,6 +69,10 @@ Commands:
   unpause   Thaw a paused container
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
+  pull      Download an image from a registry
+  push      Upload an image to a registry
+  login     Log in to a registry (credentials kept in <storage>/auth.json, 0600)
+  logout    Forget a registry's credentials
   version   Show the husk version
   help      Show help for a command
 
@@ -160,6 +165,8 @@ HELP.top = `Usage:  husk top [-L] CONTAINER
 Show the processes of a container as "ps -ef" does, from its cgroup.procs; with -L (--threads)
 each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
+
+Object.assign(HELP, REGISTRY_HELP);
 
 export function helpText(topic?: string): string {
   return HELP[topic ?? 'main'] ?? HELP.main;

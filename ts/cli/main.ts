@@ -61,6 +61,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);
       }
+      case 'pull': {
+        const { pullCommand } = await import('./pull.js');
+        return await pullCommand(cmd);
+      }
+      case 'push': {
+        const { pushCommand } = await import('./push.js');
+        return await pushCommand(cmd);
+      }
+      case 'login':
+      case 'logout': {
+        const { loginCommand, logoutCommand } = await import('./login.js');
+        return cmd.name === 'login' ? await loginCommand(cmd) : await logoutCommand(cmd);
+      }
       case 'load':
       case 'import':
       case 'save':

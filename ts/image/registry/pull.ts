@@ -38,6 +38,8 @@ export interface PullStore {
   putImage(img: { manifest: Uint8Array; manifestMediaType?: string; config: Uint8Array; platform?: { os?: string; architecture?: string; variant?: string } }, tags: string[]): Promise<{ id: string }>;
   withLock<T>(fn: () => Promise<T> | T): Promise<T>;
   release(): Promise<void>;
+  /** Removes temp entries of dead writers (an earlier pull that was killed). */
+  sweep(): Promise<number>;
 }
 
 export interface PullOptions {
@@ -114,6 +116,7 @@ export async function pullImage(store: PullStore, text: string, opts: PullOption
   const ref = parseReference(text);
   const what = familiarName(ref.full);
   const emit = opts.onEvent ?? (() => undefined);
+  await store.sweep();
   const client = await connect(ref, text, opts);
   const added: string[] = [];
   const unpacked: string[] = [];
@@ -136,7 +139,7 @@ export async function pullImage(store: PullStore, text: string, opts: PullOption
       }
       emit({ type: 'layer', digest: layer.digest, status: 'downloading', current: 0, total });
       const stream = await openBlob(client, ref.repository, layer, `${what}: layer ${layer.digest}`, (n) => emit({ type: 'layer', digest: layer.digest, status: 'downloading', current: n, total }));
-      await store.putBlob(stream, { digest: layer.digest, size: layer.size });
+      await store.putBlob(stream, { digest: layer.digest, size: layer.size, label: `${what}: layer ${layer.digest}` });
       added.push(layer.digest);
       bytes += layer.size;
       emit({ type: 'layer', digest: layer.digest, status: 'downloaded', current: total, total });
