@@ -73,6 +73,7 @@ Commands:
   push      Upload an image to a registry
   login     Log in to a registry (credentials kept in <storage>/auth.json, 0600)
   logout    Forget a registry's credentials
+  logs      Show a container's output (-f: follow it)
   version   Show the husk version
   help      Show help for a command
 
@@ -167,6 +168,19 @@ each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
 
 Object.assign(HELP, REGISTRY_HELP);
+HELP.logs = `Usage:  husk logs [-f] [-t] [--tail N] [--since T] [--until T] CONTAINER
+
+Show the output of a container run with -d: its stdout on stdout and its stderr on stderr, in
+the order the monitor read them. The monitor writes them to <root>/containers/ID/log in the
+CRI format, one line each: <RFC 3339 time> <stdout|stderr> <F|P> <text>.
+
+  -f, --follow        Keep printing new output until the container ends
+  -t, --timestamps    Put each line's time in front of it
+  -n, --tail N        Only the last N lines ("all": every line, the default)
+      --since T       Only lines from T on: a time (2026-12-03T07:15:00Z, 2026-12-03), Unix
+                      seconds, or a duration before now (10m, 1h30m, 5s)
+      --until T       Only lines before T (same forms)
+`;
 
 export function helpText(topic?: string): string {
   return HELP[topic ?? 'main'] ?? HELP.main;

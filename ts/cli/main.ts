@@ -86,6 +86,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { imageCommand } = await import('./images.js');
         return await imageCommand(cmd);
       }
+      case 'logs': {
+        const { logsCommand } = await import('./logs.js');
+        return await logsCommand(cmd);
+      }
     }
   } catch (err) {
     reportError(err);

@@ -101,7 +101,7 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
   let prepared: Prepared;
   try {
-    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), trace: true });
+    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), logFile: logPath(global.root, id), trace: true });
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
@@ -117,7 +117,6 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   try {
     start = await launchDetached(prepared.plan, {
       eventsPath: eventsPath(global.root, id),
-      logPath: logPath(global.root, id),
       onSpawn: (pid) => {
         record.launcherPid = pid;
         record.launcherStart = processStart(pid);
