@@ -356,7 +356,7 @@ export async function startProxy(target: string): Promise<Proxy> {
     requests.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
     const stallThis = stallSuffix !== undefined && req.method === 'GET' && (req.url ?? '').endsWith(stallSuffix);
     if (stallThis) stallSuffix = undefined;
-    const up = request(`http://${target}${req.url}`, { method: req.method, headers: { ...req.headers, host: target }, agent: false }, (upRes) => {
+    const up = request(`http://${target}${req.url}`, { method: req.method, headers: req.headers, agent: false }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       if (!stallThis) {
         upRes.pipe(res);
@@ -374,6 +374,8 @@ export async function startProxy(target: string): Promise<Proxy> {
         }
       });
     });
+    // The Host header passes unchanged: the registry builds upload Locations from it, so
+    // they point back at the proxy.
     // A client that went away (killed mid-transfer) takes its upstream request with it.
     res.once('close', () => up.destroy());
     up.once('error', () => res.destroy());

@@ -85,7 +85,7 @@ afterAll(async () => {
 /** Pulls evil/x:t into a fresh store: the one error line, after checking the store is empty. */
 async function refused(): Promise<string> {
   const storage = join(work, `store-${++n}`);
-  const r = await huskStore(root, storage, ['pull', '--tls-verify=false', `${host}/evil/x:t`]);
+  const r = await huskStore(root, storage, ['pull', '-q', '--tls-verify=false', `${host}/evil/x:t`]);
   expect(r.status).toBe(125);
   expect(r.stdout).toBe('');
   expect(r.stderr.split('\n')).toHaveLength(2); // one line and its newline
@@ -126,7 +126,8 @@ describe('a hostile registry gets one clear line and leaves nothing in the store
       '/v2/evil/x/manifests/u': (_q, res) => res.writeHead(302, { location: `http://${host}/v2/evil/x/manifests/t` }).end(),
     };
     expect(await refused()).toBe('husk: http://REG/v2/evil/x/manifests/t: redirect loop (http://REG/v2/evil/x/manifests/t again after 2 redirects)\n');
-    routes = { '/v2/evil/x/manifests/t': (q, res) => res.writeHead(302, { location: `/v2/evil/x/manifests/t?${(q.url ?? '').length}` }).end() };
+    let hop = 0;
+    routes = { '/v2/evil/x/manifests/t': (_q, res) => res.writeHead(302, { location: `/v2/evil/x/manifests/t?hop=${++hop}` }).end() };
     expect(await refused()).toBe('husk: http://REG/v2/evil/x/manifests/t: more than 10 redirects\n');
   });
 

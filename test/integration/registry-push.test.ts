@@ -61,7 +61,7 @@ describe('husk push to a local registry', () => {
     const r = await push([`${reg.host}/src/app:v1`, `${proxy.host}/chunked/app:v1`], { HUSK_PUSH_CHUNK_SIZE: '100000' });
     expect(r.status, r.stderr).toBe(0);
     const patches = proxy.requests.slice(before).filter((x) => x.startsWith('PATCH '));
-    expect(patches.length).toBeGreaterThanOrEqual(10);
+    expect(patches.length).toBeGreaterThanOrEqual(4);
     const copy = join(work, 'copy');
     const c = await runAsync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${reg.host}/chunked/app:v1`, `oci:${copy}:v1`]);
     expect(c.status, c.stderr).toBe(0);
