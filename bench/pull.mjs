@@ -37,6 +37,7 @@ const cleanup = () => {
 };
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...opts });
@@ -67,7 +68,7 @@ function buildImage(dir) {
     return d;
   };
   // Sized so that the compressed image is about MB megabytes.
-  const layers = [0, 1, 2].map((i) => layer(i, Math.floor((MB * 1e6 * 4) / 3 / 3)));
+  const layers = [0, 1, 2].map((i) => layer(i, Math.floor((MB * 1e6 * 2) / 3)));
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha(l.tar)) } }));
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -181,3 +182,4 @@ if (SAVE) {
   writeFileSync(join(out, 'pull-latest.md'), md);
   log(`written to bench/results/pull-${when}.{json,md} and pull-latest.{json,md}`);
 }
+process.exit(0); // the registry child would keep the event loop alive; 'exit' stops it
