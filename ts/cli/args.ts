@@ -42,9 +42,9 @@ export type Command =
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand
+  | MonitorCommand
   | ImageCommand
-  | RegistryCommand
-  | MonitorCommand;
+  | RegistryCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -55,12 +55,12 @@ import { LIFECYCLE_FLAGS, defaultLifecycleFlags } from './flags-lifecycle.js';
 import type { LifecycleFlags } from './flags-lifecycle.js';
 import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
-import { IMAGE_COMMANDS, parseImageCommand } from './args-images.js';
-import { REGISTRY_COMMANDS, parseRegistryCommand } from './args-registry.js';
-import type { RegistryCommand } from './args-registry.js';
-import type { ImageCommand } from './args-images.js';
 import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
 import type { MonitorCommand } from './args-monitor.js';
+import { IMAGE_COMMANDS, parseImageCommand } from './args-images.js';
+import type { ImageCommand } from './args-images.js';
+import { REGISTRY_COMMANDS, parseRegistryCommand } from './args-registry.js';
+import type { RegistryCommand } from './args-registry.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -149,7 +149,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS, ...MONITOR_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -177,9 +177,9 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'version') return { name: 'version' };
   if (name === 'info') return parseInfo(rest);
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
+  if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
   if ((IMAGE_COMMANDS as readonly string[]).includes(name)) return parseImageCommand(name as (typeof IMAGE_COMMANDS)[number], rest, global);
   if ((REGISTRY_COMMANDS as readonly string[]).includes(name)) return parseRegistryCommand(name as RegistryCommand['name'], rest, global);
-  if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));

@@ -61,6 +61,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);
       }
+      case 'logs': {
+        const { logsCommand } = await import('./logs.js');
+        return await logsCommand(cmd);
+      }
       case 'pull': {
         const { pullCommand } = await import('./pull.js');
         return await pullCommand(cmd);
@@ -85,10 +89,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'system-df': {
         const { imageCommand } = await import('./images.js');
         return await imageCommand(cmd);
-      }
-      case 'logs': {
-        const { logsCommand } = await import('./logs.js');
-        return await logsCommand(cmd);
       }
     }
   } catch (err) {

@@ -104,16 +104,6 @@ interface ContainerFile {
 
 export const DEFAULT_STORAGE = '/var/lib/husk';
 
-// ts/image/unpack.ts (the unpack engineer's) is not on main yet: until it is, it is loaded by
-// a name the compiler does not follow, and a build without it says so.
-const UNPACK_MODULE = './unpack.js';
-async function defaultUnpacker(): Promise<Unpacker> {
-  try {
-    return ((await import(UNPACK_MODULE)) as { unpackLayer: Unpacker }).unpackLayer;
-  } catch (err) {
-    throw new HuskError('install', 'husk is built without its layer unpacker (ts/image/unpack.ts): layers cannot be unpacked yet', { cause: err });
-  }
-}
 
 /** --storage DIR, else $HUSK_STORAGE, else /var/lib/husk (~/.local/share/husk for a non-root user). */
 export function storageRoot(flag?: string): string {
@@ -335,7 +325,7 @@ export class Store {
       if (have) return have;
     }
     if (!this.hasBlob(blobDigest)) throw new HuskError('image', `${label}: blob ${blobDigest} is not in the store`);
-    const unpack = this.unpacker ?? (await defaultUnpacker());
+    const unpack = this.unpacker ?? (await import('./unpack.js')).unpackLayer;
     const work = this.tmpPath('layer');
     mkdirSync(work, { mode: 0o700 });
     try {
