@@ -78,6 +78,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { loginCommand, logoutCommand } = await import('./login.js');
         return cmd.name === 'login' ? await loginCommand(cmd) : await logoutCommand(cmd);
       }
+      case 'attach': {
+        const { attachCommand } = await import('./attach.js');
+        return await attachCommand(cmd);
+      }
       case 'load':
       case 'import':
       case 'save':
