@@ -149,7 +149,7 @@ describe('a hostile registry gets one clear line and leaves nothing in the store
     const evil = Buffer.from(layers[1].blob);
     evil[evil.length - 1] ^= 0xff;
     serve(img, { [`/v2/evil/x/blobs/${sha256(layers[1].blob)}`]: (_q, res) => setTimeout(() => res.writeHead(200).end(evil), 200) });
-    expect(await refused()).toMatch(new RegExp(`^husk: REG/evil/x:t: layer ${sha256(layers[1].blob)}: digest mismatch: the content is sha256:[0-9a-f]{64}\\n$`));
+    expect(await refused()).toMatch(new RegExp(`^husk: REG/evil/x:t: blob ${sha256(layers[1].blob)} does not match its digest \\(the content is sha256:[0-9a-f]{64}\\)\\n$`));
   });
 
   it('a layer longer than its descriptor says', async () => {

@@ -146,7 +146,7 @@ export async function pullImage(store: PullStore, text: string, opts: PullOption
           emit({ type: 'layer', digest: layer.digest, status: 'downloading', current: 0, total });
           const label = `${what}: layer ${layer.digest}`;
           const stream = await openBlob(client, ref.repository, layer, label, (n) => emit({ type: 'layer', digest: layer.digest, status: 'downloading', current: n, total }));
-          await store.putBlob(stream, { digest: layer.digest, size: layer.size, label });
+          await store.putBlob(stream, { digest: layer.digest, size: layer.size, label: what });
           added.push(layer.digest);
           bytes += layer.size;
           emit({ type: 'layer', digest: layer.digest, status: 'downloaded', current: total, total });
