@@ -1,5 +1,7 @@
 // Help texts, docker-style.
 import { CONTAINER_FS_HELP } from './help-container-fs.js';
+import { EXECNS_HELP } from './help-execns.js';
+import { REGISTRY_HELP } from './args-registry.js';
 import { IMAGE_HELP } from './help-images.js';
 
 const RUN_OPTIONS = `Options:
@@ -80,6 +82,14 @@ Commands:
   commit    Make a new image from a container's changes
   export    Write a container's files as a tar
   cp        Copy files between a container and the host
+  exec      Run a command in a running container
+  enter     Run a command in the namespaces of a container, a pinned set or a process
+  ns        Create, list, inspect and remove pinned namespaces
+  pod       Create, list and remove pods (shared namespaces, no pause process)
+  pull      Download an image from a registry
+  push      Upload an image to a registry
+  login     Log in to a registry (credentials kept in <storage>/auth.json, 0600)
+  logout    Forget a registry's credentials
   logs      Show a container's output (-f: follow it)
   attach    Join a running container's input and output (ctrl-p ctrl-q: detach)
   images    List images (load, import, save, rmi, tag, image inspect|prune, system df)
@@ -178,6 +188,8 @@ each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
 
 Object.assign(HELP, CONTAINER_FS_HELP);
+Object.assign(HELP, EXECNS_HELP);
+Object.assign(HELP, REGISTRY_HELP);
 HELP.logs = `Usage:  husk logs [-f] [-t] [--tail N] [--since T] [--until T] CONTAINER
 
 Show the output of a container run with -d: its stdout on stdout and its stderr on stderr, in

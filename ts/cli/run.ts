@@ -156,6 +156,16 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     stdinOpen: flags.stdio.interactive || undefined,
     layerStorage: keep ? image.store.root : undefined,
   };
+  // What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
+  // and User under the flags, as docker's Config.
+  const config = prepared.request.imageConfig;
+  const imageUser = config?.user !== undefined && 'uid' in config.user ? config.user : undefined;
+  const u = prepared.request.user ?? imageUser;
+  const num = (id: bigint | number | undefined) => (id === undefined ? undefined : Number(id));
+  const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
+  const env = [...(config?.env ?? []), ...(prepared.request.env ?? [])];
+  record.process = { env, workdir: flags.workdir ?? config?.workdir, user, hostname: prepared.summary.hostname };
+  if (flags.pod !== undefined) record.pod = flags.pod;
   try {
     await claimName(global.root, record, () => writeRecord(global.root, record));
   } catch (err) {
