@@ -6,6 +6,7 @@ import { Failure, invalid, malformed } from "../abi";
 import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
+import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -107,6 +108,8 @@ export class PlanRequest {
   cgroup: CgroupRequest = new CgroupRequest();
   /** Items 0x0150–0x015f: the image's config and --entrypoint (./image-config.ts). */
   image: ImageConfig = new ImageConfig();
+  /** Items 0x0170–0x017f: a writable layer kept on disk (./keep-layer.ts). */
+  keep: KeptLayer = new KeptLayer();
 
   get userns(): bool {
     return this.idmap.mode != MODE_NONE;
@@ -265,6 +268,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     }
     if (isImageConfigItem(type)) {
       const failure = decodeImageConfigItem(type, frames.payload, frames.payloadLength, frames.index, req.image);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isKeepLayerItem(type)) {
+      const failure = decodeKeepLayerItem(type, frames.payload, frames.payloadLength, frames.index, req.keep);
       if (failure !== null) return failure;
       continue;
     }

@@ -1,15 +1,12 @@
 // husk run: one container in the foreground (its exit status becomes husk's), or with -d in
 // the background (husk prints its id and leaves the launcher to monitor it).
-import { mkdirSync } from 'node:fs';
 import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
 import { launch } from '../runtime/launcher.js';
 import type { LaunchOutcome } from '../runtime/launcher.js';
-import { newContainerId, prepare } from '../runtime/prepare.js';
-import type { Prepared } from '../runtime/prepare.js';
+import { prepare } from '../runtime/prepare.js';
 import { statusOf } from '../runtime/outcome.js';
-import { childStart, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
-import type { ContainerRecord } from '../runtime/state.js';
+import { ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
 import { usedRanges } from '../runtime/userns.js';
 
@@ -33,9 +30,10 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const taken = name !== undefined ? holderOf(records, name) : undefined;
   if (name !== undefined && taken) throw nameInUse(name, taken);
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
-  if (flags.lifecycle.detach) return runDetached(global, flags, used, claimName);
+  if (flags.lifecycle.detach) return runDetached(global, flags, used);
 
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
+  const { recordOf } = await import('../runtime/create.js');
   const record = recordOf(prepared, flags);
   // An id range (or a name) is reserved before the launcher starts; the rest is written once
   // it exists. Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
@@ -69,22 +67,6 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   }
 }
 
-function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
-  return {
-    id: prepared.id,
-    created: new Date().toISOString(),
-    ownerPid: process.pid,
-    ownerStart: processStart(process.pid),
-    name: flags.lifecycle.name,
-    image: flags.rootfs ?? flags.image,
-    argv: flags.argv,
-    userns: prepared.userns,
-    hostRanges: prepared.hostRanges,
-    cgroups: prepared.cgroups,
-    limits: flags.resources.limits.length ? flags.resources.limits : undefined,
-  };
-}
-
 function reportOom(outcome: LaunchOutcome): void {
   if (outcome.cgroupFiles.length === 0) return;
   const ev = cgroupEvidence(outcome.cgroupFiles);
@@ -92,46 +74,20 @@ function reportOom(outcome: LaunchOutcome): void {
   if (message) process.stderr.write(`husk: ${message}\n`);
 }
 
-type ClaimName = (root: string, rec: ContainerRecord, write: () => void) => Promise<void>;
-
-async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], claimName: ClaimName): Promise<number> {
-  const { eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
-  const { launchDetached } = await import('../runtime/detach.js');
-  const id = newContainerId();
-  mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
-  let prepared: Prepared;
-  try {
-    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), trace: true });
-  } catch (err) {
-    removeContainerState(global.root, id);
-    throw err;
-  }
-  const record: ContainerRecord = { ...recordOf(prepared, flags), name: flags.lifecycle.name ?? id.slice(0, 12), detached: true, autoRemove: flags.lifecycle.autoRemove || undefined };
-  try {
-    await claimName(global.root, record, () => writeRecord(global.root, record));
-  } catch (err) {
-    removeContainerState(global.root, id);
-    throw err;
-  }
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[]): Promise<number> {
+  const { createContainer } = await import('../runtime/create.js');
+  const { startSaved } = await import('../runtime/start.js');
+  const { removeContainerState } = await import('../runtime/records.js');
+  const { withContainerLock } = await import('../runtime/lock.js');
+  const record = await createContainer(global.root, flags, used);
+  const id = record.id;
   let start;
   try {
-    start = await launchDetached(prepared.plan, {
-      eventsPath: eventsPath(global.root, id),
-      logPath: logPath(global.root, id),
-      onSpawn: (pid) => {
-        record.launcherPid = pid;
-        record.launcherStart = processStart(pid);
-        writeRecord(global.root, record);
-      },
-    });
+    start = await withContainerLock(global.root, id, () => startSaved(global.root, record));
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
   }
-  record.pid = start.pid;
-  if (start.pid !== undefined) record.pidStart = childStart(start.pid, record.launcherPid);
-  record.started = new Date().toISOString();
-  writeRecord(global.root, record);
   if (start.ended?.error) {
     // It never ran: nothing to keep. The error reads as a foreground run's would.
     removeContainerState(global.root, id);

@@ -45,6 +45,8 @@ export const REQUEST = {
   IMAGE_STOP_SIGNAL: 0x0155,
   IMAGE_EXPOSED_PORTS: 0x0156,
   ENTRYPOINT: 0x0157,
+  // 0x0170–0x017f: a writable layer kept on disk (assembly/plan/keep-layer.ts)
+  KEEP_LAYER: 0x0170,
 } as const;
 
 /**
@@ -143,6 +145,8 @@ export interface PlanRequest {
   imageConfig?: ImageConfigFacts;
   /** --entrypoint as typed ('' clears the image's); needs imageConfig. */
   entrypoint?: string;
+  /** The overlay's upper and work directories on disk (made by ts/), kept after the run. */
+  keepLayer?: { upper: string; work: string };
 }
 
 export interface PlanCgroupHierarchy {
@@ -357,6 +361,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   }
   if (req.statusFile !== undefined) w.begin('status-file', REQUEST.STATUS_FILE).str(req.statusFile, PATH_MAX).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
+  if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
   const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;

@@ -87,6 +87,8 @@ export interface PrepareContext {
   cgroupFacts?: CgroupFacts;
   /** Keeps the host's cgroup files open between plans (a Husk instance's). */
   probe?: FileProbe;
+  /** The writable layer on disk, kept after the run (runtime/kept-layer.ts). */
+  keepLayer?: { upper: string; work: string };
 }
 
 export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
@@ -129,6 +131,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
       probe: ctx.probe,
     }),
     statusFile: ctx.statusFile,
+    keepLayer: ctx.keepLayer,
   };
   const answer = buildPlanAnswer(request);
   let cgroups: string[] | undefined;

@@ -1,0 +1,75 @@
+// A container that outlives its command (`husk create`, `husk run -d`): an id, a state
+// directory, its writable layer on disk (runtime/kept-layer.ts), its plan saved for every
+// later `husk start`, and its record, written under its name's lock. Nothing runs yet.
+import { mkdirSync, renameSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunFlags } from '../cli/args.js';
+import { newContainerId, prepare } from './prepare.js';
+import type { Prepared } from './prepare.js';
+import { keptLayerPaths, makeKeptLayer } from './kept-layer.js';
+import { removeContainerState, stateDir, statusFilePath } from './records.js';
+import { claimName } from './names.js';
+import { processStart, tempName, writeRecord } from './state.js';
+import type { ContainerRecord } from './state.js';
+
+/** The plan every `husk start` of the container runs (the same cgroups, layer and status file). */
+export function planPath(root: string, id: string): string {
+  return join(stateDir(root, id), 'plan');
+}
+
+export function readSavedPlan(root: string, id: string): Uint8Array {
+  return readFileSync(planPath(root, id));
+}
+
+function savePlan(root: string, id: string, plan: Uint8Array): void {
+  const tmp = join(stateDir(root, id), tempName('plan'));
+  writeFileSync(tmp, plan, { mode: 0o600 });
+  renameSync(tmp, planPath(root, id));
+}
+
+/** What the record of a container keeps of its flags and the core's summary. */
+export function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
+  return {
+    id: prepared.id,
+    created: new Date().toISOString(),
+    ownerPid: process.pid,
+    ownerStart: processStart(process.pid),
+    name: flags.lifecycle.name,
+    image: flags.rootfs ?? flags.image,
+    argv: flags.argv,
+    userns: prepared.userns,
+    hostRanges: prepared.hostRanges,
+    cgroups: prepared.cgroups,
+    limits: flags.resources.limits.length ? flags.resources.limits : undefined,
+  };
+}
+
+/**
+ * Makes the container and writes its record (Created: `neverStarted`); throws, leaving
+ * nothing, when the flags, the core or the name refuse it.
+ */
+export async function createContainer(root: string, flags: RunFlags, used: { start: number; size: number }[]): Promise<ContainerRecord> {
+  const id = newContainerId();
+  mkdirSync(stateDir(root, id), { recursive: true, mode: 0o700 });
+  try {
+    makeKeptLayer(root, id);
+    const prepared = prepare(flags, { root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(root, id), trace: true, keepLayer: keptLayerPaths(root, id) });
+    // A user namespace's root writes the upper: it owns the layer (mapped root's host id).
+    if (prepared.userns) makeKeptLayer(root, id, prepared.userns.start);
+    savePlan(root, id, prepared.plan);
+    const stop = prepared.summary.stopSignal;
+    const record: ContainerRecord = {
+      ...recordOf(prepared, flags),
+      name: flags.lifecycle.name ?? id.slice(0, 12),
+      detached: true,
+      autoRemove: flags.lifecycle.autoRemove || undefined,
+      neverStarted: true,
+      stopSignal: stop && stop.name !== 'SIGTERM' ? stop.name : undefined,
+    };
+    await claimName(root, record, () => writeRecord(root, record));
+    return record;
+  } catch (err) {
+    removeContainerState(root, id);
+    throw err;
+  }
+}
