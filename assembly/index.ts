@@ -13,3 +13,5 @@ export { controlPlan } from "./plan/control";
 export { describePlan } from "./plan/describe";
 export { cgroupEnforcement } from "./cgroup/enforce";
 export { cgroupLimitValues } from "./cgroup/values";
+// Files Node cannot make (devices, whiteouts, xattrs) as an fs plan: assembly/plan/fs.ts.
+export { fsPlan } from "./plan/fs";

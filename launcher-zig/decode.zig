@@ -41,6 +41,8 @@ pub const Plan = struct {
     wait_start: bool,
     /// A control plan (protocol.md "Control plans"): control ops only, no CLONE or EXEC.
     control: bool,
+    /// An fs plan (protocol.md "Fs plans"): FS_ROOT first, fs ops only, no CLONE or EXEC.
+    fs: bool,
 
     pub fn slice(plan: *const Plan) []const Op {
         assert(plan.ops_count <= protocol.ops_max);
@@ -66,7 +68,7 @@ pub const ReadResult = union(enum) { bytes: usize, errno: u16 };
 /// bytes means end of input). Returns null when `plan` holds a complete, valid plan.
 pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
     var decoder = Decoder{ .storage = storage, .plan = plan };
-    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false, .control = false };
+    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false, .control = false, .fs = false };
     var frame_number: u64 = 0;
     // Each frame is at least a header, so the plan bound also bounds this loop.
     while (frame_number <= protocol.plan_bytes_max / protocol.header_size) : (frame_number += 1) {
@@ -103,7 +105,7 @@ pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
             return invalid;
         };
         if (done) {
-            assert(plan.ops_count >= 2 or plan.control); // CLONE and EXEC, or control ops.
+            assert(plan.ops_count >= 2 or plan.control or plan.fs); // CLONE and EXEC, or a one-kind plan.
             assert(plan.ops_count >= 1);
             return null;
         }
@@ -182,7 +184,7 @@ const Decoder = struct {
             .hello => return decoder.fail("HELLO after the first frame"),
             .end => {
                 _ = try decoder.fields(protocol.End, &cursor);
-                if (decoder.plan.control) return true; // check_order: control ops only.
+                if (decoder.plan.control or decoder.plan.fs) return true; // check_order: one kind only.
                 if (decoder.order == .before_clone) return decoder.fail("END before CLONE");
                 if (decoder.order != .after_exec) return decoder.fail("the last op is not EXEC");
                 return true;
@@ -217,11 +219,20 @@ const Decoder = struct {
         if (decoder.order == .after_exec) return decoder.fail("an op after EXEC");
         // A plan is a control plan from its first op on, or never.
         if (Op.runner(tag) == .control) {
+            if (decoder.plan.fs) return decoder.fail("a control op in an fs plan");
             if (decoder.plan.ops_count > 0 and !decoder.plan.control) return decoder.fail("a control op in a container plan");
             decoder.plan.control = true;
             return;
         }
+        if (Op.runner(tag) == .fs) {
+            if (decoder.plan.control) return decoder.fail("an fs op in a control plan");
+            if (decoder.plan.ops_count > 0 and !decoder.plan.fs) return decoder.fail("an fs op in a container plan");
+            if (decoder.plan.ops_count == 0 and tag != .fs_root) return decoder.fail("an fs plan does not start with FS_ROOT");
+            decoder.plan.fs = true;
+            return;
+        }
         if (decoder.plan.control) return decoder.fail("a container op in a control plan");
+        if (decoder.plan.fs) return decoder.fail("a container op in an fs plan");
         switch (Op.runner(tag)) {
             .launcher => if (decoder.order != .before_clone) return decoder.fail("a launcher op after CLONE"),
             .launcher_or_container => {
@@ -253,7 +264,7 @@ const Decoder = struct {
                 },
                 .after_exec => unreachable,
             },
-            .control => unreachable, // Returned above.
+            .control, .fs => unreachable, // Returned above.
         }
     }
 
@@ -328,6 +339,33 @@ const Decoder = struct {
             },
             .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => try decoder.check_control_op(op_value),
+            .fs_root, .mknod, .setxattr, .read_xattrs => try decoder.check_fs_op(op_value),
+        }
+    }
+
+    /// protocol.md "Fs plans": an absolute root; paths inside it clean and relative; a
+    /// device or FIFO with a mode and a 32-bit device number; an xattr name and hex value
+    /// the kernel takes.
+    fn check_fs_op(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .fs_root => |o| if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("fs_root.path: not absolute"),
+            .mknod => |o| {
+                if (std.mem.eql(u8, o.path, ".") or !protocol.is_clean_relative(o.path)) return decoder.fail("mknod.path: not a clean relative path");
+                const kind = o.mode & protocol.S_IFMT;
+                if (kind != protocol.S_IFCHR and kind != protocol.S_IFBLK and kind != protocol.S_IFIFO) return decoder.fail("mknod.mode: not a device or FIFO");
+                if (o.mode & ~(protocol.S_IFMT | protocol.mode_max) != 0) return decoder.fail("mknod.mode: unknown bits");
+                if (o.rdev > std.math.maxInt(u32)) return decoder.fail("mknod.rdev: over 32 bits");
+            },
+            .setxattr => |o| {
+                if (!protocol.is_clean_relative(o.path)) return decoder.fail("setxattr.path: not a clean relative path");
+                if (o.name.len == 0 or o.name.len > protocol.xattr_name_bytes_max) return decoder.fail("setxattr.name: empty or over 255 bytes");
+                if (o.value.len % 2 != 0) return decoder.fail("setxattr.value: odd number of hex digits");
+                for (o.value) |c| {
+                    if (!std.ascii.isDigit(c) and !(c >= 'a' and c <= 'f')) return decoder.fail("setxattr.value: not lowercase hex");
+                }
+            },
+            .read_xattrs => |o| if (!protocol.is_clean_relative(o.path)) return decoder.fail("read_xattrs.path: not a clean relative path"),
+            else => unreachable,
         }
     }
 

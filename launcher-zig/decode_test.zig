@@ -76,6 +76,18 @@ const sample_control_ops = [_]Op{
     .{ .signal_process = .{ .pid = 4242, .start_time = 123456, .signo = 9 } },
 };
 
+/// One fs op of every type: an fs plan (protocol.md "Fs plans"), FS_ROOT first.
+const sample_fs_ops = [_]Op{
+    .{ .fs_root = .{ .path = "/var/lib/husk/layers/ab/diff" } },
+    .{ .mknod = .{ .path = "etc/gone", .mode = 0o020000, .rdev = 0 } },
+    .{ .setxattr = .{ .path = "usr/share", .name = "trusted.overlay.opaque", .value = "79" } },
+    .{ .setxattr = .{ .path = ".", .name = "user.empty", .value = "" } },
+    .{ .read_xattrs = .{ .path = "usr/bin/ping" } },
+    .{ .fs_root = .{ .path = "/var/lib/husk/layers/cd/diff" } },
+    .{ .mknod = .{ .path = "dev/null", .mode = 0o020666, .rdev = 0x103 } },
+    .{ .mknod = .{ .path = "fifo", .mode = 0o010600, .rdev = 0 } },
+};
+
 const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
 const exec_op = Op{ .exec = .{ .path = "/bin/true", .argv = &[_:null]?[*:0]const u8{"true"}, .env = &.{}, .search = &.{}, .failed_status = 125, .not_found_status = 127, .not_executable_status = 126 } };
 
@@ -149,6 +161,7 @@ test "every op type round-trips through the decoder" {
     var seen = std.EnumSet(Op.Tag).initEmpty();
     for (sample_ops) |op| seen.insert(op);
     for (sample_control_ops) |op| seen.insert(op); // A plan of their own: see "Control plans".
+    for (sample_fs_ops) |op| seen.insert(op); // Likewise: see "Fs plans".
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -512,6 +525,12 @@ test "flags and enums with unknown bits or values are rejected" {
 /// Invariants of any plan the decoder accepts.
 fn check_plan_invariants() !void {
     const ops = plan.slice();
+    if (plan.fs) {
+        // An fs plan: FS_ROOT first, fs ops only (protocol.md "Fs plans").
+        try testing.expect(ops.len >= 1 and ops.len <= protocol.ops_max and ops[0] == .fs_root);
+        for (ops) |op| try testing.expectEqual(Op.Runner.fs, Op.runner(op));
+        return;
+    }
     if (plan.control) {
         // A control plan: control ops only (protocol.md "Control plans").
         try testing.expect(ops.len >= 1 and ops.len <= protocol.ops_max);
@@ -896,6 +915,69 @@ test "control ops: clean cgroup paths, frozen 0 or 1, a pid and a signal number 
     try expect_ops_invalid(&.{signal(1, 0)}, 0, "signal_process.signo");
     try expect_ops_invalid(&.{signal(1, 65)}, 0, "signal_process.signo");
     const edges = [_]Op{ signal(1, 1), signal((1 << 31) - 1, 64), .{ .cgroup_freeze = .{ .path = "/a", .frozen = 0 } } };
+    const bytes = try encode_plan(0, &edges);
+    defer bytes.deinit();
+    try expect_valid(bytes.items);
+}
+
+// --- fs plans (protocol.md "Fs plans") ----------------------------------------------------
+
+const fs_root_op = Op{ .fs_root = .{ .path = "/tmp/layer" } };
+
+test "an fs plan: FS_ROOT first, fs ops only, round-trips" {
+    const bytes = try encode_plan(protocol.hello_flag_trace, &sample_fs_ops);
+    defer bytes.deinit();
+    try expect_valid(bytes.items);
+    try testing.expect(plan.fs and !plan.control);
+    try testing.expectEqual(sample_fs_ops.len, plan.ops_count);
+    for (sample_fs_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
+    try check_plan_invariants();
+    const container = try encode_plan(0, minimal(&.{}));
+    defer container.deinit();
+    try expect_valid(container.items);
+    try testing.expect(!plan.fs);
+}
+
+test "fs ops never share a plan with container or control ops, and FS_ROOT comes first" {
+    const mknod = Op{ .mknod = .{ .path = "a", .mode = 0o020000, .rdev = 0 } };
+    try expect_ops_invalid(&.{mknod}, 0, "does not start with FS_ROOT");
+    try expect_ops_invalid(sequence(&.{ &.{fs_root_op}, &.{ clone_op, exec_op } }), 1, "a container op in an fs plan");
+    try expect_ops_invalid(sequence(&.{ &.{fs_root_op}, &.{kill_op} }), 1, "a control op in an fs plan");
+    try expect_ops_invalid(sequence(&.{ &.{kill_op}, &.{fs_root_op} }), 1, "an fs op in a control plan");
+    try expect_ops_invalid(minimal(&.{fs_root_op}), 1, "an fs op in a container plan");
+}
+
+test "fs ops: an absolute root, clean relative paths, device modes, 32-bit rdev, hex values" {
+    const fs = struct {
+        fn plan(op: Op) []const Op {
+            return sequence(&.{ &.{fs_root_op}, &.{op} });
+        }
+    }.plan;
+    try expect_ops_invalid(&.{.{ .fs_root = .{ .path = "relative" } }}, 0, "fs_root.path: not absolute");
+    for ([_][:0]const u8{ "", "/etc/x", "a/../b", "..", "a//b", "a/", "./a", "." }) |path| {
+        try expect_ops_invalid(fs(.{ .mknod = .{ .path = path, .mode = 0o020000, .rdev = 0 } }), 1, "mknod.path");
+    }
+    for ([_][:0]const u8{ "", "/etc", "../x", "a/./b" }) |path| {
+        try expect_ops_invalid(fs(.{ .setxattr = .{ .path = path, .name = "user.a", .value = "" } }), 1, "setxattr.path");
+        try expect_ops_invalid(fs(.{ .read_xattrs = .{ .path = path } }), 1, "read_xattrs.path");
+    }
+    try expect_ops_invalid(fs(.{ .mknod = .{ .path = "a", .mode = 0o100644, .rdev = 0 } }), 1, "not a device or FIFO");
+    try expect_ops_invalid(fs(.{ .mknod = .{ .path = "a", .mode = 0o140644, .rdev = 0 } }), 1, "not a device or FIFO");
+    try expect_ops_invalid(fs(.{ .mknod = .{ .path = "a", .mode = 0o020000 | 0o1000000, .rdev = 0 } }), 1, "mknod.mode");
+    try expect_ops_invalid(fs(.{ .mknod = .{ .path = "a", .mode = 0o020000, .rdev = 1 << 32 } }), 1, "mknod.rdev");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "", .value = "" } }), 1, "setxattr.name");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "user." ++ "x" ** 251, .value = "" } }), 1, "setxattr.name");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "user.a", .value = "abc" } }), 1, "odd number");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "user.a", .value = "AB" } }), 1, "not lowercase hex");
+    try expect_ops_invalid(fs(.{ .setxattr = .{ .path = "a", .name = "user.a", .value = "0g" } }), 1, "not lowercase hex");
+    // The edges that pass: a block device with every mode bit and the largest rdev, a
+    // 255-byte name, the root itself for xattrs.
+    const edges = [_]Op{
+        fs_root_op,
+        .{ .mknod = .{ .path = "b", .mode = 0o067777, .rdev = std.math.maxInt(u32) } },
+        .{ .setxattr = .{ .path = ".", .name = "user." ++ "x" ** 250, .value = "00ff" } },
+        .{ .read_xattrs = .{ .path = "." } },
+    };
     const bytes = try encode_plan(0, &edges);
     defer bytes.deinit();
     try expect_valid(bytes.items);

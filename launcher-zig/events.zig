@@ -15,8 +15,10 @@ const frame_bytes_max = protocol.header_size + 3 * 8 + 4 + message_bytes_max;
 /// CGROUP_FILE: a path and up to 4 KiB of a file.
 const cgroup_file_bytes_max = protocol.header_size + 4 + protocol.path_bytes_max + 4 + protocol.cgroup_report_bytes_max;
 const exit_bytes = protocol.header_size + 2 * 8;
-/// The largest event frame (CGROUP_FILE), and a TAGGED frame around it.
-pub const event_bytes_max = cgroup_file_bytes_max;
+/// XATTR: an op index, a name and up to 4 KiB of value as hex.
+const xattr_bytes_max = protocol.header_size + 8 + 4 + protocol.xattr_name_bytes_max + 4 + 2 * protocol.xattr_read_bytes_max;
+/// The largest event frame (XATTR or CGROUP_FILE), and a TAGGED frame around it.
+pub const event_bytes_max = @max(cgroup_file_bytes_max, xattr_bytes_max);
 pub const tagged_bytes_max = protocol.header_size + 8 + event_bytes_max;
 const batch_bytes = 64 * 1024;
 comptime {
@@ -196,6 +198,23 @@ pub const Channel = struct {
         const bytes = frame.finish(.cgroup_file);
         channel.record(bytes);
         channel.send(bytes);
+    }
+
+    /// XATTR (an fs plan's READ_XATTRS): the op's index, the name, the value in lowercase hex.
+    pub fn xattr(channel: *Channel, index: u64, name: []const u8, value: []const u8) void {
+        assert(name.len <= protocol.xattr_name_bytes_max);
+        assert(value.len <= protocol.xattr_read_bytes_max);
+        var frame = FrameOf(xattr_bytes_max){};
+        frame.int(index);
+        frame.str(name);
+        std.mem.writeInt(u32, frame.bytes[frame.len..][0..4], @intCast(2 * value.len), .little);
+        frame.len += 4;
+        for (value) |byte| {
+            frame.bytes[frame.len] = "0123456789abcdef"[byte >> 4];
+            frame.bytes[frame.len + 1] = "0123456789abcdef"[byte & 15];
+            frame.len += 2;
+        }
+        channel.send(frame.finish(.xattr));
     }
 
     pub fn failure(channel: *Channel, index: u64, code: u64, errno: u16, message: []const u8) void {

@@ -14,6 +14,7 @@ const run = @import("run.zig");
 const monitor = @import("monitor.zig");
 const server = @import("server.zig");
 const control_plan = @import("control_plan.zig");
+const fs_plan = @import("fs_plan.zig");
 const self_protect = @import("self_protect.zig");
 const State = @import("state.zig").State;
 
@@ -96,6 +97,7 @@ fn run_plan(parent: sys.pid_t) noreturn {
     assert(state.before_clone());
     state.events.trace = plan.flags & protocol.hello_flag_trace != 0;
     if (plan.control) control_plan.run(&state.events, &plan); // No container: nothing to die with.
+    if (plan.fs) fs_plan.run(&state.events, &plan);
     if (plan.flags & protocol.hello_flag_die_with_parent != 0) switch (state.role) {
         .launcher => die_with_parent(&state.events, parent, run.statuses(&plan).failed),
         .server_child => state.monitor.control_eof_kills = true,

@@ -107,6 +107,10 @@ pub const FrameType = enum(u16) {
     cgroup_kill = 0x0061,
     cgroup_remove = 0x0062,
     signal_process = 0x0063,
+    fs_root = 0x0070,
+    mknod = 0x0071,
+    setxattr = 0x0072,
+    read_xattrs = 0x0073,
     _,
 };
 
@@ -138,6 +142,7 @@ pub const EventType = enum(u16) {
     cgroup_file = 0x8006,
     ready = 0x8007,
     started = 0x8008,
+    xattr = 0x8009,
     tagged = 0x8010,
 };
 
@@ -212,6 +217,12 @@ pub const Op = union(enum) {
     cgroup_kill: struct { path: Str },
     cgroup_remove: struct { path: Str },
     signal_process: struct { pid: u64, start_time: u64, signo: u64 },
+    // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
+    fs_root: struct { path: Str },
+    mknod: struct { path: Str, mode: u64, rdev: u64 },
+    /// value: the xattr's bytes as lowercase hex (a `str` cannot hold NUL).
+    setxattr: struct { path: Str, name: Str, value: Str },
+    read_xattrs: struct { path: Str },
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -222,7 +233,7 @@ pub const Op = union(enum) {
     }
 
     /// Who runs the op, per "Who runs an op" in protocol.md.
-    pub const Runner = enum { launcher, launcher_or_container, clone, parent, container, control };
+    pub const Runner = enum { launcher, launcher_or_container, clone, parent, container, control, fs };
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
@@ -231,10 +242,35 @@ pub const Op = union(enum) {
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => .control,
+            .fs_root, .mknod, .setxattr, .read_xattrs => .fs,
             else => .container,
         };
     }
 };
+
+/// MKNOD's file types (S_IFMT bits): a character or block device, or a FIFO.
+pub const S_IFMT: u64 = 0o170000;
+pub const S_IFIFO: u64 = 0o010000;
+pub const S_IFCHR: u64 = 0o020000;
+pub const S_IFBLK: u64 = 0o060000;
+/// XATTR_NAME_MAX; SETXATTR values up to what a `str` holds in hex; READ_XATTRS reports
+/// values up to 4 KiB (a larger one fails the op with ERANGE).
+pub const xattr_name_bytes_max = 255;
+pub const xattr_value_bytes_max = str_bytes_max / 2;
+pub const xattr_read_bytes_max = 4096;
+
+/// An fs op's path (protocol.md "Fs plans"): `.` (the root itself) or relative, with no
+/// empty, `.` or `..` component.
+pub fn is_clean_relative(path: []const u8) bool {
+    if (std.mem.eql(u8, path, ".")) return true;
+    if (path.len == 0 or path[0] == '/') return false;
+    var components = std.mem.splitScalar(u8, path, '/');
+    while (components.next()) |component| {
+        if (component.len == 0) return false;
+        if (std.mem.eql(u8, component, ".") or std.mem.eql(u8, component, "..")) return false;
+    }
+    return true;
+}
 
 /// Fields whose `str` bound is a path's (protocol.md: "fields named path, target, ...").
 pub fn is_path_field(comptime name: []const u8) bool {
@@ -287,7 +323,16 @@ test "clean absolute paths" {
     }
 }
 
+test "clean relative paths" {
+    for ([_][]const u8{ ".", "a", "a/b", "..a/.b", "a/b.c" }) |path| try std.testing.expect(is_clean_relative(path));
+    for ([_][]const u8{ "", "/", "/a", "a/", "a//b", "./a", "a/.", "..", "a/../b", "a/.." }) |path| {
+        try std.testing.expect(!is_clean_relative(path));
+    }
+}
+
 test "frame names and runners" {
+    try std.testing.expectEqual(Op.Runner.fs, Op.runner(.mknod));
+    try std.testing.expectEqualStrings("read_xattrs", frame_name(0x73).?);
     try std.testing.expectEqual(Op.Runner.launcher, Op.runner(.cgroup_mkdir));
     try std.testing.expectEqual(Op.Runner.parent, Op.runner(.idmap_tree));
     try std.testing.expectEqual(Op.Runner.container, Op.runner(.attach_tree));

@@ -127,7 +127,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
     }
 }
 
@@ -210,6 +210,6 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }
 }

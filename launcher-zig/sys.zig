@@ -196,6 +196,29 @@ pub fn symlinkat(target: [*:0]const u8, dir: fd_t, path: [*:0]const u8) Error!vo
     _ = try check(linux.syscall3(.symlinkat, ptr(target), arg(dir), ptr(path)));
 }
 
+pub fn mknodat(dir: fd_t, path: [*:0]const u8, mode: u32, device: u32) Error!void {
+    _ = try check(linux.syscall4(.mknodat, arg(dir), ptr(path), mode, device));
+}
+
+/// The file mode creation mask: fs plans set 0 so that modes are exactly the plan's.
+pub fn umask(mask: u32) void {
+    _ = linux.syscall1(.umask, mask);
+}
+
+// The l*xattr calls never follow the last component of `path` (a symlink's own xattrs).
+pub fn lsetxattr(path: [*:0]const u8, name: [*:0]const u8, value: []const u8) Error!void {
+    _ = try check(linux.syscall5(.lsetxattr, ptr(path), ptr(name), ptr(value.ptr), value.len, 0));
+}
+
+/// The names of the xattrs of `path`, each NUL-terminated, into `buffer`; their total length.
+pub fn llistxattr(path: [*:0]const u8, buffer: []u8) Error!usize {
+    return try check(linux.syscall3(.llistxattr, ptr(path), ptr(buffer.ptr), buffer.len));
+}
+
+pub fn lgetxattr(path: [*:0]const u8, name: [*:0]const u8, buffer: []u8) Error!usize {
+    return try check(linux.syscall4(.lgetxattr, ptr(path), ptr(name), ptr(buffer.ptr), buffer.len));
+}
+
 /// The file type bits (S_IFMT) of what `fd` refers to (O_PATH fds work).
 pub fn file_type(fd: fd_t) Error!u32 {
     var stat: linux.Stat = undefined;

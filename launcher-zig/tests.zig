@@ -22,6 +22,7 @@ test {
     _ = @import("server.zig");
     _ = @import("teardown.zig");
     _ = @import("control_plan.zig");
+    _ = @import("fs_plan.zig");
     _ = @import("self_protect.zig");
     _ = @import("state.zig");
     _ = @import("tidy.zig");

@@ -8,6 +8,7 @@ export type HuskErrorCode =
   | 'invalid-value' // a flag's value is wrong (often reported by the policy core)
   | 'rootfs' // the rootfs is missing or not a directory
   | 'image' // an unknown image
+  | 'registry' // a registry refused, failed, or sent what is not an image (pull, push, login)
   | 'launcher' // the launcher failed to set up the container
   | 'protocol' // the launcher's frames are not what husk speaks (another version, a corrupt file)
   | 'install' // husk's own files are missing or unusable (the launcher, the core, the package)

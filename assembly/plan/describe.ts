@@ -47,6 +47,8 @@ const SIDE_CONTAINER: i32 = 3;
 const SIDE_ANY: i32 = 4;
 // A control plan's ops (docs/protocol.md "Control plans"): run one-shot by the launcher, no CLONE.
 const SIDE_CONTROL: i32 = 5;
+// An fs plan's ops (docs/protocol.md "Fs plans"): FS_ROOT first, run one-shot by the launcher.
+const SIDE_FS: i32 = 6;
 
 class Layout {
   fields: string[] = [];
@@ -95,7 +97,11 @@ const TABLE = `0010 UNSHARE any flags:u
 0060 CGROUP_FREEZE control path:p frozen:u
 0061 CGROUP_KILL control path:p
 0062 CGROUP_REMOVE control path:p
-0063 SIGNAL_PROCESS control pid:u start_time:u signo:u`;
+0063 SIGNAL_PROCESS control pid:u start_time:u signo:u
+0070 FS_ROOT fs path:p
+0071 MKNOD fs path:p mode:u rdev:u
+0072 SETXATTR fs path:p name:s value:s
+0073 READ_XATTRS fs path:p`;
 
 let layouts: Layout[] | null = null;
 
@@ -105,6 +111,7 @@ function sideOf(word: string): i32 {
   if (word == "parent") return SIDE_PARENT;
   if (word == "any") return SIDE_ANY;
   if (word == "control") return SIDE_CONTROL;
+  if (word == "fs") return SIDE_FS;
   assert(word == "container", "describe: TABLE side");
   return SIDE_CONTAINER;
 }
@@ -286,6 +293,12 @@ function checkOrder(ops: Layout[]): Failure | null {
     return null;
   }
   for (let i = 0; i < n; i++) if (ops[i].side == SIDE_CONTROL) return opFailure(i, ops[i], "a control op in a container plan");
+  if (n > 0 && ops[0].side == SIDE_FS) {
+    if (ops[0].name != "FS_ROOT") return opFailure(0, ops[0], "an fs plan does not start with FS_ROOT");
+    for (let i = 1; i < n; i++) if (ops[i].side != SIDE_FS) return opFailure(i, ops[i], "a container op in an fs plan");
+    return null;
+  }
+  for (let i = 0; i < n; i++) if (ops[i].side == SIDE_FS) return opFailure(i, ops[i], "an fs op in a container plan");
   let clones = 0;
   for (let i = 0; i < n; i++) if (ops[i].type == T_CLONE) clones++;
   if (clones != 1) return malformed("plan: " + clones.toString() + " CLONE ops (exactly 1 needed)");

@@ -91,4 +91,18 @@ export const GOLDEN: Record<string, Plan> = {
       { name: 'CGROUP_REMOVE', args: { path: '/sys/fs/cgroup/unified/husk/abc' } },
     ],
   },
+  // An fs plan (docs/protocol.md "Fs plans"): FS_ROOT first, every fs op, no CLONE, no EXEC.
+  fs: {
+    version: 1n,
+    flags: 0n,
+    ops: [
+      { name: 'FS_ROOT', args: { path: '/var/lib/husk/layers/ab/diff' } },
+      { name: 'MKNOD', args: { path: 'etc/passwd', mode: 0o020000n, rdev: 0n } },
+      { name: 'SETXATTR', args: { path: 'usr/share', name: 'trusted.overlay.opaque', value: '79' } },
+      { name: 'SETXATTR', args: { path: 'bin/ping', name: 'security.capability', value: '0100000200200000000000000000000000000000' } },
+      { name: 'READ_XATTRS', args: { path: '.' } },
+      { name: 'FS_ROOT', args: { path: '/var/lib/husk/layers/cd/diff' } },
+      { name: 'MKNOD', args: { path: 'dev/sda', mode: 0o060660n, rdev: 0x800n } },
+    ],
+  },
 };

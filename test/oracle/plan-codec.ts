@@ -81,6 +81,15 @@ function checkOrder(ops: Op[]): void {
     return;
   }
   if (control > 0) throw new FrameError(`op ${control} (${ops[control].name}): a control op in a container plan`);
+  // An fs plan: FS_ROOT first, fs ops only (docs/protocol.md "Fs plans").
+  const fs = ops.findIndex((o) => OP_BY_NAME.get(o.name)!.side === 'fs');
+  if (fs === 0) {
+    if (ops[0].name !== 'FS_ROOT') throw new FrameError(`op 0 (${ops[0].name}): an fs plan does not start with FS_ROOT`);
+    const other = ops.findIndex((o) => OP_BY_NAME.get(o.name)!.side !== 'fs');
+    if (other >= 0) throw new FrameError(`op ${other} (${ops[other].name}): a container op in an fs plan`);
+    return;
+  }
+  if (fs > 0) throw new FrameError(`op ${fs} (${ops[fs].name}): an fs op in a container plan`);
   const clones = ops.filter((o) => o.name === 'CLONE').length;
   if (clones !== 1) throw new FrameError(`plan has ${clones} CLONE ops, needs exactly 1`);
   if (ops[ops.length - 1].name !== 'EXEC') throw new FrameError('EXEC is not the last op');

@@ -8,6 +8,7 @@
 
 import { CoreTrapError, call } from '../../ts/core/wasm.js';
 import { encodeControlRequest, type ControlRequest } from '../../ts/core/control.js';
+import { encodeFsRequest, type FsEntry } from '../../ts/core/fs.js';
 import { decodeCgroupWrites, encodeCgroupRequest } from '../../ts/core/cgroup.js';
 import { decodeVerdicts, encodePathRequest } from '../../ts/core/pathsafe.js';
 import { decodeActions, decodeClasses, decodeLayerEntries, encodeLayerRequests, encodeUpperRequests } from '../../ts/core/whiteout.js';
@@ -568,6 +569,39 @@ registerTarget({
       if (typeof path !== 'string') continue;
       const below = mounts.some((m) => path.startsWith(`${m}/`) && !path.split('/').slice(1).some((p) => p === '' || p === '.' || p === '..'));
       if (!below) return `${op.name} on ${path}: not below a cgroup mount`;
+    }
+    return null;
+  },
+});
+
+// fsPlan (docs/core-abi.md "fsPlan"): whatever paths an archive holds, every path of the
+// answer stays inside its root — relative, no `..`, no empty or `.` component (or `.` alone).
+const FS_PARTS = ['a', '..', '.', '', 'etc', '...', 'b c', 'é'];
+
+function genFsEntries(rng: Rng): FsEntry[] {
+  const path = () => (rng.int(3) === 0 ? '/' : '') + Array.from({ length: rng.int(4) }, () => rng.pick(FS_PARTS)).join('/');
+  return Array.from({ length: rng.int(6) }, (): FsEntry => {
+    const k = rng.int(3);
+    if (k === 0) return { op: 'mknod', path: path(), mode: rng.pick([0o020000, 0o060644, 0o010600, 0o100644, 0o170000, 2 ** 40]), rdev: rng.pick([0, 0x803, 2 ** 32]) };
+    if (k === 1) return { op: 'setxattr', path: path(), name: rng.pick(['user.a', 'trusted.overlay.opaque', 'x', '', 'security.capability']), value: new Uint8Array(rng.int(5)) };
+    return { op: 'read-xattrs', path: path() };
+  });
+}
+
+registerTarget({
+  entry: 'fsPlan',
+  generate(rng) {
+    return { bytes: encodeFsRequest(rng.pick(['/layer', '/var/lib/husk/layers/ab/diff']), genFsEntries(rng)) };
+  },
+  decode(bytes) {
+    return decodePlan(bytes).ops;
+  },
+  check(value) {
+    for (const op of value as { name: string; args: Record<string, unknown> }[]) {
+      const path = op.args.path as string;
+      if (op.name === 'FS_ROOT') continue;
+      if (path === '.') continue;
+      if (path.startsWith('/') || path.split('/').some((p) => p === '' || p === '.' || p === '..')) return `${op.name} ${path}: not inside the root`;
     }
     return null;
   },

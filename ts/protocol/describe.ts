@@ -15,6 +15,8 @@ function bits(value: bigint, table: readonly (readonly [bigint, string])[]): str
 const q = (s: string): string => (s === '' || /[\s"\\]/.test(s) ? JSON.stringify(s) : s);
 const mode = (m: bigint): string => `0${m.toString(8)}`;
 const mask = (m: bigint): string => `0x${m.toString(16)}`;
+/** MAJOR:MINOR of a Linux dev_t as MKNOD carries it (32 bits: glibc's makedev). */
+const devNumbers = (d: bigint): string => `${((d >> 8n) & 0xfffn)}:${(d & 0xffn) | ((d >> 12n) & 0xfff00n)}`;
 
 /** One op in words, on one line: paths, values and argv are the user's, so controls are escaped. */
 export function describeOp(op: Pick<DescribedOp, 'name' | 'args'>): string {
@@ -109,6 +111,17 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `remove cgroup ${a.path} (thaw, kill, children first if busy)`;
     case 'SIGNAL_PROCESS':
       return `send signal ${a.signo} to pid ${a.pid} if it started at ${a.start_time}`;
+    case 'FS_ROOT':
+      return `resolve the next paths inside ${a.path}`;
+    case 'MKNOD': {
+      const type = (a.mode as bigint) & 0o170000n;
+      const what = type === 0o010000n ? 'fifo' : `${type === 0o060000n ? 'block' : 'char'} device ${devNumbers(a.rdev)}`;
+      return `mknod ${a.path} ${what} (mode ${mode((a.mode as bigint) & 0o7777n)})`;
+    }
+    case 'SETXATTR':
+      return `set xattr ${a.name}=0x${a.value} on ${a.path}`;
+    case 'READ_XATTRS':
+      return `read the xattrs of ${a.path}`;
     default:
       return op.name.toLowerCase();
   }

@@ -13,6 +13,8 @@ export type LauncherEvent =
   | { kind: 'ready' }
   /** EXEC succeeded; `at` is the launcher's CLOCK_MONOTONIC (ns) when the monitor saw it. */
   | { kind: 'started'; at: bigint }
+  /** An fs plan's READ_XATTRS (op `index`): one xattr of its path; value in lowercase hex. */
+  | { kind: 'xattr'; index: number; name: string; value: string }
   /** Server mode: one RUN's event, with the RUN's tag. */
   | { kind: 'tagged'; tag: bigint; event: LauncherEvent };
 
@@ -53,6 +55,9 @@ export function decodeEvent(type: number, payload: Uint8Array): LauncherEvent {
       break;
     case EVENT.STARTED:
       ev = { kind: 'started', at: r.u64() };
+      break;
+    case EVENT.XATTR:
+      ev = { kind: 'xattr', index: toIndex(r.u64()), name: r.str(), value: r.str() };
       break;
     case EVENT.TAGGED: {
       // A tag, then one whole event frame (never itself TAGGED) as the rest of the payload.

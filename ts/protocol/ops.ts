@@ -23,8 +23,9 @@ export const HELLO_FLAG = { trace: 1n, dieWithParent: 2n } as const;
  * process waits; `container` ops run in the container process; `any` runs in the launcher
  * before CLONE and in the container process after it. `control` ops make up a control plan
  * of their own (no CLONE, no EXEC), run by the launcher on existing cgroups and processes.
+ * `fs` ops likewise make up an fs plan (FS_ROOT first): files Node cannot make, in a root.
  */
-export type Side = 'clone' | 'pre-clone' | 'parent' | 'container' | 'any' | 'control';
+export type Side = 'clone' | 'pre-clone' | 'parent' | 'container' | 'any' | 'control' | 'fs';
 
 export interface OpSpec {
   code: number;
@@ -84,6 +85,11 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0061, 'CGROUP_KILL', 'control', ['path', 'str']),
   spec(0x0062, 'CGROUP_REMOVE', 'control', ['path', 'str']),
   spec(0x0063, 'SIGNAL_PROCESS', 'control', ['pid', 'u64'], ['start_time', 'u64'], ['signo', 'u64']),
+  // Fs plans (docs/protocol.md "Fs plans"): FS_ROOT first, these ops only, in a plan of their own.
+  spec(0x0070, 'FS_ROOT', 'fs', ['path', 'str']),
+  spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),
+  spec(0x0072, 'SETXATTR', 'fs', ['path', 'str'], ['name', 'str'], ['value', 'str']),
+  spec(0x0073, 'READ_XATTRS', 'fs', ['path', 'str']),
 ];
 
 export const OP_BY_CODE: ReadonlyMap<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));
@@ -101,6 +107,7 @@ export const EVENT = {
   CGROUP_FILE: 0x8006,
   READY: 0x8007,
   STARTED: 0x8008,
+  XATTR: 0x8009,
   TAGGED: 0x8010,
 } as const;
 

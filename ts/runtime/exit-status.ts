@@ -26,6 +26,7 @@ export const STATUS_OF_CODE: Record<HuskErrorCode, number> = {
   'invalid-value': STATUS_HUSK_FAILED,
   rootfs: STATUS_HUSK_FAILED,
   image: STATUS_HUSK_FAILED,
+  registry: STATUS_HUSK_FAILED,
   launcher: STATUS_HUSK_FAILED,
   protocol: STATUS_HUSK_FAILED,
   install: STATUS_HUSK_FAILED,
