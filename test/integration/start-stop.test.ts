@@ -90,7 +90,7 @@ describe('start and restart keep the writable layer', () => {
 
 describe('create, start, kill, wait', () => {
   it('create makes a Created container that start runs; wait prints its exit code', async () => {
-    const id = ok(['create', '--name', 'later', 'host', 'sh', '-c', 'sleep 0.5; exit 7']);
+    const id = ok(['create', '--name', 'later', 'host', 'sh', '-c', 'sleep 2; exit 7']);
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(statusOf('later')).toBe('Created');
     expect(inspect('later').State).toMatchObject({ Status: 'created', Running: false, Pid: 0 });

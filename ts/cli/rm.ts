@@ -8,7 +8,7 @@ import { HuskError, escapeControls, reportText } from '../errors.js';
 import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import type { CgroupHost } from '../cgroup/host.js';
-import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/records.js';
+import { findContainer, removeContainerState, removeLeftCgroups, statusOfRecord, sweep } from '../runtime/records.js';
 import { removeCgroups } from '../runtime/control.js';
 import { killAndReap } from '../runtime/stop.js';
 import { isLive, readRecord } from '../runtime/state.js';
@@ -30,10 +30,14 @@ async function removeOne(root: string, ref: string, seen: ContainerRecord, force
 async function removeHeld(root: string, rec: ContainerRecord, force: boolean): Promise<void> {
   const host = await cgroupHost();
   const status = statusOfRecord(rec, host);
-  if (status === 'running' || status === 'paused' || (status === 'created' && isLive(rec))) {
-    if (!force) throw new HuskError('invalid-value', `cannot remove container ${rec.name ?? rec.id.slice(0, 12)}: it is running`, { hint: 'Stop it first, or use husk rm -f.' });
-    await killAndReap(host, rec);
+  if (status !== 'running' && status !== 'paused' && !(status === 'created' && isLive(rec))) {
+    // Ended: what its launcher left was for the sweep, which leaves alone what it may not touch.
+    await removeLeftCgroups(rec.cgroups ?? [], async () => host);
+    removeContainerState(root, rec.id);
+    return;
   }
+  if (!force) throw new HuskError('invalid-value', `cannot remove container ${rec.name ?? rec.id.slice(0, 12)}: it is running`, { hint: 'Stop it first, or use husk rm -f.' });
+  await killAndReap(host, rec);
   const present = (rec.cgroups ?? []).filter((dir) => existsSync(dir));
   if (present.length > 0) {
     const left = await removeCgroups(host.hierarchies, present);

@@ -198,7 +198,7 @@ function removeLeftovers(root: string): void {
  * cgroup mounts: edited, or not husk's) or what stays busy is left alone, as before: the
  * sweep never fails the command that runs it.
  */
-async function removeLeftCgroups(dirs: readonly string[], host: () => Promise<CgroupHost>): Promise<void> {
+export async function removeLeftCgroups(dirs: readonly string[], host: () => Promise<CgroupHost>): Promise<void> {
   const present = dirs.filter((dir) => existsSync(dir));
   if (present.length === 0) return;
   try {
