@@ -147,6 +147,7 @@ const Decoder = struct {
     cgroup_reports: usize = 0,
     cgroup_intos: usize = 0,
     status_files: usize = 0,
+    logs: usize = 0,
     saw_uid_map: bool = false,
     saw_gid_map: bool = false,
     slots_filled: u16 = 0,
@@ -331,7 +332,7 @@ const Decoder = struct {
             .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},
             .no_new_privs, .close_fds => {},
             .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report => try decoder.check_launcher_op(op_value),
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
                 try decoder.cgroup_path(o.path);
@@ -403,6 +404,11 @@ const Decoder = struct {
                 decoder.cgroup_mkdirs += 1;
             },
             .cgroup_write => |o| try decoder.cgroup_path(o.path),
+            .log => |o| {
+                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("log.path: not absolute");
+                if (decoder.logs == 1) return decoder.fail("a second LOG");
+                decoder.logs += 1;
+            },
             .cgroup_enter => |o| {
                 try decoder.cgroup_path(o.path);
                 if (!std.mem.endsWith(u8, o.path, "/cgroup.procs")) return decoder.fail("cgroup_enter.path: not a cgroup.procs file");

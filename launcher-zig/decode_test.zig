@@ -23,6 +23,7 @@ const sample_ops = [_]Op{
     .{ .unshare = .{ .flags = protocol.CLONE_NEWTIME } },
     .{ .write_file = .{ .path = "/proc/self/timens_offsets", .content = "monotonic 86400 0\n" } },
     .{ .status_file = .{ .path = "/run/husk/abc/status" } },
+    .{ .log = .{ .path = "/run/husk/abc/log" } },
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk", .flags = protocol.cgroup_mkdir_flag_shared } },
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk/abc", .flags = 0 } },
     .{ .cgroup_write = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.limit_in_bytes", .value = "33554432" } },
@@ -169,7 +170,7 @@ test "every op type round-trips through the decoder" {
     try expect_valid(bytes.items);
     try testing.expectEqual(protocol.hello_flags_known, plan.flags);
     try testing.expectEqual(sample_ops.len, plan.ops_count);
-    try testing.expectEqual(@as(usize, 9), plan.clone_index);
+    try testing.expectEqual(@as(usize, 10), plan.clone_index);
     try testing.expectEqual(@as(usize, 1), plan.trees_count);
     for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
     const exec = plan.slice()[plan.ops_count - 1].exec;
@@ -304,7 +305,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x0052, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);

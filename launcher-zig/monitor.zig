@@ -15,6 +15,7 @@ const ending = @import("status.zig");
 const protocol = @import("protocol.zig");
 const decode = @import("decode.zig");
 const control = @import("control.zig");
+const logger = @import("logger.zig");
 const Launcher = @import("state.zig").State;
 
 const forwarded = [_]u6{ sys.SIGHUP, sys.SIGINT, sys.SIGQUIT, sys.SIGUSR1, sys.SIGUSR2, sys.SIGTERM, sys.SIGWINCH };
@@ -25,6 +26,9 @@ pub const signals: sys.SignalSet = blk: {
     for (forwarded) |signal| set |= sys.signal_bit(signal);
     break :blk set;
 };
+
+/// The container's stdio the monitor polls besides its own fds: the log's two pipes.
+const poll_fds_stdio = 2;
 
 /// struct signalfd_siginfo: 128 bytes, signal number first.
 const SignalInfo = extern struct { signo: u32, rest: [124]u8 };
@@ -87,7 +91,7 @@ fn wait_for_exit(state: *Launcher) u32 {
             read_control(state);
             continue;
         }
-        var fds: [3]sys.PollFd = undefined;
+        var fds: [3 + poll_fds_stdio]sys.PollFd = undefined;
         fds[0] = .{ .fd = fd, .events = sys.POLLIN, .revents = 0 };
         var count: usize = 1;
         const status_at = count;
@@ -100,7 +104,11 @@ fn wait_for_exit(state: *Launcher) u32 {
             fds[count] = .{ .fd = fd_of_control, .events = sys.POLLIN, .revents = 0 };
             count += 1;
         }
+        const stdio_at = count;
+        count += logger.poll_fds(&state.logger, fds[count..]);
         _ = sys.poll(fds[0..count]) catch return wait_blocking(state);
+        // Output before the exit: what the container wrote last is in the log first.
+        logger.on_ready(&state.logger, fds[stdio_at..count]);
         // The status pipe first: STARTED goes out before a quick container's EXIT.
         if (!m.status_seen and fds[status_at].revents != 0) read_status(state);
         if (m.control_fd != null and fds[control_at].revents != 0) read_control(state);
@@ -211,6 +219,7 @@ fn wait_blocking(state: *Launcher) u32 {
 fn finish(state: *Launcher, wait_status: u32, failed_status: u8) noreturn {
     const m = &state.monitor;
     if (!m.status_seen) read_status(state);
+    logger.drain(&state.logger);
     _ = cgroup.send_reports(&state.cgroup, &state.events);
     if (m.status_byte) |byte| ending.end(state, .launcher_failed, byte, byte);
     if (m.control_failed) ending.end(state, .launcher_failed, failed_status, failed_status);

@@ -103,6 +103,7 @@ pub const FrameType = enum(u16) {
     attach_tree = 0x0046,
     cgroup_join = 0x0047,
     wait_start = 0x0051,
+    log = 0x0052,
     cgroup_freeze = 0x0060,
     cgroup_kill = 0x0061,
     cgroup_remove = 0x0062,
@@ -212,6 +213,8 @@ pub const Op = union(enum) {
     attach_tree: struct { slot: u64, target: Str },
     cgroup_join: struct { path: Str },
     wait_start: struct {},
+    /// protocol.md "The container log" (logger.zig).
+    log: struct { path: Str },
     // Control plans (protocol.md "Control plans"): only these, no CLONE, no EXEC.
     cgroup_freeze: struct { path: Str, frozen: u64 },
     cgroup_kill: struct { path: Str },
@@ -237,7 +240,7 @@ pub const Op = union(enum) {
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report => .launcher,
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log => .launcher,
             .unshare, .write_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree => .parent,

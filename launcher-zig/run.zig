@@ -19,6 +19,7 @@ const monitor = @import("monitor.zig");
 const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const ending = @import("status.zig");
+const logger = @import("logger.zig");
 const State = @import("state.zig").State;
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
@@ -83,8 +84,10 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
                 .failed_status = statuses(plan).failed,
             });
             if (in_container) {
+                try logger.in_container(&state.logger);
                 if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
             } else {
+                try logger.in_monitor(&state.logger);
                 state.events.pid(container.pid);
                 try cgroup.after_clone(&state.cgroup, container.pid, container.into_cgroup);
             }
@@ -126,6 +129,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
+        .log => |o| try logger.open(&state.logger, o.path),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
     }
@@ -210,6 +214,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
+        .log => |o| message.print("open log {s}", .{o.path}),
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }
 }

@@ -17,6 +17,7 @@ const monitor = @import("monitor.zig");
 const server = @import("server.zig");
 const events = @import("events.zig");
 const cgroup = @import("cgroup.zig");
+const logger = @import("logger.zig");
 
 /// Which process this is. A process changes role only forward: launcher or server_child →
 /// (CLONE) monitor in the launcher, container in the new process; server → server_child in
@@ -53,6 +54,8 @@ pub const State = struct {
     events: events.Channel,
     /// The cgroups this launcher made, reports, and CGROUP_INTO's directory (cgroup.zig).
     cgroup: cgroup.State,
+    /// LOG's file and pipes (logger.zig).
+    logger: logger.State,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
@@ -68,6 +71,7 @@ pub const State = struct {
         state.server.init();
         state.events.init(event_fd);
         state.cgroup.init();
+        state.logger.init();
     }
 
     /// Whether this process runs the ops before CLONE.

@@ -112,6 +112,7 @@ pub const O = struct {
     pub const EXCL: u32 = 0o200;
     pub const NOCTTY: u32 = 0o400;
     pub const TRUNC: u32 = 0o1000;
+    pub const APPEND: u32 = 0o2000;
     pub const NONBLOCK: u32 = 0o4000;
     pub const DIRECTORY: u32 = 0o200000;
     pub const NOFOLLOW: u32 = 0o400000;
@@ -401,6 +402,42 @@ pub fn poll(fds: []PollFd) Error!usize {
 pub fn close_range_cloexec(first: u32) Error!void {
     const CLOSE_RANGE_CLOEXEC = 1 << 2;
     _ = try check(linux.syscall3(.close_range, first, std.math.maxInt(u32), CLOSE_RANGE_CLOEXEC));
+}
+
+// --- stdio: the container's log pipes, its pty, the attach socket (logger.zig) ----------
+
+pub const POLLOUT: i16 = 0x4;
+
+/// dup3(2) with no flags: `new` is not close-on-exec. `old` == `new` only clears the flag.
+pub fn dup_to(old: fd_t, new: fd_t) Error!void {
+    assert(old >= 0 and new >= 0);
+    if (old == new) {
+        const F_SETFD = 2;
+        _ = try check(linux.syscall3(.fcntl, arg(old), F_SETFD, 0));
+        return;
+    }
+    while (true) {
+        _ = check(linux.syscall3(.dup3, arg(old), arg(new), 0)) catch |err| switch (err) {
+            error.INTR, error.BUSY => continue,
+            else => return err,
+        };
+        return;
+    }
+}
+
+pub fn set_nonblocking(fd: fd_t) Error!void {
+    const F_GETFL = 3;
+    const F_SETFL = 4;
+    const flags = try check(linux.syscall2(.fcntl, arg(fd), F_GETFL));
+    _ = try check(linux.syscall3(.fcntl, arg(fd), F_SETFL, flags | O.NONBLOCK));
+}
+
+/// Wall-clock time in nanoseconds since 1970 (the log's timestamps, not for durations).
+pub fn realtime_ns() u64 {
+    var time: linux.timespec = undefined;
+    const rc = linux.clock_gettime(.REALTIME, &time);
+    assert(rc == 0); // CLOCK_REALTIME always exists.
+    return @as(u64, @intCast(time.sec)) * std.time.ns_per_s + @as(u64, @intCast(time.nsec));
 }
 
 // --- mounts ----------------------------------------------------------------------------

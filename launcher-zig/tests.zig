@@ -26,4 +26,5 @@ test {
     _ = @import("self_protect.zig");
     _ = @import("state.zig");
     _ = @import("tidy.zig");
+    _ = @import("logger.zig");
 }

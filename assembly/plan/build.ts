@@ -1,7 +1,7 @@
 // buildPlan: request frames in; out, the summary (./summary.ts) then the plan frames
 // (docs/core-abi.md "buildPlan").
 //
-// Order: [STATUS_FILE, cgroup dirs, limits, reports, INTO] [UNSHARE time, WRITE_FILE offsets]
+// Order: [STATUS_FILE, cgroup dirs, limits, reports, INTO] [LOG] [UNSHARE time, WRITE_FILE offsets]
 // CLONE [UID_MAP [SETGROUPS] GID_MAP IDMAP_TREE…] [CGROUP_JOIN…] [UNSHARE cgroup] [USER 0:0] private mounts, stage,
 // image, SET_ROOT, proc, dev, sys, [cgroups at sys/fs/cgroup], tmp, masks, workdir,
 // PIVOT_ROOT, SETHOSTNAME, LOOPBACK_UP, CAPS, USER, CHDIR, NO_NEW_PRIVS, CLOSE_FDS, EXEC.
@@ -17,6 +17,7 @@ import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
 import { applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
+import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
 
 export function buildPlan(len: i32): i32 {
@@ -41,6 +42,7 @@ export function buildPlan(len: i32): i32 {
   writeSummary(plan.w, req, maps);
   plan.hello(req.options & 3); // bits 0-1 are HELLO's flags; bit 2 is WAIT_START (exec.ts)
   cgroupLauncherOps(plan, req.cgroup);
+  stdioLauncherOps(plan, req.stdio);
   timeNamespaceOps(plan, req);
   // v1 and hybrid: the cgroup namespace is made by the container process once it is in its
   // cgroups (CGROUP_JOIN, its first ops), so that its root is the container's own cgroup.

@@ -46,6 +46,7 @@ export const T_CGROUP_JOIN: u16 = 0x0047;
 export const T_IDMAP_TREE: u16 = 0x0045;
 export const T_ATTACH_TREE: u16 = 0x0046;
 export const T_WAIT_START: u16 = 0x0051;
+export const T_LOG: u16 = 0x0052;
 
 export class PlanWriter {
   w: Writer = new Writer(PLAN_MAX);
@@ -294,6 +295,14 @@ export class PlanWriter {
 
   cgroupReport(path: string): void {
     this.op(T_CGROUP_REPORT, "cgroup-report");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  // ---- the container's stdio (assembly/plan/stdio.ts) ----
+
+  log(path: string): void {
+    this.op(T_LOG, "log");
     this.w.str("path", path, PATH_MAX);
     this.w.end();
   }

@@ -7,6 +7,7 @@ import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
+import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -106,6 +107,8 @@ export class PlanRequest {
   options: u64 = 0;
   /** Items 0x0120–0x012f: the container's cgroups and the status file (./cgroup.ts). */
   cgroup: CgroupRequest = new CgroupRequest();
+  /** Items 0x0160–0x016f: the container's stdio held by the monitor (./stdio.ts). */
+  stdio: StdioRequest = new StdioRequest();
   /** Items 0x0150–0x015f: the image's config and --entrypoint (./image-config.ts). */
   image: ImageConfig = new ImageConfig();
   /** Items 0x0170–0x017f: a writable layer kept on disk (./keep-layer.ts). */
@@ -263,6 +266,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     const type = frames.type;
     if (isCgroupItem(type)) {
       const failure = decodeCgroupFrame(type, frames.payload, frames.payloadLength, frames.index, req.cgroup);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isStdioItem(type)) {
+      const failure = decodeStdioFrame(type, frames.payload, frames.payloadLength, frames.index, req.stdio);
       if (failure !== null) return failure;
       continue;
     }
@@ -496,5 +504,7 @@ export function validateRequest(req: PlanRequest): Failure | null {
   }
   const cgroupProblem = validateCgroup(req.cgroup);
   if (cgroupProblem !== null) return cgroupProblem;
+  const stdioProblem = validateStdio(req.stdio);
+  if (stdioProblem !== null) return stdioProblem;
   return null;
 }

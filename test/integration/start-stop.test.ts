@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { husk, huskAsync, inspectContainer, removeAllContainers, sleep, suiteRootfs } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
+import { readCriLog } from '../../ts/runtime/cri-log.js';
 
 const { root } = useLeakCheck({ cleanup: removeAllContainers });
 const rootfs = suiteRootfs();
 
 const inspect = (ref: string) => inspectContainer(root, ref);
-const log = (id: string) => readFileSync(join(root, 'containers', id, 'log'), 'utf8');
+/** The container's output as its log holds it (CRI lines, docs/protocol.md "The container log"). */
+const log = (id: string) => readCriLog(readFileSync(join(root, 'containers', id, 'log'))).map((m) => m.text).join('');
 
 function ok(args: string[]): string {
   const r = husk(root, args);

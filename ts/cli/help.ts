@@ -69,6 +69,7 @@ ${LIFECYCLE_COMMAND_LINES}  pause     Freeze every process of a container
   unpause   Thaw a paused container
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
+  logs      Show a container's output (-f: follow it)
   version   Show the husk version
   help      Show help for a command
 
@@ -164,6 +165,20 @@ HELP.top = `Usage:  husk top [-L] CONTAINER
 
 Show the processes of a container as "ps -ef" does, from its cgroup.procs; with -L (--threads)
 each of their threads as "ps -eLf" does, from the cgroup's thread list.
+`;
+
+HELP.logs = `Usage:  husk logs [-f] [-t] [--tail N] [--since T] [--until T] CONTAINER
+
+Show the output of a container run with -d: its stdout on stdout and its stderr on stderr, in
+the order the monitor read them. The monitor writes them to <root>/containers/ID/log in the
+CRI format, one line each: <RFC 3339 time> <stdout|stderr> <F|P> <text>.
+
+  -f, --follow        Keep printing new output until the container ends
+  -t, --timestamps    Put each line's time in front of it
+  -n, --tail N        Only the last N lines ("all": every line, the default)
+      --since T       Only lines from T on: a time (2026-12-03T07:15:00Z, 2026-12-03), Unix
+                      seconds, or a duration before now (10m, 1h30m, 5s)
+      --until T       Only lines before T (same forms)
 `;
 
 export function helpText(topic?: string): string {

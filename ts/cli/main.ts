@@ -82,6 +82,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);
       }
+      case 'logs': {
+        const { logsCommand } = await import('./logs.js');
+        return await logsCommand(cmd);
+      }
     }
   } catch (err) {
     reportError(err);

@@ -13,6 +13,8 @@ import { withContainerLock } from '../runtime/lock.js';
 import { isLive, readRecord } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { cgroupHost } from '../cgroup/host.js';
+import { CriLogReader } from '../runtime/cri-log.js';
+import type { LogMessage } from '../runtime/cri-log.js';
 
 /** Starts `rec` (held under its lock) unless it runs; throws as `run -d` does when it cannot. */
 export async function startTarget(root: string, rec: ContainerRecord, ref: string): Promise<void> {
@@ -28,11 +30,12 @@ export async function startCommand(cmd: Extract<StartStopCommand, { name: 'start
   return startAttached(cmd.global.root, cmd.targets[0]);
 }
 
-/** start -a: the log from here on, copied out until the container ends; its exit status. */
+/** start -a: the log from here on, printed until the container ends; its exit status. */
 async function startAttached(root: string, ref: string): Promise<number> {
   const { findContainer } = await import('../runtime/records.js');
   const seen = findContainer(await sweep(root, cgroupHost), ref);
   const log = logPath(root, seen.id);
+  const reader = new CriLogReader();
   let offset = sizeOf(log);
   const rec = await withContainerLock(root, seen.id, async () => {
     const now = readRecord(root, seen.id);
@@ -40,8 +43,9 @@ async function startAttached(root: string, ref: string): Promise<number> {
     await startTarget(root, now, ref);
     return now;
   });
-  while (!(await launcherEnded(rec, 50))) offset = copyOut(log, offset);
-  copyOut(log, offset);
+  while (!(await launcherEnded(rec, 50))) offset = copyOut(log, offset, reader);
+  copyOut(log, offset, reader);
+  print(reader.end());
   // The launcher's last words, read before the record is settled (a --rm one goes then).
   const ended = readStatusFile(statusFilePath(root, rec.id));
   await sweep(root, cgroupHost);
@@ -56,8 +60,12 @@ function sizeOf(path: string): number {
   }
 }
 
-/** Copies what the log gained since `offset` to stdout; returns the new offset. */
-function copyOut(path: string, offset: number): number {
+function print(messages: LogMessage[]): void {
+  for (const m of messages) (m.stream === 'stderr' ? process.stderr : process.stdout).write(m.text);
+}
+
+/** Prints what the log (CRI lines, runtime/cri-log.ts) gained since `offset`; returns the new offset. */
+function copyOut(path: string, offset: number, reader: CriLogReader): number {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -69,7 +77,7 @@ function copyOut(path: string, offset: number): number {
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, offset);
       if (n <= 0) return offset;
-      process.stdout.write(buf.subarray(0, n));
+      print(reader.push(buf.subarray(0, n)));
       offset += n;
     }
   } finally {

@@ -36,6 +36,8 @@ export const REQUEST = {
   CGROUP_LIMIT: 0x0122,
   CGROUP_HOST: 0x0123,
   STATUS_FILE: 0x0124,
+  // 0x0160–0x016f: the container's stdio held by the monitor (assembly/plan/stdio.ts)
+  LOG: 0x0160,
   // 0x0150–0x015f: the image's config and --entrypoint (assembly/plan/image-config.ts)
   IMAGE_ENTRYPOINT: 0x0150,
   IMAGE_CMD: 0x0151,
@@ -141,6 +143,8 @@ export interface PlanRequest {
   cgroup?: PlanCgroup;
   /** Where the launcher leaves its last events (CGROUP_FILE…, EXIT) for a later husk. */
   statusFile?: string;
+  /** The file the monitor writes the container's output to, as CRI lines (docs/protocol.md "The container log"). */
+  logFile?: string;
   /** An image's config: `argv` is then the arguments typed after IMAGE (may be empty). */
   imageConfig?: ImageConfigFacts;
   /** --entrypoint as typed ('' clears the image's); needs imageConfig. */
@@ -360,6 +364,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     w.begin('cgroup-host', REQUEST.CGROUP_HOST).u64(host.cpus).u64(host.mems).u64(host.flags).str(host.cpusetCpus).str(host.cpusetMems).end();
   }
   if (req.statusFile !== undefined) w.begin('status-file', REQUEST.STATUS_FILE).str(req.statusFile, PATH_MAX).end();
+  if (req.logFile !== undefined) w.begin('log', REQUEST.LOG).str(req.logFile, PATH_MAX).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
   const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0);

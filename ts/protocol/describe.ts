@@ -83,6 +83,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return 'close every fd above 2 at exec';
     case 'EXEC':
       return `exec ${(a.argv as string[]).map(q).join(' ')}${a.path.includes('/') ? '' : ` (searching ${(a.search as string[]).join(':')})`}`;
+    case 'LOG':
+      return `log the container's stdout and stderr to ${a.path}`;
     case 'STATUS_FILE':
       return `write the final status to ${a.path}`;
     case 'CGROUP_MKDIR':

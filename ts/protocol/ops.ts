@@ -80,6 +80,8 @@ export const OPS: readonly OpSpec[] = [
   // Among the first container ops only (before any other): see checkOrder in plan.ts.
   spec(0x0047, 'CGROUP_JOIN', 'container', ['path', 'str']),
   spec(0x0051, 'WAIT_START', 'container'),
+  // The monitor writes the container's stdout and stderr to this file (docs/protocol.md "The container log").
+  spec(0x0052, 'LOG', 'pre-clone', ['path', 'str']),
   // Control plans (docs/protocol.md "Control plans"): these ops only, in a plan of their own.
   spec(0x0060, 'CGROUP_FREEZE', 'control', ['path', 'str'], ['frozen', 'u64']),
   spec(0x0061, 'CGROUP_KILL', 'control', ['path', 'str']),

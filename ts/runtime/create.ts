@@ -7,7 +7,7 @@ import type { RunFlags } from '../cli/args.js';
 import { newContainerId, prepare } from './prepare.js';
 import type { Prepared } from './prepare.js';
 import { keptLayerPaths, makeKeptLayer } from './kept-layer.js';
-import { removeContainerState, stateDir, statusFilePath } from './records.js';
+import { logPath, removeContainerState, stateDir, statusFilePath } from './records.js';
 import { claimName } from './names.js';
 import { processStart, tempName, writeRecord } from './state.js';
 import type { ContainerRecord } from './state.js';
@@ -53,7 +53,7 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
   mkdirSync(stateDir(root, id), { recursive: true, mode: 0o700 });
   try {
     makeKeptLayer(root, id);
-    const prepared = prepare(flags, { root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(root, id), trace: true, keepLayer: keptLayerPaths(root, id) });
+    const prepared = prepare(flags, { root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, keepLayer: keptLayerPaths(root, id) });
     // A user namespace's root writes the upper: it owns the layer (mapped root's host id).
     if (prepared.userns) makeKeptLayer(root, id, prepared.userns.start);
     savePlan(root, id, prepared.plan);

@@ -1,4 +1,4 @@
-// run -d: the launcher in its own session, its output to a log file and its events to a
+// run -d: the launcher in its own session (it logs the container's output itself) and its events to a
 // file in the container's state directory (a file, not a pipe: nobody reads a pipe once husk
 // has gone, and the file keeps the start for later). husk waits until the command has been
 // executed (the plan has the trace flag: EXEC's OP_TIME comes just before execve) or the
@@ -26,18 +26,17 @@ export interface DetachedStart {
   ended?: LaunchOutcome;
 }
 
-export async function launchDetached(plan: Uint8Array, opts: { eventsPath: string; logPath: string; onSpawn: (pid: number) => void; timeoutMs?: number }): Promise<DetachedStart> {
+export async function launchDetached(plan: Uint8Array, opts: { eventsPath: string; onSpawn: (pid: number) => void; timeoutMs?: number }): Promise<DetachedStart> {
   const spawnedAt = process.hrtime.bigint();
-  const log = openSync(opts.logPath, 'a', 0o600);
   const events = openSync(opts.eventsPath, 'a', 0o600);
   let child;
   try {
+    // The container's output goes to the log the monitor writes (the plan's LOG), not here.
     child = spawn(launcherPath(), ['--plan-fd', '3', '--event-fd', '4'], {
       detached: true,
-      stdio: ['ignore', log, log, 'pipe', events] as StdioOptions,
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe', events] as StdioOptions,
     });
   } finally {
-    closeSync(log);
     closeSync(events);
   }
   const spawnError = new Promise<never>((_, reject) =>

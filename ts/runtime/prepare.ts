@@ -81,6 +81,8 @@ export interface PrepareContext {
   waitStart?: boolean;
   /** Where the launcher leaves its last events (run -d). */
   statusFile?: string;
+  /** Where the monitor logs the container's output (run -d). */
+  logFile?: string;
   /** Force the trace flag (run -d waits for EXEC's OP_TIME to know the command started). */
   trace?: boolean;
   /** Plan for these cgroup facts instead of this host's (`husk plan --host-cgroups`). */
@@ -132,6 +134,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     }),
     statusFile: ctx.statusFile,
     keepLayer: ctx.keepLayer,
+    logFile: ctx.logFile,
   };
   const answer = buildPlanAnswer(request);
   let cgroups: string[] | undefined;

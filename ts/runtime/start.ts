@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { launchDetached } from './detach.js';
 import type { DetachedStart } from './detach.js';
 import { readSavedPlan } from './create.js';
-import { eventsPath, logPath, statusFilePath } from './records.js';
+import { eventsPath, statusFilePath } from './records.js';
 import { childStart, processStart, writeRecord } from './state.js';
 import type { ContainerRecord } from './state.js';
 
@@ -27,7 +27,6 @@ export async function startSaved(root: string, rec: ContainerRecord): Promise<De
   writeRecord(root, rec);
   const start = await launchDetached(plan, {
     eventsPath: eventsPath(root, rec.id),
-    logPath: logPath(root, rec.id),
     onSpawn: (pid) => {
       rec.launcherPid = pid;
       rec.launcherStart = processStart(pid);

@@ -1,0 +1,222 @@
+//! LOG (protocol.md "The container log"): the container's stdout and stderr are two pipes
+//! whose read ends the monitor holds; whatever it reads goes to the log file as CRI lines,
+//! `<RFC3339Nano time> <stdout|stderr> <F|P> <text>`, one per line of output (F) or per
+//! piece of a line not yet ended when it was read (P; the reader joins them with what
+//! follows). Nothing is held back: a prompt with no newline is in the log as soon as it is
+//! written, and the monitor's memory stays two fixed buffers whatever the container prints.
+//! A write to the log that fails (disk full) is dropped: the container must never block on
+//! its monitor.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const sys = @import("sys.zig");
+
+pub const Stream = enum(u1) { stdout = 0, stderr = 1 };
+
+/// What one read takes from a pipe; a line longer than this is logged in P pieces.
+pub const read_bytes_max = 8 * 1024;
+/// `2026-12-03T07:15:00.123456789Z stdout P ` is at most this long.
+const header_bytes_max = 30 + 1 + 6 + 1 + 1 + 1;
+/// One read's lines with their headers always fit: each line of n bytes costs at most
+/// n + 1 + header_bytes_max, and a flush happens before one would not fit.
+const out_bytes_max = 2 * read_bytes_max;
+comptime {
+    assert(header_bytes_max == 40);
+    assert(read_bytes_max + 1 + header_bytes_max <= out_bytes_max);
+}
+
+/// A part of state.zig's State: the log file and the pipes, -1 when not in use.
+pub const State = struct {
+    log_fd: sys.fd_t,
+    /// Per stream: [read end, write end]. The container process keeps only the write ends
+    /// (as its fds 1 and 2), the monitor only the read ends.
+    pipes: [2][2]sys.fd_t,
+    in_buffer: [read_bytes_max]u8,
+    out_buffer: [out_bytes_max]u8,
+    out_len: usize,
+
+    /// Every field but the buffers (written before they are read).
+    pub fn init(log: *State) void {
+        log.log_fd = -1;
+        log.pipes = .{ .{ -1, -1 }, .{ -1, -1 } };
+        log.out_len = 0;
+    }
+
+    pub fn active(log: *const State) bool {
+        return log.log_fd >= 0;
+    }
+};
+
+/// LOG, before CLONE: opens the log (appended to: a restarted container adds to it) and
+/// makes the pipes.
+pub fn open(log: *State, path: [:0]const u8) sys.Error!void {
+    assert(path.len > 0 and path[0] == '/'); // The decoder requires it.
+    assert(!log.active()); // At most one LOG.
+    const flags = sys.O.WRONLY | sys.O.CREAT | sys.O.APPEND | sys.O.NOFOLLOW | sys.O.NOCTTY;
+    log.log_fd = try sys.openat(sys.AT_FDCWD, path, flags, 0o600);
+    try sys.pipe(&log.pipes[0]);
+    try sys.pipe(&log.pipes[1]);
+}
+
+/// Container process, right after CLONE: its stdout and stderr become the pipes.
+pub fn in_container(log: *State) sys.Error!void {
+    if (!log.active()) return;
+    for (&log.pipes, 0..) |*pipe, index| {
+        try sys.dup_to(pipe[1], @intCast(1 + index));
+        sys.close(pipe[0]);
+        if (pipe[1] != 1 + index) sys.close(pipe[1]);
+        pipe.* = .{ -1, -1 };
+    }
+    sys.close(log.log_fd);
+    log.log_fd = -1;
+}
+
+/// Monitor, right after CLONE: only the read ends stay, non-blocking (draining at the end
+/// must not wait for a process that still holds a write end).
+pub fn in_monitor(log: *State) sys.Error!void {
+    if (!log.active()) return;
+    for (&log.pipes) |*pipe| {
+        sys.close(pipe[1]);
+        pipe[1] = -1;
+        try sys.set_nonblocking(pipe[0]);
+    }
+}
+
+/// Adds the open read ends to `fds`; returns how many.
+pub fn poll_fds(log: *const State, fds: []sys.PollFd) usize {
+    var count: usize = 0;
+    for (log.pipes) |pipe| {
+        if (pipe[0] < 0) continue;
+        fds[count] = .{ .fd = pipe[0], .events = sys.POLLIN, .revents = 0 };
+        count += 1;
+    }
+    return count;
+}
+
+/// After a poll: reads each ready pipe once (the poll comes round again for more).
+pub fn on_ready(log: *State, fds: []const sys.PollFd) void {
+    for (fds) |polled| {
+        if (polled.revents == 0) continue;
+        const stream: Stream = if (polled.fd == log.pipes[0][0]) .stdout else .stderr;
+        assert(polled.fd == log.pipes[@intFromEnum(stream)][0]);
+        _ = read_once(log, stream);
+    }
+    flush(log);
+}
+
+/// At the container's end: what the pipes still hold, without waiting for more.
+pub fn drain(log: *State) void {
+    if (!log.active()) return;
+    for ([_]Stream{ .stdout, .stderr }) |stream| {
+        var reads: usize = 0;
+        // Bounded: a process outside the container could keep writing forever.
+        while (reads < 1024 and read_once(log, stream)) reads += 1;
+    }
+    flush(log);
+}
+
+/// One read from `stream`'s pipe, logged. False at EOF (the pipe is then closed), when it
+/// is empty for now, or on an error.
+fn read_once(log: *State, stream: Stream) bool {
+    const fd = log.pipes[@intFromEnum(stream)][0];
+    if (fd < 0) return false;
+    const n = sys.read(fd, &log.in_buffer) catch |err| {
+        if (err == error.AGAIN) return false;
+        close_pipe(log, stream);
+        return false;
+    };
+    if (n == 0) {
+        close_pipe(log, stream);
+        return false;
+    }
+    add_lines(log, stream, log.in_buffer[0..n], sys.realtime_ns());
+    return true;
+}
+
+fn close_pipe(log: *State, stream: Stream) void {
+    const pipe = &log.pipes[@intFromEnum(stream)];
+    assert(pipe[0] >= 0);
+    sys.close(pipe[0]);
+    pipe[0] = -1;
+}
+
+/// Each line of `bytes` as an F line; a last piece with no newline as a P line.
+fn add_lines(log: *State, stream: Stream, bytes: []const u8, time_ns: u64) void {
+    assert(bytes.len > 0 and bytes.len <= read_bytes_max);
+    var rest = bytes;
+    while (rest.len > 0) {
+        const end = std.mem.indexOfScalar(u8, rest, '\n');
+        const text = if (end) |at| rest[0..at] else rest;
+        if (log.out_len + header_bytes_max + text.len + 1 > log.out_buffer.len) flush(log);
+        log.out_len += format_line(log.out_buffer[log.out_len..], time_ns, stream, end == null, text);
+        rest = if (end) |at| rest[at + 1 ..] else rest[rest.len..];
+    }
+}
+
+fn flush(log: *State) void {
+    if (log.out_len == 0) return;
+    // O_APPEND: one write lands whole; a failure (ENOSPC) loses these lines, not the container.
+    _ = sys.write(log.log_fd, log.out_buffer[0..log.out_len]) catch {};
+    log.out_len = 0;
+}
+
+/// Writes one CRI line into `out`; returns its length.
+pub fn format_line(out: []u8, time_ns: u64, stream: Stream, partial: bool, text: []const u8) usize {
+    assert(out.len >= header_bytes_max + text.len + 1);
+    const header = format_time(out[0..30], time_ns);
+    var at = header.len;
+    const words = [2][]const u8{ " stdout ", " stderr " };
+    @memcpy(out[at..][0..8], words[@intFromEnum(stream)]);
+    at += 8;
+    out[at] = if (partial) 'P' else 'F';
+    out[at + 1] = ' ';
+    at += 2;
+    @memcpy(out[at..][0..text.len], text);
+    at += text.len;
+    out[at] = '\n';
+    return at + 1;
+}
+
+/// RFC 3339 in UTC with nanoseconds, always 9 digits (so lines sort as text):
+/// `2026-12-03T07:15:00.123456789Z`.
+pub fn format_time(out: *[30]u8, time_ns: u64) []const u8 {
+    const seconds = time_ns / std.time.ns_per_s;
+    const epoch = std.time.epoch.EpochSeconds{ .secs = seconds };
+    const year_day = epoch.getEpochDay().calculateYearDay();
+    const month_day = year_day.calculateMonthDay();
+    const day_seconds = epoch.getDaySeconds();
+    const text = std.fmt.bufPrint(out, "{d:0>4}-{d:0>2}-{d:0>2}T{d:0>2}:{d:0>2}:{d:0>2}.{d:0>9}Z", .{
+        year_day.year,
+        month_day.month.numeric(),
+        month_day.day_index + 1,
+        day_seconds.getHoursIntoDay(),
+        day_seconds.getMinutesIntoHour(),
+        day_seconds.getSecondsIntoMinute(),
+        time_ns % std.time.ns_per_s,
+    }) catch unreachable; // Years up to 9999: 30 bytes.
+    assert(text.len == 30);
+    return text;
+}
+
+test "CRI lines: time, stream, full or partial" {
+    var out: [128]u8 = undefined;
+    // 2026-12-03T07:15:00.000000042Z
+    const time_ns: u64 = 1796282100 * std.time.ns_per_s + 42;
+    const n = format_line(&out, time_ns, .stderr, false, "hello");
+    try std.testing.expectEqualStrings("2026-12-03T07:15:00.000000042Z stderr F hello\n", out[0..n]);
+    const m = format_line(&out, 0, .stdout, true, "");
+    try std.testing.expectEqualStrings("1970-01-01T00:00:00.000000000Z stdout P \n", out[0..m]);
+}
+
+test "lines of one read: each full line F, an unended piece P" {
+    var log: State = undefined;
+    log.init();
+    add_lines(&log, .stdout, "a\nbb\nccc", 0);
+    const expected = "1970-01-01T00:00:00.000000000Z stdout F a\n" ++
+        "1970-01-01T00:00:00.000000000Z stdout F bb\n" ++
+        "1970-01-01T00:00:00.000000000Z stdout P ccc\n";
+    try std.testing.expectEqualStrings(expected, log.out_buffer[0..log.out_len]);
+    log.out_len = 0;
+    add_lines(&log, .stdout, "\n", 0);
+    try std.testing.expectEqualStrings("1970-01-01T00:00:00.000000000Z stdout F \n", log.out_buffer[0..log.out_len]);
+}
