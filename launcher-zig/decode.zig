@@ -14,9 +14,9 @@ const U64s = protocol.U64s;
 
 const EINVAL = @import("sys.zig").EINVAL; // errno values live in sys.zig only.
 
-/// Only EXEC has `strs` fields, and a valid plan has one EXEC, so three full lists (each
-/// with its NULL) bound the pointer pool.
-const pointers_max = 3 * (protocol.strs_count_max + 1);
+/// Only EXEC (three lists) and OVERLAY (one) have `strs` fields, and a valid plan has one
+/// of each at most, so four full lists (each with its NULL) bound the pointer pool.
+const pointers_max = 4 * (protocol.strs_count_max + 1);
 
 pub const Storage = struct {
     /// The frames exactly as read; `U64s` views point here.
@@ -152,6 +152,7 @@ const Decoder = struct {
     saw_gid_map: bool = false,
     slots_filled: u16 = 0,
     slots_attached: u16 = 0,
+    overlays: usize = 0,
 
     fn invalid(decoder: *Decoder, index: u64, code: u64, errno: u16, reason: []const u8) Invalid {
         _ = decoder;
@@ -303,6 +304,7 @@ const Decoder = struct {
                 try decoder.need_mount_namespace();
             },
             .pivot_root, .mask, .readonly => try decoder.need_mount_namespace(),
+            .overlay => |o| try decoder.check_overlay(o.lowers, &.{ o.upper, o.work, o.target, o.links }, o.flags),
             .set_root => |o| if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("set_root.path: not absolute"),
             .sethostname => if (namespaces.* & protocol.CLONE_NEWUTS == 0) {
                 return decoder.fail("sethostname without a new UTS namespace");
@@ -459,6 +461,20 @@ const Decoder = struct {
         }
     }
 
+    /// protocol.md "OVERLAY": 1 to 500 lowers, absolute paths, known flags, one per plan.
+    fn check_overlay(decoder: *Decoder, lowers: Strs, paths: []const Str, flags: u64) Error!void {
+        if (flags & ~protocol.overlay_flags_known != 0) return decoder.fail("overlay.flags: unknown bits");
+        if (lowers.len == 0 or lowers.len > protocol.overlay_lowers_max) return decoder.fail("overlay.lowers: not 1 to 500");
+        for (lowers) |lower| {
+            const path = std.mem.span(lower.?);
+            if (path.len == 0 or path[0] != '/') return decoder.fail("overlay.lowers: a path not absolute");
+        }
+        for (paths) |path| if (path.len == 0 or path[0] != '/') return decoder.fail("overlay: a path not absolute");
+        if (decoder.overlays == 1) return decoder.fail("a second OVERLAY");
+        decoder.overlays += 1;
+        try decoder.need_mount_namespace();
+    }
+
     fn need_mount_namespace(decoder: *Decoder) Error!void {
         if (decoder.plan.namespaces & protocol.CLONE_NEWNS == 0) {
             return decoder.fail("a mount op without a new mount namespace");
@@ -503,8 +519,8 @@ const Decoder = struct {
     fn strs(decoder: *Decoder, cursor: *Cursor, comptime name: []const u8) Error!Strs {
         const count = cursor.int(u32) orelse return decoder.fail(name ++ ": past the frame's end");
         if (count > protocol.strs_count_max) return decoder.fail(name ++ ": more than 4096 strings");
-        // Only EXEC has strs and order allows one EXEC, so this cannot trigger on a plan
-        // that passed check_order; it stays a failure (not an assert) to keep totality obvious.
+        // Only EXEC and OVERLAY have strs, one of each at most (check_order, check_op), so
+        // this cannot trigger on a valid plan; it stays a failure to keep totality obvious.
         if (decoder.pointers_used + count + 1 > decoder.storage.pointers.len) {
             return decoder.fail(name ++ ": too many strings in the plan");
         }

@@ -41,6 +41,7 @@ const sample_ops = [_]Op{
     .{ .mkdir = .{ .path = "/tmp/husk-stage", .mode = 0o755 } },
     .{ .attach_tree = .{ .slot = 15, .target = "/tmp/husk-stage/lower/usr" } },
     .{ .mount = .{ .source = "tmpfs", .target = "/tmp/husk-stage", .fstype = "tmpfs", .flags = 0, .data = "size=1m" } },
+    .{ .overlay = .{ .lowers = &[_:null]?[*:0]const u8{ "/tmp/husk-stage/lower/usr/top", "/layers/bottom" }, .upper = "/tmp/husk-stage/upper", .work = "/tmp/husk-stage/work", .target = "/tmp/husk-stage/root", .links = "/tmp/husk-stage/l", .flags = protocol.overlay_flags_known } },
     .{ .set_root = .{ .path = "/tmp/husk-stage/root" } },
     .{ .touch = .{ .path = "etc/hostname", .mode = 0o644 } },
     .{ .symlink = .{ .target = "/proc/self/fd", .linkpath = "dev/fd" } },
@@ -305,7 +306,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x0029, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -982,4 +983,40 @@ test "fs ops: an absolute root, clean relative paths, device modes, 32-bit rdev,
     const bytes = try encode_plan(0, &edges);
     defer bytes.deinit();
     try expect_valid(bytes.items);
+}
+
+// --- OVERLAY (protocol.md "OVERLAY") ---------------------------------------------------------
+
+fn overlay_op(lowers: protocol.Strs, flags: u64) Op {
+    return .{ .overlay = .{ .lowers = lowers, .upper = "/s/upper", .work = "/s/work", .target = "/s/root", .links = "/s/l", .flags = flags } };
+}
+
+var many_lowers: [protocol.overlay_lowers_max + 2]?[*:0]const u8 = undefined;
+
+/// `count` lowers, all "/l", NULL-terminated in `many_lowers`.
+fn lowers_of(count: usize) protocol.Strs {
+    for (0..count) |i| many_lowers[i] = "/l";
+    many_lowers[count] = null;
+    return many_lowers[0..count :null];
+}
+
+test "OVERLAY: 1 to 500 absolute lowers, known flags, a mount namespace, once a plan" {
+    for ([_]usize{ 1, 2, 500 }) |count| {
+        const bytes = try encode_plan(0, minimal(&.{overlay_op(lowers_of(count), protocol.overlay_flag_userxattr)}));
+        defer bytes.deinit();
+        try expect_valid(bytes.items);
+        try testing.expectEqual(count, plan.ops[1].overlay.lowers.len);
+    }
+    try expect_ops_invalid(minimal(&.{overlay_op(lowers_of(0), 0)}), 1, "overlay.lowers: not 1 to 500");
+    try expect_ops_invalid(minimal(&.{overlay_op(lowers_of(501), 0)}), 1, "overlay.lowers: not 1 to 500");
+    try expect_ops_invalid(minimal(&.{overlay_op(lowers_of(1), 4)}), 1, "overlay.flags");
+    const relative = [_:null]?[*:0]const u8{ "/l", "l" };
+    try expect_ops_invalid(minimal(&.{overlay_op(&relative, 0)}), 1, "overlay.lowers: a path not absolute");
+    var bad_target = overlay_op(lowers_of(1), 0);
+    bad_target.overlay.target = "root";
+    try expect_ops_invalid(minimal(&.{bad_target}), 1, "overlay: a path not absolute");
+    const once = overlay_op(lowers_of(1), 0);
+    try expect_ops_invalid(minimal(&.{ once, once }), 2, "a second OVERLAY");
+    const no_mount_ns = [_]Op{ .{ .clone = .{ .flags = protocol.CLONE_NEWUTS } }, once, exec_op };
+    try expect_ops_invalid(&no_mount_ns, 1, "without a new mount namespace");
 }

@@ -84,6 +84,7 @@ pub const FrameType = enum(u16) {
     mask = 0x0026,
     readonly = 0x0027,
     set_root = 0x0028,
+    overlay = 0x0029,
     sethostname = 0x0030,
     loopback_up = 0x0031,
     chdir = 0x0032,
@@ -192,6 +193,9 @@ pub const Op = union(enum) {
     mask: struct { path: Str },
     readonly: struct { path: Str },
     set_root: struct { path: Str },
+    /// lowers: top first, as overlayfs orders them; links: a directory for the mount(2)
+    /// fallback's short names (protocol.md "OVERLAY").
+    overlay: struct { lowers: Strs, upper: Str, work: Str, target: Str, links: Str, flags: u64 },
     sethostname: struct { name: Str },
     loopback_up: struct {},
     chdir: struct { path: Str },
@@ -250,6 +254,13 @@ pub const Op = union(enum) {
         };
     }
 };
+
+/// OVERLAY flags: bit 0 userxattr, bit 1 the mount(2) fallback forced (tests).
+pub const overlay_flag_userxattr: u64 = 1 << 0;
+pub const overlay_flag_legacy: u64 = 1 << 1;
+pub const overlay_flags_known: u64 = 0b11;
+/// overlayfs stacks at most this many lowers (OVL_MAX_STACK).
+pub const overlay_lowers_max = 500;
 
 /// MKNOD's file types (S_IFMT bits): a character or block device, or a FIFO.
 pub const S_IFMT: u64 = 0o170000;

@@ -12,6 +12,7 @@ const sys = @import("sys.zig");
 const events = @import("events.zig");
 const ns = @import("ns.zig");
 const files = @import("files.zig");
+const overlay = @import("overlay.zig");
 const mounts = @import("mounts.zig");
 const process = @import("process.zig");
 const exec = @import("exec.zig");
@@ -105,6 +106,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .mask => |o| try mounts.mask(&state.root_fd, o.path),
         .readonly => |o| try mounts.readonly(&state.root_fd, o.path),
         .set_root => |o| try mounts.set_root(&state.root_fd, o.path),
+        .overlay => |o| try overlay.overlay(&state.root_fd, o),
         .sethostname => |o| try process.sethostname(o.name),
         .loopback_up => try process.loopback_up(),
         .chdir => |o| try process.chdir(&state.root_fd, o.path),
@@ -195,6 +197,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .mask => |o| message.print("mask {s}", .{o.path}),
         .readonly => |o| message.print("make {s} read-only", .{o.path}),
         .set_root => |o| message.print("set root {s}", .{o.path}),
+        .overlay => |o| overlay.describe(o, message),
         .sethostname => |o| message.print("set hostname {s}", .{o.name}),
         .loopback_up => message.append("bring lo up"),
         .chdir => |o| message.print("chdir {s}", .{o.path}),

@@ -489,6 +489,29 @@ pub fn move_mount(from_fd: fd_t, to_fd: fd_t) Error!void {
     _ = try check(linux.syscall5(.move_mount, arg(from_fd), ptr(""), arg(to_fd), ptr(""), flags));
 }
 
+// The new mount API (fsopen/fsconfig/fsmount): overlayfs's `lowerdir+` adds one lower at a
+// time, with no 4 KiB bound on the options.
+pub const FSCONFIG_SET_FLAG: u32 = 0;
+pub const FSCONFIG_SET_STRING: u32 = 1;
+pub const FSCONFIG_CMD_CREATE: u32 = 6;
+
+pub fn fsopen(fstype: [*:0]const u8) Error!fd_t {
+    const FSOPEN_CLOEXEC = 1;
+    return check_fd(linux.syscall2(.fsopen, ptr(fstype), FSOPEN_CLOEXEC));
+}
+
+/// `value` null for a flag or a command.
+pub fn fsconfig(fd: fd_t, command: u32, key: ?[*:0]const u8, value: ?[*:0]const u8) Error!void {
+    const key_arg: usize = if (key) |k| ptr(k) else 0;
+    const value_arg: usize = if (value) |v| ptr(v) else 0;
+    _ = try check(linux.syscall5(.fsconfig, arg(fd), command, key_arg, value_arg, 0));
+}
+
+pub fn fsmount(fd: fd_t) Error!fd_t {
+    const FSMOUNT_CLOEXEC = 1;
+    return check_fd(linux.syscall3(.fsmount, arg(fd), FSMOUNT_CLOEXEC, 0));
+}
+
 pub fn pivot_root(new_root: [*:0]const u8, put_old: [*:0]const u8) Error!void {
     _ = try check(linux.syscall2(.pivot_root, ptr(new_root), ptr(put_old)));
 }

@@ -75,6 +75,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0026 MASK container path:p
 0027 READONLY container path:p
 0028 SET_ROOT container path:p
+0029 OVERLAY container lowers:ss upper:s work:s target:p links:s flags:u
 0030 SETHOSTNAME container name:s
 0031 LOOPBACK_UP container
 0032 CHDIR container path:p

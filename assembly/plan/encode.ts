@@ -27,6 +27,7 @@ export const T_PIVOT_ROOT: u16 = 0x0025;
 export const T_MASK: u16 = 0x0026;
 export const T_READONLY: u16 = 0x0027;
 export const T_SET_ROOT: u16 = 0x0028;
+export const T_OVERLAY: u16 = 0x0029;
 export const T_SETHOSTNAME: u16 = 0x0030;
 export const T_LOOPBACK_UP: u16 = 0x0031;
 export const T_CHDIR: u16 = 0x0032;
@@ -313,6 +314,18 @@ export class PlanWriter {
     this.op(T_IDMAP_TREE, "idmap-tree");
     this.w.str("source", source, PATH_MAX);
     this.w.u64(slot);
+    this.w.end();
+  }
+
+  /** lowers top first, as overlayfs orders them (./layers.ts). */
+  overlay(lowers: string[], upper: string, work: string, target: string, links: string, flags: u64): void {
+    this.op(T_OVERLAY, "overlay");
+    this.w.strs("lowers", lowers, PATH_MAX);
+    this.w.str("upper", upper, PATH_MAX);
+    this.w.str("work", work, PATH_MAX);
+    this.w.str("target", target, PATH_MAX);
+    this.w.str("links", links, PATH_MAX);
+    this.w.u64(flags);
     this.w.end();
   }
 

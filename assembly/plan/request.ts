@@ -7,6 +7,7 @@ import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
+import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
@@ -105,6 +106,8 @@ export class PlanRequest {
   hasBoottime: bool = false;
   boottime: i64 = 0;
   options: u64 = 0;
+  /** Items 0x0140, 0x0141, 0x0146: a layered image's layers and upper (./layers.ts). */
+  layers: LayersRequest = new LayersRequest();
   /** Items 0x0120–0x012f: the container's cgroups and the status file (./cgroup.ts). */
   cgroup: CgroupRequest = new CgroupRequest();
   /** Items 0x0160–0x016f: the container's stdio held by the monitor (./stdio.ts). */
@@ -150,8 +153,10 @@ function decodeFrame(type: u32, f: Fields, req: PlanRequest): void {
       req.rootfs = f.str("path", PATH_MAX);
       const rw = f.u64("readwrite");
       if (!f.ok) return;
-      if (req.imageKind != IMAGE_HOST && req.imageKind != IMAGE_ROOTFS) {
+      if (req.imageKind != IMAGE_HOST && req.imageKind != IMAGE_ROOTFS && req.imageKind != IMAGE_LAYERS) {
         f.failure = malformed(f.context + ": kind: unknown value " + req.imageKind.toString());
+      } else if (req.imageKind == IMAGE_LAYERS && (req.rootfs.length > 0 || rw != 0)) {
+        f.failure = malformed(f.context + ": a layered image has no path and no readwrite (LAYER, UPPER frames)");
       } else if (rw > 1) {
         f.failure = malformed(f.context + ": readwrite: unknown value " + rw.toString());
       } else if (req.imageKind == IMAGE_HOST && req.rootfs.length > 0) {
@@ -284,6 +289,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
       if (failure !== null) return failure;
       continue;
     }
+    if (isLayersItem(type)) {
+      const failure = decodeLayersItem(type, frames.payload, frames.payloadLength, frames.index, req.layers);
+      if (failure !== null) return failure;
+      continue;
+    }
     if (isIdmapItem(type)) {
       const failure = decodeIdmapItem(type, frames.payload, frames.payloadLength, frames.index, req.idmap);
       if (failure !== null) return failure;
@@ -312,6 +322,8 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   if (req.hostDirs.length > 0 && req.hostEntries.length > 0) {
     return malformed("request: HOST_DIR (the dirs chosen) and HOST_ENTRY (the host's entries) together");
   }
+  const layersShape = checkLayersShape(req.layers, req.imageKind == IMAGE_LAYERS);
+  if (layersShape !== null) return layersShape;
   const idmapShape = checkIdmapShape(req.idmap);
   if (idmapShape !== null) return malformed(idmapShape);
   decideMode(req.idmap);
@@ -450,6 +462,14 @@ export function applyImageConfig(req: PlanRequest): Failure | null {
 
 /** Checks the values the user gave; returns the first refusal. */
 export function validateRequest(req: PlanRequest): Failure | null {
+  if (req.imageKind == IMAGE_LAYERS) {
+    const layers = validateLayers(req.layers);
+    if (layers !== null) return layers;
+    if (req.userns) {
+      const shared = validateLayersUserns(req.layers);
+      if (shared !== null) return shared;
+    }
+  }
   if (req.imageKind == IMAGE_ROOTFS && !isAbsolute(req.rootfs)) {
     return invalid("rootfs: not an absolute path: \"" + req.rootfs + "\"");
   }

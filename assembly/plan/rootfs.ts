@@ -6,6 +6,7 @@
 //   host image        STAGE/root is a directory of the tmpfs; each host dir NAME gets an overlay
 //                     (lower /NAME, upper STAGE/upper/NAME, work STAGE/work/NAME) on STAGE/root/NAME,
 //                     each host symlink a symlink.
+//   layers image      one OVERLAY of the image's layers (./layers.ts)
 //   in a user namespace each lower (ROOTFS, or /NAME) is first an idmapped copy of itself,
 //                     attached on STAGE/lower/SLOT (IDMAP_TREE, ATTACH_TREE), and the overlay
 //                     takes that as its lowerdir.
@@ -13,6 +14,7 @@
 import { PlanWriter } from "./encode";
 import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
 import { BIND_RECURSIVE, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC } from "./linux";
+import { IMAGE_LAYERS, layersOps } from "./layers";
 
 /** Mount data is copied from one page: at most 4095 bytes and the NUL. */
 export const MOUNT_DATA_MAX: i32 = 4095;
@@ -109,6 +111,14 @@ export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
         plan.symlink(d.target, target);
       }
     }
+  } else if (req.imageKind == IMAGE_LAYERS) {
+    // An image's own UPPER (the store's) wins; else a kept layer serves it too.
+    if (kept && !req.layers.hasUpper) {
+      req.layers.hasUpper = true;
+      req.layers.upper = upper;
+      req.layers.work = work;
+    }
+    layersOps(plan, req.layers, stage, root, req.userns);
   } else if (req.readwrite) {
     plan.mkdir(root, 0o755);
     plan.bind(req.rootfs, root, BIND_RECURSIVE);

@@ -91,6 +91,35 @@ export const GOLDEN: Record<string, Plan> = {
       { name: 'CGROUP_REMOVE', args: { path: '/sys/fs/cgroup/unified/husk/abc' } },
     ],
   },
+  // A layered image (docs/protocol.md "OVERLAY"): three layers, top first, in a user namespace.
+  layers: {
+    version: 1n,
+    flags: 0n,
+    ops: [
+      { name: 'CLONE', args: { flags: NS.mnt | NS.user } },
+      { name: 'UID_MAP', args: { text: '0 100000 65536\n' } },
+      { name: 'GID_MAP', args: { text: '0 100000 65536\n' } },
+      { name: 'IDMAP_TREE', args: { source: '/var/lib/husk/layers', slot: 0n } },
+      { name: 'USER', args: { uid: 0n, gid: 0n, groups: [] } },
+      { name: 'MOUNT', args: { source: 'tmpfs', target: '/run/husk/stage', fstype: 'tmpfs', flags: MS.nosuid | MS.nodev, data: 'mode=0755' } },
+      { name: 'MKDIR', args: { path: '/run/husk/stage/lower/0', mode: 0o755n } },
+      { name: 'ATTACH_TREE', args: { slot: 0n, target: '/run/husk/stage/lower/0' } },
+      { name: 'MKDIR', args: { path: '/run/husk/stage/root', mode: 0o755n } },
+      {
+        name: 'OVERLAY',
+        args: {
+          lowers: ['/run/husk/stage/lower/0/cc/diff', '/run/husk/stage/lower/0/bb/diff', '/run/husk/stage/lower/0/aa/diff'],
+          upper: '/var/lib/husk/containers/abc/upper',
+          work: '/var/lib/husk/containers/abc/work',
+          target: '/run/husk/stage/root',
+          links: '/run/husk/stage/l',
+          flags: 1n,
+        },
+      },
+      { name: 'PIVOT_ROOT', args: { newroot: '/run/husk/stage/root' } },
+      { name: 'EXEC', args: { path: '/bin/sh', argv: ['sh'], env: [], search: [], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } },
+    ],
+  },
   // An fs plan (docs/protocol.md "Fs plans"): FS_ROOT first, every fs op, no CLONE, no EXEC.
   fs: {
     version: 1n,

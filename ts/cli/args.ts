@@ -31,6 +31,8 @@ export interface RunFlags {
 
 export interface GlobalFlags {
   root: string;
+  /** --storage DIR: the image store (ts/image/store.ts storageRoot() when unset) */
+  storage?: string;
 }
 
 export type Command =
@@ -41,7 +43,8 @@ export type Command =
   | { name: 'create'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand
-  | MonitorCommand;
+  | MonitorCommand
+  | ImageCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -54,6 +57,8 @@ import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
 import type { MonitorCommand } from './args-monitor.js';
+import { IMAGE_COMMANDS, parseImageCommand } from './args-images.js';
+import type { ImageCommand } from './args-images.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -142,7 +147,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'create', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'create', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -153,6 +158,10 @@ export function parseArgs(argv: readonly string[]): Command {
       const v = a === '--root' ? argv[++i] : a.slice('--root='.length);
       if (v === undefined || v === '') throw new HuskError('usage', 'flag needs a value: --root');
       global.root = v;
+    } else if (a === '--storage' || a.startsWith('--storage=')) {
+      const v = a === '--storage' ? argv[++i] : a.slice('--storage='.length);
+      if (v === undefined || v === '') throw new HuskError('usage', 'flag needs a value: --storage');
+      global.storage = v;
     } else if (a === '--help' || a === '-h') return { name: 'help' };
     else if (a === '--version' || a === '-v') return { name: 'version' };
     else if (a.startsWith('-')) throw new HuskError('usage', `unknown flag: ${a}`, { hint: "See 'husk --help'." });
@@ -167,6 +176,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'info') return parseInfo(rest);
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
   if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
+  if ((IMAGE_COMMANDS as readonly string[]).includes(name)) return parseImageCommand(name as (typeof IMAGE_COMMANDS)[number], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));

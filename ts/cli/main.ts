@@ -86,6 +86,18 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { logsCommand } = await import('./logs.js');
         return await logsCommand(cmd);
       }
+      case 'load':
+      case 'import':
+      case 'save':
+      case 'images':
+      case 'rmi':
+      case 'tag':
+      case 'image-inspect':
+      case 'image-prune':
+      case 'system-df': {
+        const { imageCommand } = await import('./images.js');
+        return await imageCommand(cmd);
+      }
     }
   } catch (err) {
     reportError(err);

@@ -36,6 +36,10 @@ export const REQUEST = {
   CGROUP_LIMIT: 0x0122,
   CGROUP_HOST: 0x0123,
   STATUS_FILE: 0x0124,
+  // 0x0140–0x014f: a layered image (assembly/plan/layers.ts); 0x0142–0x0145 are fsPlan's (ts/core/fs.ts)
+  LAYER: 0x0140,
+  UPPER: 0x0141,
+  OVERLAY_OPTIONS: 0x0146,
   // 0x0160–0x016f: the container's stdio held by the monitor (assembly/plan/stdio.ts)
   LOG: 0x0160,
   // 0x0150–0x015f: the image's config and --entrypoint (assembly/plan/image-config.ts)
@@ -97,7 +101,14 @@ export type PlanImage =
    * facts; the core picks the image's from them), or `hostDirs`, exactly the ones to show.
    */
   | { kind: 'host'; hostDirs?: readonly PlanHostDir[]; hostEntries?: readonly PlanHostDir[] }
-  | { kind: 'rootfs'; path: string; readwrite?: boolean };
+  | { kind: 'rootfs'; path: string; readwrite?: boolean }
+  /**
+   * A layered image: `lowers`, host directories bottom → top (at most 500), stacked by
+   * overlayfs under `upper` (a persistent upper and work directory on disk) or, without it,
+   * the stage tmpfs. `legacyOverlay` forces the launcher's mount(2) fallback (short names)
+   * instead of fsconfig "lowerdir+"; default: HUSK_OVERLAY_LEGACY=1 in the environment.
+   */
+  | { kind: 'layers'; lowers: readonly string[]; upper?: { upper: string; work: string }; legacyOverlay?: boolean };
 
 export type Id = number | bigint;
 
@@ -335,6 +346,11 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     for (const d of image.hostEntries ?? []) {
       w.begin('host-entry', REQUEST.HOST_ENTRY).str(d.name).u64(d.kind === 'dir' ? 1 : 2).str(d.kind === 'dir' ? '' : (d.target ?? ''), PATH_MAX).end();
     }
+  } else if (image.kind === 'layers') {
+    w.begin('image', REQUEST.IMAGE).u64(3).str('').u64(0).end();
+    for (const lower of image.lowers) w.begin('layer', REQUEST.LAYER).str(lower, PATH_MAX).end();
+    if (image.upper !== undefined) w.begin('upper', REQUEST.UPPER).str(image.upper.upper, PATH_MAX).str(image.upper.work, PATH_MAX).end();
+    if (image.legacyOverlay ?? process.env.HUSK_OVERLAY_LEGACY === '1') w.begin('overlay', REQUEST.OVERLAY_OPTIONS).u64(1).end();
   } else {
     w.begin('rootfs', REQUEST.IMAGE).u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end();
   }

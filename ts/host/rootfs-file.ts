@@ -81,15 +81,45 @@ function prefixesOf(target: string): string[] {
 }
 
 /**
+ * A root's tree as the resolution sees it: a directory (DirTree), or a stack of image layers
+ * (ts/image/merged.ts). `rel` is a clean relative path ('' is the root).
+ */
+export interface RootTree {
+  /** The entry at `rel`, not following a last symlink; undefined when it is missing. */
+  lstat(rel: string): Stats | undefined;
+  readlink(rel: string): string;
+  /** The host path to open for `rel` (an entry lstat found). */
+  hostPath(rel: string): string;
+}
+
+/** A plain directory as a RootTree. */
+export class DirTree implements RootTree {
+  constructor(readonly root: string) {}
+
+  lstat(rel: string): Stats | undefined {
+    return rel === '' ? lstatSync(this.root) : lstatOrMissing(this.hostPath(rel));
+  }
+
+  readlink(rel: string): string {
+    return readlinkSync(this.hostPath(rel));
+  }
+
+  hostPath(rel: string): string {
+    if (rel === '') return this.root;
+    return this.root === '/' ? `/${rel}` : `${this.root}/${rel}`;
+  }
+}
+
+/**
  * What is at a landing: its last component's lstat, the path of a symlink met on the way, or
  * undefined when a component is missing or a non-directory stands in the middle.
  */
-function inspect(root: string, parts: string[], seen: Map<string, Stats | undefined>): Stats | { link: string } | undefined {
+function inspect(root: RootTree, parts: string[], seen: Map<string, Stats | undefined>): Stats | { link: string } | undefined {
   let stat = seen.get('');
-  if (stat === undefined) seen.set('', (stat = lstatSync(root)));
+  if (stat === undefined) seen.set('', (stat = root.lstat('')));
   for (let i = 1; i <= parts.length; i++) {
     const rel = parts.slice(0, i).join('/');
-    if (!seen.has(rel)) seen.set(rel, lstatOrMissing(`${root}/${rel}`));
+    if (!seen.has(rel)) seen.set(rel, root.lstat(rel));
     stat = seen.get(rel);
     if (stat === undefined) return undefined;
     if (stat.isSymbolicLink()) return { link: rel };
@@ -107,7 +137,7 @@ function inspect(root: string, parts: string[], seen: Map<string, Stats | undefi
  * holds a link whose way on is unknown (a loop the core reports is a real one); then it joins
  * the table and the prefixes are asked again. `depth` counts links followed inside each other.
  */
-function follow(root: string, at: string, target: string, links: Map<string, string>, seen: Map<string, Stats | undefined>, depth: number): Landed | undefined | 'loop' {
+function follow(root: RootTree, at: string, target: string, links: Map<string, string>, seen: Map<string, Stats | undefined>, depth: number): Landed | undefined | 'loop' {
   if (depth > SYMLINKS_MAX) return 'loop';
   const prefixes = prefixesOf(target);
   rounds: for (;;) {
@@ -118,7 +148,7 @@ function follow(root: string, at: string, target: string, links: Map<string, str
       if (found === undefined) return undefined;
       if ('link' in found) {
         if (links.size >= LINKS_MAX) return 'loop';
-        const to = readlinkSync(`${root}/${found.link}`);
+        const to = root.readlink(found.link);
         const sub = follow(root, found.link, to, links, seen, depth + 1);
         if (sub === undefined || sub === 'loop') return sub;
         links.set(found.link, to);
@@ -130,15 +160,28 @@ function follow(root: string, at: string, target: string, links: Map<string, str
   }
 }
 
-/** The resolved path (relative to the root) of the regular file `path`, or undefined. */
-function resolveInRoot(root: string, path: string): string | undefined {
+/**
+ * Where `path` lands inside the root, every symlink on the way (the last one too) resolved
+ * as if the root were `/`: its clean relative path and its lstat; undefined when it does not
+ * exist; 'loop' for too many levels of symlinks.
+ */
+export function resolveInTree(root: RootTree, path: string): { rel: string; stat: Stats } | undefined | 'loop' {
   // As a symlink at the path itself pointing to "/path" would: from the root, the last
   // component followed too.
-  const landed = follow(root, path, `/${path}`, new Map(), new Map(), 0);
+  const clean = path.split('/').filter((c) => c !== '' && c !== '.').join('/');
+  if (clean === '') return { rel: '', stat: root.lstat('')! };
+  const landed = follow(root, clean, `/${clean}`, new Map(), new Map(), 0);
+  if (landed === undefined || landed === 'loop') return landed;
+  return { rel: landed.parts.join('/'), stat: landed.stat };
+}
+
+/** The resolved path (relative to the root) of the regular file `path`, or undefined. */
+function resolveInRoot(root: RootTree, path: string): string | undefined {
+  const landed = resolveInTree(root, path);
   if (landed === undefined) return undefined;
   if (landed === 'loop') refuse(path, 'too many levels of symbolic links');
   if (!landed.stat.isFile()) refuse(path, `it is ${kindOf(landed.stat)}, not a regular file`);
-  return landed.parts.join('/');
+  return landed.rel;
 }
 
 /**
@@ -146,9 +189,9 @@ function resolveInRoot(root: string, path: string): string | undefined {
  * exist there. Throws a HuskError ('rootfs') for anything but a regular file of at most
  * `limit` bytes.
  */
-export function readRootfsFile(rootDir: string, path: string, limit = ROOTFS_FILE_MAX): Buffer | undefined {
+export function readRootfsFile(rootDir: string | RootTree, path: string, limit = ROOTFS_FILE_MAX): Buffer | undefined {
   try {
-    return readInRoot(realpathSync(rootDir), path, limit);
+    return readInRoot(typeof rootDir === 'string' ? new DirTree(realpathSync(rootDir)) : rootDir, path, limit);
   } catch (err) {
     if (err instanceof HuskError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -157,10 +200,10 @@ export function readRootfsFile(rootDir: string, path: string, limit = ROOTFS_FIL
   }
 }
 
-function readInRoot(root: string, path: string, limit: number): Buffer | undefined {
+function readInRoot(root: RootTree, path: string, limit: number): Buffer | undefined {
   const resolved = resolveInRoot(root, path);
   if (resolved === undefined) return undefined;
-  const full = root === '/' ? `/${resolved}` : `${root}/${resolved}`;
+  const full = root.hostPath(resolved);
   let fd: number;
   try {
     fd = openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);

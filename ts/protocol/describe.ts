@@ -63,6 +63,12 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `mask ${a.path}`;
     case 'READONLY':
       return `make ${a.path} read-only`;
+    case 'OVERLAY': {
+      const f = [a.flags & 1n ? 'userxattr' : '', a.flags & 2n ? 'mount(2) with short names' : ''].filter(Boolean).join(', ');
+      const lowers = a.lowers as string[];
+      const shown = lowers.length <= 4 ? lowers.join(':') : `${lowers.slice(0, 2).join(':')}:…:${lowers[lowers.length - 1]}`;
+      return `overlay of ${lowers.length} layer${lowers.length === 1 ? '' : 's'} (top first: ${shown}) upper ${a.upper} work ${a.work} on ${a.target}${f ? ` (${f})` : ''}`;
+    }
     case 'SET_ROOT':
       return `resolve relative paths inside ${a.path}`;
     case 'SETHOSTNAME':

@@ -57,6 +57,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0026, 'MASK', 'container', ['path', 'str']),
   spec(0x0027, 'READONLY', 'container', ['path', 'str']),
   spec(0x0028, 'SET_ROOT', 'container', ['path', 'str']),
+  // lowers top first; links: where the mount(2) fallback makes its short names (docs/protocol.md "OVERLAY").
+  spec(0x0029, 'OVERLAY', 'container', ['lowers', 'strs'], ['upper', 'str'], ['work', 'str'], ['target', 'str'], ['links', 'str'], ['flags', 'u64']),
   spec(0x0030, 'SETHOSTNAME', 'container', ['name', 'str']),
   spec(0x0031, 'LOOPBACK_UP', 'container'),
   spec(0x0032, 'CHDIR', 'container', ['path', 'str']),

@@ -2,6 +2,7 @@
 // /etc/group, as docker does (never the host's, unless the image is the host).
 import { HuskError } from '../errors.js';
 import { readRootfsFile } from '../host/rootfs-file.js';
+import type { RootTree } from '../host/rootfs-file.js';
 
 /** The facts for the core (ts/core/build-plan.ts PlanRequest.user): it picks the gid. */
 export interface UserIds {
@@ -15,7 +16,7 @@ export interface UserIds {
 const ID_MAX = 0xfffffffe; // (u32)-1 is "no id" to the kernel
 
 /** The rows of a passwd or group file, resolved inside the rootfs; none when it is missing. */
-function readTable(rootDir: string, file: string): string[][] {
+function readTable(rootDir: string | RootTree, file: string): string[][] {
   const bytes = readRootfsFile(rootDir, file);
   if (bytes === undefined) return [];
   return bytes
@@ -32,7 +33,7 @@ function parseId(what: string, v: string): number | undefined {
   return n;
 }
 
-export function resolveUser(spec: string, rootDir: string): UserIds {
+export function resolveUser(spec: string, rootDir: string | RootTree): UserIds {
   const [userPart, groupPart, ...more] = spec.split(':');
   if (userPart === '' || more.length > 0 || groupPart === '') throw new HuskError('usage', `invalid value "${spec}" for --user: expected UID[:GID] or NAME[:GROUP]`);
   let uid = parseId('uid', userPart);

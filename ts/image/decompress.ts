@@ -1,0 +1,170 @@
+// The decompressors of a layer: gzip (node:zlib, on libuv's thread pool, so it runs beside
+// the tar writing), zstd (a `zstd -dc` child when zstd is on PATH: a second core; else fzstd
+// in this thread), or none. Each takes chunks and hands out chunks, and says how it failed.
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+export interface Decoder {
+  /** False: wait for `drain` before the next write. */
+  write(chunk: Buffer, drain: () => void): boolean;
+  end(): void;
+  /** Stops it; resolves when any child process is gone. */
+  destroy(): Promise<void>;
+}
+
+export interface DecoderSink {
+  data(chunk: Buffer): void;
+  end(): void;
+  error(message: string): void;
+}
+
+/** gzip's and zstd's magic numbers; anything else is taken as a plain tar (the tar reader says if not). */
+export function sniff(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
+let zstdPath: string | null | undefined;
+
+/** The zstd program on PATH, or null. */
+export function findZstd(): string | null {
+  if (zstdPath !== undefined) return zstdPath;
+  zstdPath = null;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, 'zstd'), constants.X_OK);
+      zstdPath = join(dir, 'zstd');
+      break;
+    } catch {
+      // not here
+    }
+  }
+  return zstdPath;
+}
+
+export function decoder(kind: Compression, sink: DecoderSink, opts: { zstdProgram?: string | null } = {}): Decoder {
+  if (kind === 'gzip') return gzip(sink);
+  if (kind === 'zstd') {
+    const program = opts.zstdProgram === undefined ? findZstd() : opts.zstdProgram;
+    return program ? zstdChild(program, sink) : zstdInline(sink);
+  }
+  return {
+    write: (chunk) => (sink.data(chunk), true),
+    end: () => sink.end(),
+    destroy: async () => {},
+  };
+}
+
+function gzip(sink: DecoderSink): Decoder {
+  const z = createGunzip({ chunkSize: 256 << 10 });
+  let dead = false;
+  z.on('data', (c: Buffer) => dead || sink.data(c));
+  z.on('end', () => dead || sink.end());
+  z.on('error', (e: Error) => dead || sink.error(`not valid gzip: ${e.message}`));
+  return {
+    write: (chunk, drain) => {
+      const ok = z.write(chunk);
+      if (!ok) z.once('drain', drain);
+      return ok;
+    },
+    end: () => z.end(),
+    destroy: async () => {
+      dead = true;
+      z.destroy();
+    },
+  };
+}
+
+function zstdChild(program: string, sink: DecoderSink): Decoder {
+  const child = spawn(program, ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let dead = false;
+  let stderr = '';
+  let ended = false;
+  let status: number | null | undefined;
+  const exited = new Promise<void>((resolve) => child.on('close', (code) => {
+    status = code;
+    resolve();
+    finish();
+  }));
+  const finish = () => {
+    if (dead || !ended || status === undefined) return;
+    if (status === 0) sink.end();
+    else sink.error(`not valid zstd: ${lastLine(stderr) || `zstd exited with status ${status}`}`);
+  };
+  child.stdout.on('data', (c: Buffer) => dead || sink.data(c));
+  child.stdout.on('end', () => {
+    ended = true;
+    finish();
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => {
+    if (stderr.length < 4096) stderr += s;
+  });
+  child.on('error', (e) => dead || sink.error(`cannot run ${program}: ${e.message}`));
+  // zstd stops reading when it fails: EPIPE here is its exit status's to explain.
+  child.stdin.on('error', () => {});
+  return {
+    write: (chunk, drain) => {
+      const ok = child.stdin.write(chunk);
+      if (!ok) child.stdin.once('drain', drain);
+      return ok;
+    },
+    end: () => child.stdin.end(),
+    destroy: async () => {
+      dead = true;
+      if (status === undefined) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+function zstdInline(sink: DecoderSink): Decoder {
+  let dead = false;
+  // Loaded only here: most hosts have the zstd program.
+  let d: { push(chunk: Uint8Array, final?: boolean): void } | null = null;
+  const load = import('fzstd').then((m) => {
+    d = new m.Decompress((chunk: Uint8Array) => {
+      if (!dead) sink.data(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+  });
+  const queue: Buffer[] = [];
+  let ending = false;
+  const run = (f: () => void) => {
+    if (dead) return;
+    try {
+      f();
+    } catch (e) {
+      dead = true;
+      sink.error(`not valid zstd: ${(e as Error).message}`);
+    }
+  };
+  void load.then(() => {
+    for (const c of queue.splice(0)) run(() => d!.push(c));
+    if (ending) run(() => (d!.push(new Uint8Array(0), true), !dead && sink.end()));
+  });
+  return {
+    write: (chunk) => {
+      if (d) run(() => d!.push(chunk));
+      else queue.push(chunk);
+      return true;
+    },
+    end: () => {
+      ending = true;
+      if (d) run(() => (d!.push(new Uint8Array(0), true), !dead && sink.end()));
+    },
+    destroy: async () => {
+      dead = true;
+    },
+  };
+}
+
+function lastLine(s: string): string {
+  const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return (lines.at(-1) ?? '').replace(/^zstd: /, '').replace(/^\*\*\* /, '');
+}

@@ -1,0 +1,590 @@
+// Writes a tar's entries into a fresh directory, as the tar says (modes, owners, mtimes,
+// symlinks as given, hardlinks inside the layer, xattrs, device nodes, overlay whiteouts).
+//
+// Every entry's place comes from the policy core (ts/core/pathsafe.ts, securejoin over the
+// symlinks this same tar made): names that climb out with `..` and hardlinks to outside are
+// refused; absolute names are taken from the layer's root and an entry under a symlink lands
+// where the link points inside the layer (as containerd and umoci do). Entries are checked in
+// batches of a few thousand (one core call each) and then written with synchronous calls,
+// no await per file. Files are created with O_EXCL|O_NOFOLLOW, so nothing is written through
+// a link; every symlink on disk is one the core was told about, so a checked path has no
+// symlink in its parents.
+//
+// Whiteouts and opaque markers go to the core once the whole layer is read (layerToOverlay
+// needs the layer's own directories), and become char devices 0/0 and opaque xattrs through
+// the launcher's fs ops (ts/runtime/fs-ops.ts), with the tar's device nodes, FIFOs and xattrs.
+import {
+  closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync,
+  lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync, writevSync,
+  chmodSync, chownSync, utimesSync,
+} from 'node:fs';
+import { HuskError, escapeControls } from '../errors.js';
+import { CoreError } from '../core/build-plan.js';
+import { encodePathRequest, decodeVerdicts, pathVerdictsRaw } from '../core/pathsafe.js';
+import { layerToOverlay } from '../core/whiteout.js';
+import {
+  ACTION_MKNOD, ACTION_SET_XATTR, ITEM_HARDLINK, ITEM_NAME, ITEM_SYMLINK,
+  VERDICT_REFUSED, type KnownLink, type LayerEntry, type PathItem, type Verdict,
+} from '../core/types.js';
+import { T_BLOCK, T_CHAR, T_DIR, T_FIFO, T_FILE, T_HARDLINK, T_SYMLINK } from './tar-header.js';
+import type { TarEntry, TarSink } from './tar-reader.js';
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+
+/** Entries checked per core call, and the bytes of file data held while they wait. */
+const BATCH_ENTRIES = 1024;
+const BATCH_DATA = 4 << 20;
+/** Path items per core call stay far below its 4 MiB input. */
+const BATCH_PATH_BYTES = 2 << 20;
+/** A file bigger than this is written as it streams (its batch is checked when it starts). */
+const STREAM_FILE = 4 << 20;
+/** The core's string limit (paths and link targets). */
+const NAME_MAX = 4095;
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+/** The fs ops of ts/runtime/fs-ops.ts (the interface of docs/SPEC: mknod and setxattr). */
+export type FsOp =
+  | { op: 'mknod'; path: string; mode: number; rdev: number }
+  | { op: 'setxattr'; path: string; name: string; value: Uint8Array };
+export type ApplyFsOps = (root: string, ops: FsOp[]) => Promise<void>;
+
+export interface WriterOptions {
+  /** Names the layer in errors ("layer sha256:ab12…"). */
+  label: string;
+  userxattr: boolean;
+  maxEntries: number;
+  /** Runs the fs ops (the launcher); absent when this build has none. */
+  applyFsOps?: ApplyFsOps;
+}
+
+interface Meta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+}
+
+interface Node extends Meta {
+  kind: number;
+  rdev: number;
+  name: string;
+}
+
+interface Pending {
+  e: TarEntry;
+  item: PathItem;
+  /** A regular file's data while it waits for its verdict. */
+  chunks: Buffer[] | null;
+}
+
+/** Linux's dev_t (glibc's makedev). */
+export function makedev(major: number, minor: number): number {
+  return ((major & 0xfff) << 8 | (minor & 0xff) | ((minor & 0xfff00) << 12)) >>> 0;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** A binary-string path as Node wants it: the string itself when ASCII, else its bytes. */
+function fsPath(s: string): string | Buffer {
+  return ASCII.test(s) ? s : Buffer.from(s, 'latin1');
+}
+
+/** A binary string as a person reads it (UTF-8 where it is), escaped onto one line. */
+export function shown(s: string): string {
+  return escapeControls(ASCII.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8'));
+}
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+function coreType(type: number): number {
+  switch (type) {
+    case T_FILE: return 1;
+    case T_DIR: return 2;
+    case T_SYMLINK: return 3;
+    case T_HARDLINK: return 4;
+    case T_CHAR: return 5;
+    case T_BLOCK: return 6;
+    default: return 7; // T_FIFO
+  }
+}
+
+/** A component of the name starts with `.wh.`: the core decides what it is, at the end. */
+function whiteoutish(name: string): boolean {
+  if (!name.includes('.wh.')) return false;
+  return name.split('/').some((c) => c.startsWith('.wh.'));
+}
+
+const isRoot = process.getuid?.() === 0;
+const umask = process.umask();
+
+export class LayerWriter implements TarSink {
+  private batch: Pending[] = [];
+  private batchData = 0;
+  private batchPathBytes = 0;
+  private current: Pending | null = null;
+  /** The open file of an entry written as it streams. */
+  private fd = -1;
+  private fdEntry: TarEntry | null = null;
+  /** The core's symlink table as it stands after the entries written so far (clean path → target). */
+  private readonly links = new Map<string, string>();
+  /** Every entry, for the core's whiteout conversion at the end. */
+  private readonly all: LayerEntry[] = [];
+  /** Entries with a `.wh.` component, left for the core's whiteout conversion. */
+  private whiteouts = 0;
+  private readonly dirs = new Map<string, Meta>();
+  private readonly nodes = new Map<string, Node>();
+  private readonly xattrs = new Map<string, Map<string, Buffer>>();
+  private rootMeta: Meta | null = null;
+  private skipData = false;
+
+  constructor(private readonly root: string, private readonly opts: WriterOptions) {}
+
+  get entries(): number {
+    return this.all.length;
+  }
+
+  fail(e: TarEntry | string, why: string): HuskError {
+    const name = typeof e === 'string' ? e : e.name;
+    return new HuskError('image', `layer ${this.opts.label}: entry ${JSON.stringify(shown(name))}: ${why}`);
+  }
+
+  entry(e: TarEntry): void {
+    this.check(e);
+    const type = coreType(e.type);
+    this.all.push({ path: e.name, type, size: BigInt(e.size), rdev: BigInt(makedev(e.devmajor, e.devminor)) });
+    if (whiteoutish(e.name)) {
+      // Its data (a whiteout has none; the core refuses one that has) is not written.
+      this.whiteouts++;
+      this.skipData = true;
+      return;
+    }
+    this.skipData = false;
+    const kind = e.type === T_SYMLINK ? ITEM_SYMLINK : e.type === T_HARDLINK ? ITEM_HARDLINK : ITEM_NAME;
+    const item: PathItem = { kind, name: e.name, target: kind === ITEM_NAME ? '' : e.linkname };
+    const p: Pending = { e, item, chunks: e.type === T_FILE && e.size > 0 ? [] : null };
+    this.batch.push(p);
+    this.batchPathBytes += e.name.length + item.target.length + 32;
+    if (e.type === T_FILE && e.size > STREAM_FILE) {
+      p.chunks = null;
+      this.flush(p);
+      return;
+    }
+    this.current = p;
+  }
+
+  data(chunk: Buffer): void {
+    if (this.skipData) return;
+    if (this.fd >= 0) {
+      writeAll(this.fd, chunk);
+      return;
+    }
+    const p = this.current;
+    if (p?.chunks) {
+      p.chunks.push(chunk);
+      this.batchData += chunk.length;
+    }
+  }
+
+  endEntry(): void {
+    if (this.fd >= 0) {
+      finishFile(this.fd, this.fdEntry!);
+      this.fd = -1;
+      this.fdEntry = null;
+    }
+    this.current = null;
+    if (this.batch.length >= BATCH_ENTRIES || this.batchData >= BATCH_DATA || this.batchPathBytes >= BATCH_PATH_BYTES) this.flush(null);
+  }
+
+  /** Closes the file being written, if any (the caller removes the directory). */
+  abort(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Writes what is left, then the whiteouts, devices, xattrs and directory metadata. */
+  async finish(): Promise<void> {
+    this.flush(null);
+    const ops = this.whiteoutOps();
+    const mknods: FsOp[] = [];
+    for (const [path, n] of this.nodes) {
+      mknods.push({ op: 'mknod', path: this.utf8(path, n.name), mode: n.kind | (n.mode & 0o7777), rdev: n.rdev });
+    }
+    mknods.push(...ops.mknods);
+    await this.run(mknods);
+    for (const [path, n] of this.nodes) {
+      const full = fsPath(this.root + '/' + path);
+      if (isRoot && (n.uid !== 0 || n.gid !== 0)) lchownSync(full, n.uid, n.gid);
+      chmodSync(full, n.mode & 0o7777);
+      utimesSync(full, n.mtime, n.mtime);
+    }
+    const sets: FsOp[] = [];
+    for (const [path, attrs] of this.xattrs) {
+      for (const [name, value] of attrs) sets.push({ op: 'setxattr', path: this.utf8(path, path), name, value });
+    }
+    sets.push(...ops.xattrs);
+    await this.run(sets);
+    // Directories last: creating their contents changed their times.
+    for (const [path, m] of this.dirs) setMeta(this.root + '/' + path, m);
+    setMeta(this.root, this.rootMeta ?? { mode: 0o755, uid: 0, gid: 0, mtime: -1 });
+  }
+
+  private async run(ops: FsOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    if (!this.opts.applyFsOps) {
+      const what = ops[0].op === 'mknod' ? `a device node, FIFO or whiteout (${ops[0].path})` : `an xattr (${ops[0].path})`;
+      throw new HuskError('image', `layer ${this.opts.label}: has ${what}, and this build of husk cannot make them (ts/runtime/fs-ops.ts is missing)`);
+    }
+    try {
+      await this.opts.applyFsOps(this.root, ops);
+    } catch (e) {
+      if (e instanceof HuskError) throw new HuskError('image', `layer ${this.opts.label}: ${e.message}`, { cause: e });
+      throw e;
+    }
+  }
+
+  /** fs ops take UTF-8 paths: a non-UTF-8 name there is refused, not mangled. */
+  private utf8(path: string, name: string): string {
+    if (ASCII.test(path)) return path;
+    const s = Buffer.from(path, 'latin1').toString('utf8');
+    if (Buffer.from(s, 'utf8').toString('latin1') !== path) throw this.fail(name, 'a device node, whiteout or xattr at a name that is not UTF-8');
+    return s;
+  }
+
+  private check(e: TarEntry): void {
+    if (this.all.length >= this.opts.maxEntries) throw this.fail(e, `more than ${this.opts.maxEntries} entries in one layer`);
+    if (e.name === '') throw this.fail(e, 'an empty name');
+    if (e.name.length > NAME_MAX) throw this.fail(e.name.slice(0, 64) + '…', `a name of ${e.name.length} bytes (at most ${NAME_MAX})`);
+    if (e.name.includes('\0')) throw this.fail(e, 'a NUL byte in the name');
+    switch (e.type) {
+      case T_FILE: case T_DIR: case T_CHAR: case T_BLOCK: case T_FIFO:
+        break;
+      case T_SYMLINK: case T_HARDLINK:
+        if (e.linkname === '') throw this.fail(e, `a ${e.type === T_SYMLINK ? 'symlink' : 'hardlink'} to an empty name`);
+        if (e.linkname.length > NAME_MAX) throw this.fail(e, `a link target of ${e.linkname.length} bytes (at most ${NAME_MAX})`);
+        if (e.linkname.includes('\0')) throw this.fail(e, 'a NUL byte in the link target');
+        break;
+      default:
+        throw this.fail(e, `tar entry type ${JSON.stringify(String.fromCharCode(e.type))}, which a layer cannot hold (files, directories, links, devices and FIFOs only)`);
+    }
+    if (e.xattrs) {
+      for (const name of e.xattrs.keys()) {
+        // overlayfs's own attributes say what the merged view holds (opaque, redirect,
+        // metacopy, origin): a layer says that with `.wh.` entries, never with these.
+        if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) {
+          throw this.fail(e, `the xattr ${JSON.stringify(shown(name))}, which only overlayfs may set`);
+        }
+      }
+    }
+  }
+
+  /** The core's verdicts for `items`, given the symlinks made before them. */
+  private verdicts(items: PathItem[]): Verdict[] {
+    const known: KnownLink[] = [];
+    for (const [path, target] of this.links) known.push({ path, target });
+    const answer = pathVerdictsRaw(encodePathRequest(0, items, known));
+    if (answer.status !== 0) {
+      throw new HuskError('image', `layer ${this.opts.label}: ${new TextDecoder().decode(answer.bytes)}`);
+    }
+    return decodeVerdicts(answer.bytes);
+  }
+
+  /** Checks and writes the batch; `open` (its last entry, a big file) is left open for its data. */
+  private flush(open: Pending | null): void {
+    const batch = this.batch;
+    this.batch = [];
+    this.batchData = 0;
+    this.batchPathBytes = 0;
+    let start = 0;
+    while (start < batch.length) {
+      const verdicts = this.verdicts(batch.slice(start).map((p) => p.item));
+      let restart = -1;
+      for (let i = start; i < batch.length; i++) {
+        const p = batch[i];
+        const v = verdicts[i - start];
+        if (v.verdict === VERDICT_REFUSED) throw this.fail(p.e, refusal(v.reason));
+        if (this.apply(p, v, p === open)) {
+          restart = i + 1; // the model changed under the entries after it: ask again
+          break;
+        }
+      }
+      if (restart < 0) break;
+      start = restart;
+    }
+  }
+
+  /** Writes one entry at its verdict's place. True when the core's link table must change. */
+  private apply(p: Pending, v: Verdict, open: boolean): boolean {
+    const e = p.e;
+    const path = v.path;
+    const full = path === '.' ? this.root : this.root + '/' + path;
+    if (e.type === T_SYMLINK) this.links.set(path, e.linkname);
+    else this.links.delete(path);
+    if (path === '.') {
+      // The core refuses a link at the root; anything else than a directory there is the
+      // whiteout conversion's to refuse (it checks the root entry).
+      if (e.type === T_DIR) this.rootMeta = { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
+      this.setXattrs(path, e);
+      return false;
+    }
+    let changed = false;
+    switch (e.type) {
+      case T_DIR:
+        this.makeDir(full, path, e);
+        this.dirs.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+        break;
+      case T_FILE: {
+        const fd = this.create(full, path, e, () => openSync(fsPath(full), CREATE, e.mode & 0o777));
+        if (open) {
+          this.fd = fd;
+          this.fdEntry = e;
+        } else {
+          if (p.chunks) writeChunks(fd, p.chunks, e.size);
+          finishFile(fd, e);
+        }
+        break;
+      }
+      case T_SYMLINK:
+        this.create(full, path, e, () => symlinkSync(fsPath(e.linkname), fsPath(full)));
+        if (isRoot && (e.uid !== 0 || e.gid !== 0)) lchownSync(fsPath(full), e.uid, e.gid);
+        lutimesSync(fsPath(full), e.mtime, e.mtime);
+        break;
+      case T_HARDLINK:
+        changed = this.hardlink(full, path, v.target, e);
+        break;
+      default:
+        this.makeNode(full, path, e);
+    }
+    this.setXattrs(path, e);
+    return changed;
+  }
+
+  private setXattrs(path: string, e: TarEntry): void {
+    if (!e.xattrs) return;
+    const attrs = new Map<string, Buffer>();
+    for (const [name, value] of e.xattrs) attrs.set(name, Buffer.from(value, 'latin1'));
+    this.xattrs.set(path, attrs);
+  }
+
+  /**
+   * Runs `make` (an exclusive create), replacing what an earlier entry left at the path and
+   * making missing parents, as tar does.
+   */
+  private create<T>(full: string, path: string, e: TarEntry, make: () => T): T {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return make();
+      } catch (err) {
+        const code = errno(err);
+        if (attempt >= 2) throw this.fail(e, String((err as Error).message));
+        if (code === 'EEXIST') this.replace(full, path);
+        else if (code === 'ENOENT') this.parents(path, e);
+        else if (code === 'ENOTDIR') throw this.fail(e, 'a parent of it is not a directory in this layer');
+        else throw this.fail(e, `${code ?? 'error'}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Removes what is at `path` (a directory with all it holds) and forgets its pending work. */
+  private replace(full: string, path: string): void {
+    this.forget(path);
+    let dir = false;
+    try {
+      dir = lstatSync(fsPath(full)).isDirectory();
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+      return;
+    }
+    if (dir) {
+      rmSync(fsPath(full), { recursive: true, force: true });
+      const prefix = path + '/';
+      for (const m of [this.dirs, this.nodes, this.xattrs] as Map<string, unknown>[]) {
+        for (const k of m.keys()) if (k.startsWith(prefix)) m.delete(k);
+      }
+    } else unlinkSync(fsPath(full));
+  }
+
+  private forget(path: string): void {
+    this.dirs.delete(path);
+    this.nodes.delete(path);
+    this.xattrs.delete(path);
+  }
+
+  /** Makes the missing parents of `path` (directories 0755, as tar does). */
+  private parents(path: string, e: TarEntry | string): void {
+    const slash = path.lastIndexOf('/');
+    if (slash < 0) return;
+    const parent = path.slice(0, slash);
+    // A device or FIFO this tar made there is not on disk yet: it is not a directory.
+    for (let at = parent.length; at > 0; at = parent.lastIndexOf('/', at - 1)) {
+      if (this.nodes.has(parent.slice(0, at))) throw this.fail(e, 'a parent of it is not a directory in this layer');
+    }
+    try {
+      mkdirSync(fsPath(this.root + '/' + parent), { recursive: true, mode: 0o755 });
+    } catch (err) {
+      const code = errno(err);
+      if (code === 'ENOTDIR' || code === 'EEXIST') throw this.fail(e, 'a parent of it is not a directory in this layer');
+      throw err;
+    }
+  }
+
+  private makeDir(full: string, path: string, e: TarEntry): void {
+    try {
+      mkdirSync(fsPath(full), 0o755);
+    } catch (err) {
+      const code = errno(err);
+      if (code === 'EEXIST') {
+        if (lstatSync(fsPath(full)).isDirectory()) return; // tar merges a repeated directory
+        this.replace(full, path);
+        mkdirSync(fsPath(full), 0o755);
+      } else if (code === 'ENOENT') {
+        this.parents(path, e);
+        mkdirSync(fsPath(full), 0o755);
+      } else if (code === 'ENOTDIR') throw this.fail(e, 'a parent of it is not a directory in this layer');
+      else throw err;
+    }
+    if (this.nodes.has(path)) this.nodes.delete(path);
+  }
+
+  /** A device node or FIFO: made with the others by the fs ops at the end. */
+  private makeNode(full: string, path: string, e: TarEntry): void {
+    this.replace(full, path);
+    this.parents(path, e);
+    const kind = e.type === T_CHAR ? S_IFCHR : e.type === T_BLOCK ? S_IFBLK : S_IFIFO;
+    const rdev = kind === S_IFIFO ? 0 : makedev(e.devmajor, e.devminor);
+    this.nodes.set(path, { kind, rdev, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, name: e.name });
+  }
+
+  /** A hardlink to a file this layer made before it. True when the link is a symlink's twin. */
+  private hardlink(full: string, path: string, target: string, e: TarEntry): boolean {
+    if (target === path) return false; // a link to itself: nothing to do
+    const node = this.nodes.get(target);
+    if (node) {
+      // Its target is made at the end; a twin node is as close as a layer gets.
+      this.replace(full, path);
+      this.nodes.set(path, { ...node });
+      return false;
+    }
+    this.create(full, path, e, () => {
+      try {
+        linkSync(fsPath(this.root + '/' + target), fsPath(full));
+      } catch (err) {
+        const code = errno(err);
+        if (code === 'ENOENT') {
+          if (!exists(this.root + '/' + target)) throw this.fail(e, `a hardlink to ${JSON.stringify(shown(target))}, which is not in this layer before it`);
+        } else if (code === 'EPERM') throw this.fail(e, `a hardlink to ${JSON.stringify(shown(target))}, which is a directory`);
+        throw err;
+      }
+    });
+    const twin = this.links.get(target);
+    if (twin === undefined) return false;
+    // link(2) linked the symlink itself: the new name is a symlink too, and the core must know.
+    this.links.set(path, twin);
+    return true;
+  }
+
+  /** The core's whiteout conversion of the whole layer, as fs ops. */
+  private whiteoutOps(): { mknods: FsOp[]; xattrs: FsOp[] } {
+    const out = { mknods: [] as FsOp[], xattrs: [] as FsOp[] };
+    let actions;
+    try {
+      actions = layerToOverlay(this.all, this.opts.userxattr);
+    } catch (e) {
+      if (e instanceof CoreError) {
+        const m = /^entry (\d+) \((.*)\): (.*)$/s.exec(e.message);
+        if (m) throw this.fail(this.all[Number(m[1])].path, m[3]);
+        throw new HuskError('image', `layer ${this.opts.label}: ${e.message}`);
+      }
+      throw e;
+    }
+    const wanted = actions.filter((a) => a.kind === ACTION_MKNOD || a.kind === ACTION_SET_XATTR);
+    // Their paths are clean, not resolved: one through a symlink of this layer is refused.
+    const verdicts = wanted.length ? this.verdicts(wanted.map((a) => ({ kind: ITEM_NAME, name: a.path, target: '' }))) : [];
+    for (let i = 0; i < wanted.length; i++) {
+      const a = wanted[i];
+      const v = verdicts[i];
+      const entry = this.all[a.index];
+      if (v.verdict === VERDICT_REFUSED) throw this.fail(entry.path, refusal(v.reason));
+      if (v.path !== a.path) throw this.fail(entry.path, `a whiteout through the symlink(s) of this layer (${JSON.stringify(shown(a.path))} is ${JSON.stringify(shown(v.path))})`);
+      if (a.kind === ACTION_MKNOD) {
+        this.parents(a.path, entry.path);
+        out.mknods.push({ op: 'mknod', path: this.utf8(a.path, entry.path), mode: S_IFCHR, rdev: 0 });
+      } else {
+        if (a.path !== '.') {
+          this.parents(a.path, entry.path);
+          try {
+            mkdirSync(fsPath(this.root + '/' + a.path), 0o755);
+          } catch (err) {
+            if (errno(err) !== 'EEXIST') throw err;
+          }
+        }
+        out.xattrs.push({ op: 'setxattr', path: this.utf8(a.path, entry.path), name: a.detail, value: Buffer.from('y') });
+      }
+    }
+    return out;
+  }
+}
+
+function refusal(reason: string): string {
+  if (reason === 'name: escapes the root') return 'its name climbs out of the layer with ..';
+  if (reason === 'target: hardlink target outside the root') return 'a hardlink to outside the layer';
+  return reason;
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(fsPath(path));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  let done = 0;
+  while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+}
+
+function writeChunks(fd: number, chunks: Buffer[], size: number): void {
+  if (chunks.length === 1) {
+    writeAll(fd, chunks[0]);
+    return;
+  }
+  const n = writevSync(fd, chunks);
+  if (n === size) return;
+  // A short write (rare on a regular file): finish chunk by chunk.
+  let skip = n;
+  for (const c of chunks) {
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    writeAll(fd, c.subarray(skip));
+    skip = 0;
+  }
+}
+
+/** Owner, mode and times of a file just written, then close. */
+function finishFile(fd: number, e: TarEntry): void {
+  try {
+    if (isRoot && (e.uid !== 0 || e.gid !== 0)) fchownSync(fd, e.uid, e.gid);
+    // open() gave mode & ~umask; chown cleared set-id bits: set the mode when either matters.
+    if ((e.mode & 0o7000) !== 0 || (e.mode & umask) !== 0) fchmodSync(fd, e.mode);
+    futimesSync(fd, e.mtime, e.mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A directory's owner, mode and times (or the root's: mtime -1 keeps its time). */
+function setMeta(full: string, m: Meta): void {
+  const p = fsPath(full);
+  if (isRoot && (m.uid !== 0 || m.gid !== 0)) chownSync(p, m.uid, m.gid);
+  chmodSync(p, m.mode);
+  if (m.mtime >= 0) utimesSync(p, m.mtime, m.mtime);
+}

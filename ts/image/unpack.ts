@@ -1,0 +1,174 @@
+// unpackLayer: a layer blob (gzip, zstd or plain tar) → one directory, whole or not at all.
+// The blob is read once: its sha256 (the digest) and the tar's (the diffId) are computed as
+// the bytes pass, the tar is parsed as it streams (tar-reader.ts) and written with
+// synchronous calls in checked batches (layer-writer.ts), into a temp directory beside
+// `dest` that is renamed to `dest` at the end; on any error it is removed.
+import { createHash } from 'node:crypto';
+import { createReadStream, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { HuskError, toHuskError } from '../errors.js';
+import { applyFsOps as launcherFsOps } from '../runtime/fs-ops.js';
+import { type Compression, type Decoder, decoder, sniff } from './decompress.js';
+import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
+import { TarError, TarReader } from './tar-reader.js';
+
+/** The default bound of a layer's uncompressed size: past it, a decompression bomb. */
+export const DEFAULT_MAX_BYTES = 32 * 2 ** 30;
+/** The default bound of a layer's entries (each one costs memory until the layer is done). */
+export const DEFAULT_MAX_ENTRIES = 4_000_000;
+
+export interface UnpackOptions {
+  compression?: 'auto' | Compression;
+  /** `sha256:<hex>` of the blob as read; a mismatch is an error and nothing is left. */
+  expectDigest?: string;
+  /** Bound of the uncompressed tar in bytes (default 32 GiB). */
+  maxBytes?: number;
+  maxEntries?: number;
+  /** Opaque directories as user.overlay.opaque (overlay mounted with userxattr). */
+  userxattr?: boolean;
+  /** Names the image/layer in errors. */
+  label?: string;
+  /** Runs the launcher's fs ops (tests may pass their own); default ts/runtime/fs-ops.ts. */
+  applyFsOps?: ApplyFsOps;
+  /** The zstd program (null: the in-process decoder); default: `zstd` on PATH. */
+  zstdProgram?: string | null;
+}
+
+export interface UnpackResult {
+  /** sha256 of the blob as read. */
+  digest: string;
+  /** sha256 of the tar. */
+  diffId: string;
+  /** Bytes of the tar (uncompressed). */
+  size: number;
+  /** Bytes of the blob as read. */
+  compressedSize: number;
+  entries: number;
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export async function unpackLayer(src: Readable | string, dest: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
+  const label = opts.label ?? (typeof src === 'string' ? src : 'from a stream');
+  if (opts.expectDigest !== undefined && !DIGEST.test(opts.expectDigest)) {
+    throw new HuskError('invalid-value', `layer ${label}: expected digest ${JSON.stringify(opts.expectDigest)} is not sha256:<64 hex digits>`);
+  }
+  const target = resolve(dest);
+  if (exists(target)) throw new HuskError('image', `layer ${label}: ${target} already exists`);
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  // Beside dest, so the rename stays on one filesystem; its name says who made it.
+  const tmp = mkdtempSync(join(parent, `.husk-unpack-${process.pid}-${basename(target)}-`));
+  try {
+    const result = await extract(src, tmp, label, { ...opts, applyFsOps: opts.applyFsOps ?? launcherFsOps });
+    renameSync(tmp, target);
+    return result;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e instanceof HuskError ? e : new HuskError(toHuskError(e).code === 'host' ? 'host' : 'internal', `layer ${label}: ${toHuskError(e).message}`, { cause: e });
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function extract(src: Readable | string, root: string, label: string, opts: UnpackOptions): Promise<UnpackResult> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const input = typeof src === 'string' ? createReadStream(src, { highWaterMark: 1 << 20 }) : src;
+  const digest = createHash('sha256');
+  const diffId = createHash('sha256');
+  const writer = new LayerWriter(root, {
+    label,
+    userxattr: opts.userxattr ?? false,
+    maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    applyFsOps: opts.applyFsOps,
+  });
+  const reader = new TarReader(writer);
+  let compressed = 0;
+  let size = 0;
+  let dec: Decoder | null = null;
+  let head: Buffer[] = [];
+  let failed = false;
+
+  return new Promise<UnpackResult>((resolvePromise, reject) => {
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      writer.abort();
+      input.destroy();
+      // Rejected once the blob's fd and any decoder child are gone: nothing stays open.
+      const inputClosed = input.closed ? Promise.resolve() : new Promise<void>((r) => input.once('close', () => r()));
+      void Promise.all([dec ? dec.destroy() : undefined, inputClosed]).then(() => reject(err));
+    };
+    const tarError = (e: unknown) => e instanceof TarError ? new HuskError('image', `layer ${label}: ${e.message} (at byte ${e.offset} of the tar)`) : e;
+    const sink = {
+      data(chunk: Buffer) {
+        if (failed) return;
+        try {
+          diffId.update(chunk);
+          size += chunk.length;
+          if (size > maxBytes) throw new HuskError('image', `layer ${label}: unpacks to more than ${maxBytes} bytes, the limit (a decompression bomb?)`);
+          reader.push(chunk);
+        } catch (e) {
+          fail(tarError(e));
+        }
+      },
+      end() {
+        if (failed) return;
+        try {
+          reader.end();
+        } catch (e) {
+          fail(tarError(e));
+          return;
+        }
+        const result: UnpackResult = {
+          digest: `sha256:${digest.digest('hex')}`,
+          diffId: `sha256:${diffId.digest('hex')}`,
+          size,
+          compressedSize: compressed,
+          entries: writer.entries,
+        };
+        if (opts.expectDigest !== undefined && result.digest !== opts.expectDigest) {
+          fail(new HuskError('image', `layer ${label}: digest mismatch: expected ${opts.expectDigest}, the blob is ${result.digest}`));
+          return;
+        }
+        writer.finish().then(() => resolvePromise(result), fail);
+      },
+      error(message: string) {
+        fail(new HuskError('image', `layer ${label}: ${message}`));
+      },
+    };
+    const start = (first: Buffer) => {
+      const kind = opts.compression === undefined || opts.compression === 'auto' ? sniff(first) : opts.compression;
+      dec = decoder(kind, sink, { zstdProgram: opts.zstdProgram });
+    };
+    input.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      digest.update(chunk);
+      compressed += chunk.length;
+      if (dec === null) {
+        head.push(chunk);
+        const joined = Buffer.concat(head);
+        if (joined.length < 4) return;
+        head = [];
+        start(joined);
+        chunk = joined;
+      }
+      if (!dec!.write(chunk, () => input.resume())) input.pause();
+    });
+    input.on('end', () => {
+      if (failed) return;
+      if (dec === null) start(Buffer.concat(head));
+      if (head.length) dec!.write(Buffer.concat(head), () => {});
+      dec!.end();
+    });
+    input.on('error', (e: Error) => fail(new HuskError('image', `layer ${label}: cannot read it: ${e.message}`, { cause: e })));
+  });
+}
