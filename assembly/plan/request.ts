@@ -46,7 +46,9 @@ export const HOST_DIR_SYMLINK: u64 = 2;
 export const OPTION_WAIT_START: u64 = 4;
 /** OPTIONS bit 3: a new time namespace (--timens); a clock without TIME_OFFSET gets 0. */
 export const OPTION_TIMENS: u64 = 8;
-export const OPTIONS_KNOWN: u64 = 15;
+/** OPTIONS bit 4: the container dies with its monitor (HELLO flag bit 2), for `run -d`. */
+export const OPTION_DIES_WITH_MONITOR: u64 = 16;
+export const OPTIONS_KNOWN: u64 = 31;
 
 /**
  * NAMESPACES bits: what the flags keep of husk's own (`--pid host`, ...). Whether there is a

@@ -148,6 +148,8 @@ export interface PlanRequest {
   timeOffsets?: { monotonic?: Id; boottime?: Id };
   trace?: boolean;
   dieWithParent?: boolean;
+  /** The container dies with its monitor (PR_SET_PDEATHSIG), the monitor not with husk: run -d. */
+  diesWithMonitor?: boolean;
   /** Stop the container right before EXEC until the orchestrator sends START (WAIT_START). */
   waitStart?: boolean;
   /** The container's cgroups (docs/core-abi.md "cgroups"). */
@@ -383,7 +385,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (req.logFile !== undefined) w.begin('log', REQUEST.LOG).str(req.logFile, PATH_MAX).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
-  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0);
+  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0) | (req.diesWithMonitor ? 16 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;
 }

@@ -53,7 +53,7 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
   mkdirSync(stateDir(root, id), { recursive: true, mode: 0o700 });
   try {
     makeKeptLayer(root, id);
-    const prepared = prepare(flags, { root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, keepLayer: keptLayerPaths(root, id) });
+    const prepared = prepare(flags, { root, usedRanges: used, dieWithParent: false, diesWithMonitor: true, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, keepLayer: keptLayerPaths(root, id) });
     // A user namespace's root writes the upper: it owns the layer (mapped root's host id).
     if (prepared.userns) makeKeptLayer(root, id, prepared.userns.start);
     savePlan(root, id, prepared.plan);

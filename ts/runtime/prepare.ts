@@ -76,6 +76,8 @@ export interface PrepareContext {
   root: string;
   usedRanges: { start: number; size: number }[];
   dieWithParent: boolean;
+  /** A detached container dies with its monitor (HELLO dies_with_monitor). */
+  diesWithMonitor?: boolean;
   id?: string;
   /** The plan stops before EXEC until START (WAIT_START): the API's create(). */
   waitStart?: boolean;
@@ -125,6 +127,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     timeOffsets: f.timens ? f.timeOffsets : undefined,
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
+    diesWithMonitor: ctx.diesWithMonitor,
     waitStart: ctx.waitStart,
     cgroup: planCgroup(ctx.cgroupFacts ?? hostCgroupFacts(), f.resources, {
       id,

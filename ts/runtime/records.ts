@@ -110,7 +110,8 @@ export function finishRecord(root: string, rec: ContainerRecord): void {
     if (ev.memoryLimit !== undefined) rec.memoryLimit = ev.memoryLimit;
   } else {
     rec.exit = { how: 'failed', value: STATUS_LOST };
-    rec.error = 'the launcher ended without leaving its status (killed or crashed)';
+    // The container died with it (PR_SET_PDEATHSIG, HELLO dies_with_monitor): nothing runs unwatched.
+    rec.error = 'the launcher ended without leaving its status (killed or crashed); the container was killed with its monitor';
   }
 }
 
