@@ -19,6 +19,8 @@ export interface RunFlags {
   resources: ResourceFlags;
   /** -d, --name, --rm (ts/cli/flags-lifecycle.ts) */
   lifecycle: LifecycleFlags;
+  /** -t, -i, --detach-keys (ts/cli/flags-stdio.ts) */
+  stdio: StdioFlags;
   timens: boolean;
   timeOffsets: { monotonic?: number; boottime?: number };
   hostname?: string;
@@ -56,6 +58,8 @@ import type { LifecycleFlags } from './flags-lifecycle.js';
 import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
+import { STDIO_FLAGS, defaultStdioFlags } from './flags-stdio.js';
+import type { StdioFlags } from './flags-stdio.js';
 import type { MonitorCommand } from './args-monitor.js';
 import { IMAGE_COMMANDS, parseImageCommand } from './args-images.js';
 import type { ImageCommand } from './args-images.js';
@@ -101,11 +105,9 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--workdir', '-w'], kind: 'value', apply: (f, v) => (f.workdir = v) },
   { names: ['--user', '-u'], kind: 'value', apply: (f, v) => (f.user = v) },
   { names: ['--trace'], kind: 'bool', apply: (f) => (f.trace = true) },
-  // Accepted for docker muscle memory: husk run is always removed and always has stdin.
-  { names: ['-i', '--interactive'], kind: 'bool', apply: () => undefined },
 ];
 
-const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS];
+const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS, ...STDIO_FLAGS];
 
 const PLAN_FLAGS: FlagSpec[] = [
   { names: ['--save'], kind: 'value', apply: (_f, v, x) => (x.save = v) },
@@ -139,6 +141,7 @@ export function defaultRunFlags(): RunFlags {
     idmap: defaultIdmapFlags(),
     resources: defaultResourceFlags(),
     lifecycle: defaultLifecycleFlags(),
+    stdio: defaultStdioFlags(),
     timens: false,
     timeOffsets: {},
     env: [],
@@ -204,6 +207,12 @@ function parseRunFlags(command: string, args: readonly string[], specs: FlagSpec
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     const flagName = eq === -1 ? a : a.slice(0, eq);
     const spec = byName.get(flagName);
+    // Combined short bool flags, as docker takes them: -it, -dit.
+    const shorts = !spec && /^-[a-zA-Z]{2,}$/.test(a) ? [...a.slice(1)].map((c) => byName.get(`-${c}`)) : [];
+    if (shorts.length > 0 && shorts.every((s) => s?.kind === 'bool')) {
+      for (const s of shorts) s!.apply(f, '', extra);
+      continue;
+    }
     if (!spec) throw new HuskError('usage', `unknown flag: ${flagName}`, { hint: `See 'husk ${command} --help'.` });
     if (spec.kind === 'bool') {
       if (eq !== -1) throw new HuskError('usage', `flag ${flagName} takes no value`);

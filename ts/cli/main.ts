@@ -86,6 +86,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { logsCommand } = await import('./logs.js');
         return await logsCommand(cmd);
       }
+      case 'attach': {
+        const { attachCommand } = await import('./attach.js');
+        return await attachCommand(cmd);
+      }
       case 'load':
       case 'import':
       case 'save':

@@ -31,6 +31,8 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   if (name !== undefined && taken) throw nameInUse(name, taken);
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
   if (flags.lifecycle.detach) return runDetached(global, flags, used);
+  // -t: the monitor holds the pty; husk attaches to it (docs/protocol.md "The attach socket").
+  if (flags.stdio.tty) return runDetached(global, flags, used, true);
 
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
   const { recordOf } = await import('../runtime/create.js');
@@ -74,16 +76,33 @@ function reportOom(outcome: LaunchOutcome): void {
   if (message) process.stderr.write(`husk: ${message}\n`);
 }
 
-async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[]): Promise<number> {
+/**
+ * run -d, and run -t in the foreground (`attached`): the container is a detached one whose
+ * monitor waits for husk to attach before it starts; husk stays attached until it ends (then
+ * its exit status is husk's, and it is removed) or the detach keys leave it running. Made as
+ * `husk create` makes one (runtime/create.ts), started as `husk start` starts it.
+ */
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], attached = false): Promise<number> {
   const { createContainer } = await import('../runtime/create.js');
   const { startSaved } = await import('../runtime/start.js');
-  const { removeContainerState } = await import('../runtime/records.js');
+  const { attachPath, eventsPath, removeContainerState } = await import('../runtime/records.js');
   const { withContainerLock } = await import('../runtime/lock.js');
-  const record = await createContainer(global.root, flags, used);
+  const record = await createContainer(global.root, flags, used, {
+    context: (id) => ({
+      tty: flags.stdio.tty ? terminalSize() : undefined,
+      attach: { path: attachPath(global.root, id), stdin: flags.stdio.interactive, waitClient: attached },
+    }),
+    record: { tty: flags.stdio.tty || undefined, stdinOpen: flags.stdio.interactive || undefined },
+  });
   const id = record.id;
   let start;
+  let session: Promise<'ended' | 'detached'> | undefined;
   try {
-    start = await withContainerLock(global.root, id, () => startSaved(global.root, record));
+    start = await withContainerLock(global.root, id, () =>
+      startSaved(global.root, record, () => {
+        if (attached) session = attachSession(attachPath(global.root, id), flags);
+      }),
+    );
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
@@ -93,6 +112,37 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     removeContainerState(global.root, id);
     statusOf(start.ended, flags.argv[0]);
   }
-  process.stdout.write(`${id}\n`);
-  return 0;
+  if (session === undefined) {
+    process.stdout.write(`${id}\n`);
+    return 0;
+  }
+  if ((await session) === 'detached') return 0; // It runs on, as a -d container.
+  const { outcomeOf } = await import('../runtime/detach.js');
+  const { outcome, exited } = outcomeOf(eventsPath(global.root, id));
+  if (!exited) {
+    // The monitor went without its EXIT (killed): the record stays, for the next husk to
+    // show and sweep, as for a -d container.
+    const { lostLauncher } = await import('../runtime/event-fold.js');
+    lostLauncher(outcome, 'the container\'s monitor ended without reporting (killed?)');
+    return statusOf(outcome, flags.argv[0]);
+  }
+  try {
+    reportOom(outcome);
+    return statusOf(outcome, flags.argv[0]);
+  } finally {
+    removeContainerState(global.root, id);
+  }
+}
+
+/** Our terminal's size, for the pty (docker's 24x80 when stdout is not a terminal). */
+function terminalSize(): { rows: number; cols: number } {
+  const out = process.stdout;
+  return out.isTTY && out.rows > 0 && out.columns > 0 ? { rows: out.rows, cols: out.columns } : { rows: 24, cols: 80 };
+}
+
+async function attachSession(path: string, flags: RunFlags): Promise<'ended' | 'detached'> {
+  const { attach } = await import('../runtime/attach-client.js');
+  const { parseDetachKeys } = await import('./flags-stdio.js');
+  const keys = flags.stdio.detachKeys !== undefined ? parseDetachKeys(flags.stdio.detachKeys) : undefined;
+  return attach(path, { stdin: flags.stdio.interactive, tty: flags.stdio.tty, detachKeys: keys, connectMs: 30_000 });
 }

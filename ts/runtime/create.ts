@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunFlags } from '../cli/args.js';
 import { newContainerId, prepare } from './prepare.js';
-import type { Prepared } from './prepare.js';
+import type { PrepareContext, Prepared } from './prepare.js';
 import { keptLayerPaths, makeKeptLayer } from './kept-layer.js';
 import { logPath, removeContainerState, stateDir, statusFilePath } from './records.js';
 import { claimName } from './names.js';
@@ -48,12 +48,19 @@ export function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
  * Makes the container and writes its record (Created: `neverStarted`); throws, leaving
  * nothing, when the flags, the core or the name refuse it.
  */
-export async function createContainer(root: string, flags: RunFlags, used: { start: number; size: number }[]): Promise<ContainerRecord> {
+export interface CreateExtras {
+  /** More of the plan's context, given the new id (run -t: the pty and the attach socket). */
+  context?: (id: string) => Partial<PrepareContext>;
+  /** More of the record (run -t: tty, stdinOpen). */
+  record?: Partial<ContainerRecord>;
+}
+
+export async function createContainer(root: string, flags: RunFlags, used: { start: number; size: number }[], extras: CreateExtras = {}): Promise<ContainerRecord> {
   const id = newContainerId();
   mkdirSync(stateDir(root, id), { recursive: true, mode: 0o700 });
   try {
     makeKeptLayer(root, id);
-    const prepared = prepare(flags, { root, usedRanges: used, dieWithParent: false, diesWithMonitor: true, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, keepLayer: keptLayerPaths(root, id) });
+    const prepared = prepare(flags, { ...extras.context?.(id), root, usedRanges: used, dieWithParent: false, diesWithMonitor: true, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, keepLayer: keptLayerPaths(root, id) });
     // A user namespace's root writes the upper: it owns the layer (mapped root's host id).
     if (prepared.userns) makeKeptLayer(root, id, prepared.userns.start);
     savePlan(root, id, prepared.plan);
@@ -65,6 +72,7 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
       autoRemove: flags.lifecycle.autoRemove || undefined,
       neverStarted: true,
       stopSignal: stop && stop.name !== 'SIGTERM' ? stop.name : undefined,
+      ...extras.record,
     };
     await claimName(root, record, () => writeRecord(root, record));
     return record;

@@ -14,7 +14,7 @@ import type { ContainerRecord } from './state.js';
  * Runs the saved plan; the record says from the spawn on that the launcher is its monitor.
  * Returns the start (with `ended` when the command never ran or ended already).
  */
-export async function startSaved(root: string, rec: ContainerRecord): Promise<DetachedStart> {
+export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: () => void): Promise<DetachedStart> {
   const plan = readSavedPlan(root, rec.id);
   const again = !rec.neverStarted;
   // What the last run left says nothing about this one.
@@ -31,6 +31,7 @@ export async function startSaved(root: string, rec: ContainerRecord): Promise<De
       rec.launcherPid = pid;
       rec.launcherStart = processStart(pid);
       writeRecord(root, rec);
+      onSpawn?.();
     },
   });
   rec.pid = start.pid;

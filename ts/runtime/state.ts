@@ -51,6 +51,11 @@ export interface ContainerRecord {
   stopSignal?: string;
   /** How many times `start`/`restart` ran it again after an exit. */
   restartCount?: number;
+  // ---- The container's stdio, held by its monitor (ts/runtime/attach-client.ts) ----
+  /** -t: a pty. */
+  tty?: boolean;
+  /** -i: stdin kept open for `husk attach`. */
+  stdinOpen?: boolean;
 }
 
 /** A record the sweep (ts/runtime/records.ts) must see when its launcher is gone. */
