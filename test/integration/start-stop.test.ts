@@ -69,6 +69,14 @@ describe('start and restart keep the writable layer', () => {
     expect(existsSync('/etc/husk-count')).toBe(false); // the layer is the container's, not the host's
   });
 
+  it('a --userns auto container keeps its layer too (its mapped root owns it)', async () => {
+    const id = ok(['run', '-d', '--name', 'mapped', '--userns', 'auto', 'host', 'sh', '-c', 'echo x >> /etc/husk-count; wc -l < /etc/husk-count']);
+    await waitFor('the first run to end', () => statusOf('mapped')?.startsWith('Exited') === true);
+    ok(['start', 'mapped']);
+    await waitFor('the second run to end', () => statusOf('mapped')?.startsWith('Exited') === true);
+    expect(log(id).trim().split('\n')).toEqual(['1', '2']);
+  });
+
   it('a --rootfs container keeps what it wrote across a stop and a start', async () => {
     const id = ok(['run', '-d', '--name', 'boxed', '--rootfs', rootfs, 'sh', '-c', 'echo x >> /data; wc -l < /data; exec sleep 60']);
     await waitFor('the first run', () => log(id).includes('1'));
