@@ -87,11 +87,9 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   const { startSaved } = await import('../runtime/start.js');
   const { attachPath, eventsPath, removeContainerState } = await import('../runtime/records.js');
   const { withContainerLock } = await import('../runtime/lock.js');
+  const { monitorStdio } = await import('../runtime/monitor-stdio.js');
   const record = await createContainer(global.root, flags, used, {
-    context: (id) => ({
-      tty: flags.stdio.tty ? terminalSize() : undefined,
-      attach: { path: attachPath(global.root, id), stdin: flags.stdio.interactive, waitClient: attached },
-    }),
+    context: (id) => monitorStdio(global.root, id, flags.stdio, attached),
     record: { tty: flags.stdio.tty || undefined, stdinOpen: flags.stdio.interactive || undefined },
   });
   const id = record.id;
@@ -116,7 +114,28 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     process.stdout.write(`${id}\n`);
     return 0;
   }
-  if ((await session) === 'detached') return 0; // It runs on, as a -d container.
+  // While attached, signals sent to husk go to the container, as a foreground run's do (the
+  // window size goes by RESIZE instead). The launcher is our own child and alive until the
+  // session ends, so its pid names it.
+  const launcherPid = start.launcherPid;
+  const proxies = FORWARDED.filter((s) => s !== 'SIGWINCH').map((sig) => {
+    const handler = () => {
+      try {
+        process.kill(launcherPid, sig);
+      } catch {
+        // gone already: its end is on its way
+      }
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+  let how: 'ended' | 'detached';
+  try {
+    how = await session;
+  } finally {
+    for (const [sig, handler] of proxies) process.off(sig, handler);
+  }
+  if (how === 'detached') return 0; // It runs on, as a -d container.
   const { outcomeOf } = await import('../runtime/detach.js');
   const { outcome, exited } = outcomeOf(eventsPath(global.root, id));
   if (!exited) {
@@ -132,12 +151,6 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   } finally {
     removeContainerState(global.root, id);
   }
-}
-
-/** Our terminal's size, for the pty (docker's 24x80 when stdout is not a terminal). */
-function terminalSize(): { rows: number; cols: number } {
-  const out = process.stdout;
-  return out.isTTY && out.rows > 0 && out.columns > 0 ? { rows: out.rows, cols: out.columns } : { rows: 24, cols: 80 };
 }
 
 async function attachSession(path: string, flags: RunFlags): Promise<'ended' | 'detached'> {
