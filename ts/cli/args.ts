@@ -46,7 +46,8 @@ export type Command =
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand
   | MonitorCommand
-  | ImageCommand;
+  | ImageCommand
+  | RegistryCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -63,6 +64,8 @@ import type { StdioFlags } from './flags-stdio.js';
 import type { MonitorCommand } from './args-monitor.js';
 import { IMAGE_COMMANDS, parseImageCommand } from './args-images.js';
 import type { ImageCommand } from './args-images.js';
+import { REGISTRY_COMMANDS, parseRegistryCommand } from './args-registry.js';
+import type { RegistryCommand } from './args-registry.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -150,7 +153,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'create', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'create', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -180,6 +183,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
   if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
   if ((IMAGE_COMMANDS as readonly string[]).includes(name)) return parseImageCommand(name as (typeof IMAGE_COMMANDS)[number], rest, global);
+  if ((REGISTRY_COMMANDS as readonly string[]).includes(name)) return parseRegistryCommand(name as RegistryCommand['name'], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));

@@ -1,5 +1,6 @@
 // Help texts, docker-style.
 import { LIFECYCLE_COMMAND_LINES, LIFECYCLE_HELP } from './help-lifecycle.js';
+import { REGISTRY_HELP } from './args-registry.js';
 import { IMAGE_HELP } from './help-images.js';
 
 const RUN_OPTIONS = `Options:
@@ -75,6 +76,10 @@ ${LIFECYCLE_COMMAND_LINES}  pause     Freeze every process of a container
   unpause   Thaw a paused container
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
+  pull      Download an image from a registry
+  push      Upload an image to a registry
+  login     Log in to a registry (credentials kept in <storage>/auth.json, 0600)
+  logout    Forget a registry's credentials
   logs      Show a container's output (-f: follow it)
   attach    Join a running container's input and output (ctrl-p ctrl-q: detach)
   images    List images (load, import, save, rmi, tag, image inspect|prune, system df)
@@ -176,6 +181,7 @@ Show the processes of a container as "ps -ef" does, from its cgroup.procs; with 
 each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
 
+Object.assign(HELP, REGISTRY_HELP);
 HELP.logs = `Usage:  husk logs [-f] [-t] [--tail N] [--since T] [--until T] CONTAINER
 
 Show the output of a container run with -d: its stdout on stdout and its stderr on stderr, in

@@ -86,6 +86,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { logsCommand } = await import('./logs.js');
         return await logsCommand(cmd);
       }
+      case 'pull': {
+        const { pullCommand } = await import('./pull.js');
+        return await pullCommand(cmd);
+      }
+      case 'push': {
+        const { pushCommand } = await import('./push.js');
+        return await pushCommand(cmd);
+      }
+      case 'login':
+      case 'logout': {
+        const { loginCommand, logoutCommand } = await import('./login.js');
+        return cmd.name === 'login' ? await loginCommand(cmd) : await logoutCommand(cmd);
+      }
       case 'attach': {
         const { attachCommand } = await import('./attach.js');
         return await attachCommand(cmd);
