@@ -1,5 +1,6 @@
 // Help texts, docker-style.
 import { LIFECYCLE_COMMAND_LINES, LIFECYCLE_HELP } from './help-lifecycle.js';
+import { EXECNS_HELP } from './help-execns.js';
 import { REGISTRY_HELP } from './args-registry.js';
 import { IMAGE_HELP } from './help-images.js';
 
@@ -76,6 +77,10 @@ ${LIFECYCLE_COMMAND_LINES}  pause     Freeze every process of a container
   unpause   Thaw a paused container
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
+  exec      Run a command in a running container
+  enter     Run a command in the namespaces of a container, a pinned set or a process
+  ns        Create, list, inspect and remove pinned namespaces
+  pod       Create, list and remove pods (shared namespaces, no pause process)
   pull      Download an image from a registry
   push      Upload an image to a registry
   login     Log in to a registry (credentials kept in <storage>/auth.json, 0600)
@@ -181,6 +186,7 @@ Show the processes of a container as "ps -ef" does, from its cgroup.procs; with 
 each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
 
+Object.assign(HELP, EXECNS_HELP);
 Object.assign(HELP, REGISTRY_HELP);
 HELP.logs = `Usage:  husk logs [-f] [-t] [--tail N] [--since T] [--until T] CONTAINER
 

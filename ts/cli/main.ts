@@ -78,6 +78,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { statsCommand } = await import('./stats.js');
         return await statsCommand(cmd);
       }
+      case 'exec':
+      case 'ns':
+      case 'pod':
+      case 'enter': {
+        const { execNsCommand } = await import('./execns.js');
+        return await execNsCommand(cmd);
+      }
       case 'top': {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);

@@ -74,6 +74,16 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
       stopSignal: stop && stop.name !== 'SIGTERM' ? stop.name : undefined,
       ...extras.record,
     };
+    // What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
+    // and User under the flags, as docker's Config.
+    const image = prepared.request.imageConfig;
+    const imageUser = image?.user !== undefined && 'uid' in image.user ? image.user : undefined;
+    const u = prepared.request.user ?? imageUser;
+    const num = (n: bigint | number | undefined) => (n === undefined ? undefined : Number(n));
+    const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
+    const env = [...(image?.env ?? []), ...(prepared.request.env ?? [])];
+    record.process = { env, workdir: flags.workdir ?? image?.workdir, user, hostname: prepared.summary.hostname };
+    if (flags.pod !== undefined) record.pod = flags.pod;
     await claimName(root, record, () => writeRecord(root, record));
     return record;
   } catch (err) {
