@@ -43,11 +43,12 @@ export function inspectJson(rec: ContainerRecord, host?: CgroupHost): object {
     },
     Image: rec.image ?? '',
     Name: `/${rec.name ?? rec.id.slice(0, 12)}`,
+    RestartCount: rec.restartCount ?? 0,
     // docker's Config fields an image gives (store images: ts/runtime/image-run.ts).
     Config: {
       Image: rec.image ?? '',
       ...(rec.imageId ? { ImageId: rec.imageId } : {}),
-      StopSignal: rec.stopSignal?.name ?? 'SIGTERM',
+      StopSignal: rec.stopSignal ?? 'SIGTERM',
       ...(rec.exposedPorts?.length ? { ExposedPorts: Object.fromEntries(rec.exposedPorts.map((p) => [p, {}])) } : {}),
     },
     ...(rec.layerStorage ? { GraphDriver: { Name: 'overlay', Data: { UpperDir: `${rec.layerStorage}/containers/${rec.id}/upper`, WorkDir: `${rec.layerStorage}/containers/${rec.id}/work` } } } : {}),

@@ -1,17 +1,14 @@
 // husk run: one container in the foreground (its exit status becomes husk's), or with -d in
 // the background (husk prints its id and leaves the launcher to monitor it).
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
 import { launch } from '../runtime/launcher.js';
 import type { LaunchOutcome } from '../runtime/launcher.js';
-import { BUILTIN_IMAGES, newContainerId, prepare } from '../runtime/prepare.js';
+import { BUILTIN_IMAGES, prepare } from '../runtime/prepare.js';
 import type { RunImage } from '../runtime/image-run.js';
-import type { Prepared } from '../runtime/prepare.js';
 import { statusOf } from '../runtime/outcome.js';
-import { childStart, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
-import type { ContainerRecord } from '../runtime/state.js';
+import { ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
 import { usedRanges } from '../runtime/userns.js';
 
@@ -36,11 +33,12 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   if (name !== undefined && taken) throw nameInUse(name, taken);
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
   const image = await storeImage(global, flags);
-  if (flags.lifecycle.detach) return runDetached(global, flags, used, claimName, image);
+  if (flags.lifecycle.detach) return runDetached(global, flags, used, image);
   // -t: the monitor holds the pty; husk attaches to it (docs/protocol.md "The attach socket").
-  if (flags.stdio.tty) return runDetached(global, flags, used, claimName, image, true);
+  if (flags.stdio.tty) return runDetached(global, flags, used, image, true);
 
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true, image });
+  const { recordOf } = await import('../runtime/create.js');
   const record = recordOf(prepared, flags, image);
   // An id range (or a name) is reserved before the launcher starts; the rest is written once
   // it exists. Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
@@ -83,26 +81,6 @@ export async function storeImage(global: GlobalFlags, flags: RunFlags): Promise<
   return runImage(Store.open({ root: resolve(storageRoot(global.storage)) }), flags);
 }
 
-function recordOf(prepared: Prepared, flags: RunFlags, image?: RunImage): ContainerRecord {
-  const s = image ? prepared.summary : undefined;
-  return {
-    id: prepared.id,
-    created: new Date().toISOString(),
-    ownerPid: process.pid,
-    ownerStart: processStart(process.pid),
-    name: flags.lifecycle.name,
-    image: flags.rootfs ?? flags.image,
-    argv: s?.command ?? flags.argv,
-    imageId: image?.record.id,
-    stopSignal: s?.stopSignal,
-    exposedPorts: s?.exposedPorts,
-    userns: prepared.userns,
-    hostRanges: prepared.hostRanges,
-    cgroups: prepared.cgroups,
-    limits: flags.resources.limits.length ? flags.resources.limits : undefined,
-  };
-}
-
 function reportOom(outcome: LaunchOutcome): void {
   if (outcome.cgroupFiles.length === 0) return;
   const ev = cgroupEvidence(outcome.cgroupFiles);
@@ -110,88 +88,36 @@ function reportOom(outcome: LaunchOutcome): void {
   if (message) process.stderr.write(`husk: ${message}\n`);
 }
 
-type ClaimName = (root: string, rec: ContainerRecord, write: () => void) => Promise<void>;
-
 /**
  * run -d, and run -t in the foreground (`attached`): the container is a detached one whose
  * monitor waits for husk to attach before it starts; husk stays attached until it ends (then
- * its exit status is husk's, and it is removed) or the detach keys leave it running.
+ * its exit status is husk's, and it is removed) or the detach keys leave it running. Made as
+ * `husk create` makes one (runtime/create.ts), started as `husk start` starts it.
  */
-async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], claimName: ClaimName, image: RunImage | undefined, attached = false): Promise<number> {
-  const { attachPath, eventsPath, removeContainerState: removeState, stateDir, statusFilePath } = await import('../runtime/records.js');
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], image: RunImage | undefined, attached = false): Promise<number> {
+  const { createContainer } = await import('../runtime/create.js');
+  const { startSaved } = await import('../runtime/start.js');
+  const { attachPath, eventsPath, removeContainerState } = await import('../runtime/records.js');
+  const { withContainerLock } = await import('../runtime/lock.js');
   const { monitorStdio } = await import('../runtime/monitor-stdio.js');
-  const { launchDetached } = await import('../runtime/detach.js');
-  const id = newContainerId();
-  // A container that outlives its run keeps its writable layer on disk, in the store (diff,
-  // commit, export, cp and a later start read it); --rm keeps it in the stage tmpfs.
-  const keep = image !== undefined && !flags.lifecycle.autoRemove && !attached;
-  const removeContainerState = (root: string, cid: string) => {
-    if (keep) image.store.removeContainerLayer(cid);
-    removeState(root, cid);
-  };
-  mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
-  let prepared: Prepared;
-  try {
-    const upper = keep ? image.store.containerLayer(id, { image: image.record }) : undefined;
-    prepared = prepare(flags, {
-      root: global.root,
-      usedRanges: used,
-      dieWithParent: false,
-      id,
-      statusFile: statusFilePath(global.root, id),
-      ...monitorStdio(global.root, id, flags.stdio, attached),
-      trace: true,
-      image: image && { ...image, upper },
-    });
-  } catch (err) {
-    removeContainerState(global.root, id);
-    throw err;
-  }
-  const record: ContainerRecord = {
-    ...recordOf(prepared, flags, image),
-    name: flags.lifecycle.name ?? id.slice(0, 12),
-    detached: true,
-    autoRemove: flags.lifecycle.autoRemove || undefined,
-    tty: flags.stdio.tty || undefined,
-    stdinOpen: flags.stdio.interactive || undefined,
-    layerStorage: keep ? image.store.root : undefined,
-  };
-  // What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
-  // and User under the flags, as docker's Config.
-  const config = prepared.request.imageConfig;
-  const imageUser = config?.user !== undefined && 'uid' in config.user ? config.user : undefined;
-  const u = prepared.request.user ?? imageUser;
-  const num = (id: bigint | number | undefined) => (id === undefined ? undefined : Number(id));
-  const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
-  const env = [...(config?.env ?? []), ...(prepared.request.env ?? [])];
-  record.process = { env, workdir: flags.workdir ?? config?.workdir, user, hostname: prepared.summary.hostname };
-  if (flags.pod !== undefined) record.pod = flags.pod;
-  try {
-    await claimName(global.root, record, () => writeRecord(global.root, record));
-  } catch (err) {
-    removeContainerState(global.root, id);
-    throw err;
-  }
+  const record = await createContainer(global.root, flags, used, {
+    image,
+    context: (id) => monitorStdio(global.root, id, flags.stdio, attached),
+    record: { tty: flags.stdio.tty || undefined, stdinOpen: flags.stdio.interactive || undefined },
+  });
+  const id = record.id;
   let start;
   let session: Promise<'ended' | 'detached'> | undefined;
   try {
-    start = await launchDetached(prepared.plan, {
-      eventsPath: eventsPath(global.root, id),
-      onSpawn: (pid) => {
-        record.launcherPid = pid;
-        record.launcherStart = processStart(pid);
-        writeRecord(global.root, record);
+    start = await withContainerLock(global.root, id, () =>
+      startSaved(global.root, record, () => {
         if (attached) session = attachSession(attachPath(global.root, id), flags);
-      },
-    });
+      }),
+    );
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
   }
-  record.pid = start.pid;
-  if (start.pid !== undefined) record.pidStart = childStart(start.pid, record.launcherPid);
-  record.started = new Date().toISOString();
-  writeRecord(global.root, record);
   if (start.ended?.error) {
     // It never ran: nothing to keep. The error reads as a foreground run's would.
     removeContainerState(global.root, id);

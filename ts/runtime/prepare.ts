@@ -79,6 +79,8 @@ export interface PrepareContext {
   root: string;
   usedRanges: { start: number; size: number }[];
   dieWithParent: boolean;
+  /** A detached container dies with its monitor (HELLO dies_with_monitor). */
+  diesWithMonitor?: boolean;
   id?: string;
   /** The plan stops before EXEC until START (WAIT_START): the API's create(). */
   waitStart?: boolean;
@@ -97,6 +99,8 @@ export interface PrepareContext {
   probe?: FileProbe;
   /** An image from the store (runtime/image-run.ts), with the container's upper when it has one on disk. */
   image?: RunImage & { upper?: { upper: string; work: string } };
+  /** The writable layer on disk, kept after the run (runtime/kept-layer.ts). */
+  keepLayer?: { upper: string; work: string };
 }
 
 function podResources(f: RunFlags, root: string): RunFlags['resources'] {
@@ -139,6 +143,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     timeOffsets: f.timens ? f.timeOffsets : undefined,
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
+    diesWithMonitor: ctx.diesWithMonitor,
     waitStart: ctx.waitStart,
     // --pod: its namespaces joined, its cgroup parent (unless --cgroup-parent says otherwise).
     joins: resolveJoins(f, ctx.root),
@@ -151,6 +156,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     statusFile: ctx.statusFile,
     imageConfig: ctx.image?.config,
     entrypoint: f.entrypoint,
+    keepLayer: ctx.keepLayer,
     logFile: ctx.logFile,
     tty: ctx.tty,
     attach: ctx.attach,

@@ -44,11 +44,16 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   memoryLimit?: number;
   error?: string;
+  // ---- create/start/stop (ts/runtime/create.ts, start.ts) ----
+  /** `husk create`: its plan is saved (`<state>/plan`), no launcher has run it yet. */
+  neverStarted?: boolean;
+  /** The signal `husk stop` sends first (the image's StopSignal, as the core named it). */
+  stopSignal?: string;
+  /** How many times `start`/`restart` ran it again after an exit. */
+  restartCount?: number;
   // ---- Images (ts/runtime/image-run.ts) ----
   /** The image's id (sha256:…) when it came from the store; `image` keeps the name as typed. */
   imageId?: string;
-  /** The image's StopSignal as the core read it (SIGTERM when it has none). */
-  stopSignal?: { number: number; name: string };
   /** The image's ExposedPorts (PORT/PROTO). */
   exposedPorts?: string[];
   /** The store whose containers/<id>/ holds this container's writable layer (on disk). */
