@@ -28,7 +28,9 @@ describe('memory', () => {
     round(10_000);
     expect(coreMemoryBytes()).toBe(warm);
     expect([...statuses].sort()).toEqual([0, 1, 2]);
-    expect(warm).toBeLessThanOrEqual(4 * 65536 * 4);
+    // 32 pages: the core grows its memory in doubling steps, and its static data (error texts,
+    // op tables) has grown with images and lifecycle past the 16 pages it once fit in.
+    expect(warm).toBeLessThanOrEqual(32 * 65536);
   });
 
   it('stays bounded with the largest requests, call after call', () => {
