@@ -6,6 +6,7 @@
 
 const std = @import("std");
 const assert = std.debug.assert;
+const attach = @import("attach.zig");
 const protocol = @import("protocol.zig");
 const Op = protocol.Op;
 const Str = protocol.Str;
@@ -148,6 +149,8 @@ const Decoder = struct {
     cgroup_intos: usize = 0,
     status_files: usize = 0,
     logs: usize = 0,
+    ttys: usize = 0,
+    attaches: usize = 0,
     saw_uid_map: bool = false,
     saw_gid_map: bool = false,
     slots_filled: u16 = 0,
@@ -334,7 +337,7 @@ const Decoder = struct {
             .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},
             .no_new_privs, .close_fds => {},
             .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log => try decoder.check_launcher_op(op_value),
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
                 try decoder.cgroup_path(o.path);
@@ -410,6 +413,17 @@ const Decoder = struct {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("log.path: not absolute");
                 if (decoder.logs == 1) return decoder.fail("a second LOG");
                 decoder.logs += 1;
+            },
+            .tty => |o| {
+                if (decoder.logs == 0 or decoder.ttys == 1 or decoder.attaches == 1) return decoder.fail("TTY not once, after LOG, before ATTACH");
+                if (o.rows == 0 or o.rows > 0xffff or o.cols == 0 or o.cols > 0xffff) return decoder.fail("tty: rows and cols not 1 to 65535");
+                decoder.ttys += 1;
+            },
+            .attach => |o| {
+                if (decoder.logs == 0 or decoder.attaches == 1) return decoder.fail("ATTACH not once, after LOG");
+                if (o.path.len < 2 or o.path[0] != '/' or o.path[o.path.len - 1] == '/') return decoder.fail("attach.path: not an absolute file path");
+                if (o.flags & ~attach.flags_known != 0) return decoder.fail("attach.flags: unknown bits");
+                decoder.attaches += 1;
             },
             .cgroup_enter => |o| {
                 try decoder.cgroup_path(o.path);

@@ -24,6 +24,8 @@ const sample_ops = [_]Op{
     .{ .write_file = .{ .path = "/proc/self/timens_offsets", .content = "monotonic 86400 0\n" } },
     .{ .status_file = .{ .path = "/run/husk/abc/status" } },
     .{ .log = .{ .path = "/run/husk/abc/log" } },
+    .{ .tty = .{ .rows = 24, .cols = 80 } },
+    .{ .attach = .{ .path = "/run/husk/abc/attach", .flags = 3 } },
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk", .flags = protocol.cgroup_mkdir_flag_shared } },
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk/abc", .flags = 0 } },
     .{ .cgroup_write = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.limit_in_bytes", .value = "33554432" } },
@@ -171,7 +173,7 @@ test "every op type round-trips through the decoder" {
     try expect_valid(bytes.items);
     try testing.expectEqual(protocol.hello_flags_known, plan.flags);
     try testing.expectEqual(sample_ops.len, plan.ops_count);
-    try testing.expectEqual(@as(usize, 10), plan.clone_index);
+    try testing.expectEqual(@as(usize, 12), plan.clone_index);
     try testing.expectEqual(@as(usize, 1), plan.trees_count);
     for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
     const exec = plan.slice()[plan.ops_count - 1].exec;

@@ -10,11 +10,15 @@
 const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
+const attach = @import("attach.zig");
 
 pub const Stream = enum(u1) { stdout = 0, stderr = 1 };
 
 /// What one read takes from a pipe; a line longer than this is logged in P pieces.
 pub const read_bytes_max = 8 * 1024;
+comptime {
+    assert(read_bytes_max <= attach.output_bytes_max);
+}
 /// `2026-12-03T07:15:00.123456789Z stdout P ` is at most this long.
 const header_bytes_max = 30 + 1 + 6 + 1 + 1 + 1;
 /// One read's lines with their headers always fit: each line of n bytes costs at most
@@ -28,6 +32,8 @@ comptime {
 /// A part of state.zig's State: the log file and the pipes, -1 when not in use.
 pub const State = struct {
     log_fd: sys.fd_t,
+    /// TTY: stream stdout is a pty (read end: its master, write end: its slave), stderr none.
+    tty: bool,
     /// Per stream: [read end, write end]. The container process keeps only the write ends
     /// (as its fds 1 and 2), the monitor only the read ends.
     pipes: [2][2]sys.fd_t,
@@ -38,6 +44,7 @@ pub const State = struct {
     /// Every field but the buffers (written before they are read).
     pub fn init(log: *State) void {
         log.log_fd = -1;
+        log.tty = false;
         log.pipes = .{ .{ -1, -1 }, .{ -1, -1 } };
         log.out_len = 0;
     }
@@ -58,10 +65,46 @@ pub fn open(log: *State, path: [:0]const u8) sys.Error!void {
     try sys.pipe(&log.pipes[1]);
 }
 
-/// Container process, right after CLONE: its stdout and stderr become the pipes.
+/// TTY, before CLONE, after LOG: the output pipes give way to a pty (made in the host's
+/// devpts) of `rows` x `cols`; the container gets its slave as fds 0, 1, 2 and as its
+/// controlling terminal, the monitor keeps the master.
+pub fn open_tty(log: *State, rows: u16, cols: u16) sys.Error!void {
+    assert(log.active() and !log.tty); // The decoder requires LOG first, one TTY.
+    const master = try sys.openat(sys.AT_FDCWD, "/dev/ptmx", sys.O.RDWR | sys.O.NOCTTY, 0);
+    errdefer sys.close(master);
+    var unlock: u32 = 0;
+    _ = try sys.ioctl(master, sys.TIOCSPTLCK, @intFromPtr(&unlock));
+    const slave: sys.fd_t = @intCast(try sys.ioctl(master, sys.TIOCGPTPEER, sys.O.RDWR | sys.O.NOCTTY | sys.O.CLOEXEC));
+    try attach.resize(master, rows, cols);
+    for (&log.pipes) |*pipe| {
+        sys.close(pipe[0]);
+        sys.close(pipe[1]);
+        pipe.* = .{ -1, -1 };
+    }
+    log.pipes[0] = .{ master, slave };
+    log.tty = true;
+}
+
+/// The pty master (for input and RESIZE), or -1.
+pub fn tty_fd(log: *const State) sys.fd_t {
+    return if (log.tty) log.pipes[0][0] else -1;
+}
+
+/// Container process, right after CLONE: its stdout and stderr become the pipes (or its
+/// stdin, stdout and stderr the pty, its controlling terminal in a session of its own).
 pub fn in_container(log: *State) sys.Error!void {
     if (!log.active()) return;
+    if (log.tty) {
+        const slave = log.pipes[0][1];
+        try sys.setsid();
+        _ = try sys.ioctl(slave, sys.TIOCSCTTY, 0);
+        for (0..3) |fd| try sys.dup_to(slave, @intCast(fd));
+        sys.close(log.pipes[0][0]);
+        if (slave > 2) sys.close(slave);
+        log.pipes[0] = .{ -1, -1 };
+    }
     for (&log.pipes, 0..) |*pipe, index| {
+        if (pipe[1] < 0) continue; // TTY: done above.
         try sys.dup_to(pipe[1], @intCast(1 + index));
         sys.close(pipe[0]);
         if (pipe[1] != 1 + index) sys.close(pipe[1]);
@@ -76,6 +119,7 @@ pub fn in_container(log: *State) sys.Error!void {
 pub fn in_monitor(log: *State) sys.Error!void {
     if (!log.active()) return;
     for (&log.pipes) |*pipe| {
+        if (pipe[0] < 0) continue; // TTY: no stderr.
         sys.close(pipe[1]);
         pipe[1] = -1;
         try sys.set_nonblocking(pipe[0]);
@@ -94,48 +138,51 @@ pub fn poll_fds(log: *const State, fds: []sys.PollFd) usize {
 }
 
 /// After a poll: reads each ready pipe once (the poll comes round again for more).
-pub fn on_ready(log: *State, fds: []const sys.PollFd) void {
+pub fn on_ready(log: *State, at: *attach.State, fds: []const sys.PollFd) void {
     for (fds) |polled| {
         if (polled.revents == 0) continue;
         const stream: Stream = if (polled.fd == log.pipes[0][0]) .stdout else .stderr;
         assert(polled.fd == log.pipes[@intFromEnum(stream)][0]);
-        _ = read_once(log, stream);
+        _ = read_once(log, at, stream);
     }
     flush(log);
 }
 
 /// At the container's end: what the pipes still hold, without waiting for more.
-pub fn drain(log: *State) void {
+pub fn drain(log: *State, at: *attach.State) void {
     if (!log.active()) return;
     for ([_]Stream{ .stdout, .stderr }) |stream| {
         var reads: usize = 0;
         // Bounded: a process outside the container could keep writing forever.
-        while (reads < 1024 and read_once(log, stream)) reads += 1;
+        while (reads < 1024 and read_once(log, at, stream)) reads += 1;
     }
     flush(log);
 }
 
 /// One read from `stream`'s pipe, logged. False at EOF (the pipe is then closed), when it
 /// is empty for now, or on an error.
-fn read_once(log: *State, stream: Stream) bool {
+fn read_once(log: *State, at: *attach.State, stream: Stream) bool {
     const fd = log.pipes[@intFromEnum(stream)][0];
     if (fd < 0) return false;
+    // A pty's master reads EIO once the last slave is closed: its end, like a pipe's EOF.
     const n = sys.read(fd, &log.in_buffer) catch |err| {
         if (err == error.AGAIN) return false;
-        close_pipe(log, stream);
+        close_pipe(log, at, stream);
         return false;
     };
     if (n == 0) {
-        close_pipe(log, stream);
+        close_pipe(log, at, stream);
         return false;
     }
     add_lines(log, stream, log.in_buffer[0..n], sys.realtime_ns());
+    attach.broadcast(at, stream == .stdout, log.in_buffer[0..n]);
     return true;
 }
 
-fn close_pipe(log: *State, stream: Stream) void {
+fn close_pipe(log: *State, at: *attach.State, stream: Stream) void {
     const pipe = &log.pipes[@intFromEnum(stream)];
     assert(pipe[0] >= 0);
+    attach.input_gone(at, pipe[0]); // The pty master takes input too.
     sys.close(pipe[0]);
     pipe[0] = -1;
 }

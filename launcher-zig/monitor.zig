@@ -16,6 +16,7 @@ const protocol = @import("protocol.zig");
 const decode = @import("decode.zig");
 const control = @import("control.zig");
 const logger = @import("logger.zig");
+const attach = @import("attach.zig");
 const Launcher = @import("state.zig").State;
 
 const forwarded = [_]u6{ sys.SIGHUP, sys.SIGINT, sys.SIGQUIT, sys.SIGUSR1, sys.SIGUSR2, sys.SIGTERM, sys.SIGWINCH };
@@ -27,8 +28,9 @@ pub const signals: sys.SignalSet = blk: {
     break :blk set;
 };
 
-/// The container's stdio the monitor polls besides its own fds: the log's two pipes.
-const poll_fds_stdio = 2;
+/// The container's stdio the monitor polls besides its own fds: the log's two pipes, the
+/// attach socket and its clients.
+const poll_fds_stdio = 2 + attach.poll_fds_max;
 
 /// struct signalfd_siginfo: 128 bytes, signal number first.
 const SignalInfo = extern struct { signo: u32, rest: [124]u8 };
@@ -106,9 +108,13 @@ fn wait_for_exit(state: *Launcher) u32 {
         }
         const stdio_at = count;
         count += logger.poll_fds(&state.logger, fds[count..]);
+        const attach_at = count;
+        count += attach.poll_fds(&state.attach, fds[count..]);
         _ = sys.poll(fds[0..count]) catch return wait_blocking(state);
-        // Output before the exit: what the container wrote last is in the log first.
-        logger.on_ready(&state.logger, fds[stdio_at..count]);
+        // New clients first, so they get this round's output; output before the exit: what
+        // the container wrote last is in the log first.
+        attach.on_ready(&state.attach, fds[attach_at..count]);
+        logger.on_ready(&state.logger, &state.attach, fds[stdio_at..attach_at]);
         // The status pipe first: STARTED goes out before a quick container's EXIT.
         if (!m.status_seen and fds[status_at].revents != 0) read_status(state);
         if (m.control_fd != null and fds[control_at].revents != 0) read_control(state);
@@ -219,7 +225,7 @@ fn wait_blocking(state: *Launcher) u32 {
 fn finish(state: *Launcher, wait_status: u32, failed_status: u8) noreturn {
     const m = &state.monitor;
     if (!m.status_seen) read_status(state);
-    logger.drain(&state.logger);
+    logger.drain(&state.logger, &state.attach);
     _ = cgroup.send_reports(&state.cgroup, &state.events);
     if (m.status_byte) |byte| ending.end(state, .launcher_failed, byte, byte);
     if (m.control_failed) ending.end(state, .launcher_failed, failed_status, failed_status);

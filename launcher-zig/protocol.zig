@@ -105,6 +105,8 @@ pub const FrameType = enum(u16) {
     cgroup_join = 0x0047,
     wait_start = 0x0051,
     log = 0x0052,
+    tty = 0x0053,
+    attach = 0x0054,
     cgroup_freeze = 0x0060,
     cgroup_kill = 0x0061,
     cgroup_remove = 0x0062,
@@ -219,6 +221,10 @@ pub const Op = union(enum) {
     wait_start: struct {},
     /// protocol.md "The container log" (logger.zig).
     log: struct { path: Str },
+    /// protocol.md "The container log": a pty instead of the pipes (after LOG).
+    tty: struct { rows: u64, cols: u64 },
+    /// protocol.md "The attach socket" (attach.zig; after LOG and TTY).
+    attach: struct { path: Str, flags: u64 },
     // Control plans (protocol.md "Control plans"): only these, no CLONE, no EXEC.
     cgroup_freeze: struct { path: Str, frozen: u64 },
     cgroup_kill: struct { path: Str },
@@ -244,7 +250,7 @@ pub const Op = union(enum) {
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log => .launcher,
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach => .launcher,
             .unshare, .write_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree => .parent,

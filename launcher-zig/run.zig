@@ -21,6 +21,7 @@ const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const ending = @import("status.zig");
 const logger = @import("logger.zig");
+const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
@@ -45,6 +46,7 @@ pub fn run(state: *State, plan: *const decode.Plan) noreturn {
         switch (state.role) {
             .launcher, .server_child => {},
             .monitor => if (Op.runner(op) != .parent) {
+                attach.wait_first_client(&state.attach);
                 ns.release(state);
                 monitor.run(state, statuses(plan).failed);
             },
@@ -86,9 +88,11 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
             });
             if (in_container) {
                 try logger.in_container(&state.logger);
+                try attach.in_container(&state.attach);
                 if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
             } else {
                 try logger.in_monitor(&state.logger);
+                try attach.in_monitor(&state.attach, logger.tty_fd(&state.logger));
                 state.events.pid(container.pid);
                 try cgroup.after_clone(&state.cgroup, container.pid, container.into_cgroup);
             }
@@ -132,6 +136,8 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
         .log => |o| try logger.open(&state.logger, o.path),
+        .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
+        .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
     }
@@ -218,6 +224,8 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
         .log => |o| message.print("open log {s}", .{o.path}),
+        .tty => message.append("open a pty"),
+        .attach => |o| message.print("listen on {s}", .{o.path}),
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }
 }

@@ -18,6 +18,7 @@ const server = @import("server.zig");
 const events = @import("events.zig");
 const cgroup = @import("cgroup.zig");
 const logger = @import("logger.zig");
+const attach = @import("attach.zig");
 
 /// Which process this is. A process changes role only forward: launcher or server_child →
 /// (CLONE) monitor in the launcher, container in the new process; server → server_child in
@@ -56,6 +57,8 @@ pub const State = struct {
     cgroup: cgroup.State,
     /// LOG's file and pipes (logger.zig).
     logger: logger.State,
+    /// ATTACH's socket, clients and the container's stdin (attach.zig).
+    attach: attach.State,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
@@ -72,6 +75,7 @@ pub const State = struct {
         state.events.init(event_fd);
         state.cgroup.init();
         state.logger.init();
+        state.attach.init();
     }
 
     /// Whether this process runs the ops before CLONE.

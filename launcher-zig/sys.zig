@@ -432,6 +432,63 @@ pub fn set_nonblocking(fd: fd_t) Error!void {
     _ = try check(linux.syscall3(.fcntl, arg(fd), F_SETFL, flags | O.NONBLOCK));
 }
 
+/// poll(2) waiting at most `timeout_ms`; EINTR is retried (with the whole timeout again).
+pub fn poll_timeout(fds: []PollFd, timeout_ms: i32) Error!usize {
+    assert(timeout_ms >= 0);
+    while (true) {
+        return check(linux.syscall3(.poll, ptr(fds.ptr), fds.len, arg(timeout_ms))) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
+pub fn ioctl(fd: fd_t, request: u32, argument: usize) Error!usize {
+    return check(linux.syscall3(.ioctl, arg(fd), request, argument));
+}
+
+pub const TIOCSCTTY: u32 = 0x540E;
+pub const TIOCSWINSZ: u32 = 0x5414;
+pub const TIOCGPTPEER: u32 = 0x5441;
+pub const TIOCSPTLCK: u32 = 0x40045431;
+pub const WinSize = extern struct { rows: u16, cols: u16, x_pixels: u16 = 0, y_pixels: u16 = 0 };
+
+pub fn setsid() Error!void {
+    _ = try check(linux.syscall0(.setsid));
+}
+
+pub fn unlinkat(dir: fd_t, path: [*:0]const u8) Error!void {
+    _ = try check(linux.syscall3(.unlinkat, arg(dir), ptr(path), 0));
+}
+
+/// A listening AF_UNIX stream socket at `path` (non-blocking, close-on-exec).
+pub fn listen_unix(path: []const u8, backlog: u32) Error!fd_t {
+    const AF_UNIX = 1;
+    const SOCK_STREAM = 1;
+    const SOCK_NONBLOCK = 0o4000;
+    const SOCK_CLOEXEC = 0o2000000;
+    var address: extern struct { family: u16, path: [108]u8 } = .{ .family = AF_UNIX, .path = [_]u8{0} ** 108 };
+    if (path.len >= address.path.len) return error_from(@intFromEnum(linux.E.NAMETOOLONG));
+    @memcpy(address.path[0..path.len], path);
+    const fd = try check_fd(linux.syscall3(.socket, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    errdefer close(fd);
+    _ = try check(linux.syscall3(.bind, arg(fd), ptr(&address), @sizeOf(@TypeOf(address))));
+    _ = try check(linux.syscall2(.listen, arg(fd), backlog));
+    return fd;
+}
+
+/// accept4, non-blocking and close-on-exec; EAGAIN when no one waits.
+pub fn accept(fd: fd_t) Error!fd_t {
+    const SOCK_NONBLOCK = 0o4000;
+    const SOCK_CLOEXEC = 0o2000000;
+    while (true) {
+        return check_fd(linux.syscall4(.accept4, arg(fd), 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
 /// Wall-clock time in nanoseconds since 1970 (the log's timestamps, not for durations).
 pub fn realtime_ns() u64 {
     var time: linux.timespec = undefined;

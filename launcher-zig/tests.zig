@@ -28,4 +28,5 @@ test {
     _ = @import("state.zig");
     _ = @import("tidy.zig");
     _ = @import("logger.zig");
+    _ = @import("attach.zig");
 }

@@ -96,6 +96,8 @@ const TABLE = `0010 UNSHARE any flags:u
 0047 CGROUP_JOIN container path:p
 0051 WAIT_START container
 0052 LOG pre path:p
+0053 TTY pre rows:u cols:u
+0054 ATTACH pre path:p flags:u
 0060 CGROUP_FREEZE control path:p frozen:u
 0061 CGROUP_KILL control path:p
 0062 CGROUP_REMOVE control path:p

@@ -48,6 +48,8 @@ export const T_IDMAP_TREE: u16 = 0x0045;
 export const T_ATTACH_TREE: u16 = 0x0046;
 export const T_WAIT_START: u16 = 0x0051;
 export const T_LOG: u16 = 0x0052;
+export const T_TTY: u16 = 0x0053;
+export const T_ATTACH: u16 = 0x0054;
 
 export class PlanWriter {
   w: Writer = new Writer(PLAN_MAX);
@@ -305,6 +307,20 @@ export class PlanWriter {
   log(path: string): void {
     this.op(T_LOG, "log");
     this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  tty(rows: u64, cols: u64): void {
+    this.op(T_TTY, "tty");
+    this.w.u64(rows);
+    this.w.u64(cols);
+    this.w.end();
+  }
+
+  attach(path: string, flags: u64): void {
+    this.op(T_ATTACH, "attach");
+    this.w.str("path", path, PATH_MAX);
+    this.w.u64(flags);
     this.w.end();
   }
 

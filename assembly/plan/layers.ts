@@ -8,7 +8,9 @@
 //   directory (the store's `layers/`) is IDMAP_TREE'd into slot 0 and attached on
 //   STAGE/lower/0, and each lower is its path below that (500 layers cost two ops, not 1000,
 //   and one detached mount crosses to the container instead of 500); the overlay then uses
-//   `userxattr` (so its whiteouts and opaque markers are user.overlay.*).
+//   `userxattr` (so its whiteouts and opaque markers are user.overlay.*). A persistent upper
+//   and work are idmapped likewise (their common directory, slot 1, on STAGE/lower/1): the
+//   container's root then writes files owned by 0 on disk, as a layer holds them.
 //   OVERLAY adds the lowers one at a time (fsconfig lowerdir+); HUSK_OVERLAY_LEGACY (flag
 //   OVERLAY_LEGACY) asks for the launcher's fallback, mount(2) with short names, for tests.
 
@@ -130,12 +132,42 @@ function trimSlashes(path: string): string {
   return out.length == 0 ? "" : out;
 }
 
-/** In a user namespace: refuses layers that share no directory but / (status 2). */
+/** In a user namespace: refuses layers (or upper and work) that share no directory but / (status 2). */
 export function validateLayersUserns(req: LayersRequest): Failure | null {
   if (commonDirectory(req.layers) == "/") {
     return invalid("layers: in a user namespace the layers are idmapped through their common directory, and these share only /");
   }
+  if (req.hasUpper && commonDirectory(upperAndWork(req)) == "/") {
+    return invalid("upper: in a user namespace upper and work are idmapped through their common directory, and these share only /");
+  }
   return null;
+}
+
+function upperAndWork(req: LayersRequest): string[] {
+  const out = new Array<string>();
+  out.push(req.upper);
+  out.push(req.work);
+  return out;
+}
+
+/**
+ * The trees idmapped for a layered image in a user namespace, in slot order: the layers'
+ * common directory (slot 0), and a persistent upper's and work's (slot 1). Through the
+ * idmapped upper the container's root writes files owned by 0 on disk, as the layers hold
+ * them: the upper needs no chown, and `commit` reads it as an image's layer.
+ */
+export function layersTrees(req: LayersRequest): string[] {
+  const out = new Array<string>();
+  out.push(commonDirectory(req.layers));
+  if (req.hasUpper) out.push(commonDirectory(upperAndWork(req)));
+  return out;
+}
+
+/** `path` below `common` (its deepest common directory with others), below `attached`. */
+function under(attached: string, common: string, path: string): string {
+  const clean = trimSlashes(path);
+  assert(clean.startsWith(common), "under: not below the common directory");
+  return attached + (common == "/" ? clean : clean.substring(common.length));
 }
 
 /**
@@ -144,24 +176,22 @@ export function validateLayersUserns(req: LayersRequest): Failure | null {
  */
 export function layersOps(plan: PlanWriter, req: LayersRequest, stage: string, root: string, userns: bool): void {
   const lowers = new Array<string>();
+  const trees = layersTrees(req);
   if (userns) {
-    const common = commonDirectory(req.layers);
-    const attached = stage + "/lower/0";
-    plan.mkdir(attached, 0o755);
-    plan.attachTree(0, attached);
-    // Top first, as overlayfs orders lowerdir.
-    for (let i = req.layers.length - 1; i >= 0; i--) {
-      const layer = trimSlashes(req.layers[i]);
-      lowers.push(attached + layer.substring(common.length));
+    for (let slot = 0; slot < trees.length; slot++) {
+      plan.mkdir(stage + "/lower/" + slot.toString(), 0o755);
+      plan.attachTree(<u64>slot, stage + "/lower/" + slot.toString());
     }
-  } else {
-    for (let i = req.layers.length - 1; i >= 0; i--) lowers.push(req.layers[i]);
+  }
+  // Top first, as overlayfs orders lowerdir.
+  for (let i = req.layers.length - 1; i >= 0; i--) {
+    lowers.push(userns ? under(stage + "/lower/0", trees[0], req.layers[i]) : req.layers[i]);
   }
   let upper = stage + "/upper";
   let work = stage + "/work";
   if (req.hasUpper) {
-    upper = req.upper;
-    work = req.work;
+    upper = userns ? under(stage + "/lower/1", trees[1], req.upper) : req.upper;
+    work = userns ? under(stage + "/lower/1", trees[1], req.work) : req.work;
   } else {
     plan.mkdir(upper, 0o755);
     plan.mkdir(work, 0o755);

@@ -6,7 +6,7 @@ import { PlanWriter } from "./encode";
 import { IdmapResult } from "../idmap/compute";
 import { mapText } from "../idmap/lines";
 import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
-import { commonDirectory, IMAGE_LAYERS } from "./layers";
+import { IMAGE_LAYERS, layersTrees } from "./layers";
 import { CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from "./linux";
 
 /**
@@ -64,8 +64,9 @@ export function idmappedSources(req: PlanRequest): string[] {
       if (d.kind == HOST_DIR_DIRECTORY) out.push("/" + d.name);
     }
   } else if (req.imageKind == IMAGE_LAYERS) {
-    // One tree for every layer: their common directory (./layers.ts).
-    out.push(commonDirectory(req.layers.layers));
+    // One tree for every layer, one for a persistent upper (./layers.ts).
+    const trees = layersTrees(req.layers);
+    for (let i = 0; i < trees.length; i++) out.push(trees[i]);
   } else if (!req.readwrite) {
     out.push(req.rootfs);
   }

@@ -138,6 +138,23 @@ describe('layered images', () => {
     expect(r.status).toBe(0);
   });
 
+  it('keep a user-namespaced container\'s writes in a persistent upper owned as inside (0 on disk, no chown), seen again by a second run', async () => {
+    const { lowers, dir } = await threeLayers(true);
+    const upper = { upper: join(dir, 'upper'), work: join(dir, 'work') };
+    mkdirSync(upper.upper);
+    mkdirSync(upper.work);
+    const flags = ['--userns', 'auto'];
+    const r = await runLayers({ kind: 'layers', lowers, upper }, ['sh', '-c', `${MERGED}; stat -c %u /data/c`], flags);
+    expect(r.error).toBeUndefined();
+    expect(r.out).toBe(`${MERGED_OUT}0\n`);
+    const written = statSync(join(upper.upper, 'data/c'));
+    expect([written.uid, readFileSync(join(upper.upper, 'data/c'), 'utf8')]).toEqual([0, 'written\n']);
+    const deleted = statSync(join(upper.upper, 'data/b'));
+    expect(deleted.isCharacterDevice() && deleted.rdev === 0).toBe(true);
+    const again = await runLayers({ kind: 'layers', lowers, upper }, ['sh', '-c', 'ls /data; cat /data/c'], flags);
+    expect(again.out).toBe('c\nwritten\n');
+  });
+
   for (const legacyOverlay of [false, true]) {
     it(`stack 300 layers, each seen, the topmost winning (${legacyOverlay ? 'mount(2) fallback' : 'lowerdir+'})`, async () => {
       const dir = layersDir();

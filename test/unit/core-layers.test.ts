@@ -71,6 +71,16 @@ describe('a layered image', () => {
     expect(find(one, 'OVERLAY')[0].args.lowers).toEqual([`${STAGE}/lower/0`]);
   });
 
+  it('in a user namespace idmaps a persistent upper\'s directory too (slot 1), so the container\'s root writes files owned by 0 on disk', () => {
+    const upper = { upper: '/var/lib/husk/containers/c1/upper', work: '/var/lib/husk/containers/c1/work' };
+    const ops = opsOf(layered({ upper }, { userns: { mode: 'auto' } }));
+    expect(find(ops, 'IDMAP_TREE').map(brief)).toEqual([`IDMAP_TREE "${L}" 0x0`, 'IDMAP_TREE "/var/lib/husk/containers/c1" 0x1']);
+    expect(find(ops, 'ATTACH_TREE').map(brief)).toEqual([`ATTACH_TREE 0x0 "${STAGE}/lower/0"`, `ATTACH_TREE 0x1 "${STAGE}/lower/1"`]);
+    const [overlay] = find(ops, 'OVERLAY');
+    expect([overlay.args.upper, overlay.args.work]).toEqual([`${STAGE}/lower/1/upper`, `${STAGE}/lower/1/work`]);
+    expect(refusal(layered({ upper: { upper: '/u', work: '/w' } }, { userns: { mode: 'auto' } })).message).toMatch(/^upper: in a user namespace .* share only \/$/);
+  });
+
   it('stacks 500 layers in one op, also in a user namespace', () => {
     const many = Array.from({ length: 500 }, (_, i) => `${L}/${i.toString(16).padStart(64, '0')}/diff`);
     for (const userns of [undefined, { mode: 'auto' as const }]) {

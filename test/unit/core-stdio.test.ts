@@ -35,3 +35,28 @@ describe('LOG', () => {
     expect((err as CoreError).message).toMatch(/^log: not an absolute clean file path/);
   });
 });
+
+describe('TTY and ATTACH', () => {
+  const base = { logFile: '/run/husk/containers/x/log' };
+  it('follow LOG before CLONE, with the window size and the attach flags', () => {
+    const ops = opsOf(hostRequest({ ...base, tty: { rows: 40, cols: 120 }, attach: { path: '/run/husk/containers/x/attach', stdin: true, waitClient: true } }));
+    const names = ops.map((o) => o.name);
+    expect(names.slice(names.indexOf('LOG'), names.indexOf('LOG') + 3)).toEqual(['LOG', 'TTY', 'ATTACH']);
+    expect(names.indexOf('ATTACH')).toBeLessThan(names.indexOf('CLONE'));
+    expect(ops.find((o) => o.name === 'TTY')!.args).toEqual({ rows: 40n, cols: 120n });
+    expect(ops.find((o) => o.name === 'ATTACH')!.args).toEqual({ path: '/run/husk/containers/x/attach', flags: 3n });
+  });
+
+  it('refuses a window of 0 rows (status 2) and a TTY without LOG (status 1)', () => {
+    const fail = (over: object) => {
+      try {
+        buildPlan(hostRequest(over));
+      } catch (e) {
+        return e as CoreError;
+      }
+      throw new Error('accepted');
+    };
+    expect(fail({ ...base, tty: { rows: 0, cols: 80 } })).toMatchObject({ status: 2, message: expect.stringMatching(/^tty: a window of 0x80/) });
+    expect(fail({ tty: { rows: 24, cols: 80 } })).toMatchObject({ status: 1 });
+  });
+});

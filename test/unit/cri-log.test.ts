@@ -41,6 +41,14 @@ describe('the CRI log reader', () => {
     expect(out.map((x) => x.text)).toEqual(['é\t"ü"\n']);
   });
 
+  it('hands out a line not ended yet, then only its rest (logs -f shows a prompt at once)', () => {
+    const r = new CriLogReader();
+    expect(r.push(enc(`${T} stdout P login: \n`))).toEqual([]);
+    expect(r.takeOpen().map((x) => x.text)).toEqual(['login: ']);
+    expect(r.takeOpen()).toEqual([]);
+    expect(r.push(enc(`${T} stdout F root\n`)).map((x) => x.text)).toEqual(['root\n']);
+  });
+
   it('reads RFC 3339 times with fewer digits and offsets', () => {
     expect(rfc3339Ns('1970-01-01T00:00:01Z')).toBe(1_000_000_000n);
     expect(rfc3339Ns('1970-01-01T01:00:00.5+01:00')).toBe(500_000_000n);

@@ -2,11 +2,13 @@
 // monitor (logs, attach): pure, like parseArgs, which hands them here.
 import { HuskError } from '../errors.js';
 import type { GlobalFlags } from './args.js';
+import { parseDetachKeys } from './flags-stdio.js';
 
 export type MonitorCommand =
-  | { name: 'logs'; global: GlobalFlags; follow: boolean; timestamps: boolean; tail?: number; since?: bigint; until?: bigint; target: string };
+  | { name: 'logs'; global: GlobalFlags; follow: boolean; timestamps: boolean; tail?: number; since?: bigint; until?: bigint; target: string }
+  | { name: 'attach'; global: GlobalFlags; detachKeys?: string; noStdin: boolean; target: string };
 
-export const MONITOR_COMMANDS = ['logs'] as const;
+export const MONITOR_COMMANDS = ['logs', 'attach'] as const;
 
 const BOOLS: Record<string, Record<string, string>> = {
   logs: { '-f': 'follow', '--follow': 'follow', '-t': 'timestamps', '--timestamps': 'timestamps' },
@@ -79,6 +81,10 @@ export function parseMonitor(name: (typeof MONITOR_COMMANDS)[number], args: read
     throw new HuskError('usage', `"husk ${name}" requires exactly one CONTAINER`, { hint: `See 'husk ${name} --help'.` });
   }
   const target = positional[0];
+  if (name === 'attach') {
+    if (values.detachKeys !== undefined) parseDetachKeys(values.detachKeys);
+    return { name, global, detachKeys: values.detachKeys, noStdin: bools.has('noStdin'), target };
+  }
   return {
     name,
     global,

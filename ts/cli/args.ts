@@ -19,6 +19,8 @@ export interface RunFlags {
   resources: ResourceFlags;
   /** -d, --name, --rm (ts/cli/flags-lifecycle.ts) */
   lifecycle: LifecycleFlags;
+  /** -t, -i, --detach-keys (ts/cli/flags-stdio.ts) */
+  stdio: StdioFlags;
   timens: boolean;
   timeOffsets: { monotonic?: number; boottime?: number };
   hostname?: string;
@@ -31,6 +33,8 @@ export interface RunFlags {
 
 export interface GlobalFlags {
   root: string;
+  /** --storage DIR: the image store (ts/image/store.ts storageRoot() when unset) */
+  storage?: string;
 }
 
 export type Command =
@@ -40,7 +44,8 @@ export type Command =
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand
-  | MonitorCommand;
+  | MonitorCommand
+  | ImageCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -52,7 +57,11 @@ import type { LifecycleFlags } from './flags-lifecycle.js';
 import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
 import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
+import { STDIO_FLAGS, defaultStdioFlags } from './flags-stdio.js';
+import type { StdioFlags } from './flags-stdio.js';
 import type { MonitorCommand } from './args-monitor.js';
+import { IMAGE_COMMANDS, parseImageCommand } from './args-images.js';
+import type { ImageCommand } from './args-images.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -95,11 +104,9 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--workdir', '-w'], kind: 'value', apply: (f, v) => (f.workdir = v) },
   { names: ['--user', '-u'], kind: 'value', apply: (f, v) => (f.user = v) },
   { names: ['--trace'], kind: 'bool', apply: (f) => (f.trace = true) },
-  // Accepted for docker muscle memory: husk run is always removed and always has stdin.
-  { names: ['-i', '--interactive'], kind: 'bool', apply: () => undefined },
 ];
 
-const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS];
+const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS, ...STDIO_FLAGS];
 
 const PLAN_FLAGS: FlagSpec[] = [
   { names: ['--save'], kind: 'value', apply: (_f, v, x) => (x.save = v) },
@@ -133,6 +140,7 @@ export function defaultRunFlags(): RunFlags {
     idmap: defaultIdmapFlags(),
     resources: defaultResourceFlags(),
     lifecycle: defaultLifecycleFlags(),
+    stdio: defaultStdioFlags(),
     timens: false,
     timeOffsets: {},
     env: [],
@@ -141,7 +149,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -152,6 +160,10 @@ export function parseArgs(argv: readonly string[]): Command {
       const v = a === '--root' ? argv[++i] : a.slice('--root='.length);
       if (v === undefined || v === '') throw new HuskError('usage', 'flag needs a value: --root');
       global.root = v;
+    } else if (a === '--storage' || a.startsWith('--storage=')) {
+      const v = a === '--storage' ? argv[++i] : a.slice('--storage='.length);
+      if (v === undefined || v === '') throw new HuskError('usage', 'flag needs a value: --storage');
+      global.storage = v;
     } else if (a === '--help' || a === '-h') return { name: 'help' };
     else if (a === '--version' || a === '-v') return { name: 'version' };
     else if (a.startsWith('-')) throw new HuskError('usage', `unknown flag: ${a}`, { hint: "See 'husk --help'." });
@@ -166,6 +178,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'info') return parseInfo(rest);
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
   if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
+  if ((IMAGE_COMMANDS as readonly string[]).includes(name)) return parseImageCommand(name as (typeof IMAGE_COMMANDS)[number], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));
@@ -193,6 +206,12 @@ function parseRunFlags(command: string, args: readonly string[], specs: FlagSpec
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     const flagName = eq === -1 ? a : a.slice(0, eq);
     const spec = byName.get(flagName);
+    // Combined short bool flags, as docker takes them: -it, -dit.
+    const shorts = !spec && /^-[a-zA-Z]{2,}$/.test(a) ? [...a.slice(1)].map((c) => byName.get(`-${c}`)) : [];
+    if (shorts.length > 0 && shorts.every((s) => s?.kind === 'bool')) {
+      for (const s of shorts) s!.apply(f, '', extra);
+      continue;
+    }
     if (!spec) throw new HuskError('usage', `unknown flag: ${flagName}`, { hint: `See 'husk ${command} --help'.` });
     if (spec.kind === 'bool') {
       if (eq !== -1) throw new HuskError('usage', `flag ${flagName} takes no value`);

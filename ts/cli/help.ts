@@ -24,7 +24,12 @@ const RUN_OPTIONS = `Options:
       --timens                  New time namespace
       --time-offset LIST        monotonic=SECS,boottime=SECS clock offsets (implies --timens)
       --trace                   Print each op of the plan with the time it took
-  -i, --interactive             Accepted for docker compatibility (stdin is always attached)
+  -i, --interactive             Keep stdin open (-d: for husk attach; in the foreground stdin
+                                is always passed on)
+  -t, --tty                     Give the container a pty held by its monitor, sized as your
+                                terminal and following it; your terminal is raw meanwhile
+      --detach-keys KEYS        Keys that leave an attached -it container running (default
+                                ctrl-p,ctrl-q)
 
 Resources (enforced with cgroups, or refused: see docs/cgroups.md):
   -m, --memory SIZE             Memory limit (e.g. 512m, 1g); OOM kills exit 137 and are reported
@@ -69,6 +74,7 @@ Commands:
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
   logs      Show a container's output (-f: follow it)
+  attach    Join a running container's input and output (ctrl-p ctrl-q: detach)
   version   Show the husk version
   help      Show help for a command
 
@@ -174,6 +180,17 @@ CRI format, one line each: <RFC 3339 time> <stdout|stderr> <F|P> <text>.
       --since T       Only lines from T on: a time (2026-12-03T07:15:00Z, 2026-12-03), Unix
                       seconds, or a duration before now (10m, 1h30m, 5s)
       --until T       Only lines before T (same forms)
+`;
+
+HELP.attach = `Usage:  husk attach [--no-stdin] [--detach-keys KEYS] CONTAINER
+
+Join a container run with -d: its output on yours; your input to it when it keeps stdin open
+(-i); with a pty (-t) your terminal in raw mode, its window size followed. Typing the detach
+keys (ctrl-p ctrl-q) leaves it running; otherwise husk attach returns its exit status once it
+ends.
+
+      --no-stdin          Only watch the output
+      --detach-keys KEYS  Other keys to detach, e.g. ctrl-x,x
 `;
 
 export function helpText(topic?: string): string {

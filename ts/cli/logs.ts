@@ -53,6 +53,7 @@ export async function logsCommand(cmd: LogsCommand): Promise<number> {
       const done = hasEnded(cmd.global.root, rec);
       const more = readAll();
       if (done) more.push(...reader.end());
+      else if (!cmd.timestamps) more.push(...reader.takeOpen()); // a prompt shows at once
       print(cmd, more.filter((m) => inWindow(cmd, m)));
       if (done || (cmd.until !== undefined && BigInt(Date.now()) * 1_000_000n > cmd.until)) return 0;
     }

@@ -65,6 +65,22 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { logsCommand } = await import('./logs.js');
         return await logsCommand(cmd);
       }
+      case 'attach': {
+        const { attachCommand } = await import('./attach.js');
+        return await attachCommand(cmd);
+      }
+      case 'load':
+      case 'import':
+      case 'save':
+      case 'images':
+      case 'rmi':
+      case 'tag':
+      case 'image-inspect':
+      case 'image-prune':
+      case 'system-df': {
+        const { imageCommand } = await import('./images.js');
+        return await imageCommand(cmd);
+      }
     }
   } catch (err) {
     reportError(err);

@@ -34,6 +34,8 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   if (name !== undefined && taken) throw nameInUse(name, taken);
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
   if (flags.lifecycle.detach) return runDetached(global, flags, used, claimName);
+  // -t: the monitor holds the pty; husk attaches to it (docs/protocol.md "The attach socket").
+  if (flags.stdio.tty) return runDetached(global, flags, used, claimName, true);
 
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
   const record = recordOf(prepared, flags);
@@ -94,19 +96,41 @@ function reportOom(outcome: LaunchOutcome): void {
 
 type ClaimName = (root: string, rec: ContainerRecord, write: () => void) => Promise<void>;
 
-async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], claimName: ClaimName): Promise<number> {
-  const { eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
+/**
+ * run -d, and run -t in the foreground (`attached`): the container is a detached one whose
+ * monitor waits for husk to attach before it starts; husk stays attached until it ends (then
+ * its exit status is husk's, and it is removed) or the detach keys leave it running.
+ */
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], claimName: ClaimName, attached = false): Promise<number> {
+  const { attachPath, eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
   const { launchDetached } = await import('../runtime/detach.js');
   const id = newContainerId();
   mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
   let prepared: Prepared;
   try {
-    prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: false, id, statusFile: statusFilePath(global.root, id), logFile: logPath(global.root, id), trace: true });
+    prepared = prepare(flags, {
+      root: global.root,
+      usedRanges: used,
+      dieWithParent: false,
+      id,
+      statusFile: statusFilePath(global.root, id),
+      logFile: logPath(global.root, id),
+      tty: flags.stdio.tty ? terminalSize() : undefined,
+      attach: { path: attachPath(global.root, id), stdin: flags.stdio.interactive, waitClient: attached },
+      trace: true,
+    });
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
   }
-  const record: ContainerRecord = { ...recordOf(prepared, flags), name: flags.lifecycle.name ?? id.slice(0, 12), detached: true, autoRemove: flags.lifecycle.autoRemove || undefined };
+  const record: ContainerRecord = {
+    ...recordOf(prepared, flags),
+    name: flags.lifecycle.name ?? id.slice(0, 12),
+    detached: true,
+    autoRemove: flags.lifecycle.autoRemove || undefined,
+    tty: flags.stdio.tty || undefined,
+    stdinOpen: flags.stdio.interactive || undefined,
+  };
   try {
     await claimName(global.root, record, () => writeRecord(global.root, record));
   } catch (err) {
@@ -114,6 +138,7 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     throw err;
   }
   let start;
+  let session: Promise<'ended' | 'detached'> | undefined;
   try {
     start = await launchDetached(prepared.plan, {
       eventsPath: eventsPath(global.root, id),
@@ -121,6 +146,7 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
         record.launcherPid = pid;
         record.launcherStart = processStart(pid);
         writeRecord(global.root, record);
+        if (attached) session = attachSession(attachPath(global.root, id), flags);
       },
     });
   } catch (err) {
@@ -136,6 +162,37 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     removeContainerState(global.root, id);
     statusOf(start.ended, flags.argv[0]);
   }
-  process.stdout.write(`${id}\n`);
-  return 0;
+  if (session === undefined) {
+    process.stdout.write(`${id}\n`);
+    return 0;
+  }
+  if ((await session) === 'detached') return 0; // It runs on, as a -d container.
+  const { outcomeOf } = await import('../runtime/detach.js');
+  const { outcome, exited } = outcomeOf(eventsPath(global.root, id));
+  if (!exited) {
+    // The monitor went without its EXIT (killed): the record stays, for the next husk to
+    // show and sweep, as for a -d container.
+    const { lostLauncher } = await import('../runtime/event-fold.js');
+    lostLauncher(outcome, 'the container\'s monitor ended without reporting (killed?)');
+    return statusOf(outcome, flags.argv[0]);
+  }
+  try {
+    reportOom(outcome);
+    return statusOf(outcome, flags.argv[0]);
+  } finally {
+    removeContainerState(global.root, id);
+  }
+}
+
+/** Our terminal's size, for the pty (docker's 24x80 when stdout is not a terminal). */
+function terminalSize(): { rows: number; cols: number } {
+  const out = process.stdout;
+  return out.isTTY && out.rows > 0 && out.columns > 0 ? { rows: out.rows, cols: out.columns } : { rows: 24, cols: 80 };
+}
+
+async function attachSession(path: string, flags: RunFlags): Promise<'ended' | 'detached'> {
+  const { attach } = await import('../runtime/attach-client.js');
+  const { parseDetachKeys } = await import('./flags-stdio.js');
+  const keys = flags.stdio.detachKeys !== undefined ? parseDetachKeys(flags.stdio.detachKeys) : undefined;
+  return attach(path, { stdin: flags.stdio.interactive, tty: flags.stdio.tty, detachKeys: keys, connectMs: 30_000 });
 }

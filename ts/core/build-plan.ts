@@ -42,6 +42,8 @@ export const REQUEST = {
   OVERLAY_OPTIONS: 0x0146,
   // 0x0160–0x016f: the container's stdio held by the monitor (assembly/plan/stdio.ts)
   LOG: 0x0160,
+  TTY: 0x0161,
+  ATTACH: 0x0162,
   // 0x0150–0x015f: the image's config and --entrypoint (assembly/plan/image-config.ts)
   IMAGE_ENTRYPOINT: 0x0150,
   IMAGE_CMD: 0x0151,
@@ -154,6 +156,10 @@ export interface PlanRequest {
   statusFile?: string;
   /** The file the monitor writes the container's output to, as CRI lines (docs/protocol.md "The container log"). */
   logFile?: string;
+  /** With logFile: a pty of this size instead of the output pipes. */
+  tty?: { rows: number; cols: number };
+  /** With logFile: the socket `husk attach` joins; stdin kept open (-i); the container waits for the first client. */
+  attach?: { path: string; stdin: boolean; waitClient: boolean };
   /** An image's config: `argv` is then the arguments typed after IMAGE (may be empty). */
   imageConfig?: ImageConfigFacts;
   /** --entrypoint as typed ('' clears the image's); needs imageConfig. */
@@ -377,6 +383,8 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   }
   if (req.statusFile !== undefined) w.begin('status-file', REQUEST.STATUS_FILE).str(req.statusFile, PATH_MAX).end();
   if (req.logFile !== undefined) w.begin('log', REQUEST.LOG).str(req.logFile, PATH_MAX).end();
+  if (req.tty !== undefined) w.begin('tty', REQUEST.TTY).u64(req.tty.rows).u64(req.tty.cols).end();
+  if (req.attach !== undefined) w.begin('attach', REQUEST.ATTACH).str(req.attach.path, PATH_MAX).u64((req.attach.stdin ? 1 : 0) | (req.attach.waitClient ? 2 : 0)).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
   const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();

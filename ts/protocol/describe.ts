@@ -89,6 +89,10 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return 'close every fd above 2 at exec';
     case 'EXEC':
       return `exec ${(a.argv as string[]).map(q).join(' ')}${a.path.includes('/') ? '' : ` (searching ${(a.search as string[]).join(':')})`}`;
+    case 'TTY':
+      return `give the container a pty of ${a.rows}x${a.cols} (the monitor holds its master)`;
+    case 'ATTACH':
+      return `listen for husk attach on ${a.path}${a.flags & 1n ? ', stdin kept open' : ''}${a.flags & 2n ? ', start once attached' : ''}`;
     case 'LOG':
       return `log the container's stdout and stderr to ${a.path}`;
     case 'STATUS_FILE':

@@ -84,6 +84,9 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0051, 'WAIT_START', 'container'),
   // The monitor writes the container's stdout and stderr to this file (docs/protocol.md "The container log").
   spec(0x0052, 'LOG', 'pre-clone', ['path', 'str']),
+  // After LOG: a pty instead of the output pipes; the socket `husk attach` joins ("The attach socket").
+  spec(0x0053, 'TTY', 'pre-clone', ['rows', 'u64'], ['cols', 'u64']),
+  spec(0x0054, 'ATTACH', 'pre-clone', ['path', 'str'], ['flags', 'u64']),
   // Control plans (docs/protocol.md "Control plans"): these ops only, in a plan of their own.
   spec(0x0060, 'CGROUP_FREEZE', 'control', ['path', 'str'], ['frozen', 'u64']),
   spec(0x0061, 'CGROUP_KILL', 'control', ['path', 'str']),

@@ -54,6 +54,21 @@ export class CriLogReader {
     return out;
   }
 
+  /**
+   * The text of lines not ended yet, taken now (a prompt, for `logs -f`): what follows on
+   * their streams comes later as the rest of the same line.
+   */
+  takeOpen(): LogMessage[] {
+    const out: LogMessage[] = [];
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const m = this.open[stream];
+      if (!m || m.text === '') continue;
+      out.push({ ...m });
+      m.text = '';
+    }
+    return out;
+  }
+
   private line(line: string, out: LogMessage[]): void {
     const m = LINE.exec(line);
     if (!m) return; // Not the monitor's (a foreign or torn line): skipped, as docker's reader does.

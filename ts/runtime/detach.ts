@@ -80,6 +80,13 @@ export async function launchDetached(plan: Uint8Array, opts: { eventsPath: strin
   return start;
 }
 
+/** What the events file says so far, folded as a foreground run's events are. */
+export function outcomeOf(eventsPath: string): { outcome: LaunchOutcome; exited: boolean } {
+  const outcome = newOutcome(process.hrtime.bigint());
+  const exited = foldEvents(outcome, readEvents(eventsPath));
+  return { outcome, exited };
+}
+
 /** The events in the file so far (a frame cut by a write in progress waits for the next read). */
 function readEvents(path: string): LauncherEvent[] {
   let bytes: Buffer;

@@ -83,6 +83,9 @@ export interface PrepareContext {
   statusFile?: string;
   /** Where the monitor logs the container's output (run -d). */
   logFile?: string;
+  /** With logFile: a pty, and the attach socket (run -t, -i, -d). */
+  tty?: { rows: number; cols: number };
+  attach?: { path: string; stdin: boolean; waitClient: boolean };
   /** Force the trace flag (run -d waits for EXEC's OP_TIME to know the command started). */
   trace?: boolean;
   /** Plan for these cgroup facts instead of this host's (`husk plan --host-cgroups`). */
@@ -132,6 +135,8 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     }),
     statusFile: ctx.statusFile,
     logFile: ctx.logFile,
+    tty: ctx.tty,
+    attach: ctx.attach,
   };
   const answer = buildPlanAnswer(request);
   let cgroups: string[] | undefined;

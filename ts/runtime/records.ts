@@ -35,6 +35,11 @@ export function eventsPath(root: string, id: string): string {
   return join(stateDir(root, id), 'events');
 }
 
+/** The monitor's attach socket (docs/protocol.md "The attach socket"). */
+export function attachPath(root: string, id: string): string {
+  return join(stateDir(root, id), 'attach');
+}
+
 export function logPath(root: string, id: string): string {
   return join(stateDir(root, id), 'log');
 }

@@ -44,6 +44,11 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   memoryLimit?: number;
   error?: string;
+  // ---- The container's stdio, held by its monitor (ts/runtime/attach-client.ts) ----
+  /** -t: a pty. */
+  tty?: boolean;
+  /** -i: stdin kept open for `husk attach`. */
+  stdinOpen?: boolean;
 }
 
 /** A record the sweep (ts/runtime/records.ts) must see when its launcher is gone. */
