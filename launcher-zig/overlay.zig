@@ -20,6 +20,10 @@ pub const Overlay = std.meta.TagPayload(Op, .overlay);
 
 /// The lower whose fsconfig failed, for the ERROR's message (`describe`).
 var failed_lower: ?usize = null;
+/// What the kernel wrote to the filesystem context when a call on it failed (its first
+/// message, without the `e ` level), for the ERROR's message.
+var kernel_said: [160]u8 = undefined;
+var kernel_said_len: usize = 0;
 
 /// mount(2)'s options are copied from one page.
 const data_bytes_max = 4095;
@@ -27,6 +31,7 @@ const data_bytes_max = 4095;
 pub fn overlay(current: *?sys.fd_t, o: Overlay) sys.Error!void {
     assert(o.lowers.len >= 1 and o.lowers.len <= protocol.overlay_lowers_max); // The decoder checked.
     failed_lower = null;
+    kernel_said_len = 0;
     if (o.flags & protocol.overlay_flag_legacy == 0) {
         if (try with_new_api(current, o)) return;
     }
@@ -40,6 +45,7 @@ fn with_new_api(current: *?sys.fd_t, o: Overlay) sys.Error!bool {
         else => return err,
     };
     defer sys.close(context);
+    errdefer keep_kernel_message(context);
     for (o.lowers, 0..) |lower, index| {
         failed_lower = index;
         sys.fsconfig(context, sys.FSCONFIG_SET_STRING, "lowerdir+", lower.?) catch |err| {
@@ -63,6 +69,8 @@ fn with_new_api(current: *?sys.fd_t, o: Overlay) sys.Error!bool {
 /// mount(2) with `lowerdir=0:1:…,upperdir=u,workdir=w` relative to `links`, where the
 /// launcher made those names as symlinks: at most ~2 KiB of options for 500 layers.
 fn with_short_names(current: *?sys.fd_t, o: Overlay) sys.Error!void {
+    failed_lower = null;
+    kernel_said_len = 0; // The probe's words are not this call's.
     const links = try root.open(current.*, o.links, sys.O.PATH | sys.O.DIRECTORY);
     defer sys.close(links);
     var name: [8]u8 = undefined;
@@ -95,15 +103,26 @@ fn with_short_names(current: *?sys.fd_t, o: Overlay) sys.Error!void {
     try mounted;
 }
 
-/// `overlay of 3 layers on /stage/root`, or the lower that could not be added.
+/// Reads the context's first log message (fsopen(2): "e overlay: ..."); nothing if none.
+fn keep_kernel_message(context: sys.fd_t) void {
+    var buffer: [256]u8 = undefined;
+    const n = sys.read(context, &buffer) catch return;
+    var text = buffer[0..n];
+    if (text.len >= 2 and text[1] == ' ') text = text[2..];
+    kernel_said_len = @min(text.len, kernel_said.len);
+    @memcpy(kernel_said[0..kernel_said_len], text[0..kernel_said_len]);
+}
+
+/// `overlay of 3 layers on /stage/root`, or the lower that could not be added; then what
+/// the kernel said, if it said anything.
 pub fn describe(o: Overlay, message: *events.Message) void {
-    if (failed_lower) |index| {
-        if (index < o.lowers.len) {
-            message.print("add lower {d} {s} to overlay on {s}", .{ index, std.mem.span(o.lowers[index].?), o.target });
-            return;
-        }
+    const index = failed_lower orelse o.lowers.len;
+    if (index < o.lowers.len) {
+        message.print("add lower {d} {s} to overlay on {s}", .{ index, std.mem.span(o.lowers[index].?), o.target });
+    } else {
+        message.print("overlay of {d} layers on {s}", .{ o.lowers.len, o.target });
     }
-    message.print("overlay of {d} layers on {s}", .{ o.lowers.len, o.target });
+    if (kernel_said_len > 0) message.print(" ({s})", .{kernel_said[0..kernel_said_len]});
 }
 
 test "describe names the lower that failed, else the whole overlay" {
@@ -118,4 +137,18 @@ test "describe names the lower that failed, else the whole overlay" {
     describe(o, &named);
     try std.testing.expectEqualStrings("add lower 1 /l/bottom to overlay on /s/root", named.slice());
     failed_lower = null;
+}
+
+test "a lower that does not exist fails the op with the kernel's own words" {
+    const lowers = [_:null]?[*:0]const u8{"/nonexistent/husk-test-lower"};
+    const o = Overlay{ .lowers = &lowers, .upper = "/s/u", .work = "/s/w", .target = "/s/root", .links = "/s/l", .flags = 0 };
+    var current: ?sys.fd_t = null;
+    // As root here: fsconfig resolves the lower and says why not (ENOENT); a kernel without
+    // "lowerdir+" would go to the fallback, which fails on the missing links directory.
+    try std.testing.expectError(error.NOENT, overlay(&current, o));
+    var message = events.Message{};
+    describe(o, &message);
+    try std.testing.expect(std.mem.startsWith(u8, message.slice(), "add lower 0 /nonexistent/husk-test-lower to overlay on /s/root"));
+    failed_lower = null;
+    kernel_said_len = 0;
 }

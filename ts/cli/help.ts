@@ -1,4 +1,5 @@
 // Help texts, docker-style.
+import { IMAGE_HELP } from './help-images.js';
 
 const RUN_OPTIONS = `Options:
       --rootfs DIR              Use DIR as the root filesystem instead of IMAGE
@@ -75,11 +76,13 @@ Commands:
   top       Show a container's processes (-L: its threads)
   logs      Show a container's output (-f: follow it)
   attach    Join a running container's input and output (ctrl-p ctrl-q: detach)
+  images    List images (load, import, save, rmi, tag, image inspect|prune, system df)
   version   Show the husk version
   help      Show help for a command
 
 Global options:
       --root DIR    State directory (default /run/husk)
+      --storage DIR Image store (default $HUSK_STORAGE, else /var/lib/husk)
   -h, --help        Show this help
   -v, --version     Show the version
 
@@ -192,6 +195,8 @@ ends.
       --no-stdin          Only watch the output
       --detach-keys KEYS  Other keys to detach, e.g. ctrl-x,x
 `;
+
+Object.assign(HELP, IMAGE_HELP);
 
 export function helpText(topic?: string): string {
   return HELP[topic ?? 'main'] ?? HELP.main;

@@ -14,7 +14,6 @@ import { decompressor, sniffCompression } from './compression.js';
 import { hexOf, shortId } from './digest.js';
 import { MT } from './image-json.js';
 import type { Progress } from './progress.js';
-import { familiarName } from './reference.js';
 import type { ImageRecord, Store } from './store.js';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
@@ -154,7 +153,8 @@ async function writeDockerArchive(store: Store, items: SaveItem[], sink: Sink, p
       task.done('Written');
       written.add(name);
     }
-    manifest.push({ Config: cfgName, RepoTags: tags.length ? tags.map(familiarName) : null, Layers: layers });
+    // Full names: podman reads a short one as localhost/NAME, docker reads either.
+    manifest.push({ Config: cfgName, RepoTags: tags.length ? tags : null, Layers: layers });
   }
   await sink.file('manifest.json', Buffer.from(JSON.stringify(manifest)));
 }

@@ -104,6 +104,12 @@ interface ContainerFile {
 
 export const DEFAULT_STORAGE = '/var/lib/husk';
 
+/** The unpacker says "layer LABEL: ...": "x.tar: image ab12: layer 3" reads "layer 3 of x.tar: image ab12". */
+function unpackerLabel(label: string): string {
+  const m = /^(.*): layer (\d+)$/.exec(label);
+  return m ? `${m[2]} of ${m[1]}` : label.replace(/^layer /, '');
+}
+
 
 /** --storage DIR, else $HUSK_STORAGE, else /var/lib/husk (~/.local/share/husk for a non-root user). */
 export function storageRoot(flag?: string): string {
@@ -245,7 +251,7 @@ export class Store {
     const digest = `sha256:${hash.digest('hex')}`;
     try {
       if (expect.size !== undefined && size !== expect.size) throw new HuskError('image', `${what}: ${size} bytes, but its descriptor says ${expect.size}`);
-      if (expect.digest !== undefined && digest !== expect.digest) throw new HuskError('image', `${what}: digest mismatch: the content is ${digest}`);
+      if (expect.digest !== undefined && digest !== expect.digest) throw new HuskError('image', `${what}: blob ${expect.digest} does not match its digest (the content is ${digest})`);
       if (expect.digest === undefined) await this.hold([digest]);
       this.adoptBlobFile(tmp, digest);
     } finally {
@@ -336,7 +342,7 @@ export class Store {
         stream.on('data', (c) => onBytes(c.length));
         src = stream;
       }
-      const got = await unpack(src, join(work, 'diff'), { compression: 'auto', expectDigest: blobDigest, maxBytes: opts.maxBytes, label });
+      const got = await unpack(src, join(work, 'diff'), { compression: 'auto', expectDigest: blobDigest, maxBytes: opts.maxBytes, label: unpackerLabel(label) });
       if (opts.diffId && got.diffId !== opts.diffId) {
         throw new HuskError('image', `${label}: its content is ${got.diffId}, but the image config says ${opts.diffId}`);
       }
