@@ -2,7 +2,7 @@
 # and plays steps on it, for the -t tests (test/integration/tty.test.ts). argv[1]: JSON
 # {"rows": R, "cols": C, "steps": [...], "argv": [...]}; steps: ["write", text],
 # ["until", text, ms] (wait until the output so far holds text), ["resize", rows, cols],
-# ["sleep", ms]. Prints JSON {"output": all the output, "status": exit status, "timedOut": step or null}.
+# ["sleep", ms], ["signal", signo]. Prints JSON {"output": all the output, "status": exit status, "timedOut": step or null}.
 import fcntl, json, os, pty, select, struct, sys, termios, time
 
 spec = json.loads(sys.argv[1])
@@ -46,6 +46,8 @@ for step in spec["steps"]:
             break
     elif kind == "resize":
         size(step[1], step[2])  # the kernel sends SIGWINCH to the terminal's foreground group
+    elif kind == "signal":
+        os.kill(pid, step[1])  # to the command itself (husk), as `kill` from elsewhere
     elif kind == "sleep":
         pump(step[1] / 1000)
 if timed_out is not None:

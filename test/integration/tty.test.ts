@@ -10,7 +10,7 @@ import { useLeakCheck } from './leak-check.js';
 
 const { root } = useLeakCheck({ cleanup: removeAllContainers });
 
-type Step = ['write', string] | ['until', string, number] | ['resize', number, number] | ['sleep', number];
+type Step = ['write', string] | ['until', string, number] | ['resize', number, number] | ['sleep', number] | ['signal', number];
 
 /** Runs `husk ARGS` (or a shell line, with `sh`) under a pty of rows x cols, playing the steps. */
 function underPty(args: string[], steps: Step[], opts: { rows?: number; cols?: number; sh?: boolean } = {}): { output: string; status: number; timedOut: unknown } {
@@ -43,6 +43,13 @@ describe('run -t', () => {
     const settings = r.output.split(/\r?\n/).filter((l) => /^[0-9a-f]+(:[0-9a-f]+){10,}$/.test(l));
     expect(settings).toHaveLength(2);
     expect(settings[1]).toBe(settings[0]);
+  });
+
+  it('passes a signal sent to husk on to the container', () => {
+    const r = underPty(['run', '-it', 'host', 'sh', '-c', 'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.1; done'], [['until', 'ready', 10_000], ['signal', 15]]);
+    expect(r.timedOut).toBeNull();
+    expect(r.output).toContain('got-term');
+    expect(r.status).toBe(5);
   });
 
   it('detaches on ctrl-p ctrl-q; attach joins again, sends input, and returns the exit status', () => {

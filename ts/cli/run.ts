@@ -102,7 +102,8 @@ type ClaimName = (root: string, rec: ContainerRecord, write: () => void) => Prom
  * its exit status is husk's, and it is removed) or the detach keys leave it running.
  */
 async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], claimName: ClaimName, attached = false): Promise<number> {
-  const { attachPath, eventsPath, logPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
+  const { attachPath, eventsPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
+  const { monitorStdio } = await import('../runtime/monitor-stdio.js');
   const { launchDetached } = await import('../runtime/detach.js');
   const id = newContainerId();
   mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
@@ -114,9 +115,7 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
       dieWithParent: false,
       id,
       statusFile: statusFilePath(global.root, id),
-      logFile: logPath(global.root, id),
-      tty: flags.stdio.tty ? terminalSize() : undefined,
-      attach: { path: attachPath(global.root, id), stdin: flags.stdio.interactive, waitClient: attached },
+      ...monitorStdio(global.root, id, flags.stdio, attached),
       trace: true,
     });
   } catch (err) {
@@ -166,7 +165,28 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     process.stdout.write(`${id}\n`);
     return 0;
   }
-  if ((await session) === 'detached') return 0; // It runs on, as a -d container.
+  // While attached, signals sent to husk go to the container, as a foreground run's do (the
+  // window size goes by RESIZE instead). The launcher is our own child and alive until the
+  // session ends, so its pid names it.
+  const launcherPid = start.launcherPid;
+  const proxies = FORWARDED.filter((s) => s !== 'SIGWINCH').map((sig) => {
+    const handler = () => {
+      try {
+        process.kill(launcherPid, sig);
+      } catch {
+        // gone already: its end is on its way
+      }
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+  let how: 'ended' | 'detached';
+  try {
+    how = await session;
+  } finally {
+    for (const [sig, handler] of proxies) process.off(sig, handler);
+  }
+  if (how === 'detached') return 0; // It runs on, as a -d container.
   const { outcomeOf } = await import('../runtime/detach.js');
   const { outcome, exited } = outcomeOf(eventsPath(global.root, id));
   if (!exited) {
@@ -182,12 +202,6 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
   } finally {
     removeContainerState(global.root, id);
   }
-}
-
-/** Our terminal's size, for the pty (docker's 24x80 when stdout is not a terminal). */
-function terminalSize(): { rows: number; cols: number } {
-  const out = process.stdout;
-  return out.isTTY && out.rows > 0 && out.columns > 0 ? { rows: out.rows, cols: out.columns } : { rows: 24, cols: 80 };
 }
 
 async function attachSession(path: string, flags: RunFlags): Promise<'ended' | 'detached'> {
