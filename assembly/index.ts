@@ -13,5 +13,9 @@ export { controlPlan } from "./plan/control";
 export { describePlan } from "./plan/describe";
 export { cgroupEnforcement } from "./cgroup/enforce";
 export { cgroupLimitValues } from "./cgroup/values";
+// joinPlan: a process in namespaces that exist (`husk exec`, `husk enter`): assembly/plan/join.ts.
+export { joinPlan } from "./plan/join";
 // Files Node cannot make (devices, whiteouts, xattrs) as an fs plan: assembly/plan/fs.ts.
 export { fsPlan } from "./plan/fs";
+// pinPlan: make and pin namespaces, or unpin them (`husk ns`, `husk pod`): assembly/plan/pin.ts.
+export { pinPlan } from "./plan/pin";

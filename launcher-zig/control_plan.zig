@@ -13,6 +13,7 @@ const decode = @import("decode.zig");
 const sys = @import("sys.zig");
 const events = @import("events.zig");
 const teardown = @import("teardown.zig");
+const pin = @import("pin.zig");
 
 pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
     assert(plan.control);
@@ -46,6 +47,8 @@ fn run_op(op: Op) sys.Error!void {
         .cgroup_kill => |o| try teardown.kill(o.path),
         .cgroup_remove => |o| try teardown.remove_checked(o.path),
         .signal_process => |o| try signal(@intCast(o.pid), o.start_time, @intCast(o.signo)),
+        .pin_new => |o| try pin.create(o.flags, o.dir),
+        .unpin => |o| try pin.remove(o.path),
         else => unreachable, // The decoder keeps container ops out of control plans.
     }
 }
@@ -64,7 +67,7 @@ fn signal(pid: sys.pid_t, start_time: u64, signo: u32) sys.Error!void {
 }
 
 /// Field 22 of /proc/PID/stat; ESRCH if it cannot be read or parsed (the process is gone).
-fn start_time_of(pid: sys.pid_t) sys.Error!u64 {
+pub fn start_time_of(pid: sys.pid_t) sys.Error!u64 {
     var path_buffer: [32]u8 = undefined;
     const path = std.fmt.bufPrintZ(&path_buffer, "/proc/{d}/stat", .{pid}) catch unreachable; // An i32 fits.
     const fd = sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.NOCTTY, 0) catch return error.SRCH;
@@ -99,6 +102,8 @@ fn describe(op: Op, message: *events.Message) void {
         .cgroup_kill => |o| message.print("kill cgroup {s}", .{o.path}),
         .cgroup_remove => |o| message.print("remove cgroup {s}", .{o.path}),
         .signal_process => |o| message.print("signal {d} to pid {d} started at {d}", .{ o.signo, o.pid, o.start_time }),
+        .pin_new => |o| message.print("pin new namespaces 0x{x} in {s}", .{ o.flags, o.dir }),
+        .unpin => |o| message.print("unpin {s}", .{o.path}),
         else => unreachable,
     }
 }

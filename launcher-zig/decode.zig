@@ -148,6 +148,7 @@ const Decoder = struct {
     cgroup_reports: usize = 0,
     cgroup_intos: usize = 0,
     status_files: usize = 0,
+    saw_target: bool = false,
     logs: usize = 0,
     ttys: usize = 0,
     attaches: usize = 0,
@@ -344,8 +345,40 @@ const Decoder = struct {
                 if (!std.mem.endsWith(u8, o.path, "/tasks")) return decoder.fail("cgroup_join.path: not a tasks file");
             },
             .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => try decoder.check_control_op(op_value),
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
+            .target, .setns, .setns_file => try decoder.check_join_op(op_value),
+            .pin => |o| {
+                // check_order: a parent op. Only a namespace this plan made can be pinned.
+                if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
+                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
+            },
             .fs_root, .mknod, .setxattr, .read_xattrs => try decoder.check_fs_op(op_value),
+        }
+    }
+
+    /// protocol.md "Joining namespaces": one TARGET, before any SETNS; before CLONE only the
+    /// namespaces the monitor can live in (or that reach only its children), after it any
+    /// but pid; SETNS_FILE names exactly one type.
+    fn check_join_op(decoder: *Decoder, op_value: Op) Error!void {
+        const before = decoder.order == .before_clone;
+        const allowed = if (before) protocol.setns_before_clone_known else protocol.setns_after_clone_known;
+        switch (op_value) {
+            .target => |o| {
+                if (o.pid == 0 or o.pid > std.math.maxInt(i32)) return decoder.fail("target.pid: not 1 to 2^31 - 1");
+                if (decoder.saw_target) return decoder.fail("a second TARGET");
+                decoder.saw_target = true;
+            },
+            .setns => |o| {
+                if (!decoder.saw_target) return decoder.fail("setns before TARGET");
+                if (o.flags == 0) return decoder.fail("setns.flags: no namespace");
+                if (o.flags & ~allowed != 0) return decoder.fail(if (before) "setns.flags: a namespace the launcher cannot enter" else "setns.flags: unknown bits or pid");
+            },
+            .setns_file => |o| {
+                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("setns_file.path: not absolute");
+                if (@popCount(o.nstype) != 1) return decoder.fail("setns_file.nstype: not one namespace");
+                if (o.nstype & ~allowed != 0) return decoder.fail(if (before) "setns_file.nstype: a namespace the launcher cannot enter" else "setns_file.nstype: unknown or pid");
+            },
+            else => unreachable,
         }
     }
 
@@ -389,6 +422,12 @@ const Decoder = struct {
                 if (o.pid == 0 or o.pid > std.math.maxInt(i32)) return decoder.fail("signal_process.pid: not 1 to 2^31 - 1");
                 if (o.signo == 0 or o.signo > protocol.signal_max) return decoder.fail("signal_process.signo: not 1 to 64");
             },
+            .pin_new => |o| {
+                if (o.flags == 0 or o.flags & ~protocol.pin_new_known != 0) return decoder.fail("pin_new.flags: not net, ipc, uts, cgroup");
+                if (o.dir.len == 0 or o.dir[0] != '/') return decoder.fail("pin_new.dir: not absolute");
+                if (o.dir.len > protocol.path_bytes_max - 8) return decoder.fail("pin_new.dir: too long");
+            },
+            .unpin => |o| if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("unpin.path: not absolute"),
             else => unreachable,
         }
     }

@@ -32,13 +32,18 @@ const sample_ops = [_]Op{
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/unified/husk/abc", .flags = 0 } },
     .{ .cgroup_into = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } },
     .{ .cgroup_report = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.oom_control" } },
+    .{ .target = .{ .pid = 4242, .start_time = 123456 } },
+    .{ .setns = .{ .flags = protocol.CLONE_NEWPID } },
+    .{ .setns_file = .{ .path = "/run/husk/ns/web/net", .nstype = protocol.CLONE_NEWNET } },
     .{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS | protocol.CLONE_NEWPID | protocol.CLONE_NEWUSER } },
     .{ .uid_map = .{ .text = "0 100000 65536\n" } },
     .{ .setgroups = .{ .text = "deny" } },
     .{ .gid_map = .{ .text = "0 100000 65536\n" } },
     .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
+    .{ .pin = .{ .nstype = protocol.CLONE_NEWPID, .path = "/run/husk/ns/web/pid" } },
     .{ .cgroup_join = .{ .path = "/sys/fs/cgroup/memory/husk/abc/tasks" } },
+    .{ .setns = .{ .flags = protocol.CLONE_NEWIPC } },
     .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_PRIVATE, .data = "" } },
     .{ .mkdir = .{ .path = "/tmp/husk-stage", .mode = 0o755 } },
     .{ .attach_tree = .{ .slot = 15, .target = "/tmp/husk-stage/lower/usr" } },
@@ -78,6 +83,8 @@ const sample_control_ops = [_]Op{
     .{ .cgroup_kill = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } },
     .{ .cgroup_remove = .{ .path = "/sys/fs/cgroup/memory/husk/abc" } },
     .{ .signal_process = .{ .pid = 4242, .start_time = 123456, .signo = 9 } },
+    .{ .pin_new = .{ .flags = protocol.CLONE_NEWNET | protocol.CLONE_NEWUTS, .dir = "/run/husk/ns/web" } },
+    .{ .unpin = .{ .path = "/run/husk/ns/web/net" } },
 };
 
 /// One fs op of every type: an fs plan (protocol.md "Fs plans"), FS_ROOT first.
@@ -173,7 +180,7 @@ test "every op type round-trips through the decoder" {
     try expect_valid(bytes.items);
     try testing.expectEqual(protocol.hello_flags_known, plan.flags);
     try testing.expectEqual(sample_ops.len, plan.ops_count);
-    try testing.expectEqual(@as(usize, 12), plan.clone_index);
+    try testing.expectEqual(@as(usize, 15), plan.clone_index);
     try testing.expectEqual(@as(usize, 1), plan.trees_count);
     for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
     const exec = plan.slice()[plan.ops_count - 1].exec;
@@ -924,6 +931,30 @@ test "control ops: clean cgroup paths, frozen 0 or 1, a pid and a signal number 
     try expect_valid(bytes.items);
 }
 
+test "joining: one TARGET before any SETNS; the launcher enters only pid, net, ipc, uts, cgroup" {
+    const target = Op{ .target = .{ .pid = 7, .start_time = 1 } };
+    const setns = struct {
+        fn of(flags: u64) Op {
+            return .{ .setns = .{ .flags = flags } };
+        }
+        fn file(nstype: u64) Op {
+            return .{ .setns_file = .{ .path = "/run/husk/ns/a/net", .nstype = nstype } };
+        }
+    };
+    try expect_ops_invalid(sequence(&.{ &.{setns.of(protocol.CLONE_NEWPID)}, &.{clone_op}, &.{exec_op} }), 0, "setns before TARGET");
+    try expect_ops_invalid(sequence(&.{ &.{ target, target }, &.{clone_op}, &.{exec_op} }), 1, "a second TARGET");
+    try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWNS) }, &.{clone_op}, &.{exec_op} }), 1, "cannot enter");
+    try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWUSER) }, &.{clone_op}, &.{exec_op} }), 1, "cannot enter");
+    try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(0) }, &.{clone_op}, &.{exec_op} }), 1, "no namespace");
+    try expect_ops_invalid(sequence(&.{ &.{target}, &.{clone_op}, &.{setns.of(protocol.CLONE_NEWPID)}, &.{exec_op} }), 2, "pid");
+    try expect_ops_invalid(sequence(&.{ &.{setns.file(protocol.CLONE_NEWNET | protocol.CLONE_NEWUTS)}, &.{clone_op}, &.{exec_op} }), 0, "not one namespace");
+    try expect_ops_invalid(sequence(&.{ &.{setns.file(protocol.CLONE_NEWNS)}, &.{clone_op}, &.{exec_op} }), 0, "cannot enter");
+    try expect_ops_invalid(sequence(&.{ &.{.{ .target = .{ .pid = 0, .start_time = 1 } }}, &.{clone_op}, &.{exec_op} }), 0, "target.pid");
+    const joined = try encode_plan(0, sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWPID), setns.file(protocol.CLONE_NEWNET) }, &.{clone_op}, &.{ setns.of(protocol.CLONE_NEWUSER | protocol.CLONE_NEWNS), setns.file(protocol.CLONE_NEWUTS) }, &.{exec_op} }));
+    defer joined.deinit();
+    try expect_valid(joined.items);
+}
+
 // --- fs plans (protocol.md "Fs plans") ----------------------------------------------------
 
 const fs_root_op = Op{ .fs_root = .{ .path = "/tmp/layer" } };
@@ -985,6 +1016,17 @@ test "fs ops: an absolute root, clean relative paths, device modes, 32-bit rdev,
     const bytes = try encode_plan(0, &edges);
     defer bytes.deinit();
     try expect_valid(bytes.items);
+}
+
+test "pin ops: only net, ipc, uts and cgroup are made by PIN_NEW; absolute paths" {
+    try expect_ops_invalid(&.{.{ .pin_new = .{ .flags = protocol.CLONE_NEWPID, .dir = "/run/husk/ns/a" } }}, 0, "pin_new.flags");
+    try expect_ops_invalid(&.{.{ .pin_new = .{ .flags = 0, .dir = "/run/husk/ns/a" } }}, 0, "pin_new.flags");
+    try expect_ops_invalid(&.{.{ .pin_new = .{ .flags = protocol.CLONE_NEWNET, .dir = "ns/a" } }}, 0, "pin_new.dir");
+    try expect_ops_invalid(&.{.{ .unpin = .{ .path = "a/net" } }}, 0, "unpin.path");
+    const pin_net = Op{ .pin = .{ .nstype = protocol.CLONE_NEWNET, .path = "/run/husk/ns/a/net" } };
+    try expect_ops_invalid(minimal(&.{pin_net}), 1, "pin.nstype"); // CLONE made no net namespace
+    const pin_uts_relative = Op{ .pin = .{ .nstype = protocol.CLONE_NEWUTS, .path = "a/uts" } };
+    try expect_ops_invalid(minimal(&.{pin_uts_relative}), 1, "pin.path");
 }
 
 // --- OVERLAY (protocol.md "OVERLAY") ---------------------------------------------------------

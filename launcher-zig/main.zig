@@ -16,11 +16,13 @@ const server = @import("server.zig");
 const control_plan = @import("control_plan.zig");
 const fs_plan = @import("fs_plan.zig");
 const self_protect = @import("self_protect.zig");
+const hold = @import("hold.zig");
 const State = @import("state.zig").State;
 
 const usage =
     \\usage: husk-launcher [--plan-fd N] [--event-fd N]
     \\       husk-launcher --server [--plan-fd N] --event-fd M
+    \\       husk-launcher --hold
     \\       husk-launcher --version | --help
     \\
     \\Reads a plan (docs/protocol.md) from --plan-fd (default 0), validates it whole, runs
@@ -41,7 +43,7 @@ var state: State = undefined;
 const Options = struct {
     plan_fd: sys.fd_t = 0,
     event_fd: ?sys.fd_t = null,
-    action: enum { run, version, help } = .run,
+    action: enum { run, version, help, hold } = .run,
     server: bool = false,
 };
 
@@ -59,6 +61,7 @@ pub fn main() u8 {
     switch (options.action) {
         .version => events.stdout(std.fmt.comptimePrint("husk-launcher {d}\n", .{protocol.version})),
         .help => events.stdout(usage),
+        .hold => hold.hold(),
         .run => if (options.server) serve(options) else launch(options),
     }
     return 0;
@@ -178,6 +181,8 @@ fn parse_arguments(arguments: []const [*:0]const u8) error{ UnknownArgument, Mis
             options.action = .version;
         } else if (std.mem.eql(u8, argument, "--help") or std.mem.eql(u8, argument, "-h")) {
             options.action = .help;
+        } else if (std.mem.eql(u8, argument, "--hold")) {
+            options.action = .hold;
         } else if (std.mem.eql(u8, argument, "--server")) {
             options.server = true;
         } else if (std.mem.eql(u8, argument, "--plan-fd") or std.mem.eql(u8, argument, "--event-fd")) {
@@ -201,6 +206,7 @@ test "command line" {
     try testing.expectEqual(@as(?sys.fd_t, 6), a.event_fd);
     try testing.expect((try parse_arguments(&.{})).event_fd == null);
     try testing.expectEqual(.version, (try parse_arguments(&.{"--version"})).action);
+    try testing.expectEqual(.hold, (try parse_arguments(&.{"--hold"})).action);
     try testing.expectError(error.MissingValue, parse_arguments(&.{"--plan-fd"}));
     try testing.expectError(error.BadFd, parse_arguments(&.{ "--event-fd", "-1" }));
     try testing.expectError(error.BadFd, parse_arguments(&.{ "--event-fd", "x" }));

@@ -34,6 +34,17 @@ pub const CLONE_NEWPID: u64 = 0x20000000;
 pub const CLONE_NEWNET: u64 = 0x40000000;
 pub const unshare_flags_known: u64 = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
     CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWUSER | CLONE_NEWTIME;
+/// What SETNS / SETNS_FILE may enter in the launcher, before CLONE: namespaces that only
+/// change what its children get (pid) or that the monitor does not use (net, ipc, uts,
+/// cgroup). Never mount, user or time: the monitor works with the host's view and powers.
+pub const setns_before_clone_known: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+    CLONE_NEWUTS | CLONE_NEWCGROUP;
+/// What they may enter in the container process (pid would only reach its children).
+/// What PIN_NEW can make and pin from the launcher itself: namespaces unshare(2) moves the
+/// caller into at once (pid and time reach only children; mount and user would leave the
+/// host's mount table or powers behind before the bind).
+pub const pin_new_known: u64 = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+pub const setns_after_clone_known: u64 = unshare_flags_known & ~CLONE_NEWPID;
 pub const clone_flags_known: u64 = unshare_flags_known & ~CLONE_NEWTIME;
 
 /// MS_* flags a plan may pass to mount(2). Kernel-internal bits (MS_KERNMOUNT, MS_ACTIVE,
@@ -111,6 +122,13 @@ pub const FrameType = enum(u16) {
     cgroup_kill = 0x0061,
     cgroup_remove = 0x0062,
     signal_process = 0x0063,
+    // Joining namespaces that exist (protocol.md "Joining namespaces"): setns.zig.
+    target = 0x0080,
+    setns = 0x0081,
+    setns_file = 0x0082,
+    pin_new = 0x0083,
+    unpin = 0x0084,
+    pin = 0x0085,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
@@ -230,6 +248,15 @@ pub const Op = union(enum) {
     cgroup_kill: struct { path: Str },
     cgroup_remove: struct { path: Str },
     signal_process: struct { pid: u64, start_time: u64, signo: u64 },
+    // Joining namespaces that exist (protocol.md "Joining namespaces"): setns.zig.
+    target: struct { pid: u64, start_time: u64 },
+    setns: struct { flags: u64 },
+    setns_file: struct { path: Str, nstype: u64 },
+    // Pinned namespaces (protocol.md "Pinned namespaces"): control ops, pin.zig.
+    pin_new: struct { flags: u64, dir: Str },
+    unpin: struct { path: Str },
+    /// Parent op: bind /proc/PID/ns/TYPE of CLONE's process on `path` (made here).
+    pin: struct { nstype: u64, path: Str },
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },
@@ -250,11 +277,11 @@ pub const Op = union(enum) {
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach => .launcher,
-            .unshare, .write_file => .launcher_or_container,
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target => .launcher,
+            .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
-            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree => .parent,
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process => .control,
+            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin => .parent,
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs => .fs,
             else => .container,
         };

@@ -23,6 +23,7 @@ const ending = @import("status.zig");
 const logger = @import("logger.zig");
 const attach = @import("attach.zig");
 const State = @import("state.zig").State;
+const setns = @import("setns.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -135,11 +136,12 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
+        .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
     }
 }
 
@@ -223,9 +225,13 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
+        .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
+        .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
+        .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
+        .pin => |o| message.print("pin namespace 0x{x} on {s}", .{ o.nstype, o.path }),
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
     }
 }

@@ -55,6 +55,9 @@ pub const State = struct {
     events: events.Channel,
     /// The cgroups this launcher made, reports, and CGROUP_INTO's directory (cgroup.zig).
     cgroup: cgroup.State,
+    /// TARGET's pidfd (setns.zig): the process whose namespaces SETNS enters; -1 without.
+    target_fd: sys.fd_t,
+    target_pid: u64,
     /// LOG's file and pipes (logger.zig).
     logger: logger.State,
     /// ATTACH's socket, clients and the container's stdin (attach.zig).
@@ -74,6 +77,8 @@ pub const State = struct {
         state.server.init();
         state.events.init(event_fd);
         state.cgroup.init();
+        state.target_fd = -1;
+        state.target_pid = 0;
         state.logger.init();
         state.attach.init();
     }

@@ -583,6 +583,20 @@ pub fn fchdir(fd: fd_t) Error!void {
 
 // --- namespaces and processes ---------------------------------------------------------
 
+/// setns(2): `fd` is a pidfd (then `flags` may name several namespaces, entered as one
+/// step, the user namespace first) or an nsfs file (then `flags` is its one type).
+pub fn setns(fd: fd_t, flags: u64) Error!void {
+    _ = try check(linux.syscall2(.setns, arg(fd), flags));
+}
+
+pub const NSFS_MAGIC: u64 = 0x6e736673;
+
+/// ioctl(NS_GET_NSTYPE): the CLONE_NEW* type of the namespace an nsfs fd names.
+pub fn namespace_type(fd: fd_t) Error!u64 {
+    const NS_GET_NSTYPE: usize = 0xb703; // _IO(0xb7, 0x3)
+    return try check(linux.syscall2(.ioctl, arg(fd), NS_GET_NSTYPE));
+}
+
 pub fn unshare(flags: u64) Error!void {
     _ = try check(linux.syscall1(.unshare, flags));
 }

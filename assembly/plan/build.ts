@@ -19,6 +19,7 @@ import { applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, PlanR
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
+import { joinOps } from "./joins";
 
 export function buildPlan(len: i32): i32 {
   const ptr = inputPointer(len);
@@ -44,6 +45,7 @@ export function buildPlan(len: i32): i32 {
   cgroupLauncherOps(plan, req.cgroup);
   stdioLauncherOps(plan, req.stdio);
   timeNamespaceOps(plan, req);
+  joinOps(plan, req.joins);
   // v1 and hybrid: the cgroup namespace is made by the container process once it is in its
   // cgroups (CGROUP_JOIN, its first ops), so that its root is the container's own cgroup.
   // The joins come before USER: the process is still host root for the tasks files then.

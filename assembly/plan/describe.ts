@@ -102,6 +102,12 @@ const TABLE = `0010 UNSHARE any flags:u
 0061 CGROUP_KILL control path:p
 0062 CGROUP_REMOVE control path:p
 0063 SIGNAL_PROCESS control pid:u start_time:u signo:u
+0080 TARGET pre pid:u start_time:u
+0081 SETNS any flags:u
+0082 SETNS_FILE any path:p nstype:u
+0083 PIN_NEW control flags:u dir:s
+0084 UNPIN control path:p
+0085 PIN parent nstype:u path:p
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s

@@ -47,6 +47,11 @@ export const T_CGROUP_JOIN: u16 = 0x0047;
 export const T_IDMAP_TREE: u16 = 0x0045;
 export const T_ATTACH_TREE: u16 = 0x0046;
 export const T_WAIT_START: u16 = 0x0051;
+// Joining namespaces that exist (./join.ts; docs/protocol.md "Joining namespaces").
+export const T_TARGET: u16 = 0x0080;
+export const T_SETNS: u16 = 0x0081;
+export const T_SETNS_FILE: u16 = 0x0082;
+export const T_PIN: u16 = 0x0085;
 export const T_LOG: u16 = 0x0052;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
@@ -349,6 +354,35 @@ export class PlanWriter {
     this.op(T_ATTACH_TREE, "attach-tree");
     this.w.u64(slot);
     this.w.str("target", target, PATH_MAX);
+    this.w.end();
+  }
+
+  // ---- joining namespaces that exist (./join.ts) ----
+
+  target(pid: u64, startTime: u64): void {
+    this.op(T_TARGET, "target");
+    this.w.u64(pid);
+    this.w.u64(startTime);
+    this.w.end();
+  }
+
+  setns(flags: u64): void {
+    this.op(T_SETNS, "setns");
+    this.w.u64(flags);
+    this.w.end();
+  }
+
+  pin(nstype: u64, path: string): void {
+    this.op(T_PIN, "pin");
+    this.w.u64(nstype);
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  setnsFile(path: string, nstype: u64): void {
+    this.op(T_SETNS_FILE, "setns-file");
+    this.w.str("path", path, PATH_MAX);
+    this.w.u64(nstype);
     this.w.end();
   }
 }

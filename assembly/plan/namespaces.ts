@@ -83,8 +83,13 @@ export function rootInUserNamespaceOps(plan: PlanWriter, req: PlanRequest): void
   plan.user(0, 0, new Array<u64>());
 }
 
-/** After PIVOT_ROOT: the host name (a new UTS namespace only) and `lo` (a new net namespace). */
+/**
+ * After PIVOT_ROOT: the host name (a new UTS namespace only) and `lo` (a new net namespace,
+ * or a joined one — a pinned namespace has no process to have brought it up — unless the
+ * container's own user namespace has no power over it).
+ */
 export function hostOps(plan: PlanWriter, req: PlanRequest): void {
   if ((req.namespaces & CLONE_NEWUTS) != 0 && req.hasHostname) plan.sethostname(req.hostname);
-  if ((req.namespaces & CLONE_NEWNET) != 0) plan.loopbackUp();
+  const joinedNet = (req.joins.joined & CLONE_NEWNET) != 0 && !req.userns;
+  if ((req.namespaces & CLONE_NEWNET) != 0 || joinedNet) plan.loopbackUp();
 }

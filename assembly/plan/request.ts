@@ -8,6 +8,7 @@ import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
+import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -111,6 +112,8 @@ export class PlanRequest {
   cgroup: CgroupRequest = new CgroupRequest();
   /** Items 0x0160–0x016f: the container's stdio held by the monitor (./stdio.ts). */
   stdio: StdioRequest = new StdioRequest();
+  /** Items 0x0187–0x0188: namespaces joined instead of made (./joins.ts). */
+  joins: JoinRequest = new JoinRequest();
   /** Items 0x0150–0x015f: the image's config and --entrypoint (./image-config.ts). */
   image: ImageConfig = new ImageConfig();
 
@@ -271,6 +274,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
       if (failure !== null) return failure;
       continue;
     }
+    if (isJoinItem(type)) {
+      const failure = decodeJoinFrame(type, frames.payload, frames.payloadLength, frames.index, req.joins);
+      if (failure !== null) return failure;
+      continue;
+    }
     if (isStdioItem(type)) {
       const failure = decodeStdioFrame(type, frames.payload, frames.payloadLength, frames.index, req.stdio);
       if (failure !== null) return failure;
@@ -350,7 +358,7 @@ export function decideNamespaces(req: PlanRequest): void {
   if ((bits & SHARE_UTS) == 0) ns |= CLONE_NEWUTS;
   if ((bits & SHARE_CGROUP) == 0) ns |= CLONE_NEWCGROUP;
   if (req.userns) ns |= CLONE_NEWUSER;
-  req.namespaces = ns;
+  req.namespaces = ns & ~req.joins.joined;
 }
 
 /** The host image's directories: HOST_IMAGE_ENTRIES, in order, that the host has. */
@@ -454,6 +462,8 @@ export function applyImageConfig(req: PlanRequest): Failure | null {
 
 /** Checks the values the user gave; returns the first refusal. */
 export function validateRequest(req: PlanRequest): Failure | null {
+  const joins = validateJoins(req.joins, req.userns);
+  if (joins !== null) return joins;
   if (req.imageKind == IMAGE_LAYERS) {
     const layers = validateLayers(req.layers);
     if (layers !== null) return layers;

@@ -5,12 +5,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, createSign, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { expect } from 'vitest';
+import { huskBin } from './helpers.js';
 
 export const sha256 = (b: Uint8Array | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -288,4 +290,114 @@ export async function skopeoInspectRaw(ref: string, creds?: string): Promise<any
   const r = await runAsync('skopeo', ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${ref}`]);
   if (r.status !== 0) throw new Error(`skopeo inspect ${ref} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/** husk with its image store at `storage`, run without blocking this process. */
+export function huskStore(root: string, storage: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Ran> {
+  return runAsync(process.execPath, ['--', huskBin, '--root', root, '--storage', storage, ...args], opts);
+}
+
+/** What a store holds, by the layout of docs/images.md: blob digests, layer diffIds, image ids, refs, temp entries. */
+export function storeContents(storage: string): { blobs: string[]; layers: string[]; images: string[]; refs: Record<string, string>; tmp: string[] } {
+  const ls = (p: string) => {
+    try {
+      return readdirSync(join(storage, p));
+    } catch {
+      return [];
+    }
+  };
+  const blobs = ls('blobs/sha256').flatMap((ab) => ls(`blobs/sha256/${ab}`).map((h) => `sha256:${h}`)).sort();
+  let refs: Record<string, string> = {};
+  try {
+    refs = JSON.parse(readFileSync(join(storage, 'refs.json'), 'utf8'));
+  } catch {
+    // no refs yet
+  }
+  return {
+    blobs,
+    layers: ls('layers').map((h) => `sha256:${h}`).sort(),
+    images: ls('images').map((f) => `sha256:${f.replace(/\.json$/, '')}`).sort(),
+    refs,
+    tmp: ls('tmp').filter((n) => !n.endsWith('-hold')),
+  };
+}
+
+/** A store holds nothing an image could use (temp files of dead writers aside, which the next command sweeps). */
+export function expectEmptyStore(storage: string): void {
+  const c = storeContents(storage);
+  expect({ blobs: c.blobs, layers: c.layers, images: c.images, refs: c.refs }).toEqual({ blobs: [], layers: [], images: [], refs: {} });
+}
+
+export interface Proxy {
+  url: string;
+  host: string;
+  /** GET requests seen, by path. */
+  gets: string[];
+  /** Every request seen: "METHOD path". */
+  requests: string[];
+  /** The next GET of a path ending in `suffix` sends `bytes` bytes of its body, then stalls. */
+  stall(suffix: string | undefined, bytes?: number): void;
+  /** Resolves when a stalled response has sent its bytes. */
+  stalled: () => Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An HTTP proxy in front of a registry (127.0.0.1 only) that counts GETs and can stall one mid-body. */
+export async function startProxy(target: string): Promise<Proxy> {
+  const { request } = await import('node:http');
+  const gets: string[] = [];
+  const requests: string[] = [];
+  let stallSuffix: string | undefined;
+  let stallBytes = 0;
+  let onStalled: () => void = () => undefined;
+  let stalledP = new Promise<void>((r) => (onStalled = r));
+  const server = createServer((req, res) => {
+    if (req.method === 'GET') gets.push(req.url ?? '');
+    requests.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
+    const stallThis = stallSuffix !== undefined && req.method === 'GET' && (req.url ?? '').endsWith(stallSuffix);
+    if (stallThis) stallSuffix = undefined;
+    const up = request(`http://${target}${req.url}`, { method: req.method, headers: req.headers, agent: false }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      if (!stallThis) {
+        upRes.pipe(res);
+        return;
+      }
+      let sent = 0;
+      upRes.on('data', (c: Buffer) => {
+        if (sent >= stallBytes) return;
+        const part = c.subarray(0, stallBytes - sent);
+        sent += part.length;
+        res.write(part);
+        if (sent >= stallBytes) {
+          upRes.pause();
+          onStalled();
+        }
+      });
+    });
+    // The Host header passes unchanged: the registry builds upload Locations from it, so
+    // they point back at the proxy.
+    // A client that went away (killed mid-transfer) takes its upstream request with it.
+    res.once('close', () => up.destroy());
+    up.once('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    gets,
+    requests,
+    stall(suffix, bytes = 0) {
+      stallSuffix = suffix;
+      stallBytes = bytes;
+      stalledP = new Promise<void>((r) => (onStalled = r));
+    },
+    stalled: () => stalledP,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }

@@ -157,6 +157,17 @@ describe('the store', () => {
     expect(readdirSync(join(store.root, 'layers'))).toEqual([]);
   });
 
+  it('checks a second blob of a layer it has against the layer, without unpacking it again', async () => {
+    const store = freshStore();
+    const img = await image([{ a: 'a' }]);
+    const gz = await store.putBlob(img.layers[0]);
+    await store.ensureLayer(gz.digest, 'gzip', { diffId: img.diffIds[0] });
+    const plain = await store.putBlob(gunzipSync(img.layers[0]));
+    expect((await store.ensureLayer(plain.digest, 'tar', { diffId: img.diffIds[0] })).digest).toBe(gz.digest);
+    const junk = await store.putBlob(Buffer.from('not the layer'));
+    await expect(store.ensureLayer(junk.digest, 'tar', { diffId: img.diffIds[0], label: 'x: layer 1' })).rejects.toThrow(`x: layer 1: its content is ${sha('not the layer')}, but the image config says ${img.diffIds[0]}`);
+  });
+
   it('frees exactly what no other image uses: shared layers stay until their last image goes', async () => {
     const store = freshStore();
     const a = await image([{ base: '1' }, { a: 'a' }]);

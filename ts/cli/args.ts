@@ -28,6 +28,10 @@ export interface RunFlags {
   envFiles: string[];
   workdir?: string;
   user?: string;
+  /** --net/--ipc/--uts/--pid ns:NAME or container:OTHER (ts/cli/flags-execns.ts). */
+  joins: JoinFlag[];
+  /** --pod NAME: join the pod's pinned namespaces, under its cgroup parent. */
+  pod?: string;
   trace: boolean;
 }
 
@@ -44,8 +48,10 @@ export type Command =
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand
+  | ExecNsCommand
   | MonitorCommand
-  | ImageCommand;
+  | ImageCommand
+  | RegistryCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -56,12 +62,18 @@ import { LIFECYCLE_FLAGS, defaultLifecycleFlags } from './flags-lifecycle.js';
 import type { LifecycleFlags } from './flags-lifecycle.js';
 import { LIFECYCLE_COMMANDS, parseLifecycle } from './args-lifecycle.js';
 import type { LifecycleCommand } from './args-lifecycle.js';
+import { EXECNS_COMMANDS, parseExecNs } from './args-execns.js';
+import type { ExecNsCommand } from './args-execns.js';
+import { EXECNS_RUN_FLAGS, joinMode } from './flags-execns.js';
+import type { JoinFlag } from './flags-execns.js';
 import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
 import { STDIO_FLAGS, defaultStdioFlags } from './flags-stdio.js';
 import type { StdioFlags } from './flags-stdio.js';
 import type { MonitorCommand } from './args-monitor.js';
 import { IMAGE_COMMANDS, parseImageCommand } from './args-images.js';
 import type { ImageCommand } from './args-images.js';
+import { REGISTRY_COMMANDS, parseRegistryCommand } from './args-registry.js';
+import type { RegistryCommand } from './args-registry.js';
 
 const NS_CHOICES = ['host', 'private'] as const;
 
@@ -85,10 +97,10 @@ function parseTimeOffsets(v: string, into: RunFlags['timeOffsets']): void {
 const BASE_FLAGS: FlagSpec[] = [
   { names: ['--rootfs'], kind: 'value', apply: (f, v) => (f.rootfs = v) },
   { names: ['--rootfs-rw'], kind: 'bool', apply: (f) => (f.rootfsRw = true) },
-  { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = nsMode('--net', v, true)) },
-  { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = nsMode('--pid', v)) },
-  { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = nsMode('--ipc', v)) },
-  { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = nsMode('--uts', v)) },
+  { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = joinMode(f, 'net', v) ?? nsMode('--net', v, true)) },
+  { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = joinMode(f, 'pid', v) ?? nsMode('--pid', v)) },
+  { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = joinMode(f, 'ipc', v) ?? nsMode('--ipc', v)) },
+  { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = joinMode(f, 'uts', v) ?? nsMode('--uts', v)) },
   { names: ['--timens'], kind: 'bool', apply: (f) => (f.timens = true) },
   {
     names: ['--time-offset'],
@@ -106,7 +118,7 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--trace'], kind: 'bool', apply: (f) => (f.trace = true) },
 ];
 
-const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS, ...STDIO_FLAGS];
+const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS, ...STDIO_FLAGS, ...EXECNS_RUN_FLAGS];
 
 const PLAN_FLAGS: FlagSpec[] = [
   { names: ['--save'], kind: 'value', apply: (_f, v, x) => (x.save = v) },
@@ -145,11 +157,12 @@ export function defaultRunFlags(): RunFlags {
     timeOffsets: {},
     env: [],
     envFiles: [],
+    joins: [],
     trace: false,
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS, ...EXECNS_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -177,8 +190,10 @@ export function parseArgs(argv: readonly string[]): Command {
   if (name === 'version') return { name: 'version' };
   if (name === 'info') return parseInfo(rest);
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
+  if ((EXECNS_COMMANDS as readonly string[]).includes(name)) return parseExecNs(name as ExecNsCommand['name'], rest, global);
   if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
   if ((IMAGE_COMMANDS as readonly string[]).includes(name)) return parseImageCommand(name as (typeof IMAGE_COMMANDS)[number], rest, global);
+  if ((REGISTRY_COMMANDS as readonly string[]).includes(name)) return parseRegistryCommand(name as RegistryCommand['name'], rest, global);
   if (rest.includes('--help')) {
     const cut = rest.indexOf('--help');
     const firstPositional = rest.findIndex((a) => !a.startsWith('-'));

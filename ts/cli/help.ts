@@ -1,4 +1,6 @@
 // Help texts, docker-style.
+import { EXECNS_HELP } from './help-execns.js';
+import { REGISTRY_HELP } from './args-registry.js';
 import { IMAGE_HELP } from './help-images.js';
 
 const RUN_OPTIONS = `Options:
@@ -74,6 +76,14 @@ Commands:
   unpause   Thaw a paused container
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
+  exec      Run a command in a running container
+  enter     Run a command in the namespaces of a container, a pinned set or a process
+  ns        Create, list, inspect and remove pinned namespaces
+  pod       Create, list and remove pods (shared namespaces, no pause process)
+  pull      Download an image from a registry
+  push      Upload an image to a registry
+  login     Log in to a registry (credentials kept in <storage>/auth.json, 0600)
+  logout    Forget a registry's credentials
   logs      Show a container's output (-f: follow it)
   attach    Join a running container's input and output (ctrl-p ctrl-q: detach)
   images    List images (load, import, save, rmi, tag, image inspect|prune, system df)
@@ -171,6 +181,8 @@ Show the processes of a container as "ps -ef" does, from its cgroup.procs; with 
 each of their threads as "ps -eLf" does, from the cgroup's thread list.
 `;
 
+Object.assign(HELP, EXECNS_HELP);
+Object.assign(HELP, REGISTRY_HELP);
 HELP.logs = `Usage:  husk logs [-f] [-t] [--tail N] [--since T] [--until T] CONTAINER
 
 Show the output of a container run with -d: its stdout on stdout and its stderr on stderr, in

@@ -57,6 +57,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { statsCommand } = await import('./stats.js');
         return await statsCommand(cmd);
       }
+      case 'exec':
+      case 'ns':
+      case 'pod':
+      case 'enter': {
+        const { execNsCommand } = await import('./execns.js');
+        return await execNsCommand(cmd);
+      }
       case 'top': {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);
@@ -64,6 +71,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'logs': {
         const { logsCommand } = await import('./logs.js');
         return await logsCommand(cmd);
+      }
+      case 'pull': {
+        const { pullCommand } = await import('./pull.js');
+        return await pullCommand(cmd);
+      }
+      case 'push': {
+        const { pushCommand } = await import('./push.js');
+        return await pushCommand(cmd);
+      }
+      case 'login':
+      case 'logout': {
+        const { loginCommand, logoutCommand } = await import('./login.js');
+        return cmd.name === 'login' ? await loginCommand(cmd) : await logoutCommand(cmd);
       }
       case 'attach': {
         const { attachCommand } = await import('./attach.js');

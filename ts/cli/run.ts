@@ -130,6 +130,16 @@ async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: 
     tty: flags.stdio.tty || undefined,
     stdinOpen: flags.stdio.interactive || undefined,
   };
+  // What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
+  // and User under the flags, as docker's Config.
+  const image = prepared.request.imageConfig;
+  const imageUser = image?.user !== undefined && 'uid' in image.user ? image.user : undefined;
+  const u = prepared.request.user ?? imageUser;
+  const num = (id: bigint | number | undefined) => (id === undefined ? undefined : Number(id));
+  const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
+  const env = [...(image?.env ?? []), ...(prepared.request.env ?? [])];
+  record.process = { env, workdir: flags.workdir ?? image?.workdir, user, hostname: prepared.summary.hostname };
+  if (flags.pod !== undefined) record.pod = flags.pod;
   try {
     await claimName(global.root, record, () => writeRecord(global.root, record));
   } catch (err) {

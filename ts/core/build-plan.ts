@@ -154,6 +154,12 @@ export interface PlanRequest {
   cgroup?: PlanCgroup;
   /** Where the launcher leaves its last events (CGROUP_FILE…, EXIT) for a later husk. */
   statusFile?: string;
+  /**
+   * Namespaces joined instead of made (`--net ns:NAME`, `--net container:OTHER`, `--pod`):
+   * pinned files with their CLONE_NEW* type, and another container's process with the types
+   * taken from it (items 0x0187, 0x0188: assembly/plan/joins.ts).
+   */
+  joins?: { files: { nstype: bigint; path: string }[]; process?: { flags: bigint; pid: number; startTime: string } };
   /** The file the monitor writes the container's output to, as CRI lines (docs/protocol.md "The container log"). */
   logFile?: string;
   /** With logFile: a pty of this size instead of the output pipes. */
@@ -358,6 +364,9 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   }
   w.begin('stage', REQUEST.STAGE).str(req.stage, PATH_MAX).end();
   w.begin('namespaces', REQUEST.NAMESPACES).u64(namespaceBits(req)).end();
+  for (const j of req.joins?.files ?? []) w.begin('join', 0x0187).u64(j.nstype).str(j.path, PATH_MAX).end();
+  const jp = req.joins?.process;
+  if (jp) w.begin('join', 0x0188).u64(jp.flags).u64(jp.pid).u64(/^\d{1,20}$/.test(jp.startTime) ? BigInt(jp.startTime) : 0n).end();
   if (req.id !== undefined) w.begin('id', REQUEST.ID).str(req.id).end();
   if (req.hostname !== undefined) w.begin('hostname', REQUEST.HOSTNAME).str(req.hostname).end();
   if (req.env !== undefined && req.env.length > 0) w.begin('env', REQUEST.ENV).strs(req.env).end();

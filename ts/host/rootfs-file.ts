@@ -24,6 +24,9 @@ const SYMLINKS_MAX = 40;
 
 const decoder = new TextDecoder();
 
+/** A process's root seen through procfs: `/proc/PID/root`. */
+const PROC_ROOT = /^\/proc\/\d+\/root$/;
+
 function refuse(path: string, why: string): never {
   throw new HuskError('rootfs', `cannot read /${path} of the rootfs: ${why}`);
 }
@@ -90,6 +93,8 @@ export interface RootTree {
   readlink(rel: string): string;
   /** The host path to open for `rel` (an entry lstat found). */
   hostPath(rel: string): string;
+  /** Whether `link` (/proc/self/fd/N of the opened file) names `rel`; absent: it is hostPath(rel). */
+  names?(link: string, rel: string): boolean;
 }
 
 /** A plain directory as a RootTree. */
@@ -107,6 +112,12 @@ export class DirTree implements RootTree {
   hostPath(rel: string): string {
     if (rel === '') return this.root;
     return this.root === '/' ? `/${rel}` : `${this.root}/${rel}`;
+  }
+
+  names(link: string, rel: string): boolean {
+    // Through a process's root (/proc/PID/root) the kernel names the file from that root's
+    // mount, which husk's root may not reach: only the path inside it can be compared.
+    return PROC_ROOT.test(this.root) ? link.endsWith(`/${rel}`) : link === this.hostPath(rel);
   }
 }
 
@@ -191,7 +202,9 @@ function resolveInRoot(root: RootTree, path: string): string | undefined {
  */
 export function readRootfsFile(rootDir: string | RootTree, path: string, limit = ROOTFS_FILE_MAX): Buffer | undefined {
   try {
-    return readInRoot(typeof rootDir === 'string' ? new DirTree(realpathSync(rootDir)) : rootDir, path, limit);
+    // A process's root seen through procfs (`husk exec -u NAME`: /proc/PID/root) is a magic
+    // link into its mount namespace: used as is, since realpath would name a host path.
+    return readInRoot(typeof rootDir === 'string' ? new DirTree(PROC_ROOT.test(rootDir) ? rootDir : realpathSync(rootDir)) : rootDir, path, limit);
   } catch (err) {
     if (err instanceof HuskError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -217,7 +230,8 @@ function readInRoot(root: RootTree, path: string, limit: number): Buffer | undef
     const st = fstatSync(fd);
     if (!st.isFile()) refuse(path, `it is ${kindOf(st)}, not a regular file`);
     if (st.size > limit) refuse(path, tooLarge(limit));
-    if (readlinkSync(`/proc/self/fd/${fd}`) !== full) refuse(path, 'it moved while husk read it');
+    const link = readlinkSync(`/proc/self/fd/${fd}`);
+    if (!(root.names?.(link, resolved) ?? link === full)) refuse(path, 'it moved while husk read it');
     return readAtMost(fd, path, limit);
   } finally {
     closeSync(fd);

@@ -209,7 +209,8 @@ async function storeImage(store: Store, plan: ImagePlan, progress: Progress): Pr
     const had = store.layerRecord(l.diffId) !== undefined;
     // The blob is kept even when the layer is unpacked already: the manifest names it (save, push).
     await storeBlob(store, l.blob, l.digest, l.size, label);
-    if (!had) await store.ensureLayer(l.digest, l.mediaType, { diffId: l.diffId, label, onBytes: (n) => task.add(n) });
+    // (a layer we have is checked against this blob, not unpacked again)
+    await store.ensureLayer(l.digest, l.mediaType, { diffId: l.diffId, label, onBytes: (n) => task.add(n) });
     task.done(had ? 'Already exists' : 'Loaded');
   }
   const manifest =

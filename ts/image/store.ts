@@ -21,11 +21,13 @@ import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import {
   closeSync, createReadStream, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync,
-  readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync,
+  readSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { decompressor, sniffCompression } from './compression.js';
 import { HuskError } from '../errors.js';
 import { checkDigest, hexOf, isDigest, shortId } from './digest.js';
 import { parseReference } from './reference.js';
@@ -328,6 +330,9 @@ export class Store {
     await this.hold(opts.diffId ? [blobDigest, opts.diffId] : [blobDigest]);
     if (opts.diffId) {
       const have = this.layerRecord(opts.diffId);
+      // Another blob of a layer we have (recompressed, or a docker-archive's plain tar): it is
+      // kept for save and push, so it must hold that layer too.
+      if (have && have.digest !== blobDigest && this.hasBlob(blobDigest)) await this.checkDiffId(blobDigest, opts.diffId, label, opts.maxBytes);
       if (have) return have;
     }
     if (!this.hasBlob(blobDigest)) throw new HuskError('image', `${label}: blob ${blobDigest} is not in the store`);
@@ -365,6 +370,34 @@ export class Store {
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  }
+
+  /** The blob, decompressed as its first bytes say, must hash to `diffId`. */
+  private async checkDiffId(blobDigest: string, diffId: string, label: string, maxBytes = 32 * 2 ** 30): Promise<void> {
+    const path = this.blobPath(blobDigest);
+    const fd = openSync(path, 'r');
+    const head = Buffer.alloc(8);
+    try {
+      readSync(fd, head, 0, 8, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    const d = decompressor(sniffCompression(head));
+    d.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) d.destroy(new HuskError('image', `${label}: unpacks to more than ${maxBytes} bytes, the limit (a decompression bomb?)`));
+      hash.update(c);
+    });
+    try {
+      await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), d);
+    } catch (err) {
+      if (err instanceof HuskError) throw err;
+      throw new HuskError('image', `${label}: blob ${blobDigest} cannot be decompressed (${(err as Error).message})`, { cause: err });
+    }
+    const got = `sha256:${hash.digest('hex')}`;
+    if (got !== diffId) throw new HuskError('image', `${label}: its content is ${got}, but the image config says ${diffId}`);
   }
 
   /** l/<name>: the first 12 hex digits of the diffId, longer if another layer has those. */

@@ -123,6 +123,18 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `remove cgroup ${a.path} (thaw, kill, children first if busy)`;
     case 'SIGNAL_PROCESS':
       return `send signal ${a.signo} to pid ${a.pid} if it started at ${a.start_time}`;
+    case 'TARGET':
+      return `open pid ${a.pid} (a pidfd) if it started at ${a.start_time}`;
+    case 'SETNS':
+      return `enter the ${bits(a.flags, CLONE_NEW)} namespaces of that pid`;
+    case 'SETNS_FILE':
+      return `enter the ${bits(a.nstype, CLONE_NEW)} namespace ${a.path}`;
+    case 'PIN_NEW':
+      return `unshare new ${bits(a.flags, CLONE_NEW)} namespaces and pin each under ${a.dir}`;
+    case 'PIN':
+      return `pin the container process's ${bits(a.nstype, CLONE_NEW)} namespace on ${a.path}`;
+    case 'UNPIN':
+      return `unpin ${a.path} (detach its bind mount, remove the file)`;
     case 'FS_ROOT':
       return `resolve the next paths inside ${a.path}`;
     case 'MKNOD': {

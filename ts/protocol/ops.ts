@@ -92,6 +92,14 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0061, 'CGROUP_KILL', 'control', ['path', 'str']),
   spec(0x0062, 'CGROUP_REMOVE', 'control', ['path', 'str']),
   spec(0x0063, 'SIGNAL_PROCESS', 'control', ['pid', 'u64'], ['start_time', 'u64'], ['signo', 'u64']),
+  // Joining namespaces that exist (docs/protocol.md "Joining namespaces"): exec, enter, joins.
+  spec(0x0080, 'TARGET', 'pre-clone', ['pid', 'u64'], ['start_time', 'u64']),
+  spec(0x0081, 'SETNS', 'any', ['flags', 'u64']),
+  spec(0x0082, 'SETNS_FILE', 'any', ['path', 'str'], ['nstype', 'u64']),
+  // Pinned namespaces (docs/protocol.md "Pinned namespaces"): control ops.
+  spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
+  spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
+  spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),
   // Fs plans (docs/protocol.md "Fs plans"): FS_ROOT first, these ops only, in a plan of their own.
   spec(0x0070, 'FS_ROOT', 'fs', ['path', 'str']),
   spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),

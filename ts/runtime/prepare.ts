@@ -13,6 +13,8 @@ import type { CgroupFacts } from '../cgroup/detect.js';
 import { planCgroup } from '../cgroup/request-facts.js';
 import type { FileProbe } from '../cgroup/request-facts.js';
 import { collectEnv } from './env.js';
+import { resolveJoins } from './joins.js';
+import { readPod } from './pods.js';
 import { resolveUser } from './user.js';
 import { usernsFacts } from './userns.js';
 
@@ -94,6 +96,11 @@ export interface PrepareContext {
   probe?: FileProbe;
 }
 
+function podResources(f: RunFlags, root: string): RunFlags['resources'] {
+  if (f.pod === undefined || f.resources.cgroupParent !== undefined) return f.resources;
+  return { ...f.resources, cgroupParent: readPod(root, f.pod).cgroupParent };
+}
+
 export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
   const id = ctx.id ?? newContainerId();
   let image: PlanRequest['image'];
@@ -127,7 +134,9 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
     waitStart: ctx.waitStart,
-    cgroup: planCgroup(ctx.cgroupFacts ?? hostCgroupFacts(), f.resources, {
+    // --pod: its namespaces joined, its cgroup parent (unless --cgroup-parent says otherwise).
+    joins: resolveJoins(f, ctx.root),
+    cgroup: planCgroup(ctx.cgroupFacts ?? hostCgroupFacts(), podResources(f, ctx.root), {
       id,
       rootless: (process.geteuid?.() ?? 0) !== 0,
       defaultParent: process.env.HUSK_CGROUP_PARENT || undefined,

@@ -44,6 +44,13 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   memoryLimit?: number;
   error?: string;
+  /** run --pod: the pod it joined (husk pod ls, pod rm). */
+  pod?: string;
+  /**
+   * What `husk exec` takes from the container unless told otherwise (ts/runtime/exec.ts):
+   * its -e entries, -w, -u facts (as ts/runtime/user.ts resolved them) and host name.
+   */
+  process?: { env: string[]; workdir?: string; user?: { uid: number; gid?: number; primaryGid?: number }; hostname?: string };
   // ---- The container's stdio, held by its monitor (ts/runtime/attach-client.ts) ----
   /** -t: a pty. */
   tty?: boolean;

@@ -39,7 +39,8 @@ async function errorText(res: HttpResponse): Promise<string> {
 }
 
 export class RegistryClient {
-  private readonly tokens = new Map<string, string>();
+  /** Bearer tokens by scope; a promise, so parallel requests share one token request. */
+  private readonly tokens = new Map<string, Promise<string>>();
 
   private constructor(
     readonly registry: string,
@@ -89,13 +90,13 @@ export class RegistryClient {
     const c = this.challenge;
     if (!c) return undefined;
     if (c.scheme === 'basic') return this.credentials ? basicHeader(this.credentials) : undefined;
-    if (!fresh) {
-      const known = this.tokens.get(scope);
-      if (known) return `Bearer ${known}`;
+    let token = fresh ? undefined : this.tokens.get(scope);
+    if (!token) {
+      token = fetchToken(this.http, c, [scope], this.credentials, this.registry);
+      this.tokens.set(scope, token);
+      token.catch(() => this.tokens.delete(scope));
     }
-    const token = await fetchToken(this.http, c, [scope], this.credentials, this.registry);
-    this.tokens.set(scope, token);
-    return `Bearer ${token}`;
+    return `Bearer ${await token}`;
   }
 
   /**
@@ -143,7 +144,12 @@ export class RegistryClient {
     const c = this.challenge;
     if (!c) return;
     if (c.scheme === 'bearer') {
-      await fetchToken(this.http, c, [], this.credentials, this.registry);
+      try {
+        await fetchToken(this.http, c, [], this.credentials, this.registry);
+      } catch (err) {
+        if (err instanceof NetworkError) throw err;
+        throw new HuskError('registry', `login to ${this.registry} failed: ${(err as Error).message.replace(`${this.registry}: `, '')}`, { cause: err });
+      }
       return;
     }
     const headers: Record<string, string> = this.credentials ? { authorization: basicHeader(this.credentials) } : {};

@@ -63,8 +63,9 @@ export function networkReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { reason?: string };
   if (e instanceof HuskError) return e.message;
   const code = e?.code ?? '';
+  // An HTTP answer to a TLS hello: OpenSSL reads it as a record of a wrong version or length.
+  if (/wrong version number|packet length too long|http request/i.test(e?.message ?? '')) return NET_ERRORS.ERR_SSL_WRONG_VERSION_NUMBER;
   if (NET_ERRORS[code]) return NET_ERRORS[code];
-  if (/wrong version number/i.test(e?.message ?? '')) return NET_ERRORS.ERR_SSL_WRONG_VERSION_NUMBER;
   return e?.message ?? String(err);
 }
 

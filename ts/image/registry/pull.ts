@@ -38,6 +38,8 @@ export interface PullStore {
   putImage(img: { manifest: Uint8Array; manifestMediaType?: string; config: Uint8Array; platform?: { os?: string; architecture?: string; variant?: string } }, tags: string[]): Promise<{ id: string }>;
   withLock<T>(fn: () => Promise<T> | T): Promise<T>;
   release(): Promise<void>;
+  /** Removes temp entries of dead writers (an earlier pull that was killed). */
+  sweep(): Promise<number>;
 }
 
 export interface PullOptions {
@@ -114,6 +116,7 @@ export async function pullImage(store: PullStore, text: string, opts: PullOption
   const ref = parseReference(text);
   const what = familiarName(ref.full);
   const emit = opts.onEvent ?? (() => undefined);
+  await store.sweep();
   const client = await connect(ref, text, opts);
   const added: string[] = [];
   const unpacked: string[] = [];
@@ -127,22 +130,33 @@ export async function pullImage(store: PullStore, text: string, opts: PullOption
     if (opts.platform && (config.os !== platform.os || config.architecture !== platform.architecture)) {
       throw new HuskError('registry', `${what} is for ${config.os}/${config.architecture}, not the ${showPlatform(platform)} asked for`);
     }
-    let bytes = 0;
-    await inParallel(uniqueBy(manifest.layers, (l) => l.digest), PARALLEL_DOWNLOADS, async (layer) => {
-      const total = layer.size;
-      if (store.hasBlob(layer.digest)) {
-        emit({ type: 'layer', digest: layer.digest, status: 'exists', current: total, total });
-        return;
-      }
-      emit({ type: 'layer', digest: layer.digest, status: 'downloading', current: 0, total });
-      const stream = await openBlob(client, ref.repository, layer, `${what}: layer ${layer.digest}`, (n) => emit({ type: 'layer', digest: layer.digest, status: 'downloading', current: n, total }));
-      await store.putBlob(stream, { digest: layer.digest, size: layer.size });
-      added.push(layer.digest);
-      bytes += layer.size;
-      emit({ type: 'layer', digest: layer.digest, status: 'downloaded', current: total, total });
-    });
+    // Each layer is unpacked as soon as its blob is in, while the others still download.
     const diffIds = config.rootfs!.diff_ids as string[];
+    let bytes = 0;
+    const downloads = new Map<string, Promise<void>>();
+    const download = (layer: Descriptor): Promise<void> => {
+      let p = downloads.get(layer.digest);
+      if (!p) {
+        p = (async () => {
+          const total = layer.size;
+          if (store.hasBlob(layer.digest)) {
+            emit({ type: 'layer', digest: layer.digest, status: 'exists', current: total, total });
+            return;
+          }
+          emit({ type: 'layer', digest: layer.digest, status: 'downloading', current: 0, total });
+          const label = `${what}: layer ${layer.digest}`;
+          const stream = await openBlob(client, ref.repository, layer, label, (n) => emit({ type: 'layer', digest: layer.digest, status: 'downloading', current: n, total }));
+          await store.putBlob(stream, { digest: layer.digest, size: layer.size, label: what });
+          added.push(layer.digest);
+          bytes += layer.size;
+          emit({ type: 'layer', digest: layer.digest, status: 'downloaded', current: total, total });
+        })();
+        downloads.set(layer.digest, p);
+      }
+      return p;
+    };
     await inParallel(manifest.layers.map((l, i) => ({ l, i })), PARALLEL_DOWNLOADS, async ({ l, i }) => {
+      await download(l);
       emit({ type: 'layer', digest: l.digest, status: 'extracting', current: l.size, total: l.size });
       const existed = store.layerRecord(diffIds[i]) !== undefined;
       await store.ensureLayer(l.digest, l.mediaType, { diffId: diffIds[i], label: `${what}: layer ${i + 1} (${l.digest})` });
@@ -185,11 +199,6 @@ async function forget(store: PullStore, digests: string[], layers: string[]): Pr
       rmSync(dir, { recursive: true, force: true });
     }
   });
-}
-
-function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
-  const seen = new Set<string>();
-  return items.filter((t) => (seen.has(key(t)) ? false : (seen.add(key(t)), true)));
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time; the first failure stops new starts and is thrown once all running ones end. */

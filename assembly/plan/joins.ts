@@ -1,0 +1,96 @@
+// A new container that joins namespaces that exist instead of making them (`run --net
+// ns:NAME`, `--net container:OTHER`, `--pod NAME`): buildPlan's items 0x0187–0x0188
+// (docs/core-abi.md "Joined namespaces"). The launcher enters them before CLONE (SETNS_FILE,
+// or TARGET and SETNS through a checked pidfd), so CLONE's process is born in them; CLONE
+// then makes the rest new.
+
+import { Failure, invalid, malformed } from "../abi";
+import { Fields, PATH_MAX } from "../codec";
+import { PlanWriter } from "./encode";
+import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from "./linux";
+
+export const REQ_JOIN_FILE: u32 = 0x0187;
+export const REQ_JOIN_PROCESS: u32 = 0x0188;
+/** What a new container may join: the types the launcher can enter before CLONE. */
+const JOINABLE: u64 = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP;
+const PID_MAX: u64 = 0x7fffffff;
+const FILES_MAX: i32 = 8;
+
+class JoinFile {
+  constructor(public nstype: u64, public path: string) {}
+}
+
+export class JoinRequest {
+  files: JoinFile[] = [];
+  hasProcess: bool = false;
+  processFlags: u64 = 0;
+  pid: u64 = 0;
+  startTime: u64 = 0;
+
+  /** CLONE_NEW* bits of every namespace joined: CLONE makes none of them. */
+  get joined(): u64 {
+    let bits = this.processFlags;
+    for (let i = 0; i < this.files.length; i++) bits |= this.files[i].nstype;
+    return bits;
+  }
+}
+
+export function isJoinItem(type: u32): bool {
+  return type == REQ_JOIN_FILE || type == REQ_JOIN_PROCESS;
+}
+
+export function decodeJoinFrame(type: u32, ptr: usize, len: i32, index: i32, req: JoinRequest): Failure | null {
+  const f = Fields.ofFrame(ptr, len, index, type == REQ_JOIN_FILE ? "JOIN_FILE" : "JOIN_PROCESS");
+  if (type == REQ_JOIN_FILE) {
+    const nstype = f.u64("nstype");
+    const path = f.str("path", PATH_MAX);
+    if (req.files.length == FILES_MAX) return malformed(f.context + ": more than 8");
+    req.files.push(new JoinFile(nstype, path));
+  } else {
+    req.processFlags = f.u64("flags");
+    req.pid = f.u64("pid");
+    req.startTime = f.u64("start_time");
+    if (req.hasProcess) return malformed(f.context + ": a second JOIN_PROCESS");
+    req.hasProcess = true;
+  }
+  if (!f.finish()) return f.failure;
+  return null;
+}
+
+function flagOf(bit: u64): string {
+  if (bit == CLONE_NEWNET) return "--net";
+  if (bit == CLONE_NEWIPC) return "--ipc";
+  if (bit == CLONE_NEWUTS) return "--uts";
+  if (bit == CLONE_NEWPID) return "--pid";
+  return "namespace";
+}
+
+export function validateJoins(req: JoinRequest, userns: bool): Failure | null {
+  let seen: u64 = 0;
+  for (let i = 0; i < req.files.length; i++) {
+    const n = req.files[i];
+    if (popcnt(n.nstype) != 1 || (n.nstype & JOINABLE) == 0) return malformed("request: JOIN_FILE nstype " + n.nstype.toString());
+    if ((seen & n.nstype) != 0) return invalid(flagOf(n.nstype) + ": joined twice");
+    seen |= n.nstype;
+    if (n.path.length == 0 || n.path.charCodeAt(0) != 0x2f) return invalid(flagOf(n.nstype) + ": " + n.path + " is not an absolute path");
+  }
+  if (req.hasProcess) {
+    if (req.processFlags == 0 || (req.processFlags & ~JOINABLE) != 0) return malformed("request: JOIN_PROCESS flags");
+    if ((seen & req.processFlags) != 0) return invalid(flagOf(seen & req.processFlags) + ": joined twice");
+    if (req.pid == 0 || req.pid > PID_MAX) return invalid("pid " + req.pid.toString() + ": out of range");
+    if (req.startTime == 0) return invalid("pid " + req.pid.toString() + ": no start time, so a reused pid could not be told apart");
+  }
+  // A container in a user namespace of its own cannot join another's pid namespace: its
+  // /proc would be mounted by a user namespace that does not own that pid namespace.
+  if (userns && (req.joined & CLONE_NEWPID) != 0) return invalid("--pid: a container with --userns cannot join another pid namespace");
+  return null;
+}
+
+/** Before CLONE: the launcher enters what the container joins. */
+export function joinOps(plan: PlanWriter, req: JoinRequest): void {
+  if (req.hasProcess) {
+    plan.target(req.pid, req.startTime);
+    plan.setns(req.processFlags);
+  }
+  for (let i = 0; i < req.files.length; i++) plan.setnsFile(req.files[i].path, req.files[i].nstype);
+}

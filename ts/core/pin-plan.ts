@@ -1,0 +1,27 @@
+// pinPlan: the control plan that makes and pins namespaces, or unpins them (docs/core-abi.md
+// "pinPlan"; assembly/plan/pin.ts decides which types can be pinned and how).
+import { FrameWriter } from '../protocol/frames.js';
+import { CoreError } from './build-plan.js';
+import { call } from './wasm.js';
+
+export const PIN_REQUEST = { CREATE: 0x0185, REMOVE: 0x0186, HOLDER: 0x0189 } as const;
+
+export type PinRequest = { create: { flags: bigint; dir: string } } | { remove: readonly string[]; holder?: { pid: number; startTime: string } };
+
+export function encodePinRequest(req: PinRequest): Uint8Array {
+  const w = new FrameWriter();
+  if ('create' in req) w.begin(PIN_REQUEST.CREATE).u64(req.create.flags).str(req.create.dir).end();
+  else {
+    for (const path of req.remove) w.begin(PIN_REQUEST.REMOVE).str(path).end();
+    const h = req.holder;
+    if (h) w.begin(PIN_REQUEST.HOLDER).u64(h.pid).u64(/^\d{1,20}$/.test(h.startTime) ? BigInt(h.startTime) : 0n).end();
+  }
+  return w.view().slice();
+}
+
+/** The control plan. Throws CoreError: status 2 names what cannot be pinned. */
+export function pinPlan(req: PinRequest): Uint8Array {
+  const answer = call('pinPlan', encodePinRequest(req));
+  if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+  return answer.bytes.slice();
+}
