@@ -295,7 +295,7 @@ test "HELLO: magic, version and flags" {
     try writer.hello_fields(protocol.magic, 2, 0);
     try expect_invalid(writer.bytes.items, protocol.index_hello, 1, EINVAL, "protocol version 2, launcher speaks 1");
     writer.bytes.clearRetainingCapacity();
-    try writer.hello_fields(protocol.magic, 1, 1 << 2);
+    try writer.hello_fields(protocol.magic, 1, 1 << 3);
     try expect_invalid(writer.bytes.items, protocol.index_hello, 1, EINVAL, "flags");
     writer.bytes.clearRetainingCapacity();
     try expect_invalid("", protocol.index_hello, 0, 0, "ends before END");

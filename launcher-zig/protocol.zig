@@ -22,7 +22,10 @@ pub const index_hello: u64 = std.math.maxInt(u64);
 
 pub const hello_flag_trace: u64 = 1 << 0;
 pub const hello_flag_die_with_parent: u64 = 1 << 1;
-pub const hello_flags_known: u64 = hello_flag_trace | hello_flag_die_with_parent;
+/// The container gets PR_SET_PDEATHSIG(SIGKILL) against its monitor, and the launcher does
+/// not die with its parent: a detached container dies with its monitor (protocol.md HELLO).
+pub const hello_flag_dies_with_monitor: u64 = 1 << 2;
+pub const hello_flags_known: u64 = hello_flag_trace | hello_flag_die_with_parent | hello_flag_dies_with_monitor;
 
 pub const CLONE_NEWTIME: u64 = 0x00000080;
 pub const CLONE_NEWNS: u64 = 0x00020000;

@@ -59,6 +59,12 @@ pub fn run(state: *State, plan: *const decode.Plan) noreturn {
     unreachable; // EXEC is last: it replaced this process, or failed and exited.
 }
 
+/// The container process dies with its monitor (PR_SET_PDEATHSIG): with die_with_parent (the
+/// monitor dies with husk too) or dies_with_monitor (a detached monitor).
+fn dies_with_monitor(plan: *const decode.Plan) bool {
+    return plan.flags & (protocol.hello_flag_die_with_parent | protocol.hello_flag_dies_with_monitor) != 0;
+}
+
 fn step(state: *State, plan: *const decode.Plan, op: Op, index: usize) void {
     // Op times are for OP_TIME events only: without trace, no clock at all.
     const start_ns = if (state.events.trace) sys.monotonic_ns() else 0;
@@ -81,7 +87,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .clone => |o| {
             const in_container = try ns.clone(state, .{
                 .namespaces = o.flags,
-                .die_with_parent = plan.flags & protocol.hello_flag_die_with_parent != 0,
+                .die_with_parent = dies_with_monitor(plan),
                 .cgroup_fd = state.cgroup.into_fd,
                 .tree_socket = plan.trees_count > 0,
                 .wait_start = plan.wait_start,
@@ -121,7 +127,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
             try process.user(o.uid, o.gid, o.groups);
             // Changing credentials clears the parent-death signal (prctl(2)): arm it again,
             // or a user-namespaced container would outlive a killed launcher.
-            if (plan.flags & protocol.hello_flag_die_with_parent != 0) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0);
+            if (dies_with_monitor(plan)) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0);
         },
         .no_new_privs => try process.no_new_privs(),
         .close_fds => try process.close_fds(),

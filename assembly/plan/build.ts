@@ -15,7 +15,7 @@ import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
 import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
-import { applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, PlanRequest, validateRequest } from "./request";
+import { applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, OPTION_DIES_WITH_MONITOR, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
@@ -41,7 +41,8 @@ export function buildPlan(len: i32): i32 {
 
   const plan = new PlanWriter();
   writeSummary(plan.w, req, maps);
-  plan.hello(req.options & 3); // bits 0-1 are HELLO's flags; bit 2 is WAIT_START (exec.ts)
+  // Bits 0-1 are HELLO's flags, bit 4 its bit 2; bit 2 is WAIT_START (exec.ts).
+  plan.hello((req.options & 3) | ((req.options & OPTION_DIES_WITH_MONITOR) != 0 ? 4 : 0));
   cgroupLauncherOps(plan, req.cgroup);
   stdioLauncherOps(plan, req.stdio);
   timeNamespaceOps(plan, req);

@@ -233,7 +233,7 @@ export function relativePathProblem(path: string): string | null {
   return null;
 }
 
-function isCleanAbsolute(path: string): bool {
+export function isCleanAbsolute(path: string): bool {
   if (path.length == 0 || path.charCodeAt(0) != 0x2f) return false;
   if (path == "/") return true;
   return relativePathProblem(path.substring(1)) === null;

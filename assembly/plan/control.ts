@@ -21,12 +21,15 @@
 import { answer, badLength, fail, Failure, inputPointer, invalid, malformed } from "../abi";
 import { Fields, FrameReader, PATH_MAX, Writer } from "../codec";
 import { HELLO_MAGIC, PLAN_MAX, PROTOCOL_VERSION, T_END, T_HELLO } from "./encode";
+import { parseSignal } from "./image-config";
 
 export const REQ_CONTROL: u32 = 0x0130;
 /** Same fields as buildPlan's CGROUP_HIERARCHY: version, mount point, controllers. */
 export const REQ_CONTROL_HIERARCHY: u32 = 0x0121;
 export const REQ_CONTROL_DIR: u32 = 0x0131;
 export const REQ_CONTROL_PROCESS: u32 = 0x0132;
+/** The signal of `signal` as a person typed it (`kill -s`, a StopSignal): docker's ParseSignal. */
+export const REQ_CONTROL_SIGNAL_NAME: u32 = 0x0171;
 
 export const ACTION_FREEZE: u64 = 1;
 export const ACTION_THAW: u64 = 2;
@@ -76,6 +79,8 @@ class ControlRequest {
   pid: u64 = 0;
   startTime: u64 = 0;
   hasProcess: bool = false;
+  hasSignalName: bool = false;
+  signalName: string = "";
 }
 
 export function controlPlan(len: i32): i32 {
@@ -127,6 +132,11 @@ function decode(ptr: usize, len: i32, req: ControlRequest): Failure | null {
       req.startTime = f.u64("start_time");
       if (req.hasProcess) return malformed(r.where() + ": a second CONTROL_PROCESS");
       req.hasProcess = true;
+    } else if (r.type == REQ_CONTROL_SIGNAL_NAME) {
+      f.name = "CONTROL_SIGNAL_NAME";
+      req.signalName = f.str("name", 64);
+      if (req.hasSignalName) return malformed(r.where() + ": a second CONTROL_SIGNAL_NAME");
+      req.hasSignalName = true;
     } else {
       return malformed(r.where() + ": unknown type 0x" + r.type.toString(16));
     }
@@ -180,6 +190,12 @@ function validate(req: ControlRequest): Failure | null {
   if (req.hasProcess) {
     if (req.pid == 0 || req.pid > PID_MAX) return invalid("pid " + req.pid.toString() + ": out of range");
     if (req.startTime == 0) return invalid("pid " + req.pid.toString() + ": no start time, so a reused pid could not be told apart");
+  }
+  if (req.hasSignalName) {
+    if (req.action != ACTION_SIGNAL || req.signo != 0) return malformed("request: CONTROL_SIGNAL_NAME needs action signal and signo 0");
+    const n = parseSignal(req.signalName);
+    if (n == 0) return invalid("invalid signal: " + req.signalName);
+    req.signo = <u64>n;
   }
   if (req.action == ACTION_SIGNAL) {
     if (!req.hasProcess) return malformed("request: signal without CONTROL_PROCESS");

@@ -26,8 +26,8 @@ export const RUNNER_CONTAINER: u64 = 3;
 
 /** An answer is at most ~3× its plan (an empty string: 4 bytes in, a 12-byte D_ITEM out). */
 const ANSWER_MAX: i32 = 16 << 20;
-/** HELLO's flag bits: trace, die_with_parent. */
-const HELLO_FLAGS_MAX: u64 = 3;
+/** HELLO's flag bits: trace, die_with_parent, dies_with_monitor. */
+const HELLO_FLAGS_MAX: u64 = 7;
 
 // Field kinds. PATH is a `str` bounded by PATH_MAX (the fields named path, target, source,
 // linkpath, newroot), as the launcher bounds them.

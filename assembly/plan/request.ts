@@ -6,6 +6,7 @@ import { Failure, invalid, malformed } from "../abi";
 import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
+import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
@@ -46,7 +47,9 @@ export const HOST_DIR_SYMLINK: u64 = 2;
 export const OPTION_WAIT_START: u64 = 4;
 /** OPTIONS bit 3: a new time namespace (--timens); a clock without TIME_OFFSET gets 0. */
 export const OPTION_TIMENS: u64 = 8;
-export const OPTIONS_KNOWN: u64 = 15;
+/** OPTIONS bit 4: the container dies with its monitor (HELLO flag bit 2), for `run -d`. */
+export const OPTION_DIES_WITH_MONITOR: u64 = 16;
+export const OPTIONS_KNOWN: u64 = 31;
 
 /**
  * NAMESPACES bits: what the flags keep of husk's own (`--pid host`, ...). Whether there is a
@@ -116,6 +119,8 @@ export class PlanRequest {
   joins: JoinRequest = new JoinRequest();
   /** Items 0x0150–0x015f: the image's config and --entrypoint (./image-config.ts). */
   image: ImageConfig = new ImageConfig();
+  /** Items 0x0170–0x017f: a writable layer kept on disk (./keep-layer.ts). */
+  keep: KeptLayer = new KeptLayer();
 
   get userns(): bool {
     return this.idmap.mode != MODE_NONE;
@@ -286,6 +291,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     }
     if (isImageConfigItem(type)) {
       const failure = decodeImageConfigItem(type, frames.payload, frames.payloadLength, frames.index, req.image);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isKeepLayerItem(type)) {
+      const failure = decodeKeepLayerItem(type, frames.payload, frames.payloadLength, frames.index, req.keep);
       if (failure !== null) return failure;
       continue;
     }

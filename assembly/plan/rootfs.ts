@@ -86,14 +86,16 @@ function lowerOps(plan: PlanWriter, req: PlanRequest, stage: string, source: str
 /** Private mount tree, stage tmpfs, the image on STAGE/root, then SET_ROOT there. */
 export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
   const stage = stripTrailingSlashes(req.stage);
-  const upper = stage + "/upper";
-  const work = stage + "/work";
+  // A kept layer (keep-layer.ts) is on the host's disk, made by ts/; else in the stage.
+  const kept = req.keep.present;
+  const upper = kept ? req.keep.upper : stage + "/upper";
+  const work = kept ? req.keep.work : stage + "/work";
   const root = stage + "/root";
   plan.mount("", "/", "", MS_REC | MS_PRIVATE, "");
   plan.mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   if (req.imageKind == IMAGE_HOST) {
-    plan.mkdir(upper, 0o755);
-    plan.mkdir(work, 0o755);
+    if (!kept) plan.mkdir(upper, 0o755);
+    if (!kept) plan.mkdir(work, 0o755);
     plan.mkdir(root, 0o755);
     let slot: u64 = 0;
     for (let i = 0; i < req.hostDirs.length; i++) {
@@ -110,13 +112,19 @@ export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
       }
     }
   } else if (req.imageKind == IMAGE_LAYERS) {
+    // An image's own UPPER (the store's) wins; else a kept layer serves it too.
+    if (kept && !req.layers.hasUpper) {
+      req.layers.hasUpper = true;
+      req.layers.upper = upper;
+      req.layers.work = work;
+    }
     layersOps(plan, req.layers, stage, root, req.userns);
   } else if (req.readwrite) {
     plan.mkdir(root, 0o755);
     plan.bind(req.rootfs, root, BIND_RECURSIVE);
   } else {
-    plan.mkdir(upper, 0o755);
-    plan.mkdir(work, 0o755);
+    if (!kept) plan.mkdir(upper, 0o755);
+    if (!kept) plan.mkdir(work, 0o755);
     plan.mkdir(root, 0o755);
     mountOverlay(plan, "rootfs", lowerOps(plan, req, stage, req.rootfs, 0), upper, work, root, req.userns);
   }

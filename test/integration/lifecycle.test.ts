@@ -104,19 +104,31 @@ describe('run -d, ps, inspect, rm', () => {
 });
 
 describe('crashes leave nothing the next husk command does not remove', () => {
-  it('a killed launcher of a -d container: the container is killed, its cgroups removed, its end recorded', async () => {
+  it('a killed launcher of a -d container: the container dies with it; the next husk records the end and removes the cgroups', async () => {
     const id = runDetached(['host', 'sleep', '60']);
     const info = inspect(id);
     process.kill(info.Husk.LauncherPid, 'SIGKILL');
-    await waitFor('the launcher to die', () => !alive(info.Husk.LauncherPid));
-    // The container outlived its monitor, in its cgroups.
-    expect(alive(info.State.Pid)).toBe(true);
-    expect(containerDirs().length).toBe(10);
+    // No container runs unwatched: it dies with its monitor (PR_SET_PDEATHSIG), with no husk command.
+    await waitFor('the container to die with its monitor', () => !alive(info.State.Pid));
+    expect(containerDirs().length).toBe(10); // the monitor could not remove them
     const ps = husk(root, ['ps', '-a']);
     expect(ps.stdout).toMatch(/Exited \(255\)/);
     expect(containerDirs()).toEqual([]);
-    await waitFor('the container to die', () => !alive(info.State.Pid));
-    expect(inspect(id).State.Error).toMatch(/launcher ended without/);
+    expect(inspect(id).State.Error).toMatch(/launcher ended without .* killed with its monitor/);
+    // It can be started again, as any exited container.
+    expect(husk(root, ['start', id]).status).toBe(0);
+    expect(inspect(id).State.Status).toBe('running');
+  });
+
+  it('a killed husk start -a: the container goes on under its monitor, and ps says so', async () => {
+    expect(husk(root, ['create', '--name', 'kept', 'host', 'sh', '-c', 'echo ready; exec sleep 60']).status).toBe(0);
+    const attached = huskAsync(root, ['start', '-a', 'kept'], 'ready');
+    await attached.ready;
+    attached.child.kill('SIGKILL');
+    await attached.done;
+    expect(inspect('kept').State.Status).toBe('running');
+    expect(alive(inspect('kept').State.Pid)).toBe(true);
+    expect(husk(root, ['ps']).stdout).toMatch(/Up .*kept/);
   });
 
   it('a killed husk run: the launcher and container die with it; the next husk removes the cgroups and record', async () => {

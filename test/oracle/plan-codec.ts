@@ -49,7 +49,7 @@ export function decodePlan(bytes: Uint8Array): Plan {
   hello.end();
   if (magic !== HELLO_MAGIC) throw new FrameError('HELLO has a bad magic number');
   if (version !== PROTOCOL_VERSION) throw new FrameError(`protocol version ${version}, husk speaks ${PROTOCOL_VERSION}`);
-  if (flags > 3n) throw new FrameError(`HELLO has unknown flags ${flags}`);
+  if (flags > 7n) throw new FrameError(`HELLO has unknown flags ${flags}`);
   const last = frames[frames.length - 1];
   if (frames.length < 2 || last.type !== FRAME.END || last.payload.length !== 0) throw new FrameError('plan does not end with END');
   const ops: Op[] = [];

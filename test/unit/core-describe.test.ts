@@ -151,7 +151,7 @@ describe('damaged plans: the core and the oracle agree, and the core answers wit
     expect((err as CoreError).status).toBe(1);
     expect((err as CoreError).reason).toBe('plan: op 1 (MKDIR): path: string of 4096 bytes (at most 4095)');
     expect(() => describePlanBytes(new Uint8Array())).toThrow(/plan: does not start with HELLO/);
-    expect(() => describePlanBytes(encodePlan({ ...plan, ops: [plan.ops[0], plan.ops[2]], flags: 4n }))).toThrow(/plan: HELLO: unknown flags 4/);
+    expect(() => describePlanBytes(encodePlan({ ...plan, ops: [plan.ops[0], plan.ops[2]], flags: 8n }))).toThrow(/plan: HELLO: unknown flags 8/);
     expect(() => describePlanBytes(encodePlan({ ...plan, ops: [plan.ops[2], plan.ops[0]] }))).toThrow(/EXEC is not the last op/);
     const unknown = new FrameWriter().frame(0x0050);
     const good = encodePlan({ ...plan, ops: [plan.ops[0], plan.ops[2]] });

@@ -144,7 +144,7 @@ describe('malformed requests are status 1 (a bug in ts/)', () => {
     ['a namespace bit 5 (no longer a want-userns bit)', withFrame(frame(REQUEST.NAMESPACES, (w) => w.u64(32)), REQUEST.NAMESPACES), /NAMESPACES\): flags: unknown bits 0x20/],
     ['an unknown clock', withFrame(frame(REQUEST.TIME_OFFSET, (w) => w.u64(0).u64(5))), /clock: unknown value 0/],
     ['a clock twice', concat([withFrame(frame(REQUEST.TIME_OFFSET, (w) => w.u64(1).u64(5))), frame(REQUEST.TIME_OFFSET, (w) => w.u64(1).u64(6))]), /clock 1 given twice/],
-    ['unknown option bits', withFrame(frame(REQUEST.OPTIONS, (w) => w.u64(16))), /flags: unknown bits 0x10/],
+    ['unknown option bits', withFrame(frame(REQUEST.OPTIONS, (w) => w.u64(32))), /flags: unknown bits 0x20/],
   ];
 
   it.each(table)('%s', (_name, bytes, reason) => {

@@ -76,7 +76,7 @@ describe('plan checks (the same ones the launcher makes)', () => {
     expect(() => decodePlan(encodePlan(plan([join, clone, exec])))).toThrow(/before CLONE/);
   });
   it('refuses unknown HELLO flags and a wrong version', () => {
-    expect(() => decodePlan(encodePlan(plan([clone, exec], 4n)))).toThrow(/flags/);
+    expect(() => decodePlan(encodePlan(plan([clone, exec], 8n)))).toThrow(/flags/);
     expect(() => decodePlan(encodePlan({ ...plan([clone, exec]), version: 2n }))).toThrow(/version 2/);
   });
   it('refuses a path longer than PATH_MAX', () => {

@@ -9,9 +9,17 @@ export type LifecycleCommand =
   | { name: 'rm'; global: GlobalFlags; force: boolean; targets: string[] }
   | { name: 'pause' | 'unpause'; global: GlobalFlags; targets: string[] }
   | { name: 'stats'; global: GlobalFlags; stream: boolean; all: boolean; format: 'table' | 'json'; targets: string[] }
-  | { name: 'top'; global: GlobalFlags; threads: boolean; target: string };
+  | { name: 'top'; global: GlobalFlags; threads: boolean; target: string }
+  | StartStopCommand;
 
-export const LIFECYCLE_COMMANDS = ['ps', 'inspect', 'rm', 'pause', 'unpause', 'stats', 'top'] as const;
+/** start, stop, restart, kill, wait (ts/cli/start.ts, stop.ts, kill.ts, wait.ts). */
+export type StartStopCommand =
+  | { name: 'start'; global: GlobalFlags; attach: boolean; targets: string[] }
+  | { name: 'stop' | 'restart'; global: GlobalFlags; timeout?: number; targets: string[] }
+  | { name: 'kill'; global: GlobalFlags; signal: string; targets: string[] }
+  | { name: 'wait'; global: GlobalFlags; targets: string[] };
+
+export const LIFECYCLE_COMMANDS = ['ps', 'inspect', 'rm', 'pause', 'unpause', 'stats', 'top', 'start', 'stop', 'restart', 'kill', 'wait'] as const;
 
 interface Spec {
   bools: Record<string, string>;
@@ -24,12 +32,25 @@ interface Spec {
 const SPECS: Record<(typeof LIFECYCLE_COMMANDS)[number], Spec> = {
   ps: { bools: { '-a': 'all', '--all': 'all', '-q': 'quiet', '--quiet': 'quiet' }, values: { '--format': 'format' }, positional: [0, 0], what: '' },
   inspect: { bools: {}, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
-  rm: { bools: { '-f': 'force', '--force': 'force' }, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
+  // -v: docker's "anonymous volumes"; husk's only one is the writable layer, which rm removes always.
+  rm: { bools: { '-f': 'force', '--force': 'force', '-v': 'volumes', '--volumes': 'volumes' }, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
   pause: { bools: {}, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
   unpause: { bools: {}, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
   stats: { bools: { '--no-stream': 'noStream', '-a': 'all', '--all': 'all' }, values: { '--format': 'format' }, positional: [0, -1], what: '' },
   top: { bools: { '-L': 'threads', '--threads': 'threads' }, values: {}, positional: [1, 1], what: 'CONTAINER' },
+  start: { bools: { '-a': 'attach', '--attach': 'attach' }, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
+  stop: { bools: {}, values: { '-t': 'time', '--time': 'time', '--timeout': 'time' }, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
+  restart: { bools: {}, values: { '-t': 'time', '--time': 'time', '--timeout': 'time' }, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
+  kill: { bools: {}, values: { '-s': 'signal', '--signal': 'signal' }, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
+  wait: { bools: {}, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
 };
+
+/** -t SECONDS of stop and restart: a whole number, as docker's. */
+function seconds(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(v)) throw new HuskError('usage', `invalid value "${v}" for --time: expected whole seconds`);
+  return Number(v);
+}
 
 function format(v: string | undefined, table: string): 'table' | 'json' {
   if (v === undefined || v === 'table' || v === table) return 'table';
@@ -86,5 +107,15 @@ export function parseLifecycle(name: (typeof LIFECYCLE_COMMANDS)[number], args: 
       return { name, global, stream: !bools.has('noStream'), all: bools.has('all'), format: format(values.format, 'table'), targets: positional };
     case 'top':
       return { name, global, threads: bools.has('threads'), target: positional[0] };
+    case 'start':
+      if (bools.has('attach') && positional.length > 1) throw new HuskError('usage', 'you cannot start and attach multiple containers at once');
+      return { name, global, attach: bools.has('attach'), targets: positional };
+    case 'stop':
+    case 'restart':
+      return { name, global, timeout: seconds(values.time), targets: positional };
+    case 'kill':
+      return { name, global, signal: values.signal ?? 'KILL', targets: positional };
+    case 'wait':
+      return { name, global, targets: positional };
   }
 }

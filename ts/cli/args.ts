@@ -46,6 +46,7 @@ export type Command =
   | { name: 'version' }
   | { name: 'info'; format: 'text' | 'json' }
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
+  | { name: 'create'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
   | LifecycleCommand
   | ExecNsCommand
@@ -162,7 +163,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS, ...EXECNS_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'create', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS, ...EXECNS_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: DEFAULT_ROOT };
@@ -201,7 +202,7 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   const extra: PlanExtra = {};
   const flags = parseRunFlags(name, rest, name === 'plan' ? [...RUN_FLAGS, ...PLAN_FLAGS] : RUN_FLAGS, extra);
-  if (name === 'run') return { name: 'run', global, flags };
+  if (name === 'run' || name === 'create') return { name, global, flags };
   if (extra.hostCgroups !== undefined && extra.save !== undefined) throw new HuskError('usage', '--host-cgroups shows a plan for another host: it cannot be combined with --save');
   return { name: 'plan', global, flags, save: extra.save, format: extra.format ?? 'text', hostCgroups: extra.hostCgroups };
 }

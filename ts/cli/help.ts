@@ -1,4 +1,5 @@
 // Help texts, docker-style.
+import { LIFECYCLE_COMMAND_LINES, LIFECYCLE_HELP } from './help-lifecycle.js';
 import { EXECNS_HELP } from './help-execns.js';
 import { REGISTRY_HELP } from './args-registry.js';
 import { IMAGE_HELP } from './help-images.js';
@@ -72,7 +73,7 @@ Commands:
   ps        List containers
   inspect   Show a container's state (docker's JSON shape, State.OOMKilled included)
   rm        Remove a container (-f: kill it first)
-  pause     Freeze every process of a container
+${LIFECYCLE_COMMAND_LINES}  pause     Freeze every process of a container
   unpause   Thaw a paused container
   stats     Show CPU, memory, block I/O and pids usage of running containers
   top       Show a container's processes (-L: its threads)
@@ -148,11 +149,15 @@ Pid, ExitCode, Error, StartedAt, FinishedAt), HostConfig (the limits), and Husk 
 pid, cgroup directories). CONTAINER is a name, an id or a unique prefix of one.
 `;
 
-HELP.rm = `Usage:  husk rm [-f] CONTAINER [CONTAINER...]
+HELP.rm = `Usage:  husk rm [-f] [-v] CONTAINER [CONTAINER...]
 
-Remove containers that have ended. With -f, kill a running one first (every process of its
-cgroup), wait for its launcher, and remove its cgroups and state.
+Remove containers that have ended or were never started, with their writable layer. With
+-f, kill a running one first (every process of its cgroup), wait for its launcher, and
+remove its cgroups and state. -v (--volumes) is accepted as docker's: a container's only
+volume is its writable layer, which rm always removes.
 `;
+
+Object.assign(HELP, LIFECYCLE_HELP);
 
 HELP.pause = `Usage:  husk pause CONTAINER [CONTAINER...]
 

@@ -43,6 +43,8 @@ export function inspectJson(rec: ContainerRecord, host?: CgroupHost): object {
     },
     Image: rec.image ?? '',
     Name: `/${rec.name ?? rec.id.slice(0, 12)}`,
+    RestartCount: rec.restartCount ?? 0,
+    Config: { StopSignal: rec.stopSignal ?? 'SIGTERM' },
     HostConfig: {
       Memory: num('memory'),
       MemorySwap: num('memory-swap'),

@@ -32,6 +32,27 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { runCommand } = await import('./run.js');
         return await runCommand(cmd.global, cmd.flags);
       }
+      case 'create': {
+        const { createCommand } = await import('./create.js');
+        return await createCommand(cmd.global, cmd.flags);
+      }
+      case 'start': {
+        const { startCommand } = await import('./start.js');
+        return await startCommand(cmd);
+      }
+      case 'stop':
+      case 'restart': {
+        const { stopCommand } = await import('./stop.js');
+        return await stopCommand(cmd);
+      }
+      case 'kill': {
+        const { killCommand } = await import('./kill.js');
+        return await killCommand(cmd);
+      }
+      case 'wait': {
+        const { waitCommand } = await import('./wait.js');
+        return await waitCommand(cmd);
+      }
       case 'plan': {
         const { planCommand } = await import('./plan.js');
         return await planCommand(cmd.global, cmd.flags, { save: cmd.save, format: cmd.format, hostCgroups: cmd.hostCgroups });

@@ -47,7 +47,7 @@ export async function psCommand(cmd: Extract<LifecycleCommand, { name: 'ps' }>):
   const now = Date.now();
   const rows = records
     .map((rec) => ({ rec, status: statusOfRecord(rec, host) }))
-    .filter((r) => cmd.all || r.status !== 'exited')
+    .filter((r) => cmd.all || r.status === 'running' || r.status === 'paused') // docker's: -a adds Created and Exited
     .sort((a, b) => Date.parse(b.rec.created) - Date.parse(a.rec.created));
   if (cmd.quiet) {
     process.stdout.write(rows.map((r) => `${r.rec.id.slice(0, 12)}\n`).join(''));

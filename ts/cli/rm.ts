@@ -8,13 +8,12 @@ import { HuskError, escapeControls, reportText } from '../errors.js';
 import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import { cgroupHost } from '../cgroup/host.js';
 import type { CgroupHost } from '../cgroup/host.js';
-import { findContainer, removeContainerState, statusOfRecord, sweep } from '../runtime/records.js';
-import { killContainer, removeCgroups, signalProcess } from '../runtime/control.js';
+import { findContainer, removeContainerState, removeLeftCgroups, statusOfRecord, sweep } from '../runtime/records.js';
+import { removeCgroups } from '../runtime/control.js';
+import { killAndReap } from '../runtime/stop.js';
 import { isLive, readRecord } from '../runtime/state.js';
 import { withContainerLock } from '../runtime/lock.js';
 import type { ContainerRecord } from '../runtime/state.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Under the container's lock (runtime/lock.ts), with its record read again: of many commands
@@ -30,29 +29,21 @@ async function removeOne(root: string, ref: string, seen: ContainerRecord, force
 
 async function removeHeld(root: string, rec: ContainerRecord, force: boolean): Promise<void> {
   const host = await cgroupHost();
-  if (statusOfRecord(rec, host) !== 'exited') {
-    if (!force) throw new HuskError('invalid-value', `cannot remove container ${rec.name ?? rec.id.slice(0, 12)}: it is running`, { hint: 'Stop it first, or use husk rm -f.' });
-    await kill(host, rec);
+  const status = statusOfRecord(rec, host);
+  if (status !== 'running' && status !== 'paused' && !(status === 'created' && isLive(rec))) {
+    // Ended: what its launcher left was for the sweep, which leaves alone what it may not touch.
+    await removeLeftCgroups(rec.cgroups ?? [], async () => host);
+    removeContainerState(root, rec.id);
+    return;
   }
+  if (!force) throw new HuskError('invalid-value', `cannot remove container ${rec.name ?? rec.id.slice(0, 12)}: it is running`, { hint: 'Stop it first, or use husk rm -f.' });
+  await killAndReap(host, rec);
   const present = (rec.cgroups ?? []).filter((dir) => existsSync(dir));
   if (present.length > 0) {
     const left = await removeCgroups(host.hierarchies, present);
     if (left.length > 0) throw new HuskError('launcher', `cannot remove the cgroups of container ${rec.name ?? rec.id.slice(0, 12)}: ${left.join(', ')} still busy`);
   }
   removeContainerState(root, rec.id);
-}
-
-/** Kills the container (its cgroups, or its process), then its launcher if it lingers. */
-async function kill(host: CgroupHost, rec: ContainerRecord): Promise<void> {
-  // Without a start time (a record of an older husk) the process is not signalled at all:
-  // its pid might name another process by now.
-  const proc = rec.pid !== undefined && rec.pidStart !== undefined ? { pid: rec.pid, startTime: rec.pidStart } : undefined;
-  await killContainer(host.hierarchies, rec.cgroups ?? [], proc);
-  // The launcher reaps it, removes its cgroups and writes its status file.
-  for (let i = 0; i < 500 && isLive(rec); i++) await sleep(10);
-  if (isLive(rec) && rec.launcherPid !== undefined && rec.launcherStart !== undefined) {
-    await signalProcess(rec.launcherPid, rec.launcherStart, 9); // 'gone' is as good
-  }
 }
 
 export async function rmCommand(cmd: Extract<LifecycleCommand, { name: 'rm' }>): Promise<number> {

@@ -1,15 +1,12 @@
 // husk run: one container in the foreground (its exit status becomes husk's), or with -d in
 // the background (husk prints its id and leaves the launcher to monitor it).
-import { mkdirSync } from 'node:fs';
 import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
 import { launch } from '../runtime/launcher.js';
 import type { LaunchOutcome } from '../runtime/launcher.js';
-import { newContainerId, prepare } from '../runtime/prepare.js';
-import type { Prepared } from '../runtime/prepare.js';
+import { prepare } from '../runtime/prepare.js';
 import { statusOf } from '../runtime/outcome.js';
-import { childStart, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
-import type { ContainerRecord } from '../runtime/state.js';
+import { ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
 import { usedRanges } from '../runtime/userns.js';
 
@@ -33,11 +30,12 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const taken = name !== undefined ? holderOf(records, name) : undefined;
   if (name !== undefined && taken) throw nameInUse(name, taken);
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
-  if (flags.lifecycle.detach) return runDetached(global, flags, used, claimName);
+  if (flags.lifecycle.detach) return runDetached(global, flags, used);
   // -t: the monitor holds the pty; husk attaches to it (docs/protocol.md "The attach socket").
-  if (flags.stdio.tty) return runDetached(global, flags, used, claimName, true);
+  if (flags.stdio.tty) return runDetached(global, flags, used, true);
 
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true });
+  const { recordOf } = await import('../runtime/create.js');
   const record = recordOf(prepared, flags);
   // An id range (or a name) is reserved before the launcher starts; the rest is written once
   // it exists. Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
@@ -71,22 +69,6 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   }
 }
 
-function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
-  return {
-    id: prepared.id,
-    created: new Date().toISOString(),
-    ownerPid: process.pid,
-    ownerStart: processStart(process.pid),
-    name: flags.lifecycle.name,
-    image: flags.rootfs ?? flags.image,
-    argv: flags.argv,
-    userns: prepared.userns,
-    hostRanges: prepared.hostRanges,
-    cgroups: prepared.cgroups,
-    limits: flags.resources.limits.length ? flags.resources.limits : undefined,
-  };
-}
-
 function reportOom(outcome: LaunchOutcome): void {
   if (outcome.cgroupFiles.length === 0) return;
   const ev = cgroupEvidence(outcome.cgroupFiles);
@@ -94,78 +76,35 @@ function reportOom(outcome: LaunchOutcome): void {
   if (message) process.stderr.write(`husk: ${message}\n`);
 }
 
-type ClaimName = (root: string, rec: ContainerRecord, write: () => void) => Promise<void>;
-
 /**
  * run -d, and run -t in the foreground (`attached`): the container is a detached one whose
  * monitor waits for husk to attach before it starts; husk stays attached until it ends (then
- * its exit status is husk's, and it is removed) or the detach keys leave it running.
+ * its exit status is husk's, and it is removed) or the detach keys leave it running. Made as
+ * `husk create` makes one (runtime/create.ts), started as `husk start` starts it.
  */
-async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], claimName: ClaimName, attached = false): Promise<number> {
-  const { attachPath, eventsPath, removeContainerState, stateDir, statusFilePath } = await import('../runtime/records.js');
+async function runDetached(global: GlobalFlags, flags: RunFlags, used: { start: number; size: number }[], attached = false): Promise<number> {
+  const { createContainer } = await import('../runtime/create.js');
+  const { startSaved } = await import('../runtime/start.js');
+  const { attachPath, eventsPath, removeContainerState } = await import('../runtime/records.js');
+  const { withContainerLock } = await import('../runtime/lock.js');
   const { monitorStdio } = await import('../runtime/monitor-stdio.js');
-  const { launchDetached } = await import('../runtime/detach.js');
-  const id = newContainerId();
-  mkdirSync(stateDir(global.root, id), { recursive: true, mode: 0o700 });
-  let prepared: Prepared;
-  try {
-    prepared = prepare(flags, {
-      root: global.root,
-      usedRanges: used,
-      dieWithParent: false,
-      id,
-      statusFile: statusFilePath(global.root, id),
-      ...monitorStdio(global.root, id, flags.stdio, attached),
-      trace: true,
-    });
-  } catch (err) {
-    removeContainerState(global.root, id);
-    throw err;
-  }
-  const record: ContainerRecord = {
-    ...recordOf(prepared, flags),
-    name: flags.lifecycle.name ?? id.slice(0, 12),
-    detached: true,
-    autoRemove: flags.lifecycle.autoRemove || undefined,
-    tty: flags.stdio.tty || undefined,
-    stdinOpen: flags.stdio.interactive || undefined,
-  };
-  // What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
-  // and User under the flags, as docker's Config.
-  const image = prepared.request.imageConfig;
-  const imageUser = image?.user !== undefined && 'uid' in image.user ? image.user : undefined;
-  const u = prepared.request.user ?? imageUser;
-  const num = (id: bigint | number | undefined) => (id === undefined ? undefined : Number(id));
-  const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
-  const env = [...(image?.env ?? []), ...(prepared.request.env ?? [])];
-  record.process = { env, workdir: flags.workdir ?? image?.workdir, user, hostname: prepared.summary.hostname };
-  if (flags.pod !== undefined) record.pod = flags.pod;
-  try {
-    await claimName(global.root, record, () => writeRecord(global.root, record));
-  } catch (err) {
-    removeContainerState(global.root, id);
-    throw err;
-  }
+  const record = await createContainer(global.root, flags, used, {
+    context: (id) => monitorStdio(global.root, id, flags.stdio, attached),
+    record: { tty: flags.stdio.tty || undefined, stdinOpen: flags.stdio.interactive || undefined },
+  });
+  const id = record.id;
   let start;
   let session: Promise<'ended' | 'detached'> | undefined;
   try {
-    start = await launchDetached(prepared.plan, {
-      eventsPath: eventsPath(global.root, id),
-      onSpawn: (pid) => {
-        record.launcherPid = pid;
-        record.launcherStart = processStart(pid);
-        writeRecord(global.root, record);
+    start = await withContainerLock(global.root, id, () =>
+      startSaved(global.root, record, () => {
         if (attached) session = attachSession(attachPath(global.root, id), flags);
-      },
-    });
+      }),
+    );
   } catch (err) {
     removeContainerState(global.root, id);
     throw err;
   }
-  record.pid = start.pid;
-  if (start.pid !== undefined) record.pidStart = childStart(start.pid, record.launcherPid);
-  record.started = new Date().toISOString();
-  writeRecord(global.root, record);
   if (start.ended?.error) {
     // It never ran: nothing to keep. The error reads as a foreground run's would.
     removeContainerState(global.root, id);

@@ -53,6 +53,8 @@ export const REQUEST = {
   IMAGE_STOP_SIGNAL: 0x0155,
   IMAGE_EXPOSED_PORTS: 0x0156,
   ENTRYPOINT: 0x0157,
+  // 0x0170–0x017f: a writable layer kept on disk (assembly/plan/keep-layer.ts)
+  KEEP_LAYER: 0x0170,
 } as const;
 
 /**
@@ -148,6 +150,8 @@ export interface PlanRequest {
   timeOffsets?: { monotonic?: Id; boottime?: Id };
   trace?: boolean;
   dieWithParent?: boolean;
+  /** The container dies with its monitor (PR_SET_PDEATHSIG), the monitor not with husk: run -d. */
+  diesWithMonitor?: boolean;
   /** Stop the container right before EXEC until the orchestrator sends START (WAIT_START). */
   waitStart?: boolean;
   /** The container's cgroups (docs/core-abi.md "cgroups"). */
@@ -170,6 +174,8 @@ export interface PlanRequest {
   imageConfig?: ImageConfigFacts;
   /** --entrypoint as typed ('' clears the image's); needs imageConfig. */
   entrypoint?: string;
+  /** The overlay's upper and work directories on disk (made by ts/), kept after the run. */
+  keepLayer?: { upper: string; work: string };
 }
 
 export interface PlanCgroupHierarchy {
@@ -395,7 +401,8 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (req.tty !== undefined) w.begin('tty', REQUEST.TTY).u64(req.tty.rows).u64(req.tty.cols).end();
   if (req.attach !== undefined) w.begin('attach', REQUEST.ATTACH).str(req.attach.path, PATH_MAX).u64((req.attach.stdin ? 1 : 0) | (req.attach.waitClient ? 2 : 0)).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
-  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0);
+  if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
+  const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0) | (req.diesWithMonitor ? 16 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;
 }

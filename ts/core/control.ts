@@ -12,6 +12,7 @@ export const CONTROL_REQUEST = {
   HIERARCHY: 0x0121,
   DIR: 0x0131,
   PROCESS: 0x0132,
+  SIGNAL_NAME: 0x0171,
 } as const;
 
 export const CONTROL_ACTION = { freeze: 1, thaw: 2, kill: 3, remove: 4, signal: 5 } as const;
@@ -36,8 +37,8 @@ export interface ControlRequest {
   dirs: readonly string[];
   /** The container process: its pid and /proc/PID/stat start time (both from its record). */
   process?: { pid: number; startTime: string | number | bigint };
-  /** `signal` only: 1 to 64. */
-  signal?: number;
+  /** `signal` only: 1 to 64, or a name as typed (`KILL`, `SIGTERM`, `9`, `RTMIN+3`), read by the core. */
+  signal?: number | string;
 }
 
 /** The request frames of docs/core-abi.md "controlPlan" (exported for tests). */
@@ -47,7 +48,9 @@ export function encodeControlRequest(req: ControlRequest): Uint8Array {
 
 function encode(action: number, req: Omit<ControlRequest, 'action'>): Uint8Array {
   const w = new FrameWriter();
-  w.begin(CONTROL_REQUEST.CONTROL).u64(action).u64(req.signal ?? 0).end();
+  const named = typeof req.signal === 'string';
+  w.begin(CONTROL_REQUEST.CONTROL).u64(action).u64(named ? 0 : (req.signal as number | undefined) ?? 0).end();
+  if (named) w.begin(CONTROL_REQUEST.SIGNAL_NAME).str(req.signal as string).end();
   for (const h of req.hierarchies) w.begin(CONTROL_REQUEST.HIERARCHY).u64(h.version).str(h.mountpoint).strs(h.controllers).end();
   for (const dir of req.dirs) {
     // A record is a file anyone with the root could have edited: refuse what a frame cannot carry.

@@ -155,7 +155,7 @@ const RUNNER_LABEL = { launcher: 'launcher ', monitor: 'monitor  ', container: '
 
 export function describePlan(plan: PlanDescription): string {
   const lines: string[] = [];
-  const flags = [plan.flags & HELLO_FLAG.trace ? 'trace' : '', plan.flags & HELLO_FLAG.dieWithParent ? 'die with parent' : '']
+  const flags = [plan.flags & HELLO_FLAG.trace ? 'trace' : '', plan.flags & HELLO_FLAG.dieWithParent ? 'die with parent' : '', plan.flags & HELLO_FLAG.diesWithMonitor ? 'dies with monitor' : '']
     .filter(Boolean)
     .join(', ');
   lines.push(`plan v${plan.version}, ${plan.ops.length} ops${flags ? ` (${flags})` : ''}`);

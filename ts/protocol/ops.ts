@@ -15,7 +15,7 @@ export const FRAME = { HELLO: 0x0001, END: 0x0002 } as const;
 export const CONTROL = { START: 0x0003, SIGNAL: 0x0004, RUN: 0x0005 } as const;
 /** Containers a launcher server runs at once. */
 export const SERVER_CHILDREN_MAX = 64;
-export const HELLO_FLAG = { trace: 1n, dieWithParent: 2n } as const;
+export const HELLO_FLAG = { trace: 1n, dieWithParent: 2n, diesWithMonitor: 4n } as const;
 
 /**
  * Who runs an op: `clone` is CLONE itself; `pre-clone` ops run in the launcher and may only

@@ -90,7 +90,7 @@ export async function removeCgroups(hierarchies: readonly ControlHierarchy[], di
  * Sends `signal` to a process only if it is still the one that started at `startTime`
  * (/proc/PID/stat field 22). 'gone' when it ended or its pid now names another process.
  */
-export async function signalProcess(pid: number, startTime: string, signal: number): Promise<'signalled' | 'gone'> {
+export async function signalProcess(pid: number, startTime: string, signal: number | string): Promise<'signalled' | 'gone'> {
   const result = await runControl({ action: 'signal', hierarchies: [], dirs: [], process: { pid, startTime }, signal });
   throwIfFailed(`signal process ${pid}`, result);
   return result.gone ? 'gone' : 'signalled';

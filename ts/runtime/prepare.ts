@@ -78,6 +78,8 @@ export interface PrepareContext {
   root: string;
   usedRanges: { start: number; size: number }[];
   dieWithParent: boolean;
+  /** A detached container dies with its monitor (HELLO dies_with_monitor). */
+  diesWithMonitor?: boolean;
   id?: string;
   /** The plan stops before EXEC until START (WAIT_START): the API's create(). */
   waitStart?: boolean;
@@ -94,6 +96,8 @@ export interface PrepareContext {
   cgroupFacts?: CgroupFacts;
   /** Keeps the host's cgroup files open between plans (a Husk instance's). */
   probe?: FileProbe;
+  /** The writable layer on disk, kept after the run (runtime/kept-layer.ts). */
+  keepLayer?: { upper: string; work: string };
 }
 
 function podResources(f: RunFlags, root: string): RunFlags['resources'] {
@@ -133,6 +137,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     timeOffsets: f.timens ? f.timeOffsets : undefined,
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
+    diesWithMonitor: ctx.diesWithMonitor,
     waitStart: ctx.waitStart,
     // --pod: its namespaces joined, its cgroup parent (unless --cgroup-parent says otherwise).
     joins: resolveJoins(f, ctx.root),
@@ -143,6 +148,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
       probe: ctx.probe,
     }),
     statusFile: ctx.statusFile,
+    keepLayer: ctx.keepLayer,
     logFile: ctx.logFile,
     tty: ctx.tty,
     attach: ctx.attach,

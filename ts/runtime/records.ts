@@ -14,6 +14,7 @@ import { CoreError } from '../core/build-plan.js';
 import { decodeEvent } from '../protocol/events.js';
 import { readFrameAt } from '../protocol/frames.js';
 import { removeCgroups } from './control.js';
+import { removeKeptLayer } from './kept-layer.js';
 import { foldEvent, newOutcome } from './event-fold.js';
 import { STATUS_LOST, recordExitCode } from './exit-status.js';
 import { beingCreated, containersDir, isDeadTemp, isLive, needsSweep, readRecord, removeRecord, writeRecord } from './state.js';
@@ -114,13 +115,15 @@ export function finishRecord(root: string, rec: ContainerRecord): void {
     if (ev.memoryLimit !== undefined) rec.memoryLimit = ev.memoryLimit;
   } else {
     rec.exit = { how: 'failed', value: STATUS_LOST };
-    rec.error = 'the launcher ended without leaving its status (killed or crashed)';
+    // The container died with it (PR_SET_PDEATHSIG, HELLO dies_with_monitor): nothing runs unwatched.
+    rec.error = 'the launcher ended without leaving its status (killed or crashed); the container was killed with its monitor';
   }
 }
 
 export function removeContainerState(root: string, id: string): void {
   removeRecord(root, id);
   rmSync(stateDir(root, id), { recursive: true, force: true });
+  removeKeptLayer(root, id);
 }
 
 /**
@@ -156,20 +159,21 @@ async function judgeAgain(root: string, id: string, host: () => Promise<CgroupHo
 }
 
 /** A record whose launcher is gone, held under its lock: finished and kept, or removed. */
-async function finishDead(root: string, rec: ContainerRecord, host: () => Promise<CgroupHost>): Promise<ContainerRecord | undefined> {
+export async function finishDead(root: string, rec: ContainerRecord, host: () => Promise<CgroupHost>): Promise<ContainerRecord | undefined> {
   if (!needsSweep(rec)) {
     // A foreground record of a crash (userns only): liveRecords' rule, applied here too.
     removeRecord(root, rec.id);
     return undefined;
   }
+  if (rec.neverStarted) return rec; // `husk create`: nothing ran, nothing to finish
   if (rec.cgroups?.length) await removeLeftCgroups(rec.cgroups, host);
   if (!rec.detached) {
     removeContainerState(root, rec.id);
     return undefined;
   }
   if (rec.finished === undefined) {
+    // The cgroup directories stay named: `husk start` makes them again.
     finishRecord(root, rec);
-    rec.cgroups = [];
     if (!rec.autoRemove) writeRecord(root, rec);
   }
   if (rec.autoRemove) {
@@ -200,7 +204,7 @@ function removeLeftovers(root: string): void {
  * cgroup mounts: edited, or not husk's) or what stays busy is left alone, as before: the
  * sweep never fails the command that runs it.
  */
-async function removeLeftCgroups(dirs: readonly string[], host: () => Promise<CgroupHost>): Promise<void> {
+export async function removeLeftCgroups(dirs: readonly string[], host: () => Promise<CgroupHost>): Promise<void> {
   const present = dirs.filter((dir) => existsSync(dir));
   if (present.length === 0) return;
   try {
@@ -221,6 +225,7 @@ export function findContainer(records: readonly ContainerRecord[], ref: string):
 }
 
 export function statusOfRecord(rec: ContainerRecord, host?: CgroupHost): ContainerStatus {
+  if (rec.neverStarted && !isLive(rec)) return 'created';
   if (rec.finished !== undefined || !isLive(rec)) return 'exited';
   if (rec.pid === undefined) return 'created';
   if (host && rec.cgroups?.length && host.isFrozen(host.dirsOf(rec.cgroups))) return 'paused';

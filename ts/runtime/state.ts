@@ -44,6 +44,13 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   memoryLimit?: number;
   error?: string;
+  // ---- create/start/stop (ts/runtime/create.ts, start.ts) ----
+  /** `husk create`: its plan is saved (`<state>/plan`), no launcher has run it yet. */
+  neverStarted?: boolean;
+  /** The signal `husk stop` sends first (the image's StopSignal, as the core named it). */
+  stopSignal?: string;
+  /** How many times `start`/`restart` ran it again after an exit. */
+  restartCount?: number;
   /** run --pod: the pod it joined (husk pod ls, pod rm). */
   pod?: string;
   /**

@@ -1,0 +1,93 @@
+// A container that outlives its command (`husk create`, `husk run -d`): an id, a state
+// directory, its writable layer on disk (runtime/kept-layer.ts), its plan saved for every
+// later `husk start`, and its record, written under its name's lock. Nothing runs yet.
+import { mkdirSync, renameSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunFlags } from '../cli/args.js';
+import { newContainerId, prepare } from './prepare.js';
+import type { PrepareContext, Prepared } from './prepare.js';
+import { keptLayerPaths, makeKeptLayer } from './kept-layer.js';
+import { logPath, removeContainerState, stateDir, statusFilePath } from './records.js';
+import { claimName } from './names.js';
+import { processStart, tempName, writeRecord } from './state.js';
+import type { ContainerRecord } from './state.js';
+
+/** The plan every `husk start` of the container runs (the same cgroups, layer and status file). */
+export function planPath(root: string, id: string): string {
+  return join(stateDir(root, id), 'plan');
+}
+
+export function readSavedPlan(root: string, id: string): Uint8Array {
+  return readFileSync(planPath(root, id));
+}
+
+function savePlan(root: string, id: string, plan: Uint8Array): void {
+  const tmp = join(stateDir(root, id), tempName('plan'));
+  writeFileSync(tmp, plan, { mode: 0o600 });
+  renameSync(tmp, planPath(root, id));
+}
+
+/** What the record of a container keeps of its flags and the core's summary. */
+export function recordOf(prepared: Prepared, flags: RunFlags): ContainerRecord {
+  return {
+    id: prepared.id,
+    created: new Date().toISOString(),
+    ownerPid: process.pid,
+    ownerStart: processStart(process.pid),
+    name: flags.lifecycle.name,
+    image: flags.rootfs ?? flags.image,
+    argv: flags.argv,
+    userns: prepared.userns,
+    hostRanges: prepared.hostRanges,
+    cgroups: prepared.cgroups,
+    limits: flags.resources.limits.length ? flags.resources.limits : undefined,
+  };
+}
+
+/**
+ * Makes the container and writes its record (Created: `neverStarted`); throws, leaving
+ * nothing, when the flags, the core or the name refuse it.
+ */
+export interface CreateExtras {
+  /** More of the plan's context, given the new id (run -t: the pty and the attach socket). */
+  context?: (id: string) => Partial<PrepareContext>;
+  /** More of the record (run -t: tty, stdinOpen). */
+  record?: Partial<ContainerRecord>;
+}
+
+export async function createContainer(root: string, flags: RunFlags, used: { start: number; size: number }[], extras: CreateExtras = {}): Promise<ContainerRecord> {
+  const id = newContainerId();
+  mkdirSync(stateDir(root, id), { recursive: true, mode: 0o700 });
+  try {
+    makeKeptLayer(root, id);
+    const prepared = prepare(flags, { ...extras.context?.(id), root, usedRanges: used, dieWithParent: false, diesWithMonitor: true, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, keepLayer: keptLayerPaths(root, id) });
+    // A user namespace's root writes the upper: it owns the layer (mapped root's host id).
+    if (prepared.userns) makeKeptLayer(root, id, prepared.userns.start);
+    savePlan(root, id, prepared.plan);
+    const stop = prepared.summary.stopSignal;
+    const record: ContainerRecord = {
+      ...recordOf(prepared, flags),
+      name: flags.lifecycle.name ?? id.slice(0, 12),
+      detached: true,
+      autoRemove: flags.lifecycle.autoRemove || undefined,
+      neverStarted: true,
+      stopSignal: stop && stop.name !== 'SIGTERM' ? stop.name : undefined,
+      ...extras.record,
+    };
+    // What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
+    // and User under the flags, as docker's Config.
+    const image = prepared.request.imageConfig;
+    const imageUser = image?.user !== undefined && 'uid' in image.user ? image.user : undefined;
+    const u = prepared.request.user ?? imageUser;
+    const num = (n: bigint | number | undefined) => (n === undefined ? undefined : Number(n));
+    const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
+    const env = [...(image?.env ?? []), ...(prepared.request.env ?? [])];
+    record.process = { env, workdir: flags.workdir ?? image?.workdir, user, hostname: prepared.summary.hostname };
+    if (flags.pod !== undefined) record.pod = flags.pod;
+    await claimName(root, record, () => writeRecord(root, record));
+    return record;
+  } catch (err) {
+    removeContainerState(root, id);
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+// Starting a container whose plan is saved (runtime/create.ts): a Created one, or an exited
+// one again, with the same writable layer, cgroup names and status file. The caller holds
+// the container's lock (runtime/lock.ts). The launcher runs detached and stays as the
+// monitor; husk returns once the command was executed, as `run -d` does.
+import { rmSync } from 'node:fs';
+import { launchDetached } from './detach.js';
+import type { DetachedStart } from './detach.js';
+import { readSavedPlan } from './create.js';
+import { eventsPath, statusFilePath } from './records.js';
+import { childStart, processStart, writeRecord } from './state.js';
+import type { ContainerRecord } from './state.js';
+
+/**
+ * Runs the saved plan; the record says from the spawn on that the launcher is its monitor.
+ * Returns the start (with `ended` when the command never ran or ended already).
+ */
+export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: () => void): Promise<DetachedStart> {
+  const plan = readSavedPlan(root, rec.id);
+  const again = !rec.neverStarted;
+  // What the last run left says nothing about this one.
+  rmSync(statusFilePath(root, rec.id), { force: true });
+  rmSync(eventsPath(root, rec.id), { force: true });
+  for (const key of ['launcherPid', 'launcherStart', 'pid', 'pidStart', 'finished', 'exit', 'error', 'oomKilled', 'memoryLimit'] as const) delete rec[key];
+  rec.ownerPid = process.pid;
+  rec.ownerStart = processStart(process.pid);
+  if (again) rec.restartCount = (rec.restartCount ?? 0) + 1;
+  writeRecord(root, rec);
+  const start = await launchDetached(plan, {
+    eventsPath: eventsPath(root, rec.id),
+    onSpawn: (pid) => {
+      rec.launcherPid = pid;
+      rec.launcherStart = processStart(pid);
+      writeRecord(root, rec);
+      onSpawn?.();
+    },
+  });
+  rec.pid = start.pid;
+  if (start.pid !== undefined) rec.pidStart = childStart(start.pid, rec.launcherPid);
+  rec.started = new Date().toISOString();
+  delete rec.neverStarted;
+  writeRecord(root, rec);
+  return start;
+}
