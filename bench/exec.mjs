@@ -59,7 +59,8 @@ let runcStarted = false;
 try {
   run(process.execPath, [husk, '--root', root, 'run', '-d', '--name', 'bench', 'host', 'sleep', '600']);
   const bundle = runcBundle();
-  run('runc', ['run', '-d', '--bundle', bundle, runcId], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // No pipe of ours: the detached container would hold it open and spawnSync would wait on it.
+  run('runc', ['run', '-d', '--bundle', bundle, runcId], { stdio: 'ignore' });
   runcStarted = true;
 
   // The warm path: the CLI's own modules, loaded once, as the API would.

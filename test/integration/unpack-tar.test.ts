@@ -110,12 +110,16 @@ describe('a layer made by GNU tar', () => {
     const a = u.dest();
     const b = u.dest();
     const c = u.dest();
+    const d = u.dest();
     const ra = await unpackLayer(`${tarFile}.zst`, a);
     const rb = await unpackLayer(`${tarFile}.zst`, b, { zstdProgram: null });
     const rc = await unpackLayer(createReadStream(tarFile), c);
+    const rd = await unpackLayer(tarFile, d); // a plain file: one read buffer, reused
     expect(tree(a)).toEqual(want);
     expect(tree(b)).toEqual(want);
     expect(tree(c)).toEqual(want);
+    expect(tree(d)).toEqual(want);
+    expect(rd).toEqual(rc);
     expect(ra.diffId).toBe(sha256(readFileSync(tarFile)));
     expect(rb).toEqual(ra);
     expect(rc.digest).toBe(ra.diffId); // a plain tar's digest is its diffId

@@ -48,11 +48,63 @@ export function findZstd(): string | null {
   return zstdPath;
 }
 
-export function decoder(kind: Compression, sink: DecoderSink, opts: { zstdProgram?: string | null } = {}): Decoder {
+/**
+ * Hands a decoder's output to `sink` on the next turn of the event loop, not inside its
+ * callback: the decoder then goes on (zlib's next piece is queued on the thread pool only
+ * after its callback returns) while this thread writes files. Pauses it past 8 MiB queued.
+ */
+function deferred(sink: DecoderSink, pause: () => void, resume: () => void): DecoderSink & { dead: boolean } {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let scheduled = false;
+  let ended = false;
+  const d = {
+    dead: false,
+    data(c: Buffer) {
+      if (d.dead) return;
+      queue.push(c);
+      queued += c.length;
+      if (queued > 8 << 20) pause();
+      schedule();
+    },
+    end() {
+      ended = true;
+      schedule();
+    },
+    error(message: string) {
+      if (d.dead) return;
+      d.dead = true;
+      sink.error(message);
+    },
+  };
+  const run = () => {
+    scheduled = false;
+    while (queue.length > 0 && !d.dead) {
+      const c = queue.shift()!;
+      queued -= c.length;
+      sink.data(c);
+    }
+    if (d.dead) return;
+    resume();
+    if (ended) {
+      d.dead = true;
+      sink.end();
+    }
+  };
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(run);
+    }
+  };
+  return d;
+}
+
+export function decoder(kind: Compression, sink: DecoderSink, opts: { zstdProgram?: string | null; file?: string } = {}): Decoder {
   if (kind === 'gzip') return gzip(sink);
   if (kind === 'zstd') {
     const program = opts.zstdProgram === undefined ? findZstd() : opts.zstdProgram;
-    return program ? zstdChild(program, sink) : zstdInline(sink);
+    return program ? zstdChild(program, sink, opts.file) : zstdInline(sink);
   }
   return {
     write: (chunk) => (sink.data(chunk), true),
@@ -61,8 +113,9 @@ export function decoder(kind: Compression, sink: DecoderSink, opts: { zstdProgra
   };
 }
 
-function gzip(sink: DecoderSink): Decoder {
+function gzip(target: DecoderSink): Decoder {
   const z = createGunzip({ chunkSize: 256 << 10 });
+  const sink = deferred(target, () => z.pause(), () => z.resume());
   let dead = false;
   z.on('data', (c: Buffer) => dead || sink.data(c));
   z.on('end', () => dead || sink.end());
@@ -76,13 +129,18 @@ function gzip(sink: DecoderSink): Decoder {
     end: () => z.end(),
     destroy: async () => {
       dead = true;
+      sink.dead = true;
       z.destroy();
     },
   };
 }
 
-function zstdChild(program: string, sink: DecoderSink): Decoder {
-  const child = spawn(program, ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** `zstd -dc`, reading `file` itself when given (no pipe to feed), else its stdin. */
+function zstdChild(program: string, target: DecoderSink, file?: string): Decoder {
+  const child = spawn(program, file ? ['-dcq', '--', file] : ['-dcq'], { stdio: [file ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const stdout = child.stdout!;
+  const stderrStream = child.stderr!;
+  const sink = deferred(target, () => stdout.pause(), () => stdout.resume());
   let dead = false;
   let stderr = '';
   let ended = false;
@@ -97,27 +155,29 @@ function zstdChild(program: string, sink: DecoderSink): Decoder {
     if (status === 0) sink.end();
     else sink.error(`not valid zstd: ${lastLine(stderr) || `zstd exited with status ${status}`}`);
   };
-  child.stdout.on('data', (c: Buffer) => dead || sink.data(c));
-  child.stdout.on('end', () => {
+  stdout.on('data', (c: Buffer) => dead || sink.data(c));
+  stdout.on('end', () => {
     ended = true;
     finish();
   });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (s: string) => {
+  stderrStream.setEncoding('utf8');
+  stderrStream.on('data', (s: string) => {
     if (stderr.length < 4096) stderr += s;
   });
   child.on('error', (e) => dead || sink.error(`cannot run ${program}: ${e.message}`));
   // zstd stops reading when it fails: EPIPE here is its exit status's to explain.
-  child.stdin.on('error', () => {});
+  child.stdin?.on('error', () => {});
   return {
     write: (chunk, drain) => {
+      if (!child.stdin) return true; // it reads the file
       const ok = child.stdin.write(chunk);
       if (!ok) child.stdin.once('drain', drain);
       return ok;
     },
-    end: () => child.stdin.end(),
+    end: () => child.stdin?.end(),
     destroy: async () => {
       dead = true;
+      sink.dead = true;
       if (status === undefined) child.kill('SIGKILL');
       await exited;
     },

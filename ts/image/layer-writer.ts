@@ -87,10 +87,11 @@ export function makedev(major: number, minor: number): number {
 }
 
 const ASCII = /^[\x00-\x7f]*$/;
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 /** A binary-string path as Node wants it: the string itself when ASCII, else its bytes. */
 function fsPath(s: string): string | Buffer {
-  return ASCII.test(s) ? s : Buffer.from(s, 'latin1');
+  return NOT_ASCII.test(s) ? Buffer.from(s, 'latin1') : s;
 }
 
 /** A binary string as a person reads it (UTF-8 where it is), escaped onto one line. */
@@ -199,6 +200,20 @@ export class LayerWriter implements TarSink {
     }
     this.current = null;
     if (this.batch.length >= BATCH_ENTRIES || this.batchData >= BATCH_DATA || this.batchPathBytes >= BATCH_PATH_BYTES) this.flush(null);
+  }
+
+  /**
+   * Checks and writes every entry read so far, so that no slice of the chunks pushed so far
+   * is held: the caller may then reuse its read buffer. A file whose data is still coming is
+   * opened and gets the rest as it streams.
+   */
+  release(): void {
+    if (this.batch.length === 0) return;
+    const cur = this.current;
+    if (cur !== null && cur.chunks !== null && this.batch[this.batch.length - 1] === cur) {
+      this.current = null;
+      this.flush(cur);
+    } else this.flush(null);
   }
 
   /** Closes the file being written, if any (the caller removes the directory). */
@@ -323,6 +338,7 @@ export class LayerWriter implements TarSink {
     const e = p.e;
     const path = v.path;
     const full = path === '.' ? this.root : this.root + '/' + path;
+    const where = fsPath(full);
     if (e.type === T_SYMLINK) this.links.set(path, e.linkname);
     else this.links.delete(path);
     if (path === '.') {
@@ -339,8 +355,10 @@ export class LayerWriter implements TarSink {
         this.dirs.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         break;
       case T_FILE: {
-        const fd = this.create(full, path, e, () => openSync(fsPath(full), CREATE, e.mode & 0o777));
+        const fd = this.create(full, path, e, () => openSync(where, CREATE, e.mode & 0o777));
         if (open) {
+          if (p.chunks) writeChunks(fd, p.chunks, p.chunks.reduce((n, c) => n + c.length, 0));
+          p.chunks = null;
           this.fd = fd;
           this.fdEntry = e;
         } else {
@@ -350,9 +368,9 @@ export class LayerWriter implements TarSink {
         break;
       }
       case T_SYMLINK:
-        this.create(full, path, e, () => symlinkSync(fsPath(e.linkname), fsPath(full)));
-        if (isRoot && (e.uid !== 0 || e.gid !== 0)) lchownSync(fsPath(full), e.uid, e.gid);
-        lutimesSync(fsPath(full), e.mtime, e.mtime);
+        this.create(full, path, e, () => symlinkSync(fsPath(e.linkname), where));
+        if (isRoot && (e.uid !== 0 || e.gid !== 0)) lchownSync(where, e.uid, e.gid);
+        lutimesSync(where, e.mtime, e.mtime);
         break;
       case T_HARDLINK:
         changed = this.hardlink(full, path, v.target, e);

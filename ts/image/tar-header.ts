@@ -90,14 +90,18 @@ export function readNumber(b: Buffer, at: number, len: number, field: string): n
 /** The header checksum matches (unsigned, or the signed sum some old tars wrote). */
 function checksumOk(b: Buffer, at: number): boolean {
   const want = readNumber(b, at + 148, 8, 'checksum');
-  let unsigned = 0;
-  let signed = 0;
+  // The sum with the checksum field counted as eight spaces; the signed sum only if needed.
+  let unsigned = 8 * 0x20;
+  for (let i = at; i < at + 148; i++) unsigned += b[i];
+  for (let i = at + 156; i < at + BLOCK; i++) unsigned += b[i];
+  if (want === unsigned) return true;
+  let signed = 8 * 0x20;
   for (let i = 0; i < BLOCK; i++) {
-    const c = i >= 148 && i < 156 ? 0x20 : b[at + i];
-    unsigned += c;
+    if (i >= 148 && i < 156) continue;
+    const c = b[at + i];
     signed += c > 127 ? c - 256 : c;
   }
-  return want === unsigned || want === signed;
+  return want === signed;
 }
 
 /** Parses the header block at `at`. Throws BadHeader when it is not a tar header. */

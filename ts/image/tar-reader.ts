@@ -116,7 +116,7 @@ export class TarReader {
         }
         case STATE_META: {
           const take = Math.min(this.left, n - i);
-          this.meta.push(chunk.subarray(i, i + take));
+          this.meta.push(Buffer.from(chunk.subarray(i, i + take))); // a copy: the caller may reuse its chunk
           i += take;
           this.offset += take;
           this.left -= take;

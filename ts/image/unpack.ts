@@ -4,12 +4,12 @@
 // synchronous calls in checked batches (layer-writer.ts), into a temp directory beside
 // `dest` that is renamed to `dest` at the end; on any error it is removed.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HuskError, toHuskError } from '../errors.js';
 import { applyFsOps as launcherFsOps } from '../runtime/fs-ops.js';
-import { type Compression, type Decoder, decoder, sniff } from './decompress.js';
+import { type Compression, type Decoder, decoder, findZstd, sniff } from './decompress.js';
 import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
 import { TarError, TarReader } from './tar-reader.js';
 
@@ -79,9 +79,11 @@ function exists(path: string): boolean {
   }
 }
 
+/** Bytes read from a blob file per call (each read is a new buffer: the writer may hold it). */
+const READ_CHUNK = 4 << 20;
+
 function extract(src: Readable | string, root: string, label: string, opts: UnpackOptions): Promise<UnpackResult> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  const input = typeof src === 'string' ? createReadStream(src, { highWaterMark: 1 << 20 }) : src;
   const digest = createHash('sha256');
   const diffId = createHash('sha256');
   const writer = new LayerWriter(root, {
@@ -94,18 +96,23 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
   let compressed = 0;
   let size = 0;
   let dec: Decoder | null = null;
+  /** A plain tar is hashed once: its digest is its diffId. */
+  let plain = false;
   let head: Buffer[] = [];
   let failed = false;
 
   return new Promise<UnpackResult>((resolvePromise, reject) => {
+    /** The blob's digest is complete (a zstd child reading the file itself is not waited for). */
+    let hashed: Promise<void> = Promise.resolve();
+    let closeSource: () => Promise<void> = async () => {};
+    let wake: (() => void) | null = null;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
       writer.abort();
-      input.destroy();
+      wake?.();
       // Rejected once the blob's fd and any decoder child are gone: nothing stays open.
-      const inputClosed = input.closed ? Promise.resolve() : new Promise<void>((r) => input.once('close', () => r()));
-      void Promise.all([dec ? dec.destroy() : undefined, inputClosed]).then(() => reject(err));
+      void Promise.all([dec ? dec.destroy() : undefined, closeSource()]).then(() => reject(err));
     };
     const tarError = (e: unknown) => e instanceof TarError ? new HuskError('image', `layer ${label}: ${e.message} (at byte ${e.offset} of the tar)`) : e;
     const sink = {
@@ -122,15 +129,24 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
       },
       end() {
         if (failed) return;
+        void hashed.then(() => finishUp());
+      },
+      error(message: string) {
+        fail(new HuskError('image', `layer ${label}: ${message}`));
+      },
+    };
+    const finishUp = () => {
+        if (failed) return;
         try {
           reader.end();
         } catch (e) {
           fail(tarError(e));
           return;
         }
+        const tarDigest = `sha256:${diffId.digest('hex')}`;
         const result: UnpackResult = {
-          digest: `sha256:${digest.digest('hex')}`,
-          diffId: `sha256:${diffId.digest('hex')}`,
+          digest: plain ? tarDigest : `sha256:${digest.digest('hex')}`,
+          diffId: tarDigest,
           size,
           compressedSize: compressed,
           entries: writer.entries,
@@ -140,35 +156,129 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
           return;
         }
         writer.finish().then(() => resolvePromise(result), fail);
-      },
-      error(message: string) {
-        fail(new HuskError('image', `layer ${label}: ${message}`));
-      },
     };
     const start = (first: Buffer) => {
       const kind = opts.compression === undefined || opts.compression === 'auto' ? sniff(first) : opts.compression;
+      plain = kind === 'none';
       dec = decoder(kind, sink, { zstdProgram: opts.zstdProgram });
     };
-    input.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      digest.update(chunk);
+    /** One chunk of the blob. False: wait for `drain` before the next. */
+    const input = (chunk: Buffer, drain: () => void): boolean => {
+      if (failed) return true;
       compressed += chunk.length;
       if (dec === null) {
         head.push(chunk);
         const joined = Buffer.concat(head);
-        if (joined.length < 4) return;
+        if (joined.length < 4) return true;
         head = [];
         start(joined);
         chunk = joined;
       }
-      if (!dec!.write(chunk, () => input.resume())) input.pause();
-    });
-    input.on('end', () => {
+      if (!plain) digest.update(chunk);
+      return dec!.write(chunk, drain);
+    };
+    const end = () => {
       if (failed) return;
       if (dec === null) start(Buffer.concat(head));
-      if (head.length) dec!.write(Buffer.concat(head), () => {});
+      if (head.length) {
+        if (!plain) digest.update(Buffer.concat(head));
+        dec!.write(Buffer.concat(head), () => {});
+      }
       dec!.end();
+    };
+    const readError = (e: Error) => fail(new HuskError('image', `layer ${label}: cannot read it: ${e.message}`, { cause: e }));
+
+    if (typeof src === 'string') {
+      // A file is read with synchronous calls: a plain tar is then one loop with no wait,
+      // and a compressed one waits only for its decoder.
+      let fd = -1;
+      try {
+        fd = openSync(src, 'r');
+      } catch (e) {
+        readError(e as Error);
+        return;
+      }
+      let closed = false;
+      const close = () => {
+        if (!closed) closeSync(fd);
+        closed = true;
+      };
+      closeSource = async () => close();
+      void (async () => {
+        try {
+          const first = Buffer.allocUnsafe(READ_CHUNK);
+          const got = readSync(fd, first, 0, READ_CHUNK, null);
+          const kind = opts.compression === undefined || opts.compression === 'auto' ? sniff(first.subarray(0, got)) : opts.compression;
+          const program = opts.zstdProgram === undefined ? findZstd() : opts.zstdProgram;
+          if (kind === 'zstd' && program && got > 0) {
+            // zstd reads the file itself (a second core, no pipe to feed); this thread hashes
+            // it meanwhile, a piece per turn of the event loop, between the tar's chunks.
+            dec = decoder('zstd', sink, { zstdProgram: program, file: src });
+            let done!: () => void;
+            hashed = new Promise<void>((r) => (done = r));
+            let chunk = first.subarray(0, got);
+            while (chunk.length > 0) {
+              if (failed) return;
+              digest.update(chunk);
+              compressed += chunk.length;
+              await new Promise<void>((r) => setImmediate(r));
+              const n = readSync(fd, first, 0, READ_CHUNK, null);
+              chunk = first.subarray(0, n);
+            }
+            close();
+            done();
+            return;
+          }
+          if (kind === 'none') {
+            // A plain tar: one buffer, read into again and again; the writer lets go of each
+            // chunk before the next read (release), so no memory is churned per megabyte.
+            let chunk = first.subarray(0, got);
+            while (chunk.length > 0) {
+              if (failed) return;
+              input(chunk, () => {});
+              if (failed) return;
+              writer.release();
+              chunk = first.subarray(0, readSync(fd, first, 0, READ_CHUNK, null));
+            }
+            close();
+            end();
+            return;
+          }
+          if (got > 0) {
+            const copy = Buffer.from(first.subarray(0, got)); // the writer may hold it
+            if (!input(copy, () => wake?.())) await new Promise<void>((r) => (wake = r));
+          }
+          for (;;) {
+            if (failed) return;
+            const buf = Buffer.allocUnsafe(READ_CHUNK);
+            const n = readSync(fd, buf, 0, READ_CHUNK, null);
+            if (n === 0) break;
+            let drained: Promise<void> | null = null;
+            const ok = input(n === READ_CHUNK ? buf : buf.subarray(0, n), () => wake?.());
+            if (!ok) {
+              drained = new Promise<void>((r) => (wake = r));
+              await drained;
+              wake = null;
+            }
+          }
+          close();
+          end();
+        } catch (e) {
+          close();
+          readError(e as Error);
+        }
+      })();
+      return;
+    }
+    const stream = src;
+    closeSource = () => {
+      stream.destroy();
+      return stream.closed ? Promise.resolve() : new Promise<void>((r) => stream.once('close', () => r()));
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (!input(chunk, () => stream.resume())) stream.pause();
     });
-    input.on('error', (e: Error) => fail(new HuskError('image', `layer ${label}: cannot read it: ${e.message}`, { cause: e })));
+    stream.on('end', end);
+    stream.on('error', readError);
   });
 }
