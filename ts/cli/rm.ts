@@ -33,7 +33,7 @@ async function removeHeld(root: string, rec: ContainerRecord, force: boolean): P
   if (status !== 'running' && status !== 'paused' && !(status === 'created' && isLive(rec))) {
     // Ended: what its launcher left was for the sweep, which leaves alone what it may not touch.
     await removeLeftCgroups(rec.cgroups ?? [], async () => host);
-    removeContainerState(root, rec.id);
+    removeContainerState(root, rec.id, rec.layerStorage);
     return;
   }
   if (!force) throw new HuskError('invalid-value', `cannot remove container ${rec.name ?? rec.id.slice(0, 12)}: it is running`, { hint: 'Stop it first, or use husk rm -f.' });
@@ -43,13 +43,7 @@ async function removeHeld(root: string, rec: ContainerRecord, force: boolean): P
     const left = await removeCgroups(host.hierarchies, present);
     if (left.length > 0) throw new HuskError('launcher', `cannot remove the cgroups of container ${rec.name ?? rec.id.slice(0, 12)}: ${left.join(', ')} still busy`);
   }
-  removeContainerState(root, rec.id);
-  // Its writable layer on disk (run -d of a store image), after the record: a crash between
-  // the two leaves a layer the store's prune finds, never a record without its layer.
-  if (rec.layerStorage !== undefined) {
-    const { Store } = await import('../image/store.js');
-    Store.open({ root: rec.layerStorage }).removeContainerLayer(rec.id);
-  }
+  removeContainerState(root, rec.id, rec.layerStorage);
 }
 
 export async function rmCommand(cmd: Extract<LifecycleCommand, { name: 'rm' }>): Promise<number> {

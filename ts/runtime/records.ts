@@ -120,10 +120,13 @@ export function finishRecord(root: string, rec: ContainerRecord): void {
   }
 }
 
-export function removeContainerState(root: string, id: string): void {
+export function removeContainerState(root: string, id: string, layerStorage?: string): void {
   removeRecord(root, id);
   rmSync(stateDir(root, id), { recursive: true, force: true });
   removeKeptLayer(root, id);
+  // A store image's writable layer (husk run IMAGE: <storage>/containers/<id>), after the
+  // record: a crash between the two leaves a layer `image prune` finds, never a record without it.
+  if (layerStorage !== undefined) rmSync(join(layerStorage, 'containers', id), { recursive: true, force: true });
 }
 
 /**
@@ -168,7 +171,7 @@ export async function finishDead(root: string, rec: ContainerRecord, host: () =>
   if (rec.neverStarted) return rec; // `husk create`: nothing ran, nothing to finish
   if (rec.cgroups?.length) await removeLeftCgroups(rec.cgroups, host);
   if (!rec.detached) {
-    removeContainerState(root, rec.id);
+    removeContainerState(root, rec.id, rec.layerStorage);
     return undefined;
   }
   if (rec.finished === undefined) {
@@ -177,7 +180,7 @@ export async function finishDead(root: string, rec: ContainerRecord, host: () =>
     if (!rec.autoRemove) writeRecord(root, rec);
   }
   if (rec.autoRemove) {
-    removeContainerState(root, rec.id);
+    removeContainerState(root, rec.id, rec.layerStorage);
     return undefined;
   }
   return rec;
