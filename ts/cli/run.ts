@@ -1,5 +1,6 @@
 // husk run: one container in the foreground (its exit status becomes husk's), or with -d in
 // the background (husk prints its id and leaves the launcher to monitor it).
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GlobalFlags, RunFlags } from './args.js';
 import { HuskError } from '../errors.js';
@@ -78,7 +79,15 @@ export async function storeImage(global: GlobalFlags, flags: RunFlags): Promise<
   const { Store, storageRoot } = await import('../image/store.js');
   const { runImage } = await import('../runtime/image-run.js');
   // Absolute: the layers' paths go into the plan, and the record keeps the store's.
-  return runImage(Store.open({ root: resolve(storageRoot(global.storage)) }), flags);
+  const root = resolve(storageRoot(global.storage));
+  // No store yet: nothing to find, and a lookup must not create one (a typo would leave
+  // /var/lib/husk behind).
+  if (!existsSync(root)) {
+    throw new HuskError('image', `unable to find image "${flags.image}": no such image in ${root}`, {
+      hint: `Pull it (husk pull ${flags.image}) or load it (husk load -i FILE) first; husk images lists what is stored.`,
+    });
+  }
+  return runImage(Store.open({ root }), flags);
 }
 
 function reportOom(outcome: LaunchOutcome): void {
