@@ -2,8 +2,9 @@
 // under husk-test-<pid> (HUSK_CGROUP_PARENT), never under the host's `husk`; at the end the
 // parent must be empty in every hierarchy (no container cgroup left), and it is removed.
 // Temp entries with `husk` in their name (test roots, rootfs dirs, saved plans) must not
-// outlive the suites either.
-import { readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+// outlive the suites either, and husk's default state and store (/run/husk, /var/lib/husk) must
+// not appear: every test names its own --root and --storage.
+import { existsSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PARENT = `husk-test-${process.pid}`;
@@ -32,10 +33,13 @@ function huskTempEntries(): string[] {
 }
 
 let tempBefore: string[] = [];
+const DEFAULT_PLACES = ['/run/husk', '/var/lib/husk'];
+let placesBefore: string[] = [];
 
 export function setup(): void {
   process.env.HUSK_CGROUP_PARENT = PARENT;
   tempBefore = huskTempEntries();
+  placesBefore = DEFAULT_PLACES.filter((p) => existsSync(p));
 }
 
 export function teardown(): void {
@@ -57,4 +61,6 @@ export function teardown(): void {
   if (left.length > 0) throw new Error(`cgroup directories left by the suites:\n${left.join('\n')}`);
   const tempLeft = huskTempEntries().filter((p) => !tempBefore.includes(p));
   if (tempLeft.length > 0) throw new Error(`temp entries left by the suites:\n${tempLeft.join('\n')}`);
+  const placesLeft = DEFAULT_PLACES.filter((p) => existsSync(p) && !placesBefore.includes(p));
+  if (placesLeft.length > 0) throw new Error(`husk's default places made by the suites (a test without --root/--storage):\n${placesLeft.join('\n')}`);
 }
