@@ -1,6 +1,7 @@
 // husk run IMAGE: an image from the store, its layers stacked by overlayfs, its config used
 // (and overridden by flags as docker does). The container sees exactly the merged view the
 // image spec defines: whiteouts delete, opaque directories replace.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { husk, suiteDir } from './helpers.js';
@@ -60,6 +61,10 @@ describe('the merged view of a layered image', () => {
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^husk: unable to find image "husk-test\/nothing:here": no such image in /);
     expect(r.stderr).toMatch(/husk pull husk-test\/nothing:here.*husk load -i FILE/);
+    // Refused before any state is made: a fresh --root stays unmade.
+    const fresh = join(root, 'never-made');
+    expect(husk(fresh, ['--storage', storage, 'run', 'husk-test/nothing:here', 'true']).status).toBe(125);
+    expect(existsSync(fresh)).toBe(false);
   });
 
   it('names an image by its id prefix too', () => {

@@ -17,6 +17,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<number> {
   const started = process.hrtime.bigint();
+  // The image first: a name the store lacks is refused before any state directory is made.
+  const image = await storeImage(global, flags);
   try {
     ensureRoot(global.root);
   } catch (err) {
@@ -33,7 +35,6 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const taken = name !== undefined ? holderOf(records, name) : undefined;
   if (name !== undefined && taken) throw nameInUse(name, taken);
   const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
-  const image = await storeImage(global, flags);
   if (flags.lifecycle.detach) return runDetached(global, flags, used, image);
   // -t: the monitor holds the pty; husk attaches to it (docs/protocol.md "The attach socket").
   if (flags.stdio.tty) return runDetached(global, flags, used, image, true);
