@@ -2,8 +2,7 @@
 // one), the image's full name on stdout at the end.
 import type { RegistryCommand } from './args-registry.js';
 import { Store } from '../image/store.js';
-import { createProgress } from '../image/progress.js';
-import type { ProgressTask } from '../image/progress.js';
+import { blobTasks, createProgress } from '../image/progress.js';
 import { familiarName, parseReference } from '../image/reference.js';
 import { parsePlatform } from '../image/registry/manifest.js';
 import { pullImage } from '../image/registry/pull.js';
@@ -18,7 +17,7 @@ export async function pullCommand(cmd: Pull): Promise<number> {
   const store = Store.open({ root: cmd.global.storage });
   const progress = await createProgress({ mode: cmd.quiet ? 'quiet' : cmd.format === 'json' ? 'json' : 'auto' });
   const before = store.resolveImage(ref.full)?.id;
-  const tasks = new Map<string, { task: ProgressTask; seen: number; finished: boolean }>();
+  const blobs = blobTasks(progress);
   const onEvent = (e: PullEvent) => {
     if (e.type === 'resolved') {
       if (!/[:@]/.test(cmd.ref.slice(cmd.ref.lastIndexOf('/') + 1))) progress.note('Using default tag: latest');
@@ -26,20 +25,10 @@ export async function pullCommand(cmd: Pull): Promise<number> {
       return;
     }
     if (e.type !== 'layer') return;
-    let t = tasks.get(e.digest);
-    if (!t) {
-      t = { task: progress.task(e.digest, e.digest.slice(7, 19), e.total), seen: 0, finished: false };
-      tasks.set(e.digest, t);
-    }
-    if (e.current > t.seen) {
-      t.task.add(e.current - t.seen);
-      t.seen = e.current;
-    }
+    blobs.advance(e.digest, e.total, e.current);
     // For --format json readers: when each blob was stored (wall clock, ms), before unpacking.
     if (e.status === 'downloaded') progress.json({ id: e.digest, status: 'downloaded', bytes: e.total, at: Date.now() });
-    if (t.finished || (e.status !== 'exists' && e.status !== 'complete')) return;
-    t.finished = true;
-    t.task.done(e.status === 'exists' ? 'Already exists' : 'Pull complete');
+    if (e.status === 'exists' || e.status === 'complete') blobs.finish(e.digest, e.status === 'exists' ? 'Already exists' : 'Pull complete');
   };
   let result;
   try {

@@ -3,8 +3,7 @@
 import { HuskError } from '../errors.js';
 import type { RegistryCommand } from './args-registry.js';
 import { Store } from '../image/store.js';
-import { createProgress } from '../image/progress.js';
-import type { ProgressTask } from '../image/progress.js';
+import { blobTasks, createProgress } from '../image/progress.js';
 import { pushImage } from '../image/registry/push.js';
 import type { PushEvent } from '../image/registry/push.js';
 import { credentialsFor } from './registry-common.js';
@@ -23,25 +22,15 @@ function chunkBytes(): number | undefined {
 export async function pushCommand(cmd: Push): Promise<number> {
   const store = Store.open({ root: cmd.global.storage });
   const progress = await createProgress({ mode: cmd.quiet ? 'quiet' : cmd.format === 'json' ? 'json' : 'auto' });
-  const tasks = new Map<string, { task: ProgressTask; seen: number; finished: boolean }>();
+  const blobs = blobTasks(progress);
   const onEvent = (e: PushEvent) => {
     if (e.type === 'preparing') {
       progress.note(`The push refers to repository [${e.repository}]`);
       return;
     }
     if (e.type !== 'blob') return;
-    let t = tasks.get(e.digest);
-    if (!t) {
-      t = { task: progress.task(e.digest, e.digest.slice(7, 19), e.total), seen: 0, finished: false };
-      tasks.set(e.digest, t);
-    }
-    if (e.current > t.seen) {
-      t.task.add(e.current - t.seen);
-      t.seen = e.current;
-    }
-    if (t.finished || e.status === 'uploading') return;
-    t.finished = true;
-    t.task.done(e.status === 'exists' ? 'Layer already exists' : 'Pushed');
+    blobs.advance(e.digest, e.total, e.current);
+    if (e.status !== 'uploading') blobs.finish(e.digest, e.status === 'exists' ? 'Layer already exists' : 'Pushed');
   };
   let digest: string;
   try {

@@ -46,7 +46,8 @@ function landing(at: string, target: string, links: Map<string, string>): string
   return v.target === '.' ? [] : v.target.split('/');
 }
 
-function lstatOrMissing(path: string): Stats | undefined {
+/** lstat, or undefined when nothing is there (ENOENT, ENOTDIR); other errors throw. */
+export function lstatOrMissing(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (err) {

@@ -12,6 +12,7 @@ import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { relative } from 'node:path';
 import type { RootTree } from '../host/rootfs-file.js';
+import { lstatOrMissing } from '../host/rootfs-file.js';
 
 export type XattrReader = (root: string, paths: readonly string[]) => Promise<Map<string, { name: string; value: Uint8Array }[]>>;
 
@@ -29,16 +30,6 @@ export function isOpaqueXattrs(xattrs: readonly { name: string; value: Uint8Arra
 class NeedXattrs extends Error {
   constructor(readonly rel: string) {
     super(`opacity of ${rel} not known yet`);
-  }
-}
-
-function lstatOrMissing(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
   }
 }
 

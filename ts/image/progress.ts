@@ -171,3 +171,37 @@ function barProgress(out: NodeJS.WriteStream, MultiBar: typeof import('cli-progr
     },
   };
 }
+
+/**
+ * One task per blob of a pull or push, fed by events that carry the bytes so far: `advance`
+ * adds what is new since the last event, `finish` closes a blob's task once.
+ */
+export function blobTasks(progress: Progress): {
+  advance(digest: string, total: number, current: number): void;
+  finish(digest: string, status: string): void;
+} {
+  const tasks = new Map<string, { task: ProgressTask; seen: number; finished: boolean }>();
+  const of = (digest: string, total: number) => {
+    let t = tasks.get(digest);
+    if (!t) {
+      t = { task: progress.task(digest, digest.slice(7, 19), total), seen: 0, finished: false };
+      tasks.set(digest, t);
+    }
+    return t;
+  };
+  return {
+    advance(digest, total, current) {
+      const t = of(digest, total);
+      if (current > t.seen) {
+        t.task.add(current - t.seen);
+        t.seen = current;
+      }
+    },
+    finish(digest, status) {
+      const t = tasks.get(digest);
+      if (!t || t.finished) return;
+      t.finished = true;
+      t.task.done(status);
+    },
+  };
+}

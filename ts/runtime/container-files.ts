@@ -12,7 +12,7 @@ import type { Stats } from 'node:fs';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { HuskError } from '../errors.js';
-import { resolveInTree } from '../host/rootfs-file.js';
+import { lstatOrMissing, resolveInTree } from '../host/rootfs-file.js';
 import { isWhiteout, isOpaqueXattrs } from '../image/merged.js';
 import type { MergedTree } from '../image/merged.js';
 
@@ -30,16 +30,6 @@ export interface LayerFiles {
 type TarHeader = Partial<import('tar-stream').Header> & { name: string };
 
 const join2 = (a: string, b: string) => (a === '' ? b : `${a}/${b}`);
-
-function lstatOrMissing(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
 
 /** Directories of `dir` (relative names), the dir itself first, never following a symlink. */
 function dirsUnder(dir: string, rel = ''): string[] {
