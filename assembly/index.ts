@@ -19,3 +19,5 @@ export { joinPlan } from "./plan/join";
 export { fsPlan } from "./plan/fs";
 // pinPlan: make and pin namespaces, or unpin them (`husk ns`, `husk pod`): assembly/plan/pin.ts.
 export { pinPlan } from "./plan/pin";
+// ociPlan: an OCI bundle's config.json as a plan (husk-runc): assembly/plan/oci.ts.
+export { ociPlan, ociFeatures } from "./plan/oci";

@@ -93,8 +93,8 @@ function checkOrder(ops: Op[]): void {
   const clones = ops.filter((o) => o.name === 'CLONE').length;
   if (clones !== 1) throw new FrameError(`plan has ${clones} CLONE ops, needs exactly 1`);
   if (ops[ops.length - 1].name !== 'EXEC') throw new FrameError('EXEC is not the last op');
-  const wait = ops.findIndex((o) => o.name === 'WAIT_START');
-  if (wait >= 0 && wait !== ops.length - 2) throw new FrameError(`op ${wait}: WAIT_START is not right before EXEC`);
+  const wait = ops.findIndex((o) => o.name === 'WAIT_START' || o.name === 'FIFO_WAIT');
+  if (wait >= 0 && wait !== ops.length - 2) throw new FrameError(`op ${wait}: ${ops[wait].name} is not right before EXEC`);
   let cloned = false;
   let containerStarted = false;
   for (const [i, op] of ops.entries()) {
