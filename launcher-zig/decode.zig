@@ -157,6 +157,9 @@ const Decoder = struct {
     slots_filled: u16 = 0,
     slots_attached: u16 = 0,
     overlays: usize = 0,
+    /// Instructions of the SECCOMP_PROGRAM ops since the last SECCOMP (0 when none is open).
+    seccomp_pending: usize = 0,
+    seccomp_open: bool = false,
 
     fn invalid(decoder: *Decoder, index: u64, code: u64, errno: u16, reason: []const u8) Invalid {
         _ = decoder;
@@ -200,6 +203,7 @@ const Decoder = struct {
         const tag = protocol.tag_from_frame_type(code) orelse return decoder.fail("unknown frame type");
         if (decoder.plan.ops_count == protocol.ops_max) return decoder.fail("more than 1024 ops");
         if (decoder.plan.wait_start and tag != .exec) return decoder.fail("WAIT_START is not right before EXEC");
+        if (decoder.seccomp_open and tag != .seccomp and tag != .seccomp_program) return decoder.fail("SECCOMP_PROGRAM is not followed by SECCOMP");
         try decoder.check_order(tag);
         const value = try decoder.op(tag, &cursor);
         try decoder.check_op(value);
@@ -337,6 +341,7 @@ const Decoder = struct {
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},
             .no_new_privs, .close_fds => {},
+            .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
@@ -353,6 +358,27 @@ const Decoder = struct {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
             },
             .fs_root, .mknod, .setxattr, .read_xattrs => try decoder.check_fs_op(op_value),
+        }
+    }
+
+    /// protocol.md "SECCOMP": a program of 1 to 4096 instructions, in SECCOMP_PROGRAM parts
+    /// that stand right before their SECCOMP; flags the kernel knows.
+    fn check_seccomp(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .seccomp_program => |o| {
+                decoder.seccomp_open = true;
+                decoder.seccomp_pending += o.program.count();
+                if (decoder.seccomp_pending > protocol.seccomp_instructions_max) return decoder.fail("seccomp: a program over 4096 instructions");
+            },
+            .seccomp => |o| {
+                const total = decoder.seccomp_pending + o.program.count();
+                decoder.seccomp_open = false;
+                decoder.seccomp_pending = 0;
+                if (o.flags & ~protocol.seccomp_flags_known != 0) return decoder.fail("seccomp.flags: unknown bits");
+                if (o.program.count() == 0) return decoder.fail("seccomp.program: empty");
+                if (total > protocol.seccomp_instructions_max) return decoder.fail("seccomp: a program over 4096 instructions");
+            },
+            else => unreachable,
         }
     }
 

@@ -64,6 +64,8 @@ const sample_ops = [_]Op{
     .{ .user = .{ .uid = 1000, .gid = 1000, .groups = encode.u64s(&.{ 1000, 27 }) } },
     .{ .no_new_privs = .{} },
     .{ .close_fds = .{} },
+    .{ .seccomp_program = .{ .program = encode.u64s(&.{0x7fff000000000006}) } },
+    .{ .seccomp = .{ .flags = 0b111, .program = encode.u64s(&.{0x7fff000000000006}) } },
     .{ .wait_start = .{} },
     .{ .exec = .{
         .path = "sh",
@@ -315,7 +317,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0048, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -842,6 +844,18 @@ test "the new ops' frames: golden bytes" {
     try testing.expectEqualSlices(u8, "\x0e\x00\x00\x00\x40\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01" ++ "\x00" ** 7 ++
         "\x0e\x00\x00\x00\x45\x00\x00\x00" ++ "\x02\x00\x00\x00/u" ++ "\x02" ++ "\x00" ** 7 ++
         "\x0b\x00\x00\x00\x41\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01\x00\x00\x00" ++ "1", writer.bytes.items);
+}
+
+test "SECCOMP: parts right before it, 1 to 4096 instructions, known flags" {
+    const ret_allow = encode.u64s(&.{0x7fff000000000006});
+    const part = Op{ .seccomp_program = .{ .program = ret_allow } };
+    const load = Op{ .seccomp = .{ .flags = 0, .program = ret_allow } };
+    try expect_valid_ops(minimal(&.{ part, part, load }));
+    try expect_ops_invalid(minimal(&.{ part, .{ .close_fds = .{} } }), 2, "SECCOMP_PROGRAM is not followed by SECCOMP");
+    try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 8, .program = ret_allow } }}), 1, "seccomp.flags: unknown bits");
+    try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 0, .program = encode.u64s(&.{}) } }}), 1, "seccomp.program: empty");
+    const full = Op{ .seccomp_program = .{ .program = encode.u64s(&([_]u64{0x7fff000000000006} ** 1024)) } };
+    try expect_ops_invalid(minimal(&.{ full, full, full, full, load }), 5, "over 4096 instructions");
 }
 
 test "WAIT_START: a container op right before EXEC, at most once" {

@@ -117,10 +117,12 @@ pub const FrameType = enum(u16) {
     idmap_tree = 0x0045,
     attach_tree = 0x0046,
     cgroup_join = 0x0047,
+    seccomp = 0x0050,
     wait_start = 0x0051,
     log = 0x0052,
     tty = 0x0053,
     attach = 0x0054,
+    seccomp_program = 0x0055,
     cgroup_freeze = 0x0060,
     cgroup_kill = 0x0061,
     cgroup_remove = 0x0062,
@@ -240,6 +242,10 @@ pub const Op = union(enum) {
     attach_tree: struct { slot: u64, target: Str },
     cgroup_join: struct { path: Str },
     wait_start: struct {},
+    /// protocol.md "SECCOMP" (seccomp.zig): load a BPF filter, the program of the
+    /// SECCOMP_PROGRAM ops right before it then this one's, one sock_filter per u64.
+    seccomp: struct { flags: u64, program: U64s },
+    seccomp_program: struct { program: U64s },
     /// protocol.md "The container log" (logger.zig).
     log: struct { path: Str },
     /// protocol.md "The container log": a pty instead of the pipes (after LOG).
@@ -290,6 +296,11 @@ pub const Op = union(enum) {
         };
     }
 };
+
+/// SECCOMP flags: SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW.
+pub const seccomp_flags_known: u64 = 0b111;
+/// The kernel's BPF_MAXINSNS: a filter is at most this many instructions.
+pub const seccomp_instructions_max = 4096;
 
 /// OVERLAY flags: bit 0 userxattr, bit 1 the mount(2) fallback forced (tests).
 pub const overlay_flag_userxattr: u64 = 1 << 0;

@@ -24,6 +24,7 @@ const logger = @import("logger.zig");
 const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
+const seccomp = @import("seccomp.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -74,14 +75,13 @@ fn step(state: *State, plan: *const decode.Plan, op: Op, index: usize) void {
         if (state.events.trace) state.events.op_time(index, code, sys.monotonic_ns() - start_ns);
         restore_signals() catch |err| fail(state, plan, index, op, err);
     }
-    run_op(state, plan, op) catch |err| fail(state, plan, index, op, err);
+    run_op(state, plan, op, index) catch |err| fail(state, plan, index, op, err);
     // CLONE returns twice; its time is the launcher's, the child's includes the wait.
     if (op == .clone and state.role == .container) return;
     if (state.events.trace) state.events.op_time(index, code, sys.monotonic_ns() - start_ns);
 }
 
-fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
-    const container = &state.container;
+fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Error!void {
     switch (op) {
         .unshare => |o| try sys.unshare(o.flags),
         .clone => |o| {
@@ -96,12 +96,12 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
             if (in_container) {
                 try logger.in_container(&state.logger);
                 try attach.in_container(&state.attach);
-                if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
+                if (plan.trees_count > 0) try idmap.receive(&state.trees, state.container.tree_fd, plan.trees_count);
             } else {
                 try logger.in_monitor(&state.logger);
                 try attach.in_monitor(&state.attach, logger.tty_fd(&state.logger));
-                state.events.pid(container.pid);
-                try cgroup.after_clone(&state.cgroup, container.pid, container.into_cgroup);
+                state.events.pid(state.container.pid);
+                try cgroup.after_clone(&state.cgroup, state.container.pid, state.container.into_cgroup);
             }
         },
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
@@ -135,13 +135,14 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .status_file => |o| ending.arm(state, o.path),
         .cgroup_mkdir => |o| try cgroup.mkdir(&state.cgroup, o.path, o.flags),
         .cgroup_write => |o| try cgroup.write(o.path, o.value),
-        .cgroup_enter => |o| try cgroup.enter(o.path, container.pid),
+        .cgroup_enter => |o| try cgroup.enter(o.path, state.container.pid),
         .cgroup_into => |o| try cgroup.into(&state.cgroup, o.path),
         .cgroup_report => |o| cgroup.report(&state.cgroup, o.path),
         .cgroup_join => |o| try cgroup.join(o.path),
-        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
+        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
+        .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
@@ -231,6 +232,8 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
+        .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
+        .seccomp_program => message.append("keep a seccomp program part"),
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),

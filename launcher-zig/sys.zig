@@ -699,6 +699,17 @@ pub fn getppid() pid_t {
     return @intCast(linux.syscall0(.getppid));
 }
 
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, &{len, filter}): `program` is struct sock_filter[]
+/// (8 bytes each, little-endian: code u16, jt u8, jf u8, k u32), one u64 per instruction.
+pub fn seccomp_set_mode_filter(flags: u64, program: []const u64) Error!void {
+    const SockFprog = extern struct { len: u16, filter: [*]const u64 };
+    assert(program.len > 0 and program.len <= std.math.maxInt(u16));
+    const fprog = SockFprog{ .len = @intCast(program.len), .filter = program.ptr };
+    _ = try check(linux.syscall3(.seccomp, SECCOMP_SET_MODE_FILTER, flags, ptr(&fprog)));
+}
+
+pub const SECCOMP_SET_MODE_FILTER = 1;
+
 pub fn prctl(option: u32, arg2: u64, arg3: u64) Error!usize {
     return check(linux.syscall5(.prctl, option, arg2, arg3, 0, 0));
 }

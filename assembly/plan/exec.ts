@@ -2,6 +2,7 @@
 // environment and search path.
 
 import { PlanWriter } from "./encode";
+import { chunks, seccompFilter } from "../seccomp/entry";
 import { OPTION_WAIT_START, PlanRequest } from "./request";
 import {
   CAP_AUDIT_WRITE, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_MKNOD,
@@ -78,12 +79,25 @@ export function searchPath(env: string[]): string[] {
   return out;
 }
 
+/**
+ * The process: CAPS, USER, CHDIR, NO_NEW_PRIVS, CLOSE_FDS, then the seccomp filter as the last
+ * op before WAIT_START and EXEC (so the launcher's own steps before it are not filtered, and
+ * no_new_privs lets an unprivileged process load it), EXEC. A profile that cannot be compiled
+ * fails the plan (status 2, the reason names the field).
+ */
 export function processOps(plan: PlanWriter, req: PlanRequest): void {
-  plan.caps(DEFAULT_CAPS, DEFAULT_CAPS, DEFAULT_CAPS, 0);
+  const caps = DEFAULT_CAPS;
+  plan.caps(caps, caps, caps, 0);
   plan.user(req.uid, req.gid, new Array<u64>());
   plan.chdir(req.workdir);
   plan.noNewPrivs();
   plan.closeFds();
+  const filter = seccompFilter(req.seccomp, caps);
+  if (filter.failure !== null) {
+    plan.w.fail(filter.failure!.reason);
+    return;
+  }
+  if (!filter.none) plan.seccomp(filter.flags, chunks(filter.program));
   if ((req.options & OPTION_WAIT_START) != 0) plan.waitStart();
   const env = buildEnv(req);
   plan.exec(req.argv[0], req.argv, env, searchPath(env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);

@@ -30,6 +30,9 @@ const RUN_OPTIONS = `Options:
       --timens                  New time namespace
       --time-offset LIST        monotonic=SECS,boottime=SECS clock offsets (implies --timens)
       --trace                   Print each op of the plan with the time it took
+      --security-opt OPT        seccomp=FILE (a docker or OCI profile), seccomp=unconfined (no
+                                filter; default: docker's profile, docs/security.md), or
+                                no-new-privileges (always on in husk)
   -i, --interactive             Keep stdin open (-d: for husk attach; in the foreground stdin
                                 is always passed on)
   -t, --tty                     Give the container a pty held by its monitor, sized as your

@@ -8,6 +8,8 @@ import { FRAME_PAYLOAD_MAX, FieldReader, FrameWriter, PATH_MAX, STRS_MAX, STR_MA
 import { call } from './wasm.js';
 import { idmapFrames } from './idmap.js';
 import type { UsernsFacts } from './idmap.js';
+import { seccompFrames } from './seccomp.js';
+import type { SeccompChoice } from './seccomp.js';
 
 export const REQUEST = {
   IMAGE: 0x0101,
@@ -176,6 +178,10 @@ export interface PlanRequest {
   entrypoint?: string;
   /** The overlay's upper and work directories on disk (made by ts/), kept after the run. */
   keepLayer?: { upper: string; work: string };
+  /** The seccomp filter (items 0x0300–0x0305): absent, husk's default (docker's profile). */
+  seccomp?: SeccompChoice;
+  /** The host's kernel release (uname -r): a profile's minKernel conditions compare it. */
+  kernel?: string;
 }
 
 export interface PlanCgroupHierarchy {
@@ -402,6 +408,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (req.attach !== undefined) w.begin('attach', REQUEST.ATTACH).str(req.attach.path, PATH_MAX).u64((req.attach.stdin ? 1 : 0) | (req.attach.waitClient ? 2 : 0)).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
+  if (req.seccomp !== undefined || req.kernel !== undefined) w.raw(seccompFrames(req.seccomp ?? { mode: 'default' }, req.kernel));
   const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0) | (req.diesWithMonitor ? 16 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;

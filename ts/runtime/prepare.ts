@@ -3,6 +3,9 @@
 // nothing made yet.
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { release } from 'node:os';
+import { readSeccompProfile } from './seccomp-profile.js';
+import type { SeccompChoice } from '../core/seccomp.js';
 import type { RunFlags } from '../cli/args.js';
 import { HuskError } from '../errors.js';
 import { hostRootEntries } from '../host/facts.js';
@@ -103,6 +106,13 @@ export interface PrepareContext {
   keepLayer?: { upper: string; work: string };
 }
 
+/** `--security-opt seccomp=`: unconfined, a profile file, or (absent) husk's default. */
+function seccompChoice(opt: string | undefined): SeccompChoice | undefined {
+  if (opt === undefined) return undefined;
+  if (opt === 'unconfined') return { mode: 'unconfined' };
+  return { mode: 'profile', profile: readSeccompProfile(opt) };
+}
+
 function podResources(f: RunFlags, root: string): RunFlags['resources'] {
   if (f.pod === undefined || f.resources.cgroupParent !== undefined) return f.resources;
   return { ...f.resources, cgroupParent: readPod(root, f.pod).cgroupParent };
@@ -160,6 +170,8 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     logFile: ctx.logFile,
     tty: ctx.tty,
     attach: ctx.attach,
+    seccomp: seccompChoice(f.security.seccomp),
+    kernel: release(),
   };
   const answer = buildPlanAnswer(request);
   let cgroups: string[] | undefined;

@@ -1,0 +1,34 @@
+// Security flags of run, create and plan: --security-opt seccomp=FILE|unconfined and
+// no-new-privileges[=true|false]. The profile is read in ts/runtime/prepare.ts and judged by
+// the policy core.
+import { HuskError } from '../errors.js';
+import type { FlagSpec } from './flag-spec.js';
+
+export interface SecurityFlags {
+  /** `unconfined`, or a profile file; absent: husk's default (docker's profile). */
+  seccomp?: string;
+  /** --security-opt no-new-privileges (husk sets no_new_privs on every container anyway). */
+  noNewPrivileges: boolean;
+}
+
+export function defaultSecurityFlags(): SecurityFlags {
+  return { noNewPrivileges: false };
+}
+
+function securityOpt(f: SecurityFlags, v: string): void {
+  // docker takes `key=value` and, for old scripts, `key:value`.
+  const m = /^([a-z-]+)(?:[=:](.*))?$/s.exec(v);
+  const key = m?.[1];
+  const value = m?.[2];
+  if (key === 'seccomp' && value !== undefined && value !== '') {
+    f.seccomp = value;
+    return;
+  }
+  if (key === 'no-new-privileges' && (value === undefined || value === 'true' || value === 'false')) {
+    f.noNewPrivileges = value !== 'false';
+    return;
+  }
+  throw new HuskError('usage', `invalid --security-opt "${v}": expected seccomp=FILE|unconfined or no-new-privileges[=true|false]`);
+}
+
+export const SECURITY_FLAGS: FlagSpec[] = [{ names: ['--security-opt'], kind: 'value', apply: (f, v) => securityOpt(f.security, v) }];
