@@ -157,6 +157,7 @@ const Decoder = struct {
     slots_filled: u16 = 0,
     slots_attached: u16 = 0,
     overlays: usize = 0,
+    saw_write_stream: bool = false,
 
     fn invalid(decoder: *Decoder, index: u64, code: u64, errno: u16, reason: []const u8) Invalid {
         _ = decoder;
@@ -234,6 +235,7 @@ const Decoder = struct {
             if (decoder.plan.control) return decoder.fail("an fs op in a control plan");
             if (decoder.plan.ops_count > 0 and !decoder.plan.fs) return decoder.fail("an fs op in a container plan");
             if (decoder.plan.ops_count == 0 and tag != .fs_root) return decoder.fail("an fs plan does not start with FS_ROOT");
+            if (decoder.saw_write_stream) return decoder.fail("an op after WRITE_STREAM");
             decoder.plan.fs = true;
             return;
         }
@@ -352,7 +354,7 @@ const Decoder = struct {
                 if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
             },
-            .fs_root, .mknod, .setxattr, .read_xattrs => try decoder.check_fs_op(op_value),
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => try decoder.check_fs_op(op_value),
         }
     }
 
@@ -404,6 +406,7 @@ const Decoder = struct {
                 }
             },
             .read_xattrs => |o| if (!protocol.is_clean_relative(o.path)) return decoder.fail("read_xattrs.path: not a clean relative path"),
+            .write_stream => decoder.saw_write_stream = true, // check_order: nothing after it.
             else => unreachable,
         }
     }

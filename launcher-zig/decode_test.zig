@@ -97,6 +97,7 @@ const sample_fs_ops = [_]Op{
     .{ .fs_root = .{ .path = "/var/lib/husk/layers/cd/diff" } },
     .{ .mknod = .{ .path = "dev/null", .mode = 0o020666, .rdev = 0x103 } },
     .{ .mknod = .{ .path = "fifo", .mode = 0o010600, .rdev = 0 } },
+    .{ .write_stream = .{} }, // The last op of its plan.
 };
 
 const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
@@ -1016,6 +1017,11 @@ test "fs ops: an absolute root, clean relative paths, device modes, 32-bit rdev,
     const bytes = try encode_plan(0, &edges);
     defer bytes.deinit();
     try expect_valid(bytes.items);
+}
+
+test "WRITE_STREAM is the last op of an fs plan" {
+    try expect_ops_invalid(&.{ fs_root_op, .{ .write_stream = .{} }, .{ .read_xattrs = .{ .path = "a" } } }, 2, "after WRITE_STREAM");
+    try expect_ops_invalid(minimal(&.{.{ .write_stream = .{} }}), 1, "fs op in a container plan");
 }
 
 test "pin ops: only net, ipc, uts and cgroup are made by PIN_NEW; absolute paths" {

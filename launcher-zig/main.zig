@@ -100,7 +100,7 @@ fn run_plan(parent: sys.pid_t) noreturn {
     assert(state.before_clone());
     state.events.trace = plan.flags & protocol.hello_flag_trace != 0;
     if (plan.control) control_plan.run(&state.events, &plan); // No container: nothing to die with.
-    if (plan.fs) fs_plan.run(&state.events, &plan);
+    if (plan.fs) fs_plan.run(&state.events, &plan, &state.monitor.control_reader);
     if (plan.flags & protocol.hello_flag_die_with_parent != 0) switch (state.role) {
         .launcher => die_with_parent(&state.events, parent, run.statuses(&plan).failed),
         .server_child => state.monitor.control_eof_kills = true,

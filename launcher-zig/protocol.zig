@@ -136,6 +136,7 @@ pub const FrameType = enum(u16) {
     mknod = 0x0071,
     setxattr = 0x0072,
     read_xattrs = 0x0073,
+    write_stream = 0x0074,
     _,
 };
 
@@ -266,6 +267,8 @@ pub const Op = union(enum) {
     /// value: the xattr's bytes as lowercase hex (a `str` cannot hold NUL).
     setxattr: struct { path: Str, name: Str, value: Str },
     read_xattrs: struct { path: Str },
+    /// The last op of an fs plan: records follow END on the plan fd (write_stream.zig).
+    write_stream: struct {},
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -285,7 +288,7 @@ pub const Op = union(enum) {
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => .control,
-            .fs_root, .mknod, .setxattr, .read_xattrs => .fs,
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => .fs,
             else => .container,
         };
     }

@@ -111,7 +111,8 @@ const TABLE = `0010 UNSHARE any flags:u
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s
-0073 READ_XATTRS fs path:p`;
+0073 READ_XATTRS fs path:p
+0074 WRITE_STREAM fs`;
 
 let layouts: Layout[] | null = null;
 
