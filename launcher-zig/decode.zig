@@ -153,6 +153,8 @@ const Decoder = struct {
     ttys: usize = 0,
     attaches: usize = 0,
     saw_uid_map: bool = false,
+    /// INIT seen: only WAIT_START and EXEC may follow.
+    saw_init: bool = false,
     saw_gid_map: bool = false,
     slots_filled: u16 = 0,
     slots_attached: u16 = 0,
@@ -201,6 +203,7 @@ const Decoder = struct {
         const tag = protocol.tag_from_frame_type(code) orelse return decoder.fail("unknown frame type");
         if (decoder.plan.ops_count == protocol.ops_max) return decoder.fail("more than 1024 ops");
         if (decoder.plan.wait_start and tag != .exec) return decoder.fail("WAIT_START is not right before EXEC");
+        if (decoder.saw_init and tag != .exec and tag != .wait_start) return decoder.fail("INIT is not right before EXEC or WAIT_START");
         try decoder.check_order(tag);
         const value = try decoder.op(tag, &cursor);
         try decoder.check_op(value);
@@ -340,6 +343,7 @@ const Decoder = struct {
             .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},
             .no_new_privs, .close_fds => {},
             .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
+            .init => decoder.saw_init = true, // check_order: a container op.
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.

@@ -64,6 +64,7 @@ const sample_ops = [_]Op{
     .{ .user = .{ .uid = 1000, .gid = 1000, .groups = encode.u64s(&.{ 1000, 27 }) } },
     .{ .no_new_privs = .{} },
     .{ .close_fds = .{} },
+    .{ .init = .{} },
     .{ .wait_start = .{} },
     .{ .exec = .{
         .path = "sh",
@@ -843,6 +844,21 @@ test "the new ops' frames: golden bytes" {
     try testing.expectEqualSlices(u8, "\x0e\x00\x00\x00\x40\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01" ++ "\x00" ** 7 ++
         "\x0e\x00\x00\x00\x45\x00\x00\x00" ++ "\x02\x00\x00\x00/u" ++ "\x02" ++ "\x00" ** 7 ++
         "\x0b\x00\x00\x00\x41\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01\x00\x00\x00" ++ "1", writer.bytes.items);
+}
+
+test "INIT: a container op right before EXEC or WAIT_START, at most once" {
+    const init = Op{ .init = .{} };
+    const wait = Op{ .wait_start = .{} };
+    const close = Op{ .close_fds = .{} };
+    inline for (.{ &.{ close, init }, &.{ close, init, wait } }) |middle| {
+        const bytes = try encode_plan(0, minimal(middle));
+        defer bytes.deinit();
+        try expect_valid(bytes.items);
+    }
+    try expect_ops_invalid(minimal(&.{ init, close }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(minimal(&.{ init, init }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(minimal(&.{ init, close, wait }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(&.{ init, clone_op, exec_op }, 0, "a container op before CLONE");
 }
 
 test "WAIT_START: a container op right before EXEC, at most once" {

@@ -132,6 +132,8 @@ pub const FrameType = enum(u16) {
     pin_new = 0x0083,
     unpin = 0x0084,
     pin = 0x0085,
+    // Lifecycle (protocol.md "husk's init"): init.zig.
+    init = 0x00b0,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
@@ -261,6 +263,8 @@ pub const Op = union(enum) {
     unpin: struct { path: Str },
     /// Parent op: bind /proc/PID/ns/TYPE of CLONE's process on `path` (made here).
     pin: struct { nstype: u64, path: Str },
+    /// Container op right before [WAIT_START] EXEC: fork; the parent becomes husk's init.
+    init: struct {},
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },

@@ -24,6 +24,7 @@ const logger = @import("logger.zig");
 const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
+const init_mode = @import("init.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -125,8 +126,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .caps => |o| try process.caps(o.bounding, o.effective, o.permitted, o.inheritable),
         .user => |o| {
             try process.user(o.uid, o.gid, o.groups);
-            // Changing credentials clears the parent-death signal (prctl(2)): arm it again,
-            // or a user-namespaced container would outlive a killed launcher.
+            // Changing credentials clears the parent-death signal (prctl(2)): armed again.
             if (dies_with_monitor(plan)) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0);
         },
         .no_new_privs => try process.no_new_privs(),
@@ -142,6 +142,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
+        .init => try init_mode.fork_init(state),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
@@ -231,6 +232,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
+        .init => message.append("become husk's init (exec /proc/self/exe)"),
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),

@@ -733,6 +733,10 @@ pub fn fork() Error!pid_t {
     return @intCast(try check(linux.syscall0(.fork)));
 }
 
+pub fn setpgid(pid: pid_t, pgid: pid_t) Error!void {
+    _ = try check(linux.syscall2(.setpgid, arg(pid), arg(pgid)));
+}
+
 pub fn getpid() pid_t {
     return @intCast(linux.syscall0(.getpid));
 }

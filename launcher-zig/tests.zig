@@ -29,5 +29,6 @@ test {
     _ = @import("state.zig");
     _ = @import("tidy.zig");
     _ = @import("logger.zig");
+    _ = @import("init.zig");
     _ = @import("attach.zig");
 }

@@ -7,6 +7,7 @@ import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
+import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecycle";
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
@@ -121,6 +122,8 @@ export class PlanRequest {
   image: ImageConfig = new ImageConfig();
   /** Items 0x0170–0x017f: a writable layer kept on disk (./keep-layer.ts). */
   keep: KeptLayer = new KeptLayer();
+  /** Items 0x0380–0x038f: husk's init (./lifecycle.ts). */
+  lifecycle: LifecycleRequest = new LifecycleRequest();
 
   get userns(): bool {
     return this.idmap.mode != MODE_NONE;
@@ -291,6 +294,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     }
     if (isImageConfigItem(type)) {
       const failure = decodeImageConfigItem(type, frames.payload, frames.payloadLength, frames.index, req.image);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isLifecycleItem(type)) {
+      const failure = decodeLifecycleItem(type, frames.payload, frames.payloadLength, frames.index, req.lifecycle);
       if (failure !== null) return failure;
       continue;
     }

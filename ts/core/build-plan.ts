@@ -55,6 +55,8 @@ export const REQUEST = {
   ENTRYPOINT: 0x0157,
   // 0x0170–0x017f: a writable layer kept on disk (assembly/plan/keep-layer.ts)
   KEEP_LAYER: 0x0170,
+  // 0x0380–0x038f: containers that live on (assembly/plan/lifecycle.ts)
+  INIT: 0x0380,
 } as const;
 
 /**
@@ -176,6 +178,8 @@ export interface PlanRequest {
   entrypoint?: string;
   /** The overlay's upper and work directories on disk (made by ts/), kept after the run. */
   keepLayer?: { upper: string; work: string };
+  /** --init: husk's init is the container's pid 1 (reaps, forwards signals; docs/protocol.md "husk's init"). */
+  init?: boolean;
 }
 
 export interface PlanCgroupHierarchy {
@@ -402,6 +406,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (req.attach !== undefined) w.begin('attach', REQUEST.ATTACH).str(req.attach.path, PATH_MAX).u64((req.attach.stdin ? 1 : 0) | (req.attach.waitClient ? 2 : 0)).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
+  if (req.init === true) w.begin('init', REQUEST.INIT).u64(0).end();
   const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0) | (req.diesWithMonitor ? 16 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;
