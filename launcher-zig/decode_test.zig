@@ -66,6 +66,7 @@ const sample_ops = [_]Op{
     .{ .close_fds = .{} },
     .{ .seccomp_program = .{ .program = encode.u64s(&.{0x7fff000000000006}) } },
     .{ .seccomp = .{ .flags = 0b111, .program = encode.u64s(&.{0x7fff000000000006}) } },
+    .{ .init = .{} },
     .{ .wait_start = .{} },
     .{ .exec = .{
         .path = "sh",
@@ -99,6 +100,7 @@ const sample_fs_ops = [_]Op{
     .{ .fs_root = .{ .path = "/var/lib/husk/layers/cd/diff" } },
     .{ .mknod = .{ .path = "dev/null", .mode = 0o020666, .rdev = 0x103 } },
     .{ .mknod = .{ .path = "fifo", .mode = 0o010600, .rdev = 0 } },
+    .{ .write_stream = .{} }, // The last op of its plan.
 };
 
 const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
@@ -858,6 +860,21 @@ test "SECCOMP: parts right before it, 1 to 4096 instructions, known flags" {
     try expect_ops_invalid(minimal(&.{ full, full, full, full, load }), 5, "over 4096 instructions");
 }
 
+test "INIT: a container op right before EXEC or WAIT_START, at most once" {
+    const init = Op{ .init = .{} };
+    const wait = Op{ .wait_start = .{} };
+    const close = Op{ .close_fds = .{} };
+    inline for (.{ &.{ close, init }, &.{ close, init, wait } }) |middle| {
+        const bytes = try encode_plan(0, minimal(middle));
+        defer bytes.deinit();
+        try expect_valid(bytes.items);
+    }
+    try expect_ops_invalid(minimal(&.{ init, close }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(minimal(&.{ init, init }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(minimal(&.{ init, close, wait }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(&.{ init, clone_op, exec_op }, 0, "a container op before CLONE");
+}
+
 test "WAIT_START: a container op right before EXEC, at most once" {
     const wait = Op{ .wait_start = .{} };
     const close = Op{ .close_fds = .{} };
@@ -1030,6 +1047,11 @@ test "fs ops: an absolute root, clean relative paths, device modes, 32-bit rdev,
     const bytes = try encode_plan(0, &edges);
     defer bytes.deinit();
     try expect_valid(bytes.items);
+}
+
+test "WRITE_STREAM is the last op of an fs plan" {
+    try expect_ops_invalid(&.{ fs_root_op, .{ .write_stream = .{} }, .{ .read_xattrs = .{ .path = "a" } } }, 2, "after WRITE_STREAM");
+    try expect_ops_invalid(minimal(&.{.{ .write_stream = .{} }}), 1, "fs op in a container plan");
 }
 
 test "pin ops: only net, ipc, uts and cgroup are made by PIN_NEW; absolute paths" {

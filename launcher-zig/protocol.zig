@@ -134,10 +134,13 @@ pub const FrameType = enum(u16) {
     pin_new = 0x0083,
     unpin = 0x0084,
     pin = 0x0085,
+    // Lifecycle (protocol.md "husk's init"): init.zig.
+    init = 0x00b0,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
     read_xattrs = 0x0073,
+    write_stream = 0x0074,
     _,
 };
 
@@ -266,12 +269,16 @@ pub const Op = union(enum) {
     unpin: struct { path: Str },
     /// Parent op: bind /proc/PID/ns/TYPE of CLONE's process on `path` (made here).
     pin: struct { nstype: u64, path: Str },
+    /// Container op right before [WAIT_START] EXEC: fork; the parent becomes husk's init.
+    init: struct {},
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },
     /// value: the xattr's bytes as lowercase hex (a `str` cannot hold NUL).
     setxattr: struct { path: Str, name: Str, value: Str },
     read_xattrs: struct { path: Str },
+    /// The last op of an fs plan: records follow END on the plan fd (write_stream.zig).
+    write_stream: struct {},
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -291,7 +298,7 @@ pub const Op = union(enum) {
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => .control,
-            .fs_root, .mknod, .setxattr, .read_xattrs => .fs,
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => .fs,
             else => .container,
         };
     }

@@ -25,6 +25,7 @@ const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
 const seccomp = @import("seccomp.zig");
+const init_mode = @import("init.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -125,8 +126,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .caps => |o| try process.caps(o.bounding, o.effective, o.permitted, o.inheritable),
         .user => |o| {
             try process.user(o.uid, o.gid, o.groups);
-            // Changing credentials clears the parent-death signal (prctl(2)): arm it again,
-            // or a user-namespaced container would outlive a killed launcher.
+            // Changing credentials clears the parent-death signal (prctl(2)): armed again.
             if (dies_with_monitor(plan)) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0);
         },
         .no_new_privs => try process.no_new_privs(),
@@ -143,12 +143,13 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
+        .init => try init_mode.fork_init(state),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => unreachable,
     }
 }
 
@@ -234,6 +235,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .wait_start => message.append("wait for START"),
         .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
         .seccomp_program => message.append("keep a seccomp program part"),
+        .init => message.append("become husk's init (exec /proc/self/exe)"),
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
@@ -241,6 +243,6 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => unreachable, // As in run_op.
     }
 }

@@ -7,7 +7,7 @@
 
 import { answer, badLength, fail, Failure, inputPointer, malformed } from "../abi";
 import { Fields, FrameReader, PATH_MAX, STR_MAX, Writer } from "../codec";
-import { HELLO_MAGIC, OPS_MAX, PLAN_MAX, PROTOCOL_VERSION, T_CGROUP_JOIN, T_CLONE, T_END, T_EXEC, T_HELLO, T_SECCOMP, T_SECCOMP_PROGRAM, T_WAIT_START } from "./encode";
+import { HELLO_MAGIC, OPS_MAX, PLAN_MAX, PROTOCOL_VERSION, T_CGROUP_JOIN, T_CLONE, T_END, T_EXEC, T_HELLO, T_INIT, T_SECCOMP, T_SECCOMP_PROGRAM, T_WAIT_START } from "./encode";
 
 // The answer's frames, in order: D_PLAN, then per op D_OP and one frame per field (a strs
 // field is D_STRS and one D_ITEM per string, so no frame outgrows the op it describes).
@@ -110,10 +110,12 @@ const TABLE = `0010 UNSHARE any flags:u
 0083 PIN_NEW control flags:u dir:s
 0084 UNPIN control path:p
 0085 PIN parent nstype:u path:p
+00b0 INIT container
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s
-0073 READ_XATTRS fs path:p`;
+0073 READ_XATTRS fs path:p
+0074 WRITE_STREAM fs`;
 
 let layouts: Layout[] | null = null;
 
@@ -324,6 +326,11 @@ function checkOrder(ops: Layout[]): Failure | null {
     if (ops[i].type != T_WAIT_START) continue;
     if (i != n - 2) return opFailure(i, ops[i], "WAIT_START is not right before EXEC");
     break;
+  }
+  for (let i = 0; i < n; i++) {
+    if (ops[i].type != T_INIT) continue;
+    const next = ops[i + 1].type; // EXEC is last, so an INIT has a next op.
+    if (next != T_EXEC && !(next == T_WAIT_START && i == n - 3)) return opFailure(i, ops[i], "INIT is not right before EXEC or WAIT_START");
   }
   let cloned = false;
   let containerStarted = false;

@@ -55,6 +55,7 @@ export const T_TARGET: u16 = 0x0080;
 export const T_SETNS: u16 = 0x0081;
 export const T_SETNS_FILE: u16 = 0x0082;
 export const T_PIN: u16 = 0x0085;
+export const T_INIT: u16 = 0x00b0;
 export const T_LOG: u16 = 0x0052;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
@@ -256,6 +257,11 @@ export class PlanWriter {
     this.op(T_SECCOMP, "seccomp");
     this.w.u64(flags);
     this.w.u64s("program", parts[parts.length - 1]);
+    this.w.end();
+  }
+
+  init(): void {
+    this.op(T_INIT, "init");
     this.w.end();
   }
 

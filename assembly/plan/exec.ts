@@ -98,6 +98,8 @@ export function processOps(plan: PlanWriter, req: PlanRequest): void {
     return;
   }
   if (!filter.none) plan.seccomp(filter.flags, chunks(filter.program));
+  // husk's init forks off the command right before it runs (WAIT_START is the command's).
+  if (req.lifecycle.init) plan.init();
   if ((req.options & OPTION_WAIT_START) != 0) plan.waitStart();
   const env = buildEnv(req);
   plan.exec(req.argv[0], req.argv, env, searchPath(env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);

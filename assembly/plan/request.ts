@@ -7,6 +7,7 @@ import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
+import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecycle";
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
@@ -124,6 +125,8 @@ export class PlanRequest {
   keep: KeptLayer = new KeptLayer();
   /** Items 0x0300–0x0306: the seccomp profile (../seccomp/items.ts); none: docker's default. */
   seccomp: SeccompRequest = new SeccompRequest();
+  /** Items 0x0380–0x038f: husk's init (./lifecycle.ts). */
+  lifecycle: LifecycleRequest = new LifecycleRequest();
 
   get userns(): bool {
     return this.idmap.mode != MODE_NONE;
@@ -300,6 +303,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     if (req.seccomp.isItem(type)) {
       if (type == REQ_SECCOMP_CAPS) return malformed(frames.where() + ": SECCOMP_CAPS is seccompCompile's (buildPlan uses the container's capabilities)");
       const failure = req.seccomp.decode(type, frames.payload, frames.payloadLength, frames.index);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isLifecycleItem(type)) {
+      const failure = decodeLifecycleItem(type, frames.payload, frames.payloadLength, frames.index, req.lifecycle);
       if (failure !== null) return failure;
       continue;
     }

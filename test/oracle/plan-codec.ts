@@ -100,6 +100,11 @@ function checkOrder(ops: Op[]): void {
   });
   const wait = ops.findIndex((o) => o.name === 'WAIT_START');
   if (wait >= 0 && wait !== ops.length - 2) throw new FrameError(`op ${wait}: WAIT_START is not right before EXEC`);
+  for (const [i, op] of ops.entries()) {
+    if (op.name !== 'INIT') continue;
+    const next = ops[i + 1].name;
+    if (next !== 'EXEC' && !(next === 'WAIT_START' && i === ops.length - 3)) throw new FrameError(`op ${i}: INIT is not right before EXEC or WAIT_START`);
+  }
   let cloned = false;
   let containerStarted = false;
   for (const [i, op] of ops.entries()) {

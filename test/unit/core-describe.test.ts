@@ -34,6 +34,7 @@ const BUILT: Record<string, PlanRequest> = {
   'v2 cgroups, status file': rootfsRequest({ cgroup: { parent: 'a/b', name: 'c0ffee', hierarchies: V2, limits, host: HOST }, statusFile: '/run/husk/c0ffee/status' }),
   'time namespace': hostRequest({ timeOffsets: { monotonic: 10, boottime: -5 } }),
   'user, workdir, env, wait, trace': rootfsRequest({ user: { uid: 1000, gid: 1000 }, workdir: '/tmp', env: ['A=b', 'PATH=/bin'], waitStart: true, trace: true, dieWithParent: true }),
+  'init, wait': rootfsRequest({ init: true, waitStart: true }),
   'bytes that are not UTF-8': rootfsRequest({ argv: ['sh', '-c', 'echo \u00e9 "\u00ff"', '\ud800'], hostname: 'box' }),
 };
 

@@ -63,7 +63,9 @@ const LIFECYCLE_OPTIONS = `Lifecycle (run only):
   -d, --detach                  Run in the background and print the container id
       --name NAME               Name the container (for ps, inspect, rm, pause, stats, top)
       --rm                      With -d: remove the container's record once it has ended
-                                (a foreground run's is always removed)`;
+                                (a foreground run's is always removed)
+      --init                    Run husk's init as pid 1: it reaps orphaned processes and
+                                forwards signals to the command (also for create)`;
 
 export const HELP: Record<string, string> = {
   main: `Usage:  husk [--root DIR] COMMAND [OPTIONS]

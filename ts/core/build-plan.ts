@@ -57,6 +57,8 @@ export const REQUEST = {
   ENTRYPOINT: 0x0157,
   // 0x0170–0x017f: a writable layer kept on disk (assembly/plan/keep-layer.ts)
   KEEP_LAYER: 0x0170,
+  // 0x0380–0x038f: containers that live on (assembly/plan/lifecycle.ts)
+  INIT: 0x0380,
 } as const;
 
 /**
@@ -182,6 +184,8 @@ export interface PlanRequest {
   seccomp?: SeccompChoice;
   /** The host's kernel release (uname -r): a profile's minKernel conditions compare it. */
   kernel?: string;
+  /** --init: husk's init is the container's pid 1 (reaps, forwards signals; docs/protocol.md "husk's init"). */
+  init?: boolean;
 }
 
 export interface PlanCgroupHierarchy {
@@ -409,6 +413,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
   if (req.seccomp !== undefined || req.kernel !== undefined) w.raw(seccompFrames(req.seccomp ?? { mode: 'default' }, req.kernel));
+  if (req.init === true) w.begin('init', REQUEST.INIT).u64(0).end();
   const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0) | (req.diesWithMonitor ? 16 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;

@@ -150,6 +150,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     userns: usernsFacts(f),
     usedRanges: ctx.usedRanges,
     timens: f.timens,
+    init: f.lifecycle.init || undefined,
     timeOffsets: f.timens ? f.timeOffsets : undefined,
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
