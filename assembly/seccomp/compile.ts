@@ -3,8 +3,8 @@
 // The program, first instruction first:
 //   load arch; x86_64 → its part; i386 (when the profile lists SCMP_ARCH_X86) → its part;
 //     any other → the bad-arch action (KILL_THREAD, libseccomp's default)
-//   each part: load nr; (x86_64: an x32 call, nr ≥ 0x40000000, → bad-arch, as libseccomp
-//     treats a filter without SCMP_ARCH_X32); a binary search on the numbers with rules
+//   each part: load nr; (x86_64: an x32 call, nr ≥ 0x40000000 but not −1, → bad-arch, as
+//     libseccomp treats a filter without SCMP_ARCH_X32); a binary search on the numbers with rules
 //     (jge at each node, a few jeq at each leaf); no number matched → the default action
 //   a number with argument rules jumps to its body: each rule's comparisons in profile
 //     order (all must hold: its action), then the number's rule without arguments, if any,
@@ -200,7 +200,11 @@ class Compiler {
     }
     const defaultLabel = this.ret(this.profile.defaultAction);
     let start = calls.length > 0 ? this.tree(calls, targets, 0, calls.length, defaultLabel) : this.e.jumpAlways(defaultLabel);
-    if (x32Check) start = this.e.jump(JMP_JGE_K, X32_SYSCALL_BIT, this.ret(BAD_ARCH_ACTION), start);
+    if (x32Check) {
+      // nr −1 (a tracer skipping a call) goes on to the rules, as in libseccomp's filters.
+      const skipped = this.e.jump(JMP_JEQ_K, 0xffffffff, start, this.ret(BAD_ARCH_ACTION));
+      start = this.e.jump(JMP_JGE_K, X32_SYSCALL_BIT, skipped, start);
+    }
     return this.e.loadWord(DATA_NR);
   }
 }

@@ -1,10 +1,10 @@
 // The seccomp compiler of the policy core (assembly/seccomp/): the programs it emits, run by a
-// BPF interpreter (test/unit/bpf-interpreter.ts), give docker's answers; names it cannot take
+// BPF interpreter (test/oracle/bpf-interpreter.ts), give docker's answers; names it cannot take
 // are refused naming the field. The comparison with libseccomp is seccomp-libseccomp.test.ts.
 import { describe, expect, it } from 'vitest';
 import { compileSeccomp } from '../../ts/core/seccomp.js';
 import type { SeccompChoice, SeccompProfile } from '../../ts/core/seccomp.js';
-import { runFilter } from './bpf-interpreter.js';
+import { runFilter } from '../oracle/bpf-interpreter.js';
 
 const X86_64 = 0xc000003e;
 const I386 = 0x40000003;
