@@ -3,6 +3,7 @@
 
 import { PlanWriter } from "./encode";
 import { chunks, seccompFilter } from "../seccomp/entry";
+import { containerCapabilities } from "./security";
 import { OPTION_WAIT_START, PlanRequest } from "./request";
 import {
   CAP_AUDIT_WRITE, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_MKNOD,
@@ -86,18 +87,25 @@ export function searchPath(env: string[]): string[] {
  * fails the plan (status 2, the reason names the field).
  */
 export function processOps(plan: PlanWriter, req: PlanRequest): void {
-  const caps = DEFAULT_CAPS;
+  const capabilities = containerCapabilities(req.security);
+  if (capabilities.failure !== null) {
+    plan.w.fail(capabilities.failure!.reason);
+    return;
+  }
+  const caps = capabilities.caps;
+  // --privileged: every capability husk holds, no no_new_privs and no filter (docker's).
+  const privileged = req.security.privileged;
   plan.caps(caps, caps, caps, 0);
   plan.user(req.uid, req.gid, new Array<u64>());
   plan.chdir(req.workdir);
-  plan.noNewPrivs();
+  if (!privileged) plan.noNewPrivs();
   plan.closeFds();
   const filter = seccompFilter(req.seccomp, caps);
   if (filter.failure !== null) {
     plan.w.fail(filter.failure!.reason);
     return;
   }
-  if (!filter.none) plan.seccomp(filter.flags, chunks(filter.program));
+  if (!filter.none && !privileged) plan.seccomp(filter.flags, chunks(filter.program));
   // husk's init forks off the command right before it runs (WAIT_START is the command's).
   if (req.lifecycle.init) plan.init();
   if ((req.options & OPTION_WAIT_START) != 0) plan.waitStart();

@@ -12,6 +12,7 @@ import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersR
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
+import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -125,6 +126,8 @@ export class PlanRequest {
   keep: KeptLayer = new KeptLayer();
   /** Items 0x0300–0x0306: the seccomp profile (../seccomp/items.ts); none: docker's default. */
   seccomp: SeccompRequest = new SeccompRequest();
+  /** Item 0x0307: --cap-add, --cap-drop, --privileged (./security.ts). */
+  security: SecurityRequest = new SecurityRequest();
   /** Items 0x0380–0x038f: husk's init (./lifecycle.ts). */
   lifecycle: LifecycleRequest = new LifecycleRequest();
 
@@ -297,6 +300,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     }
     if (isImageConfigItem(type)) {
       const failure = decodeImageConfigItem(type, frames.payload, frames.payloadLength, frames.index, req.image);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isSecurityItem(type)) {
+      const failure = decodeSecurityItem(frames.payload, frames.payloadLength, frames.index, req.security);
       if (failure !== null) return failure;
       continue;
     }

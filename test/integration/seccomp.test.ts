@@ -2,7 +2,7 @@
 // and loaded by the launcher, refuses what docker refuses (EPERM); `--security-opt
 // seccomp=unconfined` and a profile file change that. Calls are made by python3's ctypes
 // inside the container (the host image), so each test names the exact syscall and arguments.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { husk, suiteDir } from './helpers.js';
@@ -96,5 +96,41 @@ describe('--security-opt seccomp=', () => {
     const none = husk(root, ['plan', '--security-opt', 'seccomp=unconfined', 'host', 'true']);
     expect(none.status).toBe(0);
     expect(none.stdout).not.toMatch(/seccomp/);
+  });
+});
+
+describe('capabilities, and the filter following them', () => {
+  const status = (extra: string[]) => {
+    const r = husk(root, ['run', ...extra, 'host', 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status']);
+    expect(r.stderr).toBe('');
+    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(':\t')));
+  };
+
+  it('--cap-drop ALL --cap-add CHOWN leaves exactly CAP_CHOWN', () => {
+    expect(status(['--cap-drop', 'ALL', '--cap-add', 'CHOWN']).CapEff).toBe('0000000000000001');
+    expect(status(['--cap-drop', 'chown']).CapEff).toBe('00000000a80425fa');
+  });
+
+  it('--cap-add SYS_ADMIN lets unshare and mount through the filter, as docker\'s profile says', () => {
+    const r = calls(['--cap-add', 'SYS_ADMIN'], [[NR.unshare, CLONE_NEWUTS], [NR.personality, READ_IMPLIES_EXEC]]);
+    expect(r.results[0]).toEqual([0, 0]);
+    expect(r.results[1]).toEqual([-1, EPERM]); // the rest of the profile stays
+  });
+
+  it('--privileged: every capability husk holds, no filter, no no_new_privs', () => {
+    const s = status(['--privileged']);
+    const own = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
+    expect(s.CapEff).toBe(own);
+    expect(s.Seccomp).toBe('0');
+    expect(s.NoNewPrivs).toBe('0');
+  });
+
+  it('a capability husk lacks, or none by that name, is one line and exit 125', () => {
+    const lacking = husk(root, ['run', '--cap-add', 'SYS_RESOURCE', 'host', 'true']); // root here lacks it (DESIGN.md)
+    expect(lacking.status).toBe(125);
+    expect(lacking.stderr).toBe('husk: cap-add: CAP_SYS_RESOURCE: husk does not hold it here (its capability bounding set lacks it), so no container it starts can\n');
+    const unknown = husk(root, ['run', '--cap-drop', 'NOPE', 'host', 'true']);
+    expect(unknown.stderr).toBe('husk: cap-drop: unknown capability "NOPE"\n');
+    expect(unknown.status).toBe(125);
   });
 });

@@ -33,6 +33,10 @@ const RUN_OPTIONS = `Options:
       --security-opt OPT        seccomp=FILE (a docker or OCI profile), seccomp=unconfined (no
                                 filter; default: docker's profile, docs/security.md), or
                                 no-new-privileges (always on in husk)
+      --cap-add CAP, --cap-drop CAP   Add or drop a capability from docker's default set
+                                (SYS_ADMIN or CAP_SYS_ADMIN; ALL); repeatable
+      --privileged              Every capability husk holds, no seccomp filter, no
+                                no_new_privs, /sys writable, no masked /proc paths
   -i, --interactive             Keep stdin open (-d: for husk attach; in the foreground stdin
                                 is always passed on)
   -t, --tty                     Give the container a pty held by its monitor, sized as your

@@ -5,6 +5,7 @@ import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
 import { readSeccompProfile } from './seccomp-profile.js';
+import { ownBoundingSet } from '../host/capabilities.js';
 import type { SeccompChoice } from '../core/seccomp.js';
 import type { RunFlags } from '../cli/args.js';
 import { HuskError } from '../errors.js';
@@ -113,6 +114,12 @@ function seccompChoice(opt: string | undefined): SeccompChoice | undefined {
   return { mode: 'profile', profile: readSeccompProfile(opt) };
 }
 
+/** The capability flags as typed, with husk's own bounding set; none when no flag is given. */
+function capabilityFacts(s: RunFlags['security']): PlanRequest['capabilities'] {
+  if (!s.privileged && s.capAdd.length === 0 && s.capDrop.length === 0) return undefined;
+  return { privileged: s.privileged, bounding: ownBoundingSet(), add: s.capAdd, drop: s.capDrop };
+}
+
 function podResources(f: RunFlags, root: string): RunFlags['resources'] {
   if (f.pod === undefined || f.resources.cgroupParent !== undefined) return f.resources;
   return { ...f.resources, cgroupParent: readPod(root, f.pod).cgroupParent };
@@ -172,6 +179,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     tty: ctx.tty,
     attach: ctx.attach,
     seccomp: seccompChoice(f.security.seccomp),
+    capabilities: capabilityFacts(f.security),
     kernel: release(),
   };
   const answer = buildPlanAnswer(request);
