@@ -62,7 +62,7 @@ export function buildPlan(len: i32): i32 {
   sysOps(plan, req);
   cgroupMountOps(plan, req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   tmpOps(plan);
-  maskOps(plan);
+  maskOps(plan, req);
   pivotOps(plan, req);
   hostOps(plan, req);
   processOps(plan, req);

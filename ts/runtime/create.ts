@@ -45,6 +45,7 @@ export function recordOf(prepared: Prepared, flags: RunFlags, image?: RunImage):
     hostRanges: prepared.hostRanges,
     cgroups: prepared.cgroups,
     limits: flags.resources.limits.length ? flags.resources.limits : undefined,
+    init: flags.lifecycle.init || undefined,
   };
 }
 

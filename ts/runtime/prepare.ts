@@ -3,6 +3,10 @@
 // nothing made yet.
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { release } from 'node:os';
+import { readSeccompProfile } from './seccomp-profile.js';
+import { ownBoundingSet } from '../host/capabilities.js';
+import type { SeccompChoice } from '../core/seccomp.js';
 import type { RunFlags } from '../cli/args.js';
 import { HuskError } from '../errors.js';
 import { hostRootEntries } from '../host/facts.js';
@@ -103,6 +107,19 @@ export interface PrepareContext {
   keepLayer?: { upper: string; work: string };
 }
 
+/** `--security-opt seccomp=`: unconfined, a profile file, or (absent) husk's default. */
+function seccompChoice(opt: string | undefined): SeccompChoice | undefined {
+  if (opt === undefined) return undefined;
+  if (opt === 'unconfined') return { mode: 'unconfined' };
+  return { mode: 'profile', profile: readSeccompProfile(opt) };
+}
+
+/** The capability flags as typed, with husk's own bounding set; none when no flag is given. */
+function capabilityFacts(s: RunFlags['security']): PlanRequest['capabilities'] {
+  if (!s.privileged && s.capAdd.length === 0 && s.capDrop.length === 0) return undefined;
+  return { privileged: s.privileged, bounding: ownBoundingSet(), add: s.capAdd, drop: s.capDrop };
+}
+
 function podResources(f: RunFlags, root: string): RunFlags['resources'] {
   if (f.pod === undefined || f.resources.cgroupParent !== undefined) return f.resources;
   return { ...f.resources, cgroupParent: readPod(root, f.pod).cgroupParent };
@@ -140,6 +157,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     userns: usernsFacts(f),
     usedRanges: ctx.usedRanges,
     timens: f.timens,
+    init: f.lifecycle.init || undefined,
     timeOffsets: f.timens ? f.timeOffsets : undefined,
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
@@ -160,6 +178,9 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     logFile: ctx.logFile,
     tty: ctx.tty,
     attach: ctx.attach,
+    seccomp: seccompChoice(f.security.seccomp),
+    capabilities: capabilityFacts(f.security),
+    kernel: release(),
   };
   const answer = buildPlanAnswer(request);
   let cgroups: string[] | undefined;
