@@ -291,7 +291,7 @@ const Decoder = struct {
     fn op(decoder: *Decoder, tag: Op.Tag, cursor: *Cursor) Error!Op {
         switch (tag) {
             inline else => |comptime_tag| {
-                @setEvalBranchQuota(4000);
+                @setEvalBranchQuota(8000);
                 const Payload = std.meta.TagPayload(Op, comptime_tag);
                 return @unionInit(Op, @tagName(comptime_tag), try decoder.fields(Payload, cursor));
             },

@@ -7,6 +7,7 @@
 import { Failure, malformed } from "../abi";
 import { Fields, FrameReader, PATH_MAX, STR_MAX } from "../codec";
 import { CgroupRequest, decodeCgroupFrame, isCgroupItem, REQ_CGROUP } from "./cgroup";
+import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 
 export const REQ_OCI_ROOT: u32 = 0x0310;
 export const REQ_OCI_ARGS: u32 = 0x0311;
@@ -97,6 +98,8 @@ export class OciRequest {
   oomScoreAdj: i64 = 0;
   propagation: string = "";
   cgroup: CgroupRequest = new CgroupRequest();
+  /** `linux.seccomp` as the seccomp items (0x0300–0x0305, ../seccomp/items.ts); none: no filter. */
+  seccomp: SeccompRequest = new SeccompRequest();
 
   has(type: u32): bool {
     return this.seen.has(type);
@@ -119,6 +122,12 @@ export function decodeOciRequest(ptr: usize, len: i32, req: OciRequest): Failure
       if (failure !== null) return failure;
       continue;
     }
+    if (req.seccomp.isItem(type)) {
+      if (type == REQ_SECCOMP_CAPS) return malformed(frames.where() + ": SECCOMP_CAPS is seccompCompile's (ociPlan uses the process's capabilities)");
+      const failure = req.seccomp.decode(type, frames.payload, frames.payloadLength, frames.index);
+      if (failure !== null) return asField(failure);
+      continue;
+    }
     if (req.seen.has(type) && !repeatable(type)) return malformed(frames.where() + ": given twice");
     req.seen.add(type);
     if (++items > ITEMS_MAX * 4) return malformed(frames.where() + ": too many items");
@@ -130,7 +139,14 @@ export function decodeOciRequest(ptr: usize, len: i32, req: OciRequest): Failure
   if (frames.failure !== null) return frames.failure;
   if (!req.has(REQ_OCI_ROOT)) return malformed("request: no OCI_ROOT");
   if (!req.has(REQ_OCI_ARGS)) return malformed("request: no OCI_ARGS");
-  return null;
+  const seccomp = req.seccomp.check();
+  return seccomp === null ? null : asField(seccomp);
+}
+
+/** The seccomp compiler names its fields `seccomp: …`; in config.json they are `linux.seccomp`'s. */
+export function asField(failure: Failure): Failure {
+  if (failure.reason.startsWith("seccomp: ")) failure.reason = "linux." + failure.reason;
+  return failure;
 }
 
 function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failure | null {
@@ -234,7 +250,7 @@ const SUPPORTED_FIELDS: string[] = [
   "process.capabilities.bounding", "process.capabilities.effective", "process.capabilities.permitted",
   "process.capabilities.inheritable", "process.capabilities.ambient",
   "linux.namespaces", "linux.cgroupsPath", "linux.resources", "linux.sysctl", "linux.maskedPaths",
-  "linux.readonlyPaths", "linux.rootfsPropagation",
+  "linux.readonlyPaths", "linux.rootfsPropagation", "linux.seccomp",
 ];
 
 /** The first field husk-runc does not support, or null. */

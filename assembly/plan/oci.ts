@@ -18,9 +18,10 @@ import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } fr
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
 import { checkMounts, checkPaths, deviceOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
-  DEVICE_ANY, decodeOciRequest, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciRequest, UMASK_UNSET, unsupportedField,
+  asField, DEVICE_ANY, decodeOciRequest, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciRequest, UMASK_UNSET, unsupportedField,
 } from "./oci-request";
 import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
+import { chunks, Filter, seccompFilter } from "../seccomp/entry";
 
 const MS_BIND: u64 = 4096;
 const MS_SLAVE: u64 = 1 << 19;
@@ -68,6 +69,7 @@ class OciDecisions {
   rlimitResources: u64[] = [];
   propagation: u64 = MS_SLAVE | MS_REC;
   sysctlPaths: string[] = [];
+  seccomp: Filter = new Filter();
 }
 
 export function ociPlan(len: i32): i32 {
@@ -89,7 +91,6 @@ export function ociPlan(len: i32): i32 {
 function decide(req: OciRequest, d: OciDecisions): Failure | null {
   const field = unsupportedField(req);
   if (field !== null) {
-    if (field == "linux.seccomp") return invalid("linux.seccomp: not supported by husk-runc yet (podman: --security-opt seccomp=unconfined)");
     return invalid(field + ": not supported by husk-runc");
   }
   if (req.root.length == 0 || req.root.charCodeAt(0) != 0x2f) return invalid("root.path: \"" + req.root + "\" is not an absolute path");
@@ -112,6 +113,13 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (failure === null) failure = checkPaths("maskedPaths", req.masked);
   if (failure === null) failure = checkPaths("readonlyPaths", req.readonly);
   if (failure === null) failure = decideCgroup(req);
+  if (failure === null) {
+    // No linux.seccomp: no filter (the OCI spec's default); the profile's includes.caps and
+    // excludes.caps are judged against the process's effective set.
+    if (req.seccomp.mode == 0) d.seccomp.none = true;
+    else d.seccomp = seccompFilter(req.seccomp, d.caps[1]);
+    if (d.seccomp.failure !== null) failure = asField(d.seccomp.failure!);
+  }
   return failure;
 }
 
@@ -286,6 +294,12 @@ function hasDevpts(req: OciRequest): bool {
 
 function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   for (let i = 0; i < req.rlimits.length; i++) plan.rlimit(d.rlimitResources[i], req.rlimits[i].soft, req.rlimits[i].hard);
+  // Without no_new_privs only a process holding CAP_SYS_ADMIN may load a filter: it is
+  // loaded now, before the capabilities are set (runc's order); the steps after it are
+  // filtered too, as they are by runc.
+  const nnp = (req.options & OCI_NO_NEW_PRIVS) != 0;
+  const filter = !d.seccomp.none && d.seccomp.program.length > 0;
+  if (filter && !nnp) plan.seccomp(d.seccomp.flags, chunks(d.seccomp.program));
   const bounding = d.caps[0];
   const effective = d.caps[1];
   const permitted = d.caps[2];
@@ -299,8 +313,9 @@ function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   plan.caps(bounding, effective, permitted, inheritable);
   if (d.caps[4] != 0) plan.ambient(d.caps[4]);
   plan.chdir(req.cwd);
-  if ((req.options & OCI_NO_NEW_PRIVS) != 0) plan.noNewPrivs();
+  if (nnp) plan.noNewPrivs();
   plan.closeFds();
+  if (filter && nnp) plan.seccomp(d.seccomp.flags, chunks(d.seccomp.program));
   if (req.execFifo.length > 0) plan.fifoWait();
   plan.exec(req.args[0], req.args, req.env, searchPath(req.env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);
 }
@@ -323,7 +338,7 @@ export function ociFeatures(len: i32): i32 {
     "\"mountOptions\":" + jsonList(mountOptionNames()) + "," +
     "\"linux\":{\"namespaces\":" + jsonList(namespaces) + ",\"capabilities\":" + jsonList(CAPABILITIES) + "," +
     "\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false}," +
-    "\"seccomp\":{\"enabled\":false},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}," +
+    "\"seccomp\":{\"enabled\":true},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}," +
     "\"annotations\":{\"org.opencontainers.runc.version\":\"husk-runc\"}}";
   const bytes = new ArrayBuffer(json.length);
   for (let i = 0; i < json.length; i++) store<u8>(changetype<usize>(bytes) + <usize>i, <u8>json.charCodeAt(i));

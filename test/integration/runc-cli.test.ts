@@ -141,6 +141,18 @@ describe('husk-runc on a bundle', () => {
     expect(r.stdout).toMatch(/ro/);
   });
 
+  it('linux.seccomp: a syscall the profile refuses fails with its errno', () => {
+    const dir = bundle(['sh', '-c', 'mkdir /made || echo refused; grep ^Seccomp: /proc/self/status'], (c) => {
+      c.root.readonly = false;
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
+    });
+    const r = runc(['run', '--bundle', dir, 'filtered']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('refused\nSeccomp:\t2\n');
+    expect(r.stderr).toMatch(/Permission denied/);
+    expect(existsSync(join(dir, 'rootfs/made'))).toBe(false);
+  });
+
   it('a config field husk-runc does not support is one line naming it, exit 1, nothing left', () => {
     const dir = bundle(['true'], (c) => (c.linux.personality = { domain: 'LINUX32' }));
     const r = runc(['create', '--bundle', dir, 'bad']);

@@ -73,8 +73,18 @@ describe('ociPlan', () => {
     expect(shm[1]).toMatchObject({ fstype: 'tmpfs', flags: 2 | 8 | 4, data: 'mode=1777,size=65536k' });
   });
 
+  it('linux.seccomp is compiled by the core: loaded last with no_new_privs, before the capabilities without', () => {
+    const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+    const nnp = names(config((c) => (c.linux.seccomp = profile)), { execFifo: '/f' });
+    expect(nnp.slice(-4)).toEqual(['CLOSE_FDS', 'SECCOMP', 'FIFO_WAIT', 'EXEC']);
+    const without = names(config((c) => ((c.linux.seccomp = profile), (c.process.noNewPrivileges = false))));
+    expect(without.indexOf('SECCOMP')).toBeLessThan(without.indexOf('CAPS'));
+    expect(names(config())).not.toContain('SECCOMP');
+  });
+
   it('refuses what it does not support, naming the field', () => {
-    expect(refusal(config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })))).toMatch(/^linux\.seccomp: not supported by husk-runc yet/);
+    expect(refusal(config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOPE' })))).toMatch(/^linux\.seccomp: /);
+    expect(refusal(config((c) => (c.linux.personality = { domain: 'LINUX' })))).toBe('linux.personality: not supported by husk-runc');
     expect(refusal(config((c) => (c.hooks = { prestart: [{ path: '/bin/true' }] })))).toBe('hooks: not supported by husk-runc');
     expect(refusal(config((c) => (c.process.capabilities.bounding = ['CAP_NOPE'])))).toBe('process.capabilities.bounding: unknown capability "CAP_NOPE"');
     expect(refusal(config((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }])))).toMatch(/^process\.rlimits\[0\]\.type/);

@@ -6,6 +6,9 @@ import { FrameWriter, PATH_MAX, STR_MAX } from '../protocol/frames.js';
 import { CoreError, splitAnswer } from './build-plan.js';
 import type { PlanAnswer, PlanCgroup } from './build-plan.js';
 import { call } from './wasm.js';
+import { seccompFrames } from './seccomp.js';
+import type { SeccompProfile } from './seccomp.js';
+import { release } from 'node:os';
 
 export const OCI_REQUEST = {
   ROOT: 0x0310,
@@ -49,6 +52,8 @@ export interface OciPlanOptions {
   cgroup?: PlanCgroup;
   trace?: boolean;
   dieWithParent?: boolean;
+  /** The host's kernel release, for a seccomp rule's minKernel (default: this host's). */
+  kernel?: string;
 }
 
 type Json = unknown;
@@ -182,6 +187,17 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
     w.begin(OCI_REQUEST.MOUNT).str(values[0]).str(values[1]).str(values[2]).strs(mountOptions).end();
   });
   encodeLinux(w, object(cfg.linux, 'linux'));
+  // linux.seccomp as the seccomp compiler's items (ts/core/seccomp.ts reads the profile's shape).
+  const seccomp = object(cfg.linux, 'linux').seccomp;
+  if (!isEmpty(seccomp)) {
+    const profile = object(seccomp, 'linux.seccomp') as unknown as SeccompProfile;
+    try {
+      for (const f of seccompFrames({ mode: 'profile', profile }, opts.kernel ?? release())) w.raw(f);
+    } catch (err) {
+      if (err instanceof CoreError) bad('linux.seccomp', err.reason.replace(/^seccomp: /, ''));
+      throw err;
+    }
+  }
   if (opts.execFifo !== undefined) str(OCI_REQUEST.EXEC_FIFO, 'exec fifo', opts.execFifo);
   if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
   return w.view().slice();
