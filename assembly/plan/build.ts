@@ -20,6 +20,7 @@ import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
 import { joinOps } from "./joins";
+import { sysctlOps, tmpfsOps } from "./run-options";
 
 export function buildPlan(len: i32): i32 {
   const ptr = inputPointer(len);
@@ -58,10 +59,12 @@ export function buildPlan(len: i32): i32 {
   rootInUserNamespaceOps(plan, req);
   rootfsOps(plan, req);
   procOps(plan);
+  sysctlOps(plan, req.runOptions);
   devOps(plan, req);
   sysOps(plan, req);
   cgroupMountOps(plan, req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   tmpOps(plan);
+  tmpfsOps(plan, req.runOptions);
   maskOps(plan, req);
   pivotOps(plan, req);
   hostOps(plan, req);
