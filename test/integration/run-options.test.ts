@@ -37,7 +37,7 @@ describe('docker run options', () => {
     expect(mode).toBe('700');
   });
 
-  it('refuses what docker refuses, naming the flag', () => {
+  it('refuses a value docker refuses, in one line that names the flag', () => {
     const cases: [string[], string][] = [
       [['--sysctl', 'vm.swappiness=1'], 'husk: sysctl: "vm.swappiness" is not allowed in a container: it is not a namespaced sysctl\n'],
       [['--net', 'host', '--sysctl', 'net.ipv4.ip_forward=1'], 'husk: sysctl: "net.ipv4.ip_forward" is not allowed: the container shares that namespace with the host\n'],
