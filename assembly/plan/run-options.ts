@@ -7,12 +7,14 @@ import { Failure, invalid, malformed } from "../abi";
 import { Fields, PATH_MAX, STR_MAX } from "../codec";
 import { PlanWriter } from "./encode";
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "./linux";
+import { HostDir, HOST_DIR_DIRECTORY } from "./request";
 
 export const REQ_ULIMIT: u32 = 0x030a;
 export const REQ_SYSCTL: u32 = 0x030b;
 export const REQ_OOM_SCORE_ADJ: u32 = 0x030c;
 export const REQ_GROUP_ADD: u32 = 0x030d;
 export const REQ_TMPFS: u32 = 0x030e;
+export const REQ_READ_ONLY: u32 = 0x030f;
 
 const ITEMS_MAX: i32 = 256;
 const RLIM_INFINITY: u64 = 0xffffffffffffffff;
@@ -40,11 +42,13 @@ export class RunOptions {
   oomScoreAdj: i64 = 0;
   groups: u64[] = [];
   tmpfs: Tmpfs[] = [];
+  /** --read-only: the root filesystem (and the host image's directories) read-only. */
+  readOnly: bool = false;
   count: i32 = 0;
 }
 
 export function isRunOptionItem(type: u32): bool {
-  return type >= REQ_ULIMIT && type <= REQ_TMPFS;
+  return type >= REQ_ULIMIT && type <= REQ_READ_ONLY;
 }
 
 function parseNumber(text: string): i64 {
@@ -133,7 +137,7 @@ function parseTmpfs(target: string, options: string, out: RunOptions): Failure |
 }
 
 export function decodeRunOptionItem(type: u32, ptr: usize, len: i32, index: i32, out: RunOptions): Failure | null {
-  const names = ["ULIMIT", "SYSCTL", "OOM_SCORE_ADJ", "GROUP_ADD", "TMPFS"];
+  const names = ["ULIMIT", "SYSCTL", "OOM_SCORE_ADJ", "GROUP_ADD", "TMPFS", "READ_ONLY"];
   const f = Fields.ofFrame(ptr, len, index, names[type - REQ_ULIMIT]);
   if (++out.count > ITEMS_MAX) return malformed(f.context + ": more than " + ITEMS_MAX.toString() + " run options");
   let failure: Failure | null = null;
@@ -154,6 +158,9 @@ export function decodeRunOptionItem(type: u32, ptr: usize, len: i32, index: i32,
       if (gids[i] > ID_LIMIT) return invalid("group-add: " + gids[i].toString() + " is above 4294967294");
       out.groups.push(gids[i]);
     }
+  } else if (type == REQ_READ_ONLY) {
+    if (out.readOnly) return malformed(f.context + ": given twice");
+    out.readOnly = true;
   } else {
     const target = f.str("target", PATH_MAX);
     const options = f.str("options", STR_MAX);
@@ -202,4 +209,20 @@ export function tmpfsOps(plan: PlanWriter, opts: RunOptions): void {
 export function limitOps(plan: PlanWriter, opts: RunOptions): void {
   for (let i = 0; i < opts.rlimits.length; i++) plan.rlimit(opts.rlimits[i].resource, opts.rlimits[i].soft, opts.rlimits[i].hard);
   if (opts.hasOomScoreAdj) plan.writeFile("/proc/self/oom_score_adj", opts.oomScoreAdj.toString());
+}
+
+const MS_REMOUNT: u64 = 0x20;
+const MS_BIND: u64 = 0x1000;
+
+/**
+ * --read-only, after PIVOT_ROOT: the root's own mount (and each directory of the host image,
+ * an overlay of its own) remounted read-only, not recursively: /proc, /dev, /sys, /tmp and
+ * the --tmpfs mounts stay as they are, as docker keeps its mounts writable.
+ */
+export function readOnlyRootOps(plan: PlanWriter, opts: RunOptions, hostDirs: HostDir[]): void {
+  if (!opts.readOnly) return;
+  plan.mount("", "/", "", MS_REMOUNT | MS_BIND | MS_RDONLY, "");
+  for (let i = 0; i < hostDirs.length; i++) {
+    if (hostDirs[i].kind == HOST_DIR_DIRECTORY) plan.mount("", "/" + hostDirs[i].name, "", MS_REMOUNT | MS_BIND | MS_RDONLY, "");
+  }
 }

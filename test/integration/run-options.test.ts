@@ -1,10 +1,11 @@
 // docker's --ulimit, --sysctl, --oom-score-adj, --group-add and --tmpfs on real containers:
 // each reaches the kernel inside, and a value docker refuses is one line, exit 125.
 import { describe, expect, it } from 'vitest';
-import { husk } from './helpers.js';
+import { husk, suiteRootfs } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
 
 const { root } = useLeakCheck();
+const rootfs = suiteRootfs();
 
 function inside(flags: string[], script: string): string[] {
   const r = husk(root, ['run', ...flags, 'host', 'sh', '-c', script]);
@@ -35,6 +36,14 @@ describe('docker run options', () => {
     const [mount, mode] = inside(['--tmpfs', '/cache:size=1m,mode=0700'], 'grep " /cache " /proc/mounts; stat -c %a /cache');
     expect(mount).toMatch(/^tmpfs \/cache tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,mode=700 /);
     expect(mode).toBe('700');
+  });
+
+  it('--read-only: the root and the host image\'s directories refuse writes; /tmp, /dev and --tmpfs do not', () => {
+    const script = 'for p in /x /etc/x /usr/x /tmp/x /cache/x /dev/shm/x; do touch $p 2>/dev/null && echo "$p rw" || echo "$p ro"; done';
+    expect(inside(['--read-only', '--tmpfs', '/cache'], script)).toEqual(['/x ro', '/etc/x ro', '/usr/x ro', '/tmp/x rw', '/cache/x rw', '/dev/shm/x rw']);
+    const r = husk(root, ['run', '--read-only', '--rootfs', rootfs, 'sh', '-c', 'touch /x 2>/dev/null && echo rw || echo ro; touch /tmp/x && echo tmp rw']);
+    expect(r.stdout).toBe('ro\ntmp rw\n');
+    expect(inside([], 'touch /x && echo rw')).toEqual(['rw']); // without it, the private layer takes writes
   });
 
   it('refuses a value docker refuses, in one line that names the flag', () => {

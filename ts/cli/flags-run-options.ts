@@ -1,4 +1,4 @@
-// docker's --ulimit, --sysctl, --oom-score-adj, --group-add and --tmpfs, kept as typed (repeatable
+// docker's --ulimit, --sysctl, --oom-score-adj, --group-add, --tmpfs and --read-only, kept as typed (repeatable
 // ones in order); the policy core reads and checks them (assembly/plan/run-options.ts).
 import { HuskError } from '../errors.js';
 import type { FlagSpec } from './flag-spec.js';
@@ -11,10 +11,11 @@ export interface RunOptionFlags {
   groupAdd: string[];
   /** PATH[:OPTIONS] */
   tmpfs: string[];
+  readOnly: boolean;
 }
 
 export function defaultRunOptionFlags(): RunOptionFlags {
-  return { ulimits: [], sysctls: [], groupAdd: [], tmpfs: [] };
+  return { ulimits: [], sysctls: [], groupAdd: [], tmpfs: [], readOnly: false };
 }
 
 function oomScoreAdj(v: string): number {
@@ -28,4 +29,5 @@ export const RUN_OPTION_FLAGS: FlagSpec[] = [
   { names: ['--oom-score-adj'], kind: 'value', apply: (f, v) => (f.runOptions.oomScoreAdj = oomScoreAdj(v)) },
   { names: ['--group-add'], kind: 'value', apply: (f, v) => f.runOptions.groupAdd.push(v) },
   { names: ['--tmpfs'], kind: 'value', apply: (f, v) => f.runOptions.tmpfs.push(v) },
+  { names: ['--read-only'], kind: 'bool', apply: (f) => (f.runOptions.readOnly = true) },
 ];

@@ -41,6 +41,7 @@ const RUN_OPTIONS = `Options:
       --sysctl KEY=VALUE        A namespaced sysctl (net.*, kernel.shm*, kernel.msg*, fs.mqueue.*)
       --oom-score-adj N         The container's OOM score adjustment (-1000 to 1000)
       --group-add GROUP         An extra group (a gid, or a name in the image's /etc/group)
+      --read-only               The root filesystem read-only (/tmp, /dev, --tmpfs stay writable)
       --tmpfs PATH[:OPTS]       A tmpfs at PATH (noexec,nosuid,nodev unless OPTS say exec,
                                 suid, dev; size=, mode=, uid=, gid=; ro)
   -i, --interactive             Keep stdin open (-d: for husk attach; in the foreground stdin

@@ -117,7 +117,7 @@ function seccompChoice(opt: string | undefined): SeccompChoice | undefined {
 /** --ulimit, --sysctl, --oom-score-adj as typed; --group-add as gids; --tmpfs split at its first ':'. */
 function runOptionFacts(f: RunFlags, rootDir: string, ctx: PrepareContext): PlanRequest['runOptions'] {
   const o = f.runOptions;
-  if (o.ulimits.length + o.sysctls.length + o.groupAdd.length + o.tmpfs.length === 0 && o.oomScoreAdj === undefined) return undefined;
+  if (o.ulimits.length + o.sysctls.length + o.groupAdd.length + o.tmpfs.length === 0 && o.oomScoreAdj === undefined && !o.readOnly) return undefined;
   // A store image's /etc/group lives in its layers: names are looked up only for host and --rootfs yet.
   const named = o.groupAdd.find((g) => !/^\d+$/.test(g));
   if (ctx.image !== undefined && named !== undefined) throw new HuskError('invalid-value', `--group-add ${named}: give a gid with an image from the store (names are looked up for host and --rootfs images only, yet)`);
@@ -126,7 +126,7 @@ function runOptionFacts(f: RunFlags, rootDir: string, ctx: PrepareContext): Plan
     const colon = t.indexOf(':');
     return colon < 0 ? { target: t, options: '' } : { target: t.slice(0, colon), options: t.slice(colon + 1) };
   });
-  return { ulimits: o.ulimits, sysctls: o.sysctls, oomScoreAdj: o.oomScoreAdj, groups, tmpfs };
+  return { ulimits: o.ulimits, sysctls: o.sysctls, oomScoreAdj: o.oomScoreAdj, groups, tmpfs, readOnly: o.readOnly };
 }
 
 /** The capability flags as typed, with husk's own bounding set; none when no flag is given. */
