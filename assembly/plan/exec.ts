@@ -4,6 +4,7 @@
 import { PlanWriter } from "./encode";
 import { chunks, seccompFilter } from "../seccomp/entry";
 import { containerCapabilities } from "./security";
+import { limitOps } from "./run-options";
 import { OPTION_WAIT_START, PlanRequest } from "./request";
 import {
   CAP_AUDIT_WRITE, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_MKNOD,
@@ -95,8 +96,9 @@ export function processOps(plan: PlanWriter, req: PlanRequest): void {
   const caps = capabilities.caps;
   // --privileged: every capability husk holds, no no_new_privs and no filter (docker's).
   const privileged = req.security.privileged;
+  limitOps(plan, req.runOptions);
   plan.caps(caps, caps, caps, 0);
-  plan.user(req.uid, req.gid, new Array<u64>());
+  plan.user(req.uid, req.gid, req.runOptions.groups);
   plan.chdir(req.workdir);
   if (!privileged) plan.noNewPrivs();
   plan.closeFds();

@@ -13,6 +13,7 @@ import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./st
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
+import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -128,6 +129,8 @@ export class PlanRequest {
   seccomp: SeccompRequest = new SeccompRequest();
   /** Item 0x0307: --cap-add, --cap-drop, --privileged (./security.ts). */
   security: SecurityRequest = new SecurityRequest();
+  /** Items 0x030a–0x030e: --ulimit, --sysctl, --oom-score-adj, --group-add, --tmpfs (./run-options.ts). */
+  runOptions: RunOptions = new RunOptions();
   /** Items 0x0380–0x038f: husk's init (./lifecycle.ts). */
   lifecycle: LifecycleRequest = new LifecycleRequest();
 
@@ -300,6 +303,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     }
     if (isImageConfigItem(type)) {
       const failure = decodeImageConfigItem(type, frames.payload, frames.payloadLength, frames.index, req.image);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isRunOptionItem(type)) {
+      const failure = decodeRunOptionItem(type, frames.payload, frames.payloadLength, frames.index, req.runOptions);
       if (failure !== null) return failure;
       continue;
     }
@@ -502,6 +510,8 @@ export function applyImageConfig(req: PlanRequest): Failure | null {
 export function validateRequest(req: PlanRequest): Failure | null {
   const joins = validateJoins(req.joins, req.userns);
   if (joins !== null) return joins;
+  const sysctls = checkSysctls(req.runOptions, req.namespaces);
+  if (sysctls !== null) return sysctls;
   if (req.imageKind == IMAGE_LAYERS) {
     const layers = validateLayers(req.layers);
     if (layers !== null) return layers;

@@ -37,6 +37,13 @@ const RUN_OPTIONS = `Options:
                                 (SYS_ADMIN or CAP_SYS_ADMIN; ALL); repeatable
       --privileged              Every capability husk holds, no seccomp filter, no
                                 no_new_privs, /sys writable, no masked /proc paths
+      --ulimit NAME=SOFT[:HARD] A resource limit (nofile, nproc, core, ...; -1: unlimited)
+      --sysctl KEY=VALUE        A namespaced sysctl (net.*, kernel.shm*, kernel.msg*, fs.mqueue.*)
+      --oom-score-adj N         The container's OOM score adjustment (-1000 to 1000)
+      --group-add GROUP         An extra group (a gid, or a name in the image's /etc/group)
+      --read-only               The root filesystem read-only (/tmp, /dev, --tmpfs stay writable)
+      --tmpfs PATH[:OPTS]       A tmpfs at PATH (noexec,nosuid,nodev unless OPTS say exec,
+                                suid, dev; size=, mode=, uid=, gid=; ro)
   -i, --interactive             Keep stdin open (-d: for husk attach; in the foreground stdin
                                 is always passed on)
   -t, --tty                     Give the container a pty held by its monitor, sized as your
