@@ -8,6 +8,7 @@ const std = @import("std");
 const assert = std.debug.assert;
 const attach = @import("attach.zig");
 const protocol = @import("protocol.zig");
+const idmap_helper = @import("idmap_helper.zig");
 const Op = protocol.Op;
 const Str = protocol.Str;
 const Strs = protocol.Strs;
@@ -335,6 +336,7 @@ const Decoder = struct {
             },
             .uid_map => decoder.saw_uid_map = true,
             .gid_map => decoder.saw_gid_map = true,
+            .idmap_helper => |o| try decoder.check_helper_op(o.path, o.args),
             .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},
             .no_new_privs, .close_fds => {},
             .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
@@ -480,6 +482,16 @@ const Decoder = struct {
             },
             else => unreachable,
         }
+    }
+
+    /// protocol.md "IDMAP_HELPER": a parent op (check_order) of a plan with CLONE_NEWUSER.
+    fn check_helper_op(decoder: *Decoder, path: []const u8, args: protocol.Strs) Error!void {
+        assert(decoder.order == .parent_ops); // check_order ran first.
+        if (path.len == 0 or path[0] != '/') return decoder.fail("idmap_helper.path: not absolute");
+        if (args.len == 0 or args.len % 3 != 0) return decoder.fail("idmap_helper.args: not triples of inside outside count");
+        if (args.len > idmap_helper.args_max) return decoder.fail("idmap_helper.args: over 340 lines");
+        const clone_flags = decoder.plan.ops[decoder.plan.clone_index].clone.flags;
+        if (clone_flags & protocol.CLONE_NEWUSER == 0) return decoder.fail("idmap_helper without CLONE_NEWUSER");
     }
 
     fn cgroup_path(decoder: *Decoder, path: []const u8) Error!void {

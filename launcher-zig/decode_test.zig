@@ -39,6 +39,7 @@ const sample_ops = [_]Op{
     .{ .uid_map = .{ .text = "0 100000 65536\n" } },
     .{ .setgroups = .{ .text = "deny" } },
     .{ .gid_map = .{ .text = "0 100000 65536\n" } },
+    .{ .idmap_helper = .{ .path = "/usr/bin/newuidmap", .args = &[_:null]?[*:0]const u8{ "0", "1000", "1" } } },
     .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
     .{ .pin = .{ .nstype = protocol.CLONE_NEWPID, .path = "/run/husk/ns/web/pid" } },
@@ -315,7 +316,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0049, 0x004f, 0x0050, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);

@@ -111,6 +111,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `report ${a.path} at the end`;
     case 'IDMAP_TREE':
       return `idmap a clone of ${a.source} to the container's user namespace (slot ${a.slot})`;
+    case 'IDMAP_HELPER':
+      return `run ${a.path} PID ${(a.args as string[]).join(' ')} (the setuid helper writes the map)`;
     case 'WAIT_START':
       return 'wait for START (the container is created; exec when started)';
     case 'ATTACH_TREE':

@@ -81,6 +81,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0046, 'ATTACH_TREE', 'container', ['slot', 'u64'], ['target', 'str']),
   // Among the first container ops only (before any other): see checkOrder in plan.ts.
   spec(0x0047, 'CGROUP_JOIN', 'container', ['path', 'str']),
+  // Rootless: the setuid newuidmap/newgidmap writes the maps, run as `path PID args…` (docs/protocol.md "IDMAP_HELPER").
+  spec(0x0048, 'IDMAP_HELPER', 'parent', ['path', 'str'], ['args', 'strs']),
   spec(0x0051, 'WAIT_START', 'container'),
   // The monitor writes the container's stdout and stderr to this file (docs/protocol.md "The container log").
   spec(0x0052, 'LOG', 'pre-clone', ['path', 'str']),

@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { HuskError } from '../errors.js';
+import { callerUid } from './paths.js';
 import { joinPlan } from '../core/join-plan.js';
 import type { JoinRequest } from '../core/join-plan.js';
 import { EventStream } from '../protocol/events.js';
@@ -73,6 +74,7 @@ export function execRequest(rec: ContainerRecord, target: { pid: number; startTi
     bounding: f.privileged ? ownBoundingSet() : undefined,
     trace: f.trace,
     dieWithParent: !f.detach,
+    rootless: callerUid() !== 0,
     target,
     differ: differingNamespaces(target.pid),
     hierarchies: host.hierarchies,
