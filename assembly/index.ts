@@ -19,3 +19,5 @@ export { joinPlan } from "./plan/join";
 export { fsPlan } from "./plan/fs";
 // pinPlan: make and pin namespaces, or unpin them (`husk ns`, `husk pod`): assembly/plan/pin.ts.
 export { pinPlan } from "./plan/pin";
+// seccompCompile: a seccomp profile (OCI linux.seccomp, docker's format) to BPF: assembly/seccomp/.
+export { seccompCompile } from "./seccomp/entry";

@@ -15,11 +15,12 @@ import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
 import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
-import { applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, OPTION_DIES_WITH_MONITOR, PlanRequest, validateRequest } from "./request";
+import { HostDir, IMAGE_HOST, applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, OPTION_DIES_WITH_MONITOR, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
 import { joinOps } from "./joins";
+import { readOnlyRootOps, sysctlOps, tmpfsOps } from "./run-options";
 
 export function buildPlan(len: i32): i32 {
   const ptr = inputPointer(len);
@@ -58,12 +59,15 @@ export function buildPlan(len: i32): i32 {
   rootInUserNamespaceOps(plan, req);
   rootfsOps(plan, req);
   procOps(plan);
+  sysctlOps(plan, req.runOptions);
   devOps(plan, req);
   sysOps(plan, req);
   cgroupMountOps(plan, req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   tmpOps(plan);
-  maskOps(plan);
+  tmpfsOps(plan, req.runOptions);
+  maskOps(plan, req);
   pivotOps(plan, req);
+  readOnlyRootOps(plan, req.runOptions, req.imageKind == IMAGE_HOST ? req.hostDirs : new Array<HostDir>());
   hostOps(plan, req);
   processOps(plan, req);
   plan.end();

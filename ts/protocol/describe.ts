@@ -113,6 +113,14 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `idmap a clone of ${a.source} to the container's user namespace (slot ${a.slot})`;
     case 'IDMAP_HELPER':
       return `run ${a.path} PID ${(a.args as string[]).join(' ')} (the setuid helper writes the map)`;
+    case 'SECCOMP_PROGRAM':
+      return `keep ${(a.program as bigint[]).length} BPF instructions for the next SECCOMP`;
+    case 'SECCOMP': {
+      const flags = [a.flags & 1n ? 'tsync' : '', a.flags & 2n ? 'log' : '', a.flags & 4n ? 'spec_allow' : ''].filter(Boolean).join(',');
+      return `load a seccomp filter of ${(a.program as bigint[]).length} BPF instructions${flags ? ` (flags ${flags})` : ''} (with any parts above)`;
+    }
+    case 'INIT':
+      return "fork: the container process stays as husk's init (pid 1: reaps, forwards signals), its child runs the command";
     case 'WAIT_START':
       return 'wait for START (the container is created; exec when started)';
     case 'ATTACH_TREE':

@@ -83,6 +83,9 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0047, 'CGROUP_JOIN', 'container', ['path', 'str']),
   // Rootless: the setuid newuidmap/newgidmap writes the maps, run as `path PID args…` (docs/protocol.md "IDMAP_HELPER").
   spec(0x0048, 'IDMAP_HELPER', 'parent', ['path', 'str'], ['args', 'strs']),
+  // The last op before WAIT_START/EXEC: a BPF filter, in SECCOMP_PROGRAM parts of ≤ 1024 instructions then SECCOMP (docs/protocol.md "SECCOMP").
+  spec(0x0050, 'SECCOMP', 'container', ['flags', 'u64'], ['program', 'u64s']),
+  spec(0x0055, 'SECCOMP_PROGRAM', 'container', ['program', 'u64s']),
   spec(0x0051, 'WAIT_START', 'container'),
   // The monitor writes the container's stdout and stderr to this file (docs/protocol.md "The container log").
   spec(0x0052, 'LOG', 'pre-clone', ['path', 'str']),
@@ -102,6 +105,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
   spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
   spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),
+  // Lifecycle (docs/protocol.md "husk's init").
+  spec(0x00b0, 'INIT', 'container'),
   // Fs plans (docs/protocol.md "Fs plans"): FS_ROOT first, these ops only, in a plan of their own.
   spec(0x0070, 'FS_ROOT', 'fs', ['path', 'str']),
   spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),

@@ -6,8 +6,9 @@
 import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { ownBoundingSet } from '../host/capabilities.js';
+import { release } from 'node:os';
 import { HuskError } from '../errors.js';
 import { callerUid } from './paths.js';
 import { joinPlan } from '../core/join-plan.js';
@@ -45,11 +46,6 @@ export interface ExecFlags {
   argv: string[];
 }
 
-/** husk's own capability bounding set, as /proc/self/status shows it. */
-function ownBoundingSet(): bigint {
-  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? BigInt(`0x${m[1]}`) : 0n;
-}
 
 function nameOf(rec: ContainerRecord): string {
   return rec.name ?? rec.id.slice(0, 12);
@@ -85,6 +81,9 @@ export function execRequest(rec: ContainerRecord, target: { pid: number; startTi
     // -u NAME is looked up in the container's own /etc/passwd, through its root.
     user: f.user !== undefined ? resolveUser(f.user, `/proc/${target.pid}/root`) : own?.user,
     argv: f.argv,
+    capabilities: own?.capabilities === undefined ? undefined : { ...own.capabilities, bounding: ownBoundingSet() },
+    seccomp: own?.seccomp,
+    kernel: release(),
   };
 }
 

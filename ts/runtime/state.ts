@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 import { callerUid, fallbackRoot } from './paths.js';
 
+import type { SeccompChoice } from '../core/seccomp.js';
+
 export interface ContainerRecord {
   id: string;
   created: string;
@@ -51,6 +53,8 @@ export interface ContainerRecord {
   neverStarted?: boolean;
   /** The signal `husk stop` sends first (the image's StopSignal, as the core named it). */
   stopSignal?: string;
+  /** --init: husk's init is its pid 1 (the saved plan has INIT). */
+  init?: boolean;
   /** How many times `start`/`restart` ran it again after an exit. */
   restartCount?: number;
   // ---- Images (ts/runtime/image-run.ts) ----
@@ -66,7 +70,16 @@ export interface ContainerRecord {
    * What `husk exec` takes from the container unless told otherwise (ts/runtime/exec.ts):
    * its -e entries, -w, -u facts (as ts/runtime/user.ts resolved them) and host name.
    */
-  process?: { env: string[]; workdir?: string; user?: { uid: number; gid?: number; primaryGid?: number }; hostname?: string };
+  process?: {
+    env: string[];
+    workdir?: string;
+    user?: { uid: number; gid?: number; primaryGid?: number };
+    hostname?: string;
+    /** --cap-add, --cap-drop as typed and --privileged: exec gets the same set. */
+    capabilities?: { privileged: boolean; add: string[]; drop: string[] };
+    /** The seccomp profile it runs under (absent: husk's default): exec runs under it too. Numbers over 2^53 as strings. */
+    seccomp?: SeccompChoice;
+  };
   // ---- The container's stdio, held by its monitor (ts/runtime/attach-client.ts) ----
   /** -t: a pty. */
   tty?: boolean;
