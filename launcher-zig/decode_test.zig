@@ -977,6 +977,10 @@ test "joining: one TARGET before any SETNS; the launcher enters only pid, net, i
     try expect_ops_invalid(sequence(&.{ &.{ target, target }, &.{clone_op}, &.{exec_op} }), 1, "a second TARGET");
     try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWNS) }, &.{clone_op}, &.{exec_op} }), 1, "cannot enter");
     try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWUSER) }, &.{clone_op}, &.{exec_op} }), 1, "cannot enter");
+    // Rootless exec: the user namespace with the pid namespace it owns.
+    const rootless = try encode_plan(0, sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWUSER | protocol.CLONE_NEWPID) }, &.{clone_op}, &.{exec_op} }));
+    defer rootless.deinit();
+    try expect_valid(rootless.items);
     try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(0) }, &.{clone_op}, &.{exec_op} }), 1, "no namespace");
     try expect_ops_invalid(sequence(&.{ &.{target}, &.{clone_op}, &.{setns.of(protocol.CLONE_NEWPID)}, &.{exec_op} }), 2, "pid");
     try expect_ops_invalid(sequence(&.{ &.{setns.file(protocol.CLONE_NEWNET | protocol.CLONE_NEWUTS)}, &.{clone_op}, &.{exec_op} }), 0, "not one namespace");
