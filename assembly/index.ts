@@ -21,3 +21,5 @@ export { fsPlan } from "./plan/fs";
 export { pinPlan } from "./plan/pin";
 // seccompCompile: a seccomp profile (OCI linux.seccomp, docker's format) to BPF: assembly/seccomp/.
 export { seccompCompile } from "./seccomp/entry";
+// ociPlan: an OCI bundle's config.json as a plan (husk-runc): assembly/plan/oci.ts.
+export { ociPlan, ociFeatures } from "./plan/oci";
