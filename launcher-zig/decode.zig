@@ -155,6 +155,7 @@ const Decoder = struct {
     saw_target: bool = false,
     logs: usize = 0,
     ttys: usize = 0,
+    consoles: usize = 0,
     attaches: usize = 0,
     saw_uid_map: bool = false,
     /// INIT seen: only WAIT_START and EXEC may follow.
@@ -353,7 +354,7 @@ const Decoder = struct {
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .init => decoder.saw_init = true, // check_order: a container op.
-            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient => try decoder.check_fifo_op(op_value),
+            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
@@ -405,6 +406,11 @@ const Decoder = struct {
                 decoder.plan.wait_start = true; // check_order: a container op.
             },
             .umask => |o| if (o.mask > 0o777) return decoder.fail("umask.mask: over 0777"),
+            .console => |o| {
+                if (o.path.len == 0 or o.path.len >= 108) return decoder.fail("console.path: empty or over 107 bytes");
+                if (decoder.consoles == 1 or decoder.logs == 1) return decoder.fail("a second CONSOLE, or CONSOLE with LOG");
+                decoder.consoles += 1;
+            },
             .ambient => |o| if (o.capabilities & ~protocol.capabilities_known != 0) return decoder.fail("ambient: unknown capability bits"),
             .exec_fifo => |o| {
                 if (o.path.len < 2 or o.path[0] != '/') return decoder.fail("exec_fifo.path: not absolute");
@@ -522,6 +528,7 @@ const Decoder = struct {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("log.path: not absolute");
                 if (decoder.logs == 1) return decoder.fail("a second LOG");
                 if (decoder.plan.exec_fifo) return decoder.fail("LOG in a plan with EXEC_FIFO");
+                if (decoder.consoles > 0) return decoder.fail("LOG in a plan with CONSOLE");
                 decoder.logs += 1;
             },
             .tty => |o| {

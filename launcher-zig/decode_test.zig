@@ -182,6 +182,7 @@ test "every op type round-trips through the decoder" {
     for (sample_fs_ops) |op| seen.insert(op); // Likewise: see "Fs plans".
     seen.insert(.exec_fifo); // runc's model, tested below: "an EXEC_FIFO plan ...".
     seen.insert(.fifo_wait);
+    seen.insert(.console); // Below too: a launcher op that talks to a socket.
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -1122,4 +1123,7 @@ test "an EXEC_FIFO plan: FIFO_WAIT right before EXEC, and a launcher that leaves
     try expect_ops_invalid(&.{ fifo_op, clone_op, .{ .wait_start = .{} }, exec_op }, 2, "WAIT_START");
     try expect_ops_invalid(&.{ .{ .exec_fifo = .{ .path = "relative" } }, clone_op, wait_op, exec_op }, 0, "not absolute");
     try expect_ops_invalid(&.{ fifo_op, fifo_op, clone_op, wait_op, exec_op }, 1, "a second EXEC_FIFO");
+    const console_op = Op{ .console = .{ .path = "/run/conmon/console.sock" } };
+    try expect_valid_ops(&.{ console_op, fifo_op, clone_op, wait_op, exec_op });
+    try expect_ops_invalid(&.{ console_op, console_op, clone_op, exec_op }, 1, "a second CONSOLE");
 }

@@ -153,6 +153,7 @@ pub const FrameType = enum(u16) {
     fifo_wait = 0x00a1,
     umask = 0x00a2,
     ambient = 0x00a3,
+    console = 0x00a4,
     _,
 };
 
@@ -303,6 +304,8 @@ pub const Op = union(enum) {
     umask: struct { mask: u64 },
     /// Container op, after CAPS: raise these capabilities into the ambient set.
     ambient: struct { capabilities: u64 },
+    /// Launcher op: a pty whose master goes to the AF_UNIX socket at `path` (console.zig).
+    console: struct { path: Str },
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -317,7 +320,7 @@ pub const Op = union(enum) {
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo => .launcher,
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper => .parent,

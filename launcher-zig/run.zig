@@ -28,6 +28,7 @@ const setns = @import("setns.zig");
 const seccomp = @import("seccomp.zig");
 const init_mode = @import("init.zig");
 const fifo = @import("fifo.zig");
+const console = @import("console.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -99,10 +100,12 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
             });
             if (in_container) {
                 try logger.in_container(&state.logger);
+                try console.in_container(state);
                 try attach.in_container(&state.attach);
                 if (plan.trees_count > 0) try idmap.receive(&state.trees, state.container.tree_fd, plan.trees_count);
             } else {
                 try logger.in_monitor(&state.logger);
+                console.in_monitor(state);
                 try attach.in_monitor(&state.attach, logger.tty_fd(&state.logger));
                 state.events.pid(state.container.pid);
                 try cgroup.after_clone(&state.cgroup, state.container.pid, state.container.into_cgroup);
@@ -144,7 +147,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
         .init => try init_mode.fork_init(state),
-        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient => try run_start_op(state, plan, op),
+        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console => try run_start_op(state, plan, op),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
@@ -175,6 +178,7 @@ fn run_start_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void 
         .fifo_wait => try fifo.wait(state),
         .umask => |o| sys.umask(@intCast(o.mask)),
         .ambient => |o| try process.ambient(o.capabilities),
+        .console => |o| try console.open(state, o.path),
         else => unreachable,
     }
 }
@@ -267,6 +271,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .fifo_wait => message.append("wait on the exec fifo"),
         .umask => |o| message.print("set umask {o}", .{o.mask}),
         .ambient => |o| message.print("raise ambient capabilities 0x{x}", .{o.capabilities}),
+        .console => |o| message.print("send a pty to {s}", .{o.path}),
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),

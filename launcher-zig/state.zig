@@ -61,6 +61,8 @@ pub const State = struct {
     target_pid: u64,
     /// EXEC_FIFO's FIFO, held read-write (fifo.zig); -1 without.
     fifo_fd: sys.fd_t,
+    /// CONSOLE's pty slave until the container process takes it (console.zig); -1 without.
+    console_fd: sys.fd_t,
     /// LOG's file and pipes (logger.zig).
     logger: logger.State,
     /// ATTACH's socket, clients and the container's stdin (attach.zig).
@@ -85,6 +87,7 @@ pub const State = struct {
         state.target_fd = -1;
         state.target_pid = 0;
         state.fifo_fd = -1;
+        state.console_fd = -1;
         state.logger.init();
         state.attach.init();
         state.helper_output = .{};

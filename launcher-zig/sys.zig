@@ -526,6 +526,20 @@ pub fn listen_unix(path: []const u8, backlog: u32) Error!fd_t {
     return fd;
 }
 
+/// An AF_UNIX stream socket connected to `path` (blocking, close-on-exec).
+pub fn connect_unix(path: []const u8) Error!fd_t {
+    const AF_UNIX = 1;
+    const SOCK_STREAM = 1;
+    const SOCK_CLOEXEC = 0o2000000;
+    var address: extern struct { family: u16, path: [108]u8 } = .{ .family = AF_UNIX, .path = [_]u8{0} ** 108 };
+    if (path.len >= address.path.len) return error_from(@intFromEnum(linux.E.NAMETOOLONG));
+    @memcpy(address.path[0..path.len], path);
+    const fd = try check_fd(linux.syscall3(.socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    errdefer close(fd);
+    _ = try check(linux.syscall3(.connect, arg(fd), ptr(&address), @sizeOf(@TypeOf(address))));
+    return fd;
+}
+
 /// accept4, non-blocking and close-on-exec; EAGAIN when no one waits.
 pub fn accept(fd: fd_t) Error!fd_t {
     const SOCK_NONBLOCK = 0o4000;

@@ -120,7 +120,8 @@ const TABLE = `0010 UNSHARE any flags:u
 00a0 EXEC_FIFO pre path:p
 00a1 FIFO_WAIT container
 00a2 UMASK container mask:u
-00a3 AMBIENT container capabilities:u`;
+00a3 AMBIENT container capabilities:u
+00a4 CONSOLE pre path:p`;
 
 let layouts: Layout[] | null = null;
 

@@ -62,6 +62,7 @@ export const T_EXEC_FIFO: u16 = 0x00a0;
 export const T_FIFO_WAIT: u16 = 0x00a1;
 export const T_UMASK: u16 = 0x00a2;
 export const T_AMBIENT: u16 = 0x00a3;
+export const T_CONSOLE: u16 = 0x00a4;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
 // Rootless (docs/protocol.md "IDMAP_HELPER").
@@ -425,6 +426,12 @@ export class PlanWriter {
 
   fifoWait(): void {
     this.op(T_FIFO_WAIT, "fifo-wait");
+    this.w.end();
+  }
+
+  console(path: string): void {
+    this.op(T_CONSOLE, "console");
+    this.w.str("path", path, PATH_MAX);
     this.w.end();
   }
 

@@ -27,6 +27,7 @@ export const REQ_OCI_FIELD: u32 = 0x031f;
 export const REQ_OCI_RESOURCE: u32 = 0x0320;
 export const REQ_OCI_DEVICE_RULE: u32 = 0x0321;
 export const REQ_OCI_EXEC_FIFO: u32 = 0x0323;
+export const REQ_OCI_CONSOLE: u32 = 0x0324;
 export const REQ_OCI_OOM_SCORE_ADJ: u32 = 0x0325;
 export const REQ_OCI_PROPAGATION: u32 = 0x0326;
 export const REQ_OCI_BUNDLE: u32 = 0x0327;
@@ -97,6 +98,8 @@ export class OciRequest {
   resources: OciPair[] = [];
   deviceRules: OciDeviceRule[] = [];
   execFifo: string = "";
+  /** --console-socket: where the pty's master goes (process.terminal). */
+  console: string = "";
   hasOomScoreAdj: bool = false;
   oomScoreAdj: i64 = 0;
   propagation: string = "";
@@ -231,6 +234,9 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
       req.deviceRules.push(new OciDeviceRule(allow, kind, major, minor, f.str("access", 8)));
       break;
     }
+    case REQ_OCI_CONSOLE:
+      req.console = f.str("path", PATH_MAX);
+      break;
     case REQ_OCI_EXEC_FIFO:
       req.execFifo = f.str("path", PATH_MAX);
       break;

@@ -102,7 +102,10 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
     if (req.groups[i] >= ID_LIMIT) return invalid("process.user.additionalGids: " + req.groups[i].toString() + " out of range");
   }
   if (req.umask != UMASK_UNSET && req.umask > 0o777) return invalid("process.user.umask: " + req.umask.toString() + " is over 0777");
-  if ((req.options & OCI_TERMINAL) != 0) return invalid("process.terminal: a terminal (--console-socket) is not supported by husk-runc yet");
+  const terminal = (req.options & OCI_TERMINAL) != 0;
+  if (terminal && req.console.length == 0) return invalid("process.terminal: a terminal needs --console-socket");
+  if (!terminal && req.console.length > 0) return invalid("--console-socket: only for a process with a terminal (process.terminal)");
+  if (req.console.length >= 108) return invalid("--console-socket: a socket path is at most 107 bytes");
   if (req.hasOomScoreAdj && (req.oomScoreAdj < -1000 || req.oomScoreAdj > 1000)) return invalid("process.oomScoreAdj: " + req.oomScoreAdj.toString() + " is not -1000 to 1000");
   if (req.execFifo.length > 0 && req.execFifo.charCodeAt(0) != 0x2f) return invalid("exec fifo: not an absolute path");
   let failure = decideCaps(req, d);
@@ -278,6 +281,7 @@ function writeSummary(plan: PlanWriter, req: OciRequest, d: OciDecisions): void 
 
 /** `exec`: TARGET, its pid namespace and v2 cgroup before CLONE; v1 cgroups, the rest after it. */
 function writeJoinPlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
+  if (req.console.length > 0) plan.console(req.console);
   if (req.execFifo.length > 0) plan.execFifo(req.execFifo);
   plan.target(req.joinPid, req.joinStart);
   if ((req.joinDiffer & CLONE_NEWPID) != 0) plan.setns(CLONE_NEWPID);
@@ -297,6 +301,7 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   plan.hello(hello);
   if (req.join) return writeJoinPlan(plan, req, d);
   cgroupLauncherOps(plan, cg);
+  if (req.console.length > 0) plan.console(req.console);
   if (req.execFifo.length > 0) plan.execFifo(req.execFifo);
   for (let i = 0; i < d.joins.length; i++) plan.setnsFile(d.joins[i], d.joinTypes[i]);
   const cgroupNs = (d.newNamespaces & CLONE_NEWCGROUP) != 0;

@@ -2,7 +2,7 @@
 // create (the init waits, husk-runc exits, the pid file names the init), state, start, kill,
 // delete; run in the foreground with its exit status; a config with a field husk-runc does not
 // support is one line naming the field, exit 1, and leaves nothing.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -120,6 +120,27 @@ describe('husk-runc on a bundle', () => {
     expect(runc(['exec', 'nosuch', 'true']).stderr).toMatch(/does not exist/);
     expect(runc(['delete', '--force', 'ex']).status).toBe(0);
     await waitFor('the exec\'d process to end with its container', () => !existsSync(`/proc/${pid}/status`) || /State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8')));
+  });
+
+  it('process.terminal: the pty master goes to --console-socket, the process runs on its slave', async () => {
+    const dir = bundle(['sh', '-c', 'test -t 0 && test -t 1 && echo on-a-terminal'], (c) => (c.process.terminal = true));
+    const socket = join(dir, 'console.sock');
+    const receiver = spawn('python3', [join(repo, 'test/integration/console-receiver.py'), socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    receiver.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const done = new Promise((r) => receiver.once('close', r));
+    try {
+      await waitFor('the receiver to listen', () => existsSync(socket));
+      expect(runc(['create', '--bundle', dir, '--console-socket', socket, 'tty']).stderr).toBe('');
+      expect(runc(['start', 'tty']).status).toBe(0);
+      await done;
+    } finally {
+      if (receiver.exitCode === null) receiver.kill();
+      await done;
+    }
+    expect(out).toMatch(/ready\non-a-terminal/);
+    expect(runc(['delete', '--force', 'tty']).status).toBe(0);
+    expect(runc(['create', '--bundle', bundle(['true'], (c) => (c.process.terminal = true)), 'notty']).stderr).toBe('husk-runc: process.terminal: a terminal needs --console-socket\n');
   });
 
   it('delete of a created container ends its waiting init', async () => {

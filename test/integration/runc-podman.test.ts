@@ -65,6 +65,13 @@ describe.skipIf(!hasPodman)('podman --runtime husk-runc', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
+  it('run -t: conmon gets the terminal through --console-socket', () => {
+    setup();
+    const r = podman(['run', '--rm', '-t', ...common, image, 'sh', '-c', 'test -t 1 && echo on-a-terminal']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^on-a-terminal\r?\n$/);
+  });
+
   it('run -d, ps, exec, stop, ps -a, rm', () => {
     setup();
     const started = podman(['run', '-d', ...common, image, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']);

@@ -29,6 +29,7 @@ export const OCI_REQUEST = {
   RESOURCE: 0x0320,
   DEVICE_RULE: 0x0321,
   EXEC_FIFO: 0x0323,
+  CONSOLE: 0x0324,
   OOM_SCORE_ADJ: 0x0325,
   PROPAGATION: 0x0326,
   BUNDLE: 0x0327,
@@ -51,6 +52,8 @@ export interface OciPlanOptions {
   bundle: string;
   /** `create`: the FIFO the container waits on (the state directory's exec.fifo). */
   execFifo?: string;
+  /** --console-socket (absolute): the pty's master is sent there. */
+  consoleSocket?: string;
   cgroup?: PlanCgroup;
   trace?: boolean;
   dieWithParent?: boolean;
@@ -203,6 +206,7 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
     }
   }
   if (opts.execFifo !== undefined) str(OCI_REQUEST.EXEC_FIFO, 'exec fifo', opts.execFifo);
+  if (opts.consoleSocket !== undefined) str(OCI_REQUEST.CONSOLE, '--console-socket', opts.consoleSocket);
   if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
   if (opts.join !== undefined) {
     w.begin(OCI_REQUEST.JOIN).u64(opts.join.pid).u64(BigInt(opts.join.startTime)).u64(opts.join.differ).end();

@@ -6,7 +6,7 @@
 //           exits with the container's status (`run -d`: create, then start).
 // Whatever fails leaves nothing: the launcher removes the cgroups it made, this file the state.
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { PlanCgroup } from '../core/build-plan.js';
 import { CoreError } from '../core/build-plan.js';
 import { describeFailure } from '../runtime/control.js';
@@ -97,7 +97,6 @@ function rootfsOf(cfg: unknown, bundle: string): string {
 }
 
 export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Promise<number> {
-  if (cmd.consoleSocket !== undefined) throw new RuncError('--console-socket: a terminal for the container is not supported by husk-runc yet');
   if (cmd.preserveFds > 0) throw new RuncError('--preserve-fds: passing extra fds to the container is not supported by husk-runc yet');
   const cfg = readConfig(cmd.bundle);
   const cgroup = await cgroupFacts(cfg, cmd.id);
@@ -108,6 +107,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
     const answer = ociPlan(cfg, {
       bundle: cmd.bundle,
       execFifo: foreground ? undefined : fifoPath(global.root, cmd.id),
+      consoleSocket: cmd.consoleSocket === undefined ? undefined : resolve(cmd.consoleSocket),
       cgroup,
       dieWithParent: foreground,
     });

@@ -6,7 +6,7 @@
 //       exec FIFO, released at once), its pid in --pid-file;
 //   else: the launcher stays as its monitor and husk-runc exits with its status.
 import { readFileSync, unlinkSync, writeFileSync, closeSync, constants, openSync, writeSync, renameSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolve_ } from 'node:path';
 import { CoreError } from '../core/build-plan.js';
 import { describeFailure } from '../runtime/control.js';
 import { RuncError } from './args.js';
@@ -63,7 +63,6 @@ async function cgroupsOf(dirs: readonly string[]): Promise<{ version: 1 | 2; pat
 }
 
 export async function execCommand(root: string, cmd: ExecCommand): Promise<number> {
-  if (cmd.consoleSocket !== undefined || cmd.tty) throw new RuncError('exec: a terminal (--tty, --console-socket) is not supported by husk-runc yet');
   const st = mustRead(root, cmd.id);
   const status = statusOf(root, st);
   if (status !== 'running') throw new RuncError(`cannot exec in a ${status === 'created' ? 'created' : 'stopped'} container`);
@@ -77,7 +76,7 @@ export async function execCommand(root: string, cmd: ExecCommand): Promise<numbe
   const { ociPlan } = await import('../core/oci-plan.js');
   let answer;
   try {
-    answer = ociPlan({ ociVersion: config.ociVersion, process, root: { path: st.rootfs }, linux }, { bundle: st.bundle, execFifo: fifo, join, dieWithParent: !cmd.detach });
+    answer = ociPlan({ ociVersion: config.ociVersion, process, root: { path: st.rootfs }, linux }, { bundle: st.bundle, execFifo: fifo, join, dieWithParent: !cmd.detach, consoleSocket: cmd.consoleSocket === undefined ? undefined : resolve_(cmd.consoleSocket) });
   } catch (err) {
     if (err instanceof CoreError) throw new RuncError(err.message);
     throw err;
