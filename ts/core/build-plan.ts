@@ -478,6 +478,7 @@ export const ANSWER = {
   COMMAND: 0x01a4,
   STOP_SIGNAL: 0x01a5,
   EXPOSED_PORT: 0x01a6,
+  USERNS_NOTE: 0x0370,
 } as const;
 
 export interface IdRange {
@@ -499,6 +500,8 @@ export interface PlanSummary {
   hostRanges: IdRange[];
   /** The first uid line's host range (for --userns auto, the range the core picked). */
   usernsRange?: IdRange;
+  /** Rootless with a single-id map: what that limits, one line for people (husk prints it as a note). */
+  usernsNote?: string;
   /** With an image config: the command run (entrypoint and arguments, merged as docker does). */
   command?: string[];
   /** With an image config: the image's StopSignal (SIGTERM when it has none). */
@@ -551,6 +554,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.USERNS_RANGE:
         out.usernsRange = range(r);
+        break;
+      case ANSWER.USERNS_NOTE:
+        out.usernsNote = r.str();
         break;
       case ANSWER.COMMAND:
         out.command = r.strs();
