@@ -19,3 +19,5 @@ export { joinPlan } from "./plan/join";
 export { fsPlan } from "./plan/fs";
 // pinPlan: make and pin namespaces, or unpin them (`husk ns`, `husk pod`): assembly/plan/pin.ts.
 export { pinPlan } from "./plan/pin";
+// networkPlan: a network's bridge, subnet, rules (`husk network create`, `rm`): assembly/net/network.ts.
+export { networkPlan } from "./net/network";

@@ -24,6 +24,7 @@ const logger = @import("logger.zig");
 const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
+const net = @import("net.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -105,9 +106,8 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
             }
         },
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
-        .uid_map => |o| try ns.write_proc(state, "uid_map", o.text),
-        .gid_map => |o| try ns.write_proc(state, "gid_map", o.text),
-        .setgroups => |o| try ns.write_proc(state, "setgroups", o.text),
+        // The /proc/PID file is named as the op is.
+        inline .uid_map, .gid_map, .setgroups => |o, tag| try ns.write_proc(state, @tagName(tag), o.text),
         .mount => |o| try mounts.mount(&state.root_fd, o.source, o.target, o.fstype, o.flags, o.data),
         .mkdir => |o| try files.mkdir(&state.root_fd, o.path, o.mode),
         .touch => |o| try files.touch(&state.root_fd, o.path, o.mode),
@@ -143,11 +143,12 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
+        .net_veth, .net_link_up, .net_addr, .net_route => try net.run_op(op, container.pid),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .net_bridge, .net_link_del, .net_sysctl => unreachable,
     }
 }
 
@@ -235,9 +236,13 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
         .pin => |o| message.print("pin namespace 0x{x} on {s}", .{ o.nstype, o.path }),
+        .net_veth => |o| message.print("veth {s} on bridge {s}, peer {s} in the container", .{ o.host, o.bridge, o.peer }),
+        .net_link_up => |o| message.print("bring {s} up", .{o.name}),
+        .net_addr => |o| message.print("add address {s} to {s}", .{ o.address, o.name }),
+        .net_route => |o| message.print("default route via {s} on {s}", .{ o.gateway, o.name }),
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .net_bridge, .net_link_del, .net_sysctl => unreachable, // As in run_op.
     }
 }

@@ -29,4 +29,5 @@ test {
     _ = @import("tidy.zig");
     _ = @import("logger.zig");
     _ = @import("attach.zig");
+    _ = @import("net.zig");
 }

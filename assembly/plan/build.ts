@@ -20,6 +20,7 @@ import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
 import { joinOps } from "./joins";
+import { netContainerOps, netFileOps, netVethOp } from "../net/attach";
 
 export function buildPlan(len: i32): i32 {
   const ptr = inputPointer(len);
@@ -53,6 +54,7 @@ export function buildPlan(len: i32): i32 {
   const cgroupAfter = unshareCgroupAfterJoin(req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   plan.clone(cgroupAfter ? cloneFlags(req) & ~CLONE_NEWCGROUP : cloneFlags(req));
   userNamespaceOps(plan, req, maps);
+  netVethOp(plan, req.net, req.id);
   cgroupJoinOps(plan, req.cgroup);
   if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
   rootInUserNamespaceOps(plan, req);
@@ -63,8 +65,10 @@ export function buildPlan(len: i32): i32 {
   cgroupMountOps(plan, req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   tmpOps(plan);
   maskOps(plan);
+  netFileOps(plan, req.net);
   pivotOps(plan, req);
   hostOps(plan, req);
+  netContainerOps(plan, req.net);
   processOps(plan, req);
   plan.end();
   if (!plan.ok) return fail(invalid(plan.failure));
