@@ -21,3 +21,5 @@ export { fsPlan } from "./plan/fs";
 export { pinPlan } from "./plan/pin";
 // networkPlan: a network's bridge, subnet, rules (`husk network create`, `rm`): assembly/net/network.ts.
 export { networkPlan } from "./net/network";
+// seccompCompile: a seccomp profile (OCI linux.seccomp, docker's format) to BPF: assembly/seccomp/.
+export { seccompCompile } from "./seccomp/entry";

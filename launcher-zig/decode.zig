@@ -154,10 +154,16 @@ const Decoder = struct {
     ttys: usize = 0,
     attaches: usize = 0,
     saw_uid_map: bool = false,
+    /// INIT seen: only WAIT_START and EXEC may follow.
+    saw_init: bool = false,
     saw_gid_map: bool = false,
     slots_filled: u16 = 0,
     slots_attached: u16 = 0,
     overlays: usize = 0,
+    /// Instructions of the SECCOMP_PROGRAM ops since the last SECCOMP (0 when none is open).
+    seccomp_pending: usize = 0,
+    seccomp_open: bool = false,
+    saw_write_stream: bool = false,
 
     fn invalid(decoder: *Decoder, index: u64, code: u64, errno: u16, reason: []const u8) Invalid {
         _ = decoder;
@@ -201,6 +207,8 @@ const Decoder = struct {
         const tag = protocol.tag_from_frame_type(code) orelse return decoder.fail("unknown frame type");
         if (decoder.plan.ops_count == protocol.ops_max) return decoder.fail("more than 1024 ops");
         if (decoder.plan.wait_start and tag != .exec) return decoder.fail("WAIT_START is not right before EXEC");
+        if (decoder.seccomp_open and tag != .seccomp and tag != .seccomp_program) return decoder.fail("SECCOMP_PROGRAM is not followed by SECCOMP");
+        if (decoder.saw_init and tag != .exec and tag != .wait_start) return decoder.fail("INIT is not right before EXEC or WAIT_START");
         try decoder.check_order(tag);
         const value = try decoder.op(tag, &cursor);
         try decoder.check_op(value);
@@ -235,6 +243,7 @@ const Decoder = struct {
             if (decoder.plan.control) return decoder.fail("an fs op in a control plan");
             if (decoder.plan.ops_count > 0 and !decoder.plan.fs) return decoder.fail("an fs op in a container plan");
             if (decoder.plan.ops_count == 0 and tag != .fs_root) return decoder.fail("an fs plan does not start with FS_ROOT");
+            if (decoder.saw_write_stream) return decoder.fail("an op after WRITE_STREAM");
             decoder.plan.fs = true;
             return;
         }
@@ -336,9 +345,10 @@ const Decoder = struct {
             },
             .uid_map => decoder.saw_uid_map = true,
             .gid_map => decoder.saw_gid_map = true,
-            .write_file, .setgroups, .symlink, .loopback_up, .chdir => {},
-            .no_new_privs, .close_fds => {},
+            .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
+            .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
+            .init => decoder.saw_init = true, // check_order: a container op.
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
@@ -348,19 +358,35 @@ const Decoder = struct {
             .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
             .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
-            .target, .setns, .setns_file => try decoder.check_join_op(op_value),
-            .pin => |o| {
-                // check_order: a parent op. Only a namespace this plan made can be pinned.
-                if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
-                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
+            .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => try decoder.check_fs_op(op_value),
+        }
+    }
+
+    /// protocol.md "SECCOMP": a program of 1 to 4096 instructions, in SECCOMP_PROGRAM parts
+    /// that stand right before their SECCOMP; flags the kernel knows.
+    fn check_seccomp(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .seccomp_program => |o| {
+                decoder.seccomp_open = true;
+                decoder.seccomp_pending += o.program.count();
+                if (decoder.seccomp_pending > protocol.seccomp_instructions_max) return decoder.fail("seccomp: a program over 4096 instructions");
             },
-            .fs_root, .mknod, .setxattr, .read_xattrs => try decoder.check_fs_op(op_value),
+            .seccomp => |o| {
+                const total = decoder.seccomp_pending + o.program.count();
+                decoder.seccomp_open = false;
+                decoder.seccomp_pending = 0;
+                if (o.flags & ~protocol.seccomp_flags_known != 0) return decoder.fail("seccomp.flags: unknown bits");
+                if (o.program.count() == 0) return decoder.fail("seccomp.program: empty");
+                if (total > protocol.seccomp_instructions_max) return decoder.fail("seccomp: a program over 4096 instructions");
+            },
+            else => unreachable,
         }
     }
 
     /// protocol.md "Joining namespaces": one TARGET, before any SETNS; before CLONE only the
     /// namespaces the monitor can live in (or that reach only its children), after it any
-    /// but pid; SETNS_FILE names exactly one type.
+    /// but pid; SETNS_FILE names exactly one type; PIN ("Pinned namespaces") pins one the plan made.
     fn check_join_op(decoder: *Decoder, op_value: Op) Error!void {
         const before = decoder.order == .before_clone;
         const allowed = if (before) protocol.setns_before_clone_known else protocol.setns_after_clone_known;
@@ -374,6 +400,11 @@ const Decoder = struct {
                 if (!decoder.saw_target) return decoder.fail("setns before TARGET");
                 if (o.flags == 0) return decoder.fail("setns.flags: no namespace");
                 if (o.flags & ~allowed != 0) return decoder.fail(if (before) "setns.flags: a namespace the launcher cannot enter" else "setns.flags: unknown bits or pid");
+            },
+            .pin => |o| {
+                // check_order: a parent op. Only a namespace this plan made can be pinned.
+                if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
+                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
             },
             .setns_file => |o| {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("setns_file.path: not absolute");
@@ -440,6 +471,7 @@ const Decoder = struct {
                 }
             },
             .read_xattrs => |o| if (!protocol.is_clean_relative(o.path)) return decoder.fail("read_xattrs.path: not a clean relative path"),
+            .write_stream => decoder.saw_write_stream = true, // check_order: nothing after it.
             else => unreachable,
         }
     }

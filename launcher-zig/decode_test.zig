@@ -68,6 +68,9 @@ const sample_ops = [_]Op{
     .{ .user = .{ .uid = 1000, .gid = 1000, .groups = encode.u64s(&.{ 1000, 27 }) } },
     .{ .no_new_privs = .{} },
     .{ .close_fds = .{} },
+    .{ .seccomp_program = .{ .program = encode.u64s(&.{0x7fff000000000006}) } },
+    .{ .seccomp = .{ .flags = 0b111, .program = encode.u64s(&.{0x7fff000000000006}) } },
+    .{ .init = .{} },
     .{ .wait_start = .{} },
     .{ .exec = .{
         .path = "sh",
@@ -104,6 +107,7 @@ const sample_fs_ops = [_]Op{
     .{ .fs_root = .{ .path = "/var/lib/husk/layers/cd/diff" } },
     .{ .mknod = .{ .path = "dev/null", .mode = 0o020666, .rdev = 0x103 } },
     .{ .mknod = .{ .path = "fifo", .mode = 0o010600, .rdev = 0 } },
+    .{ .write_stream = .{} }, // The last op of its plan.
 };
 
 const clone_op = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
@@ -322,7 +326,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0048, 0x004f, 0x0050, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0048, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -851,6 +855,33 @@ test "the new ops' frames: golden bytes" {
         "\x0b\x00\x00\x00\x41\x00\x00\x00" ++ "\x02\x00\x00\x00/a" ++ "\x01\x00\x00\x00" ++ "1", writer.bytes.items);
 }
 
+test "SECCOMP: parts right before it, 1 to 4096 instructions, known flags" {
+    const ret_allow = encode.u64s(&.{0x7fff000000000006});
+    const part = Op{ .seccomp_program = .{ .program = ret_allow } };
+    const load = Op{ .seccomp = .{ .flags = 0, .program = ret_allow } };
+    try expect_valid_ops(minimal(&.{ part, part, load }));
+    try expect_ops_invalid(minimal(&.{ part, .{ .close_fds = .{} } }), 2, "SECCOMP_PROGRAM is not followed by SECCOMP");
+    try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 8, .program = ret_allow } }}), 1, "seccomp.flags: unknown bits");
+    try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 0, .program = encode.u64s(&.{}) } }}), 1, "seccomp.program: empty");
+    const full = Op{ .seccomp_program = .{ .program = encode.u64s(&([_]u64{0x7fff000000000006} ** 1024)) } };
+    try expect_ops_invalid(minimal(&.{ full, full, full, full, load }), 5, "over 4096 instructions");
+}
+
+test "INIT: a container op right before EXEC or WAIT_START, at most once" {
+    const init = Op{ .init = .{} };
+    const wait = Op{ .wait_start = .{} };
+    const close = Op{ .close_fds = .{} };
+    inline for (.{ &.{ close, init }, &.{ close, init, wait } }) |middle| {
+        const bytes = try encode_plan(0, minimal(middle));
+        defer bytes.deinit();
+        try expect_valid(bytes.items);
+    }
+    try expect_ops_invalid(minimal(&.{ init, close }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(minimal(&.{ init, init }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(minimal(&.{ init, close, wait }), 2, "INIT is not right before EXEC or WAIT_START");
+    try expect_ops_invalid(&.{ init, clone_op, exec_op }, 0, "a container op before CLONE");
+}
+
 test "WAIT_START: a container op right before EXEC, at most once" {
     const wait = Op{ .wait_start = .{} };
     const close = Op{ .close_fds = .{} };
@@ -1023,6 +1054,11 @@ test "fs ops: an absolute root, clean relative paths, device modes, 32-bit rdev,
     const bytes = try encode_plan(0, &edges);
     defer bytes.deinit();
     try expect_valid(bytes.items);
+}
+
+test "WRITE_STREAM is the last op of an fs plan" {
+    try expect_ops_invalid(&.{ fs_root_op, .{ .write_stream = .{} }, .{ .read_xattrs = .{ .path = "a" } } }, 2, "after WRITE_STREAM");
+    try expect_ops_invalid(minimal(&.{.{ .write_stream = .{} }}), 1, "fs op in a container plan");
 }
 
 test "pin ops: only net, ipc, uts and cgroup are made by PIN_NEW; absolute paths" {

@@ -119,6 +119,7 @@ fn strs_equal(a: protocol.Strs, b: protocol.Strs) bool {
 
 pub fn u64s(comptime values: []const u64) protocol.U64s {
     const bytes = comptime blk: {
+        @setEvalBranchQuota(20 * values.len + 1000);
         var buffer: [values.len * 8]u8 = undefined;
         for (values, 0..) |value, i| std.mem.writeInt(u64, buffer[i * 8 ..][0..8], value, .little);
         break :blk buffer;

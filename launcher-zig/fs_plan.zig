@@ -16,13 +16,15 @@ const Op = protocol.Op;
 const decode = @import("decode.zig");
 const sys = @import("sys.zig");
 const events = @import("events.zig");
+const write_stream = @import("write_stream.zig");
 
 /// A SETXATTR value, decoded from its hex; READ_XATTRS' names and one value at a time.
 var value_buffer: [protocol.xattr_value_bytes_max]u8 = undefined;
 var names_buffer: [65536]u8 = undefined; // XATTR_LIST_MAX
 var read_buffer: [protocol.xattr_read_bytes_max]u8 = undefined;
 
-pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
+/// `reader`: the plan fd past END, where WRITE_STREAM's records come.
+pub fn run(channel: *events.Channel, plan: *const decode.Plan, reader: anytype) noreturn {
     assert(plan.fs);
     const ops = plan.slice();
     assert(ops.len >= 1 and ops[0] == .fs_root); // The decoder requires it.
@@ -42,6 +44,7 @@ pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
         };
         if (channel.trace) channel.op_time(index, code, sys.monotonic_ns() - start_ns);
     }
+    if (ops[ops.len - 1] == .write_stream) write_stream.run(channel, root, reader);
     channel.exit(.exited, 0);
     sys.exit(0);
 }
@@ -73,6 +76,7 @@ fn run_op(channel: *events.Channel, index: usize, op: Op, root: *sys.fd_t) sys.E
             defer entry.close();
             try read_xattrs(channel, index, &entry);
         },
+        .write_stream => assert(root.* >= 0), // Its records come after END: run() above.
         else => unreachable, // The decoder keeps other ops out of fs plans.
     }
 }
@@ -158,6 +162,7 @@ fn describe(op: Op, message: *events.Message) void {
         .mknod => |o| message.print("mknod {s}", .{o.path}),
         .setxattr => |o| message.print("setxattr {s} on {s}", .{ o.name, o.path }),
         .read_xattrs => |o| message.print("read xattrs of {s}", .{o.path}),
+        .write_stream => message.print("write stream", .{}),
         else => unreachable,
     }
 }

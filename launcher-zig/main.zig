@@ -17,12 +17,14 @@ const control_plan = @import("control_plan.zig");
 const fs_plan = @import("fs_plan.zig");
 const self_protect = @import("self_protect.zig");
 const hold = @import("hold.zig");
+const init_mode = @import("init.zig");
 const State = @import("state.zig").State;
 
 const usage =
     \\usage: husk-launcher [--plan-fd N] [--event-fd N]
     \\       husk-launcher --server [--plan-fd N] --event-fd M
     \\       husk-launcher --hold
+    \\       husk-launcher --init PID
     \\       husk-launcher --version | --help
     \\
     \\Reads a plan (docs/protocol.md) from --plan-fd (default 0), validates it whole, runs
@@ -43,7 +45,9 @@ var state: State = undefined;
 const Options = struct {
     plan_fd: sys.fd_t = 0,
     event_fd: ?sys.fd_t = null,
-    action: enum { run, version, help, hold } = .run,
+    action: enum { run, version, help, hold, init } = .run,
+    /// --init: the child the init waits for (init.zig).
+    init_child: sys.pid_t = 0,
     server: bool = false,
 };
 
@@ -62,6 +66,7 @@ pub fn main() u8 {
         .version => events.stdout(std.fmt.comptimePrint("husk-launcher {d}\n", .{protocol.version})),
         .help => events.stdout(usage),
         .hold => hold.hold(),
+        .init => init_mode.serve(options.init_child),
         .run => if (options.server) serve(options) else launch(options),
     }
     return 0;
@@ -100,7 +105,7 @@ fn run_plan(parent: sys.pid_t) noreturn {
     assert(state.before_clone());
     state.events.trace = plan.flags & protocol.hello_flag_trace != 0;
     if (plan.control) control_plan.run(&state.events, &plan); // No container: nothing to die with.
-    if (plan.fs) fs_plan.run(&state.events, &plan);
+    if (plan.fs) fs_plan.run(&state.events, &plan, &state.monitor.control_reader);
     if (plan.flags & protocol.hello_flag_die_with_parent != 0) switch (state.role) {
         .launcher => die_with_parent(&state.events, parent, run.statuses(&plan).failed),
         .server_child => state.monitor.control_eof_kills = true,
@@ -183,6 +188,13 @@ fn parse_arguments(arguments: []const [*:0]const u8) error{ UnknownArgument, Mis
             options.action = .help;
         } else if (std.mem.eql(u8, argument, "--hold")) {
             options.action = .hold;
+        } else if (std.mem.eql(u8, argument, "--init")) {
+            // husk's init (init.zig): exec'd by the container process itself, never by hand.
+            i += 1;
+            if (i == arguments.len) return error.MissingValue;
+            options.action = .init;
+            options.init_child = std.fmt.parseInt(sys.pid_t, std.mem.span(arguments[i]), 10) catch return error.BadFd;
+            if (options.init_child <= 0) return error.BadFd;
         } else if (std.mem.eql(u8, argument, "--server")) {
             options.server = true;
         } else if (std.mem.eql(u8, argument, "--plan-fd") or std.mem.eql(u8, argument, "--event-fd")) {
@@ -207,6 +219,10 @@ test "command line" {
     try testing.expect((try parse_arguments(&.{})).event_fd == null);
     try testing.expectEqual(.version, (try parse_arguments(&.{"--version"})).action);
     try testing.expectEqual(.hold, (try parse_arguments(&.{"--hold"})).action);
+    const init_options = try parse_arguments(&.{ "--init", "7" });
+    try testing.expectEqual(.init, init_options.action);
+    try testing.expectEqual(@as(sys.pid_t, 7), init_options.init_child);
+    try testing.expectError(error.BadFd, parse_arguments(&.{ "--init", "0" }));
     try testing.expectError(error.MissingValue, parse_arguments(&.{"--plan-fd"}));
     try testing.expectError(error.BadFd, parse_arguments(&.{ "--event-fd", "-1" }));
     try testing.expectError(error.BadFd, parse_arguments(&.{ "--event-fd", "x" }));

@@ -117,10 +117,12 @@ pub const FrameType = enum(u16) {
     idmap_tree = 0x0045,
     attach_tree = 0x0046,
     cgroup_join = 0x0047,
+    seccomp = 0x0050,
     wait_start = 0x0051,
     log = 0x0052,
     tty = 0x0053,
     attach = 0x0054,
+    seccomp_program = 0x0055,
     cgroup_freeze = 0x0060,
     cgroup_kill = 0x0061,
     cgroup_remove = 0x0062,
@@ -140,10 +142,13 @@ pub const FrameType = enum(u16) {
     net_link_up = 0x0094,
     net_addr = 0x0095,
     net_route = 0x0096,
+    // Lifecycle (protocol.md "husk's init"): init.zig.
+    init = 0x00b0,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
     read_xattrs = 0x0073,
+    write_stream = 0x0074,
     _,
 };
 
@@ -248,6 +253,10 @@ pub const Op = union(enum) {
     attach_tree: struct { slot: u64, target: Str },
     cgroup_join: struct { path: Str },
     wait_start: struct {},
+    /// protocol.md "SECCOMP" (seccomp.zig): load a BPF filter, the program of the
+    /// SECCOMP_PROGRAM ops right before it then this one's, one sock_filter per u64.
+    seccomp: struct { flags: u64, program: U64s },
+    seccomp_program: struct { program: U64s },
     /// protocol.md "The container log" (logger.zig).
     log: struct { path: Str },
     /// protocol.md "The container log": a pty instead of the pipes (after LOG).
@@ -277,12 +286,16 @@ pub const Op = union(enum) {
     net_link_up: struct { name: Str },
     net_addr: struct { name: Str, address: Str, flags: u64 },
     net_route: struct { gateway: Str, name: Str },
+    /// Container op right before [WAIT_START] EXEC: fork; the parent becomes husk's init.
+    init: struct {},
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },
     /// value: the xattr's bytes as lowercase hex (a `str` cannot hold NUL).
     setxattr: struct { path: Str, name: Str, value: Str },
     read_xattrs: struct { path: Str },
+    /// The last op of an fs plan: records follow END on the plan fd (write_stream.zig).
+    write_stream: struct {},
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -302,11 +315,16 @@ pub const Op = union(enum) {
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .net_veth => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl => .control,
-            .fs_root, .mknod, .setxattr, .read_xattrs => .fs,
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => .fs,
             else => .container,
         };
     }
 };
+
+/// SECCOMP flags: SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW.
+pub const seccomp_flags_known: u64 = 0b111;
+/// The kernel's BPF_MAXINSNS: a filter is at most this many instructions.
+pub const seccomp_instructions_max = 4096;
 
 /// OVERLAY flags: bit 0 userxattr, bit 1 the mount(2) fallback forced (tests).
 pub const overlay_flag_userxattr: u64 = 1 << 0;

@@ -25,6 +25,8 @@ const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
 const net = @import("net.zig");
+const seccomp = @import("seccomp.zig");
+const init_mode = @import("init.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -75,14 +77,13 @@ fn step(state: *State, plan: *const decode.Plan, op: Op, index: usize) void {
         if (state.events.trace) state.events.op_time(index, code, sys.monotonic_ns() - start_ns);
         restore_signals() catch |err| fail(state, plan, index, op, err);
     }
-    run_op(state, plan, op) catch |err| fail(state, plan, index, op, err);
+    run_op(state, plan, op, index) catch |err| fail(state, plan, index, op, err);
     // CLONE returns twice; its time is the launcher's, the child's includes the wait.
     if (op == .clone and state.role == .container) return;
     if (state.events.trace) state.events.op_time(index, code, sys.monotonic_ns() - start_ns);
 }
 
-fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
-    const container = &state.container;
+fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Error!void {
     switch (op) {
         .unshare => |o| try sys.unshare(o.flags),
         .clone => |o| {
@@ -97,12 +98,12 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
             if (in_container) {
                 try logger.in_container(&state.logger);
                 try attach.in_container(&state.attach);
-                if (plan.trees_count > 0) try idmap.receive(&state.trees, container.tree_fd, plan.trees_count);
+                if (plan.trees_count > 0) try idmap.receive(&state.trees, state.container.tree_fd, plan.trees_count);
             } else {
                 try logger.in_monitor(&state.logger);
                 try attach.in_monitor(&state.attach, logger.tty_fd(&state.logger));
-                state.events.pid(container.pid);
-                try cgroup.after_clone(&state.cgroup, container.pid, container.into_cgroup);
+                state.events.pid(state.container.pid);
+                try cgroup.after_clone(&state.cgroup, state.container.pid, state.container.into_cgroup);
             }
         },
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
@@ -125,8 +126,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .caps => |o| try process.caps(o.bounding, o.effective, o.permitted, o.inheritable),
         .user => |o| {
             try process.user(o.uid, o.gid, o.groups);
-            // Changing credentials clears the parent-death signal (prctl(2)): arm it again,
-            // or a user-namespaced container would outlive a killed launcher.
+            // Changing credentials clears the parent-death signal (prctl(2)): armed again.
             if (dies_with_monitor(plan)) _ = try sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0);
         },
         .no_new_privs => try process.no_new_privs(),
@@ -135,20 +135,22 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
         .status_file => |o| ending.arm(state, o.path),
         .cgroup_mkdir => |o| try cgroup.mkdir(&state.cgroup, o.path, o.flags),
         .cgroup_write => |o| try cgroup.write(o.path, o.value),
-        .cgroup_enter => |o| try cgroup.enter(o.path, container.pid),
+        .cgroup_enter => |o| try cgroup.enter(o.path, state.container.pid),
         .cgroup_into => |o| try cgroup.into(&state.cgroup, o.path),
         .cgroup_report => |o| cgroup.report(&state.cgroup, o.path),
         .cgroup_join => |o| try cgroup.join(o.path),
-        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, container.pid, container.tree_fd),
+        .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
+        .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
+        .init => try init_mode.fork_init(state),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
-        .net_veth, .net_link_up, .net_addr, .net_route => try net.run_op(op, container.pid),
+        .net_veth, .net_link_up, .net_addr, .net_route => try net.run_op(op, state.container.pid),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .net_bridge, .net_link_del, .net_sysctl => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .net_bridge, .net_link_del, .net_sysctl => unreachable,
     }
 }
 
@@ -232,6 +234,9 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
+        .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
+        .seccomp_program => message.append("keep a seccomp program part"),
+        .init => message.append("become husk's init (exec /proc/self/exe)"),
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
@@ -243,6 +248,6 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .net_bridge, .net_link_del, .net_sysctl => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .net_bridge, .net_link_del, .net_sysctl => unreachable, // As in run_op.
     }
 }

@@ -299,6 +299,52 @@ pub fn filesystem_type(fd: fd_t) Error!u64 {
     return @bitCast(buffer.f_type);
 }
 
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+
+pub fn fchown(fd: fd_t, uid: u32, gid: u32) Error!void {
+    _ = try check(linux.syscall3(.fchown, arg(fd), uid, gid));
+}
+
+pub fn fchmod(fd: fd_t, mode: u32) Error!void {
+    _ = try check(linux.syscall2(.fchmod, arg(fd), mode));
+}
+
+/// lchown of `path` in `dir` (the last component not followed).
+pub fn lchownat(dir: fd_t, path: [*:0]const u8, uid: u32, gid: u32) Error!void {
+    _ = try check(linux.syscall5(.fchownat, arg(dir), ptr(path), uid, gid, AT_SYMLINK_NOFOLLOW));
+}
+
+const Timespec = extern struct { sec: i64, nsec: i64 };
+
+/// Access and modification times of the open file `fd`, both `seconds`.
+pub fn futimes(fd: fd_t, seconds: i64) Error!void {
+    const times = [2]Timespec{ .{ .sec = seconds, .nsec = 0 }, .{ .sec = seconds, .nsec = 0 } };
+    _ = try check(linux.syscall4(.utimensat, arg(fd), 0, ptr(&times), 0));
+}
+
+/// Both times of `path` in `dir`, the last component not followed (a symlink's own).
+pub fn lutimesat(dir: fd_t, path: [*:0]const u8, seconds: i64) Error!void {
+    const times = [2]Timespec{ .{ .sec = seconds, .nsec = 0 }, .{ .sec = seconds, .nsec = 0 } };
+    _ = try check(linux.syscall4(.utimensat, arg(dir), ptr(path), ptr(&times), AT_SYMLINK_NOFOLLOW));
+}
+
+/// A hard link `new_path` in `new_dir` to `old_path` in `old_dir` (a symlink is not followed).
+pub fn linkat(old_dir: fd_t, old_path: [*:0]const u8, new_dir: fd_t, new_path: [*:0]const u8) Error!void {
+    _ = try check(linux.syscall5(.linkat, arg(old_dir), ptr(old_path), arg(new_dir), ptr(new_path), 0));
+}
+
+/// What a socket holds now, without waiting (MSG_DONTWAIT): AGAIN when nothing; NOTSOCK
+/// when `fd` is not a socket (a pipe is read with read() only).
+pub fn recv_now(fd: fd_t, buffer: []u8) Error!usize {
+    const MSG_DONTWAIT = 0x40;
+    while (true) {
+        return check(linux.syscall6(.recvfrom, arg(fd), ptr(buffer.ptr), buffer.len, MSG_DONTWAIT, 0, 0)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
 pub fn rmdirat(dir: fd_t, path: [*:0]const u8) Error!void {
     const AT_REMOVEDIR = 0x200;
     _ = try check(linux.syscall3(.unlinkat, arg(dir), ptr(path), AT_REMOVEDIR));
@@ -692,6 +738,10 @@ pub fn fork() Error!pid_t {
     return @intCast(try check(linux.syscall0(.fork)));
 }
 
+pub fn setpgid(pid: pid_t, pgid: pid_t) Error!void {
+    _ = try check(linux.syscall2(.setpgid, arg(pid), arg(pgid)));
+}
+
 pub fn getpid() pid_t {
     return @intCast(linux.syscall0(.getpid));
 }
@@ -703,6 +753,17 @@ pub fn gettid() pid_t {
 pub fn getppid() pid_t {
     return @intCast(linux.syscall0(.getppid));
 }
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, &{len, filter}): `program` is struct sock_filter[]
+/// (8 bytes each, little-endian: code u16, jt u8, jf u8, k u32), one u64 per instruction.
+pub fn seccomp_set_mode_filter(flags: u64, program: []const u64) Error!void {
+    const SockFprog = extern struct { len: u16, filter: [*]const u64 };
+    assert(program.len > 0 and program.len <= std.math.maxInt(u16));
+    const fprog = SockFprog{ .len = @intCast(program.len), .filter = program.ptr };
+    _ = try check(linux.syscall3(.seccomp, SECCOMP_SET_MODE_FILTER, flags, ptr(&fprog)));
+}
+
+pub const SECCOMP_SET_MODE_FILTER = 1;
 
 pub fn prctl(option: u32, arg2: u64, arg3: u64) Error!usize {
     return check(linux.syscall5(.prctl, option, arg2, arg3, 0, 0));

@@ -23,11 +23,13 @@ test {
     _ = @import("teardown.zig");
     _ = @import("control_plan.zig");
     _ = @import("fs_plan.zig");
+    _ = @import("write_stream.zig");
     _ = @import("overlay.zig");
     _ = @import("self_protect.zig");
     _ = @import("state.zig");
     _ = @import("tidy.zig");
     _ = @import("logger.zig");
+    _ = @import("init.zig");
     _ = @import("attach.zig");
     _ = @import("net.zig");
 }

@@ -15,12 +15,13 @@ import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
 import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
-import { applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, OPTION_DIES_WITH_MONITOR, PlanRequest, validateRequest } from "./request";
+import { HostDir, IMAGE_HOST, applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, OPTION_DIES_WITH_MONITOR, PlanRequest, validateRequest } from "./request";
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
 import { joinOps } from "./joins";
 import { netContainerOps, netFileOps, netVethOp } from "../net/attach";
+import { readOnlyRootOps, sysctlOps, tmpfsOps } from "./run-options";
 
 export function buildPlan(len: i32): i32 {
   const ptr = inputPointer(len);
@@ -60,13 +61,16 @@ export function buildPlan(len: i32): i32 {
   rootInUserNamespaceOps(plan, req);
   rootfsOps(plan, req);
   procOps(plan);
+  sysctlOps(plan, req.runOptions);
   devOps(plan, req);
   sysOps(plan, req);
   cgroupMountOps(plan, req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   tmpOps(plan);
-  maskOps(plan);
+  tmpfsOps(plan, req.runOptions);
+  maskOps(plan, req);
   netFileOps(plan, req.net);
   pivotOps(plan, req);
+  readOnlyRootOps(plan, req.runOptions, req.imageKind == IMAGE_HOST ? req.hostDirs : new Array<HostDir>());
   hostOps(plan, req);
   netContainerOps(plan, req.net);
   processOps(plan, req);

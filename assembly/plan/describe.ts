@@ -7,7 +7,7 @@
 
 import { answer, badLength, fail, Failure, inputPointer, malformed } from "../abi";
 import { Fields, FrameReader, PATH_MAX, STR_MAX, Writer } from "../codec";
-import { HELLO_MAGIC, OPS_MAX, PLAN_MAX, PROTOCOL_VERSION, T_CGROUP_JOIN, T_CLONE, T_END, T_EXEC, T_HELLO, T_WAIT_START } from "./encode";
+import { HELLO_MAGIC, OPS_MAX, PLAN_MAX, PROTOCOL_VERSION, T_CGROUP_JOIN, T_CLONE, T_END, T_EXEC, T_HELLO, T_INIT, T_SECCOMP, T_SECCOMP_PROGRAM, T_WAIT_START } from "./encode";
 
 // The answer's frames, in order: D_PLAN, then per op D_OP and one frame per field (a strs
 // field is D_STRS and one D_ITEM per string, so no frame outgrows the op it describes).
@@ -94,7 +94,9 @@ const TABLE = `0010 UNSHARE any flags:u
 0045 IDMAP_TREE parent source:p slot:u
 0046 ATTACH_TREE container slot:u target:p
 0047 CGROUP_JOIN container path:p
+0050 SECCOMP container flags:u program:us
 0051 WAIT_START container
+0055 SECCOMP_PROGRAM container program:us
 0052 LOG pre path:p
 0053 TTY pre rows:u cols:u
 0054 ATTACH pre path:p flags:u
@@ -115,10 +117,12 @@ const TABLE = `0010 UNSHARE any flags:u
 0094 NET_LINK_UP container name:s
 0095 NET_ADDR container name:s address:s flags:u
 0096 NET_ROUTE container gateway:s name:s
+00b0 INIT container
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s
-0073 READ_XATTRS fs path:p`;
+0073 READ_XATTRS fs path:p
+0074 WRITE_STREAM fs`;
 
 let layouts: Layout[] | null = null;
 
@@ -321,9 +325,19 @@ function checkOrder(ops: Layout[]): Failure | null {
   if (clones != 1) return malformed("plan: " + clones.toString() + " CLONE ops (exactly 1 needed)");
   if (ops[n - 1].type != T_EXEC) return malformed("plan: EXEC is not the last op");
   for (let i = 0; i < n; i++) {
+    if (ops[i].type != T_SECCOMP_PROGRAM) continue;
+    const next = ops[i + 1].type; // i < n - 1: EXEC is last.
+    if (next != T_SECCOMP_PROGRAM && next != T_SECCOMP) return opFailure(i, ops[i], "SECCOMP_PROGRAM is not followed by SECCOMP_PROGRAM or SECCOMP");
+  }
+  for (let i = 0; i < n; i++) {
     if (ops[i].type != T_WAIT_START) continue;
     if (i != n - 2) return opFailure(i, ops[i], "WAIT_START is not right before EXEC");
     break;
+  }
+  for (let i = 0; i < n; i++) {
+    if (ops[i].type != T_INIT) continue;
+    const next = ops[i + 1].type; // EXEC is last, so an INIT has a next op.
+    if (next != T_EXEC && !(next == T_WAIT_START && i == n - 3)) return opFailure(i, ops[i], "INIT is not right before EXEC or WAIT_START");
   }
   let cloned = false;
   let containerStarted = false;

@@ -47,11 +47,15 @@ export const T_CGROUP_JOIN: u16 = 0x0047;
 export const T_IDMAP_TREE: u16 = 0x0045;
 export const T_ATTACH_TREE: u16 = 0x0046;
 export const T_WAIT_START: u16 = 0x0051;
+// A seccomp filter (docs/protocol.md "SECCOMP"): the program in parts of at most 1024 instructions.
+export const T_SECCOMP: u16 = 0x0050;
+export const T_SECCOMP_PROGRAM: u16 = 0x0055;
 // Joining namespaces that exist (./join.ts; docs/protocol.md "Joining namespaces").
 export const T_TARGET: u16 = 0x0080;
 export const T_SETNS: u16 = 0x0081;
 export const T_SETNS_FILE: u16 = 0x0082;
 export const T_PIN: u16 = 0x0085;
+export const T_INIT: u16 = 0x00b0;
 export const T_LOG: u16 = 0x0052;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
@@ -255,6 +259,25 @@ export class PlanWriter {
 
   closeFds(): void {
     this.op(T_CLOSE_FDS, "close-fds");
+    this.w.end();
+  }
+
+  /** SECCOMP_PROGRAM for every part but the last, then SECCOMP with the last and the flags. */
+  seccomp(flags: u64, parts: u64[][]): void {
+    assert(parts.length > 0, "seccomp: no program");
+    for (let i = 0; i + 1 < parts.length; i++) {
+      this.op(T_SECCOMP_PROGRAM, "seccomp-program");
+      this.w.u64s("program", parts[i]);
+      this.w.end();
+    }
+    this.op(T_SECCOMP, "seccomp");
+    this.w.u64(flags);
+    this.w.u64s("program", parts[parts.length - 1]);
+    this.w.end();
+  }
+
+  init(): void {
+    this.op(T_INIT, "init");
     this.w.end();
   }
 

@@ -2,6 +2,9 @@
 // environment and search path.
 
 import { PlanWriter } from "./encode";
+import { chunks, seccompFilter } from "../seccomp/entry";
+import { containerCapabilities } from "./security";
+import { limitOps } from "./run-options";
 import { OPTION_WAIT_START, PlanRequest } from "./request";
 import {
   CAP_AUDIT_WRITE, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_MKNOD,
@@ -78,12 +81,35 @@ export function searchPath(env: string[]): string[] {
   return out;
 }
 
+/**
+ * The process: CAPS, USER, CHDIR, NO_NEW_PRIVS, CLOSE_FDS, then the seccomp filter as the last
+ * op before WAIT_START and EXEC (so the launcher's own steps before it are not filtered, and
+ * no_new_privs lets an unprivileged process load it), EXEC. A profile that cannot be compiled
+ * fails the plan (status 2, the reason names the field).
+ */
 export function processOps(plan: PlanWriter, req: PlanRequest): void {
-  plan.caps(DEFAULT_CAPS, DEFAULT_CAPS, DEFAULT_CAPS, 0);
-  plan.user(req.uid, req.gid, new Array<u64>());
+  const capabilities = containerCapabilities(req.security);
+  if (capabilities.failure !== null) {
+    plan.w.fail(capabilities.failure!.reason);
+    return;
+  }
+  const caps = capabilities.caps;
+  // --privileged: every capability husk holds, no no_new_privs and no filter (docker's).
+  const privileged = req.security.privileged;
+  limitOps(plan, req.runOptions);
+  plan.caps(caps, caps, caps, 0);
+  plan.user(req.uid, req.gid, req.runOptions.groups);
   plan.chdir(req.workdir);
-  plan.noNewPrivs();
+  if (!privileged) plan.noNewPrivs();
   plan.closeFds();
+  const filter = seccompFilter(req.seccomp, caps);
+  if (filter.failure !== null) {
+    plan.w.fail(filter.failure!.reason);
+    return;
+  }
+  if (!filter.none && !privileged) plan.seccomp(filter.flags, chunks(filter.program));
+  // husk's init forks off the command right before it runs (WAIT_START is the command's).
+  if (req.lifecycle.init) plan.init();
   if ((req.options & OPTION_WAIT_START) != 0) plan.waitStart();
   const env = buildEnv(req);
   plan.exec(req.argv[0], req.argv, env, searchPath(env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);

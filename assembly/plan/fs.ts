@@ -14,11 +14,14 @@ export const REQ_FS_ROOT: u32 = 0x0142;
 export const REQ_FS_MKNOD: u32 = 0x0143;
 export const REQ_FS_SETXATTR: u32 = 0x0144;
 export const REQ_FS_READ_XATTRS: u32 = 0x0145;
+/** The last entry: the plan ends with WRITE_STREAM, and records follow it (a layer's files). */
+export const REQ_FS_WRITE_STREAM: u32 = 0x0147;
 
 const T_FS_ROOT: u16 = 0x0070;
 const T_MKNOD: u16 = 0x0071;
 const T_SETXATTR: u16 = 0x0072;
 const T_READ_XATTRS: u16 = 0x0073;
+const T_WRITE_STREAM: u16 = 0x0074;
 
 const S_IFMT: u64 = 0o170000;
 const S_IFIFO: u64 = 0o010000;
@@ -50,15 +53,25 @@ export function fsPlan(len: i32): i32 {
 function writeOps(ptr: usize, len: i32, w: Writer): Failure | null {
   const r = new FrameReader(ptr, len);
   let rooted = false;
+  let streamed = false;
   let ops = 0;
   while (r.next()) {
     const type = r.type;
     const f = Fields.ofFrame(r.payload, r.payloadLength, r.index, nameOf(type));
-    if (type != REQ_FS_ROOT && type != REQ_FS_MKNOD && type != REQ_FS_SETXATTR && type != REQ_FS_READ_XATTRS) {
+    if (type != REQ_FS_ROOT && type != REQ_FS_MKNOD && type != REQ_FS_SETXATTR && type != REQ_FS_READ_XATTRS && type != REQ_FS_WRITE_STREAM) {
       return malformed(r.where() + ": unknown type 0x" + type.toString(16));
     }
     if (type != REQ_FS_ROOT && !rooted) return malformed(r.where() + ": an entry before FS_ROOT");
+    if (streamed) return malformed(r.where() + ": an entry after FS_WRITE_STREAM");
     if (++ops > OPS_MAX) return invalid("fs: more than " + OPS_MAX.toString() + " ops in one plan");
+    if (type == REQ_FS_WRITE_STREAM) {
+      // Its records are checked by the launcher as they come (docs/protocol.md "The write stream").
+      streamed = true;
+      if (!f.finish()) return f.failure;
+      w.begin(T_WRITE_STREAM, "write-stream");
+      w.end();
+      continue;
+    }
     const path = f.str(type == REQ_FS_ROOT ? "root" : "path", PATH_MAX);
     let failure: Failure | null = null;
     if (type == REQ_FS_ROOT) {
@@ -91,6 +104,7 @@ function nameOf(type: u32): string {
   if (type == REQ_FS_ROOT) return "FS_ROOT";
   if (type == REQ_FS_MKNOD) return "FS_MKNOD";
   if (type == REQ_FS_SETXATTR) return "FS_SETXATTR";
+  if (type == REQ_FS_WRITE_STREAM) return "FS_WRITE_STREAM";
   return "FS_READ_XATTRS";
 }
 

@@ -34,15 +34,19 @@ export function procOps(plan: PlanWriter): void {
 }
 
 /** A new net namespace gets its own read-only sysfs; otherwise the host's /sys, read-only. */
+/** --privileged: /sys writable, as docker's. */
 export function sysOps(plan: PlanWriter, req: PlanRequest): void {
+  const privileged = req.security.privileged;
   if ((req.namespaces & CLONE_NEWNET) != 0) {
-    plan.mount("sysfs", "sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "");
+    plan.mount("sysfs", "sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | (privileged ? 0 : MS_RDONLY), "");
   } else {
-    plan.bind("/sys", "sys", BIND_RECURSIVE | BIND_READONLY);
+    plan.bind("/sys", "sys", BIND_RECURSIVE | (privileged ? 0 : BIND_READONLY));
   }
 }
 
-export function maskOps(plan: PlanWriter): void {
+/** docker's masked and read-only paths; none with --privileged. */
+export function maskOps(plan: PlanWriter, req: PlanRequest): void {
+  if (req.security.privileged) return;
   for (let i = 0; i < MASKED_PATHS.length; i++) plan.mask(MASKED_PATHS[i]);
   for (let i = 0; i < READONLY_PATHS.length; i++) plan.readOnly(READONLY_PATHS[i]);
 }

@@ -7,10 +7,14 @@ import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
+import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecycle";
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
 import { decideAddress, decodeNetFrame, isNetItem, NetRequest } from "../net/attach";
+import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
+import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
+import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -124,6 +128,14 @@ export class PlanRequest {
   image: ImageConfig = new ImageConfig();
   /** Items 0x0170–0x017f: a writable layer kept on disk (./keep-layer.ts). */
   keep: KeptLayer = new KeptLayer();
+  /** Items 0x0300–0x0306: the seccomp profile (../seccomp/items.ts); none: docker's default. */
+  seccomp: SeccompRequest = new SeccompRequest();
+  /** Item 0x0307: --cap-add, --cap-drop, --privileged (./security.ts). */
+  security: SecurityRequest = new SecurityRequest();
+  /** Items 0x030a–0x030e: --ulimit, --sysctl, --oom-score-adj, --group-add, --tmpfs (./run-options.ts). */
+  runOptions: RunOptions = new RunOptions();
+  /** Items 0x0380–0x038f: husk's init (./lifecycle.ts). */
+  lifecycle: LifecycleRequest = new LifecycleRequest();
 
   get userns(): bool {
     return this.idmap.mode != MODE_NONE;
@@ -302,6 +314,27 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
       if (failure !== null) return failure;
       continue;
     }
+    if (isRunOptionItem(type)) {
+      const failure = decodeRunOptionItem(type, frames.payload, frames.payloadLength, frames.index, req.runOptions);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isSecurityItem(type)) {
+      const failure = decodeSecurityItem(frames.payload, frames.payloadLength, frames.index, req.security);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (req.seccomp.isItem(type)) {
+      if (type == REQ_SECCOMP_CAPS) return malformed(frames.where() + ": SECCOMP_CAPS is seccompCompile's (buildPlan uses the container's capabilities)");
+      const failure = req.seccomp.decode(type, frames.payload, frames.payloadLength, frames.index);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isLifecycleItem(type)) {
+      const failure = decodeLifecycleItem(type, frames.payload, frames.payloadLength, frames.index, req.lifecycle);
+      if (failure !== null) return failure;
+      continue;
+    }
     if (isKeepLayerItem(type)) {
       const failure = decodeKeepLayerItem(type, frames.payload, frames.payloadLength, frames.index, req.keep);
       if (failure !== null) return failure;
@@ -347,6 +380,8 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   decideMode(req.idmap);
   const cgroupShape = checkCgroupShape(req.cgroup);
   if (cgroupShape !== null) return cgroupShape;
+  const seccompShape = req.seccomp.check();
+  if (seccompShape !== null) return seccompShape;
   return null;
 }
 
@@ -483,6 +518,8 @@ export function applyImageConfig(req: PlanRequest): Failure | null {
 export function validateRequest(req: PlanRequest): Failure | null {
   const joins = validateJoins(req.joins, req.userns);
   if (joins !== null) return joins;
+  const sysctls = checkSysctls(req.runOptions, req.namespaces);
+  if (sysctls !== null) return sysctls;
   if (req.imageKind == IMAGE_LAYERS) {
     const layers = validateLayers(req.layers);
     if (layers !== null) return layers;

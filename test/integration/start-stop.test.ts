@@ -167,6 +167,57 @@ describe('create, start, kill, wait', () => {
     expect(inspect('alive').State.Status).toBe('running');
   });
 
+  it('wait on a Created container blocks until a start has run it and it has ended (docker\'s)', async () => {
+    ok(['create', '--name', 'pending', 'host', 'sh', '-c', 'sleep 0.3; exit 4']);
+    const waiting = huskAsync(root, ['wait', 'pending'], '\n');
+    let printed = false;
+    waiting.ready.then(() => (printed = true), () => undefined);
+    await sleep(1000);
+    expect(printed).toBe(false); // it waits, where it used to fail "has not been started"
+    expect(inspect('pending').State.Status).toBe('created');
+    ok(['start', 'pending']);
+    const r = await waiting.done;
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('4');
+    expect(r.status).toBe(0);
+  });
+
+  it('wait on a Created container that is removed meanwhile says so', async () => {
+    ok(['create', '--name', 'dropped', 'host', 'true']);
+    const waiting = huskAsync(root, ['wait', 'dropped'], '\n');
+    await sleep(500);
+    ok(['rm', 'dropped']);
+    const r = await waiting.done;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('husk: no such container: dropped\n');
+  });
+
+  it('start -a passes SIGTERM and SIGINT it receives on to the container, as docker\'s --sig-proxy', async () => {
+    ok(['create', '--name', 'proxied', 'host', 'sh', '-c', 'trap "echo got INT" INT; trap "echo got TERM; exit 9" TERM; echo up; while :; do sleep 0.1; done']);
+    const attached = huskAsync(root, ['start', '-a', 'proxied'], 'up\n');
+    await attached.ready;
+    attached.child.kill('SIGINT');
+    await waitFor('the INT trap', () => log(inspect('proxied').Id).includes('got INT'));
+    expect(inspect('proxied').State.Status).toBe('running');
+    attached.child.kill('SIGTERM');
+    const r = await attached.done;
+    expect(r.stdout).toBe('up\ngot INT\ngot TERM\n');
+    expect(r.status).toBe(9);
+    expect(r.signal).toBe(null); // husk itself was not killed by the signals: it passed them on
+  });
+
+  it('start -a --sig-proxy=false keeps the signals: husk dies of them, the container runs on', async () => {
+    ok(['create', '--name', 'unproxied', 'host', 'sh', '-c', 'trap "echo got TERM; exit 9" TERM; echo up; while :; do sleep 0.1; done']);
+    const attached = huskAsync(root, ['start', '-a', '--sig-proxy=false', 'unproxied'], 'up\n');
+    await attached.ready;
+    attached.child.kill('SIGTERM');
+    const r = await attached.done;
+    expect(r.signal).toBe('SIGTERM');
+    await sleep(300);
+    expect(inspect('unproxied').State.Status).toBe('running');
+    expect(log(inspect('unproxied').Id)).not.toContain('got TERM');
+  });
+
   it('wait returns once a container another command stops has ended', async () => {
     ok(['run', '-d', '--name', 'waited', 'host', 'sleep', '60']);
     const waiting = huskAsync(root, ['wait', 'waited'], '\n');

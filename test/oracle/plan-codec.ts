@@ -93,8 +93,18 @@ function checkOrder(ops: Op[]): void {
   const clones = ops.filter((o) => o.name === 'CLONE').length;
   if (clones !== 1) throw new FrameError(`plan has ${clones} CLONE ops, needs exactly 1`);
   if (ops[ops.length - 1].name !== 'EXEC') throw new FrameError('EXEC is not the last op');
+  ops.forEach((o, i) => {
+    if (o.name === 'SECCOMP_PROGRAM' && ops[i + 1].name !== 'SECCOMP_PROGRAM' && ops[i + 1].name !== 'SECCOMP') {
+      throw new FrameError(`op ${i}: SECCOMP_PROGRAM is not followed by SECCOMP_PROGRAM or SECCOMP`);
+    }
+  });
   const wait = ops.findIndex((o) => o.name === 'WAIT_START');
   if (wait >= 0 && wait !== ops.length - 2) throw new FrameError(`op ${wait}: WAIT_START is not right before EXEC`);
+  for (const [i, op] of ops.entries()) {
+    if (op.name !== 'INIT') continue;
+    const next = ops[i + 1].name;
+    if (next !== 'EXEC' && !(next === 'WAIT_START' && i === ops.length - 3)) throw new FrameError(`op ${i}: INIT is not right before EXEC or WAIT_START`);
+  }
   let cloned = false;
   let containerStarted = false;
   for (const [i, op] of ops.entries()) {

@@ -23,6 +23,8 @@ import { decodeDescription } from '../../ts/core/describe.js';
 import { FieldReader, splitFrames, type FieldValue } from '../../ts/protocol/frames.js';
 import { OPS, OP_BY_NAME, PATH_FIELDS, type OpSpec } from '../../ts/protocol/ops.js';
 import { decodePlan, encodePlan, runnersOf, type Plan } from '../oracle/plan-codec.js';
+import { seccompFrames, type SeccompChoice } from '../../ts/core/seccomp.js';
+import { runFilter } from '../oracle/bpf-interpreter.js';
 import { computeIdmap as refIdmap, translate as refTranslate, type IdLine, type IdmapAnswer, type IdmapSpec } from '../reference/idmap.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
@@ -671,5 +673,73 @@ registerTarget({
     const o = oracleDescription(c.bytes);
     if (o.status !== 0) return `the core described bytes the oracle refuses (${o.reason})`;
     return stable(o.value) === stable(value) ? null : 'the core and the oracle read the plan differently';
+  },
+});
+
+// ---- seccompCompile: profiles to BPF (assembly/seccomp/) ------------------------------------
+// Any profile, names known or not, values at the edges: the answer is a program of at most
+// 4096 instructions that starts by loading the arch and, for any input, returns (no jump out
+// of the program, no running off its end: the BPF interpreter throws on either).
+
+const SECCOMP_NAMES = ['read', 'write', 'personality', 'clone', 'socket', 'mount', 'no_such_call', '', 'chown32', 'keyctl', 'futex_waitv', 'ptrace', 'open_tree_attr'];
+const SECCOMP_ACTIONS = ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'ALLOW', ''];
+const SECCOMP_OPS = ['SCMP_CMP_EQ', 'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_GT', 'SCMP_CMP_GE', 'SCMP_CMP_MASKED_EQ', 'EQ'];
+const SECCOMP_VALUES = [0n, 1n, 40n, 0xffffffffn, 0x100000000n, (1n << 64n) - 1n, 1n << 63n];
+
+function genSeccomp(rng: Rng): SeccompChoice {
+  const mode = rng.int(10);
+  if (mode === 0) return { mode: 'default' };
+  if (mode === 1) return { mode: 'unconfined' };
+  const errno = () => (rng.bool(0.5) ? undefined : rng.pick([0, 1, 38, 65535, 65536]));
+  const syscalls = Array.from({ length: rng.bool(0.05) ? 600 : rng.int(12) }, () => ({
+    names: Array.from({ length: rng.int(4) }, () => rng.pick(SECCOMP_NAMES)),
+    action: rng.pick(SECCOMP_ACTIONS),
+    errnoRet: errno(),
+    args: Array.from({ length: rng.int(4) }, () => ({ index: rng.pick([0, 1, 2, 5, 6]), value: rng.pick(SECCOMP_VALUES), valueTwo: rng.pick(SECCOMP_VALUES), op: rng.pick(SECCOMP_OPS) })),
+    ...(rng.bool(0.2) ? { includes: { caps: rng.bool(0.5) ? ['CAP_SYS_ADMIN'] : ['CAP_NOPE'], minKernel: rng.pick(['4.8', '99.0', 'x']) }, excludes: { arches: ['amd64'] } } : {}),
+  }));
+  return {
+    mode: 'profile',
+    profile: {
+      defaultAction: rng.pick(SECCOMP_ACTIONS),
+      defaultErrnoRet: errno(),
+      architectures: rng.bool(0.5) ? undefined : [rng.pick(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_NOPE'])],
+      flags: rng.bool(0.8) ? [] : [rng.pick(['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_TSYNC', 'NOPE'])],
+      syscalls,
+    },
+  };
+}
+
+registerTarget({
+  entry: 'seccompCompile',
+  generate(rng) {
+    const choice = genSeccomp(rng);
+    return { bytes: Buffer.concat(seccompFrames(choice, rng.pick(['6.1.0', '4.4', '']), choice.mode === 'default' && rng.bool(0.5) ? BigInt(rng.int(2 ** 30)) : undefined)) };
+  },
+  decode(bytes) {
+    const frames = splitFrames(bytes);
+    const head = new FieldReader(frames[0].payload);
+    const flags = head.u64();
+    const count = Number(head.u64());
+    const program = Buffer.concat(frames.slice(1).map((f) => f.payload.subarray(4)));
+    if (program.length !== count * 8) throw new Error(`${count} instructions announced, ${program.length / 8} sent`);
+    return { flags, program: new Uint8Array(program) };
+  },
+  check(value) {
+    const { program } = value as { program: Uint8Array };
+    if (program.length === 0) return null; // unconfined
+    if (program.length > 4096 * 8) return `${program.length / 8} instructions`;
+    if (program[0] !== 0x20 || program[4] !== 4) return 'the program does not start by loading the arch';
+    const rng = new Rng(program.length);
+    for (let i = 0; i < 40; i++) {
+      const nr = rng.pick([0, 1, 56, 135, 41, 0x40000000, 0xffffffff, rng.int(500)]);
+      const arch = rng.pick([0xc000003e, 0x40000003, 0xc00000b7]);
+      try {
+        runFilter(program, { nr, arch, args: Array.from({ length: 6 }, () => rng.pick(SECCOMP_VALUES)) });
+      } catch (err) {
+        return `nr ${nr} arch 0x${arch.toString(16)}: ${(err as Error).message}`;
+      }
+    }
+    return null;
   },
 });

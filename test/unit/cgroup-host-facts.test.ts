@@ -119,7 +119,7 @@ describe('command lines', () => {
   it('run takes the resource flags in order, with docker short forms, and -d --name --rm', () => {
     const c = parseArgs(['run', '-d', '--name', 'web', '--rm', '-m', '64m', '--cpus=1.5', '-c', '512', '--device-read-bps', '/dev/sda:1mb', '--cgroup-parent', '/my/parent/', 'host', 'sleep', '1']);
     if (c.name !== 'run') throw new Error(c.name);
-    expect(c.flags.lifecycle).toEqual({ detach: true, name: 'web', autoRemove: true });
+    expect(c.flags.lifecycle).toEqual({ detach: true, name: 'web', autoRemove: true, init: false });
     expect(c.flags.resources).toEqual({
       limits: [
         { name: 'memory', value: '64m' },

@@ -34,6 +34,7 @@ const BUILT: Record<string, PlanRequest> = {
   'v2 cgroups, status file': rootfsRequest({ cgroup: { parent: 'a/b', name: 'c0ffee', hierarchies: V2, limits, host: HOST }, statusFile: '/run/husk/c0ffee/status' }),
   'time namespace': hostRequest({ timeOffsets: { monotonic: 10, boottime: -5 } }),
   'user, workdir, env, wait, trace': rootfsRequest({ user: { uid: 1000, gid: 1000 }, workdir: '/tmp', env: ['A=b', 'PATH=/bin'], waitStart: true, trace: true, dieWithParent: true }),
+  'init, wait': rootfsRequest({ init: true, waitStart: true }),
   'bytes that are not UTF-8': rootfsRequest({ argv: ['sh', '-c', 'echo \u00e9 "\u00ff"', '\ud800'], hostname: 'box' }),
 };
 
@@ -153,9 +154,9 @@ describe('damaged plans: the core and the oracle agree, and the core answers wit
     expect(() => describePlanBytes(new Uint8Array())).toThrow(/plan: does not start with HELLO/);
     expect(() => describePlanBytes(encodePlan({ ...plan, ops: [plan.ops[0], plan.ops[2]], flags: 8n }))).toThrow(/plan: HELLO: unknown flags 8/);
     expect(() => describePlanBytes(encodePlan({ ...plan, ops: [plan.ops[2], plan.ops[0]] }))).toThrow(/EXEC is not the last op/);
-    const unknown = new FrameWriter().frame(0x0050);
+    const unknown = new FrameWriter().frame(0x005c);
     const good = encodePlan({ ...plan, ops: [plan.ops[0], plan.ops[2]] });
-    expect(() => describePlanBytes(concat([good.subarray(0, 48), unknown, good.subarray(48)]))).toThrow(/plan: op 1: unknown type 0x50/);
+    expect(() => describePlanBytes(concat([good.subarray(0, 48), unknown, good.subarray(48)]))).toThrow(/plan: op 1: unknown type 0x5c/);
     expect(() => describePlanBytes(good.subarray(0, 50))).toThrow(/^internal error: malformed request to the policy core: plan: frame 2: header cut short/);
   });
 

@@ -60,6 +60,8 @@ export function opsOf(req: PlanRequest): Op[] {
 /** One short line per op: `MOUNT proc proc` — name and its string/number fields. */
 export function brief(op: Op): string {
   const parts = [op.name];
+  // A BPF program is its length here (seccomp-compile.test.ts runs it).
+  if (op.name === 'SECCOMP') return `SECCOMP 0x${(op.args.flags as bigint).toString(16)} (${(op.args.program as bigint[]).length} instructions)`;
   for (const v of Object.values(op.args)) {
     if (Array.isArray(v)) parts.push(`[${v.map(String).join(' ')}]`);
     else if (typeof v === 'bigint') parts.push(`0x${v.toString(16)}`);

@@ -68,6 +68,7 @@ describe('a rootfs image with the default namespaces', () => {
       'CHDIR "/"',
       'NO_NEW_PRIVS',
       'CLOSE_FDS',
+      expect.stringMatching(/^SECCOMP 0x0 \(\d+ instructions\)$/),
       'EXEC "sh" [sh -c echo hi] [PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOSTNAME=abc123def456 HOME=/root] [/usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin] 0x7d 0x7f 0x7e',
     ]);
   });
@@ -257,9 +258,9 @@ describe('the process', () => {
     expect(planOf(rootfsRequest({ trace: true, dieWithParent: true })).flags).toBe(3n);
   });
 
-  it('ends with NO_NEW_PRIVS, CLOSE_FDS, EXEC', () => {
+  it('ends with NO_NEW_PRIVS, CLOSE_FDS, SECCOMP (docker\'s default profile), EXEC', () => {
     const names = opsOf(rootfsRequest()).map((o) => o.name);
-    expect(names.slice(-3)).toEqual(['NO_NEW_PRIVS', 'CLOSE_FDS', 'EXEC']);
+    expect(names.slice(-4)).toEqual(['NO_NEW_PRIVS', 'CLOSE_FDS', 'SECCOMP', 'EXEC']);
   });
 });
 

@@ -49,6 +49,40 @@ describe('WAIT_START', () => {
   });
 });
 
+describe('INIT (run --init)', () => {
+  const ops = (middle: string[]) => [
+    { name: 'CLONE', args: { flags: 0x20020000n } },
+    ...middle.map((name) => ({ name, args: {} })),
+    { name: 'EXEC', args: { path: '/bin/true', argv: ['true'], env: [], search: [], failed_status: 125n, not_found_status: 127n, not_executable_status: 126n } },
+  ];
+
+  it('is op 0x00b0, a container op with no fields, right before EXEC or WAIT_START', () => {
+    expect(OP_BY_NAME.get('INIT')).toMatchObject({ code: 0x00b0, side: 'container', fields: [] });
+    for (const middle of [['CLOSE_FDS', 'INIT'], ['CLOSE_FDS', 'INIT', 'WAIT_START']]) {
+      const bytes = encodePlan({ version: 1n, flags: 0n, ops: ops(middle) });
+      expect(hex(bytes)).toContain('00000000b0000000');
+      expect(decodePlan(bytes).ops.map((o) => o.name)).toEqual(['CLONE', ...middle, 'EXEC']);
+      expect(describePlan(describePlanBytes(bytes))).toMatch(/2 {2}container {2}fork: the container process stays as husk's init/);
+    }
+  });
+
+  it('anywhere else, or twice, is refused', () => {
+    for (const middle of [['INIT', 'CLOSE_FDS'], ['INIT', 'INIT'], ['INIT', 'CLOSE_FDS', 'WAIT_START']]) {
+      const bytes = encodePlan({ version: 1n, flags: 0n, ops: ops(middle) });
+      expect(() => decodePlan(bytes)).toThrow(/INIT is not right before EXEC or WAIT_START/);
+      expect(() => describePlanBytes(bytes)).toThrow(/op 1 \(INIT\): INIT is not right before EXEC or WAIT_START/);
+    }
+  });
+
+  it('the core puts it right before WAIT_START and EXEC for --init, and nowhere without', async () => {
+    const { buildPlan } = await import('../../ts/core/build-plan.js');
+    const base = { image: { kind: 'rootfs' as const, path: '/srv/r' }, stage: '/run/husk/stage', argv: ['sh'] };
+    const names = (init: boolean) => decodePlan(buildPlan({ ...base, init, waitStart: true })).ops.map((o) => o.name);
+    expect(names(true).slice(-4)).toEqual(['SECCOMP', 'INIT', 'WAIT_START', 'EXEC']);
+    expect(names(false)).not.toContain('INIT');
+  });
+});
+
 describe('events', () => {
   it('READY has no fields; STARTED carries a time', () => {
     expect(decodeEvent(EVENT.READY, new Uint8Array())).toEqual({ kind: 'ready' });

@@ -12,7 +12,10 @@ const G = { root: '/run/husk' };
 
 describe('start/stop command lines', () => {
   it('parses each command with docker flags', () => {
-    expect(parseArgs(['start', '-a', 'web'])).toEqual({ name: 'start', global: G, attach: true, targets: ['web'] });
+    expect(parseArgs(['start', '-a', 'web'])).toEqual({ name: 'start', global: G, attach: true, sigProxy: true, targets: ['web'] });
+    expect(parseArgs(['start', '-a', '--sig-proxy=false', 'web'])).toMatchObject({ attach: true, sigProxy: false });
+    expect(parseArgs(['start', '--sig-proxy', '-a', 'web'])).toMatchObject({ attach: true, sigProxy: true });
+    expect(() => parseArgs(['start', '--sig-proxy=maybe', 'web'])).toThrow(/invalid value "maybe" for --sig-proxy/);
     expect(parseArgs(['stop', '-t', '3', 'a', 'b'])).toEqual({ name: 'stop', global: G, timeout: 3, targets: ['a', 'b'] });
     expect(parseArgs(['restart', '--time=0', 'a'])).toMatchObject({ name: 'restart', timeout: 0 });
     expect(parseArgs(['kill', 'a'])).toMatchObject({ name: 'kill', signal: 'KILL' });

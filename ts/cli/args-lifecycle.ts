@@ -14,7 +14,7 @@ export type LifecycleCommand =
 
 /** start, stop, restart, kill, wait (ts/cli/start.ts, stop.ts, kill.ts, wait.ts). */
 export type StartStopCommand =
-  | { name: 'start'; global: GlobalFlags; attach: boolean; targets: string[] }
+  | { name: 'start'; global: GlobalFlags; attach: boolean; sigProxy: boolean; targets: string[] }
   | { name: 'stop' | 'restart'; global: GlobalFlags; timeout?: number; targets: string[] }
   | { name: 'kill'; global: GlobalFlags; signal: string; targets: string[] }
   | { name: 'wait'; global: GlobalFlags; targets: string[] };
@@ -38,12 +38,20 @@ const SPECS: Record<(typeof LIFECYCLE_COMMANDS)[number], Spec> = {
   unpause: { bools: {}, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
   stats: { bools: { '--no-stream': 'noStream', '-a': 'all', '--all': 'all' }, values: { '--format': 'format' }, positional: [0, -1], what: '' },
   top: { bools: { '-L': 'threads', '--threads': 'threads' }, values: {}, positional: [1, 1], what: 'CONTAINER' },
-  start: { bools: { '-a': 'attach', '--attach': 'attach' }, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
+  // --sig-proxy (docker's, default true): with -a, signals husk receives go to the container.
+  start: { bools: { '-a': 'attach', '--attach': 'attach', '--sig-proxy': 'sigProxy' }, values: { '--sig-proxy': 'sigProxy' }, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
   stop: { bools: {}, values: { '-t': 'time', '--time': 'time', '--timeout': 'time' }, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
   restart: { bools: {}, values: { '-t': 'time', '--time': 'time', '--timeout': 'time' }, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
   kill: { bools: {}, values: { '-s': 'signal', '--signal': 'signal' }, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
   wait: { bools: {}, values: {}, positional: [1, -1], what: 'CONTAINER [CONTAINER...]' },
 };
+
+/** A docker bool flag given a value (`--sig-proxy=false`); absent or alone: true. */
+function boolValue(flag: string, v: string | undefined): boolean {
+  if (v === undefined || v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new HuskError('usage', `invalid value "${v}" for ${flag}: expected true or false`);
+}
 
 /** -t SECONDS of stop and restart: a whole number, as docker's. */
 function seconds(v: string | undefined): number | undefined {
@@ -109,7 +117,7 @@ export function parseLifecycle(name: (typeof LIFECYCLE_COMMANDS)[number], args: 
       return { name, global, threads: bools.has('threads'), target: positional[0] };
     case 'start':
       if (bools.has('attach') && positional.length > 1) throw new HuskError('usage', 'you cannot start and attach multiple containers at once');
-      return { name, global, attach: bools.has('attach'), targets: positional };
+      return { name, global, attach: bools.has('attach'), sigProxy: boolValue('--sig-proxy', values.sigProxy), targets: positional };
     case 'stop':
     case 'restart':
       return { name, global, timeout: seconds(values.time), targets: positional };

@@ -21,6 +21,10 @@ export interface RunFlags {
   lifecycle: LifecycleFlags;
   /** -t, -i, --detach-keys (ts/cli/flags-stdio.ts) */
   stdio: StdioFlags;
+  /** --security-opt, --cap-add, --cap-drop, --privileged (ts/cli/flags-security.ts) */
+  security: SecurityFlags;
+  /** --ulimit, --sysctl, --oom-score-adj, --group-add, --tmpfs (ts/cli/flags-run-options.ts) */
+  runOptions: RunOptionFlags;
   timens: boolean;
   timeOffsets: { monotonic?: number; boottime?: number };
   hostname?: string;
@@ -84,6 +88,10 @@ import type { JoinFlag } from './flags-execns.js';
 import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
 import { STDIO_FLAGS, defaultStdioFlags } from './flags-stdio.js';
 import type { StdioFlags } from './flags-stdio.js';
+import { SECURITY_FLAGS, defaultSecurityFlags } from './flags-security.js';
+import type { SecurityFlags } from './flags-security.js';
+import { RUN_OPTION_FLAGS, defaultRunOptionFlags } from './flags-run-options.js';
+import type { RunOptionFlags } from './flags-run-options.js';
 import type { MonitorCommand } from './args-monitor.js';
 import { IMAGE_COMMANDS, parseImageCommand } from './args-images.js';
 import type { ImageCommand } from './args-images.js';
@@ -153,7 +161,7 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--trace'], kind: 'bool', apply: (f) => (f.trace = true) },
 ];
 
-const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS, ...STDIO_FLAGS, ...EXECNS_RUN_FLAGS];
+const RUN_FLAGS: FlagSpec[] = [...BASE_FLAGS, ...USERNS_FLAGS, ...RESOURCE_FLAGS, ...LIFECYCLE_FLAGS, ...STDIO_FLAGS, ...EXECNS_RUN_FLAGS, ...SECURITY_FLAGS, ...RUN_OPTION_FLAGS];
 
 const PLAN_FLAGS: FlagSpec[] = [
   { names: ['--save'], kind: 'value', apply: (_f, v, x) => (x.save = v) },
@@ -189,6 +197,8 @@ export function defaultRunFlags(): RunFlags {
     resources: defaultResourceFlags(),
     lifecycle: defaultLifecycleFlags(),
     stdio: defaultStdioFlags(),
+    security: defaultSecurityFlags(),
+    runOptions: defaultRunOptionFlags(),
     timens: false,
     timeOffsets: {},
     env: [],

@@ -8,10 +8,12 @@ export interface LifecycleFlags {
   name?: string;
   /** --rm: with -d, the record goes once the container has exited (foreground: always). */
   autoRemove: boolean;
+  /** --init: husk's init runs as pid 1, reaping orphans and forwarding signals to the command. */
+  init: boolean;
 }
 
 export function defaultLifecycleFlags(): LifecycleFlags {
-  return { detach: false, autoRemove: false };
+  return { detach: false, autoRemove: false, init: false };
 }
 
 /** Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
@@ -26,4 +28,5 @@ export const LIFECYCLE_FLAGS: FlagSpec[] = [
   { names: ['--detach', '-d'], kind: 'bool', apply: (f) => (f.lifecycle.detach = true) },
   { names: ['--name'], kind: 'value', apply: (f, v) => (f.lifecycle.name = checkName(v)) },
   { names: ['--rm'], kind: 'bool', apply: (f) => (f.lifecycle.autoRemove = true) },
+  { names: ['--init'], kind: 'bool', apply: (f) => (f.lifecycle.init = true) },
 ];

@@ -24,6 +24,8 @@ there. A running container is left as it is.
 
   -a, --attach   Stay with the container: print its output from now on, and exit with
                  its exit status (one container)
+      --sig-proxy=false   With -a, do not pass the SIGINT, SIGTERM, SIGHUP, SIGQUIT and
+                 SIGUSR2 husk receives on to the container (default: passed on, as docker's)
 `,
   stop: `Usage:  husk stop [-t SECONDS] CONTAINER [CONTAINER...]
 
@@ -51,6 +53,8 @@ process's recorded start time, so a recycled pid is never hit).
 `,
   wait: `Usage:  husk wait CONTAINER [CONTAINER...]
 
-Block until each container has ended, then print its exit code, one a line.
+Block until each container has ended, then print its exit code, one a line. A Created
+container is waited for until a "husk start" has run it and it has ended (docker's); one
+removed meanwhile is "no such container".
 `,
 };

@@ -35,6 +35,20 @@ const RUN_OPTIONS = `Options:
       --timens                  New time namespace
       --time-offset LIST        monotonic=SECS,boottime=SECS clock offsets (implies --timens)
       --trace                   Print each op of the plan with the time it took
+      --security-opt OPT        seccomp=FILE (a docker or OCI profile), seccomp=unconfined (no
+                                filter; default: docker's profile, docs/security.md), or
+                                no-new-privileges (always on in husk)
+      --cap-add CAP, --cap-drop CAP   Add or drop a capability from docker's default set
+                                (SYS_ADMIN or CAP_SYS_ADMIN; ALL); repeatable
+      --privileged              Every capability husk holds, no seccomp filter, no
+                                no_new_privs, /sys writable, no masked /proc paths
+      --ulimit NAME=SOFT[:HARD] A resource limit (nofile, nproc, core, ...; -1: unlimited)
+      --sysctl KEY=VALUE        A namespaced sysctl (net.*, kernel.shm*, kernel.msg*, fs.mqueue.*)
+      --oom-score-adj N         The container's OOM score adjustment (-1000 to 1000)
+      --group-add GROUP         An extra group (a gid, or a name in the image's /etc/group)
+      --read-only               The root filesystem read-only (/tmp, /dev, --tmpfs stay writable)
+      --tmpfs PATH[:OPTS]       A tmpfs at PATH (noexec,nosuid,nodev unless OPTS say exec,
+                                suid, dev; size=, mode=, uid=, gid=; ro)
   -i, --interactive             Keep stdin open (-d: for husk attach; in the foreground stdin
                                 is always passed on)
   -t, --tty                     Give the container a pty held by its monitor, sized as your
@@ -65,7 +79,9 @@ const LIFECYCLE_OPTIONS = `Lifecycle (run only):
   -d, --detach                  Run in the background and print the container id
       --name NAME               Name the container (for ps, inspect, rm, pause, stats, top)
       --rm                      With -d: remove the container's record once it has ended
-                                (a foreground run's is always removed)`;
+                                (a foreground run's is always removed)
+      --init                    Run husk's init as pid 1: it reaps orphaned processes and
+                                forwards signals to the command (also for create)`;
 
 export const HELP: Record<string, string> = {
   main: `Usage:  husk [--root DIR] COMMAND [OPTIONS]

@@ -62,6 +62,7 @@ export function inspectJson(rec: ContainerRecord, host?: CgroupHost): object {
       CpusetMems: limit('cpuset-mems') ?? '',
       PidsLimit: limit('pids-limit') !== undefined ? num('pids-limit') : null,
       Limits: rec.limits ?? [],
+      Init: rec.init === true,
     },
     Husk: {
       Detached: rec.detached === true,

@@ -8,7 +8,8 @@ import { eachContainer, label } from './each-container.js';
 import { statusOf } from '../runtime/outcome.js';
 import { exitCode, logPath, readStatusFile, statusFilePath, sweep } from '../runtime/records.js';
 import { startSaved } from '../runtime/start.js';
-import { launcherEnded } from '../runtime/stop.js';
+import { launcherEnded, processOf } from '../runtime/stop.js';
+import { signalProcess } from '../runtime/control.js';
 import { withContainerLock } from '../runtime/lock.js';
 import { isLive, readRecord } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
@@ -27,11 +28,35 @@ export async function startTarget(root: string, rec: ContainerRecord, ref: strin
 
 export async function startCommand(cmd: Extract<StartStopCommand, { name: 'start' }>): Promise<number> {
   if (!cmd.attach) return eachContainer(cmd.global.root, cmd.targets, (rec, t) => startTarget(t.root, rec, t.ref));
-  return startAttached(cmd.global.root, cmd.targets[0]);
+  return startAttached(cmd.global.root, cmd.targets[0], cmd.sigProxy);
+}
+
+/** The signals `start -a` passes on (docker's --sig-proxy); SIGWINCH has no pty to resize here. */
+const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+
+/**
+ * While attached, a signal husk receives goes to the container process as `husk kill` sends
+ * it: a control plan, through a pidfd checked against the recorded start time. Signals are
+ * sent one at a time, in the order received. Returns the function that stops proxying.
+ */
+function proxySignals(rec: ContainerRecord): () => void {
+  let queue = Promise.resolve();
+  const handlers = PROXIED.map((sig) => {
+    const handler = () => {
+      const target = processOf(rec);
+      if (target === undefined) return;
+      queue = queue.then(() => signalProcess(target.pid, target.startTime, sig)).then(() => undefined, () => undefined);
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+  return () => {
+    for (const [sig, handler] of handlers) process.off(sig, handler);
+  };
 }
 
 /** start -a: the log from here on, printed until the container ends; its exit status. */
-async function startAttached(root: string, ref: string): Promise<number> {
+async function startAttached(root: string, ref: string, sigProxy: boolean): Promise<number> {
   const { findContainer } = await import('../runtime/records.js');
   const seen = findContainer(await sweep(root, cgroupHost), ref);
   const log = logPath(root, seen.id);
@@ -43,7 +68,12 @@ async function startAttached(root: string, ref: string): Promise<number> {
     await startTarget(root, now, ref);
     return now;
   });
-  while (!(await launcherEnded(rec, 50))) offset = copyOut(log, offset, reader);
+  const stopProxy = sigProxy ? proxySignals(rec) : () => undefined;
+  try {
+    while (!(await launcherEnded(rec, 50))) offset = copyOut(log, offset, reader);
+  } finally {
+    stopProxy();
+  }
   copyOut(log, offset, reader);
   print(reader.end());
   // The launcher's last words, read before the record is settled (a --rm one goes then).

@@ -8,6 +8,8 @@ import { FRAME_PAYLOAD_MAX, FieldReader, FrameWriter, PATH_MAX, STRS_MAX, STR_MA
 import { call } from './wasm.js';
 import { idmapFrames } from './idmap.js';
 import type { UsernsFacts } from './idmap.js';
+import { seccompFrames } from './seccomp.js';
+import type { SeccompChoice } from './seccomp.js';
 
 export const REQUEST = {
   IMAGE: 0x0101,
@@ -55,6 +57,17 @@ export const REQUEST = {
   ENTRYPOINT: 0x0157,
   // 0x0170–0x017f: a writable layer kept on disk (assembly/plan/keep-layer.ts)
   KEEP_LAYER: 0x0170,
+  // 0x0307: --cap-add, --cap-drop, --privileged (assembly/plan/security.ts); 0x0300–0x0306 are ts/core/seccomp.ts's
+  CAPABILITIES: 0x0307,
+  // 0x030a–0x030e: docker's run options (assembly/plan/run-options.ts)
+  ULIMIT: 0x030a,
+  SYSCTL: 0x030b,
+  OOM_SCORE_ADJ: 0x030c,
+  GROUP_ADD: 0x030d,
+  TMPFS: 0x030e,
+  READ_ONLY: 0x030f,
+  // 0x0380–0x038f: containers that live on (assembly/plan/lifecycle.ts)
+  INIT: 0x0380,
 } as const;
 
 /**
@@ -176,6 +189,16 @@ export interface PlanRequest {
   entrypoint?: string;
   /** The overlay's upper and work directories on disk (made by ts/), kept after the run. */
   keepLayer?: { upper: string; work: string };
+  /** The seccomp filter (items 0x0300–0x0305): absent, husk's default (docker's profile). */
+  seccomp?: SeccompChoice;
+  /** The host's kernel release (uname -r): a profile's minKernel conditions compare it. */
+  kernel?: string;
+  /** --cap-add, --cap-drop as typed, --privileged, and husk's own bounding set (item 0x0307). */
+  capabilities?: { privileged: boolean; bounding: bigint; add: readonly string[]; drop: readonly string[] };
+  /** --ulimit, --sysctl as typed; --oom-score-adj; --group-add gids; --tmpfs target and options (items 0x030a–0x030e). */
+  runOptions?: { ulimits?: readonly string[]; sysctls?: readonly string[]; oomScoreAdj?: number; groups?: readonly number[]; tmpfs?: readonly { target: string; options: string }[]; readOnly?: boolean };
+  /** --init: husk's init is the container's pid 1 (reaps, forwards signals; docs/protocol.md "husk's init"). */
+  init?: boolean;
   /** The network the container is attached to (items 0x0344–0x0348; ts/core/network.ts). */
   network?: NetAttach;
 }
@@ -278,6 +301,12 @@ class RequestWriter {
     if (typeof value === 'boolean') this.w.u64(value ? 1 : 0);
     else if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(value)) this.w.u64(value);
     else this.w.u64(this.whole(value, what));
+    return this;
+  }
+
+  u64s(values: readonly Id[]): this {
+    const whole = values.map((v) => this.whole(v, this.field));
+    this.w.u64s(whole);
     return this;
   }
 
@@ -431,6 +460,20 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
   }
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
+  const ro = req.runOptions;
+  for (const u of ro?.ulimits ?? []) w.begin('ulimit', REQUEST.ULIMIT).str(u).end();
+  for (const c of ro?.sysctls ?? []) w.begin('sysctl', REQUEST.SYSCTL).str(c).end();
+  if (ro?.oomScoreAdj !== undefined) w.begin('oom-score-adj', REQUEST.OOM_SCORE_ADJ).i64(ro.oomScoreAdj).end();
+  if (ro?.groups !== undefined && ro.groups.length > 0) {
+    if (ro.groups.length > 1024) throw new CoreError(2, `group-add: ${ro.groups.length} groups (at most 1024)`);
+    w.begin('group-add', REQUEST.GROUP_ADD).u64s(ro.groups).end();
+  }
+  for (const t of ro?.tmpfs ?? []) w.begin('tmpfs', REQUEST.TMPFS).str(t.target, PATH_MAX).str(t.options).end();
+  if (ro?.readOnly === true) w.begin('read-only', REQUEST.READ_ONLY).end();
+  const caps = req.capabilities;
+  if (caps !== undefined) w.begin('cap-add', REQUEST.CAPABILITIES).u64(caps.privileged ? 1 : 0).u64(caps.bounding).strs(caps.add).strs(caps.drop).end();
+  if (req.seccomp !== undefined || req.kernel !== undefined) w.raw(seccompFrames(req.seccomp ?? { mode: 'default' }, req.kernel));
+  if (req.init === true) w.begin('init', REQUEST.INIT).u64(0).end();
   const options = (req.trace ? 1 : 0) | (req.dieWithParent ? 2 : 0) | (req.waitStart ? 4 : 0) | (req.timens ? 8 : 0) | (req.diesWithMonitor ? 16 : 0);
   if (options !== 0) w.begin('options', REQUEST.OPTIONS).u64(options).end();
   return w;

@@ -7,12 +7,14 @@ import { FrameWriter, STR_MAX } from '../protocol/frames.js';
 import { CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
-export const FS_REQUEST = { ROOT: 0x0142, MKNOD: 0x0143, SETXATTR: 0x0144, READ_XATTRS: 0x0145 } as const;
+export const FS_REQUEST = { ROOT: 0x0142, MKNOD: 0x0143, SETXATTR: 0x0144, READ_XATTRS: 0x0145, WRITE_STREAM: 0x0147 } as const;
 
 export type FsEntry =
   | { op: 'mknod'; path: string; mode: number; rdev: number }
   | { op: 'setxattr'; path: string; name: string; value: Uint8Array }
-  | { op: 'read-xattrs'; path: string };
+  | { op: 'read-xattrs'; path: string }
+  /** The last entry: records of a layer's files follow the plan (ts/image/write-stream.ts). */
+  | { op: 'write-stream' };
 
 /** The request frames of docs/core-abi.md "fsPlan" (exported for tests). */
 export function encodeFsRequest(root: string, entries: readonly FsEntry[]): Uint8Array {
@@ -27,7 +29,8 @@ export function encodeFsRequest(root: string, entries: readonly FsEntry[]): Uint
       }
       w.begin(FS_REQUEST.SETXATTR).str(e.path).str(e.name).str(Buffer.from(e.value).toString('hex')).end();
     }
-    else w.begin(FS_REQUEST.READ_XATTRS).str(e.path).end();
+    else if (e.op === 'read-xattrs') w.begin(FS_REQUEST.READ_XATTRS).str(e.path).end();
+    else w.begin(FS_REQUEST.WRITE_STREAM).end();
   }
   return w.take();
 }

@@ -13,11 +13,7 @@
 // Whiteouts and opaque markers go to the core once the whole layer is read (layerToOverlay
 // needs the layer's own directories), and become char devices 0/0 and opaque xattrs through
 // the launcher's fs ops (ts/runtime/fs-ops.ts), with the tar's device nodes, FIFOs and xattrs.
-import {
-  closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync,
-  lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync, writevSync,
-  chmodSync, chownSync, utimesSync,
-} from 'node:fs';
+import { chmodSync, chownSync, lchownSync, utimesSync } from 'node:fs';
 import { HuskError, escapeControls } from '../errors.js';
 import { CoreError } from '../core/build-plan.js';
 import { encodePathRequest, decodeVerdicts, pathVerdictsRaw } from '../core/pathsafe.js';
@@ -28,9 +24,8 @@ import {
 } from '../core/types.js';
 import { T_BLOCK, T_CHAR, T_DIR, T_FIFO, T_FILE, T_HARDLINK, T_SYMLINK } from './tar-header.js';
 import type { TarEntry, TarSink } from './tar-reader.js';
-
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
-const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+import { DirectDisk, StreamDisk, fsPath, type LayerDisk } from './layer-disk.js';
+import type { WriteStream } from './write-stream.js';
 
 /** Entries checked per core call, and the bytes of file data held while they wait. */
 const BATCH_ENTRIES = 1024;
@@ -59,6 +54,12 @@ export interface WriterOptions {
   maxEntries: number;
   /** Runs the fs ops (the launcher); absent when this build has none. */
   applyFsOps?: ApplyFsOps;
+  /**
+   * Starts the launcher that writes the entries from here on (write-stream.ts), once the
+   * layer has `streamAfter` entries; absent (or null from it): this process writes them all.
+   */
+  stream?: () => WriteStream | null;
+  streamAfter?: number;
 }
 
 interface Meta {
@@ -87,12 +88,6 @@ export function makedev(major: number, minor: number): number {
 }
 
 const ASCII = /^[\x00-\x7f]*$/;
-const NOT_ASCII = /[^\x00-\x7f]/;
-
-/** A binary-string path as Node wants it: the string itself when ASCII, else its bytes. */
-function fsPath(s: string): string | Buffer {
-  return NOT_ASCII.test(s) ? Buffer.from(s, 'latin1') : s;
-}
 
 /** A binary string as a person reads it (UTF-8 where it is), escaped onto one line. */
 export function shown(s: string): string {
@@ -122,18 +117,29 @@ function whiteoutish(name: string): boolean {
 }
 
 const isRoot = process.getuid?.() === 0;
-const umask = process.umask();
+
+/** What the model knows is on disk at a path (devices and FIFOs are made at the end). */
+const DIR = 1;
+const FILE = 2;
+const SYMLINK = 3;
 
 export class LayerWriter implements TarSink {
   private batch: Pending[] = [];
   private batchData = 0;
   private batchPathBytes = 0;
   private current: Pending | null = null;
-  /** The open file of an entry written as it streams. */
-  private fd = -1;
-  private fdEntry: TarEntry | null = null;
+  /** The entry whose data is still coming (a big file written as it streams). */
+  private openEntry: TarEntry | null = null;
   /** The core's symlink table as it stands after the entries written so far (clean path → target). */
   private readonly links = new Map<string, string>();
+  /**
+   * Everything this layer has put on disk (the directory starts empty): each entry's place
+   * is known before it is made, so what to replace and which parents to make is decided
+   * here, and the disk — this process or the launcher — only does it.
+   */
+  private readonly kinds = new Map<string, number>();
+  /** The last parent directory known to exist (most entries share their neighbour's). */
+  private lastParent = '';
   /** Every entry, for the core's whiteout conversion at the end. */
   private readonly all: LayerEntry[] = [];
   /** Entries with a `.wh.` component, left for the core's whiteout conversion. */
@@ -143,8 +149,12 @@ export class LayerWriter implements TarSink {
   private readonly xattrs = new Map<string, Map<string, Buffer>>();
   private rootMeta: Meta | null = null;
   private skipData = false;
+  private disk: LayerDisk;
+  private streamAsked = false;
 
-  constructor(private readonly root: string, private readonly opts: WriterOptions) {}
+  constructor(private readonly root: string, private readonly opts: WriterOptions) {
+    this.disk = new DirectDisk(root);
+  }
 
   get entries(): number {
     return this.all.length;
@@ -181,8 +191,8 @@ export class LayerWriter implements TarSink {
 
   data(chunk: Buffer): void {
     if (this.skipData) return;
-    if (this.fd >= 0) {
-      writeAll(this.fd, chunk);
+    if (this.openEntry !== null) {
+      this.disk.data(chunk);
       return;
     }
     const p = this.current;
@@ -193,10 +203,9 @@ export class LayerWriter implements TarSink {
   }
 
   endEntry(): void {
-    if (this.fd >= 0) {
-      finishFile(this.fd, this.fdEntry!);
-      this.fd = -1;
-      this.fdEntry = null;
+    if (this.openEntry !== null) {
+      this.disk.endFile(this.openEntry);
+      this.openEntry = null;
     }
     this.current = null;
     if (this.batch.length >= BATCH_ENTRIES || this.batchData >= BATCH_DATA || this.batchPathBytes >= BATCH_PATH_BYTES) this.flush(null);
@@ -216,16 +225,17 @@ export class LayerWriter implements TarSink {
     } else this.flush(null);
   }
 
-  /** Closes the file being written, if any (the caller removes the directory). */
-  abort(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+  /** Stops writing (the caller removes the directory once this resolves). */
+  abort(): Promise<void> {
+    this.openEntry = null;
+    return this.disk.abort();
   }
 
   /** Writes what is left, then the whiteouts, devices, xattrs and directory metadata. */
   async finish(): Promise<void> {
     this.flush(null);
     const ops = this.whiteoutOps();
+    await this.disk.close(this.opts.label);
     const mknods: FsOp[] = [];
     for (const [path, n] of this.nodes) {
       mknods.push({ op: 'mknod', path: this.utf8(path, n.name), mode: n.kind | (n.mode & 0o7777), rdev: n.rdev });
@@ -309,8 +319,18 @@ export class LayerWriter implements TarSink {
     return decodeVerdicts(answer.bytes);
   }
 
+  /** A big layer goes to the launcher from here on (no file is half written now). */
+  private maybeStream(): void {
+    if (this.streamAsked || this.opts.stream === undefined || this.openEntry !== null) return;
+    if (this.all.length < (this.opts.streamAfter ?? 0)) return;
+    this.streamAsked = true;
+    const stream = this.opts.stream();
+    if (stream !== null) this.disk = new StreamDisk(stream);
+  }
+
   /** Checks and writes the batch; `open` (its last entry, a big file) is left open for its data. */
   private flush(open: Pending | null): void {
+    this.maybeStream();
     const batch = this.batch;
     this.batch = [];
     this.batchData = 0;
@@ -323,7 +343,14 @@ export class LayerWriter implements TarSink {
         const p = batch[i];
         const v = verdicts[i - start];
         if (v.verdict === VERDICT_REFUSED) throw this.fail(p.e, refusal(v.reason));
-        if (this.apply(p, v, p === open)) {
+        let changed: boolean;
+        try {
+          changed = this.apply(p, v, p === open);
+        } catch (err) {
+          if (err instanceof HuskError) throw err;
+          throw this.fail(p.e, `${errno(err) ?? 'error'}: ${(err as Error).message}`);
+        }
+        if (changed) {
           restart = i + 1; // the model changed under the entries after it: ask again
           break;
         }
@@ -337,8 +364,6 @@ export class LayerWriter implements TarSink {
   private apply(p: Pending, v: Verdict, open: boolean): boolean {
     const e = p.e;
     const path = v.path;
-    const full = path === '.' ? this.root : this.root + '/' + path;
-    const where = fsPath(full);
     if (e.type === T_SYMLINK) this.links.set(path, e.linkname);
     else this.links.delete(path);
     if (path === '.') {
@@ -351,32 +376,26 @@ export class LayerWriter implements TarSink {
     let changed = false;
     switch (e.type) {
       case T_DIR:
-        this.makeDir(full, path, e);
+        this.makeDir(path, e);
         this.dirs.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         break;
-      case T_FILE: {
-        const fd = this.create(full, path, e, () => openSync(where, CREATE, e.mode & 0o777));
-        if (open) {
-          if (p.chunks) writeChunks(fd, p.chunks, p.chunks.reduce((n, c) => n + c.length, 0));
-          p.chunks = null;
-          this.fd = fd;
-          this.fdEntry = e;
-        } else {
-          if (p.chunks) writeChunks(fd, p.chunks, e.size);
-          finishFile(fd, e);
-        }
+      case T_FILE:
+        this.clear(path, e);
+        this.disk.file(path, e, p.chunks, open);
+        this.kinds.set(path, FILE);
+        p.chunks = null;
+        if (open) this.openEntry = e;
         break;
-      }
       case T_SYMLINK:
-        this.create(full, path, e, () => symlinkSync(fsPath(e.linkname), where));
-        if (isRoot && (e.uid !== 0 || e.gid !== 0)) lchownSync(where, e.uid, e.gid);
-        lutimesSync(where, e.mtime, e.mtime);
+        this.clear(path, e);
+        this.disk.symlink(path, e);
+        this.kinds.set(path, SYMLINK);
         break;
       case T_HARDLINK:
-        changed = this.hardlink(full, path, v.target, e);
+        changed = this.hardlink(path, v.target, e);
         break;
       default:
-        this.makeNode(full, path, e);
+        this.makeNode(path, e);
     }
     this.setXattrs(path, e);
     return changed;
@@ -389,42 +408,36 @@ export class LayerWriter implements TarSink {
     this.xattrs.set(path, attrs);
   }
 
-  /**
-   * Runs `make` (an exclusive create), replacing what an earlier entry left at the path and
-   * making missing parents, as tar does.
-   */
-  private create<T>(full: string, path: string, e: TarEntry, make: () => T): T {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return make();
-      } catch (err) {
-        const code = errno(err);
-        if (attempt >= 2) throw this.fail(e, String((err as Error).message));
-        if (code === 'EEXIST') this.replace(full, path);
-        else if (code === 'ENOENT') this.parents(path, e);
-        else if (code === 'ENOTDIR') throw this.fail(e, 'a parent of it is not a directory in this layer');
-        else throw this.fail(e, `${code ?? 'error'}: ${(err as Error).message}`);
-      }
-    }
+  /** Makes room for a new entry at `path`: what an earlier entry left there goes, parents come. */
+  private clear(path: string, e: TarEntry | string): void {
+    if (this.kinds.has(path) || this.nodes.has(path)) this.replace(path);
+    this.parents(path, e);
   }
 
   /** Removes what is at `path` (a directory with all it holds) and forgets its pending work. */
-  private replace(full: string, path: string): void {
+  private replace(path: string): void {
     this.forget(path);
-    let dir = false;
-    try {
-      dir = lstatSync(fsPath(full)).isDirectory();
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw err;
+    const kind = this.kinds.get(path);
+    if (kind === undefined) return; // a device or FIFO: not on disk yet
+    this.kinds.delete(path);
+    if (kind !== DIR) {
+      this.disk.remove(path, false);
       return;
     }
-    if (dir) {
-      rmSync(fsPath(full), { recursive: true, force: true });
-      const prefix = path + '/';
-      for (const m of [this.dirs, this.nodes, this.xattrs] as Map<string, unknown>[]) {
-        for (const k of m.keys()) if (k.startsWith(prefix)) m.delete(k);
-      }
-    } else unlinkSync(fsPath(full));
+    const prefix = path + '/';
+    const under: string[] = [];
+    for (const k of this.kinds.keys()) if (k.startsWith(prefix)) under.push(k);
+    // Deepest first, so each directory is empty when its turn comes.
+    under.sort((a, b) => depth(b) - depth(a));
+    for (const k of under) {
+      this.disk.remove(k, this.kinds.get(k) === DIR);
+      this.kinds.delete(k);
+    }
+    this.disk.remove(path, true);
+    for (const m of [this.dirs, this.nodes, this.xattrs, this.links] as Map<string, unknown>[]) {
+      for (const k of m.keys()) if (k.startsWith(prefix)) m.delete(k);
+    }
+    this.lastParent = '';
   }
 
   private forget(path: string): void {
@@ -438,67 +451,52 @@ export class LayerWriter implements TarSink {
     const slash = path.lastIndexOf('/');
     if (slash < 0) return;
     const parent = path.slice(0, slash);
-    // A device or FIFO this tar made there is not on disk yet: it is not a directory.
-    for (let at = parent.length; at > 0; at = parent.lastIndexOf('/', at - 1)) {
-      if (this.nodes.has(parent.slice(0, at))) throw this.fail(e, 'a parent of it is not a directory in this layer');
+    if (parent === this.lastParent) return;
+    for (let at = path.indexOf('/'); at >= 0 && at <= slash; at = path.indexOf('/', at + 1)) {
+      const dir = path.slice(0, at);
+      const kind = this.kinds.get(dir);
+      if (kind === DIR) continue;
+      // A file, a link, or a device or FIFO this tar made there (on disk at the end).
+      if (kind !== undefined || this.nodes.has(dir)) throw this.fail(e, 'a parent of it is not a directory in this layer');
+      this.disk.mkdir(dir);
+      this.kinds.set(dir, DIR);
     }
-    try {
-      mkdirSync(fsPath(this.root + '/' + parent), { recursive: true, mode: 0o755 });
-    } catch (err) {
-      const code = errno(err);
-      if (code === 'ENOTDIR' || code === 'EEXIST') throw this.fail(e, 'a parent of it is not a directory in this layer');
-      throw err;
-    }
+    this.lastParent = parent;
   }
 
-  private makeDir(full: string, path: string, e: TarEntry): void {
-    try {
-      mkdirSync(fsPath(full), 0o755);
-    } catch (err) {
-      const code = errno(err);
-      if (code === 'EEXIST') {
-        if (lstatSync(fsPath(full)).isDirectory()) return; // tar merges a repeated directory
-        this.replace(full, path);
-        mkdirSync(fsPath(full), 0o755);
-      } else if (code === 'ENOENT') {
-        this.parents(path, e);
-        mkdirSync(fsPath(full), 0o755);
-      } else if (code === 'ENOTDIR') throw this.fail(e, 'a parent of it is not a directory in this layer');
-      else throw err;
-    }
-    if (this.nodes.has(path)) this.nodes.delete(path);
+  private makeDir(path: string, e: TarEntry): void {
+    const kind = this.kinds.get(path);
+    if (kind === DIR) return; // tar merges a repeated directory
+    this.clear(path, e);
+    this.disk.mkdir(path);
+    this.kinds.set(path, DIR);
   }
 
   /** A device node or FIFO: made with the others by the fs ops at the end. */
-  private makeNode(full: string, path: string, e: TarEntry): void {
-    this.replace(full, path);
-    this.parents(path, e);
+  private makeNode(path: string, e: TarEntry): void {
+    this.clear(path, e);
     const kind = e.type === T_CHAR ? S_IFCHR : e.type === T_BLOCK ? S_IFBLK : S_IFIFO;
     const rdev = kind === S_IFIFO ? 0 : makedev(e.devmajor, e.devminor);
     this.nodes.set(path, { kind, rdev, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, name: e.name });
   }
 
   /** A hardlink to a file this layer made before it. True when the link is a symlink's twin. */
-  private hardlink(full: string, path: string, target: string, e: TarEntry): boolean {
+  private hardlink(path: string, target: string, e: TarEntry): boolean {
     if (target === path) return false; // a link to itself: nothing to do
     const node = this.nodes.get(target);
     if (node) {
       // Its target is made at the end; a twin node is as close as a layer gets.
-      this.replace(full, path);
+      this.clear(path, e);
       this.nodes.set(path, { ...node });
       return false;
     }
-    this.create(full, path, e, () => {
-      try {
-        linkSync(fsPath(this.root + '/' + target), fsPath(full));
-      } catch (err) {
-        const code = errno(err);
-        if (code === 'ENOENT') {
-          if (!exists(this.root + '/' + target)) throw this.fail(e, `a hardlink to ${JSON.stringify(shown(target))}, which is not in this layer before it`);
-        } else if (code === 'EPERM') throw this.fail(e, `a hardlink to ${JSON.stringify(shown(target))}, which is a directory`);
-        throw err;
-      }
-    });
+    if (this.kinds.get(target) === DIR) throw this.fail(e, `a hardlink to ${JSON.stringify(shown(target))}, which is a directory`);
+    this.clear(path, e);
+    // Checked after clearing: the link's own place may have held its target.
+    const kind = this.kinds.get(target);
+    if (kind === undefined) throw this.fail(e, `a hardlink to ${JSON.stringify(shown(target))}, which is not in this layer before it`);
+    this.disk.link(path, target);
+    this.kinds.set(path, kind);
     const twin = this.links.get(target);
     if (twin === undefined) return false;
     // link(2) linked the symlink itself: the new name is a symlink too, and the core must know.
@@ -535,10 +533,10 @@ export class LayerWriter implements TarSink {
       } else {
         if (a.path !== '.') {
           this.parents(a.path, entry.path);
-          try {
-            mkdirSync(fsPath(this.root + '/' + a.path), 0o755);
-          } catch (err) {
-            if (errno(err) !== 'EEXIST') throw err;
+          const kind = this.kinds.get(a.path);
+          if (kind === undefined && !this.nodes.has(a.path)) {
+            this.disk.mkdir(a.path);
+            this.kinds.set(a.path, DIR);
           }
         }
         out.xattrs.push({ op: 'setxattr', path: this.utf8(a.path, entry.path), name: a.detail, value: Buffer.from('y') });
@@ -548,55 +546,16 @@ export class LayerWriter implements TarSink {
   }
 }
 
+function depth(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) n++;
+  return n;
+}
+
 function refusal(reason: string): string {
   if (reason === 'name: escapes the root') return 'its name climbs out of the layer with ..';
   if (reason === 'target: hardlink target outside the root') return 'a hardlink to outside the layer';
   return reason;
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(fsPath(path));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function writeAll(fd: number, chunk: Buffer): void {
-  let done = 0;
-  while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
-}
-
-function writeChunks(fd: number, chunks: Buffer[], size: number): void {
-  if (chunks.length === 1) {
-    writeAll(fd, chunks[0]);
-    return;
-  }
-  const n = writevSync(fd, chunks);
-  if (n === size) return;
-  // A short write (rare on a regular file): finish chunk by chunk.
-  let skip = n;
-  for (const c of chunks) {
-    if (skip >= c.length) {
-      skip -= c.length;
-      continue;
-    }
-    writeAll(fd, c.subarray(skip));
-    skip = 0;
-  }
-}
-
-/** Owner, mode and times of a file just written, then close. */
-function finishFile(fd: number, e: TarEntry): void {
-  try {
-    if (isRoot && (e.uid !== 0 || e.gid !== 0)) fchownSync(fd, e.uid, e.gid);
-    // open() gave mode & ~umask; chown cleared set-id bits: set the mode when either matters.
-    if ((e.mode & 0o7000) !== 0 || (e.mode & umask) !== 0) fchmodSync(fd, e.mode);
-    futimesSync(fd, e.mtime, e.mtime);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** A directory's owner, mode and times (or the root's: mtime -1 keeps its time). */

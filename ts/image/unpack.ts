@@ -12,6 +12,7 @@ import { applyFsOps as launcherFsOps } from '../runtime/fs-ops.js';
 import { type Compression, type Decoder, decoder, findZstd, sniff } from './decompress.js';
 import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
 import { TarError, TarReader } from './tar-reader.js';
+import { WriteStream } from './write-stream.js';
 
 /** The default bound of a layer's uncompressed size: past it, a decompression bomb. */
 export const DEFAULT_MAX_BYTES = 32 * 2 ** 30;
@@ -48,6 +49,20 @@ export interface UnpackResult {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * From this many entries on, a layer's files are written by the launcher while this process
+ * reads on (ts/image/write-stream.ts); smaller layers are not worth starting it for.
+ * HUSK_UNPACK_STREAM=always|never overrides (tests and bench/unpack.mjs use both).
+ */
+const STREAM_AFTER = 1024;
+
+function streamAfter(): number | null {
+  const how = process.env.HUSK_UNPACK_STREAM;
+  if (how === 'never') return null;
+  if (how === 'always') return 0;
+  return STREAM_AFTER;
+}
 
 export async function unpackLayer(src: Readable | string, dest: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
   const label = opts.label ?? (typeof src === 'string' ? src : 'from a stream');
@@ -86,11 +101,15 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const digest = createHash('sha256');
   const diffId = createHash('sha256');
+  // The launcher writes big layers when it is the one that runs the fs ops (not in unit tests).
+  const after = opts.applyFsOps === launcherFsOps ? streamAfter() : null;
   const writer = new LayerWriter(root, {
     label,
     userxattr: opts.userxattr ?? false,
     maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
     applyFsOps: opts.applyFsOps,
+    stream: after === null ? undefined : () => WriteStream.start(root),
+    streamAfter: after ?? undefined,
   });
   const reader = new TarReader(writer);
   let compressed = 0;
@@ -109,10 +128,11 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
-      writer.abort();
+      const stopped = writer.abort();
       wake?.();
-      // Rejected once the blob's fd and any decoder child are gone: nothing stays open.
-      void Promise.all([dec ? dec.destroy() : undefined, closeSource()]).then(() => reject(err));
+      // Rejected once the blob's fd, any decoder child and the launcher writing the layer
+      // are gone: nothing stays open, and nothing writes in the directory about to go.
+      void Promise.all([dec ? dec.destroy() : undefined, closeSource(), stopped.catch(() => undefined)]).then(() => reject(err));
     };
     const tarError = (e: unknown) => e instanceof TarError ? new HuskError('image', `layer ${label}: ${e.message} (at byte ${e.offset} of the tar)`) : e;
     const sink = {

@@ -111,6 +111,14 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `report ${a.path} at the end`;
     case 'IDMAP_TREE':
       return `idmap a clone of ${a.source} to the container's user namespace (slot ${a.slot})`;
+    case 'SECCOMP_PROGRAM':
+      return `keep ${(a.program as bigint[]).length} BPF instructions for the next SECCOMP`;
+    case 'SECCOMP': {
+      const flags = [a.flags & 1n ? 'tsync' : '', a.flags & 2n ? 'log' : '', a.flags & 4n ? 'spec_allow' : ''].filter(Boolean).join(',');
+      return `load a seccomp filter of ${(a.program as bigint[]).length} BPF instructions${flags ? ` (flags ${flags})` : ''} (with any parts above)`;
+    }
+    case 'INIT':
+      return "fork: the container process stays as husk's init (pid 1: reaps, forwards signals), its child runs the command";
     case 'WAIT_START':
       return 'wait for START (the container is created; exec when started)';
     case 'ATTACH_TREE':

@@ -81,6 +81,9 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0046, 'ATTACH_TREE', 'container', ['slot', 'u64'], ['target', 'str']),
   // Among the first container ops only (before any other): see checkOrder in plan.ts.
   spec(0x0047, 'CGROUP_JOIN', 'container', ['path', 'str']),
+  // The last op before WAIT_START/EXEC: a BPF filter, in SECCOMP_PROGRAM parts of ≤ 1024 instructions then SECCOMP (docs/protocol.md "SECCOMP").
+  spec(0x0050, 'SECCOMP', 'container', ['flags', 'u64'], ['program', 'u64s']),
+  spec(0x0055, 'SECCOMP_PROGRAM', 'container', ['program', 'u64s']),
   spec(0x0051, 'WAIT_START', 'container'),
   // The monitor writes the container's stdout and stderr to this file (docs/protocol.md "The container log").
   spec(0x0052, 'LOG', 'pre-clone', ['path', 'str']),
@@ -109,6 +112,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0094, 'NET_LINK_UP', 'container', ['name', 'str']),
   spec(0x0095, 'NET_ADDR', 'container', ['name', 'str'], ['address', 'str'], ['flags', 'u64']),
   spec(0x0096, 'NET_ROUTE', 'container', ['gateway', 'str'], ['name', 'str']),
+  // Lifecycle (docs/protocol.md "husk's init").
+  spec(0x00b0, 'INIT', 'container'),
   // Fs plans (docs/protocol.md "Fs plans"): FS_ROOT first, these ops only, in a plan of their own.
   spec(0x0070, 'FS_ROOT', 'fs', ['path', 'str']),
   spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),

@@ -46,6 +46,7 @@ export function recordOf(prepared: Prepared, flags: RunFlags, image?: RunImage):
     cgroups: prepared.cgroups,
     limits: flags.resources.limits.length ? flags.resources.limits : undefined,
     network: networkOf(prepared, flags),
+    init: flags.lifecycle.init || undefined,
   };
 }
 

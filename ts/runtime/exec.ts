@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { ownBoundingSet } from '../host/capabilities.js';
 import { HuskError } from '../errors.js';
 import { joinPlan } from '../core/join-plan.js';
 import type { JoinRequest } from '../core/join-plan.js';
@@ -44,11 +44,6 @@ export interface ExecFlags {
   argv: string[];
 }
 
-/** husk's own capability bounding set, as /proc/self/status shows it. */
-function ownBoundingSet(): bigint {
-  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? BigInt(`0x${m[1]}`) : 0n;
-}
 
 function nameOf(rec: ContainerRecord): string {
   return rec.name ?? rec.id.slice(0, 12);

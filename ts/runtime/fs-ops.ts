@@ -5,7 +5,7 @@
 // never followed), so a symlink in a layer cannot send a write outside it.
 import { isAbsolute } from 'node:path';
 import { HuskError } from '../errors.js';
-import { fsPlan, type FsEntry } from '../core/fs.js';
+import { fsPlan, type FsEntry as AnyFsEntry } from '../core/fs.js';
 import type { LauncherEvent } from '../protocol/events.js';
 import { launch } from './launcher.js';
 import { errnoName, errnoText } from './outcome.js';
@@ -13,6 +13,9 @@ import { errnoName, errnoText } from './outcome.js';
 export type FsOp =
   | { op: 'mknod'; path: string; mode: number; rdev: number } // whiteouts (0/0), devices, fifos
   | { op: 'setxattr'; path: string; name: string; value: Uint8Array }; // security.capability, overlay opaque
+
+/** The entries of a plan run here (the write stream has its own runner: ts/image/write-stream.ts). */
+type FsEntry = Exclude<AnyFsEntry, { op: 'write-stream' }>;
 
 export interface Xattr {
   name: string;

@@ -18,6 +18,12 @@ export interface LaunchOptions {
   onEvent?: (ev: LauncherEvent) => void;
   /** Signals to forward to the launcher (which forwards them to the container). */
   forwardSignals?: NodeJS.Signals[];
+  /**
+   * The plan fd is the caller's: `launch` writes nothing on it and hands the pipe over, at
+   * once, so that the caller writes the plan and what follows it (an fs plan's write stream,
+   * ts/image/write-stream.ts) and ends it.
+   */
+  takePlanPipe?: (pipe: Writable) => void;
 }
 
 export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<LaunchOutcome> {
@@ -47,7 +53,8 @@ export function launch(plan: Uint8Array, opts: LaunchOptions = {}): Promise<Laun
     });
     planPipe.on('error', () => undefined); // the launcher may exit before reading all of a bad plan
     // The plan first, so the launcher works on it while onSpawn writes its record.
-    planPipe.end(plan);
+    if (opts.takePlanPipe) opts.takePlanPipe(planPipe);
+    else planPipe.end(plan);
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     eventPipe.on('data', (chunk: Buffer) => {
       let events: LauncherEvent[];

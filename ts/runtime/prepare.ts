@@ -3,6 +3,10 @@
 // nothing made yet.
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { release } from 'node:os';
+import { readSeccompProfile } from './seccomp-profile.js';
+import { ownBoundingSet } from '../host/capabilities.js';
+import type { SeccompChoice } from '../core/seccomp.js';
 import type { RunFlags } from '../cli/args.js';
 import { HuskError } from '../errors.js';
 import { hostRootEntries } from '../host/facts.js';
@@ -15,7 +19,7 @@ import type { FileProbe } from '../cgroup/request-facts.js';
 import { collectEnv } from './env.js';
 import { resolveJoins } from './joins.js';
 import { readPod } from './pods.js';
-import { resolveUser } from './user.js';
+import { resolveGroups, resolveUser } from './user.js';
 import { usernsFacts } from './userns.js';
 import type { RunImage } from './image-run.js';
 import { claimAddress, netFacts } from '../network/attach.js';
@@ -109,6 +113,34 @@ export interface PrepareContext {
   dryRun?: boolean;
 }
 
+/** `--security-opt seccomp=`: unconfined, a profile file, or (absent) husk's default. */
+function seccompChoice(opt: string | undefined): SeccompChoice | undefined {
+  if (opt === undefined) return undefined;
+  if (opt === 'unconfined') return { mode: 'unconfined' };
+  return { mode: 'profile', profile: readSeccompProfile(opt) };
+}
+
+/** --ulimit, --sysctl, --oom-score-adj as typed; --group-add as gids; --tmpfs split at its first ':'. */
+function runOptionFacts(f: RunFlags, rootDir: string, ctx: PrepareContext): PlanRequest['runOptions'] {
+  const o = f.runOptions;
+  if (o.ulimits.length + o.sysctls.length + o.groupAdd.length + o.tmpfs.length === 0 && o.oomScoreAdj === undefined && !o.readOnly) return undefined;
+  // A store image's /etc/group lives in its layers: names are looked up only for host and --rootfs yet.
+  const named = o.groupAdd.find((g) => !/^\d+$/.test(g));
+  if (ctx.image !== undefined && named !== undefined) throw new HuskError('invalid-value', `--group-add ${named}: give a gid with an image from the store (names are looked up for host and --rootfs images only, yet)`);
+  const groups = resolveGroups(o.groupAdd, rootDir);
+  const tmpfs = o.tmpfs.map((t) => {
+    const colon = t.indexOf(':');
+    return colon < 0 ? { target: t, options: '' } : { target: t.slice(0, colon), options: t.slice(colon + 1) };
+  });
+  return { ulimits: o.ulimits, sysctls: o.sysctls, oomScoreAdj: o.oomScoreAdj, groups, tmpfs, readOnly: o.readOnly };
+}
+
+/** The capability flags as typed, with husk's own bounding set; none when no flag is given. */
+function capabilityFacts(s: RunFlags['security']): PlanRequest['capabilities'] {
+  if (!s.privileged && s.capAdd.length === 0 && s.capDrop.length === 0) return undefined;
+  return { privileged: s.privileged, bounding: ownBoundingSet(), add: s.capAdd, drop: s.capDrop };
+}
+
 function podResources(f: RunFlags, root: string): RunFlags['resources'] {
   if (f.pod === undefined || f.resources.cgroupParent !== undefined) return f.resources;
   return { ...f.resources, cgroupParent: readPod(root, f.pod).cgroupParent };
@@ -148,6 +180,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     userns: usernsFacts(f),
     usedRanges: ctx.usedRanges,
     timens: f.timens,
+    init: f.lifecycle.init || undefined,
     timeOffsets: f.timens ? f.timeOffsets : undefined,
     trace: f.trace || ctx.trace === true,
     dieWithParent: ctx.dieWithParent,
@@ -169,6 +202,10 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     tty: ctx.tty,
     attach: ctx.attach,
     network: ctx.network ? netFacts(ctx.root, ctx.network, id, { ip: f.ip, ports: f.publish }) : undefined,
+    seccomp: seccompChoice(f.security.seccomp),
+    capabilities: capabilityFacts(f.security),
+    runOptions: runOptionFacts(f, rootDir, ctx),
+    kernel: release(),
   };
   // On a network the address the core picks is leased (asked again if another took it).
   const answer = request.network && !ctx.dryRun ? claimAddress(ctx.root, id, request.network, () => buildPlanAnswer(request)) : buildPlanAnswer(request);

@@ -50,6 +50,8 @@ export interface ContainerRecord {
   neverStarted?: boolean;
   /** The signal `husk stop` sends first (the image's StopSignal, as the core named it). */
   stopSignal?: string;
+  /** --init: husk's init is its pid 1 (the saved plan has INIT). */
+  init?: boolean;
   /** How many times `start`/`restart` ran it again after an exit. */
   restartCount?: number;
   // ---- Images (ts/runtime/image-run.ts) ----

@@ -59,3 +59,20 @@ export function resolveUser(spec: string, rootDir: string | RootTree): UserIds {
   }
   return { uid, gid, primaryGid };
 }
+
+/** --group-add: numbers pass through; names are looked up in the image's /etc/group (docker's). */
+export function resolveGroups(specs: readonly string[], rootDir: string | RootTree): number[] {
+  if (specs.length === 0) return [];
+  let table: string[][] | undefined;
+  return specs.map((g) => {
+    if (/^\d+$/.test(g)) {
+      const n = Number(g);
+      if (n > ID_MAX) throw new HuskError('invalid-value', `invalid group "${g}" in --group-add: above ${ID_MAX}`);
+      return n;
+    }
+    table ??= readTable(rootDir, 'etc/group');
+    const row = table.find((r) => r[0] === g);
+    if (!row) throw new HuskError('invalid-value', `unable to find group ${g}: no matching entries in group file`);
+    return Number(row[2]);
+  });
+}

@@ -1,0 +1,77 @@
+// seccompCompile(len): a profile in, its BPF program out (docs/core-abi.md "seccompCompile").
+// The same compiler serves buildPlan (the SECCOMP op of every container plan) and this entry,
+// which engines' OCI configs (linux.seccomp), the tests and the fuzzer call directly.
+
+import { answer, badLength, fail, Failure, inputPointer, malformed } from "../abi";
+import { FrameReader, U64S_MAX, Writer } from "../codec";
+import { DEFAULT_CAPS } from "../plan/exec";
+import { compileProfile } from "./compile";
+import { defaultProfile } from "./default";
+import { MODE_DEFAULT, MODE_NONE, MODE_PROFILE, MODE_UNCONFINED, SeccompRequest } from "./items";
+
+export const ANSWER_SECCOMP_FILTER: u16 = 0x0308;
+export const ANSWER_SECCOMP_CODE: u16 = 0x0309;
+
+/** A compiled filter: none (unconfined), or flags and a program, or why it cannot be. */
+export class Filter {
+  failure: Failure | null = null;
+  none: bool = false;
+  flags: u64 = 0;
+  program: u64[] = [];
+}
+
+/**
+ * The filter a request asks for, for a container with capabilities `caps`; MODE_NONE is the
+ * default profile (buildPlan's default).
+ */
+export function seccompFilter(req: SeccompRequest, caps: u64): Filter {
+  const out = new Filter();
+  if (req.mode == MODE_UNCONFINED) {
+    out.none = true;
+    return out;
+  }
+  const profile = req.mode == MODE_PROFILE ? req.profile : defaultProfile();
+  out.flags = profile.flags;
+  out.failure = compileProfile(profile, caps, req.kernel, out.program);
+  return out;
+}
+
+/** The program in frames of at most U64S_MAX instructions each. */
+export function chunks(program: u64[]): u64[][] {
+  const out = new Array<u64[]>();
+  for (let i = 0; i < program.length; i += U64S_MAX) out.push(program.slice(i, min(i + U64S_MAX, program.length)));
+  return out;
+}
+
+export function seccompCompile(len: i32): i32 {
+  const ptr = inputPointer(len);
+  if (ptr == 0) return badLength(len);
+  const req = new SeccompRequest();
+  const frames = new FrameReader(ptr, len);
+  while (frames.next()) {
+    if (!req.isItem(frames.type)) return fail(malformed(frames.where() + ": unknown type 0x" + frames.type.toString(16)));
+    const failure = req.decode(frames.type, frames.payload, frames.payloadLength, frames.index);
+    if (failure !== null) return fail(failure);
+  }
+  if (frames.failure !== null) return fail(frames.failure!);
+  const shape = req.check();
+  if (shape !== null) return fail(shape);
+  if (req.mode == MODE_NONE) return fail(malformed("request: no SECCOMP frame"));
+  if (req.hasCaps && req.mode != MODE_DEFAULT) return fail(malformed("request: SECCOMP_CAPS is for the default profile (mode 1)"));
+  const filter = seccompFilter(req, req.hasCaps ? req.caps : DEFAULT_CAPS);
+  if (filter.failure !== null) return fail(filter.failure!);
+  const w = new Writer(1 << 20);
+  const program = filter.program;
+  w.begin(ANSWER_SECCOMP_FILTER, "SECCOMP_FILTER");
+  w.u64(filter.flags);
+  w.u64(<u64>program.length);
+  w.end();
+  const parts = chunks(program);
+  for (let i = 0; i < parts.length; i++) {
+    w.begin(ANSWER_SECCOMP_CODE, "SECCOMP_CODE");
+    w.u64s("instructions", parts[i]);
+    w.end();
+  }
+  assert(w.ok, "seccompCompile: answer");
+  return answer(w.buf, w.len);
+}
