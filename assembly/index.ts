@@ -23,3 +23,5 @@ export { pinPlan } from "./plan/pin";
 export { networkPlan } from "./net/network";
 // seccompCompile: a seccomp profile (OCI linux.seccomp, docker's format) to BPF: assembly/seccomp/.
 export { seccompCompile } from "./seccomp/entry";
+// ociPlan: an OCI bundle's config.json as a plan (husk-runc): assembly/plan/oci.ts.
+export { ociPlan, ociFeatures } from "./plan/oci";

@@ -41,6 +41,9 @@ pub const Plan = struct {
     trees_count: usize,
     /// The plan has WAIT_START (right before EXEC): the container waits for START.
     wait_start: bool,
+    /// The plan has EXEC_FIFO and FIFO_WAIT: runc's process model (fifo.zig).
+    exec_fifo: bool,
+    fifo_wait: bool,
     /// A control plan (protocol.md "Control plans"): control ops only, no CLONE or EXEC.
     control: bool,
     /// An fs plan (protocol.md "Fs plans"): FS_ROOT first, fs ops only, no CLONE or EXEC.
@@ -70,7 +73,7 @@ pub const ReadResult = union(enum) { bytes: usize, errno: u16 };
 /// bytes means end of input). Returns null when `plan` holds a complete, valid plan.
 pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
     var decoder = Decoder{ .storage = storage, .plan = plan };
-    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false, .control = false, .fs = false };
+    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false, .exec_fifo = false, .fifo_wait = false, .control = false, .fs = false };
     var frame_number: u64 = 0;
     // Each frame is at least a header, so the plan bound also bounds this loop.
     while (frame_number <= protocol.plan_bytes_max / protocol.header_size) : (frame_number += 1) {
@@ -200,6 +203,7 @@ const Decoder = struct {
                 if (decoder.plan.control or decoder.plan.fs) return true; // check_order: one kind only.
                 if (decoder.order == .before_clone) return decoder.fail("END before CLONE");
                 if (decoder.order != .after_exec) return decoder.fail("the last op is not EXEC");
+                if (decoder.plan.exec_fifo != decoder.plan.fifo_wait) return decoder.fail("EXEC_FIFO without FIFO_WAIT, or FIFO_WAIT without it");
                 return true;
             },
             else => {},
@@ -209,6 +213,7 @@ const Decoder = struct {
         if (decoder.plan.wait_start and tag != .exec) return decoder.fail("WAIT_START is not right before EXEC");
         if (decoder.seccomp_open and tag != .seccomp and tag != .seccomp_program) return decoder.fail("SECCOMP_PROGRAM is not followed by SECCOMP");
         if (decoder.saw_init and tag != .exec and tag != .wait_start) return decoder.fail("INIT is not right before EXEC or WAIT_START");
+        if (decoder.plan.fifo_wait and tag != .exec) return decoder.fail("FIFO_WAIT is not right before EXEC");
         try decoder.check_order(tag);
         const value = try decoder.op(tag, &cursor);
         try decoder.check_op(value);
@@ -347,8 +352,8 @@ const Decoder = struct {
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
-            .wait_start => decoder.plan.wait_start = true, // check_order: a container op.
             .init => decoder.saw_init = true, // check_order: a container op.
+            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
@@ -379,6 +384,35 @@ const Decoder = struct {
                 if (o.flags & ~protocol.seccomp_flags_known != 0) return decoder.fail("seccomp.flags: unknown bits");
                 if (o.program.count() == 0) return decoder.fail("seccomp.program: empty");
                 if (total > protocol.seccomp_instructions_max) return decoder.fail("seccomp: a program over 4096 instructions");
+            },
+            else => unreachable,
+        }
+    }
+
+    /// protocol.md "Left waiting on a FIFO": one EXEC_FIFO, absolute, in a plan whose launcher
+    /// leaves (no die flags, no status file, log or attach socket, no WAIT_START); FIFO_WAIT
+    /// after it (check_order: a container op; frame: right before EXEC).
+    /// Also runc's process ops: UMASK (≤ 0777), AMBIENT (known capabilities), and WAIT_START,
+    /// which an EXEC_FIFO plan cannot have.
+    fn check_fifo_op(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .wait_start => {
+                if (decoder.plan.exec_fifo) return decoder.fail("WAIT_START in a plan with EXEC_FIFO");
+                decoder.plan.wait_start = true; // check_order: a container op.
+            },
+            .umask => |o| if (o.mask > 0o777) return decoder.fail("umask.mask: over 0777"),
+            .ambient => |o| if (o.capabilities & ~protocol.capabilities_known != 0) return decoder.fail("ambient: unknown capability bits"),
+            .exec_fifo => |o| {
+                if (o.path.len < 2 or o.path[0] != '/') return decoder.fail("exec_fifo.path: not absolute");
+                if (decoder.plan.exec_fifo) return decoder.fail("a second EXEC_FIFO");
+                const dies = protocol.hello_flag_die_with_parent | protocol.hello_flag_dies_with_monitor;
+                if (decoder.plan.flags & dies != 0) return decoder.fail("EXEC_FIFO with a HELLO die flag");
+                if (decoder.status_files + decoder.logs > 0) return decoder.fail("EXEC_FIFO with STATUS_FILE or LOG");
+                decoder.plan.exec_fifo = true;
+            },
+            .fifo_wait => {
+                if (!decoder.plan.exec_fifo) return decoder.fail("FIFO_WAIT without EXEC_FIFO");
+                decoder.plan.fifo_wait = true;
             },
             else => unreachable,
         }
@@ -507,6 +541,7 @@ const Decoder = struct {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("status_file.path: not absolute");
                 if (o.path.len > protocol.status_path_bytes_max) return decoder.fail("status_file.path: longer than 4091 bytes");
                 if (decoder.status_files == 1) return decoder.fail("a second STATUS_FILE");
+                if (decoder.plan.exec_fifo) return decoder.fail("STATUS_FILE in a plan with EXEC_FIFO");
                 decoder.status_files += 1;
             },
             .cgroup_mkdir => |o| {
@@ -519,6 +554,7 @@ const Decoder = struct {
             .log => |o| {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("log.path: not absolute");
                 if (decoder.logs == 1) return decoder.fail("a second LOG");
+                if (decoder.plan.exec_fifo) return decoder.fail("LOG in a plan with EXEC_FIFO");
                 decoder.logs += 1;
             },
             .tty => |o| {

@@ -66,6 +66,8 @@ const sample_ops = [_]Op{
     .{ .rlimit = .{ .resource = 7, .soft = 1024, .hard = std.math.maxInt(u64) } },
     .{ .caps = .{ .bounding = 0x3fff, .effective = 0x3ff, .permitted = 0x3ff, .inheritable = 0 } },
     .{ .user = .{ .uid = 1000, .gid = 1000, .groups = encode.u64s(&.{ 1000, 27 }) } },
+    .{ .umask = .{ .mask = 0o022 } },
+    .{ .ambient = .{ .capabilities = 1 << 10 } },
     .{ .no_new_privs = .{} },
     .{ .close_fds = .{} },
     .{ .seccomp_program = .{ .program = encode.u64s(&.{0x7fff000000000006}) } },
@@ -184,6 +186,8 @@ test "every op type round-trips through the decoder" {
     for (sample_ops) |op| seen.insert(op);
     for (sample_control_ops) |op| seen.insert(op); // A plan of their own: see "Control plans".
     for (sample_fs_ops) |op| seen.insert(op); // Likewise: see "Fs plans".
+    seen.insert(.exec_fifo); // runc's model, tested below: "an EXEC_FIFO plan ...".
+    seen.insert(.fifo_wait);
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -523,7 +527,9 @@ test "flags and enums with unknown bits or values are rejected" {
     try expect_ops_invalid(minimal(&.{.{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = 1 << 32, .data = "" } }}), 1, "mount.flags");
     try expect_ops_invalid(minimal(&.{.{ .mkdir = .{ .path = "x", .mode = 0o10000 } }}), 1, "mode");
     try expect_ops_invalid(minimal(&.{.{ .touch = .{ .path = "x", .mode = 0o10000 } }}), 1, "mode");
-    try expect_ops_invalid(minimal(&.{.{ .bind = .{ .source = "/a", .target = "b", .flags = 8 } }}), 1, "bind.flags");
+    try expect_ops_invalid(minimal(&.{.{ .bind = .{ .source = "/a", .target = "b", .flags = 64 } }}), 1, "bind.flags");
+    try expect_ops_invalid(minimal(&.{.{ .umask = .{ .mask = 0o1000 } }}), 1, "umask.mask");
+    try expect_ops_invalid(minimal(&.{.{ .ambient = .{ .capabilities = 1 << 41 } }}), 1, "ambient");
     try expect_ops_invalid(minimal(&.{.{ .set_root = .{ .path = "relative" } }}), 1, "not absolute");
     try expect_ops_invalid(minimal(&.{.{ .rlimit = .{ .resource = 16, .soft = 0, .hard = 0 } }}), 1, "rlimit.resource");
     try expect_ops_invalid(minimal(&.{.{ .caps = .{ .bounding = 1 << 41, .effective = 0, .permitted = 0, .inheritable = 0 } }}), 1, "capability");
@@ -1106,4 +1112,16 @@ test "OVERLAY: 1 to 500 absolute lowers, known flags, a mount namespace, once a 
     try expect_ops_invalid(minimal(&.{ once, once }), 2, "a second OVERLAY");
     const no_mount_ns = [_]Op{ .{ .clone = .{ .flags = protocol.CLONE_NEWUTS } }, once, exec_op };
     try expect_ops_invalid(&no_mount_ns, 1, "without a new mount namespace");
+}
+
+test "an EXEC_FIFO plan: FIFO_WAIT right before EXEC, and a launcher that leaves" {
+    const fifo_op = Op{ .exec_fifo = .{ .path = "/run/husk-runc/box/exec.fifo" } };
+    const wait_op = Op{ .fifo_wait = .{} };
+    try expect_valid_ops(&.{ fifo_op, clone_op, wait_op, exec_op });
+    try expect_ops_invalid(&.{ fifo_op, clone_op, exec_op }, 3, "EXEC_FIFO without FIFO_WAIT");
+    try expect_ops_invalid(&.{ clone_op, wait_op, exec_op }, 1, "FIFO_WAIT without EXEC_FIFO");
+    try expect_ops_invalid(&.{ fifo_op, clone_op, wait_op, .{ .close_fds = .{} }, exec_op }, 3, "FIFO_WAIT is not right before EXEC");
+    try expect_ops_invalid(&.{ fifo_op, clone_op, .{ .wait_start = .{} }, exec_op }, 2, "WAIT_START");
+    try expect_ops_invalid(&.{ .{ .exec_fifo = .{ .path = "relative" } }, clone_op, wait_op, exec_op }, 0, "not absolute");
+    try expect_ops_invalid(&.{ fifo_op, fifo_op, clone_op, wait_op, exec_op }, 1, "a second EXEC_FIFO");
 }

@@ -17,6 +17,7 @@ const decode = @import("decode.zig");
 const control = @import("control.zig");
 const logger = @import("logger.zig");
 const attach = @import("attach.zig");
+const fifo = @import("fifo.zig");
 const Launcher = @import("state.zig").State;
 
 const forwarded = [_]u6{ sys.SIGHUP, sys.SIGINT, sys.SIGQUIT, sys.SIGUSR1, sys.SIGUSR2, sys.SIGTERM, sys.SIGWINCH };
@@ -80,6 +81,28 @@ pub const State = struct {
 pub fn run(state: *Launcher, failed_status: u8) noreturn {
     assert(state.role == .monitor);
     const status = wait_for_exit(state);
+    finish(state, status, failed_status);
+}
+
+/// An EXEC_FIFO plan (fifo.zig): the container process either waits at FIFO_WAIT (its
+/// status byte is 0: READY, EXIT kind detached, and this process leaves it to the caller's
+/// subreaper, its cgroups with it), or failed an op (a status byte), or was killed (EOF):
+/// then it is reaped and the launcher ends as for any container.
+pub fn run_detached(state: *Launcher, failed_status: u8) noreturn {
+    assert(state.role == .monitor);
+    const m = &state.monitor;
+    var byte: [1]u8 = undefined;
+    const n = sys.read(state.container.status_fd, &byte) catch 0;
+    m.status_seen = true;
+    if (n == 1 and byte[0] == fifo.waiting_byte) {
+        state.events.ready();
+        state.cgroup.owned_count = 0; // The container's now: `delete` removes them.
+        state.events.exit(.detached, 0);
+        sys.exit(0);
+    }
+    if (n == 1) m.status_byte = byte[0];
+    var status: u32 = 0;
+    _ = sys.wait4(state.container.pid, &status, 0) catch unreachable; // Our own child.
     finish(state, status, failed_status);
 }
 

@@ -30,7 +30,12 @@ pub fn bind(current: *?sys.fd_t, source: []const u8, target: []const u8, flags: 
     }
     const recursive = flags & protocol.bind_flag_recursive != 0;
     try bind_fd(current, source_fd, target, recursive);
-    if (flags & protocol.bind_flag_readonly != 0) try make_readonly(current, target, recursive);
+    var attributes: u64 = 0;
+    if (flags & protocol.bind_flag_readonly != 0) attributes |= sys.MOUNT_ATTR_RDONLY;
+    if (flags & protocol.bind_flag_nosuid != 0) attributes |= sys.MOUNT_ATTR_NOSUID;
+    if (flags & protocol.bind_flag_nodev != 0) attributes |= sys.MOUNT_ATTR_NODEV;
+    if (flags & protocol.bind_flag_noexec != 0) attributes |= sys.MOUNT_ATTR_NOEXEC;
+    if (attributes != 0) try set_attributes(current, target, attributes, recursive);
 }
 
 fn bind_fd(current: *?sys.fd_t, source_fd: sys.fd_t, target: []const u8, recursive: bool) sys.Error!void {
@@ -44,10 +49,10 @@ fn bind_fd(current: *?sys.fd_t, source_fd: sys.fd_t, target: []const u8, recursi
 
 /// Re-opens `target` (now the root of the new mount, not what was under it) and sets
 /// MOUNT_ATTR_RDONLY on it, on the whole tree if `recursive`.
-fn make_readonly(current: *?sys.fd_t, target: []const u8, recursive: bool) sys.Error!void {
+fn set_attributes(current: *?sys.fd_t, target: []const u8, attributes: u64, recursive: bool) sys.Error!void {
     const fd = try root.open(current.*, target, sys.O.PATH);
     defer sys.close(fd);
-    try sys.mount_setattr_rdonly(fd, recursive);
+    try sys.mount_setattr_set(fd, attributes, recursive);
 }
 
 /// Binds newroot on itself (pivot_root needs a mount point; a stage directory is not
@@ -96,7 +101,7 @@ pub fn readonly(current: *?sys.fd_t, path: []const u8) sys.Error!void {
     };
     defer sys.close(fd);
     try bind_fd(current, fd, path, true);
-    try make_readonly(current, path, true);
+    try set_attributes(current, path, sys.MOUNT_ATTR_RDONLY, true);
 }
 
 pub fn set_root(current: *?sys.fd_t, path: [*:0]const u8) sys.Error!void {

@@ -35,6 +35,12 @@ pub fn caps(bounding: u64, effective: u64, permitted: u64, inheritable: u64) sys
     var capability: u64 = 0;
     while (capability < 64) : (capability += 1) {
         if (bounding & (@as(u64, 1) << @intCast(capability)) != 0) continue;
+        // Already gone (an earlier CAPS, before USER dropped CAP_SETPCAP): nothing to drop.
+        const held = sys.prctl(sys.PR_CAPBSET_READ, capability, 0) catch |err| switch (err) {
+            error.INVAL => break, // Past the kernel's last capability.
+            else => return err,
+        };
+        if (held == 0) continue;
         _ = sys.prctl(sys.PR_CAPBSET_DROP, capability, 0) catch |err| switch (err) {
             error.INVAL => if (capability > protocol.capability_last) break else return err,
             else => return err,
@@ -42,6 +48,17 @@ pub fn caps(bounding: u64, effective: u64, permitted: u64, inheritable: u64) sys
     }
     _ = try sys.prctl(sys.PR_CAP_AMBIENT, sys.PR_CAP_AMBIENT_CLEAR_ALL, 0);
     try sys.capset(effective, permitted, inheritable);
+}
+
+/// AMBIENT: raises each capability of `capabilities` into the ambient set (each must be
+/// permitted and inheritable already: a CAPS op before it says so).
+pub fn ambient(capabilities: u64) sys.Error!void {
+    assert(capabilities & ~protocol.capabilities_known == 0);
+    var capability: u64 = 0;
+    while (capability <= protocol.capability_last) : (capability += 1) {
+        if (capabilities & (@as(u64, 1) << @intCast(capability)) == 0) continue;
+        _ = try sys.prctl(sys.PR_CAP_AMBIENT, sys.PR_CAP_AMBIENT_RAISE, capability);
+    }
 }
 
 /// setgroups, setresgid, setresuid. PR_SET_KEEPCAPS keeps the permitted set across the

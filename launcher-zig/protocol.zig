@@ -59,7 +59,11 @@ pub const mount_flags_known: u64 = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 
 pub const bind_flag_recursive: u64 = 1 << 0;
 pub const bind_flag_readonly: u64 = 1 << 1;
 pub const bind_flag_create: u64 = 1 << 2;
-pub const bind_flags_known: u64 = 0b111;
+/// Bits 3-5: nosuid, nodev, noexec on the new mount (mount_setattr, recursive with bit 0).
+pub const bind_flag_nosuid: u64 = 1 << 3;
+pub const bind_flag_nodev: u64 = 1 << 4;
+pub const bind_flag_noexec: u64 = 1 << 5;
+pub const bind_flags_known: u64 = 0b111111;
 
 pub const mode_max: u64 = 0o7777;
 pub const rlimit_resource_count: u64 = 16; // RLIMIT_NLIMITS
@@ -149,6 +153,11 @@ pub const FrameType = enum(u16) {
     setxattr = 0x0072,
     read_xattrs = 0x0073,
     write_stream = 0x0074,
+    // runc's process model (protocol.md "Left waiting on a FIFO"): fifo.zig.
+    exec_fifo = 0x00a0,
+    fifo_wait = 0x00a1,
+    umask = 0x00a2,
+    ambient = 0x00a3,
     _,
 };
 
@@ -188,6 +197,8 @@ pub const ExitKind = enum(u64) {
     exited = 0,
     signaled = 1,
     launcher_failed = 2,
+    /// EXEC_FIFO plans: the container waits at FIFO_WAIT and the launcher left it.
+    detached = 3,
 };
 
 /// A `str` field: bytes copied out of the frame and NUL-terminated (the wire forbids NUL
@@ -296,6 +307,14 @@ pub const Op = union(enum) {
     read_xattrs: struct { path: Str },
     /// The last op of an fs plan: records follow END on the plan fd (write_stream.zig).
     write_stream: struct {},
+    /// Launcher op: make the FIFO at `path` and hold it open; the container waits on it.
+    exec_fifo: struct { path: Str },
+    /// Container op right before EXEC: READY, the launcher leaves, then one byte from the FIFO.
+    fifo_wait: struct {},
+    /// Container op: umask(mask), mask ≤ 0777.
+    umask: struct { mask: u64 },
+    /// Container op, after CAPS: raise these capabilities into the ambient set.
+    ambient: struct { capabilities: u64 },
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -310,7 +329,7 @@ pub const Op = union(enum) {
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target => .launcher,
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .net_veth => .parent,

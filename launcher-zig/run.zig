@@ -27,6 +27,7 @@ const setns = @import("setns.zig");
 const net = @import("net.zig");
 const seccomp = @import("seccomp.zig");
 const init_mode = @import("init.zig");
+const fifo = @import("fifo.zig");
 
 /// The exit statuses the plan chose (EXEC's fields; the decoder checked each is 1 to 255).
 pub const Statuses = struct { failed: u8, not_found: u8, not_executable: u8 };
@@ -52,6 +53,7 @@ pub fn run(state: *State, plan: *const decode.Plan) noreturn {
             .monitor => if (Op.runner(op) != .parent) {
                 attach.wait_first_client(&state.attach);
                 ns.release(state);
+                if (plan.exec_fifo) monitor.run_detached(state, statuses(plan).failed);
                 monitor.run(state, statuses(plan).failed);
             },
             .container => if (Op.runner(op) == .parent) continue,
@@ -141,9 +143,9 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .cgroup_join => |o| try cgroup.join(o.path),
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
-        .wait_start => ns.wait_for_start(state, statuses(plan).failed),
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
         .init => try init_mode.fork_init(state),
+        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient => try run_start_op(state, plan, op),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .net_veth, .net_link_up, .net_addr, .net_route => try net.run_op(op, state.container.pid),
         .log => |o| try logger.open(&state.logger, o.path),
@@ -151,6 +153,18 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .net_bridge, .net_link_del, .net_sysctl => unreachable,
+    }
+}
+
+/// Waiting to start (WAIT_START; runc's model, fifo.zig) and runc's process ops.
+fn run_start_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
+    switch (op) {
+        .wait_start => ns.wait_for_start(state, statuses(plan).failed),
+        .exec_fifo => |o| try fifo.open(state, o.path),
+        .fifo_wait => try fifo.wait(state),
+        .umask => |o| sys.umask(@intCast(o.mask)),
+        .ambient => |o| try process.ambient(o.capabilities),
+        else => unreachable,
     }
 }
 
@@ -237,6 +251,10 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
         .seccomp_program => message.append("keep a seccomp program part"),
         .init => message.append("become husk's init (exec /proc/self/exe)"),
+        .exec_fifo => |o| message.print("make fifo {s}", .{o.path}),
+        .fifo_wait => message.append("wait on the exec fifo"),
+        .umask => |o| message.print("set umask {o}", .{o.mask}),
+        .ambient => |o| message.print("raise ambient capabilities 0x{x}", .{o.capabilities}),
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),

@@ -58,6 +58,8 @@ pub const State = struct {
     /// TARGET's pidfd (setns.zig): the process whose namespaces SETNS enters; -1 without.
     target_fd: sys.fd_t,
     target_pid: u64,
+    /// EXEC_FIFO's FIFO, held read-write (fifo.zig); -1 without.
+    fifo_fd: sys.fd_t,
     /// LOG's file and pipes (logger.zig).
     logger: logger.State,
     /// ATTACH's socket, clients and the container's stdin (attach.zig).
@@ -79,6 +81,7 @@ pub const State = struct {
         state.cgroup.init();
         state.target_fd = -1;
         state.target_pid = 0;
+        state.fifo_fd = -1;
         state.logger.init();
         state.attach.init();
     }

@@ -137,6 +137,9 @@ pub const MS_NODEV: u32 = 0x4;
 pub const MS_NOEXEC: u32 = 0x8;
 pub const MNT_DETACH: u32 = 2;
 pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
 pub const S_IFMT: u32 = 0o170000;
 pub const S_IFDIR: u32 = 0o040000;
 
@@ -566,7 +569,12 @@ pub fn umount2(target: [*:0]const u8, flags: u32) Error!void {
 const MountAttr = extern struct { attr_set: u64, attr_clr: u64, propagation: u64, userns_fd: u64 };
 
 pub fn mount_setattr_rdonly(fd: fd_t, recursive: bool) Error!void {
-    const attr = MountAttr{ .attr_set = MOUNT_ATTR_RDONLY, .attr_clr = 0, .propagation = 0, .userns_fd = 0 };
+    return mount_setattr_set(fd, MOUNT_ATTR_RDONLY, recursive);
+}
+
+/// Sets the MOUNT_ATTR_* bits `set` (RDONLY, NOSUID, NODEV, NOEXEC) on the mount `fd`.
+pub fn mount_setattr_set(fd: fd_t, set: u64, recursive: bool) Error!void {
+    const attr = MountAttr{ .attr_set = set, .attr_clr = 0, .propagation = 0, .userns_fd = 0 };
     const flags = AT_EMPTY_PATH | (if (recursive) AT_RECURSIVE else 0);
     _ = try check(linux.syscall5(.mount_setattr, arg(fd), ptr(""), flags, ptr(&attr), @sizeOf(MountAttr)));
 }
@@ -775,6 +783,7 @@ pub const PR_CAPBSET_READ = 23;
 pub const PR_CAPBSET_DROP = 24;
 pub const PR_SET_NO_NEW_PRIVS = 38;
 pub const PR_CAP_AMBIENT = 47;
+pub const PR_CAP_AMBIENT_RAISE = 2;
 pub const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
 const CapHeader = extern struct { version: u32, pid: i32 };

@@ -7,7 +7,7 @@
 
 import { answer, badLength, fail, Failure, inputPointer, malformed } from "../abi";
 import { Fields, FrameReader, PATH_MAX, STR_MAX, Writer } from "../codec";
-import { HELLO_MAGIC, OPS_MAX, PLAN_MAX, PROTOCOL_VERSION, T_CGROUP_JOIN, T_CLONE, T_END, T_EXEC, T_HELLO, T_INIT, T_SECCOMP, T_SECCOMP_PROGRAM, T_WAIT_START } from "./encode";
+import { HELLO_MAGIC, OPS_MAX, PLAN_MAX, PROTOCOL_VERSION, T_CGROUP_JOIN, T_CLONE, T_END, T_EXEC, T_FIFO_WAIT, T_HELLO, T_INIT, T_SECCOMP, T_SECCOMP_PROGRAM, T_WAIT_START } from "./encode";
 
 // The answer's frames, in order: D_PLAN, then per op D_OP and one frame per field (a strs
 // field is D_STRS and one D_ITEM per string, so no frame outgrows the op it describes).
@@ -122,7 +122,11 @@ const TABLE = `0010 UNSHARE any flags:u
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s
 0073 READ_XATTRS fs path:p
-0074 WRITE_STREAM fs`;
+0074 WRITE_STREAM fs
+00a0 EXEC_FIFO pre path:p
+00a1 FIFO_WAIT container
+00a2 UMASK container mask:u
+00a3 AMBIENT container capabilities:u`;
 
 let layouts: Layout[] | null = null;
 
@@ -330,8 +334,8 @@ function checkOrder(ops: Layout[]): Failure | null {
     if (next != T_SECCOMP_PROGRAM && next != T_SECCOMP) return opFailure(i, ops[i], "SECCOMP_PROGRAM is not followed by SECCOMP_PROGRAM or SECCOMP");
   }
   for (let i = 0; i < n; i++) {
-    if (ops[i].type != T_WAIT_START) continue;
-    if (i != n - 2) return opFailure(i, ops[i], "WAIT_START is not right before EXEC");
+    if (ops[i].type != T_WAIT_START && ops[i].type != T_FIFO_WAIT) continue;
+    if (i != n - 2) return opFailure(i, ops[i], ops[i].name + " is not right before EXEC");
     break;
   }
   for (let i = 0; i < n; i++) {

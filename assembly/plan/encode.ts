@@ -57,6 +57,11 @@ export const T_SETNS_FILE: u16 = 0x0082;
 export const T_PIN: u16 = 0x0085;
 export const T_INIT: u16 = 0x00b0;
 export const T_LOG: u16 = 0x0052;
+// runc's process model (./oci.ts; docs/protocol.md "Left waiting on a FIFO").
+export const T_EXEC_FIFO: u16 = 0x00a0;
+export const T_FIFO_WAIT: u16 = 0x00a1;
+export const T_UMASK: u16 = 0x00a2;
+export const T_AMBIENT: u16 = 0x00a3;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
 
@@ -415,6 +420,29 @@ export class PlanWriter {
     this.op(T_PIN, "pin");
     this.w.u64(nstype);
     this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  execFifo(path: string): void {
+    this.op(T_EXEC_FIFO, "exec-fifo");
+    this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  fifoWait(): void {
+    this.op(T_FIFO_WAIT, "fifo-wait");
+    this.w.end();
+  }
+
+  ambient(capabilities: u64): void {
+    this.op(T_AMBIENT, "ambient");
+    this.w.u64(capabilities);
+    this.w.end();
+  }
+
+  umask(mask: u64): void {
+    this.op(T_UMASK, "umask");
+    this.w.u64(mask);
     this.w.end();
   }
 

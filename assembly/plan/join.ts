@@ -19,7 +19,10 @@
 import { answer, badLength, fail, Failure, inputPointer, invalid, malformed } from "../abi";
 import { Fields, FrameReader, PATH_MAX, STR_MAX } from "../codec";
 import { PlanWriter } from "./encode";
-import { DEFAULT_CAPS, searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
+import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
+import { containerCapabilities, decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
+import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
+import { chunks, seccompFilter } from "../seccomp/entry";
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT } from "./linux";
 import { userGid } from "./request";
 import { decodeStdioFrame, isStdioItem, StdioRequest, stdioLauncherOps, validateStdio } from "./stdio";
@@ -87,6 +90,10 @@ class JoinRequest {
   argv: string[] = [];
   /** exec -t: buildPlan's LOG, TTY and ATTACH items (./stdio.ts): the monitor holds a pty. */
   stdio: StdioRequest = new StdioRequest();
+  /** The container's own capabilities (buildPlan's CAPABILITIES, as its record keeps them). */
+  security: SecurityRequest = new SecurityRequest();
+  /** The container's seccomp profile (buildPlan's items 0x0300–0x0305): exec runs under it too. */
+  seccomp: SeccompRequest = new SeccompRequest();
 }
 
 export function joinPlan(len: i32): i32 {
@@ -155,6 +162,16 @@ function decode(ptr: usize, len: i32, req: JoinRequest): Failure | null {
   while (r.next()) {
     if (isStdioItem(r.type)) {
       const failure = decodeStdioFrame(r.type, r.payload, r.payloadLength, r.index, req.stdio);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isSecurityItem(r.type)) {
+      const failure = decodeSecurityItem(r.payload, r.payloadLength, r.index, req.security);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (req.seccomp.isItem(r.type) && r.type != REQ_SECCOMP_CAPS) {
+      const failure = req.seccomp.decode(r.type, r.payload, r.payloadLength, r.index);
       if (failure !== null) return failure;
       continue;
     }
@@ -254,13 +271,29 @@ function execOps(plan: PlanWriter, req: JoinRequest): void {
   const rest = req.differ & ~CLONE_NEWPID;
   if (rest != 0) plan.setns(rest);
   const privileged = (req.flags & JOIN_PRIVILEGED) != 0;
-  // --privileged: every capability husk itself may hold (a host may drop some from root's).
-  const caps = privileged ? req.bounding & ALL_CAPS : DEFAULT_CAPS;
+  // The container's capabilities (--cap-add, --cap-drop as it was run with); exec --privileged:
+  // every capability husk itself may hold (a host may drop some from root's).
+  const own = containerCapabilities(req.security);
+  if (own.failure !== null) {
+    plan.w.fail(own.failure!.reason);
+    return;
+  }
+  const caps = privileged ? req.bounding & ALL_CAPS : own.caps;
   plan.caps(caps, caps, caps, 0);
   plan.user(req.uid, req.gid, new Array<u64>());
   plan.chdir(req.workdir);
   if (!privileged) plan.noNewPrivs();
   plan.closeFds();
+  // The container's filter, as runc's exec applies it (none for a --privileged container);
+  // exec --privileged keeps it: it changes the capabilities, not the profile.
+  if (!req.security.privileged) {
+    const filter = seccompFilter(req.seccomp, own.caps);
+    if (filter.failure !== null) {
+      plan.w.fail(filter.failure!.reason);
+      return;
+    }
+    if (!filter.none) plan.seccomp(filter.flags, chunks(filter.program));
+  }
   const env = execEnv(req);
   plan.exec(req.argv[0], req.argv, env, searchPath(env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);
 }

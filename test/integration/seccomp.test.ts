@@ -5,10 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { husk, suiteDir } from './helpers.js';
+import { husk, removeAllContainers, suiteDir } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
 
-const { root } = useLeakCheck();
+const { root } = useLeakCheck({ cleanup: removeAllContainers });
 const files = suiteDir('seccomp');
 
 const EPERM = 1;
@@ -132,5 +132,21 @@ describe('capabilities, and the filter following them', () => {
     const unknown = husk(root, ['run', '--cap-drop', 'NOPE', 'host', 'true']);
     expect(unknown.stderr).toBe('husk: cap-drop: unknown capability "NOPE"\n');
     expect(unknown.status).toBe(125);
+  });
+});
+
+describe('husk exec runs under the container\'s filter and capabilities', () => {
+  it('a default container: exec is filtered, with the container\'s capability set', () => {
+    expect(husk(root, ['run', '-d', '--name', 'filtered', '--cap-drop', 'ALL', '--cap-add', 'CHOWN', 'host', 'sleep', '60']).status).toBe(0);
+    const r = husk(root, ['exec', 'filtered', 'sh', '-c', 'grep -E "^(CapEff|Seccomp):" /proc/self/status']);
+    expect(r.stdout).toBe('CapEff:\t0000000000000001\nSeccomp:\t2\n');
+    // exec --privileged changes the capabilities, not the profile (as runc's exec).
+    const p = husk(root, ['exec', '--privileged', 'filtered', 'sh', '-c', 'grep "^Seccomp:" /proc/self/status']);
+    expect(p.stdout).toBe('Seccomp:\t2\n');
+  });
+
+  it('an unconfined container: exec is not filtered either', () => {
+    expect(husk(root, ['run', '-d', '--name', 'open', '--security-opt', 'seccomp=unconfined', 'host', 'sleep', '60']).status).toBe(0);
+    expect(husk(root, ['exec', 'open', 'sh', '-c', 'grep "^Seccomp:" /proc/self/status']).stdout).toBe('Seccomp:\t0\n');
   });
 });

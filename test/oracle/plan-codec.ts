@@ -98,8 +98,8 @@ function checkOrder(ops: Op[]): void {
       throw new FrameError(`op ${i}: SECCOMP_PROGRAM is not followed by SECCOMP_PROGRAM or SECCOMP`);
     }
   });
-  const wait = ops.findIndex((o) => o.name === 'WAIT_START');
-  if (wait >= 0 && wait !== ops.length - 2) throw new FrameError(`op ${wait}: WAIT_START is not right before EXEC`);
+    const wait = ops.findIndex((o) => o.name === 'WAIT_START' || o.name === 'FIFO_WAIT');
+  if (wait >= 0 && wait !== ops.length - 2) throw new FrameError(`op ${wait}: ${ops[wait].name} is not right before EXEC`);
   for (const [i, op] of ops.entries()) {
     if (op.name !== 'INIT') continue;
     const next = ops[i + 1].name;

@@ -65,7 +65,7 @@ describe('EventStream', () => {
 
   it('refuses what decodeEvent refuses', () => {
     const bad = [
-      tagged(1n, event(EVENT.EXIT, (w) => w.u64(3).u64(0))), // unknown EXIT kind
+      tagged(1n, event(EVENT.EXIT, (w) => w.u64(4).u64(0))), // unknown EXIT kind
       tagged(1n, event(EVENT.PID, (w) => w.u64(1).u64(2))), // bytes left over
       tagged(1n, tagged(2n, event(EVENT.READY))), // TAGGED inside TAGGED
       (() => {

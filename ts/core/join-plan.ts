@@ -2,6 +2,8 @@
 // enter` (docs/core-abi.md "joinPlan"). The request carries facts (the target process from
 // its record, which of its namespaces differ from husk's, its cgroup directories, pinned
 // namespace files) and what was typed; the core decides the ops (assembly/plan/join.ts).
+import { seccompFrames } from './seccomp.js';
+import type { SeccompChoice } from './seccomp.js';
 import { FrameWriter } from '../protocol/frames.js';
 import { CoreError } from './build-plan.js';
 import { call } from './wasm.js';
@@ -45,6 +47,11 @@ export interface JoinRequest {
   argv?: readonly string[];
   /** exec -t: the monitor holds a pty (LOG, TTY, ATTACH: buildPlan's items 0x0160–0x0162). */
   stdio?: { log: string; tty: { rows: number; cols: number }; attach: { path: string; stdin: boolean; waitClient: boolean } };
+  /** exec: the container's capability flags (its record's), CAPABILITIES 0x0307. */
+  capabilities?: { privileged: boolean; bounding: bigint; add: readonly string[]; drop: readonly string[] };
+  /** exec: the container's seccomp profile (its record's; absent: husk's default), items 0x0300–0x0305. */
+  seccomp?: SeccompChoice;
+  kernel?: string;
 }
 
 export function encodeJoinRequest(req: JoinRequest): Uint8Array {
@@ -68,6 +75,9 @@ export function encodeJoinRequest(req: JoinRequest): Uint8Array {
     w.begin(JOIN_REQUEST.USER).u64(u.uid).u64(u.gid ?? 0).u64(u.primaryGid ?? 0).u64(known).end();
   }
   if (req.argv) w.begin(JOIN_REQUEST.ARGV).strs(req.argv).end();
+  const c = req.capabilities;
+  if (c) w.begin(0x0307).u64(c.privileged ? 1 : 0).u64(c.bounding).strs(c.add).strs(c.drop).end();
+  if (req.mode === 'exec') for (const f of seccompFrames(req.seccomp ?? { mode: 'default' }, req.kernel)) w.raw(f);
   const io = req.stdio;
   if (io) {
     w.begin(0x0160).str(io.log).end();

@@ -21,8 +21,9 @@ export const SECCOMP_ANSWER = { FILTER: 0x0308, CODE: 0x0309 } as const;
 
 export interface SeccompArg {
   index: number;
-  value: number | bigint;
-  valueTwo?: number | bigint;
+  /** A decimal string too (how a record keeps a value over 2^53). */
+  value: number | bigint | string;
+  valueTwo?: number | bigint | string;
   op: string;
 }
 
@@ -61,8 +62,12 @@ function strings(field: string, values: readonly string[] | undefined): readonly
   return values ?? [];
 }
 
-function u64(field: string, v: number | bigint | undefined): bigint {
+function u64(field: string, v: number | bigint | string | undefined): bigint {
   if (v === undefined) return 0n;
+  if (typeof v === 'string') {
+    if (!/^\d{1,20}$/.test(v)) refuse(`${field}: "${v}" is not a whole number`);
+    v = BigInt(v);
+  }
   if (typeof v === 'number' && !Number.isSafeInteger(v)) refuse(`${field}: ${v} is not a whole number (write numbers over 2^53 as strings)`);
   const b = BigInt(v);
   if (b < 0n || b >= 1n << 64n) refuse(`${field}: ${b} is not a 64-bit unsigned number`);

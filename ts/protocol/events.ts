@@ -11,6 +11,7 @@ export type LauncherEvent =
   | { kind: 'cgroup-file'; path: string; content: string }
   /** The container process stands at WAIT_START: created, waiting for START. */
   | { kind: 'ready' }
+  | { kind: 'detached' }
   /** EXEC succeeded; `at` is the launcher's CLOCK_MONOTONIC (ns) when the monitor saw it. */
   | { kind: 'started'; at: bigint }
   /** An fs plan's READ_XATTRS (op `index`): one xattr of its path; value in lowercase hex. */
@@ -43,7 +44,12 @@ export function decodeEvent(type: number, payload: Uint8Array): LauncherEvent {
     case EVENT.EXIT: {
       const how = Number(r.u64());
       const value = Number(r.u64());
-      if (how > 2) throw new FrameError(`EXIT event of unknown kind ${how}`);
+      if (how > 3) throw new FrameError(`EXIT event of unknown kind ${how}`);
+      // Kind 3: an EXEC_FIFO plan's launcher left its container waiting (docs/protocol.md).
+      if (how === 3) {
+        ev = { kind: 'detached' };
+        break;
+      }
       ev = { kind: 'exit', how: (['exited', 'signaled', 'failed'] as const)[how], value };
       break;
     }

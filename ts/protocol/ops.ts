@@ -100,6 +100,11 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0081, 'SETNS', 'any', ['flags', 'u64']),
   spec(0x0082, 'SETNS_FILE', 'any', ['path', 'str'], ['nstype', 'u64']),
   // Pinned namespaces (docs/protocol.md "Pinned namespaces"): control ops.
+  // runc's process model (docs/protocol.md "Left waiting on a FIFO"): husk-runc create.
+  spec(0x00a0, 'EXEC_FIFO', 'pre-clone', ['path', 'str']),
+  spec(0x00a1, 'FIFO_WAIT', 'container'),
+  spec(0x00a2, 'UMASK', 'container', ['mask', 'u64']),
+  spec(0x00a3, 'AMBIENT', 'container', ['capabilities', 'u64']),
   spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
   spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
   spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),

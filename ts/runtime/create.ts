@@ -4,6 +4,7 @@
 import { mkdirSync, renameSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunFlags } from '../cli/args.js';
+import type { SeccompChoice } from '../core/seccomp.js';
 import { newContainerId, prepare } from './prepare.js';
 import type { PrepareContext, Prepared } from './prepare.js';
 import { keptLayerPaths, makeKeptLayer } from './kept-layer.js';
@@ -104,7 +105,15 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
     const num = (n: bigint | number | undefined) => (n === undefined ? undefined : Number(n));
     const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
     const env = [...(config?.env ?? []), ...(prepared.request.env ?? [])];
-    record.process = { env, workdir: flags.workdir ?? config?.workdir, user, hostname: prepared.summary.hostname };
+    const caps = prepared.request.capabilities;
+    record.process = {
+      env,
+      workdir: flags.workdir ?? config?.workdir,
+      user,
+      hostname: prepared.summary.hostname,
+      capabilities: caps === undefined ? undefined : { privileged: caps.privileged, add: [...caps.add], drop: [...caps.drop] },
+      seccomp: storableSeccomp(prepared.request.seccomp),
+    };
     if (flags.pod !== undefined) record.pod = flags.pod;
     await claimName(root, record, () => writeRecord(root, record));
     return record;
@@ -113,4 +122,10 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
     extras.image?.store.removeContainerLayer(id);
     throw err;
   }
+}
+
+/** The seccomp choice as JSON keeps it: a value over 2^53 (a bigint) as its decimal string. */
+function storableSeccomp(choice: SeccompChoice | undefined): SeccompChoice | undefined {
+  if (choice === undefined) return undefined;
+  return JSON.parse(JSON.stringify(choice, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as SeccompChoice;
 }

@@ -8,6 +8,7 @@ import type { StdioOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { ownBoundingSet } from '../host/capabilities.js';
+import { release } from 'node:os';
 import { HuskError } from '../errors.js';
 import { joinPlan } from '../core/join-plan.js';
 import type { JoinRequest } from '../core/join-plan.js';
@@ -78,6 +79,9 @@ export function execRequest(rec: ContainerRecord, target: { pid: number; startTi
     // -u NAME is looked up in the container's own /etc/passwd, through its root.
     user: f.user !== undefined ? resolveUser(f.user, `/proc/${target.pid}/root`) : own?.user,
     argv: f.argv,
+    capabilities: own?.capabilities === undefined ? undefined : { ...own.capabilities, bounding: ownBoundingSet() },
+    seccomp: own?.seccomp,
+    kernel: release(),
   };
 }
 

@@ -6,6 +6,8 @@ import { releaseOf } from '../network/leases.js';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { SeccompChoice } from '../core/seccomp.js';
+
 export interface ContainerRecord {
   id: string;
   created: string;
@@ -67,7 +69,16 @@ export interface ContainerRecord {
    * What `husk exec` takes from the container unless told otherwise (ts/runtime/exec.ts):
    * its -e entries, -w, -u facts (as ts/runtime/user.ts resolved them) and host name.
    */
-  process?: { env: string[]; workdir?: string; user?: { uid: number; gid?: number; primaryGid?: number }; hostname?: string };
+  process?: {
+    env: string[];
+    workdir?: string;
+    user?: { uid: number; gid?: number; primaryGid?: number };
+    hostname?: string;
+    /** --cap-add, --cap-drop as typed and --privileged: exec gets the same set. */
+    capabilities?: { privileged: boolean; add: string[]; drop: string[] };
+    /** The seccomp profile it runs under (absent: husk's default): exec runs under it too. Numbers over 2^53 as strings. */
+    seccomp?: SeccompChoice;
+  };
   // ---- The container's stdio, held by its monitor (ts/runtime/attach-client.ts) ----
   /** -t: a pty. */
   tty?: boolean;

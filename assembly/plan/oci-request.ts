@@ -1,0 +1,262 @@
+// An OCI bundle's config.json as request items 0x0310–0x033f (docs/core-abi.md "ociPlan"):
+// ts/runc/ reads the JSON and sends each field as typed; this file decodes the items and
+// says which fields husk-runc supports. Every field present in config.json arrives as an
+// OCI_FIELD item too (its dotted path, e.g. `linux.seccomp`), so a field this file does not
+// know is refused by name (runc's users expect an error, never a field silently ignored).
+
+import { Failure, malformed } from "../abi";
+import { Fields, FrameReader, PATH_MAX, STR_MAX } from "../codec";
+import { CgroupRequest, decodeCgroupFrame, isCgroupItem, REQ_CGROUP } from "./cgroup";
+import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
+
+export const REQ_OCI_ROOT: u32 = 0x0310;
+export const REQ_OCI_ARGS: u32 = 0x0311;
+export const REQ_OCI_ENV: u32 = 0x0312;
+export const REQ_OCI_CWD: u32 = 0x0313;
+export const REQ_OCI_USER: u32 = 0x0314;
+export const REQ_OCI_CAPS: u32 = 0x0315;
+export const REQ_OCI_RLIMIT: u32 = 0x0316;
+export const REQ_OCI_OPTIONS: u32 = 0x0317;
+export const REQ_OCI_HOSTNAME: u32 = 0x0318;
+export const REQ_OCI_NAMESPACE: u32 = 0x0319;
+export const REQ_OCI_MOUNT: u32 = 0x031a;
+export const REQ_OCI_MASKED: u32 = 0x031b;
+export const REQ_OCI_READONLY: u32 = 0x031c;
+export const REQ_OCI_SYSCTL: u32 = 0x031d;
+export const REQ_OCI_FIELD: u32 = 0x031f;
+export const REQ_OCI_RESOURCE: u32 = 0x0320;
+export const REQ_OCI_DEVICE_RULE: u32 = 0x0321;
+export const REQ_OCI_EXEC_FIFO: u32 = 0x0323;
+export const REQ_OCI_OOM_SCORE_ADJ: u32 = 0x0325;
+export const REQ_OCI_PROPAGATION: u32 = 0x0326;
+export const REQ_OCI_BUNDLE: u32 = 0x0327;
+
+/** OCI_OPTIONS bits. */
+export const OCI_NO_NEW_PRIVS: u64 = 1;
+export const OCI_TERMINAL: u64 = 2;
+export const OCI_TRACE: u64 = 4;
+/** `husk-runc run` in the foreground: the container dies with the launcher (HELLO bit 1). */
+export const OCI_DIE_WITH_PARENT: u64 = 8;
+const OCI_OPTIONS_KNOWN: u64 = 15;
+
+/** OCI_USER's umask when config.json has none. */
+export const UMASK_UNSET: u64 = 0xffffffffffffffff;
+/** A device rule's major or minor that is absent (`*`). */
+export const DEVICE_ANY: u64 = 0xffffffffffffffff;
+
+const ITEMS_MAX: i32 = 1024;
+
+export class OciMount {
+  constructor(public destination: string, public type: string, public source: string, public options: string[]) {}
+}
+
+export class OciNamespace {
+  constructor(public type: string, public path: string) {}
+}
+
+export class OciRlimit {
+  constructor(public type: string, public soft: u64, public hard: u64) {}
+}
+
+export class OciPair {
+  constructor(public name: string, public value: string) {}
+}
+
+export class OciDeviceRule {
+  constructor(public allow: bool, public type: string, public major: u64, public minor: u64, public access: string) {}
+}
+
+export class OciRequest {
+  seen: Set<u32> = new Set<u32>();
+  root: string = "";
+  rootReadonly: bool = false;
+  bundle: string = "";
+  args: string[] = [];
+  env: string[] = [];
+  cwd: string = "/";
+  uid: u64 = 0;
+  gid: u64 = 0;
+  umask: u64 = UMASK_UNSET;
+  groups: u64[] = [];
+  /** Capability names per set: bounding, effective, permitted, inheritable, ambient. */
+  caps: string[][] = [[], [], [], [], []];
+  hasCaps: bool[] = [false, false, false, false, false];
+  rlimits: OciRlimit[] = [];
+  options: u64 = 0;
+  hasHostname: bool = false;
+  hostname: string = "";
+  namespaces: OciNamespace[] = [];
+  mounts: OciMount[] = [];
+  masked: string[] = [];
+  readonly: string[] = [];
+  sysctls: OciPair[] = [];
+  fields: string[] = [];
+  resources: OciPair[] = [];
+  deviceRules: OciDeviceRule[] = [];
+  execFifo: string = "";
+  hasOomScoreAdj: bool = false;
+  oomScoreAdj: i64 = 0;
+  propagation: string = "";
+  cgroup: CgroupRequest = new CgroupRequest();
+  /** `linux.seccomp` as the seccomp items (0x0300–0x0305, ../seccomp/items.ts); none: no filter. */
+  seccomp: SeccompRequest = new SeccompRequest();
+
+  has(type: u32): bool {
+    return this.seen.has(type);
+  }
+}
+
+/** Items that may come more than once. */
+function repeatable(type: u32): bool {
+  return type == REQ_OCI_CAPS || type == REQ_OCI_RLIMIT || type == REQ_OCI_NAMESPACE || type == REQ_OCI_MOUNT ||
+    type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE;
+}
+
+export function decodeOciRequest(ptr: usize, len: i32, req: OciRequest): Failure | null {
+  const frames = new FrameReader(ptr, len);
+  let items = 0;
+  while (frames.next()) {
+    const type = <u32>frames.type;
+    if (type == REQ_CGROUP || isCgroupItem(type)) {
+      const failure = decodeCgroupFrame(type, frames.payload, frames.payloadLength, frames.index, req.cgroup);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (req.seccomp.isItem(type)) {
+      if (type == REQ_SECCOMP_CAPS) return malformed(frames.where() + ": SECCOMP_CAPS is seccompCompile's (ociPlan uses the process's capabilities)");
+      const failure = req.seccomp.decode(type, frames.payload, frames.payloadLength, frames.index);
+      if (failure !== null) return asField(failure);
+      continue;
+    }
+    if (req.seen.has(type) && !repeatable(type)) return malformed(frames.where() + ": given twice");
+    req.seen.add(type);
+    if (++items > ITEMS_MAX * 4) return malformed(frames.where() + ": too many items");
+    const f = Fields.ofFrame(frames.payload, frames.payloadLength, frames.index, "OCI");
+    const failure = decodeItem(type, f, req, frames.where());
+    if (failure !== null) return failure;
+    if (!f.finish()) return f.failure;
+  }
+  if (frames.failure !== null) return frames.failure;
+  if (!req.has(REQ_OCI_ROOT)) return malformed("request: no OCI_ROOT");
+  if (!req.has(REQ_OCI_ARGS)) return malformed("request: no OCI_ARGS");
+  const seccomp = req.seccomp.check();
+  return seccomp === null ? null : asField(seccomp);
+}
+
+/** The seccomp compiler names its fields `seccomp: …`; in config.json they are `linux.seccomp`'s. */
+export function asField(failure: Failure): Failure {
+  if (failure.reason.startsWith("seccomp: ")) failure.reason = "linux." + failure.reason;
+  return failure;
+}
+
+function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failure | null {
+  switch (type) {
+    case REQ_OCI_ROOT:
+      req.root = f.str("path", PATH_MAX);
+      req.rootReadonly = f.u64("readonly") != 0;
+      break;
+    case REQ_OCI_BUNDLE:
+      req.bundle = f.str("path", PATH_MAX);
+      break;
+    case REQ_OCI_ARGS:
+      req.args = f.strs("args", STR_MAX);
+      break;
+    case REQ_OCI_ENV:
+      req.env = f.strs("env", STR_MAX);
+      break;
+    case REQ_OCI_CWD:
+      req.cwd = f.str("path", PATH_MAX);
+      break;
+    case REQ_OCI_USER:
+      req.uid = f.u64("uid");
+      req.gid = f.u64("gid");
+      req.umask = f.u64("umask");
+      req.groups = f.u64s("additional_gids");
+      break;
+    case REQ_OCI_CAPS: {
+      const set = f.u64("set");
+      const names = f.strs("names", 64);
+      if (set < 1 || set > 5) return malformed(where + ": set " + set.toString());
+      req.caps[<i32>set - 1] = names;
+      req.hasCaps[<i32>set - 1] = true;
+      break;
+    }
+    case REQ_OCI_RLIMIT:
+      req.rlimits.push(new OciRlimit(f.str("type", 64), f.u64("soft"), f.u64("hard")));
+      break;
+    case REQ_OCI_OPTIONS:
+      req.options = f.u64("flags");
+      if ((req.options & ~OCI_OPTIONS_KNOWN) != 0) return malformed(where + ": unknown option bits");
+      break;
+    case REQ_OCI_HOSTNAME:
+      req.hasHostname = true;
+      req.hostname = f.str("name", STR_MAX);
+      break;
+    case REQ_OCI_NAMESPACE:
+      req.namespaces.push(new OciNamespace(f.str("type", 64), f.str("path", PATH_MAX)));
+      break;
+    case REQ_OCI_MOUNT:
+      req.mounts.push(new OciMount(f.str("destination", PATH_MAX), f.str("type", 64), f.str("source", PATH_MAX), f.strs("options", STR_MAX)));
+      break;
+    case REQ_OCI_MASKED:
+      req.masked = f.strs("paths", PATH_MAX);
+      break;
+    case REQ_OCI_READONLY:
+      req.readonly = f.strs("paths", PATH_MAX);
+      break;
+    case REQ_OCI_SYSCTL:
+      req.sysctls.push(new OciPair(f.str("key", 256), f.str("value", STR_MAX)));
+      break;
+    case REQ_OCI_FIELD:
+      req.fields.push(f.str("path", 256));
+      break;
+    case REQ_OCI_RESOURCE:
+      req.resources.push(new OciPair(f.str("name", 256), f.str("value", STR_MAX)));
+      break;
+    case REQ_OCI_DEVICE_RULE: {
+      const allow = f.u64("allow") != 0;
+      const kind = f.str("type", 8);
+      const major = f.u64("major");
+      const minor = f.u64("minor");
+      req.deviceRules.push(new OciDeviceRule(allow, kind, major, minor, f.str("access", 8)));
+      break;
+    }
+    case REQ_OCI_EXEC_FIFO:
+      req.execFifo = f.str("path", PATH_MAX);
+      break;
+    case REQ_OCI_OOM_SCORE_ADJ:
+      req.hasOomScoreAdj = true;
+      req.oomScoreAdj = <i64>f.u64("value");
+      break;
+    case REQ_OCI_PROPAGATION:
+      req.propagation = f.str("mode", 64);
+      break;
+    default:
+      return malformed(where + ": unknown type 0x" + type.toString(16));
+  }
+  return null;
+}
+
+/**
+ * The config.json fields husk-runc acts on (or, for a few, knows to be harmless: the OCI
+ * version, annotations the engine reads back, the terminal's size). A field not here is
+ * refused by name (assembly/plan/oci.ts).
+ */
+const SUPPORTED_FIELDS: string[] = [
+  "ociVersion", "root", "root.path", "root.readonly", "hostname", "mounts", "annotations", "process", "linux",
+  "process.terminal", "process.consoleSize", "process.user", "process.args", "process.env", "process.cwd",
+  "process.capabilities", "process.rlimits", "process.noNewPrivileges", "process.oomScoreAdj",
+  "process.user.uid", "process.user.gid", "process.user.umask", "process.user.additionalGids",
+  "process.capabilities.bounding", "process.capabilities.effective", "process.capabilities.permitted",
+  "process.capabilities.inheritable", "process.capabilities.ambient",
+  "linux.namespaces", "linux.cgroupsPath", "linux.resources", "linux.sysctl", "linux.maskedPaths",
+  "linux.readonlyPaths", "linux.rootfsPropagation", "linux.seccomp",
+];
+
+/** The first field husk-runc does not support, or null. */
+export function unsupportedField(req: OciRequest): string | null {
+  for (let i = 0; i < req.fields.length; i++) {
+    if (!SUPPORTED_FIELDS.includes(req.fields[i])) return req.fields[i];
+  }
+  return null;
+}

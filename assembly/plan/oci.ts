@@ -1,0 +1,346 @@
+// ociPlan: an OCI bundle's config.json (as items, ./oci-request.ts) in; out, the summary
+// then the plan (docs/core-abi.md "ociPlan"). husk-runc's decisions live here: which
+// namespaces are new or joined, the capability sets, rlimits, sysctls, the cgroup limits and
+// device rules read from linux.resources, and the order of the ops.
+//
+// Order: HELLO [cgroup ops] [EXEC_FIFO] [SETNS_FILE joined…] CLONE [CGROUP_JOIN…] [UNSHARE
+// cgroup] [oom_score_adj] [sysctls] [LOOPBACK_UP] `/` propagation, SET_ROOT rootfs, the
+// config's mounts, devices, cwd, masked and read-only paths, PIVOT_ROOT [`/` read-only]
+// [SETHOSTNAME] RLIMIT… CAPS (bounding; before USER, which would lose CAP_SETPCAP) USER
+// [UMASK] CAPS (the sets) CHDIR [NO_NEW_PRIVS] CLOSE_FDS [FIFO_WAIT] EXEC.
+
+import { answer, badLength, fail, Failure, inputPointer, invalid } from "../abi";
+import { HEADER_SIZE, PATH_MAX, STR_MAX } from "../codec";
+import { Write } from "../cgroup/resources";
+import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, containerDir, unshareCgroupAfterJoin, validateCgroup } from "./cgroup";
+import { PlanWriter } from "./encode";
+import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
+import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
+import { checkMounts, checkPaths, deviceOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
+import {
+  asField, DEVICE_ANY, decodeOciRequest, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciRequest, UMASK_UNSET, unsupportedField,
+} from "./oci-request";
+import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
+import { chunks, Filter, seccompFilter } from "../seccomp/entry";
+
+const MS_BIND: u64 = 4096;
+const MS_SLAVE: u64 = 1 << 19;
+const CAP_SETGID: u64 = 6;
+const CAP_SETUID: u64 = 7;
+
+const CAPABILITIES: string[] = [
+  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+  "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+  "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+  "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+  "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+];
+const CAP_SETS: string[] = ["bounding", "effective", "permitted", "inheritable", "ambient"];
+
+const RLIMITS: string[] = [
+  "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC",
+  "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE",
+  "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+];
+
+/** OCI namespace types, and the CLONE_NEW* bit of each. */
+const NS_TYPES: string[] = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
+const NS_BITS: u64[] = [CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME];
+/** Namespaces the launcher can join by path before CLONE (docs/protocol.md SETNS_FILE). */
+const JOINABLE: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+
+/** linux.resources fields → the cgroup module's flags (docker's names; values in bytes, units). */
+const RESOURCE_FIELDS: string[] = ["memory.limit", "memory.reservation", "memory.swap", "cpu.shares", "cpu.quota", "cpu.period", "cpu.cpus", "cpu.mems", "pids.limit", "blockIO.weight"];
+const RESOURCE_FLAGS: string[] = ["memory", "memory-reservation", "memory-swap", "cpu-shares", "cpu-quota", "cpu-period", "cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight"];
+
+/** runc's devices every container may use, after the config's rules (specconv AllowedDevices). */
+const DEFAULT_DEVICE_RULES: string[] = [
+  "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm",
+];
+
+/** Decided from the request, then written. */
+class OciDecisions {
+  newNamespaces: u64 = 0;
+  joins: string[] = [];
+  joinTypes: u64[] = [];
+  caps: u64[] = [0, 0, 0, 0, 0];
+  rlimitResources: u64[] = [];
+  propagation: u64 = MS_SLAVE | MS_REC;
+  sysctlPaths: string[] = [];
+  seccomp: Filter = new Filter();
+}
+
+export function ociPlan(len: i32): i32 {
+  const ptr = inputPointer(len);
+  if (ptr == 0) return badLength(len);
+  const req = new OciRequest();
+  let failure = decodeOciRequest(ptr, len, req);
+  if (failure === null) failure = checkCgroupShape(req.cgroup);
+  const d = new OciDecisions();
+  if (failure === null) failure = decide(req, d);
+  if (failure !== null) return fail(failure);
+  const plan = new PlanWriter();
+  writeSummary(plan, req, d);
+  writePlan(plan, req, d);
+  if (!plan.ok) return fail(invalid(plan.failure));
+  return answer(plan.w.buf, plan.w.len);
+}
+
+function decide(req: OciRequest, d: OciDecisions): Failure | null {
+  const field = unsupportedField(req);
+  if (field !== null) {
+    return invalid(field + ": not supported by husk-runc");
+  }
+  if (req.root.length == 0 || req.root.charCodeAt(0) != 0x2f) return invalid("root.path: \"" + req.root + "\" is not an absolute path");
+  if (req.args.length == 0 || req.args[0].length == 0) return invalid("process.args: empty");
+  if (req.cwd.length == 0 || req.cwd.charCodeAt(0) != 0x2f) return invalid("process.cwd: \"" + req.cwd + "\" is not an absolute path");
+  if (req.uid >= ID_LIMIT) return invalid("process.user.uid: " + req.uid.toString() + " out of range");
+  if (req.gid >= ID_LIMIT) return invalid("process.user.gid: " + req.gid.toString() + " out of range");
+  for (let i = 0; i < req.groups.length; i++) {
+    if (req.groups[i] >= ID_LIMIT) return invalid("process.user.additionalGids: " + req.groups[i].toString() + " out of range");
+  }
+  if (req.umask != UMASK_UNSET && req.umask > 0o777) return invalid("process.user.umask: " + req.umask.toString() + " is over 0777");
+  if ((req.options & OCI_TERMINAL) != 0) return invalid("process.terminal: a terminal (--console-socket) is not supported by husk-runc yet");
+  if (req.hasOomScoreAdj && (req.oomScoreAdj < -1000 || req.oomScoreAdj > 1000)) return invalid("process.oomScoreAdj: " + req.oomScoreAdj.toString() + " is not -1000 to 1000");
+  if (req.execFifo.length > 0 && req.execFifo.charCodeAt(0) != 0x2f) return invalid("exec fifo: not an absolute path");
+  let failure = decideCaps(req, d);
+  if (failure === null) failure = decideRlimits(req, d);
+  if (failure === null) failure = decideNamespaces(req, d);
+  if (failure === null) failure = decideSysctls(req, d);
+  if (failure === null) failure = checkMounts(req.mounts, (d.newNamespaces & CLONE_NEWCGROUP) != 0);
+  if (failure === null) failure = checkPaths("maskedPaths", req.masked);
+  if (failure === null) failure = checkPaths("readonlyPaths", req.readonly);
+  if (failure === null) failure = decideCgroup(req);
+  if (failure === null) {
+    // No linux.seccomp: no filter (the OCI spec's default); the profile's includes.caps and
+    // excludes.caps are judged against the process's effective set.
+    if (req.seccomp.mode == 0) d.seccomp.none = true;
+    else d.seccomp = seccompFilter(req.seccomp, d.caps[1]);
+    if (d.seccomp.failure !== null) failure = asField(d.seccomp.failure!);
+  }
+  return failure;
+}
+
+function decideCaps(req: OciRequest, d: OciDecisions): Failure | null {
+  for (let s = 0; s < 5; s++) {
+    const names = req.caps[s];
+    for (let i = 0; i < names.length; i++) {
+      const bit = CAPABILITIES.indexOf(names[i]);
+      if (bit < 0) return invalid("process.capabilities." + CAP_SETS[s] + ": unknown capability \"" + names[i] + "\"");
+      d.caps[s] |= <u64>1 << <u64>bit;
+    }
+  }
+  // The kernel raises an ambient capability only if it is permitted and inheritable.
+  const notBoth = d.caps[4] & ~(d.caps[2] & d.caps[3]);
+  if (notBoth != 0) return invalid("process.capabilities.ambient: " + CAPABILITIES[<i32>ctz(notBoth)] + " is not also permitted and inheritable");
+  return null;
+}
+
+function decideRlimits(req: OciRequest, d: OciDecisions): Failure | null {
+  for (let i = 0; i < req.rlimits.length; i++) {
+    const r = req.rlimits[i];
+    const resource = RLIMITS.indexOf(r.type);
+    if (resource < 0) return invalid("process.rlimits[" + i.toString() + "].type: unknown \"" + r.type + "\"");
+    if (d.rlimitResources.includes(<u64>resource)) return invalid("process.rlimits: " + r.type + " given twice");
+    if (r.soft > r.hard) return invalid("process.rlimits[" + i.toString() + "]: soft " + r.soft.toString() + " is over hard " + r.hard.toString());
+    d.rlimitResources.push(<u64>resource);
+  }
+  return null;
+}
+
+function decideNamespaces(req: OciRequest, d: OciDecisions): Failure | null {
+  let seen: u64 = 0;
+  for (let i = 0; i < req.namespaces.length; i++) {
+    const n = req.namespaces[i];
+    const at = NS_TYPES.indexOf(n.type);
+    if (at < 0) return invalid("linux.namespaces[" + i.toString() + "].type: unknown \"" + n.type + "\"");
+    const bit = NS_BITS[at];
+    if ((seen & bit) != 0) return invalid("linux.namespaces: " + n.type + " given twice");
+    seen |= bit;
+    if (bit == CLONE_NEWUSER || bit == CLONE_NEWTIME) return invalid("linux.namespaces: a " + n.type + " namespace is not supported by husk-runc yet");
+    if (n.path.length == 0) {
+      d.newNamespaces |= bit;
+      continue;
+    }
+    if ((bit & JOINABLE) == 0) return invalid("linux.namespaces[" + i.toString() + "]: joining a " + n.type + " namespace by path is not supported by husk-runc");
+    if (n.path.charCodeAt(0) != 0x2f) return invalid("linux.namespaces[" + i.toString() + "].path: \"" + n.path + "\" is not an absolute path");
+    d.joins.push(n.path);
+    d.joinTypes.push(bit);
+  }
+  if ((d.newNamespaces & CLONE_NEWNS) == 0) return invalid("linux.namespaces: husk-runc needs a new mount namespace");
+  if (req.hasHostname && (d.newNamespaces & CLONE_NEWUTS) == 0) return invalid("hostname: needs a new uts namespace");
+  if (req.propagation.length > 0) {
+    d.propagation = propagationOf(req.propagation);
+    if (d.propagation == 0) return invalid("linux.rootfsPropagation: unknown \"" + req.propagation + "\"");
+  }
+  return null;
+}
+
+/** runc's rule: only namespaced sysctls, and only in a namespace that is not the host's. */
+function decideSysctls(req: OciRequest, d: OciDecisions): Failure | null {
+  const ipc = KERNEL_IPC;
+  for (let i = 0; i < req.sysctls.length; i++) {
+    const key = req.sysctls[i].name;
+    if (key.length == 0 || key.indexOf("/") >= 0 || key.indexOf("..") >= 0) return invalid("linux.sysctl: \"" + key + "\" is not a sysctl name");
+    let needs: u64 = 0;
+    if (ipc.includes(key) || key.startsWith("fs.mqueue.")) needs = CLONE_NEWIPC;
+    else if (key.startsWith("net.")) needs = CLONE_NEWNET;
+    else if (key == "kernel.hostname" || key == "kernel.domainname") needs = CLONE_NEWUTS;
+    else return invalid("linux.sysctl: \"" + key + "\" is not a namespaced sysctl, so husk-runc will not set it");
+    const own = (d.newNamespaces & needs) != 0 || d.joinTypes.includes(needs);
+    if (!own) return invalid("linux.sysctl: \"" + key + "\" needs the container's own " + (needs == CLONE_NEWNET ? "network" : needs == CLONE_NEWIPC ? "ipc" : "uts") + " namespace");
+    d.sysctlPaths.push("/proc/sys/" + key.replaceAll(".", "/"));
+  }
+  return null;
+}
+
+const KERNEL_IPC: string[] = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
+
+/** linux.resources → the cgroup module's limits; linux.resources.devices → v1 device writes. */
+function decideCgroup(req: OciRequest): Failure | null {
+  const cg = req.cgroup;
+  for (let i = 0; i < req.resources.length; i++) {
+    const r = req.resources[i];
+    const at = RESOURCE_FIELDS.indexOf(r.name);
+    if (at < 0) return invalid("linux.resources." + r.name + ": not supported by husk-runc");
+    if (!cg.present) return invalid("linux.resources." + r.name + ": this host has no cgroup filesystem mounted");
+    // -1 (and a pids limit of 0) mean "no limit" in OCI: nothing to write.
+    if (r.value == "-1" || (r.name == "pids.limit" && r.value == "0")) continue;
+    cg.limits.push(new CgroupLimit(RESOURCE_FLAGS[at], r.value));
+  }
+  const problem = validateCgroup(cg);
+  if (problem !== null) return invalid("linux.resources: " + problem.reason);
+  if (req.deviceRules.length == 0 || !cg.present) return null;
+  let devices = -1;
+  for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 1 && cg.used[i].has("devices")) devices = i;
+  if (devices < 0) return invalid("linux.resources.devices: this host has no cgroup v1 devices controller (cgroup v2 device rules need BPF, not supported by husk-runc yet)");
+  const writes: Write[] = cg.writes[devices];
+  for (let i = 0; i < req.deviceRules.length; i++) {
+    const rule = req.deviceRules[i];
+    const line = deviceLine(rule.type, rule.major, rule.minor, rule.access);
+    if (line === null) return invalid("linux.resources.devices[" + i.toString() + "]: not a device rule (type a, b or c; access of r, w, m)");
+    // Deny-all resets the list (a); allow-all likewise.
+    writes.push(new Write("devices", rule.allow ? "devices.allow" : "devices.deny", <string>line));
+  }
+  for (let i = 0; i < DEFAULT_DEVICE_RULES.length; i++) writes.push(new Write("devices", "devices.allow", DEFAULT_DEVICE_RULES[i]));
+  return null;
+}
+
+function deviceLine(type: string, major: u64, minor: u64, access: string): string | null {
+  const kind = type.length == 0 ? "a" : type;
+  if (kind != "a" && kind != "b" && kind != "c") return null;
+  const how = access.length == 0 ? "rwm" : access;
+  for (let i = 0; i < how.length; i++) {
+    const c = how.charAt(i);
+    if (c != "r" && c != "w" && c != "m") return null;
+  }
+  if (kind == "a") return "a *:* " + how;
+  return kind + " " + (major == DEVICE_ANY ? "*" : major.toString()) + ":" + (minor == DEVICE_ANY ? "*" : minor.toString()) + " " + how;
+}
+
+function writeSummary(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
+  const w = plan.w;
+  w.begin(ANS_SUMMARY, "summary");
+  w.u64(0); // the plan offset, set below
+  w.u64(d.newNamespaces);
+  w.str("hostname", req.hasHostname ? req.hostname : "", STR_MAX);
+  w.end();
+  const cg = req.cgroup;
+  if (cg.present) {
+    for (let i = 0; i < cg.used.length; i++) {
+      w.begin(ANS_CGROUP_DIR, "cgroup-dir");
+      w.str("path", containerDir(cg, cg.used[i]), PATH_MAX);
+      w.end();
+    }
+  }
+  if (w.ok) store<u64>(changetype<usize>(w.buf) + HEADER_SIZE, <u64>w.len);
+}
+
+function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
+  const cg = req.cgroup;
+  const hello: u64 = ((req.options & OCI_TRACE) != 0 ? 1 : 0) | ((req.options & OCI_DIE_WITH_PARENT) != 0 ? 2 : 0);
+  plan.hello(hello);
+  cgroupLauncherOps(plan, cg);
+  if (req.execFifo.length > 0) plan.execFifo(req.execFifo);
+  for (let i = 0; i < d.joins.length; i++) plan.setnsFile(d.joins[i], d.joinTypes[i]);
+  const cgroupNs = (d.newNamespaces & CLONE_NEWCGROUP) != 0;
+  const cgroupAfter = unshareCgroupAfterJoin(cg, d.newNamespaces, CLONE_NEWCGROUP);
+  plan.clone(cgroupAfter ? d.newNamespaces & ~CLONE_NEWCGROUP : d.newNamespaces);
+  cgroupJoinOps(plan, cg);
+  if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
+  if (req.hasOomScoreAdj) plan.writeFile("/proc/self/oom_score_adj", req.oomScoreAdj.toString());
+  for (let i = 0; i < d.sysctlPaths.length; i++) plan.writeFile(d.sysctlPaths[i], req.sysctls[i].value);
+  if ((d.newNamespaces & CLONE_NEWNET) != 0) plan.loopbackUp();
+  plan.mount("", "/", "", d.propagation, "");
+  plan.setRoot(req.root);
+  mountOps(plan, req.mounts, req.bundle, cg, cgroupNs);
+  deviceOps(plan, mountsDev(req.mounts), hasDevpts(req));
+  const cwd = insideRoot(req.cwd);
+  if (cwd !== null) plan.mkdir(cwd, 0o755);
+  pathOps(plan, req.masked, req.readonly);
+  plan.pivotRoot(req.root);
+  if (req.rootReadonly) plan.mount("", "/", "", MS_REMOUNT | MS_BIND | MS_RDONLY, "");
+  if (req.hasHostname) plan.sethostname(req.hostname);
+  processOps(plan, req, d);
+  plan.end();
+}
+
+function hasDevpts(req: OciRequest): bool {
+  for (let i = 0; i < req.mounts.length; i++) if (req.mounts[i].type == "devpts" && insideRoot(req.mounts[i].destination) == "dev/pts") return true;
+  return false;
+}
+
+function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
+  for (let i = 0; i < req.rlimits.length; i++) plan.rlimit(d.rlimitResources[i], req.rlimits[i].soft, req.rlimits[i].hard);
+  // Without no_new_privs only a process holding CAP_SYS_ADMIN may load a filter: it is
+  // loaded now, before the capabilities are set (runc's order); the steps after it are
+  // filtered too, as they are by runc.
+  const nnp = (req.options & OCI_NO_NEW_PRIVS) != 0;
+  const filter = !d.seccomp.none && d.seccomp.program.length > 0;
+  if (filter && !nnp) plan.seccomp(d.seccomp.flags, chunks(d.seccomp.program));
+  const bounding = d.caps[0];
+  const effective = d.caps[1];
+  const permitted = d.caps[2];
+  const inheritable = d.caps[3];
+  // The bounding set is dropped while this process still holds CAP_SETPCAP, keeping what USER
+  // needs (setuid, setgid) and what the final sets name; the final sets come after USER.
+  const keep = permitted | effective | inheritable | (<u64>1 << CAP_SETUID) | (<u64>1 << CAP_SETGID);
+  plan.caps(bounding, keep, keep, inheritable);
+  plan.user(req.uid, req.gid, req.groups);
+  if (req.umask != UMASK_UNSET) plan.umask(req.umask);
+  plan.caps(bounding, effective, permitted, inheritable);
+  if (d.caps[4] != 0) plan.ambient(d.caps[4]);
+  plan.chdir(req.cwd);
+  if (nnp) plan.noNewPrivs();
+  plan.closeFds();
+  if (filter && nnp) plan.seccomp(d.seccomp.flags, chunks(d.seccomp.program));
+  if (req.execFifo.length > 0) plan.fifoWait();
+  plan.exec(req.args[0], req.args, req.env, searchPath(req.env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);
+}
+
+function jsonList(items: string[]): string {
+  const quoted = new Array<string>();
+  for (let i = 0; i < items.length; i++) quoted.push("\"" + items[i] + "\"");
+  return "[" + quoted.join(",") + "]";
+}
+
+/**
+ * ociFeatures: what husk-runc supports, as the OCI features document (runtime-spec
+ * features.md) that `husk-runc features` prints. No input; the answer is the JSON text.
+ * It is made from the same tables the plan is checked against, so it cannot drift.
+ */
+export function ociFeatures(len: i32): i32 {
+  const namespaces = new Array<string>();
+  for (let i = 0; i < NS_TYPES.length; i++) if (NS_BITS[i] != CLONE_NEWUSER && NS_BITS[i] != CLONE_NEWTIME) namespaces.push(NS_TYPES[i]);
+  const json = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\",\"hooks\":[]," +
+    "\"mountOptions\":" + jsonList(mountOptionNames()) + "," +
+    "\"linux\":{\"namespaces\":" + jsonList(namespaces) + ",\"capabilities\":" + jsonList(CAPABILITIES) + "," +
+    "\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false}," +
+    "\"seccomp\":{\"enabled\":true},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}," +
+    "\"annotations\":{\"org.opencontainers.runc.version\":\"husk-runc\"}}";
+  const bytes = new ArrayBuffer(json.length);
+  for (let i = 0; i < json.length; i++) store<u8>(changetype<usize>(bytes) + <usize>i, <u8>json.charCodeAt(i));
+  return answer(bytes, json.length);
+}

@@ -1,0 +1,184 @@
+// husk-runc driven as an engine drives runc: a busybox bundle of `husk-runc spec`'s shape,
+// create (the init waits, husk-runc exits, the pid file names the init), state, start, kill,
+// delete; run in the foreground with its exit status; a config with a field husk-runc does not
+// support is one line naming the field, exit 1, and leaves nothing.
+import { spawnSync } from 'node:child_process';
+import { closeSync, cpSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repo, sleep, suiteDir, suiteRootfs } from './helpers.js';
+import { containerCgroups, useLeakCheck } from './leak-check.js';
+
+const huskRunc = join(repo, 'bin/husk-runc.js');
+const rootfs = suiteRootfs();
+const bundles = suiteDir('bundles');
+
+const { root } = useLeakCheck({
+  // What a test left: `delete --force` of every container, as an engine would.
+  cleanup: (r) => {
+    for (const id of existsSync(r) ? readdirSync(r) : []) runc(['delete', '--force', id]);
+  },
+});
+
+/**
+ * husk-runc with its output in files: a created container keeps the stdio it was given (an
+ * engine's pipes), so pipes here would stay open until it ends.
+ */
+function runc(args: string[], opts: { cwd?: string } = {}) {
+  const out = join(bundles, 'stdout');
+  const err = join(bundles, 'stderr');
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  try {
+    const r = spawnSync(process.execPath, ['--', huskRunc, '--root', root, ...args], { stdio: ['ignore', fds[0], fds[1]], timeout: 60_000, cwd: opts.cwd });
+    return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    fds.forEach(closeSync);
+  }
+}
+
+let bundleCount = 0;
+
+/** A bundle: `husk-runc spec`'s config with the test's process and changes, rootfs beside it. */
+function bundle(args: string[], change: (cfg: any) => void = () => undefined): string {
+  const dir = join(bundles, `b${bundleCount++}`);
+  cpSync(rootfs, join(dir, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  const made = runc(['spec'], { cwd: dir });
+  expect(made.status, made.stderr).toBe(0);
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  cfg.process.terminal = false;
+  cfg.process.args = args;
+  cfg.linux.cgroupsPath = `/${process.env.HUSK_CGROUP_PARENT}/${`c${bundleCount}`}`;
+  change(cfg);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+  return dir;
+}
+
+const stateOf = (id: string) => {
+  const r = runc(['state', id]);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+};
+
+async function waitFor(what: string, done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('husk-runc on a bundle', () => {
+  it('create leaves the init waiting and exits; start runs it; kill and delete end it', async () => {
+    const dir = bundle(['sh', '-c', 'echo started > /mark; exec sleep 60'], (c) => (c.root.readonly = false));
+    const pidFile = join(dir, 'pid');
+    const created = runc(['create', '--bundle', dir, '--pid-file', pidFile, 'box']);
+    expect(created.status, created.stderr).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const st = stateOf('box');
+    expect(st).toMatchObject({ ociVersion: expect.any(String), id: 'box', status: 'created', pid, bundle: dir });
+    // Not husk-runc's child: the init was left to whoever reaps orphans (an engine's subreaper).
+    const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    expect(ppid).not.toBe(process.pid);
+    expect(existsSync(join(dir, 'rootfs/mark'))).toBe(false);
+    expect(containerCgroups().length).toBeGreaterThan(0);
+    const listed = JSON.parse(runc(['list', '--format', 'json']).stdout);
+    expect(listed.map((s: any) => [s.id, s.status])).toEqual([['box', 'created']]);
+
+    const started = runc(['start', 'box']);
+    expect(started.status, started.stderr).toBe(0);
+    await waitFor('the process to run', () => existsSync(join(dir, 'rootfs/mark')));
+    expect(stateOf('box').status).toBe('running');
+    expect(runc(['start', 'box']).stderr).toMatch(/already running/);
+    const refused = runc(['delete', 'box']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/not stopped: running/);
+
+    expect(runc(['kill', 'box', 'KILL']).status).toBe(0);
+    await waitFor('the init to end', () => stateOf('box').status === 'stopped');
+    expect(stateOf('box').pid).toBe(0);
+    expect(runc(['kill', 'box', 'TERM']).stderr).toMatch(/not running/);
+    const deleted = runc(['delete', 'box']);
+    expect(deleted.status, deleted.stderr).toBe(0);
+    expect(containerCgroups()).toEqual([]);
+    expect(runc(['state', 'box']).stderr).toMatch(/does not exist/);
+  });
+
+  it('delete of a created container ends its waiting init', async () => {
+    const dir = bundle(['true']);
+    expect(runc(['create', '--bundle', dir, 'waiting']).status).toBe(0);
+    const pid = stateOf('waiting').pid;
+    const r = runc(['delete', 'waiting']);
+    expect(r.status, r.stderr).toBe(0);
+    await waitFor('the init to be reaped', () => !existsSync(`/proc/${pid}`));
+  });
+
+  it('run in the foreground passes the exit status, the config\'s hostname, env, user, cwd and rlimits', () => {
+    const dir = bundle(['sh', '-c', 'echo "$(hostname) $FOO $(id -u):$(id -g) $(pwd) $(ulimit -n)"; exit 3'], (c) => {
+      c.hostname = 'from-config';
+      c.process.env.push('FOO=bar');
+      c.process.user = { uid: 65534, gid: 65534 };
+      c.process.cwd = '/work';
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 512 }];
+    });
+    const r = runc(['run', '--bundle', dir, 'fg']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('from-config bar 65534:65534 /work 512');
+    expect(r.status).toBe(3);
+    expect(runc(['state', 'fg']).status).toBe(1);
+  });
+
+  it('the capability sets, no_new_privs, masked and read-only paths are the config\'s', () => {
+    const dir = bundle(['sh', '-c', 'grep -E "^(CapBnd|CapEff|NoNewPrivs)" /proc/self/status; cat /proc/keys 2>&1 | wc -c; echo x > /proc/sys/kernel/domainname 2>&1 || echo ro'], (c) => {
+      c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_SYS_ADMIN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+      c.process.noNewPrivileges = true;
+    });
+    const r = runc(['run', '--bundle', dir, 'caps']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/CapBnd:\s+0000000000200020/);
+    expect(r.stdout).toMatch(/CapEff:\s+0000000000000020/);
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+    expect(r.stdout).toMatch(/^0$/m); // /proc/keys masked: empty
+    expect(r.stdout).toMatch(/ro/);
+  });
+
+  it('linux.seccomp: a syscall the profile refuses fails with its errno', () => {
+    const dir = bundle(['sh', '-c', 'mkdir /made || echo refused; grep ^Seccomp: /proc/self/status'], (c) => {
+      c.root.readonly = false;
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
+    });
+    const r = runc(['run', '--bundle', dir, 'filtered']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('refused\nSeccomp:\t2\n');
+    expect(r.stderr).toMatch(/Permission denied/);
+    expect(existsSync(join(dir, 'rootfs/made'))).toBe(false);
+  });
+
+  it('a config field husk-runc does not support is one line naming it, exit 1, nothing left', () => {
+    const dir = bundle(['true'], (c) => (c.linux.personality = { domain: 'LINUX32' }));
+    const r = runc(['create', '--bundle', dir, 'bad']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('husk-runc: linux.personality: not supported by husk-runc\n');
+    expect(readdirSync(root)).toEqual([]);
+    const mount = bundle(['true'], (c) => c.mounts.push({ destination: '/x/../../etc', type: 'bind', source: '/etc', options: ['bind'] }));
+    const m = runc(['run', '--bundle', mount, 'bad']);
+    expect(m.status).toBe(1);
+    expect(m.stderr).toMatch(/^husk-runc: mounts\[\d+\]\.destination: "\/x\/\.\.\/\.\.\/etc" is not a path inside the rootfs\n$/);
+    const exec = bundle(['/no/such/program']);
+    const e = runc(['run', '--bundle', exec, 'bad']);
+    expect(e.status).toBe(1);
+    expect(e.stderr).toMatch(/^husk-runc: cannot create the container: exec \/no\/such\/program: ENOENT/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('a taken id, a bad id and --systemd-cgroup are refused', () => {
+    const dir = bundle(['true']);
+    expect(runc(['create', '--bundle', dir, 'twice']).status).toBe(0);
+    const again = runc(['create', '--bundle', dir, 'twice']);
+    expect(again.stderr).toBe('husk-runc: container with id exists: twice\n');
+    expect(runc(['delete', 'twice']).status).toBe(0);
+    expect(runc(['create', '--bundle', dir, 'a/b']).stderr).toMatch(/invalid container id/);
+    const sd = spawnSync(process.execPath, ['--', huskRunc, '--systemd-cgroup', '--root', root, 'list'], { encoding: 'utf8' });
+    expect(sd.status).toBe(1);
+    expect(sd.stderr).toMatch(/^husk-runc: --systemd-cgroup: /);
+  });
+});

@@ -1,0 +1,98 @@
+// The core's ociPlan (assembly/plan/oci.ts): config.json fields to plan ops, and the fields
+// and values it refuses, each by name. Pure: no kernel, no files.
+import { describe, expect, it } from 'vitest';
+import { describePlanBytes } from '../../ts/core/describe.js';
+import { ociPlan } from '../../ts/core/oci-plan.js';
+import { defaultSpec } from '../../ts/runc/spec.js';
+
+const bundle = '/b';
+
+function config(change: (c: any) => void = () => undefined): any {
+  const c: any = defaultSpec(false);
+  c.process.terminal = false;
+  c.process.args = ['sh', '-c', 'true'];
+  change(c);
+  return c;
+}
+
+/** u64 fields as numbers (every value here is small), to compare with literals. */
+const plain = (v: unknown): any => (typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(plain) : v);
+const opsOf = (c: any, opts: { execFifo?: string } = {}) =>
+  describePlanBytes(ociPlan(c, { bundle, ...opts }).plan).ops.map(
+    (o) => [o.name, Object.fromEntries(Object.entries(o.args).map(([k, v]) => [k, plain(v)]))] as [string, any],
+  );
+const names = (c: any, opts: { execFifo?: string } = {}) => opsOf(c, opts).map(([n]) => n);
+const refusal = (c: any) => {
+  try {
+    ociPlan(c, { bundle });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('not refused');
+};
+
+describe('ociPlan', () => {
+  it('create: the FIFO is made before CLONE and waited on right before EXEC', () => {
+    const n = names(config(), { execFifo: '/run/x/box/exec.fifo' });
+    expect(n[0]).toBe('EXEC_FIFO');
+    expect(n.indexOf('EXEC_FIFO')).toBeLessThan(n.indexOf('CLONE'));
+    expect(n.slice(-2)).toEqual(['FIFO_WAIT', 'EXEC']);
+    expect(names(config())).not.toContain('FIFO_WAIT');
+  });
+
+  it('the namespaces are the config\'s: new ones in CLONE, a path joined before it', () => {
+    const ops = opsOf(config((c) => (c.linux.namespaces = [{ type: 'mount' }, { type: 'network', path: '/run/netns/x' }, { type: 'uts' }])));
+    const clone = ops.find(([n]) => n === 'CLONE')!;
+    expect(clone[1].flags).toBe(0x00020000 | 0x04000000);
+    const join = ops.findIndex(([n]) => n === 'SETNS_FILE');
+    expect(ops[join][1]).toEqual({ path: '/run/netns/x', nstype: 0x40000000 });
+    expect(join).toBeLessThan(ops.findIndex(([n]) => n === 'CLONE'));
+    expect(names(config((c) => (c.linux.namespaces = [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }])))).toContain('LOOPBACK_UP');
+  });
+
+  it('capabilities: the bounding set is dropped before USER, the sets after it', () => {
+    const ops = opsOf(config((c) => {
+      c.process.user = { uid: 1000, gid: 1000, umask: 0o027, additionalGids: [5, 6] };
+      c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] };
+    }));
+    const at = (name: string) => ops.findIndex(([n]) => n === name);
+    const caps = ops.filter(([n]) => n === 'CAPS').map(([, a]) => a);
+    expect(caps[0].bounding).toBe(0x21);
+    expect(caps[1]).toEqual({ bounding: 0x21, effective: 0x20, permitted: 0x20, inheritable: 0x20 });
+    expect(ops[at('USER')][1]).toEqual({ uid: 1000, gid: 1000, groups: [5, 6] });
+    expect(ops[at('UMASK')][1]).toEqual({ mask: 0o027 });
+    expect(ops[at('AMBIENT')][1]).toEqual({ capabilities: 0x20 });
+    expect(at('USER')).toBeGreaterThan(ops.findIndex(([n]) => n === 'CAPS'));
+  });
+
+  it('mounts land inside the rootfs, with their flags, propagation and data', () => {
+    const ops = opsOf(config((c) => c.mounts.push({ destination: '/data//x', type: 'bind', source: 'vol', options: ['rbind', 'ro', 'nosuid', 'rslave'] })));
+    const bind = ops.find(([n, a]) => n === 'BIND' && a.target === 'data/x')!;
+    expect(bind[1]).toEqual({ source: '/b/vol', target: 'data/x', flags: 4 | 1 | 2 | 8 });
+    const shm = ops.find(([n, a]) => n === 'MOUNT' && a.target === 'dev/shm')!;
+    expect(shm[1]).toMatchObject({ fstype: 'tmpfs', flags: 2 | 8 | 4, data: 'mode=1777,size=65536k' });
+  });
+
+  it('linux.seccomp is compiled by the core: loaded last with no_new_privs, before the capabilities without', () => {
+    const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+    const nnp = names(config((c) => (c.linux.seccomp = profile)), { execFifo: '/f' });
+    expect(nnp.slice(-4)).toEqual(['CLOSE_FDS', 'SECCOMP', 'FIFO_WAIT', 'EXEC']);
+    const without = names(config((c) => ((c.linux.seccomp = profile), (c.process.noNewPrivileges = false))));
+    expect(without.indexOf('SECCOMP')).toBeLessThan(without.indexOf('CAPS'));
+    expect(names(config())).not.toContain('SECCOMP');
+  });
+
+  it('refuses what it does not support, naming the field', () => {
+    expect(refusal(config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOPE' })))).toMatch(/^linux\.seccomp: /);
+    expect(refusal(config((c) => (c.linux.personality = { domain: 'LINUX' })))).toBe('linux.personality: not supported by husk-runc');
+    expect(refusal(config((c) => (c.hooks = { prestart: [{ path: '/bin/true' }] })))).toBe('hooks: not supported by husk-runc');
+    expect(refusal(config((c) => (c.process.capabilities.bounding = ['CAP_NOPE'])))).toBe('process.capabilities.bounding: unknown capability "CAP_NOPE"');
+    expect(refusal(config((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }])))).toMatch(/^process\.rlimits\[0\]\.type/);
+    expect(refusal(config((c) => (c.linux.namespaces = [{ type: 'pid' }])))).toMatch(/needs a new mount namespace/);
+    expect(refusal(config((c) => (c.linux.namespaces.push({ type: 'user' }))))).toMatch(/^linux\.namespaces: a user namespace/);
+    expect(refusal(config((c) => (c.linux.sysctl = { 'kernel.panic': '1' })))).toMatch(/^linux\.sysctl: "kernel\.panic" is not a namespaced sysctl/);
+    expect(refusal(config((c) => c.mounts.push({ destination: '/a/../../etc', type: 'tmpfs', source: 'tmpfs' })))).toMatch(/^mounts\[7\]\.destination/);
+    expect(refusal(config((c) => (c.process.args = 'sh')))).toBe('process.args: not a list of strings');
+    expect(refusal(config((c) => (c.process.cwd = 'rel')))).toMatch(/^process\.cwd/);
+  });
+});

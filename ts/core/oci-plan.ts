@@ -1,0 +1,284 @@
+// ociPlan: an OCI bundle's config.json, as typed, in; the plan and its summary out
+// (docs/core-abi.md "ociPlan"). This file only reads the JSON's shape (a field of the wrong
+// JSON type is refused here, naming it) and encodes the fields as request items; which fields
+// husk-runc supports, and what each means, is the core's (assembly/plan/oci.ts).
+import { FrameWriter, PATH_MAX, STR_MAX } from '../protocol/frames.js';
+import { CoreError, splitAnswer } from './build-plan.js';
+import type { PlanAnswer, PlanCgroup } from './build-plan.js';
+import { call } from './wasm.js';
+import { seccompFrames } from './seccomp.js';
+import type { SeccompProfile } from './seccomp.js';
+import { release } from 'node:os';
+
+export const OCI_REQUEST = {
+  ROOT: 0x0310,
+  ARGS: 0x0311,
+  ENV: 0x0312,
+  CWD: 0x0313,
+  USER: 0x0314,
+  CAPS: 0x0315,
+  RLIMIT: 0x0316,
+  OPTIONS: 0x0317,
+  HOSTNAME: 0x0318,
+  NAMESPACE: 0x0319,
+  MOUNT: 0x031a,
+  MASKED: 0x031b,
+  READONLY: 0x031c,
+  SYSCTL: 0x031d,
+  FIELD: 0x031f,
+  RESOURCE: 0x0320,
+  DEVICE_RULE: 0x0321,
+  EXEC_FIFO: 0x0323,
+  OOM_SCORE_ADJ: 0x0325,
+  PROPAGATION: 0x0326,
+  BUNDLE: 0x0327,
+  // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
+  CGROUP: 0x0120,
+  CGROUP_HIERARCHY: 0x0121,
+  CGROUP_HOST: 0x0123,
+} as const;
+
+export const OCI_OPTION = { noNewPrivileges: 1, terminal: 2, trace: 4, dieWithParent: 8 } as const;
+const U64_MAX = (1n << 64n) - 1n;
+const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+/** The parents whose keys are sent as OCI_FIELD items, each key as `parent.key`. */
+const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'linux'] as const;
+
+export interface OciPlanOptions {
+  /** The bundle directory (absolute): relative paths in config.json are its. */
+  bundle: string;
+  /** `create`: the FIFO the container waits on (the state directory's exec.fifo). */
+  execFifo?: string;
+  cgroup?: PlanCgroup;
+  trace?: boolean;
+  dieWithParent?: boolean;
+  /** The host's kernel release, for a seccomp rule's minKernel (default: this host's). */
+  kernel?: string;
+}
+
+type Json = unknown;
+type JsonObject = Record<string, Json>;
+
+/** An OCI config field of the wrong JSON type: one line naming it (exit 1, as runc). */
+function bad(field: string, what: string): never {
+  throw new CoreError(2, `${field}: ${what}`);
+}
+
+function isObject(v: Json): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Absent, or nothing in it: null, false, '', [], {} (or an object of such). A 0 is a value. */
+function isEmpty(v: Json): boolean {
+  if (v === undefined || v === null || v === false || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (isObject(v)) return Object.values(v).every(isEmpty);
+  return false;
+}
+
+function object(v: Json, field: string): JsonObject {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) bad(field, 'not an object');
+  return v;
+}
+
+function strings(v: Json, field: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) bad(field, 'not a list of strings');
+  return v as string[];
+}
+
+function text(v: Json, field: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') bad(field, 'not a string');
+  return v;
+}
+
+function whole(v: Json, field: string, signed = false): bigint | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || (!signed && v < 0)) bad(field, `not a whole number${signed ? '' : ' ≥ 0'}`);
+  return BigInt(v);
+}
+
+/** u64 max stands for "absent" (a device rule's `*`, an unset umask). */
+function wholeOrMax(v: Json, field: string): bigint {
+  return whole(v, field) ?? U64_MAX;
+}
+
+/** Every present field at the levels the core judges, as `parent.key`. */
+function presentFields(cfg: JsonObject): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(cfg)) if (!isEmpty(v)) out.push(k);
+  for (const parent of FIELD_PARENTS) {
+    let at: Json = cfg;
+    for (const part of parent.split('.')) at = isObject(at) ? at[part] : undefined;
+    if (!isObject(at)) continue;
+    for (const [k, v] of Object.entries(at)) if (!isEmpty(v)) out.push(`${parent}.${k}`);
+  }
+  return out;
+}
+
+/** The request frames for config.json `cfg` (exported for tests). */
+export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
+  if (!isObject(cfg)) bad('config.json', 'not a JSON object');
+  const w = new FrameWriter();
+  const str = (type: number, field: string, value: string, max = PATH_MAX) => {
+    check(field, value, max);
+    w.begin(type).str(value).end();
+  };
+  for (const f of presentFields(cfg)) w.begin(OCI_REQUEST.FIELD).str(f).end();
+
+  const root = object(cfg.root, 'root');
+  const rootPath = text(root.path, 'root.path') ?? bad('root.path', 'missing');
+  const absRoot = rootPath.startsWith('/') ? rootPath : `${opts.bundle}/${rootPath}`;
+  check('root.path', absRoot, PATH_MAX);
+  w.begin(OCI_REQUEST.ROOT).str(absRoot).u64(root.readonly === true ? 1 : 0).end();
+  str(OCI_REQUEST.BUNDLE, 'bundle', opts.bundle);
+
+  const proc = object(cfg.process, 'process');
+  if (cfg.process === undefined) bad('process', 'missing');
+  const args = strings(proc.args, 'process.args');
+  checkAll('process.args', args);
+  w.begin(OCI_REQUEST.ARGS).strs(args).end();
+  const env = strings(proc.env, 'process.env');
+  checkAll('process.env', env);
+  w.begin(OCI_REQUEST.ENV).strs(env).end();
+  const cwd = text(proc.cwd, 'process.cwd');
+  if (cwd !== undefined) str(OCI_REQUEST.CWD, 'process.cwd', cwd);
+  const user = object(proc.user, 'process.user');
+  const groups = (user.additionalGids === undefined ? [] : Array.isArray(user.additionalGids) ? user.additionalGids : bad('process.user.additionalGids', 'not a list')).map((g, i) => whole(g, `process.user.additionalGids[${i}]`)!);
+  w.begin(OCI_REQUEST.USER)
+    .u64(whole(user.uid, 'process.user.uid') ?? 0n)
+    .u64(whole(user.gid, 'process.user.gid') ?? 0n)
+    .u64(wholeOrMax(user.umask, 'process.user.umask'))
+    .u64s(groups)
+    .end();
+  const caps = object(proc.capabilities, 'process.capabilities');
+  CAP_SETS.forEach((set, i) => {
+    if (caps[set] === undefined || caps[set] === null) return;
+    w.begin(OCI_REQUEST.CAPS).u64(i + 1).strs(strings(caps[set], `process.capabilities.${set}`)).end();
+  });
+  const rlimits = proc.rlimits === undefined || proc.rlimits === null ? [] : Array.isArray(proc.rlimits) ? proc.rlimits : bad('process.rlimits', 'not a list');
+  rlimits.forEach((r: Json, i: number) => {
+    const o = object(r, `process.rlimits[${i}]`);
+    const type = text(o.type, `process.rlimits[${i}].type`) ?? bad(`process.rlimits[${i}].type`, 'missing');
+    w.begin(OCI_REQUEST.RLIMIT).str(type).u64(whole(o.soft, `process.rlimits[${i}].soft`) ?? 0n).u64(whole(o.hard, `process.rlimits[${i}].hard`) ?? 0n).end();
+  });
+  let options = 0;
+  if (proc.noNewPrivileges === true) options |= OCI_OPTION.noNewPrivileges;
+  if (proc.terminal === true) options |= OCI_OPTION.terminal;
+  if (opts.trace) options |= OCI_OPTION.trace;
+  if (opts.dieWithParent) options |= OCI_OPTION.dieWithParent;
+  w.begin(OCI_REQUEST.OPTIONS).u64(options).end();
+  const oom = whole(proc.oomScoreAdj, 'process.oomScoreAdj', true);
+  if (oom !== undefined) w.begin(OCI_REQUEST.OOM_SCORE_ADJ).u64(BigInt.asUintN(64, oom)).end();
+
+  const hostname = text(cfg.hostname, 'hostname');
+  if (hostname !== undefined && hostname !== '') str(OCI_REQUEST.HOSTNAME, 'hostname', hostname, STR_MAX);
+  const mounts = cfg.mounts === undefined || cfg.mounts === null ? [] : Array.isArray(cfg.mounts) ? cfg.mounts : bad('mounts', 'not a list');
+  mounts.forEach((m: Json, i: number) => {
+    const o = object(m, `mounts[${i}]`);
+    const f = `mounts[${i}]`;
+    const dest = text(o.destination, `${f}.destination`) ?? bad(`${f}.destination`, 'missing');
+    const values = [dest, text(o.type, `${f}.type`) ?? '', text(o.source, `${f}.source`) ?? ''];
+    values.forEach((v) => check(f, v, PATH_MAX));
+    const mountOptions = strings(o.options, `${f}.options`);
+    checkAll(`${f}.options`, mountOptions);
+    w.begin(OCI_REQUEST.MOUNT).str(values[0]).str(values[1]).str(values[2]).strs(mountOptions).end();
+  });
+  encodeLinux(w, object(cfg.linux, 'linux'));
+  // linux.seccomp as the seccomp compiler's items (ts/core/seccomp.ts reads the profile's shape).
+  const seccomp = object(cfg.linux, 'linux').seccomp;
+  if (!isEmpty(seccomp)) {
+    const profile = object(seccomp, 'linux.seccomp') as unknown as SeccompProfile;
+    try {
+      for (const f of seccompFrames({ mode: 'profile', profile }, opts.kernel ?? release())) w.raw(f);
+    } catch (err) {
+      if (err instanceof CoreError) bad('linux.seccomp', err.reason.replace(/^seccomp: /, ''));
+      throw err;
+    }
+  }
+  if (opts.execFifo !== undefined) str(OCI_REQUEST.EXEC_FIFO, 'exec fifo', opts.execFifo);
+  if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
+  return w.view().slice();
+}
+
+function encodeLinux(w: FrameWriter, linux: JsonObject): void {
+  const namespaces = linux.namespaces === undefined || linux.namespaces === null ? [] : Array.isArray(linux.namespaces) ? linux.namespaces : bad('linux.namespaces', 'not a list');
+  namespaces.forEach((n: Json, i: number) => {
+    const o = object(n, `linux.namespaces[${i}]`);
+    const path = text(o.path, `linux.namespaces[${i}].path`) ?? '';
+    check(`linux.namespaces[${i}].path`, path, PATH_MAX);
+    w.begin(OCI_REQUEST.NAMESPACE).str(text(o.type, `linux.namespaces[${i}].type`) ?? '').str(path).end();
+  });
+  const masked = strings(linux.maskedPaths, 'linux.maskedPaths');
+  checkAll('linux.maskedPaths', masked, PATH_MAX);
+  if (masked.length > 0) w.begin(OCI_REQUEST.MASKED).strs(masked).end();
+  const readonly = strings(linux.readonlyPaths, 'linux.readonlyPaths');
+  checkAll('linux.readonlyPaths', readonly, PATH_MAX);
+  if (readonly.length > 0) w.begin(OCI_REQUEST.READONLY).strs(readonly).end();
+  for (const [key, value] of Object.entries(object(linux.sysctl, 'linux.sysctl'))) {
+    if (typeof value !== 'string') bad(`linux.sysctl.${key}`, 'not a string');
+    check('linux.sysctl', key, 256);
+    check(`linux.sysctl.${key}`, value, STR_MAX);
+    w.begin(OCI_REQUEST.SYSCTL).str(key).str(value).end();
+  }
+  const propagation = text(linux.rootfsPropagation, 'linux.rootfsPropagation');
+  if (propagation !== undefined && propagation !== '') w.begin(OCI_REQUEST.PROPAGATION).str(propagation.slice(0, 64)).end();
+  const resources = object(linux.resources, 'linux.resources');
+  for (const [key, value] of Object.entries(resources)) {
+    if (isEmpty(value)) continue;
+    if (key === 'devices') {
+      encodeDeviceRules(w, value);
+      continue;
+    }
+    if (!isObject(value)) {
+      w.begin(OCI_REQUEST.RESOURCE).str(key.slice(0, 256)).str('').end();
+      continue;
+    }
+    for (const [sub, v] of Object.entries(value)) {
+      if (v === undefined || v === null) continue;
+      const name = `${key}.${sub}`.slice(0, 256);
+      const scalar = typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
+      w.begin(OCI_REQUEST.RESOURCE).str(name).str(scalar ? String(v).slice(0, 4096) : '').end();
+    }
+  }
+}
+
+function encodeDeviceRules(w: FrameWriter, rules: Json): void {
+  if (!Array.isArray(rules)) bad('linux.resources.devices', 'not a list');
+  rules.forEach((r: Json, i: number) => {
+    const f = `linux.resources.devices[${i}]`;
+    const o = object(r, f);
+    w.begin(OCI_REQUEST.DEVICE_RULE)
+      .u64(o.allow === true ? 1 : 0)
+      .str((text(o.type, `${f}.type`) ?? 'a').slice(0, 8))
+      .u64(o.major === -1 ? U64_MAX : wholeOrMax(o.major, `${f}.major`))
+      .u64(o.minor === -1 ? U64_MAX : wholeOrMax(o.minor, `${f}.minor`))
+      .str((text(o.access, `${f}.access`) ?? 'rwm').slice(0, 8))
+      .end();
+  });
+}
+
+function encodeCgroup(w: FrameWriter, cg: PlanCgroup): void {
+  w.begin(OCI_REQUEST.CGROUP).str(cg.parent).str(cg.name).u64(0).str('').end();
+  for (const h of cg.hierarchies) w.begin(OCI_REQUEST.CGROUP_HIERARCHY).u64(h.version).str(h.mountpoint).strs(h.controllers).end();
+  w.begin(OCI_REQUEST.CGROUP_HOST).u64(cg.host.cpus).u64(cg.host.mems).u64(cg.host.flags).str(cg.host.cpusetCpus).str(cg.host.cpusetMems).end();
+}
+
+function check(field: string, value: string, max: number): void {
+  if (value.includes('\0')) bad(field, 'contains a NUL byte');
+  if (Buffer.byteLength(value) > max) bad(field, `longer than ${max} bytes`);
+}
+
+function checkAll(field: string, values: readonly string[], max = STR_MAX): void {
+  if (values.length > 4096) bad(field, `${values.length} entries (at most 4096)`);
+  for (const v of values) check(field, v, max);
+}
+
+/** The plan for config.json `cfg` and the core's summary of it. Throws CoreError. */
+export function ociPlan(cfg: Json, opts: OciPlanOptions): PlanAnswer {
+  const answer = call('ociPlan', encodeOciRequest(cfg, opts));
+  if (answer.status === 0) return splitAnswer(answer.bytes);
+  throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+}

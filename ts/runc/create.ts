@@ -1,0 +1,152 @@
+// `husk-runc create` and `run`: config.json → the core's plan → one launcher.
+//   create: the plan has EXEC_FIFO/FIFO_WAIT: the launcher leaves the container's init waiting
+//           on <root>/<id>/exec.fifo and exits, so the caller (conmon, containerd's shim)
+//           becomes its parent; husk-runc writes --pid-file and exits too. `start` releases it.
+//   run:    the same plan without the FIFO; the launcher stays as its monitor and husk-runc
+//           exits with the container's status (`run -d`: create, then start).
+// Whatever fails leaves nothing: the launcher removes the cgroups it made, this file the state.
+import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { PlanCgroup } from '../core/build-plan.js';
+import { CoreError } from '../core/build-plan.js';
+import { describeFailure } from '../runtime/control.js';
+import { processStart } from '../runtime/state.js';
+import { RuncError } from './args.js';
+import type { RuncCommand, RuncGlobal } from './args.js';
+import { runPlan } from './launch.js';
+import { claimDir, fifoPath, removeDir, writeState } from './state.js';
+import type { RuncState } from './state.js';
+import { startContainer } from './start.js';
+
+const CONFIG_MAX = 4 << 20;
+
+type CreateCommand = Extract<RuncCommand, { name: 'create' | 'run' }>;
+
+/** config.json of the bundle: a regular file of at most 4 MiB, parsed. */
+export function readConfig(bundle: string): unknown {
+  const path = join(bundle, 'config.json');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RuncError(code === 'ENOENT' ? `bundle ${bundle}: no config.json in it` : `${path}: ${code}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RuncError(`${path}: not a regular file`);
+    if (st.size > CONFIG_MAX) throw new RuncError(`${path}: larger than 4 MiB`);
+    const buf = Buffer.alloc(st.size);
+    let at = 0;
+    while (at < buf.length) {
+      const n = readSync(fd, buf, at, buf.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    try {
+      return JSON.parse(buf.subarray(0, at).toString('utf8'));
+    } catch (err) {
+      throw new RuncError(`${path}: not JSON: ${(err as Error).message}`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The container's cgroups from linux.cgroupsPath (`/parent/name`, relative to each
+ * hierarchy's mount point), or `husk-runc/<id>` when it has none.
+ */
+async function cgroupFacts(cfg: unknown, id: string): Promise<PlanCgroup> {
+  const linux = (cfg as { linux?: { cgroupsPath?: unknown } }).linux;
+  const raw = linux?.cgroupsPath;
+  let parent = 'husk-runc';
+  let name = id;
+  if (raw !== undefined && raw !== null && raw !== '') {
+    if (typeof raw !== 'string') throw new RuncError('linux.cgroupsPath: not a string');
+    if (raw.includes(':')) throw new RuncError(`linux.cgroupsPath: "${raw}" is a systemd unit path (slice:prefix:name); husk-runc manages cgroupfs paths only`);
+    const parts = raw.split('/').filter((p) => p !== '');
+    if (parts.length < 2) throw new RuncError(`linux.cgroupsPath: "${raw}": husk-runc needs a parent and a name (e.g. /machine/${parts[0] ?? id})`);
+    name = parts.pop()!;
+    parent = parts.join('/');
+  }
+  const { hostCgroupFacts } = await import('../cgroup/detect.js');
+  const { planCgroup } = await import('../cgroup/request-facts.js');
+  return planCgroup(hostCgroupFacts(), { limits: [], cgroupParent: parent }, { id: name, rootless: false });
+}
+
+/** `--pid-file`: written whole (temp + rename), as runc does. */
+function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${process.pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+function annotationsOf(cfg: unknown): Record<string, string> {
+  const a = (cfg as { annotations?: unknown }).annotations;
+  if (a === null || typeof a !== 'object' || Array.isArray(a)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+function rootfsOf(cfg: unknown, bundle: string): string {
+  const path = (cfg as { root?: { path?: unknown } }).root?.path;
+  if (typeof path !== 'string') return '';
+  return path.startsWith('/') ? path : join(bundle, path);
+}
+
+export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Promise<number> {
+  if (cmd.consoleSocket !== undefined) throw new RuncError('--console-socket: a terminal for the container is not supported by husk-runc yet');
+  if (cmd.preserveFds > 0) throw new RuncError('--preserve-fds: passing extra fds to the container is not supported by husk-runc yet');
+  const cfg = readConfig(cmd.bundle);
+  const cgroup = await cgroupFacts(cfg, cmd.id);
+  const foreground = cmd.name === 'run' && !cmd.detach;
+  claimDir(global.root, cmd.id);
+  try {
+    const { ociPlan } = await import('../core/oci-plan.js');
+    const answer = ociPlan(cfg, {
+      bundle: cmd.bundle,
+      execFifo: foreground ? undefined : fifoPath(global.root, cmd.id),
+      cgroup,
+      dieWithParent: foreground,
+    });
+    const st: RuncState = {
+      id: cmd.id,
+      pid: 0,
+      startTime: '',
+      bundle: cmd.bundle,
+      rootfs: rootfsOf(cfg, cmd.bundle),
+      created: new Date().toISOString(),
+      annotations: annotationsOf(cfg),
+      cgroupDirs: answer.summary.cgroupDirs,
+      creator: process.pid,
+      creatorStart: processStart(process.pid),
+    };
+    writeState(global.root, st);
+    const onPid = (pid: number) => {
+      st.pid = pid;
+      st.startTime = processStart(pid) ?? '';
+      writeState(global.root, st);
+      if (cmd.pidFile !== undefined) writePidFile(cmd.pidFile, pid);
+    };
+    const launched = await runPlan(answer.plan, { onPid, forward: foreground });
+    if (launched.error !== undefined) throw new RuncError(launchError(launched.error));
+    if (foreground) {
+      removeDir(global.root, cmd.id);
+      return launched.status;
+    }
+    if (!launched.detached || launched.pid === undefined) throw new RuncError(`the launcher exited with status ${launched.status} before the container was created`);
+    if (cmd.name === 'run') await startContainer(global.root, cmd.id);
+    return 0;
+  } catch (err) {
+    removeDir(global.root, cmd.id);
+    if (err instanceof CoreError) throw new RuncError(err.message);
+    throw err;
+  }
+}
+
+/** The launcher's ERROR as runc's users read one: what failed, and why. */
+function launchError(ev: Parameters<typeof describeFailure>[0]): string {
+  return `cannot create the container: ${describeFailure(ev)}`;
+}

@@ -1,0 +1,71 @@
+// Runs one plan for husk-runc: the launcher gets husk-runc's own stdio (the engine's pipes or
+// terminal become the container's, as with runc), the plan on fd 3, events back on fd 4.
+// Resolves once the launcher has exited and its event pipe is closed (for `create`, the
+// container then waits on its exec FIFO, no longer the launcher's child).
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { StdioOptions } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { EventStream } from '../protocol/events.js';
+import type { LauncherEvent } from '../protocol/events.js';
+import { launcherPath } from '../runtime/paths.js';
+
+export interface RuncLaunch {
+  pid?: number;
+  ready: boolean;
+  detached: boolean;
+  error?: Extract<LauncherEvent, { kind: 'error' }>;
+  exit?: Extract<LauncherEvent, { kind: 'exit' }>;
+  /** The launcher's own exit status, or 128+signal. */
+  status: number;
+}
+
+export function runPlan(plan: Uint8Array, opts: { onPid?: (pid: number) => void; forward?: boolean; trace?: (ev: LauncherEvent) => void } = {}): Promise<RuncLaunch> {
+  const child = spawn(launcherPath(), ['--plan-fd', '3', '--event-fd', '4'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] as StdioOptions });
+  const out: RuncLaunch = { ready: false, detached: false, status: 0 };
+  const stream = new EventStream();
+  const signals: NodeJS.Signals[] = opts.forward ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] : [];
+  const handlers = signals.map((s) => [s, () => child.kill(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  return new Promise((resolve, reject) => {
+    let exited = false;
+    let drained = false;
+    const done = () => {
+      if (!exited || !drained) return;
+      for (const [s, h] of handlers) process.off(s, h);
+      // The plan's socket: a waiting container still holds its other end (until EXEC), which
+      // would keep this process alive.
+      (child.stdio[3] as Writable).destroy();
+      resolve(out);
+    };
+    child.once('error', reject);
+    (child.stdio[3] as Writable).on('error', () => undefined);
+    (child.stdio[3] as Writable).end(plan);
+    const events = child.stdio[4] as Readable;
+    events.on('data', (chunk: Buffer) => {
+      for (const ev of stream.push(chunk)) {
+        opts.trace?.(ev);
+        if (ev.kind === 'pid') {
+          out.pid = ev.pid;
+          opts.onPid?.(ev.pid);
+        } else if (ev.kind === 'ready') out.ready = true;
+        else if (ev.kind === 'detached') out.detached = true;
+        else if (ev.kind === 'error' && out.error === undefined) out.error = ev;
+        else if (ev.kind === 'exit') out.exit = ev;
+      }
+    });
+    events.on('close', () => {
+      drained = true;
+      done();
+    });
+    child.on('exit', (code, signal) => {
+      out.status = code ?? 128 + (signal ? signalNumber(signal) : 0);
+      exited = true;
+      done();
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return (constants.signals as Record<string, number>)[signal] ?? 0;
+}
