@@ -7,7 +7,7 @@ import { FrameReader, U64S_MAX, Writer } from "../codec";
 import { DEFAULT_CAPS } from "../plan/exec";
 import { compileProfile } from "./compile";
 import { defaultProfile } from "./default";
-import { MODE_DEFAULT, MODE_NONE, MODE_PROFILE, MODE_UNCONFINED, SeccompRequest } from "./items";
+import { MODE_NONE, MODE_PROFILE, MODE_UNCONFINED, SeccompRequest } from "./items";
 
 export const ANSWER_SECCOMP_FILTER: u16 = 0x0308;
 export const ANSWER_SECCOMP_CODE: u16 = 0x0309;
@@ -57,7 +57,6 @@ export function seccompCompile(len: i32): i32 {
   const shape = req.check();
   if (shape !== null) return fail(shape);
   if (req.mode == MODE_NONE) return fail(malformed("request: no SECCOMP frame"));
-  if (req.hasCaps && req.mode != MODE_DEFAULT) return fail(malformed("request: SECCOMP_CAPS is for the default profile (mode 1)"));
   const filter = seccompFilter(req, req.hasCaps ? req.caps : DEFAULT_CAPS);
   if (filter.failure !== null) return fail(filter.failure!);
   const w = new Writer(1 << 20);

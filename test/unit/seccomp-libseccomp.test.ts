@@ -47,6 +47,7 @@ interface Reference {
 function libseccomp(profiles: SeccompProfile[]): Reference[] {
   const specs = profiles.map((p) => ({
     default: actionValue(p.defaultAction, p.defaultErrnoRet),
+    arches: (p.architectures ?? []).includes('SCMP_ARCH_X86') ? ['x86'] : [],
     rules: (p.syscalls ?? []).map((s) => ({
       names: s.names,
       action: actionValue(s.action, s.errnoRet),
@@ -108,17 +109,21 @@ function inputsFor(r: ReturnType<typeof rng>, values: bigint[], perCall: number,
 }
 
 describe('husk and libseccomp agree', () => {
-  it("on docker's default profile (x86_64, docker's default capabilities)", () => {
+  it("on docker's default profile (x86_64 and i386, docker's default capabilities)", () => {
     // The profile as docker's JSON has it for this container, x86_64 only: husk's default with
     // the conditions applied is what the core compiles; here the same rules as a plain profile.
     const docker = JSON.parse(JSON.stringify(dockerForDefaultCaps())) as SeccompProfile;
     const r = rng(1);
     const values = docker.syscalls!.flatMap((s) => (s.args ?? []).map((a) => BigInt(a.value)));
     expect(compare(docker, libseccomp([docker])[0], inputsFor(r, values, 8), 'docker')).toBeGreaterThan(3000);
+    // With i386 too: its calls are checked by their own numbers, as libseccomp's.
+    const both = { ...docker, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'] };
+    const i386 = Array.from({ length: 460 }, (_, nr) => ({ nr, arch: 0x40000003, args: [0n, 40n, 0n, 0n, 0n, 0n] }));
+    expect(compare(both, libseccomp([both])[0], [...inputsFor(r, values, 2), ...i386], 'docker with x86')).toBeGreaterThan(1000);
     // And husk's own default gives the same answers on x86_64 as that profile.
     const own = compileSeccomp({ mode: 'default' }).program;
-    const plain = compileSeccomp({ mode: 'profile', profile: docker }).program;
-    for (const d of inputsFor(r, values, 4)) expect(runFilter(own, d), `nr ${d.nr}`).toBe(runFilter(plain, d));
+    const plain = compileSeccomp({ mode: 'profile', profile: both }).program;
+    for (const d of [...inputsFor(r, values, 4), ...i386]) expect(runFilter(own, d), `nr ${d.nr} arch ${d.arch}`).toBe(runFilter(plain, d));
   });
 
   it('on 100 random profiles (property: same action for every input)', () => {

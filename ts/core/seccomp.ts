@@ -117,11 +117,11 @@ export interface CompiledSeccomp {
 }
 
 /**
- * The core's seccompCompile: `caps` is the capability set the default profile follows
- * (docker's default set when absent). Throws CoreError (status 2 names the field).
+ * The core's seccompCompile: `caps` is the capability set the default profile and a docker
+ * profile's includes/excludes follow (docker's default set when absent). Throws CoreError (status 2 names the field).
  */
 export function compileSeccomp(choice: SeccompChoice, opts: { kernel?: string; caps?: bigint } = {}): CompiledSeccomp {
-  const request = Buffer.concat(seccompFrames(choice, opts.kernel, choice.mode === 'default' ? opts.caps : undefined));
+  const request = Buffer.concat(seccompFrames(choice, opts.kernel, opts.caps));
   const answer = call('seccompCompile', request);
   if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
   const frames = splitFrames(answer.bytes);
