@@ -9,6 +9,7 @@ const assert = std.debug.assert;
 const attach = @import("attach.zig");
 const protocol = @import("protocol.zig");
 const net = @import("net.zig");
+const idmap_helper = @import("idmap_helper.zig");
 const Op = protocol.Op;
 const Str = protocol.Str;
 const Strs = protocol.Strs;
@@ -292,7 +293,7 @@ const Decoder = struct {
     fn op(decoder: *Decoder, tag: Op.Tag, cursor: *Cursor) Error!Op {
         switch (tag) {
             inline else => |comptime_tag| {
-                @setEvalBranchQuota(8000);
+                @setEvalBranchQuota(8000); // TagPayload walks every field of Op, which grows with each op.
                 const Payload = std.meta.TagPayload(Op, comptime_tag);
                 return @unionInit(Op, @tagName(comptime_tag), try decoder.fields(Payload, cursor));
             },
@@ -360,7 +361,7 @@ const Decoder = struct {
                 try decoder.cgroup_path(o.path);
                 if (!std.mem.endsWith(u8, o.path, "/tasks")) return decoder.fail("cgroup_join.path: not a tasks file");
             },
-            .idmap_tree, .attach_tree => try decoder.check_tree_op(op_value),
+            .idmap_tree, .attach_tree, .idmap_helper => try decoder.check_tree_op(op_value),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
             .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
             .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
@@ -434,6 +435,8 @@ const Decoder = struct {
                 if (!decoder.saw_target) return decoder.fail("setns before TARGET");
                 if (o.flags == 0) return decoder.fail("setns.flags: no namespace");
                 if (o.flags & ~allowed != 0) return decoder.fail(if (before) "setns.flags: a namespace the launcher cannot enter" else "setns.flags: unknown bits or pid");
+                // The user namespace only for the pid namespace it owns (a rootless exec).
+                if (before and o.flags & protocol.CLONE_NEWUSER != 0 and o.flags & protocol.CLONE_NEWPID == 0) return decoder.fail("setns.flags: a user namespace the launcher cannot enter without its pid namespace");
             },
             .pin => |o| {
                 // check_order: a parent op. Only a namespace this plan made can be pinned.
@@ -443,7 +446,7 @@ const Decoder = struct {
             .setns_file => |o| {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("setns_file.path: not absolute");
                 if (@popCount(o.nstype) != 1) return decoder.fail("setns_file.nstype: not one namespace");
-                if (o.nstype & ~allowed != 0) return decoder.fail(if (before) "setns_file.nstype: a namespace the launcher cannot enter" else "setns_file.nstype: unknown or pid");
+                if (o.nstype & ~allowed != 0 or (before and o.nstype == protocol.CLONE_NEWUSER)) return decoder.fail(if (before) "setns_file.nstype: a namespace the launcher cannot enter" else "setns_file.nstype: unknown or pid");
             },
             else => unreachable,
         }
@@ -586,6 +589,16 @@ const Decoder = struct {
         }
     }
 
+    /// protocol.md "IDMAP_HELPER": a parent op (check_order) of a plan with CLONE_NEWUSER.
+    fn check_helper_op(decoder: *Decoder, path: []const u8, args: protocol.Strs) Error!void {
+        assert(decoder.order == .parent_ops); // check_order ran first.
+        if (path.len == 0 or path[0] != '/') return decoder.fail("idmap_helper.path: not absolute");
+        if (args.len == 0 or args.len % 3 != 0) return decoder.fail("idmap_helper.args: not triples of inside outside count");
+        if (args.len > idmap_helper.args_max) return decoder.fail("idmap_helper.args: over 340 lines");
+        const clone_flags = decoder.plan.ops[decoder.plan.clone_index].clone.flags;
+        if (clone_flags & protocol.CLONE_NEWUSER == 0) return decoder.fail("idmap_helper without CLONE_NEWUSER");
+    }
+
     fn cgroup_path(decoder: *Decoder, path: []const u8) Error!void {
         if (!protocol.is_clean_absolute(path)) return decoder.fail("cgroup path: not absolute and clean");
     }
@@ -594,6 +607,7 @@ const Decoder = struct {
     /// once, after they were filled.
     fn check_tree_op(decoder: *Decoder, op_value: Op) Error!void {
         switch (op_value) {
+            .idmap_helper => |o| try decoder.check_helper_op(o.path, o.args),
             .idmap_tree => |o| {
                 if (o.source.len == 0 or o.source[0] != '/') return decoder.fail("idmap_tree.source: not absolute");
                 if (o.slot >= protocol.tree_slots) return decoder.fail("idmap_tree.slot: over 15");

@@ -39,6 +39,7 @@ const sample_ops = [_]Op{
     .{ .uid_map = .{ .text = "0 100000 65536\n" } },
     .{ .setgroups = .{ .text = "deny" } },
     .{ .gid_map = .{ .text = "0 100000 65536\n" } },
+    .{ .idmap_helper = .{ .path = "/usr/bin/newuidmap", .args = &[_:null]?[*:0]const u8{ "0", "1000", "1" } } },
     .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
     .{ .pin = .{ .nstype = protocol.CLONE_NEWPID, .path = "/run/husk/ns/web/pid" } },
@@ -330,7 +331,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0048, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0049, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -989,6 +990,10 @@ test "joining: one TARGET before any SETNS; the launcher enters only pid, net, i
     try expect_ops_invalid(sequence(&.{ &.{ target, target }, &.{clone_op}, &.{exec_op} }), 1, "a second TARGET");
     try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWNS) }, &.{clone_op}, &.{exec_op} }), 1, "cannot enter");
     try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWUSER) }, &.{clone_op}, &.{exec_op} }), 1, "cannot enter");
+    // Rootless exec: the user namespace with the pid namespace it owns.
+    const rootless = try encode_plan(0, sequence(&.{ &.{ target, setns.of(protocol.CLONE_NEWUSER | protocol.CLONE_NEWPID) }, &.{clone_op}, &.{exec_op} }));
+    defer rootless.deinit();
+    try expect_valid(rootless.items);
     try expect_ops_invalid(sequence(&.{ &.{ target, setns.of(0) }, &.{clone_op}, &.{exec_op} }), 1, "no namespace");
     try expect_ops_invalid(sequence(&.{ &.{target}, &.{clone_op}, &.{setns.of(protocol.CLONE_NEWPID)}, &.{exec_op} }), 2, "pid");
     try expect_ops_invalid(sequence(&.{ &.{setns.file(protocol.CLONE_NEWNET | protocol.CLONE_NEWUTS)}, &.{clone_op}, &.{exec_op} }), 0, "not one namespace");

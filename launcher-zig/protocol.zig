@@ -39,9 +39,11 @@ pub const unshare_flags_known: u64 = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
     CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWUSER | CLONE_NEWTIME;
 /// What SETNS / SETNS_FILE may enter in the launcher, before CLONE: namespaces that only
 /// change what its children get (pid) or that the monitor does not use (net, ipc, uts,
-/// cgroup). Never mount, user or time: the monitor works with the host's view and powers.
+/// cgroup), and user for a rootless plan (a non-root launcher has no power over the
+/// container's pid namespace but through its user namespace; the core adds it only then).
+/// Never mount or time: the monitor works with the host's view of files.
 pub const setns_before_clone_known: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-    CLONE_NEWUTS | CLONE_NEWCGROUP;
+    CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWUSER;
 /// What they may enter in the container process (pid would only reach its children).
 /// What PIN_NEW can make and pin from the launcher itself: namespaces unshare(2) moves the
 /// caller into at once (pid and time reach only children; mount and user would leave the
@@ -121,6 +123,7 @@ pub const FrameType = enum(u16) {
     idmap_tree = 0x0045,
     attach_tree = 0x0046,
     cgroup_join = 0x0047,
+    idmap_helper = 0x0048,
     seccomp = 0x0050,
     wait_start = 0x0051,
     log = 0x0052,
@@ -263,6 +266,8 @@ pub const Op = union(enum) {
     idmap_tree: struct { source: Str, slot: u64 },
     attach_tree: struct { slot: u64, target: Str },
     cgroup_join: struct { path: Str },
+    /// Parent op: run the setuid `path` (newuidmap, newgidmap) as `path PID args…` (idmap_helper.zig).
+    idmap_helper: struct { path: Str, args: Strs },
     wait_start: struct {},
     /// protocol.md "SECCOMP" (seccomp.zig): load a BPF filter, the program of the
     /// SECCOMP_PROGRAM ops right before it then this one's, one sock_filter per u64.
@@ -332,7 +337,7 @@ pub const Op = union(enum) {
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
-            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .net_veth => .parent,
+            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => .fs,
             else => .container,

@@ -19,6 +19,7 @@ const exec = @import("exec.zig");
 const monitor = @import("monitor.zig");
 const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
+const idmap_helper = @import("idmap_helper.zig");
 const ending = @import("status.zig");
 const logger = @import("logger.zig");
 const attach = @import("attach.zig");
@@ -109,8 +110,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
             }
         },
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
-        // The /proc/PID file is named as the op is.
-        inline .uid_map, .gid_map, .setgroups => |o, tag| try ns.write_proc(state, @tagName(tag), o.text),
+        .uid_map, .gid_map, .setgroups, .idmap_helper => try map_op(state, op),
         .mount => |o| try mounts.mount(&state.root_fd, o.source, o.target, o.fstype, o.flags, o.data),
         .mkdir => |o| try files.mkdir(&state.root_fd, o.path, o.mode),
         .touch => |o| try files.touch(&state.root_fd, o.path, o.mode),
@@ -153,6 +153,19 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .net_bridge, .net_link_del, .net_sysctl => unreachable,
+    }
+}
+
+/// Parent ops that give the user namespace its maps: written directly, or by the setuid
+/// helper (rootless with subordinate ids).
+fn map_op(state: *State, op: Op) sys.Error!void {
+    assert(state.role == .monitor);
+    switch (op) {
+        .uid_map => |o| try ns.write_proc(state, "uid_map", o.text),
+        .gid_map => |o| try ns.write_proc(state, "gid_map", o.text),
+        .setgroups => |o| try ns.write_proc(state, "setgroups", o.text),
+        .idmap_helper => |o| try idmap_helper.run(o.path, o.args, state.container.pid, &state.helper_output),
+        else => unreachable,
     }
 }
 
@@ -246,6 +259,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .cgroup_report => |o| message.print("report {s}", .{o.path}),
         .cgroup_join => |o| message.print("join cgroup {s}", .{o.path}),
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
+        .idmap_helper => |o| message.print("{s} {d}: {s}", .{ o.path, state.container.pid, state.helper_output.first_line() }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
         .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),

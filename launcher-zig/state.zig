@@ -19,6 +19,7 @@ const events = @import("events.zig");
 const cgroup = @import("cgroup.zig");
 const logger = @import("logger.zig");
 const attach = @import("attach.zig");
+const idmap_helper = @import("idmap_helper.zig");
 
 /// Which process this is. A process changes role only forward: launcher or server_child →
 /// (CLONE) monitor in the launcher, container in the new process; server → server_child in
@@ -64,6 +65,8 @@ pub const State = struct {
     logger: logger.State,
     /// ATTACH's socket, clients and the container's stdin (attach.zig).
     attach: attach.State,
+    /// The last IDMAP_HELPER's output, for its error message (idmap_helper.zig).
+    helper_output: idmap_helper.Output,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
@@ -84,6 +87,7 @@ pub const State = struct {
         state.fifo_fd = -1;
         state.logger.init();
         state.attach.init();
+        state.helper_output = .{};
     }
 
     /// Whether this process runs the ops before CLONE.

@@ -9,7 +9,7 @@ import { FileProbe } from './cgroup/request-facts.js';
 import type { RunFlags } from './cli/args.js';
 import { HuskError } from './errors.js';
 import { prepare } from './runtime/prepare.js';
-import { DEFAULT_ROOT } from './runtime/paths.js';
+import { defaultRoot } from './runtime/paths.js';
 import { launch } from './runtime/launcher.js';
 import type { LaunchOptions } from './runtime/launcher.js';
 import { statusOf } from './runtime/outcome.js';
@@ -172,7 +172,7 @@ export class Husk {
   private readonly probe = new FileProbe();
 
   constructor(opts: HuskOptions = {}) {
-    this.root = opts.root ?? DEFAULT_ROOT;
+    this.root = opts.root ?? defaultRoot();
     this.storage = opts.storage;
   }
 

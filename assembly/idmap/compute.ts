@@ -6,9 +6,9 @@
 
 import { Failure, invalid } from "../abi";
 import { AUTO_BASE, AUTO_END, AUTO_SIZE_DEFAULT, AUTO_SIZE_MAX, IdRange, pickFree, sortedRanges } from "./auto";
-import { checkLine, ID_END, IdLine, normalizeLines } from "./lines";
+import { checkLine, ID_END, IdLine, LINES_MAX, normalizeLines } from "./lines";
 import {
-  IdmapRequest, KIND_GID, KIND_UID, MODE_AUTO, MODE_KEEP_ID, MODE_MAPS, MODE_NONE,
+  hasHelpers, IdmapRequest, KIND_GID, KIND_UID, MODE_AUTO, MODE_KEEP_ID, MODE_MAPS, MODE_NONE, MODE_ROOTLESS,
 } from "./request";
 import { allRanges, coveredBy, ownedRanges, parseId, parseSubid, SubidEntry, withoutId } from "./subid";
 
@@ -23,6 +23,50 @@ export class IdmapResult {
   /** newuidmap/newgidmap must write the maps (a rootless caller maps subordinate ids). */
   helper: bool = false;
   setgroupsDeny: bool = false;
+  /** A rootless default map of the caller's ids alone: what that limits, one line for people. */
+  note: string = "";
+}
+
+/** The fix for a caller without subordinate ids: the command that gives it some. */
+function addRangesHint(req: IdmapRequest): string {
+  const who = req.name.length > 0 ? req.name : req.uid.toString();
+  return "add a range of your own to /etc/subuid and /etc/subgid (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 " + who + ")";
+}
+
+const NO_HELPERS = "newuidmap and newgidmap are not installed (install the uidmap package)";
+
+/**
+ * Container ids 1, 2, … on the caller's subordinate ranges `rest` in order (its own id, line 0
+ * 0→own, is mapped apart): podman's rootless default. At most LINES_MAX - 1 ranges.
+ */
+function subordinateLines(rest: IdRange[], out: IdLine[]): void {
+  let c: u64 = 1;
+  for (let i = 0; i < rest.length && i < LINES_MAX - 1 && c < ID_END; i++) {
+    const n = min<u64>(rest[i].size, ID_END - c);
+    out.push(new IdLine(c, rest[i].start, n, "", false));
+    c += n;
+  }
+}
+
+/**
+ * The rootless default (MODE_ROOTLESS): the caller's uid and gid are root inside; with
+ * subordinate ranges of its own and both helpers installed, those follow from id 1 up.
+ * Without them, a single-id map and a note saying what it limits and how to get more.
+ */
+function rootlessLines(req: IdmapRequest, ownedUid: IdRange[], ownedGid: IdRange[], uidLines: IdLine[], gidLines: IdLine[], res: IdmapResult): void {
+  uidLines.push(new IdLine(0, req.uid, 1, "", true));
+  gidLines.push(new IdLine(0, req.gid, 1, "", true));
+  const restUid = withoutId(ownedUid, req.uid);
+  const restGid = withoutId(ownedGid, req.gid);
+  const ranges = restUid.length > 0 && restGid.length > 0;
+  if (ranges && hasHelpers(req)) {
+    subordinateLines(restUid, uidLines);
+    subordinateLines(restGid, gidLines);
+    return;
+  }
+  const limits = "the container maps only your uid " + req.uid.toString() + " and gid " + req.gid.toString() +
+    " (as its root): files of other owners show as nobody and chown to other ids fails";
+  res.note = ranges ? limits + "; " + NO_HELPERS : limits + "; for more ids " + addRangesHint(req);
 }
 
 /** Parses `CONTAINER:HOST:SIZE` (podman's --uidmap form) into `out`. */
@@ -172,7 +216,9 @@ export function computeIdmap(req: IdmapRequest, res: IdmapResult): Failure | nul
     return invalid(flag + ": cannot be combined with --userns " + (req.mode == MODE_AUTO ? "auto" : "keep-id"));
   }
 
-  if (req.mode == MODE_AUTO) {
+  if (req.mode == MODE_ROOTLESS) {
+    rootlessLines(req, ownedUid, ownedGid, uidLines, gidLines, res);
+  } else if (req.mode == MODE_AUTO) {
     const size = req.size == 0 ? AUTO_SIZE_DEFAULT : req.size;
     if (size > AUTO_SIZE_MAX) return invalid("userns: size " + size.toString() + " over " + AUTO_SIZE_MAX.toString());
     if (!req.rootless) {
@@ -181,6 +227,7 @@ export function computeIdmap(req: IdmapRequest, res: IdmapResult): Failure | nul
       uidLines.push(new IdLine(0, <u64>picked, size));
       gidLines.push(new IdLine(0, <u64>picked, size));
     } else {
+      if (ownedUid.length == 0 || ownedGid.length == 0) return invalid("userns: auto needs subordinate ids of yours, and you have none: " + addRangesHint(req));
       const used = sortedRanges(req.used);
       const u = pickOwned(ownedUid, used, size);
       if (u < 0) return invalid("userns: no free range of " + size.toString() + " ids in your subordinate uids (the subuid file)");
@@ -188,6 +235,12 @@ export function computeIdmap(req: IdmapRequest, res: IdmapResult): Failure | nul
       if (g < 0) return invalid("userns: no free range of " + size.toString() + " ids in your subordinate gids (the subgid file)");
       uidLines.push(new IdLine(0, <u64>u, size));
       gidLines.push(new IdLine(0, <u64>g, size));
+      // The caller's own ids too, right after the range: the container is set up in the
+      // caller's state directory (0700), which its root reaches only over a mapped owner.
+      if (size < ID_END) {
+        uidLines.push(new IdLine(size, req.uid, 1, "", true));
+        gidLines.push(new IdLine(size, req.gid, 1, "", true));
+      }
     }
   } else if (req.mode == MODE_KEEP_ID) {
     let restUid = withoutId(ownedUid, req.uid);
@@ -244,21 +297,39 @@ export function maps(lines: IdLine[], id: u64): bool {
   return false;
 }
 
+/** Whether host id `id` is mapped by `lines`. */
+function mapsOutside(lines: IdLine[], id: u64): bool {
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (id >= l.outside && id - l.outside < l.count) return true;
+  }
+  return false;
+}
+
 /** Idmapped trees a plan can hold (the launcher's slots 0–15). */
 export const PLAN_TREES_MAX: i32 = 16;
 
 /**
  * What a plan needs of the maps: the container is set up as its root (container uid 0 and gid
- * 0 mapped), the process's user is mapped, the launcher (not newuidmap) can write them, and
- * its idmapped trees fit the slots.
+ * 0 mapped), the process's user is mapped, newuidmap and newgidmap are installed when the
+ * maps need them (`helpers`: IDMAP_HELPERS named both), and its idmapped trees fit the slots.
  */
-export function checkPlanMaps(res: IdmapResult, uid: u64, gid: u64, trees: i32): Failure | null {
+export function checkPlanMaps(res: IdmapResult, req: IdmapRequest, uid: u64, gid: u64, trees: i32): Failure | null {
+  if (req.rootless && req.mode == MODE_KEEP_ID && (!maps(res.uid, 0) || !maps(res.gid, 0))) {
+    // The caller's own id stays its own: the container's root needs a subordinate id.
+    return invalid("userns: keep-id needs subordinate ids of yours for the container's root, and you have none: " + addRangesHint(req));
+  }
   if (!maps(res.uid, 0)) return invalid("uidmap: container uid 0 is not mapped (husk sets the container up as its root)");
   if (!maps(res.gid, 0)) return invalid("gidmap: container gid 0 is not mapped (husk sets the container up as its root)");
   if (!maps(res.uid, uid)) return invalid("user: uid " + uid.toString() + " is not mapped in the user namespace");
   if (!maps(res.gid, gid)) return invalid("user: gid " + gid.toString() + " is not mapped in the user namespace");
-  if (res.helper) {
-    return invalid("userns: a rootless map of subordinate ids is written by newuidmap/newgidmap, which the launcher does not run yet; map only your own id, or run as root");
+  if (req.rootless && (!mapsOutside(res.uid, req.uid) || !mapsOutside(res.gid, req.gid))) {
+    return invalid("uidmap: your own uid " + req.uid.toString() + " and gid " + req.gid.toString() +
+      " must be mapped too (e.g. --uidmap 65536:" + req.uid.toString() + ":1 --gidmap 65536:" + req.gid.toString() +
+      ":1): husk sets the container up in your state directory, which only you may enter");
+  }
+  if (res.helper && !hasHelpers(req)) {
+    return invalid("userns: mapping your subordinate ids needs newuidmap and newgidmap, which are not installed: install the uidmap package (apt-get install uidmap)");
   }
   if (trees > PLAN_TREES_MAX) {
     return invalid("host-dir: " + trees.toString() + " directories to idmap in a user namespace (at most " + PLAN_TREES_MAX.toString() + ")");

@@ -15,6 +15,8 @@ export const REQ_IDMAP: u32 = 0x0113;
 /** idmapTranslate only. */
 export const REQ_MAP_LINE: u32 = 0x0114;
 export const REQ_TRANSLATE: u32 = 0x0115;
+/** Rootless (docs/core-abi.md "Rootless"): where newuidmap and newgidmap are, "" when missing. */
+export const REQ_IDMAP_HELPERS: u32 = 0x0360;
 
 export const ANS_UID_LINE: u16 = 0x0191;
 export const ANS_GID_LINE: u16 = 0x0192;
@@ -31,6 +33,13 @@ export const MODE_MAPS: u64 = 3;
  * core turns it into MODE_MAPS when --uidmap/--gidmap are given, else MODE_NONE (decideMode).
  */
 export const MODE_HOST: u64 = 4;
+/**
+ * Never on the wire: `host` (typed or the default) asked by a rootless caller, which cannot
+ * use the host's user namespace for a container (it may not make the others without one).
+ * The caller's own ids become root inside, plus its subordinate ranges when newuidmap and
+ * newgidmap can write them (compute.ts rootlessLines), as podman's rootless default.
+ */
+export const MODE_ROOTLESS: u64 = 5;
 
 export const KIND_UID: u64 = 1;
 export const KIND_GID: u64 = 2;
@@ -54,13 +63,16 @@ export class IdmapRequest {
   subuid: string[] = [];
   subgid: string[] = [];
   maps: MapText[] = [];
-  /** USERNS (bit 0) and IDMAP_CALLER (bit 1) seen, for the once-only rule. */
+  /** IDMAP_HELPERS: the setuid helpers' paths ("" = not installed). */
+  newuidmap: string = "";
+  newgidmap: string = "";
+  /** USERNS (bit 0), IDMAP_CALLER (bit 1) and IDMAP_HELPERS (bit 2) seen, for the once-only rule. */
   seen: u32 = 0;
 }
 
 /** Whether `type` is one of the items decodeIdmapFrame reads (not the translate frames). */
 export function isIdmapItem(type: u32): bool {
-  return type == REQ_USERNS || type == REQ_USED_RANGE || (type >= REQ_IDMAP_CALLER && type <= REQ_IDMAP);
+  return type == REQ_USERNS || type == REQ_USED_RANGE || (type >= REQ_IDMAP_CALLER && type <= REQ_IDMAP) || type == REQ_IDMAP_HELPERS;
 }
 
 export function idmapItemName(type: u32): string {
@@ -71,6 +83,7 @@ export function idmapItemName(type: u32): string {
     case REQ_SUBUID: return "SUBUID";
     case REQ_SUBGID: return "SUBGID";
     case REQ_IDMAP: return "IDMAP";
+    case REQ_IDMAP_HELPERS: return "IDMAP_HELPERS";
   }
   return "";
 }
@@ -78,6 +91,11 @@ export function idmapItemName(type: u32): string {
 /** Whether the item may appear more than once. */
 export function idmapItemRepeats(type: u32): bool {
   return type == REQ_USED_RANGE || type == REQ_SUBUID || type == REQ_SUBGID || type == REQ_IDMAP;
+}
+
+/** Both helpers are installed (ts/ found them). */
+export function hasHelpers(req: IdmapRequest): bool {
+  return req.newuidmap.length > 0 && req.newgidmap.length > 0;
 }
 
 /** Decodes one user-namespace item into `req`; `f.failure` is set when it is malformed. */
@@ -129,6 +147,14 @@ export function decodeIdmapFrame(type: u32, f: Fields, req: IdmapRequest): void 
       req.maps.push(new MapText(kind, text));
       break;
     }
+    case REQ_IDMAP_HELPERS:
+      req.newuidmap = f.str("newuidmap", STR_MAX);
+      req.newgidmap = f.str("newgidmap", STR_MAX);
+      if (!f.ok) return;
+      if ((req.newuidmap.length > 0 && req.newuidmap.charCodeAt(0) != 0x2f) || (req.newgidmap.length > 0 && req.newgidmap.charCodeAt(0) != 0x2f)) {
+        f.failure = malformed(f.context + ": helper paths must be absolute or empty");
+      }
+      break;
     default:
       assert(false, "decodeIdmapFrame: not an idmap item");
   }
@@ -144,11 +170,11 @@ export function checkIdmapShape(req: IdmapRequest): string | null {
 /**
  * Which user namespace the flags as typed mean (after checkIdmapShape): `--userns host` (the
  * default) with --uidmap/--gidmap is a new one with exactly those maps (podman's); host alone
- * keeps husk's (MODE_NONE). auto and keep-id stay as they are (compute.ts refuses them with
+ * keeps husk's (MODE_NONE), or for a rootless caller is its own (MODE_ROOTLESS). auto and keep-id stay as they are (compute.ts refuses them with
  * maps, and gives auto's default size).
  */
 export function decideMode(req: IdmapRequest): void {
-  if (req.mode == MODE_HOST) req.mode = req.maps.length > 0 ? MODE_MAPS : MODE_NONE;
+  if (req.mode == MODE_HOST) req.mode = req.maps.length > 0 ? MODE_MAPS : req.rootless ? MODE_ROOTLESS : MODE_NONE;
 }
 
 /**
@@ -157,7 +183,7 @@ export function decideMode(req: IdmapRequest): void {
  */
 export function decodeIdmapItem(type: u32, payload: usize, length: i32, index: i32, req: IdmapRequest): Failure | null {
   const name = idmapItemName(type);
-  const bit: u32 = type == REQ_USERNS ? 1 : type == REQ_IDMAP_CALLER ? 2 : 0;
+  const bit: u32 = type == REQ_USERNS ? 1 : type == REQ_IDMAP_CALLER ? 2 : type == REQ_IDMAP_HELPERS ? 4 : 0;
   if (bit != 0 && (req.seen & bit) != 0) return malformed("request: frame " + index.toString() + " (" + name + "): given twice");
   req.seen |= bit;
   const f = Fields.ofFrame(payload, length, index, name);

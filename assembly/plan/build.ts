@@ -38,7 +38,7 @@ export function buildPlan(len: i32): i32 {
 
   const maps = new IdmapResult();
   failure = computeIdmap(req.idmap, maps);
-  if (failure === null && req.userns) failure = checkPlanMaps(maps, req.uid, req.gid, idmappedSources(req).length);
+  if (failure === null && req.userns) failure = checkPlanMaps(maps, req.idmap, req.uid, req.gid, idmappedSources(req).length);
   if (failure !== null) return fail(failure);
 
   const plan = new PlanWriter();

@@ -94,6 +94,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0045 IDMAP_TREE parent source:p slot:u
 0046 ATTACH_TREE container slot:u target:p
 0047 CGROUP_JOIN container path:p
+0048 IDMAP_HELPER parent path:p args:ss
 0050 SECCOMP container flags:u program:us
 0051 WAIT_START container
 0055 SECCOMP_PROGRAM container program:us

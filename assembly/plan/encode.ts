@@ -64,6 +64,8 @@ export const T_UMASK: u16 = 0x00a2;
 export const T_AMBIENT: u16 = 0x00a3;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
+// Rootless (docs/protocol.md "IDMAP_HELPER").
+export const T_IDMAP_HELPER: u16 = 0x0048;
 
 export class PlanWriter {
   w: Writer = new Writer(PLAN_MAX);
@@ -374,6 +376,14 @@ export class PlanWriter {
   }
 
   // ---- idmapped trees (assembly/plan/namespaces.ts, rootfs.ts) ----
+
+  /** Parent op: run the setuid `helper` (newuidmap, newgidmap) as `helper PID args…`. */
+  idmapHelper(helper: string, args: string[]): void {
+    this.op(T_IDMAP_HELPER, "idmap-helper");
+    this.w.str("path", helper, PATH_MAX);
+    this.w.strs("args", args, STR_MAX);
+    this.w.end();
+  }
 
   idmapTree(source: string, slot: u64): void {
     this.op(T_IDMAP_TREE, "idmap-tree");

@@ -7,7 +7,7 @@
 // of its namespaces are not husk's own (ts/ compares the inodes), the container's cgroup
 // directories and the host's hierarchies, or pinned namespace files; and what was typed.
 //
-// exec:  [TARGET, SETNS pid] [CGROUP_INTO v2 dir] CLONE 0 [CGROUP_JOIN v1 tasks…]
+// exec:  [TARGET, SETNS pid (rootless: user and pid)] [CGROUP_INTO v2 dir] CLONE 0 [CGROUP_JOIN v1 tasks…]
 //        [SETNS the rest] CAPS USER CHDIR [NO_NEW_PRIVS] CLOSE_FDS EXEC
 // enter: [TARGET] [SETNS(_FILE) pid] CLONE 0 [SETNS(_FILE) user, then the rest] CLOSE_FDS EXEC
 //
@@ -46,7 +46,9 @@ export const MODE_ENTER: u64 = 2;
 export const JOIN_PRIVILEGED: u64 = 1;
 export const JOIN_TRACE: u64 = 2;
 export const JOIN_DIE_WITH_PARENT: u64 = 4;
-const JOIN_FLAGS_KNOWN: u64 = 7;
+/** Bit 3: husk runs as a non-root user, whose powers over the container's namespaces are its user namespace's. */
+export const JOIN_ROOTLESS: u64 = 8;
+const JOIN_FLAGS_KNOWN: u64 = 15;
 
 const NAMESPACES_KNOWN: u64 = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWUSER | CLONE_NEWTIME;
 /** Capabilities 0–40, as the launcher knows them (CAP_CHECKPOINT_RESTORE is 40). */
@@ -263,12 +265,16 @@ function execEnv(req: JoinRequest): string[] {
 function execOps(plan: PlanWriter, req: JoinRequest): void {
   stdioLauncherOps(plan, req.stdio);
   plan.target(req.pid, req.startTime);
-  if ((req.differ & CLONE_NEWPID) != 0) plan.setns(CLONE_NEWPID);
+  // Rootless: only the container's user namespace gives the power to enter its pid namespace,
+  // so the launcher enters both (the kernel takes the user namespace first); root needs none.
+  const launcherEnters = (req.flags & JOIN_ROOTLESS) != 0 && (req.differ & CLONE_NEWUSER) != 0
+    ? req.differ & (CLONE_NEWUSER | CLONE_NEWPID) : req.differ & CLONE_NEWPID;
+  if (launcherEnters != 0) plan.setns(launcherEnters);
   for (let i = 0; i < req.dirs.length; i++) if (versionOf(req, req.dirs[i]) == 2) plan.cgroupInto(req.dirs[i]);
   plan.clone(0);
   // Joined as host root, before the container's user namespace: the tasks files are root's.
   for (let i = 0; i < req.dirs.length; i++) if (versionOf(req, req.dirs[i]) == 1) plan.cgroupJoin(req.dirs[i] + "/tasks");
-  const rest = req.differ & ~CLONE_NEWPID;
+  const rest = req.differ & ~launcherEnters & ~CLONE_NEWPID;
   if (rest != 0) plan.setns(rest);
   const privileged = (req.flags & JOIN_PRIVILEGED) != 0;
   // The container's capabilities (--cap-add, --cap-drop as it was run with); exec --privileged:

@@ -174,10 +174,10 @@ function under(attached: string, common: string, path: string): string {
  * Lowers, upper, work, then OVERLAY on `root`. `stage` holds the default upper and work and,
  * in a user namespace, the idmapped layers at STAGE/lower/0 (slot 0, namespaces.ts).
  */
-export function layersOps(plan: PlanWriter, req: LayersRequest, stage: string, root: string, userns: bool): void {
+export function layersOps(plan: PlanWriter, req: LayersRequest, stage: string, root: string, userns: bool, idmapped: bool): void {
   const lowers = new Array<string>();
   const trees = layersTrees(req);
-  if (userns) {
+  if (idmapped) {
     for (let slot = 0; slot < trees.length; slot++) {
       plan.mkdir(stage + "/lower/" + slot.toString(), 0o755);
       plan.attachTree(<u64>slot, stage + "/lower/" + slot.toString());
@@ -185,13 +185,13 @@ export function layersOps(plan: PlanWriter, req: LayersRequest, stage: string, r
   }
   // Top first, as overlayfs orders lowerdir.
   for (let i = req.layers.length - 1; i >= 0; i--) {
-    lowers.push(userns ? under(stage + "/lower/0", trees[0], req.layers[i]) : req.layers[i]);
+    lowers.push(idmapped ? under(stage + "/lower/0", trees[0], req.layers[i]) : req.layers[i]);
   }
   let upper = stage + "/upper";
   let work = stage + "/work";
   if (req.hasUpper) {
-    upper = userns ? under(stage + "/lower/1", trees[1], req.upper) : req.upper;
-    work = userns ? under(stage + "/lower/1", trees[1], req.work) : req.work;
+    upper = idmapped ? under(stage + "/lower/1", trees[1], req.upper) : req.upper;
+    work = idmapped ? under(stage + "/lower/1", trees[1], req.work) : req.work;
   } else {
     plan.mkdir(upper, 0o755);
     plan.mkdir(work, 0o755);

@@ -5,6 +5,7 @@
 import { PlanWriter } from "./encode";
 import { IdmapResult } from "../idmap/compute";
 import { mapText } from "../idmap/lines";
+import { helperArgs } from "../idmap/entry";
 import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
 import { IMAGE_LAYERS, layersTrees } from "./layers";
 import { CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from "./linux";
@@ -34,15 +35,33 @@ export function cloneFlags(req: PlanRequest): u64 {
  * and docker userns-remap: the map was written by a privileged parent, and USER calls
  * setgroups([]) in the container. A rootless caller writing its own id (the only map it may
  * write without newuidmap) must write `deny` before gid_map (user_namespaces(7)).
- * Then one IDMAP_TREE per tree the container shows through its maps (idmappedSources).
+ * A rootless map of subordinate ids is written by newuidmap and newgidmap (IDMAP_HELPER, with
+ * the arguments the maps give). Then one IDMAP_TREE per tree the container shows through its
+ * maps (idmappedSources).
  */
 export function userNamespaceOps(plan: PlanWriter, req: PlanRequest, maps: IdmapResult): void {
   if (!req.userns) return;
-  plan.uidMap(mapText(maps.uid));
-  if (maps.setgroupsDeny) plan.setgroups("deny");
-  plan.gidMap(mapText(maps.gid));
+  if (maps.helper) {
+    // Subordinate ids: only the setuid helpers may write them (newgidmap writes setgroups).
+    plan.idmapHelper(req.idmap.newuidmap, helperArgs(maps.uid));
+    plan.idmapHelper(req.idmap.newgidmap, helperArgs(maps.gid));
+  } else {
+    plan.uidMap(mapText(maps.uid));
+    if (maps.setgroupsDeny) plan.setgroups("deny");
+    plan.gidMap(mapText(maps.gid));
+  }
   const sources = idmappedSources(req);
   for (let i = 0; i < sources.length; i++) plan.idmapTree(sources[i], <u64>i);
+}
+
+/**
+ * Whether the container's host trees are idmapped: in a user namespace made by root. A
+ * rootless caller may not idmap a mount it does not own (mount_setattr needs CAP_SYS_ADMIN
+ * over the mount's user namespace, the host's): its trees are bound as they are, so its own
+ * files are root's inside and others' show as nobody.
+ */
+export function idmapsTrees(req: PlanRequest): bool {
+  return req.userns && !req.idmap.rootless;
 }
 
 /** At most this many idmapped trees (the launcher's slots 0–15). */
@@ -57,7 +76,7 @@ export const TREES_MAX: i32 = 16;
  */
 export function idmappedSources(req: PlanRequest): string[] {
   const out = new Array<string>();
-  if (!req.userns) return out;
+  if (!idmapsTrees(req)) return out;
   if (req.imageKind == IMAGE_HOST) {
     for (let i = 0; i < req.hostDirs.length; i++) {
       const d = req.hostDirs[i];

@@ -523,7 +523,7 @@ export function validateRequest(req: PlanRequest): Failure | null {
   if (req.imageKind == IMAGE_LAYERS) {
     const layers = validateLayers(req.layers);
     if (layers !== null) return layers;
-    if (req.userns) {
+    if (req.userns && !req.idmap.rootless) {
       const shared = validateLayersUserns(req.layers);
       if (shared !== null) return shared;
     }

@@ -15,6 +15,7 @@ import { PlanWriter } from "./encode";
 import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
 import { BIND_RECURSIVE, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC } from "./linux";
 import { IMAGE_LAYERS, layersOps } from "./layers";
+import { idmapsTrees } from "./namespaces";
 
 /** Mount data is copied from one page: at most 4095 bytes and the NUL. */
 export const MOUNT_DATA_MAX: i32 = 4095;
@@ -76,7 +77,7 @@ function mountOverlay(plan: PlanWriter, field: string, lower: string, upper: str
  * STAGE/lower/SLOT.
  */
 function lowerOps(plan: PlanWriter, req: PlanRequest, stage: string, source: string, slot: u64): string {
-  if (!req.userns) return source;
+  if (!idmapsTrees(req)) return source;
   const lower = stage + "/lower/" + slot.toString();
   plan.mkdir(lower, 0o755);
   plan.attachTree(slot, lower);
@@ -118,7 +119,7 @@ export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
       req.layers.upper = upper;
       req.layers.work = work;
     }
-    layersOps(plan, req.layers, stage, root, req.userns);
+    layersOps(plan, req.layers, stage, root, req.userns, idmapsTrees(req));
   } else if (req.readwrite) {
     plan.mkdir(root, 0o755);
     plan.bind(req.rootfs, root, BIND_RECURSIVE);

@@ -20,6 +20,8 @@ export const ANS_SUMMARY: u16 = 0x01a0;
 export const ANS_CGROUP_DIR: u16 = 0x01a1;
 export const ANS_HOST_RANGE: u16 = 0x01a2;
 export const ANS_USERNS_RANGE: u16 = 0x01a3;
+/** Rootless: what the user namespace husk chose limits (docs/core-abi.md "Rootless"). */
+export const ANS_USERNS_NOTE: u16 = 0x0370;
 
 /** The namespaces the container gets new (CLONE_NEW* bits, TIME included); the rest are husk's. */
 export function newNamespaces(req: PlanRequest): u64 {
@@ -75,6 +77,11 @@ export function writeSummary(w: Writer, req: PlanRequest, maps: IdmapResult): vo
       w.begin(ANS_USERNS_RANGE, "userns-range");
       w.u64(maps.uid[0].outside);
       w.u64(maps.uid[0].count);
+      w.end();
+    }
+    if (maps.note.length > 0) {
+      w.begin(ANS_USERNS_NOTE, "userns-note");
+      w.str("text", maps.note, STR_MAX);
       w.end();
     }
   }

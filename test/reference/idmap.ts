@@ -248,12 +248,20 @@ function compute(spec: IdmapSpec, used: readonly IdRangeLike[]): IdmapAnswer {
         }
         return -1;
       };
+      if (ownedUid.length === 0 || ownedGid.length === 0) {
+        const who = caller.name || String(caller.uid);
+        throw new Refusal(`userns: auto needs subordinate ids of yours, and you have none: add a range of your own to /etc/subuid and /etc/subgid (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${who})`);
+      }
       const u = pickOwned(ownedUid);
       if (u < 0) throw new Refusal(`userns: no free range of ${size} ids in your subordinate uids (the subuid file)`);
       const g = pickOwned(ownedGid);
       if (g < 0) throw new Refusal(`userns: no free range of ${size} ids in your subordinate gids (the subgid file)`);
       uidLines = [line(0, u, size)];
       gidLines = [line(0, g, size)];
+      if (size < 0xffffffff) {
+        uidLines.push(line(size, caller.uid, 1, true));
+        gidLines.push(line(size, caller.gid, 1, true));
+      }
     }
   } else if (spec.mode === 'keep-id') {
     let restUid = withoutId(ownedUid, caller.uid);

@@ -159,7 +159,7 @@ describe('rootless: newuidmap\'s rules', () => {
     const subuid = lines.join('\n');
     expect(subidChunks(subuid).length).toBeGreaterThan(1);
     const a = both({ mode: 'auto', caller: alice, subuid, subgid: subuid }) as IdmapAnswer;
-    expect(a.uidMap).toBe('0 900000000 65536\n');
+    expect(a.uidMap).toBe('0 900000000 65536\n65536 1000 1\n');
   });
 });
 
@@ -171,9 +171,9 @@ describe('--userns auto', () => {
     expect(maps({ mode: 'auto', subgid: subuid })[1]).toBe('0 589824 65536\n');
   });
 
-  it('rootless: inside the caller\'s own ranges, around used ones', () => {
+  it('rootless: inside the caller\'s own ranges, around used ones; the caller\'s own ids right after (its state directory is 0700)', () => {
     const spec: IdmapSpec = { mode: 'auto', size: 1000, caller: alice, subuid: SUB, subgid: 'alice:200000:65536' };
-    expect(maps(spec, [{ start: 100000, size: 500 }])).toEqual(['0 100500 1000\n', '0 200000 1000\n']);
+    expect(maps(spec, [{ start: 100000, size: 500 }])).toEqual(['0 100500 1000\n1000 1000 1\n', '0 200000 1000\n1000 1000 1\n']);
     expect(both({ ...spec, size: 65536 }, [{ start: 100000, size: 1 }])).toBe('userns: no free range of 65536 ids in your subordinate uids (the subuid file)');
   });
 });

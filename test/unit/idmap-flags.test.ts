@@ -78,7 +78,7 @@ describe('the request', () => {
     writeFileSync(sub, 'alice:100000:65536\n');
     const userns = (who: typeof root, ...args: string[]) =>
       buildPlanAnswer(rootfsRequest({ userns: usernsFacts(flags('--subuid-file', sub, '--subgid-file', sub, ...args), who) })).summary.userns;
-    expect(userns(alice)).toBe(false);
+    expect(userns(alice)).toBe(true); // rootless: always a user namespace of its own
     expect(userns(root, '--userns', 'host')).toBe(false);
     expect(userns(root, '--userns', 'auto')).toBe(true);
     expect(userns(root, '--userns', 'keep-id')).toBe(true);

@@ -49,7 +49,11 @@ describe('maps in the plan', () => {
     expect(refusal(rootfsRequest({ userns: { mode: 'maps', uidmap: ['0:200000:10'] }, user: { uid: 10, gid: 0 } }))).toBe(
       'user: uid 10 is not mapped in the user namespace');
     expect(refusal(rootfsRequest({ userns: { mode: 'maps', uidmap: ['0:100000:10'], caller: alice, subuid: 'alice:100000:10', subgid: 'alice:100000:10' } })))
-      .toMatch(/^userns: a rootless map of subordinate ids is written by newuidmap/);
+      .toBe('uidmap: your own uid 1000 and gid 1000 must be mapped too (e.g. --uidmap 65536:1000:1 --gidmap 65536:1000:1): husk sets the container up in your state directory, which only you may enter');
+    expect(refusal(rootfsRequest({ userns: { mode: 'maps', uidmap: ['0:100000:10', '10:1000:1'], caller: alice, subuid: 'alice:100000:10', subgid: 'alice:100000:10' } })))
+      .toBe('userns: mapping your subordinate ids needs newuidmap and newgidmap, which are not installed: install the uidmap package (apt-get install uidmap)');
+    expect(refusal(rootfsRequest({ userns: { mode: 'keep-id', caller: alice, subuid: '', subgid: '' } })))
+      .toBe('userns: keep-id needs subordinate ids of yours for the container\'s root, and you have none: add a range of your own to /etc/subuid and /etc/subgid (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice)');
     const dirs = Array.from({ length: 17 }, (_, i) => ({ name: `d${i}`, kind: 'dir' as const }));
     expect(refusal(hostRequest({ image: { kind: 'host', hostDirs: dirs }, userns: { mode: 'auto' } }))).toBe(
       'host-dir: 17 directories to idmap in a user namespace (at most 16)');
@@ -62,9 +66,6 @@ describe('maps in the plan', () => {
     expect(hostAlone.summary.newNamespaces & NS.NEWUSER).toBe(0n);
     expect(hostAlone.summary.hostRanges).toEqual([]);
     expect(opsOf(rootfsRequest({ userns: { mode: 'host', caller: who } })).map(brief).filter((o) => /^(UID|GID)_MAP|^IDMAP_TREE/.test(o))).toEqual([]);
-    // A rootless caller without the flags sends its facts too; still none.
-    const alice = { rootless: true, uid: 1000, gid: 1000, name: 'alice' };
-    expect(buildPlanAnswer(rootfsRequest({ userns: { mode: 'host', caller: alice, subuid: 'alice:100000:65536' } })).summary.userns).toBe(false);
 
     const withMap = buildPlanAnswer(rootfsRequest({ userns: { mode: 'host', gidmap: ['0:200000:1000'], caller: who } }));
     expect(withMap.summary.userns).toBe(true);
@@ -74,6 +75,33 @@ describe('maps in the plan', () => {
     expect(opsOf(rootfsRequest({ userns: { mode: 'host', gidmap: ['0:200000:1000'], caller: who } })).map(brief).slice(1, 3)).toEqual([
       'UID_MAP "0 200000 1000\\n"',
       'GID_MAP "0 200000 1000\\n"',
+    ]);
+  });
+
+  it('a rootless caller without the flags gets a user namespace of its own: single-id map with a note, or its ranges through the helpers', () => {
+    const alice = { rootless: true, uid: 1000, gid: 1000, name: 'alice' };
+    const helpers = { newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap' };
+    const sub = 'alice:100000:65536\n';
+    // No ranges: 0 → 1000 alone, written directly, setgroups deny; the note says what that limits.
+    const single = buildPlanAnswer(rootfsRequest({ userns: { mode: 'host', caller: alice, subuid: '', subgid: '', helpers } }));
+    expect(single.summary.userns).toBe(true);
+    expect(single.summary.hostRanges).toEqual([{ start: 1000, size: 1 }]);
+    expect(single.summary.usernsNote).toMatch(/^the container maps only your uid 1000 and gid 1000 \(as its root\): files of other owners show as nobody and chown to other ids fails; for more ids add a range of your own to \/etc\/subuid and \/etc\/subgid \(as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice\)$/);
+    const singleOps = opsOf(rootfsRequest({ userns: { mode: 'host', caller: alice, subuid: '', subgid: '', helpers } })).map(brief);
+    expect(singleOps.slice(1, 4)).toEqual(['UID_MAP "0 1000 1\\n"', 'SETGROUPS "deny"', 'GID_MAP "0 1000 1\\n"']);
+    // A rootless caller cannot idmap host trees: the rootfs is the overlay's lower as it is.
+    expect(singleOps.filter((o) => /IDMAP_TREE|ATTACH_TREE/.test(o))).toEqual([]);
+    // Ranges but no helpers: still a single-id map, the note names the package.
+    const noHelpers = buildPlanAnswer(rootfsRequest({ userns: { mode: 'host', caller: alice, subuid: sub, subgid: sub, helpers: { newuidmap: '', newgidmap: '' } } }));
+    expect(noHelpers.summary.usernsNote).toMatch(/; newuidmap and newgidmap are not installed \(install the uidmap package\)$/);
+    // Ranges and helpers: 0 → 1000, 1.. → the range, by newuidmap/newgidmap with the pid first.
+    const ranged = buildPlanAnswer(rootfsRequest({ userns: { mode: 'host', caller: alice, subuid: sub, subgid: sub, helpers } }));
+    expect(ranged.summary.usernsNote).toBeUndefined();
+    expect(ranged.summary.hostRanges).toEqual([{ start: 1000, size: 1 }, { start: 100000, size: 65536 }]);
+    const helperOps = find(opsOf(rootfsRequest({ userns: { mode: 'host', caller: alice, subuid: sub, subgid: sub, helpers } })), 'IDMAP_HELPER');
+    expect(helperOps.map((o) => o.args)).toEqual([
+      { path: '/usr/bin/newuidmap', args: ['0', '1000', '1', '1', '100000', '65536'] },
+      { path: '/usr/bin/newgidmap', args: ['0', '1000', '1', '1', '100000', '65536'] },
     ]);
   });
 

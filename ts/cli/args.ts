@@ -1,7 +1,7 @@
 // The command line, parsed by a pure function: argv in, a typed command or a HuskError out.
 // Flags follow docker's: options come before IMAGE; everything after IMAGE is the command.
 import { HuskError } from '../errors.js';
-import { DEFAULT_ROOT } from '../runtime/paths.js';
+import { defaultRoot } from '../runtime/paths.js';
 
 export interface RunFlags {
   image?: string;
@@ -56,7 +56,7 @@ export interface GlobalFlags {
 export type Command =
   | { name: 'help'; topic?: string }
   | { name: 'version' }
-  | { name: 'info'; format: 'text' | 'json' }
+  | { name: 'info'; format: 'text' | 'json'; global?: GlobalFlags }
   | { name: 'run'; global: GlobalFlags; flags: RunFlags }
   | { name: 'create'; global: GlobalFlags; flags: RunFlags }
   | { name: 'plan'; global: GlobalFlags; flags: RunFlags; save?: string; format: 'text' | 'json'; hostCgroups?: 'v1' | 'v2' | 'hybrid' }
@@ -211,7 +211,7 @@ export function defaultRunFlags(): RunFlags {
 const COMMANDS: readonly string[] = ['run', 'create', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS, ...EXECNS_COMMANDS, ...CONTAINER_FS_COMMANDS, ...NETWORK_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
-  const global: GlobalFlags = { root: DEFAULT_ROOT };
+  const global: GlobalFlags = { root: defaultRoot() };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -234,7 +234,10 @@ export function parseArgs(argv: readonly string[]): Command {
   const rest = argv.slice(i + 1);
   if (name === 'help') return { name: 'help', topic: rest[0] };
   if (name === 'version') return { name: 'version' };
-  if (name === 'info') return parseInfo(rest);
+  if (name === 'info') {
+    const info = parseInfo(rest);
+    return info.name === 'info' ? { ...info, global } : info;
+  }
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
   if ((EXECNS_COMMANDS as readonly string[]).includes(name)) return parseExecNs(name as ExecNsCommand['name'], rest, global);
   if ((NETWORK_COMMANDS as readonly string[]).includes(name)) return parseNetworkCommand(name as NetworkCommand['name'], rest, global);

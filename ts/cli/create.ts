@@ -12,11 +12,7 @@ import { usedRanges } from '../runtime/userns.js';
 
 export async function createCommand(global: GlobalFlags, flags: RunFlags): Promise<number> {
   if (flags.lifecycle.detach) throw new HuskError('usage', 'husk create takes no -d: a created container starts with husk start');
-  try {
-    ensureRoot(global.root);
-  } catch (err) {
-    throw new HuskError('invalid-value', `cannot use state directory ${global.root}: ${(err as NodeJS.ErrnoException).code}`, { cause: err });
-  }
+  ensureRoot(global.root);
   const records = await sweep(global.root, cgroupHost);
   const name = flags.lifecycle.name;
   const taken = name !== undefined ? holderOf(records, name) : undefined;

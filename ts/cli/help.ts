@@ -121,8 +121,8 @@ ${LIFECYCLE_COMMAND_LINES}  pause     Freeze every process of a container
   help      Show help for a command
 
 Global options:
-      --root DIR    State directory (default /run/husk)
-      --storage DIR Image store (default $HUSK_STORAGE, else /var/lib/husk)
+      --root DIR    State directory (default /run/husk; as a user $XDG_RUNTIME_DIR/husk, else /tmp/husk-UID)
+      --storage DIR Image store (default $HUSK_STORAGE, else /var/lib/husk; as a user ~/.local/share/husk)
   -h, --help        Show this help
   -v, --version     Show the version
 

@@ -26,7 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'info': {
         const { infoCommand } = await import('./info.js');
-        return await infoCommand(cmd.format);
+        return await infoCommand(cmd.format, cmd.global);
       }
       case 'run': {
         const { runCommand } = await import('./run.js');

@@ -11,7 +11,7 @@ import type { RunImage } from '../runtime/image-run.js';
 import { statusOf } from '../runtime/outcome.js';
 import { ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
-import { usedRanges } from '../runtime/userns.js';
+import { printUsernsNote, usedRanges } from '../runtime/userns.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -19,11 +19,7 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const started = process.hrtime.bigint();
   // The image first: a name the store lacks is refused before any state directory is made.
   const image = await storeImage(global, flags);
-  try {
-    ensureRoot(global.root);
-  } catch (err) {
-    throw new HuskError('invalid-value', `cannot use state directory ${global.root}: ${(err as NodeJS.ErrnoException).code}`, { cause: err });
-  }
+  ensureRoot(global.root);
   // What an earlier crash left goes first (cgroups included); the live records tell which id
   // ranges and names are taken.
   const { sweep } = await import('../runtime/records.js');
@@ -41,6 +37,7 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
 
   const network = flags.network !== undefined ? await (await import('../network/store.js')).networkForRun(global.root, flags.network) : undefined;
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true, image, network });
+  if (prepared.request.userns) printUsernsNote(prepared.summary);
   const { recordOf } = await import('../runtime/create.js');
   const record = recordOf(prepared, flags, image);
   // An id range (or a name) is reserved before the launcher starts; the rest is written once

@@ -510,6 +510,7 @@ export const ANSWER = {
   NET_CHOSEN: 0x0352,
   NET_FILE: 0x0353,
   NET_PORTS: 0x0354,
+  USERNS_NOTE: 0x0370,
 } as const;
 
 /** What the core chose for a container on a network (docs/core-abi.md "Networks"). */
@@ -545,6 +546,8 @@ export interface PlanSummary {
   hostRanges: IdRange[];
   /** The first uid line's host range (for --userns auto, the range the core picked). */
   usernsRange?: IdRange;
+  /** Rootless with a single-id map: what that limits, one line for people (husk prints it as a note). */
+  usernsNote?: string;
   /** With an image config: the command run (entrypoint and arguments, merged as docker does). */
   command?: string[];
   /** With an image config: the image's StopSignal (SIGTERM when it has none). */
@@ -599,6 +602,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.USERNS_RANGE:
         out.usernsRange = range(r);
+        break;
+      case ANSWER.USERNS_NOTE:
+        out.usernsNote = r.str();
         break;
       case ANSWER.COMMAND:
         out.command = r.strs();

@@ -31,6 +31,7 @@ export const IDMAP = {
   MAPS: 0x0193,
   HELPER: 0x0194,
   IDS: 0x0195,
+  HELPERS: 0x0360,
 } as const;
 
 /** USERNS modes: `host` is the --userns flag as typed (or its default); the core decides what it means. */
@@ -77,7 +78,7 @@ function u64Of(field: string, v: number | bigint): bigint {
   return b;
 }
 
-/** The user-namespace request frames (USERNS, USED_RANGE…, IDMAP_CALLER, SUBUID…, SUBGID…, IDMAP…). */
+/** The user-namespace request frames (USERNS, USED_RANGE…, IDMAP_CALLER, SUBUID…, SUBGID…, IDMAP_HELPERS, IDMAP…). */
 export function idmapFrames(spec: UsernsFacts, used: readonly { start: number | bigint; size: number | bigint }[] = []): Uint8Array[] {
   const w = new FrameWriter();
   const parts: Uint8Array[] = [];
@@ -92,6 +93,7 @@ export function idmapFrames(spec: UsernsFacts, used: readonly { start: number | 
   }
   for (const chunk of subidChunks(spec.subuid ?? '')) parts.push(w.str(chunk).frame(IDMAP.SUBUID));
   for (const chunk of subidChunks(spec.subgid ?? '')) parts.push(w.str(chunk).frame(IDMAP.SUBGID));
+  if (spec.helpers !== undefined) parts.push(w.str(spec.helpers.newuidmap).str(spec.helpers.newgidmap).frame(IDMAP.HELPERS));
   for (const t of spec.uidmap ?? []) parts.push(w.u64(KIND.uid).str(mapValue('uidmap', t)).frame(IDMAP.MAP));
   for (const t of spec.gidmap ?? []) parts.push(w.u64(KIND.gid).str(mapValue('gidmap', t)).frame(IDMAP.MAP));
   return parts;

@@ -30,6 +30,8 @@ export interface JoinRequest {
   bounding?: bigint;
   trace?: boolean;
   dieWithParent?: boolean;
+  /** husk runs as a non-root user (the launcher enters the container's user namespace first). */
+  rootless?: boolean;
   /** enter: the namespaces asked for (CLONE_NEW* bits); 0 or absent: all. */
   pick?: bigint;
   /** The process whose namespaces are entered: pid and /proc/PID/stat start time. */
@@ -56,7 +58,7 @@ export interface JoinRequest {
 
 export function encodeJoinRequest(req: JoinRequest): Uint8Array {
   const w = new FrameWriter();
-  const flags = (req.privileged ? 1 : 0) | (req.trace ? 2 : 0) | (req.dieWithParent ? 4 : 0);
+  const flags = (req.privileged ? 1 : 0) | (req.trace ? 2 : 0) | (req.dieWithParent ? 4 : 0) | (req.rootless ? 8 : 0);
   w.begin(JOIN_REQUEST.JOIN).u64(req.mode === 'exec' ? 1 : 2).u64(flags).u64(req.pick ?? 0n).u64(req.bounding ?? 0n).end();
   if (req.target) {
     const start = /^\d{1,20}$/.test(req.target.startTime) ? BigInt(req.target.startTime) : 0n;

@@ -35,6 +35,8 @@ export interface IdmapSpec {
   /** The text of /etc/subuid and /etc/subgid (or --subuid-file / --subgid-file). */
   subuid?: string;
   subgid?: string;
+  /** Rootless: where the setuid newuidmap and newgidmap are ('' or absent: not installed). */
+  helpers?: { newuidmap: string; newgidmap: string };
 }
 
 export interface IdmapCaller {

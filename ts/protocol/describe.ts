@@ -111,6 +111,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `report ${a.path} at the end`;
     case 'IDMAP_TREE':
       return `idmap a clone of ${a.source} to the container's user namespace (slot ${a.slot})`;
+    case 'IDMAP_HELPER':
+      return `run ${a.path} PID ${(a.args as string[]).join(' ')} (the setuid helper writes the map)`;
     case 'SECCOMP_PROGRAM':
       return `keep ${(a.program as bigint[]).length} BPF instructions for the next SECCOMP`;
     case 'SECCOMP': {

@@ -13,6 +13,7 @@ import { claimName } from './names.js';
 import { processStart, tempName, writeRecord } from './state.js';
 import type { ContainerRecord } from './state.js';
 import type { RunImage } from './image-run.js';
+import { printUsernsNote } from './userns.js';
 
 /** The plan every `husk start` of the container runs (the same cgroups, layer and status file). */
 export function planPath(root: string, id: string): string {
@@ -85,6 +86,7 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
     const prepared = prepare(flags, { ...extras.context?.(id), root, usedRanges: used, dieWithParent: false, diesWithMonitor: true, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, network, ...(image ? { image: { ...image, upper } } : { keepLayer: keptLayerPaths(root, id) }) });
     // A user namespace's root writes the upper: it owns the layer (mapped root's host id).
     if (prepared.userns && !image) makeKeptLayer(root, id, prepared.userns.start);
+    if (prepared.request.userns) printUsernsNote(prepared.summary);
     savePlan(root, id, prepared.plan);
     const stop = prepared.summary.stopSignal;
     const record: ContainerRecord = {

@@ -10,6 +10,7 @@ import { constants } from 'node:os';
 import { ownBoundingSet } from '../host/capabilities.js';
 import { release } from 'node:os';
 import { HuskError } from '../errors.js';
+import { callerUid } from './paths.js';
 import { joinPlan } from '../core/join-plan.js';
 import type { JoinRequest } from '../core/join-plan.js';
 import { EventStream } from '../protocol/events.js';
@@ -69,6 +70,7 @@ export function execRequest(rec: ContainerRecord, target: { pid: number; startTi
     bounding: f.privileged ? ownBoundingSet() : undefined,
     trace: f.trace,
     dieWithParent: !f.detach,
+    rootless: callerUid() !== 0,
     target,
     differ: differingNamespaces(target.pid),
     hierarchies: host.hierarchies,

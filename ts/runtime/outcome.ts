@@ -1,4 +1,5 @@
 // How a launch ended, in docker's words; the statuses themselves come from exit-status.ts.
+import { readFileSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import { HuskError } from '../errors.js';
 import { OP_BY_CODE, OP_BY_NAME } from '../protocol/ops.js';
@@ -20,6 +21,30 @@ export function errnoName(errno: number): string {
   return errnoTable.get(-errno)?.[0] ?? `errno ${errno}`;
 }
 
+const CLONE_NEWUSER = 0x10000000n;
+const ENOSPC = 28;
+const EPERM = 1;
+
+function readMaxUserNamespaces(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/user/max_user_namespaces', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A CLONE of a user namespace that the kernel refused for its limit: user.max_user_namespaces
+ * at 0 (user namespaces off: EPERM for root, ENOSPC for others) or reached (ENOSPC). One
+ * line naming the sysctl; undefined when the limit is not why.
+ */
+export function usernsLimitLine(errno: number, max: string | undefined): string | undefined {
+  if (errno !== ENOSPC && errno !== EPERM) return undefined;
+  if (max === '0') return 'user namespaces are disabled here (sysctl user.max_user_namespaces is 0): as root, sysctl -w user.max_user_namespaces=15000';
+  if (errno === ENOSPC && max !== undefined) return `the limit of user namespaces is reached (sysctl user.max_user_namespaces is ${max}): end some containers, or as root raise it (sysctl -w user.max_user_namespaces=N)`;
+  return undefined;
+}
+
 /** The container's exit status, or a HuskError when the container never ran. */
 export function statusOf(outcome: LaunchOutcome, argv0: string): number {
   const { exit, error } = outcome;
@@ -33,6 +58,9 @@ export function statusOf(outcome: LaunchOutcome, argv0: string): number {
   }
   if (error) {
     const op = OP_BY_CODE.get(error.code)?.name.toLowerCase();
+    const limit = op === 'clone' && /^clone 0x[0-9a-f]*/.test(error.message) && (BigInt(error.message.split(' ')[1]) & CLONE_NEWUSER) !== 0n
+      ? usernsLimitLine(error.errno, readMaxUserNamespaces()) : undefined;
+    if (limit) throw new HuskError('launcher', limit);
     const where = error.index >= 0 ? `op ${error.index}${op ? ` (${op})` : ''}: ` : '';
     const why = error.errno ? `: ${errnoText(error.errno).toLowerCase()}` : '';
     throw new HuskError('launcher', `setting up the container failed: ${where}${error.message}${why}`);

@@ -15,6 +15,7 @@ import { decodeEvent } from '../protocol/events.js';
 import { readFrameAt } from '../protocol/frames.js';
 import { removeCgroups } from './control.js';
 import { removeKeptLayer } from './kept-layer.js';
+import { callerUid } from './paths.js';
 import { foldEvent, newOutcome } from './event-fold.js';
 import { STATUS_LOST, recordExitCode } from './exit-status.js';
 import { beingCreated, containersDir, isDeadTemp, isLive, needsSweep, readRecord, removeRecord, writeRecord } from './state.js';
@@ -45,8 +46,12 @@ export function logPath(root: string, id: string): string {
   return join(stateDir(root, id), 'log');
 }
 
-/** Every record as stored, unjudged. */
+/**
+ * Every record as stored, unjudged. A non-root caller reads only records it wrote (owned by
+ * its uid): another user's, in a state directory both can reach, are neither shown nor swept.
+ */
 export function readRecords(root: string): ContainerRecord[] {
+  const uid = callerUid();
   let names: string[];
   try {
     names = readdirSync(containersDir(root));
@@ -58,6 +63,7 @@ export function readRecords(root: string): ContainerRecord[] {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
     const path = join(containersDir(root), name);
     try {
+      if (uid !== 0 && statSync(path).uid !== uid) continue;
       const text = readFileSync(path, 'utf8');
       // All a crash of the machine can leave of a record written without fsync (a foreground
       // run's, state.ts writeRecord), whose launcher and cgroups the crash ended too.

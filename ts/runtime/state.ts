@@ -3,8 +3,10 @@
 // removes it (the launcher's mounts die with its mount namespace, so the record is all that
 // can outlive a crash).
 import { releaseOf } from '../network/leases.js';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { HuskError } from '../errors.js';
+import { callerUid, fallbackRoot } from './paths.js';
 
 import type { SeccompChoice } from '../core/seccomp.js';
 
@@ -107,14 +109,57 @@ export function containersDir(root: string): string {
 }
 
 /**
- * The root and the stage are 0711: a container in a user namespace mounts its stage tmpfs as
- * its own (mapped) root, which must be able to reach the directory. Records stay 0700.
+ * Root's state directory and stage are 0711: a container in a user namespace mounts its stage
+ * tmpfs as its own (mapped) root, which must be able to reach the directory. Records stay
+ * 0700. A non-root caller's is 0700 and must be its own (rootless: its mapped root is the
+ * caller itself); see checkOwnRoot. Throws a HuskError naming the fix.
  */
-export function ensureRoot(root: string): void {
-  mkdirSync(containersDir(root), { recursive: true, mode: 0o700 });
-  mkdirSync(join(root, 'stage'), { recursive: true, mode: 0o711 });
-  // An older root made 0700 (or by hand) keeps its mode: open it up for the mapped root.
-  for (const dir of [root, join(root, 'stage')]) if ((statSync(dir).mode & 0o011) !== 0o011) chmodSync(dir, statSync(dir).mode | 0o011);
+export function ensureRoot(root: string, uid = callerUid()): void {
+  try {
+    if (uid !== 0) {
+      // The fallback in /tmp is made alone (no -p: /tmp is there) so that it is never a
+      // directory another user planted; checkOwnRoot says whose it is otherwise.
+      if (root === fallbackRoot(uid)) mkdirSync(root, { mode: 0o700 });
+      else mkdirSync(root, { recursive: true, mode: 0o700 });
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw stateDirError(root, err, uid);
+  }
+  if (uid !== 0) checkOwnRoot(root, uid);
+  try {
+    mkdirSync(containersDir(root), { recursive: true, mode: 0o700 });
+    mkdirSync(join(root, 'stage'), { recursive: true, mode: uid === 0 ? 0o711 : 0o700 });
+    // An older root made 0700 (or by hand) keeps its mode: open it up for the mapped root.
+    if (uid === 0) for (const dir of [root, join(root, 'stage')]) if ((statSync(dir).mode & 0o011) !== 0o011) chmodSync(dir, statSync(dir).mode | 0o011);
+  } catch (err) {
+    throw stateDirError(root, err, uid);
+  }
+}
+
+/**
+ * A non-root caller's state directory is a directory of its own that no one else may write:
+ * else another user could plant records (pids and cgroups for the sweep to act on).
+ */
+export function checkOwnRoot(root: string, uid: number): void {
+  let st;
+  try {
+    st = lstatSync(root);
+  } catch (err) {
+    throw stateDirError(root, err, uid);
+  }
+  const fix = `remove it, or pass --root DIR of your own`;
+  if (!st.isDirectory()) throw new HuskError('invalid-value', `cannot use state directory ${root}: not a directory (a symlink or a file): ${fix}`);
+  if (st.uid !== uid) throw new HuskError('invalid-value', `cannot use state directory ${root}: it belongs to uid ${st.uid}, not to you (uid ${uid}): ${fix}`);
+  if ((st.mode & 0o022) !== 0) throw new HuskError('invalid-value', `cannot use state directory ${root}: others may write to it (mode ${(st.mode & 0o7777).toString(8)}): chmod 700 ${root}, or pass --root DIR of your own`);
+}
+
+/** One line for a state directory husk cannot make or write, with the fix. */
+export function stateDirError(root: string, err: unknown, uid = callerUid()): HuskError {
+  const code = (err as NodeJS.ErrnoException).code ?? String(err);
+  const fix = uid === 0 ? '' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+    ? `: not writable by you (uid ${uid}); pass --root DIR of your own (or set XDG_RUNTIME_DIR to a directory of yours)`
+    : '';
+  return new HuskError('invalid-value', `cannot use state directory ${root}: ${code}${fix}`, { cause: err });
 }
 
 /**

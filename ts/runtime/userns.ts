@@ -2,7 +2,7 @@
 // of the subordinate id files (the I/O). Whether the container gets a user namespace, and
 // with which maps, is the policy core's decision (assembly/idmap/request.ts decideMode,
 // compute.ts); ts/ learns it from the core's summary (ts/core/build-plan.ts PlanSummary.userns).
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { RunFlags } from '../cli/args.js';
 import type { IdmapCaller, UsernsFacts } from '../core/idmap.js';
@@ -22,6 +22,31 @@ export function caller(): IdmapCaller {
     // No passwd entry: subordinate ranges can still be owned by the uid in decimal.
   }
   return { rootless: uid !== 0, uid, gid, name };
+}
+
+/** Where Debian's uidmap package (and every distribution's shadow) installs the helpers. */
+const HELPER_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin'];
+
+/** The first executable `name` in HELPER_DIRS, or '' (not installed). Not $PATH: the helper is setuid. */
+function findHelper(name: string): string {
+  for (const dir of HELPER_DIRS) {
+    const path = `${dir}/${name}`;
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // Not here.
+    }
+  }
+  return '';
+}
+
+/** Where newuidmap and newgidmap are (HUSK_NEWUIDMAP / HUSK_NEWGIDMAP override; '' = none). */
+export function idmapHelpers(): { newuidmap: string; newgidmap: string } {
+  return {
+    newuidmap: process.env.HUSK_NEWUIDMAP ?? findHelper('newuidmap'),
+    newgidmap: process.env.HUSK_NEWGIDMAP ?? findHelper('newgidmap'),
+  };
 }
 
 /** The text of a subordinate id file; a missing file has no ranges. */
@@ -62,10 +87,19 @@ export function usernsFacts(f: Pick<RunFlags, 'userns' | 'idmap'>, who?: IdmapCa
     caller: who ?? caller(),
     subuid: readSubidFile('--subuid-file', f.idmap.subuidFile),
     subgid: readSubidFile('--subgid-file', f.idmap.subgidFile),
+    helpers: rootless ? idmapHelpers() : undefined,
   };
 }
 
 /** The host ranges live containers hold, from their records (for --userns auto). */
 export function usedRanges(records: readonly ContainerRecord[]): { start: number; size: number }[] {
   return records.flatMap((r) => r.hostRanges ?? (r.userns ? [r.userns] : []));
+}
+
+/**
+ * The core's note on a rootless single-id map (what it limits, how to get more ids), one
+ * line on stderr as podman warns: for the CLI's run and create, not for the API.
+ */
+export function printUsernsNote(summary: { usernsNote?: string }): void {
+  if (summary.usernsNote) process.stderr.write(`husk: note: ${summary.usernsNote}\n`);
 }

@@ -1,0 +1,212 @@
+// Rootless husk on the real kernel: a throwaway user (rootless-user.ts) runs containers in a
+// user namespace of its own — its uid as root inside, plus its subordinate ids through
+// newuidmap/newgidmap when it has some — with its state in its own places, limits refused
+// with the reason on this host, and no sight of root's containers (nor root of its).
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { husk, suiteDir, suiteRootfs } from './helpers.js';
+import { leftovers, useLeakCheck } from './leak-check.js';
+import { useTestUser } from './rootless-user.js';
+
+const { root } = useLeakCheck();
+const user = useTestUser();
+/** Root's busybox rootfs, 0755: the user reads it, cannot write it. */
+const rootfs = suiteRootfs();
+/** The same tree owned by the user (for --rootfs-rw), with a private file of its own. */
+const own = suiteDir('rl-own', {
+  fill: (dir) => {
+    cpSync(rootfs, dir, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(dir, 'private'), 'only mine\n', { mode: 0o600 });
+    // The user exists by now (its beforeAll ran first).
+    const c = spawnSync('chown', ['-R', '-h', `${user.uid}:${user.gid}`, dir]);
+    if (c.status !== 0) throw new Error(`chown -R ${dir} failed`);
+  },
+});
+
+const stateDir = () => join(user.home, 'run/husk');
+const lines = (s: string) => s.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+
+/** Nothing but husk's own empty directories left in the user's state. */
+function expectUserStateEmpty(): void {
+  if (existsSync(stateDir())) expect(leftovers(stateDir())).toEqual([]);
+}
+
+describe('a user without subordinate ids: its own uid is root inside, alone', () => {
+  beforeEach(() => user.setRanges(undefined));
+
+  it('run --rootfs DIR id: uid 0 inside, uid_map is the caller alone, a one-line note says what that limits', () => {
+    const r = user.husk(['run', '--rootfs', rootfs, 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toEqual(['0', '0', `0 ${user.uid} 1`, `0 ${user.gid} 1`]);
+    expect(r.stderr).toBe(
+      `husk: note: the container maps only your uid ${user.uid} and gid ${user.gid} (as its root): files of other owners show as nobody and chown to other ids fails; ` +
+      `for more ids add a range of your own to /etc/subuid and /etc/subgid (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name})\n`);
+    // Its state is under $XDG_RUNTIME_DIR/husk, 0700 and its own; nothing of it is left.
+    const st = statSync(stateDir());
+    expect([st.uid, st.mode & 0o777]).toEqual([user.uid, 0o700]);
+    expectUserStateEmpty();
+  });
+
+  it('alice: her private file reads as root\'s inside her namespace and as hers outside; what root makes inside is hers', () => {
+    const r = user.husk(['run', '--rootfs', own, '--rootfs-rw', 'sh', '-c', 'stat -c %u:%g:%a /private; cat /private; echo x > /made-inside; stat -c %u:%g /made-inside; stat -c %U /etc/motd']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toEqual(['0:0:600', 'only mine', '0:0', 'root']);
+    const host = statSync(join(own, 'made-inside'));
+    expect([host.uid, host.gid]).toEqual([user.uid, user.gid]);
+    expect(statSync(join(own, 'private')).uid).toBe(user.uid);
+    rmSync(join(own, 'made-inside'));
+  });
+
+  it('root\'s files show as nobody, and chown to an unmapped id fails inside', () => {
+    const r = user.husk(['run', '--rootfs', rootfs, 'sh', '-c', 'stat -c %u /etc/motd; touch /tmp/f; chown 1000 /tmp/f 2>/dev/null && echo chowned || echo refused']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toEqual(['65534', 'refused']);
+  });
+
+  it('without $XDG_RUNTIME_DIR the state is /tmp/husk-UID, made 0700 and its own; one planted by another user is refused', () => {
+    const fallback = `/tmp/husk-${user.uid}`;
+    try {
+      const r = user.husk(['run', '--rootfs', rootfs, 'true'], { env: { XDG_RUNTIME_DIR: undefined } });
+      expect(r.status, r.stderr).toBe(0);
+      const st = statSync(fallback);
+      expect([st.uid, st.mode & 0o777]).toEqual([user.uid, 0o700]);
+      expect(user.husk(['info'], { env: { XDG_RUNTIME_DIR: undefined } }).stdout).toContain(`state: ${fallback}`);
+      rmSync(fallback, { recursive: true });
+      mkdirSync(fallback, { mode: 0o755 }); // root's, where the user's would go
+      const planted = user.husk(['run', '--rootfs', rootfs, 'true'], { env: { XDG_RUNTIME_DIR: undefined } });
+      expect(planted.status).toBe(125);
+      expect(planted.stderr).toBe(`husk: cannot use state directory ${fallback}: it belongs to uid 0, not to you (uid ${user.uid}): remove it, or pass --root DIR of your own\n`);
+      expect(leftovers(fallback)).toEqual([]);
+    } finally {
+      rmSync(fallback, { recursive: true, force: true });
+    }
+  });
+
+  it('husk info shows the user\'s places', () => {
+    const r = user.husk(['info']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`state: ${stateDir()}`);
+    expect(r.stdout).toContain(`images: ${join(user.home, '.local/share/husk')}`);
+    expect(r.stdout).toMatch(/^user namespace: uid \d+ → root inside, alone \(no subordinate ids\)$/m);
+  });
+
+  const refusals: [string, string[], Record<string, string | undefined>, RegExp][] = [
+    ['--memory on this hybrid host', ['--memory', '64m'], {}, /^husk: --memory: husk cannot enforce limits without root here: .*\n/],
+    ['--pids-limit on this hybrid host', ['--pids-limit', '10'], {}, /^husk: --pids-limit: husk cannot enforce limits without root here: /],
+    ['keep-id without subordinate ids', ['--userns', 'keep-id'], {}, /^husk: userns: keep-id needs subordinate ids of yours for the container's root, and you have none: add a range .*usermod --add-subuids/],
+    ['auto without subordinate ids', ['--userns', 'auto'], {}, /^husk: userns: auto needs subordinate ids of yours, and you have none: add a range/],
+    ['--uidmap of ids not its own', ['--uidmap', '0:100000:10'], {}, /^husk: uidmap: "0:100000:10": host ids 100000-100009 are not yours/],
+  ];
+  it.each(refusals)('%s: one line naming the fix, exit 125, nothing left', (_name, flags, env, message) => {
+    const r = user.husk(['run', ...flags, '--rootfs', rootfs, 'true'], { env });
+    expect(r.status).toBe(125);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expectUserStateEmpty();
+  });
+
+  it('a state directory the user cannot write: one line naming the fix, exit 125, nothing made', () => {
+    const dir = join(root, 'not-the-users', 'state');
+    const r = user.husk(['--root', dir, 'run', '--rootfs', rootfs, 'true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toBe(`husk: cannot use state directory ${dir}: EACCES: not writable by you (uid ${user.uid}); pass --root DIR of your own (or set XDG_RUNTIME_DIR to a directory of yours)\n`);
+    expect(existsSync(join(root, 'not-the-users'))).toBe(false);
+  });
+});
+
+describe('a user with subordinate ids: its uid and its range', () => {
+  const start = 300000;
+  beforeEach(() => user.setRanges({ start, count: 65536 }));
+
+  it('uid_map shows the caller and its range; root\'s file is the user\'s on the host, uid 1000\'s is its subordinate id', () => {
+    const r = user.husk(['run', '--rootfs', own, '--rootfs-rw', 'sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; touch /f0 /f1000; chown 1000:1000 /f1000']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(lines(r.stdout)).toEqual([`0 ${user.uid} 1`, `1 ${start} 65536`, `0 ${user.gid} 1`, `1 ${start} 65536`]);
+    const f0 = statSync(join(own, 'f0'));
+    const f1000 = statSync(join(own, 'f1000'));
+    expect([f0.uid, f0.gid]).toEqual([user.uid, user.gid]);
+    expect([f1000.uid, f1000.gid]).toEqual([start + 999, start + 999]);
+    rmSync(join(own, 'f0'));
+    rmSync(join(own, 'f1000'));
+  });
+
+  it('--userns keep-id: the user keeps its uid inside; auto and --uidmap take ids from its range', () => {
+    const keep = user.husk(['run', '--userns', 'keep-id', '--rootfs', rootfs, 'sh', '-c', 'id -u; id -g']);
+    expect(keep.status, keep.stderr).toBe(0);
+    expect(lines(keep.stdout)).toEqual([String(user.uid), String(user.gid)]);
+    const auto = user.husk(['run', '--userns', 'auto:size=1000', '--rootfs', rootfs, 'cat', '/proc/self/uid_map']);
+    expect(auto.status, auto.stderr).toBe(0);
+    expect(lines(auto.stdout)).toEqual([`0 ${start} 1000`, `1000 ${user.uid} 1`]);
+    const maps = user.husk(['run', '--uidmap', `0:${user.uid}:1`, '--uidmap', `1:${start}:100`, '--rootfs', rootfs, 'cat', '/proc/self/uid_map']);
+    expect(maps.status, maps.stderr).toBe(0);
+    expect(lines(maps.stdout)).toEqual([`0 ${user.uid} 1`, `1 ${start} 100`]);
+  });
+
+  it('newuidmap missing (HUSK_NEWUIDMAP empty): a run without flags falls back to its own id with a note naming the package; auto refuses naming it', () => {
+    const env = { HUSK_NEWUIDMAP: '' };
+    const plain = user.husk(['run', '--rootfs', rootfs, 'cat', '/proc/self/uid_map'], { env });
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(lines(plain.stdout)).toEqual([`0 ${user.uid} 1`]);
+    expect(plain.stderr).toMatch(/^husk: note: the container maps only your uid .*; newuidmap and newgidmap are not installed \(install the uidmap package\)\n$/);
+    const auto = user.husk(['run', '--userns', 'auto', '--rootfs', rootfs, 'true'], { env });
+    expect(auto.status).toBe(125);
+    expect(auto.stderr).toBe('husk: userns: mapping your subordinate ids needs newuidmap and newgidmap, which are not installed: install the uidmap package (apt-get install uidmap)\n');
+    expectUserStateEmpty();
+  });
+
+  it('a range newuidmap refuses (the file changed under husk): the helper\'s own words, exit 125, nothing left', () => {
+    // husk reads the ranges from a file of the user's; newuidmap checks /etc/subuid, which has none.
+    const fake = join(user.home, 'subuid');
+    user.setRanges(undefined);
+    const w = user.run(['sh', '-c', `echo ${user.name}:${start}:65536 > ${fake}`]);
+    expect(w.status).toBe(0);
+    const r = user.husk(['run', '--subuid-file', fake, '--subgid-file', fake, '--rootfs', rootfs, 'true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/^husk: setting up the container failed: op \d+ \(idmap_helper\): \/usr\/bin\/newuidmap \d+: newuidmap: .*: operation not permitted\n$/);
+    expectUserStateEmpty();
+  });
+});
+
+describe('a user and root do not see each other\'s containers', () => {
+  beforeEach(() => user.setRanges({ start: 300000, count: 65536 }));
+
+  it('detached, ps, logs, exec, rm as the user; root\'s ps does not list it; the user cannot see or remove root\'s', () => {
+    const mine = user.husk(['run', '-d', '--rootfs', rootfs, 'sh', '-c', 'echo hello from the user; exec sleep 30']);
+    expect(mine.status, mine.stderr).toBe(0);
+    const id = mine.stdout.trim();
+    const roots = husk(root, ['create', '--rootfs', rootfs, 'true']);
+    expect(roots.status, roots.stderr).toBe(0);
+    const rootId = roots.stdout.trim();
+    try {
+      const listed = (out: string) => out.trim().split('\n').filter(Boolean);
+      const mineListed = listed(user.husk(['ps', '-q']).stdout);
+      expect(mineListed.length).toBe(1);
+      expect(id.startsWith(mineListed[0])).toBe(true);
+      const rootsListed = listed(husk(root, ['ps', '-aq']).stdout);
+      expect(rootsListed.length).toBe(1);
+      expect(rootId.startsWith(rootsListed[0])).toBe(true);
+      // Pointed at root's state, the user's husk sees nothing there and removes nothing.
+      expect(user.husk(['--root', root, 'ps', '-aq']).stdout).toBe('');
+      const rm = user.husk(['--root', root, 'rm', '-f', rootId]);
+      expect(rm.status).not.toBe(0);
+      expect(listed(husk(root, ['ps', '-aq']).stdout)).toEqual(rootsListed);
+
+      let logs = '';
+      for (let i = 0; i < 50 && !logs.includes('hello'); i++) logs = user.husk(['logs', id]).stdout;
+      expect(logs).toBe('hello from the user\n');
+      const exec = user.husk(['exec', id, 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+      expect(exec.status, exec.stderr).toBe(0);
+      expect(lines(exec.stdout)).toEqual(['0', `0 ${user.uid} 1`, '1 300000 65536']);
+    } finally {
+      const rmMine = user.husk(['rm', '-f', id]);
+      expect(rmMine.status, rmMine.stderr).toBe(0);
+      expect(husk(root, ['rm', '-f', rootId]).status).toBe(0);
+    }
+    expect(user.husk(['ps', '-aq']).stdout).toBe('');
+    expectUserStateEmpty();
+  });
+});
