@@ -119,6 +119,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0095 NET_ADDR container name:s address:s flags:u
 0096 NET_ROUTE container gateway:s name:s
 00b0 INIT container
+00b1 PTY container path:p
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s
