@@ -30,6 +30,9 @@ export const REQ_OCI_EXEC_FIFO: u32 = 0x0323;
 export const REQ_OCI_OOM_SCORE_ADJ: u32 = 0x0325;
 export const REQ_OCI_PROPAGATION: u32 = 0x0326;
 export const REQ_OCI_BUNDLE: u32 = 0x0327;
+/** `exec`: the process joins a running container's init (its namespaces and cgroups). */
+export const REQ_OCI_JOIN: u32 = 0x0328;
+export const REQ_OCI_JOIN_CGROUP: u32 = 0x0329;
 
 /** OCI_OPTIONS bits. */
 export const OCI_NO_NEW_PRIVS: u64 = 1;
@@ -100,6 +103,13 @@ export class OciRequest {
   cgroup: CgroupRequest = new CgroupRequest();
   /** `linux.seccomp` as the seccomp items (0x0300–0x0305, ../seccomp/items.ts); none: no filter. */
   seccomp: SeccompRequest = new SeccompRequest();
+  /** `exec`: OCI_JOIN's init (pid, start time), the namespaces of it that differ from husk's. */
+  join: bool = false;
+  joinPid: u64 = 0;
+  joinStart: u64 = 0;
+  joinDiffer: u64 = 0;
+  joinCgroups: string[] = [];
+  joinVersions: u64[] = [];
 
   has(type: u32): bool {
     return this.seen.has(type);
@@ -108,7 +118,7 @@ export class OciRequest {
 
 /** Items that may come more than once. */
 function repeatable(type: u32): bool {
-  return type == REQ_OCI_CAPS || type == REQ_OCI_RLIMIT || type == REQ_OCI_NAMESPACE || type == REQ_OCI_MOUNT ||
+  return type == REQ_OCI_JOIN_CGROUP || type == REQ_OCI_CAPS || type == REQ_OCI_RLIMIT || type == REQ_OCI_NAMESPACE || type == REQ_OCI_MOUNT ||
     type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE;
 }
 
@@ -227,6 +237,16 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
     case REQ_OCI_OOM_SCORE_ADJ:
       req.hasOomScoreAdj = true;
       req.oomScoreAdj = <i64>f.u64("value");
+      break;
+    case REQ_OCI_JOIN:
+      req.join = true;
+      req.joinPid = f.u64("pid");
+      req.joinStart = f.u64("start_time");
+      req.joinDiffer = f.u64("differ");
+      break;
+    case REQ_OCI_JOIN_CGROUP:
+      req.joinVersions.push(f.u64("version"));
+      req.joinCgroups.push(f.str("path", PATH_MAX));
       break;
     case REQ_OCI_PROPAGATION:
       req.propagation = f.str("mode", 64);

@@ -107,7 +107,8 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (req.execFifo.length > 0 && req.execFifo.charCodeAt(0) != 0x2f) return invalid("exec fifo: not an absolute path");
   let failure = decideCaps(req, d);
   if (failure === null) failure = decideRlimits(req, d);
-  if (failure === null) failure = decideNamespaces(req, d);
+  if (failure === null && req.join) failure = decideJoin(req, d);
+  if (failure === null && !req.join) failure = decideNamespaces(req, d);
   if (failure === null) failure = decideSysctls(req, d);
   if (failure === null) failure = checkMounts(req.mounts, (d.newNamespaces & CLONE_NEWCGROUP) != 0);
   if (failure === null) failure = checkPaths("maskedPaths", req.masked);
@@ -175,6 +176,23 @@ function decideNamespaces(req: OciRequest, d: OciDecisions): Failure | null {
     d.propagation = propagationOf(req.propagation);
     if (d.propagation == 0) return invalid("linux.rootfsPropagation: unknown \"" + req.propagation + "\"");
   }
+  return null;
+}
+
+const PID_MAX: u64 = 0x7fffffff;
+const JOIN_KNOWN: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
+
+/** `exec`: a process in the namespaces and cgroups of a running init; nothing else of the config. */
+function decideJoin(req: OciRequest, d: OciDecisions): Failure | null {
+  if (req.joinPid == 0 || req.joinPid > PID_MAX) return invalid("exec: pid " + req.joinPid.toString() + " out of range");
+  if (req.joinStart == 0) return invalid("exec: pid " + req.joinPid.toString() + ": no start time, so a reused pid could not be told apart");
+  if ((req.joinDiffer & ~JOIN_KNOWN) != 0) return invalid("exec: unknown namespace bits");
+  for (let i = 0; i < req.joinCgroups.length; i++) {
+    const v = req.joinVersions[i];
+    if ((v != 1 && v != 2) || req.joinCgroups[i].charCodeAt(0) != 0x2f || req.joinCgroups[i].indexOf("/../") >= 0) return invalid("exec: cgroup " + req.joinCgroups[i] + ": not an absolute cgroup directory");
+  }
+  if (req.namespaces.length > 0 || req.mounts.length > 0 || req.sysctls.length > 0 || req.hasHostname) return invalid("exec: a process joins its container: namespaces, mounts, sysctls and hostname are the container's");
+  d.newNamespaces = 0;
   return null;
 }
 
@@ -258,10 +276,26 @@ function writeSummary(plan: PlanWriter, req: OciRequest, d: OciDecisions): void 
   if (w.ok) store<u64>(changetype<usize>(w.buf) + HEADER_SIZE, <u64>w.len);
 }
 
+/** `exec`: TARGET, its pid namespace and v2 cgroup before CLONE; v1 cgroups, the rest after it. */
+function writeJoinPlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
+  if (req.execFifo.length > 0) plan.execFifo(req.execFifo);
+  plan.target(req.joinPid, req.joinStart);
+  if ((req.joinDiffer & CLONE_NEWPID) != 0) plan.setns(CLONE_NEWPID);
+  for (let i = 0; i < req.joinCgroups.length; i++) if (req.joinVersions[i] == 2) plan.cgroupInto(req.joinCgroups[i]);
+  plan.clone(0);
+  // Joined as host root, before the container's user namespace: the tasks files are root's.
+  for (let i = 0; i < req.joinCgroups.length; i++) if (req.joinVersions[i] == 1) plan.cgroupJoin(req.joinCgroups[i] + "/tasks");
+  const rest = req.joinDiffer & ~CLONE_NEWPID;
+  if (rest != 0) plan.setns(rest);
+  processOps(plan, req, d);
+  plan.end();
+}
+
 function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   const cg = req.cgroup;
   const hello: u64 = ((req.options & OCI_TRACE) != 0 ? 1 : 0) | ((req.options & OCI_DIE_WITH_PARENT) != 0 ? 2 : 0);
   plan.hello(hello);
+  if (req.join) return writeJoinPlan(plan, req, d);
   cgroupLauncherOps(plan, cg);
   if (req.execFifo.length > 0) plan.execFifo(req.execFifo);
   for (let i = 0; i < d.joins.length; i++) plan.setnsFile(d.joins[i], d.joinTypes[i]);

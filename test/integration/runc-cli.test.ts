@@ -103,6 +103,25 @@ describe('husk-runc on a bundle', () => {
     expect(runc(['state', 'box']).stderr).toMatch(/does not exist/);
   });
 
+  it('exec runs a process in the running container: its status in the foreground, left to the caller with -d', async () => {
+    const dir = bundle(['sleep', '60'], (c) => (c.hostname = 'execbox'));
+    expect(runc(['run', '-d', '--bundle', dir, 'ex']).status).toBe(0);
+    const fg = runc(['exec', '--env', 'FOO=bar', '--cwd', '/bin', 'ex', 'sh', '-c', 'echo "$(hostname) $FOO $(pwd) $(cat /proc/1/cmdline | tr "\\0" " ")"; exit 4']);
+    expect(fg.stderr).toBe('');
+    expect(fg.stdout).toBe('execbox bar /bin sleep 60 \n');
+    expect(fg.status).toBe(4);
+    writeFileSync(join(dir, 'process.json'), JSON.stringify({ args: ['sleep', '60'], env: ['PATH=/bin'], cwd: '/', user: { uid: 65534, gid: 65534 } }));
+    const pidFile = join(dir, 'exec.pid');
+    const bg = runc(['exec', '-d', '--process', join(dir, 'process.json'), '--pid-file', pidFile, 'ex']);
+    expect(bg.status, bg.stderr).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+65534\s/m);
+    expect(runc(['exec', 'nosuch', 'true']).stderr).toMatch(/does not exist/);
+    expect(runc(['delete', '--force', 'ex']).status).toBe(0);
+    await waitFor('the exec\'d process to end with its container', () => !existsSync(`/proc/${pid}/status`) || /State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8')));
+  });
+
   it('delete of a created container ends its waiting init', async () => {
     const dir = bundle(['true']);
     expect(runc(['create', '--bundle', dir, 'waiting']).status).toBe(0);

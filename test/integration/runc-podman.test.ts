@@ -65,12 +65,15 @@ describe.skipIf(!hasPodman)('podman --runtime husk-runc', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
-  it('run -d, ps, stop, ps -a, rm', () => {
+  it('run -d, ps, exec, stop, ps -a, rm', () => {
     setup();
     const started = podman(['run', '-d', ...common, image, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']);
     expect(started.status, started.stderr).toBe(0);
     const id = started.stdout.trim();
     expect(podman(['ps', '-q', '--no-trunc']).stdout.trim()).toBe(id);
+    const exec = podman(['exec', '-e', 'FOO=bar', '-w', '/bin', id, 'sh', '-c', 'echo "$FOO $(pwd)"; exit 5']);
+    expect(exec.stdout).toBe('bar /bin\n');
+    expect(exec.status).toBe(5);
     const stopped = podman(['stop', '-t', '5', id]);
     expect(stopped.status, stopped.stderr).toBe(0);
     expect(podman(['ps', '-a', '--format', '{{.Status}}']).stdout).toMatch(/^Exited \(0\)/);

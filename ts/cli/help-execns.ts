@@ -17,7 +17,8 @@ Options:
       --env-file FILE       Read environment variables from FILE
   -u, --user UID[:GID]      User to run as (names from the container's /etc/passwd)
   -w, --workdir DIR         Working directory (absolute)
-      --privileged          Every capability husk holds, no no_new_privs
+      --privileged          Every capability husk holds, no no_new_privs (the container's
+                            seccomp filter still applies, as with runc)
       --trace               Print each op of the plan with the time it took
 `,
   enter: `Usage:  husk enter [--net] [--uts] [--ipc] [--pid] [--mnt] [--user] [--cgroup] [--time] CONTAINER|ns:NAME|PID [COMMAND [ARG...]]

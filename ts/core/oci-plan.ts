@@ -32,6 +32,8 @@ export const OCI_REQUEST = {
   OOM_SCORE_ADJ: 0x0325,
   PROPAGATION: 0x0326,
   BUNDLE: 0x0327,
+  JOIN: 0x0328,
+  JOIN_CGROUP: 0x0329,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -54,6 +56,8 @@ export interface OciPlanOptions {
   dieWithParent?: boolean;
   /** The host's kernel release, for a seccomp rule's minKernel (default: this host's). */
   kernel?: string;
+  /** `exec`: the running init to join, the namespaces of it that differ from ours, its cgroups. */
+  join?: { pid: number; startTime: string; differ: bigint; cgroups: { version: 1 | 2; path: string }[] };
 }
 
 type Json = unknown;
@@ -200,6 +204,10 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
   }
   if (opts.execFifo !== undefined) str(OCI_REQUEST.EXEC_FIFO, 'exec fifo', opts.execFifo);
   if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
+  if (opts.join !== undefined) {
+    w.begin(OCI_REQUEST.JOIN).u64(opts.join.pid).u64(BigInt(opts.join.startTime)).u64(opts.join.differ).end();
+    for (const c of opts.join.cgroups) w.begin(OCI_REQUEST.JOIN_CGROUP).u64(c.version).str(c.path).end();
+  }
   return w.view().slice();
 }
 

@@ -24,6 +24,7 @@ export type RuncCommand =
   | { name: 'version' }
   | { name: 'help'; topic?: string }
   | { name: 'create' | 'run'; id: string; bundle: string; pidFile?: string; consoleSocket?: string; detach: boolean; preserveFds: number; noPivot: boolean; noNewKeyring: boolean; keep: boolean }
+  | { name: 'exec'; id: string; args: string[]; process?: string; detach: boolean; pidFile?: string; consoleSocket?: string; tty: boolean; cwd?: string; env: string[]; user?: string; caps: string[]; noNewPrivs: boolean }
   | { name: 'start'; id: string }
   | { name: 'state'; id: string }
   | { name: 'kill'; id: string; signal: string; all: boolean }
@@ -44,10 +45,13 @@ export function checkId(id: string): void {
 interface FlagSpec {
   values: readonly string[];
   booleans: readonly string[];
+  /** Flags that may be given more than once (`--env A=1 --env B=2`). */
+  lists?: readonly string[];
 }
 
-function readFlags(argv: readonly string[], spec: FlagSpec, command: string): { flags: Map<string, string>; rest: string[] } {
+function readFlags(argv: readonly string[], spec: FlagSpec, command: string): { flags: Map<string, string>; rest: string[]; lists: Map<string, string[]> } {
   const flags = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -61,7 +65,11 @@ function readFlags(argv: readonly string[], spec: FlagSpec, command: string): { 
     }
     const eq = a.indexOf('=');
     const name = (eq < 0 ? a : a.slice(0, eq)).replace(/^--?/, '');
-    if (spec.booleans.includes(name)) {
+    if (spec.lists?.includes(name)) {
+      const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new RuncError(`${command}: flag needs an argument: --${name}`);
+      lists.set(name, [...(lists.get(name) ?? []), value]);
+    } else if (spec.booleans.includes(name)) {
       flags.set(name, eq < 0 ? 'true' : a.slice(eq + 1));
     } else if (spec.values.includes(name)) {
       const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
@@ -71,7 +79,7 @@ function readFlags(argv: readonly string[], spec: FlagSpec, command: string): { 
       throw new RuncError(`${command}: flag provided but not defined: ${a}`);
     }
   }
-  return { flags, rest };
+  return { flags, rest, lists };
 }
 
 function oneId(rest: readonly string[], command: string, max = 1): string {
@@ -147,6 +155,31 @@ function parseCommand(name: string, args: readonly string[], cwd: string): RuncC
         keep: truthy(flags.get('keep')),
       };
     }
+    case 'exec': {
+      const { flags, rest, lists } = readFlags(args, { values: ['process', 'p', 'pid-file', 'console-socket', 'cwd', 'user', 'u', 'process-label', 'apparmor', 'preserve-fds', 'cgroup'], booleans: ['detach', 'd', 'tty', 't', 'no-new-privs', 'ignore-paused'], lists: ['env', 'e', 'cap', 'c', 'additional-gids', 'g'] }, name);
+      if (rest.length < 1) throw new RuncError('"exec" requires a container id');
+      checkId(rest[0]);
+      const process = flags.get('process') ?? flags.get('p');
+      if (process === undefined && rest.length < 2) throw new RuncError('exec: no command given (and no --process)');
+      for (const unsupported of ['process-label', 'apparmor', 'cgroup', 'preserve-fds']) if (flags.has(unsupported)) throw new RuncError(`exec: --${unsupported} is not supported by husk-runc`);
+      if ((lists.get('additional-gids') ?? lists.get('g') ?? []).length > 0) throw new RuncError('exec: --additional-gids is not supported by husk-runc');
+      const pidFile = flags.get('pid-file');
+      return {
+        name,
+        id: rest[0],
+        args: rest.slice(1),
+        process: process === undefined ? undefined : absolute(process, cwd),
+        detach: truthy(flags.get('detach')) || truthy(flags.get('d')),
+        pidFile: pidFile === undefined ? undefined : absolute(pidFile, cwd),
+        consoleSocket: flags.get('console-socket'),
+        tty: truthy(flags.get('tty')) || truthy(flags.get('t')),
+        cwd: flags.get('cwd'),
+        env: [...(lists.get('env') ?? []), ...(lists.get('e') ?? [])],
+        user: flags.get('user') ?? flags.get('u'),
+        caps: [...(lists.get('cap') ?? []), ...(lists.get('c') ?? [])],
+        noNewPrivs: truthy(flags.get('no-new-privs')),
+      };
+    }
     case 'start':
     case 'state':
       return { name, id: oneId(readFlags(args, { values: [], booleans: [] }, name).rest, name) };
@@ -177,6 +210,6 @@ function parseCommand(name: string, args: readonly string[], cwd: string): RuncC
     case 'help':
       return { name, topic: args[0] };
     default:
-      throw new RuncError(`command "${name}" is not supported by husk-runc (create, start, run, state, kill, delete, list, spec, features)`);
+      throw new RuncError(`command "${name}" is not supported by husk-runc (create, start, run, exec, state, kill, delete, list, spec, features)`);
   }
 }

@@ -17,6 +17,8 @@ Commands:
   create --bundle DIR [--pid-file F] ID   set the container up; its init waits for start
   start ID                                run the container's process
   run [--bundle DIR] [-d] [--pid-file F] ID   create and start (foreground: wait for it)
+  exec [--process F] [-d] [--pid-file F] [--cwd D] [--env K=V] [--user U:G] [--cap C] ID [CMD...]
+                                          a new process in a running container
   state ID                                the OCI state JSON
   kill [--all] ID [SIGNAL]                signal the init (default SIGTERM)
   delete [--force] ID                     remove a stopped (or, with --force, any) container
@@ -71,6 +73,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'run': {
         const { createCommand } = await import('./create.js');
         return await createCommand(global, cmd);
+      }
+      case 'exec': {
+        const { execCommand } = await import('./exec.js');
+        return await execCommand(root, cmd);
       }
       case 'start': {
         const { startContainer } = await import('./start.js');
