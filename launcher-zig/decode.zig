@@ -41,6 +41,8 @@ pub const Plan = struct {
     trees_count: usize,
     /// The plan has WAIT_START (right before EXEC): the container waits for START.
     wait_start: bool,
+    /// The plan has PTY: TTY's pty is made by the container process in its own devpts.
+    pty_inside: bool = false,
     /// The plan has EXEC_FIFO and FIFO_WAIT: runc's process model (fifo.zig).
     exec_fifo: bool,
     fifo_wait: bool,
@@ -352,7 +354,7 @@ const Decoder = struct {
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
-            .init => decoder.saw_init = true, // check_order: a container op.
+            .init, .pty => try decoder.check_lifecycle_op(op_value),
             .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
@@ -370,6 +372,23 @@ const Decoder = struct {
             },
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => try decoder.check_fs_op(op_value),
         }
+    }
+
+    /// INIT and PTY, container ops (check_order). PTY: TTY (before CLONE) says the size;
+    /// once; in a new mount namespace (it opens a ptmx of the container's own).
+    fn check_lifecycle_op(decoder: *Decoder, op_value: Op) Error!void {
+        const path = switch (op_value) {
+            .init => {
+                decoder.saw_init = true; // Only WAIT_START and EXEC may follow (frame()).
+                return;
+            },
+            .pty => |o| o.path,
+            else => unreachable,
+        };
+        if (decoder.ttys != 1 or decoder.plan.pty_inside) return decoder.fail("PTY not once, after TTY");
+        if (path.len == 0 or path[0] != '/') return decoder.fail("pty.path: not absolute");
+        if (decoder.plan.namespaces & protocol.CLONE_NEWNS == 0) return decoder.fail("pty without a new mount namespace");
+        decoder.plan.pty_inside = true;
     }
 
     /// protocol.md "SECCOMP": a program of 1 to 4096 instructions, in SECCOMP_PROGRAM parts

@@ -69,6 +69,7 @@ const sample_ops = [_]Op{
     .{ .close_fds = .{} },
     .{ .seccomp_program = .{ .program = encode.u64s(&.{0x7fff000000000006}) } },
     .{ .seccomp = .{ .flags = 0b111, .program = encode.u64s(&.{0x7fff000000000006}) } },
+    .{ .pty = .{ .path = "/dev/pts/ptmx" } },
     .{ .init = .{} },
     .{ .wait_start = .{} },
     .{ .exec = .{
@@ -865,6 +866,11 @@ test "SECCOMP: parts right before it, 1 to 4096 instructions, known flags" {
     try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 0, .program = encode.u64s(&.{}) } }}), 1, "seccomp.program: empty");
     const full = Op{ .seccomp_program = .{ .program = encode.u64s(&([_]u64{0x7fff000000000006} ** 1024)) } };
     try expect_ops_invalid(minimal(&.{ full, full, full, full, load }), 5, "over 4096 instructions");
+}
+
+test "PTY: a container op after TTY, once" {
+    const pty = Op{ .pty = .{ .path = "/dev/pts/ptmx" } };
+    try expect_ops_invalid(minimal(&.{pty}), 1, "PTY not once, after TTY");
 }
 
 test "INIT: a container op right before EXEC or WAIT_START, at most once" {

@@ -143,6 +143,7 @@ pub const FrameType = enum(u16) {
     pin = 0x0085,
     // Lifecycle (protocol.md "husk's init"): init.zig.
     init = 0x00b0,
+    pty = 0x00b1,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
@@ -287,6 +288,8 @@ pub const Op = union(enum) {
     pin: struct { nstype: u64, path: Str },
     /// Container op right before [WAIT_START] EXEC: fork; the parent becomes husk's init.
     init: struct {},
+    /// Container op after PIVOT_ROOT, with TTY: the pty is made in the container's devpts.
+    pty: struct { path: Str },
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },

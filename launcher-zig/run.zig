@@ -53,6 +53,7 @@ pub fn run(state: *State, plan: *const decode.Plan) noreturn {
             .monitor => if (Op.runner(op) != .parent) {
                 attach.wait_first_client(&state.attach);
                 ns.release(state);
+                logger.receive_pty(&state.logger, &state.attach);
                 if (plan.exec_fifo) monitor.run_detached(state, statuses(plan).failed);
                 monitor.run(state, statuses(plan).failed);
             },
@@ -143,11 +144,10 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
-        .init => try init_mode.fork_init(state),
-        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient => try run_start_op(state, plan, op),
+        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty => try run_start_op(state, plan, op),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .log => |o| try logger.open(&state.logger, o.path),
-        .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
+        .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols), plan.pty_inside),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => unreachable,
@@ -167,7 +167,8 @@ fn map_op(state: *State, op: Op) sys.Error!void {
     }
 }
 
-/// Waiting to start (WAIT_START; runc's model, fifo.zig) and runc's process ops.
+/// Waiting to start (WAIT_START; runc's model, fifo.zig), runc's process ops, husk's init and
+/// the pty made inside (PTY).
 fn run_start_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
     switch (op) {
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
@@ -175,6 +176,8 @@ fn run_start_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void 
         .fifo_wait => try fifo.wait(state),
         .umask => |o| sys.umask(@intCast(o.mask)),
         .ambient => |o| try process.ambient(o.capabilities),
+        .init => try init_mode.fork_init(state),
+        .pty => |o| try logger.pty_inside(&state.logger, o.path),
         else => unreachable,
     }
 }
@@ -263,6 +266,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
         .seccomp_program => message.append("keep a seccomp program part"),
         .init => message.append("become husk's init (exec /proc/self/exe)"),
+        .pty => |o| message.print("open a pty at {s}", .{o.path}),
         .exec_fifo => |o| message.print("make fifo {s}", .{o.path}),
         .fifo_wait => message.append("wait on the exec fifo"),
         .umask => |o| message.print("set umask {o}", .{o.mask}),

@@ -13,6 +13,7 @@ import { devOps } from "./dev";
 import { PlanWriter } from "./encode";
 import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
+import { PTY_PTMX } from "./stdio";
 import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
 import { HostDir, IMAGE_HOST, applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, OPTION_DIES_WITH_MONITOR, PlanRequest, validateRequest } from "./request";
@@ -67,6 +68,8 @@ export function buildPlan(len: i32): i32 {
   tmpfsOps(plan, req.runOptions);
   maskOps(plan, req);
   pivotOps(plan, req);
+  // -t: the pty is made in the container's own devpts, so `tty` names /dev/pts/0 inside.
+  if (req.stdio.hasTty) plan.pty(PTY_PTMX);
   readOnlyRootOps(plan, req.runOptions, req.imageKind == IMAGE_HOST ? req.hostDirs : new Array<HostDir>());
   hostOps(plan, req);
   processOps(plan, req);

@@ -112,6 +112,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0084 UNPIN control path:p
 0085 PIN parent nstype:u path:p
 00b0 INIT container
+00b1 PTY container path:p
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s

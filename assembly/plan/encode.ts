@@ -56,6 +56,7 @@ export const T_SETNS: u16 = 0x0081;
 export const T_SETNS_FILE: u16 = 0x0082;
 export const T_PIN: u16 = 0x0085;
 export const T_INIT: u16 = 0x00b0;
+export const T_PTY: u16 = 0x00b1;
 export const T_LOG: u16 = 0x0052;
 // runc's process model (./oci.ts; docs/protocol.md "Left waiting on a FIFO").
 export const T_EXEC_FIFO: u16 = 0x00a0;
@@ -264,6 +265,12 @@ export class PlanWriter {
     this.op(T_SECCOMP, "seccomp");
     this.w.u64(flags);
     this.w.u64s("program", parts[parts.length - 1]);
+    this.w.end();
+  }
+
+  pty(path: string): void {
+    this.op(T_PTY, "pty");
+    this.w.str("path", path, PATH_MAX);
     this.w.end();
   }
 

@@ -119,6 +119,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       const flags = [a.flags & 1n ? 'tsync' : '', a.flags & 2n ? 'log' : '', a.flags & 4n ? 'spec_allow' : ''].filter(Boolean).join(',');
       return `load a seccomp filter of ${(a.program as bigint[]).length} BPF instructions${flags ? ` (flags ${flags})` : ''} (with any parts above)`;
     }
+    case 'PTY':
+      return `open a pty at ${a.path} (the container's devpts), make it stdio and the controlling terminal, send the master to the monitor`;
     case 'INIT':
       return "fork: the container process stays as husk's init (pid 1: reaps, forwards signals), its child runs the command";
     case 'WAIT_START':

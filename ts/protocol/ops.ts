@@ -112,6 +112,7 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),
   // Lifecycle (docs/protocol.md "husk's init").
   spec(0x00b0, 'INIT', 'container'),
+  spec(0x00b1, 'PTY', 'container', ['path', 'str']),
   // Fs plans (docs/protocol.md "Fs plans"): FS_ROOT first, these ops only, in a plan of their own.
   spec(0x0070, 'FS_ROOT', 'fs', ['path', 'str']),
   spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),
