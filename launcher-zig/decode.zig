@@ -8,6 +8,7 @@ const std = @import("std");
 const assert = std.debug.assert;
 const attach = @import("attach.zig");
 const protocol = @import("protocol.zig");
+const net = @import("net.zig");
 const idmap_helper = @import("idmap_helper.zig");
 const Op = protocol.Op;
 const Str = protocol.Str;
@@ -364,12 +365,8 @@ const Decoder = struct {
             },
             .idmap_tree, .attach_tree, .idmap_helper => try decoder.check_tree_op(op_value),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
-            .target, .setns, .setns_file => try decoder.check_join_op(op_value),
-            .pin => |o| {
-                // check_order: a parent op. Only a namespace this plan made can be pinned.
-                if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
-                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
-            },
+            .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
+            .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => try decoder.check_fs_op(op_value),
         }
     }
@@ -443,7 +440,7 @@ const Decoder = struct {
 
     /// protocol.md "Joining namespaces": one TARGET, before any SETNS; before CLONE only the
     /// namespaces the monitor can live in (or that reach only its children), after it any
-    /// but pid; SETNS_FILE names exactly one type.
+    /// but pid; SETNS_FILE names exactly one type; PIN ("Pinned namespaces") pins one the plan made.
     fn check_join_op(decoder: *Decoder, op_value: Op) Error!void {
         const before = decoder.order == .before_clone;
         const allowed = if (before) protocol.setns_before_clone_known else protocol.setns_after_clone_known;
@@ -460,10 +457,49 @@ const Decoder = struct {
                 // The user namespace only for the pid namespace it owns (a rootless exec).
                 if (before and o.flags & protocol.CLONE_NEWUSER != 0 and o.flags & protocol.CLONE_NEWPID == 0) return decoder.fail("setns.flags: a user namespace the launcher cannot enter without its pid namespace");
             },
+            .pin => |o| {
+                // check_order: a parent op. Only a namespace this plan made can be pinned.
+                if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
+                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
+            },
             .setns_file => |o| {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("setns_file.path: not absolute");
                 if (@popCount(o.nstype) != 1) return decoder.fail("setns_file.nstype: not one namespace");
                 if (o.nstype & ~allowed != 0 or (before and o.nstype == protocol.CLONE_NEWUSER)) return decoder.fail(if (before) "setns_file.nstype: a namespace the launcher cannot enter" else "setns_file.nstype: unknown or pid");
+            },
+            else => unreachable,
+        }
+    }
+
+    /// protocol.md "Networks": link names the kernel takes, addresses and MACs as the core
+    /// writes them, sysctl keys under net/; the container's ops need a new net namespace.
+    fn check_net_op(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .net_bridge => |o| {
+                if (!net.valid_ifname(o.name)) return decoder.fail("net_bridge.name: not a link name");
+                if (net.parse_cidr(o.address) == null) return decoder.fail("net_bridge.address: not A.B.C.D/N");
+            },
+            .net_link_del => |o| if (!net.valid_ifname(o.name)) return decoder.fail("net_link_del.name: not a link name"),
+            .net_sysctl => |o| if (!net.valid_sysctl_key(o.key)) return decoder.fail("net_sysctl.key: not a key under net/"),
+            .net_veth => |o| {
+                if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_veth without a new network namespace");
+                if (!net.valid_ifname(o.host) or !net.valid_ifname(o.peer) or !net.valid_ifname(o.bridge)) return decoder.fail("net_veth: not a link name");
+                if (net.parse_mac(o.mac) == null) return decoder.fail("net_veth.mac: not xx:xx:xx:xx:xx:xx");
+            },
+            .net_link_up => |o| {
+                if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_link_up without a new network namespace");
+                if (!net.valid_ifname(o.name)) return decoder.fail("net_link_up.name: not a link name");
+            },
+            .net_addr => |o| {
+                if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_addr without a new network namespace");
+                if (!net.valid_ifname(o.name)) return decoder.fail("net_addr.name: not a link name");
+                if (net.parse_cidr(o.address) == null) return decoder.fail("net_addr.address: not A.B.C.D/N");
+                if (o.flags & ~net.addr_flags_known != 0) return decoder.fail("net_addr.flags: unknown bits");
+            },
+            .net_route => |o| {
+                if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_route without a new network namespace");
+                if (!net.valid_ifname(o.name)) return decoder.fail("net_route.name: not a link name");
+                if (net.parse_ip4(o.gateway) == null) return decoder.fail("net_route.gateway: not A.B.C.D");
             },
             else => unreachable,
         }

@@ -25,6 +25,7 @@ const logger = @import("logger.zig");
 const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
+const net = @import("net.zig");
 const seccomp = @import("seccomp.zig");
 const init_mode = @import("init.zig");
 const fifo = @import("fifo.zig");
@@ -146,11 +147,12 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
         .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty => try run_start_op(state, plan, op),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
+        .net_veth, .net_link_up, .net_addr, .net_route => try net.run_op(op, state.container.pid),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols), plan.pty_inside),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .net_bridge, .net_link_del, .net_sysctl => unreachable,
     }
 }
 
@@ -275,9 +277,13 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
         .pin => |o| message.print("pin namespace 0x{x} on {s}", .{ o.nstype, o.path }),
+        .net_veth => |o| message.print("veth {s} on bridge {s}, peer {s} in the container", .{ o.host, o.bridge, o.peer }),
+        .net_link_up => |o| message.print("bring {s} up", .{o.name}),
+        .net_addr => |o| message.print("add address {s} to {s}", .{ o.address, o.name }),
+        .net_route => |o| message.print("default route via {s} on {s}", .{ o.gateway, o.name }),
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .net_bridge, .net_link_del, .net_sysctl => unreachable, // As in run_op.
     }
 }

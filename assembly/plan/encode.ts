@@ -178,6 +178,22 @@ export class PlanWriter {
     this.w.end();
   }
 
+  /** A network op whose fields are all `str` (docs/protocol.md "Networks"). */
+  netOp(type: u16, name: string, values: string[]): void {
+    this.op(type, name);
+    for (let i = 0; i < values.length; i++) this.w.str(name, values[i], STR_MAX);
+    this.w.end();
+  }
+
+  /** NET_ADDR: name, address, flags. */
+  netAddr(type: u16, name: string, address: string, flags: u64): void {
+    this.op(type, "net-addr");
+    this.w.str("name", name, STR_MAX);
+    this.w.str("address", address, STR_MAX);
+    this.w.u64(flags);
+    this.w.end();
+  }
+
   pivotRoot(newroot: string): void {
     this.op(T_PIVOT_ROOT, "pivot-root");
     this.w.str("newroot", newroot, PATH_MAX);
