@@ -19,6 +19,8 @@ export { joinPlan } from "./plan/join";
 export { fsPlan } from "./plan/fs";
 // pinPlan: make and pin namespaces, or unpin them (`husk ns`, `husk pod`): assembly/plan/pin.ts.
 export { pinPlan } from "./plan/pin";
+// networkPlan: a network's bridge, subnet, rules (`husk network create`, `rm`): assembly/net/network.ts.
+export { networkPlan } from "./net/network";
 // seccompCompile: a seccomp profile (OCI linux.seccomp, docker's format) to BPF: assembly/seccomp/.
 export { seccompCompile } from "./seccomp/entry";
 // ociPlan: an OCI bundle's config.json as a plan (husk-runc): assembly/plan/oci.ts.

@@ -110,6 +110,15 @@ pub fn in_monitor(at: *State, tty_fd: sys.fd_t) sys.Error!void {
     }
 }
 
+/// Monitor, once the container process sent the pty it made in its own devpts (PTY): input
+/// and RESIZE go to that master.
+pub fn in_monitor_tty(at: *State, tty_fd: sys.fd_t) void {
+    assert(tty_fd >= 0);
+    if (!at.active()) return;
+    at.tty_fd = tty_fd;
+    if (at.flags & flag_stdin != 0) at.input_fd = tty_fd;
+}
+
 /// Monitor, before it releases the container: with flag_wait_client, the first client.
 pub fn wait_first_client(at: *State) void {
     if (!at.active() or at.flags & flag_wait_client == 0) return;

@@ -14,6 +14,7 @@ const sys = @import("sys.zig");
 const events = @import("events.zig");
 const teardown = @import("teardown.zig");
 const pin = @import("pin.zig");
+const net = @import("net.zig");
 
 pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
     assert(plan.control);
@@ -49,6 +50,9 @@ fn run_op(op: Op) sys.Error!void {
         .signal_process => |o| try signal(@intCast(o.pid), o.start_time, @intCast(o.signo)),
         .pin_new => |o| try pin.create(o.flags, o.dir),
         .unpin => |o| try pin.remove(o.path),
+        .net_bridge => |o| try net.bridge(o.name, o.address),
+        .net_link_del => |o| try net.link_delete(o.name),
+        .net_sysctl => |o| try net.sysctl(o.key, o.value),
         else => unreachable, // The decoder keeps container ops out of control plans.
     }
 }
@@ -104,6 +108,9 @@ fn describe(op: Op, message: *events.Message) void {
         .signal_process => |o| message.print("signal {d} to pid {d} started at {d}", .{ o.signo, o.pid, o.start_time }),
         .pin_new => |o| message.print("pin new namespaces 0x{x} in {s}", .{ o.flags, o.dir }),
         .unpin => |o| message.print("unpin {s}", .{o.path}),
+        .net_bridge => |o| message.print("bridge {s} with {s}", .{ o.name, o.address }),
+        .net_link_del => |o| message.print("delete link {s}", .{o.name}),
+        .net_sysctl => |o| message.print("write {s} to /proc/sys/{s}", .{ o.value[0..@min(o.value.len, 40)], o.key }),
         else => unreachable,
     }
 }

@@ -8,6 +8,7 @@ const std = @import("std");
 const assert = std.debug.assert;
 const attach = @import("attach.zig");
 const protocol = @import("protocol.zig");
+const net = @import("net.zig");
 const idmap_helper = @import("idmap_helper.zig");
 const Op = protocol.Op;
 const Str = protocol.Str;
@@ -41,6 +42,8 @@ pub const Plan = struct {
     trees_count: usize,
     /// The plan has WAIT_START (right before EXEC): the container waits for START.
     wait_start: bool,
+    /// The plan has PTY: TTY's pty is made by the container process in its own devpts.
+    pty_inside: bool = false,
     /// The plan has EXEC_FIFO and FIFO_WAIT: runc's process model (fifo.zig).
     exec_fifo: bool,
     fifo_wait: bool,
@@ -353,7 +356,7 @@ const Decoder = struct {
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
-            .init => decoder.saw_init = true, // check_order: a container op.
+            .init, .pty => try decoder.check_lifecycle_op(op_value),
             .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
@@ -363,14 +366,27 @@ const Decoder = struct {
             },
             .idmap_tree, .attach_tree, .idmap_helper => try decoder.check_tree_op(op_value),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
-            .target, .setns, .setns_file => try decoder.check_join_op(op_value),
-            .pin => |o| {
-                // check_order: a parent op. Only a namespace this plan made can be pinned.
-                if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
-                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
-            },
+            .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
+            .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => try decoder.check_fs_op(op_value),
         }
+    }
+
+    /// INIT and PTY, container ops (check_order). PTY: TTY (before CLONE) says the size;
+    /// once; in a new mount namespace (it opens a ptmx of the container's own).
+    fn check_lifecycle_op(decoder: *Decoder, op_value: Op) Error!void {
+        const path = switch (op_value) {
+            .init => {
+                decoder.saw_init = true; // Only WAIT_START and EXEC may follow (frame()).
+                return;
+            },
+            .pty => |o| o.path,
+            else => unreachable,
+        };
+        if (decoder.ttys != 1 or decoder.plan.pty_inside) return decoder.fail("PTY not once, after TTY");
+        if (path.len == 0 or path[0] != '/') return decoder.fail("pty.path: not absolute");
+        if (decoder.plan.namespaces & protocol.CLONE_NEWNS == 0) return decoder.fail("pty without a new mount namespace");
+        decoder.plan.pty_inside = true;
     }
 
     /// protocol.md "SECCOMP": a program of 1 to 4096 instructions, in SECCOMP_PROGRAM parts
@@ -430,7 +446,7 @@ const Decoder = struct {
 
     /// protocol.md "Joining namespaces": one TARGET, before any SETNS; before CLONE only the
     /// namespaces the monitor can live in (or that reach only its children), after it any
-    /// but pid; SETNS_FILE names exactly one type.
+    /// but pid; SETNS_FILE names exactly one type; PIN ("Pinned namespaces") pins one the plan made.
     fn check_join_op(decoder: *Decoder, op_value: Op) Error!void {
         const before = decoder.order == .before_clone;
         const allowed = if (before) protocol.setns_before_clone_known else protocol.setns_after_clone_known;
@@ -447,10 +463,49 @@ const Decoder = struct {
                 // The user namespace only for the pid namespace it owns (a rootless exec).
                 if (before and o.flags & protocol.CLONE_NEWUSER != 0 and o.flags & protocol.CLONE_NEWPID == 0) return decoder.fail("setns.flags: a user namespace the launcher cannot enter without its pid namespace");
             },
+            .pin => |o| {
+                // check_order: a parent op. Only a namespace this plan made can be pinned.
+                if (@popCount(o.nstype) != 1 or o.nstype & decoder.plan.namespaces == 0) return decoder.fail("pin.nstype: not one namespace the plan made");
+                if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("pin.path: not absolute");
+            },
             .setns_file => |o| {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("setns_file.path: not absolute");
                 if (@popCount(o.nstype) != 1) return decoder.fail("setns_file.nstype: not one namespace");
                 if (o.nstype & ~allowed != 0 or (before and o.nstype == protocol.CLONE_NEWUSER)) return decoder.fail(if (before) "setns_file.nstype: a namespace the launcher cannot enter" else "setns_file.nstype: unknown or pid");
+            },
+            else => unreachable,
+        }
+    }
+
+    /// protocol.md "Networks": link names the kernel takes, addresses and MACs as the core
+    /// writes them, sysctl keys under net/; the container's ops need a new net namespace.
+    fn check_net_op(decoder: *Decoder, op_value: Op) Error!void {
+        switch (op_value) {
+            .net_bridge => |o| {
+                if (!net.valid_ifname(o.name)) return decoder.fail("net_bridge.name: not a link name");
+                if (net.parse_cidr(o.address) == null) return decoder.fail("net_bridge.address: not A.B.C.D/N");
+            },
+            .net_link_del => |o| if (!net.valid_ifname(o.name)) return decoder.fail("net_link_del.name: not a link name"),
+            .net_sysctl => |o| if (!net.valid_sysctl_key(o.key)) return decoder.fail("net_sysctl.key: not a key under net/"),
+            .net_veth => |o| {
+                if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_veth without a new network namespace");
+                if (!net.valid_ifname(o.host) or !net.valid_ifname(o.peer) or !net.valid_ifname(o.bridge)) return decoder.fail("net_veth: not a link name");
+                if (net.parse_mac(o.mac) == null) return decoder.fail("net_veth.mac: not xx:xx:xx:xx:xx:xx");
+            },
+            .net_link_up => |o| {
+                if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_link_up without a new network namespace");
+                if (!net.valid_ifname(o.name)) return decoder.fail("net_link_up.name: not a link name");
+            },
+            .net_addr => |o| {
+                if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_addr without a new network namespace");
+                if (!net.valid_ifname(o.name)) return decoder.fail("net_addr.name: not a link name");
+                if (net.parse_cidr(o.address) == null) return decoder.fail("net_addr.address: not A.B.C.D/N");
+                if (o.flags & ~net.addr_flags_known != 0) return decoder.fail("net_addr.flags: unknown bits");
+            },
+            .net_route => |o| {
+                if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_route without a new network namespace");
+                if (!net.valid_ifname(o.name)) return decoder.fail("net_route.name: not a link name");
+                if (net.parse_ip4(o.gateway) == null) return decoder.fail("net_route.gateway: not A.B.C.D");
             },
             else => unreachable,
         }

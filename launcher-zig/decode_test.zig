@@ -35,7 +35,7 @@ const sample_ops = [_]Op{
     .{ .target = .{ .pid = 4242, .start_time = 123456 } },
     .{ .setns = .{ .flags = protocol.CLONE_NEWPID } },
     .{ .setns_file = .{ .path = "/run/husk/ns/web/net", .nstype = protocol.CLONE_NEWNET } },
-    .{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS | protocol.CLONE_NEWPID | protocol.CLONE_NEWUSER } },
+    .{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS | protocol.CLONE_NEWPID | protocol.CLONE_NEWUSER | protocol.CLONE_NEWNET } },
     .{ .uid_map = .{ .text = "0 100000 65536\n" } },
     .{ .setgroups = .{ .text = "deny" } },
     .{ .gid_map = .{ .text = "0 100000 65536\n" } },
@@ -43,6 +43,7 @@ const sample_ops = [_]Op{
     .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
     .{ .pin = .{ .nstype = protocol.CLONE_NEWPID, .path = "/run/husk/ns/web/pid" } },
+    .{ .net_veth = .{ .host = "husk-0123456789", .peer = "eth0", .bridge = "husk0", .mac = "02:42:0a:58:00:02" } },
     .{ .cgroup_join = .{ .path = "/sys/fs/cgroup/memory/husk/abc/tasks" } },
     .{ .setns = .{ .flags = protocol.CLONE_NEWIPC } },
     .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_PRIVATE, .data = "" } },
@@ -59,6 +60,9 @@ const sample_ops = [_]Op{
     .{ .pivot_root = .{ .newroot = "/tmp/husk-stage/root" } },
     .{ .sethostname = .{ .name = "box" } },
     .{ .loopback_up = .{} },
+    .{ .net_link_up = .{ .name = "eth0" } },
+    .{ .net_addr = .{ .name = "eth0", .address = "10.88.0.2/16", .flags = 0 } },
+    .{ .net_route = .{ .gateway = "10.88.0.1", .name = "eth0" } },
     .{ .chdir = .{ .path = "/" } },
     .{ .rlimit = .{ .resource = 7, .soft = 1024, .hard = std.math.maxInt(u64) } },
     .{ .caps = .{ .bounding = 0x3fff, .effective = 0x3ff, .permitted = 0x3ff, .inheritable = 0 } },
@@ -69,6 +73,7 @@ const sample_ops = [_]Op{
     .{ .close_fds = .{} },
     .{ .seccomp_program = .{ .program = encode.u64s(&.{0x7fff000000000006}) } },
     .{ .seccomp = .{ .flags = 0b111, .program = encode.u64s(&.{0x7fff000000000006}) } },
+    .{ .pty = .{ .path = "/dev/pts/ptmx" } },
     .{ .init = .{} },
     .{ .wait_start = .{} },
     .{ .exec = .{
@@ -91,6 +96,9 @@ const sample_control_ops = [_]Op{
     .{ .signal_process = .{ .pid = 4242, .start_time = 123456, .signo = 9 } },
     .{ .pin_new = .{ .flags = protocol.CLONE_NEWNET | protocol.CLONE_NEWUTS, .dir = "/run/husk/ns/web" } },
     .{ .unpin = .{ .path = "/run/husk/ns/web/net" } },
+    .{ .net_bridge = .{ .name = "husk0", .address = "10.88.0.1/16" } },
+    .{ .net_sysctl = .{ .key = "net/ipv4/ip_forward", .value = "1" } },
+    .{ .net_link_del = .{ .name = "husk0" } },
 };
 
 /// One fs op of every type: an fs plan (protocol.md "Fs plans"), FS_ROOT first.
@@ -866,6 +874,11 @@ test "SECCOMP: parts right before it, 1 to 4096 instructions, known flags" {
     try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 0, .program = encode.u64s(&.{}) } }}), 1, "seccomp.program: empty");
     const full = Op{ .seccomp_program = .{ .program = encode.u64s(&([_]u64{0x7fff000000000006} ** 1024)) } };
     try expect_ops_invalid(minimal(&.{ full, full, full, full, load }), 5, "over 4096 instructions");
+}
+
+test "PTY: a container op after TTY, once" {
+    const pty = Op{ .pty = .{ .path = "/dev/pts/ptmx" } };
+    try expect_ops_invalid(minimal(&.{pty}), 1, "PTY not once, after TTY");
 }
 
 test "INIT: a container op right before EXEC or WAIT_START, at most once" {

@@ -37,6 +37,11 @@ pub const State = struct {
     /// Per stream: [read end, write end]. The container process keeps only the write ends
     /// (as its fds 1 and 2), the monitor only the read ends.
     pipes: [2][2]sys.fd_t,
+    /// PTY (the pty made in the container's devpts): the socketpair its master comes back
+    /// on, [monitor's end, container's end]; the size TTY asked for. -1 when not in use.
+    pty_socket: [2]sys.fd_t,
+    rows: u16,
+    cols: u16,
     in_buffer: [read_bytes_max]u8,
     out_buffer: [out_bytes_max]u8,
     out_len: usize,
@@ -46,6 +51,9 @@ pub const State = struct {
         log.log_fd = -1;
         log.tty = false;
         log.pipes = .{ .{ -1, -1 }, .{ -1, -1 } };
+        log.pty_socket = .{ -1, -1 };
+        log.rows = 0;
+        log.cols = 0;
         log.out_len = 0;
     }
 
@@ -65,24 +73,76 @@ pub fn open(log: *State, path: [:0]const u8) sys.Error!void {
     try sys.pipe(&log.pipes[1]);
 }
 
-/// TTY, before CLONE, after LOG: the output pipes give way to a pty (made in the host's
-/// devpts) of `rows` x `cols`; the container gets its slave as fds 0, 1, 2 and as its
-/// controlling terminal, the monitor keeps the master.
-pub fn open_tty(log: *State, rows: u16, cols: u16) sys.Error!void {
+/// TTY, before CLONE, after LOG: the output pipes give way to a pty of `rows` x `cols`; the
+/// container gets its slave as fds 0, 1, 2 and as its controlling terminal, the monitor keeps
+/// the master. `inside` (the plan has PTY): the container process makes the pty in its own
+/// devpts later and sends the master back over a socketpair made here; else the pty is made
+/// now, in the host's devpts.
+pub fn open_tty(log: *State, rows: u16, cols: u16, inside: bool) sys.Error!void {
     assert(log.active() and !log.tty); // The decoder requires LOG first, one TTY.
-    const master = try sys.openat(sys.AT_FDCWD, "/dev/ptmx", sys.O.RDWR | sys.O.NOCTTY, 0);
-    errdefer sys.close(master);
-    var unlock: u32 = 0;
-    _ = try sys.ioctl(master, sys.TIOCSPTLCK, @intFromPtr(&unlock));
-    const slave: sys.fd_t = @intCast(try sys.ioctl(master, sys.TIOCGPTPEER, sys.O.RDWR | sys.O.NOCTTY | sys.O.CLOEXEC));
-    try attach.resize(master, rows, cols);
     for (&log.pipes) |*pipe| {
         sys.close(pipe[0]);
         sys.close(pipe[1]);
         pipe.* = .{ -1, -1 };
     }
-    log.pipes[0] = .{ master, slave };
     log.tty = true;
+    log.rows = rows;
+    log.cols = cols;
+    if (inside) return sys.socketpair(&log.pty_socket);
+    const master = try sys.openat(sys.AT_FDCWD, "/dev/ptmx", sys.O.RDWR | sys.O.NOCTTY, 0);
+    errdefer sys.close(master);
+    const slave = try open_peer(master, rows, cols);
+    log.pipes[0] = .{ master, slave };
+}
+
+/// Unlocks the pty `master`, sizes it, and opens its slave through the master (TIOCGPTPEER:
+/// the slave of that devpts instance, whatever the mount table says).
+fn open_peer(master: sys.fd_t, rows: u16, cols: u16) sys.Error!sys.fd_t {
+    assert(master >= 0);
+    var unlock: u32 = 0;
+    _ = try sys.ioctl(master, sys.TIOCSPTLCK, @intFromPtr(&unlock));
+    const slave: sys.fd_t = @intCast(try sys.ioctl(master, sys.TIOCGPTPEER, sys.O.RDWR | sys.O.NOCTTY | sys.O.CLOEXEC));
+    attach.resize(master, rows, cols) catch |err| {
+        sys.close(slave);
+        return err;
+    };
+    return slave;
+}
+
+/// PTY, in the container process (after PIVOT_ROOT): opens `path`, the ptmx of the container's
+/// own devpts, so the slave is /dev/pts/N inside; makes the slave its controlling terminal
+/// and fds 0, 1, 2, and sends the master to the monitor (SCM_RIGHTS), as runc's console socket.
+pub fn pty_inside(log: *State, path: [:0]const u8) sys.Error!void {
+    assert(log.tty and log.pty_socket[1] >= 0); // The decoder requires TTY first.
+    const master = try sys.openat(sys.AT_FDCWD, path, sys.O.RDWR | sys.O.NOCTTY | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0);
+    defer sys.close(master);
+    const slave = try open_peer(master, log.rows, log.cols);
+    try become_terminal(slave);
+    try sys.send_fd(log.pty_socket[1], master, 0);
+    sys.close(log.pty_socket[1]);
+    log.pty_socket[1] = -1;
+}
+
+/// The slave as the controlling terminal of a session of our own, and fds 0, 1, 2.
+fn become_terminal(slave: sys.fd_t) sys.Error!void {
+    assert(slave >= 0);
+    try sys.setsid();
+    _ = try sys.ioctl(slave, sys.TIOCSCTTY, 0);
+    for (0..3) |fd| try sys.dup_to(slave, @intCast(fd));
+    if (slave > 2) sys.close(slave);
+}
+
+/// Monitor, after releasing the container process, with PTY: waits for the master (EOF: the
+/// container process ended first, so there is none), then reads it as `run.zig`'s TTY does.
+pub fn receive_pty(log: *State, at: *attach.State) void {
+    if (log.pty_socket[0] < 0) return;
+    const received = sys.receive_fd(log.pty_socket[0]);
+    sys.close(log.pty_socket[0]);
+    log.pty_socket[0] = -1;
+    const master = (received catch return).fd;
+    sys.set_nonblocking(master) catch {};
+    log.pipes[0] = .{ master, -1 };
+    attach.in_monitor_tty(at, master);
 }
 
 /// The pty master (for input and RESIZE), or -1.
@@ -94,13 +154,12 @@ pub fn tty_fd(log: *const State) sys.fd_t {
 /// stdin, stdout and stderr the pty, its controlling terminal in a session of its own).
 pub fn in_container(log: *State) sys.Error!void {
     if (!log.active()) return;
-    if (log.tty) {
-        const slave = log.pipes[0][1];
-        try sys.setsid();
-        _ = try sys.ioctl(slave, sys.TIOCSCTTY, 0);
-        for (0..3) |fd| try sys.dup_to(slave, @intCast(fd));
+    if (log.pty_socket[0] >= 0) {
+        sys.close(log.pty_socket[0]); // PTY makes the pty later; the monitor's end is its.
+        log.pty_socket[0] = -1;
+    } else if (log.tty) {
         sys.close(log.pipes[0][0]);
-        if (slave > 2) sys.close(slave);
+        try become_terminal(log.pipes[0][1]);
         log.pipes[0] = .{ -1, -1 };
     }
     for (&log.pipes, 0..) |*pipe, index| {
@@ -118,6 +177,10 @@ pub fn in_container(log: *State) sys.Error!void {
 /// must not wait for a process that still holds a write end).
 pub fn in_monitor(log: *State) sys.Error!void {
     if (!log.active()) return;
+    if (log.pty_socket[1] >= 0) {
+        sys.close(log.pty_socket[1]); // The container process's end.
+        log.pty_socket[1] = -1;
+    }
     for (&log.pipes) |*pipe| {
         if (pipe[0] < 0) continue; // TTY: no stderr.
         sys.close(pipe[1]);

@@ -141,8 +141,17 @@ pub const FrameType = enum(u16) {
     pin_new = 0x0083,
     unpin = 0x0084,
     pin = 0x0085,
+    // Networks (protocol.md "Networks"): net.zig.
+    net_bridge = 0x0090,
+    net_link_del = 0x0091,
+    net_sysctl = 0x0092,
+    net_veth = 0x0093,
+    net_link_up = 0x0094,
+    net_addr = 0x0095,
+    net_route = 0x0096,
     // Lifecycle (protocol.md "husk's init"): init.zig.
     init = 0x00b0,
+    pty = 0x00b1,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
@@ -286,8 +295,19 @@ pub const Op = union(enum) {
     unpin: struct { path: Str },
     /// Parent op: bind /proc/PID/ns/TYPE of CLONE's process on `path` (made here).
     pin: struct { nstype: u64, path: Str },
+    // Networks (protocol.md "Networks"): net.zig. Control ops for network create and rm,
+    // a parent op for the veth pair, container ops inside the container's namespace.
+    net_bridge: struct { name: Str, address: Str },
+    net_link_del: struct { name: Str },
+    net_sysctl: struct { key: Str, value: Str },
+    net_veth: struct { host: Str, peer: Str, bridge: Str, mac: Str },
+    net_link_up: struct { name: Str },
+    net_addr: struct { name: Str, address: Str, flags: u64 },
+    net_route: struct { gateway: Str, name: Str },
     /// Container op right before [WAIT_START] EXEC: fork; the parent becomes husk's init.
     init: struct {},
+    /// Container op after PIVOT_ROOT, with TTY: the pty is made in the container's devpts.
+    pty: struct { path: Str },
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },
@@ -323,8 +343,8 @@ pub const Op = union(enum) {
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
-            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper => .parent,
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => .control,
+            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth => .parent,
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => .fs,
             else => .container,
         };

@@ -25,6 +25,7 @@ const logger = @import("logger.zig");
 const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
+const net = @import("net.zig");
 const seccomp = @import("seccomp.zig");
 const init_mode = @import("init.zig");
 const fifo = @import("fifo.zig");
@@ -54,6 +55,7 @@ pub fn run(state: *State, plan: *const decode.Plan) noreturn {
             .monitor => if (Op.runner(op) != .parent) {
                 attach.wait_first_client(&state.attach);
                 ns.release(state);
+                logger.receive_pty(&state.logger, &state.attach);
                 if (plan.exec_fifo) monitor.run_detached(state, statuses(plan).failed);
                 monitor.run(state, statuses(plan).failed);
             },
@@ -146,14 +148,14 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
-        .init => try init_mode.fork_init(state),
-        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console => try run_start_op(state, plan, op),
+        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty, .console => try run_start_op(state, plan, op),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
+        .net_veth, .net_link_up, .net_addr, .net_route => try net.run_op(op, state.container.pid),
         .log => |o| try logger.open(&state.logger, o.path),
-        .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols)),
+        .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols), plan.pty_inside),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .net_bridge, .net_link_del, .net_sysctl => unreachable,
     }
 }
 
@@ -170,7 +172,8 @@ fn map_op(state: *State, op: Op) sys.Error!void {
     }
 }
 
-/// Waiting to start (WAIT_START; runc's model, fifo.zig) and runc's process ops.
+/// Waiting to start (WAIT_START; runc's model, fifo.zig), runc's process ops, husk's init and
+/// the pty made inside (PTY).
 fn run_start_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void {
     switch (op) {
         .wait_start => ns.wait_for_start(state, statuses(plan).failed),
@@ -179,6 +182,8 @@ fn run_start_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void 
         .umask => |o| sys.umask(@intCast(o.mask)),
         .ambient => |o| try process.ambient(o.capabilities),
         .console => |o| try console.open(state, o.path),
+        .init => try init_mode.fork_init(state),
+        .pty => |o| try logger.pty_inside(&state.logger, o.path),
         else => unreachable,
     }
 }
@@ -267,6 +272,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
         .seccomp_program => message.append("keep a seccomp program part"),
         .init => message.append("become husk's init (exec /proc/self/exe)"),
+        .pty => |o| message.print("open a pty at {s}", .{o.path}),
         .exec_fifo => |o| message.print("make fifo {s}", .{o.path}),
         .fifo_wait => message.append("wait on the exec fifo"),
         .umask => |o| message.print("set umask {o}", .{o.mask}),
@@ -276,9 +282,13 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
         .pin => |o| message.print("pin namespace 0x{x} on {s}", .{ o.nstype, o.path }),
+        .net_veth => |o| message.print("veth {s} on bridge {s}, peer {s} in the container", .{ o.host, o.bridge, o.peer }),
+        .net_link_up => |o| message.print("bring {s} up", .{o.name}),
+        .net_addr => |o| message.print("add address {s} to {s}", .{ o.address, o.name }),
+        .net_route => |o| message.print("default route via {s} on {s}", .{ o.gateway, o.name }),
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .net_bridge, .net_link_del, .net_sysctl => unreachable, // As in run_op.
     }
 }

@@ -70,6 +70,11 @@ pub fn errno_name(errno: u16, buffer: *[16]u8) []const u8 {
     return std.fmt.bufPrint(buffer, "E{s}", .{name}) catch unreachable;
 }
 
+/// The error named by an errno a kernel answer carried (a netlink ACK's).
+pub fn error_of_errno(errno: u16) Error {
+    return error_from(errno);
+}
+
 fn error_from(errno: u16) Error {
     assert(errno != 0);
     last_errno = errno;
@@ -847,6 +852,53 @@ pub fn interface_up(name: []const u8) Error!void {
     _ = try check(linux.syscall3(.ioctl, arg(socket), SIOCGIFFLAGS, ptr(&request)));
     request.flags |= IFF_UP;
     _ = try check(linux.syscall3(.ioctl, arg(socket), SIOCSIFFLAGS, ptr(&request)));
+}
+
+/// The index of interface `name` in the current network namespace (SIOCGIFINDEX).
+pub fn interface_index(name: []const u8) Error!u32 {
+    const AF_INET = 2;
+    const SOCK_DGRAM = 2;
+    const SOCK_CLOEXEC = 0o2000000;
+    const SIOCGIFINDEX = 0x8933;
+    const Request = extern struct { name: [16]u8, index: i32, padding: [20]u8 };
+    comptime assert(@sizeOf(Request) == 40); // struct ifreq on x86_64.
+    assert(name.len < 16);
+    var request = std.mem.zeroes(Request);
+    @memcpy(request.name[0..name.len], name);
+    const socket = try check_fd(linux.syscall3(.socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    defer close(socket);
+    _ = try check(linux.syscall3(.ioctl, arg(socket), SIOCGIFINDEX, ptr(&request)));
+    assert(request.index > 0);
+    return @intCast(request.index);
+}
+
+/// An rtnetlink socket (NETLINK_ROUTE), close-on-exec, in the current network namespace.
+pub fn netlink_route_socket() Error!fd_t {
+    const AF_NETLINK = 16;
+    const SOCK_RAW = 3;
+    const SOCK_CLOEXEC = 0o2000000;
+    const NETLINK_ROUTE = 0;
+    return check_fd(linux.syscall3(.socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+}
+
+/// One datagram to the kernel (netlink: the kernel is address 0, the default destination).
+pub fn send(fd: fd_t, bytes: []const u8) Error!usize {
+    while (true) {
+        return check(linux.syscall6(.sendto, arg(fd), ptr(bytes.ptr), bytes.len, 0, 0, 0)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
+/// One datagram from a socket.
+pub fn recv(fd: fd_t, buffer: []u8) Error!usize {
+    while (true) {
+        return check(linux.syscall6(.recvfrom, arg(fd), ptr(buffer.ptr), buffer.len, 0, 0, 0)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
 }
 
 pub fn execve(path: [*:0]const u8, argv: [*:null]const ?[*:0]const u8, envp: [*:null]const ?[*:0]const u8) Error {

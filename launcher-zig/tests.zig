@@ -32,4 +32,5 @@ test {
     _ = @import("logger.zig");
     _ = @import("init.zig");
     _ = @import("attach.zig");
+    _ = @import("net.zig");
 }

@@ -13,6 +13,7 @@ import { devOps } from "./dev";
 import { PlanWriter } from "./encode";
 import { CLONE_NEWCGROUP } from "./linux";
 import { processOps } from "./exec";
+import { PTY_PTMX } from "./stdio";
 import { maskOps, procOps, sysOps } from "./masks";
 import { cloneFlags, hostOps, idmappedSources, rootInUserNamespaceOps, timeNamespaceOps, userNamespaceOps } from "./namespaces";
 import { HostDir, IMAGE_HOST, applyDefaults, applyImageConfig, decideNamespaces, decodeRequest, OPTION_DIES_WITH_MONITOR, PlanRequest, validateRequest } from "./request";
@@ -20,6 +21,7 @@ import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
 import { joinOps } from "./joins";
+import { netContainerOps, netFileOps, netVethOp } from "../net/attach";
 import { readOnlyRootOps, sysctlOps, tmpfsOps } from "./run-options";
 
 export function buildPlan(len: i32): i32 {
@@ -54,6 +56,7 @@ export function buildPlan(len: i32): i32 {
   const cgroupAfter = unshareCgroupAfterJoin(req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   plan.clone(cgroupAfter ? cloneFlags(req) & ~CLONE_NEWCGROUP : cloneFlags(req));
   userNamespaceOps(plan, req, maps);
+  netVethOp(plan, req.net, req.id);
   cgroupJoinOps(plan, req.cgroup);
   if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
   rootInUserNamespaceOps(plan, req);
@@ -66,9 +69,13 @@ export function buildPlan(len: i32): i32 {
   tmpOps(plan);
   tmpfsOps(plan, req.runOptions);
   maskOps(plan, req);
+  netFileOps(plan, req.net);
   pivotOps(plan, req);
+  // -t: the pty is made in the container's own devpts, so `tty` names /dev/pts/0 inside.
+  if (req.stdio.hasTty) plan.pty(PTY_PTMX);
   readOnlyRootOps(plan, req.runOptions, req.imageKind == IMAGE_HOST ? req.hostDirs : new Array<HostDir>());
   hostOps(plan, req);
+  netContainerOps(plan, req.net);
   processOps(plan, req);
   plan.end();
   if (!plan.ok) return fail(invalid(plan.failure));

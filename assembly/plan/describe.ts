@@ -111,7 +111,15 @@ const TABLE = `0010 UNSHARE any flags:u
 0083 PIN_NEW control flags:u dir:s
 0084 UNPIN control path:p
 0085 PIN parent nstype:u path:p
+0090 NET_BRIDGE control name:s address:s
+0091 NET_LINK_DEL control name:s
+0092 NET_SYSCTL control key:s value:s
+0093 NET_VETH parent host:s peer:s bridge:s mac:s
+0094 NET_LINK_UP container name:s
+0095 NET_ADDR container name:s address:s flags:u
+0096 NET_ROUTE container gateway:s name:s
 00b0 INIT container
+00b1 PTY container path:p
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s

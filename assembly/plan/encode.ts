@@ -56,6 +56,7 @@ export const T_SETNS: u16 = 0x0081;
 export const T_SETNS_FILE: u16 = 0x0082;
 export const T_PIN: u16 = 0x0085;
 export const T_INIT: u16 = 0x00b0;
+export const T_PTY: u16 = 0x00b1;
 export const T_LOG: u16 = 0x0052;
 // runc's process model (./oci.ts; docs/protocol.md "Left waiting on a FIFO").
 export const T_EXEC_FIFO: u16 = 0x00a0;
@@ -178,6 +179,22 @@ export class PlanWriter {
     this.w.end();
   }
 
+  /** A network op whose fields are all `str` (docs/protocol.md "Networks"). */
+  netOp(type: u16, name: string, values: string[]): void {
+    this.op(type, name);
+    for (let i = 0; i < values.length; i++) this.w.str(name, values[i], STR_MAX);
+    this.w.end();
+  }
+
+  /** NET_ADDR: name, address, flags. */
+  netAddr(type: u16, name: string, address: string, flags: u64): void {
+    this.op(type, "net-addr");
+    this.w.str("name", name, STR_MAX);
+    this.w.str("address", address, STR_MAX);
+    this.w.u64(flags);
+    this.w.end();
+  }
+
   pivotRoot(newroot: string): void {
     this.op(T_PIVOT_ROOT, "pivot-root");
     this.w.str("newroot", newroot, PATH_MAX);
@@ -265,6 +282,12 @@ export class PlanWriter {
     this.op(T_SECCOMP, "seccomp");
     this.w.u64(flags);
     this.w.u64s("program", parts[parts.length - 1]);
+    this.w.end();
+  }
+
+  pty(path: string): void {
+    this.op(T_PTY, "pty");
+    this.w.str("path", path, PATH_MAX);
     this.w.end();
   }
 

@@ -11,6 +11,7 @@ import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecy
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
+import { decideAddress, decodeNetFrame, isNetItem, NetRequest } from "../net/attach";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
@@ -119,6 +120,8 @@ export class PlanRequest {
   cgroup: CgroupRequest = new CgroupRequest();
   /** Items 0x0160–0x016f: the container's stdio held by the monitor (./stdio.ts). */
   stdio: StdioRequest = new StdioRequest();
+  /** Items 0x0344–0x0348: the container on a network (../net/attach.ts). */
+  net: NetRequest = new NetRequest();
   /** Items 0x0187–0x0188: namespaces joined instead of made (./joins.ts). */
   joins: JoinRequest = new JoinRequest();
   /** Items 0x0150–0x015f: the image's config and --entrypoint (./image-config.ts). */
@@ -293,6 +296,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     }
     if (isJoinItem(type)) {
       const failure = decodeJoinFrame(type, frames.payload, frames.payloadLength, frames.index, req.joins);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isNetItem(type)) {
+      const failure = decodeNetFrame(type, frames.payload, frames.payloadLength, frames.index, req.net);
       if (failure !== null) return failure;
       continue;
     }
@@ -576,5 +584,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   if (cgroupProblem !== null) return cgroupProblem;
   const stdioProblem = validateStdio(req.stdio);
   if (stdioProblem !== null) return stdioProblem;
+  if (req.net.present && !req.hasId) return malformed("request: NET_ATTACH without ID");
+  const netProblem = decideAddress(req.net, (req.namespaces & CLONE_NEWNET) != 0);
+  if (netProblem !== null) return netProblem;
   return null;
 }

@@ -12,6 +12,8 @@ import { PlanWriter } from "./encode";
 
 export const REQ_LOG: u32 = 0x0160;
 export const REQ_TTY: u32 = 0x0161;
+/** The ptmx of the container's devpts instance (dev.ts mounts it), opened by PTY after PIVOT_ROOT. */
+export const PTY_PTMX: string = "/dev/pts/ptmx";
 export const REQ_ATTACH: u32 = 0x0162;
 /** ATTACH flags: bit 0 keep stdin open (-i), bit 1 release the container once a client is attached. */
 export const ATTACH_FLAGS_KNOWN: u64 = 3;

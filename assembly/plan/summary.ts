@@ -14,6 +14,7 @@ import { writeImageConfigAnswers } from "./image-config";
 import { CLONE_NEWTIME, CLONE_NEWUTS } from "./linux";
 import { cloneFlags } from "./namespaces";
 import { PlanRequest } from "./request";
+import { writeNetSummary } from "../net/attach";
 
 export const ANS_SUMMARY: u16 = 0x01a0;
 export const ANS_CGROUP_DIR: u16 = 0x01a1;
@@ -85,5 +86,7 @@ export function writeSummary(w: Writer, req: PlanRequest, maps: IdmapResult): vo
     }
   }
   writeImageConfigAnswers(w, req.image, req.argv);
+  const hostname = chosenHostname(req);
+  writeNetSummary(w, req.net, req.id, hostname.length > 0 ? hostname : req.id.slice(0, 12));
   if (w.ok) store<u64>(changetype<usize>(w.buf) + HEADER_SIZE, <u64>w.len);
 }

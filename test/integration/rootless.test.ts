@@ -171,6 +171,31 @@ describe('a user with subordinate ids: its uid and its range', () => {
   });
 });
 
+describe('images as a user', () => {
+  beforeEach(() => user.setRanges(undefined));
+
+  it('import and run IMAGE: the store is the user\'s (~/.local/share/husk), its layers the user\'s files, root\'s inside', () => {
+    const tar = join(own, '..', `${own.split('/').pop()}.tar`);
+    const t = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+    expect(t.status).toBe(0);
+    try {
+      const imp = user.husk(['import', tar, 'rl:1']);
+      expect(imp.status, imp.stderr).toBe(0);
+      const store = join(user.home, '.local/share/husk');
+      expect(statSync(store).uid).toBe(user.uid);
+      const r = user.husk(['run', 'rl:1', 'sh', '-c', 'stat -c %u /bin/busybox; cat /etc/motd; echo w > /etc/motd && cat /etc/motd']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(lines(r.stdout)).toEqual(['0', 'hello-from-rootfs', 'w']);
+      const rmi = user.husk(['rmi', 'rl:1']);
+      expect(rmi.status, rmi.stderr).toBe(0);
+      expect(user.husk(['images', '-q']).stdout).toBe('');
+    } finally {
+      rmSync(tar, { force: true });
+    }
+    expectUserStateEmpty();
+  });
+});
+
 describe('a user and root do not see each other\'s containers', () => {
   beforeEach(() => user.setRanges({ start: 300000, count: 65536 }));
 

@@ -31,6 +31,22 @@ describe('run -t', () => {
     expect(husk(root, ['ps', '-aq']).stdout).toBe(''); // removed, as a foreground run is
   });
 
+  it('the terminal is one of the container\'s own devpts: tty names /dev/pts/0, which ls shows', () => {
+    const r = underPty(['run', '-it', 'host', 'sh'], [['until', '# ', 10_000], ['write', 'echo "tty is $(tty) pts: $(ls /dev/pts | tr "\\n" " ")"; exit 4\n'], ['until', 'pts:', 5000]]);
+    expect(r.timedOut).toBeNull();
+    expect(r.output).toMatch(/tty is \/dev\/pts\/0 pts: 0 ptmx/);
+    expect(r.output).not.toContain('not a tty');
+    expect(r.status).toBe(4);
+  });
+
+  it('the same with --init and in a user namespace (the pty belongs to the container)', () => {
+    const r = underPty(['run', '-t', '--init', '--userns', 'auto', 'host', 'sh', '-c', 'echo "tty is $(tty)"; stty size'], [['until', 'tty is', 10_000]], { rows: 30, cols: 70 });
+    expect(r.timedOut).toBeNull();
+    expect(r.output).toContain('tty is /dev/pts/0');
+    expect(r.output).toContain('30 70');
+    expect(r.status).toBe(0);
+  });
+
   it('follows the caller window size (SIGWINCH) and leaves the caller terminal as it was', () => {
     const r = underPty(['stty -g; HUSK run -it host sh; stty -g'], [
       ['until', '# ', 10_000],

@@ -66,7 +66,11 @@ describe('husk command line', () => {
     [['frobnicate'], /unknown command: frobnicate/],
     [['run', 'host'], /requires a command/],
     [['run'], /requires an IMAGE/],
-    [['run', '--net', 'bridge', 'host', 'true'], /invalid value "bridge" for --net/],
+    [['run', '--net', '', 'host', 'true'], /invalid value "" for --network/],
+    [['run', '--network', 'web', '-p', '80', 'host', 'true'], /invalid value "80" for --publish/],
+    [['run', '--network', 'web', '-p', '8080:80/sctp', 'host', 'true'], /tcp or udp/],
+    [['network', 'create'], /requires exactly one NAME/],
+    [['network', 'frob'], /unknown command: network frob/],
     [['run', '--userns', 'keep-me', 'host', 'true'], /--userns/],
     [['run', '--time-offset', 'realtime=5', 'host', 'true'], /--time-offset/],
     [['run', '--rootfs-rw', 'host', 'true'], /--rootfs-rw needs --rootfs/],
@@ -87,5 +91,22 @@ describe('husk command line', () => {
     const c = parseArgs(['run', 'host', 'ls', '--help']);
     if (c.name === 'run') expect(c.flags.argv).toEqual(['ls', '--help']);
     else throw new Error('not run');
+  });
+});
+
+describe('network flags', () => {
+  it('--network NAME attaches to a network; bridge and default mean husk; none, host, ns: and container: keep their meaning', () => {
+    const run = (...a: string[]) => parseArgs(['run', ...a, 'host', 'true']) as { flags: { network?: string; net: string; publish: unknown[]; ip?: string } };
+    expect(run('--network', 'web').flags).toMatchObject({ network: 'web', net: 'private' });
+    expect(run('--network', 'bridge').flags.network).toBe('husk');
+    expect(run('--network', 'none').flags).toMatchObject({ network: undefined, net: 'private' });
+    expect(run('--network', 'host').flags).toMatchObject({ network: undefined, net: 'host' });
+    expect(run('--network', 'web', '--ip', '10.1.0.9', '-p', '127.0.0.1:8080:80/udp', '-p', '9000:90').flags).toMatchObject({
+      ip: '10.1.0.9',
+      publish: [
+        { hostIp: '127.0.0.1', hostPort: 8080, port: 80, proto: 'udp' },
+        { hostIp: '', hostPort: 9000, port: 90, proto: 'tcp' },
+      ],
+    });
   });
 });

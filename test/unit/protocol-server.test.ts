@@ -83,6 +83,20 @@ describe('INIT (run --init)', () => {
   });
 });
 
+describe('PTY (run -t: the pty of the container\'s own devpts)', () => {
+  it('is op 0x00b1 with a path; the core puts it right after PIVOT_ROOT with -t, and nowhere without', async () => {
+    expect(OP_BY_NAME.get('PTY')).toMatchObject({ code: 0x00b1, side: 'container' });
+    const { buildPlan } = await import('../../ts/core/build-plan.js');
+    const base = { image: { kind: 'rootfs' as const, path: '/srv/r' }, stage: '/run/husk/stage', argv: ['sh'], logFile: '/run/husk/c/log' };
+    const ops = decodePlan(buildPlan({ ...base, tty: { rows: 24, cols: 80 } })).ops;
+    const at = ops.findIndex((o) => o.name === 'PTY');
+    expect(ops[at - 1].name).toBe('PIVOT_ROOT');
+    expect(ops[at].args).toEqual({ path: '/dev/pts/ptmx' });
+    expect(ops.some((o) => o.name === 'TTY')).toBe(true);
+    expect(decodePlan(buildPlan(base)).ops.map((o) => o.name)).not.toContain('PTY');
+  });
+});
+
 describe('events', () => {
   it('READY has no fields; STARTED carries a time', () => {
     expect(decodeEvent(EVENT.READY, new Uint8Array())).toEqual({ kind: 'ready' });

@@ -38,6 +38,12 @@ export interface RunFlags {
   joins: JoinFlag[];
   /** --pod NAME: join the pod's pinned namespaces, under its cgroup parent. */
   pod?: string;
+  /** --network NAME: attached to that network (ts/network/); none: its own namespace with lo only. */
+  network?: string;
+  /** --ip: the address on the network, instead of the first free one. */
+  ip?: string;
+  /** -p/--publish [HOSTIP:]HOSTPORT:PORT[/PROTO] (needs a network). */
+  publish: { hostIp: string; hostPort: number; port: number; proto: string }[];
   trace: boolean;
 }
 
@@ -59,7 +65,8 @@ export type Command =
   | ExecNsCommand
   | MonitorCommand
   | ImageCommand
-  | RegistryCommand;
+  | RegistryCommand
+  | NetworkCommand;
 
 import type { FlagSpec, PlanExtra } from './flag-spec.js';
 import { USERNS_FLAGS, defaultIdmapFlags } from './flags-userns.js';
@@ -75,6 +82,8 @@ import type { ContainerFsCommand } from './args-container-fs.js';
 import { EXECNS_COMMANDS, parseExecNs } from './args-execns.js';
 import type { ExecNsCommand } from './args-execns.js';
 import { EXECNS_RUN_FLAGS, joinMode } from './flags-execns.js';
+import { NETWORK_COMMANDS, parseNetworkCommand, parsePublish } from './args-network.js';
+import type { NetworkCommand } from './args-network.js';
 import type { JoinFlag } from './flags-execns.js';
 import { MONITOR_COMMANDS, parseMonitor } from './args-monitor.js';
 import { STDIO_FLAGS, defaultStdioFlags } from './flags-stdio.js';
@@ -98,6 +107,23 @@ function nsMode(flag: string, v: string, allowNone = false): 'private' | 'host' 
   throw new HuskError('usage', `invalid value "${v}" for ${flag}: expected ${choices}`);
 }
 
+/** --network: host, none/private, ns:NAME, container:OTHER, or the name of a network. */
+function networkMode(f: RunFlags, v: string): 'private' | 'host' {
+  const joined = joinMode(f, 'net', v);
+  if (joined !== undefined) {
+    f.network = undefined;
+    return joined;
+  }
+  if (v === 'host' || v === 'none' || v === 'private') {
+    f.network = undefined;
+    return nsMode('--net', v, true);
+  }
+  if (v === '') throw new HuskError('usage', 'invalid value "" for --network: expected host, none, a network name, ns:NAME or container:OTHER');
+  // docker's names for its default network mean husk's.
+  f.network = v === 'bridge' || v === 'default' ? 'husk' : v;
+  return 'private';
+}
+
 function parseTimeOffsets(v: string, into: RunFlags['timeOffsets']): void {
   for (const part of v.split(',')) {
     const m = /^(monotonic|boottime)=(-?\d+)$/.exec(part.trim());
@@ -111,7 +137,9 @@ function parseTimeOffsets(v: string, into: RunFlags['timeOffsets']): void {
 const BASE_FLAGS: FlagSpec[] = [
   { names: ['--rootfs'], kind: 'value', apply: (f, v) => (f.rootfs = v) },
   { names: ['--rootfs-rw'], kind: 'bool', apply: (f) => (f.rootfsRw = true) },
-  { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = joinMode(f, 'net', v) ?? nsMode('--net', v, true)) },
+  { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = networkMode(f, v)) },
+  { names: ['--ip'], kind: 'value', apply: (f, v) => (f.ip = v) },
+  { names: ['--publish', '-p'], kind: 'value', apply: (f, v) => f.publish.push(parsePublish(v)) },
   { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = joinMode(f, 'pid', v) ?? nsMode('--pid', v)) },
   { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = joinMode(f, 'ipc', v) ?? nsMode('--ipc', v)) },
   { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = joinMode(f, 'uts', v) ?? nsMode('--uts', v)) },
@@ -160,6 +188,7 @@ export function defaultRunFlags(): RunFlags {
     rootfsRw: false,
     argv: [],
     net: 'private',
+    publish: [],
     pid: 'private',
     ipc: 'private',
     uts: 'private',
@@ -179,7 +208,7 @@ export function defaultRunFlags(): RunFlags {
   };
 }
 
-const COMMANDS: readonly string[] = ['run', 'create', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS, ...EXECNS_COMMANDS, ...CONTAINER_FS_COMMANDS];
+const COMMANDS: readonly string[] = ['run', 'create', 'plan', 'info', 'help', 'version', ...LIFECYCLE_COMMANDS, ...MONITOR_COMMANDS, ...IMAGE_COMMANDS, ...REGISTRY_COMMANDS, ...EXECNS_COMMANDS, ...CONTAINER_FS_COMMANDS, ...NETWORK_COMMANDS];
 
 export function parseArgs(argv: readonly string[]): Command {
   const global: GlobalFlags = { root: defaultRoot() };
@@ -211,6 +240,7 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   if ((LIFECYCLE_COMMANDS as readonly string[]).includes(name)) return parseLifecycle(name as LifecycleCommand['name'], rest, global);
   if ((EXECNS_COMMANDS as readonly string[]).includes(name)) return parseExecNs(name as ExecNsCommand['name'], rest, global);
+  if ((NETWORK_COMMANDS as readonly string[]).includes(name)) return parseNetworkCommand(name as NetworkCommand['name'], rest, global);
   if ((MONITOR_COMMANDS as readonly string[]).includes(name)) return parseMonitor(name as MonitorCommand['name'], rest, global);
   if ((CONTAINER_FS_COMMANDS as readonly string[]).includes(name)) return parseContainerFs(name as ContainerFsCommand['name'], rest, global);
   if ((IMAGE_COMMANDS as readonly string[]).includes(name)) return parseImageCommand(name as (typeof IMAGE_COMMANDS)[number], rest, global);

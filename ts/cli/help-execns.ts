@@ -1,6 +1,18 @@
 // Help texts of exec, enter, ns and pod (registered in help.ts).
 
 export const EXECNS_HELP: Record<string, string> = {
+  network: `Usage:  husk network create [--subnet CIDR] [--gateway IP] [--internal] NAME
+        husk network ls [--format json] [-q] | network inspect NAME... | network rm NAME... | network prune
+        husk port CONTAINER
+
+A network is a bridge (husk0 for the default network husk, husk1, husk2... for others), an
+IPv4 subnet that no route of the host and no other network holds (the default network
+10.88.0.0/16, others 10.89.N.0/24 unless --subnet), NAT to the outside (nftables table
+inet husk) and isolation from the other networks. --internal: no route out, no NAT.
+A container joins one with run --network NAME [--ip ADDR] [-p [IP:]HPORT:PORT[/PROTO]]:
+a veth on the bridge, its address leased until its record goes, its own /etc/hosts,
+/etc/hostname and /etc/resolv.conf. rm refuses a network a live container is on.
+See docs/networks.md.`,
   exec: `Usage:  husk exec [OPTIONS] CONTAINER COMMAND [ARG...]
 
 Run a command in a running container: in every namespace of its process (the user namespace
@@ -17,7 +29,8 @@ Options:
       --env-file FILE       Read environment variables from FILE
   -u, --user UID[:GID]      User to run as (names from the container's /etc/passwd)
   -w, --workdir DIR         Working directory (absolute)
-      --privileged          Every capability husk holds, no no_new_privs
+      --privileged          Every capability husk holds, no no_new_privs (the container's
+                            seccomp filter still applies, as with runc)
       --trace               Print each op of the plan with the time it took
 `,
   enter: `Usage:  husk enter [--net] [--uts] [--ipc] [--pid] [--mnt] [--user] [--cgroup] [--time] CONTAINER|ns:NAME|PID [COMMAND [ARG...]]

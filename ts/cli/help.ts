@@ -15,7 +15,12 @@ const RUN_OPTIONS = `Options:
   -w, --workdir DIR             Working directory inside the container (created if missing)
   -u, --user UID[:GID]          User to run as: numbers, or names from the image's /etc/passwd
       --entrypoint CMD          Replace a store image's Entrypoint (and drop its Cmd); '' clears it
-      --net, --network MODE     none (default: a new network namespace with only lo) or host
+      --net, --network MODE     none (default: a new network namespace with only lo), host, or
+                                a network's name (husk, or bridge: the default one, made on
+                                first use; see 'husk network --help')
+      --ip ADDR                 The container's address on its network (default: the first free)
+  -p, --publish [IP:]HPORT:PORT[/tcp|udp]
+                                Publish a port of a container on a network on the host
       --pid MODE                private (default) or host
       --ipc MODE                private (default) or host
       --uts MODE                private (default) or host
@@ -103,6 +108,8 @@ ${LIFECYCLE_COMMAND_LINES}  pause     Freeze every process of a container
   enter     Run a command in the namespaces of a container, a pinned set or a process
   ns        Create, list, inspect and remove pinned namespaces
   pod       Create, list and remove pods (shared namespaces, no pause process)
+  network   Create, list, inspect and remove networks (a bridge, NAT, published ports)
+  port      List a container's published ports
   pull      Download an image from a registry
   push      Upload an image to a registry
   login     Log in to a registry (credentials kept in <storage>/auth.json, 0600)

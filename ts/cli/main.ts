@@ -92,6 +92,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { execNsCommand } = await import('./execns.js');
         return await execNsCommand(cmd);
       }
+      case 'network':
+      case 'port': {
+        const { networkCommand } = await import('./network.js');
+        return await networkCommand(cmd);
+      }
       case 'top': {
         const { topCommand } = await import('./top.js');
         return await topCommand(cmd);

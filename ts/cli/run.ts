@@ -35,7 +35,8 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   // -t: the monitor holds the pty; husk attaches to it (docs/protocol.md "The attach socket").
   if (flags.stdio.tty) return runDetached(global, flags, used, image, true);
 
-  const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true, image });
+  const network = flags.network !== undefined ? await (await import('../network/store.js')).networkForRun(global.root, flags.network) : undefined;
+  const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true, image, network });
   if (prepared.request.userns) printUsernsNote(prepared.summary);
   const { recordOf } = await import('../runtime/create.js');
   const record = recordOf(prepared, flags, image);
@@ -62,6 +63,8 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
     return statusOf(outcome, record.argv?.[0] ?? flags.argv[0]);
   } finally {
     removeRecord(global.root, record.id);
+    // The address goes with the container, even when its record was never written.
+    if (record.network !== undefined) (await import('../network/leases.js')).releaseOf(global.root, record);
     // A launcher that was killed could not remove the container's cgroups: do it now.
     if (record.cgroups?.length && outcome?.exit.how === 'failed' && outcome.error?.index === -1) {
       const { cgroupHost } = await import('../cgroup/host.js');

@@ -199,6 +199,27 @@ export interface PlanRequest {
   runOptions?: { ulimits?: readonly string[]; sysctls?: readonly string[]; oomScoreAdj?: number; groups?: readonly number[]; tmpfs?: readonly { target: string; options: string }[]; readOnly?: boolean };
   /** --init: husk's init is the container's pid 1 (reaps, forwards signals; docs/protocol.md "husk's init"). */
   init?: boolean;
+  /** The network the container is attached to (items 0x0344–0x0348; ts/core/network.ts). */
+  network?: NetAttach;
+}
+
+/** A network as its record has it, the addresses others hold, and what the flags ask. */
+export interface NetAttach {
+  name: string;
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  internal?: boolean;
+  /** Addresses leased to other containers (the core picks the lowest one not among them). */
+  used: readonly string[];
+  /** --ip as typed. */
+  ip?: string;
+  /** Where ts/ writes hosts, hostname and resolv.conf (bound over the image's). */
+  filesDir?: string;
+  nameservers?: readonly string[];
+  search?: readonly string[];
+  /** -p: host address ('' for any), host port, container port, tcp|udp. */
+  ports?: readonly { hostIp: string; hostPort: number; port: number; proto: string }[];
 }
 
 export interface PlanCgroupHierarchy {
@@ -430,6 +451,14 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (req.tty !== undefined) w.begin('tty', REQUEST.TTY).u64(req.tty.rows).u64(req.tty.cols).end();
   if (req.attach !== undefined) w.begin('attach', REQUEST.ATTACH).str(req.attach.path, PATH_MAX).u64((req.attach.stdin ? 1 : 0) | (req.attach.waitClient ? 2 : 0)).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
+  const n = req.network;
+  if (n !== undefined) {
+    w.begin('network', 0x0344).str(n.name).str(n.bridge).str(n.subnet).str(n.gateway).u64(n.internal === true).end();
+    for (let i = 0; i < n.used.length; i += 4096) w.begin('network', 0x0345).strs(n.used.slice(i, i + 4096), 64).end();
+    if (n.ip !== undefined) w.begin('ip', 0x0346).str(n.ip, 64).end();
+    if (n.filesDir !== undefined) w.begin('network', 0x0347).str(n.filesDir, PATH_MAX - 16).strs(n.nameservers ?? [], 256).strs(n.search ?? [], 256).end();
+    for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
+  }
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
   const ro = req.runOptions;
   for (const u of ro?.ulimits ?? []) w.begin('ulimit', REQUEST.ULIMIT).str(u).end();
@@ -478,8 +507,25 @@ export const ANSWER = {
   COMMAND: 0x01a4,
   STOP_SIGNAL: 0x01a5,
   EXPOSED_PORT: 0x01a6,
+  NET_CHOSEN: 0x0352,
+  NET_FILE: 0x0353,
+  NET_PORTS: 0x0354,
   USERNS_NOTE: 0x0370,
 } as const;
+
+/** What the core chose for a container on a network (docs/core-abi.md "Networks"). */
+export interface NetChosen {
+  network: string;
+  address: string;
+  prefix: number;
+  mac: string;
+  veth: string;
+  gateway: string;
+  /** hosts, hostname, resolv.conf: the text ts/ writes before the launcher binds them. */
+  files: { name: string; content: string }[];
+  /** The nft commands that publish the ports, and that unpublish them. */
+  ports?: { add: string; remove: string };
+}
 
 export interface IdRange {
   start: number;
@@ -508,6 +554,8 @@ export interface PlanSummary {
   stopSignal?: { number: number; name: string };
   /** With an image config: its ExposedPorts, as `PORT/PROTO`. */
   exposedPorts?: string[];
+  /** On a network: its address, MAC, veth, files. */
+  net?: NetChosen;
 }
 
 export interface PlanAnswer {
@@ -566,6 +614,15 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.EXPOSED_PORT:
         (out.exposedPorts ??= []).push(r.str());
+        break;
+      case ANSWER.NET_CHOSEN:
+        out.net = { network: r.str(), address: r.str(), prefix: Number(r.u64()), mac: r.str(), veth: r.str(), gateway: r.str(), files: [] };
+        break;
+      case ANSWER.NET_FILE:
+        out.net?.files.push({ name: r.str(), content: r.str() });
+        break;
+      case ANSWER.NET_PORTS:
+        if (out.net) out.net.ports = { add: r.str(), remove: r.str() };
         break;
     }
   }

@@ -119,6 +119,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       const flags = [a.flags & 1n ? 'tsync' : '', a.flags & 2n ? 'log' : '', a.flags & 4n ? 'spec_allow' : ''].filter(Boolean).join(',');
       return `load a seccomp filter of ${(a.program as bigint[]).length} BPF instructions${flags ? ` (flags ${flags})` : ''} (with any parts above)`;
     }
+    case 'PTY':
+      return `open a pty at ${a.path} (the container's devpts), make it stdio and the controlling terminal, send the master to the monitor`;
     case 'INIT':
       return "fork: the container process stays as husk's init (pid 1: reaps, forwards signals), its child runs the command";
     case 'WAIT_START':
@@ -145,6 +147,20 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `pin the container process's ${bits(a.nstype, CLONE_NEW)} namespace on ${a.path}`;
     case 'UNPIN':
       return `unpin ${a.path} (detach its bind mount, remove the file)`;
+    case 'NET_BRIDGE':
+      return `bridge ${a.name} with ${a.address}, up (each made if missing)`;
+    case 'NET_LINK_DEL':
+      return `delete link ${a.name} (gone is fine)`;
+    case 'NET_SYSCTL':
+      return `write ${a.value} to /proc/sys/${a.key}`;
+    case 'NET_VETH':
+      return `veth ${a.host} on bridge ${a.bridge}, its peer ${a.peer} (${a.mac}) made in the container's network namespace`;
+    case 'NET_LINK_UP':
+      return `bring ${a.name} up`;
+    case 'NET_ADDR':
+      return `add address ${a.address} to ${a.name}${(a.flags as bigint) & 1n ? ' (no DAD)' : ''}`;
+    case 'NET_ROUTE':
+      return `default route via ${a.gateway} on ${a.name}`;
     case 'FS_ROOT':
       return `resolve the next paths inside ${a.path}`;
     case 'MKNOD': {

@@ -112,8 +112,18 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
   spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
   spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),
+  // Networks (docs/protocol.md "Networks"): control ops for network create and rm, NET_VETH
+  // by the monitor, the rest in the container's own network namespace.
+  spec(0x0090, 'NET_BRIDGE', 'control', ['name', 'str'], ['address', 'str']),
+  spec(0x0091, 'NET_LINK_DEL', 'control', ['name', 'str']),
+  spec(0x0092, 'NET_SYSCTL', 'control', ['key', 'str'], ['value', 'str']),
+  spec(0x0093, 'NET_VETH', 'parent', ['host', 'str'], ['peer', 'str'], ['bridge', 'str'], ['mac', 'str']),
+  spec(0x0094, 'NET_LINK_UP', 'container', ['name', 'str']),
+  spec(0x0095, 'NET_ADDR', 'container', ['name', 'str'], ['address', 'str'], ['flags', 'u64']),
+  spec(0x0096, 'NET_ROUTE', 'container', ['gateway', 'str'], ['name', 'str']),
   // Lifecycle (docs/protocol.md "husk's init").
   spec(0x00b0, 'INIT', 'container'),
+  spec(0x00b1, 'PTY', 'container', ['path', 'str']),
   // Fs plans (docs/protocol.md "Fs plans"): FS_ROOT first, these ops only, in a plan of their own.
   spec(0x0070, 'FS_ROOT', 'fs', ['path', 'str']),
   spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),

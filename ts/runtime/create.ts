@@ -47,8 +47,16 @@ export function recordOf(prepared: Prepared, flags: RunFlags, image?: RunImage):
     hostRanges: prepared.hostRanges,
     cgroups: prepared.cgroups,
     limits: flags.resources.limits.length ? flags.resources.limits : undefined,
+    network: networkOf(prepared, flags),
     init: flags.lifecycle.init || undefined,
   };
+}
+
+/** What the core chose on the network, as the record keeps it (the lease is the address's). */
+function networkOf(prepared: Prepared, flags: RunFlags): ContainerRecord['network'] {
+  const n = prepared.request.network ? prepared.summary.net : undefined;
+  if (n === undefined) return undefined;
+  return { name: n.network, address: n.address, prefix: n.prefix, mac: n.mac, gateway: n.gateway, veth: n.veth, ports: flags.publish.length ? flags.publish : undefined };
 }
 
 /**
@@ -66,6 +74,7 @@ export interface CreateExtras {
 
 export async function createContainer(root: string, flags: RunFlags, used: { start: number; size: number }[], extras: CreateExtras = {}): Promise<ContainerRecord> {
   const id = newContainerId();
+  const network = flags.network !== undefined ? await (await import('../network/store.js')).networkForRun(root, flags.network) : undefined;
   mkdirSync(stateDir(root, id), { recursive: true, mode: 0o700 });
   try {
     // A store image's writable layer is the store's containers/<id> (diff, commit, export and cp
@@ -74,7 +83,7 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
     const image = extras.image;
     const upper = image?.store.containerLayer(id, { image: image.record });
     if (!image) makeKeptLayer(root, id);
-    const prepared = prepare(flags, { ...extras.context?.(id), root, usedRanges: used, dieWithParent: false, diesWithMonitor: true, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, ...(image ? { image: { ...image, upper } } : { keepLayer: keptLayerPaths(root, id) }) });
+    const prepared = prepare(flags, { ...extras.context?.(id), root, usedRanges: used, dieWithParent: false, diesWithMonitor: true, id, statusFile: statusFilePath(root, id), logFile: logPath(root, id), trace: true, network, ...(image ? { image: { ...image, upper } } : { keepLayer: keptLayerPaths(root, id) }) });
     // A user namespace's root writes the upper: it owns the layer (mapped root's host id).
     if (prepared.userns && !image) makeKeptLayer(root, id, prepared.userns.start);
     if (prepared.request.userns) printUsernsNote(prepared.summary);

@@ -22,6 +22,8 @@ import { readPod } from './pods.js';
 import { resolveGroups, resolveUser } from './user.js';
 import { usernsFacts } from './userns.js';
 import type { RunImage } from './image-run.js';
+import { claimAddress, netFacts } from '../network/attach.js';
+import type { NetworkRecord } from '../network/store.js';
 
 export const BUILTIN_IMAGES = ['host'] as const;
 
@@ -105,6 +107,10 @@ export interface PrepareContext {
   image?: RunImage & { upper?: { upper: string; work: string } };
   /** The writable layer on disk, kept after the run (runtime/kept-layer.ts). */
   keepLayer?: { upper: string; work: string };
+  /** The network the container joins (ts/network/store.ts networkForRun). */
+  network?: NetworkRecord;
+  /** Show the plan only (`husk plan`): no address is leased, no file written, no port published. */
+  dryRun?: boolean;
 }
 
 /** `--security-opt seccomp=`: unconfined, a profile file, or (absent) husk's default. */
@@ -141,6 +147,8 @@ function podResources(f: RunFlags, root: string): RunFlags['resources'] {
 }
 
 export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
+  if (f.publish.length > 0 && ctx.network === undefined) throw new HuskError('usage', '--publish needs a network: add --network NAME (husk is the default one)');
+  if (f.ip !== undefined && ctx.network === undefined) throw new HuskError('usage', '--ip needs a network: add --network NAME');
   const id = ctx.id ?? newContainerId();
   let image: PlanRequest['image'];
   let rootDir: string;
@@ -193,12 +201,14 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     logFile: ctx.logFile,
     tty: ctx.tty,
     attach: ctx.attach,
+    network: ctx.network ? netFacts(ctx.root, ctx.network, id, { ip: f.ip, ports: f.publish }) : undefined,
     seccomp: seccompChoice(f.security.seccomp),
     capabilities: capabilityFacts(f.security),
     runOptions: runOptionFacts(f, rootDir, ctx),
     kernel: release(),
   };
-  const answer = buildPlanAnswer(request);
+  // On a network the address the core picks is leased (asked again if another took it).
+  const answer = request.network && !ctx.dryRun ? claimAddress(ctx.root, id, request.network, () => buildPlanAnswer(request)) : buildPlanAnswer(request);
   let cgroups: string[] | undefined;
   // What the core chose comes from its summary, decoded only when asked: the CLI keeps the
   // cgroups and ranges in its record, the API's run() does not.

@@ -2,7 +2,8 @@
 // never leaves half a record. A record whose launcher is gone is stale: the next husk command
 // removes it (the launcher's mounts die with its mount namespace, so the record is all that
 // can outlive a crash).
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { releaseOf } from '../network/leases.js';
+import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 import { callerUid, fallbackRoot } from './paths.js';
@@ -85,6 +86,17 @@ export interface ContainerRecord {
   tty?: boolean;
   /** -i: stdin kept open for `husk attach`. */
   stdinOpen?: boolean;
+  // ---- Networks (ts/network/) ----
+  /** The network it is attached to, as the core chose (its lease: ts/network/leases.ts). */
+  network?: { name: string; address: string; prefix: number; mac: string; gateway: string; veth: string; ports?: PublishedPort[] };
+}
+
+/** A published port: `-p [HOSTIP:]HOSTPORT:PORT[/PROTO]`. */
+export interface PublishedPort {
+  hostIp: string;
+  hostPort: number;
+  port: number;
+  proto: string;
 }
 
 /** A record the sweep (ts/runtime/records.ts) must see when its launcher is gone. */
@@ -206,8 +218,16 @@ export function readRecord(root: string, id: string): ContainerRecord | undefine
 }
 
 export function removeRecord(root: string, id: string): void {
-  unlinkIfThere(join(containersDir(root), `${id}.json`));
+  const path = join(containersDir(root), `${id}.json`);
+  // A container on a network gives its address back with its record (ts/network/leases.ts).
+  if (existsSync(join(root, 'networks'))) {
+    const rec = readRecord(root, id);
+    if (rec?.network !== undefined) releaseOf(root, rec);
+  }
+  unlinkIfThere(path);
 }
+
+
 
 /** rmSync(path, { force: true }) for a file, without loading Node's rimraf on the way out of a run. */
 function unlinkIfThere(path: string): void {

@@ -1,0 +1,211 @@
+// A container on a network (buildPlan items 0x0344–0x0348; docs/core-abi.md "Networks"):
+// the core picks its address (the lowest free one of the subnet, or --ip), its MAC, the host
+// end's name, writes /etc/hosts, /etc/resolv.conf and /etc/hostname for it, and the ops:
+// NET_VETH (the monitor: the pair, its peer made straight in the container's namespace),
+// the binds of the three files, then in the container NET_LINK_UP, NET_ADDR, NET_ROUTE.
+
+import { Failure, invalid, malformed } from "../abi";
+import { Fields, PATH_MAX, STR_MAX, Writer } from "../codec";
+import { PlanWriter } from "../plan/encode";
+import { Cidr, formatIp, macOf, parseCidr, parseIp } from "./ip";
+import { NET_INTERNAL } from "./network";
+import { portElement } from "./nft";
+
+export const REQ_NET_ATTACH: u32 = 0x0344;
+export const REQ_NET_USED: u32 = 0x0345;
+export const REQ_NET_IP: u32 = 0x0346;
+export const REQ_NET_FILES: u32 = 0x0347;
+export const REQ_NET_PORT: u32 = 0x0348;
+export const ANS_NET_CHOSEN: u16 = 0x0352;
+export const ANS_NET_FILE: u16 = 0x0353;
+export const ANS_NET_PORTS: u16 = 0x0354;
+
+const T_NET_VETH: u16 = 0x0093;
+const T_NET_LINK_UP: u16 = 0x0094;
+const T_NET_ADDR: u16 = 0x0095;
+const T_NET_ROUTE: u16 = 0x0096;
+const BIND_CREATE: u64 = 4;
+const PEER = "eth0";
+const USED_MAX: i32 = 65536;
+const PORTS_MAX: i32 = 1024;
+
+class Port {
+  constructor(public hostIp: string, public hostPort: u64, public port: u64, public proto: string) {}
+}
+
+export class NetRequest {
+  present: bool = false;
+  name: string = "";
+  bridge: string = "";
+  subnet: Cidr = new Cidr(0, 0);
+  gateway: u32 = 0;
+  flags: u64 = 0;
+  used: Set<u32> = new Set<u32>();
+  usedCount: i32 = 0;
+  hasIp: bool = false;
+  ip: string = "";
+  hasFiles: bool = false;
+  filesDir: string = "";
+  nameservers: string[] = [];
+  search: string[] = [];
+  ports: Port[] = [];
+  /** Decided by decideAddress. */
+  address: u32 = 0;
+}
+
+export function isNetItem(type: u32): bool {
+  return type >= REQ_NET_ATTACH && type <= REQ_NET_PORT;
+}
+
+export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req: NetRequest): Failure | null {
+  const f = Fields.ofFrame(ptr, len, index, "NET");
+  if (type == REQ_NET_ATTACH) {
+    if (req.present) return malformed(f.context + ": a second NET_ATTACH");
+    req.present = true;
+    req.name = f.str("name", STR_MAX);
+    req.bridge = f.str("bridge", STR_MAX);
+    const subnet = parseCidr(f.str("subnet", STR_MAX));
+    const gateway = parseIp(f.str("gateway", STR_MAX));
+    req.flags = f.u64("flags");
+    if (subnet === null || gateway < 0) return malformed(f.context + ": subnet or gateway not an address");
+    req.subnet = subnet;
+    req.gateway = <u32>gateway;
+  } else if (type == REQ_NET_USED) {
+    const list = f.strs("addresses", STR_MAX);
+    for (let i = 0; i < list.length; i++) {
+      const ip = parseIp(list[i]);
+      if (ip < 0) return malformed(f.context + ": not an address: " + list[i]);
+      if (req.usedCount == USED_MAX) return malformed(f.context + ": more than 65536 addresses");
+      req.used.add(<u32>ip);
+      req.usedCount++;
+    }
+  } else if (type == REQ_NET_IP) {
+    if (req.hasIp) return malformed(f.context + ": a second NET_IP");
+    req.hasIp = true;
+    req.ip = f.str("address", STR_MAX);
+  } else if (type == REQ_NET_FILES) {
+    if (req.hasFiles) return malformed(f.context + ": a second NET_FILES");
+    req.hasFiles = true;
+    req.filesDir = f.str("dir", PATH_MAX - 16);
+    req.nameservers = f.strs("nameservers", 256);
+    req.search = f.strs("search", 256);
+  } else {
+    if (req.ports.length == PORTS_MAX) return malformed(f.context + ": more than 1024 NET_PORT");
+    const hostIp = f.str("host_ip", 64);
+    const hostPort = f.u64("host_port");
+    const port = f.u64("port");
+    const proto = f.str("proto", 16);
+    req.ports.push(new Port(hostIp, hostPort, port, proto));
+  }
+  if (!f.finish()) return f.failure;
+  return null;
+}
+
+/** Picks the container's address; the reason names the flag when it cannot. */
+export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
+  if (!req.present) {
+    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0) return malformed("request: NET items without NET_ATTACH");
+    return null;
+  }
+  if (!netNew) return invalid("network " + req.name + ": the container shares or joins a network namespace (--net host, ns:, container:), so it cannot be attached to a network");
+  if (req.hasFiles && (req.filesDir.length == 0 || req.filesDir.charCodeAt(0) != 0x2f)) return malformed("request: NET_FILES dir not absolute");
+  for (let i = 0; i < req.ports.length; i++) {
+    const p = req.ports[i];
+    if (p.proto != "tcp" && p.proto != "udp") return invalid("publish: " + p.proto + ": only tcp and udp can be published");
+    if (p.hostPort == 0 || p.hostPort > 65535 || p.port == 0 || p.port > 65535) return invalid("publish: port " + p.hostPort.toString() + ":" + p.port.toString() + " out of range 1–65535");
+    if (p.hostIp.length > 0 && parseIp(p.hostIp) < 0) return invalid("publish: " + p.hostIp + ": not an IPv4 address");
+    for (let j = 0; j < i; j++) {
+      const q = req.ports[j];
+      if (q.proto == p.proto && q.hostPort == p.hostPort && q.hostIp == p.hostIp) return invalid("publish: host port " + p.hostPort.toString() + "/" + p.proto + " given twice");
+    }
+  }
+  const s = req.subnet;
+  if (req.hasIp) {
+    const ip = parseIp(req.ip);
+    if (ip < 0) return invalid("ip: invalid address: " + req.ip);
+    const a = <u32>ip;
+    if (!s.contains(a) || a == s.network || a == s.broadcast) return invalid("ip " + req.ip + ": not a host address of network " + req.name + " (" + s.subnetText() + ")");
+    if (a == req.gateway) return invalid("ip " + req.ip + ": is the gateway of network " + req.name);
+    if (req.used.has(a)) return invalid("ip " + req.ip + ": already in use on network " + req.name);
+    req.address = a;
+    return null;
+  }
+  for (let a = s.network + 1; a < s.broadcast; a++) {
+    if (a != req.gateway && !req.used.has(a)) {
+      req.address = a;
+      return null;
+    }
+  }
+  return invalid("network " + req.name + ": no free address left in " + s.subnetText());
+}
+
+/** The host end's name: `husk-` and 10 characters of the id (IFNAMSIZ allows 15). */
+export function vethName(id: string): string {
+  return "husk-" + id.slice(0, 10);
+}
+
+/** Parent op, right after CLONE: the pair, its peer made in the container's namespace. */
+export function netVethOp(plan: PlanWriter, req: NetRequest, id: string): void {
+  if (!req.present) return;
+  plan.netOp(T_NET_VETH, "net-veth", [vethName(id), PEER, req.bridge, macOf(req.address)]);
+}
+
+/** Before PIVOT_ROOT: the three files ts/ wrote from the summary, bound over the image's. */
+export function netFileOps(plan: PlanWriter, req: NetRequest): void {
+  if (!req.present || !req.hasFiles) return;
+  plan.bind(req.filesDir + "/hosts", "etc/hosts", BIND_CREATE);
+  plan.bind(req.filesDir + "/hostname", "etc/hostname", BIND_CREATE);
+  plan.bind(req.filesDir + "/resolv.conf", "etc/resolv.conf", BIND_CREATE);
+}
+
+/** In the container's namespace, after `lo`: eth0 up, its address, the default route. */
+export function netContainerOps(plan: PlanWriter, req: NetRequest): void {
+  if (!req.present) return;
+  plan.netOp(T_NET_LINK_UP, "net-link-up", [PEER]);
+  plan.netAddr(T_NET_ADDR, PEER, formatIp(req.address) + "/" + req.subnet.prefix.toString(), 0);
+  // An --internal network has no way out, so no default route either.
+  if ((req.flags & NET_INTERNAL) == 0) plan.netOp(T_NET_ROUTE, "net-route", [formatIp(req.gateway), PEER]);
+}
+
+/** The summary's network frames: what ts/ records, the files it writes, the port elements. */
+export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname: string): void {
+  if (!req.present) return;
+  const address = formatIp(req.address);
+  w.begin(ANS_NET_CHOSEN, "net-chosen");
+  w.str("network", req.name, STR_MAX);
+  w.str("address", address, STR_MAX);
+  w.u64(<u64>req.subnet.prefix);
+  w.str("mac", macOf(req.address), STR_MAX);
+  w.str("veth", vethName(id), STR_MAX);
+  w.str("gateway", formatIp(req.gateway), STR_MAX);
+  w.end();
+  if (req.hasFiles) {
+    file(w, "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + address + "\t" + hostname + "\n");
+    file(w, "hostname", hostname + "\n");
+    let resolv = "";
+    for (let i = 0; i < req.search.length; i++) resolv += (i == 0 ? "search " : " ") + req.search[i] + (i == req.search.length - 1 ? "\n" : "");
+    // The host's loopback resolvers cannot be reached from the container's namespace.
+    for (let i = 0; i < req.nameservers.length; i++) if (!req.nameservers[i].startsWith("127.")) resolv += "nameserver " + req.nameservers[i] + "\n";
+    file(w, "resolv.conf", resolv);
+  }
+  if (req.ports.length > 0) {
+    let add = "";
+    let remove = "";
+    for (let i = 0; i < req.ports.length; i++) {
+      const p = req.ports[i];
+      add += portElement("create", p.hostIp, p.proto, p.hostPort, address, p.port);
+      remove += portElement("delete", p.hostIp, p.proto, p.hostPort, address, p.port);
+    }
+    w.begin(ANS_NET_PORTS, "net-ports");
+    w.str("add", add, STR_MAX);
+    w.str("remove", remove, STR_MAX);
+    w.end();
+  }
+}
+
+function file(w: Writer, name: string, content: string): void {
+  w.begin(ANS_NET_FILE, "net-file");
+  w.str("name", name, STR_MAX);
+  w.str("content", content, STR_MAX);
+  w.end();
+}

@@ -1,0 +1,47 @@
+// Start → exit of /bin/true on the default network beside --network none, through the husk
+// CLI (cold: each run pays Node's start) and through the launcher alone (the plan saved once
+// by `husk plan --save`... not here: a networked plan holds a leased address, so the CLI is
+// what is measured). Runs inside a network namespace of its own, which plays the host: the
+// real host's links and nftables are never touched; the namespace is removed at the end.
+//   node bench/network.mjs [ROUNDS]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const rounds = Number(process.argv[2] ?? 30);
+const ns = `husk-bench-${process.pid}`;
+const root = mkdtempSync(join(tmpdir(), 'husk-bench-net-'));
+const husk = join(new URL('..', import.meta.url).pathname, 'bin/husk.js');
+const sh = (...cmd) => {
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const run = (net) => {
+  const t = process.hrtime.bigint();
+  sh('ip', 'netns', 'exec', ns, process.execPath, husk, '--root', root, 'run', '--network', net, 'host', '/bin/true');
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+sh('ip', 'netns', 'add', ns);
+try {
+  sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+  run('husk'); // makes the default network (bridge husk0, nft table) once, as a first run does
+  const none = [];
+  const bridged = [];
+  for (let i = 0; i < rounds; i++) {
+    none.push(run('none'));
+    bridged.push(run('husk'));
+  }
+  const a = median(none);
+  const b = median(bridged);
+  console.log(`rounds ${rounds} (interleaved), husk CLI, start → exit of /bin/true, median ms`);
+  console.log(`--network none  ${a.toFixed(1)}`);
+  console.log(`--network husk  ${b.toFixed(1)}   (+${(b - a).toFixed(1)} ms, ratio ${(b / a).toFixed(2)})`);
+} finally {
+  spawnSync(process.execPath, [husk, '--root', root, 'network', 'rm', 'husk'], { stdio: 'ignore' });
+  sh('ip', 'netns', 'del', ns);
+  rmSync(root, { recursive: true, force: true });
+}

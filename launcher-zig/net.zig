@@ -1,0 +1,326 @@
+//! Network ops (protocol.md "Networks"): rtnetlink spoken by the launcher itself, so a
+//! container on a bridge costs a few netlink round trips instead of `ip` processes.
+//! NET_BRIDGE, NET_LINK_DEL and NET_SYSCTL are control ops (network create and rm);
+//! NET_VETH is a parent op (the monitor makes the pair with its peer straight in the
+//! container's network namespace); NET_LINK_UP, NET_ADDR and NET_ROUTE run in the
+//! container process, in its own network namespace.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const sys = @import("sys.zig");
+const Op = @import("protocol.zig").Op;
+
+const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
+const RTM_NEWADDR: u16 = 20;
+const RTM_NEWROUTE: u16 = 24;
+const NLMSG_ERROR: u16 = 2;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_ACK: u16 = 0x4;
+const NLM_F_EXCL: u16 = 0x200;
+const NLM_F_CREATE: u16 = 0x400;
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MASTER: u16 = 10;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_NET_NS_PID: u16 = 19;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_DATA: u16 = 2;
+const VETH_INFO_PEER: u16 = 1;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const IFA_BROADCAST: u16 = 4;
+const IFA_FLAGS: u16 = 8;
+const IFA_F_NODAD: u32 = 0x02;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const AF_UNSPEC: u8 = 0;
+const AF_INET: u8 = 2;
+const IFF_UP: u32 = 1;
+const RT_TABLE_MAIN: u8 = 254;
+const RTPROT_BOOT: u8 = 3;
+const RT_SCOPE_UNIVERSE: u8 = 0;
+const RTN_UNICAST: u8 = 1;
+
+/// NET_ADDR flags: bit 0 no duplicate address detection (IPv6: no multi-second wait).
+pub const addr_flag_nodad: u64 = 1 << 0;
+pub const addr_flags_known: u64 = addr_flag_nodad;
+/// IFNAMSIZ minus the NUL.
+pub const ifname_bytes_max = 15;
+
+pub const Ip4 = struct { bytes: [4]u8, prefix: u8 };
+
+/// `A.B.C.D/N` (N 0 to 32), as the core writes an address with its prefix.
+pub fn parse_cidr(text: []const u8) ?Ip4 {
+    const slash = std.mem.indexOfScalar(u8, text, '/') orelse return null;
+    const bytes = parse_ip4(text[0..slash]) orelse return null;
+    const prefix = std.fmt.parseInt(u8, text[slash + 1 ..], 10) catch return null;
+    if (prefix > 32 or text.len - slash > 3) return null;
+    return .{ .bytes = bytes, .prefix = prefix };
+}
+
+/// `A.B.C.D`, each part 0 to 255 in decimal without leading zeros.
+pub fn parse_ip4(text: []const u8) ?[4]u8 {
+    var bytes: [4]u8 = undefined;
+    var parts = std.mem.splitScalar(u8, text, '.');
+    var count: usize = 0;
+    while (parts.next()) |part| : (count += 1) {
+        if (count == 4 or part.len == 0 or part.len > 3) return null;
+        if (part.len > 1 and part[0] == '0') return null;
+        bytes[count] = std.fmt.parseInt(u8, part, 10) catch return null;
+    }
+    return if (count == 4) bytes else null;
+}
+
+/// `xx:xx:xx:xx:xx:xx`, lowercase or uppercase hex.
+pub fn parse_mac(text: []const u8) ?[6]u8 {
+    if (text.len != 17) return null;
+    var mac: [6]u8 = undefined;
+    for (&mac, 0..) |*byte, i| {
+        if (i > 0 and text[i * 3 - 1] != ':') return null;
+        byte.* = std.fmt.parseInt(u8, text[i * 3 ..][0..2], 16) catch return null;
+    }
+    return mac;
+}
+
+/// A name the kernel takes for a link: 1 to 15 bytes, no `/`, `:` or whitespace, not `.`/`..`.
+pub fn valid_ifname(name: []const u8) bool {
+    if (name.len == 0 or name.len > ifname_bytes_max) return false;
+    if (std.mem.eql(u8, name, ".") or std.mem.eql(u8, name, "..")) return false;
+    for (name) |c| if (c == '/' or c == ':' or c <= ' ' or c == 0x7f) return false;
+    return true;
+}
+
+/// One rtnetlink request, built in place: the header, a fixed struct, attributes (nests
+/// are begun and ended around their attributes). 1 KiB bounds every message husk sends.
+const Message = struct {
+    buffer: [1024]u8 align(4) = undefined,
+    len: usize = 0,
+
+    fn init(kind: u16, flags: u16) Message {
+        var m = Message{};
+        m.len = 16;
+        std.mem.writeInt(u16, m.buffer[4..6], kind, .little);
+        std.mem.writeInt(u16, m.buffer[6..8], flags | NLM_F_REQUEST | NLM_F_ACK, .little);
+        std.mem.writeInt(u32, m.buffer[8..12], 1, .little); // sequence
+        std.mem.writeInt(u32, m.buffer[12..16], 0, .little); // the kernel fills our port
+        return m;
+    }
+
+    fn bytes(m: *Message, data: []const u8) void {
+        assert(m.len + data.len <= m.buffer.len);
+        @memcpy(m.buffer[m.len..][0..data.len], data);
+        m.len += data.len;
+        while (m.len % 4 != 0) : (m.len += 1) m.buffer[m.len] = 0;
+    }
+
+    /// struct ifinfomsg: family, type 0, index, flags, change.
+    fn ifinfo(m: *Message, index: u32, flags: u32) void {
+        var raw = [_]u8{0} ** 16;
+        raw[0] = AF_UNSPEC;
+        std.mem.writeInt(u32, raw[4..8], index, .little);
+        std.mem.writeInt(u32, raw[8..12], flags, .little);
+        std.mem.writeInt(u32, raw[12..16], flags, .little); // change: the bits we set
+        m.bytes(&raw);
+    }
+
+    fn attr(m: *Message, kind: u16, data: []const u8) void {
+        var head: [4]u8 = undefined;
+        std.mem.writeInt(u16, head[0..2], @intCast(4 + data.len), .little);
+        std.mem.writeInt(u16, head[2..4], kind, .little);
+        assert(m.len % 4 == 0);
+        @memcpy(m.buffer[m.len..][0..4], &head);
+        m.len += 4;
+        m.bytes(data);
+    }
+
+    fn attr_str(m: *Message, kind: u16, text: []const u8) void {
+        var with_nul: [64]u8 = undefined;
+        assert(text.len < with_nul.len);
+        @memcpy(with_nul[0..text.len], text);
+        with_nul[text.len] = 0;
+        m.attr(kind, with_nul[0 .. text.len + 1]);
+    }
+
+    fn attr_u32(m: *Message, kind: u16, value: u32) void {
+        var raw: [4]u8 = undefined;
+        std.mem.writeInt(u32, &raw, value, .little);
+        m.attr(kind, &raw);
+    }
+
+    fn nest_begin(m: *Message, kind: u16) usize {
+        const at = m.len;
+        m.attr(kind, &.{});
+        return at;
+    }
+
+    fn nest_end(m: *Message, at: usize) void {
+        std.mem.writeInt(u16, m.buffer[at..][0..2], @intCast(m.len - at), .little);
+    }
+
+    /// Sends the message and reads the kernel's answer: 0 (ACK) or the errno it names.
+    fn call(m: *Message) sys.Error!void {
+        std.mem.writeInt(u32, m.buffer[0..4], @intCast(m.len), .little);
+        const socket = try sys.netlink_route_socket();
+        defer sys.close(socket);
+        _ = try sys.send(socket, m.buffer[0..m.len]);
+        var answer: [1024]u8 align(4) = undefined;
+        const n = try sys.recv(socket, &answer);
+        // An ACK is NLMSG_ERROR with error 0; husk asks nothing else of these requests.
+        if (n < 20 or std.mem.readInt(u16, answer[4..6], .little) != NLMSG_ERROR) return error.PROTO;
+        const code = std.mem.readInt(i32, answer[16..20], .little);
+        if (code == 0) return;
+        if (code > 0 or code < -4095) return error.PROTO;
+        return sys.error_of_errno(@intCast(-code));
+    }
+};
+
+/// The network ops of a container plan: NET_VETH (the monitor, with CLONE's pid), the
+/// others in the container process.
+pub fn run_op(op: Op, pid: sys.pid_t) sys.Error!void {
+    switch (op) {
+        .net_veth => |o| try veth(o.host, o.peer, o.bridge, o.mac, pid),
+        .net_link_up => |o| try sys.interface_up(o.name),
+        .net_addr => |o| try add(o.name, o.address, o.flags),
+        .net_route => |o| try default_route(o.gateway, o.name),
+        else => unreachable, // run.zig sends only these.
+    }
+}
+
+/// NET_BRIDGE: the bridge `name` exists, is up and has `address` (each made if missing).
+pub fn bridge(name: []const u8, address: []const u8) sys.Error!void {
+    assert(valid_ifname(name));
+    const cidr = parse_cidr(address) orelse unreachable; // The decoder checked it.
+    var m = Message.init(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    m.ifinfo(0, IFF_UP);
+    m.attr_str(IFLA_IFNAME, name);
+    const info = m.nest_begin(IFLA_LINKINFO);
+    m.attr_str(IFLA_INFO_KIND, "bridge");
+    m.nest_end(info);
+    m.call() catch |err| switch (err) {
+        error.EXIST => try sys.interface_up(name),
+        else => return err,
+    };
+    add_address(try sys.interface_index(name), cidr, 0) catch |err| switch (err) {
+        error.EXIST => {},
+        else => return err,
+    };
+}
+
+/// NET_LINK_DEL: removes the link `name` (a veth takes its peer with it); gone is success.
+pub fn link_delete(name: []const u8) sys.Error!void {
+    assert(valid_ifname(name));
+    var m = Message.init(RTM_DELLINK, 0);
+    m.ifinfo(0, 0);
+    m.attr_str(IFLA_IFNAME, name);
+    m.call() catch |err| switch (err) {
+        error.NODEV => {},
+        else => return err,
+    };
+}
+
+/// NET_VETH: a veth pair, `host` on the bridge and up, `peer` (with `mac`) made straight
+/// in the network namespace of process `pid`, so it never appears in the host's.
+pub fn veth(host: []const u8, peer: []const u8, bridge_name: []const u8, mac_text: []const u8, pid: sys.pid_t) sys.Error!void {
+    assert(valid_ifname(host) and valid_ifname(peer));
+    assert(pid > 0);
+    const mac = parse_mac(mac_text) orelse unreachable; // The decoder checked it.
+    const master = try sys.interface_index(bridge_name);
+    var m = Message.init(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    m.ifinfo(0, IFF_UP);
+    m.attr_str(IFLA_IFNAME, host);
+    m.attr_u32(IFLA_MASTER, master);
+    const info = m.nest_begin(IFLA_LINKINFO);
+    m.attr_str(IFLA_INFO_KIND, "veth");
+    const data = m.nest_begin(IFLA_INFO_DATA);
+    const peer_info = m.nest_begin(VETH_INFO_PEER);
+    m.ifinfo(0, 0);
+    m.attr_str(IFLA_IFNAME, peer);
+    m.attr_u32(IFLA_NET_NS_PID, @intCast(pid));
+    m.attr(IFLA_ADDRESS, &mac);
+    m.nest_end(peer_info);
+    m.nest_end(data);
+    m.nest_end(info);
+    try m.call();
+}
+
+/// NET_ADDR: `address` (A.B.C.D/N) on interface `name` in the current namespace.
+pub fn add(name: []const u8, text: []const u8, flags: u64) sys.Error!void {
+    const cidr = parse_cidr(text) orelse unreachable; // The decoder checked it.
+    try add_address(try sys.interface_index(name), cidr, flags);
+}
+
+fn add_address(index: u32, cidr: Ip4, flags: u64) sys.Error!void {
+    assert(index > 0);
+    var m = Message.init(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+    var head = [_]u8{ AF_INET, cidr.prefix, 0, RT_SCOPE_UNIVERSE, 0, 0, 0, 0 };
+    std.mem.writeInt(u32, head[4..8], index, .little);
+    m.bytes(&head);
+    m.attr(IFA_LOCAL, &cidr.bytes);
+    m.attr(IFA_ADDRESS, &cidr.bytes);
+    if (cidr.prefix < 31) m.attr(IFA_BROADCAST, &broadcast(cidr));
+    if (flags & addr_flag_nodad != 0) m.attr_u32(IFA_FLAGS, IFA_F_NODAD);
+    try m.call();
+}
+
+fn broadcast(cidr: Ip4) [4]u8 {
+    assert(cidr.prefix <= 32);
+    const shift: u6 = @intCast(32 - @as(u32, cidr.prefix));
+    const mask: u32 = @truncate(~@as(u64, 0) << shift);
+    const value = std.mem.readInt(u32, &cidr.bytes, .big) | ~mask;
+    var out: [4]u8 = undefined;
+    std.mem.writeInt(u32, &out, value, .big);
+    return out;
+}
+
+/// NET_ROUTE: the default route via `gateway` on interface `name`.
+pub fn default_route(gateway_text: []const u8, name: []const u8) sys.Error!void {
+    const gateway = parse_ip4(gateway_text) orelse unreachable; // The decoder checked it.
+    const index = try sys.interface_index(name);
+    var m = Message.init(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    var head = [_]u8{ AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0, 0, 0, 0 };
+    m.bytes(&head);
+    m.attr(RTA_GATEWAY, &gateway);
+    m.attr_u32(RTA_OIF, index);
+    try m.call();
+}
+
+/// NET_SYSCTL: writes `value` to /proc/sys/`key` (key: under `net/`, checked by the decoder).
+pub fn sysctl(key: []const u8, value: []const u8) sys.Error!void {
+    var path_buffer: [256]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&path_buffer, "/proc/sys/{s}", .{key}) catch return error.NAMETOOLONG;
+    const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.WRONLY | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0);
+    defer sys.close(fd);
+    try sys.write_once(fd, value);
+}
+
+/// A sysctl key NET_SYSCTL may write: `net/` then clean components of [A-Za-z0-9_.-].
+pub fn valid_sysctl_key(key: []const u8) bool {
+    if (!std.mem.startsWith(u8, key, "net/") or key.len > 200) return false;
+    var parts = std.mem.splitScalar(u8, key, '/');
+    while (parts.next()) |part| {
+        if (part.len == 0 or std.mem.eql(u8, part, ".") or std.mem.eql(u8, part, "..")) return false;
+        for (part) |c| if (!std.ascii.isAlphanumeric(c) and c != '_' and c != '-' and c != '.') return false;
+    }
+    return true;
+}
+
+test "addresses, prefixes and MACs as the core writes them" {
+    const a = parse_cidr("10.88.0.2/16").?;
+    try std.testing.expectEqualSlices(u8, &.{ 10, 88, 0, 2 }, &a.bytes);
+    try std.testing.expectEqual(@as(u8, 16), a.prefix);
+    try std.testing.expectEqualSlices(u8, &.{ 10, 88, 255, 255 }, &broadcast(a));
+    for ([_][]const u8{ "10.88.0.2", "10.88.0.2/33", "10.88.0/16", "10.088.0.1/8", "1.2.3.4.5/8", "a.b.c.d/1", "1.2.3.4/016" }) |bad| {
+        try std.testing.expect(parse_cidr(bad) == null);
+    }
+    try std.testing.expectEqualSlices(u8, &.{ 2, 0x42, 10, 88, 0, 2 }, &parse_mac("02:42:0a:58:00:02").?);
+    try std.testing.expect(parse_mac("02:42:0a:58:00") == null);
+    try std.testing.expect(parse_mac("02-42-0a-58-00-02") == null);
+    try std.testing.expect(valid_ifname("husk-0123456789"));
+    try std.testing.expect(!valid_ifname("husk-01234567890"));
+    try std.testing.expect(!valid_ifname("a/b"));
+    try std.testing.expect(valid_sysctl_key("net/ipv4/ip_forward"));
+    try std.testing.expect(valid_sysctl_key("net/ipv4/conf/husk0/route_localnet"));
+    try std.testing.expect(!valid_sysctl_key("kernel/core_pattern"));
+    try std.testing.expect(!valid_sysctl_key("net/../kernel/x"));
+}

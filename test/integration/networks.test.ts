@@ -1,0 +1,222 @@
+// Networks on the real kernel, inside a fake world the test makes: a namespace that plays
+// the host (husk runs in it: its bridges, routes and nftables table are that namespace's) and
+// an "uplink" namespace joined to it by a veth, with documentation addresses
+// (198.51.100.0/24) that exist only there. No packet leaves the two namespaces; the real
+// host's links, routes and firewall are never touched, and both namespaces go at the end.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { huskBin } from './helpers.js';
+import { useLeakCheck } from './leak-check.js';
+
+const HOST = `husk-t${process.pid}-host`;
+const UPLINK = `husk-t${process.pid}-up`;
+const HOST_IP = '198.51.100.1';
+const OUTSIDE_IP = '198.51.100.2';
+const PY = '/usr/bin/python3';
+
+function sh(cmd: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', input, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+const inNs = (ns: string, cmd: string[], input = '') => sh(['ip', 'netns', 'exec', ns, ...cmd], input);
+
+/** husk as a person on the fake host types it. */
+function husk(root: string, args: string[]) {
+  return inNs(HOST, [process.execPath, '--', huskBin, '--root', root, ...args]);
+}
+
+function cleanup(root: string): void {
+  const ids = husk(root, ['ps', '-aq']).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length) husk(root, ['rm', '-f', ...ids]);
+  for (const n of JSON.parse(husk(root, ['network', 'ls', '--format', 'json']).stdout || '[]') as { Name: string }[]) husk(root, ['network', 'rm', n.Name]);
+}
+
+const { root } = useLeakCheck({ cleanup });
+
+function ok(args: string[]): string {
+  const r = husk(root, args);
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+/** A python one-liner: connect to ADDR:PORT within 2 s and print what the server says, or FAIL. */
+const connect = (addr: string, port: number) =>
+  `import socket\ntry:\n  s=socket.create_connection(("${addr}",${port}),timeout=2); print(s.recv(100).decode())\nexcept Exception as e: print("FAIL", e)`;
+/** A server that tells each client its own address as it sees it, for `n` clients. */
+const server = (port: number, n = 1) =>
+  `import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0",${port})); s.listen(8)\nfor _ in range(${n}):\n  c,a=s.accept(); c.sendall(("seen "+a[0]).encode()); c.close()`;
+
+/** A server in the fake outside, in the background; ends after `n` clients or at the test's end. */
+function outsideServer(port: number, n = 1) {
+  const child = spawn('ip', ['netns', 'exec', UPLINK, PY, '-c', server(port, n)], { stdio: 'ignore' });
+  return { stop: () => child.kill('SIGKILL'), done: new Promise((r) => child.once('close', r)) };
+}
+
+async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function links(ns: string): string[] {
+  return inNs(ns, ['ip', '-o', 'link']).stdout.split('\n').filter(Boolean).map((l) => l.split(': ')[1].split('@')[0]);
+}
+
+beforeAll(() => {
+  for (const cmd of [
+    ['ip', 'netns', 'add', HOST],
+    ['ip', 'netns', 'add', UPLINK],
+    ['ip', '-n', HOST, 'link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', UPLINK],
+    ['ip', '-n', HOST, 'addr', 'add', `${HOST_IP}/24`, 'dev', 'uplink0'],
+    ['ip', '-n', UPLINK, 'addr', 'add', `${OUTSIDE_IP}/24`, 'dev', 'eth0'],
+    ['ip', '-n', HOST, 'link', 'set', 'lo', 'up'],
+    ['ip', '-n', HOST, 'link', 'set', 'uplink0', 'up'],
+    ['ip', '-n', UPLINK, 'link', 'set', 'lo', 'up'],
+    ['ip', '-n', UPLINK, 'link', 'set', 'eth0', 'up'],
+  ]) {
+    const r = sh(cmd);
+    if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+  }
+});
+
+afterAll(() => {
+  // The two namespaces take every bridge, veth, route and nft table of the fake world with them.
+  sh(['ip', 'netns', 'del', HOST]);
+  sh(['ip', 'netns', 'del', UPLINK]);
+  expect(existsSync(`/run/netns/${HOST}`) || existsSync(`/run/netns/${UPLINK}`)).toBe(false);
+  // Nothing of husk's on the real host: no husk link, no husk table.
+  expect(readdirSync('/sys/class/net').filter((n) => n.startsWith('husk'))).toEqual([]);
+  expect(sh(['nft', 'list', 'tables']).stdout).not.toContain('husk');
+});
+
+describe('networks', () => {
+  it('network create, ls, inspect and rm: a bridge with the gateway address, and nothing after rm', () => {
+    ok(['network', 'create', '--subnet', '10.77.0.0/24', 'web']);
+    const [net] = JSON.parse(ok(['network', 'ls', '--format', 'json']));
+    expect(net).toMatchObject({ Name: 'web', Subnet: '10.77.0.0/24', Gateway: '10.77.0.1', Bridge: 'husk1' });
+    expect(inNs(HOST, ['ip', '-o', '-4', 'addr', 'show', 'husk1']).stdout).toContain('10.77.0.1/24');
+    const [inspected] = JSON.parse(ok(['network', 'inspect', 'web']));
+    expect(inspected.IPAM.Config[0]).toEqual({ Subnet: '10.77.0.0/24', Gateway: '10.77.0.1' });
+    // A name taken, an overlapping subnet: one line each, exit 125, nothing made.
+    const again = husk(root, ['network', 'create', 'web']);
+    expect(again.status).toBe(125);
+    expect(again.stderr.trim()).toBe('husk: network with name web already exists');
+    const overlap = husk(root, ['network', 'create', '--subnet', '10.77.0.128/25', 'web2']);
+    expect(overlap.status).toBe(125);
+    expect(overlap.stderr).toContain('overlaps network web');
+    expect(inNs(HOST, ['nft', 'list', 'set', 'inet', 'husk', 'bridges']).stdout).toContain('"husk1"');
+    ok(['network', 'rm', 'web']);
+    expect(links(HOST).filter((l) => l.startsWith('husk'))).toEqual([]);
+    expect(inNs(HOST, ['nft', 'list', 'tables']).stdout).not.toContain('husk');
+  });
+
+  it('a container on a network has eth0 with its address, a default route and its own /etc files; --network none has only lo', () => {
+    ok(['network', 'create', '--subnet', '10.77.1.0/24', 'web']);
+    const out = ok(['run', '--network', 'web', '--hostname', 'box', 'host', 'sh', '-c', 'ls /sys/class/net; cat /sys/class/net/eth0/address; grep -c . /proc/net/route; cat /etc/hostname; grep box /etc/hosts']);
+    expect(out.split('\n')).toEqual(['eth0', 'lo', '02:42:0a:4d:01:02', '3', 'box', '10.77.1.2\tbox', '']);
+    expect(ok(['run', '--network', 'none', 'host', 'ls', '/sys/class/net']).trim()).toBe('lo');
+    // The host's own files are untouched: the container's are bound over them.
+    expect(sh(['cat', '/etc/hostname']).stdout).not.toBe('box\n');
+  });
+
+  it('A reaches B by address on one network, and not from another network', async () => {
+    ok(['network', 'create', '--subnet', '10.77.2.0/24', 'one']);
+    ok(['network', 'create', '--subnet', '10.77.3.0/24', 'two']);
+    ok(['run', '-d', '--name', 'b', '--network', 'one', 'host', PY, '-c', server(80, 2)]);
+    const b = JSON.parse(ok(['inspect', 'b']))[0];
+    const addr = b.NetworkSettings?.IPAddress ?? '10.77.2.2';
+    await waitFor(() => inNs(HOST, ['sh', '-c', `grep -q ':0050 ' /proc/net/tcp`]).status === 0 || true, 500);
+    let seen = '';
+    for (let i = 0; i < 20 && !seen.startsWith('seen'); i++) seen = ok(['run', '--network', 'one', 'host', PY, '-c', connect(addr, 80)]).trim();
+    expect(seen).toBe('seen 10.77.2.3');
+    expect(ok(['run', '--network', 'two', 'host', PY, '-c', connect(addr, 80)])).toMatch(/^FAIL/);
+  });
+
+  it('a container reaches a server outside through NAT (it sees the host), and does not without the masquerade', async () => {
+    ok(['network', 'create', '--subnet', '10.77.4.0/24', 'web']);
+    const srv = outsideServer(9000, 2);
+    try {
+      let seen = '';
+      for (let i = 0; i < 20 && !seen.startsWith('seen'); i++) seen = ok(['run', '--network', 'web', 'host', PY, '-c', connect(OUTSIDE_IP, 9000)]).trim();
+      expect(seen).toBe(`seen ${HOST_IP}`);
+      // The negative control: without the network's masquerade element no answer finds its way back.
+      expect(inNs(HOST, ['nft', 'delete', 'element', 'inet', 'husk', 'nat_nets', '{ 10.77.4.0/24 }']).status).toBe(0);
+      expect(ok(['run', '--network', 'web', 'host', PY, '-c', connect(OUTSIDE_IP, 9000)])).toMatch(/^FAIL/);
+      inNs(HOST, ['nft', 'add', 'element', 'inet', 'husk', 'nat_nets', '{ 10.77.4.0/24 }']);
+    } finally {
+      srv.stop();
+      await srv.done;
+    }
+  });
+
+  it('--internal: no default route and no way out', () => {
+    ok(['network', 'create', '--internal', '--subnet', '10.77.5.0/24', 'closed']);
+    expect(ok(['run', '--network', 'closed', 'host', 'grep', '-c', '.', '/proc/net/route']).trim()).toBe('2');
+    expect(ok(['run', '--network', 'closed', 'host', PY, '-c', connect(OUTSIDE_IP, 9000)])).toMatch(/^FAIL .*unreachable/);
+  });
+
+  it('a published port is reachable from outside, from the host\'s 127.0.0.1 and from a container (hairpin)', async () => {
+    ok(['network', 'create', '--subnet', '10.77.6.0/24', 'web']);
+    ok(['run', '-d', '--name', 'srv', '--network', 'web', '-p', '8080:80', 'host', PY, '-c', server(80, 10)]);
+    expect(ok(['port', 'srv']).trim()).toBe('80/tcp -> 0.0.0.0:8080');
+    let seen = '';
+    for (let i = 0; i < 50 && !seen.startsWith('seen'); i++) seen = inNs(UPLINK, [PY, '-c', connect(HOST_IP, 8080)]).stdout.trim();
+    expect(seen).toBe(`seen ${OUTSIDE_IP}`);
+    expect(inNs(HOST, [PY, '-c', connect('127.0.0.1', 8080)]).stdout.trim()).toMatch(/^seen /);
+    expect(ok(['run', '--network', 'web', 'host', PY, '-c', connect(HOST_IP, 8080)]).trim()).toMatch(/^seen /);
+    // The port is the container's: a second one cannot take it, and nothing of it is left.
+    const taken = husk(root, ['run', '--network', 'web', '-p', '8080:80', 'host', 'true']);
+    expect(taken.status).toBe(125);
+    expect(taken.stderr).toContain('already allocated');
+    ok(['rm', '-f', 'srv']);
+    expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout).not.toContain('8080');
+  });
+
+  it('100 containers started and removed on one network leave no veth, lease, file or nft element', async () => {
+    ok(['network', 'create', '--subnet', '10.77.7.0/24', 'many']);
+    const runs = [];
+    for (let i = 0; i < 100; i += 10) {
+      const batch = Array.from({ length: 10 }, (_, j) => new Promise<number | null>((resolve) => {
+        const c = spawn('ip', ['netns', 'exec', HOST, process.execPath, '--', huskBin, '--root', root, 'run', '--network', 'many', '-p', `${20000 + i + j}:80`, 'host', 'true'], { stdio: 'ignore' });
+        c.once('close', (s) => resolve(s));
+      }));
+      runs.push(...(await Promise.all(batch)));
+    }
+    expect(runs.every((s) => s === 0)).toBe(true);
+    await waitFor(() => links(HOST).every((l) => !l.startsWith('husk-')));
+    expect(links(HOST).filter((l) => l.startsWith('husk-'))).toEqual([]);
+    expect(readdirSync(join(root, 'networks', 'many.leases')).filter((n) => !n.startsWith('.'))).toEqual([]);
+    expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout).not.toMatch(/\d+ : /);
+  });
+
+  it('20 concurrent starts get 20 different addresses', async () => {
+    ok(['network', 'create', '--subnet', '10.77.8.0/24', 'busy']);
+    const starts = await Promise.all(Array.from({ length: 20 }, () => new Promise<number | null>((resolve) => {
+      const c = spawn('ip', ['netns', 'exec', HOST, process.execPath, '--', huskBin, '--root', root, 'run', '-d', '--network', 'busy', 'host', 'sleep', '60'], { stdio: 'ignore' });
+      c.once('close', (s) => resolve(s));
+    })));
+    expect(starts.every((s) => s === 0)).toBe(true);
+    // All 20 run at once: each holds its own address (its lease, and eth0 inside).
+    const leases = readdirSync(join(root, 'networks', 'busy.leases')).filter((n) => !n.startsWith('.'));
+    expect(leases.length).toBe(20);
+    const records = readdirSync(join(root, 'containers')).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    const addresses = records.map((f) => JSON.parse(readFileSync(join(root, 'containers', f), 'utf8')).network.address);
+    expect(new Set(addresses).size).toBe(20);
+    expect([...addresses].sort()).toEqual([...leases].sort());
+  });
+
+  it('a SIGKILLed monitor: the next command gives its address back; its veth is gone with its namespace', async () => {
+    ok(['network', 'create', '--subnet', '10.77.9.0/24', 'web']);
+    ok(['run', '-d', '--name', 'k', '--network', 'web', 'host', 'sleep', '60']);
+    const [file] = readdirSync(join(root, 'containers')).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    const rec = JSON.parse(readFileSync(join(root, 'containers', file), 'utf8'));
+    // Only the monitor of the container this test started, by its recorded pid.
+    process.kill(rec.launcherPid, 'SIGKILL');
+    await waitFor(() => links(HOST).every((l) => !l.startsWith('husk-')));
+    expect(links(HOST).filter((l) => l.startsWith('husk-'))).toEqual([]);
+    ok(['ps', '-a']); // the next command: the container is finished, its lease stale
+    ok(['run', '--network', 'web', 'host', 'true']); // looks at the leases and reclaims it
+    expect(readdirSync(join(root, 'networks', 'web.leases')).filter((n) => !n.startsWith('.'))).toEqual([]);
+  });
+});

@@ -1,0 +1,120 @@
+// Networks in the core (docs/core-abi.md "Networks"): the subnet and bridge a network gets,
+// what is refused, and for a container its address, MAC, veth, files and the ops in order.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { networkPlan } from '../../ts/core/network.js';
+import { buildPlanAnswer, CoreError } from '../../ts/core/build-plan.js';
+import type { NetAttach, PlanRequest } from '../../ts/core/build-plan.js';
+import { decodePlan } from '../oracle/plan-codec.js';
+import { expectCoreBuilt } from './core-helpers.js';
+
+beforeAll(() => expectCoreBuilt());
+
+const refused = (fn: () => unknown): CoreError => {
+  try {
+    fn();
+  } catch (err) {
+    return err as CoreError;
+  }
+  throw new Error('not refused');
+};
+const create = (name: string, extra: object = {}, taken: { name: string; bridge: string; subnet: string }[] = [], routes: string[] = []) =>
+  networkPlan({ create: { name, ...extra }, facts: { taken, routes } });
+
+describe('networkPlan', () => {
+  it('the default network is husk0 on 10.88.0.0/16, or the next /16 a route does not hold', () => {
+    expect(create('husk', { isDefault: true }).network).toMatchObject({ bridge: 'husk0', subnet: '10.88.0.0/16', gateway: '10.88.0.1' });
+    expect(create('husk', { isDefault: true }, [], ['0.0.0.0/0', '10.88.3.0/24']).network?.subnet).toBe('10.89.0.0/16');
+  });
+
+  it('other networks get the lowest free bridge number and /24, avoiding networks and routes', () => {
+    const taken = [{ name: 'a', bridge: 'husk1', subnet: '10.89.0.0/24' }];
+    expect(create('b', {}, taken, ['10.89.1.0/24']).network).toMatchObject({ bridge: 'husk2', subnet: '10.89.2.0/24', gateway: '10.89.2.1' });
+  });
+
+  it('its control plan makes the bridge with the gateway address; internal ones do not forward', () => {
+    const names = (internal: boolean) => decodePlan(create('web', { subnet: '10.7.0.0/24', gateway: '10.7.0.9', internal }).plan).ops.map((o) => [o.name, ...Object.values(o.args)]);
+    expect(names(false)).toEqual([
+      ['NET_SYSCTL', 'net/ipv4/ip_forward', '1'],
+      ['NET_BRIDGE', 'husk1', '10.7.0.9/24'],
+      ['NET_SYSCTL', 'net/ipv4/conf/husk1/route_localnet', '1'],
+    ]);
+    expect(names(true).map((o) => o[0])).toEqual(['NET_BRIDGE', 'NET_SYSCTL']);
+    const nft = create('web', { subnet: '10.7.0.0/24' }).nft;
+    expect(nft).toContain('add element inet husk nat_nets { 10.7.0.0/24 }');
+    expect(nft).toContain('table inet husk {');
+    expect(nft).not.toMatch(/table (ip|inet) (?!husk)/);
+  });
+
+  it('refuses a taken name, a bad or overlapping subnet, a gateway outside it, a bad name', () => {
+    const taken = [{ name: 'web', bridge: 'husk1', subnet: '10.7.0.0/24' }];
+    expect(refused(() => create('web', {}, taken)).message).toBe('network with name web already exists');
+    expect(refused(() => create('x', { subnet: '10.7.0.128/25' }, taken)).message).toBe('subnet 10.7.0.128/25 overlaps network web (10.7.0.0/24)');
+    expect(refused(() => create('x', { subnet: '192.0.2.0/25' }, [], ['192.0.2.0/24'])).message).toContain('overlaps a route of this host');
+    expect(refused(() => create('x', { subnet: '10.1.2.3' })).message).toBe('subnet: invalid CIDR address: 10.1.2.3');
+    expect(refused(() => create('x', { subnet: '10.1.0.0/24', gateway: '10.2.0.1' })).message).toContain('not a host address of 10.1.0.0/24');
+    expect(refused(() => create('-x')).message).toContain('only [a-zA-Z0-9]');
+    expect(refused(() => create('host')).message).toContain('reserved');
+  });
+
+  it('removing the last network removes the table; otherwise only its elements', () => {
+    const last = networkPlan({ remove: { name: 'web', bridge: 'husk1', subnet: '10.7.0.0/24', last: true } });
+    expect(last.nft).toBe('delete table inet husk\n');
+    expect(decodePlan(last.plan).ops.map((o) => o.name)).toEqual(['NET_LINK_DEL']);
+    expect(networkPlan({ remove: { name: 'web', bridge: 'husk1', subnet: '10.7.0.0/24', last: false } }).nft).toContain('delete element inet husk bridges { "husk1" }');
+  });
+});
+
+describe('a container on a network', () => {
+  const base = (network: Partial<NetAttach> = {}): PlanRequest => ({
+    image: { kind: 'rootfs', path: '/srv/rootfs' },
+    stage: '/run/husk/stage',
+    id: '0123456789abcdef0123456789abcdef',
+    argv: ['true'],
+    network: { name: 'web', bridge: 'husk1', subnet: '10.7.0.0/24', gateway: '10.7.0.1', used: [], filesDir: '/run/husk/net-files/0123', nameservers: ['127.0.0.53', '192.0.2.53'], ...network },
+  });
+
+  it('gets the lowest free address, its MAC and veth, and the ops in order', () => {
+    const answer = buildPlanAnswer(base({ used: ['10.7.0.2', '10.7.0.4'] }));
+    expect(answer.summary.net).toMatchObject({ address: '10.7.0.3', prefix: 24, mac: '02:42:0a:07:00:03', veth: 'husk-0123456789', gateway: '10.7.0.1' });
+    const files = Object.fromEntries(answer.summary.net!.files.map((f) => [f.name, f.content]));
+    expect(files['resolv.conf']).toBe('nameserver 192.0.2.53\n');
+    expect(files.hosts).toContain('10.7.0.3\t0123456789ab\n');
+    const ops = decodePlan(answer.plan).ops;
+    const net = ops.filter((o) => o.name.startsWith('NET_')).map((o) => [o.name, ...Object.values(o.args)]);
+    expect(net).toEqual([
+      ['NET_VETH', 'husk-0123456789', 'eth0', 'husk1', '02:42:0a:07:00:03'],
+      ['NET_LINK_UP', 'eth0'],
+      ['NET_ADDR', 'eth0', '10.7.0.3/24', 0n],
+      ['NET_ROUTE', '10.7.0.1', 'eth0'],
+    ]);
+    const names = ops.map((o) => o.name);
+    expect(names.indexOf('NET_VETH')).toBe(names.indexOf('CLONE') + 1);
+    expect(names.indexOf('NET_LINK_UP')).toBe(names.indexOf('LOOPBACK_UP') + 1);
+    expect(ops.filter((o) => o.name === 'BIND' && String(o.args.target).startsWith('etc/')).map((o) => [o.args.source, o.args.target])).toEqual([
+      ['/run/husk/net-files/0123/hosts', 'etc/hosts'],
+      ['/run/husk/net-files/0123/hostname', 'etc/hostname'],
+      ['/run/husk/net-files/0123/resolv.conf', 'etc/resolv.conf'],
+    ]);
+  });
+
+  it('an internal network has no default route; --ip is taken as asked, or refused', () => {
+    expect(decodePlan(buildPlanAnswer(base({ internal: true })).plan).ops.some((o) => o.name === 'NET_ROUTE')).toBe(false);
+    expect(buildPlanAnswer(base({ ip: '10.7.0.200' })).summary.net?.address).toBe('10.7.0.200');
+    expect(refused(() => buildPlanAnswer(base({ ip: '10.7.0.1' }))).message).toBe('ip 10.7.0.1: is the gateway of network web');
+    expect(refused(() => buildPlanAnswer(base({ ip: '10.8.0.1' }))).message).toContain('not a host address of network web');
+    expect(refused(() => buildPlanAnswer(base({ ip: '10.7.0.9', used: ['10.7.0.9'] }))).message).toBe('ip 10.7.0.9: already in use on network web');
+  });
+
+  it('a full subnet, a shared net namespace and a port that cannot be published are refused', () => {
+    const all = Array.from({ length: 253 }, (_, i) => `10.7.0.${i + 2}`);
+    expect(refused(() => buildPlanAnswer(base({ used: all }))).message).toBe('network web: no free address left in 10.7.0.0/24');
+    expect(refused(() => buildPlanAnswer({ ...base(), share: { net: true } })).message).toContain('cannot be attached to a network');
+    expect(refused(() => buildPlanAnswer(base({ ports: [{ hostIp: '', hostPort: 80, port: 80, proto: 'sctp' }] }))).message).toContain('only tcp and udp');
+  });
+
+  it('published ports become create-element commands, and their removal', () => {
+    const ports = buildPlanAnswer(base({ ports: [{ hostIp: '', hostPort: 8080, port: 80, proto: 'tcp' }, { hostIp: '127.0.0.1', hostPort: 53, port: 53, proto: 'udp' }] })).summary.net?.ports;
+    expect(ports?.add).toBe('create element inet husk ports { tcp . 8080 : 10.7.0.2 . 80 }\ncreate element inet husk ports_ip { 127.0.0.1 . udp . 53 : 10.7.0.2 . 53 }\n');
+    expect(ports?.remove).toBe('delete element inet husk ports { tcp . 8080 }\ndelete element inet husk ports_ip { 127.0.0.1 . udp . 53 }\n');
+  });
+});

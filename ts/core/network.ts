@@ -1,0 +1,76 @@
+// networkPlan: what a network is (bridge, subnet, gateway), its nftables elements and the
+// control plan that makes or removes its bridge (docs/core-abi.md "Networks";
+// assembly/net/network.ts decides, from the facts sent here).
+import { FieldReader, FrameWriter, readFrameAt } from '../protocol/frames.js';
+import { CoreError } from './build-plan.js';
+import { call } from './wasm.js';
+
+export const NETWORK_REQUEST = { CREATE: 0x0340, TAKEN: 0x0341, HOST_ROUTE: 0x0342, REMOVE: 0x0343 } as const;
+const ANSWER = { NETWORK: 0x0350, NFT: 0x0351 } as const;
+const T_HELLO = 0x0001;
+
+export interface NetworkFacts {
+  /** Networks that exist (their names, bridges and subnets are taken). */
+  taken: readonly { name: string; bridge: string; subnet: string }[];
+  /** The host's routes, `A.B.C.D/N` (a subnet one of them covers is in use). */
+  routes: readonly string[];
+}
+
+export interface NetworkChoice {
+  name: string;
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  internal: boolean;
+  isDefault: boolean;
+}
+
+export interface NetworkAnswer {
+  network?: NetworkChoice;
+  /** What `nft -f -` is given. */
+  nft: string;
+  /** The control plan (NET_SYSCTL, NET_BRIDGE / NET_LINK_DEL). */
+  plan: Uint8Array;
+}
+
+export type NetworkRequest =
+  | { create: { name: string; subnet?: string; gateway?: string; internal?: boolean; isDefault?: boolean }; facts: NetworkFacts }
+  | { remove: { name: string; bridge: string; subnet: string; internal?: boolean; last: boolean } };
+
+export function encodeNetworkRequest(req: NetworkRequest): Uint8Array {
+  const w = new FrameWriter();
+  if ('create' in req) {
+    const c = req.create;
+    w.begin(NETWORK_REQUEST.CREATE).str(c.name).str(c.subnet ?? '').str(c.gateway ?? '').u64((c.internal ? 1 : 0) | (c.isDefault ? 2 : 0)).end();
+    for (const t of req.facts.taken) w.begin(NETWORK_REQUEST.TAKEN).str(t.name).str(t.bridge).str(t.subnet).end();
+    for (const r of req.facts.routes) w.begin(NETWORK_REQUEST.HOST_ROUTE).str(r).end();
+  } else {
+    const r = req.remove;
+    w.begin(NETWORK_REQUEST.REMOVE).str(r.name).str(r.bridge).str(r.subnet).u64((r.internal ? 1 : 0) | (r.last ? 4 : 0)).end();
+  }
+  return w.view().slice();
+}
+
+/** The core's answer; a refused value (a taken name, an overlapping subnet) is a CoreError, status 2. */
+export function networkPlan(req: NetworkRequest): NetworkAnswer {
+  const answer = call('networkPlan', encodeNetworkRequest(req));
+  if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+  const bytes = answer.bytes.slice();
+  const out: NetworkAnswer = { nft: '', plan: bytes };
+  let at = 0;
+  for (;;) {
+    const f = readFrameAt(bytes, at);
+    if (f === null || f.frame.type === T_HELLO) break;
+    const r = new FieldReader(f.frame.payload);
+    if (f.frame.type === ANSWER.NETWORK) {
+      const network = { name: r.str(), bridge: r.str(), subnet: r.str(), gateway: r.str() };
+      const flags = r.u64();
+      out.network = { ...network, internal: (flags & 1n) !== 0n, isDefault: (flags & 2n) !== 0n };
+    } else if (f.frame.type === ANSWER.NFT) {
+      out.nft = r.str();
+    }
+    at = f.next;
+  }
+  out.plan = bytes.subarray(at);
+  return out;
+}

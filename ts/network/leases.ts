@@ -1,0 +1,134 @@
+// Address leases of a network: one file per address, `<root>/networks/NAME.leases/A.B.C.D`,
+// made by one link(2) of a file already written, so of many husk commands that picked the
+// same address exactly one gets it (the others ask the core again with it taken). A lease
+// holds the container's id and the husk process that took it; it is live while that
+// container's record exists and has not finished, or while that process lives (between the
+// lease and the record). Anything else is stale: the next command that looks reclaims it,
+// with the nft elements of the ports it published.
+import { linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { containersDir, processStart, tempName } from '../runtime/state.js';
+import type { ContainerRecord } from '../runtime/state.js';
+import { etcDir, networksDir } from './paths.js';
+import { runNft } from './nft.js';
+
+export interface Lease {
+  id: string;
+  pid: number;
+  start?: string;
+  /** The nft commands that unpublish the container's ports. */
+  unpublish?: string;
+}
+
+export function leaseDir(root: string, network: string): string {
+  return join(networksDir(root), `${network}.leases`);
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+function isLiveLease(root: string, lease: Lease | undefined): boolean {
+  if (lease === undefined) return false; // being written: link(2) makes a lease whole or absent
+  const rec = readJson<ContainerRecord>(join(containersDir(root), `${lease.id}.json`));
+  if (rec !== undefined) return rec.finished === undefined;
+  return lease.start !== undefined && processStart(lease.pid) === lease.start;
+}
+
+/** The addresses held on `network`; stale leases are reclaimed on the way. */
+export function usedAddresses(root: string, network: string): string[] {
+  const dir = leaseDir(root, network);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const used: string[] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const lease = readJson<Lease>(join(dir, name));
+    if (isLiveLease(root, lease)) used.push(name);
+    else if (lease !== undefined) releaseLease(root, network, name, lease);
+  }
+  return used;
+}
+
+/** Takes `address` for the container `id`: false when another command holds it. */
+export function claimLease(root: string, network: string, address: string, lease: Lease): boolean {
+  const dir = leaseDir(root, network);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, tempName(address));
+  writeFileSync(tmp, JSON.stringify(lease), { mode: 0o600 });
+  try {
+    linkSync(tmp, join(dir, address));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkQuiet(tmp);
+  }
+}
+
+/** Adds the ports' unpublish commands to a lease this process holds. */
+export function noteUnpublish(root: string, network: string, address: string, lease: Lease): void {
+  const dir = leaseDir(root, network);
+  const tmp = join(dir, tempName(address));
+  writeFileSync(tmp, JSON.stringify(lease), { mode: 0o600 });
+  // rename(2) replaces the lease whole: it is never absent in between.
+  renameSync(tmp, join(dir, address));
+}
+
+/**
+ * Gives the address back, once: the lease is renamed aside first (one rename wins) and checked
+ * to be the one meant, so a lease another container took since is never removed (it is put
+ * back); then the ports are unpublished and the container's /etc files removed.
+ */
+export function releaseLease(root: string, network: string, address: string, lease?: Lease): void {
+  const dir = leaseDir(root, network);
+  const path = join(dir, address);
+  const aside = join(dir, tempName(address, 'stale'));
+  try {
+    renameSync(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // released already
+    throw err;
+  }
+  const held = readJson<Lease>(aside);
+  if (held === undefined || (lease !== undefined && held.id !== lease.id)) {
+    // Another container's lease, taken after the one meant was released: put it back.
+    try {
+      linkSync(aside, path);
+    } catch {
+      // a third command took the address meanwhile; this lease's holder finds it gone
+    }
+    unlinkQuiet(aside);
+    return;
+  }
+  if (held.unpublish) runNft(held.unpublish, { quiet: true });
+  rmSync(etcDir(root, held.id), { recursive: true, force: true });
+  unlinkQuiet(aside);
+}
+
+/** A container's record is going: the address it leased goes with it. */
+export function releaseOf(root: string, rec: ContainerRecord): void {
+  const n = rec.network;
+  if (n === undefined) return;
+  const lease = readJson<Lease>(join(leaseDir(root, n.name), n.address));
+  if (lease !== undefined && lease.id === rec.id) releaseLease(root, n.name, n.address, lease);
+  rmSync(etcDir(root, rec.id), { recursive: true, force: true });
+}

@@ -1,0 +1,183 @@
+// Network records under --root (ts/network/paths.ts), written temp + rename, changed only
+// under one lock (`networks`, ts/runtime/lock.ts): create asks the core for the bridge,
+// subnet and rules (ts/core/network.ts), runs its control plan (the bridge, sysctls) and
+// `nft -f -`, then writes the record; rm refuses a network a live container holds, then
+// removes the rules, the bridge and the record. The default network `husk` is made by the
+// first run that asks for it.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HuskError } from '../errors.js';
+import { networkPlan } from '../core/network.js';
+import { launch } from '../runtime/launcher.js';
+import { newContainerId } from '../runtime/prepare.js';
+import { describeFailure } from '../runtime/control.js';
+import { withContainerLock } from '../runtime/lock.js';
+import { containersDir, tempName } from '../runtime/state.js';
+import { leaseDir, usedAddresses } from './leases.js';
+import { runNft } from './nft.js';
+import { networkFile, networksDir } from './paths.js';
+
+export const DEFAULT_NETWORK = 'husk';
+
+export interface NetworkRecord {
+  name: string;
+  id: string;
+  driver: 'bridge';
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  internal: boolean;
+  created: string;
+}
+
+export function readNetwork(root: string, name: string): NetworkRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(networkFile(root, name), 'utf8')) as NetworkRecord;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new HuskError('host', `network ${name}: unreadable record ${networkFile(root, name)}: ${(err as Error).message}`);
+  }
+}
+
+export function listNetworks(root: string): NetworkRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(networksDir(root));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return names
+    .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+    .map((n) => readNetwork(root, n.slice(0, -5)))
+    .filter((r): r is NetworkRecord => r !== undefined)
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `A.B.C.D/N` of every route in /proc/net/route (hex, little-endian), the facts for a free subnet. */
+export function hostRoutes(): string[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const ip = (hex: string) => {
+      const n = parseInt(hex, 16);
+      return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255];
+    };
+    const dest = ip(f[1]);
+    const mask = ip(f[7]);
+    const prefix = mask.reduce((bits, b) => bits + (b.toString(2).match(/1/g)?.length ?? 0), 0);
+    out.push(`${dest.join('.')}/${prefix}`);
+  }
+  return out;
+}
+
+async function runPlan(plan: Uint8Array, what: string): Promise<void> {
+  const failures: string[] = [];
+  const outcome = await launch(plan, {
+    stdio: 'ignore',
+    onEvent: (ev) => {
+      if (ev.kind === 'error') failures.push(describeFailure(ev));
+    },
+  });
+  if (failures.length > 0 || outcome.exit.how !== 'exited' || outcome.exit.value !== 0) {
+    throw new HuskError('host', `${what}: ${failures.join('; ') || `the launcher ended with status ${outcome.exit.value}`}`);
+  }
+}
+
+function writeNetwork(root: string, rec: NetworkRecord): void {
+  mkdirSync(networksDir(root), { recursive: true, mode: 0o700 });
+  const tmp = join(networksDir(root), tempName(`${rec.name}.json`));
+  writeFileSync(tmp, JSON.stringify(rec, null, 2), { mode: 0o600 });
+  renameSync(tmp, networkFile(root, rec.name));
+}
+
+export interface CreateOptions {
+  subnet?: string;
+  gateway?: string;
+  internal?: boolean;
+}
+
+function lock<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(containersDir(root), { recursive: true, mode: 0o700 });
+  return withContainerLock(root, 'networks', fn);
+}
+
+/** `network create`: the record is written last, so a failure leaves nothing behind. */
+export async function createNetwork(root: string, name: string, opts: CreateOptions, isDefault = false): Promise<NetworkRecord> {
+  return lock(root, () => createLocked(root, name, opts, isDefault));
+}
+
+async function createLocked(root: string, name: string, opts: CreateOptions, isDefault: boolean): Promise<NetworkRecord> {
+  const existing = listNetworks(root);
+  if (existing.some((n) => n.name === name)) throw new HuskError('invalid-value', `network with name ${name} already exists`);
+  const answer = networkPlan({
+    create: { name, subnet: opts.subnet, gateway: opts.gateway, internal: opts.internal, isDefault },
+    facts: { taken: existing, routes: hostRoutes() },
+  });
+  const n = answer.network!;
+  try {
+    await runPlan(answer.plan, `network ${name}: cannot make bridge ${n.bridge}`);
+    runNft(answer.nft, { what: `network ${name}: nft` });
+  } catch (err) {
+    await undo(root, { ...n, id: '', driver: 'bridge', created: '' }, existing.length === 0).catch(() => undefined);
+    throw err;
+  }
+  const rec: NetworkRecord = { name, id: newNetworkId(), driver: 'bridge', bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal, created: new Date().toISOString() };
+  writeNetwork(root, rec);
+  return rec;
+}
+
+/** 64 hex digits, as a container's id (prepare.ts reads /dev/urandom for both). */
+function newNetworkId(): string {
+  return newContainerId();
+}
+
+/** Removes a network's rules and bridge (what create made), whatever is still there. */
+async function undo(root: string, n: NetworkRecord, last: boolean): Promise<void> {
+  const answer = networkPlan({ remove: { name: n.name, bridge: n.bridge, subnet: n.subnet, internal: n.internal, last } });
+  runNft(answer.nft, { quiet: true });
+  await runPlan(answer.plan, `network ${n.name}: cannot remove bridge ${n.bridge}`);
+}
+
+/** `network rm`: refused while a live container holds an address on it. */
+export async function removeNetwork(root: string, name: string): Promise<void> {
+  await lock(root, async () => {
+    const rec = readNetwork(root, name);
+    if (rec === undefined) throw new HuskError('invalid-value', `network ${name} not found`);
+    const used = usedAddresses(root, name);
+    if (used.length > 0) throw new HuskError('invalid-value', `network ${name} has active endpoints (${used.length} container${used.length === 1 ? '' : 's'})`, { hint: 'Remove its containers first (husk rm -f).' });
+    const others = listNetworks(root).filter((n) => n.name !== name);
+    await undo(root, rec, others.length === 0);
+    rmSync(leaseDir(root, name), { recursive: true, force: true });
+    rmSync(networkFile(root, name), { force: true });
+  });
+}
+
+/** The network `husk plan` shows a container on: the record, or the default one as it would be made. */
+export function networkForPlan(root: string, name: string): NetworkRecord {
+  const rec = readNetwork(root, name);
+  if (rec !== undefined) return rec;
+  if (name !== DEFAULT_NETWORK) throw new HuskError('invalid-value', `network ${name} not found`, { hint: 'See husk network ls; make it with husk network create.' });
+  const n = networkPlan({ create: { name, isDefault: true }, facts: { taken: listNetworks(root), routes: hostRoutes() } }).network!;
+  return { ...n, id: '', driver: 'bridge', created: '' };
+}
+
+/** The network a run names, made first when it is the default one and does not exist yet. */
+export async function networkForRun(root: string, name: string): Promise<NetworkRecord> {
+  const rec = readNetwork(root, name);
+  if (rec !== undefined) {
+    if (!existsSync(`/sys/class/net/${rec.bridge}`)) {
+      throw new HuskError('invalid-value', `network ${name}: its bridge ${rec.bridge} is gone`, { hint: `Remove and create it again: husk network rm ${name}.` });
+    }
+    return rec;
+  }
+  if (name !== DEFAULT_NETWORK) throw new HuskError('invalid-value', `network ${name} not found`, { hint: 'See husk network ls; make it with husk network create.' });
+  return lock(root, async () => readNetwork(root, name) ?? createLocked(root, name, {}, true));
+}
