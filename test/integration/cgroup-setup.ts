@@ -4,6 +4,7 @@
 // Temp entries with `husk` in their name (test roots, rootfs dirs, saved plans) must not
 // outlive the suites either, and husk's default state and store (/run/husk, /var/lib/husk) must
 // not appear: every test names its own --root and --storage.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,7 +33,17 @@ function huskTempEntries(): string[] {
   }
 }
 
+/** husk's bridges (husk0, husk1, …) and its nftables table on the real host: the network suite makes them only inside namespaces of its own. */
+function hostNetworkObjects(): string[] {
+  const out: string[] = [];
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (const m of links.matchAll(/^\d+: (husk[^:@\s]*)/gm)) out.push(`link ${m[1]}`);
+  if (spawnSync('nft', ['list', 'table', 'inet', 'husk'], { stdio: 'ignore' }).status === 0) out.push('nft table inet husk');
+  return out;
+}
+
 let tempBefore: string[] = [];
+let networkBefore: string[] = [];
 const DEFAULT_PLACES = ['/run/husk', '/var/lib/husk'];
 let placesBefore: string[] = [];
 
@@ -40,6 +51,7 @@ export function setup(): void {
   process.env.HUSK_CGROUP_PARENT = PARENT;
   tempBefore = huskTempEntries();
   placesBefore = DEFAULT_PLACES.filter((p) => existsSync(p));
+  networkBefore = hostNetworkObjects();
 }
 
 export function teardown(): void {
@@ -63,4 +75,6 @@ export function teardown(): void {
   if (tempLeft.length > 0) throw new Error(`temp entries left by the suites:\n${tempLeft.join('\n')}`);
   const placesLeft = DEFAULT_PLACES.filter((p) => existsSync(p) && !placesBefore.includes(p));
   if (placesLeft.length > 0) throw new Error(`husk's default places made by the suites (a test without --root/--storage):\n${placesLeft.join('\n')}`);
+  const networkLeft = hostNetworkObjects().filter((n) => !networkBefore.includes(n));
+  if (networkLeft.length > 0) throw new Error(`husk networks made on the real host by the suites (bridged runs belong in a namespace of their own):\n${networkLeft.join('\n')}`);
 }

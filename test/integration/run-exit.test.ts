@@ -43,7 +43,9 @@ describe('errors: one clear line, docker exit codes, nothing left behind', () =>
     ['a command that is not executable', ['run', 'host', '/etc/passwd'], 126, /exec "\/etc\/passwd": permission denied/],
     ['a directory as command', ['run', 'host', '/etc'], 126, /exec "\/etc"/],
     ['an unknown flag', ['run', '--frobnicate', 'host', 'true'], 125, /unknown flag: --frobnicate/],
-    ['a bad flag value', ['run', '--net', 'bridge', 'host', 'true'], 125, /invalid value "bridge" for --net/],
+    // Not `--net bridge`: that is docker's bridged network now, and would build husk0 on the host.
+    ['a bad flag value', ['run', '--memory', 'lots', 'host', 'true'], 125, /memory: invalid size: 'lots'/],
+    ['an unknown network', ['run', '--network', 'no-such-net-husk', 'host', 'true'], 125, /network no-such-net-husk not found/],
     ['a relative workdir', ['run', '-w', 'rel', 'host', 'true'], 125, /workdir/],
     ['a bad hostname', ['run', '--hostname', 'bad host!', 'host', 'true'], 125, /hostname/],
     ['an unknown user name', ['run', '-u', 'ghost-user-husk', 'host', 'true'], 125, /unable to find user ghost-user-husk/],
