@@ -8,9 +8,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 import { networkPlan } from '../core/network.js';
-import { launch } from '../runtime/launcher.js';
 import { newContainerId } from '../runtime/prepare.js';
-import { describeFailure } from '../runtime/control.js';
+import { runPlanOrThrow } from '../runtime/control.js';
 import { withContainerLock } from '../runtime/lock.js';
 import { containersDir, tempName } from '../runtime/state.js';
 import { leaseDir, usedAddresses } from './leases.js';
@@ -78,17 +77,8 @@ export function hostRoutes(): string[] {
   return out;
 }
 
-async function runPlan(plan: Uint8Array, what: string): Promise<void> {
-  const failures: string[] = [];
-  const outcome = await launch(plan, {
-    stdio: 'ignore',
-    onEvent: (ev) => {
-      if (ev.kind === 'error') failures.push(describeFailure(ev));
-    },
-  });
-  if (failures.length > 0 || outcome.exit.how !== 'exited' || outcome.exit.value !== 0) {
-    throw new HuskError('host', `${what}: ${failures.join('; ') || `the launcher ended with status ${outcome.exit.value}`}`);
-  }
+function runPlan(plan: Uint8Array, what: string): Promise<void> {
+  return runPlanOrThrow(plan, what, 'host');
 }
 
 function writeNetwork(root: string, rec: NetworkRecord): void {

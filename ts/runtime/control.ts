@@ -55,6 +55,23 @@ export function describeFailure(ev: ErrorEvent): string {
   return `${op}${ev.message}${why}`;
 }
 
+/**
+ * Runs a one-shot plan (pins, a network's bridge) and throws a HuskError of `code` naming
+ * every op that failed, or the launcher's status when it said nothing.
+ */
+export async function runPlanOrThrow(plan: Uint8Array, what: string, code: 'launcher' | 'host'): Promise<void> {
+  const failures: string[] = [];
+  const outcome = await launch(plan, {
+    stdio: 'ignore',
+    onEvent: (ev) => {
+      if (ev.kind === 'error') failures.push(describeFailure(ev));
+    },
+  });
+  if (failures.length > 0 || outcome.exit.how !== 'exited' || outcome.exit.value !== 0) {
+    throw new HuskError(code, `${what}: ${failures.join('; ') || `the launcher ended with status ${outcome.exit.value}`}`);
+  }
+}
+
 /** A HuskError saying what `what` could not do, or nothing when every op succeeded. */
 function throwIfFailed(what: string, result: ControlResult): void {
   if (result.failed.length === 0) return;

@@ -14,7 +14,7 @@ import { EventStream } from '../protocol/events.js';
 import { launch, launcherSpawnError } from './launcher.js';
 import { launcherPath } from './paths.js';
 import { childStart, processStart } from './state.js';
-import { describeFailure } from './control.js';
+import { describeFailure, runPlanOrThrow } from './control.js';
 import { NS_BIT, NS_TYPES } from './ns-facts.js';
 import type { ContainerRecord } from './state.js';
 
@@ -117,17 +117,8 @@ export function describeNamespaces(root: string, names: readonly string[], recor
 }
 
 /** Runs a pin plan; throws a HuskError naming what failed. */
-async function runPins(plan: Uint8Array, what: string): Promise<void> {
-  const failures: string[] = [];
-  const outcome = await launch(plan, {
-    stdio: 'ignore',
-    onEvent: (ev) => {
-      if (ev.kind === 'error') failures.push(describeFailure(ev));
-    },
-  });
-  if (failures.length > 0 || outcome.exit.how !== 'exited' || outcome.exit.value !== 0) {
-    throw new HuskError('launcher', `${what}: ${failures.join('; ') || `the launcher ended with status ${outcome.exit.value}`}`);
-  }
+function runPins(plan: Uint8Array, what: string): Promise<void> {
+  return runPlanOrThrow(plan, what, 'launcher');
 }
 
 /** `ns create`: NAME's directory (exclusively: a taken name is an error), then the pins. */
