@@ -834,42 +834,52 @@ pub fn setrlimit(resource: u32, soft: u64, hard: u64) Error!void {
     _ = try check(linux.syscall4(.prlimit64, 0, resource, ptr(&limit), 0));
 }
 
-/// Sets IFF_UP on `name` in the current network namespace.
-pub fn interface_up(name: []const u8) Error!void {
+/// struct ifreq on x86_64: the name, then a union (flags, index, …) read as the ioctl needs.
+const Ifreq = extern struct { name: [16]u8, data: [24]u8 };
+comptime {
+    assert(@sizeOf(Ifreq) == 40);
+}
+
+/// An ifreq for `name`, with its data zero.
+fn ifreq(name: []const u8) Ifreq {
+    assert(name.len < 16);
+    var request = std.mem.zeroes(Ifreq);
+    @memcpy(request.name[0..name.len], name);
+    return request;
+}
+
+/// A socket for the interface ioctls (AF_INET datagram, close-on-exec).
+fn ifreq_socket() Error!fd_t {
     const AF_INET = 2;
     const SOCK_DGRAM = 2;
     const SOCK_CLOEXEC = 0o2000000;
+    return check_fd(linux.syscall3(.socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+}
+
+/// Sets IFF_UP on `name` in the current network namespace.
+pub fn interface_up(name: []const u8) Error!void {
     const SIOCGIFFLAGS = 0x8913;
     const SIOCSIFFLAGS = 0x8914;
     const IFF_UP: u16 = 1;
-    const Request = extern struct { name: [16]u8, flags: u16, padding: [22]u8 };
-    comptime assert(@sizeOf(Request) == 40); // struct ifreq on x86_64.
-    assert(name.len < 16);
-    var request = std.mem.zeroes(Request);
-    @memcpy(request.name[0..name.len], name);
-    const socket = try check_fd(linux.syscall3(.socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    var request = ifreq(name);
+    const socket = try ifreq_socket();
     defer close(socket);
     _ = try check(linux.syscall3(.ioctl, arg(socket), SIOCGIFFLAGS, ptr(&request)));
-    request.flags |= IFF_UP;
+    const flags = std.mem.readInt(u16, request.data[0..2], .little) | IFF_UP;
+    std.mem.writeInt(u16, request.data[0..2], flags, .little);
     _ = try check(linux.syscall3(.ioctl, arg(socket), SIOCSIFFLAGS, ptr(&request)));
 }
 
 /// The index of interface `name` in the current network namespace (SIOCGIFINDEX).
 pub fn interface_index(name: []const u8) Error!u32 {
-    const AF_INET = 2;
-    const SOCK_DGRAM = 2;
-    const SOCK_CLOEXEC = 0o2000000;
     const SIOCGIFINDEX = 0x8933;
-    const Request = extern struct { name: [16]u8, index: i32, padding: [20]u8 };
-    comptime assert(@sizeOf(Request) == 40); // struct ifreq on x86_64.
-    assert(name.len < 16);
-    var request = std.mem.zeroes(Request);
-    @memcpy(request.name[0..name.len], name);
-    const socket = try check_fd(linux.syscall3(.socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    var request = ifreq(name);
+    const socket = try ifreq_socket();
     defer close(socket);
     _ = try check(linux.syscall3(.ioctl, arg(socket), SIOCGIFINDEX, ptr(&request)));
-    assert(request.index > 0);
-    return @intCast(request.index);
+    const index = std.mem.readInt(i32, request.data[0..4], .little);
+    assert(index > 0);
+    return @intCast(index);
 }
 
 /// An rtnetlink socket (NETLINK_ROUTE), close-on-exec, in the current network namespace.
