@@ -156,6 +156,9 @@ const Decoder = struct {
     cgroup_intos: usize = 0,
     status_files: usize = 0,
     saw_target: bool = false,
+    /// Namespaces the container process enters after CLONE (SETNS, SETNS_FILE): an exec's
+    /// mount namespace lets PTY open the container's devpts.
+    entered: u64 = 0,
     logs: usize = 0,
     ttys: usize = 0,
     consoles: usize = 0,
@@ -385,7 +388,7 @@ const Decoder = struct {
         };
         if (decoder.ttys != 1 or decoder.plan.pty_inside) return decoder.fail("PTY not once, after TTY");
         if (path.len == 0 or path[0] != '/') return decoder.fail("pty.path: not absolute");
-        if (decoder.plan.namespaces & protocol.CLONE_NEWNS == 0) return decoder.fail("pty without a new mount namespace");
+        if ((decoder.plan.namespaces | decoder.entered) & protocol.CLONE_NEWNS == 0) return decoder.fail("pty without a new or entered mount namespace");
         decoder.plan.pty_inside = true;
     }
 
@@ -462,6 +465,7 @@ const Decoder = struct {
                 if (o.flags & ~allowed != 0) return decoder.fail(if (before) "setns.flags: a namespace the launcher cannot enter" else "setns.flags: unknown bits or pid");
                 // The user namespace only for the pid namespace it owns (a rootless exec).
                 if (before and o.flags & protocol.CLONE_NEWUSER != 0 and o.flags & protocol.CLONE_NEWPID == 0) return decoder.fail("setns.flags: a user namespace the launcher cannot enter without its pid namespace");
+                if (!before) decoder.entered |= o.flags;
             },
             .pin => |o| {
                 // check_order: a parent op. Only a namespace this plan made can be pinned.
@@ -472,6 +476,7 @@ const Decoder = struct {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("setns_file.path: not absolute");
                 if (@popCount(o.nstype) != 1) return decoder.fail("setns_file.nstype: not one namespace");
                 if (o.nstype & ~allowed != 0 or (before and o.nstype == protocol.CLONE_NEWUSER)) return decoder.fail(if (before) "setns_file.nstype: a namespace the launcher cannot enter" else "setns_file.nstype: unknown or pid");
+                if (!before) decoder.entered |= o.nstype;
             },
             else => unreachable,
         }

@@ -883,6 +883,19 @@ test "PTY: a container op after TTY, once" {
     try expect_ops_invalid(minimal(&.{pty}), 1, "PTY not once, after TTY");
 }
 
+test "PTY: in an exec, once the container's mount namespace is entered" {
+    const pty = Op{ .pty = .{ .path = "/dev/pts/ptmx" } };
+    const log = Op{ .log = .{ .path = "/l" } };
+    const tty = Op{ .tty = .{ .rows = 24, .cols = 80 } };
+    const target = Op{ .target = .{ .pid = 1, .start_time = 1 } };
+    const enter_mount = Op{ .setns = .{ .flags = protocol.CLONE_NEWNS } };
+    const enter_net = Op{ .setns = .{ .flags = protocol.CLONE_NEWNET } };
+    const exec_clone = Op{ .clone = .{ .flags = 0 } };
+    try expect_valid_ops(&.{ log, tty, target, exec_clone, enter_mount, pty, exec_op });
+    try expect_ops_invalid(&.{ log, tty, target, exec_clone, enter_net, pty, exec_op }, 5, "pty without a new or entered mount namespace");
+    try expect_ops_invalid(&.{ log, tty, target, exec_clone, pty, enter_mount, exec_op }, 4, "pty without a new or entered mount namespace");
+}
+
 test "INIT: a container op right before EXEC or WAIT_START, at most once" {
     const init = Op{ .init = .{} };
     const wait = Op{ .wait_start = .{} };
