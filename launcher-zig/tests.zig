@@ -33,4 +33,6 @@ test {
     _ = @import("init.zig");
     _ = @import("attach.zig");
     _ = @import("net.zig");
+    _ = @import("dns_message.zig");
+    _ = @import("dns_main.zig");
 }
