@@ -4,7 +4,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { husk, huskBin, inspectContainer, removeAllContainers, sleep } from './helpers.js';
+import { husk, huskAsync, huskBin, inspectContainer, removeAllContainers, sleep } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
 
 const { root } = useLeakCheck({ cleanup: removeAllContainers });
@@ -116,5 +116,24 @@ describe('husk exec', () => {
     const exited = exec(['gone', 'true']);
     expect(exited).toMatchObject({ status: 125, stderr: 'husk: container gone is not running\n' });
     expect(exec(['box']).status).toBe(125);
+  });
+
+  it('enters a container that runs in the foreground of another husk (run without -d)', async () => {
+    const fg = huskAsync(root, ['run', '--name', 'fg', '--hostname', 'fg-host', 'host', 'sh', '-c', 'trap "exit 7" TERM; echo up; while :; do sleep 0.1; done'], 'up');
+    try {
+      await fg.ready;
+      const pid = inspectContainer(root, 'fg').State.Pid;
+      const rows = husk(root, ['ps', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(rows.find((c) => c.Names === 'fg')?.State).toBe('running');
+      const r = exec(['fg', 'sh', '-c', 'hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; exit 3']);
+      expect(r.status, r.stderr).toBe(3);
+      expect(r.stdout).toBe(`fg-host\n${readlinkSync(`/proc/${pid}/ns/pid`)}\n${readlinkSync(`/proc/${pid}/ns/mnt`)}\n`);
+    } finally {
+      fg.child.kill('SIGTERM');
+    }
+    const done = await fg.done;
+    expect(done.status).toBe(7); // SIGTERM to husk reached the container
+    // Its record went with it.
+    expect(exec(['fg', 'true'])).toMatchObject({ status: 125, stderr: 'husk: no such container: fg\n' });
   });
 });

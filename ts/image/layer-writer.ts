@@ -16,11 +16,11 @@
 import { chmodSync, chownSync, lchownSync, utimesSync } from 'node:fs';
 import { HuskError, escapeControls } from '../errors.js';
 import { CoreError } from '../core/build-plan.js';
-import { encodePathRequest, decodeVerdicts, pathVerdictsRaw } from '../core/pathsafe.js';
+import { decodeVerdicts, pathVerdictsOnce } from '../core/pathsafe.js';
 import { layerToOverlay } from '../core/whiteout.js';
 import {
   ACTION_MKNOD, ACTION_SET_XATTR, ITEM_HARDLINK, ITEM_NAME, ITEM_SYMLINK,
-  VERDICT_REFUSED, type KnownLink, type LayerEntry, type PathItem, type Verdict,
+  VERDICT_REFUSED, type LayerEntry, type PathItem, type Verdict,
 } from '../core/types.js';
 import { T_BLOCK, T_CHAR, T_DIR, T_FIFO, T_FILE, T_HARDLINK, T_SYMLINK } from './tar-header.js';
 import type { TarEntry, TarSink } from './tar-reader.js';
@@ -168,7 +168,7 @@ export class LayerWriter implements TarSink {
   entry(e: TarEntry): void {
     this.check(e);
     const type = coreType(e.type);
-    this.all.push({ path: e.name, type, size: BigInt(e.size), rdev: BigInt(makedev(e.devmajor, e.devminor)) });
+    this.all.push({ path: e.name, type, size: e.size, rdev: makedev(e.devmajor, e.devminor) });
     if (whiteoutish(e.name)) {
       // Its data (a whiteout has none; the core refuses one that has) is not written.
       this.whiteouts++;
@@ -310,9 +310,7 @@ export class LayerWriter implements TarSink {
 
   /** The core's verdicts for `items`, given the symlinks made before them. */
   private verdicts(items: PathItem[]): Verdict[] {
-    const known: KnownLink[] = [];
-    for (const [path, target] of this.links) known.push({ path, target });
-    const answer = pathVerdictsRaw(encodePathRequest(0, items, known));
+    const answer = pathVerdictsOnce(items, this.links);
     if (answer.status !== 0) {
       throw new HuskError('image', `layer ${this.opts.label}: ${new TextDecoder().decode(answer.bytes)}`);
     }
@@ -509,7 +507,8 @@ export class LayerWriter implements TarSink {
     const out = { mknods: [] as FsOp[], xattrs: [] as FsOp[] };
     let actions;
     try {
-      actions = layerToOverlay(this.all, this.opts.userxattr);
+      // The entries are written: only the whiteouts and opaque markers come back.
+      actions = layerToOverlay(this.all, this.opts.userxattr, true);
     } catch (e) {
       if (e instanceof CoreError) {
         const m = /^entry (\d+) \((.*)\): (.*)$/s.exec(e.message);
