@@ -368,6 +368,7 @@ const Decoder = struct {
                 if (!std.mem.endsWith(u8, o.path, "/tasks")) return decoder.fail("cgroup_join.path: not a tasks file");
             },
             .idmap_tree, .attach_tree, .idmap_helper => try decoder.check_tree_op(op_value),
+            .net_helper => |o| try decoder.check_net_helper(o.path, o.args),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
             .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
             .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
@@ -635,6 +636,15 @@ const Decoder = struct {
         if (args.len > idmap_helper.args_max) return decoder.fail("idmap_helper.args: over 340 lines");
         const clone_flags = decoder.plan.ops[decoder.plan.clone_index].clone.flags;
         if (clone_flags & protocol.CLONE_NEWUSER == 0) return decoder.fail("idmap_helper without CLONE_NEWUSER");
+    }
+
+    /// protocol.md "NET_HELPER": a parent op of a plan whose CLONE makes a network namespace.
+    fn check_net_helper(decoder: *Decoder, path: []const u8, args: protocol.Strs) Error!void {
+        assert(decoder.order == .parent_ops); // check_order ran first.
+        if (path.len == 0 or path[0] != '/') return decoder.fail("net_helper.path: not absolute");
+        if (args.len > idmap_helper.net_args_max) return decoder.fail("net_helper.args: over 256");
+        const clone_flags = decoder.plan.ops[decoder.plan.clone_index].clone.flags;
+        if (clone_flags & protocol.CLONE_NEWNET == 0) return decoder.fail("net_helper without CLONE_NEWNET");
     }
 
     /// FS_USERNS's helpers: as IDMAP_HELPER's path and args.

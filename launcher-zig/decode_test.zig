@@ -40,6 +40,7 @@ const sample_ops = [_]Op{
     .{ .setgroups = .{ .text = "deny" } },
     .{ .gid_map = .{ .text = "0 100000 65536\n" } },
     .{ .idmap_helper = .{ .path = "/usr/bin/newuidmap", .args = &[_:null]?[*:0]const u8{ "0", "1000", "1" } } },
+    .{ .net_helper = .{ .path = "/usr/bin/pasta", .args = &[_:null]?[*:0]const u8{ "--quiet", "--config-net", "-t", "8080:80" } } },
     .{ .cgroup_enter = .{ .path = "/sys/fs/cgroup/memory/husk/abc/cgroup.procs" } },
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
     .{ .pin = .{ .nstype = protocol.CLONE_NEWPID, .path = "/run/husk/ns/web/pid" } },
@@ -335,7 +336,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x004b, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x004c, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -1042,6 +1043,15 @@ test "an fs plan: FS_ROOT first, fs ops only, round-trips" {
     defer container.deinit();
     try expect_valid(container.items);
     try testing.expect(!plan.fs);
+}
+
+test "NET_HELPER needs an absolute path and a new network namespace" {
+    const helper = Op{ .net_helper = .{ .path = "/usr/bin/pasta", .args = &[_:null]?[*:0]const u8{"--quiet"} } };
+    const no_net = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWUSER } };
+    try expect_ops_invalid(&.{ no_net, helper, exec_op }, 1, "net_helper without CLONE_NEWNET");
+    const with_net = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS | protocol.CLONE_NEWNET } };
+    const relative = Op{ .net_helper = .{ .path = "pasta", .args = &[_:null]?[*:0]const u8{} } };
+    try expect_ops_invalid(&.{ with_net, relative, exec_op }, 1, "net_helper.path: not absolute");
 }
 
 test "FS_USERNS stands right after FS_ROOT with absolute helpers and triples; REMOVE_TREE takes a clean path" {

@@ -28,6 +28,41 @@ pub const Output = struct {
     }
 };
 
+/// NET_HELPER's most arguments before the pid.
+pub const net_args_max = 256;
+
+/// NET_HELPER: runs `path args… pid` (pasta, which joins the process's user and network
+/// namespaces, sets the network up, then leaves a daemon of its own and exits) and waits for
+/// it. Its output is read only once it exited, without waiting: the daemon may keep the pipe.
+pub fn run_net(path: [:0]const u8, args: protocol.Strs, pid: sys.pid_t, output: *Output) sys.Error!void {
+    assert(pid > 0);
+    assert(args.len <= net_args_max); // The decoder checks it.
+    var pid_text: [16]u8 = undefined;
+    const pid_z = std.fmt.bufPrintZ(&pid_text, "{d}", .{pid}) catch unreachable;
+    var argv: [net_args_max + 3]?[*:0]const u8 = undefined;
+    argv[0] = path.ptr;
+    for (args, 0..) |a, i| argv[1 + i] = a;
+    argv[1 + args.len] = pid_z.ptr;
+    argv[2 + args.len] = null;
+    const envp = [_:null]?[*:0]const u8{};
+    var pipe: [2]sys.fd_t = undefined;
+    try sys.pipe(&pipe);
+    const child = sys.fork() catch |err| {
+        sys.close(pipe[0]);
+        sys.close(pipe[1]);
+        return err;
+    };
+    if (child == 0) exec_child(path, @ptrCast(&argv), &envp, pipe[1]);
+    sys.close(pipe[1]);
+    var status: u32 = 0;
+    const waited = sys.wait4(child, &status, 0);
+    sys.set_nonblocking(pipe[0]) catch {};
+    output.len = sys.read(pipe[0], &output.bytes) catch 0;
+    sys.close(pipe[0]);
+    _ = try waited;
+    return outcome(status, output);
+}
+
 /// Status a child exits with when execve of the helper failed (the errno is written first).
 const exec_failed_status = 127;
 

@@ -127,6 +127,8 @@ pub const FrameType = enum(u16) {
     // Rootless layers (protocol.md "Fs plans in a user namespace"): fs_plan.zig.
     fs_userns = 0x0049,
     remove_tree = 0x004a,
+    // Rootless networking (protocol.md "NET_HELPER"): idmap_helper.zig.
+    net_helper = 0x004b,
     seccomp = 0x0050,
     wait_start = 0x0051,
     log = 0x0052,
@@ -273,6 +275,8 @@ pub const Op = union(enum) {
     cgroup_join: struct { path: Str },
     /// Parent op: run the setuid `path` (newuidmap, newgidmap) as `path PID args…` (idmap_helper.zig).
     idmap_helper: struct { path: Str, args: Strs },
+    /// Parent op: run `path args… PID` (pasta) and wait for it; it stays as the network's daemon.
+    net_helper: struct { path: Str, args: Strs },
     wait_start: struct {},
     /// protocol.md "SECCOMP" (seccomp.zig): load a BPF filter, the program of the
     /// SECCOMP_PROGRAM ops right before it then this one's, one sock_filter per u64.
@@ -351,7 +355,7 @@ pub const Op = union(enum) {
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
-            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth => .parent,
+            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth, .net_helper => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => .fs,
             else => .container,

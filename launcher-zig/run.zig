@@ -114,7 +114,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
             }
         },
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
-        .uid_map, .gid_map, .setgroups, .idmap_helper => try map_op(state, op),
+        .uid_map, .gid_map, .setgroups, .idmap_helper, .net_helper => try map_op(state, op),
         .mount => |o| try mounts.mount(&state.root_fd, o.source, o.target, o.fstype, o.flags, o.data),
         .mkdir => |o| try files.mkdir(&state.root_fd, o.path, o.mode),
         .touch => |o| try files.touch(&state.root_fd, o.path, o.mode),
@@ -168,6 +168,16 @@ fn map_op(state: *State, op: Op) sys.Error!void {
         .gid_map => |o| try ns.write_proc(state, "gid_map", o.text),
         .setgroups => |o| try ns.write_proc(state, "setgroups", o.text),
         .idmap_helper => |o| try idmap_helper.run(o.path, o.args, state.container.pid, &state.helper_output),
+        .net_helper => |o| {
+            try idmap_helper.run_net(o.path, o.args, state.container.pid, &state.helper_output);
+            // pasta wrote its daemon's pid first (`-P /proc/self/fd/1`): held by a pidfd now,
+            // signalled when the launcher ends (status.zig).
+            const pid = std.fmt.parseInt(sys.pid_t, state.helper_output.first_line(), 10) catch 0;
+            if (pid > 0) {
+                state.net_daemon_pid = pid;
+                state.net_daemon_pidfd = sys.pidfd_open(pid) catch -1;
+            }
+        },
         else => unreachable,
     }
 }
@@ -267,6 +277,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .cgroup_join => |o| message.print("join cgroup {s}", .{o.path}),
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
         .idmap_helper => |o| message.print("{s} {d}: {s}", .{ o.path, state.container.pid, state.helper_output.first_line() }),
+        .net_helper => |o| message.print("{s} {d}: {s}", .{ o.path, state.container.pid, state.helper_output.first_line() }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
         .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),

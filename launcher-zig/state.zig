@@ -69,6 +69,9 @@ pub const State = struct {
     attach: attach.State,
     /// The last IDMAP_HELPER's output, for its error message (idmap_helper.zig).
     helper_output: idmap_helper.Output,
+    /// NET_HELPER's daemon (pasta), stopped when the launcher ends; pid 0 without.
+    net_daemon_pid: sys.pid_t,
+    net_daemon_pidfd: sys.fd_t,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
@@ -91,6 +94,8 @@ pub const State = struct {
         state.logger.init();
         state.attach.init();
         state.helper_output = .{};
+        state.net_daemon_pid = 0;
+        state.net_daemon_pidfd = -1;
     }
 
     /// Whether this process runs the ops before CLONE.

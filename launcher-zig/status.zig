@@ -20,6 +20,8 @@ pub fn arm(state: *State, path: [:0]const u8) void {
 /// Cleanup, status file, EXIT, exit. The CGROUP_FILE events, if any, were sent before.
 pub fn end(state: *State, kind: protocol.ExitKind, value: u64, exit_status: u8) noreturn {
     assert(state.role != .container); // The container process leaves all this to the monitor.
+    // NET_HELPER's pasta serves a network namespace that is gone or going: it leaves now.
+    if (state.net_daemon_pid > 0) sys.kill(state.net_daemon_pid, state.net_daemon_pidfd, sys.SIGTERM) catch {};
     cgroup.cleanup(&state.cgroup);
     state.events.record_exit(kind, value);
     if (state.status_path) |path| write(path, state.events.recorded_frames()) catch {};

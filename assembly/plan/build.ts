@@ -22,6 +22,7 @@ import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
 import { joinOps } from "./joins";
 import { netContainerOps, netFileOps, netVethOp } from "../net/attach";
+import { usermodeOps } from "../net/usermode";
 import { readOnlyRootOps, sysctlOps, tmpfsOps } from "./run-options";
 
 export function buildPlan(len: i32): i32 {
@@ -57,6 +58,7 @@ export function buildPlan(len: i32): i32 {
   plan.clone(cgroupAfter ? cloneFlags(req) & ~CLONE_NEWCGROUP : cloneFlags(req));
   userNamespaceOps(plan, req, maps);
   netVethOp(plan, req.net, req.id);
+  usermodeOps(plan, req.usermode);
   cgroupJoinOps(plan, req.cgroup);
   if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
   rootInUserNamespaceOps(plan, req);

@@ -385,6 +385,14 @@ export class PlanWriter {
 
   // ---- idmapped trees (assembly/plan/namespaces.ts, rootfs.ts) ----
 
+  /** Parent op NET_HELPER: run `program args… PID` (pasta, ../net/usermode.ts). */
+  netHelper(type: u16, program: string, args: string[]): void {
+    this.op(type, "net-helper");
+    this.w.str("path", program, PATH_MAX);
+    this.w.strs("args", args, STR_MAX);
+    this.w.end();
+  }
+
   /** Parent op: run the setuid `helper` (newuidmap, newgidmap) as `helper PID args…`. */
   idmapHelper(helper: string, args: string[]): void {
     this.op(T_IDMAP_HELPER, "idmap-helper");

@@ -12,6 +12,7 @@ import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersR
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
 import { decideAddress, decodeNetFrame, isNetItem, NetRequest } from "../net/attach";
+import { checkUsermode, decodeUsermodeFrame, isUsermodeItem, UsermodeRequest } from "../net/usermode";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
@@ -122,6 +123,8 @@ export class PlanRequest {
   stdio: StdioRequest = new StdioRequest();
   /** Items 0x0344–0x0348: the container on a network (../net/attach.ts). */
   net: NetRequest = new NetRequest();
+  /** Items 0x0363–0x0364: user-mode networking by pasta (../net/usermode.ts). */
+  usermode: UsermodeRequest = new UsermodeRequest();
   /** Items 0x0187–0x0188: namespaces joined instead of made (./joins.ts). */
   joins: JoinRequest = new JoinRequest();
   /** Items 0x0150–0x015f: the image's config and --entrypoint (./image-config.ts). */
@@ -301,6 +304,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     }
     if (isNetItem(type)) {
       const failure = decodeNetFrame(type, frames.payload, frames.payloadLength, frames.index, req.net);
+      if (failure !== null) return failure;
+      continue;
+    }
+    if (isUsermodeItem(type)) {
+      const failure = decodeUsermodeFrame(type, frames.payload, frames.payloadLength, frames.index, req.usermode);
       if (failure !== null) return failure;
       continue;
     }
@@ -587,5 +595,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   if (req.net.present && !req.hasId) return malformed("request: NET_ATTACH without ID");
   const netProblem = decideAddress(req.net, (req.namespaces & CLONE_NEWNET) != 0);
   if (netProblem !== null) return netProblem;
+  if (req.usermode.present && req.net.present) return invalid("network: pasta and a bridged network cannot be combined");
+  const usermodeProblem = checkUsermode(req.usermode, (req.namespaces & CLONE_NEWNET) != 0);
+  if (usermodeProblem !== null) return usermodeProblem;
   return null;
 }

@@ -18,7 +18,12 @@ export interface TestUser {
   /** Its HOME (0700, its own) with `run/` as its XDG_RUNTIME_DIR. */
   home: string;
   /** `husk ARGS` as the user; `env` adds to (or with undefined, removes from) its environment. */
-  husk(args: string[], opts?: { env?: Record<string, string | undefined>; input?: string }): Result;
+  /**
+   * `husk ARGS` as the user; `env` adds to (or with undefined, removes from) its environment;
+   * `tun`: in a mount namespace of its own where /dev/net/tun is 0666, as on most distributions
+   * (this host's is 0600), so that pasta can open it; the host's node is not touched.
+   */
+  husk(args: string[], opts?: { env?: Record<string, string | undefined>; input?: string; tun?: boolean }): Result;
   /** Any command as the user. */
   run(argv: string[]): Result;
   /** Its subordinate ranges: `start:count` for both files, or none. */
@@ -46,7 +51,7 @@ export function useTestUser(): TestUser {
         if (v === undefined) delete env[k];
         else env[k] = v;
       }
-      return asUser(user, [process.execPath, '--', huskBin, ...args], env, opts.input);
+      return asUser(user, [process.execPath, '--', huskBin, ...args], env, opts.input, opts.tun);
     },
     run(argv) {
       return asUser(user, argv, { PATH: '/usr/bin:/bin', HOME: home });
@@ -107,8 +112,14 @@ export function pidsOf(uid: number): number[] {
   return out;
 }
 
-function asUser(user: TestUser, argv: string[], env: NodeJS.ProcessEnv, input?: string): Result {
-  const r = spawnSync('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--', ...argv], {
+/** The mount namespace of `tun`: a tmpfs on /dev/net with a tun node anyone may open. */
+const TUN_NAMESPACE = ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
+  'mount -t tmpfs -o mode=755,size=64k husk-test-tun /dev/net && mknod -m 666 /dev/net/tun c 10 200 && exec "$@"', 'sh'];
+
+function asUser(user: TestUser, argv: string[], env: NodeJS.ProcessEnv, input?: string, tun?: boolean): Result {
+  const setpriv = ['setpriv', '--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--', ...argv];
+  const full = tun ? [...TUN_NAMESPACE, ...setpriv] : setpriv;
+  const r = spawnSync(full[0], full.slice(1), {
     encoding: 'utf8',
     env,
     cwd: '/',

@@ -3,12 +3,13 @@
 // newuidmap/newgidmap when it has some — with its state in its own places, limits refused
 // with the reason on this host, and no sight of root's containers (nor root of its).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { husk, suiteDir, suiteRootfs } from './helpers.js';
 import { leftovers, useLeakCheck } from './leak-check.js';
-import { useTestUser } from './rootless-user.js';
+import { pidsOf, useTestUser } from './rootless-user.js';
 
 const { root } = useLeakCheck();
 const user = useTestUser();
@@ -307,5 +308,88 @@ describe('a user and root do not see each other\'s containers', () => {
     }
     expect(user.husk(['ps', '-aq']).stdout).toBe('');
     expectUserStateEmpty();
+  });
+});
+
+/** A port free on 127.0.0.1 right now (the kernel's pick), for -p. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The user's pasta processes. */
+function pastaOf(uid: number): number[] {
+  return pidsOf(uid).filter((pid) => {
+    try {
+      // Its comm may be its AVX2 build's (passt.avx2): its argv[0] says pasta.
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0].endsWith('pasta');
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('a user\'s container on the network through pasta', () => {
+  beforeEach(() => user.setRanges({ start: 300000, count: 65536 }));
+
+  it('-p 127.0.0.1:PORT:8080 without --network: the container\'s server answers on 127.0.0.1:PORT; pasta goes with the container', async () => {
+    const port = await freePort();
+    const serve = 'mkdir -p /tmp/www && echo hello-through-pasta > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www';
+    const run = user.husk(['run', '-d', '-p', `127.0.0.1:${port}:8080`, '--rootfs', rootfs, 'sh', '-c', serve], { tun: true });
+    expect(run.status, run.stderr).toBe(0);
+    const id = run.stdout.trim();
+    try {
+      const body = await until('the published port to answer', async () => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+          return await res.text();
+        } catch {
+          return undefined;
+        }
+      });
+      expect(body).toBe('hello-through-pasta\n');
+      expect(pastaOf(user.uid).length).toBe(1);
+    } finally {
+      const rm = user.husk(['rm', '-f', id]);
+      expect(rm.status, rm.stderr).toBe(0);
+    }
+    // pasta leaves when the container's network namespace is gone.
+    await until('pasta to leave', () => (pastaOf(user.uid).length === 0 ? true : undefined));
+    expectUserStateEmpty();
+  });
+
+  it('pasta not installed: one line naming the package, exit 125, nothing left', () => {
+    const r = user.husk(['run', '-p', '127.0.0.1:9:80', '--rootfs', rootfs, 'true'], { env: { HUSK_PASTA: '' }, tun: true });
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/^husk: network: a container of yours gets its network from pasta, which is not installed.*: install the passt package \(apt-get install passt\)\n$/);
+    expect(user.husk(['ps', '-aq']).stdout).toBe('');
+    expectUserStateEmpty();
+  });
+
+  it('/dev/net/tun the user cannot open (this host\'s 0600): one line naming it and the fix', () => {
+    const open = user.run(['sh', '-c', 'test -r /dev/net/tun -a -w /dev/net/tun']).status === 0;
+    const r = user.husk(['run', '--network', 'pasta', '--rootfs', rootfs, 'true']);
+    if (open) {
+      expect(r.status, r.stderr).toBe(0);
+      return;
+    }
+    expect(r.status).toBe(125);
+    expect(r.stderr).toBe('husk: network: pasta needs /dev/net/tun, which you cannot open (EACCES): as root, chmod 0666 /dev/net/tun (most distributions make it so), or run without -p and --network pasta\n');
   });
 });

@@ -40,6 +40,8 @@ export interface RunFlags {
   pod?: string;
   /** --network NAME: attached to that network (ts/network/); none: its own namespace with lo only. */
   network?: string;
+  /** --network pasta|slirp4netns: user-mode networking (ts/network/usermode.ts). */
+  usermodeNet?: 'pasta' | 'slirp4netns';
   /** --ip: the address on the network, instead of the first free one. */
   ip?: string;
   /** -p/--publish [HOSTIP:]HOSTPORT:PORT[/PROTO] (needs a network). */
@@ -111,6 +113,7 @@ function nsMode(flag: string, v: string, allowNone = false): 'private' | 'host' 
 
 /** --network: host, none/private, ns:NAME, container:OTHER, or the name of a network. */
 function networkMode(f: RunFlags, v: string): 'private' | 'host' {
+  f.usermodeNet = undefined; // the last --network wins
   const joined = joinMode(f, 'net', v);
   if (joined !== undefined) {
     f.network = undefined;
@@ -121,6 +124,12 @@ function networkMode(f: RunFlags, v: string): 'private' | 'host' {
     return nsMode('--net', v, true);
   }
   if (v === '') throw new HuskError('usage', 'invalid value "" for --network: expected host, none, a network name, ns:NAME or container:OTHER');
+  if (v === 'pasta' || v === 'slirp4netns') {
+    // User-mode networking: no bridge, no network record (ts/network/usermode.ts).
+    f.network = undefined;
+    f.usermodeNet = v;
+    return 'private';
+  }
   // docker's names for its default network mean husk's.
   f.network = v === 'bridge' || v === 'default' ? 'husk' : v;
   return 'private';

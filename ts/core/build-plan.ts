@@ -201,6 +201,8 @@ export interface PlanRequest {
   init?: boolean;
   /** The network the container is attached to (items 0x0344–0x0348; ts/core/network.ts). */
   network?: NetAttach;
+  /** User-mode networking by pasta, and the ports it publishes (items 0x0363–0x0364; ts/network/usermode.ts). */
+  usermode?: { program: string; ports: readonly { hostIp: string; hostPort: number; port: number; proto: string }[] };
 }
 
 /** A network as its record has it, the addresses others hold, and what the flags ask. */
@@ -461,6 +463,10 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     if (n.filesDir !== undefined) w.begin('network', 0x0347).str(n.filesDir, PATH_MAX - 16).strs(n.nameservers ?? [], 256).strs(n.search ?? [], 256).end();
     for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
     if (n.names !== undefined) w.begin('network-alias', 0x0349).str(n.names.name).strs(n.names.aliases, 256).end();
+  }
+  if (req.usermode !== undefined) {
+    w.begin('network', 0x0363).str(req.usermode.program, PATH_MAX).end();
+    for (const p of req.usermode.ports) w.begin('publish', 0x0364).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
   }
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
   const ro = req.runOptions;

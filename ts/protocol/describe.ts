@@ -113,6 +113,12 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `idmap a clone of ${a.source} to the container's user namespace (slot ${a.slot})`;
     case 'IDMAP_HELPER':
       return `run ${a.path} PID ${(a.args as string[]).join(' ')} (the setuid helper writes the map)`;
+    case 'NET_HELPER':
+      return `run ${a.path} ${(a.args as string[]).join(' ')} PID (the container's network, its published ports)`;
+    case 'FS_USERNS':
+      return `go on in a user namespace mapped by ${a.newuidmap} ${(a.uid_args as string[]).join(' ')} and ${a.newgidmap} ${(a.gid_args as string[]).join(' ')}`;
+    case 'REMOVE_TREE':
+      return `remove ${a.path} and all it holds`;
     case 'SECCOMP_PROGRAM':
       return `keep ${(a.program as bigint[]).length} BPF instructions for the next SECCOMP`;
     case 'SECCOMP': {

@@ -83,6 +83,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0047, 'CGROUP_JOIN', 'container', ['path', 'str']),
   // Rootless: the setuid newuidmap/newgidmap writes the maps, run as `path PID args…` (docs/protocol.md "IDMAP_HELPER").
   spec(0x0048, 'IDMAP_HELPER', 'parent', ['path', 'str'], ['args', 'strs']),
+  // Rootless networking: pasta, run as `path args… PID` (docs/protocol.md "NET_HELPER").
+  spec(0x004b, 'NET_HELPER', 'parent', ['path', 'str'], ['args', 'strs']),
   // The last op before WAIT_START/EXEC: a BPF filter, in SECCOMP_PROGRAM parts of ≤ 1024 instructions then SECCOMP (docs/protocol.md "SECCOMP").
   spec(0x0050, 'SECCOMP', 'container', ['flags', 'u64'], ['program', 'u64s']),
   spec(0x0055, 'SECCOMP_PROGRAM', 'container', ['program', 'u64s']),

@@ -23,6 +23,7 @@ import { resolveGroups, resolveUser } from './user.js';
 import { usernsFacts } from './userns.js';
 import type { RunImage } from './image-run.js';
 import { claimAddress, netFacts } from '../network/attach.js';
+import { usermodeFacts } from '../network/usermode.js';
 import type { NetworkRecord } from '../network/store.js';
 
 export const BUILTIN_IMAGES = ['host'] as const;
@@ -147,7 +148,9 @@ function podResources(f: RunFlags, root: string): RunFlags['resources'] {
 }
 
 export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
-  if (f.publish.length > 0 && ctx.network === undefined) throw new HuskError('usage', '--publish needs a network: add --network NAME (husk is the default one)');
+  const rootless = (process.geteuid?.() ?? 0) !== 0;
+  const usermode = usermodeFacts(f, rootless);
+  if (f.publish.length > 0 && ctx.network === undefined && usermode === undefined) throw new HuskError('usage', '--publish needs a network: add --network NAME (husk is the default one)');
   if (f.ip !== undefined && ctx.network === undefined) throw new HuskError('usage', '--ip needs a network: add --network NAME');
   if (f.networkAliases.length > 0 && ctx.network === undefined) throw new HuskError('usage', '--network-alias needs a user-defined network: add --network NAME');
   const id = ctx.id ?? newContainerId();
@@ -202,6 +205,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     logFile: ctx.logFile,
     tty: ctx.tty,
     attach: ctx.attach,
+    usermode,
     network: ctx.network ? netFacts(ctx.root, ctx.network, id, { ip: f.ip, ports: f.publish, names: { name: f.lifecycle.name ?? '', aliases: f.networkAliases } }) : undefined,
     seccomp: seccompChoice(f.security.seccomp),
     capabilities: capabilityFacts(f.security),
