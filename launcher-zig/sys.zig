@@ -142,6 +142,7 @@ pub const MOUNT_ATTR_NODEV: u64 = 0x4;
 pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
 pub const S_IFMT: u32 = 0o170000;
 pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFREG: u32 = 0o100000;
 
 // --- files -----------------------------------------------------------------------------
 
@@ -311,6 +312,11 @@ pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 
 pub fn fchown(fd: fd_t, uid: u32, gid: u32) Error!void {
     _ = try check(linux.syscall3(.fchown, arg(fd), uid, gid));
+}
+
+/// chmod of `path` in `dir` (followed: callers pass a /proc/self/fd path of an O_PATH fd).
+pub fn fchmodat(dir: fd_t, path: [*:0]const u8, mode: u32) Error!void {
+    _ = try check(linux.syscall3(.fchmodat, arg(dir), ptr(path), mode));
 }
 
 pub fn fchmod(fd: fd_t, mode: u32) Error!void {

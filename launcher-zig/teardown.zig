@@ -17,6 +17,8 @@ const freeze_ns_max = 5 * std.time.ns_per_s;
 const freeze_pause_ns = 5 * std.time.ns_per_ms;
 const attempts_max = 100;
 const attempt_pause_ns = 10 * std.time.ns_per_ms;
+/// kill_all's rounds: the deadline ends them first; this bounds the loop if the clock does not.
+const kill_rounds_max = remove_ns_max / attempt_pause_ns + 1;
 const depth_max = 8;
 
 /// What a control op's path is: a cgroup v1 or v2 directory (ENOENT if gone, EXDEV if on
@@ -68,7 +70,8 @@ fn file_has_line(path: [*:0]const u8, line: []const u8) sys.Error!bool {
 /// CGROUP_KILL: v2 `cgroup.kill` where the kernel has it; else freeze, SIGKILL each pid in
 /// `cgroup.procs`, thaw (a frozen process dies once thawed; frozen, none can fork meanwhile).
 /// Then SIGKILL what is still listed until `cgroup.procs` is empty: EBUSY if it is not
-/// within 1 s (100 rounds, 10 ms apart).
+/// within 5 s. (1 s was too short: a fork bomb's 20 dying processes on a loaded 2-core
+/// machine were still listed after it, and `rm -f` failed.)
 pub fn kill(path: [:0]const u8) sys.Error!void {
     assert(protocol.is_clean_absolute(path)); // The decoder requires it.
     const kind = try kind_of(path);
@@ -82,7 +85,7 @@ pub fn kill(path: [:0]const u8) sys.Error!void {
         buffer.pop(path.len);
         _ = write_child(&buffer, if (kind == .v1) "freezer.state" else "cgroup.freeze", if (kind == .v1) "THAWED" else "0");
     }
-    if (!kill_all(&buffer, sys.monotonic_ns() + attempts_max * attempt_pause_ns)) return error.BUSY;
+    if (!kill_all(&buffer, sys.monotonic_ns() + remove_ns_max)) return error.BUSY;
 }
 
 /// CGROUP_REMOVE: the control op's checks (a cgroup directory, or gone already), then
@@ -149,15 +152,15 @@ fn thaw(path: *PathBuffer) void {
 }
 
 /// cgroup.kill if the kernel has it; then SIGKILL whatever cgroup.procs still lists,
-/// until it is empty (at most 100 rounds, 10 ms apart, within the deadline). True when
-/// cgroup.procs was seen empty (or is gone).
+/// until it is empty (rounds 10 ms apart, within the deadline). True when cgroup.procs
+/// was seen empty (or is gone).
 fn kill_all(path: *PathBuffer, deadline: u64) bool {
     const len = path.len;
     defer path.pop(len);
     _ = write_child(path, "cgroup.kill", "1");
     const procs = path.child("cgroup.procs") orelse return false;
     var round: usize = 0;
-    while (round < attempts_max) : (round += 1) {
+    while (round < kill_rounds_max) : (round += 1) {
         const listed = kill_listed(procs) catch return true; // Gone: nothing to kill.
         if (listed == 0) return true;
         if (sys.monotonic_ns() > deadline) return false;

@@ -14,6 +14,8 @@ export const WO_OPTIONS: u32 = 0x0301;
 export const WO_ENTRY: u32 = 0x0302;
 export const WO_UPPER: u32 = 0x0303;
 export const OPTION_USERXATTR: u64 = 1;
+/** toOverlay: leave out the EXTRACT of each plain entry (an unpacker that wrote them already). */
+export const OPTION_CHANGES_ONLY: u64 = 2;
 
 const layer = new Layer();
 const fields = new SpanFields();
@@ -70,7 +72,7 @@ function decode(len: i32, upper: bool): Failure | null {
       hasOptions = true;
       layer.base = f.u64("base");
       flags = f.u64("flags");
-      if (f.ok && (flags & ~OPTION_USERXATTR) != 0) {
+      if (f.ok && (flags & ~(OPTION_USERXATTR | OPTION_CHANGES_ONLY)) != 0) {
         return malformed(frameContext(frames.index) + ": flags: unknown bits 0x" + flags.toString(16));
       }
     } else if (frames.type == ENTRY && !upper && entryFast(frames.payload, frames.payloadLength)) {
@@ -143,7 +145,7 @@ export function whiteoutToOverlay(len: i32): i32 {
   const bad = decode(len, false);
   if (bad !== null) return finish(bad);
   startOutput(len);
-  return finish(toOverlay(layer, (flags & OPTION_USERXATTR) != 0, out, len));
+  return finish(toOverlay(layer, (flags & OPTION_USERXATTR) != 0, (flags & OPTION_CHANGES_ONLY) != 0, out, len));
 }
 
 export function whiteoutFlatten(len: i32): i32 {

@@ -140,7 +140,7 @@ function markAncestors(p: usize, n: i32): void {
   }
 }
 
-export function toOverlay(layer: Layer, userxattr: bool, out: Out, inputLength: i32): Failure | null {
+export function toOverlay(layer: Layer, userxattr: bool, changesOnly: bool, out: Out, inputLength: i32): Failure | null {
   const bad = classifyAll(layer, inputLength);
   if (bad !== null) return bad;
   const count = layer.count;
@@ -178,7 +178,7 @@ export function toOverlay(layer: Layer, userxattr: bool, out: Out, inputLength: 
     const s = spans.get(i);
     const index = layer.base + <u64>i;
     if (kind == CLASS_PLAIN) {
-      action(out, index, ACTION_EXTRACT, s, "");
+      if (!changesOnly) action(out, index, ACTION_EXTRACT, s, "");
       continue;
     }
     if (kind != CLASS_OPAQUE && kind != CLASS_WHITEOUT) continue;

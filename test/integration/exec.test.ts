@@ -4,7 +4,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { husk, huskBin, inspectContainer, removeAllContainers, sleep } from './helpers.js';
+import { husk, huskAsync, huskBin, inspectContainer, removeAllContainers, sleep } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
 
 const { root } = useLeakCheck({ cleanup: removeAllContainers });
@@ -68,10 +68,11 @@ describe('husk exec', () => {
 
   it('-t gives the command a terminal of the caller\'s size (under script(1)) and its exit status', () => {
     runDetached(['--name', 'box', 'host', 'sleep', '60']);
-    const cmd = `stty rows 30 cols 100; ${process.execPath} -- ${huskBin} --root ${root} exec -t box sh -c 'test -t 0 && test -t 1 && echo tty; stty size; exit 3'`;
+    const cmd = `stty rows 30 cols 100; ${process.execPath} -- ${huskBin} --root ${root} exec -t box sh -c 'test -t 0 && test -t 1 && echo tty; stty size; t=$(tty); echo \"$t\"; ls /dev/pts | grep -qx \"\${t#/dev/pts/}\" && echo listed; exit 3'`;
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '' });
-    // Our pty (cooked: no -i) turns the container pty's \r\n into \r\r\n.
-    expect(r.stdout).toMatch(/^tty\r+\n30 100\r+\n$/);
+    // Our pty (cooked: no -i) turns the container pty's \r\n into \r\r\n. The pty is one of the
+    // container's own devpts (made inside, as run -t's): tty names it and /dev/pts lists it.
+    expect(r.stdout).toMatch(/^tty\r+\n30 100\r+\n\/dev\/pts\/\d+\r+\nlisted\r+\n$/);
     expect(r.status).toBe(3);
     expect(exec(['-dt', 'box', 'true'])).toMatchObject({ status: 125, stderr: "husk: -t and -d cannot be combined\nA terminal needs someone at it: use -it, or -d without -t.\n" });
   });
@@ -116,5 +117,24 @@ describe('husk exec', () => {
     const exited = exec(['gone', 'true']);
     expect(exited).toMatchObject({ status: 125, stderr: 'husk: container gone is not running\n' });
     expect(exec(['box']).status).toBe(125);
+  });
+
+  it('enters a container that runs in the foreground of another husk (run without -d)', async () => {
+    const fg = huskAsync(root, ['run', '--name', 'fg', '--hostname', 'fg-host', 'host', 'sh', '-c', 'trap "exit 7" TERM; echo up; while :; do sleep 0.1; done'], 'up');
+    try {
+      await fg.ready;
+      const pid = inspectContainer(root, 'fg').State.Pid;
+      const rows = husk(root, ['ps', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(rows.find((c) => c.Names === 'fg')?.State).toBe('running');
+      const r = exec(['fg', 'sh', '-c', 'hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; exit 3']);
+      expect(r.status, r.stderr).toBe(3);
+      expect(r.stdout).toBe(`fg-host\n${readlinkSync(`/proc/${pid}/ns/pid`)}\n${readlinkSync(`/proc/${pid}/ns/mnt`)}\n`);
+    } finally {
+      fg.child.kill('SIGTERM');
+    }
+    const done = await fg.done;
+    expect(done.status).toBe(7); // SIGTERM to husk reached the container
+    // Its record went with it.
+    expect(exec(['fg', 'true'])).toMatchObject({ status: 125, stderr: 'husk: no such container: fg\n' });
   });
 });

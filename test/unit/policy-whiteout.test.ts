@@ -50,6 +50,15 @@ describe('to overlay', () => {
     expect(() => layerToOverlay([{ path: 'dev/null0', type: ref.TYPE_CHAR, size: 0n, rdev: 0n }])).toThrow(/0:0 reads as a whiteout/);
     expect(ref.toOverlay(0, [file('../x')], false)).toMatchObject({ status: 2 });
   });
+  it('changes only: the same answer without the EXTRACTs, and the same refusals', () => {
+    const layer = [dir('etc'), file('etc/.wh.passwd'), dir('usr'), file('usr/.wh..wh..opq'), file('usr/x', 5), file('.wh.d'), dir('d')];
+    const all = layerToOverlay(layer);
+    expect(show(layerToOverlay(layer, false, true))).toEqual(show(all.filter((a) => a.kind !== ref.ACTION_EXTRACT)));
+    expect(show(layerToOverlay(layer, false, true))).toEqual(['17 etc/passwd', '18 usr trusted.overlay.opaque', '18 d trusted.overlay.opaque']);
+    expect(() => layerToOverlay([file('../x')], false, true)).toThrow('entry 0 (../x): escapes the root');
+    expect(() => layerToOverlay([dir('a'), { path: 'a/null0', type: ref.TYPE_CHAR, size: 0, rdev: 0 }], false, true)).toThrow(/entry 1 .*0:0 reads as a whiteout/);
+    expect(() => layerToOverlay([file('./')], false, true)).toThrow('the root of a layer must be a directory');
+  });
 });
 
 describe('flatten', () => {

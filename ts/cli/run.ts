@@ -9,7 +9,7 @@ import type { LaunchOutcome } from '../runtime/launcher.js';
 import { BUILTIN_IMAGES, prepare } from '../runtime/prepare.js';
 import type { RunImage } from '../runtime/image-run.js';
 import { statusOf } from '../runtime/outcome.js';
-import { ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
+import { childStart, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
 import { printUsernsNote, usedRanges } from '../runtime/userns.js';
 
@@ -38,8 +38,9 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const network = flags.network !== undefined ? await (await import('../network/store.js')).networkForRun(global.root, flags.network) : undefined;
   const prepared = prepare(flags, { root: global.root, usedRanges: used, dieWithParent: true, image, network });
   if (prepared.request.userns) printUsernsNote(prepared.summary);
-  const { recordOf } = await import('../runtime/create.js');
-  const record = recordOf(prepared, flags, image);
+  const { processFacts, recordOf } = await import('../runtime/create.js');
+  // What exec needs from a foreground container too (`husk exec` from another shell).
+  const record = { ...recordOf(prepared, flags, image), process: processFacts(prepared, flags) };
   // An id range (or a name) is reserved before the launcher starts; the rest is written once
   // it exists. Not fsynced: this record lives no longer than its launcher (state.ts writeRecord).
   if (record.userns || record.hostRanges?.length || record.name !== undefined) {
@@ -52,6 +53,16 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
       onSpawn: (pid) => {
         record.launcherPid = pid;
         record.launcherStart = processStart(pid);
+        writeRecord(global.root, record, { durable: false });
+      },
+      // The container's pid, so `ps` shows it running and `exec`/`enter` can join it.
+      onEvent: (ev) => {
+        if (ev.kind !== 'pid' || record.launcherPid === undefined) return;
+        const pidStart = childStart(ev.pid, record.launcherPid);
+        if (pidStart === undefined) return;
+        record.pid = ev.pid;
+        record.pidStart = pidStart;
+        record.started = new Date().toISOString();
         writeRecord(global.root, record, { durable: false });
       },
     });

@@ -44,6 +44,21 @@ export function pathVerdictsRaw(request: Uint8Array): CoreAnswer {
 /** The wrapper's writer: its buffer is kept from call to call (a batch is about 1 MiB). */
 const writer = new FrameWriter();
 
+/**
+ * One call for `items` (answers from index 0), given the symlinks `known` (clean path →
+ * target) made before them: pathVerdictsRaw(encodePathRequest(...)) without building a new
+ * buffer per call (an unpacker makes one call per thousand entries).
+ */
+export function pathVerdictsOnce(items: readonly PathItem[], known: ReadonlyMap<string, string>): CoreAnswer {
+  const w = writer.reset();
+  w.begin(PS_OPTIONS).u64(0).end();
+  for (const [path, target] of known) w.begin(PS_LINK).str(path).str(target).end();
+  for (const item of items) w.begin(PS_ITEM).u64(item.kind).str(item.name).str(item.target).end();
+  const answer = pathVerdictsRaw(w.view());
+  w.reset();
+  return answer;
+}
+
 /** One verdict per item. Throws CoreError (status 1) on a malformed item. */
 export function pathVerdicts(items: readonly PathItem[]): Verdict[] {
   const out: Verdict[] = [];

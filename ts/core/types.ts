@@ -121,8 +121,9 @@ export const OPAQUE_NAME = '.wh..wh..opq';
 export interface LayerEntry {
   path: string;
   type: number;
-  size: bigint;
-  rdev: bigint;
+  /** u64 on the wire: a number (below 2^53, as tar sizes are) costs no BigInt per entry. */
+  size: bigint | number;
+  rdev: bigint | number;
 }
 
 export interface Classified {

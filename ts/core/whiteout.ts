@@ -17,6 +17,9 @@ export const WO_UPPER = 0x0303;
 export const WO_CLASS = 0x0381;
 export const WO_ACTION = 0x0382;
 export const WO_LAYER = 0x0383;
+/** OPTIONS flags: bit 0 userxattr, bit 1 changes only (toOverlay leaves out EXTRACT). */
+export const WO_USERXATTR = 1;
+export const WO_CHANGES_ONLY = 2;
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -40,9 +43,9 @@ const writer = new FrameWriter();
  * Writes requests of at most BATCH_BYTES each (one frame over it goes alone): OPTIONS (with
  * the batch's first index) then items. `visit` gets each as a view, valid until it returns.
  */
-export function forEachBatch<T>(items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void, visit: (request: Uint8Array) => void): void {
+export function forEachBatch<T>(items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void, visit: (request: Uint8Array) => void, moreFlags = 0): void {
   const w = writer.reset();
-  const flags = userxattr ? 1 : 0;
+  const flags = (userxattr ? WO_USERXATTR : 0) | moreFlags;
   w.begin(WO_OPTIONS).u64(0).u64(flags).end();
   let count = 0;
   for (let i = 0; i < items.length; i++) {
@@ -69,9 +72,9 @@ export function batches<T>(items: readonly T[], userxattr: boolean, frame: (w: F
 }
 
 /** The answers of `entry` to the batches of `items`. Throws CoreError. */
-function answers<T>(entry: string, items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void): Uint8Array[] {
+function answers<T>(entry: string, items: readonly T[], userxattr: boolean, frame: (w: FrameWriter, item: T) => void, moreFlags = 0): Uint8Array[] {
   const out: Uint8Array[] = [];
-  forEachBatch(items, userxattr, frame, (request) => out.push(answerOf(entry, request)));
+  forEachBatch(items, userxattr, frame, (request) => out.push(answerOf(entry, request)), moreFlags);
   return out;
 }
 
@@ -129,9 +132,13 @@ export function classifyLayer(entries: readonly LayerEntry[]): Classified[] {
   return lists.length === 1 ? lists[0] : lists.flat();
 }
 
-/** The actions that build an overlay upper dir from a layer. Throws CoreError. */
-export function layerToOverlay(entries: readonly LayerEntry[], userxattr = false): Action[] {
-  const lists = answers('whiteoutToOverlay', entries, userxattr, entryFrame).map(decodeActions);
+/**
+ * The actions that build an overlay upper dir from a layer. Throws CoreError. `changesOnly`:
+ * without the EXTRACT of each plain entry (an unpacker that has written them: MKNOD and
+ * SET_XATTR only, and no answer frame per file to decode).
+ */
+export function layerToOverlay(entries: readonly LayerEntry[], userxattr = false, changesOnly = false): Action[] {
+  const lists = answers('whiteoutToOverlay', entries, userxattr, entryFrame, changesOnly ? WO_CHANGES_ONLY : 0).map(decodeActions);
   if (lists.length === 1) return lists[0];
   const seen = new Set<string>();
   const xattrs = lists.flat().filter((a) => a.kind === ACTION_SET_XATTR && !seen.has(a.path) && seen.add(a.path));

@@ -16,16 +16,17 @@
 import { chmodSync, chownSync, lchownSync, utimesSync } from 'node:fs';
 import { HuskError, escapeControls } from '../errors.js';
 import { CoreError } from '../core/build-plan.js';
-import { encodePathRequest, decodeVerdicts, pathVerdictsRaw } from '../core/pathsafe.js';
+import { decodeVerdicts, pathVerdictsOnce } from '../core/pathsafe.js';
 import { layerToOverlay } from '../core/whiteout.js';
 import {
   ACTION_MKNOD, ACTION_SET_XATTR, ITEM_HARDLINK, ITEM_NAME, ITEM_SYMLINK,
-  VERDICT_REFUSED, type KnownLink, type LayerEntry, type PathItem, type Verdict,
+  VERDICT_REFUSED, type LayerEntry, type PathItem, type Verdict,
 } from '../core/types.js';
 import { T_BLOCK, T_CHAR, T_DIR, T_FIFO, T_FILE, T_HARDLINK, T_SYMLINK } from './tar-header.js';
 import type { TarEntry, TarSink } from './tar-reader.js';
 import { DirectDisk, StreamDisk, fsPath, type LayerDisk } from './layer-disk.js';
 import type { WriteStream } from './write-stream.js';
+import { type LayerUserns, type Owner, shiftOwners } from './rootless-layers.js';
 
 /** Entries checked per core call, and the bytes of file data held while they wait. */
 const BATCH_ENTRIES = 1024;
@@ -60,6 +61,8 @@ export interface WriterOptions {
    */
   stream?: () => WriteStream | null;
   streamAfter?: number;
+  /** A non-root caller's user namespace: the tar's owners are set in it at the end. */
+  userns?: LayerUserns | null;
 }
 
 interface Meta {
@@ -145,6 +148,8 @@ export class LayerWriter implements TarSink {
   /** Entries with a `.wh.` component, left for the core's whiteout conversion. */
   private whiteouts = 0;
   private readonly dirs = new Map<string, Meta>();
+  /** Files' and symlinks' owners and modes (for a rootless layer's owners, set at the end). */
+  private readonly fileMeta = new Map<string, Meta>();
   private readonly nodes = new Map<string, Node>();
   private readonly xattrs = new Map<string, Map<string, Buffer>>();
   private rootMeta: Meta | null = null;
@@ -168,7 +173,7 @@ export class LayerWriter implements TarSink {
   entry(e: TarEntry): void {
     this.check(e);
     const type = coreType(e.type);
-    this.all.push({ path: e.name, type, size: BigInt(e.size), rdev: BigInt(makedev(e.devmajor, e.devminor)) });
+    this.all.push({ path: e.name, type, size: e.size, rdev: makedev(e.devmajor, e.devminor) });
     if (whiteoutish(e.name)) {
       // Its data (a whiteout has none; the core refuses one that has) is not written.
       this.whiteouts++;
@@ -257,6 +262,25 @@ export class LayerWriter implements TarSink {
     // Directories last: creating their contents changed their times.
     for (const [path, m] of this.dirs) setMeta(this.root + '/' + path, m);
     setMeta(this.root, this.rootMeta ?? { mode: 0o755, uid: 0, gid: 0, mtime: -1 });
+    // Last: once shifted, directories belong to subordinate ids and the user cannot write them.
+    if (this.opts.userns) await shiftOwners(this.root, this.opts.userns, this.owners(), this.opts.label);
+  }
+
+  /**
+   * Every entry on disk whose tar owner is not 0:0, with its mode again where chown clears
+   * set-id bits (a regular file's). The layer's root keeps the user's own id (root inside).
+   */
+  private owners(): Owner[] {
+    const out: Owner[] = [];
+    for (const [path, kind] of this.kinds) {
+      const m = kind === DIR ? this.dirs.get(path) : this.fileMeta.get(path);
+      if (m === undefined || (m.uid === 0 && m.gid === 0)) continue;
+      out.push({ path, uid: m.uid, gid: m.gid, mode: kind === FILE && (m.mode & 0o6000) !== 0 ? m.mode & 0o7777 : undefined });
+    }
+    for (const [path, n] of this.nodes) {
+      if (n.uid !== 0 || n.gid !== 0) out.push({ path, uid: n.uid, gid: n.gid });
+    }
+    return out;
   }
 
   private async run(ops: FsOp[]): Promise<void> {
@@ -310,9 +334,7 @@ export class LayerWriter implements TarSink {
 
   /** The core's verdicts for `items`, given the symlinks made before them. */
   private verdicts(items: PathItem[]): Verdict[] {
-    const known: KnownLink[] = [];
-    for (const [path, target] of this.links) known.push({ path, target });
-    const answer = pathVerdictsRaw(encodePathRequest(0, items, known));
+    const answer = pathVerdictsOnce(items, this.links);
     if (answer.status !== 0) {
       throw new HuskError('image', `layer ${this.opts.label}: ${new TextDecoder().decode(answer.bytes)}`);
     }
@@ -383,6 +405,7 @@ export class LayerWriter implements TarSink {
         this.clear(path, e);
         this.disk.file(path, e, p.chunks, open);
         this.kinds.set(path, FILE);
+        this.fileMeta.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         p.chunks = null;
         if (open) this.openEntry = e;
         break;
@@ -390,6 +413,7 @@ export class LayerWriter implements TarSink {
         this.clear(path, e);
         this.disk.symlink(path, e);
         this.kinds.set(path, SYMLINK);
+        this.fileMeta.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         break;
       case T_HARDLINK:
         changed = this.hardlink(path, v.target, e);
@@ -497,6 +521,8 @@ export class LayerWriter implements TarSink {
     if (kind === undefined) throw this.fail(e, `a hardlink to ${JSON.stringify(shown(target))}, which is not in this layer before it`);
     this.disk.link(path, target);
     this.kinds.set(path, kind);
+    const meta = this.fileMeta.get(target);
+    if (meta) this.fileMeta.set(path, meta);
     const twin = this.links.get(target);
     if (twin === undefined) return false;
     // link(2) linked the symlink itself: the new name is a symlink too, and the core must know.
@@ -509,7 +535,8 @@ export class LayerWriter implements TarSink {
     const out = { mknods: [] as FsOp[], xattrs: [] as FsOp[] };
     let actions;
     try {
-      actions = layerToOverlay(this.all, this.opts.userxattr);
+      // The entries are written: only the whiteouts and opaque markers come back.
+      actions = layerToOverlay(this.all, this.opts.userxattr, true);
     } catch (e) {
       if (e instanceof CoreError) {
         const m = /^entry (\d+) \((.*)\): (.*)$/s.exec(e.message);

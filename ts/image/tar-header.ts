@@ -48,6 +48,7 @@ export function isZeroBlock(b: Buffer, at: number): boolean {
 }
 
 function cstring(b: Buffer, at: number, len: number): string {
+  if (b[at] === 0) return ''; // most link names: no string made
   let end = at;
   const stop = at + len;
   while (end < stop && b[end] !== 0) end++;
@@ -111,9 +112,10 @@ export function parseHeader(b: Buffer, at: number): Header {
   if (type === 0 || type === T_CONTIGUOUS) type = T_FILE;
   let name = cstring(b, at, 100);
   // POSIX ustar ("ustar\0") has a prefix field; GNU ("ustar  \0") keeps times there instead.
-  const posix = b[at + 257] === 0x75 && b.toString('latin1', at + 257, at + 263) === 'ustar\0';
+  const magic = b[at + 257] === 0x75 && b[at + 258] === 0x73 && b[at + 259] === 0x74 && b[at + 260] === 0x61 && b[at + 261] === 0x72;
+  const posix = magic && b[at + 262] === 0;
   if (posix && b[at + 345] !== 0) name = cstring(b, at + 345, 155) + '/' + name;
-  const ustar = posix || b.toString('latin1', at + 257, at + 265) === 'ustar  \0';
+  const ustar = posix || (magic && b[at + 262] === 0x20 && b[at + 263] === 0x20 && b[at + 264] === 0);
   return {
     name,
     mode: readNumber(b, at + 100, 8, 'mode'),

@@ -52,6 +52,28 @@ export function recordOf(prepared: Prepared, flags: RunFlags, image?: RunImage):
   };
 }
 
+/**
+ * What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
+ * and User under the flags, as docker's Config.
+ */
+export function processFacts(prepared: Prepared, flags: RunFlags): ContainerRecord['process'] {
+  const config = prepared.request.imageConfig;
+  const imageUser = config?.user !== undefined && 'uid' in config.user ? config.user : undefined;
+  const u = prepared.request.user ?? imageUser;
+  const num = (n: bigint | number | undefined) => (n === undefined ? undefined : Number(n));
+  const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
+  const env = [...(config?.env ?? []), ...(prepared.request.env ?? [])];
+  const caps = prepared.request.capabilities;
+  return {
+    env,
+    workdir: flags.workdir ?? config?.workdir,
+    user,
+    hostname: prepared.summary.hostname,
+    capabilities: caps === undefined ? undefined : { privileged: caps.privileged, add: [...caps.add], drop: [...caps.drop] },
+    seccomp: storableSeccomp(prepared.request.seccomp),
+  };
+}
+
 /** What the core chose on the network, as the record keeps it (the lease is the address's). */
 function networkOf(prepared: Prepared, flags: RunFlags): ContainerRecord['network'] {
   const n = prepared.request.network ? prepared.summary.net : undefined;
@@ -99,23 +121,7 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
       stopSignal: stop && stop.name !== 'SIGTERM' ? stop.name : undefined,
       ...extras.record,
     };
-    // What `husk exec` takes from the container (ts/runtime/exec.ts): the image's Env, WorkingDir
-    // and User under the flags, as docker's Config.
-    const config = prepared.request.imageConfig;
-    const imageUser = config?.user !== undefined && 'uid' in config.user ? config.user : undefined;
-    const u = prepared.request.user ?? imageUser;
-    const num = (n: bigint | number | undefined) => (n === undefined ? undefined : Number(n));
-    const user = u === undefined ? undefined : { uid: Number(u.uid), gid: num(u.gid), primaryGid: num(u.primaryGid) };
-    const env = [...(config?.env ?? []), ...(prepared.request.env ?? [])];
-    const caps = prepared.request.capabilities;
-    record.process = {
-      env,
-      workdir: flags.workdir ?? config?.workdir,
-      user,
-      hostname: prepared.summary.hostname,
-      capabilities: caps === undefined ? undefined : { privileged: caps.privileged, add: [...caps.add], drop: [...caps.drop] },
-      seccomp: storableSeccomp(prepared.request.seccomp),
-    };
+    record.process = processFacts(prepared, flags);
     if (flags.pod !== undefined) record.pod = flags.pod;
     await claimName(root, record, () => writeRecord(root, record));
     return record;

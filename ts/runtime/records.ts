@@ -18,7 +18,8 @@ import { removeKeptLayer } from './kept-layer.js';
 import { callerUid } from './paths.js';
 import { foldEvent, newOutcome } from './event-fold.js';
 import { STATUS_LOST, recordExitCode } from './exit-status.js';
-import { beingCreated, containersDir, isDeadTemp, isLive, needsSweep, readRecord, removeRecord, writeRecord } from './state.js';
+import { beingCreated, childStart, containersDir, isDeadTemp, isLive, needsSweep, processStart, readRecord, removeRecord, writeRecord } from './state.js';
+import { outcomeOf } from './detach.js';
 import { isDeadLock, removeDeadLock, tryContainerLock } from './lock.js';
 import type { ContainerRecord } from './state.js';
 
@@ -147,6 +148,12 @@ export function removeContainerState(root: string, id: string, layerStorage?: st
 export async function sweep(root: string, host: () => Promise<CgroupHost>): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = [];
   for (const seen of readRecords(root)) {
+    if (orphanedStart(seen)) {
+      const adopted = await tryContainerLock(root, seen.id, () => adoptStarted(root, seen.id));
+      if (adopted === undefined) out.push(seen);
+      else if (adopted.value !== undefined) out.push(adopted.value);
+      continue;
+    }
     if (isLive(seen) || beingCreated(seen)) {
       out.push(seen); // running, or being created by another husk right now
       continue;
@@ -157,6 +164,45 @@ export async function sweep(root: string, host: () => Promise<CgroupHost>): Prom
   }
   removeLeftovers(root);
   return out;
+}
+
+/**
+ * A detached container whose launcher runs while the record lacks its pid and the husk that
+ * started it is gone: killed after the launcher ran the plan and before it wrote the pid
+ * (start.ts). Its monitor runs it as any other; only the record does not know yet.
+ */
+function orphanedStart(rec: ContainerRecord): boolean {
+  if (rec.detached !== true || rec.pid !== undefined || !isLive(rec)) return false;
+  return rec.ownerPid === undefined || processStart(rec.ownerPid) !== rec.ownerStart;
+}
+
+/**
+ * Adopts such a start, under the container's lock: the pid from the launcher's events file
+ * (checked to be its child, so a reused pid is not taken), the start time from the file's
+ * last write (the EXEC that came just before execve). Before CLONE there is no pid yet: the
+ * record stays as it is, and a later command adopts it.
+ */
+function adoptStarted(root: string, id: string): ContainerRecord | undefined {
+  const rec = readRecord(root, id);
+  if (rec === undefined || !orphanedStart(rec)) return rec;
+  let outcome;
+  try {
+    outcome = outcomeOf(eventsPath(root, id)).outcome;
+  } catch {
+    return rec; // a torn or foreign events file: left as it is
+  }
+  const pidStart = outcome.pid === undefined ? undefined : childStart(outcome.pid, rec.launcherPid);
+  if (outcome.pid === undefined || pidStart === undefined) return rec;
+  rec.pid = outcome.pid;
+  rec.pidStart = pidStart;
+  try {
+    rec.started = statSync(eventsPath(root, id)).mtime.toISOString();
+  } catch {
+    rec.started = new Date().toISOString();
+  }
+  delete rec.neverStarted;
+  writeRecord(root, rec);
+  return rec;
 }
 
 /** The record as it is now, under its lock: removed meanwhile, started again, or dead. */

@@ -8,6 +8,7 @@ import type { DetachedStart } from './detach.js';
 import { readSavedPlan } from './create.js';
 import { eventsPath, statusFilePath } from './records.js';
 import { childStart, processStart, writeRecord } from './state.js';
+import { crashPoint } from './crash-point.js';
 import type { ContainerRecord } from './state.js';
 
 /**
@@ -27,13 +28,19 @@ export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: (
   writeRecord(root, rec);
   const start = await launchDetached(plan, {
     eventsPath: eventsPath(root, rec.id),
+    // The plan goes to the launcher only after this: a husk killed before the record names
+    // its launcher leaves a launcher that reads EOF instead of a plan and runs nothing.
     onSpawn: (pid) => {
+      crashPoint('spawned-unrecorded');
       rec.launcherPid = pid;
       rec.launcherStart = processStart(pid);
       writeRecord(root, rec);
       onSpawn?.();
     },
   });
+  // Killed here, husk leaves a running container whose record lacks its pid: the next
+  // command's sweep adopts it from the launcher's events file (records.ts adoptStarted).
+  crashPoint('started-unrecorded');
   rec.pid = start.pid;
   if (start.pid !== undefined) rec.pidStart = childStart(start.pid, rec.launcherPid);
   rec.started = new Date().toISOString();
