@@ -34,4 +34,6 @@ test {
     _ = @import("init.zig");
     _ = @import("attach.zig");
     _ = @import("net.zig");
+    _ = @import("dns_message.zig");
+    _ = @import("dns_main.zig");
 }
