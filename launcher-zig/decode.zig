@@ -371,7 +371,7 @@ const Decoder = struct {
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
             .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
             .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
-            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => try decoder.check_fs_op(op_value),
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => try decoder.check_fs_op(op_value),
         }
     }
 
@@ -539,6 +539,13 @@ const Decoder = struct {
             },
             .read_xattrs => |o| if (!protocol.is_clean_relative(o.path)) return decoder.fail("read_xattrs.path: not a clean relative path"),
             .write_stream => decoder.saw_write_stream = true, // check_order: nothing after it.
+            .fs_userns => |o| {
+                // Right after FS_ROOT: every op after it runs in the user namespace.
+                if (decoder.plan.ops_count != 1) return decoder.fail("fs_userns is not right after FS_ROOT");
+                try decoder.check_fs_helper(o.newuidmap, o.uid_args);
+                try decoder.check_fs_helper(o.newgidmap, o.gid_args);
+            },
+            .remove_tree => |o| if (std.mem.eql(u8, o.path, ".") or !protocol.is_clean_relative(o.path)) return decoder.fail("remove_tree.path: not a clean relative path"),
             else => unreachable,
         }
     }
@@ -628,6 +635,13 @@ const Decoder = struct {
         if (args.len > idmap_helper.args_max) return decoder.fail("idmap_helper.args: over 340 lines");
         const clone_flags = decoder.plan.ops[decoder.plan.clone_index].clone.flags;
         if (clone_flags & protocol.CLONE_NEWUSER == 0) return decoder.fail("idmap_helper without CLONE_NEWUSER");
+    }
+
+    /// FS_USERNS's helpers: as IDMAP_HELPER's path and args.
+    fn check_fs_helper(decoder: *Decoder, path: []const u8, args: protocol.Strs) Error!void {
+        if (path.len == 0 or path[0] != '/') return decoder.fail("fs_userns: a helper path not absolute");
+        if (args.len == 0 or args.len % 3 != 0) return decoder.fail("fs_userns: args not triples of inside outside count");
+        if (args.len > idmap_helper.args_max) return decoder.fail("fs_userns: args over 340 lines");
     }
 
     fn cgroup_path(decoder: *Decoder, path: []const u8) Error!void {
