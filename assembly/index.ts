@@ -27,3 +27,5 @@ export { networkConnect } from "./net/connect";
 export { seccompCompile } from "./seccomp/entry";
 // ociPlan: an OCI bundle's config.json as a plan (husk-runc): assembly/plan/oci.ts.
 export { ociPlan, ociFeatures } from "./plan/oci";
+// ociUpdate: `husk-runc update`, new limits for a container's cgroups: assembly/plan/oci-update.ts.
+export { ociUpdate } from "./plan/oci-update";

@@ -15,6 +15,7 @@ const events = @import("events.zig");
 const teardown = @import("teardown.zig");
 const pin = @import("pin.zig");
 const net = @import("net.zig");
+const cgroup = @import("cgroup.zig");
 
 pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
     assert(plan.control);
@@ -54,6 +55,7 @@ fn run_op(op: Op) sys.Error!void {
         .net_link_del => |o| try net.link_delete(o.name),
         .net_sysctl => |o| try net.sysctl(o.key, o.value),
         .net_connect => |o| try connect(o.pid, o.start_time, .{ .host = o.host, .peer = o.peer, .bridge = o.bridge, .mac = o.mac, .address = o.address }),
+        .cgroup_set => |o| try cgroup.write(o.path, o.value),
         else => unreachable, // The decoder keeps container ops out of control plans.
     }
 }
@@ -126,6 +128,7 @@ fn describe(op: Op, message: *events.Message) void {
         .net_link_del => |o| message.print("delete link {s}", .{o.name}),
         .net_sysctl => |o| message.print("write {s} to /proc/sys/{s}", .{ o.value[0..@min(o.value.len, 40)], o.key }),
         .net_connect => |o| message.print("veth {s} on bridge {s}, peer {s} with {s} in pid {d}'s network namespace", .{ o.host, o.bridge, o.peer, o.address, o.pid }),
+        .cgroup_set => |o| message.print("write {s} to {s}", .{ o.value[0..@min(o.value.len, 40)], o.path }),
         else => unreachable,
     }
 }

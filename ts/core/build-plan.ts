@@ -517,6 +517,7 @@ export const ANSWER = {
   NET_PORTS: 0x0354,
   NET_DNS: 0x0355,
   USERNS_NOTE: 0x0370,
+  USERNS_CHOICE: 0x0371,
 } as const;
 
 /** What the core chose for a container on a network (docs/core-abi.md "Networks"). */
@@ -556,6 +557,8 @@ export interface PlanSummary {
   usernsRange?: IdRange;
   /** Rootless with a single-id map: what that limits, one line for people (husk prints it as a note). */
   usernsNote?: string;
+  /** `--userns auto`: where its ids came from (the core's words, for `husk plan`). */
+  usernsChoice?: string;
   /** With an image config: the command run (entrypoint and arguments, merged as docker does). */
   command?: string[];
   /** With an image config: the image's StopSignal (SIGTERM when it has none). */
@@ -613,6 +616,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.USERNS_NOTE:
         out.usernsNote = r.str();
+        break;
+      case ANSWER.USERNS_CHOICE:
+        out.usernsChoice = r.str();
         break;
       case ANSWER.COMMAND:
         out.command = r.strs();
