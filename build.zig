@@ -1,5 +1,5 @@
-//! Builds husk-launcher: a static x86_64-linux-musl executable, whatever the host.
-//!   zig build -Doptimize=ReleaseSmall   → zig-out/bin/husk-launcher
+//! Builds husk-launcher and husk-dns: static x86_64-linux-musl executables, whatever the host.
+//!   zig build -Doptimize=ReleaseSmall   → zig-out/bin/husk-launcher, zig-out/bin/husk-dns
 //!   zig build test                      → the launcher's unit tests and tidy (tidy.zig)
 
 const std = @import("std");
@@ -32,6 +32,19 @@ pub fn build(b: *std.Build) void {
         .strip = optimize != .Debug,
     });
     b.installArtifact(launcher);
+
+    // husk-dns: a user-defined network's name responder (launcher-zig/dns_main.zig), started
+    // by husk when a container joins and gone when the network's last container is.
+    const dns = b.addExecutable(.{
+        .name = "husk-dns",
+        .root_source_file = b.path("launcher-zig/dns_main.zig"),
+        .target = target,
+        .optimize = optimize,
+        .linkage = .static,
+        .single_threaded = true,
+        .strip = optimize != .Debug,
+    });
+    b.installArtifact(dns);
 
     const build_options = b.addOptions();
     build_options.addOption([]const u8, "golden_dir", b.pathFromRoot("test/golden"));

@@ -156,6 +156,9 @@ const Decoder = struct {
     cgroup_intos: usize = 0,
     status_files: usize = 0,
     saw_target: bool = false,
+    /// Namespaces the container process enters after CLONE (SETNS, SETNS_FILE): an exec's
+    /// mount namespace lets PTY open the container's devpts.
+    entered: u64 = 0,
     logs: usize = 0,
     ttys: usize = 0,
     consoles: usize = 0,
@@ -368,7 +371,7 @@ const Decoder = struct {
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
             .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
             .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
-            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => try decoder.check_fs_op(op_value),
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => try decoder.check_fs_op(op_value),
         }
     }
 
@@ -385,7 +388,7 @@ const Decoder = struct {
         };
         if (decoder.ttys != 1 or decoder.plan.pty_inside) return decoder.fail("PTY not once, after TTY");
         if (path.len == 0 or path[0] != '/') return decoder.fail("pty.path: not absolute");
-        if (decoder.plan.namespaces & protocol.CLONE_NEWNS == 0) return decoder.fail("pty without a new mount namespace");
+        if ((decoder.plan.namespaces | decoder.entered) & protocol.CLONE_NEWNS == 0) return decoder.fail("pty without a new or entered mount namespace");
         decoder.plan.pty_inside = true;
     }
 
@@ -462,6 +465,7 @@ const Decoder = struct {
                 if (o.flags & ~allowed != 0) return decoder.fail(if (before) "setns.flags: a namespace the launcher cannot enter" else "setns.flags: unknown bits or pid");
                 // The user namespace only for the pid namespace it owns (a rootless exec).
                 if (before and o.flags & protocol.CLONE_NEWUSER != 0 and o.flags & protocol.CLONE_NEWPID == 0) return decoder.fail("setns.flags: a user namespace the launcher cannot enter without its pid namespace");
+                if (!before) decoder.entered |= o.flags;
             },
             .pin => |o| {
                 // check_order: a parent op. Only a namespace this plan made can be pinned.
@@ -472,6 +476,7 @@ const Decoder = struct {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("setns_file.path: not absolute");
                 if (@popCount(o.nstype) != 1) return decoder.fail("setns_file.nstype: not one namespace");
                 if (o.nstype & ~allowed != 0 or (before and o.nstype == protocol.CLONE_NEWUSER)) return decoder.fail(if (before) "setns_file.nstype: a namespace the launcher cannot enter" else "setns_file.nstype: unknown or pid");
+                if (!before) decoder.entered |= o.nstype;
             },
             else => unreachable,
         }
@@ -534,6 +539,13 @@ const Decoder = struct {
             },
             .read_xattrs => |o| if (!protocol.is_clean_relative(o.path)) return decoder.fail("read_xattrs.path: not a clean relative path"),
             .write_stream => decoder.saw_write_stream = true, // check_order: nothing after it.
+            .fs_userns => |o| {
+                // Right after FS_ROOT: every op after it runs in the user namespace.
+                if (decoder.plan.ops_count != 1) return decoder.fail("fs_userns is not right after FS_ROOT");
+                try decoder.check_fs_helper(o.newuidmap, o.uid_args);
+                try decoder.check_fs_helper(o.newgidmap, o.gid_args);
+            },
+            .remove_tree => |o| if (std.mem.eql(u8, o.path, ".") or !protocol.is_clean_relative(o.path)) return decoder.fail("remove_tree.path: not a clean relative path"),
             else => unreachable,
         }
     }
@@ -623,6 +635,13 @@ const Decoder = struct {
         if (args.len > idmap_helper.args_max) return decoder.fail("idmap_helper.args: over 340 lines");
         const clone_flags = decoder.plan.ops[decoder.plan.clone_index].clone.flags;
         if (clone_flags & protocol.CLONE_NEWUSER == 0) return decoder.fail("idmap_helper without CLONE_NEWUSER");
+    }
+
+    /// FS_USERNS's helpers: as IDMAP_HELPER's path and args.
+    fn check_fs_helper(decoder: *Decoder, path: []const u8, args: protocol.Strs) Error!void {
+        if (path.len == 0 or path[0] != '/') return decoder.fail("fs_userns: a helper path not absolute");
+        if (args.len == 0 or args.len % 3 != 0) return decoder.fail("fs_userns: args not triples of inside outside count");
+        if (args.len > idmap_helper.args_max) return decoder.fail("fs_userns: args over 340 lines");
     }
 
     fn cgroup_path(decoder: *Decoder, path: []const u8) Error!void {

@@ -104,6 +104,8 @@ const sample_control_ops = [_]Op{
 /// One fs op of every type: an fs plan (protocol.md "Fs plans"), FS_ROOT first.
 const sample_fs_ops = [_]Op{
     .{ .fs_root = .{ .path = "/var/lib/husk/layers/ab/diff" } },
+    .{ .fs_userns = .{ .newuidmap = "/usr/bin/newuidmap", .uid_args = &[_:null]?[*:0]const u8{ "0", "1000", "1", "1", "100000", "65536" }, .newgidmap = "/usr/bin/newgidmap", .gid_args = &[_:null]?[*:0]const u8{ "0", "1000", "1" } } },
+    .{ .remove_tree = .{ .path = "old/tree" } },
     .{ .mknod = .{ .path = "etc/gone", .mode = 0o020000, .rdev = 0 } },
     .{ .setxattr = .{ .path = "usr/share", .name = "trusted.overlay.opaque", .value = "79" } },
     .{ .setxattr = .{ .path = ".", .name = "user.empty", .value = "" } },
@@ -333,7 +335,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x0049, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x004b, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);
@@ -881,6 +883,19 @@ test "PTY: a container op after TTY, once" {
     try expect_ops_invalid(minimal(&.{pty}), 1, "PTY not once, after TTY");
 }
 
+test "PTY: in an exec, once the container's mount namespace is entered" {
+    const pty = Op{ .pty = .{ .path = "/dev/pts/ptmx" } };
+    const log = Op{ .log = .{ .path = "/l" } };
+    const tty = Op{ .tty = .{ .rows = 24, .cols = 80 } };
+    const target = Op{ .target = .{ .pid = 1, .start_time = 1 } };
+    const enter_mount = Op{ .setns = .{ .flags = protocol.CLONE_NEWNS } };
+    const enter_net = Op{ .setns = .{ .flags = protocol.CLONE_NEWNET } };
+    const exec_clone = Op{ .clone = .{ .flags = 0 } };
+    try expect_valid_ops(&.{ log, tty, target, exec_clone, enter_mount, pty, exec_op });
+    try expect_ops_invalid(&.{ log, tty, target, exec_clone, enter_net, pty, exec_op }, 5, "pty without a new or entered mount namespace");
+    try expect_ops_invalid(&.{ log, tty, target, exec_clone, pty, enter_mount, exec_op }, 4, "pty without a new or entered mount namespace");
+}
+
 test "INIT: a container op right before EXEC or WAIT_START, at most once" {
     const init = Op{ .init = .{} };
     const wait = Op{ .wait_start = .{} };
@@ -1027,6 +1042,18 @@ test "an fs plan: FS_ROOT first, fs ops only, round-trips" {
     defer container.deinit();
     try expect_valid(container.items);
     try testing.expect(!plan.fs);
+}
+
+test "FS_USERNS stands right after FS_ROOT with absolute helpers and triples; REMOVE_TREE takes a clean path" {
+    const userns = Op{ .fs_userns = .{ .newuidmap = "/usr/bin/newuidmap", .uid_args = &[_:null]?[*:0]const u8{ "0", "1000", "1" }, .newgidmap = "/usr/bin/newgidmap", .gid_args = &[_:null]?[*:0]const u8{ "0", "1000", "1" } } };
+    const mknod = Op{ .mknod = .{ .path = "a", .mode = 0o020000, .rdev = 0 } };
+    try expect_ops_invalid(&.{ fs_root_op, mknod, userns }, 2, "fs_userns is not right after FS_ROOT");
+    const relative = Op{ .fs_userns = .{ .newuidmap = "newuidmap", .uid_args = &[_:null]?[*:0]const u8{ "0", "1000", "1" }, .newgidmap = "/usr/bin/newgidmap", .gid_args = &[_:null]?[*:0]const u8{ "0", "1000", "1" } } };
+    try expect_ops_invalid(&.{ fs_root_op, relative }, 1, "a helper path not absolute");
+    const pairs = Op{ .fs_userns = .{ .newuidmap = "/usr/bin/newuidmap", .uid_args = &[_:null]?[*:0]const u8{ "0", "1000", "1" }, .newgidmap = "/usr/bin/newgidmap", .gid_args = &[_:null]?[*:0]const u8{ "0", "1000" } } };
+    try expect_ops_invalid(&.{ fs_root_op, pairs }, 1, "not triples");
+    try expect_ops_invalid(&.{ fs_root_op, .{ .remove_tree = .{ .path = "../x" } } }, 1, "remove_tree.path");
+    try expect_ops_invalid(&.{ fs_root_op, .{ .remove_tree = .{ .path = "." } } }, 1, "remove_tree.path");
 }
 
 test "fs ops never share a plan with container or control ops, and FS_ROOT comes first" {

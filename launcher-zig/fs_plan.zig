@@ -17,6 +17,7 @@ const decode = @import("decode.zig");
 const sys = @import("sys.zig");
 const events = @import("events.zig");
 const write_stream = @import("write_stream.zig");
+const fs_userns = @import("fs_userns.zig");
 
 /// A SETXATTR value, decoded from its hex; READ_XATTRS' names and one value at a time.
 var value_buffer: [protocol.xattr_value_bytes_max]u8 = undefined;
@@ -77,6 +78,14 @@ fn run_op(channel: *events.Channel, index: usize, op: Op, root: *sys.fd_t) sys.E
             try read_xattrs(channel, index, &entry);
         },
         .write_stream => assert(root.* >= 0), // Its records come after END: run() above.
+        // Returns in the child, in the user namespace; the launcher waits for it and exits.
+        .fs_userns => |o| try fs_userns.enter(channel, index, o),
+        .remove_tree => |o| {
+            assert(root.* >= 0);
+            const entry = try Entry.open(root.*, o.path);
+            defer entry.close();
+            try fs_userns.remove_tree(entry.parent, entry.name());
+        },
         else => unreachable, // The decoder keeps other ops out of fs plans.
     }
 }
@@ -163,6 +172,8 @@ fn describe(op: Op, message: *events.Message) void {
         .setxattr => |o| message.print("setxattr {s} on {s}", .{ o.name, o.path }),
         .read_xattrs => |o| message.print("read xattrs of {s}", .{o.path}),
         .write_stream => message.print("write stream", .{}),
+        .fs_userns => |o| message.print("{s}", .{o.newuidmap}),
+        .remove_tree => |o| message.print("remove {s}", .{o.path}),
         else => unreachable,
     }
 }

@@ -124,6 +124,9 @@ pub const FrameType = enum(u16) {
     attach_tree = 0x0046,
     cgroup_join = 0x0047,
     idmap_helper = 0x0048,
+    // Rootless layers (protocol.md "Fs plans in a user namespace"): fs_plan.zig.
+    fs_userns = 0x0049,
+    remove_tree = 0x004a,
     seccomp = 0x0050,
     wait_start = 0x0051,
     log = 0x0052,
@@ -316,6 +319,11 @@ pub const Op = union(enum) {
     read_xattrs: struct { path: Str },
     /// The last op of an fs plan: records follow END on the plan fd (write_stream.zig).
     write_stream: struct {},
+    /// Right after FS_ROOT: the rest of the fs plan runs in a new user namespace whose maps
+    /// the setuid helpers write (`newuidmap PID uid_args…`, `newgidmap PID gid_args…`).
+    fs_userns: struct { newuidmap: Str, uid_args: Strs, newgidmap: Str, gid_args: Strs },
+    /// `path` (clean, relative, not followed) and everything under it, removed.
+    remove_tree: struct { path: Str },
     /// Launcher op: make the FIFO at `path` and hold it open; the container waits on it.
     exec_fifo: struct { path: Str },
     /// Container op right before EXEC: READY, the launcher leaves, then one byte from the FIFO.
@@ -345,7 +353,7 @@ pub const Op = union(enum) {
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl => .control,
-            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream => .fs,
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => .fs,
             else => .container,
         };
     }

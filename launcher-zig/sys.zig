@@ -142,6 +142,7 @@ pub const MOUNT_ATTR_NODEV: u64 = 0x4;
 pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
 pub const S_IFMT: u32 = 0o170000;
 pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFREG: u32 = 0o100000;
 
 // --- files -----------------------------------------------------------------------------
 
@@ -306,6 +307,11 @@ pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 
 pub fn fchown(fd: fd_t, uid: u32, gid: u32) Error!void {
     _ = try check(linux.syscall3(.fchown, arg(fd), uid, gid));
+}
+
+/// chmod of `path` in `dir` (followed: callers pass a /proc/self/fd path of an O_PATH fd).
+pub fn fchmodat(dir: fd_t, path: [*:0]const u8, mode: u32) Error!void {
+    _ = try check(linux.syscall3(.fchmodat, arg(dir), ptr(path), mode));
 }
 
 pub fn fchmod(fd: fd_t, mode: u32) Error!void {
@@ -928,6 +934,72 @@ pub fn execveat_fd(fd: fd_t, argv: [*:null]const ?[*:0]const u8, envp: [*:null]c
 pub fn exit(status: u8) noreturn {
     _ = linux.syscall1(.exit_group, status);
     unreachable;
+}
+
+// --- datagram sockets: husk-dns, the network's name responder (dns_main.zig) ------------
+
+/// struct sockaddr_in: the port in network byte order, the address as its four bytes.
+pub const SockaddrIn = extern struct {
+    family: u16 = 2, // AF_INET
+    port_be: u16,
+    address: [4]u8,
+    zero: [8]u8 = [_]u8{0} ** 8,
+
+    pub fn of(address: [4]u8, port: u16) SockaddrIn {
+        return .{ .port_be = std.mem.nativeToBig(u16, port), .address = address };
+    }
+};
+
+comptime {
+    assert(@sizeOf(SockaddrIn) == 16);
+}
+
+/// An AF_INET datagram socket, non-blocking and close-on-exec.
+pub fn udp_socket() Error!fd_t {
+    const AF_INET = 2;
+    const SOCK_DGRAM = 2;
+    const SOCK_NONBLOCK = 0o4000;
+    const SOCK_CLOEXEC = 0o2000000;
+    return check_fd(linux.syscall3(.socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+}
+
+pub fn bind_in(fd: fd_t, address: *const SockaddrIn) Error!void {
+    _ = try check(linux.syscall3(.bind, arg(fd), ptr(address), @sizeOf(SockaddrIn)));
+}
+
+/// A datagram socket's one peer: send() goes there, and only its datagrams are received.
+pub fn connect_in(fd: fd_t, address: *const SockaddrIn) Error!void {
+    _ = try check(linux.syscall3(.connect, arg(fd), ptr(address), @sizeOf(SockaddrIn)));
+}
+
+/// One datagram and who sent it; error.AGAIN when none is waiting (the socket is non-blocking).
+pub fn recvfrom_in(fd: fd_t, buffer: []u8, from: *SockaddrIn) Error!usize {
+    while (true) {
+        var length: u32 = @sizeOf(SockaddrIn);
+        return check(linux.syscall6(.recvfrom, arg(fd), ptr(buffer.ptr), buffer.len, 0, ptr(from), ptr(&length))) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
+pub fn sendto_in(fd: fd_t, bytes: []const u8, to: *const SockaddrIn) Error!usize {
+    while (true) {
+        return check(linux.syscall6(.sendto, arg(fd), ptr(bytes.ptr), bytes.len, 0, ptr(to), @sizeOf(SockaddrIn))) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
+/// What tells one version of a file from the next one renamed over it.
+pub const FileVersion = struct { inode: u64, size: i64, mtime_ns: i128 };
+
+/// stat(2) of `path` (following symlinks), reduced to what says it changed.
+pub fn file_version(path: [*:0]const u8) Error!FileVersion {
+    var st: linux.Stat = undefined;
+    _ = try check(linux.syscall4(.fstatat64, arg(AT_FDCWD), ptr(path), ptr(&st), 0));
+    return .{ .inode = st.ino, .size = st.size, .mtime_ns = @as(i128, st.mtim.sec) * std.time.ns_per_s + st.mtim.nsec };
 }
 
 // --- signals and time -----------------------------------------------------------------

@@ -24,6 +24,7 @@ test {
     _ = @import("teardown.zig");
     _ = @import("control_plan.zig");
     _ = @import("fs_plan.zig");
+    _ = @import("fs_userns.zig");
     _ = @import("write_stream.zig");
     _ = @import("overlay.zig");
     _ = @import("self_protect.zig");
@@ -33,4 +34,6 @@ test {
     _ = @import("init.zig");
     _ = @import("attach.zig");
     _ = @import("net.zig");
+    _ = @import("dns_message.zig");
+    _ = @import("dns_main.zig");
 }

@@ -20,7 +20,7 @@ const events = @import("events.zig");
 
 pub const header_size = 32;
 
-pub const Kind = enum(u8) { end = 0, dir = 1, file = 2, symlink = 3, link = 4, remove = 5, _ };
+pub const Kind = enum(u8) { end = 0, dir = 1, file = 2, symlink = 3, link = 4, remove = 5, owner = 6, _ };
 
 pub const flag_chown: u8 = 1 << 0;
 pub const flag_chmod: u8 = 1 << 1;
@@ -55,7 +55,7 @@ pub const Record = struct {
     pub fn malformed(record: *const Record) ?[]const u8 {
         switch (record.kind) {
             .end => return if (record.path_len == 0 and record.size == 0) null else "END with a path or size",
-            .dir, .file, .symlink, .link, .remove => {},
+            .dir, .file, .symlink, .link, .remove, .owner => {},
             _ => return "unknown kind",
         }
         if (record.flags & ~flags_known != 0) return "unknown flags";
@@ -276,6 +276,12 @@ fn apply(root: sys.fd_t, parent: *Parent, record: *const Record, path: [:0]const
             } else sys.unlinkat(dir, name) catch |err| return failed(err, "unlink");
             parent.forget(); // The directory held may be the one removed, or under it.
         },
+        .owner => {
+            // A rootless layer's owners, set in its user namespace (fs_userns.zig).
+            const dir = parent.of(root, path) catch |err| return failed(err, "open its parent");
+            sys.lchownat(dir, name, record.uid, record.gid) catch |err| return failed(err, "lchown");
+            if (record.flags & flag_chmod != 0) try chmod_again(dir, name, record.mode);
+        },
         .end => unreachable,
         _ => unreachable, // Record.malformed refused it.
     }
@@ -302,6 +308,18 @@ fn write_file(root: sys.fd_t, parent: *Parent, record: *const Record, name: [:0]
     // chown clears set-id bits; the orchestrator asks for the mode again when it matters.
     if (record.flags & flag_chmod != 0) sys.fchmod(fd, record.mode) catch |err| return failed(err, "chmod");
     if (record.flags & flag_times != 0) sys.futimes(fd, record.mtime) catch |err| return failed(err, "set times");
+}
+
+/// chown cleared a file's set-id bits: its mode again, on a regular file or directory only
+/// (never through a symlink), through /proc/self/fd of an O_PATH fd.
+fn chmod_again(dir: sys.fd_t, name: [*:0]const u8, mode: u32) Failed!void {
+    const fd = sys.openat(dir, name, sys.O.PATH | sys.O.NOFOLLOW, 0) catch |err| return failed(err, "open");
+    defer sys.close(fd);
+    const kind = sys.file_type(fd) catch |err| return failed(err, "stat");
+    if (kind != sys.S_IFREG and kind != sys.S_IFDIR) return failing(sys.EINVAL, "chmod: not a file or directory");
+    var proc: [32]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&proc, "/proc/self/fd/{d}", .{fd}) catch unreachable; // 32 bytes hold it.
+    sys.fchmodat(sys.AT_FDCWD, path, mode) catch |err| return failed(err, "chmod");
 }
 
 fn failed(err: sys.Error, what: []const u8) Failed {

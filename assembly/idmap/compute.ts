@@ -25,6 +25,8 @@ export class IdmapResult {
   setgroupsDeny: bool = false;
   /** A rootless default map of the caller's ids alone: what that limits, one line for people. */
   note: string = "";
+  /** `--userns auto`: where its ids came from, one line for `husk plan`. */
+  choice: string = "";
 }
 
 /** The fix for a caller without subordinate ids: the command that gives it some. */
@@ -115,6 +117,50 @@ function rootfulAvoid(req: IdmapRequest, subuid: SubidEntry[], subgid: SubidEntr
   allRanges(subuid, avoid);
   allRanges(subgid, avoid);
   return avoid;
+}
+
+/** Owner of the subordinate ranges podman's rootful `--userns auto` takes its ids from. */
+const CONTAINERS_USER = "containers";
+/** A uid no subordinate id line is owned by in decimal: ranges of a name alone. */
+const NO_UID: u64 = u64.MAX_VALUE;
+
+function rangeText(start: u64, size: u64): string {
+  return start.toString() + "-" + (start + size - 1).toString();
+}
+
+/**
+ * Root's `--userns auto`, as podman: from the ranges of the user `containers` in the subuid
+ * and subgid files when they have some (both must), around the ranges other containers hold;
+ * else from husk's pool, around those and every range of the two files.
+ */
+function rootfulAutoLines(req: IdmapRequest, subuid: SubidEntry[], subgid: SubidEntry[], size: u64, uidLines: IdLine[], gidLines: IdLine[], res: IdmapResult): Failure | null {
+  const cu = ownedRanges(subuid, CONTAINERS_USER, NO_UID);
+  const cg = ownedRanges(subgid, CONTAINERS_USER, NO_UID);
+  if (cu.length == 0 && cg.length == 0) {
+    const picked = pickFree(sortedRanges(rootfulAvoid(req, subuid, subgid)), size, AUTO_BASE, AUTO_END);
+    if (picked < 0) return noFreeRange(size);
+    uidLines.push(new IdLine(0, <u64>picked, size));
+    gidLines.push(new IdLine(0, <u64>picked, size));
+    res.choice = "userns auto: host ids " + rangeText(<u64>picked, size) + " from husk's pool (" + rangeText(AUTO_BASE, AUTO_END - AUTO_BASE) +
+      "; the subuid and subgid files have no \"containers\" entry)";
+    return null;
+  }
+  const missing = cu.length == 0 ? "subuid" : cg.length == 0 ? "subgid" : "";
+  if (missing.length > 0) {
+    const flag = missing == "subuid" ? "--add-subuids" : "--add-subgids";
+    return invalid("userns: auto: the " + (missing == "subuid" ? "subgid" : "subuid") + " file has ranges for \"containers\" and the " + missing +
+      " file has none: add one (as root: usermod " + flag + " 100000-165535 containers), or remove both");
+  }
+  const used = sortedRanges(req.used);
+  const u = pickOwned(cu, used, size);
+  if (u < 0) return invalid("userns: no free range of " + size.toString() + " ids in the \"containers\" entry of the subuid file");
+  const g = pickOwned(cg, used, size);
+  if (g < 0) return invalid("userns: no free range of " + size.toString() + " ids in the \"containers\" entry of the subgid file");
+  uidLines.push(new IdLine(0, <u64>u, size));
+  gidLines.push(new IdLine(0, <u64>g, size));
+  res.choice = "userns auto: host uids " + rangeText(<u64>u, size) + " and gids " + rangeText(<u64>g, size) +
+    " from the \"containers\" entries of the subuid and subgid files";
+  return null;
 }
 
 function noFreeRange(size: u64): Failure {
@@ -222,10 +268,8 @@ export function computeIdmap(req: IdmapRequest, res: IdmapResult): Failure | nul
     const size = req.size == 0 ? AUTO_SIZE_DEFAULT : req.size;
     if (size > AUTO_SIZE_MAX) return invalid("userns: size " + size.toString() + " over " + AUTO_SIZE_MAX.toString());
     if (!req.rootless) {
-      const picked = pickFree(sortedRanges(rootfulAvoid(req, subuid, subgid)), size, AUTO_BASE, AUTO_END);
-      if (picked < 0) return noFreeRange(size);
-      uidLines.push(new IdLine(0, <u64>picked, size));
-      gidLines.push(new IdLine(0, <u64>picked, size));
+      const bad = rootfulAutoLines(req, subuid, subgid, size, uidLines, gidLines, res);
+      if (bad !== null) return bad;
     } else {
       if (ownedUid.length == 0 || ownedGid.length == 0) return invalid("userns: auto needs subordinate ids of yours, and you have none: " + addRangesHint(req));
       const used = sortedRanges(req.used);
@@ -235,6 +279,7 @@ export function computeIdmap(req: IdmapRequest, res: IdmapResult): Failure | nul
       if (g < 0) return invalid("userns: no free range of " + size.toString() + " ids in your subordinate gids (the subgid file)");
       uidLines.push(new IdLine(0, <u64>u, size));
       gidLines.push(new IdLine(0, <u64>g, size));
+      res.choice = "userns auto: host uids " + rangeText(<u64>u, size) + " and gids " + rangeText(<u64>g, size) + " from your subordinate ids";
       // The caller's own ids too, right after the range: the container is set up in the
       // caller's state directory (0700), which its root reaches only over a mapped owner.
       if (size < ID_END) {

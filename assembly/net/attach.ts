@@ -8,7 +8,8 @@ import { Failure, invalid, malformed } from "../abi";
 import { Fields, PATH_MAX, STR_MAX, Writer } from "../codec";
 import { PlanWriter } from "../plan/encode";
 import { Cidr, formatIp, macOf, parseCidr, parseIp } from "./ip";
-import { NET_INTERNAL } from "./network";
+import { DEFAULT_NAME, NET_INTERNAL } from "./network";
+import { checkDnsName, dnsRecordLine, resolvConf, upstreamsOf } from "./dns";
 import { portElement } from "./nft";
 
 export const REQ_NET_ATTACH: u32 = 0x0344;
@@ -16,9 +17,11 @@ export const REQ_NET_USED: u32 = 0x0345;
 export const REQ_NET_IP: u32 = 0x0346;
 export const REQ_NET_FILES: u32 = 0x0347;
 export const REQ_NET_PORT: u32 = 0x0348;
+export const REQ_NET_NAMES: u32 = 0x0349;
 export const ANS_NET_CHOSEN: u16 = 0x0352;
 export const ANS_NET_FILE: u16 = 0x0353;
 export const ANS_NET_PORTS: u16 = 0x0354;
+export const ANS_NET_DNS: u16 = 0x0355;
 
 const T_NET_VETH: u16 = 0x0093;
 const T_NET_LINK_UP: u16 = 0x0094;
@@ -49,12 +52,16 @@ export class NetRequest {
   nameservers: string[] = [];
   search: string[] = [];
   ports: Port[] = [];
+  hasNames: bool = false;
+  /** --name (empty when it has none) and --network-alias, as typed. */
+  containerName: string = "";
+  aliases: string[] = [];
   /** Decided by decideAddress. */
   address: u32 = 0;
 }
 
 export function isNetItem(type: u32): bool {
-  return type >= REQ_NET_ATTACH && type <= REQ_NET_PORT;
+  return type >= REQ_NET_ATTACH && type <= REQ_NET_NAMES;
 }
 
 export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req: NetRequest): Failure | null {
@@ -89,6 +96,11 @@ export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req:
     req.filesDir = f.str("dir", PATH_MAX - 16);
     req.nameservers = f.strs("nameservers", 256);
     req.search = f.strs("search", 256);
+  } else if (type == REQ_NET_NAMES) {
+    if (req.hasNames) return malformed(f.context + ": a second NET_NAMES");
+    req.hasNames = true;
+    req.containerName = f.str("name", STR_MAX);
+    req.aliases = f.strs("aliases", 256);
   } else {
     if (req.ports.length == PORTS_MAX) return malformed(f.context + ": more than 1024 NET_PORT");
     const hostIp = f.str("host_ip", 64);
@@ -104,8 +116,14 @@ export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req:
 /** Picks the container's address; the reason names the flag when it cannot. */
 export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
   if (!req.present) {
-    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0) return malformed("request: NET items without NET_ATTACH");
+    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0 || req.hasNames) return malformed("request: NET items without NET_ATTACH");
     return null;
+  }
+  for (let i = 0; i < req.aliases.length; i++) {
+    // docker's rule: the default bridge network has no names to add to.
+    if (!hasDns(req)) return invalid("network-alias: network-scoped aliases are supported only for containers in user-defined networks (not " + req.name + ")");
+    const problem = checkDnsName(req.aliases[i]);
+    if (problem !== null) return invalid("network-alias " + req.aliases[i] + ": " + problem);
   }
   if (!netNew) return invalid("network " + req.name + ": the container shares or joins a network namespace (--net host, ns:, container:), so it cannot be attached to a network");
   if (req.hasFiles && (req.filesDir.length == 0 || req.filesDir.charCodeAt(0) != 0x2f)) return malformed("request: NET_FILES dir not absolute");
@@ -137,6 +155,11 @@ export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
     }
   }
   return invalid("network " + req.name + ": no free address left in " + s.subnetText());
+}
+
+/** Names are served (by husk-dns on the gateway) on every network but the default one, as docker's. */
+export function hasDns(req: NetRequest): bool {
+  return req.name != DEFAULT_NAME;
 }
 
 /** The host end's name: `husk-` and 10 characters of the id (IFNAMSIZ allows 15). */
@@ -182,11 +205,14 @@ export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname
   if (req.hasFiles) {
     file(w, "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + address + "\t" + hostname + "\n");
     file(w, "hostname", hostname + "\n");
-    let resolv = "";
-    for (let i = 0; i < req.search.length; i++) resolv += (i == 0 ? "search " : " ") + req.search[i] + (i == req.search.length - 1 ? "\n" : "");
-    // The host's loopback resolvers cannot be reached from the container's namespace.
-    for (let i = 0; i < req.nameservers.length; i++) if (!req.nameservers[i].startsWith("127.")) resolv += "nameserver " + req.nameservers[i] + "\n";
-    file(w, "resolv.conf", resolv);
+    file(w, "resolv.conf", resolvConf(req.search, req.nameservers, hasDns(req) ? formatIp(req.gateway) : ""));
+    if (hasDns(req)) {
+      w.begin(ANS_NET_DNS, "net-dns");
+      w.str("listen", formatIp(req.gateway), STR_MAX);
+      w.strs("upstreams", (req.flags & NET_INTERNAL) != 0 ? [] : upstreamsOf(req.nameservers), STR_MAX);
+      w.str("record", dnsRecordLine(address, req.containerName, id, req.aliases), STR_MAX);
+      w.end();
+    }
   }
   if (req.ports.length > 0) {
     let add = "";

@@ -125,6 +125,8 @@ const TABLE = `0010 UNSHARE any flags:u
 0072 SETXATTR fs path:p name:s value:s
 0073 READ_XATTRS fs path:p
 0074 WRITE_STREAM fs
+0049 FS_USERNS fs newuidmap:p uid_args:ss newgidmap:p gid_args:ss
+004a REMOVE_TREE fs path:p
 00a0 EXEC_FIFO pre path:p
 00a1 FIFO_WAIT container
 00a2 UMASK container mask:u

@@ -16,12 +16,23 @@ export const REQ_FS_SETXATTR: u32 = 0x0144;
 export const REQ_FS_READ_XATTRS: u32 = 0x0145;
 /** The last entry: the plan ends with WRITE_STREAM, and records follow it (a layer's files). */
 export const REQ_FS_WRITE_STREAM: u32 = 0x0147;
+/**
+ * Right after FS_ROOT (rootless layers, docs/core-abi.md "fsPlan"): the rest runs in a new
+ * user namespace mapped by the helpers with the arguments idmapCompute answered.
+ */
+export const REQ_FS_USERNS: u32 = 0x0361;
+/** A tree to remove (a rootless layer whose directories belong to subordinate ids). */
+export const REQ_FS_REMOVE_TREE: u32 = 0x0362;
 
 const T_FS_ROOT: u16 = 0x0070;
 const T_MKNOD: u16 = 0x0071;
 const T_SETXATTR: u16 = 0x0072;
 const T_READ_XATTRS: u16 = 0x0073;
 const T_WRITE_STREAM: u16 = 0x0074;
+const T_FS_USERNS: u16 = 0x0049;
+const T_REMOVE_TREE: u16 = 0x004a;
+/** newuidmap takes at most 340 lines of `inside outside count`. */
+const HELPER_ARGS_MAX: i32 = 340 * 3;
 
 const S_IFMT: u64 = 0o170000;
 const S_IFIFO: u64 = 0o010000;
@@ -58,7 +69,8 @@ function writeOps(ptr: usize, len: i32, w: Writer): Failure | null {
   while (r.next()) {
     const type = r.type;
     const f = Fields.ofFrame(r.payload, r.payloadLength, r.index, nameOf(type));
-    if (type != REQ_FS_ROOT && type != REQ_FS_MKNOD && type != REQ_FS_SETXATTR && type != REQ_FS_READ_XATTRS && type != REQ_FS_WRITE_STREAM) {
+    if (type != REQ_FS_ROOT && type != REQ_FS_MKNOD && type != REQ_FS_SETXATTR && type != REQ_FS_READ_XATTRS && type != REQ_FS_WRITE_STREAM &&
+      type != REQ_FS_USERNS && type != REQ_FS_REMOVE_TREE) {
       return malformed(r.where() + ": unknown type 0x" + type.toString(16));
     }
     if (type != REQ_FS_ROOT && !rooted) return malformed(r.where() + ": an entry before FS_ROOT");
@@ -70,6 +82,12 @@ function writeOps(ptr: usize, len: i32, w: Writer): Failure | null {
       if (!f.finish()) return f.failure;
       w.begin(T_WRITE_STREAM, "write-stream");
       w.end();
+      continue;
+    }
+    if (type == REQ_FS_USERNS) {
+      if (ops != 2) return malformed(r.where() + ": FS_USERNS is not right after the first FS_ROOT");
+      const failure = usernsOp(w, f);
+      if (failure !== null) return failure;
       continue;
     }
     const path = f.str(type == REQ_FS_ROOT ? "root" : "path", PATH_MAX);
@@ -88,6 +106,12 @@ function writeOps(ptr: usize, len: i32, w: Writer): Failure | null {
       const name = f.str("name", STR_MAX);
       const value = f.str("value", STR_MAX);
       if (f.ok) failure = setxattrOp(w, path, name, value);
+    } else if (type == REQ_FS_REMOVE_TREE) {
+      if (f.ok) {
+        failure = entryRefusal("remove", path);
+        if (failure === null && cleanInside(path) == ".") failure = invalid("remove " + path + ": names the root itself");
+        if (failure === null) pathOp(w, T_REMOVE_TREE, "remove-tree", cleanInside(path));
+      }
     } else if (f.ok) {
       failure = entryRefusal("read xattrs of", path);
       if (failure === null) pathOp(w, T_READ_XATTRS, "read-xattrs", cleanInside(path));
@@ -105,7 +129,45 @@ function nameOf(type: u32): string {
   if (type == REQ_FS_MKNOD) return "FS_MKNOD";
   if (type == REQ_FS_SETXATTR) return "FS_SETXATTR";
   if (type == REQ_FS_WRITE_STREAM) return "FS_WRITE_STREAM";
+  if (type == REQ_FS_USERNS) return "FS_USERNS";
+  if (type == REQ_FS_REMOVE_TREE) return "FS_REMOVE_TREE";
   return "FS_READ_XATTRS";
+}
+
+/** FS_USERNS: the helpers' absolute paths and their `inside outside count` triples. */
+function usernsOp(w: Writer, f: Fields): Failure | null {
+  const newuidmap = f.str("newuidmap", PATH_MAX);
+  const uidArgs = f.strs("uid_args", STR_MAX);
+  const newgidmap = f.str("newgidmap", PATH_MAX);
+  const gidArgs = f.strs("gid_args", STR_MAX);
+  if (!f.finish()) return f.failure;
+  if (newuidmap.length == 0 || newuidmap.charCodeAt(0) != 0x2f || newgidmap.length == 0 || newgidmap.charCodeAt(0) != 0x2f) {
+    return invalid("fs userns: newuidmap and newgidmap must be absolute paths");
+  }
+  const bad = helperArgsRefusal("uid", uidArgs);
+  if (bad !== null) return bad;
+  const badGid = helperArgsRefusal("gid", gidArgs);
+  if (badGid !== null) return badGid;
+  w.begin(T_FS_USERNS, "fs-userns");
+  w.str("newuidmap", newuidmap, PATH_MAX);
+  w.strs("uid_args", uidArgs, STR_MAX);
+  w.str("newgidmap", newgidmap, PATH_MAX);
+  w.strs("gid_args", gidArgs, STR_MAX);
+  w.end();
+  return null;
+}
+
+function helperArgsRefusal(kind: string, args: string[]): Failure | null {
+  if (args.length == 0 || args.length % 3 != 0 || args.length > HELPER_ARGS_MAX) {
+    return invalid("fs userns: " + kind + " args are not 1 to 340 lines of inside outside count");
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    let digits = a.length > 0 && a.length <= 10;
+    for (let j = 0; j < a.length && digits; j++) digits = a.charCodeAt(j) >= 0x30 && a.charCodeAt(j) <= 0x39;
+    if (!digits) return invalid("fs userns: " + kind + " arg " + a + " is not a number");
+  }
+  return null;
 }
 
 function entryRefusal(what: string, path: string): Failure | null {

@@ -25,7 +25,7 @@ import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { chunks, seccompFilter } from "../seccomp/entry";
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT } from "./linux";
 import { userGid } from "./request";
-import { decodeStdioFrame, isStdioItem, StdioRequest, stdioLauncherOps, validateStdio } from "./stdio";
+import { decodeStdioFrame, isStdioItem, PTY_PTMX, StdioRequest, stdioLauncherOps, validateStdio } from "./stdio";
 
 export const REQ_JOIN: u32 = 0x0180;
 export const REQ_JOIN_TARGET: u32 = 0x0181;
@@ -276,6 +276,8 @@ function execOps(plan: PlanWriter, req: JoinRequest): void {
   for (let i = 0; i < req.dirs.length; i++) if (versionOf(req, req.dirs[i]) == 1) plan.cgroupJoin(req.dirs[i] + "/tasks");
   const rest = req.differ & ~launcherEnters & ~CLONE_NEWPID;
   if (rest != 0) plan.setns(rest);
+  // exec -t: the pty comes from the container's own devpts (as run -t's), so `tty` names it.
+  if (req.stdio.hasTty && (rest & CLONE_NEWNS) != 0) plan.pty(PTY_PTMX);
   const privileged = (req.flags & JOIN_PRIVILEGED) != 0;
   // The container's capabilities (--cap-add, --cap-drop as it was run with); exec --privileged:
   // every capability husk itself may hold (a host may drop some from root's).

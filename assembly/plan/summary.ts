@@ -22,6 +22,8 @@ export const ANS_HOST_RANGE: u16 = 0x01a2;
 export const ANS_USERNS_RANGE: u16 = 0x01a3;
 /** Rootless: what the user namespace husk chose limits (docs/core-abi.md "Rootless"). */
 export const ANS_USERNS_NOTE: u16 = 0x0370;
+/** `--userns auto`: where its ids came from (docs/core-abi.md "Rootless"), for `husk plan`. */
+export const ANS_USERNS_CHOICE: u16 = 0x0371;
 
 /** The namespaces the container gets new (CLONE_NEW* bits, TIME included); the rest are husk's. */
 export function newNamespaces(req: PlanRequest): u64 {
@@ -82,6 +84,11 @@ export function writeSummary(w: Writer, req: PlanRequest, maps: IdmapResult): vo
     if (maps.note.length > 0) {
       w.begin(ANS_USERNS_NOTE, "userns-note");
       w.str("text", maps.note, STR_MAX);
+      w.end();
+    }
+    if (maps.choice.length > 0) {
+      w.begin(ANS_USERNS_CHOICE, "userns-choice");
+      w.str("text", maps.choice, STR_MAX);
       w.end();
     }
   }

@@ -68,10 +68,11 @@ describe('husk exec', () => {
 
   it('-t gives the command a terminal of the caller\'s size (under script(1)) and its exit status', () => {
     runDetached(['--name', 'box', 'host', 'sleep', '60']);
-    const cmd = `stty rows 30 cols 100; ${process.execPath} -- ${huskBin} --root ${root} exec -t box sh -c 'test -t 0 && test -t 1 && echo tty; stty size; exit 3'`;
+    const cmd = `stty rows 30 cols 100; ${process.execPath} -- ${huskBin} --root ${root} exec -t box sh -c 'test -t 0 && test -t 1 && echo tty; stty size; t=$(tty); echo \"$t\"; ls /dev/pts | grep -qx \"\${t#/dev/pts/}\" && echo listed; exit 3'`;
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '' });
-    // Our pty (cooked: no -i) turns the container pty's \r\n into \r\r\n.
-    expect(r.stdout).toMatch(/^tty\r+\n30 100\r+\n$/);
+    // Our pty (cooked: no -i) turns the container pty's \r\n into \r\r\n. The pty is one of the
+    // container's own devpts (made inside, as run -t's): tty names it and /dev/pts lists it.
+    expect(r.stdout).toMatch(/^tty\r+\n30 100\r+\n\/dev\/pts\/\d+\r+\nlisted\r+\n$/);
     expect(r.status).toBe(3);
     expect(exec(['-dt', 'box', 'true'])).toMatchObject({ status: 125, stderr: "husk: -t and -d cannot be combined\nA terminal needs someone at it: use -it, or -d without -t.\n" });
   });

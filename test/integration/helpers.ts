@@ -76,6 +76,12 @@ export function suiteRootfs(): string {
 /** What /proc/PID/exe names for a launcher: it runs from a sealed in-memory copy of
  * itself (docs/security.md), never from the file. */
 export const sealedLauncherExe = '/memfd:husk-launcher (deleted)';
+export const dnsBin = join(repo, 'zig-out/bin/husk-dns');
+
+/** A name responder of this repo's (husk-dns, started by husk for a user-defined network). */
+export function isResponder(pid: number): boolean {
+  return readlinkSync(`/proc/${pid}/exe`) === dnsBin;
+}
 
 /** A process of this repo's launcher (its sealed copy, started as launcherBin). */
 export function isLauncher(pid: number): boolean {

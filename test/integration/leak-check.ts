@@ -1,17 +1,19 @@
 // The one leak check of the real-kernel suites. A suite calls useLeakCheck() once at the top;
 // around every test it then compares the host before and after: the host's mount table,
-// husk-launcher processes, this process's children and fds, temp entries the suites make,
+// husk-launcher and husk-dns processes, this process's children and fds, temp entries the suites make,
 // what is left in the suite's state root, and container cgroups under the suites' parent.
 // A failure names every kind of thing left behind, with the things themselves.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { cgroupMounts } from './cgroup-setup.js';
-import { TEMP_PREFIX, isLauncher, suiteDir } from './helpers.js';
+import { TEMP_PREFIX, isLauncher, isResponder, suiteDir } from './helpers.js';
 
 export interface HostSnapshot {
   mounts: string[];
   launchers: number[];
+  /** husk-dns processes: a network's responder goes with its last container. */
+  responders: number[];
   children: number[];
   fds: string[];
   temps: string[];
@@ -57,6 +59,7 @@ export function snapshot(): HostSnapshot {
   return {
     mounts: readFileSync('/proc/1/mountinfo', 'utf8').split('\n').map((l) => l.split(' ').slice(3, 5).join(' ')).sort(),
     launchers: launcherPids(),
+    responders: pidsWhere(isResponder),
     children: childPids(process.pid),
     fds: openFds(),
     temps: readdirSync('/tmp').filter((n) => n.startsWith(TEMP_PREFIX)),
@@ -111,6 +114,8 @@ export function leaksBetween(before: HostSnapshot, now: HostSnapshot): string[] 
   if (mountsAdded.length || mountsGone.length) leaks.push(`host mount table changed: added [${mountsAdded.join(', ')}], removed [${mountsGone.join(', ')}]`);
   const launchers = added(now.launchers, before.launchers);
   if (launchers.length) leaks.push(`launcher processes left: ${launchers.map(describePid).join(', ')}`);
+  const responders = added(now.responders, before.responders);
+  if (responders.length) leaks.push(`name responders (husk-dns) left: ${responders.map(describePid).join(', ')}`);
   const children = added(now.children, before.children);
   if (children.length) leaks.push(`child processes left: ${children.map(describePid).join(', ')}`);
   // Only a count can be compared: a closed fd's number is reused for a new one.
@@ -124,7 +129,7 @@ export function leaksBetween(before: HostSnapshot, now: HostSnapshot): string[] 
 export async function findLeaks(before: HostSnapshot, ms = 5000): Promise<string[]> {
   const deadline = Date.now() + ms;
   let now = snapshot();
-  while (Date.now() < deadline && (added(now.launchers, before.launchers).length || added(now.children, before.children).length)) {
+  while (Date.now() < deadline && (added(now.launchers, before.launchers).length || added(now.responders, before.responders).length || added(now.children, before.children).length)) {
     await new Promise((r) => setTimeout(r, 50));
     now = snapshot();
   }

@@ -4,10 +4,10 @@
 // (198.51.100.0/24) that exist only there. No packet leaves the two namespaces; the real
 // host's links, routes and firewall are never touched, and both namespaces go at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { huskBin } from './helpers.js';
+import { huskBin, isResponder } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
 
 const HOST = `husk-t${process.pid}-host`;
@@ -15,6 +15,10 @@ const UPLINK = `husk-t${process.pid}-up`;
 const HOST_IP = '198.51.100.1';
 const OUTSIDE_IP = '198.51.100.2';
 const PY = '/usr/bin/python3';
+/** `ip netns exec HOST` binds the files here over /etc: husk in the fake host reads this resolv.conf. */
+const HOST_ETC = `/etc/netns/${HOST}`;
+/** The fake host's resolver: a DNS server in the uplink namespace (fakeDns below). */
+const RESOLVER_IP = OUTSIDE_IP;
 
 function sh(cmd: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', input, timeout: 60_000 });
@@ -54,6 +58,52 @@ function outsideServer(port: number, n = 1) {
   return { stop: () => child.kill('SIGKILL'), done: new Promise((r) => child.once('close', r)) };
 }
 
+/**
+ * A DNS server in the fake outside, the fake host's resolver: `outside.test` is 198.51.100.77,
+ * any other name does not exist. Resolves once it listens.
+ */
+const FAKE_DNS = `import socket,struct
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("${RESOLVER_IP}",53)); print("ready",flush=True)
+while True:
+  q,a=s.recvfrom(512); i=12; labels=[]
+  while q[i]: labels.append(q[i+1:i+1+q[i]].decode()); i+=1+q[i]
+  qt=struct.unpack(">H",q[i+1:i+3])[0]; known=".".join(labels).lower()=="outside.test"; hit=known and qt==1
+  r=q[:2]+struct.pack(">HHHHH",0x8180 if known else 0x8183,1,1 if hit else 0,0,0)+q[12:i+5]
+  if hit: r+=b"\\xc0\\x0c"+struct.pack(">HHIH",1,1,60,4)+bytes([198,51,100,77])
+  s.sendto(r,a)`;
+
+async function fakeDns(): Promise<{ stop: () => Promise<void> }> {
+  const child = spawn('ip', ['netns', 'exec', UPLINK, PY, '-c', FAKE_DNS], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const closed = new Promise((r) => child.once('close', r));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('close', () => reject(new Error('the fake DNS server did not start')));
+  });
+  return {
+    stop: async () => {
+      child.kill('SIGKILL');
+      await closed;
+    },
+  };
+}
+
+/** The pid in a network's responder pidfile (husk-dns), or undefined. */
+function responderOf(network: string): number | undefined {
+  try {
+    return Number(readFileSync(join(root, 'networks', `${network}.dns.pid`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    return isResponder(pid);
+  } catch {
+    return false;
+  }
+};
+
 async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -64,6 +114,9 @@ function links(ns: string): string[] {
 }
 
 beforeAll(() => {
+  // The fake host's own resolver is in the fake outside: names husk-dns forwards go nowhere else.
+  mkdirSync(HOST_ETC, { recursive: true });
+  writeFileSync(`${HOST_ETC}/resolv.conf`, `nameserver ${RESOLVER_IP}\n`);
   for (const cmd of [
     ['ip', 'netns', 'add', HOST],
     ['ip', 'netns', 'add', UPLINK],
@@ -84,6 +137,12 @@ afterAll(() => {
   // The two namespaces take every bridge, veth, route and nft table of the fake world with them.
   sh(['ip', 'netns', 'del', HOST]);
   sh(['ip', 'netns', 'del', UPLINK]);
+  rmSync(HOST_ETC, { recursive: true, force: true });
+  try {
+    if (readdirSync('/etc/netns').length === 0) rmSync('/etc/netns', { recursive: true });
+  } catch {
+    // another user of ip netns keeps its files there
+  }
   expect(existsSync(`/run/netns/${HOST}`) || existsSync(`/run/netns/${UPLINK}`)).toBe(false);
   // Nothing of husk's on the real host: no husk link, no husk table.
   expect(readdirSync('/sys/class/net').filter((n) => n.startsWith('husk'))).toEqual([]);
@@ -218,5 +277,64 @@ describe('networks', () => {
     ok(['ps', '-a']); // the next command: the container is finished, its lease stale
     ok(['run', '--network', 'web', 'host', 'true']); // looks at the leases and reclaims it
     expect(readdirSync(join(root, 'networks', 'web.leases')).filter((n) => !n.startsWith('.'))).toEqual([]);
+  });
+
+  it('containers on one user-defined network find each other by name, alias and short id; other names go to the host\'s resolver', async () => {
+    const dns = await fakeDns();
+    try {
+      ok(['network', 'create', '--subnet', '10.77.10.0/24', 'names']);
+      ok(['network', 'create', '--subnet', '10.77.11.0/24', 'other']);
+      const id = ok(['run', '-d', '--name', 'db', '--network', 'names', '--network-alias', 'cache', '--network-alias', 'Store.Local', 'host', 'sleep', '60']).trim();
+      const pid = responderOf('names');
+      expect(pid !== undefined && alive(pid)).toBe(true);
+      const out = ok(['run', '--network', 'names', 'host', 'sh', '-c',
+        `cat /etc/resolv.conf; getent hosts db; getent hosts cache; getent hosts store.local; getent hosts ${id.slice(0, 12)}; busybox nslookup CACHE | grep -c 10.77.10.2; getent hosts outside.test; getent hosts nowhere.test || echo nowhere-not-found`]);
+      expect(out.split('\n')).toEqual([
+        'nameserver 10.77.10.1',
+        '10.77.10.2      db',
+        '10.77.10.2      cache',
+        '10.77.10.2      store.local',
+        `10.77.10.2      ${id.slice(0, 12)}`,
+        '1',
+        '198.51.100.77   outside.test',
+        'nowhere-not-found',
+        '',
+      ]);
+      // Names are per network: from another network db is no one's.
+      expect(ok(['run', '--network', 'other', 'host', 'sh', '-c', 'getent hosts db || echo not-found']).trim()).toBe('not-found');
+      // The one responder of `names` served all of it; `other` got its own.
+      expect(responderOf('names')).toBe(pid);
+      // The last container of the network ends: its responder, records and pidfile go.
+      ok(['rm', '-f', 'db']);
+      await waitFor(() => !alive(pid!), 10_000);
+      expect(alive(pid!)).toBe(false);
+      expect(existsSync(join(root, 'networks', 'names.dns'))).toBe(false);
+      expect(existsSync(join(root, 'networks', 'names.dns.pid'))).toBe(false);
+    } finally {
+      await dns.stop();
+    }
+  });
+
+  it('a responder stopped by the last container is started again by the next one', async () => {
+    ok(['network', 'create', '--subnet', '10.77.12.0/24', 'again']);
+    expect(ok(['run', '--name', 'one', '--network', 'again', 'host', 'getent', 'hosts', 'one']).trim()).toBe('10.77.12.2      one');
+    await waitFor(() => responderOf('again') === undefined, 10_000);
+    expect(responderOf('again')).toBeUndefined();
+    expect(ok(['run', '--name', 'two', '--network', 'again', 'host', 'getent', 'hosts', 'two']).trim()).toBe('10.77.12.2      two');
+  });
+
+  it('--network-alias: refused on the default network, without a network, and when it is no DNS name; nothing left', () => {
+    const noNet = husk(root, ['run', '--network-alias', 'x', 'host', 'true']);
+    expect(noNet.status).toBe(125);
+    expect(noNet.stderr.trim()).toBe('husk: --network-alias needs a user-defined network: add --network NAME');
+    const onDefault = husk(root, ['run', '--network', 'bridge', '--network-alias', 'x', 'host', 'true']);
+    expect(onDefault.status).toBe(125);
+    expect(onDefault.stderr.trim()).toBe('husk: network-alias: network-scoped aliases are supported only for containers in user-defined networks (not husk)');
+    ok(['network', 'create', '--subnet', '10.77.13.0/24', 'web']);
+    const bad = husk(root, ['run', '--network', 'web', '--network-alias', 'a b', 'host', 'true']);
+    expect(bad.status).toBe(125);
+    expect(bad.stderr.trim()).toBe("husk: network-alias a b: only letters, digits, '-', '_' and '.' between labels are allowed");
+    expect(existsSync(join(root, 'networks', 'web.leases'))).toBe(false);
+    expect(responderOf('web')).toBeUndefined();
   });
 });

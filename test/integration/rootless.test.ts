@@ -3,7 +3,7 @@
 // newuidmap/newgidmap when it has some — with its state in its own places, limits refused
 // with the reason on this host, and no sight of root's containers (nor root of its).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { husk, suiteDir, suiteRootfs } from './helpers.js';
@@ -193,6 +193,80 @@ describe('images as a user', () => {
       rmSync(tar, { force: true });
     }
     expectUserStateEmpty();
+  });
+});
+
+describe('images as a user with subordinate ids: owners shifted into the range, as podman does', () => {
+  const start = 300000;
+  beforeEach(() => user.setRanges({ start, count: 65536 }));
+
+  for (const stream of ['never', 'always']) {
+    it(`import an image whose files are owned by 0, 1000 and 65534: those owners inside, START + N - 1 on disk; rmi removes it (HUSK_UNPACK_STREAM=${stream})`, () => {
+      // Root builds the tree with the owners an image has, and tars it with numeric owners.
+      const tree = join(own, '..', `${own.split('/').pop()}-owners-${stream}`);
+      const tar = `${tree}.tar`;
+      cpSync(rootfs, tree, { recursive: true, verbatimSymlinks: true });
+      try {
+        writeFileSync(join(tree, 'owned0'), '0\n');
+        writeFileSync(join(tree, 'owned1000'), '1000\n');
+        writeFileSync(join(tree, 'owned65534'), 'nobody\n');
+        mkdirSync(join(tree, 'home1000'), { mode: 0o700 });
+        writeFileSync(join(tree, 'home1000/secret'), 's\n', { mode: 0o600 });
+        writeFileSync(join(tree, 'setuid1000'), '#!/bin/sh\n', { mode: 0o4755 });
+        for (const [f, id] of [['owned1000', 1000], ['owned65534', 65534], ['home1000', 1000], ['home1000/secret', 1000], ['setuid1000', 1000]] as const) {
+          expect(spawnSync('chown', ['-h', `${id}:${id}`, join(tree, f)]).status).toBe(0);
+        }
+        expect(spawnSync('chmod', ['4755', join(tree, 'setuid1000')]).status).toBe(0);
+        expect(spawnSync('tar', ['--numeric-owner', '-C', tree, '-cf', tar, '.']).status).toBe(0);
+        expect(spawnSync('chmod', ['0644', tar]).status).toBe(0);
+
+        const imp = user.husk(['import', tar, 'rl:owners'], { env: { HUSK_UNPACK_STREAM: stream } });
+        expect(imp.status, imp.stderr).toBe(0);
+        const r = user.husk(['run', 'rl:owners', 'sh', '-c', 'stat -c %u:%g /owned0 /owned1000 /owned65534 /home1000 /home1000/secret /bin/busybox; stat -c %a /setuid1000; cat /home1000/secret']);
+        expect(r.status, r.stderr).toBe(0);
+        expect(lines(r.stdout)).toEqual(['0:0', '1000:1000', '65534:65534', '1000:1000', '1000:1000', '0:0', '4755', 's']);
+
+        // On disk: root's files are the user's, uid N's are START + N - 1.
+        const layers = join(user.home, '.local/share/husk/layers');
+        const diffs = readdirSync(layers).map((hex) => join(layers, hex, 'diff')).filter((d) => existsSync(join(d, 'owned1000')));
+        expect(diffs.length).toBe(1);
+        const owner = (f: string) => { const st = lstatSync(join(diffs[0], f)); return [st.uid, st.gid]; };
+        expect(owner('owned0')).toEqual([user.uid, user.gid]);
+        expect(owner('owned1000')).toEqual([start + 999, start + 999]);
+        expect(owner('owned65534')).toEqual([start + 65533, start + 65533]);
+        expect(owner('home1000')).toEqual([start + 999, start + 999]);
+        expect(lstatSync(join(diffs[0], 'setuid1000')).mode & 0o7777).toBe(0o4755);
+
+        // The user cannot remove a directory of uid 1000's alone; rmi does it in its namespace.
+        const rmi = user.husk(['rmi', 'rl:owners']);
+        expect(rmi.status, rmi.stderr).toBe(0);
+        expect(user.husk(['images', '-q']).stdout).toBe('');
+        expect(readdirSync(layers)).toEqual([]);
+      } finally {
+        rmSync(tree, { recursive: true, force: true });
+        rmSync(tar, { force: true });
+      }
+      expectUserStateEmpty();
+    });
+  }
+
+  it('a layer whose owners cannot be shifted (the helper refuses): one line naming it, exit 125, nothing left in the store', () => {
+    const tar = join(own, '..', `${own.split('/').pop()}-refused.tar`);
+    expect(spawnSync('tar', ['--numeric-owner', '--owner=1000', '--group=1000', '-C', rootfs, '-cf', tar, './etc']).status).toBe(0);
+    expect(spawnSync('chmod', ['0644', tar]).status).toBe(0);
+    try {
+      const imp = user.husk(['import', tar, 'rl:refused'], { env: { HUSK_NEWUIDMAP: '/bin/false' } });
+      expect(imp.status).toBe(125);
+      // The progress line, then the one error line.
+      expect(imp.stderr.split('\n').slice(-2)[0]).toMatch(/^husk: layer .*: \/bin\/false \d+: refused, saying nothing: EPERM \(operation not permitted\)$/);
+      expect(user.husk(['images', '-q']).stdout).toBe('');
+      const layers = join(user.home, '.local/share/husk/layers');
+      if (existsSync(layers)) expect(readdirSync(layers)).toEqual([]);
+      const tmp = join(user.home, '.local/share/husk/tmp');
+      if (existsSync(tmp)) expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      rmSync(tar, { force: true });
+    }
   });
 });
 

@@ -46,6 +46,29 @@ describe('the container sees exactly the computed maps', () => {
     expect(m.gid).toBe('0 1524288 5000');
   });
 
+  it('--userns auto as root takes its ids from the "containers" entries of the subuid and subgid files (as podman), and husk plan says so', () => {
+    // Test-made copies: /etc/subuid and /etc/subgid are never touched.
+    const subuid = join(files, 'containers-subuid');
+    const subgid = join(files, 'containers-subgid');
+    writeFileSync(subuid, 'bob:100000:65536\ncontainers:200000:10000\n');
+    writeFileSync(subgid, 'containers:300000:10000\n');
+    const flags = ['--userns', 'auto:size=5000', '--subuid-file', subuid, '--subgid-file', subgid];
+    const m = mapsInside(flags);
+    expect(m.uid).toBe('0 200000 5000');
+    expect(m.gid).toBe('0 300000 5000');
+    const plan = husk(root, ['plan', ...flags, 'host', 'true']);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stdout.split('\n')[1]).toBe('userns auto: host uids 200000-204999 and gids 300000-304999 from the "containers" entries of the subuid and subgid files');
+    const json = JSON.parse(husk(root, ['plan', '--format', 'json', ...flags, 'host', 'true']).stdout);
+    expect(json.choices).toEqual(['userns auto: host uids 200000-204999 and gids 300000-304999 from the "containers" entries of the subuid and subgid files']);
+    const pool = husk(root, ['plan', '--userns', 'auto', '--subuid-file', join(files, 'none'), '--subgid-file', join(files, 'none'), 'host', 'true']);
+    expect(pool.stdout.split('\n')[1]).toBe('userns auto: host ids 524288-589823 from husk\'s pool (524288-1879048191; the subuid and subgid files have no "containers" entry)');
+    // An entry in one file only: one line naming the other file and the fix.
+    const half = husk(root, ['run', '--userns', 'auto', '--subuid-file', subuid, '--subgid-file', join(files, 'none'), '--rootfs', rootfs, 'true']);
+    expect(half.status).toBe(125);
+    expect(half.stderr).toBe('husk: userns: auto: the subuid file has ranges for "containers" and the subgid file has none: add one (as root: usermod --add-subgids 100000-165535 containers), or remove both\n');
+  });
+
   it('--userns keep-id as root: root keeps 0, the other ids come from a free pool range', () => {
     const m = mapsInside(['--userns', 'keep-id', '--subuid-file', join(files, 'none'), '--subgid-file', join(files, 'none')]);
     expect(m.uid).toMatch(/^0 0 1\n1 (\d+) 65536$/);

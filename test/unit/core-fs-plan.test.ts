@@ -36,6 +36,21 @@ function refusal(entries: FsEntry[], root = ROOT): CoreError {
 }
 
 describe('fsPlan', () => {
+  it('rootless layers: FS_USERNS right after FS_ROOT carries the helpers and their triples; REMOVE_TREE a cleaned path', () => {
+    const userns: FsEntry = { op: 'userns', newuidmap: '/usr/bin/newuidmap', uidArgs: ['0', '1000', '1', '1', '100000', '65536'], newgidmap: '/usr/bin/newgidmap', gidArgs: ['0', '1000', '1'] };
+    expect(ops([userns, { op: 'remove-tree', path: '/old//tree/' }])).toEqual([
+      ['FS_ROOT', ROOT],
+      ['FS_USERNS', '/usr/bin/newuidmap', ['0', '1000', '1', '1', '100000', '65536'], '/usr/bin/newgidmap', ['0', '1000', '1']],
+      ['REMOVE_TREE', 'old/tree'],
+    ]);
+    expect(refusal([{ op: 'remove-tree', path: 'a/../b' }]).message).toBe("remove a/../b: has a '..' component");
+    expect(refusal([{ op: 'remove-tree', path: '/' }]).message).toBe('remove /: names the root itself');
+    expect(refusal([{ op: 'read-xattrs', path: 'x' }, userns]).status).toBe(1);
+    expect(refusal([{ ...userns, newgidmap: 'newgidmap' }]).message).toBe('fs userns: newuidmap and newgidmap must be absolute paths');
+    expect(refusal([{ ...userns, uidArgs: ['0', '1000'] }]).message).toBe('fs userns: uid args are not 1 to 340 lines of inside outside count');
+    expect(refusal([{ ...userns, gidArgs: ['0', '-1', '1'] }]).message).toBe('fs userns: gid arg -1 is not a number');
+  });
+
   it('writes FS_ROOT, then one op per entry in order, paths cleaned inside the root', () => {
     expect(ops([
       { op: 'mknod', path: '/etc//passwd', mode: CHR, rdev: 0 },

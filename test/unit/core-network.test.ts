@@ -77,7 +77,9 @@ describe('a container on a network', () => {
     const answer = buildPlanAnswer(base({ used: ['10.7.0.2', '10.7.0.4'] }));
     expect(answer.summary.net).toMatchObject({ address: '10.7.0.3', prefix: 24, mac: '02:42:0a:07:00:03', veth: 'husk-0123456789', gateway: '10.7.0.1' });
     const files = Object.fromEntries(answer.summary.net!.files.map((f) => [f.name, f.content]));
-    expect(files['resolv.conf']).toBe('nameserver 192.0.2.53\n');
+    // A user-defined network has names: the container asks husk-dns on the gateway.
+    expect(files['resolv.conf']).toBe('nameserver 10.7.0.1\n');
+    expect(answer.summary.net!.dns).toEqual({ listen: '10.7.0.1', upstreams: ['127.0.0.53', '192.0.2.53'], record: '10.7.0.3 0123456789ab\n' });
     expect(files.hosts).toContain('10.7.0.3\t0123456789ab\n');
     const ops = decodePlan(answer.plan).ops;
     const net = ops.filter((o) => o.name.startsWith('NET_')).map((o) => [o.name, ...Object.values(o.args)]);
@@ -95,6 +97,31 @@ describe('a container on a network', () => {
       ['/run/husk/net-files/0123/hostname', 'etc/hostname'],
       ['/run/husk/net-files/0123/resolv.conf', 'etc/resolv.conf'],
     ]);
+  });
+
+  it('the default network has no names: the host\'s resolvers but loopback ones, and no responder', () => {
+    const answer = buildPlanAnswer(base({ name: 'husk', bridge: 'husk0', search: ['example.org'] }));
+    const files = Object.fromEntries(answer.summary.net!.files.map((f) => [f.name, f.content]));
+    expect(files['resolv.conf']).toBe('search example.org\nnameserver 192.0.2.53\n');
+    expect(answer.summary.net!.dns).toBeUndefined();
+    expect(() => buildPlanAnswer(base({ name: 'husk', names: { name: '', aliases: ['x'] } }))).toThrow('network-alias: network-scoped aliases are supported only for containers in user-defined networks (not husk)');
+  });
+
+  it('names: --name, the short id and each alias once, lowercase; an internal network forwards nowhere', () => {
+    const answer = buildPlanAnswer(base({ names: { name: 'Web_1', aliases: ['Cache', 'cache', 'db.local'] } }));
+    expect(answer.summary.net!.dns!.record).toBe('10.7.0.2 web_1 0123456789ab cache db.local\n');
+    const internal = buildPlanAnswer(base({ internal: true }));
+    expect(internal.summary.net!.dns!.upstreams).toEqual([]);
+    for (const [alias, why] of [
+      ['', 'empty'],
+      ['a..b', 'an empty label'],
+      ['a.', 'an empty label'],
+      ['a b', "only letters, digits, '-', '_' and '.' between labels are allowed"],
+      ['x'.repeat(64), 'a label longer than 63 bytes'],
+    ]) {
+      expect(() => buildPlanAnswer(base({ names: { name: '', aliases: [alias] } }))).toThrow(`network-alias ${alias}: ${why}`);
+    }
+    expect(buildPlanAnswer(base({ names: { name: '', aliases: ['x'.repeat(63)] } })).summary.net!.dns!.record).toContain('x'.repeat(63));
   });
 
   it('an internal network has no default route; --ip is taken as asked, or refused', () => {

@@ -80,3 +80,37 @@ describe('picking a range', () => {
     expect(text.match(/0 524288 4096\n/g)?.length).toBe(2);
   });
 });
+
+describe('root\'s --userns auto with a "containers" entry (as podman)', () => {
+  function maps(subuid: string, subgid: string, size: number, used: [number, number][] = []): [string, string] | string {
+    const req = rootfsRequest({
+      newUserns: true,
+      userns: { mode: 'auto', size, subuid, subgid },
+      usedRanges: used.map(([start, n]) => ({ start, size: n })),
+    });
+    try {
+      const ops = planOf(req).ops;
+      return [String(find(ops, 'UID_MAP')[0].args.text).trim(), String(find(ops, 'GID_MAP')[0].args.text).trim()];
+    } catch (err) {
+      if (err instanceof CoreError) return err.message;
+      throw err;
+    }
+  }
+
+  it('takes its ids from the containers ranges, uid and gid apart, around ranges other containers hold', () => {
+    expect(maps('containers:100000:65536\n', 'containers:200000:65536\n', 1000)).toEqual(['0 100000 1000', '0 200000 1000']);
+    expect(maps('containers:100000:65536\n', 'containers:200000:65536\n', 1000, [[100000, 1000], [200000, 500]])).toEqual(['0 101000 1000', '0 200500 1000']);
+    // A second range of containers' is used when the first is full.
+    expect(maps('containers:100000:1000\ncontainers:500000:65536\n', 'containers:200000:65536\n', 2000)).toEqual(['0 500000 2000', '0 200000 2000']);
+  });
+
+  it('refuses, naming the file and the fix: one file without an entry, a range too small', () => {
+    expect(maps('containers:100000:65536\n', 'alice:100000:65536\n', 1000)).toBe(
+      'userns: auto: the subuid file has ranges for "containers" and the subgid file has none: add one (as root: usermod --add-subgids 100000-165535 containers), or remove both');
+    expect(maps('containers:100000:100\n', 'containers:100000:65536\n', 1000)).toBe('userns: no free range of 1000 ids in the "containers" entry of the subuid file');
+  });
+
+  it('without it, husk\'s pool as before, avoiding every range of the files', () => {
+    expect(maps('alice:524288:65536\n', '', 1000)).toEqual(['0 589824 1000', '0 589824 1000']);
+  });
+});

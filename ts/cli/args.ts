@@ -44,6 +44,8 @@ export interface RunFlags {
   ip?: string;
   /** -p/--publish [HOSTIP:]HOSTPORT:PORT[/PROTO] (needs a network). */
   publish: { hostIp: string; hostPort: number; port: number; proto: string }[];
+  /** --network-alias: more names the container answers to on its (user-defined) network. */
+  networkAliases: string[];
   trace: boolean;
 }
 
@@ -140,6 +142,7 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = networkMode(f, v)) },
   { names: ['--ip'], kind: 'value', apply: (f, v) => (f.ip = v) },
   { names: ['--publish', '-p'], kind: 'value', apply: (f, v) => f.publish.push(parsePublish(v)) },
+  { names: ['--network-alias', '--net-alias'], kind: 'value', apply: (f, v) => f.networkAliases.push(v) },
   { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = joinMode(f, 'pid', v) ?? nsMode('--pid', v)) },
   { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = joinMode(f, 'ipc', v) ?? nsMode('--ipc', v)) },
   { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = joinMode(f, 'uts', v) ?? nsMode('--uts', v)) },
@@ -189,6 +192,7 @@ export function defaultRunFlags(): RunFlags {
     argv: [],
     net: 'private',
     publish: [],
+    networkAliases: [],
     pid: 'private',
     ipc: 'private',
     uts: 'private',

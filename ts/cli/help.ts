@@ -19,6 +19,7 @@ const RUN_OPTIONS = `Options:
                                 a network's name (husk, or bridge: the default one, made on
                                 first use; see 'husk network --help')
       --ip ADDR                 The container's address on its network (default: the first free)
+      --network-alias NAME      One more name the container answers to on a user-defined network
   -p, --publish [IP:]HPORT:PORT[/tcp|udp]
                                 Publish a port of a container on a network on the host
       --pid MODE                private (default) or host

@@ -25,7 +25,9 @@ export async function planCommand(global: GlobalFlags, flags: RunFlags, opts: { 
   }
   // The core reads its own plan back: ts/ only puts that reading into words.
   const plan = describePlanBytes(prepared.plan);
-  process.stdout.write(opts.format === 'json' ? planJson(plan) : describePlan(plan));
+  // The choices made beside the ops (where --userns auto took its ids), as the core says them.
+  const choices = prepared.summary.usernsChoice === undefined ? [] : [prepared.summary.usernsChoice];
+  process.stdout.write(opts.format === 'json' ? planJson(plan, choices) : describePlan(plan, choices));
   if (opts.save !== undefined) {
     const file = escapeControls(opts.save); // the path as typed, on one line
     process.stderr.write(`plan saved to ${file}; run it with: husk-launcher < ${file}\n`);

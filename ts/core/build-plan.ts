@@ -220,6 +220,8 @@ export interface NetAttach {
   search?: readonly string[];
   /** -p: host address ('' for any), host port, container port, tcp|udp. */
   ports?: readonly { hostIp: string; hostPort: number; port: number; proto: string }[];
+  /** --name ('' without one) and --network-alias, as typed (item 0x0349: the names it answers to). */
+  names?: { name: string; aliases: readonly string[] };
 }
 
 export interface PlanCgroupHierarchy {
@@ -458,6 +460,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     if (n.ip !== undefined) w.begin('ip', 0x0346).str(n.ip, 64).end();
     if (n.filesDir !== undefined) w.begin('network', 0x0347).str(n.filesDir, PATH_MAX - 16).strs(n.nameservers ?? [], 256).strs(n.search ?? [], 256).end();
     for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
+    if (n.names !== undefined) w.begin('network-alias', 0x0349).str(n.names.name).strs(n.names.aliases, 256).end();
   }
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
   const ro = req.runOptions;
@@ -510,7 +513,9 @@ export const ANSWER = {
   NET_CHOSEN: 0x0352,
   NET_FILE: 0x0353,
   NET_PORTS: 0x0354,
+  NET_DNS: 0x0355,
   USERNS_NOTE: 0x0370,
+  USERNS_CHOICE: 0x0371,
 } as const;
 
 /** What the core chose for a container on a network (docs/core-abi.md "Networks"). */
@@ -525,6 +530,8 @@ export interface NetChosen {
   files: { name: string; content: string }[];
   /** The nft commands that publish the ports, and that unpublish them. */
   ports?: { add: string; remove: string };
+  /** On a network with names: where husk-dns listens, where it forwards, and this container's line of its records. */
+  dns?: { listen: string; upstreams: string[]; record: string };
 }
 
 export interface IdRange {
@@ -548,6 +555,8 @@ export interface PlanSummary {
   usernsRange?: IdRange;
   /** Rootless with a single-id map: what that limits, one line for people (husk prints it as a note). */
   usernsNote?: string;
+  /** `--userns auto`: where its ids came from (the core's words, for `husk plan`). */
+  usernsChoice?: string;
   /** With an image config: the command run (entrypoint and arguments, merged as docker does). */
   command?: string[];
   /** With an image config: the image's StopSignal (SIGTERM when it has none). */
@@ -606,6 +615,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
       case ANSWER.USERNS_NOTE:
         out.usernsNote = r.str();
         break;
+      case ANSWER.USERNS_CHOICE:
+        out.usernsChoice = r.str();
+        break;
       case ANSWER.COMMAND:
         out.command = r.strs();
         break;
@@ -623,6 +635,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.NET_PORTS:
         if (out.net) out.net.ports = { add: r.str(), remove: r.str() };
+        break;
+      case ANSWER.NET_DNS:
+        if (out.net) out.net.dns = { listen: r.str(), upstreams: r.strs(), record: r.str() };
         break;
     }
   }

@@ -7,14 +7,23 @@ import { FrameWriter, STR_MAX } from '../protocol/frames.js';
 import { CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
-export const FS_REQUEST = { ROOT: 0x0142, MKNOD: 0x0143, SETXATTR: 0x0144, READ_XATTRS: 0x0145, WRITE_STREAM: 0x0147 } as const;
+export const FS_REQUEST = {
+  ROOT: 0x0142, MKNOD: 0x0143, SETXATTR: 0x0144, READ_XATTRS: 0x0145, WRITE_STREAM: 0x0147, USERNS: 0x0361, REMOVE_TREE: 0x0362,
+} as const;
 
 export type FsEntry =
   | { op: 'mknod'; path: string; mode: number; rdev: number }
   | { op: 'setxattr'; path: string; name: string; value: Uint8Array }
   | { op: 'read-xattrs'; path: string }
   /** The last entry: records of a layer's files follow the plan (ts/image/write-stream.ts). */
-  | { op: 'write-stream' };
+  | { op: 'write-stream' }
+  /**
+   * Right after the root: the rest runs in a new user namespace whose maps newuidmap and
+   * newgidmap write with these arguments (idmapCompute's, ts/image/rootless-layers.ts).
+   */
+  | { op: 'userns'; newuidmap: string; uidArgs: string[]; newgidmap: string; gidArgs: string[] }
+  /** A tree removed, the path itself included (not followed). */
+  | { op: 'remove-tree'; path: string };
 
 /** The request frames of docs/core-abi.md "fsPlan" (exported for tests). */
 export function encodeFsRequest(root: string, entries: readonly FsEntry[]): Uint8Array {
@@ -30,6 +39,8 @@ export function encodeFsRequest(root: string, entries: readonly FsEntry[]): Uint
       w.begin(FS_REQUEST.SETXATTR).str(e.path).str(e.name).str(Buffer.from(e.value).toString('hex')).end();
     }
     else if (e.op === 'read-xattrs') w.begin(FS_REQUEST.READ_XATTRS).str(e.path).end();
+    else if (e.op === 'userns') w.begin(FS_REQUEST.USERNS).str(e.newuidmap).strs(e.uidArgs).str(e.newgidmap).strs(e.gidArgs).end();
+    else if (e.op === 'remove-tree') w.begin(FS_REQUEST.REMOVE_TREE).str(e.path).end();
     else w.begin(FS_REQUEST.WRITE_STREAM).end();
   }
   return w.take();

@@ -26,6 +26,7 @@ import { T_BLOCK, T_CHAR, T_DIR, T_FIFO, T_FILE, T_HARDLINK, T_SYMLINK } from '.
 import type { TarEntry, TarSink } from './tar-reader.js';
 import { DirectDisk, StreamDisk, fsPath, type LayerDisk } from './layer-disk.js';
 import type { WriteStream } from './write-stream.js';
+import { type LayerUserns, type Owner, shiftOwners } from './rootless-layers.js';
 
 /** Entries checked per core call, and the bytes of file data held while they wait. */
 const BATCH_ENTRIES = 1024;
@@ -60,6 +61,8 @@ export interface WriterOptions {
    */
   stream?: () => WriteStream | null;
   streamAfter?: number;
+  /** A non-root caller's user namespace: the tar's owners are set in it at the end. */
+  userns?: LayerUserns | null;
 }
 
 interface Meta {
@@ -145,6 +148,8 @@ export class LayerWriter implements TarSink {
   /** Entries with a `.wh.` component, left for the core's whiteout conversion. */
   private whiteouts = 0;
   private readonly dirs = new Map<string, Meta>();
+  /** Files' and symlinks' owners and modes (for a rootless layer's owners, set at the end). */
+  private readonly fileMeta = new Map<string, Meta>();
   private readonly nodes = new Map<string, Node>();
   private readonly xattrs = new Map<string, Map<string, Buffer>>();
   private rootMeta: Meta | null = null;
@@ -257,6 +262,25 @@ export class LayerWriter implements TarSink {
     // Directories last: creating their contents changed their times.
     for (const [path, m] of this.dirs) setMeta(this.root + '/' + path, m);
     setMeta(this.root, this.rootMeta ?? { mode: 0o755, uid: 0, gid: 0, mtime: -1 });
+    // Last: once shifted, directories belong to subordinate ids and the user cannot write them.
+    if (this.opts.userns) await shiftOwners(this.root, this.opts.userns, this.owners(), this.opts.label);
+  }
+
+  /**
+   * Every entry on disk whose tar owner is not 0:0, with its mode again where chown clears
+   * set-id bits (a regular file's). The layer's root keeps the user's own id (root inside).
+   */
+  private owners(): Owner[] {
+    const out: Owner[] = [];
+    for (const [path, kind] of this.kinds) {
+      const m = kind === DIR ? this.dirs.get(path) : this.fileMeta.get(path);
+      if (m === undefined || (m.uid === 0 && m.gid === 0)) continue;
+      out.push({ path, uid: m.uid, gid: m.gid, mode: kind === FILE && (m.mode & 0o6000) !== 0 ? m.mode & 0o7777 : undefined });
+    }
+    for (const [path, n] of this.nodes) {
+      if (n.uid !== 0 || n.gid !== 0) out.push({ path, uid: n.uid, gid: n.gid });
+    }
+    return out;
   }
 
   private async run(ops: FsOp[]): Promise<void> {
@@ -381,6 +405,7 @@ export class LayerWriter implements TarSink {
         this.clear(path, e);
         this.disk.file(path, e, p.chunks, open);
         this.kinds.set(path, FILE);
+        this.fileMeta.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         p.chunks = null;
         if (open) this.openEntry = e;
         break;
@@ -388,6 +413,7 @@ export class LayerWriter implements TarSink {
         this.clear(path, e);
         this.disk.symlink(path, e);
         this.kinds.set(path, SYMLINK);
+        this.fileMeta.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         break;
       case T_HARDLINK:
         changed = this.hardlink(path, v.target, e);
@@ -495,6 +521,8 @@ export class LayerWriter implements TarSink {
     if (kind === undefined) throw this.fail(e, `a hardlink to ${JSON.stringify(shown(target))}, which is not in this layer before it`);
     this.disk.link(path, target);
     this.kinds.set(path, kind);
+    const meta = this.fileMeta.get(target);
+    if (meta) this.fileMeta.set(path, meta);
     const twin = this.links.get(target);
     if (twin === undefined) return false;
     // link(2) linked the symlink itself: the new name is a symlink too, and the core must know.

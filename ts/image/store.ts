@@ -32,6 +32,7 @@ import { HuskError } from '../errors.js';
 import { checkDigest, hexOf, isDigest, shortId } from './digest.js';
 import { parseReference } from './reference.js';
 import { StoreLock, ownerAlive, ownerOfName, ownerToken } from './store-lock.js';
+import { removeTree } from './rootless-layers.js';
 
 /** What unpacks one layer (ts/image/unpack.ts's unpackLayer; tests may pass another). */
 export type Unpacker = (
@@ -164,7 +165,14 @@ export function treeBytes(path: string): number {
       return;
     }
     total += st.isDirectory() ? 0 : st.size;
-    if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+    if (!st.isDirectory()) return;
+    let names: string[];
+    try {
+      names = readdirSync(p);
+    } catch {
+      return; // A rootless layer's directory of a subordinate id: the user cannot list it.
+    }
+    for (const n of names) walk(join(p, n));
   };
   walk(path);
   return total;
@@ -368,7 +376,7 @@ export class Store {
       }
       return rec;
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      removeTree(work);
     }
   }
 
@@ -680,7 +688,7 @@ export class Store {
       const aside = this.tmpPath('deleting');
       renameSync(join(layerRoot, hex), aside);
       if (rec?.link) rmSync(join(this.root, 'l', rec.link), { force: true });
-      rmSync(aside, { recursive: true, force: true });
+      removeTree(aside);
       layerIds.push(diffId);
     }
     return { blobs: blobCount, layerIds, bytes };
@@ -697,7 +705,7 @@ export class Store {
     for (const name of readdirSync(tmp)) {
       const owner = ownerOfName(name);
       if (owner === this.owner || (owner !== undefined && ownerAlive(owner))) continue;
-      rmSync(join(tmp, name), { recursive: true, force: true });
+      removeTree(join(tmp, name));
       n++;
     }
     return n;
@@ -727,7 +735,7 @@ export class Store {
     if (!existsSync(dir)) return;
     const aside = this.tmpPath('deleting');
     renameSync(dir, aside);
-    rmSync(aside, { recursive: true, force: true });
+    removeTree(aside);
   }
 
   /** Ids of containers with a writable layer here, and the image each stands on. */
@@ -758,7 +766,7 @@ export class Store {
 
   /** Removes a temp path of this process (a failed writer's leftovers), quietly. */
   discard(path: string): void {
-    rmSync(path, { recursive: true, force: true });
+    removeTree(path);
   }
 }
 

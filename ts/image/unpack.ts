@@ -4,7 +4,7 @@
 // synchronous calls in checked batches (layer-writer.ts), into a temp directory beside
 // `dest` that is renamed to `dest` at the end; on any error it is removed.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HuskError, toHuskError } from '../errors.js';
@@ -13,6 +13,7 @@ import { type Compression, type Decoder, decoder, findZstd, sniff } from './deco
 import { type FileHash, hashOpenFile } from './hash-worker.js';
 import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
 import { TarError, TarReader } from './tar-reader.js';
+import { type LayerUserns, layerUserns, removeTree } from './rootless-layers.js';
 import { WriteStream } from './write-stream.js';
 
 /** The default bound of a layer's uncompressed size: past it, a decompression bomb. */
@@ -35,6 +36,11 @@ export interface UnpackOptions {
   applyFsOps?: ApplyFsOps;
   /** The zstd program (null: the in-process decoder); default: `zstd` on PATH. */
   zstdProgram?: string | null;
+  /**
+   * A non-root caller's user namespace, in which the tar's owners are set (null: none, the
+   * files stay the caller's); default: rootless-layers.ts layerUserns().
+   */
+  userns?: LayerUserns | null;
 }
 
 export interface UnpackResult {
@@ -81,7 +87,11 @@ export async function unpackLayer(src: Readable | string, dest: string, opts: Un
     renameSync(tmp, target);
     return result;
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    try {
+      removeTree(tmp);
+    } catch {
+      // The error that stopped the unpack is the one to show.
+    }
     throw e instanceof HuskError ? e : new HuskError(toHuskError(e).code === 'host' ? 'host' : 'internal', `layer ${label}: ${toHuskError(e).message}`, { cause: e });
   }
 }
@@ -111,6 +121,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
     userxattr: opts.userxattr ?? false,
     maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
     applyFsOps: opts.applyFsOps,
+    userns: opts.userns === undefined ? layerUserns() : opts.userns,
     stream: after === null ? undefined : () => WriteStream.start(root),
     streamAfter: after ?? undefined,
   });

@@ -6,13 +6,13 @@
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { HuskError } from '../errors.js';
-import { fsPlan } from '../core/fs.js';
+import { fsPlan, type FsEntry } from '../core/fs.js';
 import { launch, type LaunchOutcome } from '../runtime/launcher.js';
 import { errnoName, errnoText } from '../runtime/outcome.js';
 
 /** The op's frame type: the code of a record's ERROR. */
 const WRITE_STREAM = 0x0074;
-const KIND = { END: 0, DIR: 1, FILE: 2, SYMLINK: 3, LINK: 4, REMOVE: 5 } as const;
+const KIND = { END: 0, DIR: 1, FILE: 2, SYMLINK: 3, LINK: 4, REMOVE: 5, OWNER: 6 } as const;
 export const FLAG_CHOWN = 1;
 export const FLAG_CHMOD = 2;
 export const FLAG_TIMES = 4;
@@ -34,9 +34,12 @@ export class WriteStream {
 
   private constructor(private readonly fd: number, private readonly pipe: Writable, private readonly pid: number | undefined, private readonly outcome: Promise<LaunchOutcome>) {}
 
-  /** Starts a launcher on an fs plan that writes in `root` (absolute, the layer's temp dir). */
-  static start(root: string): WriteStream {
-    const plan = fsPlan(root, [{ op: 'write-stream' }]);
+  /**
+   * Starts a launcher on an fs plan that writes in `root` (absolute, the layer's temp dir);
+   * `before`: a user namespace to write in (ts/image/rootless-layers.ts).
+   */
+  static start(root: string, before: FsEntry[] = []): WriteStream {
+    const plan = fsPlan(root, [...before, { op: 'write-stream' }]);
     let pipe: Writable | undefined;
     let pid: number | undefined;
     const outcome = launch(plan, { stdio: 'ignore', takePlanPipe: (p) => (pipe = p), onSpawn: (p) => (pid = p) });
@@ -87,6 +90,11 @@ export class WriteStream {
 
   remove(path: string, dir: boolean): void {
     this.record(KIND.REMOVE, dir ? FLAG_DIRECTORY : 0, path, 0, 0, 0, 0, 0);
+  }
+
+  /** lchown of what is at `path`; with `mode`, its mode again after (a file or directory only). */
+  owner(path: string, uid: number, gid: number, mode?: number): void {
+    this.record(KIND.OWNER, FLAG_CHOWN | (mode === undefined ? 0 : FLAG_CHMOD), path, mode ?? 0, uid, gid, 0, 0);
   }
 
   /** Sends END and waits for the launcher: throws what it said about the record that failed. */

@@ -8,7 +8,8 @@ import { HuskError } from '../errors.js';
 import type { NetAttach, PlanAnswer } from '../core/build-plan.js';
 import { processStart } from '../runtime/state.js';
 import type { PublishedPort } from '../runtime/state.js';
-import { claimLease, noteUnpublish, releaseLease, usedAddresses } from './leases.js';
+import { claimLease, noteUnpublish, refreshRecords, releaseLease, usedAddresses } from './leases.js';
+import { ensureResponder } from './dns.js';
 import type { Lease } from './leases.js';
 import { runNft } from './nft.js';
 import { etcDir } from './paths.js';
@@ -32,7 +33,7 @@ function hostResolv(): { nameservers: string[]; search: string[] } {
   return { nameservers, search };
 }
 
-export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ports?: readonly PublishedPort[] }): NetAttach {
+export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ports?: readonly PublishedPort[]; names?: NetAttach['names'] }): NetAttach {
   const resolv = hostResolv();
   return {
     name: net.name,
@@ -46,6 +47,7 @@ export function netFacts(root: string, net: NetworkRecord, id: string, opts: { i
     nameservers: resolv.nameservers,
     search: resolv.search,
     ports: opts.ports,
+    names: opts.names,
   };
 }
 
@@ -54,17 +56,18 @@ export function netFacts(root: string, net: NetworkRecord, id: string, opts: { i
  * with it taken. Then writes the /etc files and publishes the ports.
  */
 export function claimAddress(root: string, id: string, facts: NetAttach, build: () => PlanAnswer): PlanAnswer {
-  const lease: Lease = { id, pid: process.pid, start: processStart(process.pid) };
+  const owner: Lease = { id, pid: process.pid, start: processStart(process.pid) };
   let answer = build();
   for (let attempt = 0; ; attempt++) {
     const chosen = answer.summary.net!;
-    if (claimLease(root, facts.name, chosen.address, lease)) break;
+    if (claimLease(root, facts.name, chosen.address, { ...owner, dns: chosen.dns?.record })) break;
     if (facts.ip !== undefined) throw new HuskError('invalid-value', `ip ${facts.ip}: already in use on network ${facts.name}`);
     if (attempt === 1024) throw new HuskError('host', `network ${facts.name}: could not take an address after 1024 tries`);
     facts.used = [...facts.used, chosen.address];
     answer = build();
   }
   const chosen = answer.summary.net!;
+  const lease: Lease = { ...owner, dns: chosen.dns?.record };
   try {
     const dir = etcDir(root, id);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -72,6 +75,11 @@ export function claimAddress(root: string, id: string, facts: NetAttach, build: 
     if (chosen.ports) {
       runNft(chosen.ports.add, { what: 'publish' });
       noteUnpublish(root, facts.name, chosen.address, { ...lease, unpublish: chosen.ports.remove });
+    }
+    // Names: this container's line joins the records, and a responder serves them.
+    if (chosen.dns) {
+      refreshRecords(root, facts.name);
+      ensureResponder(root, facts.name, chosen.dns);
     }
   } catch (err) {
     releaseLease(root, facts.name, chosen.address, lease);

@@ -11,6 +11,7 @@ import { containersDir, processStart, tempName } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { etcDir, networksDir } from './paths.js';
 import { runNft } from './nft.js';
+import { recordsFile } from './dns.js';
 
 export interface Lease {
   id: string;
@@ -18,6 +19,8 @@ export interface Lease {
   start?: string;
   /** The nft commands that unpublish the container's ports. */
   unpublish?: string;
+  /** The container's line of the network's records (names served by husk-dns). */
+  dns?: string;
 }
 
 export function leaseDir(root: string, network: string): string {
@@ -122,6 +125,45 @@ export function releaseLease(root: string, network: string, address: string, lea
   if (held.unpublish) runNft(held.unpublish, { quiet: true });
   rmSync(etcDir(root, held.id), { recursive: true, force: true });
   unlinkQuiet(aside);
+  if (held.dns) refreshRecords(root, network);
+}
+
+/** The records lines of the network's live leases, in address order. */
+function liveRecords(root: string, network: string): string {
+  const dir = leaseDir(root, network);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return '';
+  }
+  const lines: string[] = [];
+  for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
+    const lease = readJson<Lease>(join(dir, name));
+    if (lease?.dns && isLiveLease(root, lease)) lines.push(lease.dns);
+  }
+  return lines.join('');
+}
+
+/**
+ * Writes the network's records from its leases as they are now (none: the file goes, and
+ * husk-dns stops). Each command that changes a lease writes after its change, and writes
+ * again while the leases differ from what it wrote, so the last write is never a stale one.
+ * Returns whether any container has names.
+ */
+export function refreshRecords(root: string, network: string): boolean {
+  const path = recordsFile(root, network);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const text = liveRecords(root, network);
+    if (text === '') unlinkQuiet(path);
+    else {
+      const tmp = join(networksDir(root), tempName(`${network}.dns`));
+      writeFileSync(tmp, text, { mode: 0o644 });
+      renameSync(tmp, path);
+    }
+    if (liveRecords(root, network) === text) return text !== '';
+  }
+  return true;
 }
 
 /** A container's record is going: the address it leased goes with it. */

@@ -15,6 +15,7 @@ import { containersDir, tempName } from '../runtime/state.js';
 import { leaseDir, usedAddresses } from './leases.js';
 import { runNft } from './nft.js';
 import { networkFile, networksDir } from './paths.js';
+import { recordsFile, responderPid, responderPidFile } from './dns.js';
 
 export const DEFAULT_NETWORK = 'husk';
 
@@ -146,6 +147,9 @@ export async function removeNetwork(root: string, name: string): Promise<void> {
     const others = listNetworks(root).filter((n) => n.name !== name);
     await undo(root, rec, others.length === 0);
     rmSync(leaseDir(root, name), { recursive: true, force: true });
+    // No container is left, so no records either; a responder killed earlier leaves its pidfile.
+    rmSync(recordsFile(root, name), { force: true });
+    if (responderPid(root, name) === undefined) rmSync(responderPidFile(root, name), { force: true });
     rmSync(networkFile(root, name), { force: true });
   });
 }

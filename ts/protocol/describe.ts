@@ -179,19 +179,20 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
 
 const RUNNER_LABEL = { launcher: 'launcher ', monitor: 'monitor  ', container: 'container' } as const;
 
-export function describePlan(plan: PlanDescription): string {
+export function describePlan(plan: PlanDescription, choices: readonly string[] = []): string {
   const lines: string[] = [];
   const flags = [plan.flags & HELLO_FLAG.trace ? 'trace' : '', plan.flags & HELLO_FLAG.dieWithParent ? 'die with parent' : '', plan.flags & HELLO_FLAG.diesWithMonitor ? 'dies with monitor' : '']
     .filter(Boolean)
     .join(', ');
   lines.push(`plan v${plan.version}, ${plan.ops.length} ops${flags ? ` (${flags})` : ''}`);
   const width = String(plan.ops.length - 1).length;
+  for (const c of choices) lines.push(escapeControls(c));
   for (const [i, op] of plan.ops.entries()) lines.push(`${String(i).padStart(width)}  ${RUNNER_LABEL[op.runner]}  ${describeOp(op)}`);
   return lines.join('\n') + '\n';
 }
 
 /** The plan as `husk plan --format json` prints it: numbers as JSON numbers while exact, else strings. */
-export function planJson(plan: PlanDescription): string {
-  const shown = { version: plan.version, flags: plan.flags, ops: plan.ops.map((op) => ({ name: op.name, args: op.args })) };
+export function planJson(plan: PlanDescription, choices: readonly string[] = []): string {
+  const shown = { version: plan.version, flags: plan.flags, ...(choices.length ? { choices } : {}), ops: plan.ops.map((op) => ({ name: op.name, args: op.args })) };
   return JSON.stringify(shown, (_k, v) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v), 2) + '\n';
 }

@@ -129,6 +129,9 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),
   spec(0x0072, 'SETXATTR', 'fs', ['path', 'str'], ['name', 'str'], ['value', 'str']),
   spec(0x0073, 'READ_XATTRS', 'fs', ['path', 'str']),
+  // Rootless layers (docs/protocol.md "Fs plans in a user namespace").
+  spec(0x0049, 'FS_USERNS', 'fs', ['newuidmap', 'str'], ['uid_args', 'strs'], ['newgidmap', 'str'], ['gid_args', 'strs']),
+  spec(0x004a, 'REMOVE_TREE', 'fs', ['path', 'str']),
 ];
 
 export const OP_BY_CODE: ReadonlyMap<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));

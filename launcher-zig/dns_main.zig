@@ -1,0 +1,317 @@
+//! husk-dns: the name responder of one user-defined network (docs/networks.md "Names"), as
+//! podman's aardvark-dns. ts/ starts it when a container joins a network with names and
+//! none serves it yet:
+//!
+//!   husk-dns --listen GATEWAY --records FILE --pidfile FILE [--upstream A.B.C.D]...
+//!
+//! It binds UDP GATEWAY:53 (the address is its lock: a second responder gets EADDRINUSE and
+//! exits 3), forks, writes the serving child's pid to the pidfile and exits 0, so the
+//! caller returns once names are served. The child answers from the records file (re-read
+//! whenever it is replaced) and forwards other names to the upstreams, one at a time in
+//! order. It stops by itself once the records file is gone (ts/ removes it when the
+//! network's last container ends): it removes its pidfile, unbinds, and looks once more,
+//! so a container that joined in between is served, by it again or by a new responder.
+//! Single-threaded, no allocation: every buffer and table has a fixed size.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const sys = @import("sys.zig");
+const net = @import("net.zig");
+const message = @import("dns_message.zig");
+
+const upstreams_max = 4;
+const pending_max = 64;
+const query_bytes_max = 1232;
+const records_bytes_max = 1 << 20;
+const forward_timeout_ns = 2 * std.time.ns_per_s;
+/// How often the records file is looked at when no query comes.
+const poll_interval_ms = 200;
+const dns_port = 53;
+
+const exit_serving = 0;
+const exit_failed = 1;
+const exit_usage = 2;
+const exit_already_served = 3;
+
+const Options = struct {
+    listen: [4]u8 = undefined,
+    records: [*:0]const u8 = undefined,
+    pidfile: [*:0]const u8 = undefined,
+    upstreams: [upstreams_max][4]u8 = undefined,
+    upstream_count: usize = 0,
+};
+
+/// A query sent upstream and not yet answered: the reply goes back to `client`.
+const Pending = struct {
+    fd: sys.fd_t = -1,
+    client: sys.SockaddrIn = undefined,
+    deadline_ns: u64 = 0,
+    upstream: usize = 0,
+    query: [query_bytes_max]u8 = undefined,
+    query_len: usize = 0,
+};
+
+const Server = struct {
+    options: Options,
+    socket: sys.fd_t,
+    records: []const u8 = &.{},
+    version: ?sys.FileVersion = null,
+    pending: [pending_max]Pending = [_]Pending{.{}} ** pending_max,
+};
+
+var records_buffer: [records_bytes_max]u8 = undefined;
+var server: Server = undefined;
+
+pub fn main() u8 {
+    const options = parse_arguments(std.os.argv[1..]) orelse {
+        say("usage: husk-dns --listen A.B.C.D --records FILE --pidfile FILE [--upstream A.B.C.D]...", .{});
+        return exit_usage;
+    };
+    const socket = bind_listen(options.listen) catch |err| {
+        if (err == error.ADDRINUSE) return exit_already_served;
+        say("husk-dns: cannot listen on {d}.{d}.{d}.{d}:53: {s}", .{ options.listen[0], options.listen[1], options.listen[2], options.listen[3], @errorName(err) });
+        return exit_failed;
+    };
+    const child = sys.fork() catch |err| {
+        say("husk-dns: fork: {s}", .{@errorName(err)});
+        return exit_failed;
+    };
+    if (child != 0) {
+        write_pidfile(options.pidfile, child) catch |err| {
+            say("husk-dns: pidfile: {s}", .{@errorName(err)});
+            return exit_failed;
+        };
+        return exit_serving;
+    }
+    detach();
+    server = .{ .options = options, .socket = socket };
+    serve(&server);
+    return exit_serving;
+}
+
+fn say(comptime format: []const u8, args: anytype) void {
+    var buffer: [256]u8 = undefined;
+    const line = std.fmt.bufPrint(&buffer, format ++ "\n", args) catch return;
+    _ = sys.write(2, line) catch {};
+}
+
+fn parse_arguments(arguments: []const [*:0]const u8) ?Options {
+    var options = Options{};
+    var seen: u8 = 0;
+    var index: usize = 0;
+    while (index + 1 < arguments.len) : (index += 2) {
+        const flag = std.mem.span(arguments[index]);
+        const value = arguments[index + 1];
+        if (std.mem.eql(u8, flag, "--listen")) {
+            options.listen = net.parse_ip4(std.mem.span(value)) orelse return null;
+            seen |= 1;
+        } else if (std.mem.eql(u8, flag, "--records")) {
+            options.records = value;
+            seen |= 2;
+        } else if (std.mem.eql(u8, flag, "--pidfile")) {
+            options.pidfile = value;
+            seen |= 4;
+        } else if (std.mem.eql(u8, flag, "--upstream")) {
+            if (options.upstream_count == upstreams_max) return null;
+            options.upstreams[options.upstream_count] = net.parse_ip4(std.mem.span(value)) orelse return null;
+            options.upstream_count += 1;
+        } else return null;
+    }
+    if (index != arguments.len or seen != 7) return null;
+    assert(options.upstream_count <= upstreams_max);
+    return options;
+}
+
+fn bind_listen(address: [4]u8) sys.Error!sys.fd_t {
+    const fd = try sys.udp_socket();
+    errdefer sys.close(fd);
+    try sys.bind_in(fd, &sys.SockaddrIn.of(address, dns_port));
+    return fd;
+}
+
+/// `PID\n`, written aside and renamed over the pidfile: a reader sees a whole one or none.
+fn write_pidfile(path: [*:0]const u8, pid: sys.pid_t) sys.Error!void {
+    var aside_buffer: [4096]u8 = undefined;
+    const aside = std.fmt.bufPrintZ(&aside_buffer, "{s}.{d}.tmp", .{ path, pid }) catch return error.NAMETOOLONG;
+    const fd = try sys.openat(sys.AT_FDCWD, aside.ptr, sys.O.WRONLY | sys.O.CREAT | sys.O.TRUNC | sys.O.CLOEXEC, 0o644);
+    var text_buffer: [16]u8 = undefined;
+    const text = std.fmt.bufPrint(&text_buffer, "{d}\n", .{pid}) catch unreachable;
+    sys.write_once(fd, text) catch |err| {
+        sys.close(fd);
+        return err;
+    };
+    sys.close(fd);
+    try sys.renameat(sys.AT_FDCWD, aside.ptr, sys.AT_FDCWD, path);
+}
+
+/// The serving child: a session of its own, stdio on /dev/null (the caller waits for its
+/// pipes to close), cwd `/`.
+fn detach() void {
+    sys.setsid() catch {};
+    sys.chdir("/") catch {};
+    const null_fd = sys.openat(sys.AT_FDCWD, "/dev/null", sys.O.RDWR, 0) catch return;
+    for ([_]sys.fd_t{ 0, 1, 2 }) |fd| sys.dup_to(null_fd, fd) catch {};
+    if (null_fd > 2) sys.close(null_fd);
+}
+
+fn serve(s: *Server) void {
+    var fds: [1 + pending_max]sys.PollFd = undefined;
+    while (true) {
+        if (!reload(s)) {
+            if (stop_or_continue(s)) return;
+            continue;
+        }
+        var count: usize = 1;
+        fds[0] = .{ .fd = s.socket, .events = sys.POLLIN, .revents = 0 };
+        for (&s.pending) |*p| {
+            if (p.fd < 0) continue;
+            fds[count] = .{ .fd = p.fd, .events = sys.POLLIN, .revents = 0 };
+            count += 1;
+        }
+        assert(count <= fds.len);
+        _ = sys.poll_timeout(fds[0..count], poll_interval_ms) catch continue;
+        if (fds[0].revents != 0) receive_queries(s);
+        for (fds[1..count]) |fd| if (fd.revents != 0) relay_answer(s, fd.fd);
+        expire(s, sys.monotonic_ns());
+    }
+}
+
+/// Reads the records again when the file was replaced; false when it is gone.
+fn reload(s: *Server) bool {
+    const version = sys.file_version(s.options.records) catch return false;
+    if (s.version) |held| {
+        if (held.inode == version.inode and held.size == version.size and held.mtime_ns == version.mtime_ns) return true;
+    }
+    const fd = sys.openat(sys.AT_FDCWD, s.options.records, sys.O.RDONLY | sys.O.CLOEXEC, 0) catch return false;
+    defer sys.close(fd);
+    var length: usize = 0;
+    while (length < records_buffer.len) {
+        const got = sys.read(fd, records_buffer[length..]) catch return true; // Keep the last good ones.
+        if (got == 0) break;
+        length += got;
+    }
+    assert(length <= records_buffer.len);
+    s.records = records_buffer[0..length];
+    s.version = version;
+    return true;
+}
+
+/// The records are gone: stop, unless they came back once the address was let go (then
+/// serve again, or leave it to the responder that took the address meanwhile).
+fn stop_or_continue(s: *Server) bool {
+    sys.unlinkat(sys.AT_FDCWD, s.options.pidfile) catch {};
+    sys.close(s.socket);
+    for (&s.pending) |*p| finish(p);
+    if (sys.file_version(s.options.records)) |_| {
+        s.socket = bind_listen(s.options.listen) catch return true;
+        write_pidfile(s.options.pidfile, sys.getpid()) catch {};
+        s.version = null;
+        return false;
+    } else |_| return true;
+}
+
+fn receive_queries(s: *Server) void {
+    var buffer: [query_bytes_max]u8 = undefined;
+    var reply: [message.reply_bytes_max]u8 = undefined;
+    // At most a bounded batch per wake-up, so pending answers are relayed too.
+    for (0..64) |_| {
+        var client: sys.SockaddrIn = undefined;
+        const length = sys.recvfrom_in(s.socket, &buffer, &client) catch return;
+        const query = buffer[0..length];
+        switch (message.respond(query, s.records, s.options.upstream_count > 0, &reply)) {
+            .reply => |reply_len| if (reply_len > 0) {
+                _ = sys.sendto_in(s.socket, reply[0..reply_len], &client) catch {};
+            },
+            .forward => forward(s, query, &client),
+        }
+    }
+}
+
+/// Sends the query to the first upstream that takes it; with none, or no free slot, the
+/// client hears SERVFAIL (its resolver tries again or the next server).
+fn forward(s: *Server, query: []const u8, client: *const sys.SockaddrIn) void {
+    assert(query.len <= query_bytes_max);
+    for (&s.pending) |*p| {
+        if (p.fd >= 0) continue;
+        p.client = client.*;
+        @memcpy(p.query[0..query.len], query);
+        p.query_len = query.len;
+        if (send_upstream(s, p, 0)) return;
+        break;
+    }
+    fail_client(s, query, client);
+}
+
+/// Tries upstreams from `first` on; false when none could be sent to.
+fn send_upstream(s: *Server, p: *Pending, first: usize) bool {
+    assert(p.fd < 0);
+    var index = first;
+    while (index < s.options.upstream_count) : (index += 1) {
+        const fd = sys.udp_socket() catch return false;
+        const to = sys.SockaddrIn.of(s.options.upstreams[index], dns_port);
+        sys.connect_in(fd, &to) catch {
+            sys.close(fd);
+            continue;
+        };
+        _ = sys.send(fd, p.query[0..p.query_len]) catch {
+            sys.close(fd);
+            continue;
+        };
+        p.fd = fd;
+        p.upstream = index;
+        p.deadline_ns = sys.monotonic_ns() + forward_timeout_ns;
+        return true;
+    }
+    return false;
+}
+
+fn fail_client(s: *Server, query: []const u8, client: *const sys.SockaddrIn) void {
+    var reply: [message.reply_bytes_max]u8 = undefined;
+    if (query.len < message.header_bytes) return;
+    @memcpy(reply[0..message.header_bytes], query[0..message.header_bytes]);
+    const flags = std.mem.readInt(u16, query[2..4], .big);
+    std.mem.writeInt(u16, reply[2..4], 0x8000 | (flags & 0x7900) | 0x0080 | 2, .big);
+    @memset(reply[4..message.header_bytes], 0);
+    _ = sys.sendto_in(s.socket, reply[0..message.header_bytes], client) catch {};
+}
+
+fn relay_answer(s: *Server, fd: sys.fd_t) void {
+    for (&s.pending) |*p| {
+        if (p.fd != fd) continue;
+        var buffer: [4096]u8 = undefined;
+        const length = sys.recv(fd, &buffer) catch |err| {
+            // ECONNREFUSED: nothing listens there; try the next upstream.
+            if (err == error.AGAIN) return;
+            next_upstream(s, p);
+            return;
+        };
+        _ = sys.sendto_in(s.socket, buffer[0..length], &p.client) catch {};
+        finish(p);
+        return;
+    }
+}
+
+fn next_upstream(s: *Server, p: *Pending) void {
+    const next = p.upstream + 1;
+    sys.close(p.fd);
+    p.fd = -1;
+    if (!send_upstream(s, p, next)) {
+        fail_client(s, p.query[0..p.query_len], &p.client);
+        finish(p);
+    }
+}
+
+fn expire(s: *Server, now_ns: u64) void {
+    for (&s.pending) |*p| {
+        if (p.fd >= 0 and now_ns >= p.deadline_ns) next_upstream(s, p);
+    }
+}
+
+fn finish(p: *Pending) void {
+    if (p.fd >= 0) sys.close(p.fd);
+    p.* = .{};
+}
+
+test {
+    _ = @import("dns_message.zig");
+}

@@ -1,0 +1,59 @@
+// The name responder of a user-defined network (docs/networks.md "Names"): husk-dns, a small
+// static program built with the launcher (launcher-zig/dns_main.zig), listening on the
+// network's gateway. Its records, `<root>/networks/NAME.dns`, are the lines the core wrote for
+// each live container (ts/network/leases.ts refreshRecords); it is started here when a
+// container joins and none serves the network, and stops by itself once the records file is
+// gone (the network's last container ended). Its pidfile, `NAME.dns.pid`, is its own.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HuskError } from '../errors.js';
+import { notBuilt, packagePath } from '../runtime/paths.js';
+import { processStart } from '../runtime/state.js';
+import { networksDir } from './paths.js';
+
+const DNS_BIN = 'zig-out/bin/husk-dns';
+/** husk-dns's exit status when another responder already holds the address. */
+const ALREADY_SERVED = 3;
+
+export function recordsFile(root: string, network: string): string {
+  return join(networksDir(root), `${network}.dns`);
+}
+
+export function responderPidFile(root: string, network: string): string {
+  return join(networksDir(root), `${network}.dns.pid`);
+}
+
+/** The pid of the responder serving `network`, when one lives. */
+export function responderPid(root: string, network: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(responderPidFile(root, network), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0 || processStart(pid) === undefined) return undefined;
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8') === 'husk-dns\n' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the network's responder unless one serves it. The records are written first: a
+ * responder that is stopping looks at them once more after letting the address go, so either
+ * it serves on or this one can bind. Returns once the address is bound.
+ */
+export function ensureResponder(root: string, network: string, dns: { listen: string; upstreams: readonly string[] }): void {
+  if (responderPid(root, network) !== undefined) return;
+  const bin = packagePath(DNS_BIN);
+  if (!existsSync(bin)) throw notBuilt(DNS_BIN);
+  const args = ['--listen', dns.listen, '--records', recordsFile(root, network), '--pidfile', responderPidFile(root, network)];
+  for (const u of dns.upstreams) args.push('--upstream', u);
+  const r = spawnSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.error) throw new HuskError('host', `network ${network}: cannot start its name responder: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
+  if (r.status === 0 || r.status === ALREADY_SERVED) return;
+  const why = (r.stderr ?? '').trim().split('\n')[0] || `exit status ${r.status ?? r.signal}`;
+  throw new HuskError('host', `network ${network}: cannot start its name responder: ${why.replace(/^husk-dns: /, '')}`);
+}
