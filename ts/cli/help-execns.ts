@@ -41,6 +41,7 @@ process (PID): all of them, or only those named. husk's own user, capabilities a
 environment are kept and no cgroup is joined.
 `,
   ns: `Usage:  husk ns create NAME [--net] [--uts] [--ipc] [--cgroup] [--mnt] [--pid] [--time]
+                            [--time-offset monotonic=SECS,boottime=SECS]
         husk ns ls [--format table|json]
         husk ns inspect NAME [NAME...]
         husk ns rm [-f] NAME [NAME...]
@@ -50,8 +51,9 @@ Namespaces as objects. create makes new namespaces and pins each by a bind mount
 lsns, each one's type, inode (as ls -l /proc/PID/ns shows it), processes in it, containers
 using it and whether it is still pinned ("stale": its bind mount is gone). rm unpins them;
 it refuses while a process is in one, unless -f. A pid namespace needs a living init:
---pid keeps husk's own (husk-launcher --hold) as its pid 1 until rm. Join one with run --net ns:NAME (also
---ipc, --uts) or enter it with husk enter ns:NAME.
+--pid keeps husk's own (husk-launcher --hold) as its pid 1 until rm. --time-offset (implies
+--time) sets the new time namespace's clock offsets before anything enters it. Join one with
+run --net ns:NAME (also --ipc, --uts, --time) or enter it with husk enter ns:NAME.
 `,
   pod: `Usage:  husk pod create NAME [--share net,ipc,uts]
         husk pod ls [--format table|json]
