@@ -25,3 +25,5 @@ export { networkPlan } from "./net/network";
 export { seccompCompile } from "./seccomp/entry";
 // ociPlan: an OCI bundle's config.json as a plan (husk-runc): assembly/plan/oci.ts.
 export { ociPlan, ociFeatures } from "./plan/oci";
+// ociUpdate: `husk-runc update`, new limits for a container's cgroups: assembly/plan/oci-update.ts.
+export { ociUpdate } from "./plan/oci-update";

@@ -15,6 +15,7 @@ const events = @import("events.zig");
 const teardown = @import("teardown.zig");
 const pin = @import("pin.zig");
 const net = @import("net.zig");
+const cgroup = @import("cgroup.zig");
 
 pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
     assert(plan.control);
@@ -53,6 +54,7 @@ fn run_op(op: Op) sys.Error!void {
         .net_bridge => |o| try net.bridge(o.name, o.address),
         .net_link_del => |o| try net.link_delete(o.name),
         .net_sysctl => |o| try net.sysctl(o.key, o.value),
+        .cgroup_set => |o| try cgroup.write(o.path, o.value),
         else => unreachable, // The decoder keeps container ops out of control plans.
     }
 }
@@ -111,6 +113,7 @@ fn describe(op: Op, message: *events.Message) void {
         .net_bridge => |o| message.print("bridge {s} with {s}", .{ o.name, o.address }),
         .net_link_del => |o| message.print("delete link {s}", .{o.name}),
         .net_sysctl => |o| message.print("write {s} to /proc/sys/{s}", .{ o.value[0..@min(o.value.len, 40)], o.key }),
+        .cgroup_set => |o| message.print("write {s} to {s}", .{ o.value[0..@min(o.value.len, 40)], o.path }),
         else => unreachable,
     }
 }

@@ -166,6 +166,9 @@ pub const FrameType = enum(u16) {
     umask = 0x00a2,
     ambient = 0x00a3,
     console = 0x00a4,
+    // husk-runc update and --preserve-fds (protocol.md "Control plans", "Preserved fds").
+    cgroup_set = 0x00a5,
+    preserve_fds = 0x00a6,
     _,
 };
 
@@ -182,6 +185,8 @@ pub const ControlType = enum(u16) {
 
 /// A signal number SIGNAL (and SIGNAL_PROCESS) may carry: 1 to 64.
 pub const signal_max: u64 = 64;
+/// PRESERVE_FDS: at most this many fds (3 to 1026) are kept open across EXEC.
+pub const preserved_fds_max: u64 = 1024;
 /// Containers a server runs at once; a RUN beyond them is refused for its tag.
 pub const server_children_max = 64;
 /// RUN header flag (protocol.md "Server mode"): the server relays no STARTED for the tag and
@@ -334,6 +339,10 @@ pub const Op = union(enum) {
     ambient: struct { capabilities: u64 },
     /// Launcher op: a pty whose master goes to the AF_UNIX socket at `path` (console.zig).
     console: struct { path: Str },
+    /// Control op: write `value` to the file `path` of an existing cgroup directory.
+    cgroup_set: struct { path: Str, value: Str },
+    /// Container op after CLOSE_FDS: fds 3 to 3+count-1 survive EXEC.
+    preserve_fds: struct { count: u64 },
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -352,7 +361,7 @@ pub const Op = union(enum) {
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth => .parent,
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl => .control,
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => .fs,
             else => .container,
         };

@@ -131,7 +131,9 @@ const TABLE = `0010 UNSHARE any flags:u
 00a1 FIFO_WAIT container
 00a2 UMASK container mask:u
 00a3 AMBIENT container capabilities:u
-00a4 CONSOLE pre path:p`;
+00a4 CONSOLE pre path:p
+00a5 CGROUP_SET control path:p value:s
+00a6 PRESERVE_FDS container count:u`;
 
 let layouts: Layout[] | null = null;
 

@@ -34,6 +34,8 @@ export const REQ_OCI_BUNDLE: u32 = 0x0327;
 /** `exec`: the process joins a running container's init (its namespaces and cgroups). */
 export const REQ_OCI_JOIN: u32 = 0x0328;
 export const REQ_OCI_JOIN_CGROUP: u32 = 0x0329;
+/** `create --preserve-fds N`: fds 3 to 3+N-1 reach the container (the launcher has them there). */
+export const REQ_OCI_PRESERVE_FDS: u32 = 0x032a;
 
 /** OCI_OPTIONS bits. */
 export const OCI_NO_NEW_PRIVS: u64 = 1;
@@ -113,6 +115,7 @@ export class OciRequest {
   joinDiffer: u64 = 0;
   joinCgroups: string[] = [];
   joinVersions: u64[] = [];
+  preserveFds: u64 = 0;
 
   has(type: u32): bool {
     return this.seen.has(type);
@@ -253,6 +256,9 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
     case REQ_OCI_JOIN_CGROUP:
       req.joinVersions.push(f.u64("version"));
       req.joinCgroups.push(f.str("path", PATH_MAX));
+      break;
+    case REQ_OCI_PRESERVE_FDS:
+      req.preserveFds = f.u64("count");
       break;
     case REQ_OCI_PROPAGATION:
       req.propagation = f.str("mode", 64);

@@ -35,6 +35,7 @@ export const OCI_REQUEST = {
   BUNDLE: 0x0327,
   JOIN: 0x0328,
   JOIN_CGROUP: 0x0329,
+  PRESERVE_FDS: 0x032a,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -61,6 +62,8 @@ export interface OciPlanOptions {
   kernel?: string;
   /** `exec`: the running init to join, the namespaces of it that differ from ours, its cgroups. */
   join?: { pid: number; startTime: string; differ: bigint; cgroups: { version: 1 | 2; path: string }[] };
+  /** `create --preserve-fds N`: fds 3 to 3+N-1 reach the container. */
+  preserveFds?: number;
 }
 
 type Json = unknown;
@@ -208,6 +211,7 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
   if (opts.execFifo !== undefined) str(OCI_REQUEST.EXEC_FIFO, 'exec fifo', opts.execFifo);
   if (opts.consoleSocket !== undefined) str(OCI_REQUEST.CONSOLE, '--console-socket', opts.consoleSocket);
   if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
+  if (opts.preserveFds !== undefined && opts.preserveFds > 0) w.begin(OCI_REQUEST.PRESERVE_FDS).u64(opts.preserveFds).end();
   if (opts.join !== undefined) {
     w.begin(OCI_REQUEST.JOIN).u64(opts.join.pid).u64(BigInt(opts.join.startTime)).u64(opts.join.differ).end();
     for (const c of opts.join.cgroups) w.begin(OCI_REQUEST.JOIN_CGROUP).u64(c.version).str(c.path).end();
@@ -237,7 +241,11 @@ function encodeLinux(w: FrameWriter, linux: JsonObject): void {
   }
   const propagation = text(linux.rootfsPropagation, 'linux.rootfsPropagation');
   if (propagation !== undefined && propagation !== '') w.begin(OCI_REQUEST.PROPAGATION).str(propagation.slice(0, 64)).end();
-  const resources = object(linux.resources, 'linux.resources');
+  encodeResources(w, object(linux.resources, 'linux.resources'));
+}
+
+/** linux.resources as OCI_RESOURCE (`key.sub` = scalar) and OCI_DEVICE_RULE items. */
+function encodeResources(w: FrameWriter, resources: JsonObject): void {
   for (const [key, value] of Object.entries(resources)) {
     if (isEmpty(value)) continue;
     if (key === 'devices') {
@@ -293,4 +301,18 @@ export function ociPlan(cfg: Json, opts: OciPlanOptions): PlanAnswer {
   const answer = call('ociPlan', encodeOciRequest(cfg, opts));
   if (answer.status === 0) return splitAnswer(answer.bytes);
   throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+}
+
+/**
+ * `husk-runc update`: new linux.resources for the container's cgroup (parent and name as at
+ * create) as a control plan of CGROUP_SET ops, or undefined when nothing is to be written.
+ * Throws CoreError naming the field the core refuses.
+ */
+export function ociUpdate(resources: Json, cgroup: PlanCgroup): Uint8Array | undefined {
+  const w = new FrameWriter();
+  encodeResources(w, object(resources, 'linux.resources'));
+  encodeCgroup(w, cgroup);
+  const answer = call('ociUpdate', w.view().slice());
+  if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+  return answer.bytes.length === 0 ? undefined : answer.bytes;
 }

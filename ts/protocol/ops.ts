@@ -109,6 +109,9 @@ export const OPS: readonly OpSpec[] = [
   spec(0x00a3, 'AMBIENT', 'container', ['capabilities', 'u64']),
   // runc's --console-socket: the pty's master goes to the socket (docs/protocol.md "The console socket").
   spec(0x00a4, 'CONSOLE', 'pre-clone', ['path', 'str']),
+  // husk-runc update (a control op) and --preserve-fds (docs/protocol.md "Preserved fds").
+  spec(0x00a5, 'CGROUP_SET', 'control', ['path', 'str'], ['value', 'str']),
+  spec(0x00a6, 'PRESERVE_FDS', 'container', ['count', 'u64']),
   spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
   spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
   spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),

@@ -42,7 +42,7 @@ export async function deleteCommand(root: string, cmd: Extract<RuncCommand, { na
     throw new RuncError(`container does not exist: ${cmd.id}`);
   }
   const status = statusOf(root, st);
-  if (status === 'running' && !cmd.force) throw new RuncError(`cannot delete container ${cmd.id} that is not stopped: running`);
+  if ((status === 'running' || status === 'paused') && !cmd.force) throw new RuncError(`cannot delete container ${cmd.id} that is not stopped: ${status}`);
   if (status === 'creating' && !cmd.force) throw new RuncError(`cannot delete container ${cmd.id}: it is still being created`);
   const { killContainer, removeCgroups } = await import('../runtime/control.js');
   const h = await hierarchies();

@@ -70,9 +70,32 @@ async function cgroupFacts(cfg: unknown, id: string): Promise<PlanCgroup> {
     name = parts.pop()!;
     parent = parts.join('/');
   }
+  return cgroupOf(parent, name);
+}
+
+/** The cgroup `parent/name` on this host's hierarchies, as the core plans it. */
+export async function cgroupOf(parent: string, name: string): Promise<PlanCgroup> {
   const { hostCgroupFacts } = await import('../cgroup/detect.js');
   const { planCgroup } = await import('../cgroup/request-facts.js');
   return planCgroup(hostCgroupFacts(), { limits: [], cgroupParent: parent }, { id: name, rootless: false });
+}
+
+async function freezerOf(cgroup: PlanCgroup, dirs: string[]): Promise<RuncState['freezer']> {
+  if (dirs.length === 0) return undefined;
+  const { freezerFile } = await import('../core/control.js');
+  return freezerFile(cgroup.hierarchies, dirs);
+}
+
+/** `--preserve-fds N`: fds 3 to 3+N-1 must be open in husk-runc (the engine's). */
+function checkPreserved(count: number): void {
+  if (count > 1024) throw new RuncError(`--preserve-fds: ${count} is over 1024`);
+  for (let fd = 3; fd < 3 + count; fd++) {
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new RuncError(`--preserve-fds ${count}: fd ${fd} is not open`);
+    }
+  }
 }
 
 /** `--pid-file`: written whole (temp + rename), as runc does. */
@@ -97,7 +120,7 @@ function rootfsOf(cfg: unknown, bundle: string): string {
 }
 
 export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Promise<number> {
-  if (cmd.preserveFds > 0) throw new RuncError('--preserve-fds: passing extra fds to the container is not supported by husk-runc yet');
+  checkPreserved(cmd.preserveFds);
   const cfg = readConfig(cmd.bundle);
   const cgroup = await cgroupFacts(cfg, cmd.id);
   const foreground = cmd.name === 'run' && !cmd.detach;
@@ -110,6 +133,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       consoleSocket: cmd.consoleSocket === undefined ? undefined : resolve(cmd.consoleSocket),
       cgroup,
       dieWithParent: foreground,
+      preserveFds: cmd.preserveFds,
     });
     const st: RuncState = {
       id: cmd.id,
@@ -120,6 +144,9 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       created: new Date().toISOString(),
       annotations: annotationsOf(cfg),
       cgroupDirs: answer.summary.cgroupDirs,
+      cgroupParent: cgroup.parent,
+      cgroupName: cgroup.name,
+      freezer: await freezerOf(cgroup, answer.summary.cgroupDirs),
       creator: process.pid,
       creatorStart: processStart(process.pid),
     };
@@ -130,7 +157,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       writeState(global.root, st);
       if (cmd.pidFile !== undefined) writePidFile(cmd.pidFile, pid);
     };
-    const launched = await runPlan(answer.plan, { onPid, forward: foreground });
+    const launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds });
     if (launched.error !== undefined) throw new RuncError(launchError(launched.error));
     if (foreground) {
       removeDir(global.root, cmd.id);

@@ -8,6 +8,7 @@ import { fifoPath, mustRead, statusOf } from './state.js';
 export async function startContainer(root: string, id: string): Promise<void> {
   const st = mustRead(root, id);
   const status = statusOf(root, st);
+  if (status === 'paused') throw new RuncError('cannot start a container in the paused state');
   if (status === 'running') throw new RuncError('cannot start an already running container');
   if (status === 'stopped') throw new RuncError('cannot start a container that has stopped');
   if (status === 'creating') throw new RuncError(`cannot start container ${id}: it is still being created`);
