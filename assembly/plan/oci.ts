@@ -18,7 +18,7 @@ import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } fr
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
 import { checkMounts, checkPaths, deviceOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
-  asField, DEVICE_ANY, decodeOciRequest, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
+  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
 } from "./oci-request";
 import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
@@ -118,6 +118,7 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (failure === null) failure = checkPaths("maskedPaths", req.masked);
   if (failure === null) failure = checkPaths("readonlyPaths", req.readonly);
   if (failure === null) failure = decideCgroup(req);
+  if (failure === null) failure = decideHooks(req);
   if (failure === null) {
     // No linux.seccomp: no filter (the OCI spec's default); the profile's includes.caps and
     // excludes.caps are judged against the process's effective set.
@@ -199,6 +200,29 @@ function decideJoin(req: OciRequest, d: OciDecisions): Failure | null {
   }
   if (req.namespaces.length > 0 || req.mounts.length > 0 || req.sysctls.length > 0 || req.hasHostname) return invalid("exec: a process joins its container: namespaces, mounts, sysctls and hostname are the container's");
   d.newNamespaces = 0;
+  return null;
+}
+
+/**
+ * hooks: husk-runc runs prestart, createRuntime, poststart and poststop itself, in the runtime's
+ * namespaces (ts/runc/hooks.ts); each path absolute, a timeout (when given) at least 1 s.
+ */
+function decideHooks(req: OciRequest): Failure | null {
+  const counts: i32[] = [0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < req.hooks.length; i++) {
+    const h = req.hooks[i];
+    if (h.kind < 1 || h.kind > <u64>HOOK_KINDS.length) return invalid("hooks: kind " + h.kind.toString() + " unknown");
+    const at = <i32>h.kind - 1;
+    const field = "hooks." + HOOK_KINDS[at] + "[" + counts[at].toString() + "]";
+    counts[at]++;
+    if (at == 2 || at == 3) return invalid("hooks." + HOOK_KINDS[at] + ": not supported by husk-runc (hooks in the container's namespaces)");
+    if (req.join) return invalid("exec: a process has no hooks");
+    if (h.path.length == 0 || h.path.charCodeAt(0) != 0x2f) return invalid(field + ".path: \"" + h.path + "\" is not an absolute path");
+    if (h.timeout == 0) return invalid(field + ".timeout: must be at least 1 second");
+    for (let k = 0; k < h.env.length; k++) {
+      if (h.env[k].indexOf("=") <= 0) return invalid(field + ".env: \"" + h.env[k] + "\" is not KEY=VALUE");
+    }
+  }
   return null;
 }
 
@@ -392,7 +416,7 @@ function jsonList(items: string[]): string {
 export function ociFeatures(len: i32): i32 {
   const namespaces = new Array<string>();
   for (let i = 0; i < NS_TYPES.length; i++) if (NS_BITS[i] != CLONE_NEWUSER && NS_BITS[i] != CLONE_NEWTIME) namespaces.push(NS_TYPES[i]);
-  const json = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\",\"hooks\":[]," +
+  const json = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\",\"hooks\":[\"prestart\",\"createRuntime\",\"poststart\",\"poststop\"]," +
     "\"mountOptions\":" + jsonList(mountOptionNames()) + "," +
     "\"linux\":{\"namespaces\":" + jsonList(namespaces) + ",\"capabilities\":" + jsonList(CAPABILITIES) + "," +
     "\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false}," +
