@@ -2,7 +2,7 @@
 // (docs/core-abi.md "buildPlan").
 //
 // Order: [STATUS_FILE, cgroup dirs, limits, reports, INTO] [LOG] [UNSHARE time, WRITE_FILE offsets]
-// CLONE [UID_MAP [SETGROUPS] GID_MAP IDMAP_TREE…] [CGROUP_JOIN…] [UNSHARE cgroup] [USER 0:0] private mounts, stage,
+// CLONE [UID_MAP [SETGROUPS] GID_MAP IDMAP_TREE…] [CGROUP_JOIN…] [UNSHARE cgroup] [SETNS_FILE time] [USER 0:0] private mounts, stage,
 // image, SET_ROOT, proc, dev, sys, [cgroups at sys/fs/cgroup], tmp, masks, workdir,
 // PIVOT_ROOT, SETHOSTNAME, LOOPBACK_UP, CAPS, USER, CHDIR, NO_NEW_PRIVS, CLOSE_FDS, EXEC.
 
@@ -20,7 +20,7 @@ import { HostDir, IMAGE_HOST, applyDefaults, applyImageConfig, decideNamespaces,
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
-import { joinOps } from "./joins";
+import { joinContainerOps, joinOps } from "./joins";
 import { netContainerOps, netFileOps, netVethOp } from "../net/attach";
 import { usermodeOps } from "../net/usermode";
 import { readOnlyRootOps, sysctlOps, tmpfsOps } from "./run-options";
@@ -61,6 +61,7 @@ export function buildPlan(len: i32): i32 {
   usermodeOps(plan, req.usermode);
   cgroupJoinOps(plan, req.cgroup);
   if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
+  joinContainerOps(plan, req.joins);
   rootInUserNamespaceOps(plan, req);
   rootfsOps(plan, req);
   procOps(plan);

@@ -7,12 +7,18 @@
 import { Failure, invalid, malformed } from "../abi";
 import { Fields, PATH_MAX } from "../codec";
 import { PlanWriter } from "./encode";
-import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from "./linux";
+import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS } from "./linux";
 
 export const REQ_JOIN_FILE: u32 = 0x0187;
 export const REQ_JOIN_PROCESS: u32 = 0x0188;
-/** What a new container may join: the types the launcher can enter before CLONE. */
-const JOINABLE: u64 = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP;
+/** What the launcher enters for a new container before CLONE (CLONE's process is born in it). */
+const JOINABLE_BEFORE: u64 = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP;
+/**
+ * What the container process enters itself, right after its cgroups (`--time ns:NAME`): the
+ * monitor must keep the host's clocks, so never before CLONE.
+ */
+const JOINABLE_AFTER: u64 = CLONE_NEWTIME;
+const JOINABLE: u64 = JOINABLE_BEFORE | JOINABLE_AFTER;
 const PID_MAX: u64 = 0x7fffffff;
 const FILES_MAX: i32 = 8;
 
@@ -62,10 +68,11 @@ function flagOf(bit: u64): string {
   if (bit == CLONE_NEWIPC) return "--ipc";
   if (bit == CLONE_NEWUTS) return "--uts";
   if (bit == CLONE_NEWPID) return "--pid";
+  if (bit == CLONE_NEWTIME) return "--time";
   return "namespace";
 }
 
-export function validateJoins(req: JoinRequest, userns: bool): Failure | null {
+export function validateJoins(req: JoinRequest, userns: bool, timens: bool): Failure | null {
   let seen: u64 = 0;
   for (let i = 0; i < req.files.length; i++) {
     const n = req.files[i];
@@ -75,7 +82,7 @@ export function validateJoins(req: JoinRequest, userns: bool): Failure | null {
     if (n.path.length == 0 || n.path.charCodeAt(0) != 0x2f) return invalid(flagOf(n.nstype) + ": " + n.path + " is not an absolute path");
   }
   if (req.hasProcess) {
-    if (req.processFlags == 0 || (req.processFlags & ~JOINABLE) != 0) return malformed("request: JOIN_PROCESS flags");
+    if (req.processFlags == 0 || (req.processFlags & ~JOINABLE_BEFORE) != 0) return malformed("request: JOIN_PROCESS flags");
     if ((seen & req.processFlags) != 0) return invalid(flagOf(seen & req.processFlags) + ": joined twice");
     if (req.pid == 0 || req.pid > PID_MAX) return invalid("pid " + req.pid.toString() + ": out of range");
     if (req.startTime == 0) return invalid("pid " + req.pid.toString() + ": no start time, so a reused pid could not be told apart");
@@ -83,6 +90,10 @@ export function validateJoins(req: JoinRequest, userns: bool): Failure | null {
   // A container in a user namespace of its own cannot join another's pid namespace: its
   // /proc would be mounted by a user namespace that does not own that pid namespace.
   if (userns && (req.joined & CLONE_NEWPID) != 0) return invalid("--pid: a container with --userns cannot join another pid namespace");
+  // Entering a time namespace takes CAP_SYS_ADMIN over its owner, the host's user namespace,
+  // which a process in a user namespace of its own no longer has.
+  if (userns && (req.joined & CLONE_NEWTIME) != 0) return invalid("--time: a container with --userns cannot join a time namespace made outside it");
+  if (timens && (req.joined & CLONE_NEWTIME) != 0) return invalid("--time ns:NAME: cannot be given with --timens or --time-offset (the container either joins a time namespace or gets a new one)");
   return null;
 }
 
@@ -92,5 +103,10 @@ export function joinOps(plan: PlanWriter, req: JoinRequest): void {
     plan.target(req.pid, req.startTime);
     plan.setns(req.processFlags);
   }
-  for (let i = 0; i < req.files.length; i++) plan.setnsFile(req.files[i].path, req.files[i].nstype);
+  for (let i = 0; i < req.files.length; i++) if ((req.files[i].nstype & JOINABLE_BEFORE) != 0) plan.setnsFile(req.files[i].path, req.files[i].nstype);
+}
+
+/** Right after the container's cgroups, before any other op: what the process enters itself. */
+export function joinContainerOps(plan: PlanWriter, req: JoinRequest): void {
+  for (let i = 0; i < req.files.length; i++) if ((req.files[i].nstype & JOINABLE_AFTER) != 0) plan.setnsFile(req.files[i].path, req.files[i].nstype);
 }

@@ -13,11 +13,13 @@ import { answer, badLength, fail, Failure, inputPointer, invalid, malformed } fr
 import { Fields, FrameReader, PATH_MAX, Writer } from "../codec";
 import { HELLO_MAGIC, PLAN_MAX, PlanWriter, PROTOCOL_VERSION, T_END, T_HELLO } from "./encode";
 import { STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
-import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from "./linux";
+import { CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, TIME_OFFSET_MAX } from "./linux";
 
 export const REQ_PIN_CREATE: u32 = 0x0185;
 export const REQ_PIN_REMOVE: u32 = 0x0186;
 export const REQ_PIN_HOLDER: u32 = 0x0189;
+/** A clock's offset for the new time namespace (`ns create --time-offset`): clock u64, seconds i64. */
+export const REQ_PIN_TIME_OFFSET: u32 = 0x0380;
 const T_PIN_NEW: u16 = 0x0083;
 const T_UNPIN: u16 = 0x0084;
 const T_SIGNAL_PROCESS: u16 = 0x0063;
@@ -42,6 +44,10 @@ class PinRequest {
   hasHolder: bool = false;
   pid: u64 = 0;
   startTime: u64 = 0;
+  hasMonotonic: bool = false;
+  monotonic: i64 = 0;
+  hasBoottime: bool = false;
+  boottime: i64 = 0;
 }
 
 export function pinPlan(len: i32): i32 {
@@ -87,8 +93,15 @@ export function pinPlan(len: i32): i32 {
 function heldPlan(req: PinRequest): i32 {
   const plan = new PlanWriter();
   plan.hello(0);
-  // A time namespace is entered by the children made after unshare (time_namespaces(7)).
-  if ((req.flags & CLONE_NEWTIME) != 0) plan.unshare(CLONE_NEWTIME);
+  // A time namespace is entered by the children made after unshare (time_namespaces(7)); its
+  // offsets can be written only until the first one does.
+  if ((req.flags & CLONE_NEWTIME) != 0) {
+    plan.unshare(CLONE_NEWTIME);
+    let text = "";
+    if (req.hasMonotonic) text += "monotonic " + req.monotonic.toString() + " 0\n";
+    if (req.hasBoottime) text += "boottime " + req.boottime.toString() + " 0\n";
+    if (text.length > 0) plan.writeFile("/proc/self/timens_offsets", text);
+  }
   plan.clone(req.flags & ~CLONE_NEWTIME);
   for (let i = 0; i < TYPES.length; i++) if ((req.flags & TYPES[i]) != 0) plan.pin(TYPES[i], req.dir + "/" + NAMES[i]);
   plan.closeFds();
@@ -110,6 +123,18 @@ function decode(ptr: usize, len: i32, req: PinRequest): Failure | null {
       req.creates++;
     } else if (r.type == REQ_PIN_REMOVE) {
       req.removes.push(f.str("path", PATH_MAX));
+    } else if (r.type == REQ_PIN_TIME_OFFSET) {
+      const clock = f.u64("clock");
+      const seconds = <i64>f.u64("seconds");
+      if (clock == CLOCK_MONOTONIC && !req.hasMonotonic) {
+        req.hasMonotonic = true;
+        req.monotonic = seconds;
+      } else if (clock == CLOCK_BOOTTIME && !req.hasBoottime) {
+        req.hasBoottime = true;
+        req.boottime = seconds;
+      } else {
+        return malformed(r.where() + ": PIN_TIME_OFFSET clock " + clock.toString() + " unknown or given twice");
+      }
     } else if (r.type == REQ_PIN_HOLDER) {
       req.pid = f.u64("pid");
       req.startTime = f.u64("start_time");
@@ -134,6 +159,9 @@ function validate(req: PinRequest): Failure | null {
     if ((req.flags & CLONE_NEWUSER) != 0) return invalid("--user: husk cannot pin a user namespace yet (its id maps would have to be chosen)");
     if (req.dir.length == 0 || req.dir.charCodeAt(0) != 0x2f) return invalid("ns dir " + req.dir + ": not absolute");
   }
+  if ((req.hasMonotonic || req.hasBoottime) && (req.creates == 0 || (req.flags & CLONE_NEWTIME) == 0)) return invalid("--time-offset: needs a new time namespace (--time)");
+  if (req.hasMonotonic && (req.monotonic > TIME_OFFSET_MAX || req.monotonic < -TIME_OFFSET_MAX)) return invalid("time-offset: monotonic offset " + req.monotonic.toString() + " s out of range (±4611686018 s)");
+  if (req.hasBoottime && (req.boottime > TIME_OFFSET_MAX || req.boottime < -TIME_OFFSET_MAX)) return invalid("time-offset: boottime offset " + req.boottime.toString() + " s out of range (±4611686018 s)");
   for (let i = 0; i < req.removes.length; i++) {
     if (req.removes[i].length == 0 || req.removes[i].charCodeAt(0) != 0x2f) return invalid("pin " + req.removes[i] + ": not absolute");
   }

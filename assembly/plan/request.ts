@@ -524,7 +524,7 @@ export function applyImageConfig(req: PlanRequest): Failure | null {
 
 /** Checks the values the user gave; returns the first refusal. */
 export function validateRequest(req: PlanRequest): Failure | null {
-  const joins = validateJoins(req.joins, req.userns);
+  const joins = validateJoins(req.joins, req.userns, req.hasTimeOffset);
   if (joins !== null) return joins;
   const sysctls = checkSysctls(req.runOptions, req.namespaces);
   if (sysctls !== null) return sysctls;

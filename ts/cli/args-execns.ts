@@ -4,9 +4,10 @@
 import { HuskError } from '../errors.js';
 import type { GlobalFlags } from './args.js';
 import type { ExecFlags } from '../runtime/exec.js';
+import { parseTimeOffsets } from './flags-execns.js';
 
 export type NsCommand =
-  | { action: 'create'; name: string; types: string[] }
+  | { action: 'create'; name: string; types: string[]; timeOffsets?: { monotonic?: number; boottime?: number } }
   | { action: 'ls'; format: 'table' | 'json' }
   | { action: 'inspect'; names: string[] }
   | { action: 'rm'; force: boolean; names: string[] };
@@ -70,10 +71,15 @@ function parseNs(args: readonly string[]): NsCommand | 'help' {
   const usage = (what: string) => new HuskError('usage', `"husk ns ${action}" ${what}`, { hint: "See 'husk ns --help'." });
   switch (action) {
     case 'create': {
-      const read = readFlags('ns create', rest, { bools: NS_TYPE_FLAGS, values: {} }, true);
+      const read = readFlags('ns create', rest, { bools: NS_TYPE_FLAGS, values: { '--time-offset': 'timeOffset' } }, true);
       if (read === 'help') return 'help';
       if (read.rest.length !== 1) throw usage('requires exactly one NAME');
-      return { action, name: read.rest[0], types: [...read.bools] };
+      const offsets = read.values.get('timeOffset');
+      if (offsets === undefined) return { action, name: read.rest[0], types: [...read.bools] };
+      // As run's: an offset implies a new time namespace.
+      const timeOffsets: { monotonic?: number; boottime?: number } = {};
+      for (const v of offsets) parseTimeOffsets(v, timeOffsets);
+      return { action, name: read.rest[0], types: [...new Set([...read.bools, 'time'])], timeOffsets };
     }
     case 'ls':
     case 'list': {

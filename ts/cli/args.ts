@@ -85,7 +85,7 @@ import { CONTAINER_FS_COMMANDS, parseContainerFs } from './args-container-fs.js'
 import type { ContainerFsCommand } from './args-container-fs.js';
 import { EXECNS_COMMANDS, parseExecNs } from './args-execns.js';
 import type { ExecNsCommand } from './args-execns.js';
-import { EXECNS_RUN_FLAGS, joinMode } from './flags-execns.js';
+import { EXECNS_RUN_FLAGS, joinMode, parseTimeOffsets } from './flags-execns.js';
 import { NETWORK_COMMANDS, parseNetworkCommand, parsePublish } from './args-network.js';
 import type { NetworkCommand } from './args-network.js';
 import type { JoinFlag } from './flags-execns.js';
@@ -133,16 +133,6 @@ function networkMode(f: RunFlags, v: string): 'private' | 'host' {
   // docker's names for its default network mean husk's.
   f.network = v === 'bridge' || v === 'default' ? 'husk' : v;
   return 'private';
-}
-
-function parseTimeOffsets(v: string, into: RunFlags['timeOffsets']): void {
-  for (const part of v.split(',')) {
-    const m = /^(monotonic|boottime)=(-?\d+)$/.exec(part.trim());
-    if (!m) throw new HuskError('usage', `invalid value "${part}" for --time-offset: expected monotonic=SECS or boottime=SECS`);
-    const secs = Number(m[2]);
-    if (!Number.isSafeInteger(secs)) throw new HuskError('usage', `invalid value "${part}" for --time-offset: seconds out of range`);
-    into[m[1] as 'monotonic' | 'boottime'] = secs;
-  }
 }
 
 const BASE_FLAGS: FlagSpec[] = [

@@ -3,6 +3,8 @@
 export const EXECNS_HELP: Record<string, string> = {
   network: `Usage:  husk network create [--subnet CIDR] [--gateway IP] [--internal] NAME
         husk network ls [--format json] [-q] | network inspect NAME... | network rm NAME... | network prune
+        husk network connect [--ip ADDR] [--alias NAME]... NETWORK CONTAINER
+        husk network disconnect [-f] NETWORK CONTAINER
         husk port CONTAINER
 
 A network is a bridge (husk0 for the default network husk, husk1, husk2... for others), an
@@ -12,6 +14,9 @@ inet husk) and isolation from the other networks. --internal: no route out, no N
 A container joins one with run --network NAME [--ip ADDR] [-p [IP:]HPORT:PORT[/PROTO]]:
 a veth on the bridge, its address leased until its record goes, its own /etc/hosts,
 /etc/hostname and /etc/resolv.conf. rm refuses a network a live container is on.
+On a network of your own, containers find each other by --name, short id and
+--network-alias (a responder, husk-dns, on the gateway). connect joins a running container
+to one more network (eth1, eth2...; its default route stays), disconnect takes it away.
 See docs/networks.md.`,
   exec: `Usage:  husk exec [OPTIONS] CONTAINER COMMAND [ARG...]
 
@@ -41,6 +46,7 @@ process (PID): all of them, or only those named. husk's own user, capabilities a
 environment are kept and no cgroup is joined.
 `,
   ns: `Usage:  husk ns create NAME [--net] [--uts] [--ipc] [--cgroup] [--mnt] [--pid] [--time]
+                            [--time-offset monotonic=SECS,boottime=SECS]
         husk ns ls [--format table|json]
         husk ns inspect NAME [NAME...]
         husk ns rm [-f] NAME [NAME...]
@@ -50,8 +56,9 @@ Namespaces as objects. create makes new namespaces and pins each by a bind mount
 lsns, each one's type, inode (as ls -l /proc/PID/ns shows it), processes in it, containers
 using it and whether it is still pinned ("stale": its bind mount is gone). rm unpins them;
 it refuses while a process is in one, unless -f. A pid namespace needs a living init:
---pid keeps husk's own (husk-launcher --hold) as its pid 1 until rm. Join one with run --net ns:NAME (also
---ipc, --uts) or enter it with husk enter ns:NAME.
+--pid keeps husk's own (husk-launcher --hold) as its pid 1 until rm. --time-offset (implies
+--time) sets the new time namespace's clock offsets before anything enters it. Join one with
+run --net ns:NAME (also --ipc, --uts, --time) or enter it with husk enter ns:NAME.
 `,
   pod: `Usage:  husk pod create NAME [--share net,ipc,uts]
         husk pod ls [--format table|json]

@@ -34,6 +34,7 @@ const RUN_OPTIONS = `Options:
       --subuid-file FILE        Subordinate uids (default /etc/subuid)
       --subgid-file FILE        Subordinate gids (default /etc/subgid)
       --timens                  New time namespace
+      --time ns:NAME            Join a pinned time namespace (husk ns create NAME --time)
       --time-offset LIST        monotonic=SECS,boottime=SECS clock offsets (implies --timens)
       --trace                   Print each op of the plan with the time it took
       --security-opt OPT        seccomp=FILE (a docker or OCI profile), seccomp=unconfined (no

@@ -34,7 +34,7 @@ export async function nsCommand(root: string, cmd: NsCommand): Promise<number> {
   const store = await import('../runtime/ns-store.js');
   switch (cmd.action) {
     case 'create': {
-      await store.createNamespaces(root, cmd.name, cmd.types);
+      await store.createNamespaces(root, cmd.name, cmd.types, cmd.timeOffsets);
       process.stdout.write(`${cmd.name}\n`);
       const init = store.holderOf(root, cmd.name);
       // Said, because it is a process a user may meet in ps: the pid namespace needs it.

@@ -1,17 +1,21 @@
 // pinPlan: the control plan that makes and pins namespaces, or unpins them (docs/core-abi.md
 // "pinPlan"; assembly/plan/pin.ts decides which types can be pinned and how).
 import { FrameWriter } from '../protocol/frames.js';
-import { CoreError } from './build-plan.js';
+import { CLOCK, CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
-export const PIN_REQUEST = { CREATE: 0x0185, REMOVE: 0x0186, HOLDER: 0x0189 } as const;
+export const PIN_REQUEST = { CREATE: 0x0185, REMOVE: 0x0186, HOLDER: 0x0189, TIME_OFFSET: 0x0380 } as const;
 
-export type PinRequest = { create: { flags: bigint; dir: string } } | { remove: readonly string[]; holder?: { pid: number; startTime: string } };
+export type PinRequest = { create: { flags: bigint; dir: string; timeOffsets?: { monotonic?: number; boottime?: number } } } | { remove: readonly string[]; holder?: { pid: number; startTime: string } };
 
 export function encodePinRequest(req: PinRequest): Uint8Array {
   const w = new FrameWriter();
-  if ('create' in req) w.begin(PIN_REQUEST.CREATE).u64(req.create.flags).str(req.create.dir).end();
-  else {
+  if ('create' in req) {
+    w.begin(PIN_REQUEST.CREATE).u64(req.create.flags).str(req.create.dir).end();
+    const t = req.create.timeOffsets;
+    if (t?.monotonic !== undefined) w.begin(PIN_REQUEST.TIME_OFFSET).u64(CLOCK.monotonic).u64(BigInt.asUintN(64, BigInt(t.monotonic))).end();
+    if (t?.boottime !== undefined) w.begin(PIN_REQUEST.TIME_OFFSET).u64(CLOCK.boottime).u64(BigInt.asUintN(64, BigInt(t.boottime))).end();
+  } else {
     for (const path of req.remove) w.begin(PIN_REQUEST.REMOVE).str(path).end();
     const h = req.holder;
     if (h) w.begin(PIN_REQUEST.HOLDER).u64(h.pid).u64(/^\d{1,20}$/.test(h.startTime) ? BigInt(h.startTime) : 0n).end();

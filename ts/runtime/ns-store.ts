@@ -122,12 +122,12 @@ function runPins(plan: Uint8Array, what: string): Promise<void> {
 }
 
 /** `ns create`: NAME's directory (exclusively: a taken name is an error), then the pins. */
-export async function createNamespaces(root: string, name: string, types: readonly string[]): Promise<void> {
+export async function createNamespaces(root: string, name: string, types: readonly string[], timeOffsets?: { monotonic?: number; boottime?: number }): Promise<void> {
   checkNsName(name);
   let flags = 0n;
   for (const t of types) flags |= NS_BIT.get(t)!;
   const dir = nsDir(root, name);
-  const plan = pinPlan({ create: { flags, dir } }); // refused types fail here, before anything is made
+  const plan = pinPlan({ create: { flags, dir, timeOffsets } }); // refused types fail here, before anything is made
   mkdirSync(nsRoot(root), { recursive: true, mode: 0o711 });
   try {
     mkdirSync(dir, { mode: 0o711 });
