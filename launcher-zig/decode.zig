@@ -370,7 +370,7 @@ const Decoder = struct {
             },
             .idmap_tree, .attach_tree, .idmap_helper => try decoder.check_tree_op(op_value),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .cgroup_set => try decoder.check_control_op(op_value),
-            .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
+            .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route, .net_connect => try decoder.check_net_op(op_value),
             .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => try decoder.check_fs_op(op_value),
         }
@@ -507,6 +507,12 @@ const Decoder = struct {
                 if (!net.valid_ifname(o.name)) return decoder.fail("net_addr.name: not a link name");
                 if (net.parse_cidr(o.address) == null) return decoder.fail("net_addr.address: not A.B.C.D/N");
                 if (o.flags & ~net.addr_flags_known != 0) return decoder.fail("net_addr.flags: unknown bits");
+            },
+            .net_connect => |o| {
+                if (!net.valid_ifname(o.host) or !net.valid_ifname(o.peer) or !net.valid_ifname(o.bridge)) return decoder.fail("net_connect: not a link name");
+                if (net.parse_mac(o.mac) == null) return decoder.fail("net_connect.mac: not xx:xx:xx:xx:xx:xx");
+                if (net.parse_cidr(o.address) == null) return decoder.fail("net_connect.address: not A.B.C.D/N");
+                if (o.pid == 0 or o.pid > std.math.maxInt(i32)) return decoder.fail("net_connect.pid: out of range");
             },
             .net_route => |o| {
                 if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_route without a new network namespace");

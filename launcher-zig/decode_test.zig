@@ -100,6 +100,7 @@ const sample_control_ops = [_]Op{
     .{ .net_bridge = .{ .name = "husk0", .address = "10.88.0.1/16" } },
     .{ .net_sysctl = .{ .key = "net/ipv4/ip_forward", .value = "1" } },
     .{ .net_link_del = .{ .name = "husk0" } },
+    .{ .net_connect = .{ .host = "husk-01234567.1", .peer = "eth1", .bridge = "husk1", .mac = "02:42:0a:59:00:02", .address = "10.89.0.2/24", .pid = 4242, .start_time = 123456 } },
     .{ .cgroup_set = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.limit_in_bytes", .value = "33554432" } },
 };
 

@@ -152,6 +152,7 @@ pub const FrameType = enum(u16) {
     net_link_up = 0x0094,
     net_addr = 0x0095,
     net_route = 0x0096,
+    net_connect = 0x0097,
     // Lifecycle (protocol.md "husk's init"): init.zig.
     init = 0x00b0,
     pty = 0x00b1,
@@ -312,6 +313,7 @@ pub const Op = union(enum) {
     net_link_up: struct { name: Str },
     net_addr: struct { name: Str, address: Str, flags: u64 },
     net_route: struct { gateway: Str, name: Str },
+    net_connect: struct { host: Str, peer: Str, bridge: Str, mac: Str, address: Str, pid: u64, start_time: u64 },
     /// Container op right before [WAIT_START] EXEC: fork; the parent becomes husk's init.
     init: struct {},
     /// Container op after PIVOT_ROOT, with TTY: the pty is made in the container's devpts.
@@ -361,7 +363,7 @@ pub const Op = union(enum) {
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth => .parent,
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set => .control,
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => .fs,
             else => .container,
         };

@@ -155,7 +155,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols), plan.pty_inside),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable,
     }
 }
 
@@ -291,6 +291,6 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable, // As in run_op.
     }
 }

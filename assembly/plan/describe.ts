@@ -118,6 +118,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0094 NET_LINK_UP container name:s
 0095 NET_ADDR container name:s address:s flags:u
 0096 NET_ROUTE container gateway:s name:s
+0097 NET_CONNECT control host:s peer:s bridge:s mac:s address:s pid:u start_time:u
 00b0 INIT container
 00b1 PTY container path:p
 0070 FS_ROOT fs path:p

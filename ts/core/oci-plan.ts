@@ -28,6 +28,7 @@ export const OCI_REQUEST = {
   FIELD: 0x031f,
   RESOURCE: 0x0320,
   DEVICE_RULE: 0x0321,
+  DEVICE: 0x032c,
   EXEC_FIFO: 0x0323,
   CONSOLE: 0x0324,
   OOM_SCORE_ADJ: 0x0325,
@@ -36,6 +37,7 @@ export const OCI_REQUEST = {
   JOIN: 0x0328,
   JOIN_CGROUP: 0x0329,
   PRESERVE_FDS: 0x032a,
+  HOOK: 0x032b,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -44,9 +46,20 @@ export const OCI_REQUEST = {
 
 export const OCI_OPTION = { noNewPrivileges: 1, terminal: 2, trace: 4, dieWithParent: 8 } as const;
 const U64_MAX = (1n << 64n) - 1n;
+/** OCI_HOOK's kinds, in order (1 = prestart). */
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+export type HookKind = (typeof HOOK_KINDS)[number];
+export interface OciHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 /** The parents whose keys are sent as OCI_FIELD items, each key as `parent.key`. */
-const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'linux'] as const;
+const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'linux', 'hooks'] as const;
+/** Lists whose entries' keys are sent as OCI_FIELD items too, each as `list[N].key`. */
+const FIELD_LISTS = ['mounts', 'linux.devices', 'linux.namespaces', 'process.rlimits', 'linux.resources.devices', ...HOOK_KINDS.map((k) => `hooks.${k}`)] as const;
 
 export interface OciPlanOptions {
   /** The bundle directory (absolute): relative paths in config.json are its. */
@@ -64,6 +77,15 @@ export interface OciPlanOptions {
   join?: { pid: number; startTime: string; differ: bigint; cgroups: { version: 1 | 2; path: string }[] };
   /** `create --preserve-fds N`: fds 3 to 3+N-1 reach the container. */
   preserveFds?: number;
+  /** For each `linux.devices` entry, the host's node of its type and number (ts/runc/devices.ts). */
+  hostDevices?: (HostDevice | undefined)[];
+}
+
+export interface HostDevice {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 type Json = unknown;
@@ -124,6 +146,14 @@ function presentFields(cfg: JsonObject): string[] {
     for (const part of parent.split('.')) at = isObject(at) ? at[part] : undefined;
     if (!isObject(at)) continue;
     for (const [k, v] of Object.entries(at)) if (!isEmpty(v)) out.push(`${parent}.${k}`);
+  }
+  for (const list of FIELD_LISTS) {
+    let at: Json = cfg;
+    for (const part of list.split('.')) at = isObject(at) ? at[part] : undefined;
+    if (!Array.isArray(at)) continue;
+    at.forEach((entry, i) => {
+      if (isObject(entry)) for (const [k, v] of Object.entries(entry)) if (!isEmpty(v)) out.push(`${list}[${i}].${k}`);
+    });
   }
   return out;
 }
@@ -197,6 +227,7 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
     w.begin(OCI_REQUEST.MOUNT).str(values[0]).str(values[1]).str(values[2]).strs(mountOptions).end();
   });
   encodeLinux(w, object(cfg.linux, 'linux'));
+  encodeDevices(w, object(cfg.linux, 'linux').devices, opts.hostDevices ?? []);
   // linux.seccomp as the seccomp compiler's items (ts/core/seccomp.ts reads the profile's shape).
   const seccomp = object(cfg.linux, 'linux').seccomp;
   if (!isEmpty(seccomp)) {
@@ -211,6 +242,7 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
   if (opts.execFifo !== undefined) str(OCI_REQUEST.EXEC_FIFO, 'exec fifo', opts.execFifo);
   if (opts.consoleSocket !== undefined) str(OCI_REQUEST.CONSOLE, '--console-socket', opts.consoleSocket);
   if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
+  encodeHooks(w, cfg.hooks);
   if (opts.preserveFds !== undefined && opts.preserveFds > 0) w.begin(OCI_REQUEST.PRESERVE_FDS).u64(opts.preserveFds).end();
   if (opts.join !== undefined) {
     w.begin(OCI_REQUEST.JOIN).u64(opts.join.pid).u64(BigInt(opts.join.startTime)).u64(opts.join.differ).end();
@@ -265,6 +297,31 @@ function encodeResources(w: FrameWriter, resources: JsonObject): void {
   }
 }
 
+/** linux.devices entries, each with the host's node found for it (or none: an empty path). */
+export function devicesOf(devices: Json): { path: string; type: string; major?: number; minor?: number; fileMode?: number; uid?: number; gid?: number }[] {
+  if (devices === undefined || devices === null) return [];
+  if (!Array.isArray(devices)) bad('linux.devices', 'not a list');
+  return devices.map((d: Json, i: number) => {
+    const f = `linux.devices[${i}]`;
+    const o = object(d, f);
+    const num = (k: string) => {
+      const v = whole(o[k], `${f}.${k}`);
+      return v === undefined ? undefined : Number(v);
+    };
+    return { path: text(o.path, `${f}.path`) ?? bad(`${f}.path`, 'missing'), type: text(o.type, `${f}.type`) ?? bad(`${f}.type`, 'missing'), major: num('major'), minor: num('minor'), fileMode: num('fileMode'), uid: num('uid'), gid: num('gid') };
+  });
+}
+
+function encodeDevices(w: FrameWriter, devices: Json, host: readonly (HostDevice | undefined)[]): void {
+  const opt = (v: number | undefined) => (v === undefined ? U64_MAX : BigInt(v));
+  devicesOf(devices).forEach((d, i) => {
+    const h = host[i];
+    check(`linux.devices[${i}].path`, d.path, PATH_MAX);
+    w.begin(OCI_REQUEST.DEVICE).str(d.path).str(d.type.slice(0, 8)).u64(opt(d.major)).u64(opt(d.minor)).u64(opt(d.fileMode)).u64(opt(d.uid)).u64(opt(d.gid))
+      .str(h?.path ?? '').u64(h?.mode ?? 0).u64(h?.uid ?? 0).u64(h?.gid ?? 0).end();
+  });
+}
+
 function encodeDeviceRules(w: FrameWriter, rules: Json): void {
   if (!Array.isArray(rules)) bad('linux.resources.devices', 'not a list');
   rules.forEach((r: Json, i: number) => {
@@ -278,6 +335,35 @@ function encodeDeviceRules(w: FrameWriter, rules: Json): void {
       .str((text(o.access, `${f}.access`) ?? 'rwm').slice(0, 8))
       .end();
   });
+}
+
+/** config.json `hooks`, read for their shape (ts/runc/hooks.ts runs them). */
+export function hooksOf(hooks: Json): Partial<Record<HookKind, OciHook[]>> {
+  const out: Partial<Record<HookKind, OciHook[]>> = {};
+  for (const [kind, list] of Object.entries(object(hooks, 'hooks'))) {
+    if (!(HOOK_KINDS as readonly string[]).includes(kind) || list === undefined || list === null) continue; // the core names an unknown list
+    if (!Array.isArray(list)) bad(`hooks.${kind}`, 'not a list');
+    out[kind as HookKind] = list.map((h: Json, i: number) => {
+      const f = `hooks.${kind}[${i}]`;
+      const o = object(h, f);
+      const timeout = whole(o.timeout, `${f}.timeout`);
+      return { path: text(o.path, `${f}.path`) ?? bad(`${f}.path`, 'missing'), args: strings(o.args, `${f}.args`), env: o.env === undefined || o.env === null ? undefined : strings(o.env, `${f}.env`), timeout: timeout === undefined ? undefined : Number(timeout) };
+    });
+  }
+  return out;
+}
+
+function encodeHooks(w: FrameWriter, hooks: Json): void {
+  for (const [kind, list] of Object.entries(hooksOf(hooks))) {
+    const at = HOOK_KINDS.indexOf(kind as HookKind) + 1;
+    list!.forEach((h, i) => {
+      const f = `hooks.${kind}[${i}]`;
+      check(`${f}.path`, h.path, PATH_MAX);
+      checkAll(`${f}.args`, h.args ?? []);
+      checkAll(`${f}.env`, h.env ?? []);
+      w.begin(OCI_REQUEST.HOOK).u64(at).str(h.path).strs(h.args ?? []).strs(h.env ?? []).u64(h.timeout === undefined ? U64_MAX : BigInt(h.timeout)).end();
+    });
+  }
 }
 
 function encodeCgroup(w: FrameWriter, cg: PlanCgroup): void {

@@ -124,6 +124,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0094, 'NET_LINK_UP', 'container', ['name', 'str']),
   spec(0x0095, 'NET_ADDR', 'container', ['name', 'str'], ['address', 'str'], ['flags', 'u64']),
   spec(0x0096, 'NET_ROUTE', 'container', ['gateway', 'str'], ['name', 'str']),
+  // `network connect` of a running container: the pair, its peer up with its address in the container's namespace.
+  spec(0x0097, 'NET_CONNECT', 'control', ['host', 'str'], ['peer', 'str'], ['bridge', 'str'], ['mac', 'str'], ['address', 'str'], ['pid', 'u64'], ['start_time', 'u64']),
   // Lifecycle (docs/protocol.md "husk's init").
   spec(0x00b0, 'INIT', 'container'),
   spec(0x00b1, 'PTY', 'container', ['path', 'str']),

@@ -8,13 +8,17 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { PlanCgroup } from '../core/build-plan.js';
+import type { HostDevice } from '../core/oci-plan.js';
 import { CoreError } from '../core/build-plan.js';
 import { describeFailure } from '../runtime/control.js';
 import { processStart } from '../runtime/state.js';
 import { RuncError } from './args.js';
 import type { RuncCommand, RuncGlobal } from './args.js';
 import { runPlan } from './launch.js';
-import { claimDir, fifoPath, removeDir, writeState } from './state.js';
+import { claimDir, fifoPath, ociState, removeDir, writeState } from './state.js';
+import { destroy } from './commands.js';
+import { runHooks } from './hooks.js';
+import type { Hooks } from './hooks.js';
 import type { RuncState } from './state.js';
 import { startContainer } from './start.js';
 
@@ -86,6 +90,15 @@ async function freezerOf(cgroup: PlanCgroup, dirs: string[]): Promise<RuncState[
   return freezerFile(cgroup.hierarchies, dirs);
 }
 
+/** The host's node for each of config.json's linux.devices (a bad entry: the core names it). */
+async function hostDevicesOf(cfg: unknown): Promise<(HostDevice | undefined)[]> {
+  const devices = (cfg as { linux?: { devices?: unknown } }).linux?.devices;
+  if (!Array.isArray(devices) || devices.length === 0) return [];
+  const { devicesOf } = await import('../core/oci-plan.js');
+  const { hostDevice } = await import('./devices.js');
+  return devicesOf(devices).map(hostDevice);
+}
+
 /** `--preserve-fds N`: fds 3 to 3+N-1 must be open in husk-runc (the engine's). */
 function checkPreserved(count: number): void {
   if (count > 1024) throw new RuncError(`--preserve-fds: ${count} is over 1024`);
@@ -134,7 +147,13 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       cgroup,
       dieWithParent: foreground,
       preserveFds: cmd.preserveFds,
+      hostDevices: await hostDevicesOf(cfg),
     });
+    const { hooksOf } = await import('../core/oci-plan.js');
+    const hooks: Hooks = hooksOf((cfg as { hooks?: unknown }).hooks);
+    if (foreground && (hooks.prestart?.length || hooks.createRuntime?.length)) {
+      throw new RuncError(`hooks.${hooks.prestart?.length ? 'prestart' : 'createRuntime'}: \`run\` in the foreground starts the process at once; use create and start (or run -d) for hooks that run before it starts`);
+    }
     const st: RuncState = {
       id: cmd.id,
       pid: 0,
@@ -147,6 +166,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       cgroupParent: cgroup.parent,
       cgroupName: cgroup.name,
       freezer: await freezerOf(cgroup, answer.summary.cgroupDirs),
+      hooks: { poststart: hooks.poststart, poststop: hooks.poststop },
       creator: process.pid,
       creatorStart: processStart(process.pid),
     };
@@ -157,13 +177,34 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       writeState(global.root, st);
       if (cmd.pidFile !== undefined) writePidFile(cmd.pidFile, pid);
     };
-    const launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds });
+    // In the foreground the launcher is the process's monitor: poststart once it exec'd.
+    let poststart: unknown;
+    const trace = (ev: { kind: string }) => {
+      if (ev.kind !== 'started' || !foreground) return;
+      try {
+        runHooks(hooks, 'poststart', { ...ociState(global.root, st), status: 'running' });
+      } catch (err) {
+        poststart = err;
+      }
+    };
+    const launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds, trace });
     if (launched.error !== undefined) throw new RuncError(launchError(launched.error));
     if (foreground) {
+      const stopped = { ...ociState(global.root, st), status: 'stopped', pid: 0 };
       removeDir(global.root, cmd.id);
+      if (poststart !== undefined) throw poststart;
+      runHooks(hooks, 'poststop', stopped);
       return launched.status;
     }
     if (!launched.detached || launched.pid === undefined) throw new RuncError(`the launcher exited with status ${launched.status} before the container was created`);
+    try {
+      const creating = { ...ociState(global.root, st), status: 'creating' };
+      runHooks(hooks, 'prestart', creating);
+      runHooks(hooks, 'createRuntime', creating);
+    } catch (err) {
+      await destroy(st);
+      throw err;
+    }
     if (cmd.name === 'run') await startContainer(global.root, cmd.id);
     return 0;
   } catch (err) {

@@ -3,7 +3,7 @@
 // init that died makes the open fail (ENXIO) instead of waiting forever.
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { RuncError } from './args.js';
-import { fifoPath, mustRead, statusOf } from './state.js';
+import { fifoPath, mustRead, ociState, statusOf } from './state.js';
 
 export async function startContainer(root: string, id: string): Promise<void> {
   const st = mustRead(root, id);
@@ -28,4 +28,6 @@ export async function startContainer(root: string, id: string): Promise<void> {
     closeSync(fd);
   }
   unlinkSync(path);
+  const { runHooks } = await import('./hooks.js');
+  runHooks(st.hooks, 'poststart', ociState(root, st));
 }

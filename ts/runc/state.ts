@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { processStart } from '../runtime/state.js';
 import { RuncError } from './args.js';
+import type { Hooks } from './hooks.js';
 
 export interface RuncState {
   id: string;
@@ -26,6 +27,8 @@ export interface RuncState {
   /** The file that says whether the container is frozen and the contents that mean so (the
    *  core's choice at create: ts/core/control.ts freezerFile), so `state` reads one file. */
   freezer?: { path: string; frozen: string[] };
+  /** config.json's poststart and poststop hooks, run by `start` and `delete` (hooks.ts). */
+  hooks?: Hooks;
   /** husk-runc's own pid while `create` runs (a state without an init yet is not stale then). */
   creator?: number;
   creatorStart?: string;
