@@ -120,6 +120,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0096 NET_ROUTE container gateway:s name:s
 00b0 INIT container
 00b1 PTY container path:p
+00b2 PID_FORK container
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s
