@@ -21,7 +21,11 @@ export { fsPlan } from "./plan/fs";
 export { pinPlan } from "./plan/pin";
 // networkPlan: a network's bridge, subnet, rules (`husk network create`, `rm`): assembly/net/network.ts.
 export { networkPlan } from "./net/network";
+// networkConnect: a running container joins or leaves one more network (`husk network connect|disconnect`).
+export { networkConnect } from "./net/connect";
 // seccompCompile: a seccomp profile (OCI linux.seccomp, docker's format) to BPF: assembly/seccomp/.
 export { seccompCompile } from "./seccomp/entry";
 // ociPlan: an OCI bundle's config.json as a plan (husk-runc): assembly/plan/oci.ts.
 export { ociPlan, ociFeatures } from "./plan/oci";
+// ociUpdate: `husk-runc update`, new limits for a container's cgroups: assembly/plan/oci-update.ts.
+export { ociUpdate } from "./plan/oci-update";

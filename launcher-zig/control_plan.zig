@@ -15,6 +15,7 @@ const events = @import("events.zig");
 const teardown = @import("teardown.zig");
 const pin = @import("pin.zig");
 const net = @import("net.zig");
+const cgroup = @import("cgroup.zig");
 
 pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
     assert(plan.control);
@@ -53,6 +54,8 @@ fn run_op(op: Op) sys.Error!void {
         .net_bridge => |o| try net.bridge(o.name, o.address),
         .net_link_del => |o| try net.link_delete(o.name),
         .net_sysctl => |o| try net.sysctl(o.key, o.value),
+        .net_connect => |o| try connect(o.pid, o.start_time, .{ .host = o.host, .peer = o.peer, .bridge = o.bridge, .mac = o.mac, .address = o.address }),
+        .cgroup_set => |o| try cgroup.write(o.path, o.value),
         else => unreachable, // The decoder keeps container ops out of control plans.
     }
 }
@@ -68,6 +71,19 @@ fn signal(pid: sys.pid_t, start_time: u64, signo: u32) sys.Error!void {
     defer sys.close(pidfd);
     if (try start_time_of(pid) != start_time) return error.SRCH;
     try sys.kill(pid, pidfd, signo);
+}
+
+/// NET_CONNECT: the network namespace of `pid` is opened first and the start time read
+/// after, so the namespace joined is that process's (a pid reused in between is ESRCH).
+fn connect(pid_value: u64, start_time: u64, link: net.Connect) sys.Error!void {
+    assert(pid_value > 0 and pid_value <= std.math.maxInt(i32));
+    const pid: sys.pid_t = @intCast(pid_value);
+    var path_buffer: [32]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&path_buffer, "/proc/{d}/ns/net", .{pid}) catch unreachable; // An i32 fits.
+    const namespace = sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.CLOEXEC, 0) catch return error.SRCH;
+    defer sys.close(namespace);
+    if (try start_time_of(pid) != start_time) return error.SRCH;
+    try net.connect(namespace, link);
 }
 
 /// Field 22 of /proc/PID/stat; ESRCH if it cannot be read or parsed (the process is gone).
@@ -111,6 +127,8 @@ fn describe(op: Op, message: *events.Message) void {
         .net_bridge => |o| message.print("bridge {s} with {s}", .{ o.name, o.address }),
         .net_link_del => |o| message.print("delete link {s}", .{o.name}),
         .net_sysctl => |o| message.print("write {s} to /proc/sys/{s}", .{ o.value[0..@min(o.value.len, 40)], o.key }),
+        .net_connect => |o| message.print("veth {s} on bridge {s}, peer {s} with {s} in pid {d}'s network namespace", .{ o.host, o.bridge, o.peer, o.address, o.pid }),
+        .cgroup_set => |o| message.print("write {s} to {s}", .{ o.value[0..@min(o.value.len, 40)], o.path }),
         else => unreachable,
     }
 }

@@ -362,6 +362,7 @@ const Decoder = struct {
             .uid_map => decoder.saw_uid_map = true,
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
+            .preserve_fds => |o| if (o.count == 0 or o.count > protocol.preserved_fds_max) return decoder.fail("preserve_fds.count: not 1 to 1024"),
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
             .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console => try decoder.check_fifo_op(op_value),
@@ -372,8 +373,8 @@ const Decoder = struct {
                 if (!std.mem.endsWith(u8, o.path, "/tasks")) return decoder.fail("cgroup_join.path: not a tasks file");
             },
             .idmap_tree, .attach_tree, .idmap_helper => try decoder.check_tree_op(op_value),
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin => try decoder.check_control_op(op_value),
-            .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route => try decoder.check_net_op(op_value),
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .cgroup_set => try decoder.check_control_op(op_value),
+            .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route, .net_connect => try decoder.check_net_op(op_value),
             .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => try decoder.check_fs_op(op_value),
         }
@@ -519,6 +520,12 @@ const Decoder = struct {
                 if (net.parse_cidr(o.address) == null) return decoder.fail("net_addr.address: not A.B.C.D/N");
                 if (o.flags & ~net.addr_flags_known != 0) return decoder.fail("net_addr.flags: unknown bits");
             },
+            .net_connect => |o| {
+                if (!net.valid_ifname(o.host) or !net.valid_ifname(o.peer) or !net.valid_ifname(o.bridge)) return decoder.fail("net_connect: not a link name");
+                if (net.parse_mac(o.mac) == null) return decoder.fail("net_connect.mac: not xx:xx:xx:xx:xx:xx");
+                if (net.parse_cidr(o.address) == null) return decoder.fail("net_connect.address: not A.B.C.D/N");
+                if (o.pid == 0 or o.pid > std.math.maxInt(i32)) return decoder.fail("net_connect.pid: out of range");
+            },
             .net_route => |o| {
                 if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_route without a new network namespace");
                 if (!net.valid_ifname(o.name)) return decoder.fail("net_route.name: not a link name");
@@ -572,6 +579,7 @@ const Decoder = struct {
             },
             .cgroup_kill => |o| try decoder.cgroup_path(o.path),
             .cgroup_remove => |o| try decoder.cgroup_path(o.path),
+            .cgroup_set => |o| try decoder.cgroup_path(o.path),
             .signal_process => |o| {
                 if (o.pid == 0 or o.pid > std.math.maxInt(i32)) return decoder.fail("signal_process.pid: not 1 to 2^31 - 1");
                 if (o.signo == 0 or o.signo > protocol.signal_max) return decoder.fail("signal_process.signo: not 1 to 64");

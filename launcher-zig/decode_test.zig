@@ -71,6 +71,7 @@ const sample_ops = [_]Op{
     .{ .ambient = .{ .capabilities = 1 << 10 } },
     .{ .no_new_privs = .{} },
     .{ .close_fds = .{} },
+    .{ .preserve_fds = .{ .count = 2 } },
     .{ .seccomp_program = .{ .program = encode.u64s(&.{0x7fff000000000006}) } },
     .{ .seccomp = .{ .flags = 0b111, .program = encode.u64s(&.{0x7fff000000000006}) } },
     .{ .pty = .{ .path = "/dev/pts/ptmx" } },
@@ -99,6 +100,8 @@ const sample_control_ops = [_]Op{
     .{ .net_bridge = .{ .name = "husk0", .address = "10.88.0.1/16" } },
     .{ .net_sysctl = .{ .key = "net/ipv4/ip_forward", .value = "1" } },
     .{ .net_link_del = .{ .name = "husk0" } },
+    .{ .net_connect = .{ .host = "husk-01234567.1", .peer = "eth1", .bridge = "husk1", .mac = "02:42:0a:59:00:02", .address = "10.89.0.2/24", .pid = 4242, .start_time = 123456 } },
+    .{ .cgroup_set = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.limit_in_bytes", .value = "33554432" } },
 };
 
 /// One fs op of every type: an fs plan (protocol.md "Fs plans"), FS_ROOT first.
@@ -536,6 +539,9 @@ test "flags and enums with unknown bits or values are rejected" {
     try expect_ops_invalid(minimal(&.{.{ .bind = .{ .source = "/a", .target = "b", .flags = 64 } }}), 1, "bind.flags");
     try expect_ops_invalid(minimal(&.{.{ .umask = .{ .mask = 0o1000 } }}), 1, "umask.mask");
     try expect_ops_invalid(minimal(&.{.{ .ambient = .{ .capabilities = 1 << 41 } }}), 1, "ambient");
+    try expect_ops_invalid(minimal(&.{.{ .preserve_fds = .{ .count = 0 } }}), 1, "preserve_fds.count");
+    try expect_ops_invalid(minimal(&.{.{ .preserve_fds = .{ .count = 1025 } }}), 1, "preserve_fds.count");
+    try expect_ops_invalid(&.{.{ .cgroup_set = .{ .path = "/sys/fs/cgroup/../etc/x", .value = "1" } }}, 0, "cgroup path: not absolute and clean");
     try expect_ops_invalid(minimal(&.{.{ .set_root = .{ .path = "relative" } }}), 1, "not absolute");
     try expect_ops_invalid(minimal(&.{.{ .rlimit = .{ .resource = 16, .soft = 0, .hard = 0 } }}), 1, "rlimit.resource");
     try expect_ops_invalid(minimal(&.{.{ .caps = .{ .bounding = 1 << 41, .effective = 0, .permitted = 0, .inheritable = 0 } }}), 1, "capability");

@@ -157,10 +157,6 @@ fn detach() void {
 fn serve(s: *Server) void {
     var fds: [1 + pending_max]sys.PollFd = undefined;
     while (true) {
-        if (!reload(s)) {
-            if (stop_or_continue(s)) return;
-            continue;
-        }
         var count: usize = 1;
         fds[0] = .{ .fd = s.socket, .events = sys.POLLIN, .revents = 0 };
         for (&s.pending) |*p| {
@@ -170,6 +166,11 @@ fn serve(s: *Server) void {
         }
         assert(count <= fds.len);
         _ = sys.poll_timeout(fds[0..count], poll_interval_ms) catch continue;
+        // After the wait, before any answer: a query right after a change sees the new records.
+        if (!reload(s)) {
+            if (stop_or_continue(s)) return;
+            continue;
+        }
         if (fds[0].revents != 0) receive_queries(s);
         for (fds[1..count]) |fd| if (fd.revents != 0) relay_answer(s, fd.fd);
         expire(s, sys.monotonic_ns());
@@ -206,6 +207,7 @@ fn stop_or_continue(s: *Server) bool {
         s.socket = bind_listen(s.options.listen) catch return true;
         write_pidfile(s.options.pidfile, sys.getpid()) catch {};
         s.version = null;
+        _ = reload(s);
         return false;
     } else |_| return true;
 }

@@ -24,6 +24,7 @@ const IFLA_IFNAME: u16 = 3;
 const IFLA_MASTER: u16 = 10;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_NET_NS_PID: u16 = 19;
+const IFLA_NET_NS_FD: u16 = 28;
 const IFLA_INFO_KIND: u16 = 1;
 const IFLA_INFO_DATA: u16 = 2;
 const VETH_INFO_PEER: u16 = 1;
@@ -222,8 +223,15 @@ pub fn link_delete(name: []const u8) sys.Error!void {
 /// NET_VETH: a veth pair, `host` on the bridge and up, `peer` (with `mac`) made straight
 /// in the network namespace of process `pid`, so it never appears in the host's.
 pub fn veth(host: []const u8, peer: []const u8, bridge_name: []const u8, mac_text: []const u8, pid: sys.pid_t) sys.Error!void {
-    assert(valid_ifname(host) and valid_ifname(peer));
     assert(pid > 0);
+    try veth_into(host, peer, bridge_name, mac_text, .{ .pid = pid });
+}
+
+/// Where a veth's peer is made: the namespace of a process, or one an fd names.
+const PeerNamespace = union(enum) { pid: sys.pid_t, fd: sys.fd_t };
+
+fn veth_into(host: []const u8, peer: []const u8, bridge_name: []const u8, mac_text: []const u8, namespace: PeerNamespace) sys.Error!void {
+    assert(valid_ifname(host) and valid_ifname(peer));
     const mac = parse_mac(mac_text) orelse unreachable; // The decoder checked it.
     const master = try sys.interface_index(bridge_name);
     var m = Message.init(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -236,12 +244,41 @@ pub fn veth(host: []const u8, peer: []const u8, bridge_name: []const u8, mac_tex
     const peer_info = m.nest_begin(VETH_INFO_PEER);
     m.ifinfo(0, 0);
     m.attr_str(IFLA_IFNAME, peer);
-    m.attr_u32(IFLA_NET_NS_PID, @intCast(pid));
+    switch (namespace) {
+        .pid => |pid| m.attr_u32(IFLA_NET_NS_PID, @intCast(pid)),
+        .fd => |fd| m.attr_u32(IFLA_NET_NS_FD, @intCast(fd)),
+    }
     m.attr(IFLA_ADDRESS, &mac);
     m.nest_end(peer_info);
     m.nest_end(data);
     m.nest_end(info);
     try m.call();
+}
+
+/// NET_CONNECT's links: the pair, and the peer's address.
+pub const Connect = struct { host: []const u8, peer: []const u8, bridge: []const u8, mac: []const u8, address: []const u8 };
+
+/// NET_CONNECT (`network connect` of a running container): the pair with its peer made in
+/// `namespace` (an nsfs fd); then, inside it, the peer up with its address; then back. No
+/// route changes: the container keeps its default route. A failure takes the pair away.
+pub fn connect(namespace: sys.fd_t, link: Connect) sys.Error!void {
+    assert(namespace >= 0);
+    const own = try sys.openat(sys.AT_FDCWD, "/proc/self/ns/net", sys.O.RDONLY | sys.O.CLOEXEC, 0);
+    defer sys.close(own);
+    try veth_into(link.host, link.peer, link.bridge, link.mac, .{ .fd = namespace });
+    errdefer link_delete(link.host) catch {};
+    try sys.setns(namespace, protocol_newnet);
+    const inside = peer_up(link.peer, link.address);
+    // Back in the launcher's own namespace before anything else runs (the ERROR, the deletion).
+    sys.setns(own, protocol_newnet) catch unreachable; // Its own namespace, held open: always joinable.
+    try inside;
+}
+
+const protocol_newnet: u64 = 0x40000000; // CLONE_NEWNET
+
+fn peer_up(peer: []const u8, address: []const u8) sys.Error!void {
+    try sys.interface_up(peer);
+    try add(peer, address, 0);
 }
 
 /// NET_ADDR: `address` (A.B.C.D/N) on interface `name` in the current namespace.

@@ -1,5 +1,5 @@
 //! Process ops, run in the container process: SETHOSTNAME, LOOPBACK_UP, CHDIR, RLIMIT,
-//! CAPS, USER, NO_NEW_PRIVS, CLOSE_FDS.
+//! CAPS, USER, NO_NEW_PRIVS, CLOSE_FDS, PRESERVE_FDS.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -89,4 +89,12 @@ pub fn no_new_privs() sys.Error!void {
 /// Marks every fd above 2 close-on-exec: the event fd still works until EXEC.
 pub fn close_fds() sys.Error!void {
     try sys.close_range_cloexec(3);
+}
+
+/// PRESERVE_FDS (runc's --preserve-fds): fds 3 to 3+count-1, which the orchestrator placed
+/// there, lose the close-on-exec flag CLOSE_FDS gave them; every other fd still closes.
+pub fn preserve_fds(count: u64) sys.Error!void {
+    assert(count >= 1 and count <= protocol.preserved_fds_max);
+    var fd: sys.fd_t = 3;
+    while (fd < 3 + @as(sys.fd_t, @intCast(count))) : (fd += 1) try sys.clear_cloexec(fd);
 }

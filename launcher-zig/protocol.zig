@@ -152,6 +152,7 @@ pub const FrameType = enum(u16) {
     net_link_up = 0x0094,
     net_addr = 0x0095,
     net_route = 0x0096,
+    net_connect = 0x0097,
     // Lifecycle (protocol.md "husk's init"): init.zig.
     init = 0x00b0,
     pty = 0x00b1,
@@ -167,6 +168,9 @@ pub const FrameType = enum(u16) {
     umask = 0x00a2,
     ambient = 0x00a3,
     console = 0x00a4,
+    // husk-runc update and --preserve-fds (protocol.md "Control plans", "Preserved fds").
+    cgroup_set = 0x00a5,
+    preserve_fds = 0x00a6,
     _,
 };
 
@@ -183,6 +187,8 @@ pub const ControlType = enum(u16) {
 
 /// A signal number SIGNAL (and SIGNAL_PROCESS) may carry: 1 to 64.
 pub const signal_max: u64 = 64;
+/// PRESERVE_FDS: at most this many fds (3 to 1026) are kept open across EXEC.
+pub const preserved_fds_max: u64 = 1024;
 /// Containers a server runs at once; a RUN beyond them is refused for its tag.
 pub const server_children_max = 64;
 /// RUN header flag (protocol.md "Server mode"): the server relays no STARTED for the tag and
@@ -309,6 +315,7 @@ pub const Op = union(enum) {
     net_link_up: struct { name: Str },
     net_addr: struct { name: Str, address: Str, flags: u64 },
     net_route: struct { gateway: Str, name: Str },
+    net_connect: struct { host: Str, peer: Str, bridge: Str, mac: Str, address: Str, pid: u64, start_time: u64 },
     /// Container op right before [WAIT_START] EXEC: fork; the parent becomes husk's init.
     init: struct {},
     /// Container op after PIVOT_ROOT, with TTY: the pty is made in the container's devpts.
@@ -339,6 +346,10 @@ pub const Op = union(enum) {
     ambient: struct { capabilities: u64 },
     /// Launcher op: a pty whose master goes to the AF_UNIX socket at `path` (console.zig).
     console: struct { path: Str },
+    /// Control op: write `value` to the file `path` of an existing cgroup directory.
+    cgroup_set: struct { path: Str, value: Str },
+    /// Container op after CLOSE_FDS: fds 3 to 3+count-1 survive EXEC.
+    preserve_fds: struct { count: u64 },
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -357,7 +368,7 @@ pub const Op = union(enum) {
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth => .parent,
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl => .control,
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => .fs,
             else => .container,
         };

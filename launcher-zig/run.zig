@@ -148,14 +148,14 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
-        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty, .pid_fork, .console => try run_start_op(state, plan, op),
+        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty, .pid_fork, .console, .preserve_fds => try run_start_op(state, plan, op),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .net_veth, .net_link_up, .net_addr, .net_route => try net.run_op(op, state.container.pid),
         .log => |o| try logger.open(&state.logger, o.path),
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols), plan.pty_inside),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable,
     }
 }
 
@@ -181,6 +181,7 @@ fn run_start_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void 
         .fifo_wait => try fifo.wait(state),
         .umask => |o| sys.umask(@intCast(o.mask)),
         .ambient => |o| try process.ambient(o.capabilities),
+        .preserve_fds => |o| try process.preserve_fds(o.count),
         .console => |o| try console.open(state, o.path),
         .init => try init_mode.fork_init(state),
         .pid_fork => try init_mode.fork_pid(state),
@@ -258,6 +259,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .user => |o| message.print("set user {d}:{d}", .{ o.uid, o.gid }),
         .no_new_privs => message.append("set no_new_privs"),
         .close_fds => message.append("close fds"),
+        .preserve_fds => |o| message.print("keep fds 3 to {d} open", .{o.count + 2}),
         .exec => |o| message.print("exec {s}", .{o.path}),
         .status_file => |o| message.print("status file {s}", .{o.path}),
         .cgroup_mkdir => |o| message.print("mkdir cgroup {s}", .{o.path}),
@@ -291,6 +293,6 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable, // As in run_op.
     }
 }

@@ -242,6 +242,11 @@ pub fn set_cloexec(fd: fd_t) Error!void {
     _ = try check(linux.syscall3(.fcntl, arg(fd), F_SETFD, FD_CLOEXEC));
 }
 
+pub fn clear_cloexec(fd: fd_t) Error!void {
+    const F_SETFD = 2;
+    _ = try check(linux.syscall3(.fcntl, arg(fd), F_SETFD, 0));
+}
+
 pub fn pipe(fds: *[2]fd_t) Error!void {
     _ = try check(linux.syscall2(.pipe2, ptr(fds), O.CLOEXEC));
 }

@@ -194,25 +194,12 @@ export function netContainerOps(plan: PlanWriter, req: NetRequest): void {
 export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname: string): void {
   if (!req.present) return;
   const address = formatIp(req.address);
-  w.begin(ANS_NET_CHOSEN, "net-chosen");
-  w.str("network", req.name, STR_MAX);
-  w.str("address", address, STR_MAX);
-  w.u64(<u64>req.subnet.prefix);
-  w.str("mac", macOf(req.address), STR_MAX);
-  w.str("veth", vethName(id), STR_MAX);
-  w.str("gateway", formatIp(req.gateway), STR_MAX);
-  w.end();
+  writeChosen(w, req, vethName(id));
   if (req.hasFiles) {
     file(w, "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + address + "\t" + hostname + "\n");
     file(w, "hostname", hostname + "\n");
     file(w, "resolv.conf", resolvConf(req.search, req.nameservers, hasDns(req) ? formatIp(req.gateway) : ""));
-    if (hasDns(req)) {
-      w.begin(ANS_NET_DNS, "net-dns");
-      w.str("listen", formatIp(req.gateway), STR_MAX);
-      w.strs("upstreams", (req.flags & NET_INTERNAL) != 0 ? [] : upstreamsOf(req.nameservers), STR_MAX);
-      w.str("record", dnsRecordLine(address, req.containerName, id, req.aliases), STR_MAX);
-      w.end();
-    }
+    writeDns(w, req, id);
   }
   if (req.ports.length > 0) {
     let add = "";
@@ -227,6 +214,28 @@ export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname
     w.str("remove", remove, STR_MAX);
     w.end();
   }
+}
+
+/** NET_CHOSEN: what the container got on the network. */
+export function writeChosen(w: Writer, req: NetRequest, veth: string): void {
+  w.begin(ANS_NET_CHOSEN, "net-chosen");
+  w.str("network", req.name, STR_MAX);
+  w.str("address", formatIp(req.address), STR_MAX);
+  w.u64(<u64>req.subnet.prefix);
+  w.str("mac", macOf(req.address), STR_MAX);
+  w.str("veth", veth, STR_MAX);
+  w.str("gateway", formatIp(req.gateway), STR_MAX);
+  w.end();
+}
+
+/** NET_DNS, on a network with names: where husk-dns listens and forwards, the container's records line. */
+export function writeDns(w: Writer, req: NetRequest, id: string): void {
+  if (!hasDns(req)) return;
+  w.begin(ANS_NET_DNS, "net-dns");
+  w.str("listen", formatIp(req.gateway), STR_MAX);
+  w.strs("upstreams", (req.flags & NET_INTERNAL) != 0 ? [] : upstreamsOf(req.nameservers), STR_MAX);
+  w.str("record", dnsRecordLine(formatIp(req.address), req.containerName, id, req.aliases), STR_MAX);
+  w.end();
 }
 
 function file(w: Writer, name: string, content: string): void {

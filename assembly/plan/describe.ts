@@ -118,6 +118,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0094 NET_LINK_UP container name:s
 0095 NET_ADDR container name:s address:s flags:u
 0096 NET_ROUTE container gateway:s name:s
+0097 NET_CONNECT control host:s peer:s bridge:s mac:s address:s pid:u start_time:u
 00b0 INIT container
 00b1 PTY container path:p
 00b2 PID_FORK container
@@ -132,7 +133,9 @@ const TABLE = `0010 UNSHARE any flags:u
 00a1 FIFO_WAIT container
 00a2 UMASK container mask:u
 00a3 AMBIENT container capabilities:u
-00a4 CONSOLE pre path:p`;
+00a4 CONSOLE pre path:p
+00a5 CGROUP_SET control path:p value:s
+00a6 PRESERVE_FDS container count:u`;
 
 let layouts: Layout[] | null = null;
 

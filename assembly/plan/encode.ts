@@ -64,6 +64,7 @@ export const T_EXEC_FIFO: u16 = 0x00a0;
 export const T_FIFO_WAIT: u16 = 0x00a1;
 export const T_UMASK: u16 = 0x00a2;
 export const T_AMBIENT: u16 = 0x00a3;
+export const T_PRESERVE_FDS: u16 = 0x00a6;
 export const T_CONSOLE: u16 = 0x00a4;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
@@ -461,6 +462,12 @@ export class PlanWriter {
   console(path: string): void {
     this.op(T_CONSOLE, "console");
     this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  preserveFds(count: u64): void {
+    this.op(T_PRESERVE_FDS, "preserve-fds");
+    this.w.u64(count);
     this.w.end();
   }
 

@@ -34,6 +34,15 @@ export const REQ_OCI_BUNDLE: u32 = 0x0327;
 /** `exec`: the process joins a running container's init (its namespaces and cgroups). */
 export const REQ_OCI_JOIN: u32 = 0x0328;
 export const REQ_OCI_JOIN_CGROUP: u32 = 0x0329;
+/** `create --preserve-fds N`: fds 3 to 3+N-1 reach the container (the launcher has them there). */
+export const REQ_OCI_PRESERVE_FDS: u32 = 0x032a;
+/** One entry of config.json `hooks` (kind: HOOK_KINDS' index + 1). */
+export const REQ_OCI_HOOK: u32 = 0x032b;
+
+/** The OCI hook lists, in OCI_HOOK's kind order (1 = prestart …). */
+export const HOOK_KINDS: string[] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
+/** OCI_HOOK's timeout when the hook has none. */
+export const HOOK_NO_TIMEOUT: u64 = 0xffffffffffffffff;
 
 /** OCI_OPTIONS bits. */
 export const OCI_NO_NEW_PRIVS: u64 = 1;
@@ -64,6 +73,10 @@ export class OciRlimit {
 
 export class OciPair {
   constructor(public name: string, public value: string) {}
+}
+
+export class OciHook {
+  constructor(public kind: u64, public path: string, public args: string[], public env: string[], public timeout: u64) {}
 }
 
 export class OciDeviceRule {
@@ -113,6 +126,8 @@ export class OciRequest {
   joinDiffer: u64 = 0;
   joinCgroups: string[] = [];
   joinVersions: u64[] = [];
+  preserveFds: u64 = 0;
+  hooks: OciHook[] = [];
 
   has(type: u32): bool {
     return this.seen.has(type);
@@ -122,7 +137,7 @@ export class OciRequest {
 /** Items that may come more than once. */
 function repeatable(type: u32): bool {
   return type == REQ_OCI_JOIN_CGROUP || type == REQ_OCI_CAPS || type == REQ_OCI_RLIMIT || type == REQ_OCI_NAMESPACE || type == REQ_OCI_MOUNT ||
-    type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE;
+    type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE || type == REQ_OCI_HOOK;
 }
 
 export function decodeOciRequest(ptr: usize, len: i32, req: OciRequest): Failure | null {
@@ -254,6 +269,12 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
       req.joinVersions.push(f.u64("version"));
       req.joinCgroups.push(f.str("path", PATH_MAX));
       break;
+    case REQ_OCI_HOOK:
+      req.hooks.push(new OciHook(f.u64("kind"), f.str("path", PATH_MAX), f.strs("args", STR_MAX), f.strs("env", STR_MAX), f.u64("timeout")));
+      break;
+    case REQ_OCI_PRESERVE_FDS:
+      req.preserveFds = f.u64("count");
+      break;
     case REQ_OCI_PROPAGATION:
       req.propagation = f.str("mode", 64);
       break;
@@ -277,12 +298,42 @@ const SUPPORTED_FIELDS: string[] = [
   "process.capabilities.inheritable", "process.capabilities.ambient",
   "linux.namespaces", "linux.cgroupsPath", "linux.resources", "linux.sysctl", "linux.maskedPaths",
   "linux.readonlyPaths", "linux.rootfsPropagation", "linux.seccomp",
+  // The hooks husk-runc runs itself, in the runtime's namespaces (ts/runc/hooks.ts); the two
+  // that run in the container's namespaces (createContainer, startContainer) are not here.
+  "hooks", "hooks.prestart", "hooks.createRuntime", "hooks.poststart", "hooks.poststop",
+  "hooks[].path", "hooks[].args", "hooks[].env", "hooks[].timeout",
+  // Keys of list entries (`mounts[3].uidMappings` is looked up as `mounts[].uidMappings`).
+  "mounts[].destination", "mounts[].type", "mounts[].source", "mounts[].options",
+  "linux.namespaces[].type", "linux.namespaces[].path",
+  "process.rlimits[].type", "process.rlimits[].soft", "process.rlimits[].hard",
+  "linux.resources.devices[].allow", "linux.resources.devices[].type", "linux.resources.devices[].major",
+  "linux.resources.devices[].minor", "linux.resources.devices[].access",
 ];
+
+/** `mounts[3].uidMappings` → `mounts[].uidMappings`; `hooks.poststop[0].x` → `hooks[].x`. */
+export function genericField(field: string): string {
+  let out = "";
+  let i = 0;
+  while (i < field.length) {
+    const c = field.charAt(i);
+    if (c == "[") {
+      const close = field.indexOf("]", i);
+      if (close < 0) return field;
+      out += "[]";
+      i = close + 1;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  if (out.startsWith("hooks.") && out.indexOf("[]") > 0) return "hooks[]" + out.slice(out.indexOf("[]") + 2);
+  return out;
+}
 
 /** The first field husk-runc does not support, or null. */
 export function unsupportedField(req: OciRequest): string | null {
   for (let i = 0; i < req.fields.length; i++) {
-    if (!SUPPORTED_FIELDS.includes(req.fields[i])) return req.fields[i];
+    if (!SUPPORTED_FIELDS.includes(genericField(req.fields[i]))) return req.fields[i];
   }
   return null;
 }

@@ -12,13 +12,13 @@
 import { answer, badLength, fail, Failure, inputPointer, invalid } from "../abi";
 import { HEADER_SIZE, PATH_MAX, STR_MAX } from "../codec";
 import { Write } from "../cgroup/resources";
-import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, containerDir, unshareCgroupAfterJoin, validateCgroup } from "./cgroup";
+import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, CgroupRequest, containerDir, unshareCgroupAfterJoin, validateCgroup } from "./cgroup";
 import { PlanWriter } from "./encode";
 import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
 import { checkMounts, checkPaths, deviceOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
-  asField, DEVICE_ANY, decodeOciRequest, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciRequest, UMASK_UNSET, unsupportedField,
+  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
 } from "./oci-request";
 import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
@@ -108,6 +108,7 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (req.console.length >= 108) return invalid("--console-socket: a socket path is at most 107 bytes");
   if (req.hasOomScoreAdj && (req.oomScoreAdj < -1000 || req.oomScoreAdj > 1000)) return invalid("process.oomScoreAdj: " + req.oomScoreAdj.toString() + " is not -1000 to 1000");
   if (req.execFifo.length > 0 && req.execFifo.charCodeAt(0) != 0x2f) return invalid("exec fifo: not an absolute path");
+  if (req.preserveFds > PRESERVED_FDS_MAX) return invalid("--preserve-fds: " + req.preserveFds.toString() + " is over " + PRESERVED_FDS_MAX.toString());
   let failure = decideCaps(req, d);
   if (failure === null) failure = decideRlimits(req, d);
   if (failure === null && req.join) failure = decideJoin(req, d);
@@ -117,6 +118,7 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (failure === null) failure = checkPaths("maskedPaths", req.masked);
   if (failure === null) failure = checkPaths("readonlyPaths", req.readonly);
   if (failure === null) failure = decideCgroup(req);
+  if (failure === null) failure = decideHooks(req);
   if (failure === null) {
     // No linux.seccomp: no filter (the OCI spec's default); the profile's includes.caps and
     // excludes.caps are judged against the process's effective set.
@@ -183,6 +185,8 @@ function decideNamespaces(req: OciRequest, d: OciDecisions): Failure | null {
 }
 
 const PID_MAX: u64 = 0x7fffffff;
+/** PRESERVE_FDS's bound (protocol.md). */
+const PRESERVED_FDS_MAX: u64 = 1024;
 const JOIN_KNOWN: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
 
 /** `exec`: a process in the namespaces and cgroups of a running init; nothing else of the config. */
@@ -196,6 +200,29 @@ function decideJoin(req: OciRequest, d: OciDecisions): Failure | null {
   }
   if (req.namespaces.length > 0 || req.mounts.length > 0 || req.sysctls.length > 0 || req.hasHostname) return invalid("exec: a process joins its container: namespaces, mounts, sysctls and hostname are the container's");
   d.newNamespaces = 0;
+  return null;
+}
+
+/**
+ * hooks: husk-runc runs prestart, createRuntime, poststart and poststop itself, in the runtime's
+ * namespaces (ts/runc/hooks.ts); each path absolute, a timeout (when given) at least 1 s.
+ */
+function decideHooks(req: OciRequest): Failure | null {
+  const counts: i32[] = [0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < req.hooks.length; i++) {
+    const h = req.hooks[i];
+    if (h.kind < 1 || h.kind > <u64>HOOK_KINDS.length) return invalid("hooks: kind " + h.kind.toString() + " unknown");
+    const at = <i32>h.kind - 1;
+    const field = "hooks." + HOOK_KINDS[at] + "[" + counts[at].toString() + "]";
+    counts[at]++;
+    if (at == 2 || at == 3) return invalid("hooks." + HOOK_KINDS[at] + ": not supported by husk-runc (hooks in the container's namespaces)");
+    if (req.join) return invalid("exec: a process has no hooks");
+    if (h.path.length == 0 || h.path.charCodeAt(0) != 0x2f) return invalid(field + ".path: \"" + h.path + "\" is not an absolute path");
+    if (h.timeout == 0) return invalid(field + ".timeout: must be at least 1 second");
+    for (let k = 0; k < h.env.length; k++) {
+      if (h.env[k].indexOf("=") <= 0) return invalid(field + ".env: \"" + h.env[k] + "\" is not KEY=VALUE");
+    }
+  }
   return null;
 }
 
@@ -222,15 +249,8 @@ const KERNEL_IPC: string[] = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
 /** linux.resources → the cgroup module's limits; linux.resources.devices → v1 device writes. */
 function decideCgroup(req: OciRequest): Failure | null {
   const cg = req.cgroup;
-  for (let i = 0; i < req.resources.length; i++) {
-    const r = req.resources[i];
-    const at = RESOURCE_FIELDS.indexOf(r.name);
-    if (at < 0) return invalid("linux.resources." + r.name + ": not supported by husk-runc");
-    if (!cg.present) return invalid("linux.resources." + r.name + ": this host has no cgroup filesystem mounted");
-    // -1 (and a pids limit of 0) mean "no limit" in OCI: nothing to write.
-    if (r.value == "-1" || (r.name == "pids.limit" && r.value == "0")) continue;
-    cg.limits.push(new CgroupLimit(RESOURCE_FLAGS[at], r.value));
-  }
+  const limits = ociLimits(req.resources, cg, false);
+  if (limits !== null) return limits;
   const problem = validateCgroup(cg);
   if (problem !== null) return invalid("linux.resources: " + problem.reason);
   if (req.deviceRules.length == 0 || !cg.present) return null;
@@ -246,6 +266,28 @@ function decideCgroup(req: OciRequest): Failure | null {
     writes.push(new Write("devices", rule.allow ? "devices.allow" : "devices.deny", <string>line));
   }
   for (let i = 0; i < DEFAULT_DEVICE_RULES.length; i++) writes.push(new Write("devices", "devices.allow", DEFAULT_DEVICE_RULES[i]));
+  return null;
+}
+
+/**
+ * linux.resources' fields → the cgroup module's limits on `cg`. At create, -1 (and a pids
+ * limit of 0) mean "no limit": nothing to write. At `update` a pids limit of -1 or 0 lifts
+ * the limit (pids.max "max"), as runc's update does.
+ */
+export function ociLimits(resources: OciPair[], cg: CgroupRequest, update: bool): Failure | null {
+  for (let i = 0; i < resources.length; i++) {
+    const r = resources[i];
+    const at = RESOURCE_FIELDS.indexOf(r.name);
+    if (at < 0) return invalid("linux.resources." + r.name + ": not supported by husk-runc");
+    if (!cg.present) return invalid("linux.resources." + r.name + ": this host has no cgroup filesystem mounted");
+    const pids = r.name == "pids.limit";
+    if (pids && update && (r.value == "-1" || r.value == "0")) {
+      cg.limits.push(new CgroupLimit("pids-limit", "0"));
+      continue;
+    }
+    if (r.value == "-1" || (pids && r.value == "0")) continue;
+    cg.limits.push(new CgroupLimit(RESOURCE_FLAGS[at], r.value));
+  }
   return null;
 }
 
@@ -354,6 +396,7 @@ function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   plan.chdir(req.cwd);
   if (nnp) plan.noNewPrivs();
   plan.closeFds();
+  if (req.preserveFds > 0) plan.preserveFds(req.preserveFds);
   if (filter && nnp) plan.seccomp(d.seccomp.flags, chunks(d.seccomp.program));
   if (req.execFifo.length > 0) plan.fifoWait();
   plan.exec(req.args[0], req.args, req.env, searchPath(req.env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);
@@ -373,7 +416,7 @@ function jsonList(items: string[]): string {
 export function ociFeatures(len: i32): i32 {
   const namespaces = new Array<string>();
   for (let i = 0; i < NS_TYPES.length; i++) if (NS_BITS[i] != CLONE_NEWUSER && NS_BITS[i] != CLONE_NEWTIME) namespaces.push(NS_TYPES[i]);
-  const json = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\",\"hooks\":[]," +
+  const json = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\",\"hooks\":[\"prestart\",\"createRuntime\",\"poststart\",\"poststop\"]," +
     "\"mountOptions\":" + jsonList(mountOptionNames()) + "," +
     "\"linux\":{\"namespaces\":" + jsonList(namespaces) + ",\"capabilities\":" + jsonList(CAPABILITIES) + "," +
     "\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false}," +

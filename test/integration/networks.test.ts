@@ -41,7 +41,7 @@ const { root } = useLeakCheck({ cleanup });
 
 function ok(args: string[]): string {
   const r = husk(root, args);
-  expect(r.status, r.stderr).toBe(0);
+  expect(r.status, `${args.join(" ")}: ${r.stdout} ${r.stderr}`).toBe(0);
   return r.stdout;
 }
 
@@ -336,5 +336,42 @@ describe('networks', () => {
     expect(bad.stderr.trim()).toBe("husk: network-alias a b: only letters, digits, '-', '_' and '.' between labels are allowed");
     expect(existsSync(join(root, 'networks', 'web.leases'))).toBe(false);
     expect(responderOf('web')).toBeUndefined();
+  });
+
+  it('network connect joins a running container to one more network live (eth1, an address, its names), and disconnect takes it all away', async () => {
+    ok(['network', 'create', '--subnet', '10.77.14.0/24', 'front']);
+    ok(['network', 'create', '--subnet', '10.77.15.0/24', 'back']);
+    ok(['run', '-d', '--name', 'app', '--network', 'front', 'host', PY, '-c', server(80, 10)]);
+    ok(['run', '-d', '--name', 'db', '--network', 'back', 'host', 'sleep', '60']);
+    // Before: app is not on back, so a container there cannot find it.
+    expect(ok(['run', '--network', 'back', 'host', 'sh', '-c', 'getent hosts app || echo not-found']).trim()).toBe('not-found');
+    ok(['network', 'connect', '--alias', 'api', 'back', 'app']);
+    expect(links(HOST).filter((l) => l.startsWith('husk-'))).toHaveLength(3); // app's two, db's one
+    // Inside app: eth1 with the new address; the default route is still front's.
+    expect(ok(['exec', 'app', 'sh', '-c', 'ls /sys/class/net | tr "\\n" " "; ip -4 -o addr show eth1 | grep -o "10.77.15.3/24"; grep -c . /proc/net/route']).split('\n')).toEqual(['eth0 eth1 lo 10.77.15.3/24', '4', '']);
+    let seen = '';
+    for (let i = 0; i < 20 && !seen.includes('seen'); i++) seen = ok(['run', '--network', 'back', 'host', 'sh', '-c', `getent hosts api && ${PY} -c '${connect('api', 80).replace(/'/g, "'\\''")}'`]).trim();
+    expect(seen.split('\n')).toEqual(['10.77.15.3      api', 'seen 10.77.15.4']);
+    const [net] = JSON.parse(ok(['network', 'inspect', 'back']));
+    expect(Object.values(net.Containers).map((c) => (c as { Name: string }).Name).sort()).toEqual(['app', 'db']);
+    // Refused: twice on one network; leaving one it is not on.
+    const twice = husk(root, ['network', 'connect', 'back', 'app']);
+    expect([twice.status, twice.stderr.trim()]).toEqual([125, 'husk: container app is already connected to network back']);
+    ok(['network', 'disconnect', 'back', 'app']);
+    const again = husk(root, ['network', 'disconnect', 'back', 'app']);
+    expect([again.status, again.stderr.trim()]).toEqual([125, 'husk: container app is not connected to network back']);
+    // After: the veth, the lease and the names are gone; app keeps front.
+    expect(links(HOST).filter((l) => l.startsWith('husk-'))).toHaveLength(2);
+    expect(readdirSync(join(root, 'networks', 'back.leases')).filter((n) => !n.startsWith('.'))).toEqual(['10.77.15.2']);
+    expect(readFileSync(join(root, 'networks', 'back.dns'), 'utf8')).not.toContain('api');
+    expect(ok(['run', '--network', 'back', 'host', 'sh', '-c', 'getent hosts api || echo not-found']).trim()).toBe('not-found');
+    expect(ok(['exec', 'app', 'ls', '/sys/class/net']).split('\n').filter(Boolean)).toEqual(['eth0', 'lo']);
+    // Connected again, then removed: rm gives back every network's address.
+    ok(['network', 'connect', 'back', 'app']);
+    ok(['rm', '-f', 'app']);
+    expect(readdirSync(join(root, 'networks', 'front.leases')).filter((n) => !n.startsWith('.'))).toEqual([]);
+    expect(readdirSync(join(root, 'networks', 'back.leases')).filter((n) => !n.startsWith('.'))).toEqual(['10.77.15.2']);
+    const gone = husk(root, ['network', 'connect', 'back', 'app']);
+    expect([gone.status, gone.stderr.trim()]).toEqual([125, 'husk: no such container: app']);
   });
 });

@@ -3,69 +3,14 @@
 // delete; run in the foreground with its exit status; a config with a field husk-runc does not
 // support is one line naming the field, exit 1, and leaves nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repo, sleep, suiteDir, suiteRootfs } from './helpers.js';
-import { containerCgroups, useLeakCheck } from './leak-check.js';
+import { repo } from './helpers.js';
+import { containerCgroups } from './leak-check.js';
+import { huskRunc, useRunc, waitFor } from './runc-harness.js';
 
-const huskRunc = join(repo, 'bin/husk-runc.js');
-const rootfs = suiteRootfs();
-const bundles = suiteDir('bundles');
-
-const { root } = useLeakCheck({
-  // What a test left: `delete --force` of every container, as an engine would.
-  cleanup: (r) => {
-    for (const id of existsSync(r) ? readdirSync(r) : []) runc(['delete', '--force', id]);
-  },
-});
-
-/**
- * husk-runc with its output in files: a created container keeps the stdio it was given (an
- * engine's pipes), so pipes here would stay open until it ends.
- */
-function runc(args: string[], opts: { cwd?: string } = {}) {
-  const out = join(bundles, 'stdout');
-  const err = join(bundles, 'stderr');
-  const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  try {
-    const r = spawnSync(process.execPath, ['--', huskRunc, '--root', root, ...args], { stdio: ['ignore', fds[0], fds[1]], timeout: 60_000, cwd: opts.cwd });
-    return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-  } finally {
-    fds.forEach(closeSync);
-  }
-}
-
-let bundleCount = 0;
-
-/** A bundle: `husk-runc spec`'s config with the test's process and changes, rootfs beside it. */
-function bundle(args: string[], change: (cfg: any) => void = () => undefined): string {
-  const dir = join(bundles, `b${bundleCount++}`);
-  cpSync(rootfs, join(dir, 'rootfs'), { recursive: true, verbatimSymlinks: true });
-  const made = runc(['spec'], { cwd: dir });
-  expect(made.status, made.stderr).toBe(0);
-  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  cfg.process.terminal = false;
-  cfg.process.args = args;
-  cfg.linux.cgroupsPath = `/${process.env.HUSK_CGROUP_PARENT}/${`c${bundleCount}`}`;
-  change(cfg);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
-  return dir;
-}
-
-const stateOf = (id: string) => {
-  const r = runc(['state', id]);
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
-};
-
-async function waitFor(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const { root, runc, bundle, stateOf } = useRunc();
 
 describe('husk-runc on a bundle', () => {
   it('create leaves the init waiting and exits; start runs it; kill and delete end it', async () => {

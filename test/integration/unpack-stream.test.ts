@@ -2,6 +2,8 @@
 // write stream") while husk reads on: the result must be exactly what this process writes
 // itself, for every kind of entry and every replacement a tar can ask for; and records
 // that are malformed or hostile stop the launcher with one line, writing nothing outside.
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -122,6 +124,25 @@ describe('a big layer written by the launcher', () => {
   it('a tar that ends inside a streamed file stops the launcher and leaves no directory', async () => {
     const tar = tarOf(bigLayer());
     await u.expectRefused(gzipSync(tar.subarray(0, tar.length - (3 << 20))), /^layer test: .*(ends|truncated|short)/i);
+  });
+});
+
+describe('a big blob file', () => {
+  it('is hashed on a worker thread: the same digests for plain, gzip and zstd; a wrong or broken one is refused', async () => {
+    const entries = bigLayer();
+    entries.push({ name: 'noise', data: randomBytes(9 << 20) }); // past the 8 MiB of HASH_THREAD_MIN, compressed too
+    const tar = tarOf(entries);
+    const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    for (const blob of [tar, gzipSync(tar), execFileSync('zstd', ['-qc'], { input: tar, maxBuffer: 64 << 20 })]) {
+      expect(blob.length).toBeGreaterThanOrEqual(8 << 20);
+      const { dir, result } = await u.unpack(blob);
+      expect(result).toMatchObject({ digest: sha(blob), diffId: sha(tar), size: tar.length, compressedSize: blob.length });
+      expect(statSync(join(dir, 'noise')).size).toBe(9 << 20);
+      const wrong = `sha256:${'0'.repeat(64)}`;
+      await u.expectRefused(blob, /digest mismatch: expected sha256:0{64}, the blob is sha256:/, { expectDigest: wrong });
+    }
+    // Broken after the launcher took over: the thread is stopped too (the leak check counts fds).
+    await u.expectRefused(tar.subarray(0, tar.length - (1 << 20)), /^layer test: .*(ends|truncated)/i);
   });
 });
 

@@ -1,7 +1,7 @@
 // Networks in the core (docs/core-abi.md "Networks"): the subnet and bridge a network gets,
 // what is refused, and for a container its address, MAC, veth, files and the ops in order.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { networkPlan } from '../../ts/core/network.js';
+import { networkConnect, networkDisconnectPlan, networkPlan } from '../../ts/core/network.js';
 import { buildPlanAnswer, CoreError } from '../../ts/core/build-plan.js';
 import type { NetAttach, PlanRequest } from '../../ts/core/build-plan.js';
 import { decodePlan } from '../oracle/plan-codec.js';
@@ -143,5 +143,28 @@ describe('a container on a network', () => {
     const ports = buildPlanAnswer(base({ ports: [{ hostIp: '', hostPort: 8080, port: 80, proto: 'tcp' }, { hostIp: '127.0.0.1', hostPort: 53, port: 53, proto: 'udp' }] })).summary.net?.ports;
     expect(ports?.add).toBe('create element inet husk ports { tcp . 8080 : 10.7.0.2 . 80 }\ncreate element inet husk ports_ip { 127.0.0.1 . udp . 53 : 10.7.0.2 . 53 }\n');
     expect(ports?.remove).toBe('delete element inet husk ports { tcp . 8080 }\ndelete element inet husk ports_ip { 127.0.0.1 . udp . 53 }\n');
+  });
+});
+
+describe('network connect and disconnect of a running container', () => {
+  const attach: NetAttach = { name: 'back', bridge: 'husk2', subnet: '10.8.0.0/24', gateway: '10.8.0.1', used: ['10.8.0.2'], filesDir: '/run/husk/net-files/0123', nameservers: ['192.0.2.53'], names: { name: 'app', aliases: ['api'] } };
+  const ask = (extra: Partial<Parameters<typeof networkConnect>[0]> = {}) =>
+    networkConnect({ attach, id: '0123456789abcdef0123', pid: 4242, startTime: '777', links: ['eth0'], networks: ['front'], ...extra });
+
+  it('gets the next free address and ethN, a veth name of its own, its names, and one NET_CONNECT', () => {
+    const a = ask();
+    expect(a.chosen).toEqual({ network: 'back', address: '10.8.0.3', prefix: 24, mac: '02:42:0a:08:00:03', veth: 'husk-01234567.1', gateway: '10.8.0.1', peer: 'eth1' });
+    expect(a.dns).toEqual({ listen: '10.8.0.1', upstreams: ['192.0.2.53'], record: '10.8.0.3 app 0123456789ab api\n' });
+    const ops = decodePlan(a.plan).ops;
+    expect(ops.map((o) => [o.name, ...Object.values(o.args)])).toEqual([['NET_CONNECT', 'husk-01234567.1', 'eth1', 'husk2', '02:42:0a:08:00:03', '10.8.0.3/24', 4242n, 777n]]);
+    expect(ask({ links: ['eth0', 'eth1'] }).chosen.peer).toBe('eth2');
+  });
+
+  it('refuses a network it is on, an eleventh network, and ports; disconnect deletes the host end', () => {
+    expect(refused(() => ask({ networks: ['front', 'back'] })).message).toBe('container app is already connected to network back');
+    expect(refused(() => ask({ links: Array.from({ length: 10 }, (_, i) => `eth${i}`) })).message).toBe('container app is on 10 networks already');
+    expect(refused(() => ask({ attach: { ...attach, ports: [{ hostIp: '', hostPort: 8080, port: 80, proto: 'tcp' }] } })).message).toContain('ports are published by run -p');
+    expect(decodePlan(networkDisconnectPlan('husk-01234567.1')).ops.map((o) => [o.name, o.args.name])).toEqual([['NET_LINK_DEL', 'husk-01234567.1']]);
+    expect(refused(() => networkDisconnectPlan('eth0')).message).toContain("the record's link is not husk's");
   });
 });

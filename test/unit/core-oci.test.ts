@@ -85,7 +85,12 @@ describe('ociPlan', () => {
   it('refuses what it does not support, naming the field', () => {
     expect(refusal(config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOPE' })))).toMatch(/^linux\.seccomp: /);
     expect(refusal(config((c) => (c.linux.personality = { domain: 'LINUX' })))).toBe('linux.personality: not supported by husk-runc');
-    expect(refusal(config((c) => (c.hooks = { prestart: [{ path: '/bin/true' }] })))).toBe('hooks: not supported by husk-runc');
+    expect(refusal(config((c) => (c.hooks = { startContainer: [{ path: '/bin/true' }] })))).toBe('hooks.startContainer: not supported by husk-runc');
+    expect(refusal(config((c) => (c.hooks = { prestart: [{ path: '/bin/true', args: ['true'], when: 'now' }] })))).toBe('hooks.prestart[0].when: not supported by husk-runc');
+    expect(refusal(config((c) => (c.hooks = { poststop: [{ path: '/bin/true', env: ['NOEQUALS'] }] })))).toBe('hooks.poststop[0].env: "NOEQUALS" is not KEY=VALUE');
+    expect(refusal(config((c) => (c.hooks = { poststop: [{ path: 'rel' }] })))).toBe('hooks.poststop[0].path: "rel" is not an absolute path');
+    expect(refusal(config((c) => (c.linux.namespaces[0].flags = 1)))).toBe('linux.namespaces[0].flags: not supported by husk-runc');
+    expect(refusal(config((c) => (c.mounts[0].uidMappings = [{ containerID: 0, hostID: 1, size: 1 }])))).toBe('mounts[0].uidMappings: not supported by husk-runc');
     expect(refusal(config((c) => (c.process.capabilities.bounding = ['CAP_NOPE'])))).toBe('process.capabilities.bounding: unknown capability "CAP_NOPE"');
     expect(refusal(config((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }])))).toMatch(/^process\.rlimits\[0\]\.type/);
     expect(refusal(config((c) => (c.linux.namespaces = [{ type: 'pid' }])))).toMatch(/needs a new mount namespace/);
@@ -94,5 +99,10 @@ describe('ociPlan', () => {
     expect(refusal(config((c) => c.mounts.push({ destination: '/a/../../etc', type: 'tmpfs', source: 'tmpfs' })))).toMatch(/^mounts\[7\]\.destination/);
     expect(refusal(config((c) => (c.process.args = 'sh')))).toBe('process.args: not a list of strings');
     expect(refusal(config((c) => (c.process.cwd = 'rel')))).toMatch(/^process\.cwd/);
+  });
+
+  it('accepts the hooks husk-runc runs itself: they add no op to the plan', () => {
+    const hooks = { prestart: [{ path: '/bin/true' }], createRuntime: [{ path: '/bin/true', timeout: 5 }], poststart: [{ path: '/bin/true', args: ['true', 'x'], env: ['A=1'] }], poststop: [{ path: '/bin/true' }] };
+    expect(names(config((c) => (c.hooks = hooks)))).toEqual(names(config()));
   });
 });

@@ -8,7 +8,9 @@ export type NetworkAction =
   | { action: 'ls'; format: 'table' | 'json'; quiet: boolean }
   | { action: 'inspect'; names: string[] }
   | { action: 'rm'; names: string[] }
-  | { action: 'prune'; force: boolean };
+  | { action: 'prune'; force: boolean }
+  | { action: 'connect'; network: string; container: string; ip?: string; aliases: string[] }
+  | { action: 'disconnect'; network: string; container: string };
 
 export type NetworkCommand = { name: 'network'; global: GlobalFlags; network: NetworkAction } | { name: 'port'; global: GlobalFlags; container: string };
 
@@ -54,6 +56,18 @@ export function parseNetworkCommand(name: (typeof NETWORK_COMMANDS)[number], arg
       if (read === 'help') return { name: 'help', topic: 'network' };
       if (read.rest.length > 0) throw usage('takes no arguments');
       return { name, global, network: { action, force: read.bools.has('force') } };
+    }
+    case 'connect': {
+      const read = readFlags('network connect', rest, { bools: {}, values: { '--ip': 'ip', '--alias': 'alias' } }, true);
+      if (read === 'help') return { name: 'help', topic: 'network' };
+      if (read.rest.length !== 2) throw usage('requires exactly 2 arguments: NETWORK CONTAINER');
+      return { name, global, network: { action, network: read.rest[0], container: read.rest[1], ip: read.values.get('ip')?.pop(), aliases: read.values.get('alias') ?? [] } };
+    }
+    case 'disconnect': {
+      const read = readFlags('network disconnect', rest, { bools: { '-f': 'force', '--force': 'force' }, values: {} }, true);
+      if (read === 'help') return { name: 'help', topic: 'network' };
+      if (read.rest.length !== 2) throw usage('requires exactly 2 arguments: NETWORK CONTAINER');
+      return { name, global, network: { action, network: read.rest[0], container: read.rest[1] } };
     }
     default:
       throw new HuskError('usage', `unknown command: network ${action}`, { hint: "See 'husk network --help'." });

@@ -3,6 +3,8 @@
 export const EXECNS_HELP: Record<string, string> = {
   network: `Usage:  husk network create [--subnet CIDR] [--gateway IP] [--internal] NAME
         husk network ls [--format json] [-q] | network inspect NAME... | network rm NAME... | network prune
+        husk network connect [--ip ADDR] [--alias NAME]... NETWORK CONTAINER
+        husk network disconnect [-f] NETWORK CONTAINER
         husk port CONTAINER
 
 A network is a bridge (husk0 for the default network husk, husk1, husk2... for others), an
@@ -12,6 +14,9 @@ inet husk) and isolation from the other networks. --internal: no route out, no N
 A container joins one with run --network NAME [--ip ADDR] [-p [IP:]HPORT:PORT[/PROTO]]:
 a veth on the bridge, its address leased until its record goes, its own /etc/hosts,
 /etc/hostname and /etc/resolv.conf. rm refuses a network a live container is on.
+On a network of your own, containers find each other by --name, short id and
+--network-alias (a responder, husk-dns, on the gateway). connect joins a running container
+to one more network (eth1, eth2...; its default route stays), disconnect takes it away.
 See docs/networks.md.`,
   exec: `Usage:  husk exec [OPTIONS] CONTAINER COMMAND [ARG...]
 

@@ -12,8 +12,9 @@ import { usedAddresses } from '../network/leases.js';
 function inspectJson(root: string, n: NetworkRecord): object {
   const containers: Record<string, object> = {};
   for (const rec of readRecords(root)) {
-    if (rec.network?.name !== n.name || rec.finished !== undefined) continue;
-    containers[rec.id] = { Name: rec.name ?? rec.id.slice(0, 12), MacAddress: rec.network.mac, IPv4Address: `${rec.network.address}/${rec.network.prefix}`, IPv6Address: '' };
+    const on = [...(rec.network ? [rec.network] : []), ...(rec.networks ?? [])].find((a) => a.name === n.name);
+    if (on === undefined || rec.finished !== undefined) continue;
+    containers[rec.id] = { Name: rec.name ?? rec.id.slice(0, 12), MacAddress: on.mac, IPv4Address: `${on.address}/${on.prefix}`, IPv6Address: '' };
   }
   return {
     Name: n.name,
@@ -77,6 +78,14 @@ export async function networkCommand(cmd: NetworkCommand): Promise<number> {
         }
       }
       return failed > 0 ? 1 : 0;
+    }
+    case 'connect':
+    case 'disconnect': {
+      if (!existsSync(root)) throw new HuskError('invalid-value', `no such container: ${a.container}`);
+      const { connectContainer, disconnectContainer } = await import('../network/connect.js');
+      if (a.action === 'connect') await connectContainer(root, a.network, a.container, { ip: a.ip, aliases: a.aliases });
+      else await disconnectContainer(root, a.network, a.container);
+      return 0;
     }
     case 'prune': {
       for (const n of listNetworks(root)) {

@@ -281,7 +281,7 @@ const U64_MAX = (1n << 64n) - 1n;
  * straight into one FrameWriter buffer (reused from call to call): a string is encoded once,
  * and its UTF-8 length is what the writer wrote.
  */
-class RequestWriter {
+export class RequestWriter {
   private readonly w = new FrameWriter();
   /** Where the open frame's payload starts. */
   private start = 0;
@@ -453,15 +453,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   if (req.tty !== undefined) w.begin('tty', REQUEST.TTY).u64(req.tty.rows).u64(req.tty.cols).end();
   if (req.attach !== undefined) w.begin('attach', REQUEST.ATTACH).str(req.attach.path, PATH_MAX).u64((req.attach.stdin ? 1 : 0) | (req.attach.waitClient ? 2 : 0)).end();
   if (req.imageConfig !== undefined) imageConfigFrames(w, req.imageConfig, req.entrypoint);
-  const n = req.network;
-  if (n !== undefined) {
-    w.begin('network', 0x0344).str(n.name).str(n.bridge).str(n.subnet).str(n.gateway).u64(n.internal === true).end();
-    for (let i = 0; i < n.used.length; i += 4096) w.begin('network', 0x0345).strs(n.used.slice(i, i + 4096), 64).end();
-    if (n.ip !== undefined) w.begin('ip', 0x0346).str(n.ip, 64).end();
-    if (n.filesDir !== undefined) w.begin('network', 0x0347).str(n.filesDir, PATH_MAX - 16).strs(n.nameservers ?? [], 256).strs(n.search ?? [], 256).end();
-    for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
-    if (n.names !== undefined) w.begin('network-alias', 0x0349).str(n.names.name).strs(n.names.aliases, 256).end();
-  }
+  if (req.network !== undefined) netFrames(w, req.network);
   if (req.keepLayer !== undefined) w.begin('keep-layer', REQUEST.KEEP_LAYER).str(req.keepLayer.upper, PATH_MAX).str(req.keepLayer.work, PATH_MAX).end();
   const ro = req.runOptions;
   for (const u of ro?.ulimits ?? []) w.begin('ulimit', REQUEST.ULIMIT).str(u).end();
@@ -483,6 +475,16 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
 }
 
 /** The image's config items (docs/core-abi.md "Image config"), each only when the image has it. */
+/** The NET items of a container on a network (0x0344–0x0349), for buildPlan and networkConnect. */
+export function netFrames(w: RequestWriter, n: NetAttach): void {
+  w.begin('network', 0x0344).str(n.name).str(n.bridge).str(n.subnet).str(n.gateway).u64(n.internal === true).end();
+  for (let i = 0; i < n.used.length; i += 4096) w.begin('network', 0x0345).strs(n.used.slice(i, i + 4096), 64).end();
+  if (n.ip !== undefined) w.begin('ip', 0x0346).str(n.ip, 64).end();
+  if (n.filesDir !== undefined) w.begin('network', 0x0347).str(n.filesDir, PATH_MAX - 16).strs(n.nameservers ?? [], 256).strs(n.search ?? [], 256).end();
+  for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
+  if (n.names !== undefined) w.begin('network-alias', 0x0349).str(n.names.name).strs(n.names.aliases, 256).end();
+}
+
 function imageConfigFrames(w: RequestWriter, c: ImageConfigFacts, entrypoint: string | undefined): void {
   if (c.entrypoint !== undefined) w.begin('entrypoint', REQUEST.IMAGE_ENTRYPOINT).strs(c.entrypoint).end();
   // Always sent (a null Cmd is an empty one to docker): it says the request has a config.

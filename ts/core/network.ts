@@ -2,7 +2,8 @@
 // control plan that makes or removes its bridge (docs/core-abi.md "Networks";
 // assembly/net/network.ts decides, from the facts sent here).
 import { FieldReader, FrameWriter, readFrameAt } from '../protocol/frames.js';
-import { CoreError } from './build-plan.js';
+import { CoreError, RequestWriter, netFrames } from './build-plan.js';
+import type { NetAttach } from './build-plan.js';
 import { call } from './wasm.js';
 
 export const NETWORK_REQUEST = { CREATE: 0x0340, TAKEN: 0x0341, HOST_ROUTE: 0x0342, REMOVE: 0x0343 } as const;
@@ -73,4 +74,57 @@ export function networkPlan(req: NetworkRequest): NetworkAnswer {
   }
   out.plan = bytes.subarray(at);
   return out;
+}
+
+/** A running container joining one more network (`husk network connect`; docs/core-abi.md "networkConnect"). */
+export interface ConnectRequest {
+  attach: NetAttach;
+  id: string;
+  pid: number;
+  startTime: string;
+  /** The container's links (eth0, …) and the networks it is on. */
+  links: readonly string[];
+  networks: readonly string[];
+}
+
+export interface ConnectAnswer {
+  chosen: { network: string; address: string; prefix: number; mac: string; veth: string; gateway: string; peer: string };
+  dns?: { listen: string; upstreams: string[]; record: string };
+  /** The control plan: NET_CONNECT (or NET_LINK_DEL for a disconnect). */
+  plan: Uint8Array;
+}
+
+const CONNECT = { CONNECT: 0x034a, DISCONNECT: 0x034b } as const;
+const CONNECT_ANSWER = { CHOSEN: 0x0352, DNS: 0x0355, PEER: 0x0356 } as const;
+
+function connectCall(request: Uint8Array): ConnectAnswer {
+  const answer = call('networkConnect', request);
+  if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+  const bytes = answer.bytes.slice();
+  const out: Partial<ConnectAnswer> & { chosen?: ConnectAnswer['chosen'] } = {};
+  let at = 0;
+  for (;;) {
+    const f = readFrameAt(bytes, at);
+    if (f === null || f.frame.type === T_HELLO) break;
+    const r = new FieldReader(f.frame.payload);
+    if (f.frame.type === CONNECT_ANSWER.CHOSEN) out.chosen = { network: r.str(), address: r.str(), prefix: Number(r.u64()), mac: r.str(), veth: r.str(), gateway: r.str(), peer: '' };
+    else if (f.frame.type === CONNECT_ANSWER.PEER && out.chosen) out.chosen.peer = r.str();
+    else if (f.frame.type === CONNECT_ANSWER.DNS) out.dns = { listen: r.str(), upstreams: r.strs(), record: r.str() };
+    at = f.next;
+  }
+  return { chosen: out.chosen!, dns: out.dns, plan: bytes.subarray(at) };
+}
+
+export function networkConnect(req: ConnectRequest): ConnectAnswer {
+  const w = new RequestWriter();
+  netFrames(w, req.attach);
+  w.begin('connect', CONNECT.CONNECT).str(req.id).u64(BigInt(req.pid)).u64(BigInt(req.startTime)).strs(req.links, 64).strs(req.networks).end();
+  return connectCall(w.view().slice());
+}
+
+/** The control plan that takes a connected container's link away (`husk network disconnect`). */
+export function networkDisconnectPlan(veth: string): Uint8Array {
+  const w = new RequestWriter();
+  w.begin('disconnect', CONNECT.DISCONNECT).str(veth, 64).end();
+  return connectCall(w.view().slice()).plan;
 }

@@ -35,6 +35,8 @@ export const OCI_REQUEST = {
   BUNDLE: 0x0327,
   JOIN: 0x0328,
   JOIN_CGROUP: 0x0329,
+  PRESERVE_FDS: 0x032a,
+  HOOK: 0x032b,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -43,9 +45,20 @@ export const OCI_REQUEST = {
 
 export const OCI_OPTION = { noNewPrivileges: 1, terminal: 2, trace: 4, dieWithParent: 8 } as const;
 const U64_MAX = (1n << 64n) - 1n;
+/** OCI_HOOK's kinds, in order (1 = prestart). */
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+export type HookKind = (typeof HOOK_KINDS)[number];
+export interface OciHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 /** The parents whose keys are sent as OCI_FIELD items, each key as `parent.key`. */
-const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'linux'] as const;
+const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'linux', 'hooks'] as const;
+/** Lists whose entries' keys are sent as OCI_FIELD items too, each as `list[N].key`. */
+const FIELD_LISTS = ['mounts', 'linux.namespaces', 'process.rlimits', 'linux.resources.devices', ...HOOK_KINDS.map((k) => `hooks.${k}`)] as const;
 
 export interface OciPlanOptions {
   /** The bundle directory (absolute): relative paths in config.json are its. */
@@ -61,6 +74,8 @@ export interface OciPlanOptions {
   kernel?: string;
   /** `exec`: the running init to join, the namespaces of it that differ from ours, its cgroups. */
   join?: { pid: number; startTime: string; differ: bigint; cgroups: { version: 1 | 2; path: string }[] };
+  /** `create --preserve-fds N`: fds 3 to 3+N-1 reach the container. */
+  preserveFds?: number;
 }
 
 type Json = unknown;
@@ -121,6 +136,14 @@ function presentFields(cfg: JsonObject): string[] {
     for (const part of parent.split('.')) at = isObject(at) ? at[part] : undefined;
     if (!isObject(at)) continue;
     for (const [k, v] of Object.entries(at)) if (!isEmpty(v)) out.push(`${parent}.${k}`);
+  }
+  for (const list of FIELD_LISTS) {
+    let at: Json = cfg;
+    for (const part of list.split('.')) at = isObject(at) ? at[part] : undefined;
+    if (!Array.isArray(at)) continue;
+    at.forEach((entry, i) => {
+      if (isObject(entry)) for (const [k, v] of Object.entries(entry)) if (!isEmpty(v)) out.push(`${list}[${i}].${k}`);
+    });
   }
   return out;
 }
@@ -208,6 +231,8 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
   if (opts.execFifo !== undefined) str(OCI_REQUEST.EXEC_FIFO, 'exec fifo', opts.execFifo);
   if (opts.consoleSocket !== undefined) str(OCI_REQUEST.CONSOLE, '--console-socket', opts.consoleSocket);
   if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
+  encodeHooks(w, cfg.hooks);
+  if (opts.preserveFds !== undefined && opts.preserveFds > 0) w.begin(OCI_REQUEST.PRESERVE_FDS).u64(opts.preserveFds).end();
   if (opts.join !== undefined) {
     w.begin(OCI_REQUEST.JOIN).u64(opts.join.pid).u64(BigInt(opts.join.startTime)).u64(opts.join.differ).end();
     for (const c of opts.join.cgroups) w.begin(OCI_REQUEST.JOIN_CGROUP).u64(c.version).str(c.path).end();
@@ -237,7 +262,11 @@ function encodeLinux(w: FrameWriter, linux: JsonObject): void {
   }
   const propagation = text(linux.rootfsPropagation, 'linux.rootfsPropagation');
   if (propagation !== undefined && propagation !== '') w.begin(OCI_REQUEST.PROPAGATION).str(propagation.slice(0, 64)).end();
-  const resources = object(linux.resources, 'linux.resources');
+  encodeResources(w, object(linux.resources, 'linux.resources'));
+}
+
+/** linux.resources as OCI_RESOURCE (`key.sub` = scalar) and OCI_DEVICE_RULE items. */
+function encodeResources(w: FrameWriter, resources: JsonObject): void {
   for (const [key, value] of Object.entries(resources)) {
     if (isEmpty(value)) continue;
     if (key === 'devices') {
@@ -272,6 +301,35 @@ function encodeDeviceRules(w: FrameWriter, rules: Json): void {
   });
 }
 
+/** config.json `hooks`, read for their shape (ts/runc/hooks.ts runs them). */
+export function hooksOf(hooks: Json): Partial<Record<HookKind, OciHook[]>> {
+  const out: Partial<Record<HookKind, OciHook[]>> = {};
+  for (const [kind, list] of Object.entries(object(hooks, 'hooks'))) {
+    if (!(HOOK_KINDS as readonly string[]).includes(kind) || list === undefined || list === null) continue; // the core names an unknown list
+    if (!Array.isArray(list)) bad(`hooks.${kind}`, 'not a list');
+    out[kind as HookKind] = list.map((h: Json, i: number) => {
+      const f = `hooks.${kind}[${i}]`;
+      const o = object(h, f);
+      const timeout = whole(o.timeout, `${f}.timeout`);
+      return { path: text(o.path, `${f}.path`) ?? bad(`${f}.path`, 'missing'), args: strings(o.args, `${f}.args`), env: o.env === undefined || o.env === null ? undefined : strings(o.env, `${f}.env`), timeout: timeout === undefined ? undefined : Number(timeout) };
+    });
+  }
+  return out;
+}
+
+function encodeHooks(w: FrameWriter, hooks: Json): void {
+  for (const [kind, list] of Object.entries(hooksOf(hooks))) {
+    const at = HOOK_KINDS.indexOf(kind as HookKind) + 1;
+    list!.forEach((h, i) => {
+      const f = `hooks.${kind}[${i}]`;
+      check(`${f}.path`, h.path, PATH_MAX);
+      checkAll(`${f}.args`, h.args ?? []);
+      checkAll(`${f}.env`, h.env ?? []);
+      w.begin(OCI_REQUEST.HOOK).u64(at).str(h.path).strs(h.args ?? []).strs(h.env ?? []).u64(h.timeout === undefined ? U64_MAX : BigInt(h.timeout)).end();
+    });
+  }
+}
+
 function encodeCgroup(w: FrameWriter, cg: PlanCgroup): void {
   w.begin(OCI_REQUEST.CGROUP).str(cg.parent).str(cg.name).u64(0).str('').end();
   for (const h of cg.hierarchies) w.begin(OCI_REQUEST.CGROUP_HIERARCHY).u64(h.version).str(h.mountpoint).strs(h.controllers).end();
@@ -293,4 +351,18 @@ export function ociPlan(cfg: Json, opts: OciPlanOptions): PlanAnswer {
   const answer = call('ociPlan', encodeOciRequest(cfg, opts));
   if (answer.status === 0) return splitAnswer(answer.bytes);
   throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+}
+
+/**
+ * `husk-runc update`: new linux.resources for the container's cgroup (parent and name as at
+ * create) as a control plan of CGROUP_SET ops, or undefined when nothing is to be written.
+ * Throws CoreError naming the field the core refuses.
+ */
+export function ociUpdate(resources: Json, cgroup: PlanCgroup): Uint8Array | undefined {
+  const w = new FrameWriter();
+  encodeResources(w, object(resources, 'linux.resources'));
+  encodeCgroup(w, cgroup);
+  const answer = call('ociUpdate', w.view().slice());
+  if (answer.status !== 0) throw new CoreError(answer.status, new TextDecoder().decode(answer.bytes));
+  return answer.bytes.length === 0 ? undefined : answer.bytes;
 }

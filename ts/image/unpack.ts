@@ -4,12 +4,13 @@
 // synchronous calls in checked batches (layer-writer.ts), into a temp directory beside
 // `dest` that is renamed to `dest` at the end; on any error it is removed.
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HuskError, toHuskError } from '../errors.js';
 import { applyFsOps as launcherFsOps } from '../runtime/fs-ops.js';
 import { type Compression, type Decoder, decoder, findZstd, sniff } from './decompress.js';
+import { type FileHash, hashOpenFile } from './hash-worker.js';
 import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
 import { TarError, TarReader } from './tar-reader.js';
 import { type LayerUserns, layerUserns, removeTree } from './rootless-layers.js';
@@ -106,6 +107,8 @@ function exists(path: string): boolean {
 
 /** Bytes read from a blob file per call (each read is a new buffer: the writer may hold it). */
 const READ_CHUNK = 4 << 20;
+/** A blob file this big is hashed on a worker thread (hash-worker.ts), not between the tar's chunks. */
+const HASH_THREAD_MIN = 8 << 20;
 
 function extract(src: Readable | string, root: string, label: string, opts: UnpackOptions): Promise<UnpackResult> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -130,6 +133,11 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
   let plain = false;
   let head: Buffer[] = [];
   let failed = false;
+  /** The blob file's hash on a worker thread (a big file), and what it said. */
+  let fileHash: FileHash | null = null;
+  let blobHash: { digest: string; size: number } | null = null;
+  /** The blob's bytes are counted here as read (not when zstd reads the file itself). */
+  let countedHere = true;
 
   return new Promise<UnpackResult>((resolvePromise, reject) => {
     /** The blob's digest is complete (a zstd child reading the file itself is not waited for). */
@@ -143,14 +151,14 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
       wake?.();
       // Rejected once the blob's fd, any decoder child and the launcher writing the layer
       // are gone: nothing stays open, and nothing writes in the directory about to go.
-      void Promise.all([dec ? dec.destroy() : undefined, closeSource(), stopped.catch(() => undefined)]).then(() => reject(err));
+      void Promise.all([dec ? dec.destroy() : undefined, closeSource(), stopped.catch(() => undefined), fileHash?.stop()]).then(() => reject(err));
     };
     const tarError = (e: unknown) => e instanceof TarError ? new HuskError('image', `layer ${label}: ${e.message} (at byte ${e.offset} of the tar)`) : e;
     const sink = {
       data(chunk: Buffer) {
         if (failed) return;
         try {
-          diffId.update(chunk);
+          if (!(plain && fileHash)) diffId.update(chunk); // a plain tar's is the blob's
           size += chunk.length;
           if (size > maxBytes) throw new HuskError('image', `layer ${label}: unpacks to more than ${maxBytes} bytes, the limit (a decompression bomb?)`);
           reader.push(chunk);
@@ -174,9 +182,17 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
           fail(tarError(e));
           return;
         }
-        const tarDigest = `sha256:${diffId.digest('hex')}`;
+        if (blobHash !== null) {
+          if (countedHere && blobHash.size !== compressed) {
+            fail(new HuskError('image', `layer ${label}: the blob changed while it was read (${compressed} bytes read, ${blobHash.size} hashed)`));
+            return;
+          }
+          compressed = blobHash.size;
+        }
+        const tarDigest = plain && blobHash !== null ? blobHash.digest : `sha256:${diffId.digest('hex')}`;
+        const blobDigest = blobHash !== null ? blobHash.digest : `sha256:${digest.digest('hex')}`;
         const result: UnpackResult = {
-          digest: plain ? tarDigest : `sha256:${digest.digest('hex')}`,
+          digest: plain ? tarDigest : blobDigest,
           diffId: tarDigest,
           size,
           compressedSize: compressed,
@@ -205,14 +221,14 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
         start(joined);
         chunk = joined;
       }
-      if (!plain) digest.update(chunk);
+      if (!plain && fileHash === null) digest.update(chunk);
       return dec!.write(chunk, drain);
     };
     const end = () => {
       if (failed) return;
       if (dec === null) start(Buffer.concat(head));
       if (head.length) {
-        if (!plain) digest.update(Buffer.concat(head));
+        if (!plain && fileHash === null) digest.update(Buffer.concat(head));
         dec!.write(Buffer.concat(head), () => {});
       }
       dec!.end();
@@ -241,6 +257,18 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
           const got = readSync(fd, first, 0, READ_CHUNK, null);
           const kind = opts.compression === undefined || opts.compression === 'auto' ? sniff(first.subarray(0, got)) : opts.compression;
           const program = opts.zstdProgram === undefined ? findZstd() : opts.zstdProgram;
+          if (fstatSync(fd).size >= HASH_THREAD_MIN) {
+            const h = hashOpenFile(fd);
+            fileHash = h;
+            hashed = h.done.then((r) => void (blobHash = r), (e: Error) => readError(e));
+          }
+          if (kind === 'zstd' && program && got > 0 && fileHash !== null) {
+            // zstd reads the file itself, the worker hashes it: nothing for this thread to read.
+            dec = decoder('zstd', sink, { zstdProgram: program, file: src });
+            countedHere = false;
+            close();
+            return;
+          }
           if (kind === 'zstd' && program && got > 0) {
             // zstd reads the file itself (a second core, no pipe to feed); this thread hashes
             // it meanwhile, a piece per turn of the event loop, between the tar's chunks.

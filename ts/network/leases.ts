@@ -21,6 +21,8 @@ export interface Lease {
   unpublish?: string;
   /** The container's line of the network's records (names served by husk-dns). */
   dns?: string;
+  /** A network connected later (`network connect`): the container's /etc files are not this lease's. */
+  connected?: boolean;
 }
 
 export function leaseDir(root: string, network: string): string {
@@ -123,7 +125,7 @@ export function releaseLease(root: string, network: string, address: string, lea
     return;
   }
   if (held.unpublish) runNft(held.unpublish, { quiet: true });
-  rmSync(etcDir(root, held.id), { recursive: true, force: true });
+  if (!held.connected) rmSync(etcDir(root, held.id), { recursive: true, force: true });
   unlinkQuiet(aside);
   if (held.dns) refreshRecords(root, network);
 }
@@ -168,9 +170,9 @@ export function refreshRecords(root: string, network: string): boolean {
 
 /** A container's record is going: the address it leased goes with it. */
 export function releaseOf(root: string, rec: ContainerRecord): void {
-  const n = rec.network;
-  if (n === undefined) return;
-  const lease = readJson<Lease>(join(leaseDir(root, n.name), n.address));
-  if (lease !== undefined && lease.id === rec.id) releaseLease(root, n.name, n.address, lease);
+  for (const n of [...(rec.network ? [rec.network] : []), ...(rec.networks ?? [])]) {
+    const lease = readJson<Lease>(join(leaseDir(root, n.name), n.address));
+    if (lease !== undefined && lease.id === rec.id) releaseLease(root, n.name, n.address, lease);
+  }
   rmSync(etcDir(root, rec.id), { recursive: true, force: true });
 }

@@ -161,6 +161,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `add address ${a.address} to ${a.name}${(a.flags as bigint) & 1n ? ' (no DAD)' : ''}`;
     case 'NET_ROUTE':
       return `default route via ${a.gateway} on ${a.name}`;
+    case 'NET_CONNECT':
+      return `veth ${a.host} on bridge ${a.bridge}, its peer ${a.peer} (${a.mac}) made in pid ${a.pid}'s network namespace with ${a.address}`;
     case 'FS_ROOT':
       return `resolve the next paths inside ${a.path}`;
     case 'MKNOD': {

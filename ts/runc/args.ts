@@ -30,10 +30,17 @@ export type RuncCommand =
   | { name: 'kill'; id: string; signal: string; all: boolean }
   | { name: 'delete'; id: string; force: boolean }
   | { name: 'list'; format: 'table' | 'json'; quiet: boolean }
+  | { name: 'pause' | 'resume'; id: string }
+  | { name: 'ps'; id: string; format: 'table' | 'json'; psArgs: string[] }
+  | { name: 'update'; id: string; resources?: string; flags: Record<string, string> }
+  | { name: 'events'; id: string; stats: boolean; intervalMs: number }
   | { name: 'spec'; bundle: string; rootless: boolean }
   | { name: 'features' };
 
 export const DEFAULT_RUNC_ROOT = '/run/husk-runc';
+
+/** runc update's flags besides --resources, each a linux.resources field (ts/runc/update.ts). */
+export const UPDATE_FLAGS = ['memory', 'memory-reservation', 'memory-swap', 'cpu-shares', 'cpu-quota', 'cpu-period', 'cpuset-cpus', 'cpuset-mems', 'pids-limit', 'blkio-weight'] as const;
 
 /** runc's rule for an id: letters, digits, `_+-.`, not `.` or `..`. */
 export function checkId(id: string): void {
@@ -183,6 +190,37 @@ function parseCommand(name: string, args: readonly string[], cwd: string): RuncC
     case 'start':
     case 'state':
       return { name, id: oneId(readFlags(args, { values: [], booleans: [] }, name).rest, name) };
+    case 'pause':
+    case 'resume':
+      return { name, id: oneId(readFlags(args, { values: [], booleans: [] }, name).rest, name) };
+    case 'ps': {
+      const { flags, rest } = readFlags(args, { values: ['format', 'f'], booleans: [] }, name);
+      if (rest.length < 1) throw new RuncError('"ps" requires a container id');
+      checkId(rest[0]);
+      const format = flags.get('format') ?? flags.get('f') ?? 'table';
+      if (format !== 'table' && format !== 'json') throw new RuncError(`invalid format option: ${format}`);
+      const psArgs = rest.slice(1);
+      if (format === 'json' && psArgs.length > 0) throw new RuncError('ps: arguments for ps(1) cannot be used with --format json');
+      return { name, id: rest[0], format, psArgs };
+    }
+    case 'update': {
+      const { flags, rest } = readFlags(args, { values: ['resources', 'r', ...UPDATE_FLAGS], booleans: [] }, name);
+      const id = oneId(rest, name);
+      const resources = flags.get('resources') ?? flags.get('r');
+      const rest_: Record<string, string> = {};
+      for (const f of UPDATE_FLAGS) if (flags.has(f)) rest_[f] = flags.get(f)!;
+      if (resources !== undefined && Object.keys(rest_).length > 0) throw new RuncError('update: --resources cannot be combined with other resource flags');
+      return { name, id, resources: resources === undefined || resources === '-' ? resources : absolute(resources, cwd), flags: rest_ };
+    }
+    case 'events': {
+      const { flags, rest } = readFlags(args, { values: ['interval'], booleans: ['stats'] }, name);
+      const id = oneId(rest, name);
+      const interval = flags.get('interval') ?? '5s';
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(interval);
+      if (m === null || Number(m[1]) <= 0) throw new RuncError(`events: --interval ${interval}: a duration such as 5s or 500ms`);
+      const intervalMs = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60000);
+      return { name, id, stats: truthy(flags.get('stats')), intervalMs };
+    }
     case 'kill': {
       const { flags, rest } = readFlags(args, { values: [], booleans: ['all', 'a'] }, name);
       const id = oneId(rest, name, 2);
@@ -210,6 +248,6 @@ function parseCommand(name: string, args: readonly string[], cwd: string): RuncC
     case 'help':
       return { name, topic: args[0] };
     default:
-      throw new RuncError(`command "${name}" is not supported by husk-runc (create, start, run, exec, state, kill, delete, list, spec, features)`);
+      throw new RuncError(`command "${name}" is not supported by husk-runc (create, start, run, exec, state, kill, delete, pause, resume, ps, update, events, list, spec, features)`);
   }
 }

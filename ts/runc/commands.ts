@@ -4,6 +4,7 @@
 import { RuncError } from './args.js';
 import type { RuncCommand } from './args.js';
 import { alive, listIds, mustRead, ociState, readState, removeDir, statusOf } from './state.js';
+import type { RuncState } from './state.js';
 
 export function stateCommand(root: string, id: string): number {
   process.stdout.write(`${JSON.stringify(ociState(root, mustRead(root, id)), null, 2)}\n`);
@@ -42,16 +43,24 @@ export async function deleteCommand(root: string, cmd: Extract<RuncCommand, { na
     throw new RuncError(`container does not exist: ${cmd.id}`);
   }
   const status = statusOf(root, st);
-  if (status === 'running' && !cmd.force) throw new RuncError(`cannot delete container ${cmd.id} that is not stopped: running`);
+  if ((status === 'running' || status === 'paused') && !cmd.force) throw new RuncError(`cannot delete container ${cmd.id} that is not stopped: ${status}`);
   if (status === 'creating' && !cmd.force) throw new RuncError(`cannot delete container ${cmd.id}: it is still being created`);
+  // A created container is destroyed by delete (runc's rule); a running one only with --force.
+  await destroy(st);
+  const stopped = { ...ociState(root, st), status: 'stopped', pid: 0 };
+  removeDir(root, cmd.id);
+  const { runHooks } = await import('./hooks.js');
+  runHooks(st.hooks, 'poststop', stopped);
+  return 0;
+}
+
+/** Kills what is left of the container (checked by start time) and removes its cgroups. */
+export async function destroy(st: RuncState): Promise<void> {
   const { killContainer, removeCgroups } = await import('../runtime/control.js');
   const h = await hierarchies();
-  // A created container is destroyed by delete (runc's rule); a running one only with --force.
   if (alive(st)) await killContainer(h, st.cgroupDirs, { pid: st.pid, startTime: st.startTime });
   const left = await removeCgroups(h, st.cgroupDirs);
   if (left.length > 0) throw new RuncError(`cannot remove the container's cgroups: ${left.join(', ')}`);
-  removeDir(root, cmd.id);
-  return 0;
 }
 
 export function listCommand(root: string, cmd: Extract<RuncCommand, { name: 'list' }>): number {

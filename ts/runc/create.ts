@@ -14,7 +14,10 @@ import { processStart } from '../runtime/state.js';
 import { RuncError } from './args.js';
 import type { RuncCommand, RuncGlobal } from './args.js';
 import { runPlan } from './launch.js';
-import { claimDir, fifoPath, removeDir, writeState } from './state.js';
+import { claimDir, fifoPath, ociState, removeDir, writeState } from './state.js';
+import { destroy } from './commands.js';
+import { runHooks } from './hooks.js';
+import type { Hooks } from './hooks.js';
 import type { RuncState } from './state.js';
 import { startContainer } from './start.js';
 
@@ -70,9 +73,32 @@ async function cgroupFacts(cfg: unknown, id: string): Promise<PlanCgroup> {
     name = parts.pop()!;
     parent = parts.join('/');
   }
+  return cgroupOf(parent, name);
+}
+
+/** The cgroup `parent/name` on this host's hierarchies, as the core plans it. */
+export async function cgroupOf(parent: string, name: string): Promise<PlanCgroup> {
   const { hostCgroupFacts } = await import('../cgroup/detect.js');
   const { planCgroup } = await import('../cgroup/request-facts.js');
   return planCgroup(hostCgroupFacts(), { limits: [], cgroupParent: parent }, { id: name, rootless: false });
+}
+
+async function freezerOf(cgroup: PlanCgroup, dirs: string[]): Promise<RuncState['freezer']> {
+  if (dirs.length === 0) return undefined;
+  const { freezerFile } = await import('../core/control.js');
+  return freezerFile(cgroup.hierarchies, dirs);
+}
+
+/** `--preserve-fds N`: fds 3 to 3+N-1 must be open in husk-runc (the engine's). */
+function checkPreserved(count: number): void {
+  if (count > 1024) throw new RuncError(`--preserve-fds: ${count} is over 1024`);
+  for (let fd = 3; fd < 3 + count; fd++) {
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new RuncError(`--preserve-fds ${count}: fd ${fd} is not open`);
+    }
+  }
 }
 
 /** `--pid-file`: written whole (temp + rename), as runc does. */
@@ -97,7 +123,7 @@ function rootfsOf(cfg: unknown, bundle: string): string {
 }
 
 export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Promise<number> {
-  if (cmd.preserveFds > 0) throw new RuncError('--preserve-fds: passing extra fds to the container is not supported by husk-runc yet');
+  checkPreserved(cmd.preserveFds);
   const cfg = readConfig(cmd.bundle);
   const cgroup = await cgroupFacts(cfg, cmd.id);
   const foreground = cmd.name === 'run' && !cmd.detach;
@@ -110,7 +136,13 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       consoleSocket: cmd.consoleSocket === undefined ? undefined : resolve(cmd.consoleSocket),
       cgroup,
       dieWithParent: foreground,
+      preserveFds: cmd.preserveFds,
     });
+    const { hooksOf } = await import('../core/oci-plan.js');
+    const hooks: Hooks = hooksOf((cfg as { hooks?: unknown }).hooks);
+    if (foreground && (hooks.prestart?.length || hooks.createRuntime?.length)) {
+      throw new RuncError(`hooks.${hooks.prestart?.length ? 'prestart' : 'createRuntime'}: \`run\` in the foreground starts the process at once; use create and start (or run -d) for hooks that run before it starts`);
+    }
     const st: RuncState = {
       id: cmd.id,
       pid: 0,
@@ -120,6 +152,10 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       created: new Date().toISOString(),
       annotations: annotationsOf(cfg),
       cgroupDirs: answer.summary.cgroupDirs,
+      cgroupParent: cgroup.parent,
+      cgroupName: cgroup.name,
+      freezer: await freezerOf(cgroup, answer.summary.cgroupDirs),
+      hooks: { poststart: hooks.poststart, poststop: hooks.poststop },
       creator: process.pid,
       creatorStart: processStart(process.pid),
     };
@@ -130,13 +166,34 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       writeState(global.root, st);
       if (cmd.pidFile !== undefined) writePidFile(cmd.pidFile, pid);
     };
-    const launched = await runPlan(answer.plan, { onPid, forward: foreground });
+    // In the foreground the launcher is the process's monitor: poststart once it exec'd.
+    let poststart: unknown;
+    const trace = (ev: { kind: string }) => {
+      if (ev.kind !== 'started' || !foreground) return;
+      try {
+        runHooks(hooks, 'poststart', { ...ociState(global.root, st), status: 'running' });
+      } catch (err) {
+        poststart = err;
+      }
+    };
+    const launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds, trace });
     if (launched.error !== undefined) throw new RuncError(launchError(launched.error));
     if (foreground) {
+      const stopped = { ...ociState(global.root, st), status: 'stopped', pid: 0 };
       removeDir(global.root, cmd.id);
+      if (poststart !== undefined) throw poststart;
+      runHooks(hooks, 'poststop', stopped);
       return launched.status;
     }
     if (!launched.detached || launched.pid === undefined) throw new RuncError(`the launcher exited with status ${launched.status} before the container was created`);
+    try {
+      const creating = { ...ociState(global.root, st), status: 'creating' };
+      runHooks(hooks, 'prestart', creating);
+      runHooks(hooks, 'createRuntime', creating);
+    } catch (err) {
+      await destroy(st);
+      throw err;
+    }
     if (cmd.name === 'run') await startContainer(global.root, cmd.id);
     return 0;
   } catch (err) {

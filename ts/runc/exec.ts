@@ -65,7 +65,7 @@ async function cgroupsOf(dirs: readonly string[]): Promise<{ version: 1 | 2; pat
 export async function execCommand(root: string, cmd: ExecCommand): Promise<number> {
   const st = mustRead(root, cmd.id);
   const status = statusOf(root, st);
-  if (status !== 'running') throw new RuncError(`cannot exec in a ${status === 'created' ? 'created' : 'stopped'} container`);
+  if (status !== 'running') throw new RuncError(`cannot exec in a ${status === 'created' || status === 'paused' ? status : 'stopped'} container`);
   const config = readConfig(st.bundle) as Record<string, any>;
   const process = cmd.process !== undefined ? readProcess(cmd.process) : processFrom(cmd, config.process ?? {});
   if (cmd.process !== undefined && cmd.args.length > 0) (process as Record<string, unknown>).args = cmd.args;

@@ -20,8 +20,21 @@ export interface RuncLaunch {
   status: number;
 }
 
-export function runPlan(plan: Uint8Array, opts: { onPid?: (pid: number) => void; forward?: boolean; trace?: (ev: LauncherEvent) => void } = {}): Promise<RuncLaunch> {
-  const child = spawn(launcherPath(), ['--plan-fd', '3', '--event-fd', '4'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] as StdioOptions });
+export interface RuncLaunchOptions {
+  onPid?: (pid: number) => void;
+  forward?: boolean;
+  trace?: (ev: LauncherEvent) => void;
+  /** `--preserve-fds N`: husk-runc's fds 3 to 3+N-1 go to the launcher at the same numbers
+   *  (the plan and the events move above them), and the plan's PRESERVE_FDS keeps them. */
+  preserveFds?: number;
+}
+
+export function runPlan(plan: Uint8Array, opts: RuncLaunchOptions = {}): Promise<RuncLaunch> {
+  const kept = opts.preserveFds ?? 0;
+  const preserved = Array.from({ length: kept }, (_, i) => 3 + i);
+  const planFd = 3 + kept;
+  const stdio = ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', 'pipe'] as StdioOptions;
+  const child = spawn(launcherPath(), ['--plan-fd', String(planFd), '--event-fd', String(planFd + 1)], { stdio });
   const out: RuncLaunch = { ready: false, detached: false, status: 0 };
   const stream = new EventStream();
   const signals: NodeJS.Signals[] = opts.forward ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] : [];
@@ -35,13 +48,13 @@ export function runPlan(plan: Uint8Array, opts: { onPid?: (pid: number) => void;
       for (const [s, h] of handlers) process.off(s, h);
       // The plan's socket: a waiting container still holds its other end (until EXEC), which
       // would keep this process alive.
-      (child.stdio[3] as Writable).destroy();
+      (child.stdio[planFd] as Writable).destroy();
       resolve(out);
     };
     child.once('error', reject);
-    (child.stdio[3] as Writable).on('error', () => undefined);
-    (child.stdio[3] as Writable).end(plan);
-    const events = child.stdio[4] as Readable;
+    (child.stdio[planFd] as Writable).on('error', () => undefined);
+    (child.stdio[planFd] as Writable).end(plan);
+    const events = child.stdio[planFd + 1] as Readable;
     events.on('data', (chunk: Buffer) => {
       for (const ev of stream.push(chunk)) {
         opts.trace?.(ev);

@@ -14,7 +14,8 @@ const HELP = `husk-runc: runc's command line for husk (OCI runtime spec ${SPEC_V
 Usage: husk-runc [global options] COMMAND [options] [ID]
 
 Commands:
-  create --bundle DIR [--pid-file F] ID   set the container up; its init waits for start
+  create --bundle DIR [--pid-file F] [--console-socket S] [--preserve-fds N] ID
+                                          set the container up; its init waits for start
   start ID                                run the container's process
   run [--bundle DIR] [-d] [--pid-file F] ID   create and start (foreground: wait for it)
   exec [--process F] [-d] [--pid-file F] [--cwd D] [--env K=V] [--user U:G] [--cap C] ID [CMD...]
@@ -22,6 +23,11 @@ Commands:
   state ID                                the OCI state JSON
   kill [--all] ID [SIGNAL]                signal the init (default SIGTERM)
   delete [--force] ID                     remove a stopped (or, with --force, any) container
+  pause ID, resume ID                     freeze and thaw every process of the container
+  ps [--format table|json] ID [PS-ARGS]   the container's processes (json: their pids)
+  update [--resources FILE|-] [--memory M] [--cpu-quota N] [--pids-limit N] ... ID
+                                          new cgroup limits (memory, cpu, cpuset, pids, blkio)
+  events [--stats] [--interval 5s] ID     resource use as JSON lines (--stats: one)
   list [--format table|json] [-q]         containers under --root
   spec [--bundle DIR] [--rootless]        write a config.json to start from
   features                                what husk-runc supports, as OCI features JSON
@@ -94,6 +100,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'delete': {
         const { deleteCommand } = await import('./commands.js');
         return await deleteCommand(root, cmd);
+      }
+      case 'pause':
+      case 'resume': {
+        const { pauseCommand } = await import('./pause.js');
+        return await pauseCommand(root, cmd.id, cmd.name === 'pause');
+      }
+      case 'ps': {
+        const { psCommand } = await import('./ps.js');
+        return await psCommand(root, cmd);
+      }
+      case 'update': {
+        const { updateCommand } = await import('./update.js');
+        return await updateCommand(root, cmd);
+      }
+      case 'events': {
+        const { eventsCommand } = await import('./events.js');
+        return await eventsCommand(root, cmd);
       }
       case 'list': {
         const { listCommand } = await import('./commands.js');

@@ -3,11 +3,12 @@
 // init that died makes the open fail (ENXIO) instead of waiting forever.
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { RuncError } from './args.js';
-import { fifoPath, mustRead, statusOf } from './state.js';
+import { fifoPath, mustRead, ociState, statusOf } from './state.js';
 
 export async function startContainer(root: string, id: string): Promise<void> {
   const st = mustRead(root, id);
   const status = statusOf(root, st);
+  if (status === 'paused') throw new RuncError('cannot start a container in the paused state');
   if (status === 'running') throw new RuncError('cannot start an already running container');
   if (status === 'stopped') throw new RuncError('cannot start a container that has stopped');
   if (status === 'creating') throw new RuncError(`cannot start container ${id}: it is still being created`);
@@ -27,4 +28,6 @@ export async function startContainer(root: string, id: string): Promise<void> {
     closeSync(fd);
   }
   unlinkSync(path);
+  const { runHooks } = await import('./hooks.js');
+  runHooks(st.hooks, 'poststart', ociState(root, st));
 }

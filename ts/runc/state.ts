@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { processStart } from '../runtime/state.js';
 import { RuncError } from './args.js';
+import type { Hooks } from './hooks.js';
 
 export interface RuncState {
   id: string;
@@ -20,12 +21,20 @@ export interface RuncState {
   annotations: Record<string, string>;
   /** The container's own cgroup directories (the core's summary): `delete` removes them. */
   cgroupDirs: string[];
+  /** The cgroup's parent and name as create planned them (`update` plans the same cgroup). */
+  cgroupParent?: string;
+  cgroupName?: string;
+  /** The file that says whether the container is frozen and the contents that mean so (the
+   *  core's choice at create: ts/core/control.ts freezerFile), so `state` reads one file. */
+  freezer?: { path: string; frozen: string[] };
+  /** config.json's poststart and poststop hooks, run by `start` and `delete` (hooks.ts). */
+  hooks?: Hooks;
   /** husk-runc's own pid while `create` runs (a state without an init yet is not stale then). */
   creator?: number;
   creatorStart?: string;
 }
 
-export type RuncStatus = 'creating' | 'created' | 'running' | 'stopped';
+export type RuncStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 export function containerDir(root: string, id: string): string {
   return join(root, id);
@@ -87,7 +96,16 @@ export function statusOf(root: string, st: RuncState): RuncStatus {
     return creating ? 'creating' : 'stopped';
   }
   if (!alive(st)) return 'stopped';
+  if (st.freezer !== undefined && frozen(st.freezer)) return 'paused';
   return existsSync(fifoPath(root, st.id)) ? 'created' : 'running';
+}
+
+function frozen(freezer: { path: string; frozen: string[] }): boolean {
+  try {
+    return freezer.frozen.includes(readFileSync(freezer.path, 'utf8').trim());
+  } catch {
+    return false;
+  }
 }
 
 export function listIds(root: string): string[] {

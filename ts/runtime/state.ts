@@ -88,10 +88,23 @@ export interface ContainerRecord {
   stdinOpen?: boolean;
   // ---- Networks (ts/network/) ----
   /** The network it is attached to, as the core chose (its lease: ts/network/leases.ts). */
-  network?: { name: string; address: string; prefix: number; mac: string; gateway: string; veth: string; ports?: PublishedPort[] };
+  network?: { name: string; address: string; prefix: number; mac: string; gateway: string; veth: string; peer?: string; ports?: PublishedPort[] };
+  /** Networks connected since (`husk network connect`), each with its own lease. */
+  networks?: NetworkAttachment[];
 }
 
 /** A published port: `-p [HOSTIP:]HOSTPORT:PORT[/PROTO]`. */
+/** One network a container is on: its address there, its link (`veth` on the host, `peer` inside). */
+export interface NetworkAttachment {
+  name: string;
+  address: string;
+  prefix: number;
+  mac: string;
+  gateway: string;
+  veth: string;
+  peer: string;
+}
+
 export interface PublishedPort {
   hostIp: string;
   hostPort: number;
@@ -222,7 +235,7 @@ export function removeRecord(root: string, id: string): void {
   // A container on a network gives its address back with its record (ts/network/leases.ts).
   if (existsSync(join(root, 'networks'))) {
     const rec = readRecord(root, id);
-    if (rec?.network !== undefined) releaseOf(root, rec);
+    if (rec?.network !== undefined || rec?.networks !== undefined) releaseOf(root, rec);
   }
   unlinkIfThere(path);
 }

@@ -1,0 +1,82 @@
+// `husk network connect|disconnect NETWORK CONTAINER` on a running container: one more network
+// joined live (a veth whose peer the launcher makes in the container's network namespace, an
+// address leased, its names in the network's records) or left (the veth deleted, the address
+// and names given back). Done under the container's lock; the record lists the networks
+// connected this way (`networks`), and each goes with the container (leases.ts releaseOf).
+import { HuskError } from '../errors.js';
+import { networkConnect, networkDisconnectPlan } from '../core/network.js';
+import { runPlanOrThrow } from '../runtime/control.js';
+import { withContainerLock } from '../runtime/lock.js';
+import { findContainer, readRecords } from '../runtime/records.js';
+import { processStart, readRecord, writeRecord } from '../runtime/state.js';
+import type { ContainerRecord, NetworkAttachment } from '../runtime/state.js';
+import { netFacts } from './attach.js';
+import { ensureResponder } from './dns.js';
+import { claimLease, refreshRecords, releaseLease } from './leases.js';
+import { networkForRun } from './store.js';
+
+/** Every network the container is on: the one it was run on, then those connected since. */
+export function attachments(rec: ContainerRecord): NetworkAttachment[] {
+  return [...(rec.network ? [{ ...rec.network, peer: rec.network.peer ?? 'eth0' }] : []), ...(rec.networks ?? [])];
+}
+
+function label(rec: ContainerRecord): string {
+  return rec.name ?? rec.id.slice(0, 12);
+}
+
+function running(rec: ContainerRecord): boolean {
+  return rec.finished === undefined && rec.pid !== undefined && rec.pidStart !== undefined && processStart(rec.pid) === rec.pidStart;
+}
+
+export async function connectContainer(root: string, network: string, ref: string, opts: { ip?: string; aliases: readonly string[] }): Promise<void> {
+  const net = await networkForRun(root, network);
+  const id = findContainer(readRecords(root), ref).id;
+  await withContainerLock(root, id, async () => {
+    const rec = readRecord(root, id);
+    if (rec === undefined) throw new HuskError('invalid-value', `no such container: ${ref}`);
+    if (!running(rec)) throw new HuskError('invalid-value', `cannot connect container ${label(rec)} to network ${network}: it is not running`);
+    const on = attachments(rec);
+    const facts = netFacts(root, net, rec.id, { ip: opts.ip, names: { name: rec.name ?? '', aliases: opts.aliases } });
+    const ask = () => networkConnect({ attach: facts, id: rec.id, pid: rec.pid!, startTime: rec.pidStart!, links: on.map((a) => a.peer), networks: on.map((a) => a.name) });
+    let answer = ask();
+    const owner = { id: rec.id, pid: process.pid, start: processStart(process.pid), connected: true };
+    // The address the core chose is leased, as at run (ts/network/attach.ts claimAddress).
+    for (let attempt = 0; !claimLease(root, network, answer.chosen.address, { ...owner, dns: answer.dns?.record }); attempt++) {
+      if (opts.ip !== undefined) throw new HuskError('invalid-value', `ip ${opts.ip}: already in use on network ${network}`);
+      if (attempt === 1024) throw new HuskError('host', `network ${network}: could not take an address after 1024 tries`);
+      facts.used = [...facts.used, answer.chosen.address];
+      answer = ask();
+    }
+    const c = answer.chosen;
+    try {
+      await runPlanOrThrow(answer.plan, `network connect ${network} ${label(rec)}`, 'host');
+      // In the record before the names are served: a lease is live while its record says so.
+      rec.networks = [...(rec.networks ?? []), { name: c.network, address: c.address, prefix: c.prefix, mac: c.mac, gateway: c.gateway, veth: c.veth, peer: c.peer }];
+      writeRecord(root, rec);
+      if (answer.dns) {
+        refreshRecords(root, network);
+        ensureResponder(root, network, answer.dns);
+      }
+    } catch (err) {
+      releaseLease(root, network, c.address, owner);
+      throw err;
+    }
+  });
+}
+
+export async function disconnectContainer(root: string, network: string, ref: string): Promise<void> {
+  const id = findContainer(readRecords(root), ref).id;
+  await withContainerLock(root, id, async () => {
+    const rec = readRecord(root, id);
+    if (rec === undefined) throw new HuskError('invalid-value', `no such container: ${ref}`);
+    const entry = attachments(rec).find((a) => a.name === network);
+    if (entry === undefined) throw new HuskError('invalid-value', `container ${label(rec)} is not connected to network ${network}`);
+    // A stopped container's link went with its namespace; a running one's is deleted now.
+    if (running(rec)) await runPlanOrThrow(networkDisconnectPlan(entry.veth), `network disconnect ${network} ${label(rec)}`, 'host');
+    if (rec.network?.name === network) rec.network = undefined;
+    rec.networks = (rec.networks ?? []).filter((a) => a.name !== network);
+    if (rec.networks.length === 0) rec.networks = undefined;
+    writeRecord(root, rec);
+    releaseLease(root, network, entry.address, { id: rec.id, pid: process.pid });
+  });
+}
