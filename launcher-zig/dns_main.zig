@@ -46,6 +46,9 @@ const Pending = struct {
     fd: sys.fd_t = -1,
     client: sys.SockaddrIn = undefined,
     deadline_ns: u64 = 0,
+    /// Where this query goes: the network's upstreams, or the client's own (--dns).
+    upstreams: [upstreams_max][4]u8 = undefined,
+    upstream_count: usize = 0,
     upstream: usize = 0,
     query: [query_bytes_max]u8 = undefined,
     query_len: usize = 0,
@@ -220,37 +223,49 @@ fn receive_queries(s: *Server) void {
         var client: sys.SockaddrIn = undefined;
         const length = sys.recvfrom_in(s.socket, &buffer, &client) catch return;
         const query = buffer[0..length];
-        switch (message.respond(query, s.records, s.options.upstream_count > 0, &reply)) {
+        var route: Route = .{};
+        route.count = message.find_forwarders(s.records, client.address, &route.upstreams);
+        if (route.count == 0) {
+            route.upstreams = s.options.upstreams;
+            route.count = s.options.upstream_count;
+        }
+        switch (message.respond(query, s.records, route.count > 0, &reply)) {
             .reply => |reply_len| if (reply_len > 0) {
                 _ = sys.sendto_in(s.socket, reply[0..reply_len], &client) catch {};
             },
-            .forward => forward(s, query, &client),
+            .forward => forward(s, query, &client, &route),
         }
     }
 }
 
+/// The resolvers one client's queries are forwarded to.
+const Route = struct { upstreams: [upstreams_max][4]u8 = undefined, count: usize = 0 };
+
 /// Sends the query to the first upstream that takes it; with none, or no free slot, the
 /// client hears SERVFAIL (its resolver tries again or the next server).
-fn forward(s: *Server, query: []const u8, client: *const sys.SockaddrIn) void {
+fn forward(s: *Server, query: []const u8, client: *const sys.SockaddrIn, route: *const Route) void {
     assert(query.len <= query_bytes_max);
+    assert(route.count <= upstreams_max);
     for (&s.pending) |*p| {
         if (p.fd >= 0) continue;
         p.client = client.*;
+        p.upstreams = route.upstreams;
+        p.upstream_count = route.count;
         @memcpy(p.query[0..query.len], query);
         p.query_len = query.len;
-        if (send_upstream(s, p, 0)) return;
+        if (send_upstream(p, 0)) return;
         break;
     }
     fail_client(s, query, client);
 }
 
 /// Tries upstreams from `first` on; false when none could be sent to.
-fn send_upstream(s: *Server, p: *Pending, first: usize) bool {
+fn send_upstream(p: *Pending, first: usize) bool {
     assert(p.fd < 0);
     var index = first;
-    while (index < s.options.upstream_count) : (index += 1) {
+    while (index < p.upstream_count) : (index += 1) {
         const fd = sys.udp_socket() catch return false;
-        const to = sys.SockaddrIn.of(s.options.upstreams[index], dns_port);
+        const to = sys.SockaddrIn.of(p.upstreams[index], dns_port);
         sys.connect_in(fd, &to) catch {
             sys.close(fd);
             continue;
@@ -297,7 +312,7 @@ fn next_upstream(s: *Server, p: *Pending) void {
     const next = p.upstream + 1;
     sys.close(p.fd);
     p.fd = -1;
-    if (!send_upstream(s, p, next)) {
+    if (!send_upstream(p, next)) {
         fail_client(s, p.query[0..p.query_len], &p.client);
         finish(p);
     }

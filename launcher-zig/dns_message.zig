@@ -91,6 +91,27 @@ pub fn find_addresses(records: []const u8, name: []const u8, out: [][4]u8) usize
     return count;
 }
 
+/// A container's own resolvers (its --dns): the line `>A.B.C.D IP...` for its address. Its
+/// queries that the records do not answer go there instead of the network's upstreams.
+pub fn find_forwarders(records: []const u8, client: [4]u8, out: [][4]u8) usize {
+    var lines = std.mem.splitScalar(u8, records, '\n');
+    while (lines.next()) |line| {
+        if (line.len == 0 or line[0] != '>') continue;
+        var fields = std.mem.tokenizeAny(u8, line[1..], " \t");
+        const address = net.parse_ip4(fields.next() orelse continue) orelse continue;
+        if (!std.mem.eql(u8, &address, &client)) continue;
+        var count: usize = 0;
+        while (fields.next()) |field| {
+            if (count == out.len) break;
+            out[count] = net.parse_ip4(field) orelse continue;
+            count += 1;
+        }
+        assert(count <= out.len);
+        return count;
+    }
+    return 0;
+}
+
 /// The first name of the first line for `address`, for a reverse (PTR) lookup.
 pub fn find_name(records: []const u8, address: [4]u8) ?[]const u8 {
     var lines = std.mem.splitScalar(u8, records, '\n');
@@ -251,6 +272,16 @@ test "a reverse lookup of a container's address names it" {
     var out: [reply_bytes_max]u8 = undefined;
     const length = respond(test_query(&buffer, "3.0.89.10.in-addr.arpa", type_ptr), test_records, true, &out).reply;
     try std.testing.expectEqualSlices(u8, &.{ 2, 'd', 'b', 0 }, out[length - 4 .. length]);
+}
+
+test "a container's own resolvers are found by its address, and are no names" {
+    const records = "10.89.0.2 web\n>10.89.0.2 192.0.2.9 192.0.2.10\n10.89.0.3 db\n";
+    var out: [4][4]u8 = undefined;
+    try std.testing.expectEqual(@as(usize, 2), find_forwarders(records, .{ 10, 89, 0, 2 }, &out));
+    try std.testing.expectEqualSlices(u8, &.{ 192, 0, 2, 10 }, &out[1]);
+    try std.testing.expectEqual(@as(usize, 0), find_forwarders(records, .{ 10, 89, 0, 3 }, &out));
+    var addresses: [answers_max][4]u8 = undefined;
+    try std.testing.expectEqual(@as(usize, 0), find_addresses(records, "192.0.2.9", &addresses));
 }
 
 test "what is not a query gets FORMERR or nothing" {

@@ -18,6 +18,7 @@ export const REQ_NET_IP: u32 = 0x0346;
 export const REQ_NET_FILES: u32 = 0x0347;
 export const REQ_NET_PORT: u32 = 0x0348;
 export const REQ_NET_NAMES: u32 = 0x0349;
+export const REQ_NET_OPTIONS: u32 = 0x034c;
 export const ANS_NET_CHOSEN: u16 = 0x0352;
 export const ANS_NET_FILE: u16 = 0x0353;
 export const ANS_NET_PORTS: u16 = 0x0354;
@@ -56,12 +57,19 @@ export class NetRequest {
   /** --name (empty when it has none) and --network-alias, as typed. */
   containerName: string = "";
   aliases: string[] = [];
+  hasOptions: bool = false;
+  /** --dns, --add-host NAME:IP, --mac-address, as typed. */
+  dns: string[] = [];
+  addHosts: string[] = [];
+  mac: string = "";
+  /** Decided by decideAddress: the /etc/hosts lines of --add-host. */
+  hostLines: string = "";
   /** Decided by decideAddress. */
   address: u32 = 0;
 }
 
 export function isNetItem(type: u32): bool {
-  return type >= REQ_NET_ATTACH && type <= REQ_NET_NAMES;
+  return (type >= REQ_NET_ATTACH && type <= REQ_NET_NAMES) || type == REQ_NET_OPTIONS;
 }
 
 export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req: NetRequest): Failure | null {
@@ -101,6 +109,12 @@ export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req:
     req.hasNames = true;
     req.containerName = f.str("name", STR_MAX);
     req.aliases = f.strs("aliases", 256);
+  } else if (type == REQ_NET_OPTIONS) {
+    if (req.hasOptions) return malformed(f.context + ": a second NET_OPTIONS");
+    req.hasOptions = true;
+    req.dns = f.strs("dns", 64);
+    req.addHosts = f.strs("add_hosts", 512);
+    req.mac = f.str("mac", 64);
   } else {
     if (req.ports.length == PORTS_MAX) return malformed(f.context + ": more than 1024 NET_PORT");
     const hostIp = f.str("host_ip", 64);
@@ -116,9 +130,11 @@ export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req:
 /** Picks the container's address; the reason names the flag when it cannot. */
 export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
   if (!req.present) {
-    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0 || req.hasNames) return malformed("request: NET items without NET_ATTACH");
+    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0 || req.hasNames || req.hasOptions) return malformed("request: NET items without NET_ATTACH");
     return null;
   }
+  const optionProblem = decideOptions(req);
+  if (optionProblem !== null) return optionProblem;
   for (let i = 0; i < req.aliases.length; i++) {
     // docker's rule: the default bridge network has no names to add to.
     if (!hasDns(req)) return invalid("network-alias: network-scoped aliases are supported only for containers in user-defined networks (not " + req.name + ")");
@@ -157,6 +173,56 @@ export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
   return invalid("network " + req.name + ": no free address left in " + s.subnetText());
 }
 
+/** --dns, --add-host and --mac-address: checked, and the hosts lines made (before the address is known: `host-gateway` is the gateway). */
+function decideOptions(req: NetRequest): Failure | null {
+  for (let i = 0; i < req.dns.length; i++) {
+    if (parseIp(req.dns[i]) < 0) return invalid("dns: " + req.dns[i] + ": not an IPv4 address");
+  }
+  let lines = "";
+  for (let i = 0; i < req.addHosts.length; i++) {
+    const entry = req.addHosts[i];
+    // docker's NAME:IP (NAME=IP too); the address may be host-gateway.
+    let at = entry.indexOf("=");
+    if (at < 0) at = entry.indexOf(":");
+    if (at < 0) return invalid("add-host " + entry + ": expected NAME:IP");
+    const name = entry.slice(0, at);
+    const ip = entry.slice(at + 1);
+    const problem = checkDnsName(name);
+    if (problem !== null) return invalid("add-host " + entry + ": " + name + ": " + problem);
+    if (ip != "host-gateway" && parseIp(ip) < 0) return invalid("add-host " + entry + ": " + ip + ": not an IPv4 address (or host-gateway)");
+    lines += (ip == "host-gateway" ? formatIp(req.gateway) : ip) + "\t" + name + "\n";
+  }
+  req.hostLines = lines;
+  if (req.mac.length > 0) {
+    const mac = req.mac.toLowerCase();
+    if (!isMac(mac)) return invalid("mac-address " + req.mac + ": not a MAC address xx:xx:xx:xx:xx:xx");
+    // Bit 0 of the first byte: a multicast address cannot be a link's own.
+    if ((hexDigit(mac.charCodeAt(1)) & 1) != 0) return invalid("mac-address " + req.mac + ": a multicast address, not a link's own");
+    req.mac = mac;
+  }
+  return null;
+}
+
+function hexDigit(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  return -1;
+}
+
+function isMac(mac: string): bool {
+  if (mac.length != 17) return false;
+  for (let i = 0; i < 17; i++) {
+    const c = mac.charCodeAt(i);
+    if (i % 3 == 2 ? c != 0x3a : hexDigit(c) < 0) return false;
+  }
+  return true;
+}
+
+/** The container's MAC on the network: --mac-address, or docker's 02:42 + the address. */
+export function macFor(req: NetRequest): string {
+  return req.mac.length > 0 ? req.mac : macOf(req.address);
+}
+
 /** Names are served (by husk-dns on the gateway) on every network but the default one, as docker's. */
 export function hasDns(req: NetRequest): bool {
   return req.name != DEFAULT_NAME;
@@ -170,7 +236,7 @@ export function vethName(id: string): string {
 /** Parent op, right after CLONE: the pair, its peer made in the container's namespace. */
 export function netVethOp(plan: PlanWriter, req: NetRequest, id: string): void {
   if (!req.present) return;
-  plan.netOp(T_NET_VETH, "net-veth", [vethName(id), PEER, req.bridge, macOf(req.address)]);
+  plan.netOp(T_NET_VETH, "net-veth", [vethName(id), PEER, req.bridge, macFor(req)]);
 }
 
 /** Before PIVOT_ROOT: the three files ts/ wrote from the summary, bound over the image's. */
@@ -196,9 +262,10 @@ export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname
   const address = formatIp(req.address);
   writeChosen(w, req, vethName(id));
   if (req.hasFiles) {
-    file(w, "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + address + "\t" + hostname + "\n");
+    file(w, "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + address + "\t" + hostname + "\n" + req.hostLines);
     file(w, "hostname", hostname + "\n");
-    file(w, "resolv.conf", resolvConf(req.search, req.nameservers, hasDns(req) ? formatIp(req.gateway) : ""));
+    // --dns replaces the host's resolvers: in the file, or (with names) where husk-dns forwards this container's queries.
+    file(w, "resolv.conf", resolvConf(req.search, req.dns.length > 0 ? req.dns : req.nameservers, hasDns(req) ? formatIp(req.gateway) : ""));
     writeDns(w, req, id);
   }
   if (req.ports.length > 0) {
@@ -222,7 +289,7 @@ export function writeChosen(w: Writer, req: NetRequest, veth: string): void {
   w.str("network", req.name, STR_MAX);
   w.str("address", formatIp(req.address), STR_MAX);
   w.u64(<u64>req.subnet.prefix);
-  w.str("mac", macOf(req.address), STR_MAX);
+  w.str("mac", macFor(req), STR_MAX);
   w.str("veth", veth, STR_MAX);
   w.str("gateway", formatIp(req.gateway), STR_MAX);
   w.end();
@@ -234,7 +301,8 @@ export function writeDns(w: Writer, req: NetRequest, id: string): void {
   w.begin(ANS_NET_DNS, "net-dns");
   w.str("listen", formatIp(req.gateway), STR_MAX);
   w.strs("upstreams", (req.flags & NET_INTERNAL) != 0 ? [] : upstreamsOf(req.nameservers), STR_MAX);
-  w.str("record", dnsRecordLine(formatIp(req.address), req.containerName, id, req.aliases), STR_MAX);
+  const internal = (req.flags & NET_INTERNAL) != 0;
+  w.str("record", dnsRecordLine(formatIp(req.address), req.containerName, id, req.aliases, internal ? [] : req.dns), STR_MAX);
   w.end();
 }
 

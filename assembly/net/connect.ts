@@ -11,8 +11,8 @@
 import { answer, badLength, fail, Failure, inputPointer, invalid, malformed } from "../abi";
 import { Fields, FrameReader, STR_MAX, Writer } from "../codec";
 import { HELLO_MAGIC, PLAN_MAX, PROTOCOL_VERSION, T_END, T_HELLO } from "../plan/encode";
-import { decideAddress, decodeNetFrame, isNetItem, NetRequest, writeChosen, writeDns } from "./attach";
-import { formatIp, macOf } from "./ip";
+import { decideAddress, decodeNetFrame, isNetItem, macFor, NetRequest, writeChosen, writeDns } from "./attach";
+import { formatIp } from "./ip";
 
 export const REQ_NET_CONNECT: u32 = 0x034a;
 export const REQ_NET_DISCONNECT: u32 = 0x034b;
@@ -106,7 +106,7 @@ function connect(req: ConnectRequest): i32 {
   w.str("host", veth, STR_MAX);
   w.str("peer", peerName, STR_MAX);
   w.str("bridge", n.bridge, STR_MAX);
-  w.str("mac", macOf(n.address), STR_MAX);
+  w.str("mac", macFor(n), STR_MAX);
   w.str("address", formatIp(n.address) + "/" + n.subnet.prefix.toString(), STR_MAX);
   w.u64(req.pid);
   w.u64(req.startTime);

@@ -40,7 +40,7 @@ function lower(s: string): string {
  * `ADDR name shortid alias...`: the container's line in its network's records (lowercase, each
  * name once). A --name that is no DNS name (docker allows none such) is left out.
  */
-export function dnsRecordLine(address: string, name: string, id: string, aliases: string[]): string {
+export function dnsRecordLine(address: string, name: string, id: string, aliases: string[], forwarders: string[]): string {
   const names: string[] = [];
   if (name.length > 0 && checkDnsName(name) === null) names.push(lower(name));
   names.push(lower(id.slice(0, 12)));
@@ -48,7 +48,9 @@ export function dnsRecordLine(address: string, name: string, id: string, aliases
     const a = lower(aliases[i]);
     if (!names.includes(a)) names.push(a);
   }
-  return address + " " + names.join(" ") + "\n";
+  // `>ADDR IP...`: this container's --dns, where husk-dns forwards its queries instead of the network's upstreams.
+  const forward = forwarders.length > 0 ? ">" + address + " " + forwarders.slice(0, UPSTREAMS_MAX).join(" ") + "\n" : "";
+  return address + " " + names.join(" ") + "\n" + forward;
 }
 
 /**

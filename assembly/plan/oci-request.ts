@@ -39,6 +39,9 @@ export const REQ_OCI_PRESERVE_FDS: u32 = 0x032a;
 /** One entry of config.json `hooks` (kind: HOOK_KINDS' index + 1). */
 export const REQ_OCI_HOOK: u32 = 0x032b;
 
+/** One entry of `linux.devices`, with the host's node of that type and number (or none). */
+export const REQ_OCI_DEVICE: u32 = 0x032c;
+
 /** The OCI hook lists, in OCI_HOOK's kind order (1 = prestart …). */
 export const HOOK_KINDS: string[] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
 /** OCI_HOOK's timeout when the hook has none. */
@@ -77,6 +80,14 @@ export class OciPair {
 
 export class OciHook {
   constructor(public kind: u64, public path: string, public args: string[], public env: string[], public timeout: u64) {}
+}
+
+export class OciDevice {
+  constructor(
+    public path: string, public type: string, public major: u64, public minor: u64,
+    public mode: u64, public uid: u64, public gid: u64,
+    public hostPath: string, public hostMode: u64, public hostUid: u64, public hostGid: u64,
+  ) {}
 }
 
 export class OciDeviceRule {
@@ -128,6 +139,7 @@ export class OciRequest {
   joinVersions: u64[] = [];
   preserveFds: u64 = 0;
   hooks: OciHook[] = [];
+  devices: OciDevice[] = [];
 
   has(type: u32): bool {
     return this.seen.has(type);
@@ -137,7 +149,7 @@ export class OciRequest {
 /** Items that may come more than once. */
 function repeatable(type: u32): bool {
   return type == REQ_OCI_JOIN_CGROUP || type == REQ_OCI_CAPS || type == REQ_OCI_RLIMIT || type == REQ_OCI_NAMESPACE || type == REQ_OCI_MOUNT ||
-    type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE || type == REQ_OCI_HOOK;
+    type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE || type == REQ_OCI_HOOK || type == REQ_OCI_DEVICE;
 }
 
 export function decodeOciRequest(ptr: usize, len: i32, req: OciRequest): Failure | null {
@@ -269,6 +281,17 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
       req.joinVersions.push(f.u64("version"));
       req.joinCgroups.push(f.str("path", PATH_MAX));
       break;
+    case REQ_OCI_DEVICE: {
+      const path = f.str("path", PATH_MAX);
+      const kind = f.str("type", 8);
+      const major = f.u64("major");
+      const minor = f.u64("minor");
+      const mode = f.u64("file_mode");
+      const uid = f.u64("uid");
+      const gid = f.u64("gid");
+      req.devices.push(new OciDevice(path, kind, major, minor, mode, uid, gid, f.str("host_path", PATH_MAX), f.u64("host_mode"), f.u64("host_uid"), f.u64("host_gid")));
+      break;
+    }
     case REQ_OCI_HOOK:
       req.hooks.push(new OciHook(f.u64("kind"), f.str("path", PATH_MAX), f.strs("args", STR_MAX), f.strs("env", STR_MAX), f.u64("timeout")));
       break;
@@ -302,6 +325,8 @@ const SUPPORTED_FIELDS: string[] = [
   // that run in the container's namespaces (createContainer, startContainer) are not here.
   "hooks", "hooks.prestart", "hooks.createRuntime", "hooks.poststart", "hooks.poststop",
   "hooks[].path", "hooks[].args", "hooks[].env", "hooks[].timeout",
+  "linux.devices", "linux.devices[].path", "linux.devices[].type", "linux.devices[].major", "linux.devices[].minor",
+  "linux.devices[].fileMode", "linux.devices[].uid", "linux.devices[].gid",
   // Keys of list entries (`mounts[3].uidMappings` is looked up as `mounts[].uidMappings`).
   "mounts[].destination", "mounts[].type", "mounts[].source", "mounts[].options",
   "linux.namespaces[].type", "linux.namespaces[].path",

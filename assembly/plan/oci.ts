@@ -15,10 +15,10 @@ import { Write } from "../cgroup/resources";
 import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, CgroupRequest, containerDir, unshareCgroupAfterJoin, validateCgroup } from "./cgroup";
 import { PlanWriter } from "./encode";
 import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
-import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
+import { BIND_CREATE, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
 import { checkMounts, checkPaths, deviceOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
-  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
+  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
 } from "./oci-request";
 import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
@@ -117,7 +117,9 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (failure === null) failure = checkMounts(req.mounts, (d.newNamespaces & CLONE_NEWCGROUP) != 0);
   if (failure === null) failure = checkPaths("maskedPaths", req.masked);
   if (failure === null) failure = checkPaths("readonlyPaths", req.readonly);
-  if (failure === null) failure = decideCgroup(req);
+  const configRules = req.deviceRules.length;
+  if (failure === null) failure = decideDevices(req);
+  if (failure === null) failure = decideCgroup(req, configRules);
   if (failure === null) failure = decideHooks(req);
   if (failure === null) {
     // No linux.seccomp: no filter (the OCI spec's default); the profile's includes.caps and
@@ -203,6 +205,38 @@ function decideJoin(req: OciRequest, d: OciDecisions): Failure | null {
   return null;
 }
 
+const UNSET: u64 = 0xffffffffffffffff;
+
+/**
+ * linux.devices: each node is the host's node of that type and number, bound in (the
+ * launcher's BIND with create), so its mode and owner are the host's: a fileMode, uid or gid
+ * that differs is refused rather than ignored. Each also gets a device-cgroup allow rule
+ * after linux.resources.devices (runc's order), where the host has a v1 devices controller.
+ */
+function decideDevices(req: OciRequest): Failure | null {
+  for (let i = 0; i < req.devices.length; i++) {
+    const d = req.devices[i];
+    const field = "linux.devices[" + i.toString() + "]";
+    if (req.join) return invalid("exec: a process has no devices of its own");
+    if (d.path.length == 0 || d.path.charCodeAt(0) != 0x2f || insideRoot(d.path) === null || insideRoot(d.path) == "") return invalid(field + ".path: \"" + d.path + "\" is not an absolute path inside the rootfs");
+    if (d.type != "c" && d.type != "b" && d.type != "u") {
+      return invalid(field + ".type: \"" + d.type + "\" is not supported by husk-runc (c or b: a character or block device)");
+    }
+    if (d.major == UNSET || d.minor == UNSET || d.major > 0xfff || d.minor > 0xfffff) return invalid(field + ": major and minor are needed (major ≤ 4095, minor ≤ 1048575)");
+    const kind = d.type == "b" ? "b" : "c";
+    const name = kind + " " + d.major.toString() + ":" + d.minor.toString();
+    if (d.hostPath.length == 0) return invalid(field + ": this host has no " + name + " device to bind (husk-runc binds the host's device nodes)");
+    if (d.mode != UNSET && (d.mode & 0o7777) != (d.hostMode & 0o7777)) {
+      return invalid(field + ".fileMode: 0" + (d.mode & 0o7777).toString(8) + " differs from the host's " + d.hostPath + " (0" + (d.hostMode & 0o7777).toString(8) + "), whose node husk-runc binds");
+    }
+    if ((d.uid != UNSET && d.uid != d.hostUid) || (d.gid != UNSET && d.gid != d.hostGid)) {
+      return invalid(field + ".uid/gid: " + d.uid.toString() + ":" + d.gid.toString() + " differs from the host's " + d.hostPath + " (" + d.hostUid.toString() + ":" + d.hostGid.toString() + "), whose node husk-runc binds");
+    }
+    req.deviceRules.push(new OciDeviceRule(true, kind, d.major, d.minor, "rwm"));
+  }
+  return null;
+}
+
 /**
  * hooks: husk-runc runs prestart, createRuntime, poststart and poststop itself, in the runtime's
  * namespaces (ts/runc/hooks.ts); each path absolute, a timeout (when given) at least 1 s.
@@ -247,7 +281,7 @@ function decideSysctls(req: OciRequest, d: OciDecisions): Failure | null {
 const KERNEL_IPC: string[] = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
 
 /** linux.resources → the cgroup module's limits; linux.resources.devices → v1 device writes. */
-function decideCgroup(req: OciRequest): Failure | null {
+function decideCgroup(req: OciRequest, configRules: i32): Failure | null {
   const cg = req.cgroup;
   const limits = ociLimits(req.resources, cg, false);
   if (limits !== null) return limits;
@@ -256,6 +290,9 @@ function decideCgroup(req: OciRequest): Failure | null {
   if (req.deviceRules.length == 0 || !cg.present) return null;
   let devices = -1;
   for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 1 && cg.used[i].has("devices")) devices = i;
+  // Without a devices controller nothing restricts devices: linux.devices' own allow rules
+  // need no writes; the config's rules (deny ones among them) cannot be honoured.
+  if (devices < 0 && configRules == 0) return null;
   if (devices < 0) return invalid("linux.resources.devices: this host has no cgroup v1 devices controller (cgroup v2 device rules need BPF, not supported by husk-runc yet)");
   const writes: Write[] = cg.writes[devices];
   for (let i = 0; i < req.deviceRules.length; i++) {
@@ -358,6 +395,7 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   plan.setRoot(req.root);
   mountOps(plan, req.mounts, req.bundle, cg, cgroupNs);
   deviceOps(plan, mountsDev(req.mounts), hasDevpts(req));
+  for (let i = 0; i < req.devices.length; i++) plan.bind(req.devices[i].hostPath, <string>insideRoot(req.devices[i].path), BIND_CREATE);
   const cwd = insideRoot(req.cwd);
   if (cwd !== null) plan.mkdir(cwd, 0o755);
   pathOps(plan, req.masked, req.readonly);

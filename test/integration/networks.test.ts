@@ -62,18 +62,18 @@ function outsideServer(port: number, n = 1) {
  * A DNS server in the fake outside, the fake host's resolver: `outside.test` is 198.51.100.77,
  * any other name does not exist. Resolves once it listens.
  */
-const FAKE_DNS = `import socket,struct
-s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("${RESOLVER_IP}",53)); print("ready",flush=True)
+const FAKE_DNS = (ip: string, answer: number) => `import socket,struct
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("${ip}",53)); print("ready",flush=True)
 while True:
   q,a=s.recvfrom(512); i=12; labels=[]
   while q[i]: labels.append(q[i+1:i+1+q[i]].decode()); i+=1+q[i]
   qt=struct.unpack(">H",q[i+1:i+3])[0]; known=".".join(labels).lower()=="outside.test"; hit=known and qt==1
   r=q[:2]+struct.pack(">HHHHH",0x8180 if known else 0x8183,1,1 if hit else 0,0,0)+q[12:i+5]
-  if hit: r+=b"\\xc0\\x0c"+struct.pack(">HHIH",1,1,60,4)+bytes([198,51,100,77])
+  if hit: r+=b"\\xc0\\x0c"+struct.pack(">HHIH",1,1,60,4)+bytes([198,51,100,${answer}])
   s.sendto(r,a)`;
 
-async function fakeDns(): Promise<{ stop: () => Promise<void> }> {
-  const child = spawn('ip', ['netns', 'exec', UPLINK, PY, '-c', FAKE_DNS], { stdio: ['ignore', 'pipe', 'ignore'] });
+async function fakeDns(ip = RESOLVER_IP, answer = 77): Promise<{ stop: () => Promise<void> }> {
+  const child = spawn('ip', ['netns', 'exec', UPLINK, PY, '-c', FAKE_DNS(ip, answer)], { stdio: ['ignore', 'pipe', 'ignore'] });
   const closed = new Promise((r) => child.once('close', r));
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
@@ -373,5 +373,39 @@ describe('networks', () => {
     expect(readdirSync(join(root, 'networks', 'back.leases')).filter((n) => !n.startsWith('.'))).toEqual(['10.77.15.2']);
     const gone = husk(root, ['network', 'connect', 'back', 'app']);
     expect([gone.status, gone.stderr.trim()]).toEqual([125, 'husk: no such container: app']);
+  });
+
+  it('--dns, --add-host and --mac-address; an --internal network has names but forwards nothing', async () => {
+    // A second resolver in the fake outside, for --dns: it says outside.test is .88 (the host's says .77).
+    expect(inNs(UPLINK, ['ip', 'addr', 'add', '198.51.100.3/24', 'dev', 'eth0']).status).toBe(0);
+    const hostDns = await fakeDns();
+    const ownDns = await fakeDns('198.51.100.3', 88);
+    try {
+      ok(['network', 'create', '--subnet', '10.77.16.0/24', 'opts']);
+      const out = ok(['run', '--network', 'opts', '--dns', '198.51.100.3', '--add-host', 'gw:host-gateway', '--add-host', 'db.local=192.0.2.7', '--mac-address', '02:42:AC:11:00:99', 'host', 'sh', '-c',
+        'getent hosts outside.test; getent hosts db.local; grep -c "^10.77.16.1\tgw$" /etc/hosts; cat /sys/class/net/eth0/address; cat /etc/resolv.conf']);
+      expect(out.split('\n')).toEqual(['198.51.100.88   outside.test', '192.0.2.7       db.local', '1', '02:42:ac:11:00:99', 'nameserver 10.77.16.1', '']);
+      // Without --dns the same network forwards to the host's resolver.
+      expect(ok(['run', '--network', 'opts', 'host', 'getent', 'hosts', 'outside.test']).trim()).toBe('198.51.100.77   outside.test');
+      // The default network has no responder: --dns is the container's resolv.conf.
+      expect(ok(['run', '--network', 'husk', '--dns', '198.51.100.3', 'host', 'cat', '/etc/resolv.conf'])).toBe('nameserver 198.51.100.3\n');
+      // --internal: names among its containers, nothing forwarded out.
+      ok(['network', 'create', '--internal', '--subnet', '10.77.17.0/24', 'closed2']);
+      ok(['run', '-d', '--name', 'inner', '--network', 'closed2', 'host', 'sleep', '60']);
+      expect(ok(['run', '--network', 'closed2', 'host', 'sh', '-c', 'getent hosts inner; getent hosts outside.test || echo not-found']).split('\n')).toEqual(['10.77.17.2      inner', 'not-found', '']);
+      for (const [args, line] of [
+        [['--dns', '198.51.100.3'], 'husk: --dns needs a network: add --network NAME (husk is the default one)'],
+        [['--network', 'opts', '--dns', '::1'], 'husk: dns: ::1: not an IPv4 address'],
+        [['--network', 'opts', '--add-host', 'nohost'], 'husk: add-host nohost: expected NAME:IP'],
+        [['--network', 'opts', '--mac-address', '03:00:00:00:00:01'], 'husk: mac-address 03:00:00:00:00:01: a multicast address, not a link\'s own'],
+      ] as const) {
+        const r = husk(root, ['run', ...args, 'host', 'true']);
+        expect([r.status, r.stderr.trim()]).toEqual([125, line]);
+      }
+    } finally {
+      await hostDns.stop();
+      await ownDns.stop();
+      inNs(UPLINK, ['ip', 'addr', 'del', '198.51.100.3/24', 'dev', 'eth0']);
+    }
   });
 });

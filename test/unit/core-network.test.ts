@@ -124,6 +124,30 @@ describe('a container on a network', () => {
     expect(buildPlanAnswer(base({ names: { name: '', aliases: ['x'.repeat(63)] } })).summary.net!.dns!.record).toContain('x'.repeat(63));
   });
 
+  it('--dns, --add-host and --mac-address: the files, the veth MAC, this container\'s forwarders; refusals name the flag', () => {
+    const options = (o: Partial<NonNullable<NetAttach['options']>>) => ({ options: { dns: [], addHosts: [], mac: '', ...o } });
+    const a = buildPlanAnswer(base({ ...options({ dns: ['192.0.2.9'], addHosts: ['gw:host-gateway', 'db=192.0.2.7'], mac: '02:AA:00:00:00:01' }) }));
+    const files = Object.fromEntries(a.summary.net!.files.map((f) => [f.name, f.content]));
+    expect(files.hosts.endsWith('10.7.0.1\tgw\n192.0.2.7\tdb\n')).toBe(true);
+    expect(files['resolv.conf']).toBe('nameserver 10.7.0.1\n');
+    expect(a.summary.net!.mac).toBe('02:aa:00:00:00:01');
+    expect(a.summary.net!.dns!.record).toBe('10.7.0.2 0123456789ab\n>10.7.0.2 192.0.2.9\n');
+    expect(decodePlan(a.plan).ops.find((o) => o.name === 'NET_VETH')!.args.mac).toBe('02:aa:00:00:00:01');
+    const onDefault = buildPlanAnswer(base({ name: 'husk', ...options({ dns: ['192.0.2.9'] }) }));
+    expect(onDefault.summary.net!.files.find((f) => f.name === 'resolv.conf')!.content).toBe('nameserver 192.0.2.9\n');
+    expect(buildPlanAnswer(base({ internal: true, ...options({ dns: ['192.0.2.9'] }) })).summary.net!.dns!.record).toBe('10.7.0.2 0123456789ab\n');
+    for (const [o, why] of [
+      [{ dns: ['fe80::1'] }, 'dns: fe80::1: not an IPv4 address'],
+      [{ addHosts: ['x'] }, 'add-host x: expected NAME:IP'],
+      [{ addHosts: ['a b:1.2.3.4'] }, "add-host a b:1.2.3.4: a b: only letters, digits, '-', '_' and '.' between labels are allowed"],
+      [{ addHosts: ['h:1.2.3'] }, 'add-host h:1.2.3: 1.2.3: not an IPv4 address (or host-gateway)'],
+      [{ mac: '02:42:0a' }, 'mac-address 02:42:0a: not a MAC address xx:xx:xx:xx:xx:xx'],
+      [{ mac: '01:00:5e:00:00:01' }, "mac-address 01:00:5e:00:00:01: a multicast address, not a link's own"],
+    ] as const) {
+      expect(refused(() => buildPlanAnswer(base(options(o)))).message).toBe(why);
+    }
+  });
+
   it('an internal network has no default route; --ip is taken as asked, or refused', () => {
     expect(decodePlan(buildPlanAnswer(base({ internal: true })).plan).ops.some((o) => o.name === 'NET_ROUTE')).toBe(false);
     expect(buildPlanAnswer(base({ ip: '10.7.0.200' })).summary.net?.address).toBe('10.7.0.200');

@@ -101,6 +101,17 @@ describe('ociPlan', () => {
     expect(refusal(config((c) => (c.process.cwd = 'rel')))).toMatch(/^process\.cwd/);
   });
 
+  it('linux.devices: the host node found for each entry is bound in, with create', () => {
+    const c = config((c) => (c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }]));
+    const host = [{ path: '/dev/char/10:229', mode: 0o20600, uid: 0, gid: 0 }];
+    const ops = describePlanBytes(ociPlan(c, { bundle, hostDevices: host }).plan).ops;
+    const bind = ops.find((o) => o.name === 'BIND' && o.args.target === 'dev/fuse');
+    expect(bind?.args.source).toBe('/dev/char/10:229');
+    expect(ops.findIndex((o) => o.name === 'BIND' && o.args.target === 'dev/fuse')).toBeLessThan(ops.findIndex((o) => o.name === 'PIVOT_ROOT'));
+    expect(refusal(c)).toBe("linux.devices[0]: this host has no c 10:229 device to bind (husk-runc binds the host's device nodes)");
+    expect(() => ociPlan(config((c) => (c.linux.devices = [{ path: '/dev/x', type: 'c', major: 10, minor: 229, uid: 5 }])), { bundle, hostDevices: host })).toThrow(/^linux\.devices\[0\]\.uid\/gid: 5:/);
+  });
+
   it('accepts the hooks husk-runc runs itself: they add no op to the plan', () => {
     const hooks = { prestart: [{ path: '/bin/true' }], createRuntime: [{ path: '/bin/true', timeout: 5 }], poststart: [{ path: '/bin/true', args: ['true', 'x'], env: ['A=1'] }], poststop: [{ path: '/bin/true' }] };
     expect(names(config((c) => (c.hooks = hooks)))).toEqual(names(config()));

@@ -46,6 +46,10 @@ export interface RunFlags {
   publish: { hostIp: string; hostPort: number; port: number; proto: string }[];
   /** --network-alias: more names the container answers to on its (user-defined) network. */
   networkAliases: string[];
+  /** --dns, --add-host NAME:IP, --mac-address (need a network). */
+  dns: string[];
+  addHosts: string[];
+  macAddress?: string;
   trace: boolean;
 }
 
@@ -133,6 +137,9 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--ip'], kind: 'value', apply: (f, v) => (f.ip = v) },
   { names: ['--publish', '-p'], kind: 'value', apply: (f, v) => f.publish.push(parsePublish(v)) },
   { names: ['--network-alias', '--net-alias'], kind: 'value', apply: (f, v) => f.networkAliases.push(v) },
+  { names: ['--dns'], kind: 'value', apply: (f, v) => f.dns.push(v) },
+  { names: ['--add-host'], kind: 'value', apply: (f, v) => f.addHosts.push(v) },
+  { names: ['--mac-address'], kind: 'value', apply: (f, v) => (f.macAddress = v) },
   { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = joinMode(f, 'pid', v) ?? nsMode('--pid', v)) },
   { names: ['--ipc'], kind: 'value', apply: (f, v) => (f.ipc = joinMode(f, 'ipc', v) ?? nsMode('--ipc', v)) },
   { names: ['--uts'], kind: 'value', apply: (f, v) => (f.uts = joinMode(f, 'uts', v) ?? nsMode('--uts', v)) },
@@ -183,6 +190,8 @@ export function defaultRunFlags(): RunFlags {
     net: 'private',
     publish: [],
     networkAliases: [],
+    dns: [],
+    addHosts: [],
     pid: 'private',
     ipc: 'private',
     uts: 'private',

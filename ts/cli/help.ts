@@ -20,6 +20,9 @@ const RUN_OPTIONS = `Options:
                                 first use; see 'husk network --help')
       --ip ADDR                 The container's address on its network (default: the first free)
       --network-alias NAME      One more name the container answers to on a user-defined network
+      --dns IP                  A resolver for the container instead of the host's (on a network)
+      --add-host NAME:IP        One more line of the container's /etc/hosts (IP may be host-gateway)
+      --mac-address MAC         The container's MAC on its network (default 02:42 + its address)
   -p, --publish [IP:]HPORT:PORT[/tcp|udp]
                                 Publish a port of a container on a network on the host
       --pid MODE                private (default) or host

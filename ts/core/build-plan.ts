@@ -222,6 +222,8 @@ export interface NetAttach {
   ports?: readonly { hostIp: string; hostPort: number; port: number; proto: string }[];
   /** --name ('' without one) and --network-alias, as typed (item 0x0349: the names it answers to). */
   names?: { name: string; aliases: readonly string[] };
+  /** --dns, --add-host, --mac-address as typed (item 0x034c). */
+  options?: { dns: readonly string[]; addHosts: readonly string[]; mac: string };
 }
 
 export interface PlanCgroupHierarchy {
@@ -483,6 +485,8 @@ export function netFrames(w: RequestWriter, n: NetAttach): void {
   if (n.filesDir !== undefined) w.begin('network', 0x0347).str(n.filesDir, PATH_MAX - 16).strs(n.nameservers ?? [], 256).strs(n.search ?? [], 256).end();
   for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
   if (n.names !== undefined) w.begin('network-alias', 0x0349).str(n.names.name).strs(n.names.aliases, 256).end();
+  const o = n.options;
+  if (o !== undefined && (o.dns.length > 0 || o.addHosts.length > 0 || o.mac !== '')) w.begin('network-options', 0x034c).strs(o.dns, 64).strs(o.addHosts, 512).str(o.mac, 64).end();
 }
 
 function imageConfigFrames(w: RequestWriter, c: ImageConfigFacts, entrypoint: string | undefined): void {

@@ -28,6 +28,7 @@ export const OCI_REQUEST = {
   FIELD: 0x031f,
   RESOURCE: 0x0320,
   DEVICE_RULE: 0x0321,
+  DEVICE: 0x032c,
   EXEC_FIFO: 0x0323,
   CONSOLE: 0x0324,
   OOM_SCORE_ADJ: 0x0325,
@@ -58,7 +59,7 @@ const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'
 /** The parents whose keys are sent as OCI_FIELD items, each key as `parent.key`. */
 const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'linux', 'hooks'] as const;
 /** Lists whose entries' keys are sent as OCI_FIELD items too, each as `list[N].key`. */
-const FIELD_LISTS = ['mounts', 'linux.namespaces', 'process.rlimits', 'linux.resources.devices', ...HOOK_KINDS.map((k) => `hooks.${k}`)] as const;
+const FIELD_LISTS = ['mounts', 'linux.devices', 'linux.namespaces', 'process.rlimits', 'linux.resources.devices', ...HOOK_KINDS.map((k) => `hooks.${k}`)] as const;
 
 export interface OciPlanOptions {
   /** The bundle directory (absolute): relative paths in config.json are its. */
@@ -76,6 +77,15 @@ export interface OciPlanOptions {
   join?: { pid: number; startTime: string; differ: bigint; cgroups: { version: 1 | 2; path: string }[] };
   /** `create --preserve-fds N`: fds 3 to 3+N-1 reach the container. */
   preserveFds?: number;
+  /** For each `linux.devices` entry, the host's node of its type and number (ts/runc/devices.ts). */
+  hostDevices?: (HostDevice | undefined)[];
+}
+
+export interface HostDevice {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 type Json = unknown;
@@ -217,6 +227,7 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
     w.begin(OCI_REQUEST.MOUNT).str(values[0]).str(values[1]).str(values[2]).strs(mountOptions).end();
   });
   encodeLinux(w, object(cfg.linux, 'linux'));
+  encodeDevices(w, object(cfg.linux, 'linux').devices, opts.hostDevices ?? []);
   // linux.seccomp as the seccomp compiler's items (ts/core/seccomp.ts reads the profile's shape).
   const seccomp = object(cfg.linux, 'linux').seccomp;
   if (!isEmpty(seccomp)) {
@@ -284,6 +295,31 @@ function encodeResources(w: FrameWriter, resources: JsonObject): void {
       w.begin(OCI_REQUEST.RESOURCE).str(name).str(scalar ? String(v).slice(0, 4096) : '').end();
     }
   }
+}
+
+/** linux.devices entries, each with the host's node found for it (or none: an empty path). */
+export function devicesOf(devices: Json): { path: string; type: string; major?: number; minor?: number; fileMode?: number; uid?: number; gid?: number }[] {
+  if (devices === undefined || devices === null) return [];
+  if (!Array.isArray(devices)) bad('linux.devices', 'not a list');
+  return devices.map((d: Json, i: number) => {
+    const f = `linux.devices[${i}]`;
+    const o = object(d, f);
+    const num = (k: string) => {
+      const v = whole(o[k], `${f}.${k}`);
+      return v === undefined ? undefined : Number(v);
+    };
+    return { path: text(o.path, `${f}.path`) ?? bad(`${f}.path`, 'missing'), type: text(o.type, `${f}.type`) ?? bad(`${f}.type`, 'missing'), major: num('major'), minor: num('minor'), fileMode: num('fileMode'), uid: num('uid'), gid: num('gid') };
+  });
+}
+
+function encodeDevices(w: FrameWriter, devices: Json, host: readonly (HostDevice | undefined)[]): void {
+  const opt = (v: number | undefined) => (v === undefined ? U64_MAX : BigInt(v));
+  devicesOf(devices).forEach((d, i) => {
+    const h = host[i];
+    check(`linux.devices[${i}].path`, d.path, PATH_MAX);
+    w.begin(OCI_REQUEST.DEVICE).str(d.path).str(d.type.slice(0, 8)).u64(opt(d.major)).u64(opt(d.minor)).u64(opt(d.fileMode)).u64(opt(d.uid)).u64(opt(d.gid))
+      .str(h?.path ?? '').u64(h?.mode ?? 0).u64(h?.uid ?? 0).u64(h?.gid ?? 0).end();
+  });
 }
 
 function encodeDeviceRules(w: FrameWriter, rules: Json): void {

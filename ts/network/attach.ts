@@ -33,7 +33,7 @@ function hostResolv(): { nameservers: string[]; search: string[] } {
   return { nameservers, search };
 }
 
-export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ports?: readonly PublishedPort[]; names?: NetAttach['names'] }): NetAttach {
+export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ports?: readonly PublishedPort[]; names?: NetAttach['names']; options?: NetAttach['options'] }): NetAttach {
   const resolv = hostResolv();
   return {
     name: net.name,
@@ -48,6 +48,7 @@ export function netFacts(root: string, net: NetworkRecord, id: string, opts: { i
     search: resolv.search,
     ports: opts.ports,
     names: opts.names,
+    options: opts.options,
   };
 }
 

@@ -8,6 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { PlanCgroup } from '../core/build-plan.js';
+import type { HostDevice } from '../core/oci-plan.js';
 import { CoreError } from '../core/build-plan.js';
 import { describeFailure } from '../runtime/control.js';
 import { processStart } from '../runtime/state.js';
@@ -89,6 +90,15 @@ async function freezerOf(cgroup: PlanCgroup, dirs: string[]): Promise<RuncState[
   return freezerFile(cgroup.hierarchies, dirs);
 }
 
+/** The host's node for each of config.json's linux.devices (a bad entry: the core names it). */
+async function hostDevicesOf(cfg: unknown): Promise<(HostDevice | undefined)[]> {
+  const devices = (cfg as { linux?: { devices?: unknown } }).linux?.devices;
+  if (!Array.isArray(devices) || devices.length === 0) return [];
+  const { devicesOf } = await import('../core/oci-plan.js');
+  const { hostDevice } = await import('./devices.js');
+  return devicesOf(devices).map(hostDevice);
+}
+
 /** `--preserve-fds N`: fds 3 to 3+N-1 must be open in husk-runc (the engine's). */
 function checkPreserved(count: number): void {
   if (count > 1024) throw new RuncError(`--preserve-fds: ${count} is over 1024`);
@@ -137,6 +147,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       cgroup,
       dieWithParent: foreground,
       preserveFds: cmd.preserveFds,
+      hostDevices: await hostDevicesOf(cfg),
     });
     const { hooksOf } = await import('../core/oci-plan.js');
     const hooks: Hooks = hooksOf((cfg as { hooks?: unknown }).hooks);
