@@ -10,7 +10,7 @@ import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
 import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecycle";
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
-import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
+import { decodeJoinFrame, isJoinItem, JoinRequest, joinsUser, validateJoins } from "./joins";
 import { decideAddress, decodeNetFrame, isNetItem, NetRequest } from "../net/attach";
 import { checkUsermode, decodeUsermodeFrame, isUsermodeItem, UsermodeRequest } from "../net/usermode";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
@@ -593,9 +593,13 @@ export function validateRequest(req: PlanRequest): Failure | null {
   const stdioProblem = validateStdio(req.stdio);
   if (stdioProblem !== null) return stdioProblem;
   if (req.net.present && !req.hasId) return malformed("request: NET_ATTACH without ID");
+  // Its veth goes into the network namespace CLONE makes; with a joined user namespace CLONE
+  // makes none (the process makes its own after it entered that user namespace).
+  if (req.net.present && (req.joins.joined & CLONE_NEWUSER) != 0) return invalid("--network: a container in a joined user namespace (--userns ns:NAME) cannot be attached to a network; use --net ns:NAME (a network namespace pinned with it) or none");
   const netProblem = decideAddress(req.net, (req.namespaces & CLONE_NEWNET) != 0);
   if (netProblem !== null) return netProblem;
   if (req.usermode.present && req.net.present) return invalid("network: pasta and a bridged network cannot be combined");
+  if (req.usermode.present && joinsUser(req.joins)) return invalid("network: pasta cannot serve a container in a pinned user namespace (--userns ns:NAME) yet");
   const usermodeProblem = checkUsermode(req.usermode, (req.namespaces & CLONE_NEWNET) != 0);
   if (usermodeProblem !== null) return usermodeProblem;
   return null;
