@@ -11,7 +11,7 @@ import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecy
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
-import { decideAddress, decodeNetFrame, isNetItem, NetRequest } from "../net/attach";
+import { decideAddress, decodeNetFrame, isNetItem, NetRequest, publishExposed } from "../net/attach";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
@@ -585,6 +585,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   const stdioProblem = validateStdio(req.stdio);
   if (stdioProblem !== null) return stdioProblem;
   if (req.net.present && !req.hasId) return malformed("request: NET_ATTACH without ID");
+  const publishProblem = publishExposed(req.net, req.image.present ? req.image.ports : []);
+  if (publishProblem !== null) return publishProblem;
   const netProblem = decideAddress(req.net, (req.namespaces & CLONE_NEWNET) != 0);
   if (netProblem !== null) return netProblem;
   return null;
