@@ -159,6 +159,10 @@ const Decoder = struct {
     /// Namespaces the container process enters after CLONE (SETNS, SETNS_FILE): an exec's
     /// mount namespace lets PTY open the container's devpts.
     entered: u64 = 0,
+    /// Namespaces the container process makes itself after CLONE (UNSHARE): after a joined
+    /// user namespace, all of them (protocol.md "A joined user namespace").
+    unshared: u64 = 0,
+    saw_pid_fork: bool = false,
     logs: usize = 0,
     ttys: usize = 0,
     consoles: usize = 0,
@@ -313,7 +317,7 @@ const Decoder = struct {
         switch (op_value) {
             .unshare => |o| {
                 if (o.flags & ~protocol.unshare_flags_known != 0) return decoder.fail("unshare.flags: unknown bits");
-                if (decoder.order == .before_clone) namespaces.* |= o.flags;
+                if (decoder.order == .before_clone) namespaces.* |= o.flags else decoder.unshared |= o.flags;
             },
             .clone => |o| {
                 if (o.flags & ~protocol.clone_flags_known != 0) return decoder.fail("clone.flags: unknown bits");
@@ -332,7 +336,7 @@ const Decoder = struct {
             .pivot_root, .mask, .readonly => try decoder.need_mount_namespace(),
             .overlay => |o| try decoder.check_overlay(o.lowers, &.{ o.upper, o.work, o.target, o.links }, o.flags),
             .set_root => |o| if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("set_root.path: not absolute"),
-            .sethostname => if (namespaces.* & protocol.CLONE_NEWUTS == 0) {
+            .sethostname => if ((namespaces.* | decoder.unshared) & protocol.CLONE_NEWUTS == 0) {
                 return decoder.fail("sethostname without a new UTS namespace");
             },
             .rlimit => |o| if (o.resource >= protocol.rlimit_resource_count) return decoder.fail("rlimit.resource: unknown"),
@@ -360,7 +364,7 @@ const Decoder = struct {
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
             .preserve_fds => |o| if (o.count == 0 or o.count > protocol.preserved_fds_max) return decoder.fail("preserve_fds.count: not 1 to 1024"),
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
-            .init, .pty => try decoder.check_lifecycle_op(op_value),
+            .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
             .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
@@ -385,11 +389,19 @@ const Decoder = struct {
                 return;
             },
             .pty => |o| o.path,
+            .pid_fork => {
+                // check_order: a container op. After the UNSHARE that made the pid namespace
+                // its child is born in; once; not after INIT (only WAIT_START and EXEC may be).
+                if (decoder.unshared & protocol.CLONE_NEWPID == 0) return decoder.fail("PID_FORK without an UNSHARE of a pid namespace before it");
+                if (decoder.saw_pid_fork) return decoder.fail("a second PID_FORK");
+                decoder.saw_pid_fork = true;
+                return;
+            },
             else => unreachable,
         };
         if (decoder.ttys != 1 or decoder.plan.pty_inside) return decoder.fail("PTY not once, after TTY");
         if (path.len == 0 or path[0] != '/') return decoder.fail("pty.path: not absolute");
-        if ((decoder.plan.namespaces | decoder.entered) & protocol.CLONE_NEWNS == 0) return decoder.fail("pty without a new or entered mount namespace");
+        if ((decoder.plan.namespaces | decoder.entered | decoder.unshared) & protocol.CLONE_NEWNS == 0) return decoder.fail("pty without a new or entered mount namespace");
         decoder.plan.pty_inside = true;
     }
 
@@ -700,7 +712,7 @@ const Decoder = struct {
     }
 
     fn need_mount_namespace(decoder: *Decoder) Error!void {
-        if (decoder.plan.namespaces & protocol.CLONE_NEWNS == 0) {
+        if ((decoder.plan.namespaces | decoder.unshared) & protocol.CLONE_NEWNS == 0) {
             return decoder.fail("a mount op without a new mount namespace");
         }
     }

@@ -196,6 +196,7 @@ test "every op type round-trips through the decoder" {
     seen.insert(.exec_fifo); // runc's model, tested below: "an EXEC_FIFO plan ...".
     seen.insert(.fifo_wait);
     seen.insert(.console); // Below too: a launcher op that talks to a socket.
+    seen.insert(.pid_fork); // Below: only after an UNSHARE of a pid namespace.
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -900,6 +901,19 @@ test "PTY: in an exec, once the container's mount namespace is entered" {
     try expect_valid_ops(&.{ log, tty, target, exec_clone, enter_mount, pty, exec_op });
     try expect_ops_invalid(&.{ log, tty, target, exec_clone, enter_net, pty, exec_op }, 5, "pty without a new or entered mount namespace");
     try expect_ops_invalid(&.{ log, tty, target, exec_clone, pty, enter_mount, exec_op }, 4, "pty without a new or entered mount namespace");
+}
+
+test "PID_FORK: after the container process unshared a pid namespace, once; its UNSHARE counts for mounts" {
+    const fork = Op{ .pid_fork = .{} };
+    const joined_clone = Op{ .clone = .{ .flags = 0 } };
+    const enter_user = Op{ .setns_file = .{ .path = "/run/husk/ns/u/user", .nstype = protocol.CLONE_NEWUSER } };
+    const unshare_all = Op{ .unshare = .{ .flags = protocol.CLONE_NEWPID | protocol.CLONE_NEWNS | protocol.CLONE_NEWUTS } };
+    const mount_proc = Op{ .mount = .{ .source = "proc", .target = "proc", .fstype = "proc", .flags = 0, .data = "" } };
+    const hostname = Op{ .sethostname = .{ .name = "box" } };
+    try expect_valid_ops(&.{ joined_clone, enter_user, unshare_all, fork, mount_proc, hostname, exec_op });
+    try expect_ops_invalid(&.{ joined_clone, enter_user, fork, exec_op }, 2, "PID_FORK without an UNSHARE of a pid namespace before it");
+    try expect_ops_invalid(&.{ joined_clone, unshare_all, fork, fork, exec_op }, 3, "a second PID_FORK");
+    try expect_ops_invalid(&.{ joined_clone, enter_user, mount_proc, unshare_all, exec_op }, 2, "a mount op without a new mount namespace");
 }
 
 test "INIT: a container op right before EXEC or WAIT_START, at most once" {

@@ -132,6 +132,14 @@ pub const Channel = struct {
         channel.send(frame.finish(.op_time));
     }
 
+    /// INNER_PID: after PID_FORK, the host pid of the container's pid 1 (sent by it).
+    pub fn inner_pid(channel: *Channel, value: sys.pid_t) void {
+        assert(value > 0);
+        var frame = Frame{};
+        frame.int(@intCast(value));
+        channel.send(frame.finish(.inner_pid));
+    }
+
     /// READY: the container process stands at WAIT_START (sent by the container process).
     pub fn ready(channel: *Channel) void {
         var frame = Frame{};

@@ -42,6 +42,52 @@ pub fn fork_init(state: *State) sys.Error!void {
         own_process_group();
         return;
     }
+    return become_init(child);
+}
+
+/// Container process, at PID_FORK (protocol.md "A joined user namespace"): it entered a user
+/// namespace and unshared a pid namespace, which only its children enter. Forks: the child,
+/// pid 1 of that namespace, reports its host pid (INNER_PID) and goes on with the plan; the
+/// parent becomes husk's init for it, as at INIT, so the monitor's child, pidfd and status
+/// pipe stay what they were.
+pub fn fork_pid(state: *State) sys.Error!void {
+    assert(state.role == .container);
+    try sys.sigprocmask_set(signals);
+    const parent = sys.getpid();
+    const child = try sys.fork();
+    if (child == 0) {
+        // Dies with its init as the container process dies with its monitor (a fork does not
+        // keep the parent-death signal); an init that died before this took effect is seen
+        // below. /proc is still the host's here (before the container's mounts): its `self`
+        // and stat name this process and its parent as the host sees them.
+        _ = try sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0);
+        const host = try host_view();
+        if (host.parent != parent) sys.exit(125);
+        state.events.inner_pid(host.pid);
+        return;
+    }
+    return become_init(child);
+}
+
+/// This process's pid and its parent's, in the host's pid namespace (/proc/self/stat of the
+/// host's procfs): its own pid namespace shows itself as 1 and its parent as 0.
+fn host_view() sys.Error!struct { pid: sys.pid_t, parent: sys.pid_t } {
+    var buffer: [512]u8 = undefined;
+    const fd = try sys.openat(sys.AT_FDCWD, "/proc/self/stat", sys.O.RDONLY | sys.O.CLOEXEC, 0);
+    defer sys.close(fd);
+    const text = buffer[0..try sys.read(fd, &buffer)];
+    const name_end = std.mem.lastIndexOfScalar(u8, text, ')') orelse return error.INVAL;
+    var fields = std.mem.tokenizeScalar(u8, text[name_end + 1 ..], ' ');
+    _ = fields.next(); // state
+    const parent = std.fmt.parseInt(sys.pid_t, fields.next() orelse "", 10) catch return error.INVAL;
+    const pid = std.fmt.parseInt(sys.pid_t, std.mem.sliceTo(text, ' '), 10) catch return error.INVAL;
+    assert(pid > 0);
+    return .{ .pid = pid, .parent = parent };
+}
+
+/// The parent of a fork above: execs husk's init for `child`; if that fails, kills the child
+/// and returns the error (the caller fails the op).
+fn become_init(child: sys.pid_t) sys.Error!void {
     assert(child > 0);
     var pid_buffer: [16]u8 = undefined;
     const pid_text = std.fmt.bufPrintZ(&pid_buffer, "{d}", .{child}) catch unreachable;

@@ -156,6 +156,7 @@ pub const FrameType = enum(u16) {
     // Lifecycle (protocol.md "husk's init"): init.zig.
     init = 0x00b0,
     pty = 0x00b1,
+    pid_fork = 0x00b2,
     fs_root = 0x0070,
     mknod = 0x0071,
     setxattr = 0x0072,
@@ -205,6 +206,7 @@ pub const EventType = enum(u16) {
     started = 0x8008,
     xattr = 0x8009,
     tagged = 0x8010,
+    inner_pid = 0x8070,
 };
 
 pub const ExitKind = enum(u64) {
@@ -318,6 +320,9 @@ pub const Op = union(enum) {
     init: struct {},
     /// Container op after PIVOT_ROOT, with TTY: the pty is made in the container's devpts.
     pty: struct { path: Str },
+    /// Container op after an UNSHARE of a pid namespace: fork; the child (its pid 1) goes on,
+    /// the parent becomes husk's init for it (a joined user namespace, init.zig fork_pid).
+    pid_fork: struct {},
     // Fs plans (protocol.md "Fs plans"): only these, no CLONE, no EXEC; FS_ROOT first.
     fs_root: struct { path: Str },
     mknod: struct { path: Str, mode: u64, rdev: u64 },

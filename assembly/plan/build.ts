@@ -11,7 +11,7 @@ import { checkPlanMaps, computeIdmap, IdmapResult } from "../idmap/compute";
 import { cgroupJoinOps, cgroupLauncherOps, cgroupMountOps, unshareCgroupAfterJoin } from "./cgroup";
 import { devOps } from "./dev";
 import { PlanWriter } from "./encode";
-import { CLONE_NEWCGROUP } from "./linux";
+import { CLONE_NEWCGROUP, CLONE_NEWPID } from "./linux";
 import { processOps } from "./exec";
 import { PTY_PTMX } from "./stdio";
 import { maskOps, procOps, sysOps } from "./masks";
@@ -20,7 +20,7 @@ import { HostDir, IMAGE_HOST, applyDefaults, applyImageConfig, decideNamespaces,
 import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
-import { joinContainerOps, joinOps } from "./joins";
+import { joinContainerOps, joinOps, joinsUser } from "./joins";
 import { netContainerOps, netFileOps, netVethOp } from "../net/attach";
 import { readOnlyRootOps, sysctlOps, tmpfsOps } from "./run-options";
 
@@ -53,13 +53,25 @@ export function buildPlan(len: i32): i32 {
   // v1 and hybrid: the cgroup namespace is made by the container process once it is in its
   // cgroups (CGROUP_JOIN, its first ops), so that its root is the container's own cgroup.
   // The joins come before USER: the process is still host root for the tasks files then.
-  const cgroupAfter = unshareCgroupAfterJoin(req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
-  plan.clone(cgroupAfter ? cloneFlags(req) & ~CLONE_NEWCGROUP : cloneFlags(req));
-  userNamespaceOps(plan, req, maps);
-  netVethOp(plan, req.net, req.id);
-  cgroupJoinOps(plan, req.cgroup);
-  if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
-  joinContainerOps(plan, req.joins);
+  if (joinsUser(req.joins)) {
+    // `--userns ns:NAME`: nothing new at CLONE (it would belong to the host's user namespace);
+    // the process joins its cgroups as host root, enters the user namespace, then makes the
+    // rest, which are that namespace's own; a new pid namespace takes its children only, so
+    // it forks (PID_FORK: the child is pid 1, the parent husk's init), as runc's nsexec does.
+    plan.clone(0);
+    cgroupJoinOps(plan, req.cgroup);
+    joinContainerOps(plan, req.joins);
+    plan.unshare(cloneFlags(req));
+    if ((cloneFlags(req) & CLONE_NEWPID) != 0) plan.pidFork();
+  } else {
+    const cgroupAfter = unshareCgroupAfterJoin(req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
+    plan.clone(cgroupAfter ? cloneFlags(req) & ~CLONE_NEWCGROUP : cloneFlags(req));
+    userNamespaceOps(plan, req, maps);
+    netVethOp(plan, req.net, req.id);
+    cgroupJoinOps(plan, req.cgroup);
+    if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
+    joinContainerOps(plan, req.joins);
+  }
   rootInUserNamespaceOps(plan, req);
   rootfsOps(plan, req);
   procOps(plan);

@@ -121,6 +121,7 @@ const TABLE = `0010 UNSHARE any flags:u
 0097 NET_CONNECT control host:s peer:s bridge:s mac:s address:s pid:u start_time:u
 00b0 INIT container
 00b1 PTY container path:p
+00b2 PID_FORK container
 0070 FS_ROOT fs path:p
 0071 MKNOD fs path:p mode:u rdev:u
 0072 SETXATTR fs path:p name:s value:s

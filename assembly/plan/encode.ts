@@ -57,6 +57,7 @@ export const T_SETNS_FILE: u16 = 0x0082;
 export const T_PIN: u16 = 0x0085;
 export const T_INIT: u16 = 0x00b0;
 export const T_PTY: u16 = 0x00b1;
+export const T_PID_FORK: u16 = 0x00b2;
 export const T_LOG: u16 = 0x0052;
 // runc's process model (./oci.ts; docs/protocol.md "Left waiting on a FIFO").
 export const T_EXEC_FIFO: u16 = 0x00a0;
@@ -289,6 +290,11 @@ export class PlanWriter {
   pty(path: string): void {
     this.op(T_PTY, "pty");
     this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  pidFork(): void {
+    this.op(T_PID_FORK, "pid-fork");
     this.w.end();
   }
 

@@ -7,17 +7,17 @@
 import { Failure, invalid, malformed } from "../abi";
 import { Fields, PATH_MAX } from "../codec";
 import { PlanWriter } from "./encode";
-import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS } from "./linux";
+import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from "./linux";
 
 export const REQ_JOIN_FILE: u32 = 0x0187;
 export const REQ_JOIN_PROCESS: u32 = 0x0188;
 /** What the launcher enters for a new container before CLONE (CLONE's process is born in it). */
 const JOINABLE_BEFORE: u64 = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP;
 /**
- * What the container process enters itself, right after its cgroups (`--time ns:NAME`): the
- * monitor must keep the host's clocks, so never before CLONE.
+ * What the container process enters itself, right after its cgroups (`--userns ns:NAME`,
+ * `--time ns:NAME`): the monitor must keep the host's powers and clocks, so never before CLONE.
  */
-const JOINABLE_AFTER: u64 = CLONE_NEWTIME;
+const JOINABLE_AFTER: u64 = CLONE_NEWUSER | CLONE_NEWTIME;
 const JOINABLE: u64 = JOINABLE_BEFORE | JOINABLE_AFTER;
 const PID_MAX: u64 = 0x7fffffff;
 const FILES_MAX: i32 = 8;
@@ -69,6 +69,7 @@ function flagOf(bit: u64): string {
   if (bit == CLONE_NEWUTS) return "--uts";
   if (bit == CLONE_NEWPID) return "--pid";
   if (bit == CLONE_NEWTIME) return "--time";
+  if (bit == CLONE_NEWUSER) return "--userns";
   return "namespace";
 }
 
@@ -89,10 +90,14 @@ export function validateJoins(req: JoinRequest, userns: bool, timens: bool): Fai
   }
   // A container in a user namespace of its own cannot join another's pid namespace: its
   // /proc would be mounted by a user namespace that does not own that pid namespace.
-  if (userns && (req.joined & CLONE_NEWPID) != 0) return invalid("--pid: a container with --userns cannot join another pid namespace");
+  // A joined user namespace comes with its maps (the request's IDMAP items): userns is set.
+  const joinedUser = (req.joined & CLONE_NEWUSER) != 0;
+  if (joinedUser && !userns) return malformed("request: JOIN_FILE of a user namespace without its maps");
+  // With one of its own (a joined one's pinned namespaces are its own: ns create --user --pid):
+  if (userns && !joinedUser && (req.joined & CLONE_NEWPID) != 0) return invalid("--pid: a container with --userns cannot join another pid namespace");
   // Entering a time namespace takes CAP_SYS_ADMIN over its owner, the host's user namespace,
   // which a process in a user namespace of its own no longer has.
-  if (userns && (req.joined & CLONE_NEWTIME) != 0) return invalid("--time: a container with --userns cannot join a time namespace made outside it");
+  if (userns && !joinedUser && (req.joined & CLONE_NEWTIME) != 0) return invalid("--time: a container with --userns cannot join a time namespace made outside it");
   if (timens && (req.joined & CLONE_NEWTIME) != 0) return invalid("--time ns:NAME: cannot be given with --timens or --time-offset (the container either joins a time namespace or gets a new one)");
   return null;
 }
@@ -106,7 +111,16 @@ export function joinOps(plan: PlanWriter, req: JoinRequest): void {
   for (let i = 0; i < req.files.length; i++) if ((req.files[i].nstype & JOINABLE_BEFORE) != 0) plan.setnsFile(req.files[i].path, req.files[i].nstype);
 }
 
-/** Right after the container's cgroups, before any other op: what the process enters itself. */
+/**
+ * Right after the container's cgroups, before any other op: what the process enters itself,
+ * the user namespace first (the others are entered with its powers).
+ */
 export function joinContainerOps(plan: PlanWriter, req: JoinRequest): void {
-  for (let i = 0; i < req.files.length; i++) if ((req.files[i].nstype & JOINABLE_AFTER) != 0) plan.setnsFile(req.files[i].path, req.files[i].nstype);
+  for (let i = 0; i < req.files.length; i++) if (req.files[i].nstype == CLONE_NEWUSER) plan.setnsFile(req.files[i].path, CLONE_NEWUSER);
+  for (let i = 0; i < req.files.length; i++) if (req.files[i].nstype == CLONE_NEWTIME) plan.setnsFile(req.files[i].path, CLONE_NEWTIME);
+}
+
+/** The container joins a user namespace that exists (`--userns ns:NAME`). */
+export function joinsUser(req: JoinRequest): bool {
+  return (req.joined & CLONE_NEWUSER) != 0;
 }

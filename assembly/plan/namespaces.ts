@@ -9,6 +9,7 @@ import { helperArgs } from "../idmap/entry";
 import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
 import { IMAGE_LAYERS, layersTrees } from "./layers";
 import { CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from "./linux";
+import { joinsUser } from "./joins";
 
 /**
  * With a time offset: `unshare(CLONE_NEWTIME)` in the launcher, then its offsets for the
@@ -23,9 +24,14 @@ export function timeNamespaceOps(plan: PlanWriter, req: PlanRequest): void {
   plan.writeFile("/proc/self/timens_offsets", text);
 }
 
+/**
+ * The namespaces the container gets new. CLONE makes them, except with a joined user
+ * namespace: the container process makes them itself once it is in it (build.ts), so that
+ * they are that namespace's own.
+ */
 export function cloneFlags(req: PlanRequest): u64 {
   let flags = CLONE_NEWNS | req.namespaces;
-  if (req.userns) flags |= CLONE_NEWUSER;
+  if (req.userns && !joinsUser(req.joins)) flags |= CLONE_NEWUSER;
   return flags;
 }
 
@@ -40,7 +46,7 @@ export function cloneFlags(req: PlanRequest): u64 {
  * maps (idmappedSources).
  */
 export function userNamespaceOps(plan: PlanWriter, req: PlanRequest, maps: IdmapResult): void {
-  if (!req.userns) return;
+  if (!req.userns || joinsUser(req.joins)) return; // a joined one has its maps already
   if (maps.helper) {
     // Subordinate ids: only the setuid helpers may write them (newgidmap writes setgroups).
     plan.idmapHelper(req.idmap.newuidmap, helperArgs(maps.uid));
@@ -61,7 +67,9 @@ export function userNamespaceOps(plan: PlanWriter, req: PlanRequest, maps: Idmap
  * files are root's inside and others' show as nobody.
  */
 export function idmapsTrees(req: PlanRequest): bool {
-  return req.userns && !req.idmap.rootless;
+  // A joined user namespace's trees are bound as they are too: IDMAP_TREE takes the user
+  // namespace of CLONE's process, which enters the joined one only after the parent ops.
+  return req.userns && !req.idmap.rootless && !joinsUser(req.joins);
 }
 
 /** At most this many idmapped trees (the launcher's slots 0–15). */
@@ -109,6 +117,6 @@ export function rootInUserNamespaceOps(plan: PlanWriter, req: PlanRequest): void
  */
 export function hostOps(plan: PlanWriter, req: PlanRequest): void {
   if ((req.namespaces & CLONE_NEWUTS) != 0 && req.hasHostname) plan.sethostname(req.hostname);
-  const joinedNet = (req.joins.joined & CLONE_NEWNET) != 0 && !req.userns;
+  const joinedNet = (req.joins.joined & CLONE_NEWNET) != 0 && (!req.userns || joinsUser(req.joins));
   if ((req.namespaces & CLONE_NEWNET) != 0 || joinedNet) plan.loopbackUp();
 }

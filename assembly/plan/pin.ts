@@ -13,28 +13,33 @@ import { answer, badLength, fail, Failure, inputPointer, invalid, malformed } fr
 import { Fields, FrameReader, PATH_MAX, Writer } from "../codec";
 import { HELLO_MAGIC, PLAN_MAX, PlanWriter, PROTOCOL_VERSION, T_END, T_HELLO } from "./encode";
 import { STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
+import { checkLine, IdLine, mapText, normalizeLines } from "../idmap/lines";
 import { CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, TIME_OFFSET_MAX } from "./linux";
 
 export const REQ_PIN_CREATE: u32 = 0x0185;
 export const REQ_PIN_REMOVE: u32 = 0x0186;
 export const REQ_PIN_HOLDER: u32 = 0x0189;
 /** A clock's offset for the new time namespace (`ns create --time-offset`): clock u64, seconds i64. */
-export const REQ_PIN_TIME_OFFSET: u32 = 0x0380;
+export const REQ_PIN_TIME_OFFSET: u32 = 0x0388;
+/** A line of the new user namespace's uid map / gid map (`ns create --user`): inside, outside, count u64. */
+export const REQ_PIN_UID_LINE: u32 = 0x0389;
+export const REQ_PIN_GID_LINE: u32 = 0x038a;
+const LINES_MAX: i32 = 340;
 const T_PIN_NEW: u16 = 0x0083;
 const T_UNPIN: u16 = 0x0084;
 const T_SIGNAL_PROCESS: u16 = 0x0063;
 
 /** What the launcher can make alone (PIN_NEW). */
 const UNSHAREABLE: u64 = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-/** What needs a process of its own (PIN after CLONE). */
-const HELD: u64 = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWTIME;
+/** What needs a process of its own (PIN after CLONE; a user namespace's maps are written for it). */
+const HELD: u64 = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWTIME | CLONE_NEWUSER;
 const KNOWN: u64 = UNSHAREABLE | HELD | CLONE_NEWUSER;
 const REMOVES_MAX: i32 = 16;
 const PID_MAX: u64 = 0x7fffffff;
 const SIGTERM: u64 = 15;
 /** The /proc/PID/ns names, in the order pins are made. */
-const TYPES: u64[] = [CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME];
-const NAMES: string[] = ["net", "uts", "ipc", "cgroup", "mnt", "pid", "time"];
+const TYPES: u64[] = [CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME];
+const NAMES: string[] = ["user", "net", "uts", "ipc", "cgroup", "mnt", "pid", "time"];
 
 class PinRequest {
   creates: i32 = 0;
@@ -48,6 +53,8 @@ class PinRequest {
   monotonic: i64 = 0;
   hasBoottime: bool = false;
   boottime: i64 = 0;
+  uidLines: IdLine[] = [];
+  gidLines: IdLine[] = [];
 }
 
 export function pinPlan(len: i32): i32 {
@@ -103,6 +110,12 @@ function heldPlan(req: PinRequest): i32 {
     if (text.length > 0) plan.writeFile("/proc/self/timens_offsets", text);
   }
   plan.clone(req.flags & ~CLONE_NEWTIME);
+  // A user namespace's maps, as the ts/ side computed them (--userns auto's way, or
+  // --uidmap/--gidmap); the namespaces made with it are its own.
+  if ((req.flags & CLONE_NEWUSER) != 0) {
+    plan.uidMap(mapText(req.uidLines));
+    plan.gidMap(mapText(req.gidLines));
+  }
   for (let i = 0; i < TYPES.length; i++) if ((req.flags & TYPES[i]) != 0) plan.pin(TYPES[i], req.dir + "/" + NAMES[i]);
   plan.closeFds();
   // husk's tiny init: the launcher's own sealed copy, still this process's /proc/self/exe.
@@ -135,6 +148,11 @@ function decode(ptr: usize, len: i32, req: PinRequest): Failure | null {
       } else {
         return malformed(r.where() + ": PIN_TIME_OFFSET clock " + clock.toString() + " unknown or given twice");
       }
+    } else if (r.type == REQ_PIN_UID_LINE || r.type == REQ_PIN_GID_LINE) {
+      const line = new IdLine(f.u64("inside"), f.u64("outside"), f.u64("count"));
+      const lines = r.type == REQ_PIN_UID_LINE ? req.uidLines : req.gidLines;
+      if (lines.length == LINES_MAX) return malformed(r.where() + ": more than 340 map lines");
+      lines.push(line);
     } else if (r.type == REQ_PIN_HOLDER) {
       req.pid = f.u64("pid");
       req.startTime = f.u64("start_time");
@@ -156,8 +174,15 @@ function validate(req: PinRequest): Failure | null {
   if ((req.flags & ~KNOWN) != 0) return malformed("request: PIN_CREATE flags: unknown bits");
   if (req.creates == 1) {
     if (req.flags == 0) return invalid("ns create: no namespace type given\nName at least one of --net, --uts, --ipc, --cgroup, --mnt, --pid, --time.");
-    if ((req.flags & CLONE_NEWUSER) != 0) return invalid("--user: husk cannot pin a user namespace yet (its id maps would have to be chosen)");
     if (req.dir.length == 0 || req.dir.charCodeAt(0) != 0x2f) return invalid("ns dir " + req.dir + ": not absolute");
+  }
+  const hasMaps = req.uidLines.length > 0 || req.gidLines.length > 0;
+  if (hasMaps != (req.creates == 1 && (req.flags & CLONE_NEWUSER) != 0)) return malformed("request: PIN_UID_LINE and PIN_GID_LINE go with the user bit of PIN_CREATE, and only with it");
+  if (hasMaps) {
+    const u = checkMap("uid map", req.uidLines);
+    if (u !== null) return u;
+    const g = checkMap("gid map", req.gidLines);
+    if (g !== null) return g;
   }
   if ((req.hasMonotonic || req.hasBoottime) && (req.creates == 0 || (req.flags & CLONE_NEWTIME) == 0)) return invalid("--time-offset: needs a new time namespace (--time)");
   if (req.hasMonotonic && (req.monotonic > TIME_OFFSET_MAX || req.monotonic < -TIME_OFFSET_MAX)) return invalid("time-offset: monotonic offset " + req.monotonic.toString() + " s out of range (±4611686018 s)");
@@ -167,4 +192,15 @@ function validate(req: PinRequest): Failure | null {
   }
   if (req.hasHolder && (req.pid == 0 || req.pid > PID_MAX || req.startTime == 0)) return invalid("init pid " + req.pid.toString() + ": out of range or without a start time");
   return null;
+}
+
+/** A map the kernel takes: each line within the id space, none overlapping (../idmap/lines.ts). */
+function checkMap(field: string, lines: IdLine[]): Failure | null {
+  if (lines.length == 0) return invalid(field + ": empty");
+  for (let i = 0; i < lines.length; i++) {
+    const bad = checkLine(field, lines[i]);
+    if (bad !== null) return bad;
+  }
+  const normal = new Array<IdLine>();
+  return normalizeLines(field, lines, normal);
 }

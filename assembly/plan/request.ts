@@ -585,6 +585,9 @@ export function validateRequest(req: PlanRequest): Failure | null {
   const stdioProblem = validateStdio(req.stdio);
   if (stdioProblem !== null) return stdioProblem;
   if (req.net.present && !req.hasId) return malformed("request: NET_ATTACH without ID");
+  // Its veth goes into the network namespace CLONE makes; with a joined user namespace CLONE
+  // makes none (the process makes its own after it entered that user namespace).
+  if (req.net.present && (req.joins.joined & CLONE_NEWUSER) != 0) return invalid("--network: a container in a joined user namespace (--userns ns:NAME) cannot be attached to a network; use --net ns:NAME (a network namespace pinned with it) or none");
   const publishProblem = publishExposed(req.net, req.image.present ? req.image.ports : []);
   if (publishProblem !== null) return publishProblem;
   const netProblem = decideAddress(req.net, (req.namespaces & CLONE_NEWNET) != 0);

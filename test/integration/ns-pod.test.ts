@@ -83,7 +83,7 @@ describe('husk ns', () => {
   it('refuses a taken name, a type it cannot pin, an unknown or stale namespace, with one line and 125', () => {
     ok(['ns', 'create', 'a', '--net']);
     expect(husk(root, ['ns', 'create', 'a', '--ipc'])).toMatchObject({ status: 125, stderr: 'husk: namespace name "a" is already in use\nRemove it first (husk ns rm), or choose another name.\n' });
-    expect(husk(root, ['ns', 'create', 'b', '--user'])).toMatchObject({ status: 125, stderr: 'husk: --user: husk cannot pin a user namespace yet (its id maps would have to be chosen)\n' });
+    expect(husk(root, ['ns', 'create', 'b', '--uidmap', '0:1:0'])).toMatchObject({ status: 125, stderr: 'husk: uidmap: "0:1:0": size must be at least 1\n' });
     expect(existsSync(join(root, 'ns', 'b'))).toBe(false);
     expect(husk(root, ['run', '--net', 'ns:nope', 'host', 'true'])).toMatchObject({ status: 125, stderr: 'husk: --net ns:nope: no such namespace: nope\nSee husk ns ls.\n' });
     expect(husk(root, ['run', '--ipc', 'ns:a', 'host', 'true'])).toMatchObject({ status: 125, stderr: 'husk: --ipc ns:a: namespace a has no ipc namespace\nSee husk ns ls.\n' });

@@ -108,7 +108,7 @@ describe('refusals name the flag, exit 125, make nothing', () => {
     ['not CONTAINER:HOST:SIZE', ['--uidmap', '0-1000'], /^husk: uidmap: "0-1000": expected CONTAINER:HOST:SIZE/m],
     ['container root unmapped', ['--uidmap', '1:200000:10'], /^husk: uidmap: container uid 0 is not mapped/m],
     ['--uidmap with --userns auto', ['--userns', 'auto', '--uidmap', '0:1:1'], /^husk: uidmap: cannot be combined with --userns auto$/m],
-    ['a bad --userns', ['--userns', 'remap'], /--userns: expected host, auto\[:size=N\] or keep-id/],
+    ['a bad --userns', ['--userns', 'remap'], /--userns: expected host, auto\[:size=N\], keep-id or ns:NAME/],
   ];
   it.each(table)('%s', (_name, args, message) => {
     const r = husk(root, ['run', ...args, 'host', 'true']);

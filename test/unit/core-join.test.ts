@@ -120,7 +120,16 @@ describe('pinPlan', () => {
       ['UNPIN', `${dir}/pid`],
       ['UNPIN', `${dir}/net`],
     ]);
-    expect(() => pinPlan({ create: { flags: CLONE_FLAG.NEWUSER, dir } })).toThrow('--user: husk cannot pin a user namespace yet');
+    // A user namespace comes with its maps; the core checks them as the kernel would.
+    expect(() => pinPlan({ create: { flags: CLONE_FLAG.NEWUSER, dir } })).toThrow('PIN_UID_LINE and PIN_GID_LINE go with the user bit');
+    expect(() => pinPlan({ create: { flags: CLONE_FLAG.NEWUSER, dir, idmap: { uid: [{ inside: 0, outside: 1000, count: 0 }], gid: [{ inside: 0, outside: 1000, count: 1 }] } } })).toThrow('uid map: "0 1000 0": size must be at least 1');
+    expect(pinOps({ create: { flags: CLONE_FLAG.NEWUSER | CLONE_FLAG.NEWNET, dir, idmap: { uid: [{ inside: 0, outside: 100000, count: 65536 }], gid: [{ inside: 0, outside: 100000, count: 65536 }] } } }).slice(0, 5)).toEqual([
+      ['CLONE', CLONE_FLAG.NEWUSER | CLONE_FLAG.NEWNET],
+      ['UID_MAP', '0 100000 65536\n'],
+      ['GID_MAP', '0 100000 65536\n'],
+      ['PIN', CLONE_FLAG.NEWUSER, `${dir}/user`],
+      ['PIN', CLONE_FLAG.NEWNET, `${dir}/net`],
+    ]);
     expect(() => pinPlan({ create: { flags: 0n, dir } })).toThrow('ns create: no namespace type given');
   });
 });

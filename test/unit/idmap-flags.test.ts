@@ -30,7 +30,7 @@ describe('parsing', () => {
     expect(flags('--userns', 'auto').userns).toEqual({ mode: 'auto' });
     expect(flags('--userns=auto:size=4096').userns).toEqual({ mode: 'auto', size: 4096 });
     expect(flags('--userns', 'keep-id').userns).toEqual({ mode: 'keep-id' });
-    expect(() => flags('--userns', 'nomap')).toThrow(/expected host, auto\[:size=N\] or keep-id/);
+    expect(() => flags('--userns', 'nomap')).toThrow(/expected host, auto\[:size=N\], keep-id or ns:NAME/);
     expect(() => flags('--userns', 'auto:size=0')).toThrow(/size must be at least 1/);
   });
 

@@ -7,7 +7,7 @@ import type { ExecFlags } from '../runtime/exec.js';
 import { parseTimeOffsets } from './flags-execns.js';
 
 export type NsCommand =
-  | { action: 'create'; name: string; types: string[]; timeOffsets?: { monotonic?: number; boottime?: number } }
+  | { action: 'create'; name: string; types: string[]; timeOffsets?: { monotonic?: number; boottime?: number }; uidmap?: string[]; gidmap?: string[] }
   | { action: 'ls'; format: 'table' | 'json' }
   | { action: 'inspect'; names: string[] }
   | { action: 'rm'; force: boolean; names: string[] };
@@ -71,15 +71,19 @@ function parseNs(args: readonly string[]): NsCommand | 'help' {
   const usage = (what: string) => new HuskError('usage', `"husk ns ${action}" ${what}`, { hint: "See 'husk ns --help'." });
   switch (action) {
     case 'create': {
-      const read = readFlags('ns create', rest, { bools: NS_TYPE_FLAGS, values: { '--time-offset': 'timeOffset' } }, true);
+      const read = readFlags('ns create', rest, { bools: NS_TYPE_FLAGS, values: { '--time-offset': 'timeOffset', '--uidmap': 'uidmap', '--gidmap': 'gidmap' } }, true);
       if (read === 'help') return 'help';
       if (read.rest.length !== 1) throw usage('requires exactly one NAME');
+      const types = new Set(read.bools);
       const offsets = read.values.get('timeOffset');
-      if (offsets === undefined) return { action, name: read.rest[0], types: [...read.bools] };
-      // As run's: an offset implies a new time namespace.
-      const timeOffsets: { monotonic?: number; boottime?: number } = {};
-      for (const v of offsets) parseTimeOffsets(v, timeOffsets);
-      return { action, name: read.rest[0], types: [...new Set([...read.bools, 'time'])], timeOffsets };
+      // As run's: an offset implies a new time namespace, a map a new user namespace.
+      const timeOffsets: { monotonic?: number; boottime?: number } | undefined = offsets ? {} : undefined;
+      for (const v of offsets ?? []) parseTimeOffsets(v, timeOffsets!);
+      if (offsets) types.add('time');
+      const uidmap = read.values.get('uidmap');
+      const gidmap = read.values.get('gidmap');
+      if (uidmap || gidmap) types.add('user');
+      return { action, name: read.rest[0], types: [...types], timeOffsets, uidmap, gidmap };
     }
     case 'ls':
     case 'list': {

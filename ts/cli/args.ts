@@ -12,7 +12,7 @@ export interface RunFlags {
   pid: 'private' | 'host';
   ipc: 'private' | 'host';
   uts: 'private' | 'host';
-  userns: { mode: 'host' } | { mode: 'auto'; size?: number } | { mode: 'keep-id' };
+  userns: { mode: 'host' } | { mode: 'auto'; size?: number } | { mode: 'keep-id' } | { mode: 'ns'; name: string };
   /** --uidmap, --gidmap, --subuid-file, ... (ts/cli/flags-userns.ts) */
   idmap: IdmapFlags;
   /** --memory, --cpus, --pids-limit, --cgroup-parent, ... (ts/cli/flags-resources.ts) */
@@ -309,6 +309,8 @@ function parseRunFlags(command: string, args: readonly string[], specs: FlagSpec
   if (f.entrypoint !== undefined && !ownCommand) throw new HuskError('usage', '--entrypoint needs an image from the store (not host or --rootfs)');
   if (positional.length === 0 && !ownCommand) throw new HuskError('usage', `"husk ${command}" requires a command to run`, { hint: `See 'husk ${command} --help'.` });
   if (f.rootfsRw && f.rootfs === undefined) throw new HuskError('usage', '--rootfs-rw needs --rootfs DIR');
+  // Said before any network is made for it (the core refuses it too: assembly/plan/request.ts).
+  if (f.userns.mode === 'ns' && f.network !== undefined) throw new HuskError('usage', '--network: a container in a joined user namespace (--userns ns:NAME) cannot be attached to a network; use --net ns:NAME (a network namespace pinned with it) or none');
   f.argv = positional;
   return f;
 }

@@ -17,7 +17,8 @@ export async function createCommand(global: GlobalFlags, flags: RunFlags): Promi
   const name = flags.lifecycle.name;
   const taken = name !== undefined ? holderOf(records, name) : undefined;
   if (name !== undefined && taken) throw nameInUse(name, taken);
-  const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
+  // Ranges held by live containers and by pinned user namespaces (a joined one has its maps).
+  const used = flags.userns.mode !== 'host' && flags.userns.mode !== 'ns' ? [...usedRanges(records.filter(isLive)), ...(await import('../runtime/ns-store.js')).pinnedRanges(global.root)] : [];
   const rec = await createContainer(global.root, flags, used);
   process.stdout.write(`${rec.id}\n`);
   return 0;

@@ -21,6 +21,11 @@ export function defaultIdmapFlags(): IdmapFlags {
 export function parseUserns(v: string): RunFlags['userns'] {
   if (v === 'host' || v === '') return { mode: 'host' };
   if (v === 'keep-id') return { mode: 'keep-id' };
+  // A pinned user namespace (husk ns create NAME --user): joined, with its maps.
+  if (v.startsWith('ns:')) {
+    if (v === 'ns:') throw new HuskError('usage', `invalid value "${v}" for --userns: ns: needs a name`);
+    return { mode: 'ns', name: v.slice(3) };
+  }
   const m = /^auto(?::size=(\d+))?$/.exec(v);
   if (m) {
     if (m[1] === undefined) return { mode: 'auto' };
@@ -28,7 +33,7 @@ export function parseUserns(v: string): RunFlags['userns'] {
     if (!Number.isSafeInteger(size) || size < 1) throw new HuskError('usage', `invalid value "${v}" for --userns: size must be at least 1`);
     return { mode: 'auto', size };
   }
-  throw new HuskError('usage', `invalid value "${v}" for --userns: expected host, auto[:size=N] or keep-id`);
+  throw new HuskError('usage', `invalid value "${v}" for --userns: expected host, auto[:size=N], keep-id or ns:NAME`);
 }
 
 function file(flag: string, v: string): string {

@@ -47,6 +47,7 @@ environment are kept and no cgroup is joined.
 `,
   ns: `Usage:  husk ns create NAME [--net] [--uts] [--ipc] [--cgroup] [--mnt] [--pid] [--time]
                             [--time-offset monotonic=SECS,boottime=SECS]
+                            [--user [--uidmap C:H:N] [--gidmap C:H:N]]
         husk ns ls [--format table|json]
         husk ns inspect NAME [NAME...]
         husk ns rm [-f] NAME [NAME...]
@@ -57,8 +58,10 @@ lsns, each one's type, inode (as ls -l /proc/PID/ns shows it), processes in it, 
 using it and whether it is still pinned ("stale": its bind mount is gone). rm unpins them;
 it refuses while a process is in one, unless -f. A pid namespace needs a living init:
 --pid keeps husk's own (husk-launcher --hold) as its pid 1 until rm. --time-offset (implies
---time) sets the new time namespace's clock offsets before anything enters it. Join one with
-run --net ns:NAME (also --ipc, --uts, --time) or enter it with husk enter ns:NAME.
+--time) sets the new time namespace's clock offsets before anything enters it. --user pins a
+user namespace with its maps (--uidmap/--gidmap, else a free range of 65536 host ids, as
+--userns auto); the other namespaces made with it are its own. Join one with run --net
+ns:NAME (also --ipc, --uts, --time, --userns) or enter it with husk enter ns:NAME.
 `,
   pod: `Usage:  husk pod create NAME [--share net,ipc,uts]
         husk pod ls [--format table|json]

@@ -32,6 +32,7 @@ const RUN_OPTIONS = `Options:
       --userns MODE             host (default); auto[:size=N]: root inside maps to an unused
                                 host id range of N ids (default 65536); keep-id: you keep your
                                 id inside (root keeps 0; the other ids from a free range)
+                                ns:NAME: join a pinned user namespace (husk ns create --user)
       --uidmap C:H:N            Map container uids C.. to host uids H.. (N ids); repeatable,
                                 makes a user namespace; also used for gids without --gidmap
       --gidmap C:H:N            The same for gids (also used for uids without --uidmap)

@@ -5,11 +5,32 @@ import type { NsCommand } from './args-execns.js';
 import { HuskError, escapeControls, reportText } from '../errors.js';
 import { STATUS_SOME_TARGETS_FAILED } from '../runtime/exit-status.js';
 import type { PinnedNs } from '../runtime/ns-store.js';
+import type { PinnedIdmap } from '../core/pin-plan.js';
 
 async function liveRecords(root: string) {
   const { sweep } = await import('../runtime/records.js');
   const { cgroupHost } = await import('../cgroup/host.js');
   return (await sweep(root, cgroupHost)).filter((r) => r.finished === undefined);
+}
+
+/**
+ * The maps of a user namespace `ns create --user` pins: --uidmap/--gidmap as typed, else
+ * --userns auto's (a free host range of 65536 ids that no live container and no other pinned
+ * user namespace holds). The core computes and checks them (idmapCompute).
+ */
+async function pinnedUserMaps(root: string, uidmap: string[] | undefined, gidmap: string[] | undefined): Promise<PinnedIdmap> {
+  const { computeIdmap } = await import('../core/idmap.js');
+  const { caller, readSubidFile, usedRanges } = await import('../runtime/userns.js');
+  const { pinnedRanges } = await import('../runtime/ns-store.js');
+  const who = caller();
+  if (who.rootless) throw new HuskError('invalid-value', 'ns create --user: a rootless user namespace cannot be pinned yet (its maps need newuidmap)');
+  const used = [...usedRanges(await liveRecords(root)), ...pinnedRanges(root)];
+  const maps = uidmap || gidmap
+    ? { mode: 'host' as const, uidmap: uidmap ?? [], gidmap: gidmap ?? [], caller: who }
+    : { mode: 'auto' as const, caller: who, subuid: readSubidFile('--subuid-file', '/etc/subuid'), subgid: readSubidFile('--subgid-file', '/etc/subgid') };
+  const answer = computeIdmap(maps, used);
+  const plain = (l: { inside: number; outside: number; count: number }) => ({ inside: l.inside, outside: l.outside, count: l.count });
+  return { uid: answer.uid.map(plain), gid: answer.gid.map(plain) };
 }
 
 function row(name: string, ns: PinnedNs) {
@@ -34,7 +55,8 @@ export async function nsCommand(root: string, cmd: NsCommand): Promise<number> {
   const store = await import('../runtime/ns-store.js');
   switch (cmd.action) {
     case 'create': {
-      await store.createNamespaces(root, cmd.name, cmd.types, cmd.timeOffsets);
+      const idmap = cmd.types.includes('user') ? await pinnedUserMaps(root, cmd.uidmap, cmd.gidmap) : undefined;
+      await store.createNamespaces(root, cmd.name, cmd.types, cmd.timeOffsets, idmap);
       process.stdout.write(`${cmd.name}\n`);
       const init = store.holderOf(root, cmd.name);
       // Said, because it is a process a user may meet in ps: the pid namespace needs it.

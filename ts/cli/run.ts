@@ -9,7 +9,7 @@ import type { LaunchOutcome } from '../runtime/launcher.js';
 import { BUILTIN_IMAGES, prepare } from '../runtime/prepare.js';
 import type { RunImage } from '../runtime/image-run.js';
 import { statusOf } from '../runtime/outcome.js';
-import { childStart, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
+import { containerPid, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
 import { printUsernsNote, usedRanges } from '../runtime/userns.js';
 
@@ -30,7 +30,8 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   const name = flags.lifecycle.name;
   const taken = name !== undefined ? holderOf(records, name) : undefined;
   if (name !== undefined && taken) throw nameInUse(name, taken);
-  const used = flags.userns.mode !== 'host' ? usedRanges(records.filter(isLive)) : [];
+  // Ranges held by live containers and by pinned user namespaces (a joined one has its maps).
+  const used = flags.userns.mode !== 'host' && flags.userns.mode !== 'ns' ? [...usedRanges(records.filter(isLive)), ...(await import('../runtime/ns-store.js')).pinnedRanges(global.root)] : [];
   if (flags.lifecycle.detach) return runDetached(global, flags, used, image);
   // -t: the monitor holds the pty; husk attaches to it (docs/protocol.md "The attach socket").
   if (flags.stdio.tty) return runDetached(global, flags, used, image, true);
@@ -47,6 +48,7 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
     await claimName(global.root, record, () => writeRecord(global.root, record, { durable: false }));
   }
   let outcome: LaunchOutcome | undefined;
+  const seen: { pid?: number; innerPid?: number } = {};
   try {
     outcome = await launch(prepared.plan, {
       forwardSignals: FORWARDED,
@@ -57,11 +59,13 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
       },
       // The container's pid, so `ps` shows it running and `exec`/`enter` can join it.
       onEvent: (ev) => {
-        if (ev.kind !== 'pid' || record.launcherPid === undefined) return;
-        const pidStart = childStart(ev.pid, record.launcherPid);
-        if (pidStart === undefined) return;
-        record.pid = ev.pid;
-        record.pidStart = pidStart;
+        if (ev.kind === 'pid') seen.pid = ev.pid;
+        else if (ev.kind === 'inner-pid') seen.innerPid = ev.pid;
+        else return;
+        const container = containerPid(seen, record.launcherPid);
+        if (container === undefined) return;
+        record.pid = container.pid;
+        record.pidStart = container.pidStart;
         record.started = new Date().toISOString();
         writeRecord(global.root, record, { durable: false });
       },

@@ -626,6 +626,7 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.USERNS_RANGE:
         out.usernsRange = range(r);
+        out.userns = true; // a joined user namespace (--userns ns:NAME) is not among the new ones
         break;
       case ANSWER.USERNS_NOTE:
         out.usernsNote = r.str();

@@ -4,9 +4,15 @@ import { FrameWriter } from '../protocol/frames.js';
 import { CLOCK, CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
-export const PIN_REQUEST = { CREATE: 0x0185, REMOVE: 0x0186, HOLDER: 0x0189, TIME_OFFSET: 0x0380 } as const;
+/** A pinned user namespace's maps, as its uid_map and gid_map hold them. */
+export interface PinnedIdmap {
+  uid: { inside: number; outside: number; count: number }[];
+  gid: { inside: number; outside: number; count: number }[];
+}
 
-export type PinRequest = { create: { flags: bigint; dir: string; timeOffsets?: { monotonic?: number; boottime?: number } } } | { remove: readonly string[]; holder?: { pid: number; startTime: string } };
+export const PIN_REQUEST = { CREATE: 0x0185, REMOVE: 0x0186, HOLDER: 0x0189, TIME_OFFSET: 0x0388, UID_LINE: 0x0389, GID_LINE: 0x038a } as const;
+
+export type PinRequest = { create: { flags: bigint; dir: string; timeOffsets?: { monotonic?: number; boottime?: number }; idmap?: PinnedIdmap } } | { remove: readonly string[]; holder?: { pid: number; startTime: string } };
 
 export function encodePinRequest(req: PinRequest): Uint8Array {
   const w = new FrameWriter();
@@ -15,6 +21,9 @@ export function encodePinRequest(req: PinRequest): Uint8Array {
     const t = req.create.timeOffsets;
     if (t?.monotonic !== undefined) w.begin(PIN_REQUEST.TIME_OFFSET).u64(CLOCK.monotonic).u64(BigInt.asUintN(64, BigInt(t.monotonic))).end();
     if (t?.boottime !== undefined) w.begin(PIN_REQUEST.TIME_OFFSET).u64(CLOCK.boottime).u64(BigInt.asUintN(64, BigInt(t.boottime))).end();
+    for (const [type, lines] of [[PIN_REQUEST.UID_LINE, req.create.idmap?.uid ?? []], [PIN_REQUEST.GID_LINE, req.create.idmap?.gid ?? []]] as const) {
+      for (const l of lines) w.begin(type).u64(l.inside).u64(l.outside).u64(l.count).end();
+    }
   } else {
     for (const path of req.remove) w.begin(PIN_REQUEST.REMOVE).str(path).end();
     const h = req.holder;

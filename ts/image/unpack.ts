@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { HuskError, toHuskError } from '../errors.js';
 import { applyFsOps as launcherFsOps } from '../runtime/fs-ops.js';
 import { type Compression, type Decoder, decoder, findZstd, sniff } from './decompress.js';
-import { type FileHash, hashOpenFile } from './hash-worker.js';
+import { type FileHash, type StreamHash, hashOnThread, hashOpenFile } from './hash-worker.js';
 import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
 import { TarError, TarReader } from './tar-reader.js';
 import { type LayerUserns, layerUserns, removeTree } from './rootless-layers.js';
@@ -136,6 +136,9 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
   /** The blob file's hash on a worker thread (a big file), and what it said. */
   let fileHash: FileHash | null = null;
   let blobHash: { digest: string; size: number } | null = null;
+  /** A big compressed blob's tar, hashed on a worker thread too, and what it said. */
+  let tarHash: StreamHash | null = null;
+  let tarHashed: string | null = null;
   /** The blob's bytes are counted here as read (not when zstd reads the file itself). */
   let countedHere = true;
 
@@ -151,14 +154,15 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
       wake?.();
       // Rejected once the blob's fd, any decoder child and the launcher writing the layer
       // are gone: nothing stays open, and nothing writes in the directory about to go.
-      void Promise.all([dec ? dec.destroy() : undefined, closeSource(), stopped.catch(() => undefined), fileHash?.stop()]).then(() => reject(err));
+      void Promise.all([dec ? dec.destroy() : undefined, closeSource(), stopped.catch(() => undefined), fileHash?.stop(), tarHash?.stop()]).then(() => reject(err));
     };
     const tarError = (e: unknown) => e instanceof TarError ? new HuskError('image', `layer ${label}: ${e.message} (at byte ${e.offset} of the tar)`) : e;
     const sink = {
       data(chunk: Buffer) {
         if (failed) return;
         try {
-          if (!(plain && fileHash)) diffId.update(chunk); // a plain tar's is the blob's
+          if (tarHash !== null) tarHash.update(chunk);
+          else if (!(plain && fileHash)) diffId.update(chunk); // a plain tar's is the blob's
           size += chunk.length;
           if (size > maxBytes) throw new HuskError('image', `layer ${label}: unpacks to more than ${maxBytes} bytes, the limit (a decompression bomb?)`);
           reader.push(chunk);
@@ -168,7 +172,8 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
       },
       end() {
         if (failed) return;
-        void hashed.then(() => finishUp());
+        const tar = tarHash?.digest().then((d) => void (tarHashed = d));
+        void Promise.all([hashed, tar]).then(() => finishUp(), (e: Error) => readError(e));
       },
       error(message: string) {
         fail(new HuskError('image', `layer ${label}: ${message}`));
@@ -189,7 +194,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
           }
           compressed = blobHash.size;
         }
-        const tarDigest = plain && blobHash !== null ? blobHash.digest : `sha256:${diffId.digest('hex')}`;
+        const tarDigest = tarHashed ?? (plain && blobHash !== null ? blobHash.digest : `sha256:${diffId.digest('hex')}`);
         const blobDigest = blobHash !== null ? blobHash.digest : `sha256:${digest.digest('hex')}`;
         const result: UnpackResult = {
           digest: plain ? tarDigest : blobDigest,
@@ -213,7 +218,8 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
     const input = (chunk: Buffer, drain: () => void): boolean => {
       if (failed) return true;
       compressed += chunk.length;
-      if (dec === null) {
+      if (dec === null && head.length === 0 && chunk.length >= 4) start(chunk);
+      else if (dec === null) {
         head.push(chunk);
         const joined = Buffer.concat(head);
         if (joined.length < 4) return true;
@@ -261,6 +267,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
             const h = hashOpenFile(fd);
             fileHash = h;
             hashed = h.done.then((r) => void (blobHash = r), (e: Error) => readError(e));
+            if (kind !== 'none') tarHash = hashOnThread();
           }
           if (kind === 'zstd' && program && got > 0 && fileHash !== null) {
             // zstd reads the file itself, the worker hashes it: nothing for this thread to read.
@@ -303,22 +310,23 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
             end();
             return;
           }
-          if (got > 0) {
-            const copy = Buffer.from(first.subarray(0, got)); // the writer may hold it
-            if (!input(copy, () => wake?.())) await new Promise<void>((r) => (wake = r));
-          }
-          for (;;) {
+          // gzip (or zstd decoded here): zlib has read all of a chunk once it drains, so the
+          // next read goes into the same buffer. A fresh 4 MiB buffer per read costs more than
+          // the read (page faults: ~25 ms per 4 MiB on this kind of VM). fzstd may keep its
+          // input, and a chunk taken without a drain may still be queued: those get new ones.
+          const reuse = kind === 'gzip';
+          let buf = first;
+          let n = got;
+          while (n > 0) {
             if (failed) return;
-            const buf = Buffer.allocUnsafe(READ_CHUNK);
-            const n = readSync(fd, buf, 0, READ_CHUNK, null);
-            if (n === 0) break;
-            let drained: Promise<void> | null = null;
-            const ok = input(n === READ_CHUNK ? buf : buf.subarray(0, n), () => wake?.());
+            const ok = input(n === buf.length ? buf : buf.subarray(0, n), () => wake?.());
             if (!ok) {
-              drained = new Promise<void>((r) => (wake = r));
-              await drained;
+              await new Promise<void>((r) => (wake = r));
               wake = null;
             }
+            if (failed) return;
+            if (ok || !reuse) buf = Buffer.allocUnsafe(READ_CHUNK);
+            n = readSync(fd, buf, 0, READ_CHUNK, null);
           }
           close();
           end();

@@ -11,6 +11,8 @@ export type LauncherEvent =
   | { kind: 'cgroup-file'; path: string; content: string }
   /** The container process stands at WAIT_START: created, waiting for START. */
   | { kind: 'ready' }
+  /** After PID_FORK: the host pid of the container's pid 1 (a joined user namespace). */
+  | { kind: 'inner-pid'; pid: number }
   | { kind: 'detached' }
   /** EXEC succeeded; `at` is the launcher's CLOCK_MONOTONIC (ns) when the monitor saw it. */
   | { kind: 'started'; at: bigint }
@@ -61,6 +63,9 @@ export function decodeEvent(type: number, payload: Uint8Array): LauncherEvent {
       break;
     case EVENT.STARTED:
       ev = { kind: 'started', at: r.u64() };
+      break;
+    case EVENT.INNER_PID:
+      ev = { kind: 'inner-pid', pid: Number(r.u64()) };
       break;
     case EVENT.XATTR:
       ev = { kind: 'xattr', index: toIndex(r.u64()), name: r.str(), value: r.str() };

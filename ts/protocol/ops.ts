@@ -129,6 +129,7 @@ export const OPS: readonly OpSpec[] = [
   // Lifecycle (docs/protocol.md "husk's init").
   spec(0x00b0, 'INIT', 'container'),
   spec(0x00b1, 'PTY', 'container', ['path', 'str']),
+  spec(0x00b2, 'PID_FORK', 'container'),
   // Fs plans (docs/protocol.md "Fs plans"): FS_ROOT first, these ops only, in a plan of their own.
   spec(0x0070, 'FS_ROOT', 'fs', ['path', 'str']),
   spec(0x0071, 'MKNOD', 'fs', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64']),
@@ -156,6 +157,7 @@ export const EVENT = {
   STARTED: 0x8008,
   XATTR: 0x8009,
   TAGGED: 0x8010,
+  INNER_PID: 0x8070,
 } as const;
 
 // Linux constants the plan's numbers are made of: the namespaces a request asks for, and the

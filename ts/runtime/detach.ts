@@ -22,6 +22,8 @@ export interface DetachedStart {
   launcherPid: number;
   /** The container process's pid, once CLONE made it. */
   pid?: number;
+  /** After PID_FORK: its child, the container's pid 1. */
+  innerPid?: number;
   /** Set when the container already ended (or never started): as a foreground run's outcome. */
   ended?: LaunchOutcome;
 }
@@ -59,6 +61,7 @@ export async function launchDetached(plan: Uint8Array, opts: { eventsPath: strin
     const outcome = newOutcome(spawnedAt);
     const exited = foldEvents(outcome, readEvents(opts.eventsPath));
     start.pid = outcome.pid;
+    start.innerPid = outcome.innerPid;
     if (exited) {
       start.ended = outcome;
       break;

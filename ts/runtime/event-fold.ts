@@ -15,6 +15,8 @@ export interface LaunchOutcome {
   /** The first ERROR event (the one that stopped the plan). */
   error?: Extract<LauncherEvent, { kind: 'error' }>;
   pid?: number;
+  /** PID_FORK's child, the container's pid 1, whose parent is `pid` (husk's init). */
+  innerPid?: number;
   opTimes: Extract<LauncherEvent, { kind: 'op-time' }>[];
   /** CGROUP_FILE events: the container's cgroup files read after it ended (OOM evidence). */
   cgroupFiles: { path: string; content: string }[];
@@ -32,6 +34,9 @@ export function foldEvent(o: LaunchOutcome, ev: LauncherEvent): boolean {
   switch (ev.kind) {
     case 'pid':
       o.pid = ev.pid;
+      return false;
+    case 'inner-pid':
+      o.innerPid = ev.pid;
       return false;
     case 'op-time':
       o.opTimes.push(ev);

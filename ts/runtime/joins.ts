@@ -16,7 +16,7 @@ import { isLive, processStart } from './state.js';
 
 const NSFS_MAGIC = 0x6e736673;
 
-function pinnedFile(root: string, name: string, type: JoinType, flag: string): string {
+function pinnedFile(root: string, name: string, type: JoinType | 'user', flag: string): string {
   const path = join(nsDir(root, name), type);
   let pinned = false;
   try {
@@ -36,8 +36,9 @@ function pinnedFile(root: string, name: string, type: JoinType, flag: string): s
 }
 
 export function resolveJoins(f: RunFlags, root: string): PlanRequest['joins'] {
-  if (f.joins.length === 0 && f.pod === undefined) return undefined;
+  if (f.joins.length === 0 && f.pod === undefined && f.userns.mode !== 'ns') return undefined;
   const files: { nstype: bigint; path: string }[] = [];
+  if (f.userns.mode === 'ns') files.push({ nstype: NS_BIT.get('user')!, path: pinnedFile(root, f.userns.name, 'user', '--userns') });
   let processFlags = 0n;
   let target: { pid: number; startTime: string } | undefined;
   for (const j of f.joins) {

@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 import { pinPlan } from '../core/pin-plan.js';
+import type { PinnedIdmap } from '../core/pin-plan.js';
 import { EventStream } from '../protocol/events.js';
 import { launch, launcherSpawnError } from './launcher.js';
 import { launcherPath } from './paths.js';
@@ -21,6 +22,8 @@ import type { ContainerRecord } from './state.js';
 const NSFS_MAGIC = 0x6e736673;
 /** NAME's pid namespace's init (pid, start time), beside the pins. */
 const INIT_FILE = 'init.json';
+/** NAME's user namespace's maps, beside the pins (what `run --userns ns:NAME` is given). */
+const IDMAP_FILE = 'idmap.json';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export interface PinnedNs {
@@ -122,12 +125,12 @@ function runPins(plan: Uint8Array, what: string): Promise<void> {
 }
 
 /** `ns create`: NAME's directory (exclusively: a taken name is an error), then the pins. */
-export async function createNamespaces(root: string, name: string, types: readonly string[], timeOffsets?: { monotonic?: number; boottime?: number }): Promise<void> {
+export async function createNamespaces(root: string, name: string, types: readonly string[], timeOffsets?: { monotonic?: number; boottime?: number }, idmap?: PinnedIdmap): Promise<void> {
   checkNsName(name);
   let flags = 0n;
   for (const t of types) flags |= NS_BIT.get(t)!;
   const dir = nsDir(root, name);
-  const plan = pinPlan({ create: { flags, dir, timeOffsets } }); // refused types fail here, before anything is made
+  const plan = pinPlan({ create: { flags, dir, timeOffsets, idmap } }); // refused types fail here, before anything is made
   mkdirSync(nsRoot(root), { recursive: true, mode: 0o711 });
   try {
     mkdirSync(dir, { mode: 0o711 });
@@ -136,6 +139,7 @@ export async function createNamespaces(root: string, name: string, types: readon
     throw err;
   }
   try {
+    if (idmap) writeFileSync(join(dir, IDMAP_FILE), JSON.stringify(idmap), { mode: 0o644 });
     if (types.includes('pid')) {
       // A pid namespace is held by husk's tiny init, left running under its launcher.
       const init = await launchHolder(plan, `cannot create namespace ${name}`);
@@ -148,9 +152,27 @@ export async function createNamespaces(root: string, name: string, types: readon
     const left = pinnedTypes(root, name).map((t) => join(dir, t));
     if (left.length > 0) await runPins(pinPlan({ remove: left }), `cannot clean up namespace ${name}`).catch(() => undefined);
     rmSync(join(dir, INIT_FILE), { force: true });
+    rmSync(join(dir, IDMAP_FILE), { force: true });
     rmdirSync(dir);
     throw err;
   }
+}
+
+/** NAME's user namespace's maps, if it has one. */
+export function pinnedIdmap(root: string, name: string): PinnedIdmap | undefined {
+  try {
+    return JSON.parse(readFileSync(join(nsDir(root, name), IDMAP_FILE), 'utf8')) as PinnedIdmap;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host id ranges every pinned user namespace maps (for --userns auto and ns create --user). */
+export function pinnedRanges(root: string): { start: number; size: number }[] {
+  return nsNames(root).flatMap((n) => {
+    const m = pinnedIdmap(root, n);
+    return m ? [...m.uid, ...m.gid].map((l) => ({ start: l.outside, size: l.count })) : [];
+  });
 }
 
 /** husk's init holding NAME's pid namespace (pid, start time), if it has one. */
@@ -213,5 +235,6 @@ export async function removeNamespaces(root: string, name: string): Promise<void
   // Its launcher reaps it and ends; wait for that (bounded), so nothing of it outlives rm.
   for (let i = 0; holder && i < 200 && processStart(holder.pid) === holder.startTime; i++) await new Promise((r) => setTimeout(r, 10));
   rmSync(join(nsDir(root, name), INIT_FILE), { force: true });
+  rmSync(join(nsDir(root, name), IDMAP_FILE), { force: true });
   rmdirSync(nsDir(root, name));
 }

@@ -181,7 +181,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     workdir: f.workdir,
     user: f.user === undefined ? undefined : (ctx.image?.user ?? resolveUser(f.user, rootDir)),
     argv: f.argv,
-    userns: usernsFacts(f),
+    userns: usernsFacts(f, undefined, ctx.root),
     usedRanges: ctx.usedRanges,
     timens: f.timens,
     init: f.lifecycle.init || undefined,

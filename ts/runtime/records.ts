@@ -18,7 +18,7 @@ import { removeKeptLayer } from './kept-layer.js';
 import { callerUid } from './paths.js';
 import { foldEvent, newOutcome } from './event-fold.js';
 import { STATUS_LOST, recordExitCode } from './exit-status.js';
-import { beingCreated, childStart, containersDir, isDeadTemp, isLive, needsSweep, processStart, readRecord, removeRecord, writeRecord } from './state.js';
+import { beingCreated, containerPid, containersDir, isDeadTemp, isLive, needsSweep, processStart, readRecord, removeRecord, writeRecord } from './state.js';
 import { outcomeOf } from './detach.js';
 import { isDeadLock, removeDeadLock, tryContainerLock } from './lock.js';
 import type { ContainerRecord } from './state.js';
@@ -191,10 +191,10 @@ function adoptStarted(root: string, id: string): ContainerRecord | undefined {
   } catch {
     return rec; // a torn or foreign events file: left as it is
   }
-  const pidStart = outcome.pid === undefined ? undefined : childStart(outcome.pid, rec.launcherPid);
-  if (outcome.pid === undefined || pidStart === undefined) return rec;
-  rec.pid = outcome.pid;
-  rec.pidStart = pidStart;
+  const container = containerPid(outcome, rec.launcherPid);
+  if (container === undefined) return rec;
+  rec.pid = container.pid;
+  rec.pidStart = container.pidStart;
   try {
     rec.started = statSync(eventsPath(root, id)).mtime.toISOString();
   } catch {

@@ -7,7 +7,7 @@ import { launchDetached } from './detach.js';
 import type { DetachedStart } from './detach.js';
 import { readSavedPlan } from './create.js';
 import { eventsPath, statusFilePath } from './records.js';
-import { childStart, processStart, writeRecord } from './state.js';
+import { containerPid, processStart, writeRecord } from './state.js';
 import { crashPoint } from './crash-point.js';
 import type { ContainerRecord } from './state.js';
 
@@ -41,8 +41,9 @@ export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: (
   // Killed here, husk leaves a running container whose record lacks its pid: the next
   // command's sweep adopts it from the launcher's events file (records.ts adoptStarted).
   crashPoint('started-unrecorded');
-  rec.pid = start.pid;
-  if (start.pid !== undefined) rec.pidStart = childStart(start.pid, rec.launcherPid);
+  const container = containerPid(start, rec.launcherPid);
+  rec.pid = container?.pid ?? start.pid;
+  if (container) rec.pidStart = container.pidStart;
   rec.started = new Date().toISOString();
   delete rec.neverStarted;
   writeRecord(root, rec);

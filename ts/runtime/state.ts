@@ -280,6 +280,17 @@ export function childStart(pid: number, parent: number | undefined): string | un
 }
 
 /**
+ * The container's pid 1 and its start time: CLONE's process (the launcher's child), or, when
+ * the launcher reported INNER_PID (PID_FORK: a joined user namespace), that process's child.
+ */
+export function containerPid(ev: { pid?: number; innerPid?: number }, launcherPid: number | undefined): { pid: number; pidStart: string } | undefined {
+  if (ev.pid === undefined) return undefined;
+  const [pid, parent] = ev.innerPid !== undefined ? [ev.innerPid, ev.pid] : [ev.pid, launcherPid];
+  const pidStart = childStart(pid, parent);
+  return pidStart === undefined ? undefined : { pid, pidStart };
+}
+
+/**
  * A record whose launcher does not exist yet, written by a husk that is still starting it:
  * not stale, not ours to judge. Without an owner to ask, a record younger than 10 s is.
  */

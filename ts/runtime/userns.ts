@@ -8,6 +8,7 @@ import type { RunFlags } from '../cli/args.js';
 import type { IdmapCaller, UsernsFacts } from '../core/idmap.js';
 import { HuskError } from '../errors.js';
 import type { ContainerRecord } from './state.js';
+import { nsNames, pinnedIdmap } from './ns-store.js';
 
 /** A subordinate id file larger than this is refused (a 10k-line file is about 250 KiB). */
 export const SUBID_FILE_MAX = 2 << 20;
@@ -75,10 +76,11 @@ export function usernsFlagsGiven(f: Pick<RunFlags, 'userns' | 'idmap'>): boolean
  * flag given, or a rootless caller) the caller and both subordinate files go along with the
  * flags as typed, and the core decides what they mean.
  */
-export function usernsFacts(f: Pick<RunFlags, 'userns' | 'idmap'>, who?: IdmapCaller): UsernsFacts | undefined {
+export function usernsFacts(f: Pick<RunFlags, 'userns' | 'idmap'>, who?: IdmapCaller, root?: string): UsernsFacts | undefined {
   const rootless = who?.rootless ?? (process.geteuid?.() ?? 0) !== 0;
   if (!rootless && !usernsFlagsGiven(f)) return undefined;
   const u = f.userns;
+  if (u.mode === 'ns') return joinedUsernsFacts(u.name, f, who, root);
   return {
     mode: u.mode,
     size: u.mode === 'auto' ? u.size ?? 0 : undefined,
@@ -89,6 +91,19 @@ export function usernsFacts(f: Pick<RunFlags, 'userns' | 'idmap'>, who?: IdmapCa
     subgid: readSubidFile('--subgid-file', f.idmap.subgidFile),
     helpers: rootless ? idmapHelpers() : undefined,
   };
+}
+
+/**
+ * `--userns ns:NAME`: the pinned namespace's maps, as --uidmap/--gidmap would give them, so
+ * the core checks and uses them (the user's id, the summary's ranges) as for any map; the
+ * namespace itself is joined (runtime/joins.ts), not made.
+ */
+function joinedUsernsFacts(name: string, f: Pick<RunFlags, 'idmap'>, who: IdmapCaller | undefined, root: string | undefined): UsernsFacts {
+  if (f.idmap.uidmap.length > 0 || f.idmap.gidmap.length > 0) throw new HuskError('usage', `--userns ns:${name}: --uidmap and --gidmap cannot be given; the namespace has its maps`);
+  const maps = root === undefined ? undefined : pinnedIdmap(root, name);
+  if (maps === undefined) throw new HuskError('invalid-value', `--userns ns:${name}: ${root !== undefined && nsNames(root).includes(name) ? `namespace ${name} has no user namespace` : `no such namespace: ${name}`}`, { hint: 'See husk ns ls; husk ns create NAME --user makes one.' });
+  const text = (l: { inside: number; outside: number; count: number }) => `${l.inside}:${l.outside}:${l.count}`;
+  return { mode: 'host', uidmap: maps.uid.map(text), gidmap: maps.gid.map(text), caller: who ?? caller(), subuid: '', subgid: '' };
 }
 
 /** The host ranges live containers hold, from their records (for --userns auto). */
