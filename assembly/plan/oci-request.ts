@@ -42,6 +42,11 @@ export const REQ_OCI_HOOK: u32 = 0x032b;
 /** One entry of `linux.devices`, with the host's node of that type and number (or none). */
 export const REQ_OCI_DEVICE: u32 = 0x032c;
 
+/** One entry of linux.uidMappings (which 0) or linux.gidMappings (which 1). */
+export const REQ_OCI_ID_MAP: u32 = 0x032d;
+/** linux.timeOffsets: one clock (monotonic, boottime) and its offset. */
+export const REQ_OCI_TIME_OFFSET: u32 = 0x032e;
+
 /** The OCI hook lists, in OCI_HOOK's kind order (1 = prestart …). */
 export const HOOK_KINDS: string[] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
 /** OCI_HOOK's timeout when the hook has none. */
@@ -88,6 +93,14 @@ export class OciDevice {
     public mode: u64, public uid: u64, public gid: u64,
     public hostPath: string, public hostMode: u64, public hostUid: u64, public hostGid: u64,
   ) {}
+}
+
+export class OciIdMap {
+  constructor(public container: u64, public host: u64, public size: u64) {}
+}
+
+export class OciTimeOffset {
+  constructor(public clock: string, public secs: i64, public nanosecs: u64) {}
 }
 
 export class OciDeviceRule {
@@ -140,6 +153,9 @@ export class OciRequest {
   preserveFds: u64 = 0;
   hooks: OciHook[] = [];
   devices: OciDevice[] = [];
+  uidMaps: OciIdMap[] = [];
+  gidMaps: OciIdMap[] = [];
+  timeOffsets: OciTimeOffset[] = [];
 
   has(type: u32): bool {
     return this.seen.has(type);
@@ -149,7 +165,8 @@ export class OciRequest {
 /** Items that may come more than once. */
 function repeatable(type: u32): bool {
   return type == REQ_OCI_JOIN_CGROUP || type == REQ_OCI_CAPS || type == REQ_OCI_RLIMIT || type == REQ_OCI_NAMESPACE || type == REQ_OCI_MOUNT ||
-    type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE || type == REQ_OCI_HOOK || type == REQ_OCI_DEVICE;
+    type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE || type == REQ_OCI_HOOK || type == REQ_OCI_DEVICE ||
+    type == REQ_OCI_ID_MAP || type == REQ_OCI_TIME_OFFSET;
 }
 
 export function decodeOciRequest(ptr: usize, len: i32, req: OciRequest): Failure | null {
@@ -292,6 +309,17 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
       req.devices.push(new OciDevice(path, kind, major, minor, mode, uid, gid, f.str("host_path", PATH_MAX), f.u64("host_mode"), f.u64("host_uid"), f.u64("host_gid")));
       break;
     }
+    case REQ_OCI_ID_MAP: {
+      const which = f.u64("which");
+      const m = new OciIdMap(f.u64("container_id"), f.u64("host_id"), f.u64("size"));
+      if (which > 1) return malformed(where + ": which " + which.toString());
+      if (which == 0) req.uidMaps.push(m);
+      else req.gidMaps.push(m);
+      break;
+    }
+    case REQ_OCI_TIME_OFFSET:
+      req.timeOffsets.push(new OciTimeOffset(f.str("clock", 64), <i64>f.u64("secs"), f.u64("nanosecs")));
+      break;
     case REQ_OCI_HOOK:
       req.hooks.push(new OciHook(f.u64("kind"), f.str("path", PATH_MAX), f.strs("args", STR_MAX), f.strs("env", STR_MAX), f.u64("timeout")));
       break;
@@ -325,6 +353,9 @@ const SUPPORTED_FIELDS: string[] = [
   // that run in the container's namespaces (createContainer, startContainer) are not here.
   "hooks", "hooks.prestart", "hooks.createRuntime", "hooks.poststart", "hooks.poststop",
   "hooks[].path", "hooks[].args", "hooks[].env", "hooks[].timeout",
+  "linux.uidMappings", "linux.gidMappings", "linux.timeOffsets",
+  "linux.uidMappings[].containerID", "linux.uidMappings[].hostID", "linux.uidMappings[].size",
+  "linux.gidMappings[].containerID", "linux.gidMappings[].hostID", "linux.gidMappings[].size",
   "linux.devices", "linux.devices[].path", "linux.devices[].type", "linux.devices[].major", "linux.devices[].minor",
   "linux.devices[].fileMode", "linux.devices[].uid", "linux.devices[].gid",
   // Keys of list entries (`mounts[3].uidMappings` is looked up as `mounts[].uidMappings`).

@@ -18,7 +18,7 @@ import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } fr
 import { BIND_CREATE, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
 import { checkMounts, checkPaths, deviceOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
-  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
+  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciIdMap, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
 } from "./oci-request";
 import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
@@ -167,7 +167,9 @@ function decideNamespaces(req: OciRequest, d: OciDecisions): Failure | null {
     const bit = NS_BITS[at];
     if ((seen & bit) != 0) return invalid("linux.namespaces: " + n.type + " given twice");
     seen |= bit;
-    if (bit == CLONE_NEWUSER || bit == CLONE_NEWTIME) return invalid("linux.namespaces: a " + n.type + " namespace is not supported by husk-runc yet");
+    if ((bit == CLONE_NEWUSER || bit == CLONE_NEWTIME) && n.path.length > 0) {
+      return invalid("linux.namespaces[" + i.toString() + "]: joining a " + n.type + " namespace by path is not supported by husk-runc");
+    }
     if (n.path.length == 0) {
       d.newNamespaces |= bit;
       continue;
@@ -178,12 +180,54 @@ function decideNamespaces(req: OciRequest, d: OciDecisions): Failure | null {
     d.joinTypes.push(bit);
   }
   if ((d.newNamespaces & CLONE_NEWNS) == 0) return invalid("linux.namespaces: husk-runc needs a new mount namespace");
+  const userns = (d.newNamespaces & CLONE_NEWUSER) != 0;
+  let failure = checkIdMaps("linux.uidMappings", req.uidMaps, userns);
+  if (failure === null) failure = checkIdMaps("linux.gidMappings", req.gidMaps, userns);
+  if (failure !== null) return failure;
+  if (req.timeOffsets.length > 0 && (d.newNamespaces & CLONE_NEWTIME) == 0) return invalid("linux.timeOffsets: needs a new time namespace (linux.namespaces)");
+  for (let i = 0; i < req.timeOffsets.length; i++) {
+    const t = req.timeOffsets[i];
+    if (t.clock != "monotonic" && t.clock != "boottime") return invalid("linux.timeOffsets." + t.clock + ": not a clock a time namespace offsets (monotonic, boottime)");
+    if (t.nanosecs >= 1000000000) return invalid("linux.timeOffsets." + t.clock + ".nanosecs: " + t.nanosecs.toString() + " is not below 1000000000");
+  }
   if (req.hasHostname && (d.newNamespaces & CLONE_NEWUTS) == 0) return invalid("hostname: needs a new uts namespace");
   if (req.propagation.length > 0) {
     d.propagation = propagationOf(req.propagation);
     if (d.propagation == 0) return invalid("linux.rootfsPropagation: unknown \"" + req.propagation + "\"");
   }
   return null;
+}
+
+/**
+ * A user namespace's maps: given with one (both uid and gid), never without; at most 340
+ * ranges (the kernel's), each of size ≥ 1 and inside the id space, none overlapping another on
+ * either side; the container's 0 mapped, since the process becomes the namespace's root first
+ * (USER 0:0 right after the maps) and sets the container up as it.
+ */
+function checkIdMaps(field: string, maps: OciIdMap[], userns: bool): Failure | null {
+  if (!userns) return maps.length == 0 ? null : invalid(field + ": needs a new user namespace (linux.namespaces)");
+  if (maps.length == 0) return invalid(field + ": a user namespace needs its mappings");
+  if (maps.length > 340) return invalid(field + ": " + maps.length.toString() + " ranges (at most 340)");
+  let zero = false;
+  for (let i = 0; i < maps.length; i++) {
+    const m = maps[i];
+    const at = field + "[" + i.toString() + "]";
+    if (m.size == 0 || m.container >= ID_LIMIT || m.host >= ID_LIMIT || m.size > ID_LIMIT - m.container || m.size > ID_LIMIT - m.host) return invalid(at + ": not a range of ids (size ≥ 1, inside 0 to 4294967294)");
+    for (let k = 0; k < i; k++) {
+      const o = maps[k];
+      if (m.container < o.container + o.size && o.container < m.container + m.size) return invalid(at + ": container ids overlap " + field + "[" + k.toString() + "]");
+      if (m.host < o.host + o.size && o.host < m.host + m.size) return invalid(at + ": host ids overlap " + field + "[" + k.toString() + "]");
+    }
+    if (m.container == 0) zero = true;
+  }
+  if (!zero) return invalid(field + ": the container's id 0 is not mapped (husk-runc sets the container up as its root)");
+  return null;
+}
+
+function mapLines(maps: OciIdMap[]): string {
+  let text = "";
+  for (let i = 0; i < maps.length; i++) text += maps[i].container.toString() + " " + maps[i].host.toString() + " " + maps[i].size.toString() + "\n";
+  return text;
 }
 
 const PID_MAX: u64 = 0x7fffffff;
@@ -383,10 +427,25 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   if (req.console.length > 0) plan.console(req.console);
   if (req.execFifo.length > 0) plan.execFifo(req.execFifo);
   for (let i = 0; i < d.joins.length; i++) plan.setnsFile(d.joins[i], d.joinTypes[i]);
+  // A time namespace is the launcher's children's: made, and its offsets written, before CLONE.
+  const timens = (d.newNamespaces & CLONE_NEWTIME) != 0;
+  if (timens) {
+    plan.unshare(CLONE_NEWTIME);
+    let offsets = "";
+    for (let i = 0; i < req.timeOffsets.length; i++) offsets += req.timeOffsets[i].clock + " " + req.timeOffsets[i].secs.toString() + " " + req.timeOffsets[i].nanosecs.toString() + "\n";
+    if (offsets.length > 0) plan.writeFile("/proc/self/timens_offsets", offsets);
+  }
   const cgroupNs = (d.newNamespaces & CLONE_NEWCGROUP) != 0;
   const cgroupAfter = unshareCgroupAfterJoin(cg, d.newNamespaces, CLONE_NEWCGROUP);
-  plan.clone(cgroupAfter ? d.newNamespaces & ~CLONE_NEWCGROUP : d.newNamespaces);
+  plan.clone((cgroupAfter ? d.newNamespaces & ~CLONE_NEWCGROUP : d.newNamespaces) & ~CLONE_NEWTIME);
+  const userns = (d.newNamespaces & CLONE_NEWUSER) != 0;
+  if (userns) {
+    plan.uidMap(mapLines(req.uidMaps));
+    plan.gidMap(mapLines(req.gidMaps));
+  }
   cgroupJoinOps(plan, cg);
+  // The process still has the host's ids, which the maps may not cover: root of the namespace first.
+  if (userns) plan.user(0, 0, new Array<u64>());
   if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
   if (req.hasOomScoreAdj) plan.writeFile("/proc/self/oom_score_adj", req.oomScoreAdj.toString());
   for (let i = 0; i < d.sysctlPaths.length; i++) plan.writeFile(d.sysctlPaths[i], req.sysctls[i].value);
@@ -453,7 +512,7 @@ function jsonList(items: string[]): string {
  */
 export function ociFeatures(len: i32): i32 {
   const namespaces = new Array<string>();
-  for (let i = 0; i < NS_TYPES.length; i++) if (NS_BITS[i] != CLONE_NEWUSER && NS_BITS[i] != CLONE_NEWTIME) namespaces.push(NS_TYPES[i]);
+  for (let i = 0; i < NS_TYPES.length; i++) namespaces.push(NS_TYPES[i]);
   const json = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\",\"hooks\":[\"prestart\",\"createRuntime\",\"poststart\",\"poststop\"]," +
     "\"mountOptions\":" + jsonList(mountOptionNames()) + "," +
     "\"linux\":{\"namespaces\":" + jsonList(namespaces) + ",\"capabilities\":" + jsonList(CAPABILITIES) + "," +

@@ -94,7 +94,16 @@ describe('ociPlan', () => {
     expect(refusal(config((c) => (c.process.capabilities.bounding = ['CAP_NOPE'])))).toBe('process.capabilities.bounding: unknown capability "CAP_NOPE"');
     expect(refusal(config((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }])))).toMatch(/^process\.rlimits\[0\]\.type/);
     expect(refusal(config((c) => (c.linux.namespaces = [{ type: 'pid' }])))).toMatch(/needs a new mount namespace/);
-    expect(refusal(config((c) => (c.linux.namespaces.push({ type: 'user' }))))).toMatch(/^linux\.namespaces: a user namespace/);
+    expect(refusal(config((c) => (c.linux.namespaces.push({ type: 'user' }))))).toBe('linux.uidMappings: a user namespace needs its mappings');
+    expect(refusal(config((c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 10 }, { containerID: 5, hostID: 5000, size: 1 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 10 }];
+    }))).toBe('linux.uidMappings[1]: container ids overlap linux.uidMappings[0]');
+    expect(refusal(config((c) => {
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { realtime: { secs: 1 } };
+    }))).toMatch(/^linux\.timeOffsets\.realtime: not a clock/);
     expect(refusal(config((c) => (c.linux.sysctl = { 'kernel.panic': '1' })))).toMatch(/^linux\.sysctl: "kernel\.panic" is not a namespaced sysctl/);
     expect(refusal(config((c) => c.mounts.push({ destination: '/a/../../etc', type: 'tmpfs', source: 'tmpfs' })))).toMatch(/^mounts\[7\]\.destination/);
     expect(refusal(config((c) => (c.process.args = 'sh')))).toBe('process.args: not a list of strings');
@@ -110,6 +119,27 @@ describe('ociPlan', () => {
     expect(ops.findIndex((o) => o.name === 'BIND' && o.args.target === 'dev/fuse')).toBeLessThan(ops.findIndex((o) => o.name === 'PIVOT_ROOT'));
     expect(refusal(c)).toBe("linux.devices[0]: this host has no c 10:229 device to bind (husk-runc binds the host's device nodes)");
     expect(() => ociPlan(config((c) => (c.linux.devices = [{ path: '/dev/x', type: 'c', major: 10, minor: 229, uid: 5 }])), { bundle, hostDevices: host })).toThrow(/^linux\.devices\[0\]\.uid\/gid: 5:/);
+  });
+
+  it('a user namespace: its maps are written right after CLONE, the process becomes its root first; a time namespace is made before CLONE', () => {
+    const ops = opsOf(config((c) => {
+      c.linux.namespaces.push({ type: 'user' }, { type: 'time' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      c.linux.timeOffsets = { monotonic: { secs: -5, nanosecs: 7 } };
+    }));
+    const n = ops.map(([name]) => name);
+    const clone = n.indexOf('CLONE');
+    expect(ops.slice(clone - 2, clone + 4)).toEqual([
+      ['UNSHARE', { flags: 0x80 }],
+      ['WRITE_FILE', { path: '/proc/self/timens_offsets', content: 'monotonic -5 7\n' }],
+      ['CLONE', { flags: expect.any(Number) }],
+      ['UID_MAP', { text: '0 100000 65536\n' }],
+      ['GID_MAP', { text: '0 200000 65536\n' }],
+      ['USER', { uid: 0, gid: 0, groups: [] }],
+    ]);
+    expect(ops[clone][1].flags & 0x10000000).toBe(0x10000000); // CLONE_NEWUSER
+    expect(ops[clone][1].flags & 0x80).toBe(0); // time: by UNSHARE only
   });
 
   it('accepts the hooks husk-runc runs itself: they add no op to the plan', () => {

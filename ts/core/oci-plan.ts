@@ -29,6 +29,8 @@ export const OCI_REQUEST = {
   RESOURCE: 0x0320,
   DEVICE_RULE: 0x0321,
   DEVICE: 0x032c,
+  ID_MAP: 0x032d,
+  TIME_OFFSET: 0x032e,
   EXEC_FIFO: 0x0323,
   CONSOLE: 0x0324,
   OOM_SCORE_ADJ: 0x0325,
@@ -59,7 +61,7 @@ const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'
 /** The parents whose keys are sent as OCI_FIELD items, each key as `parent.key`. */
 const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'linux', 'hooks'] as const;
 /** Lists whose entries' keys are sent as OCI_FIELD items too, each as `list[N].key`. */
-const FIELD_LISTS = ['mounts', 'linux.devices', 'linux.namespaces', 'process.rlimits', 'linux.resources.devices', ...HOOK_KINDS.map((k) => `hooks.${k}`)] as const;
+const FIELD_LISTS = ['mounts', 'linux.devices', 'linux.uidMappings', 'linux.gidMappings', 'linux.namespaces', 'process.rlimits', 'linux.resources.devices', ...HOOK_KINDS.map((k) => `hooks.${k}`)] as const;
 
 export interface OciPlanOptions {
   /** The bundle directory (absolute): relative paths in config.json are its. */
@@ -259,6 +261,21 @@ function encodeLinux(w: FrameWriter, linux: JsonObject): void {
     check(`linux.namespaces[${i}].path`, path, PATH_MAX);
     w.begin(OCI_REQUEST.NAMESPACE).str(text(o.type, `linux.namespaces[${i}].type`) ?? '').str(path).end();
   });
+  (['uidMappings', 'gidMappings'] as const).forEach((name, which) => {
+    const list = linux[name];
+    if (list === undefined || list === null) return;
+    if (!Array.isArray(list)) bad(`linux.${name}`, 'not a list');
+    list.forEach((m: Json, i: number) => {
+      const f = `linux.${name}[${i}]`;
+      const o = object(m, f);
+      w.begin(OCI_REQUEST.ID_MAP).u64(which).u64(whole(o.containerID, `${f}.containerID`) ?? 0n).u64(whole(o.hostID, `${f}.hostID`) ?? 0n).u64(whole(o.size, `${f}.size`) ?? 0n).end();
+    });
+  });
+  for (const [clock, value] of Object.entries(object(linux.timeOffsets, 'linux.timeOffsets'))) {
+    const f = `linux.timeOffsets.${clock}`;
+    const o = object(value, f);
+    w.begin(OCI_REQUEST.TIME_OFFSET).str(clock.slice(0, 64)).u64(BigInt.asUintN(64, whole(o.secs, `${f}.secs`, true) ?? 0n)).u64(whole(o.nanosecs, `${f}.nanosecs`) ?? 0n).end();
+  }
   const masked = strings(linux.maskedPaths, 'linux.maskedPaths');
   checkAll('linux.maskedPaths', masked, PATH_MAX);
   if (masked.length > 0) w.begin(OCI_REQUEST.MASKED).strs(masked).end();

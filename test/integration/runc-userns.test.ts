@@ -1,0 +1,76 @@
+// User and time namespaces from a bundle: linux.uidMappings/gidMappings written as the maps of
+// a new user namespace (the process is its root; host root's files show as nobody when root
+// is mapped elsewhere), `husk-runc spec --rootless` output running as root too, a time
+// namespace with linux.timeOffsets; and what husk-runc cannot do, refused by name.
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useRunc } from './runc-harness.js';
+
+const { root, runc, bundle } = useRunc();
+
+describe('husk-runc user and time namespaces', () => {
+  it('uidMappings/gidMappings: the process is root of a new user namespace mapped as asked', () => {
+    const dir = bundle(['sh', '-c', 'id -u; cat /proc/self/uid_map /proc/self/gid_map; stat -c %u:%g /bin/busybox; readlink /proc/self/ns/user'], (c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    // The mount points exist already: the namespace's root cannot make them in host root's rootfs.
+    for (const d of ['proc', 'sys', 'dev']) mkdirSync(join(dir, 'rootfs', d), { recursive: true });
+    const r = runc(['run', '--bundle', dir, 'u1']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    expect(lines.slice(0, 4)).toEqual(['0', '0 100000 65536', '0 100000 65536', '65534:65534']);
+    expect(lines[4]).not.toBe(readlinkSync('/proc/self/ns/user'));
+  });
+
+  it('`spec --rootless` output runs as root: the caller mapped to root inside', () => {
+    const dir = bundle(['sh', '-c', 'id -u; cat /proc/self/uid_map'], () => undefined);
+    mkdirSync(join(dir, 'rootless'));
+    const made = runc(['spec', '--rootless', '--bundle', join(dir, 'rootless')]);
+    expect(made.status, made.stderr).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(dir, 'rootless/config.json'), 'utf8'));
+    const own = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    cfg.process = { ...cfg.process, terminal: false, args: own.process.args };
+    cfg.root.path = join(dir, 'rootfs');
+    writeFileSync(join(dir, 'rootless/config.json'), JSON.stringify(cfg));
+    const r = runc(['run', '--bundle', join(dir, 'rootless'), 'u2']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.replace(/[ \t]+/g, ' ')).toBe('0\n 0 0 1\n');
+  });
+
+  it('a time namespace with linux.timeOffsets: the container\'s boot time is a day earlier', () => {
+    const dir = bundle(['cat', '/proc/uptime'], (c) => {
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { boottime: { secs: 86400, nanosecs: 0 } };
+    });
+    const r = runc(['run', '--bundle', dir, 't1']);
+    expect(r.stderr).toBe('');
+    const inside = Number(r.stdout.split(' ')[0]);
+    const host = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    expect(inside - host).toBeGreaterThan(86400 - 60);
+    expect(inside - host).toBeLessThan(86400 + 60);
+  });
+
+  it('maps without a user namespace, a namespace without maps, an unmapped root, a joined user namespace: refused by name', () => {
+    const refused = (change: (c: any) => void) => {
+      const r = runc(['create', '--bundle', bundle(['true'], change), 'no']);
+      expect(r.status).toBe(1);
+      return r.stderr;
+    };
+    const map = [{ containerID: 0, hostID: 100000, size: 10 }];
+    expect(refused((c) => (c.linux.uidMappings = map))).toBe('husk-runc: linux.uidMappings: needs a new user namespace (linux.namespaces)\n');
+    expect(refused((c) => c.linux.namespaces.push({ type: 'user' }))).toBe('husk-runc: linux.uidMappings: a user namespace needs its mappings\n');
+    expect(refused((c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 1, hostID: 100000, size: 10 }];
+      c.linux.gidMappings = map;
+    })).toBe('husk-runc: linux.uidMappings: the container\'s id 0 is not mapped (husk-runc sets the container up as its root)\n');
+    expect(refused((c) => c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' }))).toMatch(/^husk-runc: linux\.namespaces\[\d\]: joining a user namespace by path is not supported/);
+    expect(refused((c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }))).toBe('husk-runc: linux.timeOffsets: needs a new time namespace (linux.namespaces)\n');
+    expect(readdirSync(root)).toEqual([]);
+  });
+});
