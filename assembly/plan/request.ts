@@ -11,7 +11,7 @@ import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecy
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, validateJoins } from "./joins";
-import { decideAddress, decodeNetFrame, isNetItem, NetRequest } from "../net/attach";
+import { decideAddress, decodeNetFrame, isNetItem, NetRequest, publishExposed } from "../net/attach";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
@@ -600,6 +600,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   // Its veth goes into the network namespace CLONE makes; with a joined user namespace CLONE
   // makes none (the process makes its own after it entered that user namespace).
   if (req.net.present && (req.joins.joined & CLONE_NEWUSER) != 0) return invalid("--network: a container in a joined user namespace (--userns ns:NAME) cannot be attached to a network; use --net ns:NAME (a network namespace pinned with it) or none");
+  const publishProblem = publishExposed(req.net, req.image.present ? req.image.ports : []);
+  if (publishProblem !== null) return publishProblem;
   const netProblem = decideAddress(req.net, (req.namespaces & CLONE_NEWNET) != 0);
   if (netProblem !== null) return netProblem;
   return null;

@@ -227,6 +227,8 @@ export interface NetAttach {
   names?: { name: string; aliases: readonly string[] };
   /** --dns, --add-host, --mac-address as typed (item 0x034c). */
   options?: { dns: readonly string[]; addHosts: readonly string[]; mac: string };
+  /** -P: the host ports in use (item 0x034d, 1024 a frame); undefined without -P. */
+  busyPorts?: readonly number[];
 }
 
 export interface PlanCgroupHierarchy {
@@ -490,6 +492,10 @@ export function netFrames(w: RequestWriter, n: NetAttach): void {
   for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
   if (n.names !== undefined) w.begin('network-alias', 0x0349).str(n.names.name).strs(n.names.aliases, 256).end();
   const o = n.options;
+  if (n.busyPorts !== undefined) {
+    w.begin('publish-all', 0x034d).u64s(n.busyPorts.slice(0, 1024)).end();
+    for (let i = 1024; i < n.busyPorts.length; i += 1024) w.begin('publish-all', 0x034d).u64s(n.busyPorts.slice(i, i + 1024)).end();
+  }
   if (o !== undefined && (o.dns.length > 0 || o.addHosts.length > 0 || o.mac !== '')) w.begin('network-options', 0x034c).strs(o.dns, 64).strs(o.addHosts, 512).str(o.mac, 64).end();
 }
 
@@ -524,6 +530,7 @@ export const ANSWER = {
   NET_FILE: 0x0353,
   NET_PORTS: 0x0354,
   NET_DNS: 0x0355,
+  NET_PUBLISHED: 0x0357,
   USERNS_NOTE: 0x0370,
   USERNS_CHOICE: 0x0371,
 } as const;
@@ -542,6 +549,8 @@ export interface NetChosen {
   ports?: { add: string; remove: string };
   /** On a network with names: where husk-dns listens, where it forwards, and this container's line of its records. */
   dns?: { listen: string; upstreams: string[]; record: string };
+  /** Every port published (-p and -P), as `husk port` shows them. */
+  published?: { hostIp: string; hostPort: number; port: number; proto: string }[];
 }
 
 export interface IdRange {
@@ -646,6 +655,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.NET_PORTS:
         if (out.net) out.net.ports = { add: r.str(), remove: r.str() };
+        break;
+      case ANSWER.NET_PUBLISHED:
+        if (out.net) (out.net.published ??= []).push({ hostIp: r.str(), hostPort: Number(r.u64()), port: Number(r.u64()), proto: r.str() });
         break;
       case ANSWER.NET_DNS:
         if (out.net) out.net.dns = { listen: r.str(), upstreams: r.strs(), record: r.str() };
