@@ -19,6 +19,11 @@ export const REQ_NET_FILES: u32 = 0x0347;
 export const REQ_NET_PORT: u32 = 0x0348;
 export const REQ_NET_NAMES: u32 = 0x0349;
 export const REQ_NET_OPTIONS: u32 = 0x034c;
+export const REQ_NET_PUBLISH_ALL: u32 = 0x034d;
+export const ANS_NET_PUBLISHED: u16 = 0x0357;
+/** -P's host ports: the kernel's default ephemeral range, as docker's. */
+const PUBLISH_ALL_FIRST: u64 = 32768;
+const PUBLISH_ALL_LAST: u64 = 60999;
 export const ANS_NET_CHOSEN: u16 = 0x0352;
 export const ANS_NET_FILE: u16 = 0x0353;
 export const ANS_NET_PORTS: u16 = 0x0354;
@@ -62,6 +67,9 @@ export class NetRequest {
   dns: string[] = [];
   addHosts: string[] = [];
   mac: string = "";
+  /** -P, and the host ports in use (listening, or published by other containers). */
+  publishAll: bool = false;
+  busy: Set<u64> = new Set<u64>();
   /** Decided by decideAddress: the /etc/hosts lines of --add-host. */
   hostLines: string = "";
   /** Decided by decideAddress. */
@@ -69,7 +77,7 @@ export class NetRequest {
 }
 
 export function isNetItem(type: u32): bool {
-  return (type >= REQ_NET_ATTACH && type <= REQ_NET_NAMES) || type == REQ_NET_OPTIONS;
+  return (type >= REQ_NET_ATTACH && type <= REQ_NET_NAMES) || type == REQ_NET_OPTIONS || type == REQ_NET_PUBLISH_ALL;
 }
 
 export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req: NetRequest): Failure | null {
@@ -109,6 +117,11 @@ export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req:
     req.hasNames = true;
     req.containerName = f.str("name", STR_MAX);
     req.aliases = f.strs("aliases", 256);
+  } else if (type == REQ_NET_PUBLISH_ALL) {
+    // Repeatable: the busy ports come 1024 a frame.
+    req.publishAll = true;
+    const busy = f.u64s("busy");
+    for (let i = 0; i < busy.length; i++) req.busy.add(busy[i]);
   } else if (type == REQ_NET_OPTIONS) {
     if (req.hasOptions) return malformed(f.context + ": a second NET_OPTIONS");
     req.hasOptions = true;
@@ -130,7 +143,7 @@ export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req:
 /** Picks the container's address; the reason names the flag when it cannot. */
 export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
   if (!req.present) {
-    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0 || req.hasNames || req.hasOptions) return malformed("request: NET items without NET_ATTACH");
+    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0 || req.hasNames || req.hasOptions || req.publishAll) return malformed("request: NET items without NET_ATTACH");
     return null;
   }
   const optionProblem = decideOptions(req);
@@ -171,6 +184,35 @@ export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
     }
   }
   return invalid("network " + req.name + ": no free address left in " + s.subnetText());
+}
+
+/**
+ * -P: each of the image's exposed tcp/udp ports that no -p publishes gets the lowest host port
+ * of 32768–60999 that is not busy (listening on the host, or another container's) nor given
+ * to another port of this container. Runs before decideAddress, which checks every port.
+ */
+export function publishExposed(req: NetRequest, exposed: string[]): Failure | null {
+  if (!req.present || !req.publishAll) return null;
+  let next = PUBLISH_ALL_FIRST;
+  for (let i = 0; i < exposed.length; i++) {
+    const slash = exposed[i].indexOf("/");
+    const proto = exposed[i].slice(slash + 1);
+    if (proto != "tcp" && proto != "udp") continue; // sctp: not published by husk
+    const port = <u64>I32.parseInt(exposed[i].slice(0, slash));
+    let published = false;
+    for (let j = 0; j < req.ports.length; j++) if (req.ports[j].port == port && req.ports[j].proto == proto) published = true;
+    if (published) continue;
+    while (next <= PUBLISH_ALL_LAST && (req.busy.has(next) || hostPortGiven(req, next))) next++;
+    if (next > PUBLISH_ALL_LAST) return invalid("publish-all: no free host port left in 32768–60999 for " + exposed[i]);
+    req.ports.push(new Port("", next, port, proto));
+    next++;
+  }
+  return null;
+}
+
+function hostPortGiven(req: NetRequest, hostPort: u64): bool {
+  for (let i = 0; i < req.ports.length; i++) if (req.ports[i].hostPort == hostPort) return true;
+  return false;
 }
 
 /** --dns, --add-host and --mac-address: checked, and the hosts lines made (before the address is known: `host-gateway` is the gateway). */
@@ -275,6 +317,15 @@ export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname
       const p = req.ports[i];
       add += portElement("create", p.hostIp, p.proto, p.hostPort, address, p.port);
       remove += portElement("delete", p.hostIp, p.proto, p.hostPort, address, p.port);
+    }
+    for (let i = 0; i < req.ports.length; i++) {
+      const p = req.ports[i];
+      w.begin(ANS_NET_PUBLISHED, "net-published");
+      w.str("host_ip", p.hostIp, STR_MAX);
+      w.u64(p.hostPort);
+      w.u64(p.port);
+      w.str("proto", p.proto, STR_MAX);
+      w.end();
     }
     w.begin(ANS_NET_PORTS, "net-ports");
     w.str("add", add, STR_MAX);

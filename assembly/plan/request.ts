@@ -11,11 +11,12 @@ import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecy
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
 import { decodeJoinFrame, isJoinItem, JoinRequest, joinsUser, validateJoins } from "./joins";
-import { decideAddress, decodeNetFrame, isNetItem, NetRequest } from "../net/attach";
+import { decideAddress, decodeNetFrame, isNetItem, NetRequest, publishExposed } from "../net/attach";
 import { checkUsermode, decodeUsermodeFrame, isUsermodeItem, UsermodeRequest } from "../net/usermode";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
+import { checkRunDevices, decodeRunDevice, REQ_RUN_DEVICE, RunDevice } from "./devices";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -137,6 +138,8 @@ export class PlanRequest {
   security: SecurityRequest = new SecurityRequest();
   /** Items 0x030a–0x030e: --ulimit, --sysctl, --oom-score-adj, --group-add, --tmpfs (./run-options.ts). */
   runOptions: RunOptions = new RunOptions();
+  /** Item 0x032f: --device (./devices.ts). */
+  devices: RunDevice[] = [];
   /** Items 0x0380–0x038f: husk's init (./lifecycle.ts). */
   lifecycle: LifecycleRequest = new LifecycleRequest();
 
@@ -325,6 +328,13 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     if (isRunOptionItem(type)) {
       const failure = decodeRunOptionItem(type, frames.payload, frames.payloadLength, frames.index, req.runOptions);
       if (failure !== null) return failure;
+      continue;
+    }
+    if (type == REQ_RUN_DEVICE) {
+      const f = Fields.ofFrame(frames.payload, frames.payloadLength, frames.index, "DEVICE");
+      const failure = decodeRunDevice(f, req.devices);
+      if (failure !== null) return failure;
+      if (!f.finish()) return f.failure;
       continue;
     }
     if (isSecurityItem(type)) {
@@ -528,6 +538,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   if (joins !== null) return joins;
   const sysctls = checkSysctls(req.runOptions, req.namespaces);
   if (sysctls !== null) return sysctls;
+  const devices = checkRunDevices(req.devices);
+  if (devices !== null) return devices;
   if (req.imageKind == IMAGE_LAYERS) {
     const layers = validateLayers(req.layers);
     if (layers !== null) return layers;
@@ -596,6 +608,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   // Its veth goes into the network namespace CLONE makes; with a joined user namespace CLONE
   // makes none (the process makes its own after it entered that user namespace).
   if (req.net.present && (req.joins.joined & CLONE_NEWUSER) != 0) return invalid("--network: a container in a joined user namespace (--userns ns:NAME) cannot be attached to a network; use --net ns:NAME (a network namespace pinned with it) or none");
+  const publishProblem = publishExposed(req.net, req.image.present ? req.image.ports : []);
+  if (publishProblem !== null) return publishProblem;
   const netProblem = decideAddress(req.net, (req.namespaces & CLONE_NEWNET) != 0);
   if (netProblem !== null) return netProblem;
   if (req.usermode.present && req.net.present) return invalid("network: pasta and a bridged network cannot be combined");

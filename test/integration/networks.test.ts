@@ -7,7 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { huskBin, isResponder } from './helpers.js';
+import { huskBin, isResponder, suiteDir } from './helpers.js';
+import { buildLayout, busyboxRootfs } from './images-fixture.js';
 import { useLeakCheck } from './leak-check.js';
 
 const HOST = `husk-t${process.pid}-host`;
@@ -38,6 +39,9 @@ function cleanup(root: string): void {
 }
 
 const { root } = useLeakCheck({ cleanup });
+/** For -P: an image with ExposedPorts, loaded into a store of this suite's own. */
+const work = suiteDir('net-work');
+const storage = suiteDir('net-storage');
 
 function ok(args: string[]): string {
   const r = husk(root, args);
@@ -407,5 +411,24 @@ describe('networks', () => {
       await ownDns.stop();
       inNs(UPLINK, ['ip', 'addr', 'del', '198.51.100.3/24', 'dev', 'eth0']);
     }
+  });
+
+  it('-P publishes the image\'s ExposedPorts on free host ports, each container its own; husk port lists them; nothing left after rm', () => {
+    const rootfs = join(work, 'rootfs');
+    busyboxRootfs(rootfs);
+    const img = buildLayout(join(work, 'exposed'), [{ dir: rootfs, compression: 'gzip' }], { tag: 'husk-test/exposed:1', config: { ExposedPorts: { '80/tcp': {}, '53/udp': {}, '9/sctp': {} } } });
+    ok(['--storage', storage, 'load', '-q', '-i', img.dir]);
+    ok(['network', 'create', '--subnet', '10.77.18.0/24', 'pub']);
+    ok(['--storage', storage, 'run', '-d', '--name', 'p1', '--network', 'pub', '-P', 'husk-test/exposed:1', 'sleep', '60']);
+    // A -p for one of them is kept; -P takes the next free port for the other.
+    ok(['--storage', storage, 'run', '-d', '--name', 'p2', '--network', 'pub', '-P', '-p', '8053:53/udp', 'husk-test/exposed:1', 'sleep', '60']);
+    expect(ok(['port', 'p1']).split('\n')).toEqual(['80/tcp -> 0.0.0.0:32768', '53/udp -> 0.0.0.0:32769', '']);
+    expect(ok(['port', 'p2']).split('\n')).toEqual(['53/udp -> 0.0.0.0:8053', '80/tcp -> 0.0.0.0:32770', '']);
+    const map = inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout;
+    for (const e of ['tcp . 32768 : 10.77.18.2 . 80', 'udp . 32769 : 10.77.18.2 . 53', 'tcp . 32770 : 10.77.18.3 . 80', 'udp . 8053 : 10.77.18.3 . 53']) expect(map).toContain(e);
+    const bad = husk(root, ['run', '-P', 'host', 'true']);
+    expect([bad.status, bad.stderr.trim()]).toEqual([125, 'husk: --publish-all needs a network: add --network NAME (husk is the default one)']);
+    ok(['rm', '-f', 'p1', 'p2']);
+    expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout).not.toMatch(/\d+ : /);
   });
 });

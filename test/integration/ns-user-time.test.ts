@@ -96,6 +96,8 @@ describe('a pinned user namespace', () => {
     const b = ok(['run', '-d', '--userns', 'ns:people', 'host', 'sleep', '60']).trim();
     const [pa, pb] = [a, b].map((id) => inspectContainer(root, id).State.Pid as number);
     for (const p of [pa, pb]) expect(readlinkSync(`/proc/${p}/ns/user`)).toBe(`user:[${inode}]`);
+    // inspect names them as ls -l /proc/PID/ns does.
+    expect(inspectContainer(root, a).Husk.Namespaces).toMatchObject({ user: `user:[${inode}]`, pid: readlinkSync(`/proc/${pa}/ns/pid`), mnt: readlinkSync(`/proc/${pa}/ns/mnt`) });
     expect(readlinkSync(`/proc/${pa}/ns/pid`)).not.toBe(readlinkSync(`/proc/${pb}/ns/pid`));
     // The recorded pid is the container's pid 1 (PID_FORK's child), not husk's init above it.
     expect(readFileSync(`/proc/${pa}/cmdline`, 'utf8')).toBe('sleep\u000060\u0000');

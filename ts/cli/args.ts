@@ -52,6 +52,8 @@ export interface RunFlags {
   dns: string[];
   addHosts: string[];
   macAddress?: string;
+  /** -P: the image's ExposedPorts published on free host ports. */
+  publishAll: boolean;
   trace: boolean;
 }
 
@@ -147,6 +149,7 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--publish', '-p'], kind: 'value', apply: (f, v) => f.publish.push(parsePublish(v)) },
   { names: ['--network-alias', '--net-alias'], kind: 'value', apply: (f, v) => f.networkAliases.push(v) },
   { names: ['--dns'], kind: 'value', apply: (f, v) => f.dns.push(v) },
+  { names: ['--publish-all', '-P'], kind: 'bool', apply: (f) => (f.publishAll = true) },
   { names: ['--add-host'], kind: 'value', apply: (f, v) => f.addHosts.push(v) },
   { names: ['--mac-address'], kind: 'value', apply: (f, v) => (f.macAddress = v) },
   { names: ['--pid'], kind: 'value', apply: (f, v) => (f.pid = joinMode(f, 'pid', v) ?? nsMode('--pid', v)) },
@@ -201,6 +204,7 @@ export function defaultRunFlags(): RunFlags {
     networkAliases: [],
     dns: [],
     addHosts: [],
+    publishAll: false,
     pid: 'private',
     ipc: 'private',
     uts: 'private',

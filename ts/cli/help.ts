@@ -19,6 +19,7 @@ const RUN_OPTIONS = `Options:
                                 a network's name (husk, or bridge: the default one, made on
                                 first use; see 'husk network --help')
       --ip ADDR                 The container's address on its network (default: the first free)
+  -P, --publish-all             Publish the image's ExposedPorts on free host ports (32768-60999)
       --network-alias NAME      One more name the container answers to on a user-defined network
       --dns IP                  A resolver for the container instead of the host's (on a network)
       --add-host NAME:IP        One more line of the container's /etc/hosts (IP may be host-gateway)
@@ -55,6 +56,8 @@ const RUN_OPTIONS = `Options:
       --read-only               The root filesystem read-only (/tmp, /dev, --tmpfs stay writable)
       --tmpfs PATH[:OPTS]       A tmpfs at PATH (noexec,nosuid,nodev unless OPTS say exec,
                                 suid, dev; size=, mode=, uid=, gid=; ro)
+      --device HOST[:PATH][:rwm] The host's device node at PATH (default HOST); without w,
+                                read-only
   -i, --interactive             Keep stdin open (-d: for husk attach; in the foreground stdin
                                 is always passed on)
   -t, --tty                     Give the container a pty held by its monitor, sized as your

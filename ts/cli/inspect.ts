@@ -7,6 +7,13 @@ import { STATUS_SOME_TARGETS_FAILED, recordExitCode } from '../runtime/exit-stat
 import type { ContainerRecord } from '../runtime/state.js';
 import type { CgroupHost } from '../cgroup/host.js';
 import { limitValues } from '../core/cgroup.js';
+import { namespaceInodes } from '../runtime/ns-facts.js';
+import { processStart } from '../runtime/state.js';
+
+/** The container's namespaces, `type` → `type:[inode]`. */
+function namespaceLinks(pid: number): Record<string, string> {
+  return Object.fromEntries([...namespaceInodes(pid)].map(([type, inode]) => [type, `${type}:[${inode}]`]));
+}
 
 /** The flags HostConfig shows as numbers, read by the core (the values it accepted at run time). */
 const NUMBER_FLAGS = ['memory', 'memory-swap', 'memory-reservation', 'cpus', 'cpu-shares', 'pids-limit'];
@@ -69,6 +76,8 @@ export function inspectJson(rec: ContainerRecord, host?: CgroupHost): object {
       LauncherPid: rec.launcherPid ?? 0,
       Cgroups: rec.cgroups ?? [],
       MemoryLimitAtExit: rec.memoryLimit,
+      // As `ls -l /proc/PID/ns` names them (`net:[4026532008]`), so lsns and nsenter can check.
+      Namespaces: running && rec.pid !== undefined && rec.pidStart !== undefined && processStart(rec.pid) === rec.pidStart ? namespaceLinks(rec.pid) : {},
     },
   };
 }

@@ -65,6 +65,7 @@ export const REQUEST = {
   OOM_SCORE_ADJ: 0x030c,
   GROUP_ADD: 0x030d,
   TMPFS: 0x030e,
+  DEVICE: 0x032f,
   READ_ONLY: 0x030f,
   // 0x0380–0x038f: containers that live on (assembly/plan/lifecycle.ts)
   INIT: 0x0380,
@@ -196,6 +197,8 @@ export interface PlanRequest {
   /** --cap-add, --cap-drop as typed, --privileged, and husk's own bounding set (item 0x0307). */
   capabilities?: { privileged: boolean; bounding: bigint; add: readonly string[]; drop: readonly string[] };
   /** --ulimit, --sysctl as typed; --oom-score-adj; --group-add gids; --tmpfs target and options (items 0x030a–0x030e). */
+  /** --device: the host's node (resolved, checked to be a device), its path inside, r/w/m (item 0x032f). */
+  devices?: readonly { host: string; container: string; perms: string }[];
   runOptions?: { ulimits?: readonly string[]; sysctls?: readonly string[]; oomScoreAdj?: number; groups?: readonly number[]; tmpfs?: readonly { target: string; options: string }[]; readOnly?: boolean };
   /** --init: husk's init is the container's pid 1 (reaps, forwards signals; docs/protocol.md "husk's init"). */
   init?: boolean;
@@ -226,6 +229,8 @@ export interface NetAttach {
   names?: { name: string; aliases: readonly string[] };
   /** --dns, --add-host, --mac-address as typed (item 0x034c). */
   options?: { dns: readonly string[]; addHosts: readonly string[]; mac: string };
+  /** -P: the host ports in use (item 0x034d, 1024 a frame); undefined without -P. */
+  busyPorts?: readonly number[];
 }
 
 export interface PlanCgroupHierarchy {
@@ -472,6 +477,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     w.begin('group-add', REQUEST.GROUP_ADD).u64s(ro.groups).end();
   }
   for (const t of ro?.tmpfs ?? []) w.begin('tmpfs', REQUEST.TMPFS).str(t.target, PATH_MAX).str(t.options).end();
+  for (const d of req.devices ?? []) w.begin('device', REQUEST.DEVICE).str(d.host, PATH_MAX).str(d.container, PATH_MAX).str(d.perms.slice(0, 8)).end();
   if (ro?.readOnly === true) w.begin('read-only', REQUEST.READ_ONLY).end();
   const caps = req.capabilities;
   if (caps !== undefined) w.begin('cap-add', REQUEST.CAPABILITIES).u64(caps.privileged ? 1 : 0).u64(caps.bounding).strs(caps.add).strs(caps.drop).end();
@@ -492,6 +498,10 @@ export function netFrames(w: RequestWriter, n: NetAttach): void {
   for (const p of n.ports ?? []) w.begin('publish', 0x0348).str(p.hostIp, 64).u64(p.hostPort).u64(p.port).str(p.proto, 16).end();
   if (n.names !== undefined) w.begin('network-alias', 0x0349).str(n.names.name).strs(n.names.aliases, 256).end();
   const o = n.options;
+  if (n.busyPorts !== undefined) {
+    w.begin('publish-all', 0x034d).u64s(n.busyPorts.slice(0, 1024)).end();
+    for (let i = 1024; i < n.busyPorts.length; i += 1024) w.begin('publish-all', 0x034d).u64s(n.busyPorts.slice(i, i + 1024)).end();
+  }
   if (o !== undefined && (o.dns.length > 0 || o.addHosts.length > 0 || o.mac !== '')) w.begin('network-options', 0x034c).strs(o.dns, 64).strs(o.addHosts, 512).str(o.mac, 64).end();
 }
 
@@ -526,6 +536,7 @@ export const ANSWER = {
   NET_FILE: 0x0353,
   NET_PORTS: 0x0354,
   NET_DNS: 0x0355,
+  NET_PUBLISHED: 0x0357,
   USERNS_NOTE: 0x0370,
   USERNS_CHOICE: 0x0371,
 } as const;
@@ -544,6 +555,8 @@ export interface NetChosen {
   ports?: { add: string; remove: string };
   /** On a network with names: where husk-dns listens, where it forwards, and this container's line of its records. */
   dns?: { listen: string; upstreams: string[]; record: string };
+  /** Every port published (-p and -P), as `husk port` shows them. */
+  published?: { hostIp: string; hostPort: number; port: number; proto: string }[];
 }
 
 export interface IdRange {
@@ -648,6 +661,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.NET_PORTS:
         if (out.net) out.net.ports = { add: r.str(), remove: r.str() };
+        break;
+      case ANSWER.NET_PUBLISHED:
+        if (out.net) (out.net.published ??= []).push({ hostIp: r.str(), hostPort: Number(r.u64()), port: Number(r.u64()), proto: r.str() });
         break;
       case ANSWER.NET_DNS:
         if (out.net) out.net.dns = { listen: r.str(), upstreams: r.strs(), record: r.str() };

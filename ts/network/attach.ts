@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { HuskError } from '../errors.js';
 import type { NetAttach, PlanAnswer } from '../core/build-plan.js';
 import { processStart } from '../runtime/state.js';
+import { readRecords } from '../runtime/records.js';
 import type { PublishedPort } from '../runtime/state.js';
 import { claimLease, noteUnpublish, refreshRecords, releaseLease, usedAddresses } from './leases.js';
 import { ensureResponder } from './dns.js';
@@ -33,7 +34,31 @@ function hostResolv(): { nameservers: string[]; search: string[] } {
   return { nameservers, search };
 }
 
-export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ports?: readonly PublishedPort[]; names?: NetAttach['names']; options?: NetAttach['options'] }): NetAttach {
+/**
+ * For -P: the host ports in use — listening TCP sockets and bound UDP ones of this network
+ * namespace (/proc/net/{tcp,tcp6,udp,udp6}), and those other containers published.
+ */
+function busyPorts(root: string): number[] {
+  const busy = new Set<number>();
+  for (const file of ['tcp', 'tcp6', 'udp', 'udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/net/${file}`, 'utf8');
+    } catch {
+      continue; // no IPv6, say
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 4) continue;
+      if (file.startsWith('tcp') && f[3] !== '0A') continue; // LISTEN
+      busy.add(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  for (const rec of readRecords(root)) for (const p of rec.finished === undefined ? (rec.network?.ports ?? []) : []) busy.add(p.hostPort);
+  return [...busy].sort((a, b) => a - b);
+}
+
+export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ports?: readonly PublishedPort[]; names?: NetAttach['names']; options?: NetAttach['options']; publishAll?: boolean }): NetAttach {
   const resolv = hostResolv();
   return {
     name: net.name,
@@ -49,6 +74,7 @@ export function netFacts(root: string, net: NetworkRecord, id: string, opts: { i
     ports: opts.ports,
     names: opts.names,
     options: opts.options,
+    busyPorts: opts.publishAll ? busyPorts(root) : undefined,
   };
 }
 
