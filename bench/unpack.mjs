@@ -97,6 +97,7 @@ try {
     const gnu = [];
     const husk = [];
     const inside = [];
+    const cpu = { main: [], all: [], child: [] };
     for (let r = 0; r < rounds; r++) {
       const a = join(target, `g${n++}`);
       mkdirSync(a);
@@ -106,7 +107,11 @@ try {
       const b = join(target, `h${n++}`);
       const h = run(process.execPath, [child, c.blob, b]);
       husk.push(h.ms);
-      inside.push(JSON.parse(h.out).ms);
+      const o = JSON.parse(h.out);
+      inside.push(o.ms);
+      cpu.main.push(o.mainCpu);
+      cpu.all.push(o.cpu);
+      cpu.child.push(o.childCpu);
       rmSync(b, { recursive: true, force: true });
     }
     const row = {
@@ -116,11 +121,14 @@ try {
       huskMs: median(husk),
       huskInProcessMs: median(inside),
       ratio: median(husk) / median(gnu),
+      mainCpuMs: median(cpu.main),
+      cpuMs: median(cpu.all),
+      childCpuMs: median(cpu.child),
       gnuAll: gnu.map(Math.round),
       huskAll: husk.map(Math.round),
     };
     results.push(row);
-    console.log(`${c.name.padEnd(6)} GNU tar ${row.gnuMs.toFixed(0).padStart(6)} ms   husk ${row.huskMs.toFixed(0).padStart(6)} ms (in-process ${row.huskInProcessMs.toFixed(0)} ms)   ratio ${row.ratio.toFixed(2)}x   [gnu ${row.gnuAll.join(' ')}] [husk ${row.huskAll.join(' ')}]`);
+    console.log(`${c.name.padEnd(6)} GNU tar ${row.gnuMs.toFixed(0).padStart(6)} ms   husk ${row.huskMs.toFixed(0).padStart(6)} ms (in-process ${row.huskInProcessMs.toFixed(0)} ms; CPU main ${row.mainCpuMs}, all threads ${row.cpuMs}, launcher+children ${row.childCpuMs})   ratio ${row.ratio.toFixed(2)}x   [gnu ${row.gnuAll.join(' ')}] [husk ${row.huskAll.join(' ')}]`);
   }
 } finally {
   cleanup();
@@ -133,9 +141,9 @@ const lines = [
   '',
   `${files} files, ${rounds} rounds, median of each; target: ${disk ? 'disk (ext4)' : 'tmpfs (/dev/shm)'}; load average ${load}; ${spawnSync('tar', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}, node ${process.version}`,
   '',
-  '| layer | blob MB | GNU tar ms | husk ms (process) | husk ms (in-process) | husk / GNU tar |',
-  '|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.case} | ${(r.blobBytes / 1e6).toFixed(1)} | ${r.gnuMs.toFixed(0)} | ${r.huskMs.toFixed(0)} | ${r.huskInProcessMs.toFixed(0)} | ${r.ratio.toFixed(2)}x |`),
+  '| layer | blob MB | GNU tar ms | husk ms (process) | husk ms (in-process) | husk / GNU tar | husk CPU ms: main thread / all threads / launcher+children |',
+  '|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.case} | ${(r.blobBytes / 1e6).toFixed(1)} | ${r.gnuMs.toFixed(0)} | ${r.huskMs.toFixed(0)} | ${r.huskInProcessMs.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${r.mainCpuMs} / ${r.cpuMs} / ${r.childCpuMs} |`),
   '',
 ];
 console.log('\n' + lines.join('\n'));

@@ -10,6 +10,7 @@ import { answer, badLength, fail, inputPointer, invalid } from "../abi";
 import { checkPlanMaps, computeIdmap, IdmapResult } from "../idmap/compute";
 import { cgroupJoinOps, cgroupLauncherOps, cgroupMountOps, unshareCgroupAfterJoin } from "./cgroup";
 import { devOps } from "./dev";
+import { runDeviceOps } from "./devices";
 import { PlanWriter } from "./encode";
 import { CLONE_NEWCGROUP, CLONE_NEWPID } from "./linux";
 import { processOps } from "./exec";
@@ -77,6 +78,7 @@ export function buildPlan(len: i32): i32 {
   procOps(plan);
   sysctlOps(plan, req.runOptions);
   devOps(plan, req);
+  runDeviceOps(plan, req.devices);
   sysOps(plan, req);
   cgroupMountOps(plan, req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);
   tmpOps(plan);

@@ -15,6 +15,7 @@ import { decideAddress, decodeNetFrame, isNetItem, NetRequest, publishExposed } 
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
+import { checkRunDevices, decodeRunDevice, REQ_RUN_DEVICE, RunDevice } from "./devices";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -134,6 +135,8 @@ export class PlanRequest {
   security: SecurityRequest = new SecurityRequest();
   /** Items 0x030a–0x030e: --ulimit, --sysctl, --oom-score-adj, --group-add, --tmpfs (./run-options.ts). */
   runOptions: RunOptions = new RunOptions();
+  /** Item 0x032f: --device (./devices.ts). */
+  devices: RunDevice[] = [];
   /** Items 0x0380–0x038f: husk's init (./lifecycle.ts). */
   lifecycle: LifecycleRequest = new LifecycleRequest();
 
@@ -317,6 +320,13 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     if (isRunOptionItem(type)) {
       const failure = decodeRunOptionItem(type, frames.payload, frames.payloadLength, frames.index, req.runOptions);
       if (failure !== null) return failure;
+      continue;
+    }
+    if (type == REQ_RUN_DEVICE) {
+      const f = Fields.ofFrame(frames.payload, frames.payloadLength, frames.index, "DEVICE");
+      const failure = decodeRunDevice(f, req.devices);
+      if (failure !== null) return failure;
+      if (!f.finish()) return f.failure;
       continue;
     }
     if (isSecurityItem(type)) {
@@ -520,6 +530,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   if (joins !== null) return joins;
   const sysctls = checkSysctls(req.runOptions, req.namespaces);
   if (sysctls !== null) return sysctls;
+  const devices = checkRunDevices(req.devices);
+  if (devices !== null) return devices;
   if (req.imageKind == IMAGE_LAYERS) {
     const layers = validateLayers(req.layers);
     if (layers !== null) return layers;

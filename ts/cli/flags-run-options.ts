@@ -1,4 +1,4 @@
-// docker's --ulimit, --sysctl, --oom-score-adj, --group-add, --tmpfs and --read-only, kept as typed (repeatable
+// docker's --ulimit, --sysctl, --oom-score-adj, --group-add, --tmpfs, --read-only and --device, kept as typed (repeatable
 // ones in order); the policy core reads and checks them (assembly/plan/run-options.ts).
 import { HuskError } from '../errors.js';
 import type { FlagSpec } from './flag-spec.js';
@@ -12,10 +12,12 @@ export interface RunOptionFlags {
   /** PATH[:OPTIONS] */
   tmpfs: string[];
   readOnly: boolean;
+  /** --device HOST[:CONTAINER][:PERMS], as typed. */
+  devices: string[];
 }
 
 export function defaultRunOptionFlags(): RunOptionFlags {
-  return { ulimits: [], sysctls: [], groupAdd: [], tmpfs: [], readOnly: false };
+  return { ulimits: [], sysctls: [], groupAdd: [], tmpfs: [], readOnly: false, devices: [] };
 }
 
 function oomScoreAdj(v: string): number {
@@ -30,4 +32,5 @@ export const RUN_OPTION_FLAGS: FlagSpec[] = [
   { names: ['--group-add'], kind: 'value', apply: (f, v) => f.runOptions.groupAdd.push(v) },
   { names: ['--tmpfs'], kind: 'value', apply: (f, v) => f.runOptions.tmpfs.push(v) },
   { names: ['--read-only'], kind: 'bool', apply: (f) => (f.runOptions.readOnly = true) },
+  { names: ['--device'], kind: 'value', apply: (f, v) => f.runOptions.devices.push(v) },
 ];

@@ -56,6 +56,8 @@ const RUN_OPTIONS = `Options:
       --read-only               The root filesystem read-only (/tmp, /dev, --tmpfs stay writable)
       --tmpfs PATH[:OPTS]       A tmpfs at PATH (noexec,nosuid,nodev unless OPTS say exec,
                                 suid, dev; size=, mode=, uid=, gid=; ro)
+      --device HOST[:PATH][:rwm] The host's device node at PATH (default HOST); without w,
+                                read-only
   -i, --interactive             Keep stdin open (-d: for husk attach; in the foreground stdin
                                 is always passed on)
   -t, --tty                     Give the container a pty held by its monitor, sized as your

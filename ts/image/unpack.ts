@@ -1,8 +1,9 @@
 // unpackLayer: a layer blob (gzip, zstd or plain tar) → one directory, whole or not at all.
 // The blob is read once: its sha256 (the digest) and the tar's (the diffId) are computed as
-// the bytes pass, the tar is parsed as it streams (tar-reader.ts) and written with
-// synchronous calls in checked batches (layer-writer.ts), into a temp directory beside
-// `dest` that is renamed to `dest` at the end; on any error it is removed.
+// the bytes pass (on worker threads for a big blob file: hash-worker.ts), the tar is parsed
+// as it streams (tar-reader.ts) and written with synchronous calls in checked batches
+// (layer-writer.ts), into a temp directory beside `dest` that is renamed to `dest` at the
+// end; on any error it is removed.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -135,6 +135,31 @@ function runOptionFacts(f: RunFlags, rootDir: string, ctx: PrepareContext): Plan
   return { ulimits: o.ulimits, sysctls: o.sysctls, oomScoreAdj: o.oomScoreAdj, groups, tmpfs, readOnly: o.readOnly };
 }
 
+/**
+ * --device HOST[:CONTAINER][:PERMS] as docker splits it (a last part of r, w, m letters is
+ * PERMS); HOST resolved (a /dev/disk/by-id link names its node) and checked to be a character
+ * or block device. The core checks the rest (assembly/plan/devices.ts).
+ */
+function deviceFacts(devices: readonly string[]): PlanRequest['devices'] {
+  if (devices.length === 0) return undefined;
+  return devices.map((spec) => {
+    const parts = spec.split(':');
+    let perms = 'rwm';
+    if (parts.length > 1 && /^[rwm]+$/.test(parts[parts.length - 1])) perms = parts.pop()!;
+    if (parts.length > 2 || parts[0] === '') throw new HuskError('invalid-value', `--device ${spec}: expected HOST[:CONTAINER][:PERMS]`);
+    const host = parts[0];
+    let real: string;
+    try {
+      real = realpathSync(host);
+    } catch (err) {
+      throw new HuskError('invalid-value', `--device ${spec}: ${host}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such device' : (err as NodeJS.ErrnoException).code}`);
+    }
+    const st = statSync(real);
+    if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new HuskError('invalid-value', `--device ${spec}: ${host} is not a device`);
+    return { host: real, container: parts[1] ?? host, perms };
+  });
+}
+
 /** The capability flags as typed, with husk's own bounding set; none when no flag is given. */
 function capabilityFacts(s: RunFlags['security']): PlanRequest['capabilities'] {
   if (!s.privileged && s.capAdd.length === 0 && s.capDrop.length === 0) return undefined;
@@ -209,6 +234,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     seccomp: seccompChoice(f.security.seccomp),
     capabilities: capabilityFacts(f.security),
     runOptions: runOptionFacts(f, rootDir, ctx),
+    devices: deviceFacts(f.runOptions.devices),
     kernel: release(),
   };
   // On a network the address the core picks is leased (asked again if another took it).
