@@ -35,6 +35,7 @@ describe('husk-runc user and time namespaces', () => {
     const own = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     cfg.process = { ...cfg.process, terminal: false, args: own.process.args };
     cfg.root.path = join(dir, 'rootfs');
+    cfg.linux.cgroupsPath = own.linux.cgroupsPath; // under the suite's parent, not husk-runc/ on the host
     writeFileSync(join(dir, 'rootless/config.json'), JSON.stringify(cfg));
     const r = runc(['run', '--bundle', join(dir, 'rootless'), 'u2']);
     expect(r.stderr).toBe('');
