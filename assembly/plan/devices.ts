@@ -1,12 +1,18 @@
 // `husk run --device HOST[:CONTAINER][:PERMS]` (docker's flag; item 0x032f, docs/core-abi.md
 // "buildPlan"): the host's device node (ts/ resolved it and checked it is one) bound into the
-// container's /dev tmpfs at CONTAINER (default: the host path), after the default devices.
-// husk run sets up no device cgroup, and a device node opens for writing even on a read-only
-// mount (may_open skips the read-only check for devices): PERMS other than rwm cannot be
-// enforced, so they are refused rather than ignored.
+// container's /dev tmpfs at CONTAINER (default: the host path), after the default devices,
+// and allowed by the container's device cgroup (deviceCgroupRules below). PERMS other than
+// rwm are refused rather than ignored: on a host without a v1 devices controller nothing
+// enforces them (a device node opens for writing even on a read-only mount).
+//
+// The device cgroup is docker's protection against a container that keeps CAP_MKNOD: it may
+// make any node (`c *:* m`, `b *:* m`) but open only the harmless ones and those --device
+// names. Without it a container's root could mknod the host's disk and read it.
 
 import { Failure, invalid } from "../abi";
+import { Write } from "../cgroup/resources";
 import { Fields, PATH_MAX } from "../codec";
+import { CgroupRequest } from "./cgroup";
 import { PlanWriter } from "./encode";
 import { BIND_CREATE } from "./linux";
 import { insideRoot } from "./oci-mounts";
@@ -15,15 +21,25 @@ export const REQ_RUN_DEVICE: u32 = 0x032f;
 const DEVICES_MAX: i32 = 64;
 
 export class RunDevice {
-  constructor(public host: string, public container: string, public perms: string) {}
+  constructor(public host: string, public container: string, public perms: string, public kind: string, public major: u64, public minor: u64) {}
 }
+
+/** runc's devices every container may use (specconv AllowedDevices), as docker's default. */
+export const DEFAULT_DEVICE_RULES: string[] = [
+  "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm",
+];
+const MINOR_MAX: u64 = 0xfffff;
+const MAJOR_MAX: u64 = 0xfff;
 
 export function decodeRunDevice(f: Fields, out: RunDevice[]): Failure | null {
   const host = f.str("host", PATH_MAX);
   const container = f.str("container", PATH_MAX);
   const perms = f.str("perms", 8);
+  const kind = f.str("kind", 1);
+  const major = f.u64("major");
+  const minor = f.u64("minor");
   if (out.length == DEVICES_MAX) return invalid("device: more than 64 devices");
-  out.push(new RunDevice(host, container, perms));
+  out.push(new RunDevice(host, container, perms, kind, major, minor));
   return null;
 }
 
@@ -34,13 +50,15 @@ export function checkRunDevices(devices: RunDevice[]): Failure | null {
     if (d.host.length == 0 || d.host.charCodeAt(0) != 0x2f) return invalid(what + ": not an absolute host path");
     const inside = insideRoot(d.container);
     if (d.container.length == 0 || d.container.charCodeAt(0) != 0x2f || inside === null || inside == "") return invalid(what + ": \"" + d.container + "\" is not an absolute path inside the container");
+    if (d.kind != "c" && d.kind != "b") return invalid(what + ": not a character or block device");
+    if (d.major > MAJOR_MAX || d.minor > MINOR_MAX) return invalid(what + ": device number " + d.major.toString() + ":" + d.minor.toString() + " out of range");
     if (d.perms.length == 0) return invalid(what + ": no permissions (r, w, m)");
     for (let k = 0; k < d.perms.length; k++) {
       const c = d.perms.charAt(k);
       if (c != "r" && c != "w" && c != "m") return invalid(what + ": \"" + d.perms + "\" is not a set of r, w, m");
     }
     if (d.perms.indexOf("r") < 0 || d.perms.indexOf("w") < 0 || d.perms.indexOf("m") < 0) {
-      return invalid(what + ": permissions \"" + d.perms + "\" cannot be enforced: husk run sets up no device cgroup (only rwm)");
+      return invalid(what + ": permissions \"" + d.perms + "\" cannot be enforced on every host (only rwm)");
     }
   }
   return null;
@@ -50,5 +68,25 @@ export function runDeviceOps(plan: PlanWriter, devices: RunDevice[]): void {
   for (let i = 0; i < devices.length; i++) {
     const d = devices[i];
     plan.bind(d.host, <string>insideRoot(d.container), BIND_CREATE);
+  }
+}
+
+/**
+ * The container's device cgroup (v1 devices controller): deny all, then docker's defaults,
+ * then each --device. Not for --privileged (every device, as docker) nor where the host has
+ * no v1 devices controller in the container's hierarchies (a rootless container's, or pure
+ * cgroup v2, whose device filter is a BPF program husk does not load yet).
+ */
+export function deviceCgroupRules(cg: CgroupRequest, devices: RunDevice[], privileged: bool): void {
+  if (privileged || !cg.present) return;
+  let at = -1;
+  for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 1 && cg.used[i].has("devices")) at = i;
+  if (at < 0) return;
+  const writes = cg.writes[at];
+  writes.push(new Write("devices", "devices.deny", "a"));
+  for (let i = 0; i < DEFAULT_DEVICE_RULES.length; i++) writes.push(new Write("devices", "devices.allow", DEFAULT_DEVICE_RULES[i]));
+  for (let i = 0; i < devices.length; i++) {
+    const d = devices[i];
+    writes.push(new Write("devices", "devices.allow", d.kind + " " + d.major.toString() + ":" + d.minor.toString() + " rwm"));
   }
 }

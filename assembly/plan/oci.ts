@@ -12,6 +12,7 @@
 import { answer, badLength, fail, Failure, inputPointer, invalid } from "../abi";
 import { HEADER_SIZE, PATH_MAX, STR_MAX } from "../codec";
 import { Write } from "../cgroup/resources";
+import { DEFAULT_DEVICE_RULES } from "./devices";
 import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, CgroupRequest, containerDir, unshareCgroupAfterJoin, validateCgroup } from "./cgroup";
 import { PlanWriter } from "./encode";
 import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
@@ -55,10 +56,6 @@ const JOINABLE: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS 
 const RESOURCE_FIELDS: string[] = ["memory.limit", "memory.reservation", "memory.swap", "cpu.shares", "cpu.quota", "cpu.period", "cpu.cpus", "cpu.mems", "pids.limit", "blockIO.weight"];
 const RESOURCE_FLAGS: string[] = ["memory", "memory-reservation", "memory-swap", "cpu-shares", "cpu-quota", "cpu-period", "cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight"];
 
-/** runc's devices every container may use, after the config's rules (specconv AllowedDevices). */
-const DEFAULT_DEVICE_RULES: string[] = [
-  "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm",
-];
 
 /** Decided from the request, then written. */
 class OciDecisions {

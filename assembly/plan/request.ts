@@ -16,7 +16,7 @@ import { checkUsermode, decodeUsermodeFrame, isUsermodeItem, UsermodeRequest } f
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
-import { checkRunDevices, decodeRunDevice, REQ_RUN_DEVICE, RunDevice } from "./devices";
+import { checkRunDevices, decodeRunDevice, deviceCgroupRules, REQ_RUN_DEVICE, RunDevice } from "./devices";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
   CLOCK_BOOTTIME,
@@ -602,6 +602,7 @@ export function validateRequest(req: PlanRequest): Failure | null {
   }
   const cgroupProblem = validateCgroup(req.cgroup);
   if (cgroupProblem !== null) return cgroupProblem;
+  deviceCgroupRules(req.cgroup, req.devices, req.security.privileged);
   const stdioProblem = validateStdio(req.stdio);
   if (stdioProblem !== null) return stdioProblem;
   if (req.net.present && !req.hasId) return malformed("request: NET_ATTACH without ID");

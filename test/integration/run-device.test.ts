@@ -1,6 +1,8 @@
 // docker's --device on `husk run`: the host's node appears at the path asked for in the
 // container's /dev and can be opened; what cannot be honoured (not a device, permissions other
-// than rwm, which need a device cgroup, a path out of the container) is one line, exit 125.
+// than rwm, a path out of the container) is one line, exit 125. And docker's device cgroup:
+// a container keeps CAP_MKNOD, so without it root inside could make the host's disk node
+// and open it.
 import { describe, expect, it } from 'vitest';
 import { husk } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
@@ -24,7 +26,29 @@ describe('husk run --device', () => {
     };
     expect(refused('/etc/passwd')).toMatch(/--device \/etc\/passwd: \/etc\/passwd is not a device\n$/);
     expect(refused('/dev/nothere')).toMatch(/--device \/dev\/nothere: \/dev\/nothere: no such device\n$/);
-    expect(refused('/dev/fuse:/dev/fuse:r')).toMatch(/device \/dev\/fuse: permissions "r" cannot be enforced: husk run sets up no device cgroup/);
+    expect(refused('/dev/fuse:/dev/fuse:r')).toMatch(/device \/dev\/fuse: permissions "r" cannot be enforced on every host/);
     expect(refused('/dev/fuse:/../../x')).toMatch(/device \/dev\/fuse: "\/\.\.\/\.\.\/x" is not an absolute path inside the container/);
+  });
+
+  // /dev/fuse (10:229) opens for its owner and CAP_MKNOD makes it anywhere: a node made in
+  // the container's /dev (a tmpfs without nodev, as docker's) is what the device cgroup stops.
+  const makeAndOpen = 'mknod /dev/made c 10 229 && echo made; (exec 3<>/dev/made) && echo opened';
+
+  it('a default container may make any device node but open only the default ones (device cgroup, as docker)', () => {
+    const r = husk(root, ['run', 'host', 'sh', '-c', `${makeAndOpen}; (exec 3<>/dev/null) && echo null-ok; cat /sys/fs/cgroup/devices/devices.list`]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^made\nnull-ok\n/);
+    expect(r.stderr).toMatch(/\/dev\/made: Operation not permitted/);
+    expect(r.stdout).toContain('c 136:* rwm');
+    expect(r.stdout).not.toContain('a *:* rwm');
+  });
+
+  it('--device adds its node to the device cgroup; --privileged has none', () => {
+    const withDevice = husk(root, ['run', '--device', '/dev/fuse:/dev/f2', 'host', 'sh', '-c', makeAndOpen]);
+    expect(withDevice.stderr).toBe('');
+    expect(withDevice.stdout).toBe('made\nopened\n');
+    const privileged = husk(root, ['run', '--privileged', 'host', 'sh', '-c', makeAndOpen]);
+    expect(privileged.stderr).toBe('');
+    expect(privileged.stdout).toBe('made\nopened\n');
   });
 });

@@ -198,7 +198,7 @@ export interface PlanRequest {
   capabilities?: { privileged: boolean; bounding: bigint; add: readonly string[]; drop: readonly string[] };
   /** --ulimit, --sysctl as typed; --oom-score-adj; --group-add gids; --tmpfs target and options (items 0x030a–0x030e). */
   /** --device: the host's node (resolved, checked to be a device), its path inside, r/w/m (item 0x032f). */
-  devices?: readonly { host: string; container: string; perms: string }[];
+  devices?: readonly { host: string; container: string; perms: string; kind: 'b' | 'c'; major: number; minor: number }[];
   runOptions?: { ulimits?: readonly string[]; sysctls?: readonly string[]; oomScoreAdj?: number; groups?: readonly number[]; tmpfs?: readonly { target: string; options: string }[]; readOnly?: boolean };
   /** --init: husk's init is the container's pid 1 (reaps, forwards signals; docs/protocol.md "husk's init"). */
   init?: boolean;
@@ -477,7 +477,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     w.begin('group-add', REQUEST.GROUP_ADD).u64s(ro.groups).end();
   }
   for (const t of ro?.tmpfs ?? []) w.begin('tmpfs', REQUEST.TMPFS).str(t.target, PATH_MAX).str(t.options).end();
-  for (const d of req.devices ?? []) w.begin('device', REQUEST.DEVICE).str(d.host, PATH_MAX).str(d.container, PATH_MAX).str(d.perms.slice(0, 8)).end();
+  for (const d of req.devices ?? []) w.begin('device', REQUEST.DEVICE).str(d.host, PATH_MAX).str(d.container, PATH_MAX).str(d.perms.slice(0, 8)).str(d.kind).u64(d.major).u64(d.minor).end();
   if (ro?.readOnly === true) w.begin('read-only', REQUEST.READ_ONLY).end();
   const caps = req.capabilities;
   if (caps !== undefined) w.begin('cap-add', REQUEST.CAPABILITIES).u64(caps.privileged ? 1 : 0).u64(caps.bounding).strs(caps.add).strs(caps.drop).end();

@@ -157,7 +157,10 @@ function deviceFacts(devices: readonly string[]): PlanRequest['devices'] {
     }
     const st = statSync(real);
     if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new HuskError('invalid-value', `--device ${spec}: ${host} is not a device`);
-    return { host: real, container: parts[1] ?? host, perms };
+    // major/minor as the kernel's new_decode_dev splits st_rdev, for the device cgroup rule.
+    const major = ((st.rdev >>> 8) & 0xfff) | (Math.floor(st.rdev / 2 ** 32) & ~0xfff);
+    const minor = (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00);
+    return { host: real, container: parts[1] ?? host, perms, kind: st.isBlockDevice() ? 'b' : 'c', major, minor };
   });
 }
 
