@@ -13,7 +13,7 @@ import { fsPlan, type FsEntry } from '../core/fs.js';
 import { computeIdmap } from '../core/idmap.js';
 import { HuskError } from '../errors.js';
 import { EventStream, type LauncherEvent } from '../protocol/events.js';
-import { errnoName, errnoText } from '../runtime/outcome.js';
+import { describeFailure } from '../runtime/control.js';
 import { launcherPath } from '../runtime/paths.js';
 import { caller, idmapHelpers, readSubidFile } from '../runtime/userns.js';
 import { WriteStream } from './write-stream.js';
@@ -88,7 +88,6 @@ function removeInUserns(path: string, userns: LayerUserns): void {
   const events: LauncherEvent[] = r.output?.[3] ? new EventStream().push(r.output[3] as Buffer) : [];
   if (r.status === 0) return;
   const ev = events.find((e) => e.kind === 'error') as Extract<LauncherEvent, { kind: 'error' }> | undefined;
-  const why = ev === undefined ? (r.error?.message ?? `the launcher exited ${r.status ?? r.signal}`)
-    : `${ev.message}: ${ev.errno ? `${errnoName(ev.errno)} (${errnoText(ev.errno).toLowerCase()})` : ''}`;
+  const why = ev === undefined ? (r.error?.message ?? `the launcher exited ${r.status ?? r.signal}`) : describeFailure(ev);
   throw new HuskError('host', `cannot remove ${path} in your user namespace: ${why}`);
 }
