@@ -5,7 +5,7 @@
 // start failed, then leaves the launcher to monitor the container alone.
 import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { HuskError } from '../errors.js';
 import { EventStream } from '../protocol/events.js';
@@ -56,6 +56,7 @@ export async function launchDetached(plan: Uint8Array, opts: { eventsPath: strin
 
   const start: DetachedStart = { launcherPid: child.pid };
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let execSeenAt: number | undefined;
   for (;;) {
     // The whole file each time, folded anew: what it says so far.
     const outcome = newOutcome(spawnedAt);
@@ -67,7 +68,7 @@ export async function launchDetached(plan: Uint8Array, opts: { eventsPath: strin
       break;
     }
     const started = outcome.opTimes.some((t) => t.code === EXEC_CODE);
-    if (started && !outcome.error) break;
+    if (started && !outcome.error && (execved(start.pid, child.pid) || Date.now() > (execSeenAt ??= Date.now()) + EXEC_CONFIRM_MS)) break;
     if (exitedEarly) {
       // The launcher is gone without an EXIT: read once more (its last write may be late).
       await new Promise((r) => setTimeout(r, 20));
@@ -81,6 +82,25 @@ export async function launchDetached(plan: Uint8Array, opts: { eventsPath: strin
   }
   planPipe.destroy();
   return start;
+}
+
+/**
+ * EXEC's op time is written just before execve, so a command that cannot be run (127, 126)
+ * reports its error a moment after it: seen in between, `run -d` said "started" and exited 0
+ * (a CI flake). Whether execve happened shows in /proc/PID/exe, which leaves the launcher's
+ * binary. Where that cannot be told (the process is gone, /proc/PID/exe is not ours to read,
+ * a process that stays the launcher's binary such as an init), the start is taken as before
+ * once EXEC_CONFIRM_MS have passed.
+ */
+const EXEC_CONFIRM_MS = 200;
+
+function execved(pid: number | undefined, launcherPid: number): boolean {
+  if (pid === undefined) return false;
+  try {
+    return readlinkSync(`/proc/${pid}/exe`) !== readlinkSync(`/proc/${launcherPid}/exe`);
+  } catch {
+    return false;
+  }
 }
 
 /** What the events file says so far, folded as a foreground run's events are. */
