@@ -29,7 +29,11 @@ export interface UnpackOptions {
   /** Bound of the uncompressed tar in bytes (default 32 GiB). */
   maxBytes?: number;
   maxEntries?: number;
-  /** Opaque directories as user.overlay.opaque (overlay mounted with userxattr). */
+  /**
+   * Opaque directories as user.overlay.opaque (overlay mounted with userxattr); default: for
+   * a non-root caller, whose containers mount their overlay in a user namespace (and who may
+   * not set trusted.* xattrs at all).
+   */
   userxattr?: boolean;
   /** Names the image/layer in errors. */
   label?: string;
@@ -119,7 +123,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
   const after = opts.applyFsOps === launcherFsOps ? streamAfter() : null;
   const writer = new LayerWriter(root, {
     label,
-    userxattr: opts.userxattr ?? false,
+    userxattr: opts.userxattr ?? process.getuid?.() !== 0,
     maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
     applyFsOps: opts.applyFsOps,
     userns: opts.userns === undefined ? layerUserns() : opts.userns,
