@@ -45,10 +45,11 @@ pub fn enter(state: *const State, flags: u64) sys.Error!void {
 
 /// SETNS_FILE: the file must be an nsfs file (a pinned namespace's bind mount, or
 /// /proc/PID/ns/TYPE) of type `nstype`: a stale pin whose mount is gone is a plain file
-/// (EINVAL), a namespace of another type too.
+/// (EINVAL), a namespace of another type too. /proc/PID/ns/TYPE is a magic link, so the last
+/// component is followed: what is entered is checked by its filesystem and type, not its name.
 pub fn enter_file(path: [*:0]const u8, nstype: u64) sys.Error!void {
     assert(@popCount(nstype) == 1);
-    const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.CLOEXEC | sys.O.NOFOLLOW, 0);
+    const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.CLOEXEC, 0);
     defer sys.close(fd);
     if (try sys.filesystem_type(fd) != sys.NSFS_MAGIC) return error.INVAL;
     if (try sys.namespace_type(fd) != nstype) return error.INVAL;

@@ -62,6 +62,9 @@ class OciDecisions {
   newNamespaces: u64 = 0;
   joins: string[] = [];
   joinTypes: u64[] = [];
+  /** linux.namespaces' user and time entries with a path: entered after CLONE. */
+  userPath: string = "";
+  timePath: string = "";
   caps: u64[] = [0, 0, 0, 0, 0];
   rlimitResources: u64[] = [];
   propagation: u64 = MS_SLAVE | MS_REC;
@@ -164,20 +167,30 @@ function decideNamespaces(req: OciRequest, d: OciDecisions): Failure | null {
     const bit = NS_BITS[at];
     if ((seen & bit) != 0) return invalid("linux.namespaces: " + n.type + " given twice");
     seen |= bit;
-    if ((bit == CLONE_NEWUSER || bit == CLONE_NEWTIME) && n.path.length > 0) {
-      return invalid("linux.namespaces[" + i.toString() + "]: joining a " + n.type + " namespace by path is not supported by husk-runc");
-    }
     if (n.path.length == 0) {
       d.newNamespaces |= bit;
       continue;
     }
-    if ((bit & JOINABLE) == 0) return invalid("linux.namespaces[" + i.toString() + "]: joining a " + n.type + " namespace by path is not supported by husk-runc");
+    if ((bit & (JOINABLE | CLONE_NEWUSER | CLONE_NEWTIME)) == 0) return invalid("linux.namespaces[" + i.toString() + "]: joining a " + n.type + " namespace by path is not supported by husk-runc");
     if (n.path.charCodeAt(0) != 0x2f) return invalid("linux.namespaces[" + i.toString() + "].path: \"" + n.path + "\" is not an absolute path");
-    d.joins.push(n.path);
-    d.joinTypes.push(bit);
+    // User and time are entered by the container process after CLONE (writeJoinedUser).
+    if (bit == CLONE_NEWUSER) d.userPath = n.path;
+    else if (bit == CLONE_NEWTIME) d.timePath = n.path;
+    else {
+      d.joins.push(n.path);
+      d.joinTypes.push(bit);
+    }
   }
   if ((d.newNamespaces & CLONE_NEWNS) == 0) return invalid("linux.namespaces: husk-runc needs a new mount namespace");
   const userns = (d.newNamespaces & CLONE_NEWUSER) != 0;
+  // A joined user namespace has its maps already: the config gives none (the kernel writes a
+  // namespace's maps once).
+  if (d.userPath.length > 0 && (req.uidMaps.length > 0 || req.gidMaps.length > 0)) {
+    return invalid((req.uidMaps.length > 0 ? "linux.uidMappings" : "linux.gidMappings") + ": not with a joined user namespace (linux.namespaces user path " + d.userPath + "), which has its mappings");
+  }
+  // Entering a time namespace takes CAP_SYS_ADMIN over its owner, which the root of a user
+  // namespace made at CLONE does not have over the host's.
+  if (d.timePath.length > 0 && userns) return invalid("linux.namespaces: a time namespace joined by path (" + d.timePath + ") with a new user namespace: its root may not enter it; join the user namespace too, or make a new time namespace");
   let failure = checkIdMaps("linux.uidMappings", req.uidMaps, userns);
   if (failure === null) failure = checkIdMaps("linux.gidMappings", req.gidMaps, userns);
   if (failure !== null) return failure;
@@ -433,17 +446,23 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
     if (offsets.length > 0) plan.writeFile("/proc/self/timens_offsets", offsets);
   }
   const cgroupNs = (d.newNamespaces & CLONE_NEWCGROUP) != 0;
-  const cgroupAfter = unshareCgroupAfterJoin(cg, d.newNamespaces, CLONE_NEWCGROUP);
-  plan.clone((cgroupAfter ? d.newNamespaces & ~CLONE_NEWCGROUP : d.newNamespaces) & ~CLONE_NEWTIME);
-  const userns = (d.newNamespaces & CLONE_NEWUSER) != 0;
-  if (userns) {
-    plan.uidMap(mapLines(req.uidMaps));
-    plan.gidMap(mapLines(req.gidMaps));
+  if (d.userPath.length > 0) writeJoinedUser(plan, req, d);
+  else {
+    const cgroupAfter = unshareCgroupAfterJoin(cg, d.newNamespaces, CLONE_NEWCGROUP);
+    plan.clone((cgroupAfter ? d.newNamespaces & ~CLONE_NEWCGROUP : d.newNamespaces) & ~CLONE_NEWTIME);
+    const userns = (d.newNamespaces & CLONE_NEWUSER) != 0;
+    if (userns) {
+      plan.uidMap(mapLines(req.uidMaps));
+      plan.gidMap(mapLines(req.gidMaps));
+    }
+    cgroupJoinOps(plan, cg);
+    // Entered by the process as host root (CAP_SYS_ADMIN over the time namespace's owner),
+    // before the user namespace's root has only that namespace's powers.
+    if (d.timePath.length > 0) plan.setnsFile(d.timePath, CLONE_NEWTIME);
+    // The process still has the host's ids, which the maps may not cover: root of the namespace first.
+    if (userns) plan.user(0, 0, new Array<u64>());
+    if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
   }
-  cgroupJoinOps(plan, cg);
-  // The process still has the host's ids, which the maps may not cover: root of the namespace first.
-  if (userns) plan.user(0, 0, new Array<u64>());
-  if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);
   if (req.hasOomScoreAdj) plan.writeFile("/proc/self/oom_score_adj", req.oomScoreAdj.toString());
   for (let i = 0; i < d.sysctlPaths.length; i++) plan.writeFile(d.sysctlPaths[i], req.sysctls[i].value);
   if ((d.newNamespaces & CLONE_NEWNET) != 0) plan.loopbackUp();
@@ -460,6 +479,25 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   if (req.hasHostname) plan.sethostname(req.hostname);
   processOps(plan, req, d);
   plan.end();
+}
+
+/**
+ * A user namespace joined by path (docs/protocol.md "A joined user namespace", runc's nsexec
+ * order): CLONE makes nothing (what it made would belong to the host's user namespace); the
+ * process joins its cgroups as host root, enters the time namespace (if joined), then the user
+ * namespace, becomes its root, and makes the new namespaces, which are the joined one's own; a
+ * new pid namespace takes only children, so it forks (PID_FORK: the child is the container's
+ * process, pid 1; its parent stays as husk's init for it).
+ */
+function writeJoinedUser(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
+  plan.clone(0);
+  cgroupJoinOps(plan, req.cgroup);
+  if (d.timePath.length > 0) plan.setnsFile(d.timePath, CLONE_NEWTIME);
+  plan.setnsFile(d.userPath, CLONE_NEWUSER);
+  plan.user(0, 0, new Array<u64>());
+  const fresh = d.newNamespaces & ~CLONE_NEWTIME;
+  if (fresh != 0) plan.unshare(fresh);
+  if ((fresh & CLONE_NEWPID) != 0) plan.pidFork();
 }
 
 function hasDevpts(req: OciRequest): bool {

@@ -1,7 +1,8 @@
 // husk-runc's commands for a container that runs, as engines use them: pause and resume
 // (state says paused; the processes stop), ps (the container's pids), update (new limits in
 // the container's own cgroup files, v1 or v2), events --stats (runc's JSON line), and
-// create --preserve-fds (the engine's extra fds reach the process, nothing else does).
+// create and exec --preserve-fds (the engine's extra fds reach the process, nothing else does),
+// exec --additional-gids and process.user.additionalGids.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,5 +96,32 @@ describe('husk-runc on a running container', () => {
     expect(readFileSync(path, 'utf8')).toBe('kept\n');
     expect(runc(['run', '--preserve-fds', 'x', '--bundle', dir, 'fds2']).stderr).toBe('husk-runc: run: --preserve-fds: not a number: x\n');
   });
-});
 
+  it('exec --preserve-fds N and --additional-gids: the fd and the groups reach the exec\'d process', () => {
+    const dir = bundle(['sleep', '60'], (c) => (c.process.user.additionalGids = [4]));
+    expect(runc(['run', '-d', '--bundle', dir, 'xf']).status).toBe(0);
+    const path = join(bundles, 'exec-preserved');
+    const fd = openSync(path, 'w');
+    try {
+      const r = runc(['exec', '--preserve-fds', '1', '--user', '1000:1000', '--additional-gids', '5', '-g', '7,9', 'xf', 'sh', '-c', 'echo kept >&3; id -G; ls /proc/self/fd | sort -n | tr "\\n" " "'], { fds: [fd] });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      // The config's additionalGids stay; exec's come after them (runc's order).
+      expect(r.stdout).toBe('1000 4 5 7 9\n0 1 2 3 4 ');
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(path, 'utf8')).toBe('kept\n');
+    // Without the flag, fd 3 does not reach it.
+    const nul = openSync('/dev/null', 'r');
+    try {
+      const plain = runc(['exec', 'xf', 'sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "; id -G'], { fds: [nul] });
+      expect(plain.stdout).toBe('0 1 2 3 0 4\n');
+    } finally {
+      closeSync(nul);
+    }
+    expect(runc(['exec', '-g', 'x', 'xf', 'true']).stderr).toBe('husk-runc: exec: --additional-gids: not a number: x\n');
+    expect(runc(['exec', '--preserve-fds', '1025', 'xf', 'true']).stderr).toBe('husk-runc: --preserve-fds: 1025 is over 1024\n');
+    expect(runc(['delete', '--force', 'xf']).status).toBe(0);
+  });
+});

@@ -24,7 +24,7 @@ export type RuncCommand =
   | { name: 'version' }
   | { name: 'help'; topic?: string }
   | { name: 'create' | 'run'; id: string; bundle: string; pidFile?: string; consoleSocket?: string; detach: boolean; preserveFds: number; noPivot: boolean; noNewKeyring: boolean; keep: boolean }
-  | { name: 'exec'; id: string; args: string[]; process?: string; detach: boolean; pidFile?: string; consoleSocket?: string; tty: boolean; cwd?: string; env: string[]; user?: string; caps: string[]; noNewPrivs: boolean }
+  | { name: 'exec'; id: string; args: string[]; process?: string; detach: boolean; pidFile?: string; consoleSocket?: string; tty: boolean; cwd?: string; env: string[]; user?: string; caps: string[]; noNewPrivs: boolean; preserveFds: number; additionalGids: number[] }
   | { name: 'start'; id: string }
   | { name: 'state'; id: string }
   | { name: 'kill'; id: string; signal: string; all: boolean }
@@ -168,8 +168,12 @@ function parseCommand(name: string, args: readonly string[], cwd: string): RuncC
       checkId(rest[0]);
       const process = flags.get('process') ?? flags.get('p');
       if (process === undefined && rest.length < 2) throw new RuncError('exec: no command given (and no --process)');
-      for (const unsupported of ['process-label', 'apparmor', 'cgroup', 'preserve-fds']) if (flags.has(unsupported)) throw new RuncError(`exec: --${unsupported} is not supported by husk-runc`);
-      if ((lists.get('additional-gids') ?? lists.get('g') ?? []).length > 0) throw new RuncError('exec: --additional-gids is not supported by husk-runc');
+      for (const unsupported of ['process-label', 'apparmor', 'cgroup']) if (flags.has(unsupported)) throw new RuncError(`exec: --${unsupported} is not supported by husk-runc`);
+      const preserve = flags.get('preserve-fds') ?? '0';
+      if (!/^\d+$/.test(preserve)) throw new RuncError(`exec: --preserve-fds: not a number: ${preserve}`);
+      // runc takes each -g once or as a comma list.
+      const gids = [...(lists.get('additional-gids') ?? []), ...(lists.get('g') ?? [])].flatMap((g) => g.split(','));
+      for (const g of gids) if (!/^\d+$/.test(g)) throw new RuncError(`exec: --additional-gids: not a number: ${g}`);
       const pidFile = flags.get('pid-file');
       return {
         name,
@@ -185,6 +189,8 @@ function parseCommand(name: string, args: readonly string[], cwd: string): RuncC
         user: flags.get('user') ?? flags.get('u'),
         caps: [...(lists.get('cap') ?? []), ...(lists.get('c') ?? [])],
         noNewPrivs: truthy(flags.get('no-new-privs')),
+        preserveFds: Number(preserve),
+        additionalGids: gids.map(Number),
       };
     }
     case 'start':

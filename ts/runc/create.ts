@@ -99,8 +99,8 @@ async function hostDevicesOf(cfg: unknown): Promise<(HostDevice | undefined)[]> 
   return devicesOf(devices).map(hostDevice);
 }
 
-/** `--preserve-fds N`: fds 3 to 3+N-1 must be open in husk-runc (the engine's). */
-function checkPreserved(count: number): void {
+/** `--preserve-fds N` (create, run, exec): fds 3 to 3+N-1 must be open in husk-runc (the engine's). */
+export function checkPreserved(count: number): void {
   if (count > 1024) throw new RuncError(`--preserve-fds: ${count} is over 1024`);
   for (let fd = 3; fd < 3 + count; fd++) {
     try {

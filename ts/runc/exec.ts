@@ -11,7 +11,7 @@ import { CoreError } from '../core/build-plan.js';
 import { describeFailure } from '../runtime/control.js';
 import { RuncError } from './args.js';
 import type { RuncCommand } from './args.js';
-import { readConfig } from './create.js';
+import { checkPreserved, readConfig } from './create.js';
 import { runPlan } from './launch.js';
 import { containerDir, mustRead, statusOf } from './state.js';
 
@@ -42,8 +42,9 @@ function processFrom(cmd: ExecCommand, base: Record<string, any>): Record<string
   if (cmd.user !== undefined) {
     const [uid, gid] = cmd.user.split(':');
     if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) throw new RuncError(`exec: --user ${cmd.user}: UID[:GID] as numbers`);
-    p.user = { uid: Number(uid), gid: gid === undefined ? 0 : Number(gid) };
+    p.user = { ...(base.user ?? {}), uid: Number(uid), gid: gid === undefined ? 0 : Number(gid) };
   }
+  if (cmd.additionalGids.length > 0) p.user = { ...(p.user ?? {}), additionalGids: [...(p.user?.additionalGids ?? []), ...cmd.additionalGids] };
   if (cmd.caps.length > 0) {
     const caps = { ...(base.capabilities ?? {}) };
     for (const set of ['bounding', 'effective', 'permitted']) caps[set] = [...new Set([...(caps[set] ?? []), ...cmd.caps])];
@@ -69,6 +70,11 @@ export async function execCommand(root: string, cmd: ExecCommand): Promise<numbe
   const config = readConfig(st.bundle) as Record<string, any>;
   const process = cmd.process !== undefined ? readProcess(cmd.process) : processFrom(cmd, config.process ?? {});
   if (cmd.process !== undefined && cmd.args.length > 0) (process as Record<string, unknown>).args = cmd.args;
+  if (cmd.process !== undefined && cmd.additionalGids.length > 0) {
+    const user = ((process as Record<string, any>).user ?? {}) as Record<string, any>;
+    (process as Record<string, unknown>).user = { ...user, additionalGids: [...(user.additionalGids ?? []), ...cmd.additionalGids] };
+  }
+  checkPreserved(cmd.preserveFds);
   const linux = config.linux?.seccomp === undefined ? {} : { seccomp: config.linux.seccomp };
   const { differingNamespaces } = await import('../runtime/ns-facts.js');
   const join = { pid: st.pid, startTime: st.startTime, differ: differingNamespaces(st.pid), cgroups: await cgroupsOf(st.cgroupDirs) };
@@ -76,7 +82,7 @@ export async function execCommand(root: string, cmd: ExecCommand): Promise<numbe
   const { ociPlan } = await import('../core/oci-plan.js');
   let answer;
   try {
-    answer = ociPlan({ ociVersion: config.ociVersion, process, root: { path: st.rootfs }, linux }, { bundle: st.bundle, execFifo: fifo, join, dieWithParent: !cmd.detach, consoleSocket: cmd.consoleSocket === undefined ? undefined : resolve_(cmd.consoleSocket) });
+    answer = ociPlan({ ociVersion: config.ociVersion, process, root: { path: st.rootfs }, linux }, { bundle: st.bundle, execFifo: fifo, join, dieWithParent: !cmd.detach, preserveFds: cmd.preserveFds, consoleSocket: cmd.consoleSocket === undefined ? undefined : resolve_(cmd.consoleSocket) });
   } catch (err) {
     if (err instanceof CoreError) throw new RuncError(err.message);
     throw err;
@@ -84,6 +90,7 @@ export async function execCommand(root: string, cmd: ExecCommand): Promise<numbe
   try {
     const launched = await runPlan(answer.plan, {
       forward: !cmd.detach,
+      preserveFds: cmd.preserveFds,
       onPid: (pid) => {
         if (cmd.pidFile !== undefined) writePidFile(cmd.pidFile, pid);
       },

@@ -58,7 +58,9 @@ export function runPlan(plan: Uint8Array, opts: RuncLaunchOptions = {}): Promise
     events.on('data', (chunk: Buffer) => {
       for (const ev of stream.push(chunk)) {
         opts.trace?.(ev);
-        if (ev.kind === 'pid') {
+        // INNER_PID: in a user namespace joined by path with a new pid namespace, the
+        // container's process is the child PID_FORK made (CLONE's process is its init).
+        if (ev.kind === 'pid' || ev.kind === 'inner-pid') {
           out.pid = ev.pid;
           opts.onPid?.(ev.pid);
         } else if (ev.kind === 'ready') out.ready = true;
