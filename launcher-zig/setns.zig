@@ -10,6 +10,7 @@ const control_plan = @import("control_plan.zig");
 const State = @import("state.zig").State;
 const protocol = @import("protocol.zig");
 const pin = @import("pin.zig");
+const root = @import("root.zig");
 
 /// The ops of "Joining namespaces" and PIN, as run.zig's run_op dispatches them.
 pub fn run_op(state: *State, op: protocol.Op) sys.Error!void {
@@ -45,13 +46,18 @@ pub fn enter(state: *const State, flags: u64) sys.Error!void {
 
 /// SETNS_FILE: the file must be an nsfs file (a pinned namespace's bind mount, or
 /// /proc/PID/ns/TYPE) of type `nstype`: a stale pin whose mount is gone is a plain file
-/// (EINVAL), a namespace of another type too. /proc/PID/ns/TYPE is a magic link, so the last
-/// component is followed: what is entered is checked by its filesystem and type, not its name.
+/// (EINVAL), a namespace of another type too. /proc/PID/ns/TYPE is a magic link (what
+/// engines name: containerd's CRI joins a pod's namespaces so), so the path is followed, but
+/// first as O_PATH, which opens nothing: only a file found to be nsfs is opened for setns
+/// (through /proc/self/fd), never a FIFO or a device the path might name.
 pub fn enter_file(path: [*:0]const u8, nstype: u64) sys.Error!void {
     assert(@popCount(nstype) == 1);
-    const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.CLOEXEC, 0);
+    const found = try sys.openat(sys.AT_FDCWD, path, sys.O.PATH | sys.O.CLOEXEC, 0);
+    defer sys.close(found);
+    if (try sys.filesystem_type(found) != sys.NSFS_MAGIC) return error.INVAL;
+    var buffer: [32]u8 = undefined;
+    const fd = try sys.openat(sys.AT_FDCWD, root.fd_path(found, &buffer), sys.O.RDONLY | sys.O.CLOEXEC, 0);
     defer sys.close(fd);
-    if (try sys.filesystem_type(fd) != sys.NSFS_MAGIC) return error.INVAL;
     if (try sys.namespace_type(fd) != nstype) return error.INVAL;
     try sys.setns(fd, nstype);
 }

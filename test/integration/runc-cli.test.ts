@@ -3,7 +3,7 @@
 // delete; run in the foreground with its exit status; a config with a field husk-runc does not
 // support is one line naming the field, exit 1, and leaves nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repo } from './helpers.js';
@@ -110,6 +110,22 @@ describe('husk-runc on a bundle', () => {
     expect(r.stdout.trim()).toBe('from-config bar 65534:65534 /work 512');
     expect(r.status).toBe(3);
     expect(runc(['state', 'fg']).status).toBe(1);
+  });
+
+  it('linux.namespaces joined by path: another container\'s /proc/PID/ns/TYPE (as containerd\'s CRI joins a pod\'s)', () => {
+    const pod = bundle(['sleep', '60'], (c) => (c.hostname = 'the-pod'));
+    const created = runc(['create', '--bundle', pod, '--pid-file', join(pod, 'pid'), 'pod']);
+    expect(created.status, created.stderr).toBe(0);
+    const pid = Number(readFileSync(join(pod, 'pid'), 'utf8'));
+    const dir = bundle(['sh', '-c', 'hostname; readlink /proc/self/ns/uts; readlink /proc/self/ns/ipc'], (c) => {
+      for (const ns of c.linux.namespaces) if (ns.type === 'uts' || ns.type === 'ipc') ns.path = `/proc/${pid}/ns/${ns.type}`;
+      delete c.hostname;
+    });
+    const r = runc(['run', '--bundle', dir, 'member']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`the-pod\n${readlinkSync(`/proc/${pid}/ns/uts`)}\n${readlinkSync(`/proc/${pid}/ns/ipc`)}\n`);
+    expect(r.status).toBe(0);
+    expect(runc(['delete', '--force', 'pod']).status).toBe(0);
   });
 
   it('the capability sets, no_new_privs, masked and read-only paths are the config\'s', () => {
