@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repo, sleep, suiteDir } from './helpers.js';
 import { cgroupMounts } from './cgroup-setup.js';
 import { useLeakCheck } from './leak-check.js';
-import { hasContainerd, importImage, NAMESPACE, startContainerd, type Containerd } from './containerd-harness.js';
+import { hasContainerd, importImage, startContainerd, type Containerd } from './containerd-harness.js';
 
 const dir = suiteDir('containerd');
 const image = 'localhost/husk-ctr-test:1';
@@ -48,7 +48,7 @@ function next(): { id: string; flags: string[] } {
 
 /** husk-runc's own view of a container the shim made (its state under the shim's --root). */
 function huskState(id: string): any {
-  const r = spawnSync(process.execPath, ['--', join(repo, 'bin/husk-runc.js'), '--root', join(cd.runcRoot, NAMESPACE), 'state', id], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--', join(repo, 'bin/husk-runc.js'), '--root', join(cd.runcRoot, cd.namespace), 'state', id], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
 }
@@ -72,7 +72,7 @@ describe.skipIf(!hasContainerd)('containerd 1.6: ctr run --runc-binary husk-runc
     expect(calls.slice(0, 2)).toEqual(['create', 'start']);
     expect(calls).toContain('delete');
     expect(cd.ctr(['container', 'ls', '-q']).stdout).toBe('');
-    expect(readdirSync(join(cd.runcRoot, NAMESPACE))).toEqual([]);
+    expect(readdirSync(join(cd.runcRoot, cd.namespace))).toEqual([]);
   });
 
   it('run -d, task exec into it, ps, metrics, kill and delete: each a husk-runc call', async () => {
@@ -106,7 +106,7 @@ describe.skipIf(!hasContainerd)('containerd 1.6: ctr run --runc-binary husk-runc
     const calls = cd.calls().filter((c) => c.at(-1) === id || c.at(-2) === id);
     expect(calls.map((c) => c[0])).toEqual(expect.arrayContaining(['create', 'start', 'exec', 'kill', 'delete']));
     expect(calls.find((c) => c[0] === 'kill')).toEqual(['kill', id, '15']);
-    expect(readdirSync(join(cd.runcRoot, NAMESPACE))).toEqual([]);
+    expect(readdirSync(join(cd.runcRoot, cd.namespace))).toEqual([]);
     for (const m of cgroupMounts()) expect(existsSync(join(m, `${process.env.HUSK_CGROUP_PARENT}`, `ctr-${id}`))).toBe(false);
   });
 
@@ -116,6 +116,6 @@ describe.skipIf(!hasContainerd)('containerd 1.6: ctr run --runc-binary husk-runc
     expect(r.status).toBe(127);
     expect(r.stderr).toMatch(/\/no\/such\/command/);
     expect(cd.ctr(['container', 'ls', '-q']).stdout).toBe('');
-    expect(readdirSync(join(cd.runcRoot, NAMESPACE))).toEqual([]);
+    expect(readdirSync(join(cd.runcRoot, cd.namespace))).toEqual([]);
   });
 });

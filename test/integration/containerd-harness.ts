@@ -16,7 +16,6 @@ import { repo, sleep } from './helpers.js';
 import { buildLayout, busyboxRootfs, sh } from './images-fixture.js';
 
 export const hasContainerd = spawnSync('containerd', ['--version']).status === 0 && spawnSync('ctr', ['--version']).status === 0;
-export const NAMESPACE = 'husk-test';
 const SHIM_DIRS = ['/run/containerd/s', '/run/containerd'];
 
 export interface Containerd {
@@ -26,7 +25,9 @@ export interface Containerd {
   huskRunc: string;
   /** the --root the shim gives husk-runc (containerd appends the namespace) */
   runcRoot: string;
-  /** `ctr --address … -n husk-test ARGS` */
+  /** containerd's namespace the suite works in */
+  namespace: string;
+  /** `ctr --address … -n NAMESPACE ARGS` */
   ctr(args: string[], opts?: { timeout?: number }): { status: number | null; stdout: string; stderr: string };
   /** Every husk-runc call the shim made so far: its arguments after the global flags. */
   calls(): string[][];
@@ -34,6 +35,8 @@ export interface Containerd {
 }
 
 export interface ContainerdOptions {
+  /** containerd's namespace for ctr (the CRI plugin's is k8s.io); default husk-test */
+  namespace?: string;
   /** the CRI plugin's section (TOML lines under [plugins."io.containerd.grpc.v1.cri"]), or none: CRI off */
   cri?: (dir: string) => string;
 }
@@ -92,8 +95,9 @@ export async function startContainerd(dir: string, opts: ContainerdOptions = {})
   const child = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  const namespace = opts.namespace ?? 'husk-test';
   const ctr: Containerd['ctr'] = (args, o = {}) => {
-    const r = spawnSync('ctr', ['--address', address, '-n', NAMESPACE, ...args], { encoding: 'utf8', timeout: o.timeout ?? 60_000 });
+    const r = spawnSync('ctr', ['--address', address, '-n', namespace, ...args], { encoding: 'utf8', timeout: o.timeout ?? 60_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const stop = async () => {
@@ -121,6 +125,7 @@ export async function startContainerd(dir: string, opts: ContainerdOptions = {})
   return {
     dir,
     address,
+    namespace,
     huskRunc,
     runcRoot: join(dir, 'runc-root'),
     ctr,
