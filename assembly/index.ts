@@ -29,3 +29,5 @@ export { seccompCompile } from "./seccomp/entry";
 export { ociPlan, ociFeatures } from "./plan/oci";
 // ociUpdate: `husk-runc update`, new limits for a container's cgroups: assembly/plan/oci-update.ts.
 export { ociUpdate } from "./plan/oci-update";
+// devicesProgram: device rules to a cgroup v2 BPF device program: assembly/cgroup/devices.ts.
+export { devicesProgramEntry as devicesProgram } from "./cgroup/devices-entry";

@@ -96,6 +96,23 @@ pub fn join(path: [*:0]const u8) sys.Error!void {
     try sys.write_once(fd, "0");
 }
 
+/// Loads `program` as a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to the cgroup
+/// v2 directory `path` with BPF_F_ALLOW_MULTI (runc's flag: a container may attach its own
+/// below). Both fds are closed here: the attachment holds the program, and it goes away with
+/// the directory.
+pub fn devices(path: [*:0]const u8, program: protocol.U64s) sys.Error!void {
+    assert(program.count() > 0); // The decoder requires it.
+    assert(program.count() <= protocol.u64s_count_max);
+    var instructions: [protocol.u64s_count_max]u64 = undefined;
+    for (0..program.count()) |i| instructions[i] = program.get(i);
+    const directory = try sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.DIRECTORY | sys.O.NOFOLLOW, 0);
+    defer sys.close(directory);
+    if (try sys.filesystem_type(directory) != sys.CGROUP2_SUPER_MAGIC) return error.XDEV;
+    const loaded = try sys.bpf_prog_load_cgroup_device(instructions[0..program.count()]);
+    defer sys.close(loaded);
+    try sys.bpf_prog_attach_cgroup_device(directory, loaded);
+}
+
 /// Opens the cgroup v2 directory CLONE will create the container process in.
 pub fn into(cgroups: *State, path: [:0]const u8) sys.Error!void {
     assert(cgroups.into_path == null); // The decoder allows one CGROUP_INTO.

@@ -366,7 +366,7 @@ const Decoder = struct {
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
             .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console => try decoder.check_fifo_op(op_value),
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach => try decoder.check_launcher_op(op_value),
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach, .cgroup_devices => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
                 try decoder.cgroup_path(o.path);
@@ -612,6 +612,11 @@ const Decoder = struct {
                 decoder.cgroup_mkdirs += 1;
             },
             .cgroup_write => |o| try decoder.cgroup_path(o.path),
+            .cgroup_devices => |o| {
+                // The kernel's verifier checks the program itself; here only its size.
+                try decoder.cgroup_path(o.path);
+                if (o.program.count() == 0) return decoder.fail("cgroup_devices.program: empty");
+            },
             .log => |o| {
                 if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("log.path: not absolute");
                 if (decoder.logs == 1) return decoder.fail("a second LOG");

@@ -30,6 +30,7 @@ const sample_ops = [_]Op{
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/memory/husk/abc", .flags = 0 } },
     .{ .cgroup_write = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.limit_in_bytes", .value = "33554432" } },
     .{ .cgroup_mkdir = .{ .path = "/sys/fs/cgroup/unified/husk/abc", .flags = 0 } },
+    .{ .cgroup_devices = .{ .path = "/sys/fs/cgroup/unified/husk/abc", .program = encode.u64s(&.{ 0xb7, 0x95 }) } },
     .{ .cgroup_into = .{ .path = "/sys/fs/cgroup/unified/husk/abc" } },
     .{ .cgroup_report = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.oom_control" } },
     .{ .target = .{ .pid = 4242, .start_time = 123456 } },
@@ -205,7 +206,7 @@ test "every op type round-trips through the decoder" {
     try expect_valid(bytes.items);
     try testing.expectEqual(protocol.hello_flags_known, plan.flags);
     try testing.expectEqual(sample_ops.len, plan.ops_count);
-    try testing.expectEqual(@as(usize, 15), plan.clone_index);
+    try testing.expectEqual(@as(usize, 16), plan.clone_index);
     try testing.expectEqual(@as(usize, 1), plan.trees_count);
     for (sample_ops, plan.slice()) |expected, actual| try testing.expect(encode.ops_equal(expected, actual));
     const exec = plan.slice()[plan.ops_count - 1].exec;
@@ -884,6 +885,13 @@ test "SECCOMP: parts right before it, 1 to 4096 instructions, known flags" {
     try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 0, .program = encode.u64s(&.{}) } }}), 1, "seccomp.program: empty");
     const full = Op{ .seccomp_program = .{ .program = encode.u64s(&([_]u64{0x7fff000000000006} ** 1024)) } };
     try expect_ops_invalid(minimal(&.{ full, full, full, full, load }), 5, "over 4096 instructions");
+}
+
+test "CGROUP_DEVICES: a clean cgroup path, a program of 1 to 1024 instructions" {
+    const exit = encode.u64s(&.{ 0xb4, 0x95 });
+    try expect_valid_ops(launcher_plan(&.{.{ .cgroup_devices = .{ .path = "/sys/fs/cgroup/husk/abc", .program = exit } }}));
+    try expect_ops_invalid(launcher_plan(&.{.{ .cgroup_devices = .{ .path = "/sys/fs/cgroup/husk/abc", .program = encode.u64s(&.{}) } }}), 0, "cgroup_devices.program: empty");
+    try expect_ops_invalid(launcher_plan(&.{.{ .cgroup_devices = .{ .path = "sys/fs/cgroup", .program = exit } }}), 0, "");
 }
 
 test "PTY: a container op after TTY, once" {

@@ -173,6 +173,8 @@ pub const FrameType = enum(u16) {
     // husk-runc update and --preserve-fds (protocol.md "Control plans", "Preserved fds").
     cgroup_set = 0x00a5,
     preserve_fds = 0x00a6,
+    // Device rules on cgroup v2 (protocol.md "CGROUP_DEVICES"): cgroup.zig.
+    cgroup_devices = 0x00c8,
     _,
 };
 
@@ -354,6 +356,9 @@ pub const Op = union(enum) {
     cgroup_set: struct { path: Str, value: Str },
     /// Container op after CLOSE_FDS: fds 3 to 3+count-1 survive EXEC.
     preserve_fds: struct { count: u64 },
+    /// Launcher op: load `program` (eBPF, one struct bpf_insn per u64) as a
+    /// BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to the cgroup v2 directory `path`.
+    cgroup_devices: struct { path: Str, program: U64s },
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -368,7 +373,7 @@ pub const Op = union(enum) {
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console => .launcher,
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console, .cgroup_devices => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth, .net_helper => .parent,

@@ -88,6 +88,19 @@ fn step(state: *State, plan: *const decode.Plan, op: Op, index: usize) void {
     if (state.events.trace) state.events.op_time(index, code, sys.monotonic_ns() - start_ns);
 }
 
+/// The cgroup ops (cgroup.zig), in the launcher, the parent or the container process.
+fn run_cgroup_op(state: *State, op: Op) sys.Error!void {
+    switch (op) {
+        .cgroup_mkdir => |o| try cgroup.mkdir(&state.cgroup, o.path, o.flags),
+        .cgroup_write => |o| try cgroup.write(o.path, o.value),
+        .cgroup_enter => |o| try cgroup.enter(o.path, state.container.pid),
+        .cgroup_into => |o| try cgroup.into(&state.cgroup, o.path),
+        .cgroup_report => |o| cgroup.report(&state.cgroup, o.path),
+        .cgroup_devices => |o| try cgroup.devices(o.path, o.program),
+        .cgroup_join => |o| try cgroup.join(o.path),
+        else => unreachable,
+    }
+}
 fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Error!void {
     switch (op) {
         .unshare => |o| try sys.unshare(o.flags),
@@ -139,12 +152,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .close_fds => try process.close_fds(),
         .exec => |o| return exec.exec(o.path, o.argv, o.env, o.search),
         .status_file => |o| ending.arm(state, o.path),
-        .cgroup_mkdir => |o| try cgroup.mkdir(&state.cgroup, o.path, o.flags),
-        .cgroup_write => |o| try cgroup.write(o.path, o.value),
-        .cgroup_enter => |o| try cgroup.enter(o.path, state.container.pid),
-        .cgroup_into => |o| try cgroup.into(&state.cgroup, o.path),
-        .cgroup_report => |o| cgroup.report(&state.cgroup, o.path),
-        .cgroup_join => |o| try cgroup.join(o.path),
+        .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .cgroup_devices, .cgroup_join => try run_cgroup_op(state, op),
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
@@ -276,6 +284,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .cgroup_write => |o| message.print("write {s} to {s}", .{ o.value[0..@min(o.value.len, 40)], o.path }),
         .cgroup_enter => |o| message.print("enter cgroup {s}", .{o.path}),
         .cgroup_into => |o| message.print("open cgroup {s}", .{o.path}),
+        .cgroup_devices => |o| message.print("attach a device program to {s}", .{o.path}),
         .cgroup_report => |o| message.print("report {s}", .{o.path}),
         .cgroup_join => |o| message.print("join cgroup {s}", .{o.path}),
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),

@@ -798,6 +798,49 @@ pub fn seccomp_set_mode_filter(flags: u64, program: []const u64) Error!void {
 
 pub const SECCOMP_SET_MODE_FILTER = 1;
 
+/// union bpf_attr, zeroed: the kernel wants every byte past the fields it knows to be 0.
+const BpfAttr = [128]u8;
+const BPF_PROG_LOAD = 5;
+const BPF_PROG_ATTACH = 8;
+const BPF_PROG_TYPE_CGROUP_DEVICE: u32 = 15;
+const BPF_CGROUP_DEVICE: u32 = 6;
+const BPF_F_ALLOW_MULTI: u32 = 2;
+
+fn attr_u32(attr: *BpfAttr, offset: usize, value: u32) void {
+    std.mem.writeInt(u32, attr[offset..][0..4], value, .little);
+}
+
+fn attr_u64(attr: *BpfAttr, offset: usize, value: u64) void {
+    std.mem.writeInt(u64, attr[offset..][0..8], value, .little);
+}
+
+/// bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], one u64
+/// each); the fd (close-on-exec, as every bpf fd).
+pub fn bpf_prog_load_cgroup_device(program: []const u64) Error!fd_t {
+    assert(program.len > 0 and program.len <= std.math.maxInt(u32));
+    const license = "Apache-2.0";
+    const name = "husk_devices";
+    var attr = std.mem.zeroes(BpfAttr);
+    attr_u32(&attr, 0, BPF_PROG_TYPE_CGROUP_DEVICE); // prog_type
+    attr_u32(&attr, 4, @intCast(program.len)); // insn_cnt
+    attr_u64(&attr, 8, ptr(program.ptr)); // insns
+    attr_u64(&attr, 16, ptr(license.ptr)); // license
+    @memcpy(attr[48..][0..name.len], name); // prog_name[16]
+    attr_u32(&attr, 68, BPF_CGROUP_DEVICE); // expected_attach_type
+    return check_fd(linux.syscall3(.bpf, BPF_PROG_LOAD, ptr(&attr), attr.len));
+}
+
+/// bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI) of `program` to the cgroup `directory`.
+pub fn bpf_prog_attach_cgroup_device(directory: fd_t, program: fd_t) Error!void {
+    assert(directory >= 0 and program >= 0);
+    var attr = std.mem.zeroes(BpfAttr);
+    attr_u32(&attr, 0, @intCast(directory)); // target_fd
+    attr_u32(&attr, 4, @intCast(program)); // attach_bpf_fd
+    attr_u32(&attr, 8, BPF_CGROUP_DEVICE); // attach_type
+    attr_u32(&attr, 12, BPF_F_ALLOW_MULTI); // attach_flags
+    _ = try check(linux.syscall3(.bpf, BPF_PROG_ATTACH, ptr(&attr), attr.len));
+}
+
 pub fn prctl(option: u32, arg2: u64, arg3: u64) Error!usize {
     return check(linux.syscall5(.prctl, option, arg2, arg3, 0, 0));
 }

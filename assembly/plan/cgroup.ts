@@ -89,6 +89,8 @@ export class CgroupRequest {
   v2At: i32 = -1;
   /** Used v1 hierarchies (CGROUP_JOIN each; the cgroup namespace is made after them). */
   v1Count: i32 = 0;
+  /** Device rules on v2 (CGROUP_DEVICES on the v2 directory): the program, or empty. */
+  devicesProgram: u64[] = [];
 
   get rootless(): bool {
     return (this.flags & CGROUP_ROOTLESS) != 0;
@@ -255,6 +257,25 @@ function hierarchyOf(cg: CgroupRequest, controller: string): i32 {
   for (let i = 0; i < cg.used.length; i++) {
     if (cg.used[i].version == 2 && cg.used[i].has(v2)) return i;
   }
+  return -1;
+}
+
+/**
+ * Where the container's device rules go: "v1" (the used v1 hierarchy with the devices
+ * controller: devices.allow/deny writes), "v2" (no such hierarchy, a v2 one used by root: a
+ * BPF program, CGROUP_DEVICES) or "" (nowhere: no cgroups, or rootless on v2, where loading a
+ * device program needs CAP_BPF and CAP_NET_ADMIN of the host).
+ */
+export function deviceCgroupKind(cg: CgroupRequest): string {
+  if (!cg.present) return "";
+  for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 1 && cg.used[i].has("devices")) return "v1";
+  if (cg.v2At >= 0 && !cg.rootless) return "v2";
+  return "";
+}
+
+/** The used v1 hierarchy with the devices controller, or -1. */
+export function v1DevicesAt(cg: CgroupRequest): i32 {
+  for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 1 && cg.used[i].has("devices")) return i;
   return -1;
 }
 
@@ -449,6 +470,7 @@ export function cgroupLauncherOps(plan: PlanWriter, cg: CgroupRequest): void {
     plan.cgroupMkdir(dir, 0);
     if (cpuset) cpusetOps(plan, cg, dir);
     for (let k = 0; k < writes.length; k++) plan.cgroupWrite(dir + "/" + writes[k].file, writes[k].value);
+    if (i == cg.v2At && cg.devicesProgram.length > 0) plan.cgroupDevices(dir, cg.devicesProgram);
     reportOps(plan, h, dir);
   }
   // v2 (pure or hybrid): clone3(CLONE_INTO_CGROUP) creates the process there, no migration.

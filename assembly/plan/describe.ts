@@ -136,7 +136,8 @@ const TABLE = `0010 UNSHARE any flags:u
 00a3 AMBIENT container capabilities:u
 00a4 CONSOLE pre path:p
 00a5 CGROUP_SET control path:p value:s
-00a6 PRESERVE_FDS container count:u`;
+00a6 PRESERVE_FDS container count:u
+00c8 CGROUP_DEVICES pre path:p program:us`;
 
 let layouts: Layout[] | null = null;
 

@@ -2,8 +2,8 @@
 // "buildPlan"): the host's device node (ts/ resolved it and checked it is one) bound into the
 // container's /dev tmpfs at CONTAINER (default: the host path), after the default devices,
 // and allowed by the container's device cgroup (deviceCgroupRules below). PERMS other than
-// rwm are refused rather than ignored: on a host without a v1 devices controller nothing
-// enforces them (a device node opens for writing even on a read-only mount).
+// rwm are refused rather than ignored: a rootless container has no device cgroup to enforce
+// them (a device node opens for writing even on a read-only mount).
 //
 // The device cgroup is docker's protection against a container that keeps CAP_MKNOD: it may
 // make any node (`c *:* m`, `b *:* m`) but open only the harmless ones and those --device
@@ -12,7 +12,8 @@
 import { Failure, invalid } from "../abi";
 import { Write } from "../cgroup/resources";
 import { Fields, PATH_MAX } from "../codec";
-import { CgroupRequest } from "./cgroup";
+import { ACC_ALL, DEV_ALL, DEV_ANY, DeviceRule, devicesProgram, parseRuleLine } from "../cgroup/devices";
+import { CgroupRequest, deviceCgroupKind, v1DevicesAt } from "./cgroup";
 import { PlanWriter } from "./encode";
 import { BIND_CREATE } from "./linux";
 import { insideRoot } from "./oci-mounts";
@@ -72,21 +73,29 @@ export function runDeviceOps(plan: PlanWriter, devices: RunDevice[]): void {
 }
 
 /**
- * The container's device cgroup (v1 devices controller): deny all, then docker's defaults,
- * then each --device. Not for --privileged (every device, as docker) nor where the host has
- * no v1 devices controller in the container's hierarchies (a rootless container's, or pure
- * cgroup v2, whose device filter is a BPF program husk does not load yet).
+ * The container's device cgroup: deny all, then docker's defaults, then each --device. On a
+ * v1 devices controller as devices.deny/devices.allow writes; without one, on the container's
+ * cgroup v2 directory as a BPF program (CGROUP_DEVICES) that means the same. Not for
+ * --privileged (every device, as docker) nor without a cgroup for it (rootless).
  */
-export function deviceCgroupRules(cg: CgroupRequest, devices: RunDevice[], privileged: bool): void {
-  if (privileged || !cg.present) return;
-  let at = -1;
-  for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 1 && cg.used[i].has("devices")) at = i;
-  if (at < 0) return;
-  const writes = cg.writes[at];
-  writes.push(new Write("devices", "devices.deny", "a"));
-  for (let i = 0; i < DEFAULT_DEVICE_RULES.length; i++) writes.push(new Write("devices", "devices.allow", DEFAULT_DEVICE_RULES[i]));
+export function deviceCgroupRules(cg: CgroupRequest, devices: RunDevice[], privileged: bool): Failure | null {
+  if (privileged) return null;
+  const kind = deviceCgroupKind(cg);
+  const lines = new Array<string>();
+  for (let i = 0; i < DEFAULT_DEVICE_RULES.length; i++) lines.push(DEFAULT_DEVICE_RULES[i]);
   for (let i = 0; i < devices.length; i++) {
     const d = devices[i];
-    writes.push(new Write("devices", "devices.allow", d.kind + " " + d.major.toString() + ":" + d.minor.toString() + " rwm"));
+    lines.push(d.kind + " " + d.major.toString() + ":" + d.minor.toString() + " rwm");
   }
+  if (kind == "v1") {
+    const writes = cg.writes[v1DevicesAt(cg)];
+    writes.push(new Write("devices", "devices.deny", "a"));
+    for (let i = 0; i < lines.length; i++) writes.push(new Write("devices", "devices.allow", lines[i]));
+  } else if (kind == "v2") {
+    const rules = new Array<DeviceRule>();
+    rules.push(new DeviceRule(false, DEV_ALL, DEV_ANY, DEV_ANY, ACC_ALL));
+    for (let i = 0; i < lines.length; i++) rules.push(parseRuleLine(true, lines[i]));
+    return devicesProgram(rules, "device", cg.devicesProgram);
+  }
+  return null;
 }

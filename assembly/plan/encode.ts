@@ -70,6 +70,8 @@ export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
 // Rootless (docs/protocol.md "IDMAP_HELPER").
 export const T_IDMAP_HELPER: u16 = 0x0048;
+// Device rules on cgroup v2 (docs/protocol.md "CGROUP_DEVICES"): a BPF program attached to a directory.
+export const T_CGROUP_DEVICES: u16 = 0x00c8;
 
 export class PlanWriter {
   w: Writer = new Writer(PLAN_MAX);
@@ -334,6 +336,15 @@ export class PlanWriter {
     this.op(T_CGROUP_MKDIR, "cgroup-mkdir");
     this.w.str("path", path, PATH_MAX);
     this.w.u64(flags);
+    this.w.end();
+  }
+
+  /** A BPF_PROG_TYPE_CGROUP_DEVICE program (../cgroup/devices.ts) for the v2 directory `path`. */
+  cgroupDevices(path: string, program: u64[]): void {
+    assert(program.length > 0, "cgroupDevices: no program");
+    this.op(T_CGROUP_DEVICES, "cgroup-devices");
+    this.w.str("path", path, PATH_MAX);
+    this.w.u64s("program", program);
     this.w.end();
   }
 

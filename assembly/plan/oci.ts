@@ -12,8 +12,9 @@
 import { answer, badLength, fail, Failure, inputPointer, invalid } from "../abi";
 import { HEADER_SIZE, PATH_MAX, STR_MAX } from "../codec";
 import { Write } from "../cgroup/resources";
+import { deviceAccess, DeviceRule, devicesProgram, deviceType, parseRuleLine } from "../cgroup/devices";
 import { DEFAULT_DEVICE_RULES } from "./devices";
-import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, CgroupRequest, containerDir, unshareCgroupAfterJoin, validateCgroup } from "./cgroup";
+import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, CgroupRequest, containerDir, deviceCgroupKind, unshareCgroupAfterJoin, v1DevicesAt, validateCgroup } from "./cgroup";
 import { PlanWriter } from "./encode";
 import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
 import { BIND_CREATE, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
@@ -334,7 +335,10 @@ function decideSysctls(req: OciRequest, d: OciDecisions): Failure | null {
 
 const KERNEL_IPC: string[] = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
 
-/** linux.resources → the cgroup module's limits; linux.resources.devices → v1 device writes. */
+/**
+ * linux.resources → the cgroup module's limits; linux.resources.devices (then linux.devices'
+ * allow rules, then runc's defaults) → v1 device writes, or on cgroup v2 a BPF program.
+ */
 function decideCgroup(req: OciRequest, configRules: i32): Failure | null {
   const cg = req.cgroup;
   const limits = ociLimits(req.resources, cg, false);
@@ -342,19 +346,25 @@ function decideCgroup(req: OciRequest, configRules: i32): Failure | null {
   const problem = validateCgroup(cg);
   if (problem !== null) return invalid("linux.resources: " + problem.reason);
   if (req.deviceRules.length == 0 || !cg.present) return null;
-  let devices = -1;
-  for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 1 && cg.used[i].has("devices")) devices = i;
-  // Without a devices controller nothing restricts devices: linux.devices' own allow rules
+  const kind = deviceCgroupKind(cg);
+  // Without a device cgroup nothing restricts devices: linux.devices' own allow rules
   // need no writes; the config's rules (deny ones among them) cannot be honoured.
-  if (devices < 0 && configRules == 0) return null;
-  if (devices < 0) return invalid("linux.resources.devices: this host has no cgroup v1 devices controller (cgroup v2 device rules need BPF, not supported by husk-runc yet)");
-  const writes: Write[] = cg.writes[devices];
+  if (kind == "" && configRules == 0) return null;
+  if (kind == "") return invalid("linux.resources.devices: this container has no device cgroup here (no cgroup v1 devices controller, and no cgroup v2 hierarchy it may attach a BPF device program to without root)");
+  const rules = new Array<DeviceRule>();
   for (let i = 0; i < req.deviceRules.length; i++) {
     const rule = req.deviceRules[i];
     const line = deviceLine(rule.type, rule.major, rule.minor, rule.access);
     if (line === null) return invalid("linux.resources.devices[" + i.toString() + "]: not a device rule (type a, b or c; access of r, w, m)");
+    rules.push(new DeviceRule(rule.allow, deviceType(rule.type), rule.major, rule.minor, deviceAccess(rule.access)));
+  }
+  for (let i = 0; i < DEFAULT_DEVICE_RULES.length; i++) rules.push(parseRuleLine(true, DEFAULT_DEVICE_RULES[i]));
+  if (kind == "v2") return devicesProgram(rules, "linux.resources.devices", cg.devicesProgram);
+  const writes: Write[] = cg.writes[v1DevicesAt(cg)];
+  for (let i = 0; i < req.deviceRules.length; i++) {
+    const rule = req.deviceRules[i];
     // Deny-all resets the list (a); allow-all likewise.
-    writes.push(new Write("devices", rule.allow ? "devices.allow" : "devices.deny", <string>line));
+    writes.push(new Write("devices", rule.allow ? "devices.allow" : "devices.deny", <string>deviceLine(rule.type, rule.major, rule.minor, rule.access)));
   }
   for (let i = 0; i < DEFAULT_DEVICE_RULES.length; i++) writes.push(new Write("devices", "devices.allow", DEFAULT_DEVICE_RULES[i]));
   return null;

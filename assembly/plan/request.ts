@@ -602,7 +602,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   }
   const cgroupProblem = validateCgroup(req.cgroup);
   if (cgroupProblem !== null) return cgroupProblem;
-  deviceCgroupRules(req.cgroup, req.devices, req.security.privileged);
+  const devicesProblem = deviceCgroupRules(req.cgroup, req.devices, req.security.privileged);
+  if (devicesProblem !== null) return devicesProblem;
   const stdioProblem = validateStdio(req.stdio);
   if (stdioProblem !== null) return stdioProblem;
   if (req.net.present && !req.hasId) return malformed("request: NET_ATTACH without ID");

@@ -63,6 +63,8 @@ export const GOLDEN: Record<string, Plan> = {
       { name: 'CGROUP_REPORT', args: { path: '/sys/fs/cgroup/memory/husk/abc/memory.oom_control' } },
       { name: 'CGROUP_MKDIR', args: { path: '/sys/fs/cgroup/unified/husk', flags: 1n } },
       { name: 'CGROUP_MKDIR', args: { path: '/sys/fs/cgroup/unified/husk/abc', flags: 0n } },
+      // Deny every device: r0 = 0, exit (a device program, docs/protocol.md "CGROUP_DEVICES").
+      { name: 'CGROUP_DEVICES', args: { path: '/sys/fs/cgroup/unified/husk/abc', program: [0xb4n, 0x95n] } },
       { name: 'CGROUP_INTO', args: { path: '/sys/fs/cgroup/unified/husk/abc' } },
       { name: 'CLONE', args: { flags: NS.mnt | NS.user | NS.pid } },
       { name: 'UID_MAP', args: { text: '0 524288 65536\n' } },

@@ -25,6 +25,9 @@ import { OPS, OP_BY_NAME, PATH_FIELDS, type OpSpec } from '../../ts/protocol/ops
 import { decodePlan, encodePlan, runnersOf, type Plan } from '../oracle/plan-codec.js';
 import { seccompFrames, type SeccompChoice } from '../../ts/core/seccomp.js';
 import { runFilter } from '../oracle/bpf-interpreter.js';
+import { decodeDevicesAnswer, devicesFrames, type DeviceRuleSpec } from '../../ts/core/devices.js';
+import { runDeviceProgram } from '../oracle/ebpf-interpreter.js';
+import { referenceAllows } from '../reference/devices.js';
 import { computeIdmap as refIdmap, translate as refTranslate, type IdLine, type IdmapAnswer, type IdmapSpec } from '../reference/idmap.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
@@ -738,6 +741,59 @@ registerTarget({
         runFilter(program, { nr, arch, args: Array.from({ length: 6 }, () => rng.pick(SECCOMP_VALUES)) });
       } catch (err) {
         return `nr ${nr} arch 0x${arch.toString(16)}: ${(err as Error).message}`;
+      }
+    }
+    return null;
+  },
+});
+
+// ---- devicesProgram: device rules to a cgroup v2 BPF program (assembly/cgroup/devices.ts) ---
+// Any rules, letters and numbers at the edges: the answer is a program of at most 1024
+// instructions (or none: every device allowed) that the eBPF interpreter runs to a 0 or 1 for
+// any access; for rules the generator made (unmutated), the answer the v1 kernel would give.
+
+const DEVICE_NUMBERS = [0, 1, 5, 229, 0x7fffffff, 0x80000000, 0xfffffffe];
+
+function genDeviceRules(rng: Rng): DeviceRuleSpec[] {
+  const n = rng.bool(0.05) ? 300 : rng.int(14);
+  const rules = Array.from({ length: n }, () => ({
+    allow: rng.bool(0.5),
+    type: rng.pick(['a', 'b', 'c', 'c', 'b', '', 'x']),
+    major: rng.bool(0.3) ? undefined : rng.pick([...DEVICE_NUMBERS, rng.int(10)]),
+    minor: rng.bool(0.3) ? undefined : rng.pick([...DEVICE_NUMBERS, rng.int(10)]),
+    access: rng.pick(['r', 'w', 'm', 'rw', 'rwm', 'mr', '', 'rx']),
+  }));
+  if (rng.bool(0.5)) rules.unshift({ allow: false, type: 'a', major: undefined, minor: undefined, access: 'rwm' });
+  return rules;
+}
+
+registerTarget({
+  entry: 'devicesProgram',
+  generate(rng) {
+    const rules = genDeviceRules(rng);
+    return { bytes: devicesFrames(rules), rules } as Case;
+  },
+  decode: decodeDevicesAnswer,
+  check(value, c) {
+    const program = value as Uint8Array;
+    if (program.length > 1024 * 8) return `${program.length / 8} instructions`;
+    const rules = (c as Case & { rules?: DeviceRuleSpec[] }).rules;
+    const rng = new Rng(program.length + 7);
+    for (let i = 0; i < 40; i++) {
+      const q = { type: rng.pick([1, 2]), major: rng.pick([...DEVICE_NUMBERS, rng.int(10)]), minor: rng.pick([...DEVICE_NUMBERS, rng.int(10)]), access: 1 + rng.int(7) };
+      let allowed = true;
+      if (program.length > 0) {
+        try {
+          const r0 = runDeviceProgram(program, q);
+          if (r0 !== 0n && r0 !== 1n) return `returned ${r0}`;
+          allowed = r0 === 1n;
+        } catch (err) {
+          return `${JSON.stringify(q)}: ${(err as Error).message}`;
+        }
+      }
+      if (rules !== undefined) {
+        const ref = rules.map((r) => ({ allow: r.allow, type: r.type === '' ? 'a' : r.type, major: r.major === undefined ? -1 : Number(r.major), minor: r.minor === undefined ? -1 : Number(r.minor), access: r.access === '' ? 'rwm' : r.access }));
+        if (referenceAllows(ref, q) !== allowed) return `${JSON.stringify(q)}: the program says ${allowed}, the v1 kernel would not`;
       }
     }
     return null;

@@ -107,6 +107,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `join cgroup ${a.path} (the container process moves itself)`;
     case 'CGROUP_INTO':
       return `create the container process inside cgroup ${a.path}`;
+    case 'CGROUP_DEVICES':
+      return `attach a device filter of ${(a.program as bigint[]).length} BPF instructions to cgroup ${a.path}`;
     case 'CGROUP_REPORT':
       return `report ${a.path} at the end`;
     case 'IDMAP_TREE':

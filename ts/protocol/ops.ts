@@ -114,6 +114,8 @@ export const OPS: readonly OpSpec[] = [
   // husk-runc update (a control op) and --preserve-fds (docs/protocol.md "Preserved fds").
   spec(0x00a5, 'CGROUP_SET', 'control', ['path', 'str'], ['value', 'str']),
   spec(0x00a6, 'PRESERVE_FDS', 'container', ['count', 'u64']),
+  // Device rules on cgroup v2: a BPF_PROG_TYPE_CGROUP_DEVICE program attached to `path` (docs/protocol.md "CGROUP_DEVICES").
+  spec(0x00c8, 'CGROUP_DEVICES', 'pre-clone', ['path', 'str'], ['program', 'u64s']),
   spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
   spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
   spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),
