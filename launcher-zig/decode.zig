@@ -335,6 +335,7 @@ const Decoder = struct {
             },
             .pivot_root, .mask, .readonly => try decoder.need_mount_namespace(),
             .overlay => |o| try decoder.check_overlay(o.lowers, &.{ o.upper, o.work, o.target, o.links }, o.flags),
+            .copy_tree => |o| try decoder.check_copy_tree(o.source, o.target, o.opaque_xattr, o.flags),
             .set_root => |o| if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("set_root.path: not absolute"),
             .sethostname => if ((namespaces.* | decoder.unshared) & protocol.CLONE_NEWUTS == 0) {
                 return decoder.fail("sethostname without a new UTS namespace");
@@ -377,7 +378,7 @@ const Decoder = struct {
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .cgroup_set => try decoder.check_control_op(op_value),
             .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route, .net_connect => try decoder.check_net_op(op_value),
             .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
-            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => try decoder.check_fs_op(op_value),
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe => try decoder.check_fs_op(op_value),
         }
     }
 
@@ -566,6 +567,7 @@ const Decoder = struct {
                 try decoder.check_fs_helper(o.newgidmap, o.gid_args);
             },
             .remove_tree => |o| if (std.mem.eql(u8, o.path, ".") or !protocol.is_clean_relative(o.path)) return decoder.fail("remove_tree.path: not a clean relative path"),
+            .overlay_probe => {},
             else => unreachable,
         }
     }
@@ -710,6 +712,14 @@ const Decoder = struct {
             },
             else => unreachable,
         }
+    }
+
+    /// protocol.md "COPY_TREE": absolute paths, an xattr name the kernel takes, known flags.
+    fn check_copy_tree(decoder: *Decoder, source: Str, target: Str, opaque_xattr: Str, flags: u64) Error!void {
+        if (flags & ~protocol.copy_tree_flags_known != 0) return decoder.fail("copy_tree.flags: unknown bits");
+        if (source.len == 0 or source[0] != '/' or target.len == 0 or target[0] != '/') return decoder.fail("copy_tree: a path not absolute");
+        if (opaque_xattr.len > protocol.xattr_name_bytes_max) return decoder.fail("copy_tree.opaque_xattr: over 255 bytes");
+        try decoder.need_mount_namespace();
     }
 
     /// protocol.md "OVERLAY": 1 to 500 lowers, absolute paths, known flags, one per plan.

@@ -53,6 +53,7 @@ const sample_ops = [_]Op{
     .{ .attach_tree = .{ .slot = 15, .target = "/tmp/husk-stage/lower/usr" } },
     .{ .mount = .{ .source = "tmpfs", .target = "/tmp/husk-stage", .fstype = "tmpfs", .flags = 0, .data = "size=1m" } },
     .{ .overlay = .{ .lowers = &[_:null]?[*:0]const u8{ "/tmp/husk-stage/lower/usr/top", "/layers/bottom" }, .upper = "/tmp/husk-stage/upper", .work = "/tmp/husk-stage/work", .target = "/tmp/husk-stage/root", .links = "/tmp/husk-stage/l", .flags = protocol.overlay_flags_known } },
+    .{ .copy_tree = .{ .source = "/tmp/husk-stage/lower/0/ab/diff", .target = "/tmp/husk-stage/root", .opaque_xattr = "user.overlay.opaque", .flags = protocol.copy_tree_flags_known } },
     .{ .set_root = .{ .path = "/tmp/husk-stage/root" } },
     .{ .touch = .{ .path = "etc/hostname", .mode = 0o644 } },
     .{ .symlink = .{ .target = "/proc/self/fd", .linkpath = "dev/fd" } },
@@ -115,6 +116,7 @@ const sample_fs_ops = [_]Op{
     .{ .setxattr = .{ .path = "usr/share", .name = "trusted.overlay.opaque", .value = "79" } },
     .{ .setxattr = .{ .path = ".", .name = "user.empty", .value = "" } },
     .{ .read_xattrs = .{ .path = "usr/bin/ping" } },
+    .{ .overlay_probe = .{} },
     .{ .fs_root = .{ .path = "/var/lib/husk/layers/cd/diff" } },
     .{ .mknod = .{ .path = "dev/null", .mode = 0o020666, .rdev = 0x103 } },
     .{ .mknod = .{ .path = "fifo", .mode = 0o010600, .rdev = 0 } },
@@ -341,7 +343,7 @@ test "HELLO: magic, version and flags" {
 }
 
 test "unknown and reserved frame types are rejected" {
-    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x004c, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
+    for ([_]u16{ 0, 3, 0x0019, 0x002a, 0x003a, 0x003f, 0x004e, 0x004f, 0x005c, 0x0004, 0x0005, 0x0101, 0x8001, 0x8004, 0xffff }) |code| {
         var writer = encode.Writer.init(testing.allocator);
         defer writer.deinit();
         try writer.hello(0);

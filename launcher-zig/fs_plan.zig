@@ -18,6 +18,7 @@ const sys = @import("sys.zig");
 const events = @import("events.zig");
 const write_stream = @import("write_stream.zig");
 const fs_userns = @import("fs_userns.zig");
+const overlay_probe = @import("overlay_probe.zig");
 
 /// A SETXATTR value, decoded from its hex; READ_XATTRS' names and one value at a time.
 var value_buffer: [protocol.xattr_value_bytes_max]u8 = undefined;
@@ -86,6 +87,7 @@ fn run_op(channel: *events.Channel, index: usize, op: Op, root: *sys.fd_t) sys.E
             defer entry.close();
             try fs_userns.remove_tree(entry.parent, entry.name());
         },
+        .overlay_probe => try overlay_probe.probe(),
         else => unreachable, // The decoder keeps other ops out of fs plans.
     }
 }
@@ -174,6 +176,7 @@ fn describe(op: Op, message: *events.Message) void {
         .write_stream => message.print("write stream", .{}),
         .fs_userns => |o| message.print("{s}", .{o.newuidmap}),
         .remove_tree => |o| message.print("remove {s}", .{o.path}),
+        .overlay_probe => message.print("overlayfs with userxattr in a user namespace", .{}),
         else => unreachable,
     }
 }

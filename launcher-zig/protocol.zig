@@ -129,6 +129,10 @@ pub const FrameType = enum(u16) {
     remove_tree = 0x004a,
     // Rootless networking (protocol.md "NET_HELPER"): idmap_helper.zig.
     net_helper = 0x004b,
+    // The flatten fallback for overlayfs in a user namespace (protocol.md "COPY_TREE",
+    // "OVERLAY_PROBE"): copy_tree.zig, overlay_probe.zig.
+    copy_tree = 0x004c,
+    overlay_probe = 0x004d,
     seccomp = 0x0050,
     wait_start = 0x0051,
     log = 0x0052,
@@ -342,6 +346,10 @@ pub const Op = union(enum) {
     fs_userns: struct { newuidmap: Str, uid_args: Strs, newgidmap: Str, gid_args: Strs },
     /// `path` (clean, relative, not followed) and everything under it, removed.
     remove_tree: struct { path: Str },
+    /// Container op: the tree `source` merged into the directory `target` (copy_tree.zig).
+    copy_tree: struct { source: Str, target: Str, opaque_xattr: Str, flags: u64 },
+    /// Fs op: may this process mount a userxattr overlayfs in a user namespace of its own?
+    overlay_probe: struct {},
     /// Launcher op: make the FIFO at `path` and hold it open; the container waits on it.
     exec_fifo: struct { path: Str },
     /// Container op right before EXEC: READY, the launcher leaves, then one byte from the FIFO.
@@ -378,7 +386,7 @@ pub const Op = union(enum) {
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth, .net_helper => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => .control,
-            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree => .fs,
+            .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe => .fs,
             else => .container,
         };
     }
@@ -393,6 +401,9 @@ pub const seccomp_instructions_max = 4096;
 pub const overlay_flag_userxattr: u64 = 1 << 0;
 pub const overlay_flag_legacy: u64 = 1 << 1;
 pub const overlay_flags_known: u64 = 0b11;
+/// COPY_TREE flags: bit 0 the source is an overlayfs layer (character devices 0/0 are whiteouts).
+pub const copy_tree_flag_whiteouts: u64 = 1 << 0;
+pub const copy_tree_flags_known: u64 = 0b1;
 /// overlayfs stacks at most this many lowers (OVL_MAX_STACK).
 pub const overlay_lowers_max = 500;
 

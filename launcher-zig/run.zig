@@ -13,6 +13,7 @@ const events = @import("events.zig");
 const ns = @import("ns.zig");
 const files = @import("files.zig");
 const overlay = @import("overlay.zig");
+const copy_tree = @import("copy_tree.zig");
 const mounts = @import("mounts.zig");
 const process = @import("process.zig");
 const exec = @import("exec.zig");
@@ -101,6 +102,16 @@ fn run_cgroup_op(state: *State, op: Op) sys.Error!void {
         else => unreachable,
     }
 }
+
+/// The image's tree on the new root: layers stacked, or (the flatten fallback) copied.
+fn image_op(state: *State, op: Op) sys.Error!void {
+    switch (op) {
+        .overlay => |o| try overlay.overlay(&state.root_fd, o),
+        .copy_tree => |o| try copy_tree.copy_tree(&state.root_fd, o),
+        else => unreachable,
+    }
+}
+
 fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Error!void {
     switch (op) {
         .unshare => |o| try sys.unshare(o.flags),
@@ -137,7 +148,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .mask => |o| try mounts.mask(&state.root_fd, o.path),
         .readonly => |o| try mounts.readonly(&state.root_fd, o.path),
         .set_root => |o| try mounts.set_root(&state.root_fd, o.path),
-        .overlay => |o| try overlay.overlay(&state.root_fd, o),
+        .overlay, .copy_tree => try image_op(state, op),
         .sethostname => |o| try process.sethostname(o.name),
         .loopback_up => try process.loopback_up(),
         .chdir => |o| try process.chdir(&state.root_fd, o.path),
@@ -163,7 +174,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols), plan.pty_inside),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable,
     }
 }
 
@@ -269,6 +280,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .readonly => |o| message.print("make {s} read-only", .{o.path}),
         .set_root => |o| message.print("set root {s}", .{o.path}),
         .overlay => |o| overlay.describe(o, message),
+        .copy_tree => |o| message.print("copy {s} into {s}", .{ o.source, o.target }),
         .sethostname => |o| message.print("set hostname {s}", .{o.name}),
         .loopback_up => message.append("bring lo up"),
         .chdir => |o| message.print("chdir {s}", .{o.path}),
@@ -313,6 +325,6 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable, // As in run_op.
     }
 }

@@ -229,6 +229,19 @@ pub fn lgetxattr(path: [*:0]const u8, name: [*:0]const u8, buffer: []u8) Error!u
     return try check(linux.syscall4(.lgetxattr, ptr(path), ptr(name), ptr(buffer.ptr), buffer.len));
 }
 
+/// The xattrs of an open file (COPY_TREE): as the l* calls, on `fd` itself.
+pub fn flistxattr(fd: fd_t, buffer: []u8) Error!usize {
+    return try check(linux.syscall3(.flistxattr, arg(fd), ptr(buffer.ptr), buffer.len));
+}
+
+pub fn fgetxattr(fd: fd_t, name: [*:0]const u8, buffer: []u8) Error!usize {
+    return try check(linux.syscall4(.fgetxattr, arg(fd), ptr(name), ptr(buffer.ptr), buffer.len));
+}
+
+pub fn fsetxattr(fd: fd_t, name: [*:0]const u8, value: []const u8) Error!void {
+    _ = try check(linux.syscall5(.fsetxattr, arg(fd), ptr(name), ptr(value.ptr), value.len, 0));
+}
+
 /// The file type bits (S_IFMT) of what `fd` refers to (O_PATH fds work).
 pub fn file_type(fd: fd_t) Error!u32 {
     var stat: linux.Stat = undefined;
@@ -280,6 +293,26 @@ pub fn file_size(fd: fd_t) Error!u64 {
     var stat: linux.Stat = undefined;
     _ = try check(linux.syscall2(.fstat, arg(fd), ptr(&stat)));
     return @intCast(stat.size);
+}
+
+/// What COPY_TREE needs of an entry: stat(2) of `name` in `dir`, the last component not followed.
+pub const Stat = linux.Stat;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFCHR: u32 = 0o020000;
+
+pub fn lstatat(dir: fd_t, name: [*:0]const u8, stat: *Stat) Error!void {
+    _ = try check(linux.syscall4(.fstatat64, arg(dir), ptr(name), ptr(stat), AT_SYMLINK_NOFOLLOW));
+}
+
+/// The target of the symlink `name` in `dir`, into `buffer`; its length.
+pub fn readlinkat(dir: fd_t, name: [*:0]const u8, buffer: []u8) Error!usize {
+    return try check(linux.syscall4(.readlinkat, arg(dir), ptr(name), ptr(buffer.ptr), buffer.len));
+}
+
+/// Access and modification times of the open file `fd`: as given (seconds and nanoseconds).
+pub fn futimens(fd: fd_t, seconds: i64, nanoseconds: i64) Error!void {
+    const times = [2]Timespec{ .{ .sec = seconds, .nsec = nanoseconds }, .{ .sec = seconds, .nsec = nanoseconds } };
+    _ = try check(linux.syscall4(.utimensat, arg(fd), 0, ptr(&times), 0));
 }
 
 /// Copies up to `count` bytes from `in`'s current offset to `out`'s, in the kernel.
@@ -339,6 +372,12 @@ pub fn futimes(fd: fd_t, seconds: i64) Error!void {
 /// Both times of `path` in `dir`, the last component not followed (a symlink's own).
 pub fn lutimesat(dir: fd_t, path: [*:0]const u8, seconds: i64) Error!void {
     const times = [2]Timespec{ .{ .sec = seconds, .nsec = 0 }, .{ .sec = seconds, .nsec = 0 } };
+    _ = try check(linux.syscall4(.utimensat, arg(dir), ptr(path), ptr(&times), AT_SYMLINK_NOFOLLOW));
+}
+
+/// Both times of `path` in `dir` as given, the last component not followed (a symlink's own).
+pub fn lutimesat_ns(dir: fd_t, path: [*:0]const u8, seconds: i64, nanoseconds: i64) Error!void {
+    const times = [2]Timespec{ .{ .sec = seconds, .nsec = nanoseconds }, .{ .sec = seconds, .nsec = nanoseconds } };
     _ = try check(linux.syscall4(.utimensat, arg(dir), ptr(path), ptr(&times), AT_SYMLINK_NOFOLLOW));
 }
 
@@ -777,6 +816,14 @@ pub fn setpgid(pid: pid_t, pgid: pid_t) Error!void {
 
 pub fn getpid() pid_t {
     return @intCast(linux.syscall0(.getpid));
+}
+
+pub fn getuid() u32 {
+    return @intCast(linux.syscall0(.getuid));
+}
+
+pub fn getgid() u32 {
+    return @intCast(linux.syscall0(.getgid));
 }
 
 pub fn gettid() pid_t {

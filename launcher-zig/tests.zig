@@ -25,6 +25,8 @@ test {
     _ = @import("control_plan.zig");
     _ = @import("fs_plan.zig");
     _ = @import("fs_userns.zig");
+    _ = @import("copy_tree.zig");
+    _ = @import("overlay_probe.zig");
     _ = @import("write_stream.zig");
     _ = @import("overlay.zig");
     _ = @import("self_protect.zig");

@@ -130,6 +130,8 @@ const TABLE = `0010 UNSHARE any flags:u
 0049 FS_USERNS fs newuidmap:p uid_args:ss newgidmap:p gid_args:ss
 004a REMOVE_TREE fs path:p
 004b NET_HELPER parent path:p args:ss
+004c COPY_TREE container source:p target:p opaque_xattr:s flags:u
+004d OVERLAY_PROBE fs
 00a0 EXEC_FIFO pre path:p
 00a1 FIFO_WAIT container
 00a2 UMASK container mask:u

@@ -55,6 +55,7 @@ export const T_TARGET: u16 = 0x0080;
 export const T_SETNS: u16 = 0x0081;
 export const T_SETNS_FILE: u16 = 0x0082;
 export const T_PIN: u16 = 0x0085;
+export const T_COPY_TREE: u16 = 0x004c;
 export const T_INIT: u16 = 0x00b0;
 export const T_PTY: u16 = 0x00b1;
 export const T_PID_FORK: u16 = 0x00b2;
@@ -434,6 +435,16 @@ export class PlanWriter {
     this.w.str("work", work, PATH_MAX);
     this.w.str("target", target, PATH_MAX);
     this.w.str("links", links, PATH_MAX);
+    this.w.u64(flags);
+    this.w.end();
+  }
+
+  /** COPY_TREE (docs/protocol.md): `source` merged into the directory `target`. */
+  copyTree(source: string, target: string, opaqueXattr: string, flags: u64): void {
+    this.op(T_COPY_TREE, "copy-tree");
+    this.w.str("source", source, PATH_MAX);
+    this.w.str("target", target, PATH_MAX);
+    this.w.str("opaque_xattr", opaqueXattr, STR_MAX);
     this.w.u64(flags);
     this.w.end();
   }

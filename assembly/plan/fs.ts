@@ -23,6 +23,8 @@ export const REQ_FS_WRITE_STREAM: u32 = 0x0147;
 export const REQ_FS_USERNS: u32 = 0x0361;
 /** A tree to remove (a rootless layer whose directories belong to subordinate ids). */
 export const REQ_FS_REMOVE_TREE: u32 = 0x0362;
+/** Whether an overlayfs with userxattr mounts in a user namespace (the flatten fallback's probe). */
+export const REQ_FS_OVERLAY_PROBE: u32 = 0x0331;
 
 const T_FS_ROOT: u16 = 0x0070;
 const T_MKNOD: u16 = 0x0071;
@@ -31,6 +33,7 @@ const T_READ_XATTRS: u16 = 0x0073;
 const T_WRITE_STREAM: u16 = 0x0074;
 const T_FS_USERNS: u16 = 0x0049;
 const T_REMOVE_TREE: u16 = 0x004a;
+const T_OVERLAY_PROBE: u16 = 0x004d;
 /** newuidmap takes at most 340 lines of `inside outside count`. */
 const HELPER_ARGS_MAX: i32 = 340 * 3;
 
@@ -70,7 +73,7 @@ function writeOps(ptr: usize, len: i32, w: Writer): Failure | null {
     const type = r.type;
     const f = Fields.ofFrame(r.payload, r.payloadLength, r.index, nameOf(type));
     if (type != REQ_FS_ROOT && type != REQ_FS_MKNOD && type != REQ_FS_SETXATTR && type != REQ_FS_READ_XATTRS && type != REQ_FS_WRITE_STREAM &&
-      type != REQ_FS_USERNS && type != REQ_FS_REMOVE_TREE) {
+      type != REQ_FS_USERNS && type != REQ_FS_REMOVE_TREE && type != REQ_FS_OVERLAY_PROBE) {
       return malformed(r.where() + ": unknown type 0x" + type.toString(16));
     }
     if (type != REQ_FS_ROOT && !rooted) return malformed(r.where() + ": an entry before FS_ROOT");
@@ -81,6 +84,12 @@ function writeOps(ptr: usize, len: i32, w: Writer): Failure | null {
       streamed = true;
       if (!f.finish()) return f.failure;
       w.begin(T_WRITE_STREAM, "write-stream");
+      w.end();
+      continue;
+    }
+    if (type == REQ_FS_OVERLAY_PROBE) {
+      if (!f.finish()) return f.failure;
+      w.begin(T_OVERLAY_PROBE, "overlay-probe");
       w.end();
       continue;
     }
@@ -131,6 +140,7 @@ function nameOf(type: u32): string {
   if (type == REQ_FS_WRITE_STREAM) return "FS_WRITE_STREAM";
   if (type == REQ_FS_USERNS) return "FS_USERNS";
   if (type == REQ_FS_REMOVE_TREE) return "FS_REMOVE_TREE";
+  if (type == REQ_FS_OVERLAY_PROBE) return "FS_OVERLAY_PROBE";
   return "FS_READ_XATTRS";
 }
 

@@ -17,6 +17,7 @@
 import { Failure, invalid, malformed } from "../abi";
 import { Fields, PATH_MAX } from "../codec";
 import { PlanWriter } from "./encode";
+import { COPY_WHITEOUTS, opaqueXattr } from "./flatten";
 
 export const REQ_LAYER: u32 = 0x0140;
 export const REQ_UPPER: u32 = 0x0141;
@@ -168,6 +169,23 @@ function under(attached: string, common: string, path: string): string {
   const clean = trimSlashes(path);
   assert(clean.startsWith(common), "under: not below the common directory");
   return attached + (common == "/" ? clean : clean.substring(common.length));
+}
+
+/**
+ * The flatten fallback (./flatten.ts): `root` made on the stage, then each layer, bottom
+ * first, copied into it with its whiteouts and opaque directories applied.
+ */
+export function layersCopyOps(plan: PlanWriter, req: LayersRequest, stage: string, root: string, userns: bool, idmapped: bool): void {
+  const trees = layersTrees(req);
+  if (idmapped) {
+    plan.mkdir(stage + "/lower/0", 0o755);
+    plan.attachTree(0, stage + "/lower/0");
+  }
+  plan.mkdir(root, 0o755);
+  for (let i = 0; i < req.layers.length; i++) {
+    const source = idmapped ? under(stage + "/lower/0", trees[0], req.layers[i]) : req.layers[i];
+    plan.copyTree(source, root, opaqueXattr(userns), COPY_WHITEOUTS);
+  }
 }
 
 /**

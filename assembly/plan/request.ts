@@ -7,6 +7,7 @@ import { FrameReader, Fields, PATH_MAX, STR_MAX } from "../codec";
 import { checkIdmapShape, decideMode, decodeIdmapItem, IdmapRequest, isIdmapItem, MODE_KEEP_ID, MODE_NONE } from "../idmap/request";
 import { CgroupRequest, checkCgroupShape, decodeCgroupFrame, isCgroupItem, validateCgroup } from "./cgroup";
 import { decodeKeepLayerItem, isKeepLayerItem, KeptLayer } from "./keep-layer";
+import { decodeFlattenItem, Flatten, isFlattenItem } from "./flatten";
 import { decodeLifecycleItem, isLifecycleItem, LifecycleRequest } from "./lifecycle";
 import { checkLayersShape, decodeLayersItem, IMAGE_LAYERS, isLayersItem, LayersRequest, validateLayers, validateLayersUserns } from "./layers";
 import { decodeStdioFrame, isStdioItem, StdioRequest, validateStdio } from "./stdio";
@@ -132,6 +133,8 @@ export class PlanRequest {
   image: ImageConfig = new ImageConfig();
   /** Items 0x0170–0x017f: a writable layer kept on disk (./keep-layer.ts). */
   keep: KeptLayer = new KeptLayer();
+  /** Item 0x0330: copy the image instead of stacking it (./flatten.ts). */
+  flatten: Flatten = new Flatten();
   /** Items 0x0300–0x0306: the seccomp profile (../seccomp/items.ts); none: docker's default. */
   seccomp: SeccompRequest = new SeccompRequest();
   /** Item 0x0307: --cap-add, --cap-drop, --privileged (./security.ts). */
@@ -358,6 +361,11 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
       if (failure !== null) return failure;
       continue;
     }
+    if (isFlattenItem(type)) {
+      const failure = decodeFlattenItem(frames.payload, frames.payloadLength, frames.index, req.flatten);
+      if (failure !== null) return failure;
+      continue;
+    }
     if (isLayersItem(type)) {
       const failure = decodeLayersItem(type, frames.payload, frames.payloadLength, frames.index, req.layers);
       if (failure !== null) return failure;
@@ -390,6 +398,9 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
   }
   if (req.hostDirs.length > 0 && req.hostEntries.length > 0) {
     return malformed("request: HOST_DIR (the dirs chosen) and HOST_ENTRY (the host's entries) together");
+  }
+  if (req.flatten.copy && req.imageKind == IMAGE_HOST) {
+    return malformed("request: FLATTEN copies a layered image or a --rootfs directory, not the host image");
   }
   const layersShape = checkLayersShape(req.layers, req.imageKind == IMAGE_LAYERS);
   if (layersShape !== null) return layersShape;

@@ -14,7 +14,7 @@
 import { PlanWriter } from "./encode";
 import { HOST_DIR_DIRECTORY, IMAGE_HOST, PlanRequest } from "./request";
 import { BIND_RECURSIVE, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_REC } from "./linux";
-import { IMAGE_LAYERS, layersOps } from "./layers";
+import { IMAGE_LAYERS, layersCopyOps, layersOps } from "./layers";
 import { idmapsTrees } from "./namespaces";
 
 /** Mount data is copied from one page: at most 4095 bytes and the NUL. */
@@ -119,10 +119,15 @@ export function rootfsOps(plan: PlanWriter, req: PlanRequest): void {
       req.layers.upper = upper;
       req.layers.work = work;
     }
-    layersOps(plan, req.layers, stage, root, req.userns, idmapsTrees(req));
+    if (req.flatten.copy) layersCopyOps(plan, req.layers, stage, root, req.userns, idmapsTrees(req));
+    else layersOps(plan, req.layers, stage, root, req.userns, idmapsTrees(req));
   } else if (req.readwrite) {
     plan.mkdir(root, 0o755);
     plan.bind(req.rootfs, root, BIND_RECURSIVE);
+  } else if (req.flatten.copy) {
+    // The flatten fallback (./flatten.ts): the directory copied onto the stage.
+    plan.mkdir(root, 0o755);
+    plan.copyTree(lowerOps(plan, req, stage, req.rootfs, 0), root, "", 0);
   } else {
     if (!kept) plan.mkdir(upper, 0o755);
     if (!kept) plan.mkdir(work, 0o755);

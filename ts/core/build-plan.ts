@@ -117,14 +117,15 @@ export type PlanImage =
    * facts; the core picks the image's from them), or `hostDirs`, exactly the ones to show.
    */
   | { kind: 'host'; hostDirs?: readonly PlanHostDir[]; hostEntries?: readonly PlanHostDir[] }
-  | { kind: 'rootfs'; path: string; readwrite?: boolean }
+  /** `flatten`: copied onto the stage, not stacked (the kernel refuses overlayfs in the user namespace). */
+  | { kind: 'rootfs'; path: string; readwrite?: boolean; flatten?: boolean }
   /**
    * A layered image: `lowers`, host directories bottom → top (at most 500), stacked by
    * overlayfs under `upper` (a persistent upper and work directory on disk) or, without it,
    * the stage tmpfs. `legacyOverlay` forces the launcher's mount(2) fallback (short names)
    * instead of fsconfig "lowerdir+"; default: HUSK_OVERLAY_LEGACY=1 in the environment.
    */
-  | { kind: 'layers'; lowers: readonly string[]; upper?: { upper: string; work: string }; legacyOverlay?: boolean };
+  | { kind: 'layers'; lowers: readonly string[]; upper?: { upper: string; work: string }; legacyOverlay?: boolean; flatten?: boolean };
 
 export type Id = number | bigint;
 
@@ -429,6 +430,8 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
   } else {
     w.begin('rootfs', REQUEST.IMAGE).u64(2).str(image.path, PATH_MAX).u64(image.readwrite === true).end();
   }
+  // 0x0330: the flatten fallback (assembly/plan/flatten.ts).
+  if (image.kind !== 'host' && image.flatten === true) w.begin('flatten', 0x0330).u64(1).end();
   w.begin('stage', REQUEST.STAGE).str(req.stage, PATH_MAX).end();
   w.begin('namespaces', REQUEST.NAMESPACES).u64(namespaceBits(req)).end();
   for (const j of req.joins?.files ?? []) w.begin('join', 0x0187).u64(j.nstype).str(j.path, PATH_MAX).end();

@@ -8,7 +8,7 @@ import { CoreError } from './build-plan.js';
 import { call } from './wasm.js';
 
 export const FS_REQUEST = {
-  ROOT: 0x0142, MKNOD: 0x0143, SETXATTR: 0x0144, READ_XATTRS: 0x0145, WRITE_STREAM: 0x0147, USERNS: 0x0361, REMOVE_TREE: 0x0362,
+  ROOT: 0x0142, MKNOD: 0x0143, SETXATTR: 0x0144, READ_XATTRS: 0x0145, WRITE_STREAM: 0x0147, USERNS: 0x0361, REMOVE_TREE: 0x0362, OVERLAY_PROBE: 0x0331,
 } as const;
 
 export type FsEntry =
@@ -23,7 +23,9 @@ export type FsEntry =
    */
   | { op: 'userns'; newuidmap: string; uidArgs: string[]; newgidmap: string; gidArgs: string[] }
   /** A tree removed, the path itself included (not followed). */
-  | { op: 'remove-tree'; path: string };
+  | { op: 'remove-tree'; path: string }
+  /** May this process mount an overlayfs with userxattr in a user namespace of its own? */
+  | { op: 'overlay-probe' };
 
 /** The request frames of docs/core-abi.md "fsPlan" (exported for tests). */
 export function encodeFsRequest(root: string, entries: readonly FsEntry[]): Uint8Array {
@@ -41,6 +43,7 @@ export function encodeFsRequest(root: string, entries: readonly FsEntry[]): Uint
     else if (e.op === 'read-xattrs') w.begin(FS_REQUEST.READ_XATTRS).str(e.path).end();
     else if (e.op === 'userns') w.begin(FS_REQUEST.USERNS).str(e.newuidmap).strs(e.uidArgs).str(e.newgidmap).strs(e.gidArgs).end();
     else if (e.op === 'remove-tree') w.begin(FS_REQUEST.REMOVE_TREE).str(e.path).end();
+    else if (e.op === 'overlay-probe') w.begin(FS_REQUEST.OVERLAY_PROBE).end();
     else w.begin(FS_REQUEST.WRITE_STREAM).end();
   }
   return w.take();

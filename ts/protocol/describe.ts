@@ -69,6 +69,10 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       const shown = lowers.length <= 4 ? lowers.join(':') : `${lowers.slice(0, 2).join(':')}:…:${lowers[lowers.length - 1]}`;
       return `overlay of ${lowers.length} layer${lowers.length === 1 ? '' : 's'} (top first: ${shown}) upper ${a.upper} work ${a.work} on ${a.target}${f ? ` (${f})` : ''}`;
     }
+    case 'COPY_TREE':
+      return `copy ${a.source} into ${a.target}${a.flags & 1n ? ` (a layer: character devices 0/0 remove, ${a.opaque_xattr}=y replaces a directory)` : ''}`;
+    case 'OVERLAY_PROBE':
+      return 'try an overlayfs with userxattr in a user namespace of its own';
     case 'SET_ROOT':
       return `resolve relative paths inside ${a.path}`;
     case 'SETHOSTNAME':

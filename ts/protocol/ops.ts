@@ -85,6 +85,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0048, 'IDMAP_HELPER', 'parent', ['path', 'str'], ['args', 'strs']),
   // Rootless networking: pasta, run as `path args… PID` (docs/protocol.md "NET_HELPER").
   spec(0x004b, 'NET_HELPER', 'parent', ['path', 'str'], ['args', 'strs']),
+  // The flatten fallback where overlayfs in a user namespace is refused (docs/protocol.md "COPY_TREE").
+  spec(0x004c, 'COPY_TREE', 'container', ['source', 'str'], ['target', 'str'], ['opaque_xattr', 'str'], ['flags', 'u64']),
   // The last op before WAIT_START/EXEC: a BPF filter, in SECCOMP_PROGRAM parts of ≤ 1024 instructions then SECCOMP (docs/protocol.md "SECCOMP").
   spec(0x0050, 'SECCOMP', 'container', ['flags', 'u64'], ['program', 'u64s']),
   spec(0x0055, 'SECCOMP_PROGRAM', 'container', ['program', 'u64s']),
@@ -142,6 +144,8 @@ export const OPS: readonly OpSpec[] = [
   // Rootless layers (docs/protocol.md "Fs plans in a user namespace").
   spec(0x0049, 'FS_USERNS', 'fs', ['newuidmap', 'str'], ['uid_args', 'strs'], ['newgidmap', 'str'], ['gid_args', 'strs']),
   spec(0x004a, 'REMOVE_TREE', 'fs', ['path', 'str']),
+  // May this process mount a userxattr overlayfs in a user namespace of its own? (docs/protocol.md "OVERLAY_PROBE")
+  spec(0x004d, 'OVERLAY_PROBE', 'fs'),
 ];
 
 export const OP_BY_CODE: ReadonlyMap<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));

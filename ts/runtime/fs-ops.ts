@@ -15,7 +15,7 @@ export type FsOp =
   | { op: 'setxattr'; path: string; name: string; value: Uint8Array }; // security.capability, overlay opaque
 
 /** The entries of a plan run here (the write stream has its own runner: ts/image/write-stream.ts). */
-type FsEntry = Exclude<AnyFsEntry, { op: 'write-stream' } | { op: 'userns' } | { op: 'remove-tree' }>;
+type FsEntry = Exclude<AnyFsEntry, { op: 'write-stream' } | { op: 'userns' } | { op: 'remove-tree' } | { op: 'overlay-probe' }>;
 
 export interface Xattr {
   name: string;

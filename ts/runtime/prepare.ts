@@ -1,6 +1,7 @@
 // One container's run, shared by the CLI and the API: flags → request → core → plan →
 // launcher → outcome. Everything that can fail before the launcher starts fails here, with
 // nothing made yet.
+import { overlayInUserns } from './overlay-probe.js';
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
@@ -202,6 +203,12 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
   // usernsFacts reads the caller and the subordinate files only when a user namespace might
   // be asked for (nothing for a rootful run without the flags). Whether there is one, and the
   // defaults (keep-id's user, the host name, the clocks' offsets), are the core's.
+  const userns = usernsFacts(f, undefined, ctx.root);
+  // An image stacked in a user namespace: does the kernel allow the overlay there? If not, the
+  // core copies it onto the stage instead (overlay-probe.ts, assembly/plan/flatten.ts).
+  if (userns !== undefined && (image.kind === 'layers' || (image.kind === 'rootfs' && image.readwrite !== true)) && !overlayInUserns().allowed) {
+    image = { ...image, flatten: true };
+  }
   const request: PlanRequest = {
     image,
     stage: join(ctx.root, 'stage'),
@@ -212,7 +219,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     workdir: f.workdir,
     user: f.user === undefined ? undefined : (ctx.image?.user ?? resolveUser(f.user, rootDir)),
     argv: f.argv,
-    userns: usernsFacts(f, undefined, ctx.root),
+    userns,
     usedRanges: ctx.usedRanges,
     timens: f.timens,
     init: f.lifecycle.init || undefined,
