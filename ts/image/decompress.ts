@@ -2,7 +2,7 @@
 // the tar writing), zstd (a `zstd -dc` child when zstd is on PATH: a second core; else fzstd
 // in this thread), or none. Each takes chunks and hands out chunks, and says how it failed.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 
@@ -180,6 +180,75 @@ function zstdChild(program: string, target: DecoderSink, file?: string): Decoder
       sink.dead = true;
       if (status === undefined) child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** A `zstd -dc FILE` child whose output this thread reads with synchronous calls. */
+export interface ZstdReader {
+  /** Fills `buf` from zstd's output, up to its length; fewer bytes only at the end (0: the end). */
+  read(buf: Buffer): number;
+  /** Once zstd has exited: null, or what was wrong (its own last line). */
+  status(): Promise<string | null>;
+  /** Kills it (ours, by its pid) and resolves when it is gone. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * `zstd -dcq -- FILE`, its output read by this thread with blocking reads into a buffer the
+ * caller reuses: a plain tar's loop (read, parse, write, read again into the same memory)
+ * instead of a 64 KiB chunk, a fresh buffer and an event-loop turn per read. The pipe's
+ * handle is stopped before the event loop could read from it, and made blocking: this
+ * thread waits in read(2) while zstd, on the other core, decodes ahead.
+ */
+export function zstdReader(program: string, file: string): ZstdReader {
+  const child = spawn(program, ['-dcq', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout = child.stdout!;
+  const handle = (stdout as unknown as { _handle?: { fd?: number; readStop?: () => number; setBlocking?: (on: boolean) => number; reading?: boolean } })._handle;
+  const fd = handle?.fd;
+  let stderr = '';
+  let failure: string | null = null;
+  let exitStatus: number | null | undefined;
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => {
+    if (stderr.length < 4096) stderr += s;
+  });
+  child.on('error', (e) => (failure ??= `cannot run ${program}: ${e.message}`));
+  // 'exit', not 'close': the stream of stdout is never read, so it never ends.
+  const exited = new Promise<void>((resolve) => child.on('exit', (code) => {
+    exitStatus = code;
+    resolve();
+  }));
+  const stderrDone = new Promise<void>((resolve) => child.stderr!.on('close', () => resolve()));
+  if (handle === undefined || typeof fd !== 'number' || fd < 0 || !handle.readStop || !handle.setBlocking) {
+    child.kill('SIGKILL');
+    throw new Error('no fd for zstd\'s output');
+  }
+  handle.readStop();
+  handle.reading = false;
+  handle.setBlocking(true);
+  let eof = false;
+  return {
+    read(buf: Buffer): number {
+      let got = 0;
+      while (got < buf.length && !eof) {
+        const n = readSync(fd, buf, got, buf.length - got, null);
+        if (n === 0) eof = true;
+        got += n;
+      }
+      return got;
+    },
+    async status() {
+      await Promise.all([exited, stderrDone]);
+      stdout.destroy();
+      if (failure !== null) return failure;
+      if (exitStatus === 0) return null;
+      return lastLine(stderr) || `zstd exited with status ${exitStatus}`;
+    },
+    async destroy() {
+      if (exitStatus === undefined) child.kill('SIGKILL');
+      await exited;
+      stdout.destroy();
     },
   };
 }

@@ -1,17 +1,16 @@
 // unpackLayer: a layer blob (gzip, zstd or plain tar) → one directory, whole or not at all.
 // The blob is read once: its sha256 (the digest) and the tar's (the diffId) are computed as
-// the bytes pass (on worker threads for a big blob file: hash-worker.ts), the tar is parsed
+// the bytes pass (on this thread: a worker costs more to start than it saves), the tar is parsed
 // as it streams (tar-reader.ts) and written with synchronous calls in checked batches
 // (layer-writer.ts), into a temp directory beside `dest` that is renamed to `dest` at the
 // end; on any error it is removed.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HuskError, toHuskError } from '../errors.js';
 import { applyFsOps as launcherFsOps } from '../runtime/fs-ops.js';
-import { type Compression, type Decoder, decoder, findZstd, sniff } from './decompress.js';
-import { type FileHash, type StreamHash, hashOnThread, hashOpenFile } from './hash-worker.js';
+import { type Compression, type Decoder, decoder, findZstd, sniff, zstdReader } from './decompress.js';
 import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
 import { TarError, TarReader } from './tar-reader.js';
 import { type LayerUserns, layerUserns, removeTree } from './rootless-layers.js';
@@ -112,8 +111,12 @@ function exists(path: string): boolean {
 
 /** Bytes read from a blob file per call (each read is a new buffer: the writer may hold it). */
 const READ_CHUNK = 4 << 20;
-/** A blob file this big is hashed on a worker thread (hash-worker.ts), not between the tar's chunks. */
-const HASH_THREAD_MIN = 8 << 20;
+/**
+ * Bytes of zstd's output taken per read: each chunk is parsed and written before the next
+ * read, while zstd fills the socket (~208 KiB) behind it; a bigger chunk leaves it idle
+ * longer, a smaller one asks the core more often for fewer entries.
+ */
+const ZSTD_CHUNK = 1 << 20;
 
 function extract(src: Readable | string, root: string, label: string, opts: UnpackOptions): Promise<UnpackResult> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -138,18 +141,8 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
   let plain = false;
   let head: Buffer[] = [];
   let failed = false;
-  /** The blob file's hash on a worker thread (a big file), and what it said. */
-  let fileHash: FileHash | null = null;
-  let blobHash: { digest: string; size: number } | null = null;
-  /** A big compressed blob's tar, hashed on a worker thread too, and what it said. */
-  let tarHash: StreamHash | null = null;
-  let tarHashed: string | null = null;
-  /** The blob's bytes are counted here as read (not when zstd reads the file itself). */
-  let countedHere = true;
 
   return new Promise<UnpackResult>((resolvePromise, reject) => {
-    /** The blob's digest is complete (a zstd child reading the file itself is not waited for). */
-    let hashed: Promise<void> = Promise.resolve();
     let closeSource: () => Promise<void> = async () => {};
     let wake: (() => void) | null = null;
     const fail = (err: unknown) => {
@@ -159,15 +152,14 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
       wake?.();
       // Rejected once the blob's fd, any decoder child and the launcher writing the layer
       // are gone: nothing stays open, and nothing writes in the directory about to go.
-      void Promise.all([dec ? dec.destroy() : undefined, closeSource(), stopped.catch(() => undefined), fileHash?.stop(), tarHash?.stop()]).then(() => reject(err));
+      void Promise.all([dec ? dec.destroy() : undefined, closeSource(), stopped.catch(() => undefined)]).then(() => reject(err));
     };
     const tarError = (e: unknown) => e instanceof TarError ? new HuskError('image', `layer ${label}: ${e.message} (at byte ${e.offset} of the tar)`) : e;
     const sink = {
       data(chunk: Buffer) {
         if (failed) return;
         try {
-          if (tarHash !== null) tarHash.update(chunk);
-          else if (!(plain && fileHash)) diffId.update(chunk); // a plain tar's is the blob's
+          diffId.update(chunk); // a plain tar's is also its digest
           size += chunk.length;
           if (size > maxBytes) throw new HuskError('image', `layer ${label}: unpacks to more than ${maxBytes} bytes, the limit (a decompression bomb?)`);
           reader.push(chunk);
@@ -177,8 +169,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
       },
       end() {
         if (failed) return;
-        const tar = tarHash?.digest().then((d) => void (tarHashed = d));
-        void Promise.all([hashed, tar]).then(() => finishUp(), (e: Error) => readError(e));
+        finishUp();
       },
       error(message: string) {
         fail(new HuskError('image', `layer ${label}: ${message}`));
@@ -192,17 +183,9 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
           fail(tarError(e));
           return;
         }
-        if (blobHash !== null) {
-          if (countedHere && blobHash.size !== compressed) {
-            fail(new HuskError('image', `layer ${label}: the blob changed while it was read (${compressed} bytes read, ${blobHash.size} hashed)`));
-            return;
-          }
-          compressed = blobHash.size;
-        }
-        const tarDigest = tarHashed ?? (plain && blobHash !== null ? blobHash.digest : `sha256:${diffId.digest('hex')}`);
-        const blobDigest = blobHash !== null ? blobHash.digest : `sha256:${digest.digest('hex')}`;
+        const tarDigest = `sha256:${diffId.digest('hex')}`;
         const result: UnpackResult = {
-          digest: plain ? tarDigest : blobDigest,
+          digest: plain ? tarDigest : `sha256:${digest.digest('hex')}`,
           diffId: tarDigest,
           size,
           compressedSize: compressed,
@@ -232,14 +215,14 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
         start(joined);
         chunk = joined;
       }
-      if (!plain && fileHash === null) digest.update(chunk);
+      if (!plain) digest.update(chunk);
       return dec!.write(chunk, drain);
     };
     const end = () => {
       if (failed) return;
       if (dec === null) start(Buffer.concat(head));
       if (head.length) {
-        if (!plain && fileHash === null) digest.update(Buffer.concat(head));
+        if (!plain) digest.update(Buffer.concat(head));
         dec!.write(Buffer.concat(head), () => {});
       }
       dec!.end();
@@ -262,42 +245,42 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
         closed = true;
       };
       closeSource = async () => close();
+      /** The blob's next piece into its digest; false at its end. */
+      const hashPiece = (buf: Buffer): boolean => {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        digest.update(n === buf.length ? buf : buf.subarray(0, n));
+        compressed += n;
+        return n > 0;
+      };
       void (async () => {
         try {
           const first = Buffer.allocUnsafe(READ_CHUNK);
           const got = readSync(fd, first, 0, READ_CHUNK, null);
           const kind = opts.compression === undefined || opts.compression === 'auto' ? sniff(first.subarray(0, got)) : opts.compression;
           const program = opts.zstdProgram === undefined ? findZstd() : opts.zstdProgram;
-          if (fstatSync(fd).size >= HASH_THREAD_MIN) {
-            const h = hashOpenFile(fd);
-            fileHash = h;
-            hashed = h.done.then((r) => void (blobHash = r), (e: Error) => readError(e));
-            if (kind !== 'none') tarHash = hashOnThread();
-          }
-          if (kind === 'zstd' && program && got > 0 && fileHash !== null) {
-            // zstd reads the file itself, the worker hashes it: nothing for this thread to read.
-            dec = decoder('zstd', sink, { zstdProgram: program, file: src });
-            countedHere = false;
-            close();
-            return;
-          }
           if (kind === 'zstd' && program && got > 0) {
-            // zstd reads the file itself (a second core, no pipe to feed); this thread hashes
-            // it meanwhile, a piece per turn of the event loop, between the tar's chunks.
-            dec = decoder('zstd', sink, { zstdProgram: program, file: src });
-            let done!: () => void;
-            hashed = new Promise<void>((r) => (done = r));
-            let chunk = first.subarray(0, got);
-            while (chunk.length > 0) {
+            // zstd reads the file itself, on the other core; this thread reads its output
+            // into one buffer, again and again, as it reads a plain tar, and hashes the blob
+            // a piece after each piece of the tar.
+            const z = zstdReader(program, src);
+            dec = { write: () => true, end: () => {}, destroy: () => z.destroy() };
+            const out = first.subarray(0, ZSTD_CHUNK);
+            const blob = first.subarray(ZSTD_CHUNK, 2 * ZSTD_CHUNK);
+            digest.update(first.subarray(0, got));
+            compressed += got;
+            let blobLeft = true;
+            for (let n = z.read(out); n > 0; n = z.read(out)) {
               if (failed) return;
-              digest.update(chunk);
-              compressed += chunk.length;
-              await new Promise<void>((r) => setImmediate(r));
-              const n = readSync(fd, first, 0, READ_CHUNK, null);
-              chunk = first.subarray(0, n);
+              sink.data(n === out.length ? out : out.subarray(0, n));
+              if (failed) return;
+              writer.release();
+              if (blobLeft) blobLeft = hashPiece(blob);
             }
+            while (blobLeft) blobLeft = hashPiece(blob);
             close();
-            done();
+            const why = await z.status();
+            if (why === null) sink.end();
+            else sink.error(`not valid zstd: ${why}`);
             return;
           }
           if (kind === 'none') {
