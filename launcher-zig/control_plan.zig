@@ -15,6 +15,7 @@ const events = @import("events.zig");
 const teardown = @import("teardown.zig");
 const pin = @import("pin.zig");
 const net = @import("net.zig");
+const nft = @import("nft.zig");
 const cgroup = @import("cgroup.zig");
 
 pub fn run(channel: *events.Channel, plan: *const decode.Plan) noreturn {
@@ -56,6 +57,7 @@ fn run_op(op: Op) sys.Error!void {
         .net_sysctl => |o| try net.sysctl(o.key, o.value),
         .net_connect => |o| try connect(o.pid, o.start_time, .{ .host = o.host, .peer = o.peer, .bridge = o.bridge, .mac = o.mac, .address = o.address }),
         .cgroup_set => |o| try cgroup.write(o.path, o.value),
+        .nft_delete => |o| try nft.delete(.{ .family = o.family, .table = o.table, .set = o.set, .key_words = o.key_words, .data_words = o.data_words, .words = o.words }),
         else => unreachable, // The decoder keeps container ops out of control plans.
     }
 }
@@ -128,6 +130,7 @@ fn describe(op: Op, message: *events.Message) void {
         .net_link_del => |o| message.print("delete link {s}", .{o.name}),
         .net_sysctl => |o| message.print("write {s} to /proc/sys/{s}", .{ o.value[0..@min(o.value.len, 40)], o.key }),
         .net_connect => |o| message.print("veth {s} on bridge {s}, peer {s} with {s} in pid {d}'s network namespace", .{ o.host, o.bridge, o.peer, o.address, o.pid }),
+        .nft_delete => |o| message.print("delete {d} element(s) from set {s} of table {s}", .{ o.words.count() / (o.key_words + o.data_words), o.set, o.table }),
         .cgroup_set => |o| message.print("write {s} to {s}", .{ o.value[0..@min(o.value.len, 40)], o.path }),
         else => unreachable,
     }

@@ -9,6 +9,7 @@ const assert = std.debug.assert;
 const attach = @import("attach.zig");
 const protocol = @import("protocol.zig");
 const net = @import("net.zig");
+const nft = @import("nft.zig");
 const idmap_helper = @import("idmap_helper.zig");
 const Op = protocol.Op;
 const Str = protocol.Str;
@@ -163,6 +164,7 @@ const Decoder = struct {
     /// user namespace, all of them (protocol.md "A joined user namespace").
     unshared: u64 = 0,
     saw_pid_fork: bool = false,
+    nft_elements: usize = 0,
     logs: usize = 0,
     ttys: usize = 0,
     consoles: usize = 0,
@@ -377,6 +379,7 @@ const Decoder = struct {
             .net_helper => |o| try decoder.check_net_helper(o.path, o.args),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .cgroup_set => try decoder.check_control_op(op_value),
             .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route, .net_connect => try decoder.check_net_op(op_value),
+            .nft_elements, .nft_delete => try decoder.check_nft_op(op_value),
             .target, .setns, .setns_file, .pin => try decoder.check_join_op(op_value),
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe => try decoder.check_fs_op(op_value),
         }
@@ -535,6 +538,27 @@ const Decoder = struct {
             },
             else => unreachable,
         }
+    }
+
+    /// protocol.md "NFT_ELEMENTS": a known family, names the kernel takes, keys of 1 to 16
+    /// words and values of 0 to 16, whole elements of 32-bit words; at most 16 in a plan.
+    fn check_nft_op(decoder: *Decoder, op_value: Op) Error!void {
+        const o = switch (op_value) {
+            .nft_elements => |o| blk: {
+                if (decoder.nft_elements == protocol.nft_elements_max) return decoder.fail("more than 16 NFT_ELEMENTS");
+                decoder.nft_elements += 1;
+                break :blk o;
+            },
+            .nft_delete => |o| o,
+            else => unreachable,
+        };
+        if (std.mem.indexOfScalar(u64, &nft.families, o.family) == null) return decoder.fail("nft: family not inet, ip or ip6");
+        if (!nft.valid_name(o.table) or !nft.valid_name(o.set)) return decoder.fail("nft: a table or set name the kernel does not take");
+        if (o.flags & ~nft.flags_known != 0) return decoder.fail("nft.flags: unknown bits");
+        if (o.key_words == 0 or o.key_words > nft.element_words_max or o.data_words > nft.element_words_max) return decoder.fail("nft: a key of 1 to 16 words, a value of 0 to 16");
+        const count = o.words.count();
+        if (count == 0 or count % (o.key_words + o.data_words) != 0) return decoder.fail("nft.words: not whole elements");
+        for (0..count) |i| if (o.words.get(i) > std.math.maxInt(u32)) return decoder.fail("nft.words: a word over 32 bits");
     }
 
     /// protocol.md "Fs plans": an absolute root; paths inside it clean and relative; a

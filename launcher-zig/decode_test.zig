@@ -46,6 +46,7 @@ const sample_ops = [_]Op{
     .{ .idmap_tree = .{ .source = "/usr", .slot = 15 } },
     .{ .pin = .{ .nstype = protocol.CLONE_NEWPID, .path = "/run/husk/ns/web/pid" } },
     .{ .net_veth = .{ .host = "husk-0123456789", .peer = "eth0", .bridge = "husk0", .mac = "02:42:0a:58:00:02" } },
+    .{ .nft_elements = .{ .family = 1, .table = "husk", .set = "ports", .flags = 1, .key_words = 2, .data_words = 2, .words = .{ .bytes = &nft_words } } },
     .{ .cgroup_join = .{ .path = "/sys/fs/cgroup/memory/husk/abc/tasks" } },
     .{ .setns = .{ .flags = protocol.CLONE_NEWIPC } },
     .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_PRIVATE, .data = "" } },
@@ -105,7 +106,11 @@ const sample_control_ops = [_]Op{
     .{ .net_link_del = .{ .name = "husk0" } },
     .{ .net_connect = .{ .host = "husk-01234567.1", .peer = "eth1", .bridge = "husk1", .mac = "02:42:0a:59:00:02", .address = "10.89.0.2/24", .pid = 4242, .start_time = 123456 } },
     .{ .cgroup_set = .{ .path = "/sys/fs/cgroup/memory/husk/abc/memory.limit_in_bytes", .value = "33554432" } },
+    .{ .nft_delete = .{ .family = 1, .table = "husk", .set = "ports", .flags = 0, .key_words = 2, .data_words = 2, .words = .{ .bytes = &nft_words } } },
 };
+
+/// tcp . 8080 : 10.88.0.5 . 80, each word little-endian in the frame.
+const nft_words = [_]u8{ 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0x90, 0x1f, 0, 0, 0, 0, 5, 0, 0x58, 0x0a, 0, 0, 0, 0, 0, 0, 0x50, 0, 0, 0, 0, 0 };
 
 /// One fs op of every type: an fs plan (protocol.md "Fs plans"), FS_ROOT first.
 const sample_fs_ops = [_]Op{

@@ -81,6 +81,8 @@ pub const cgroup_mkdir_flags_known: u64 = cgroup_mkdir_flag_shared;
 pub const cgroup_mkdirs_max = 32;
 pub const cgroup_reports_max = 16;
 pub const cgroup_report_bytes_max = 4096;
+/// NFT_ELEMENTS a container plan may have (the monitor deletes each at its end): 16 x 204 ports.
+pub const nft_elements_max = 16;
 /// STATUS_FILE's path plus ".tmp" must still be a path.
 pub const status_path_bytes_max = path_bytes_max - 4;
 /// IDMAP_TREE / ATTACH_TREE slots 0..15.
@@ -159,6 +161,9 @@ pub const FrameType = enum(u16) {
     net_addr = 0x0095,
     net_route = 0x0096,
     net_connect = 0x0097,
+    // nf_tables set elements (protocol.md "NFT_ELEMENTS"): nft.zig.
+    nft_elements = 0x00d8,
+    nft_delete = 0x00d9,
     // Lifecycle (protocol.md "husk's init"): init.zig.
     init = 0x00b0,
     pty = 0x00b1,
@@ -246,6 +251,8 @@ pub const U64s = struct {
 };
 
 pub const Hello = struct { magic: u64, version: u64, flags: u64 };
+/// NFT_ELEMENTS and NFT_DELETE (protocol.md "NFT_ELEMENTS").
+pub const NftOp = struct { family: u64, table: Str, set: Str, flags: u64, key_words: u64, data_words: u64, words: U64s };
 pub const End = struct {};
 
 pub const Op = union(enum) {
@@ -326,6 +333,12 @@ pub const Op = union(enum) {
     net_addr: struct { name: Str, address: Str, flags: u64 },
     net_route: struct { gateway: Str, name: Str },
     net_connect: struct { host: Str, peer: Str, bridge: Str, mac: Str, address: Str, pid: u64, start_time: u64 },
+    /// Parent op: add elements (keys of key_words, values of data_words 32-bit words, each
+    /// word big-endian as the core wrote it) to a set of an nf_tables table; the monitor
+    /// deletes them again when the launcher ends (a published port).
+    nft_elements: NftOp,
+    /// Control op: delete such elements (gone already is success).
+    nft_delete: NftOp,
     /// Container op right before [WAIT_START] EXEC: fork; the parent becomes husk's init.
     init: struct {},
     /// Container op after PIVOT_ROOT, with TTY: the pty is made in the container's devpts.
@@ -384,8 +397,8 @@ pub const Op = union(enum) {
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console, .cgroup_devices => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
-            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth, .net_helper => .parent,
-            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => .control,
+            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth, .net_helper, .nft_elements => .parent,
+            .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect, .nft_delete => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe => .fs,
             else => .container,
         };

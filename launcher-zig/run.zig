@@ -27,6 +27,7 @@ const attach = @import("attach.zig");
 const State = @import("state.zig").State;
 const setns = @import("setns.zig");
 const net = @import("net.zig");
+const nft = @import("nft.zig");
 const seccomp = @import("seccomp.zig");
 const init_mode = @import("init.zig");
 const fifo = @import("fifo.zig");
@@ -138,7 +139,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
             }
         },
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
-        .uid_map, .gid_map, .setgroups, .idmap_helper, .net_helper => try map_op(state, op),
+        .uid_map, .gid_map, .setgroups, .idmap_helper, .net_helper, .nft_elements => try map_op(state, op),
         .mount => |o| try mounts.mount(&state.root_fd, o.source, o.target, o.fstype, o.flags, o.data),
         .mkdir => |o| try files.mkdir(&state.root_fd, o.path, o.mode),
         .touch => |o| try files.touch(&state.root_fd, o.path, o.mode),
@@ -174,12 +175,22 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .tty => |o| try logger.open_tty(&state.logger, @intCast(o.rows), @intCast(o.cols), plan.pty_inside),
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable,
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect, .nft_delete => unreachable,
     }
 }
 
+/// NFT_ELEMENTS (the monitor): the elements added, and kept for status.zig to delete at the end.
+fn publish(state: *State, o: protocol.NftOp) sys.Error!void {
+    assert(state.role == .monitor);
+    const elements = nft.Elements{ .family = o.family, .table = o.table, .set = o.set, .key_words = o.key_words, .data_words = o.data_words, .words = o.words };
+    try nft.add(elements, o.flags & nft.flag_exclusive != 0);
+    assert(state.published_count < state.published.len); // The decoder allows 16.
+    state.published[state.published_count] = elements;
+    state.published_count += 1;
+}
+
 /// Parent ops that give the user namespace its maps: written directly, or by the setuid
-/// helper (rootless with subordinate ids).
+/// helper (rootless with subordinate ids); and the helpers and elements of its network.
 fn map_op(state: *State, op: Op) sys.Error!void {
     assert(state.role == .monitor);
     switch (op) {
@@ -187,6 +198,7 @@ fn map_op(state: *State, op: Op) sys.Error!void {
         .gid_map => |o| try ns.write_proc(state, "gid_map", o.text),
         .setgroups => |o| try ns.write_proc(state, "setgroups", o.text),
         .idmap_helper => |o| try idmap_helper.run(o.path, o.args, state.container.pid, &state.helper_output),
+        .nft_elements => |o| try publish(state, o),
         .net_helper => |o| {
             try idmap_helper.run_net(o.path, o.args, state.container.pid, &state.helper_output);
             // pasta wrote its daemon's pid first (`-P /proc/self/fd/1`): held by a pidfd now,
@@ -287,8 +299,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .rlimit => |o| message.print("set rlimit {d} to {d}/{d}", .{ o.resource, o.soft, o.hard }),
         .caps => message.append("set capabilities"),
         .user => |o| message.print("set user {d}:{d}", .{ o.uid, o.gid }),
-        .no_new_privs => message.append("set no_new_privs"),
-        .close_fds => message.append("close fds"),
+        .no_new_privs, .close_fds => message.append(if (op == .no_new_privs) "set no_new_privs" else "close fds"),
         .preserve_fds => |o| message.print("keep fds 3 to {d} open", .{o.count + 2}),
         .exec => |o| message.print("exec {s}", .{o.path}),
         .status_file => |o| message.print("status file {s}", .{o.path}),
@@ -322,9 +333,10 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .net_link_up => |o| message.print("bring {s} up", .{o.name}),
         .net_addr => |o| message.print("add address {s} to {s}", .{ o.address, o.name }),
         .net_route => |o| message.print("default route via {s} on {s}", .{ o.gateway, o.name }),
+        .nft_elements => |o| message.print("add {d} element(s) to set {s} of table {s}", .{ o.words.count() / (o.key_words + o.data_words), o.set, o.table }),
         .log => |o| message.print("open log {s}", .{o.path}),
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
-        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect => unreachable, // As in run_op.
+        .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect, .nft_delete => unreachable, // As in run_op.
     }
 }

@@ -18,6 +18,7 @@ const server = @import("server.zig");
 const events = @import("events.zig");
 const cgroup = @import("cgroup.zig");
 const logger = @import("logger.zig");
+const nft = @import("nft.zig");
 const attach = @import("attach.zig");
 const idmap_helper = @import("idmap_helper.zig");
 
@@ -72,6 +73,9 @@ pub const State = struct {
     /// NET_HELPER's daemon (pasta), stopped when the launcher ends; pid 0 without.
     net_daemon_pid: sys.pid_t,
     net_daemon_pidfd: sys.fd_t,
+    /// NFT_ELEMENTS that ran: the monitor deletes them when the launcher ends (status.zig).
+    published: [protocol.nft_elements_max]nft.Elements,
+    published_count: usize,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
@@ -96,6 +100,7 @@ pub const State = struct {
         state.helper_output = .{};
         state.net_daemon_pid = 0;
         state.net_daemon_pidfd = -1;
+        state.published_count = 0;
     }
 
     /// Whether this process runs the ops before CLONE.

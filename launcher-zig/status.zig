@@ -7,6 +7,7 @@ const assert = std.debug.assert;
 const protocol = @import("protocol.zig");
 const sys = @import("sys.zig");
 const cgroup = @import("cgroup.zig");
+const nft = @import("nft.zig");
 const State = @import("state.zig").State;
 
 /// STATUS_FILE: from now on the last events are kept for the file.
@@ -22,6 +23,8 @@ pub fn end(state: *State, kind: protocol.ExitKind, value: u64, exit_status: u8) 
     assert(state.role != .container); // The container process leaves all this to the monitor.
     // NET_HELPER's pasta serves a network namespace that is gone or going: it leaves now.
     if (state.net_daemon_pid > 0) sys.kill(state.net_daemon_pid, state.net_daemon_pidfd, sys.SIGTERM) catch {};
+    // Published ports go with the container: nothing reaches its address once it is gone.
+    for (state.published[0..state.published_count]) |elements| nft.delete(elements) catch {};
     cgroup.cleanup(&state.cgroup);
     state.events.record_exit(kind, value);
     if (state.status_path) |path| write(path, state.events.recorded_frames()) catch {};

@@ -992,6 +992,14 @@ pub fn netlink_route_socket() Error!fd_t {
     return check_fd(linux.syscall3(.socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
 }
 
+/// A netlink socket of `protocol` (NETLINK_NETFILTER: nft.zig), close-on-exec.
+pub fn netlink_socket(protocol: usize) Error!fd_t {
+    const AF_NETLINK = 16;
+    const SOCK_RAW = 3;
+    const SOCK_CLOEXEC = 0o2000000;
+    return check_fd(linux.syscall3(.socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
+}
+
 /// One datagram to the kernel (netlink: the kernel is address 0, the default destination).
 pub fn send(fd: fd_t, bytes: []const u8) Error!usize {
     while (true) {

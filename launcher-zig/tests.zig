@@ -23,6 +23,7 @@ test {
     _ = @import("server.zig");
     _ = @import("teardown.zig");
     _ = @import("control_plan.zig");
+    _ = @import("nft.zig");
     _ = @import("fs_plan.zig");
     _ = @import("fs_userns.zig");
     _ = @import("copy_tree.zig");

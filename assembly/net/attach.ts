@@ -10,7 +10,7 @@ import { PlanWriter } from "../plan/encode";
 import { Cidr, formatIp, macOf, parseCidr, parseIp } from "./ip";
 import { DEFAULT_NAME, NET_INTERNAL } from "./network";
 import { checkDnsName, dnsRecordLine, resolvConf, upstreamsOf } from "./dns";
-import { portElement } from "./nft";
+import { FAMILY_INET, TABLE_NAME, portWords } from "./nft";
 
 export const REQ_NET_ATTACH: u32 = 0x0344;
 export const REQ_NET_USED: u32 = 0x0345;
@@ -33,6 +33,11 @@ const T_NET_VETH: u16 = 0x0093;
 const T_NET_LINK_UP: u16 = 0x0094;
 const T_NET_ADDR: u16 = 0x0095;
 const T_NET_ROUTE: u16 = 0x0096;
+const T_NFT_ELEMENTS: u16 = 0x00d8;
+const T_NFT_DELETE: u16 = 0x00d9;
+const NFT_EXCLUSIVE: u64 = 1;
+/** Elements of one NFT_ELEMENTS: 1024 words (a u64s field) of 5-word ports_ip elements. */
+const ELEMENTS_PER_OP: i32 = 204;
 const BIND_CREATE: u64 = 4;
 const PEER = "eth0";
 const USED_MAX: i32 = 65536;
@@ -281,6 +286,53 @@ export function netVethOp(plan: PlanWriter, req: NetRequest, id: string): void {
   plan.netOp(T_NET_VETH, "net-veth", [vethName(id), PEER, req.bridge, macFor(req)]);
 }
 
+/**
+ * Parent op, after NET_VETH: the published ports as elements of `ports` and `ports_ip`
+ * (`create`: a host port another holds fails the start with EEXIST, and nothing is left);
+ * the monitor deletes them when the container ends.
+ */
+export function netPortsOp(plan: PlanWriter, req: NetRequest): void {
+  if (!req.present) return;
+  writePortOps(plan, req, T_NFT_ELEMENTS, NFT_EXCLUSIVE);
+}
+
+function writePortOps(plan: PlanWriter, req: NetRequest, type: u16, flags: u64): void {
+  for (let pass = 0; pass < 2; pass++) {
+    const anyHost = pass == 0;
+    let words = new Array<u64>();
+    let count = 0;
+    for (let i = 0; i < req.ports.length; i++) {
+      const p = req.ports[i];
+      const isAny = p.hostIp.length == 0 || p.hostIp == "0.0.0.0";
+      if (isAny != anyHost) continue;
+      portWords(isAny ? 0 : <u32>parseIp(p.hostIp), isAny, p.proto, p.hostPort, req.address, p.port, words);
+      if (++count == ELEMENTS_PER_OP) {
+        plan.nftElements(type, FAMILY_INET, TABLE_NAME, anyHost ? "ports" : "ports_ip", flags, anyHost ? 2 : 3, 2, words);
+        words = new Array<u64>();
+        count = 0;
+      }
+    }
+    if (count > 0) plan.nftElements(type, FAMILY_INET, TABLE_NAME, anyHost ? "ports" : "ports_ip", flags, anyHost ? 2 : 3, 2, words);
+  }
+}
+
+/** The control plan that deletes the container's port elements, as lowercase hex (a `str` holds no NUL). */
+function unpublishPlanHex(req: NetRequest): string {
+  const plan = new PlanWriter();
+  plan.hello(0);
+  writePortOps(plan, req, T_NFT_DELETE, 0);
+  plan.end();
+  assert(plan.ok, "unpublish: at most 1024 ports fit a plan");
+  return toHex(plan.bytes());
+}
+
+function toHex(bytes: Uint8Array): string {
+  const digits = "0123456789abcdef";
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += digits.charAt(bytes[i] >> 4) + digits.charAt(bytes[i] & 15);
+  return out;
+}
+
 /** Before PIVOT_ROOT: the three files ts/ wrote from the summary, bound over the image's. */
 export function netFileOps(plan: PlanWriter, req: NetRequest): void {
   if (!req.present || !req.hasFiles) return;
@@ -311,13 +363,6 @@ export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname
     writeDns(w, req, id);
   }
   if (req.ports.length > 0) {
-    let add = "";
-    let remove = "";
-    for (let i = 0; i < req.ports.length; i++) {
-      const p = req.ports[i];
-      add += portElement("create", p.hostIp, p.proto, p.hostPort, address, p.port);
-      remove += portElement("delete", p.hostIp, p.proto, p.hostPort, address, p.port);
-    }
     for (let i = 0; i < req.ports.length; i++) {
       const p = req.ports[i];
       w.begin(ANS_NET_PUBLISHED, "net-published");
@@ -327,9 +372,9 @@ export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname
       w.str("proto", p.proto, STR_MAX);
       w.end();
     }
+    // For the next husk command when the monitor was killed before it could delete them.
     w.begin(ANS_NET_PORTS, "net-ports");
-    w.str("add", add, STR_MAX);
-    w.str("remove", remove, STR_MAX);
+    w.str("unpublish", unpublishPlanHex(req), STR_MAX);
     w.end();
   }
 }

@@ -73,12 +73,26 @@ export function networkElements(verb: string, bridge: string, subnet: string, in
   return s;
 }
 
-/** One published port's element: `create` (fails when the port is taken) or `delete`. */
-export function portElement(verb: string, hostIp: string, proto: string, hostPort: u64, address: string, port: u64): string {
-  if (hostIp.length == 0 || hostIp == "0.0.0.0") {
-    const key = proto + " . " + hostPort.toString();
-    return verb + " element " + TABLE + " ports { " + key + (verb == "delete" ? "" : " : " + address + " . " + port.toString()) + " }\n";
-  }
-  const key = hostIp + " . " + proto + " . " + hostPort.toString();
-  return verb + " element " + TABLE + " ports_ip { " + key + (verb == "delete" ? "" : " : " + address + " . " + port.toString()) + " }\n";
+/** NFPROTO_INET: the family of `inet husk`, as the launcher's NFT_ELEMENTS names it. */
+export const FAMILY_INET: u64 = 1;
+export const TABLE_NAME = "husk";
+/** IPPROTO_TCP and IPPROTO_UDP, the only protocols a port is published for. */
+function protoNumber(proto: string): u64 {
+  return proto == "udp" ? 17 : 6;
+}
+
+/**
+ * A published port's element as nf_tables holds it (docs/protocol.md "NFT_ELEMENTS"): each
+ * part of a concatenation takes whole 32-bit registers, its value big-endian first and zero
+ * padding after (a protocol is 1 byte, a port 2, an address 4), written here as the words
+ * the launcher puts on the wire big-endian. `ports`: PROTO . PORT : ADDR . PORT;
+ * `ports_ip`: HOSTIP . PROTO . PORT : ADDR . PORT. Returns the set's name.
+ */
+export function portWords(hostIp: u32, anyHost: bool, proto: string, hostPort: u64, address: u32, port: u64, words: u64[]): string {
+  if (!anyHost) words.push(<u64>hostIp);
+  words.push(protoNumber(proto) << 24);
+  words.push(hostPort << 16);
+  words.push(<u64>address);
+  words.push(port << 16);
+  return anyHost ? "ports" : "ports_ip";
 }

@@ -22,7 +22,7 @@ import { pivotOps, rootfsOps, tmpOps } from "./rootfs";
 import { stdioLauncherOps } from "./stdio";
 import { writeSummary } from "./summary";
 import { joinContainerOps, joinOps, joinsUser } from "./joins";
-import { netContainerOps, netFileOps, netVethOp } from "../net/attach";
+import { netContainerOps, netFileOps, netPortsOp, netVethOp } from "../net/attach";
 import { usermodeOps } from "../net/usermode";
 import { readOnlyRootOps, sysctlOps, tmpfsOps } from "./run-options";
 
@@ -70,6 +70,7 @@ export function buildPlan(len: i32): i32 {
     plan.clone(cgroupAfter ? cloneFlags(req) & ~CLONE_NEWCGROUP : cloneFlags(req));
     userNamespaceOps(plan, req, maps);
     netVethOp(plan, req.net, req.id);
+    netPortsOp(plan, req.net);
     usermodeOps(plan, req.usermode);
     cgroupJoinOps(plan, req.cgroup);
     if (cgroupAfter) plan.unshare(CLONE_NEWCGROUP);

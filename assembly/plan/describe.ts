@@ -119,6 +119,8 @@ const TABLE = `0010 UNSHARE any flags:u
 0095 NET_ADDR container name:s address:s flags:u
 0096 NET_ROUTE container gateway:s name:s
 0097 NET_CONNECT control host:s peer:s bridge:s mac:s address:s pid:u start_time:u
+00d8 NFT_ELEMENTS parent family:u table:s set:s flags:u key_words:u data_words:u words:us
+00d9 NFT_DELETE control family:u table:s set:s flags:u key_words:u data_words:u words:us
 00b0 INIT container
 00b1 PTY container path:p
 00b2 PID_FORK container

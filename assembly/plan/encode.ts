@@ -191,6 +191,26 @@ export class PlanWriter {
     this.w.end();
   }
 
+  /** NFT_ELEMENTS (a parent op) or NFT_DELETE (a control op): docs/protocol.md "NFT_ELEMENTS". */
+  nftElements(type: u16, family: u64, table: string, set: string, flags: u64, keyWords: u64, dataWords: u64, words: u64[]): void {
+    this.op(type, "nft-elements");
+    this.w.u64(family);
+    this.w.str("table", table, STR_MAX);
+    this.w.str("set", set, STR_MAX);
+    this.w.u64(flags);
+    this.w.u64(keyWords);
+    this.w.u64(dataWords);
+    this.w.u64s("words", words);
+    this.w.end();
+  }
+
+  /** The plan's bytes so far. */
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.w.len);
+    memory.copy(out.dataStart, changetype<usize>(this.w.buf), <usize>this.w.len);
+    return out;
+  }
+
   /** NET_ADDR: name, address, flags. */
   netAddr(type: u16, name: string, address: string, flags: u64): void {
     this.op(type, "net-addr");

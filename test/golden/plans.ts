@@ -91,6 +91,8 @@ export const GOLDEN: Record<string, Plan> = {
       { name: 'SIGNAL_PROCESS', args: { pid: 4242n, start_time: 123456n, signo: 9n } },
       { name: 'CGROUP_REMOVE', args: { path: '/sys/fs/cgroup/freezer/husk/abc' } },
       { name: 'CGROUP_REMOVE', args: { path: '/sys/fs/cgroup/unified/husk/abc' } },
+      // A killed monitor's published port, tcp . 8080 : 10.88.0.5 . 80 (docs/protocol.md "NFT_ELEMENTS").
+      { name: 'NFT_DELETE', args: { family: 1n, table: 'husk', set: 'ports', flags: 0n, key_words: 2n, data_words: 2n, words: [0x06000000n, 0x1f900000n, 0x0a580005n, 0x00500000n] } },
     ],
   },
   // A layered image (docs/protocol.md "OVERLAY"): three layers, top first, in a user namespace.

@@ -251,6 +251,30 @@ describe('networks', () => {
     expect(links(HOST).filter((l) => l.startsWith('husk-'))).toEqual([]);
     expect(readdirSync(join(root, 'networks', 'many.leases')).filter((n) => !n.startsWith('.'))).toEqual([]);
     expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout).not.toMatch(/\d+ : /);
+    // Nor a name: the records are gone, and the responder with them; nor a port claim.
+    expect(existsSync(join(root, 'networks', 'many.dns'))).toBe(false);
+    await waitFor(() => responderOf('many') === undefined);
+    expect(responderOf('many')).toBeUndefined();
+    expect(readdirSync(join(root, 'networks', 'ports')).filter((n) => !n.startsWith('.'))).toEqual([]);
+  });
+
+  it('a container\'s ports are published and unpublished with no nft process: they come with its start and go with its end, with no husk command then', async () => {
+    ok(['network', 'create', '--subnet', '10.77.19.0/24', 'quick']);
+    // nft lives in /usr/sbin: without it on PATH, a husk that ran it would fail.
+    const noNft = (args: string[]) => inNs(HOST, ['env', 'PATH=/usr/bin:/bin', process.execPath, '--', huskBin, '--root', root, ...args]);
+    expect(sh(['sh', '-c', 'PATH=/usr/bin:/bin command -v nft']).status).not.toBe(0);
+    const run = noNft(['run', '-d', '--name', 'brief', '--network', 'quick', '-p', '8090:80', '-p', '127.0.0.1:8091:81/udp', 'host', 'sleep', '2']);
+    expect(run.status, run.stderr).toBe(0);
+    const table = () => inNs(HOST, ['nft', 'list', 'table', 'inet', 'husk']).stdout;
+    expect(table()).toContain('tcp . 8090 : 10.77.19.2 . 80');
+    expect(table()).toContain('127.0.0.1 . udp . 8091 : 10.77.19.2 . 81');
+    // It ends on its own: its monitor takes the elements away.
+    await waitFor(() => !table().includes('809'), 8000);
+    expect(table()).not.toContain('809');
+    expect(noNft(['rm', 'brief']).status).toBe(0);
+    // A foreground run's too, and a taken port still fails by name.
+    expect(noNft(['run', '--network', 'quick', '-p', '8090:80', 'host', 'sh', '-c', 'exit 3']).status).toBe(3);
+    expect(table()).not.toContain('809');
   });
 
   it('20 concurrent starts get 20 different addresses', async () => {
@@ -413,7 +437,7 @@ describe('networks', () => {
     }
   });
 
-  it('-P publishes the image\'s ExposedPorts on free host ports, each container its own; husk port lists them; nothing left after rm', () => {
+  it('-P publishes the image\'s ExposedPorts on free host ports, each container its own; husk port lists them; nothing left after rm', async () => {
     const rootfs = join(work, 'rootfs');
     busyboxRootfs(rootfs);
     const img = buildLayout(join(work, 'exposed'), [{ dir: rootfs, compression: 'gzip' }], { tag: 'husk-test/exposed:1', config: { ExposedPorts: { '80/tcp': {}, '53/udp': {}, '9/sctp': {} } } });
@@ -426,6 +450,17 @@ describe('networks', () => {
     expect(ok(['port', 'p2']).split('\n')).toEqual(['53/udp -> 0.0.0.0:8053', '80/tcp -> 0.0.0.0:32770', '']);
     const map = inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout;
     for (const e of ['tcp . 32768 : 10.77.18.2 . 80', 'udp . 32769 : 10.77.18.2 . 53', 'tcp . 32770 : 10.77.18.3 . 80', 'udp . 8053 : 10.77.18.3 . 53']) expect(map).toContain(e);
+    // Starts at the same instant each get ports of their own (claims under --root, asked again when taken).
+    const starts = await Promise.all(Array.from({ length: 6 }, (_, i) => new Promise<number | null>((resolve) => {
+      const c = spawn('ip', ['netns', 'exec', HOST, process.execPath, '--', huskBin, '--root', root, '--storage', storage, 'run', '-d', '--name', `pc${i}`, '--network', 'pub', '-P', 'husk-test/exposed:1', 'sleep', '60'], { stdio: 'ignore' });
+      c.once('close', (s) => resolve(s));
+    })));
+    expect(starts).toEqual([0, 0, 0, 0, 0, 0]);
+    // `80/tcp -> 0.0.0.0:32770` as `tcp 32770`: one port number may serve tcp and udp.
+    const hostPorts = Array.from({ length: 6 }, (_, i) => ok(['port', `pc${i}`]).trim().split('\n').map((l) => l.replace(/^\d+\/(\w+) -> .*:(\d+)$/, '$1 $2'))).flat();
+    expect(hostPorts.length).toBe(12);
+    expect(new Set(hostPorts).size).toBe(12);
+    ok(['rm', '-f', 'pc0', 'pc1', 'pc2', 'pc3', 'pc4', 'pc5']);
     const bad = husk(root, ['run', '-P', 'host', 'true']);
     expect([bad.status, bad.stderr.trim()]).toEqual([125, 'husk: --publish-all needs a network: add --network NAME (husk is the default one)']);
     ok(['rm', '-f', 'p1', 'p2']);

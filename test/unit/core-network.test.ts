@@ -163,10 +163,21 @@ describe('a container on a network', () => {
     expect(refused(() => buildPlanAnswer(base({ ports: [{ hostIp: '', hostPort: 80, port: 80, proto: 'sctp' }] }))).message).toContain('only tcp and udp');
   });
 
-  it('published ports become create-element commands, and their removal', () => {
-    const ports = buildPlanAnswer(base({ ports: [{ hostIp: '', hostPort: 8080, port: 80, proto: 'tcp' }, { hostIp: '127.0.0.1', hostPort: 53, port: 53, proto: 'udp' }] })).summary.net?.ports;
-    expect(ports?.add).toBe('create element inet husk ports { tcp . 8080 : 10.7.0.2 . 80 }\ncreate element inet husk ports_ip { 127.0.0.1 . udp . 53 : 10.7.0.2 . 53 }\n');
-    expect(ports?.remove).toBe('delete element inet husk ports { tcp . 8080 }\ndelete element inet husk ports_ip { 127.0.0.1 . udp . 53 }\n');
+  it('published ports become NFT_ELEMENTS right after NET_VETH (in nft register words), and an unpublish control plan', () => {
+    const answer = buildPlanAnswer(base({ ports: [{ hostIp: '', hostPort: 8080, port: 80, proto: 'tcp' }, { hostIp: '127.0.0.1', hostPort: 53, port: 53, proto: 'udp' }] }));
+    const ops = decodePlan(answer.plan).ops;
+    const at = ops.findIndex((o) => o.name === 'NET_VETH');
+    // Each part of a concatenation in whole 32-bit words, value first: as `nft --debug=netlink` shows them.
+    expect(ops.slice(at + 1, at + 3).map((o) => [o.name, ...Object.values(o.args)])).toEqual([
+      ['NFT_ELEMENTS', 1n, 'husk', 'ports', 1n, 2n, 2n, [0x06000000n, 0x1f900000n, 0x0a070002n, 0x00500000n]],
+      ['NFT_ELEMENTS', 1n, 'husk', 'ports_ip', 1n, 3n, 2n, [0x7f000001n, 0x11000000n, 0x00350000n, 0x0a070002n, 0x00350000n]],
+    ]);
+    const unpublish = decodePlan(Buffer.from(answer.summary.net!.ports!.unpublish, 'hex')).ops;
+    expect(unpublish.map((o) => [o.name, o.args.set, o.args.flags, o.args.words])).toEqual([
+      ['NFT_DELETE', 'ports', 0n, [0x06000000n, 0x1f900000n, 0x0a070002n, 0x00500000n]],
+      ['NFT_DELETE', 'ports_ip', 0n, [0x7f000001n, 0x11000000n, 0x00350000n, 0x0a070002n, 0x00350000n]],
+    ]);
+    expect(buildPlanAnswer(base()).summary.net?.ports).toBeUndefined();
   });
 });
 

@@ -554,8 +554,11 @@ export interface NetChosen {
   gateway: string;
   /** hosts, hostname, resolv.conf: the text ts/ writes before the launcher binds them. */
   files: { name: string; content: string }[];
-  /** The nft commands that publish the ports, and that unpublish them. */
-  ports?: { add: string; remove: string };
+  /**
+   * The control plan (hex) that deletes the ports' nft elements: the plan's NFT_ELEMENTS
+   * adds them and the monitor deletes them at the end; this is for a monitor that was killed.
+   */
+  ports?: { unpublish: string };
   /** On a network with names: where husk-dns listens, where it forwards, and this container's line of its records. */
   dns?: { listen: string; upstreams: string[]; record: string };
   /** Every port published (-p and -P), as `husk port` shows them. */
@@ -663,7 +666,7 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         out.net?.files.push({ name: r.str(), content: r.str() });
         break;
       case ANSWER.NET_PORTS:
-        if (out.net) out.net.ports = { add: r.str(), remove: r.str() };
+        if (out.net) out.net.ports = { unpublish: r.str() };
         break;
       case ANSWER.NET_PUBLISHED:
         if (out.net) (out.net.published ??= []).push({ hostIp: r.str(), hostPort: Number(r.u64()), port: Number(r.u64()), proto: r.str() });

@@ -1,18 +1,19 @@
 // A container on a network, for prepare(): the facts the core needs (the network's record,
 // the addresses others lease, the host's resolvers, -p) and, once the core chose an address,
-// its lease (taken by link(2); another command's address is asked again, not shared), the
-// container's /etc files and its published ports (nft elements; a taken port gives the
-// address back and fails with one line).
+// its lease (taken by link(2); another command's address is asked again, not shared), its
+// host ports (claimed as leases are: ports.ts) and the container's /etc files. The ports'
+// nft elements are the launcher's (NFT_ELEMENTS in the plan, deleted by the monitor).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { HuskError } from '../errors.js';
-import type { NetAttach, PlanAnswer } from '../core/build-plan.js';
+import type { NetAttach, NetChosen, PlanAnswer } from '../core/build-plan.js';
 import { processStart } from '../runtime/state.js';
 import { readRecords } from '../runtime/records.js';
 import type { PublishedPort } from '../runtime/state.js';
-import { claimLease, noteUnpublish, refreshRecords, releaseLease, usedAddresses } from './leases.js';
+import { claimLease, isLiveLease, noteUnpublish, readLease, refreshRecords, releaseLease, usedAddresses } from './leases.js';
+import { claimName, claimPort, releasePort } from './ports.js';
+import type { PortClaim, PublishedKey } from './ports.js';
 import { ensureResponder } from './dns.js';
 import type { Lease } from './leases.js';
-import { runNft } from './nft.js';
 import { etcDir } from './paths.js';
 import type { NetworkRecord } from './store.js';
 
@@ -80,40 +81,87 @@ export function netFacts(root: string, net: NetworkRecord, id: string, opts: { i
 
 /**
  * Takes the address the core chose; when another command took it first, asks the core again
- * with it taken. Then writes the /etc files and publishes the ports.
+ * with it taken. Then claims the host ports it publishes (a -P port another start took at the
+ * same instant is asked again as busy; a -p port taken fails by name) and writes the /etc
+ * files. The ports' nft elements are added by the launcher (NFT_ELEMENTS, in the plan).
  */
 export function claimAddress(root: string, id: string, facts: NetAttach, build: () => PlanAnswer): PlanAnswer {
   const owner: Lease = { id, pid: process.pid, start: processStart(process.pid) };
-  let answer = build();
   for (let attempt = 0; ; attempt++) {
+    if (attempt === 1024) throw new HuskError('host', `network ${facts.name}: could not take an address and ports after 1024 tries`);
+    const answer = build();
     const chosen = answer.summary.net!;
-    if (claimLease(root, facts.name, chosen.address, { ...owner, dns: chosen.dns?.record })) break;
-    if (facts.ip !== undefined) throw new HuskError('invalid-value', `ip ${facts.ip}: already in use on network ${facts.name}`);
-    if (attempt === 1024) throw new HuskError('host', `network ${facts.name}: could not take an address after 1024 tries`);
-    facts.used = [...facts.used, chosen.address];
-    answer = build();
-  }
-  const chosen = answer.summary.net!;
-  const lease: Lease = { ...owner, dns: chosen.dns?.record };
-  try {
-    const dir = etcDir(root, id);
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    for (const f of chosen.files) writeFileSync(`${dir}/${f.name}`, f.content, { mode: 0o644 });
-    if (chosen.ports) {
-      runNft(chosen.ports.add, { what: 'publish' });
-      noteUnpublish(root, facts.name, chosen.address, { ...lease, unpublish: chosen.ports.remove });
+    if (!claimLease(root, facts.name, chosen.address, { ...owner, dns: chosen.dns?.record })) {
+      if (facts.ip !== undefined) throw new HuskError('invalid-value', `ip ${facts.ip}: already in use on network ${facts.name}`);
+      facts.used = [...facts.used, chosen.address];
+      continue;
     }
-    // Names: this container's line joins the records, and a responder serves them.
-    if (chosen.dns) {
-      refreshRecords(root, facts.name);
-      ensureResponder(root, facts.name, chosen.dns);
+    const lease: Lease = { ...owner, dns: chosen.dns?.record };
+    const taken = claimPorts(root, facts, chosen, lease);
+    if (taken !== undefined) {
+      releaseLease(root, facts.name, chosen.address, lease);
+      const named = (facts.ports ?? []).some((p) => claimName(p) === claimName(taken));
+      if (named || facts.busyPorts === undefined) throw alreadyAllocated(taken);
+      facts.busyPorts = [...facts.busyPorts, taken.hostPort]; // -P: chosen by another start meanwhile
+      continue;
     }
-  } catch (err) {
-    releaseLease(root, facts.name, chosen.address, lease);
-    rmSync(etcDir(root, id), { recursive: true, force: true });
-    const message = (err as Error).message;
-    if (/File exists/.test(message)) throw new HuskError('invalid-value', 'publish: a host port asked for is already allocated', { hint: 'See husk port CONTAINER for who holds it, or choose another.' });
-    throw err;
+    try {
+      const dir = etcDir(root, id);
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      for (const f of chosen.files) writeFileSync(`${dir}/${f.name}`, f.content, { mode: 0o644 });
+      // Names: this container's line joins the records, and a responder serves them.
+      if (chosen.dns) {
+        refreshRecords(root, facts.name);
+        ensureResponder(root, facts.name, chosen.dns);
+      }
+    } catch (err) {
+      releaseLease(root, facts.name, chosen.address, { ...lease, ports: lease.ports });
+      rmSync(etcDir(root, id), { recursive: true, force: true });
+      throw err;
+    }
+    return answer;
   }
-  return answer;
+}
+
+function alreadyAllocated(p: { hostIp: string; hostPort: number; proto: string }): HuskError {
+  const where = p.hostIp === '' || p.hostIp === '0.0.0.0' ? '0.0.0.0' : p.hostIp;
+  return new HuskError('invalid-value', `publish: host port ${where}:${p.hostPort}/${p.proto} is already allocated`, { hint: 'See husk port CONTAINER for who holds it, or choose another.' });
+}
+
+/**
+ * Claims each published port (ports.ts) and records the claims and the unpublish plan in the
+ * lease; returns the first port another container holds (the ones claimed are given back).
+ */
+function claimPorts(root: string, facts: NetAttach, chosen: NetChosen, lease: Lease): PublishedKey | undefined {
+  if (!chosen.published?.length) return undefined;
+  const owner = { network: facts.name, address: chosen.address, id: lease.id };
+  const claimed: string[] = [];
+  for (const p of chosen.published) {
+    const name = claimName(p);
+    if (!claimPort(root, name, owner, (c) => reclaimPort(root, name, c))) {
+      for (const n of claimed) releasePort(root, n, owner);
+      return p;
+    }
+    claimed.push(name);
+  }
+  lease.ports = claimed;
+  lease.unpublish = chosen.ports?.unpublish;
+  noteUnpublish(root, facts.name, chosen.address, lease);
+  return undefined;
+}
+
+/**
+ * A claim found on a port: false while its container's lease lives. A dead holder's whole
+ * lease is given back (its elements deleted first, then its ports), never the claim alone,
+ * so its unpublish can never delete a newer container's element of the same port.
+ */
+function reclaimPort(root: string, name: string, c: PortClaim): boolean {
+  const lease = readLease(root, c.network, c.address);
+  if (lease !== undefined && lease.id === c.id) {
+    if (isLiveLease(root, lease)) return false;
+    releaseLease(root, c.network, c.address, lease);
+  } else {
+    releasePort(root, name, c); // its lease is gone, or the address is another's now
+  }
+  return true;
 }

@@ -10,15 +10,21 @@ import { join } from 'node:path';
 import { containersDir, processStart, tempName } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { etcDir, networksDir } from './paths.js';
-import { runNft } from './nft.js';
+import { runNft, runUnpublish } from './nft.js';
+import { releasePort } from './ports.js';
 import { recordsFile } from './dns.js';
 
 export interface Lease {
   id: string;
   pid: number;
   start?: string;
-  /** The nft commands that unpublish the container's ports. */
+  /**
+   * The core's control plan (hex) that deletes the container's port elements, for when its
+   * monitor (which deletes them as the container ends) was killed; an older husk's nft script.
+   */
   unpublish?: string;
+  /** The host ports it claimed (ports.ts), given back with the lease. */
+  ports?: string[];
   /** The container's line of the network's records (names served by husk-dns). */
   dns?: string;
   /** A network connected later (`network connect`): the container's /etc files are not this lease's. */
@@ -27,6 +33,11 @@ export interface Lease {
 
 export function leaseDir(root: string, network: string): string {
   return join(networksDir(root), `${network}.leases`);
+}
+
+/** The lease of `address` on `network`, as stored now. */
+export function readLease(root: string, network: string, address: string): Lease | undefined {
+  return readJson<Lease>(join(leaseDir(root, network), address));
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -45,7 +56,7 @@ function unlinkQuiet(path: string): void {
   }
 }
 
-function isLiveLease(root: string, lease: Lease | undefined): boolean {
+export function isLiveLease(root: string, lease: Lease | undefined): boolean {
   if (lease === undefined) return false; // being written: link(2) makes a lease whole or absent
   const rec = readJson<ContainerRecord>(join(containersDir(root), `${lease.id}.json`));
   if (rec !== undefined) return rec.finished === undefined;
@@ -89,7 +100,7 @@ export function claimLease(root: string, network: string, address: string, lease
   }
 }
 
-/** Adds the ports' unpublish commands to a lease this process holds. */
+/** Adds the ports' claims and unpublish plan to a lease this process holds. */
 export function noteUnpublish(root: string, network: string, address: string, lease: Lease): void {
   const dir = leaseDir(root, network);
   const tmp = join(dir, tempName(address));
@@ -124,7 +135,12 @@ export function releaseLease(root: string, network: string, address: string, lea
     unlinkQuiet(aside);
     return;
   }
-  if (held.unpublish) runNft(held.unpublish, { quiet: true });
+  if (held.unpublish) {
+    if (/^[0-9a-f]+$/.test(held.unpublish)) runUnpublish(held.unpublish);
+    else runNft(held.unpublish, { quiet: true });
+  }
+  // Only once the elements are gone: a port claimed again must not be deleted by this release.
+  for (const port of held.ports ?? []) releasePort(root, port, { network, address, id: held.id });
   if (!held.connected) rmSync(etcDir(root, held.id), { recursive: true, force: true });
   unlinkQuiet(aside);
   if (held.dns) refreshRecords(root, network);

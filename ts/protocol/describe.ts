@@ -175,6 +175,11 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       return `default route via ${a.gateway} on ${a.name}`;
     case 'NET_CONNECT':
       return `veth ${a.host} on bridge ${a.bridge}, its peer ${a.peer} (${a.mac}) made in pid ${a.pid}'s network namespace with ${a.address}`;
+    case 'NFT_ELEMENTS':
+    case 'NFT_DELETE': {
+      const verb = op.name === 'NFT_DELETE' ? 'delete' : (a.flags as bigint) & 1n ? 'create' : 'add';
+      return `${verb} element${elementsOf(a).length === 1 ? '' : 's'} ${elementsOf(a).join(', ')} ${verb === 'delete' ? 'from' : 'in'} set ${a.set} of table ${a.table}`;
+    }
     case 'FS_ROOT':
       return `resolve the next paths inside ${a.path}`;
     case 'MKNOD': {
@@ -209,4 +214,24 @@ export function describePlan(plan: PlanDescription, choices: readonly string[] =
 export function planJson(plan: PlanDescription, choices: readonly string[] = []): string {
   const shown = { version: plan.version, flags: plan.flags, ...(choices.length ? { choices } : {}), ops: plan.ops.map((op) => ({ name: op.name, args: op.args })) };
   return JSON.stringify(shown, (_k, v) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v), 2) + '\n';
+}
+
+/**
+ * NFT_ELEMENTS' elements as nft writes them: 32-bit words, each part of a concatenation
+ * in whole words (docs/protocol.md "NFT_ELEMENTS"); husk's port maps by name, others in hex.
+ */
+function elementsOf(a: Record<string, unknown>): string[] {
+  const words = a.words as bigint[];
+  const key = Number(a.key_words);
+  const size = key + Number(a.data_words);
+  const ip = (w: bigint) => [24n, 16n, 8n, 0n].map((s) => (w >> s) & 255n).join('.');
+  const proto = (w: bigint) => ({ 6: 'tcp', 17: 'udp' } as Record<string, string>)[String(w >> 24n)] ?? String(w >> 24n);
+  const out: string[] = [];
+  for (let i = 0; size > 0 && i + size <= words.length; i += size) {
+    const w = words.slice(i, i + size);
+    if (a.set === 'ports' && size === 4) out.push(`${proto(w[0])} . ${w[1] >> 16n} : ${ip(w[2])} . ${w[3] >> 16n}`);
+    else if (a.set === 'ports_ip' && size === 5) out.push(`${ip(w[0])} . ${proto(w[1])} . ${w[2] >> 16n} : ${ip(w[3])} . ${w[4] >> 16n}`);
+    else out.push(`${w.slice(0, key).map((x) => x.toString(16).padStart(8, '0')).join(' ')}${size > key ? ` : ${w.slice(key).map((x) => x.toString(16).padStart(8, '0')).join(' ')}` : ''}`);
+  }
+  return out;
 }

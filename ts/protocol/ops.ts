@@ -132,6 +132,10 @@ export const OPS: readonly OpSpec[] = [
   spec(0x0096, 'NET_ROUTE', 'container', ['gateway', 'str'], ['name', 'str']),
   // `network connect` of a running container: the pair, its peer up with its address in the container's namespace.
   spec(0x0097, 'NET_CONNECT', 'control', ['host', 'str'], ['peer', 'str'], ['bridge', 'str'], ['mac', 'str'], ['address', 'str'], ['pid', 'u64'], ['start_time', 'u64']),
+  // Published ports as nf_tables set elements over netlink (docs/protocol.md "NFT_ELEMENTS"):
+  // added by the monitor (and deleted by it at the end), or deleted by a control plan.
+  spec(0x00d8, 'NFT_ELEMENTS', 'parent', ['family', 'u64'], ['table', 'str'], ['set', 'str'], ['flags', 'u64'], ['key_words', 'u64'], ['data_words', 'u64'], ['words', 'u64s']),
+  spec(0x00d9, 'NFT_DELETE', 'control', ['family', 'u64'], ['table', 'str'], ['set', 'str'], ['flags', 'u64'], ['key_words', 'u64'], ['data_words', 'u64'], ['words', 'u64s']),
   // Lifecycle (docs/protocol.md "husk's init").
   spec(0x00b0, 'INIT', 'container'),
   spec(0x00b1, 'PTY', 'container', ['path', 'str']),

@@ -1,5 +1,6 @@
 // How a launch ended, in docker's words; the statuses themselves come from exit-status.ts.
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { HuskError } from '../errors.js';
 import { OP_BY_CODE, OP_BY_NAME } from '../protocol/ops.js';
@@ -61,6 +62,10 @@ export function statusOf(outcome: LaunchOutcome, argv0: string): number {
     const limit = op === 'clone' && /^clone 0x[0-9a-f]*/.test(error.message) && (BigInt(error.message.split(' ')[1]) & CLONE_NEWUSER) !== 0n
       ? usernsLimitLine(error.errno, readMaxUserNamespaces()) : undefined;
     if (limit) throw new HuskError('launcher', limit);
+    // A port's element is there already: another husk (another --root) publishes it.
+    if (op === 'nft_elements' && error.errno === constants.errno.EEXIST) {
+      throw new HuskError('invalid-value', 'publish: a host port asked for is already allocated (an element of table inet husk holds it)', { hint: 'Choose another host port; nft list table inet husk shows who holds which.' });
+    }
     const where = error.index >= 0 ? `op ${error.index}${op ? ` (${op})` : ''}: ` : '';
     const why = error.errno ? `: ${errnoText(error.errno).toLowerCase()}` : '';
     throw new HuskError('launcher', `setting up the container failed: ${where}${error.message}${why}`);
