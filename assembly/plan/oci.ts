@@ -6,8 +6,8 @@
 // Order: HELLO [cgroup ops] [EXEC_FIFO] [SETNS_FILE joined…] CLONE [CGROUP_JOIN…] [UNSHARE
 // cgroup] [oom_score_adj] [sysctls] [LOOPBACK_UP] `/` propagation, SET_ROOT rootfs, the
 // config's mounts, devices, cwd, masked and read-only paths, PIVOT_ROOT [`/` read-only]
-// [SETHOSTNAME] RLIMIT… CAPS (bounding; before USER, which would lose CAP_SETPCAP) USER
-// [UMASK] CAPS (the sets) CHDIR [NO_NEW_PRIVS] CLOSE_FDS [FIFO_WAIT] EXEC.
+// [SETHOSTNAME] RLIMIT… CLOSE_FDS [PRESERVE_FDS] CAPS (bounding; before USER, which would lose
+// CAP_SETPCAP) USER [UMASK] CAPS (the sets) CHDIR [NO_NEW_PRIVS] [FIFO_WAIT] EXEC.
 
 import { answer, badLength, fail, Failure, inputPointer, invalid } from "../abi";
 import { HEADER_SIZE, PATH_MAX, STR_MAX } from "../codec";
@@ -517,6 +517,11 @@ function hasDevpts(req: OciRequest): bool {
 
 function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   for (let i = 0; i < req.rlimits.length; i++) plan.rlimit(d.rlimitResources[i], req.rlimits[i].soft, req.rlimits[i].hard);
+  // Every fd beyond 0-2 is marked close-on-exec before any filter is loaded: profiles older
+  // than close_range (docker's before 2020, runtime-tools' default) refuse it with EPERM, and
+  // without no_new_privs the filter comes next.
+  plan.closeFds();
+  if (req.preserveFds > 0) plan.preserveFds(req.preserveFds);
   // Without no_new_privs only a process holding CAP_SYS_ADMIN may load a filter: it is
   // loaded now, before the capabilities are set (runc's order); the steps after it are
   // filtered too, as they are by runc.
@@ -537,8 +542,6 @@ function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   if (d.caps[4] != 0) plan.ambient(d.caps[4]);
   plan.chdir(req.cwd);
   if (nnp) plan.noNewPrivs();
-  plan.closeFds();
-  if (req.preserveFds > 0) plan.preserveFds(req.preserveFds);
   if (filter && nnp) plan.seccomp(d.seccomp.flags, chunks(d.seccomp.program));
   if (req.execFifo.length > 0) plan.fifoWait();
   plan.exec(req.args[0], req.args, req.env, searchPath(req.env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);

@@ -154,6 +154,17 @@ describe('husk-runc on a bundle', () => {
     expect(existsSync(join(dir, 'rootfs/made'))).toBe(false);
   });
 
+  it('linux.seccomp older than close_range (refused with EPERM), without no_new_privs: the container still starts', () => {
+    const dir = bundle(['sh', '-c', 'grep ^Seccomp: /proc/self/status'], (c) => {
+      c.process.noNewPrivileges = false;
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['close_range'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+    });
+    const r = runc(['run', '--bundle', dir, 'old-profile']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Seccomp:\t2\n');
+    expect(r.status).toBe(0);
+  });
+
   it('a config field husk-runc does not support is one line naming it, exit 1, nothing left', () => {
     const dir = bundle(['true'], (c) => (c.linux.personality = { domain: 'LINUX32' }));
     const r = runc(['create', '--bundle', dir, 'bad']);
