@@ -87,9 +87,19 @@ pub fn main() u8 {
         return exit_serving;
     }
     detach();
+    message.link_alive = &link_exists;
     server = .{ .options = options, .socket = socket };
     serve(&server);
     return exit_serving;
+}
+
+/// A link of the host's network namespace (where husk-dns runs): /sys/class/net/NAME.
+fn link_exists(name: []const u8) bool {
+    if (!net.valid_ifname(name)) return false;
+    var buffer: [64]u8 = undefined;
+    const path = std.fmt.bufPrintZ(&buffer, "/sys/class/net/{s}", .{name}) catch return false;
+    _ = sys.file_version(path) catch |err| return err != error.NOENT;
+    return true;
 }
 
 fn say(comptime format: []const u8, args: anytype) void {

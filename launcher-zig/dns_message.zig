@@ -72,6 +72,23 @@ pub fn parse_query(message: []const u8) ?Query {
     return query;
 }
 
+/// Whether a container's link exists: a line ending in `%LINK` (its host end, a veth) is
+/// served only while it does, so a container that ended is not found even before any husk
+/// command takes its line away. husk-dns sets the real check (dns_main.zig); tests keep this.
+pub var link_alive: *const fn (name: []const u8) bool = &always_alive;
+
+fn always_alive(name: []const u8) bool {
+    assert(name.len > 0);
+    return true;
+}
+
+/// The line's `%LINK` holds (or it has none).
+fn line_alive(line: []const u8) bool {
+    const at = std.mem.lastIndexOfScalar(u8, line, '%') orelse return true;
+    const link = std.mem.trim(u8, line[at + 1 ..], " \t\r");
+    return link.len == 0 or link_alive(link);
+}
+
 /// The addresses of the records' lines that hold `name` (case already folded), at most `out.len`.
 pub fn find_addresses(records: []const u8, name: []const u8, out: [][4]u8) usize {
     var count: usize = 0;
@@ -80,7 +97,8 @@ pub fn find_addresses(records: []const u8, name: []const u8, out: [][4]u8) usize
         var fields = std.mem.tokenizeAny(u8, line, " \t");
         const address = net.parse_ip4(fields.next() orelse continue) orelse continue;
         while (fields.next()) |field| {
-            if (!std.ascii.eqlIgnoreCase(field, name)) continue;
+            if (field[0] == '%' or !std.ascii.eqlIgnoreCase(field, name)) continue;
+            if (!line_alive(line)) break;
             if (count == out.len) return count;
             out[count] = address;
             count += 1;
@@ -118,7 +136,7 @@ pub fn find_name(records: []const u8, address: [4]u8) ?[]const u8 {
     while (lines.next()) |line| {
         var fields = std.mem.tokenizeAny(u8, line, " \t");
         const held = net.parse_ip4(fields.next() orelse continue) orelse continue;
-        if (!std.mem.eql(u8, &held, &address)) continue;
+        if (!std.mem.eql(u8, &held, &address) or !line_alive(line)) continue;
         return fields.next();
     }
     return null;
@@ -265,6 +283,23 @@ test "an unknown name is forwarded, or NXDOMAIN without upstreams" {
     try std.testing.expect(respond(message, test_records, true, &out) == .forward);
     _ = respond(message, test_records, false, &out).reply;
     try std.testing.expectEqual(@as(u16, 3), std.mem.readInt(u16, out[2..4], .big) & 0xf);
+}
+
+fn test_gone(name: []const u8) bool {
+    return !std.mem.eql(u8, name, "husk-gone");
+}
+
+test "a line whose link is gone is served no more, by name or address" {
+    const records = "10.89.0.2 web %husk-0123456789\n10.89.0.3 old %husk-gone\n10.89.0.4 old\n";
+    link_alive = &test_gone;
+    defer link_alive = &always_alive;
+    var addresses: [4][4]u8 = undefined;
+    try std.testing.expectEqual(@as(usize, 1), find_addresses(records, "web", &addresses));
+    try std.testing.expectEqual(@as(usize, 1), find_addresses(records, "old", &addresses));
+    try std.testing.expectEqualSlices(u8, &.{ 10, 89, 0, 4 }, &addresses[0]);
+    try std.testing.expectEqual(@as(usize, 0), find_addresses(records, "%husk-0123456789", &addresses));
+    try std.testing.expect(find_name(records, .{ 10, 89, 0, 3 }) == null);
+    try std.testing.expectEqualStrings("web", find_name(records, .{ 10, 89, 0, 2 }).?);
 }
 
 test "a reverse lookup of a container's address names it" {

@@ -222,9 +222,18 @@ pub fn link_delete(name: []const u8) sys.Error!void {
 
 /// NET_VETH: a veth pair, `host` on the bridge and up, `peer` (with `mac`) made straight
 /// in the network namespace of process `pid`, so it never appears in the host's.
+/// A host end of that name left by this container's last run (`husk start` again, its old
+/// namespace still being torn down by the kernel) is deleted first: the name is this
+/// container's own (`husk-` and its id).
 pub fn veth(host: []const u8, peer: []const u8, bridge_name: []const u8, mac_text: []const u8, pid: sys.pid_t) sys.Error!void {
     assert(pid > 0);
-    try veth_into(host, peer, bridge_name, mac_text, .{ .pid = pid });
+    veth_into(host, peer, bridge_name, mac_text, .{ .pid = pid }) catch |err| switch (err) {
+        error.EXIST => {
+            try link_delete(host);
+            try veth_into(host, peer, bridge_name, mac_text, .{ .pid = pid });
+        },
+        else => return err,
+    };
 }
 
 /// Where a veth's peer is made: the namespace of a process, or one an fd names.

@@ -360,7 +360,7 @@ export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname
     file(w, "hostname", hostname + "\n");
     // --dns replaces the host's resolvers: in the file, or (with names) where husk-dns forwards this container's queries.
     file(w, "resolv.conf", resolvConf(req.search, req.dns.length > 0 ? req.dns : req.nameservers, hasDns(req) ? formatIp(req.gateway) : ""));
-    writeDns(w, req, id);
+    writeDns(w, req, id, vethName(id));
   }
   if (req.ports.length > 0) {
     for (let i = 0; i < req.ports.length; i++) {
@@ -392,13 +392,13 @@ export function writeChosen(w: Writer, req: NetRequest, veth: string): void {
 }
 
 /** NET_DNS, on a network with names: where husk-dns listens and forwards, the container's records line. */
-export function writeDns(w: Writer, req: NetRequest, id: string): void {
+export function writeDns(w: Writer, req: NetRequest, id: string, link: string): void {
   if (!hasDns(req)) return;
   w.begin(ANS_NET_DNS, "net-dns");
   w.str("listen", formatIp(req.gateway), STR_MAX);
   w.strs("upstreams", (req.flags & NET_INTERNAL) != 0 ? [] : upstreamsOf(req.nameservers), STR_MAX);
   const internal = (req.flags & NET_INTERNAL) != 0;
-  w.str("record", dnsRecordLine(formatIp(req.address), req.containerName, id, req.aliases, internal ? [] : req.dns), STR_MAX);
+  w.str("record", dnsRecordLine(formatIp(req.address), req.containerName, id, req.aliases, internal ? [] : req.dns, link), STR_MAX);
   w.end();
 }
 

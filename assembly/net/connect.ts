@@ -100,7 +100,7 @@ function connect(req: ConnectRequest): i32 {
   w.begin(ANS_NET_PEER, "net-peer");
   w.str("peer", peerName, STR_MAX);
   w.end();
-  writeDns(w, n, req.id);
+  writeDns(w, n, req.id, veth);
   hello(w);
   w.begin(T_NET_CONNECT, "net-connect");
   w.str("host", veth, STR_MAX);

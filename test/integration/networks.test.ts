@@ -76,6 +76,13 @@ while True:
   if hit: r+=b"\\xc0\\x0c"+struct.pack(">HHIH",1,1,60,4)+bytes([198,51,100,${answer}])
   s.sendto(r,a)`;
 
+/** A python one-liner: one A query for NAME to IP:53; prints the address, NXDOMAIN or NODATA. */
+const DNS_ASK = (ip: string, name: string) => `import socket,struct
+q=struct.pack(">HHHHHH",0x1234,0x0100,1,0,0,0)+b"".join(bytes([len(l)])+l.encode() for l in "${name}".split("."))+b"\\0"+struct.pack(">HH",1,1)
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(2); s.sendto(q,("${ip}",53)); r=s.recv(512)
+rc=r[3]&15; an=struct.unpack(">H",r[6:8])[0]
+print("NXDOMAIN" if rc==3 else ".".join(str(b) for b in r[-4:]) if an else "NODATA")`;
+
 async function fakeDns(ip = RESOLVER_IP, answer = 77): Promise<{ stop: () => Promise<void> }> {
   const child = spawn('ip', ['netns', 'exec', UPLINK, PY, '-c', FAKE_DNS(ip, answer)], { stdio: ['ignore', 'pipe', 'ignore'] });
   const closed = new Promise((r) => child.once('close', r));
@@ -341,6 +348,34 @@ describe('networks', () => {
     } finally {
       await dns.stop();
     }
+  });
+
+  it('a container that ends on its own is no longer found by name, before any husk command; husk start leases its address again', async () => {
+    ok(['network', 'create', '--internal', '--subnet', '10.77.20.0/24', 'late']);
+    ok(['run', '-d', '--name', 'keeper', '--network', 'late', 'host', 'sleep', '60']);
+    ok(['run', '-d', '--name', 'brief', '--network', 'late', 'host', 'sleep', '2']);
+    // Asked straight of the responder from the fake host: no husk command runs in between.
+    const ask = (name: string) => inNs(HOST, [PY, '-c', DNS_ASK('10.77.20.1', name)]).stdout.trim();
+    expect(ask('brief')).toBe('10.77.20.3');
+    await waitFor(() => ask('brief') === 'NXDOMAIN', 8000);
+    expect(ask('brief')).toBe('NXDOMAIN');
+    expect(ask('keeper')).toBe('10.77.20.2');
+    expect(readFileSync(join(root, 'networks', 'late.dns'), 'utf8')).toContain(' brief ');
+    // Started again: the same address, leased again, and its name back.
+    ok(['start', 'brief']);
+    expect(ask('brief')).toBe('10.77.20.3');
+    expect(readdirSync(join(root, 'networks', 'late.leases')).filter((n) => !n.startsWith('.')).sort()).toEqual(['10.77.20.2', '10.77.20.3']);
+    await waitFor(() => ask('brief') === 'NXDOMAIN', 8000);
+    // Its address taken meanwhile: refused by name, never shared.
+    ok(['run', '-d', '--name', 'other', '--network', 'late', 'host', 'sleep', '60']);
+    expect(ask('other')).toBe('10.77.20.3');
+    const again = husk(root, ['start', 'brief']);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toContain('cannot start container brief: its address 10.77.20.3 on network late was given to another container since it stopped');
+    // restart of a running one: its old veth may still be going; the new one takes its place.
+    ok(['restart', 'keeper']);
+    expect(ok(['exec', 'keeper', 'sh', '-c', 'ip -4 -o addr show eth0 | grep -o "10.77.20.2/24"']).trim()).toBe('10.77.20.2/24');
+    expect(ask('keeper')).toBe('10.77.20.2');
   });
 
   it('a responder stopped by the last container is started again by the next one', async () => {

@@ -5,7 +5,7 @@
 // container's record exists and has not finished, or while that process lives (between the
 // lease and the record). Anything else is stale: the next command that looks reclaims it,
 // with the nft elements of the ports it published.
-import { linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containersDir, processStart, tempName } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
@@ -141,7 +141,8 @@ export function releaseLease(root: string, network: string, address: string, lea
   }
   // Only once the elements are gone: a port claimed again must not be deleted by this release.
   for (const port of held.ports ?? []) releasePort(root, port, { network, address, id: held.id });
-  if (!held.connected) rmSync(etcDir(root, held.id), { recursive: true, force: true });
+  // A stopped container keeps its files for `husk start` (restart.ts); they go with its record.
+  if (!held.connected && !existsSync(join(containersDir(root), `${held.id}.json`))) rmSync(etcDir(root, held.id), { recursive: true, force: true });
   unlinkQuiet(aside);
   if (held.dns) refreshRecords(root, network);
 }

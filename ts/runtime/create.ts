@@ -78,7 +78,7 @@ export function processFacts(prepared: Prepared, flags: RunFlags): ContainerReco
 function networkOf(prepared: Prepared, flags: RunFlags): ContainerRecord['network'] {
   const n = prepared.request.network ? prepared.summary.net : undefined;
   if (n === undefined) return undefined;
-  return { name: n.network, address: n.address, prefix: n.prefix, mac: n.mac, gateway: n.gateway, veth: n.veth, ports: n.published };
+  return { name: n.network, address: n.address, prefix: n.prefix, mac: n.mac, gateway: n.gateway, veth: n.veth, ports: n.published, dns: n.dns?.record, dnsUpstreams: n.dns?.upstreams, unpublish: n.ports?.unpublish };
 }
 
 /**

@@ -18,6 +18,8 @@ import type { ContainerRecord } from './state.js';
 export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: () => void): Promise<DetachedStart> {
   const plan = readSavedPlan(root, rec.id);
   const again = !rec.neverStarted;
+  // Its address again (given back when it stopped), before the plan that holds it runs.
+  const serveNames = again && rec.network !== undefined ? (await import('../network/restart.js')).leaseForStart(root, rec) : undefined;
   // What the last run left says nothing about this one.
   rmSync(statusFilePath(root, rec.id), { force: true });
   rmSync(eventsPath(root, rec.id), { force: true });
@@ -26,6 +28,7 @@ export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: (
   rec.ownerStart = processStart(process.pid);
   if (again) rec.restartCount = (rec.restartCount ?? 0) + 1;
   writeRecord(root, rec);
+  serveNames?.();
   const start = await launchDetached(plan, {
     eventsPath: eventsPath(root, rec.id),
     // The plan goes to the launcher only after this: a husk killed before the record names

@@ -88,7 +88,11 @@ export interface ContainerRecord {
   stdinOpen?: boolean;
   // ---- Networks (ts/network/) ----
   /** The network it is attached to, as the core chose (its lease: ts/network/leases.ts). */
-  network?: { name: string; address: string; prefix: number; mac: string; gateway: string; veth: string; peer?: string; ports?: PublishedPort[] };
+  network?: {
+    name: string; address: string; prefix: number; mac: string; gateway: string; veth: string; peer?: string; ports?: PublishedPort[];
+    /** What its lease held, for `husk start` to lease the address again (ts/network/restart.ts): its records line, its responder's upstreams, its unpublish plan. */
+    dns?: string; dnsUpstreams?: string[]; unpublish?: string;
+  };
   /** Networks connected since (`husk network connect`), each with its own lease. */
   networks?: NetworkAttachment[];
 }
