@@ -22,8 +22,10 @@ export interface TestUser {
    * `husk ARGS` as the user; `env` adds to (or with undefined, removes from) its environment;
    * `tun`: in a mount namespace of its own where /dev/net/tun is 0666, as on most distributions
    * (this host's is 0600), so that pasta can open it; the host's node is not touched.
+   * `cgroup`: a cgroup2 directory the command starts in (moved there by root before it drops
+   * to the user, as a login under systemd starts in the user's delegated cgroup).
    */
-  husk(args: string[], opts?: { env?: Record<string, string | undefined>; input?: string; tun?: boolean }): Result;
+  husk(args: string[], opts?: { env?: Record<string, string | undefined>; input?: string; tun?: boolean; cgroup?: string }): Result;
   /** Any command as the user. */
   run(argv: string[]): Result;
   /** Its subordinate ranges: `start:count` for both files, or none. */
@@ -51,7 +53,7 @@ export function useTestUser(): TestUser {
         if (v === undefined) delete env[k];
         else env[k] = v;
       }
-      return asUser(user, [process.execPath, '--', huskBin, ...args], env, opts.input, opts.tun);
+      return asUser(user, [process.execPath, '--', huskBin, ...args], env, opts.input, opts.tun, opts.cgroup);
     },
     run(argv) {
       return asUser(user, argv, { PATH: '/usr/bin:/bin', HOME: home });
@@ -116,9 +118,10 @@ export function pidsOf(uid: number): number[] {
 const TUN_NAMESPACE = ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
   'mount -t tmpfs -o mode=755,size=64k husk-test-tun /dev/net && mknod -m 666 /dev/net/tun c 10 200 && exec "$@"', 'sh'];
 
-function asUser(user: TestUser, argv: string[], env: NodeJS.ProcessEnv, input?: string, tun?: boolean): Result {
+function asUser(user: TestUser, argv: string[], env: NodeJS.ProcessEnv, input?: string, tun?: boolean, cgroup?: string): Result {
   const setpriv = ['setpriv', '--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--', ...argv];
-  const full = tun ? [...TUN_NAMESPACE, ...setpriv] : setpriv;
+  const moved = cgroup ? ['sh', '-c', 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', 'sh', cgroup, ...setpriv] : setpriv;
+  const full = tun ? [...TUN_NAMESPACE, ...moved] : moved;
   const r = spawnSync(full[0], full.slice(1), {
     encoding: 'utf8',
     env,
