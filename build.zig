@@ -1,5 +1,5 @@
-//! Builds husk-launcher and husk-dns: static x86_64-linux-musl executables, whatever the host.
-//!   zig build -Doptimize=ReleaseSmall   → zig-out/bin/husk-launcher, zig-out/bin/husk-dns
+//! Builds husk-launcher, husk-dns and husk-runc: static x86_64-linux-musl executables, whatever the host.
+//!   zig build -Doptimize=ReleaseSmall   → zig-out/bin/husk-launcher, husk-dns, husk-runc
 //!   zig build test                      → the launcher's unit tests and tidy (tidy.zig)
 
 const std = @import("std");
@@ -45,6 +45,20 @@ pub fn build(b: *std.Build) void {
         .strip = optimize != .Debug,
     });
     b.installArtifact(dns);
+
+    // husk-runc: the binary engines call (bin/husk-runc links to it). It does start, state,
+    // kill, delete, pause, resume and ps --format json itself and hands every other call to
+    // Node's bin/husk-runc.js (launcher-zig/runc_main.zig).
+    const runc = b.addExecutable(.{
+        .name = "husk-runc",
+        .root_source_file = b.path("launcher-zig/runc_main.zig"),
+        .target = target,
+        .optimize = optimize,
+        .linkage = .static,
+        .single_threaded = true,
+        .strip = optimize != .Debug,
+    });
+    b.installArtifact(runc);
 
     const build_options = b.addOptions();
     build_options.addOption([]const u8, "golden_dir", b.pathFromRoot("test/golden"));

@@ -39,7 +39,7 @@ try {
   run('tar', ['-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.']);
   run('podman', podman('runc', ['import', join(dir, 'rootfs.tar'), image]));
   const huskRunc = join(dir, 'husk-runc');
-  writeFileSync(huskRunc, `#!/bin/sh\nexec ${process.execPath} -- ${join(repo, 'bin/husk-runc.js')} --root ${join(dir, 'husk-runc-root')} "$@"\n`);
+  writeFileSync(huskRunc, `#!/bin/sh\nHUSK_RUNC_NODE=${process.execPath} exec ${join(repo, 'bin/husk-runc')} --root ${join(dir, 'husk-runc-root')} "$@"\n`);
   chmodSync(huskRunc, 0o755);
   const runtimes = { 'husk-runc': huskRunc, runc: '/usr/sbin/runc' };
   const times = { 'husk-runc': [], runc: [] };

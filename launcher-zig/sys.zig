@@ -561,6 +561,20 @@ pub fn setsid() Error!void {
     _ = try check(linux.syscall0(.setsid));
 }
 
+/// faccessat(F_OK), following symlinks, as Node's existsSync: false on any error.
+pub fn access_exists(path: [*:0]const u8) bool {
+    const F_OK = 0;
+    const signed: isize = @bitCast(linux.syscall3(.faccessat, arg(AT_FDCWD), ptr(path), F_OK));
+    return signed == 0;
+}
+
+/// The target of the symlink `path` (e.g. /proc/self/exe) in `buffer`.
+pub fn readlink(path: [*:0]const u8, buffer: []u8) Error![]const u8 {
+    const n = try check(linux.syscall4(.readlinkat, arg(AT_FDCWD), ptr(path), ptr(buffer.ptr), buffer.len));
+    if (n >= buffer.len) return error.NAMETOOLONG;
+    return buffer[0..n];
+}
+
 pub fn unlinkat(dir: fd_t, path: [*:0]const u8) Error!void {
     _ = try check(linux.syscall3(.unlinkat, arg(dir), ptr(path), 0));
 }

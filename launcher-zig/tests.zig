@@ -39,4 +39,7 @@ test {
     _ = @import("net.zig");
     _ = @import("dns_message.zig");
     _ = @import("dns_main.zig");
+    _ = @import("runc_main.zig");
+    _ = @import("runc_state.zig");
+    _ = @import("runc_act.zig");
 }

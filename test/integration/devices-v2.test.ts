@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { huskBin, inspectContainer, repo, sleep, suiteDir, suiteRootfs } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
-import { huskRunc } from './runc-harness.js';
+import { huskRuncJs as huskRunc } from './runc-harness.js';
 
 const PARENT = process.env.HUSK_CGROUP_PARENT ?? '';
 const UNIFIED = '/sys/fs/cgroup/unified';

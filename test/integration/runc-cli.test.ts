@@ -189,7 +189,7 @@ describe('husk-runc on a bundle', () => {
     expect(again.stderr).toBe('husk-runc: container with id exists: twice\n');
     expect(runc(['delete', 'twice']).status).toBe(0);
     expect(runc(['create', '--bundle', dir, 'a/b']).stderr).toMatch(/invalid container id/);
-    const sd = spawnSync(process.execPath, ['--', huskRunc, '--systemd-cgroup', '--root', root, 'list'], { encoding: 'utf8' });
+    const sd = spawnSync(huskRunc, ['--systemd-cgroup', '--root', root, 'list'], { encoding: 'utf8' });
     expect(sd.status).toBe(1);
     expect(sd.stderr).toMatch(/^husk-runc: --systemd-cgroup: /);
   });

@@ -9,7 +9,10 @@ import { expect } from 'vitest';
 import { repo, sleep, suiteDir, suiteRootfs } from './helpers.js';
 import { useLeakCheck } from './leak-check.js';
 
-export const huskRunc = join(repo, 'bin/husk-runc.js');
+/** What engines call: the fast front (launcher-zig/runc_main.zig), which hands what it does not do itself to bin/husk-runc.js. */
+export const huskRunc = join(repo, 'bin/husk-runc');
+/** Node's implementation alone. */
+export const huskRuncJs = join(repo, 'bin/husk-runc.js');
 
 export interface RuncResult {
   status: number | null;
@@ -29,13 +32,13 @@ export function useRunc() {
   let bundleCount = 0;
 
   /** husk-runc with `--root`; `fds` are passed on as its fds 3, 4, … */
-  function runc(args: string[], opts: { cwd?: string; fds?: number[]; input?: string } = {}): RuncResult {
+  function runc(args: string[], opts: { cwd?: string; fds?: number[]; input?: string; env?: NodeJS.ProcessEnv } = {}): RuncResult {
     const out = join(bundles, 'stdout');
     const err = join(bundles, 'stderr');
     const fds = [openSync(out, 'w'), openSync(err, 'w')];
     try {
       const stdin = opts.input === undefined ? 'ignore' : 'pipe';
-      const r = spawnSync(process.execPath, ['--', huskRunc, '--root', root, ...args], { stdio: [stdin, fds[0], fds[1], ...(opts.fds ?? [])], timeout: 60_000, cwd: opts.cwd, input: opts.input });
+      const r = spawnSync(huskRunc, ['--root', root, ...args], { stdio: [stdin, fds[0], fds[1], ...(opts.fds ?? [])], timeout: 60_000, cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env });
       return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
     } finally {
       fds.forEach(closeSync);

@@ -46,7 +46,7 @@ const common = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit',
 
 function setup(): void {
   if (existsSync(join(dir, 'husk-runc'))) return;
-  writeFileSync(join(dir, 'husk-runc'), `#!/bin/sh\nexec ${process.execPath} -- ${join(repo, 'bin/husk-runc.js')} --root ${root} "$@"\n`);
+  writeFileSync(join(dir, 'husk-runc'), `#!/bin/sh\nHUSK_RUNC_NODE=${process.execPath} exec ${join(repo, 'bin/husk-runc')} --root ${root} "$@"\n`);
   chmodSync(join(dir, 'husk-runc'), 0o755);
   const tar = spawnSync('tar', ['-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.']);
   expect(tar.status).toBe(0);

@@ -1,0 +1,263 @@
+//! What husk-runc's fast front (runc_main.zig) does itself: each call's plain success, the
+//! same syscalls the Node path's control plans make (ts/runc/*.ts). Whatever is not that
+//! plain success is `.node`: the front hands the call over before it changed anything, or
+//! after a step Node would do again (a removed cgroup, a written FIFO byte are not redone).
+
+const std = @import("std");
+const assert = std.debug.assert;
+const sys = @import("sys.zig");
+const state = @import("runc_state.zig");
+const Call = @import("runc_main.zig").Call;
+
+pub const Outcome = union(enum) { done: u8, node };
+
+var output: [64 * 1024]u8 = undefined;
+
+pub fn run(call: *const Call) Outcome {
+    assert(call.id.len > 0);
+    var dir_buffer: [4200]u8 = undefined;
+    const dir = std.fmt.bufPrint(&dir_buffer, "{s}/{s}", .{ call.root, call.id }) catch return .node;
+    const found = state.read(dir) catch return .node;
+    const record = found orelse {
+        // delete --force of a container that does not exist succeeds; the rest is an error.
+        if (call.command == .delete and call.force) return .{ .done = 0 };
+        return .node;
+    };
+    const current = state.status(&record, dir);
+    return switch (call.command) {
+        .state => print_state(&record, current),
+        .start => start(&record, current, dir),
+        .kill => kill(&record, current, call.signal),
+        .delete => delete(&record, current, dir),
+        .pause => freeze(&record, current, true),
+        .@"resume" => freeze(&record, current, false),
+        .ps => ps_json(&record, current),
+    };
+}
+
+fn emit(bytes: []const u8) Outcome {
+    var done: usize = 0;
+    while (done < bytes.len) done += sys.write(1, bytes[done..]) catch return .{ .done = 1 };
+    return .{ .done = 0 };
+}
+
+fn print_state(record: *const state.Record, current: state.Status) Outcome {
+    var stream = std.io.fixedBufferStream(&output);
+    state.write_state(stream.writer(), record, current) catch return .node;
+    return emit(stream.getWritten());
+}
+
+/// One byte into the exec FIFO (docs/protocol.md "Left waiting on a FIFO"), as start.ts.
+fn start(record: *const state.Record, current: state.Status, dir: []const u8) Outcome {
+    if (current != .created or state.has_hooks(record, "poststart")) return .node;
+    var path_buffer: [4200]u8 = undefined;
+    const fifo = std.fmt.bufPrintZ(&path_buffer, "{s}/exec.fifo", .{dir}) catch return .node;
+    const fd = sys.openat(sys.AT_FDCWD, fifo, sys.O.WRONLY | sys.O.NONBLOCK | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0) catch return .node;
+    const written = sys.write(fd, "0") catch 0;
+    sys.close(fd);
+    if (written != 1) return .node;
+    sys.unlinkat(sys.AT_FDCWD, fifo) catch |err| {
+        var name: [16]u8 = undefined;
+        var line: [4400]u8 = undefined;
+        const text = std.fmt.bufPrint(&line, "husk-runc: unlink {s}: {s}\n", .{ fifo, sys.errno_name(sys.errno_of(err), &name) }) catch return .{ .done = 1 };
+        _ = sys.write(2, text) catch {};
+        return .{ .done = 1 };
+    };
+    return .{ .done = 0 };
+}
+
+/// Signal numbers the front reads itself (x86_64); any other name is Node's (the core's).
+fn signal_number(text: []const u8) ?u32 {
+    if (text.len > 0 and text.len <= 2 and std.ascii.isDigit(text[0])) {
+        const n = std.fmt.parseInt(u32, text, 10) catch return null;
+        return if (n >= 1 and n <= 64) n else null;
+    }
+    const names = [_]struct { []const u8, u32 }{
+        .{ "HUP", 1 },  .{ "INT", 2 },   .{ "QUIT", 3 },  .{ "KILL", 9 },  .{ "USR1", 10 },
+        .{ "USR2", 12 }, .{ "ALRM", 14 }, .{ "TERM", 15 }, .{ "CONT", 18 }, .{ "STOP", 19 },
+        .{ "WINCH", 28 },
+    };
+    const bare = if (std.mem.startsWith(u8, text, "SIG")) text[3..] else text;
+    for (names) |entry| if (std.mem.eql(u8, entry[0], bare)) return entry[1];
+    return null;
+}
+
+/// kill.ts without --all: the init, through a pidfd opened before its start time is
+/// checked (the launcher's SIGNAL_PROCESS), so a reused pid is never signalled.
+fn kill(record: *const state.Record, current: state.Status, signal_text: []const u8) Outcome {
+    if (current == .stopped or current == .creating) return .node;
+    const signo = signal_number(signal_text) orelse return .node;
+    assert(record.pid > 0);
+    const pid: sys.pid_t = @intCast(record.pid);
+    const pidfd = sys.pidfd_open(pid) catch return .node;
+    defer sys.close(pidfd);
+    var buffer: [1024]u8 = undefined;
+    const now = state.process_start(record.pid, &buffer) orelse return .node;
+    if (!std.mem.eql(u8, now, record.start_time)) return .node;
+    sys.kill(pid, pidfd, signo) catch return .node;
+    return .{ .done = 0 };
+}
+
+/// delete.ts for a stopped container without poststop hooks: its cgroups (empty, or
+/// Node's teardown is needed), then its directory (flat, or Node's).
+fn delete(record: *const state.Record, current: state.Status, dir: []const u8) Outcome {
+    if (current != .stopped or state.has_hooks(record, "poststop")) return .node;
+    for (record.cgroup_dirs) |cgroup| {
+        var path_buffer: [4200]u8 = undefined;
+        const path = std.fmt.bufPrintZ(&path_buffer, "{s}", .{cgroup.string}) catch return .node;
+        if (!std.fs.path.isAbsolute(path)) return .node;
+        sys.rmdirat(sys.AT_FDCWD, path) catch |err| switch (err) {
+            error.NOENT => {},
+            else => return .node,
+        };
+    }
+    return remove_flat(dir);
+}
+
+/// Removes `dir` and the files in it; a subdirectory (never made by husk-runc) is Node's.
+fn remove_flat(dir: []const u8) Outcome {
+    var path_buffer: [4200]u8 = undefined;
+    const z = std.fmt.bufPrintZ(&path_buffer, "{s}", .{dir}) catch return .node;
+    const fd = sys.openat(sys.AT_FDCWD, z, sys.O.RDONLY | sys.O.DIRECTORY | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0) catch return .node;
+    defer sys.close(fd);
+    var buffer: [4096]u8 align(8) = undefined;
+    var reads: usize = 0;
+    while (reads < 64) : (reads += 1) {
+        const n = sys.getdents64(fd, &buffer) catch return .node;
+        if (n == 0) break;
+        var offset: usize = 0;
+        while (offset + 19 < n) {
+            const record_len = std.mem.readInt(u16, buffer[offset + 16 ..][0..2], .little);
+            if (record_len < 20 or offset + record_len > n) return .node;
+            const kind = buffer[offset + 18];
+            const name = std.mem.sliceTo(buffer[offset + 19 .. offset + record_len], 0);
+            offset += record_len;
+            if (std.mem.eql(u8, name, ".") or std.mem.eql(u8, name, "..")) continue;
+            const DT_DIR = 4;
+            if (kind == DT_DIR) return .node;
+            var name_buffer: [256]u8 = undefined;
+            const name_z = std.fmt.bufPrintZ(&name_buffer, "{s}", .{name}) catch return .node;
+            sys.unlinkat(fd, name_z) catch |err| if (err != error.NOENT) return .node;
+        }
+    }
+    sys.rmdirat(sys.AT_FDCWD, z) catch |err| if (err != error.NOENT) return .node;
+    return .{ .done = 0 };
+}
+
+/// pause.ts and the launcher's CGROUP_FREEZE, on the freezer file create recorded (the
+/// directory the core's freeze picks): v1 freezer.state until it reads back, v2
+/// cgroup.freeze until cgroup.events says `frozen 1` (or 0). 5 s, else Node.
+fn freeze(record: *const state.Record, current: state.Status, frozen: bool) Outcome {
+    const allowed = if (frozen) current == .running or current == .created else current == .paused;
+    if (!allowed or record.cgroup_dirs.len == 0) return .node;
+    const path = record.freezer_path orelse return .node;
+    const v1 = std.mem.endsWith(u8, path, "/freezer.state");
+    if (!v1 and !std.mem.endsWith(u8, path, "/cgroup.freeze")) return .node;
+    var path_buffer: [4200]u8 = undefined;
+    const file = std.fmt.bufPrintZ(&path_buffer, "{s}", .{path}) catch return .node;
+    const word = if (v1) (if (frozen) "FROZEN" else "THAWED") else (if (frozen) "1" else "0");
+    const fd = sys.openat(sys.AT_FDCWD, file, sys.O.WRONLY | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0) catch return .node;
+    const written = sys.write(fd, word) catch 0;
+    sys.close(fd);
+    if (written != word.len) return .node;
+    var events_buffer: [4200]u8 = undefined;
+    const dir = std.fs.path.dirname(path) orelse return .node;
+    const events = std.fmt.bufPrintZ(&events_buffer, "{s}/cgroup.events", .{dir}) catch return .node;
+    const deadline = sys.monotonic_ns() + 5 * std.time.ns_per_s;
+    while (sys.monotonic_ns() < deadline) {
+        var buffer: [512]u8 = undefined;
+        const content = state.read_small(if (v1) file else events, &buffer) orelse return .node;
+        const done = if (v1)
+            std.mem.eql(u8, std.mem.trim(u8, content, " \n"), word)
+        else
+            std.mem.indexOf(u8, content, if (frozen) "frozen 1\n" else "frozen 0\n") != null;
+        if (done) return .{ .done = 0 };
+        sys.sleep_ns(5 * std.time.ns_per_ms);
+    }
+    return .node;
+}
+
+const pids_max = 16 * 1024;
+
+/// `ps --format json`: the pids of the container's cgroup and below, sorted, as ps.ts. Node
+/// reads one hierarchy's directory (the one with pids); the front reads all and answers
+/// only when they agree, which they do unless a process was moved in one hierarchy.
+fn ps_json(record: *const state.Record, current: state.Status) Outcome {
+    if (current == .stopped) return .node;
+    var first: [pids_max]i32 = undefined;
+    var first_count: usize = 0;
+    var other: [pids_max]i32 = undefined;
+    for (record.cgroup_dirs, 0..) |cgroup, i| {
+        var count: usize = 0;
+        const list = if (i == 0) &first else &other;
+        var path_buffer: [4200]u8 = undefined;
+        @memcpy(path_buffer[0..cgroup.string.len], cgroup.string);
+        if (cgroup.string.len >= 4000) return .node;
+        collect(&path_buffer, cgroup.string.len, 0, list, &count) catch return .node;
+        std.mem.sort(i32, list[0..count], {}, std.sort.asc(i32));
+        count = unique(list[0..count]);
+        if (i == 0) first_count = count else if (!std.mem.eql(i32, first[0..first_count], other[0..count])) return .node;
+    }
+    var stream = std.io.fixedBufferStream(&output);
+    const out = stream.writer();
+    out.writeByte('[') catch return .node;
+    for (first[0..first_count], 0..) |pid, i| out.print("{s}{d}", .{ if (i == 0) "" else ",", pid }) catch return .node;
+    out.writeAll("]\n") catch return .node;
+    return emit(stream.getWritten());
+}
+
+fn unique(list: []i32) usize {
+    if (list.len == 0) return 0;
+    var kept: usize = 1;
+    for (list[1..]) |pid| if (pid != list[kept - 1]) {
+        list[kept] = pid;
+        kept += 1;
+    };
+    assert(kept <= list.len);
+    return kept;
+}
+
+/// cgroup.procs of `path[0..len]` and of its subdirectories, 8 deep (host.ts subtree).
+fn collect(path: *[4200]u8, len: usize, depth: usize, list: *[pids_max]i32, count: *usize) error{Unsupported}!void {
+    assert(len < 4100);
+    var procs: [4200]u8 = undefined;
+    const procs_path = std.fmt.bufPrintZ(&procs, "{s}/cgroup.procs", .{path[0..len]}) catch return error.Unsupported;
+    var buffer: [64 * 1024]u8 = undefined;
+    if (state.read_small(procs_path, &buffer)) |content| {
+        if (content.len == buffer.len) return error.Unsupported;
+        var lines = std.mem.tokenizeScalar(u8, content, '\n');
+        while (lines.next()) |line| {
+            if (count.* == list.len) return error.Unsupported;
+            list[count.*] = std.fmt.parseInt(i32, line, 10) catch return error.Unsupported;
+            count.* += 1;
+        }
+    }
+    if (depth >= 8) return;
+    try collect_children(path, len, depth, list, count);
+}
+
+fn collect_children(path: *[4200]u8, len: usize, depth: usize, list: *[pids_max]i32, count: *usize) error{Unsupported}!void {
+    path[len] = 0;
+    const fd = sys.openat(sys.AT_FDCWD, path[0..len :0], sys.O.RDONLY | sys.O.DIRECTORY | sys.O.CLOEXEC, 0) catch return;
+    defer sys.close(fd);
+    var buffer: [4096]u8 align(8) = undefined;
+    var reads: usize = 0;
+    while (reads < 256) : (reads += 1) {
+        const n = sys.getdents64(fd, &buffer) catch return;
+        if (n == 0) return;
+        var offset: usize = 0;
+        while (offset + 19 < n) {
+            const record_len = std.mem.readInt(u16, buffer[offset + 16 ..][0..2], .little);
+            if (record_len < 20 or offset + record_len > n) return error.Unsupported;
+            const kind = buffer[offset + 18];
+            const name = std.mem.sliceTo(buffer[offset + 19 .. offset + record_len], 0);
+            offset += record_len;
+            const DT_DIR = 4;
+            if (kind != DT_DIR or std.mem.eql(u8, name, ".") or std.mem.eql(u8, name, "..")) continue;
+            if (len + 1 + name.len >= 4100) return error.Unsupported;
+            path[len] = '/';
+            @memcpy(path[len + 1 ..][0..name.len], name);
+            try collect(path, len + 1 + name.len, depth + 1, list, count);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// husk-runc's fast front (launcher-zig/runc_main.zig): start, state, kill, delete, pause,
+// resume and ps --format json are done without starting Node, with Node's own output. Node
+// is made unable to start (NODE_OPTIONS requires a module that does not exist), so a call
+// that reached Node fails: each fast call succeeding proves Node was not started, and its
+// output is compared with Node's (bin/husk-runc.js) for the same container in the same state.
+// What the front does not do (ps(1)'s table, errors) still goes to Node, which the poisoned
+// environment shows by failing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { containerCgroups } from './leak-check.js';
+import { huskRuncJs, useRunc, waitFor } from './runc-harness.js';
+
+const { root, runc, bundle } = useRunc();
+const noNode = { ...process.env, NODE_OPTIONS: '--require=/nonexistent/husk-fast-path-must-not-start-node' };
+const fast = (args: string[]) => runc(args, { env: noNode });
+/** The same call through Node's implementation alone. */
+function viaNode(args: string[]) {
+  const r = spawnSync(process.execPath, ['--', huskRuncJs, '--root', root, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The fast call and Node's give the same bytes and status (the container does not change between them). */
+function same(args: string[]) {
+  const f = fast(args);
+  const n = viaNode(args);
+  expect(f.stderr).toBe('');
+  expect(f.status).toBe(0);
+  expect({ status: f.status, stdout: f.stdout, stderr: f.stderr }).toEqual(n);
+  return f.stdout;
+}
+
+describe('husk-runc calls that need no decision run without Node', () => {
+  it('the poisoned environment does stop Node: a call the front hands over fails', () => {
+    const dir = bundle(['sleep', '60']);
+    expect(runc(['create', '--bundle', dir, 'poison']).status).toBe(0);
+    const table = fast(['ps', 'poison']);
+    expect(table.status).not.toBe(0);
+    expect(table.stderr).toMatch(/husk-fast-path-must-not-start-node/);
+    expect(fast(['state', 'nothere']).stderr).toMatch(/husk-fast-path-must-not-start-node/);
+    expect(runc(['state', 'nothere']).stderr).toBe('husk-runc: container does not exist: nothere\n');
+    expect(fast(['delete', '--force', 'poison']).stderr).toMatch(/husk-fast-path-must-not-start-node/); // created: Node kills it
+    expect(runc(['delete', '--force', 'poison']).status).toBe(0);
+  });
+
+  it('state, start, ps --format json, pause, resume, kill and delete: Node\'s output, no Node', async () => {
+    const dir = bundle(['sh', '-c', 'echo started > /mark; exec sleep 60'], (c) => {
+      c.root.readonly = false;
+      c.annotations = { 'org.example/a': 'x "quoted" \\ \u0001 é', b: '' };
+    });
+    expect(runc(['create', '--bundle', dir, 'quick']).status).toBe(0);
+    expect(JSON.parse(same(['state', 'quick'])).status).toBe('created');
+
+    const started = fast(['start', 'quick']);
+    expect(started.status, started.stderr).toBe(0);
+    expect(started.stdout + started.stderr).toBe('');
+    await waitFor('the process to run', () => existsSync(join(dir, 'rootfs/mark')));
+    expect(JSON.parse(same(['state', 'quick'])).status).toBe('running');
+    const pids = JSON.parse(same(['ps', '--format', 'json', 'quick']));
+    expect(pids.length).toBe(1);
+
+    expect(fast(['pause', 'quick']).status).toBe(0);
+    expect(JSON.parse(same(['state', 'quick'])).status).toBe('paused');
+    expect(readFileSync(`/proc/${pids[0]}/status`, 'utf8')).toMatch(/^State:\s+[SD]/m);
+    expect(fast(['resume', 'quick']).status).toBe(0);
+    expect(JSON.parse(same(['state', 'quick'])).status).toBe('running');
+
+    expect(fast(['kill', 'quick', 'SIGKILL']).status).toBe(0);
+    await waitFor('the init to end', () => JSON.parse(fast(['state', 'quick']).stdout).status === 'stopped');
+    expect(JSON.parse(same(['state', 'quick'])).pid).toBe(0);
+    const deleted = fast(['delete', 'quick']);
+    expect(deleted.status, deleted.stderr).toBe(0);
+    expect(existsSync(join(root, 'quick'))).toBe(false);
+    expect(containerCgroups()).toEqual([]);
+    expect(fast(['delete', '--force', 'quick']).status).toBe(0);
+  });
+});
