@@ -45,6 +45,8 @@ export interface UnpackOptions {
    * files stay the caller's); default: rootless-layers.ts layerUserns().
    */
   userns?: LayerUserns | null;
+  /** Told the size of each piece of the blob as it is read (a progress display). */
+  onBytes?: (n: number) => void;
 }
 
 export interface UnpackResult {
@@ -111,6 +113,11 @@ function exists(path: string): boolean {
 
 /** Bytes read from a blob file per call (each read is a new buffer: the writer may hold it). */
 const READ_CHUNK = 4 << 20;
+/**
+ * A file's synchronous read loop lets the event loop run once per this many bytes: a
+ * progress display redraws and a pull's other downloads go on (one turn costs microseconds).
+ */
+const YIELD_EVERY = 4 << 20;
 /**
  * Bytes of zstd's output taken per read: each chunk is parsed and written before the next
  * read, while zstd fills the socket (~208 KiB) behind it; a bigger chunk leaves it idle
@@ -245,17 +252,28 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
         closed = true;
       };
       closeSource = async () => close();
+      const onBytes = opts.onBytes ?? (() => {});
+      /** Bytes since the event loop last ran (YIELD_EVERY). */
+      let unyielded = 0;
+      const turn = (n: number): Promise<void> | undefined => {
+        unyielded += n;
+        if (unyielded < YIELD_EVERY) return undefined;
+        unyielded = 0;
+        return new Promise<void>((r) => setImmediate(r));
+      };
       /** The blob's next piece into its digest; false at its end. */
       const hashPiece = (buf: Buffer): boolean => {
         const n = readSync(fd, buf, 0, buf.length, null);
         digest.update(n === buf.length ? buf : buf.subarray(0, n));
         compressed += n;
+        onBytes(n);
         return n > 0;
       };
       void (async () => {
         try {
           const first = Buffer.allocUnsafe(READ_CHUNK);
           const got = readSync(fd, first, 0, READ_CHUNK, null);
+          onBytes(got);
           const kind = opts.compression === undefined || opts.compression === 'auto' ? sniff(first.subarray(0, got)) : opts.compression;
           const program = opts.zstdProgram === undefined ? findZstd() : opts.zstdProgram;
           if (kind === 'zstd' && program && got > 0) {
@@ -275,6 +293,8 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
               if (failed) return;
               writer.release();
               if (blobLeft) blobLeft = hashPiece(blob);
+              const t = turn(n);
+              if (t) await t;
             }
             while (blobLeft) blobLeft = hashPiece(blob);
             close();
@@ -292,7 +312,11 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
               input(chunk, () => {});
               if (failed) return;
               writer.release();
+              const t = turn(chunk.length);
+              if (t) await t;
+              if (failed) return;
               chunk = first.subarray(0, readSync(fd, first, 0, READ_CHUNK, null));
+              onBytes(chunk.length);
             }
             close();
             end();
@@ -315,6 +339,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
             if (failed) return;
             if (ok || !reuse) buf = Buffer.allocUnsafe(READ_CHUNK);
             n = readSync(fd, buf, 0, READ_CHUNK, null);
+            onBytes(n);
           }
           close();
           end();
@@ -331,6 +356,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
       return stream.closed ? Promise.resolve() : new Promise<void>((r) => stream.once('close', () => r()));
     };
     stream.on('data', (chunk: Buffer) => {
+      opts.onBytes?.(chunk.length);
       if (!input(chunk, () => stream.resume())) stream.pause();
     });
     stream.on('end', end);
