@@ -56,12 +56,24 @@ function makeLayer(path) {
   writeFileSync(path, Buffer.concat(parts));
 }
 
+/**
+ * Runs `cmd argv` under sh, whose `times` then prints the CPU (user+sys) of the whole process
+ * tree it waited for (tar and its gzip/zstd child; node, the launcher and a zstd child):
+ * unlike wall time, comparable on a machine that others load.
+ */
 function run(cmd, argv) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync('sh', ['-c', '"$@"; s=$?; times; exit $s', 'sh', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 20 });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: ${r.stderr || r.error}`);
-  return { ms, out: r.stdout };
+  const lines = r.stdout.trimEnd().split('\n');
+  const seconds = (x) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(x);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+  };
+  const [user, sys] = lines.pop().trim().split(/\s+/).map(seconds);
+  lines.pop(); // the shell's own
+  return { ms, cpuMs: Math.round((user + sys) * 1000), out: lines.join('\n') };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -96,17 +108,22 @@ try {
   for (const c of cases) {
     const gnu = [];
     const husk = [];
+    const gnuCpu = [];
+    const huskCpu = [];
     const inside = [];
     const cpu = { main: [], all: [], child: [] };
     for (let r = 0; r < rounds; r++) {
       const a = join(target, `g${n++}`);
       mkdirSync(a);
       const [cmd, argv] = c.gnu(a);
-      gnu.push(run(cmd, argv).ms);
+      const g = run(cmd, argv);
+      gnu.push(g.ms);
+      gnuCpu.push(g.cpuMs);
       rmSync(a, { recursive: true, force: true });
       const b = join(target, `h${n++}`);
       const h = run(process.execPath, [child, c.blob, b]);
       husk.push(h.ms);
+      huskCpu.push(h.cpuMs);
       const o = JSON.parse(h.out);
       inside.push(o.ms);
       cpu.main.push(o.mainCpu);
@@ -121,6 +138,9 @@ try {
       huskMs: median(husk),
       huskInProcessMs: median(inside),
       ratio: median(husk) / median(gnu),
+      gnuCpuMs: median(gnuCpu),
+      huskCpuMs: median(huskCpu),
+      cpuRatio: median(huskCpu) / median(gnuCpu),
       mainCpuMs: median(cpu.main),
       cpuMs: median(cpu.all),
       childCpuMs: median(cpu.child),
@@ -128,7 +148,7 @@ try {
       huskAll: husk.map(Math.round),
     };
     results.push(row);
-    console.log(`${c.name.padEnd(6)} GNU tar ${row.gnuMs.toFixed(0).padStart(6)} ms   husk ${row.huskMs.toFixed(0).padStart(6)} ms (in-process ${row.huskInProcessMs.toFixed(0)} ms; CPU main ${row.mainCpuMs}, all threads ${row.cpuMs}, launcher+children ${row.childCpuMs})   ratio ${row.ratio.toFixed(2)}x   [gnu ${row.gnuAll.join(' ')}] [husk ${row.huskAll.join(' ')}]`);
+    console.log(`${c.name.padEnd(6)} GNU tar ${row.gnuMs.toFixed(0).padStart(6)} ms   husk ${row.huskMs.toFixed(0).padStart(6)} ms (in-process ${row.huskInProcessMs.toFixed(0)} ms; CPU main ${row.mainCpuMs}, all threads ${row.cpuMs}, launcher+children ${row.childCpuMs})   ratio ${row.ratio.toFixed(2)}x   CPU of all processes: GNU tar ${row.gnuCpuMs} ms, husk ${row.huskCpuMs} ms, ${row.cpuRatio.toFixed(2)}x   [gnu ${row.gnuAll.join(' ')}] [husk ${row.huskAll.join(' ')}]`);
   }
 } finally {
   cleanup();
@@ -141,9 +161,9 @@ const lines = [
   '',
   `${files} files, ${rounds} rounds, median of each; target: ${disk ? 'disk (ext4)' : 'tmpfs (/dev/shm)'}; load average ${load}; ${spawnSync('tar', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}, node ${process.version}`,
   '',
-  '| layer | blob MB | GNU tar ms | husk ms (process) | husk ms (in-process) | husk / GNU tar | husk CPU ms: main thread / all threads / launcher+children |',
-  '|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.case} | ${(r.blobBytes / 1e6).toFixed(1)} | ${r.gnuMs.toFixed(0)} | ${r.huskMs.toFixed(0)} | ${r.huskInProcessMs.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${r.mainCpuMs} / ${r.cpuMs} / ${r.childCpuMs} |`),
+  '| layer | blob MB | GNU tar ms | husk ms (process) | husk ms (in-process) | husk / GNU tar | CPU ms of all processes: GNU tar / husk (ratio) | husk CPU ms: main thread / all threads / launcher+children |',
+  '|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.case} | ${(r.blobBytes / 1e6).toFixed(1)} | ${r.gnuMs.toFixed(0)} | ${r.huskMs.toFixed(0)} | ${r.huskInProcessMs.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${r.gnuCpuMs} / ${r.huskCpuMs} (${r.cpuRatio.toFixed(2)}x) | ${r.mainCpuMs} / ${r.cpuMs} / ${r.childCpuMs} |`),
   '',
 ];
 console.log('\n' + lines.join('\n'));
