@@ -63,6 +63,10 @@ const Server = struct {
 };
 
 var records_buffer: [records_bytes_max]u8 = undefined;
+/// The records one client is answered from: the network's own, then the other networks'
+/// (the files beside it) that hold its `#ID`: a container connected to more networks finds
+/// their names through its first network's responder, as aardvark-dns answers per client.
+var view_buffer: [records_bytes_max]u8 = undefined;
 var server: Server = undefined;
 
 pub fn main() u8 {
@@ -73,6 +77,10 @@ pub fn main() u8 {
     const socket = bind_listen(options.listen) catch |err| {
         if (err == error.ADDRINUSE) return exit_already_served;
         say("husk-dns: cannot listen on {d}.{d}.{d}.{d}:53: {s}", .{ options.listen[0], options.listen[1], options.listen[2], options.listen[3], @errorName(err) });
+        return exit_failed;
+    };
+    drop_privileges() catch |err| {
+        say("husk-dns: cannot drop privileges: {s}", .{@errorName(err)});
         return exit_failed;
     };
     const child = sys.fork() catch |err| {
@@ -91,6 +99,25 @@ pub fn main() u8 {
     server = .{ .options = options, .socket = socket };
     serve(&server);
     return exit_serving;
+}
+
+/// The user that serves once the address is bound: nobody, keeping only
+/// CAP_NET_BIND_SERVICE (to bind port 53 again when the records come back, stop_or_continue).
+/// It reads the records (0644, in a directory all may read) and writes its pidfile in a
+/// directory ts/ gives to nobody; it never needs root again. Run by a user, it stays that user.
+const nobody: u32 = 65534;
+const cap_net_bind_service: u6 = 10;
+
+fn drop_privileges() sys.Error!void {
+    if (sys.getuid() != 0) return;
+    try sys.setgroups(&.{});
+    _ = try sys.prctl(sys.PR_SET_KEEPCAPS, 1, 0);
+    try sys.setresgid(nobody);
+    try sys.setresuid(nobody);
+    _ = try sys.prctl(sys.PR_SET_KEEPCAPS, 0, 0);
+    const keep = @as(u64, 1) << cap_net_bind_service;
+    try sys.capset(keep, keep, 0);
+    assert(sys.getuid() == nobody);
 }
 
 /// A link of the host's network namespace (where husk-dns runs): /sys/class/net/NAME.
@@ -233,19 +260,72 @@ fn receive_queries(s: *Server) void {
         var client: sys.SockaddrIn = undefined;
         const length = sys.recvfrom_in(s.socket, &buffer, &client) catch return;
         const query = buffer[0..length];
+        const records = client_view(s, client.address);
         var route: Route = .{};
-        route.count = message.find_forwarders(s.records, client.address, &route.upstreams);
+        route.count = message.find_forwarders(records, client.address, &route.upstreams);
         if (route.count == 0) {
             route.upstreams = s.options.upstreams;
             route.count = s.options.upstream_count;
         }
-        switch (message.respond(query, s.records, route.count > 0, &reply)) {
+        switch (message.respond(query, records, route.count > 0, &reply)) {
             .reply => |reply_len| if (reply_len > 0) {
                 _ = sys.sendto_in(s.socket, reply[0..reply_len], &client) catch {};
             },
             .forward => forward(s, query, &client, &route),
         }
     }
+}
+
+/// The records `client` is answered from (view_buffer above); only the network's own when
+/// the client has no `#ID` line or no other network holds it.
+fn client_view(s: *Server, client: [4]u8) []const u8 {
+    const id = message.find_id(s.records, client) orelse return s.records;
+    const path = std.mem.span(s.options.records);
+    const slash = std.mem.lastIndexOfScalar(u8, path, '/') orelse return s.records;
+    var dir_buffer: [4096]u8 = undefined;
+    const dir_path = std.fmt.bufPrintZ(&dir_buffer, "{s}", .{path[0..@max(slash, 1)]}) catch return s.records;
+    const dir = sys.openat(sys.AT_FDCWD, dir_path, sys.O.RDONLY | sys.O.DIRECTORY | sys.O.CLOEXEC, 0) catch return s.records;
+    defer sys.close(dir);
+    @memcpy(view_buffer[0..s.records.len], s.records);
+    var length = s.records.len;
+    var entries: [4096]u8 align(8) = undefined;
+    // Bounded: at most 64 reads of the directory, each a batch of entries.
+    for (0..64) |_| {
+        const n = sys.getdents64(dir, &entries) catch break;
+        if (n == 0) break;
+        var offset: usize = 0;
+        while (offset + 19 < n) {
+            const record_len = std.mem.readInt(u16, entries[offset + 16 ..][0..2], .little);
+            if (record_len < 20 or offset + record_len > n) break; // Never from a kernel.
+            const name = std.mem.sliceTo(entries[offset + 19 .. offset + record_len], 0);
+            offset += record_len;
+            if (name.len < 5 or name[0] == '.' or !std.mem.endsWith(u8, name, ".dns")) continue;
+            if (std.mem.eql(u8, name, path[slash + 1 ..])) continue; // its own
+            length = append_if_held(dir, name, id, length);
+        }
+    }
+    assert(length <= view_buffer.len);
+    return view_buffer[0..length];
+}
+
+/// Appends the records file `name` (in `dir`) to the view when it holds `id`; the new length.
+fn append_if_held(dir: sys.fd_t, name: []const u8, id: []const u8, length: usize) usize {
+    var name_buffer: [256]u8 = undefined;
+    const name_z = std.fmt.bufPrintZ(&name_buffer, "{s}", .{name}) catch return length;
+    const fd = sys.openat(dir, name_z, sys.O.RDONLY | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0) catch return length;
+    defer sys.close(fd);
+    var end = length;
+    if (end > 0 and view_buffer[end - 1] != '\n' and end < view_buffer.len) {
+        view_buffer[end] = '\n';
+        end += 1;
+    }
+    const start = end;
+    while (end < view_buffer.len) {
+        const got = sys.read(fd, view_buffer[end..]) catch return length;
+        if (got == 0) break;
+        end += got;
+    }
+    return if (message.holds_id(view_buffer[start..end], id)) end else length;
 }
 
 /// The resolvers one client's queries are forwarded to.

@@ -97,7 +97,7 @@ pub fn find_addresses(records: []const u8, name: []const u8, out: [][4]u8) usize
         var fields = std.mem.tokenizeAny(u8, line, " \t");
         const address = net.parse_ip4(fields.next() orelse continue) orelse continue;
         while (fields.next()) |field| {
-            if (field[0] == '%' or !std.ascii.eqlIgnoreCase(field, name)) continue;
+            if (field[0] == '%' or field[0] == '#' or !std.ascii.eqlIgnoreCase(field, name)) continue;
             if (!line_alive(line)) break;
             if (count == out.len) return count;
             out[count] = address;
@@ -140,6 +140,30 @@ pub fn find_name(records: []const u8, address: [4]u8) ?[]const u8 {
         return fields.next();
     }
     return null;
+}
+
+/// The `#ID` of the (live) line for `address`: which container asks.
+pub fn find_id(records: []const u8, address: [4]u8) ?[]const u8 {
+    var lines = std.mem.splitScalar(u8, records, '\n');
+    while (lines.next()) |line| {
+        var fields = std.mem.tokenizeAny(u8, line, " \t");
+        const held = net.parse_ip4(fields.next() orelse continue) orelse continue;
+        if (!std.mem.eql(u8, &held, &address)) continue;
+        while (fields.next()) |field| if (field.len > 1 and field[0] == '#') return field;
+    }
+    return null;
+}
+
+/// Whether `records` hold a line of container `id` (`#ID`, a whole field).
+pub fn holds_id(records: []const u8, id: []const u8) bool {
+    assert(id.len > 1 and id[0] == '#');
+    var at: usize = 0;
+    while (std.mem.indexOfPos(u8, records, at, id)) |found| {
+        const end = found + id.len;
+        if (found > 0 and records[found - 1] == ' ' and (end == records.len or records[end] == ' ' or records[end] == '\n')) return true;
+        at = end;
+    }
+    return false;
 }
 
 /// `D.C.B.A.in-addr.arpa` → A.B.C.D.
@@ -300,6 +324,16 @@ test "a line whose link is gone is served no more, by name or address" {
     try std.testing.expectEqual(@as(usize, 0), find_addresses(records, "%husk-0123456789", &addresses));
     try std.testing.expect(find_name(records, .{ 10, 89, 0, 3 }) == null);
     try std.testing.expectEqualStrings("web", find_name(records, .{ 10, 89, 0, 2 }).?);
+}
+
+test "which container asks, and whether other records hold it" {
+    const records = "10.89.0.2 web 0123456789ab #0123456789ab %husk-0123456789\n10.89.0.3 db #aaaaaaaaaaaa\n";
+    try std.testing.expectEqualStrings("#0123456789ab", find_id(records, .{ 10, 89, 0, 2 }).?);
+    try std.testing.expect(find_id(records, .{ 10, 89, 0, 9 }) == null);
+    try std.testing.expect(holds_id("10.90.0.5 web #0123456789ab %husk-01234567.1\n", "#0123456789ab"));
+    try std.testing.expect(!holds_id("10.90.0.5 web #0123456789abc\n", "#0123456789ab"));
+    var addresses: [2][4]u8 = undefined;
+    try std.testing.expectEqual(@as(usize, 0), find_addresses(records, "#aaaaaaaaaaaa", &addresses));
 }
 
 test "a reverse lookup of a container's address names it" {

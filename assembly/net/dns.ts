@@ -37,10 +37,13 @@ function lower(s: string): string {
 }
 
 /**
- * `ADDR name shortid alias... %LINK`: the container's line in its network's records (lowercase,
- * each name once). A --name that is no DNS name (docker allows none such) is left out. LINK is
- * the host end of its veth on this network: husk-dns serves the line only while that link
- * exists, so a container that ended is not found even before a husk command removes its line.
+ * `ADDR name shortid alias... #ID %LINK`: the container's line in its network's records
+ * (lowercase, each name once). A --name that is no DNS name (docker allows none such) is left
+ * out. ID (the first 12 characters of its id) says which container the line is: a container
+ * asks its first network's responder, which also answers it from the records of every other
+ * network whose records hold its ID (`network connect`). LINK is the host end of its veth on
+ * this network: husk-dns serves the line only while that link exists, so a container that
+ * ended is not found even before a husk command removes its line.
  */
 export function dnsRecordLine(address: string, name: string, id: string, aliases: string[], forwarders: string[], link: string): string {
   const names: string[] = [];
@@ -52,7 +55,7 @@ export function dnsRecordLine(address: string, name: string, id: string, aliases
   }
   // `>ADDR IP...`: this container's --dns, where husk-dns forwards its queries instead of the network's upstreams.
   const forward = forwarders.length > 0 ? ">" + address + " " + forwarders.slice(0, UPSTREAMS_MAX).join(" ") + "\n" : "";
-  return address + " " + names.join(" ") + " %" + link + "\n" + forward;
+  return address + " " + names.join(" ") + " #" + lower(id.slice(0, 12)) + " %" + link + "\n" + forward;
 }
 
 /**

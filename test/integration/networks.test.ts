@@ -101,7 +101,7 @@ async function fakeDns(ip = RESOLVER_IP, answer = 77): Promise<{ stop: () => Pro
 /** The pid in a network's responder pidfile (husk-dns), or undefined. */
 function responderOf(network: string): number | undefined {
   try {
-    return Number(readFileSync(join(root, 'networks', `${network}.dns.pid`), 'utf8'));
+    return Number(readFileSync(join(root, 'networks', 'dns', `${network}.pid`), 'utf8'));
   } catch {
     return undefined;
   }
@@ -322,6 +322,10 @@ describe('networks', () => {
       const id = ok(['run', '-d', '--name', 'db', '--network', 'names', '--network-alias', 'cache', '--network-alias', 'Store.Local', 'host', 'sleep', '60']).trim();
       const pid = responderOf('names');
       expect(pid !== undefined && alive(pid)).toBe(true);
+      // It serves as nobody once bound, keeping only CAP_NET_BIND_SERVICE (bit 10).
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      expect(status).toMatch(/^Uid:\t65534\t65534\t65534\t65534$/m);
+      expect(status).toMatch(/^CapEff:\t0000000000000400$/m);
       const out = ok(['run', '--network', 'names', 'host', 'sh', '-c',
         `cat /etc/resolv.conf; getent hosts db; getent hosts cache; getent hosts store.local; getent hosts ${id.slice(0, 12)}; busybox nslookup CACHE | grep -c 10.77.10.2; getent hosts outside.test; getent hosts nowhere.test || echo nowhere-not-found`]);
       expect(out.split('\n')).toEqual([
@@ -344,7 +348,7 @@ describe('networks', () => {
       await waitFor(() => !alive(pid!), 10_000);
       expect(alive(pid!)).toBe(false);
       expect(existsSync(join(root, 'networks', 'names.dns'))).toBe(false);
-      expect(existsSync(join(root, 'networks', 'names.dns.pid'))).toBe(false);
+      expect(existsSync(join(root, 'networks', 'dns', 'names.pid'))).toBe(false);
     } finally {
       await dns.stop();
     }
@@ -415,6 +419,8 @@ describe('networks', () => {
     let seen = '';
     for (let i = 0; i < 20 && !seen.includes('seen'); i++) seen = ok(['run', '--network', 'back', 'host', 'sh', '-c', `getent hosts api && ${PY} -c '${connect('api', 80).replace(/'/g, "'\\''")}'`]).trim();
     expect(seen.split('\n')).toEqual(['10.77.15.3      api', 'seen 10.77.15.4']);
+    // And app finds back's names through its first network's responder (front's), as on podman.
+    expect(ok(['exec', 'app', 'sh', '-c', 'getent hosts db || echo not-found']).trim()).toBe('10.77.15.2      db');
     const [net] = JSON.parse(ok(['network', 'inspect', 'back']));
     expect(Object.values(net.Containers).map((c) => (c as { Name: string }).Name).sort()).toEqual(['app', 'db']);
     // Refused: twice on one network; leaving one it is not on.
@@ -429,6 +435,7 @@ describe('networks', () => {
     expect(readFileSync(join(root, 'networks', 'back.dns'), 'utf8')).not.toContain('api');
     expect(ok(['run', '--network', 'back', 'host', 'sh', '-c', 'getent hosts api || echo not-found']).trim()).toBe('not-found');
     expect(ok(['exec', 'app', 'ls', '/sys/class/net']).split('\n').filter(Boolean)).toEqual(['eth0', 'lo']);
+    expect(ok(['exec', 'app', 'sh', '-c', 'getent hosts db || echo not-found']).trim()).toBe('not-found');
     // Connected again, then removed: rm gives back every network's address.
     ok(['network', 'connect', 'back', 'app']);
     ok(['rm', '-f', 'app']);

@@ -79,7 +79,7 @@ describe('a container on a network', () => {
     const files = Object.fromEntries(answer.summary.net!.files.map((f) => [f.name, f.content]));
     // A user-defined network has names: the container asks husk-dns on the gateway.
     expect(files['resolv.conf']).toBe('nameserver 10.7.0.1\n');
-    expect(answer.summary.net!.dns).toEqual({ listen: '10.7.0.1', upstreams: ['127.0.0.53', '192.0.2.53'], record: '10.7.0.3 0123456789ab %husk-0123456789\n' });
+    expect(answer.summary.net!.dns).toEqual({ listen: '10.7.0.1', upstreams: ['127.0.0.53', '192.0.2.53'], record: '10.7.0.3 0123456789ab #0123456789ab %husk-0123456789\n' });
     expect(files.hosts).toContain('10.7.0.3\t0123456789ab\n');
     const ops = decodePlan(answer.plan).ops;
     const net = ops.filter((o) => o.name.startsWith('NET_')).map((o) => [o.name, ...Object.values(o.args)]);
@@ -109,7 +109,7 @@ describe('a container on a network', () => {
 
   it('names: --name, the short id and each alias once, lowercase; an internal network forwards nowhere', () => {
     const answer = buildPlanAnswer(base({ names: { name: 'Web_1', aliases: ['Cache', 'cache', 'db.local'] } }));
-    expect(answer.summary.net!.dns!.record).toBe('10.7.0.2 web_1 0123456789ab cache db.local %husk-0123456789\n');
+    expect(answer.summary.net!.dns!.record).toBe('10.7.0.2 web_1 0123456789ab cache db.local #0123456789ab %husk-0123456789\n');
     const internal = buildPlanAnswer(base({ internal: true }));
     expect(internal.summary.net!.dns!.upstreams).toEqual([]);
     for (const [alias, why] of [
@@ -131,11 +131,11 @@ describe('a container on a network', () => {
     expect(files.hosts.endsWith('10.7.0.1\tgw\n192.0.2.7\tdb\n')).toBe(true);
     expect(files['resolv.conf']).toBe('nameserver 10.7.0.1\n');
     expect(a.summary.net!.mac).toBe('02:aa:00:00:00:01');
-    expect(a.summary.net!.dns!.record).toBe('10.7.0.2 0123456789ab %husk-0123456789\n>10.7.0.2 192.0.2.9\n');
+    expect(a.summary.net!.dns!.record).toBe('10.7.0.2 0123456789ab #0123456789ab %husk-0123456789\n>10.7.0.2 192.0.2.9\n');
     expect(decodePlan(a.plan).ops.find((o) => o.name === 'NET_VETH')!.args.mac).toBe('02:aa:00:00:00:01');
     const onDefault = buildPlanAnswer(base({ name: 'husk', ...options({ dns: ['192.0.2.9'] }) }));
     expect(onDefault.summary.net!.files.find((f) => f.name === 'resolv.conf')!.content).toBe('nameserver 192.0.2.9\n');
-    expect(buildPlanAnswer(base({ internal: true, ...options({ dns: ['192.0.2.9'] }) })).summary.net!.dns!.record).toBe('10.7.0.2 0123456789ab %husk-0123456789\n');
+    expect(buildPlanAnswer(base({ internal: true, ...options({ dns: ['192.0.2.9'] }) })).summary.net!.dns!.record).toBe('10.7.0.2 0123456789ab #0123456789ab %husk-0123456789\n');
     for (const [o, why] of [
       [{ dns: ['fe80::1'] }, 'dns: fe80::1: not an IPv4 address'],
       [{ addHosts: ['x'] }, 'add-host x: expected NAME:IP'],
@@ -189,7 +189,7 @@ describe('network connect and disconnect of a running container', () => {
   it('gets the next free address and ethN, a veth name of its own, its names, and one NET_CONNECT', () => {
     const a = ask();
     expect(a.chosen).toEqual({ network: 'back', address: '10.8.0.3', prefix: 24, mac: '02:42:0a:08:00:03', veth: 'husk-01234567.1', gateway: '10.8.0.1', peer: 'eth1' });
-    expect(a.dns).toEqual({ listen: '10.8.0.1', upstreams: ['192.0.2.53'], record: '10.8.0.3 app 0123456789ab api %husk-01234567.1\n' });
+    expect(a.dns).toEqual({ listen: '10.8.0.1', upstreams: ['192.0.2.53'], record: '10.8.0.3 app 0123456789ab api #0123456789ab %husk-01234567.1\n' });
     const ops = decodePlan(a.plan).ops;
     expect(ops.map((o) => [o.name, ...Object.values(o.args)])).toEqual([['NET_CONNECT', 'husk-01234567.1', 'eth1', 'husk2', '02:42:0a:08:00:03', '10.8.0.3/24', 4242n, 777n]]);
     expect(ask({ links: ['eth0', 'eth1'] }).chosen.peer).toBe('eth2');

@@ -3,9 +3,10 @@
 // network's gateway. Its records, `<root>/networks/NAME.dns`, are the lines the core wrote for
 // each live container (ts/network/leases.ts refreshRecords); it is started here when a
 // container joins and none serves the network, and stops by itself once the records file is
-// gone (the network's last container ended). Its pidfile, `NAME.dns.pid`, is its own.
+// gone (the network's last container ended). Its pidfile, `dns/NAME.pid`, is its own: it
+// serves as nobody (dns_main.zig drop_privileges), in a directory given to nobody.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 import { notBuilt, packagePath } from '../runtime/paths.js';
@@ -20,8 +21,28 @@ export function recordsFile(root: string, network: string): string {
   return join(networksDir(root), `${network}.dns`);
 }
 
+/** Where responders write their pidfiles: a directory of nobody's, the user husk-dns serves as. */
+export function responderDir(root: string): string {
+  return join(networksDir(root), 'dns');
+}
+
 export function responderPidFile(root: string, network: string): string {
-  return join(networksDir(root), `${network}.dns.pid`);
+  return join(responderDir(root), `${network}.pid`);
+}
+
+/** husk-dns drops to nobody once bound (launcher-zig/dns_main.zig). */
+const NOBODY = 65534;
+
+/**
+ * What a responder serving as nobody needs: the records readable (the networks directory
+ * 0755: its files are 0600 but the records, 0644; leases and ports stay in 0700 directories)
+ * and a directory of its own for its pidfile.
+ */
+function prepareResponderDirs(root: string): void {
+  const dir = responderDir(root);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(networksDir(root), 0o755);
+  if (process.getuid?.() === 0) chownSync(dir, NOBODY, NOBODY);
 }
 
 /** The pid of the responder serving `network`, when one lives. */
@@ -49,6 +70,7 @@ export function ensureResponder(root: string, network: string, dns: { listen: st
   if (responderPid(root, network) !== undefined) return;
   const bin = packagePath(DNS_BIN);
   if (!existsSync(bin)) throw notBuilt(DNS_BIN);
+  prepareResponderDirs(root);
   const args = ['--listen', dns.listen, '--records', recordsFile(root, network), '--pidfile', responderPidFile(root, network)];
   for (const u of dns.upstreams) args.push('--upstream', u);
   const r = spawnSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
