@@ -31,10 +31,13 @@ pub const Output = struct {
 /// NET_HELPER's most arguments before the pid.
 pub const net_args_max = 256;
 
-/// NET_HELPER: runs `path args… pid` (pasta, which joins the process's user and network
-/// namespaces, sets the network up, then leaves a daemon of its own and exits) and waits for
-/// it. Its output is read only once it exited, without waiting: the daemon may keep the pipe.
-pub fn run_net(path: [:0]const u8, args: protocol.Strs, pid: sys.pid_t, output: *Output) sys.Error!void {
+/// NET_HELPER: runs `path args… pid` (pasta in the foreground, which joins the process's user
+/// and network namespaces, sets the network up, writes its pid as the first line, and stays)
+/// as the launcher's own child, killed by the kernel when the launcher dies
+/// (PR_SET_PDEATHSIG: even a SIGKILLed monitor leaves no pasta behind). Waits for that first
+/// line; a helper that exits before it failed. Returns the helper's pid; the read end of
+/// its output pipe stays open in `output_fd` (a closed pipe would end pasta by SIGPIPE).
+pub fn run_net(path: [:0]const u8, args: protocol.Strs, pid: sys.pid_t, output: *Output, output_fd: *sys.fd_t) sys.Error!sys.pid_t {
     assert(pid > 0);
     assert(args.len <= net_args_max); // The decoder checks it.
     var pid_text: [16]u8 = undefined;
@@ -47,20 +50,41 @@ pub fn run_net(path: [:0]const u8, args: protocol.Strs, pid: sys.pid_t, output: 
     const envp = [_:null]?[*:0]const u8{};
     var pipe: [2]sys.fd_t = undefined;
     try sys.pipe(&pipe);
+    const parent = sys.getpid();
     const child = sys.fork() catch |err| {
         sys.close(pipe[0]);
         sys.close(pipe[1]);
         return err;
     };
-    if (child == 0) exec_child(path, @ptrCast(&argv), &envp, pipe[1]);
+    if (child == 0) {
+        // Dies with the launcher; a launcher gone before this line was armed leaves it too.
+        _ = sys.prctl(sys.PR_SET_PDEATHSIG, sys.SIGKILL, 0) catch sys.exit(exec_failed_status);
+        if (sys.getppid() != parent) sys.exit(exec_failed_status);
+        exec_child(path, @ptrCast(&argv), &envp, pipe[1]);
+    }
     sys.close(pipe[1]);
-    var status: u32 = 0;
-    const waited = sys.wait4(child, &status, 0);
-    sys.set_nonblocking(pipe[0]) catch {};
-    output.len = sys.read(pipe[0], &output.bytes) catch 0;
+    output.len = read_line(pipe[0], &output.bytes);
+    if (output.len > 0 and output.bytes[output.len - 1] == '\n') {
+        output_fd.* = pipe[0];
+        return child;
+    }
     sys.close(pipe[0]);
-    _ = try waited;
-    return outcome(status, output);
+    var status: u32 = 0;
+    _ = try sys.wait4(child, &status, 0);
+    try outcome(status, output);
+    return error.PERM; // It exited 0 without its pid: not the helper we speak to.
+}
+
+/// Reads until a newline, EOF or a full buffer.
+fn read_line(fd: sys.fd_t, buffer: []u8) usize {
+    var len: usize = 0;
+    while (len < buffer.len) {
+        const n = sys.read(fd, buffer[len..]) catch return len;
+        if (n == 0) return len;
+        len += n;
+        if (std.mem.indexOfScalar(u8, buffer[len - n .. len], '\n') != null) return len;
+    }
+    return len;
 }
 
 /// Status a child exits with when execve of the helper failed (the errno is written first).

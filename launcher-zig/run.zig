@@ -200,14 +200,11 @@ fn map_op(state: *State, op: Op) sys.Error!void {
         .idmap_helper => |o| try idmap_helper.run(o.path, o.args, state.container.pid, &state.helper_output),
         .nft_elements => |o| try publish(state, o),
         .net_helper => |o| {
-            try idmap_helper.run_net(o.path, o.args, state.container.pid, &state.helper_output);
-            // pasta wrote its daemon's pid first (`-P /proc/self/fd/1`): held by a pidfd now,
-            // signalled when the launcher ends (status.zig).
-            const pid = std.fmt.parseInt(sys.pid_t, state.helper_output.first_line(), 10) catch 0;
-            if (pid > 0) {
-                state.net_daemon_pid = pid;
-                state.net_daemon_pidfd = sys.pidfd_open(pid) catch -1;
-            }
+            // pasta, the launcher's child in the foreground: held by a pidfd, signalled when the
+            // launcher ends (status.zig), killed by the kernel if the launcher is killed.
+            const pid = try idmap_helper.run_net(o.path, o.args, state.container.pid, &state.helper_output, &state.net_daemon_output);
+            state.net_daemon_pid = pid;
+            state.net_daemon_pidfd = sys.pidfd_open(pid) catch -1;
         },
         else => unreachable,
     }

@@ -73,6 +73,8 @@ pub const State = struct {
     /// NET_HELPER's daemon (pasta), stopped when the launcher ends; pid 0 without.
     net_daemon_pid: sys.pid_t,
     net_daemon_pidfd: sys.fd_t,
+    /// The read end of its output pipe, kept open: pasta writing to a closed pipe would die.
+    net_daemon_output: sys.fd_t,
     /// NFT_ELEMENTS that ran: the monitor deletes them when the launcher ends (status.zig).
     published: [protocol.nft_elements_max]nft.Elements,
     published_count: usize,
@@ -100,6 +102,7 @@ pub const State = struct {
         state.helper_output = .{};
         state.net_daemon_pid = 0;
         state.net_daemon_pidfd = -1;
+        state.net_daemon_output = -1;
         state.published_count = 0;
     }
 

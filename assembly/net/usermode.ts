@@ -72,9 +72,10 @@ export function checkUsermode(req: UsermodeRequest, netNew: bool): Failure | nul
  * binds), nothing from the namespace to the host's loopback.
  */
 export function pastaArgs(req: UsermodeRequest): string[] {
-  // -P: the daemon's pid on the helper's stdout (the launcher's pipe), so that the launcher
-  // stops it when the container ends (pasta outlives a namespace it was given by pid).
-  const args: string[] = ["--quiet", "--config-net", "-P", "/proc/self/fd/1"];
+  // --foreground: pasta stays the launcher's own child, killed by the kernel with it
+  // (PR_SET_PDEATHSIG: a SIGKILLed monitor leaves no pasta behind). -P: its pid on its stdout
+  // (the launcher's pipe) once the network is set up, which is when the container may go on.
+  const args: string[] = ["--foreground", "--quiet", "--config-net", "-P", "/proc/self/fd/1"];
   let tcp = 0;
   let udp = 0;
   for (let i = 0; i < req.ports.length; i++) {

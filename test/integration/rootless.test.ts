@@ -374,6 +374,28 @@ describe('a user\'s container on the network through pasta', () => {
     expectUserStateEmpty();
   });
 
+  it('a SIGKILLed monitor takes pasta with it (pasta runs in the foreground as its child, with PR_SET_PDEATHSIG); the next rm finds the container dead', async () => {
+    const port = await freePort();
+    const run = user.husk(['run', '-d', '-p', `127.0.0.1:${port}:8080`, '--rootfs', rootfs, 'sleep', '60'], { tun: true });
+    expect(run.status, run.stderr).toBe(0);
+    const id = run.stdout.trim();
+    try {
+      const [info] = JSON.parse(user.husk(['inspect', id]).stdout) as { Husk: { LauncherPid: number } }[];
+      const monitor = info.Husk.LauncherPid;
+      expect(monitor).toBeGreaterThan(0);
+      const pasta = await until('pasta to run', () => (pastaOf(user.uid).length === 1 ? pastaOf(user.uid)[0] : undefined));
+      // pasta is the monitor's own child now, not a daemon of init's.
+      expect(Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pasta}/status`, 'utf8'))?.[1])).toBe(monitor);
+      process.kill(monitor, 'SIGKILL');
+      await until('pasta to leave with its monitor', () => (pastaOf(user.uid).length === 0 ? true : undefined), 10_000);
+    } finally {
+      const rm = user.husk(['rm', '-f', id]);
+      expect(rm.status, rm.stderr).toBe(0);
+    }
+    expect(pastaOf(user.uid)).toEqual([]);
+    expectUserStateEmpty();
+  });
+
   it('pasta not installed: one line naming the package, exit 125, nothing left', () => {
     const r = user.husk(['run', '-p', '127.0.0.1:9:80', '--rootfs', rootfs, 'true'], { env: { HUSK_PASTA: '' }, tun: true });
     expect(r.status).toBe(125);

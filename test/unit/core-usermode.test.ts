@@ -31,11 +31,11 @@ describe('NET_HELPER for pasta', () => {
     const h = helper([{ hostIp: '127.0.0.1', hostPort: 8080, port: 80, proto: 'tcp' }, { hostIp: '', hostPort: 5353, port: 53, proto: 'udp' }]);
     expect(h.path).toBe(PASTA);
     expect(h.after).toBe(true);
-    expect(h.args).toEqual(['--quiet', '--config-net', '-P', '/proc/self/fd/1', '-t', '127.0.0.1/8080:80', '-u', '5353:53', '-T', 'none', '-U', 'none']);
+    expect(h.args).toEqual(['--foreground', '--quiet', '--config-net', '-P', '/proc/self/fd/1', '-t', '127.0.0.1/8080:80', '-u', '5353:53', '-T', 'none', '-U', 'none']);
   });
 
   it('without ports: none forwarded (pasta\'s default would publish whatever the container binds)', () => {
-    expect(helper([]).args).toEqual(['--quiet', '--config-net', '-P', '/proc/self/fd/1', '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none']);
+    expect(helper([]).args).toEqual(['--foreground', '--quiet', '--config-net', '-P', '/proc/self/fd/1', '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none']);
   });
 
   it('refuses what cannot work, naming it', () => {
