@@ -54,6 +54,17 @@ describe('husk-runc hooks', () => {
     expect(runc(['run', '--bundle', early, 'h3']).stderr).toMatch(/^husk-runc: hooks\.createRuntime: `run` in the foreground starts the process at once/);
   });
 
+  it('a hook that exits without reading the state on its stdin ran: its status counts, as with runc', () => {
+    // The state is larger than a pipe's buffer (an annotation), so the hook's exit breaks the pipe.
+    const big = { 'org.example.big': 'x'.repeat(200_000) };
+    const ok = bundle(['true'], (c) => ((c.annotations = big), (c.hooks = { poststart: [{ path: '/bin/true' }] })));
+    const r = runc(['run', '--bundle', ok, 'h4']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const failing = bundle(['true'], (c) => ((c.annotations = big), (c.hooks = { poststart: [{ path: '/bin/false' }] })));
+    expect(runc(['run', '--bundle', failing, 'h5']).stderr).toMatch(/^husk-runc: hooks\.poststart\[0\] \/bin\/false: exited with status 1/);
+  });
+
   it('a hook that fails or outlives its timeout fails create, naming it; the container is gone', () => {
     const failing = bundle(['true'], (c) => (c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no network >&2; exit 3'] }] }));
     const r = runc(['create', '--bundle', failing, 'bad']);

@@ -46,7 +46,8 @@ export function runHooks(hooks: Hooks | undefined, kind: HookKind, state: Record
     const tail = said ? `: ${said}` : '';
     const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ETIMEDOUT') throw new RuncError(`${name}: timed out after ${h.timeout} s`);
-    if (r.error !== undefined) throw new RuncError(`${name}: cannot run it: ${code ?? r.error.message}`);
+    // A hook that exits without reading the state (EPIPE on its stdin) ran: its status says how (as runc).
+    if (r.error !== undefined && !(code === 'EPIPE' && r.status !== null)) throw new RuncError(`${name}: cannot run it: ${code ?? r.error.message}`);
     if (r.signal !== null) throw new RuncError(`${name}: killed by ${r.signal}${tail}`);
     if (r.status !== 0) throw new RuncError(`${name}: exited with status ${r.status}${tail}`);
   });
