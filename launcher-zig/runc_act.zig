@@ -7,6 +7,8 @@ const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const state = @import("runc_state.zig");
+const protocol = @import("protocol.zig");
+const teardown = @import("teardown.zig");
 const Call = @import("runc_main.zig").Call;
 
 pub const Outcome = union(enum) { done: u8, node };
@@ -27,8 +29,8 @@ pub fn run(call: *const Call) Outcome {
     return switch (call.command) {
         .state => print_state(&record, current),
         .start => start(&record, current, dir),
-        .kill => kill(&record, current, call.signal),
-        .delete => delete(&record, current, dir),
+        .kill => kill(&record, current, call.signal, call.all),
+        .delete => delete(&record, current, dir, call.force),
         .pause => freeze(&record, current, true),
         .@"resume" => freeze(&record, current, false),
         .ps => ps_json(&record, current),
@@ -82,35 +84,102 @@ fn signal_number(text: []const u8) ?u32 {
     return null;
 }
 
-/// kill.ts without --all: the init, through a pidfd opened before its start time is
-/// checked (the launcher's SIGNAL_PROCESS), so a reused pid is never signalled.
-fn kill(record: *const state.Record, current: state.Status, signal_text: []const u8) Outcome {
+/// kill.ts: the init, through a pidfd opened before its start time is checked (the
+/// launcher's SIGNAL_PROCESS), so a reused pid is never signalled; `--all` with KILL, every
+/// process of the container (kill_container).
+fn kill(record: *const state.Record, current: state.Status, signal_text: []const u8, all: bool) Outcome {
     if (current == .stopped or current == .creating) return .node;
     const signo = signal_number(signal_text) orelse return .node;
-    assert(record.pid > 0);
-    const pid: sys.pid_t = @intCast(record.pid);
-    const pidfd = sys.pidfd_open(pid) catch return .node;
-    defer sys.close(pidfd);
-    var buffer: [1024]u8 = undefined;
-    const now = state.process_start(record.pid, &buffer) orelse return .node;
-    if (!std.mem.eql(u8, now, record.start_time)) return .node;
-    sys.kill(pid, pidfd, signo) catch return .node;
-    return .{ .done = 0 };
+    if (all and signo == 9) return if (kill_container(record)) .{ .done = 0 } else .node;
+    return if (signal_init(record, signo)) .{ .done = 0 } else .node;
 }
 
-/// delete.ts for a stopped container without poststop hooks: its cgroups (empty, or
-/// Node's teardown is needed), then its directory (flat, or Node's).
-fn delete(record: *const state.Record, current: state.Status, dir: []const u8) Outcome {
-    if (current != .stopped or state.has_hooks(record, "poststop")) return .node;
-    for (record.cgroup_dirs) |cgroup| {
-        var path_buffer: [4200]u8 = undefined;
-        const path = std.fmt.bufPrintZ(&path_buffer, "{s}", .{cgroup.string}) catch return .node;
-        if (!std.fs.path.isAbsolute(path)) return .node;
-        sys.rmdirat(sys.AT_FDCWD, path) catch |err| switch (err) {
-            error.NOENT => {},
-            else => return .node,
-        };
+fn signal_init(record: *const state.Record, signo: u32) bool {
+    assert(signo >= 1 and signo <= 64);
+    if (record.pid <= 0) return false;
+    const pid: sys.pid_t = @intCast(record.pid);
+    const pidfd = sys.pidfd_open(pid) catch return false;
+    defer sys.close(pidfd);
+    var buffer: [1024]u8 = undefined;
+    const now = state.process_start(record.pid, &buffer) orelse return false;
+    if (!std.mem.eql(u8, now, record.start_time)) return false;
+    sys.kill(pid, pidfd, signo) catch return false;
+    return true;
+}
+
+/// A cgroup directory of the record as teardown.zig takes it (clean, absolute), or null.
+fn cgroup_path(value: std.json.Value, buffer: *[4200]u8) ?[:0]const u8 {
+    const path = std.fmt.bufPrintZ(buffer, "{s}", .{value.string}) catch return null;
+    if (path.len > protocol.path_bytes_max or !protocol.is_clean_absolute(path)) return null;
+    return path;
+}
+
+/// The v1 freezer directory of the record (its freezer file is v1's freezer.state), or null.
+fn v1_freezer(record: *const state.Record) ?[]const u8 {
+    const path = record.freezer_path orelse return null;
+    if (!std.mem.endsWith(u8, path, "/freezer.state")) return null;
+    return std.fs.path.dirname(path);
+}
+
+/// killContainer: the core's kill plan run with the launcher's own teardown.zig — thaw the
+/// v1 freezer directory, then CGROUP_KILL on the v2 directory, else on the freezer one,
+/// else on the first; with no directory, SIGKILL to the init checked by start time. False:
+/// Node's (a record without its freezer file, a directory that is not a cgroup, EBUSY).
+fn kill_container(record: *const state.Record) bool {
+    if (record.cgroup_dirs.len == 0) return signal_init(record, 9);
+    if (record.freezer_path == null) return false;
+    var freezer_buffer: [4200]u8 = undefined;
+    var freezer_z: ?[:0]const u8 = null;
+    if (v1_freezer(record)) |dir| {
+        const z = cgroup_path(.{ .string = dir }, &freezer_buffer) orelse return false;
+        teardown.freeze(z, false) catch return false;
+        freezer_z = z;
     }
+    var target_buffer: [4200]u8 = undefined;
+    var target: ?[:0]const u8 = freezer_z;
+    for (record.cgroup_dirs) |d| {
+        var buffer: [4200]u8 = undefined;
+        const z = cgroup_path(d, &buffer) orelse return false;
+        const kind = teardown.kind_of(z) catch return false;
+        if (kind == .v2) target = cgroup_path(d, &target_buffer);
+    }
+    if (target == null) target = cgroup_path(record.cgroup_dirs[0], &target_buffer);
+    teardown.kill(target orelse return false) catch return false;
+    return true;
+}
+
+/// removeCgroups: CGROUP_REMOVE (teardown.zig) of the freezer directory, the v2 ones, then
+/// the rest, as the core's remove plan orders them.
+fn remove_cgroups(record: *const state.Record) bool {
+    const freezer = v1_freezer(record);
+    for (0..3) |pass| {
+        for (record.cgroup_dirs) |d| {
+            var buffer: [4200]u8 = undefined;
+            const z = cgroup_path(d, &buffer) orelse return false;
+            const is_freezer = if (freezer) |f| std.mem.eql(u8, f, z) else false;
+            // A directory gone already: last pass, where CGROUP_REMOVE finds it removed.
+            const is_v2 = !is_freezer and (if (teardown.kind_of(z)) |kind| kind == .v2 else |_| false);
+            const which: usize = if (is_freezer) 0 else if (is_v2) 1 else 2;
+            if (which != pass) continue;
+            teardown.remove_checked(z) catch return false;
+        }
+    }
+    return true;
+}
+
+/// delete.ts: a stopped or created container, or with --force a running or paused one,
+/// when it has no poststop hooks: what is left of it killed (destroy), its cgroups
+/// removed, then its directory (flat, or Node's).
+fn delete(record: *const state.Record, current: state.Status, dir: []const u8, force: bool) Outcome {
+    if (state.has_hooks(record, "poststop")) return .node;
+    const allowed = switch (current) {
+        .stopped, .created => true,
+        .running, .paused => force,
+        .creating => false,
+    };
+    if (!allowed) return .node;
+    if (state.alive(record) and !kill_container(record)) return .node;
+    if (!remove_cgroups(record)) return .node;
     return remove_flat(dir);
 }
 
@@ -144,37 +213,18 @@ fn remove_flat(dir: []const u8) Outcome {
     return .{ .done = 0 };
 }
 
-/// pause.ts and the launcher's CGROUP_FREEZE, on the freezer file create recorded (the
-/// directory the core's freeze picks): v1 freezer.state until it reads back, v2
-/// cgroup.freeze until cgroup.events says `frozen 1` (or 0). 5 s, else Node.
+/// pause.ts: CGROUP_FREEZE (teardown.zig's, the launcher's own) on the directory of the
+/// freezer file create recorded, the one the core's freeze picks; it returns once the
+/// kernel says so. Any failure is Node's.
 fn freeze(record: *const state.Record, current: state.Status, frozen: bool) Outcome {
     const allowed = if (frozen) current == .running or current == .created else current == .paused;
     if (!allowed or record.cgroup_dirs.len == 0) return .node;
     const path = record.freezer_path orelse return .node;
-    const v1 = std.mem.endsWith(u8, path, "/freezer.state");
-    if (!v1 and !std.mem.endsWith(u8, path, "/cgroup.freeze")) return .node;
-    var path_buffer: [4200]u8 = undefined;
-    const file = std.fmt.bufPrintZ(&path_buffer, "{s}", .{path}) catch return .node;
-    const word = if (v1) (if (frozen) "FROZEN" else "THAWED") else (if (frozen) "1" else "0");
-    const fd = sys.openat(sys.AT_FDCWD, file, sys.O.WRONLY | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0) catch return .node;
-    const written = sys.write(fd, word) catch 0;
-    sys.close(fd);
-    if (written != word.len) return .node;
-    var events_buffer: [4200]u8 = undefined;
-    const dir = std.fs.path.dirname(path) orelse return .node;
-    const events = std.fmt.bufPrintZ(&events_buffer, "{s}/cgroup.events", .{dir}) catch return .node;
-    const deadline = sys.monotonic_ns() + 5 * std.time.ns_per_s;
-    while (sys.monotonic_ns() < deadline) {
-        var buffer: [512]u8 = undefined;
-        const content = state.read_small(if (v1) file else events, &buffer) orelse return .node;
-        const done = if (v1)
-            std.mem.eql(u8, std.mem.trim(u8, content, " \n"), word)
-        else
-            std.mem.indexOf(u8, content, if (frozen) "frozen 1\n" else "frozen 0\n") != null;
-        if (done) return .{ .done = 0 };
-        sys.sleep_ns(5 * std.time.ns_per_ms);
-    }
-    return .node;
+    if (!std.mem.endsWith(u8, path, "/freezer.state") and !std.mem.endsWith(u8, path, "/cgroup.freeze")) return .node;
+    var buffer: [4200]u8 = undefined;
+    const dir = cgroup_path(.{ .string = std.fs.path.dirname(path) orelse return .node }, &buffer) orelse return .node;
+    teardown.freeze(dir, frozen) catch return .node;
+    return .{ .done = 0 };
 }
 
 const pids_max = 16 * 1024;

@@ -20,6 +20,7 @@ pub const Call = struct {
     command: Command = .state,
     id: []const u8 = "",
     force: bool = false,
+    all: bool = false,
     signal: []const u8 = "SIGTERM",
 };
 
@@ -75,12 +76,12 @@ fn parse_command(start: Call, args: []const []const u8) ?Call {
         }
         const eq = std.mem.indexOfScalar(u8, a, '=');
         const name = std.mem.trimLeft(u8, a[0 .. eq orelse a.len], "-");
-        const boolean_flag = switch (call.command) {
-            .delete => std.mem.eql(u8, name, "force") or std.mem.eql(u8, name, "f"),
-            else => false,
-        };
-        if (boolean_flag) {
+        const force_flag = call.command == .delete and (std.mem.eql(u8, name, "force") or std.mem.eql(u8, name, "f"));
+        const all_flag = call.command == .kill and (std.mem.eql(u8, name, "all") or std.mem.eql(u8, name, "a"));
+        if (force_flag) {
             call.force = truthy(a, eq);
+        } else if (all_flag) {
+            call.all = truthy(a, eq);
         } else if (call.command == .ps and (std.mem.eql(u8, name, "format") or std.mem.eql(u8, name, "f"))) {
             const value = if (eq) |at| a[at + 1 ..] else blk: {
                 i += 1;
@@ -89,7 +90,7 @@ fn parse_command(start: Call, args: []const []const u8) ?Call {
             };
             ps_json = std.mem.eql(u8, value, "json");
             if (!ps_json) return null;
-        } else return null; // kill --all, an unknown flag: Node's.
+        } else return null; // An unknown flag: Node's.
     }
     const operands_max: usize = if (call.command == .kill) 2 else 1;
     if (count == 0 or count > operands_max) return null;
@@ -183,7 +184,8 @@ test "parse: what the front takes, and what it leaves to Node" {
     try t.expectEqualStrings("KILL", parse(&.{ "kill", "x", "KILL" }).?.signal);
     try t.expect(parse(&.{ "ps", "--format", "json", "x" }) != null);
     try t.expect(parse(&.{ "ps", "x" }) == null);
-    try t.expect(parse(&.{ "kill", "--all", "x", "KILL" }) == null);
+    try t.expect(parse(&.{ "kill", "--all", "x", "KILL" }).?.all);
+    try t.expect(parse(&.{ "kill", "--bogus", "x" }) == null);
     try t.expect(parse(&.{ "--debug", "state", "x" }) == null);
     try t.expect(parse(&.{ "state", "x", "y" }) == null);
     try t.expect(parse(&.{ "state", "../x" }) == null);

@@ -23,9 +23,9 @@ const depth_max = 8;
 
 /// What a control op's path is: a cgroup v1 or v2 directory (ENOENT if gone, EXDEV if on
 /// another filesystem, ELOOP for a symlink).
-const Kind = enum { v1, v2 };
+pub const Kind = enum { v1, v2 };
 
-fn kind_of(path: [*:0]const u8) sys.Error!Kind {
+pub fn kind_of(path: [*:0]const u8) sys.Error!Kind {
     const fd = try sys.openat(sys.AT_FDCWD, path, sys.O.PATH | sys.O.DIRECTORY | sys.O.NOFOLLOW, 0);
     defer sys.close(fd);
     return switch (try sys.filesystem_type(fd)) {

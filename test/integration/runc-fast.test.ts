@@ -40,8 +40,9 @@ describe('husk-runc calls that need no decision run without Node', () => {
     expect(table.stderr).toMatch(/husk-fast-path-must-not-start-node/);
     expect(fast(['state', 'nothere']).stderr).toMatch(/husk-fast-path-must-not-start-node/);
     expect(runc(['state', 'nothere']).stderr).toBe('husk-runc: container does not exist: nothere\n');
-    expect(fast(['delete', '--force', 'poison']).stderr).toMatch(/husk-fast-path-must-not-start-node/); // created: Node kills it
-    expect(runc(['delete', '--force', 'poison']).status).toBe(0);
+    expect(fast(['delete', 'poison']).status).toBe(0); // created: killed, its cgroups removed, no Node
+    expect(existsSync(join(root, 'poison'))).toBe(false);
+    expect(containerCgroups()).toEqual([]);
   });
 
   it('state, start, ps --format json, pause, resume, kill and delete: Node\'s output, no Node', async () => {
@@ -74,5 +75,24 @@ describe('husk-runc calls that need no decision run without Node', () => {
     expect(existsSync(join(root, 'quick'))).toBe(false);
     expect(containerCgroups()).toEqual([]);
     expect(fast(['delete', '--force', 'quick']).status).toBe(0);
+  });
+
+  it('kill --all KILL ends every process of the container; delete --force ends a running one', async () => {
+    const dir = bundle(['sh', '-c', 'sleep 60 & sleep 60 & echo up > /mark; wait'], (c) => (c.root.readonly = false));
+    expect(runc(['run', '-d', '--bundle', dir, 'many']).status).toBe(0);
+    await waitFor('the processes to run', () => existsSync(join(dir, 'rootfs/mark')));
+    expect(JSON.parse(same(['ps', '--format', 'json', 'many'])).length).toBe(3);
+    expect(fast(['kill', '--all', 'many', 'KILL']).status).toBe(0);
+    await waitFor('the init to end', () => JSON.parse(fast(['state', 'many']).stdout).status === 'stopped');
+    expect(fast(['delete', 'many']).status).toBe(0);
+
+    const other = bundle(['sleep', '60']);
+    expect(runc(['run', '-d', '--bundle', other, 'forced']).status).toBe(0);
+    expect(fast(['delete', 'forced']).stderr).toMatch(/husk-fast-path-must-not-start-node/); // running, no --force: Node's error
+    expect(runc(['delete', 'forced']).stderr).toBe('husk-runc: cannot delete container forced that is not stopped: running\n');
+    const forced = fast(['delete', '--force', 'forced']);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(existsSync(join(root, 'forced'))).toBe(false);
+    expect(containerCgroups()).toEqual([]);
   });
 });
