@@ -148,8 +148,10 @@ export class LayerWriter implements TarSink {
   /** Entries with a `.wh.` component, left for the core's whiteout conversion. */
   private whiteouts = 0;
   private readonly dirs = new Map<string, Meta>();
-  /** Files' and symlinks' owners and modes (for a rootless layer's owners, set at the end). */
+  /** Files' and symlinks' owners and modes: only for a rootless layer's owners, set at the end. */
   private readonly fileMeta = new Map<string, Meta>();
+  /** fileMeta is kept (a user namespace sets the owners at the end). */
+  private readonly keepMeta: boolean;
   private readonly nodes = new Map<string, Node>();
   private readonly xattrs = new Map<string, Map<string, Buffer>>();
   private rootMeta: Meta | null = null;
@@ -159,6 +161,7 @@ export class LayerWriter implements TarSink {
 
   constructor(private readonly root: string, private readonly opts: WriterOptions) {
     this.disk = new DirectDisk(root);
+    this.keepMeta = !!opts.userns;
   }
 
   get entries(): number {
@@ -387,7 +390,7 @@ export class LayerWriter implements TarSink {
     const e = p.e;
     const path = v.path;
     if (e.type === T_SYMLINK) this.links.set(path, e.linkname);
-    else this.links.delete(path);
+    else if (this.links.size !== 0) this.links.delete(path);
     if (path === '.') {
       // The core refuses a link at the root; anything else than a directory there is the
       // whiteout conversion's to refuse (it checks the root entry).
@@ -405,7 +408,7 @@ export class LayerWriter implements TarSink {
         this.clear(path, e);
         this.disk.file(path, e, p.chunks, open);
         this.kinds.set(path, FILE);
-        this.fileMeta.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+        if (this.keepMeta) this.fileMeta.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         p.chunks = null;
         if (open) this.openEntry = e;
         break;
@@ -413,7 +416,7 @@ export class LayerWriter implements TarSink {
         this.clear(path, e);
         this.disk.symlink(path, e);
         this.kinds.set(path, SYMLINK);
-        this.fileMeta.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+        if (this.keepMeta) this.fileMeta.set(path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         break;
       case T_HARDLINK:
         changed = this.hardlink(path, v.target, e);
@@ -434,7 +437,7 @@ export class LayerWriter implements TarSink {
 
   /** Makes room for a new entry at `path`: what an earlier entry left there goes, parents come. */
   private clear(path: string, e: TarEntry | string): void {
-    if (this.kinds.has(path) || this.nodes.has(path)) this.replace(path);
+    if (this.kinds.has(path) || (this.nodes.size !== 0 && this.nodes.has(path))) this.replace(path);
     this.parents(path, e);
   }
 
