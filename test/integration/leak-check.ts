@@ -129,7 +129,9 @@ export function leaksBetween(before: HostSnapshot, now: HostSnapshot): string[] 
 export async function findLeaks(before: HostSnapshot, ms = 5000): Promise<string[]> {
   const deadline = Date.now() + ms;
   let now = snapshot();
-  while (Date.now() < deadline && (added(now.launchers, before.launchers).length || added(now.responders, before.responders).length || added(now.children, before.children).length)) {
+  // Node closes a finished child's stdio sockets on a later turn of its loop ('end' and 'exit'
+  // come first), so a count above `before` is waited out too: a real leak is still there after.
+  while (Date.now() < deadline && (added(now.launchers, before.launchers).length || added(now.responders, before.responders).length || added(now.children, before.children).length || now.fds.length > before.fds.length)) {
     await new Promise((r) => setTimeout(r, 50));
     now = snapshot();
   }
