@@ -41,10 +41,15 @@ export interface ContainerdOptions {
   cri?: (dir: string) => string;
 }
 
-/** husk-runc as a file the shim can exec: the suite's node and checkout, each call logged. */
+/**
+ * husk-runc as a file the shim can exec, each call logged: bin/husk-runc (the fast path, which
+ * hands the rest to bin/husk-runc.js with the suite's node), else the suite's node on bin/husk-runc.js.
+ */
 function writeWrapper(dir: string): string {
   const path = join(dir, 'husk-runc');
-  writeFileSync(path, `#!/bin/sh\nprintf '%s\\n' "$*" >> ${join(dir, 'calls')}\nexec ${process.execPath} -- ${join(repo, 'bin/husk-runc.js')} "$@"\n`);
+  const front = join(repo, 'bin/husk-runc');
+  const run = existsSync(front) ? `HUSK_RUNC_NODE=${process.execPath} exec ${front}` : `exec ${process.execPath} -- ${join(repo, 'bin/husk-runc.js')}`;
+  writeFileSync(path, `#!/bin/sh\nprintf '%s\\n' "$*" >> ${join(dir, 'calls')}\n${run} "$@"\n`);
   chmodSync(path, 0o755);
   return path;
 }
