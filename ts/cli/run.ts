@@ -77,6 +77,9 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
     reportOom(outcome);
     return statusOf(outcome, record.argv?.[0] ?? flags.argv[0]);
   } finally {
+    // The monitor deleted its ports' elements as it ended, unless it was killed.
+    const monitorEnded = outcome !== undefined && !(outcome.exit.how === 'failed' && outcome.error?.index === -1);
+    if (monitorEnded && record.network?.ports?.length) (await import('../network/leases.js')).forgetUnpublish(global.root, record);
     removeRecord(global.root, record.id);
     // The address goes with the container, even when its record was never written.
     if (record.network !== undefined) (await import('../network/leases.js')).releaseOf(global.root, record);

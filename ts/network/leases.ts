@@ -185,6 +185,18 @@ export function refreshRecords(root: string, network: string): boolean {
   return true;
 }
 
+/**
+ * Its monitor ended by its own end (status.zig), which deleted the ports' elements: the lease
+ * need not have them deleted again, and its release runs no launcher.
+ */
+export function forgetUnpublish(root: string, rec: ContainerRecord): void {
+  const n = rec.network;
+  if (n === undefined) return;
+  const lease = readLease(root, n.name, n.address);
+  if (lease === undefined || lease.id !== rec.id || lease.unpublish === undefined) return;
+  noteUnpublish(root, n.name, n.address, { ...lease, unpublish: undefined });
+}
+
 /** A container's record is going: the address it leased goes with it. */
 export function releaseOf(root: string, rec: ContainerRecord): void {
   for (const n of [...(rec.network ? [rec.network] : []), ...(rec.networks ?? [])]) {
