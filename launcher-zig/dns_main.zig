@@ -9,7 +9,8 @@
 //! caller returns once names are served. The child answers from the records file (re-read
 //! whenever it is replaced) and forwards other names to the upstreams, one at a time in
 //! order. It stops by itself once the records file is gone (ts/ removes it when the
-//! network's last container ends): it removes its pidfile, unbinds, and looks once more,
+//! network's last container ends; after 2 s without them): it removes its pidfile, unbinds,
+//! and looks once more,
 //! so a container that joined in between is served, by it again or by a new responder.
 //! Single-threaded, no allocation: every buffer and table has a fixed size.
 
@@ -208,6 +209,7 @@ fn serve(s: *Server) void {
         _ = sys.poll_timeout(fds[0..count], poll_interval_ms) catch continue;
         // After the wait, before any answer: a query right after a change sees the new records.
         if (!reload(s)) {
+            if (lingered(s)) continue;
             if (stop_or_continue(s)) return;
             continue;
         }
@@ -235,6 +237,23 @@ fn reload(s: *Server) bool {
     s.records = records_buffer[0..length];
     s.version = version;
     return true;
+}
+
+/// The records are gone: the network's last container ended. Waits up to 2 s for them to
+/// come back before stopping, so containers run one after another on a network (each the
+/// only one while it runs) share one responder instead of starting one each. True when they
+/// came back (and were read).
+const linger_ns = 2 * std.time.ns_per_s;
+const linger_step_ns = 50 * std.time.ns_per_ms;
+
+fn lingered(s: *Server) bool {
+    const deadline = sys.monotonic_ns() + linger_ns;
+    // Each round is one stat; the deadline bounds the rounds.
+    while (sys.monotonic_ns() < deadline) {
+        sys.sleep_ns(linger_step_ns);
+        if (reload(s)) return true;
+    }
+    return false;
 }
 
 /// The records are gone: stop, unless they came back once the address was let go (then

@@ -260,7 +260,7 @@ describe('networks', () => {
     expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout).not.toMatch(/\d+ : /);
     // Nor a name: the records are gone, and the responder with them; nor a port claim.
     expect(existsSync(join(root, 'networks', 'many.dns'))).toBe(false);
-    await waitFor(() => responderOf('many') === undefined);
+    await waitFor(() => responderOf('many') === undefined, 10_000);
     expect(responderOf('many')).toBeUndefined();
     expect(readdirSync(join(root, 'networks', 'ports')).filter((n) => !n.startsWith('.'))).toEqual([]);
   });
@@ -382,8 +382,19 @@ describe('networks', () => {
     expect(ask('keeper')).toBe('10.77.20.2');
   });
 
-  it('a responder stopped by the last container is started again by the next one', async () => {
+  it('a responder stopped by the last container (2 s after it) is started again by the next one; runs in a row share one', async () => {
     ok(['network', 'create', '--subnet', '10.77.12.0/24', 'again']);
+    // Containers run one after another (each the only one while it runs) share a responder:
+    // it waits 2 s for the records to come back before it stops. Loose on a loaded machine:
+    // of three runs in a row, two at least were served by one.
+    const pids: (number | undefined)[] = [];
+    for (const n of ['a1', 'a2', 'a3']) {
+      ok(['run', '--name', n, '--network', 'again', 'host', 'true']);
+      pids.push(responderOf('again'));
+    }
+    expect(pids.every((p) => p !== undefined && alive(p))).toBe(true);
+    expect(new Set(pids).size).toBeLessThan(3);
+    await waitFor(() => responderOf('again') === undefined, 10_000);
     expect(ok(['run', '--name', 'one', '--network', 'again', 'host', 'getent', 'hosts', 'one']).trim()).toBe('10.77.12.2      one');
     await waitFor(() => responderOf('again') === undefined, 10_000);
     expect(responderOf('again')).toBeUndefined();

@@ -147,9 +147,19 @@ export async function removeNetwork(root: string, name: string): Promise<void> {
     const others = listNetworks(root).filter((n) => n.name !== name);
     await undo(root, rec, others.length === 0);
     rmSync(leaseDir(root, name), { recursive: true, force: true });
-    // No container is left, so no records either; a responder killed earlier leaves its pidfile.
+    // No container is left, so no records either. A responder still waiting for them to come
+    // back (it lingers 2 s: dns_main.zig) is ended now, by the pid its pidfile names once that
+    // pid is checked to be a husk-dns; one killed earlier left only its pidfile.
     rmSync(recordsFile(root, name), { force: true });
-    if (responderPid(root, name) === undefined) rmSync(responderPidFile(root, name), { force: true });
+    const responder = responderPid(root, name);
+    if (responder !== undefined) {
+      try {
+        process.kill(responder, 'SIGTERM');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    rmSync(responderPidFile(root, name), { force: true });
     rmSync(networkFile(root, name), { force: true });
   });
 }
