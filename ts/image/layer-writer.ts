@@ -26,7 +26,9 @@ import { T_BLOCK, T_CHAR, T_DIR, T_FIFO, T_FILE, T_HARDLINK, T_SYMLINK } from '.
 import type { TarEntry, TarSink } from './tar-reader.js';
 import { DirectDisk, StreamDisk, fsPath, type LayerDisk } from './layer-disk.js';
 import type { WriteStream } from './write-stream.js';
-import { type LayerUserns, type Owner, shiftOwners } from './rootless-layers.js';
+import { type LayerUserns, type Owner, setInUserns, shiftOwners } from './rootless-layers.js';
+
+const CAPABILITY_XATTR = 'security.capability';
 
 /** Entries checked per core call, and the bytes of file data held while they wait. */
 const BATCH_ENTRIES = 1024;
@@ -261,20 +263,32 @@ export class LayerWriter implements TarSink {
       for (const [name, value] of attrs) sets.push({ op: 'setxattr', path: this.utf8(path, path), name, value });
     }
     sets.push(...ops.xattrs);
-    await this.run(sets);
+    // A user may not set file capabilities itself, and a chown clears them: for a non-root
+    // caller they are set after the owners are shifted, by the user namespace's root
+    // (rootless-layers.ts), or, with no namespace to set them in, left out with a note.
+    const caps = isRoot ? [] : sets.filter((s) => s.op === 'setxattr' && s.name === CAPABILITY_XATTR);
+    await this.run(isRoot ? sets : sets.filter((s) => !(s.op === 'setxattr' && s.name === CAPABILITY_XATTR)));
     // Directories last: creating their contents changed their times.
     for (const [path, m] of this.dirs) setMeta(this.root + '/' + path, m);
     setMeta(this.root, this.rootMeta ?? { mode: 0o755, uid: 0, gid: 0, mtime: -1 });
     // Last: once shifted, directories belong to subordinate ids and the user cannot write them.
-    if (this.opts.userns) await shiftOwners(this.root, this.opts.userns, this.owners(), this.opts.label);
+    if (this.opts.userns) {
+      await shiftOwners(this.root, this.opts.userns, this.owners(), this.opts.label);
+      await setInUserns(this.root, this.opts.userns, caps, this.opts.label);
+    } else if (caps.length > 0) {
+      process.stderr.write(`husk: note: layer ${this.opts.label}: ${caps.length} file capabilit${caps.length === 1 ? 'y' : 'ies'} (security.capability, e.g. on /${caps[0].path}) left out: a user sets them only in a user namespace of subordinate ids (add a range of your own to /etc/subuid and /etc/subgid, and install the uidmap package)\n`);
+    }
   }
 
   /**
    * Every entry on disk whose tar owner is not 0:0, with its mode again where chown clears
-   * set-id bits (a regular file's). The layer's root keeps the user's own id (root inside).
+   * set-id bits (a regular file's), the layer's root (`.`) among them.
    */
   private owners(): Owner[] {
     const out: Owner[] = [];
+    // The layer's own root: the tar's `./` owner, as root's layers have it.
+    const top = this.rootMeta;
+    if (top !== null && (top.uid !== 0 || top.gid !== 0)) out.push({ path: '.', uid: top.uid, gid: top.gid });
     for (const [path, kind] of this.kinds) {
       const m = kind === DIR ? this.dirs.get(path) : this.fileMeta.get(path);
       if (m === undefined || (m.uid === 0 && m.gid === 0)) continue;

@@ -57,10 +57,33 @@ export function layerUserns(): LayerUserns | null {
 
 /** Chowns `owners` inside `root` (the layer's temp directory) in the user namespace. */
 export async function shiftOwners(root: string, userns: LayerUserns, owners: readonly Owner[], label: string): Promise<void> {
-  if (owners.length === 0) return;
-  const stream = WriteStream.start(root, [userns]);
-  for (const o of owners) stream.owner(o.path, o.uid, o.gid, o.mode);
-  await stream.close(label);
+  const inside = owners.filter((o) => o.path !== '.');
+  if (inside.length > 0) {
+    const stream = WriteStream.start(root, [userns]);
+    for (const o of inside) stream.owner(o.path, o.uid, o.gid, o.mode);
+    await stream.close(label);
+  }
+  // The root itself is an entry of its parent (a record's path is never `.`), done last.
+  const top = owners.find((o) => o.path === '.');
+  if (top !== undefined) {
+    const stream = WriteStream.start(dirname(root), [userns]);
+    stream.owner(basename(root), top.uid, top.gid, top.mode);
+    await stream.close(label);
+  }
+}
+
+/** Xattrs set in the user namespace (file capabilities: written by its root, rootid the user). */
+export async function setInUserns(root: string, userns: LayerUserns, sets: readonly FsEntry[], label: string): Promise<void> {
+  for (let i = 0; i < sets.length; i += 1000) {
+    const batch = sets.slice(i, i + 1000);
+    const plan = fsPlan(root, [userns, ...batch]);
+    const r = spawnSync(launcherPath(), ['--plan-fd', '0', '--event-fd', '3'], { input: plan, stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
+    const events: LauncherEvent[] = r.output?.[3] ? new EventStream().push(r.output[3] as Buffer) : [];
+    if (r.status === 0) continue;
+    const ev = events.find((e) => e.kind === 'error') as Extract<LauncherEvent, { kind: 'error' }> | undefined;
+    const why = ev === undefined ? (r.error?.message ?? `the launcher exited ${r.status ?? r.signal}`) : describeFailure(ev);
+    throw new HuskError('image', `layer ${label}: in your user namespace: ${why}`);
+  }
 }
 
 /**
