@@ -11,6 +11,7 @@ import { checkPlanMaps, computeIdmap, IdmapResult } from "../idmap/compute";
 import { cgroupJoinOps, cgroupLauncherOps, cgroupMountOps, unshareCgroupAfterJoin } from "./cgroup";
 import { devOps } from "./dev";
 import { runDeviceOps } from "./devices";
+import { hostDeviceOps } from "./host-devices";
 import { PlanWriter } from "./encode";
 import { CLONE_NEWCGROUP, CLONE_NEWPID } from "./linux";
 import { processOps } from "./exec";
@@ -81,6 +82,7 @@ export function buildPlan(len: i32): i32 {
   procOps(plan);
   sysctlOps(plan, req.runOptions);
   devOps(plan, req);
+  hostDeviceOps(plan, req.hostDevices, req.devices);
   runDeviceOps(plan, req.devices);
   sysOps(plan, req);
   cgroupMountOps(plan, req.cgroup, cloneFlags(req), CLONE_NEWCGROUP);

@@ -6,12 +6,13 @@ import { PlanWriter } from "./encode";
 import { PlanRequest } from "./request";
 import { BIND_CREATE, CLONE_NEWIPC, MS_NODEV, MS_NOEXEC, MS_NOSUID } from "./linux";
 
-const DEVICES: string[] = ["null", "zero", "full", "random", "urandom", "tty"];
+/** The host nodes every container gets (docker's defaults; ./host-devices.ts skips them). */
+export const DEFAULT_DEV_NODES: string[] = ["null", "zero", "full", "random", "urandom", "tty"];
 
 export function devOps(plan: PlanWriter, req: PlanRequest): void {
   plan.mount("tmpfs", "dev", "tmpfs", MS_NOSUID, "mode=755,size=65536k");
-  for (let i = 0; i < DEVICES.length; i++) {
-    plan.bind("/dev/" + DEVICES[i], "dev/" + DEVICES[i], BIND_CREATE);
+  for (let i = 0; i < DEFAULT_DEV_NODES.length; i++) {
+    plan.bind("/dev/" + DEFAULT_DEV_NODES[i], "dev/" + DEFAULT_DEV_NODES[i], BIND_CREATE);
   }
   plan.mkdir("dev/pts", 0o755);
   // gid 5 (tty) is only known to exist without a user namespace.

@@ -17,6 +17,7 @@ import { checkUsermode, decodeUsermodeFrame, isUsermodeItem, UsermodeRequest } f
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
 import { decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { checkSysctls, decodeRunOptionItem, isRunOptionItem, RunOptions } from "./run-options";
+import { checkHostDevices, decodeHostDevice, HostDevice, REQ_HOST_DEVICE } from "./host-devices";
 import { checkRunDevices, decodeRunDevice, deviceCgroupRules, REQ_RUN_DEVICE, RunDevice } from "./devices";
 import { checkImageConfig, decodeImageConfigItem, ImageConfig, IMAGE_USER_UNRESOLVED, isImageConfigItem, mergeCommand, mergeEnv } from "./image-config";
 import {
@@ -143,6 +144,8 @@ export class PlanRequest {
   runOptions: RunOptions = new RunOptions();
   /** Item 0x032f: --device (./devices.ts). */
   devices: RunDevice[] = [];
+  /** Item 0x0337: the host's device nodes, with --privileged (./host-devices.ts). */
+  hostDevices: HostDevice[] = [];
   /** Items 0x0380–0x038f: husk's init (./lifecycle.ts). */
   lifecycle: LifecycleRequest = new LifecycleRequest();
 
@@ -331,6 +334,13 @@ export function decodeRequest(ptr: usize, len: i32, req: PlanRequest): Failure |
     if (isRunOptionItem(type)) {
       const failure = decodeRunOptionItem(type, frames.payload, frames.payloadLength, frames.index, req.runOptions);
       if (failure !== null) return failure;
+      continue;
+    }
+    if (type == REQ_HOST_DEVICE) {
+      const f = Fields.ofFrame(frames.payload, frames.payloadLength, frames.index, "HOST_DEVICE");
+      const failure = decodeHostDevice(f, req.hostDevices);
+      if (failure !== null) return failure;
+      if (!f.finish()) return f.failure;
       continue;
     }
     if (type == REQ_RUN_DEVICE) {
@@ -551,6 +561,8 @@ export function validateRequest(req: PlanRequest): Failure | null {
   if (sysctls !== null) return sysctls;
   const devices = checkRunDevices(req.devices);
   if (devices !== null) return devices;
+  const hostDevices = checkHostDevices(req.hostDevices, req.security.privileged);
+  if (hostDevices !== null) return hostDevices;
   if (req.imageKind == IMAGE_LAYERS) {
     const layers = validateLayers(req.layers);
     if (layers !== null) return layers;

@@ -48,7 +48,8 @@ const RUN_OPTIONS = `Options:
       --cap-add CAP, --cap-drop CAP   Add or drop a capability from docker's default set
                                 (SYS_ADMIN or CAP_SYS_ADMIN; ALL); repeatable
       --privileged              Every capability husk holds, no seccomp filter, no
-                                no_new_privs, /sys writable, no masked /proc paths
+                                no_new_privs, /sys writable, no masked /proc paths,
+                                the host's device nodes in /dev
       --ulimit NAME=SOFT[:HARD] A resource limit (nofile, nproc, core, ...; -1: unlimited)
       --sysctl KEY=VALUE        A namespaced sysctl (net.*, kernel.shm*, kernel.msg*, fs.mqueue.*)
       --oom-score-adj N         The container's OOM score adjustment (-1000 to 1000)

@@ -66,6 +66,8 @@ export const REQUEST = {
   GROUP_ADD: 0x030d,
   TMPFS: 0x030e,
   DEVICE: 0x032f,
+  // 0x0337: --privileged's host device nodes (assembly/plan/host-devices.ts)
+  HOST_DEVICE: 0x0337,
   READ_ONLY: 0x030f,
   // 0x0380–0x038f: containers that live on (assembly/plan/lifecycle.ts)
   INIT: 0x0380,
@@ -200,6 +202,8 @@ export interface PlanRequest {
   /** --ulimit, --sysctl as typed; --oom-score-adj; --group-add gids; --tmpfs target and options (items 0x030a–0x030e). */
   /** --device: the host's node (resolved, checked to be a device), its path inside, r/w/m (item 0x032f). */
   devices?: readonly { host: string; container: string; perms: string; kind: 'b' | 'c'; major: number; minor: number }[];
+  /** --privileged: every character and block node under the host's /dev, path below /dev (item 0x0337). */
+  hostDevices?: readonly { path: string; kind: 'b' | 'c' }[];
   runOptions?: { ulimits?: readonly string[]; sysctls?: readonly string[]; oomScoreAdj?: number; groups?: readonly number[]; tmpfs?: readonly { target: string; options: string }[]; readOnly?: boolean };
   /** --init: husk's init is the container's pid 1 (reaps, forwards signals; docs/protocol.md "husk's init"). */
   init?: boolean;
@@ -480,6 +484,7 @@ function encodeInto(w: RequestWriter, req: PlanRequest): RequestWriter {
     w.begin('group-add', REQUEST.GROUP_ADD).u64s(ro.groups).end();
   }
   for (const t of ro?.tmpfs ?? []) w.begin('tmpfs', REQUEST.TMPFS).str(t.target, PATH_MAX).str(t.options).end();
+  for (const d of req.hostDevices ?? []) w.begin('privileged', REQUEST.HOST_DEVICE).str(d.path, PATH_MAX - 5).str(d.kind).end();
   for (const d of req.devices ?? []) w.begin('device', REQUEST.DEVICE).str(d.host, PATH_MAX).str(d.container, PATH_MAX).str(d.perms.slice(0, 8)).str(d.kind).u64(d.major).u64(d.minor).end();
   if (ro?.readOnly === true) w.begin('read-only', REQUEST.READ_ONLY).end();
   const caps = req.capabilities;

@@ -26,6 +26,7 @@ import type { RunImage } from './image-run.js';
 import { claimAddress, netFacts } from '../network/attach.js';
 import { usermodeFacts } from '../network/usermode.js';
 import type { NetworkRecord } from '../network/store.js';
+import { hostDevNodes } from '../host/dev-nodes.js';
 
 export const BUILTIN_IMAGES = ['host'] as const;
 
@@ -249,6 +250,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     capabilities: capabilityFacts(f.security),
     runOptions: runOptionFacts(f, rootDir, ctx),
     devices: deviceFacts(f.runOptions.devices),
+    hostDevices: f.security.privileged ? hostDevNodes() : undefined,
     kernel: release(),
   };
   // On a network the address the core picks is leased (asked again if another took it).
