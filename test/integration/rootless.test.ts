@@ -116,6 +116,13 @@ describe('a user without subordinate ids: its own uid is root inside, alone', ()
     expect(r.stderr).toBe(`husk: cannot use state directory ${dir}: EACCES: not writable by you (uid ${user.uid}); pass --root DIR of your own (or set XDG_RUNTIME_DIR to a directory of yours)\n`);
     expect(existsSync(join(root, 'not-the-users'))).toBe(false);
   });
+
+  it('--privileged: the host\'s device nodes are bound in too, and open no more than they would for the user', () => {
+    const r = user.husk(['run', '--rootfs', rootfs, '--privileged', 'sh', '-c', "stat -c '%t:%T' /dev/loop-control; test -e /dev/console || echo no-console; (exec 3<>/dev/loop-control) 2>/dev/null || echo not-opened"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('a:ed\nno-console\nnot-opened\n');
+    expectUserStateEmpty();
+  });
 });
 
 describe('a user with subordinate ids: its uid and its range', () => {
