@@ -11,6 +11,7 @@ const protocol = @import("protocol.zig");
 const net = @import("net.zig");
 const nft = @import("nft.zig");
 const idmap_helper = @import("idmap_helper.zig");
+const hook = @import("hook.zig");
 const Op = protocol.Op;
 const Str = protocol.Str;
 const Strs = protocol.Strs;
@@ -48,6 +49,8 @@ pub const Plan = struct {
     /// The plan has EXEC_FIFO and FIFO_WAIT: runc's process model (fifo.zig).
     exec_fifo: bool,
     fifo_wait: bool,
+    /// HOOK_SYNC: the container process waits for START mid-plan (the orchestrator's hooks).
+    hook_sync: bool,
     /// A control plan (protocol.md "Control plans"): control ops only, no CLONE or EXEC.
     control: bool,
     /// An fs plan (protocol.md "Fs plans"): FS_ROOT first, fs ops only, no CLONE or EXEC.
@@ -77,7 +80,7 @@ pub const ReadResult = union(enum) { bytes: usize, errno: u16 };
 /// bytes means end of input). Returns null when `plan` holds a complete, valid plan.
 pub fn read_plan(reader: anytype, storage: *Storage, plan: *Plan) ?Invalid {
     var decoder = Decoder{ .storage = storage, .plan = plan };
-    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false, .exec_fifo = false, .fifo_wait = false, .control = false, .fs = false };
+    plan.* = .{ .flags = 0, .ops = undefined, .ops_count = 0, .clone_index = 0, .namespaces = 0, .trees_count = 0, .wait_start = false, .exec_fifo = false, .fifo_wait = false, .hook_sync = false, .control = false, .fs = false };
     var frame_number: u64 = 0;
     // Each frame is at least a header, so the plan bound also bounds this loop.
     while (frame_number <= protocol.plan_bytes_max / protocol.header_size) : (frame_number += 1) {
@@ -226,7 +229,8 @@ const Decoder = struct {
         if (decoder.plan.wait_start and tag != .exec) return decoder.fail("WAIT_START is not right before EXEC");
         if (decoder.seccomp_open and tag != .seccomp and tag != .seccomp_program) return decoder.fail("SECCOMP_PROGRAM is not followed by SECCOMP");
         if (decoder.saw_init and tag != .exec and tag != .wait_start) return decoder.fail("INIT is not right before EXEC or WAIT_START");
-        if (decoder.plan.fifo_wait and tag != .exec) return decoder.fail("FIFO_WAIT is not right before EXEC");
+        // startContainer hooks run after the FIFO, right before EXEC (runc's order).
+        if (decoder.plan.fifo_wait and tag != .exec and tag != .hook) return decoder.fail("FIFO_WAIT is not followed by EXEC (or HOOKs then EXEC)");
         try decoder.check_order(tag);
         const value = try decoder.op(tag, &cursor);
         try decoder.check_op(value);
@@ -305,7 +309,7 @@ const Decoder = struct {
     fn op(decoder: *Decoder, tag: Op.Tag, cursor: *Cursor) Error!Op {
         switch (tag) {
             inline else => |comptime_tag| {
-                @setEvalBranchQuota(8000); // TagPayload walks every field of Op, which grows with each op.
+                @setEvalBranchQuota(12000); // TagPayload walks every field of Op, which grows with each op.
                 const Payload = std.meta.TagPayload(Op, comptime_tag);
                 return @unionInit(Op, @tagName(comptime_tag), try decoder.fields(Payload, cursor));
             },
@@ -365,6 +369,12 @@ const Decoder = struct {
             .uid_map => decoder.saw_uid_map = true,
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
+            .hook => |o| try decoder.check_hook(o),
+            .hook_sync => {
+                // check_order: a container op. Its START comes as WAIT_START's does.
+                if (decoder.plan.hook_sync or decoder.plan.wait_start) return decoder.fail("HOOK_SYNC twice, or with WAIT_START");
+                decoder.plan.hook_sync = true;
+            },
             .preserve_fds => |o| if (o.count == 0 or o.count > protocol.preserved_fds_max) return decoder.fail("preserve_fds.count: not 1 to 1024"),
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
@@ -429,6 +439,16 @@ const Decoder = struct {
             },
             else => unreachable,
         }
+    }
+
+    /// protocol.md "Hooks in the container": kind 3 or 4, an absolute path, an absolute or
+    /// empty dir, a timeout that fits poll's, a state that fits an empty pipe.
+    fn check_hook(decoder: *Decoder, o: std.meta.TagPayload(Op, .hook)) Error!void {
+        if (o.kind != hook.kind_create_container and o.kind != hook.kind_start_container) return decoder.fail("hook.kind: not 3 (createContainer) or 4 (startContainer)");
+        if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("hook.path: not absolute");
+        if (o.dir.len > 0 and o.dir[0] != '/') return decoder.fail("hook.dir: not absolute");
+        if (o.timeout_s > hook.timeout_s_max) return decoder.fail("hook.timeout_s: over 2000000");
+        if (o.state_prefix.len + o.state_suffix.len > hook.state_bytes_max) return decoder.fail("hook.state: over 16384 bytes");
     }
 
     /// protocol.md "Left waiting on a FIFO": one EXEC_FIFO, absolute, in a plan whose launcher

@@ -292,7 +292,8 @@ fn stderr_line(index: u64, code: u64, errno: u16, message: []const u8) void {
         line.append(")");
     }
     var errno_buffer: [16]u8 = undefined;
-    line.print(": {s}: ", .{sys.errno_name(errno, &errno_buffer)});
+    // errno 0: a failure that is no syscall's (sys.no_errno); the message says it all.
+    if (errno == 0) line.append(": ") else line.print(": {s}: ", .{sys.errno_name(errno, &errno_buffer)});
     line.append(message);
     line.append("\n");
     _ = sys.write(2, line.slice()) catch {};

@@ -94,7 +94,7 @@ fn launch(options: Options) noreturn {
         sys.exit(125);
     }
     // With WAIT_START the plan fd stays open after END: START and SIGNAL come on it.
-    if (plan.wait_start) state.monitor.control_fd = options.plan_fd;
+    if (plan.wait_start or plan.hook_sync) state.monitor.control_fd = options.plan_fd;
     run_plan(sys.getppid());
 }
 

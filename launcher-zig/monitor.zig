@@ -91,6 +91,20 @@ pub fn run(state: *Launcher, failed_status: u8) noreturn {
 pub fn run_detached(state: *Launcher, failed_status: u8) noreturn {
     assert(state.role == .monitor);
     const m = &state.monitor;
+    // HOOK_SYNC: START (or EOF, which cancels) comes on the control fd before FIFO_WAIT.
+    while (m.control_fd != null) {
+        if (m.control_reader.pending() > 0) {
+            read_control(state);
+            continue;
+        }
+        var fds = [2]sys.PollFd{
+            .{ .fd = state.container.status_fd, .events = sys.POLLIN, .revents = 0 },
+            .{ .fd = m.control_fd.?, .events = sys.POLLIN, .revents = 0 },
+        };
+        _ = sys.poll(&fds) catch break;
+        if (fds[1].revents != 0) read_control(state);
+        if (fds[0].revents != 0) break;
+    }
     var byte: [1]u8 = undefined;
     const n = sys.read(state.container.status_fd, &byte) catch 0;
     m.status_seen = true;

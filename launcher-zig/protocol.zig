@@ -184,6 +184,9 @@ pub const FrameType = enum(u16) {
     preserve_fds = 0x00a6,
     // Device rules on cgroup v2 (protocol.md "CGROUP_DEVICES"): cgroup.zig.
     cgroup_devices = 0x00c8,
+    // OCI hooks in the container (protocol.md "Hooks in the container"): hook.zig.
+    hook = 0x00c0,
+    hook_sync = 0x00c1,
     _,
 };
 
@@ -380,6 +383,10 @@ pub const Op = union(enum) {
     /// Launcher op: load `program` (eBPF, one struct bpf_insn per u64) as a
     /// BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to the cgroup v2 directory `path`.
     cgroup_devices: struct { path: Str, program: U64s },
+    /// Container op: run an OCI createContainer (kind 3) or startContainer (kind 4) hook.
+    hook: struct { kind: u64, index: u64, path: Str, args: Strs, env: Strs, dir: Str, timeout_s: u64, state_prefix: Str, state_suffix: Str },
+    /// Container op: READY, then wait for START (the orchestrator runs its hooks meanwhile).
+    hook_sync: struct {},
 
     pub const Tag = std.meta.Tag(Op);
 

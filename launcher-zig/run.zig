@@ -21,6 +21,7 @@ const monitor = @import("monitor.zig");
 const cgroup = @import("cgroup.zig");
 const idmap = @import("idmap.zig");
 const idmap_helper = @import("idmap_helper.zig");
+const hook = @import("hook.zig");
 const ending = @import("status.zig");
 const logger = @import("logger.zig");
 const attach = @import("attach.zig");
@@ -122,7 +123,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
                 .die_with_parent = dies_with_monitor(plan),
                 .cgroup_fd = state.cgroup.into_fd,
                 .tree_socket = plan.trees_count > 0,
-                .wait_start = plan.wait_start,
+                .wait_start = plan.wait_start or plan.hook_sync,
                 .failed_status = statuses(plan).failed,
             });
             if (in_container) {
@@ -169,6 +170,8 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
         .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty, .pid_fork, .console, .preserve_fds => try run_start_op(state, plan, op),
+        .hook => |o| try hook.run(o, &state.hook_outcome),
+        .hook_sync => ns.wait_for_start(state, statuses(plan).failed),
         .target, .setns, .setns_file, .pin => try setns.run_op(state, op),
         .net_veth, .net_link_up, .net_addr, .net_route => try net.run_op(op, state.container.pid),
         .log => |o| try logger.open(&state.logger, o.path),
@@ -312,6 +315,8 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .net_helper => |o| message.print("{s} {d}: {s}", .{ o.path, state.container.pid, state.helper_output.first_line() }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
+        .hook => |o| state.hook_outcome.print(o, message),
+        .hook_sync => message.append("wait for the runtime's hooks"),
         .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
         .seccomp_program => message.append("keep a seccomp program part"),
         .init => message.append("become husk's init (exec /proc/self/exe)"),

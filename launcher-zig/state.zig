@@ -21,6 +21,7 @@ const logger = @import("logger.zig");
 const nft = @import("nft.zig");
 const attach = @import("attach.zig");
 const idmap_helper = @import("idmap_helper.zig");
+const hook = @import("hook.zig");
 
 /// Which process this is. A process changes role only forward: launcher or server_child →
 /// (CLONE) monitor in the launcher, container in the new process; server → server_child in
@@ -70,6 +71,8 @@ pub const State = struct {
     attach: attach.State,
     /// The last IDMAP_HELPER's output, for its error message (idmap_helper.zig).
     helper_output: idmap_helper.Output,
+    /// How the last HOOK ended, for its error message (hook.zig).
+    hook_outcome: hook.Outcome,
     /// NET_HELPER's daemon (pasta), stopped when the launcher ends; pid 0 without.
     net_daemon_pid: sys.pid_t,
     net_daemon_pidfd: sys.fd_t,
@@ -100,6 +103,7 @@ pub const State = struct {
         state.logger.init();
         state.attach.init();
         state.helper_output = .{};
+        state.hook_outcome = .{};
         state.net_daemon_pid = 0;
         state.net_daemon_pidfd = -1;
         state.net_daemon_output = -1;

@@ -61,6 +61,12 @@ pub fn errno_of(err: Error) u16 {
     return last_errno;
 }
 
+/// A failure that is no syscall's (a hook's exit status): its event carries errno 0.
+pub fn no_errno() Error {
+    last_errno = 0;
+    return error.UnknownErrno;
+}
+
 /// "EPERM" for 1; "E?" for a number the kernel list lacks.
 pub fn errno_name(errno: u16, buffer: *[16]u8) []const u8 {
     if (errno == 0) return "EOF";

@@ -7,7 +7,7 @@
 
 import { answer, badLength, fail, Failure, inputPointer, malformed } from "../abi";
 import { Fields, FrameReader, PATH_MAX, STR_MAX, Writer } from "../codec";
-import { HELLO_MAGIC, OPS_MAX, PLAN_MAX, PROTOCOL_VERSION, T_CGROUP_JOIN, T_CLONE, T_END, T_EXEC, T_FIFO_WAIT, T_HELLO, T_INIT, T_SECCOMP, T_SECCOMP_PROGRAM, T_WAIT_START } from "./encode";
+import { HELLO_MAGIC, OPS_MAX, PLAN_MAX, PROTOCOL_VERSION, T_CGROUP_JOIN, T_CLONE, T_END, T_EXEC, T_FIFO_WAIT, T_HELLO, T_HOOK, T_INIT, T_SECCOMP, T_SECCOMP_PROGRAM, T_WAIT_START } from "./encode";
 
 // The answer's frames, in order: D_PLAN, then per op D_OP and one frame per field (a strs
 // field is D_STRS and one D_ITEM per string, so no frame outgrows the op it describes).
@@ -141,7 +141,9 @@ const TABLE = `0010 UNSHARE any flags:u
 00a4 CONSOLE pre path:p
 00a5 CGROUP_SET control path:p value:s
 00a6 PRESERVE_FDS container count:u
-00c8 CGROUP_DEVICES pre path:p program:us`;
+00c8 CGROUP_DEVICES pre path:p program:us
+00c0 HOOK container kind:u index:u path:p args:ss env:ss dir:s timeout_s:u state_prefix:s state_suffix:s
+00c1 HOOK_SYNC container`;
 
 let layouts: Layout[] | null = null;
 
@@ -350,7 +352,10 @@ function checkOrder(ops: Layout[]): Failure | null {
   }
   for (let i = 0; i < n; i++) {
     if (ops[i].type != T_WAIT_START && ops[i].type != T_FIFO_WAIT) continue;
-    if (i != n - 2) return opFailure(i, ops[i], ops[i].name + " is not right before EXEC");
+    // startContainer HOOKs may come between FIFO_WAIT and EXEC (the launcher's rule too).
+    let next = i + 1;
+    if (ops[i].type == T_FIFO_WAIT) while (next < n - 1 && ops[next].type == T_HOOK) next++;
+    if (next != n - 1) return opFailure(i, ops[i], ops[i].name + " is not right before EXEC");
     break;
   }
   for (let i = 0; i < n; i++) {

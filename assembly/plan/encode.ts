@@ -66,6 +66,8 @@ export const T_FIFO_WAIT: u16 = 0x00a1;
 export const T_UMASK: u16 = 0x00a2;
 export const T_AMBIENT: u16 = 0x00a3;
 export const T_PRESERVE_FDS: u16 = 0x00a6;
+export const T_HOOK: u16 = 0x00c0;
+export const T_HOOK_SYNC: u16 = 0x00c1;
 export const T_CONSOLE: u16 = 0x00a4;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
@@ -512,6 +514,26 @@ export class PlanWriter {
   console(path: string): void {
     this.op(T_CONSOLE, "console");
     this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  /** An OCI createContainer (3) or startContainer (4) hook, run by the container process. */
+  hook(kind: u64, index: u64, path: string, args: string[], env: string[], dir: string, timeoutS: u64, statePrefix: string, stateSuffix: string): void {
+    this.op(T_HOOK, "hook");
+    this.w.u64(kind);
+    this.w.u64(index);
+    this.w.str("path", path, PATH_MAX);
+    this.w.strs("args", args, STR_MAX);
+    this.w.strs("env", env, STR_MAX);
+    this.w.str("dir", dir, PATH_MAX);
+    this.w.u64(timeoutS);
+    this.w.str("state_prefix", statePrefix, STR_MAX);
+    this.w.str("state_suffix", stateSuffix, STR_MAX);
+    this.w.end();
+  }
+
+  hookSync(): void {
+    this.op(T_HOOK_SYNC, "hook-sync");
     this.w.end();
   }
 

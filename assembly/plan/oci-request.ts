@@ -39,6 +39,13 @@ export const REQ_OCI_PRESERVE_FDS: u32 = 0x032a;
 /** One entry of config.json `hooks` (kind: HOOK_KINDS' index + 1). */
 export const REQ_OCI_HOOK: u32 = 0x032b;
 
+/**
+ * The OCI state a createContainer (kind 3) or startContainer (kind 4) hook reads, around the
+ * pid the launcher puts between the two halves (ts/runc/ writes the JSON; the core checks it
+ * is an object's text).
+ */
+export const REQ_OCI_HOOK_STATE: u32 = 0x0338;
+
 /** One entry of `linux.devices`, with the host's node of that type and number (or none). */
 export const REQ_OCI_DEVICE: u32 = 0x032c;
 
@@ -152,6 +159,10 @@ export class OciRequest {
   joinVersions: u64[] = [];
   preserveFds: u64 = 0;
   hooks: OciHook[] = [];
+  /** REQ_OCI_HOOK_STATE's halves, by kind (index 0: createContainer, 1: startContainer). */
+  hookStatePrefix: string[] = ["", ""];
+  hookStateSuffix: string[] = ["", ""];
+  hasHookState: bool[] = [false, false];
   devices: OciDevice[] = [];
   uidMaps: OciIdMap[] = [];
   gidMaps: OciIdMap[] = [];
@@ -166,7 +177,7 @@ export class OciRequest {
 function repeatable(type: u32): bool {
   return type == REQ_OCI_JOIN_CGROUP || type == REQ_OCI_CAPS || type == REQ_OCI_RLIMIT || type == REQ_OCI_NAMESPACE || type == REQ_OCI_MOUNT ||
     type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE || type == REQ_OCI_HOOK || type == REQ_OCI_DEVICE ||
-    type == REQ_OCI_ID_MAP || type == REQ_OCI_TIME_OFFSET;
+    type == REQ_OCI_ID_MAP || type == REQ_OCI_TIME_OFFSET || type == REQ_OCI_HOOK_STATE;
 }
 
 export function decodeOciRequest(ptr: usize, len: i32, req: OciRequest): Failure | null {
@@ -323,6 +334,18 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
     case REQ_OCI_HOOK:
       req.hooks.push(new OciHook(f.u64("kind"), f.str("path", PATH_MAX), f.strs("args", STR_MAX), f.strs("env", STR_MAX), f.u64("timeout")));
       break;
+    case REQ_OCI_HOOK_STATE: {
+      const kind = f.u64("kind");
+      const prefix = f.str("prefix", STR_MAX);
+      const suffix = f.str("suffix", STR_MAX);
+      if (kind != 3 && kind != 4) return malformed(where + ": kind " + kind.toString() + " (3 or 4)");
+      const at = <i32>kind - 3;
+      if (req.hasHookState[at]) return malformed(where + ": kind " + kind.toString() + " given twice");
+      req.hasHookState[at] = true;
+      req.hookStatePrefix[at] = prefix;
+      req.hookStateSuffix[at] = suffix;
+      break;
+    }
     case REQ_OCI_PRESERVE_FDS:
       req.preserveFds = f.u64("count");
       break;
@@ -349,9 +372,10 @@ const SUPPORTED_FIELDS: string[] = [
   "process.capabilities.inheritable", "process.capabilities.ambient",
   "linux.namespaces", "linux.cgroupsPath", "linux.resources", "linux.sysctl", "linux.maskedPaths",
   "linux.readonlyPaths", "linux.rootfsPropagation", "linux.seccomp",
-  // The hooks husk-runc runs itself, in the runtime's namespaces (ts/runc/hooks.ts); the two
-  // that run in the container's namespaces (createContainer, startContainer) are not here.
+  // The hooks husk-runc runs itself, in the runtime's namespaces (ts/runc/hooks.ts), and the
+  // two the container process runs (createContainer, startContainer: HOOK ops).
   "hooks", "hooks.prestart", "hooks.createRuntime", "hooks.poststart", "hooks.poststop",
+  "hooks.createContainer", "hooks.startContainer",
   "hooks[].path", "hooks[].args", "hooks[].env", "hooks[].timeout",
   "linux.uidMappings", "linux.gidMappings", "linux.timeOffsets",
   "linux.uidMappings[].containerID", "linux.uidMappings[].hostID", "linux.uidMappings[].size",

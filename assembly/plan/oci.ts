@@ -9,7 +9,7 @@
 // [SETHOSTNAME] RLIMIT… CLOSE_FDS [PRESERVE_FDS] CAPS (bounding; before USER, which would lose
 // CAP_SETPCAP) USER [UMASK] CAPS (the sets) CHDIR [NO_NEW_PRIVS] [FIFO_WAIT] EXEC.
 
-import { answer, badLength, fail, Failure, inputPointer, invalid } from "../abi";
+import { answer, badLength, fail, Failure, inputPointer, invalid, malformed } from "../abi";
 import { HEADER_SIZE, PATH_MAX, STR_MAX } from "../codec";
 import { Write } from "../cgroup/resources";
 import { deviceAccess, DeviceRule, devicesProgram, deviceType, parseRuleLine } from "../cgroup/devices";
@@ -20,7 +20,7 @@ import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } fr
 import { BIND_CREATE, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
 import { checkMounts, checkPaths, deviceOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
-  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciIdMap, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
+  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, HOOK_NO_TIMEOUT, OciHook, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciIdMap, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
 } from "./oci-request";
 import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
@@ -292,9 +292,15 @@ function decideDevices(req: OciRequest): Failure | null {
   return null;
 }
 
+/** HOOK's bound on a timeout (docs/protocol.md "Hooks in the container"). */
+const HOOK_TIMEOUT_MAX: u64 = 2000000;
+/** HOOK's bound on the state's two halves (they must fit in an empty pipe). */
+const HOOK_STATE_MAX: i32 = 16384;
+
 /**
  * hooks: husk-runc runs prestart, createRuntime, poststart and poststop itself, in the runtime's
- * namespaces (ts/runc/hooks.ts); each path absolute, a timeout (when given) at least 1 s.
+ * namespaces (ts/runc/hooks.ts); createContainer and startContainer are HOOK ops the container
+ * process runs. Each path absolute, a timeout (when given) at least 1 s.
  */
 function decideHooks(req: OciRequest): Failure | null {
   const counts: i32[] = [0, 0, 0, 0, 0, 0];
@@ -304,8 +310,16 @@ function decideHooks(req: OciRequest): Failure | null {
     const at = <i32>h.kind - 1;
     const field = "hooks." + HOOK_KINDS[at] + "[" + counts[at].toString() + "]";
     counts[at]++;
-    if (at == 2 || at == 3) return invalid("hooks." + HOOK_KINDS[at] + ": not supported by husk-runc (hooks in the container's namespaces)");
     if (req.join) return invalid("exec: a process has no hooks");
+    if (at == 2 || at == 3) {
+      const which = at - 2;
+      if (!req.hasHookState[which]) return malformed("request: hooks." + HOOK_KINDS[at] + " without OCI_HOOK_STATE kind " + h.kind.toString());
+      const prefix = req.hookStatePrefix[which];
+      if (!prefix.startsWith("{") || !req.hookStateSuffix[which].endsWith("}") || prefix.length + req.hookStateSuffix[which].length > HOOK_STATE_MAX) {
+        return invalid(field + ": the container's state is over " + HOOK_STATE_MAX.toString() + " bytes of JSON (its annotations?)");
+      }
+      if (h.timeout != HOOK_NO_TIMEOUT && h.timeout > HOOK_TIMEOUT_MAX) return invalid(field + ".timeout: over " + HOOK_TIMEOUT_MAX.toString() + " seconds");
+    }
     if (h.path.length == 0 || h.path.charCodeAt(0) != 0x2f) return invalid(field + ".path: \"" + h.path + "\" is not an absolute path");
     if (h.timeout == 0) return invalid(field + ".timeout: must be at least 1 second");
     for (let k = 0; k < h.env.length; k++) {
@@ -484,6 +498,10 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   const cwd = insideRoot(req.cwd);
   if (cwd !== null) plan.mkdir(cwd, 0o755);
   pathOps(plan, req.masked, req.readonly);
+  // runc's order: prestart and createRuntime (husk-runc's, in the runtime's namespaces) once
+  // the mounts are made, then createContainer in the container's, both before pivot_root.
+  if (hasHooks(req, 1) || hasHooks(req, 2)) plan.hookSync();
+  hookOps(plan, req, 3, req.bundle);
   plan.pivotRoot(req.root);
   if (req.rootReadonly) plan.mount("", "/", "", MS_REMOUNT | MS_BIND | MS_RDONLY, "");
   if (req.hasHostname) plan.sethostname(req.hostname);
@@ -508,6 +526,22 @@ function writeJoinedUser(plan: PlanWriter, req: OciRequest, d: OciDecisions): vo
   const fresh = d.newNamespaces & ~CLONE_NEWTIME;
   if (fresh != 0) plan.unshare(fresh);
   if ((fresh & CLONE_NEWPID) != 0) plan.pidFork();
+}
+
+function hasHooks(req: OciRequest, kind: u64): bool {
+  for (let i = 0; i < req.hooks.length; i++) if (req.hooks[i].kind == kind) return true;
+  return false;
+}
+
+/** HOOK ops for each hook of `kind` (3 createContainer, 4 startContainer), `dir` their cwd. */
+function hookOps(plan: PlanWriter, req: OciRequest, kind: u64, dir: string): void {
+  let index: u64 = 0;
+  for (let i = 0; i < req.hooks.length; i++) {
+    const h: OciHook = req.hooks[i];
+    if (h.kind != kind) continue;
+    const which = <i32>kind - 3;
+    plan.hook(kind, index++, h.path, h.args, h.env, dir, h.timeout == HOOK_NO_TIMEOUT ? 0 : h.timeout, req.hookStatePrefix[which], req.hookStateSuffix[which]);
+  }
 }
 
 function hasDevpts(req: OciRequest): bool {
@@ -544,6 +578,8 @@ function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   if (nnp) plan.noNewPrivs();
   if (filter && nnp) plan.seccomp(d.seccomp.flags, chunks(d.seccomp.program));
   if (req.execFifo.length > 0) plan.fifoWait();
+  // startContainer: released, right before EXEC, with the process's own credentials (runc's).
+  hookOps(plan, req, 4, "");
   plan.exec(req.args[0], req.args, req.env, searchPath(req.env), STATUS_FAILED, STATUS_NOT_FOUND, STATUS_NOT_EXECUTABLE);
 }
 
@@ -561,7 +597,7 @@ function jsonList(items: string[]): string {
 export function ociFeatures(len: i32): i32 {
   const namespaces = new Array<string>();
   for (let i = 0; i < NS_TYPES.length; i++) namespaces.push(NS_TYPES[i]);
-  const json = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\",\"hooks\":[\"prestart\",\"createRuntime\",\"poststart\",\"poststop\"]," +
+  const json = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\",\"hooks\":[\"prestart\",\"createRuntime\",\"createContainer\",\"startContainer\",\"poststart\",\"poststop\"]," +
     "\"mountOptions\":" + jsonList(mountOptionNames()) + "," +
     "\"linux\":{\"namespaces\":" + jsonList(namespaces) + ",\"capabilities\":" + jsonList(CAPABILITIES) + "," +
     "\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false}," +

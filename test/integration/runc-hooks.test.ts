@@ -1,11 +1,12 @@
 // config.json hooks under husk-runc, with real hook scripts that write files: each gets the
-// OCI state JSON on stdin at its point of the lifecycle (prestart and createRuntime at create,
-// poststart at start, poststop at delete), its args and env; a hook that fails or outlives
+// OCI state JSON on stdin at its point of the lifecycle (prestart, createRuntime and, in the
+// container's namespaces, createContainer at create; startContainer, in the container, and
+// poststart at start; poststop at delete), its args and env; a hook that fails or outlives
 // its timeout fails the command with one line naming it and leaves nothing behind.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useRunc } from './runc-harness.js';
+import { useRunc, waitFor } from './runc-harness.js';
 
 const { root, runc, bundle, stateOf, bundles } = useRunc();
 
@@ -50,8 +51,12 @@ describe('husk-runc hooks', () => {
     expect(r.status).toBe(5);
     expect(stateIn(out('poststart'))).toMatchObject({ id: 'h2', status: 'running' });
     expect(stateIn(out('poststop'))).toMatchObject({ id: 'h2', status: 'stopped' });
-    const early = bundle(['true'], (c) => (c.hooks = { createRuntime: [writer(out('never'))] }));
-    expect(runc(['run', '--bundle', early, 'h3']).stderr).toMatch(/^husk-runc: hooks\.createRuntime: `run` in the foreground starts the process at once/);
+    // createRuntime too: the process waits for it (HOOK_SYNC) as under create.
+    const early = bundle(['sh', '-c', 'echo ran'], (c) => (c.hooks = { createRuntime: [writer(out('createRuntime'))] }));
+    const e = runc(['run', '--bundle', early, 'h3']);
+    expect(e.stderr).toBe('');
+    expect(e.stdout).toBe('ran\n');
+    expect(stateIn(out('createRuntime'))).toMatchObject({ id: 'h3', status: 'creating' });
   });
 
   it('a hook that exits without reading the state on its stdin ran: its status counts, as with runc', () => {
@@ -85,10 +90,92 @@ describe('husk-runc hooks', () => {
       expect(r.status).toBe(1);
       return r.stderr;
     };
-    expect(refused((c) => (c.hooks = { createContainer: [{ path: '/bin/true' }] }))).toBe('husk-runc: hooks.createContainer: not supported by husk-runc\n');
+    // A hook path that is not absolute would be looked up wherever the hook runs: refused.
+    expect(refused((c) => (c.hooks = { createContainer: [{ path: 'bin/true' }] }))).toBe('husk-runc: hooks.createContainer[0].path: "bin/true" is not an absolute path\n');
+    expect(refused((c) => (c.hooks = { startContainer: [{ path: '../true' }] }))).toBe('husk-runc: hooks.startContainer[0].path: "../true" is not an absolute path\n');
     expect(refused((c) => (c.hooks = { poststart: [{ path: 'true' }] }))).toBe('husk-runc: hooks.poststart[0].path: "true" is not an absolute path\n');
     expect(refused((c) => (c.hooks = { poststop: [{ path: '/bin/true', timeout: 0 }] }))).toBe('husk-runc: hooks.poststop[0].timeout: must be at least 1 second\n');
     expect(refused((c) => c.mounts.push({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }))).toMatch(/^husk-runc: mounts\[\d+\]\.uidMappings: not supported by husk-runc\n$/);
     expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('every kind runs in runc\'s order; createContainer and startContainer in the container\'s namespaces, startContainer as its process', async () => {
+    /** Appends what the hook saw: its kind, the state's status and pid, cwd, namespaces, uid, root. */
+    const seen = (kind: string, log: string) => ({
+      path: '/bin/sh',
+      args: ['sh', '-c', `read -r s; echo "$0 $(echo "$s" | grep -o '"status":"[a-z]*"' | cut -d'"' -f4) $(echo "$s" | grep -o '"pid":[0-9]*' | cut -d: -f2) $(pwd) $(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/pid) $(id -u) $(test -e /rootfs-mark && echo container || echo host)" >> ${log}`, kind],
+    });
+    const dir = bundle(['sh', '-c', 'echo process >> /order; exec sleep 60'], (c) => {
+      const host = (kind: string) => seen(kind, '$BUNDLE_ROOTFS/order');
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.process.cwd = '/tmp';
+      c.root.readonly = false; // the process and startContainer append to /order
+      c.hooks = {
+        prestart: [host('prestart')],
+        createRuntime: [host('createRuntime')],
+        createContainer: [host('createContainer')],
+        startContainer: [seen('startContainer', '/order')],
+        poststart: [host('poststart')],
+        poststop: [host('poststop')],
+      };
+    });
+    // The rootfs path is only known now: the runtime-namespace hooks write to it from outside.
+    const cfgPath = join(dir, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    const rootfs = join(dir, 'rootfs');
+    for (const list of Object.values(cfg.hooks) as any[]) for (const h of list) h.args[2] = h.args[2].replace('$BUNDLE_ROOTFS', rootfs);
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    writeFileSync(join(rootfs, 'rootfs-mark'), '');
+    writeFileSync(join(rootfs, 'order'), '');
+    chmodSync(join(rootfs, 'order'), 0o666); // the process's user (1000) appends to it
+    const order = join(rootfs, 'order');
+    const lines = () => readFileSync(order, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    expect(runc(['create', '--bundle', dir, 'all']).status).toBe(0);
+    const pid = stateOf('all').pid;
+    const ns = (p: number | string, t: string) => readlinkSync(`/proc/${p}/ns/${t}`);
+    expect(lines().map((l) => l[0])).toEqual(['prestart', 'createRuntime', 'createContainer']);
+    const [pre, cr, cc] = lines();
+    // Runtime hooks: husk-runc's namespaces, the container's host pid, creating.
+    for (const l of [pre, cr]) expect(l.slice(1, 3).concat(l.slice(4, 8))).toEqual(['creating', String(pid), ns('self', 'mnt'), ns('self', 'pid'), '0', 'host']);
+    // createContainer: the container's mount and pid namespaces (pid 1 there, runc's getpid()),
+    // before pivot_root (the host's tree at /), in the bundle directory, still root.
+    expect(cc).toEqual(['createContainer', 'creating', '1', dir, ns(pid, 'mnt'), ns(pid, 'pid'), '0', 'host']);
+    expect(runc(['start', 'all']).status).toBe(0);
+    await waitFor('the process', () => lines().length >= 6);
+    expect(lines().map((l) => l[0])).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'process', 'poststart']);
+    // startContainer: inside the container's root, its cwd and its user, right before exec.
+    expect(lines()[3]).toEqual(['startContainer', 'created', '1', '/tmp', ns(pid, 'mnt'), ns(pid, 'pid'), '1000', 'container']);
+    expect(lines()[5].slice(1, 3)).toEqual(['running', String(pid)]);
+    expect(runc(['delete', '--force', 'all']).status).toBe(0);
+    expect(lines().map((l) => l[0])).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'process', 'poststart', 'poststop']);
+    expect(lines()[6][1]).toBe('stopped');
+  });
+
+  it('a createContainer or startContainer hook that fails or times out fails create or run, naming it; nothing is left', () => {
+    const failing = bundle(['true'], (c) => (c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no mount >&2; exit 3'] }] }));
+    const r = runc(['create', '--bundle', failing, 'cc']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('husk-runc: cannot create the container: hooks.createContainer[0] /bin/sh: exited with status 3: no mount\n');
+    expect(readdirSync(root)).toEqual([]);
+    const slow = bundle(['true'], (c) => (c.hooks = { createContainer: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }));
+    expect(runc(['create', '--bundle', slow, 'cc2']).stderr).toBe('husk-runc: cannot create the container: hooks.createContainer[0] /bin/sleep: timed out after 1 s\n');
+    const missing = bundle(['true'], (c) => (c.hooks = { createContainer: [{ path: '/no/such/hook' }] }));
+    expect(runc(['create', '--bundle', missing, 'cc3']).stderr).toBe('husk-runc: cannot create the container: hooks.createContainer[0] /no/such/hook: cannot run it: ENOENT\n');
+    // startContainer in the foreground: the process never runs.
+    const late = bundle(['sh', '-c', 'echo ran'], (c) => (c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 4'] }] }));
+    const s = runc(['run', '--bundle', late, 'sc']);
+    expect(s.stderr).toBe('husk-runc: cannot create the container: hooks.startContainer[0] /bin/sh: exited with status 4\n');
+    expect(s.stdout).toBe('');
+    expect(s.status).toBe(1);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('a failing startContainer hook after create: start returns, the process never runs, the container stops (runc\'s)', async () => {
+    const dir = bundle(['sh', '-c', 'touch /ran'], (c) => (c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 4'] }] }));
+    expect(runc(['create', '--bundle', dir, 'sc2']).status).toBe(0);
+    expect(runc(['start', 'sc2']).status).toBe(0);
+    await waitFor('sc2 to stop', () => stateOf('sc2').status === 'stopped');
+    expect(existsSync(join(dir, 'rootfs/ran'))).toBe(false);
+    expect(runc(['delete', 'sc2']).status).toBe(0);
   });
 });

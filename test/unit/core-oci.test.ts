@@ -17,14 +17,15 @@ function config(change: (c: any) => void = () => undefined): any {
 
 /** u64 fields as numbers (every value here is small), to compare with literals. */
 const plain = (v: unknown): any => (typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(plain) : v);
+const hookState = { id: 'c1', bundle: '/b', annotations: { a: 'b' } };
 const opsOf = (c: any, opts: { execFifo?: string } = {}) =>
-  describePlanBytes(ociPlan(c, { bundle, ...opts }).plan).ops.map(
+  describePlanBytes(ociPlan(c, { bundle, hookState, ...opts }).plan).ops.map(
     (o) => [o.name, Object.fromEntries(Object.entries(o.args).map(([k, v]) => [k, plain(v)]))] as [string, any],
   );
 const names = (c: any, opts: { execFifo?: string } = {}) => opsOf(c, opts).map(([n]) => n);
 const refusal = (c: any) => {
   try {
-    ociPlan(c, { bundle });
+    ociPlan(c, { bundle, hookState });
   } catch (err) {
     return (err as Error).message;
   }
@@ -87,7 +88,8 @@ describe('ociPlan', () => {
   it('refuses what it does not support, naming the field', () => {
     expect(refusal(config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOPE' })))).toMatch(/^linux\.seccomp: /);
     expect(refusal(config((c) => (c.linux.personality = { domain: 'LINUX' })))).toBe('linux.personality: not supported by husk-runc');
-    expect(refusal(config((c) => (c.hooks = { startContainer: [{ path: '/bin/true' }] })))).toBe('hooks.startContainer: not supported by husk-runc');
+    expect(refusal(config((c) => (c.hooks = { startContainer: [{ path: '/bin/true', timeout: 3000000 }] })))).toBe('hooks.startContainer[0].timeout: over 2000000 seconds');
+    expect(refusal(config((c) => (c.hooks = { createContainer: [{ path: 'true' }] })))).toBe('hooks.createContainer[0].path: "true" is not an absolute path');
     expect(refusal(config((c) => (c.hooks = { prestart: [{ path: '/bin/true', args: ['true'], when: 'now' }] })))).toBe('hooks.prestart[0].when: not supported by husk-runc');
     expect(refusal(config((c) => (c.hooks = { poststop: [{ path: '/bin/true', env: ['NOEQUALS'] }] })))).toBe('hooks.poststop[0].env: "NOEQUALS" is not KEY=VALUE');
     expect(refusal(config((c) => (c.hooks = { poststop: [{ path: 'rel' }] })))).toBe('hooks.poststop[0].path: "rel" is not an absolute path');
@@ -144,8 +146,29 @@ describe('ociPlan', () => {
     expect(ops[clone][1].flags & 0x80).toBe(0); // time: by UNSHARE only
   });
 
-  it('accepts the hooks husk-runc runs itself: they add no op to the plan', () => {
-    const hooks = { prestart: [{ path: '/bin/true' }], createRuntime: [{ path: '/bin/true', timeout: 5 }], poststart: [{ path: '/bin/true', args: ['true', 'x'], env: ['A=1'] }], poststop: [{ path: '/bin/true' }] };
-    expect(names(config((c) => (c.hooks = hooks)))).toEqual(names(config()));
+  it('the hooks husk-runc runs itself add no op to the plan but, for prestart and createRuntime, HOOK_SYNC before pivot_root', () => {
+    const after = { poststart: [{ path: '/bin/true', args: ['true', 'x'], env: ['A=1'] }], poststop: [{ path: '/bin/true' }] };
+    expect(names(config((c) => (c.hooks = after)))).toEqual(names(config()));
+    const before = { prestart: [{ path: '/bin/true' }], createRuntime: [{ path: '/bin/true', timeout: 5 }] };
+    const plain = names(config());
+    const synced = names(config((c) => (c.hooks = before)));
+    expect(synced.filter((n) => n === 'HOOK_SYNC')).toHaveLength(1);
+    expect(synced.indexOf('HOOK_SYNC')).toBe(plain.indexOf('PIVOT_ROOT'));
+  });
+
+  it('createContainer hooks run before pivot_root in the bundle, startContainer ones after the FIFO, each with the state around its pid', () => {
+    const ops = opsOf(config((c) => (c.hooks = {
+      createContainer: [{ path: '/bin/cc', args: ['cc', '-x'], env: ['A=1'], timeout: 7 }],
+      startContainer: [{ path: '/bin/s0' }, { path: '/bin/s1' }],
+    })), { execFifo: '/run/x/exec.fifo' });
+    const at = (name: string) => ops.findIndex(([n]) => n === name);
+    const hooks = ops.filter(([n]) => n === 'HOOK').map(([, a]) => a);
+    expect(hooks[0]).toEqual({
+      kind: 3, index: 0, path: '/bin/cc', args: ['cc', '-x'], env: ['A=1'], dir: bundle, timeout_s: 7,
+      state_prefix: '{"ociVersion":"1.0.2","id":"c1","status":"creating","pid":', state_suffix: ',"bundle":"/b","annotations":{"a":"b"}}',
+    });
+    expect(hooks.slice(1).map((h) => [h.kind, h.index, h.path, h.dir, h.timeout_s, h.state_prefix.includes('"created"')])).toEqual([[4, 0, '/bin/s0', '', 0, true], [4, 1, '/bin/s1', '', 0, true]]);
+    expect(ops[at('PIVOT_ROOT') - 1][0]).toBe('HOOK');
+    expect(ops.slice(at('FIFO_WAIT') + 1).map(([n]) => n)).toEqual(['HOOK', 'HOOK', 'EXEC']);
   });
 });

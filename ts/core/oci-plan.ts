@@ -40,6 +40,7 @@ export const OCI_REQUEST = {
   JOIN_CGROUP: 0x0329,
   PRESERVE_FDS: 0x032a,
   HOOK: 0x032b,
+  HOOK_STATE: 0x0338,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -81,6 +82,9 @@ export interface OciPlanOptions {
   preserveFds?: number;
   /** For each `linux.devices` entry, the host's node of its type and number (ts/runc/devices.ts). */
   hostDevices?: (HostDevice | undefined)[];
+  /** The OCI state the createContainer and startContainer hooks read, without its pid (which
+   *  the container process puts in: runc's getpid()). Needed when the config has those hooks. */
+  hookState?: { id: string; bundle: string; annotations: Record<string, string> };
 }
 
 export interface HostDevice {
@@ -245,6 +249,7 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
   if (opts.consoleSocket !== undefined) str(OCI_REQUEST.CONSOLE, '--console-socket', opts.consoleSocket);
   if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
   encodeHooks(w, cfg.hooks);
+  if (opts.hookState !== undefined) encodeHookState(w, opts.hookState);
   if (opts.preserveFds !== undefined && opts.preserveFds > 0) w.begin(OCI_REQUEST.PRESERVE_FDS).u64(opts.preserveFds).end();
   if (opts.join !== undefined) {
     w.begin(OCI_REQUEST.JOIN).u64(opts.join.pid).u64(BigInt(opts.join.startTime)).u64(opts.join.differ).end();
@@ -368,6 +373,16 @@ export function hooksOf(hooks: Json): Partial<Record<HookKind, OciHook[]>> {
     });
   }
   return out;
+}
+
+/** The state's text on either side of `"pid":`'s value: creating for createContainer, created
+ *  for startContainer (runc's statuses for them). */
+function encodeHookState(w: FrameWriter, s: NonNullable<OciPlanOptions['hookState']>): void {
+  for (const [kind, status] of [[3, 'creating'], [4, 'created']] as const) {
+    const prefix = `{"ociVersion":"1.0.2","id":${JSON.stringify(s.id)},"status":"${status}","pid":`;
+    const suffix = `,"bundle":${JSON.stringify(s.bundle)},"annotations":${JSON.stringify(s.annotations)}}`;
+    w.begin(OCI_REQUEST.HOOK_STATE).u64(kind).str(prefix).str(suffix).end();
+  }
 }
 
 function encodeHooks(w: FrameWriter, hooks: Json): void {

@@ -139,7 +139,8 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
   const foreground = cmd.name === 'run' && !cmd.detach;
   claimDir(global.root, cmd.id);
   try {
-    const { ociPlan } = await import('../core/oci-plan.js');
+    const { ociPlan, hooksOf } = await import('../core/oci-plan.js');
+    const annotations = annotationsOf(cfg);
     const answer = ociPlan(cfg, {
       bundle: cmd.bundle,
       execFifo: foreground ? undefined : fifoPath(global.root, cmd.id),
@@ -148,12 +149,9 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       dieWithParent: foreground,
       preserveFds: cmd.preserveFds,
       hostDevices: await hostDevicesOf(cfg),
+      hookState: { id: cmd.id, bundle: cmd.bundle, annotations },
     });
-    const { hooksOf } = await import('../core/oci-plan.js');
     const hooks: Hooks = hooksOf((cfg as { hooks?: unknown }).hooks);
-    if (foreground && (hooks.prestart?.length || hooks.createRuntime?.length)) {
-      throw new RuncError(`hooks.${hooks.prestart?.length ? 'prestart' : 'createRuntime'}: \`run\` in the foreground starts the process at once; use create and start (or run -d) for hooks that run before it starts`);
-    }
     const st: RuncState = {
       id: cmd.id,
       pid: 0,
@@ -161,7 +159,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       bundle: cmd.bundle,
       rootfs: rootfsOf(cfg, cmd.bundle),
       created: new Date().toISOString(),
-      annotations: annotationsOf(cfg),
+      annotations,
       cgroupDirs: answer.summary.cgroupDirs,
       cgroupParent: cgroup.parent,
       cgroupName: cgroup.name,
@@ -187,7 +185,26 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
         poststart = err;
       }
     };
-    const launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds, trace });
+    // prestart and createRuntime: at the plan's HOOK_SYNC (the mounts made, before the
+    // createContainer hooks and pivot_root), in husk-runc's namespaces, as runc runs them.
+    let hookFailure: unknown;
+    const onSync = () => {
+      try {
+        const creating = { ...ociState(global.root, st), status: 'creating' };
+        runHooks(hooks, 'prestart', creating);
+        runHooks(hooks, 'createRuntime', creating);
+        return true;
+      } catch (err) {
+        hookFailure = err;
+        return false;
+      }
+    };
+    const sync = (hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0;
+    const launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds, trace, onSync: sync ? onSync : undefined });
+    if (hookFailure !== undefined) {
+      await destroy(st).catch(() => undefined);
+      throw hookFailure;
+    }
     if (launched.error !== undefined) throw new RuncError(launchError(launched.error));
     if (foreground) {
       const stopped = { ...ociState(global.root, st), status: 'stopped', pid: 0 };
@@ -197,14 +214,6 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       return launched.status;
     }
     if (!launched.detached || launched.pid === undefined) throw new RuncError(`the launcher exited with status ${launched.status} before the container was created`);
-    try {
-      const creating = { ...ociState(global.root, st), status: 'creating' };
-      runHooks(hooks, 'prestart', creating);
-      runHooks(hooks, 'createRuntime', creating);
-    } catch (err) {
-      await destroy(st);
-      throw err;
-    }
     if (cmd.name === 'run') await startContainer(global.root, cmd.id);
     return 0;
   } catch (err) {

@@ -1,9 +1,9 @@
 // config.json's hooks that husk-runc runs itself, in the runtime's namespaces (the core has
 // checked each: absolute path, timeout ≥ 1 s; createContainer and startContainer, which run in
-// the container's namespaces, are refused by name there):
-//   prestart, createRuntime  at create, once the container is set up and waits on its exec
-//                            FIFO (after its pivot_root, not before it as the spec has it:
-//                            docs/runc-cli.md), before create returns; a failure destroys it
+// the container's namespaces, are the launcher's HOOK ops):
+//   prestart, createRuntime  at create (and run), at the plan's HOOK_SYNC: the container's
+//                            mounts are made, before its createContainer hooks and pivot_root
+//                            (runc's order); a failure cancels the container
 //   poststart                at start, once the process was released
 //   poststop                 at delete, once the container and its cgroups are gone
 // Each gets the OCI state JSON on stdin, its args (args[0] as argv[0]) and env (none given:

@@ -7,6 +7,8 @@ import { constants } from 'node:os';
 import type { StdioOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { EventStream } from '../protocol/events.js';
+import { FrameWriter } from '../protocol/frames.js';
+import { CONTROL } from '../protocol/ops.js';
 import type { LauncherEvent } from '../protocol/events.js';
 import { launcherPath } from '../runtime/paths.js';
 
@@ -27,6 +29,9 @@ export interface RuncLaunchOptions {
   /** `--preserve-fds N`: husk-runc's fds 3 to 3+N-1 go to the launcher at the same numbers
    *  (the plan and the events move above them), and the plan's PRESERVE_FDS keeps them. */
   preserveFds?: number;
+  /** The plan has HOOK_SYNC: at its READY (the container set up, before pivot_root) this runs
+   *  the runtime's hooks; true sends START (the plan goes on), false cancels the container. */
+  onSync?: () => boolean;
 }
 
 export function runPlan(plan: Uint8Array, opts: RuncLaunchOptions = {}): Promise<RuncLaunch> {
@@ -52,12 +57,22 @@ export function runPlan(plan: Uint8Array, opts: RuncLaunchOptions = {}): Promise
       resolve(out);
     };
     child.once('error', reject);
-    (child.stdio[planFd] as Writable).on('error', () => undefined);
-    (child.stdio[planFd] as Writable).end(plan);
+    const planStream = child.stdio[planFd] as Writable;
+    planStream.on('error', () => undefined);
+    // With HOOK_SYNC the plan fd stays open for START (docs/protocol.md "Hooks in the container").
+    let syncing = opts.onSync !== undefined;
+    if (syncing) planStream.write(plan);
+    else planStream.end(plan);
     const events = child.stdio[planFd + 1] as Readable;
     events.on('data', (chunk: Buffer) => {
       for (const ev of stream.push(chunk)) {
         opts.trace?.(ev);
+        if (ev.kind === 'ready' && syncing) {
+          syncing = false;
+          if (opts.onSync!()) planStream.end(new FrameWriter().frame(CONTROL.START));
+          else planStream.end();
+          continue;
+        }
         // INNER_PID: in a user namespace joined by path with a new pid namespace, the
         // container's process is the child PID_FORK made (CLONE's process is its init).
         if (ev.kind === 'pid' || ev.kind === 'inner-pid') {
