@@ -230,7 +230,7 @@ const Decoder = struct {
         if (decoder.seccomp_open and tag != .seccomp and tag != .seccomp_program) return decoder.fail("SECCOMP_PROGRAM is not followed by SECCOMP");
         if (decoder.saw_init and tag != .exec and tag != .wait_start) return decoder.fail("INIT is not right before EXEC or WAIT_START");
         // startContainer hooks run after the FIFO, right before EXEC (runc's order).
-        if (decoder.plan.fifo_wait and tag != .exec and tag != .hook) return decoder.fail("FIFO_WAIT is not followed by EXEC (or HOOKs then EXEC)");
+        if (decoder.plan.fifo_wait and tag != .exec and tag != .hook) return decoder.fail("FIFO_WAIT is not right before EXEC (or HOOKs then EXEC)");
         try decoder.check_order(tag);
         const value = try decoder.op(tag, &cursor);
         try decoder.check_op(value);
@@ -369,16 +369,10 @@ const Decoder = struct {
             .uid_map => decoder.saw_uid_map = true,
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
-            .hook => |o| try decoder.check_hook(o),
-            .hook_sync => {
-                // check_order: a container op. Its START comes as WAIT_START's does.
-                if (decoder.plan.hook_sync or decoder.plan.wait_start) return decoder.fail("HOOK_SYNC twice, or with WAIT_START");
-                decoder.plan.hook_sync = true;
-            },
             .preserve_fds => |o| if (o.count == 0 or o.count > protocol.preserved_fds_max) return decoder.fail("preserve_fds.count: not 1 to 1024"),
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
-            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console => try decoder.check_fifo_op(op_value),
+            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .hook, .hook_sync => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach, .cgroup_devices => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
@@ -443,7 +437,18 @@ const Decoder = struct {
 
     /// protocol.md "Hooks in the container": kind 3 or 4, an absolute path, an absolute or
     /// empty dir, a timeout that fits poll's, a state that fits an empty pipe.
-    fn check_hook(decoder: *Decoder, o: std.meta.TagPayload(Op, .hook)) Error!void {
+    /// HOOK_SYNC: at most one, not with WAIT_START (check_order: a container op; its START
+    /// comes as WAIT_START's does).
+    fn check_hook(decoder: *Decoder, op_value: Op) Error!void {
+        const o = switch (op_value) {
+            .hook => |hook_op| hook_op,
+            .hook_sync => {
+                if (decoder.plan.hook_sync or decoder.plan.wait_start) return decoder.fail("HOOK_SYNC twice, or with WAIT_START");
+                decoder.plan.hook_sync = true;
+                return;
+            },
+            else => unreachable,
+        };
         if (o.kind != hook.kind_create_container and o.kind != hook.kind_start_container) return decoder.fail("hook.kind: not 3 (createContainer) or 4 (startContainer)");
         if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("hook.path: not absolute");
         if (o.dir.len > 0 and o.dir[0] != '/') return decoder.fail("hook.dir: not absolute");
@@ -458,8 +463,9 @@ const Decoder = struct {
     /// which an EXEC_FIFO plan cannot have.
     fn check_fifo_op(decoder: *Decoder, op_value: Op) Error!void {
         switch (op_value) {
+            .hook, .hook_sync => try decoder.check_hook(op_value),
             .wait_start => {
-                if (decoder.plan.exec_fifo) return decoder.fail("WAIT_START in a plan with EXEC_FIFO");
+                if (decoder.plan.exec_fifo or decoder.plan.hook_sync) return decoder.fail("WAIT_START in a plan with EXEC_FIFO or HOOK_SYNC");
                 decoder.plan.wait_start = true; // check_order: a container op.
             },
             .umask => |o| if (o.mask > 0o777) return decoder.fail("umask.mask: over 0777"),

@@ -206,6 +206,8 @@ test "every op type round-trips through the decoder" {
     seen.insert(.fifo_wait);
     seen.insert(.console); // Below too: a launcher op that talks to a socket.
     seen.insert(.pid_fork); // Below: only after an UNSHARE of a pid namespace.
+    seen.insert(.hook); // Below: "HOOK and HOOK_SYNC ...".
+    seen.insert(.hook_sync);
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -1196,6 +1198,35 @@ test "OVERLAY: 1 to 500 absolute lowers, known flags, a mount namespace, once a 
     try expect_ops_invalid(minimal(&.{ once, once }), 2, "a second OVERLAY");
     const no_mount_ns = [_]Op{ .{ .clone = .{ .flags = protocol.CLONE_NEWUTS } }, once, exec_op };
     try expect_ops_invalid(&no_mount_ns, 1, "without a new mount namespace");
+}
+
+test "HOOK and HOOK_SYNC: hooks before pivot_root and between FIFO_WAIT and EXEC, checked fields" {
+    const fifo_op = Op{ .exec_fifo = .{ .path = "/run/husk-runc/box/exec.fifo" } };
+    const wait_op = Op{ .fifo_wait = .{} };
+    const no_args = [_:null]?[*:0]const u8{};
+    const hook = protocol.Hook{ .kind = 3, .index = 0, .path = "/bin/hook", .args = &no_args, .env = &no_args, .dir = "/bundle", .timeout_s = 5, .state_prefix = "{\"pid\":", .state_suffix = "}" };
+    var start_hook = hook;
+    start_hook.kind = 4;
+    start_hook.dir = "";
+    const sync_op = Op{ .hook_sync = .{} };
+    try expect_valid_ops(&.{ fifo_op, clone_op, sync_op, .{ .hook = hook }, wait_op, .{ .hook = start_hook }, .{ .hook = start_hook }, exec_op });
+    try expect_ops_invalid(&.{ clone_op, sync_op, sync_op, exec_op }, 2, "HOOK_SYNC twice");
+    try expect_ops_invalid(&.{ clone_op, sync_op, .{ .wait_start = .{} }, exec_op }, 2, "WAIT_START");
+    inline for (.{ .{ "kind", 5, "hook.kind" }, .{ "timeout_s", 2_000_001, "hook.timeout_s" } }) |bad| {
+        var broken = hook;
+        @field(broken, bad[0]) = bad[1];
+        try expect_ops_invalid(&.{ clone_op, .{ .hook = broken }, exec_op }, 1, bad[2]);
+    }
+    var relative = hook;
+    relative.path = "bin/hook";
+    try expect_ops_invalid(&.{ clone_op, .{ .hook = relative }, exec_op }, 1, "hook.path: not absolute");
+    relative = hook;
+    relative.dir = "bundle";
+    try expect_ops_invalid(&.{ clone_op, .{ .hook = relative }, exec_op }, 1, "hook.dir: not absolute");
+    const big = [_:0]u8{'x'} ** 16384;
+    var huge = hook;
+    huge.state_suffix = &big;
+    try expect_ops_invalid(&.{ clone_op, .{ .hook = huge }, exec_op }, 1, "hook.state: over 16384 bytes");
 }
 
 test "an EXEC_FIFO plan: FIFO_WAIT right before EXEC, and a launcher that leaves" {

@@ -29,7 +29,7 @@ pub const Outcome = struct {
     status: u32 = 0,
     timed_out: bool = false,
 
-    pub fn print(outcome: *const Outcome, o: std.meta.TagPayload(protocol.Op, .hook), message: anytype) void {
+    pub fn print(outcome: *const Outcome, o: protocol.Hook, message: anytype) void {
         const kind = if (o.kind == kind_create_container) "createContainer" else "startContainer";
         message.print("hooks.{s}[{d}] {s}: ", .{ kind, o.index, o.path });
         const line = outcome.output.first_line();
@@ -50,7 +50,7 @@ pub const Outcome = struct {
 /// Status the forked child exits with when execve failed (its errno written first).
 const exec_failed_status = 127;
 
-pub fn run(o: std.meta.TagPayload(protocol.Op, .hook), outcome: *Outcome) sys.Error!void {
+pub fn run(o: protocol.Hook, outcome: *Outcome) sys.Error!void {
     assert(o.path.len > 0 and o.path[0] == '/'); // The decoder checks it.
     assert(o.state_prefix.len + o.state_suffix.len <= state_bytes_max);
     outcome.* = .{};
@@ -134,7 +134,7 @@ fn wait(pidfd: sys.fd_t, output_fd: sys.fd_t, timeout_s: u64, output: *Output) s
 
 /// In the forked child: the state on stdin, stdout and stderr to the output pipe, signals as a
 /// fresh process has them, no fd beyond 0-2, `dir` as the working directory.
-fn exec_child(o: std.meta.TagPayload(protocol.Op, .hook), input: sys.fd_t, output: sys.fd_t) noreturn {
+fn exec_child(o: protocol.Hook, input: sys.fd_t, output: sys.fd_t) noreturn {
     sys.dup_to(input, 0) catch sys.exit(exec_failed_status);
     sys.dup_to(output, 1) catch sys.exit(exec_failed_status);
     sys.dup_to(output, 2) catch sys.exit(exec_failed_status);
@@ -160,7 +160,7 @@ test "run: the hook reads the state with this pid; a failure says its status and
     var outcome = Outcome{};
     const args = [_:null]?[*:0]const u8{ "sh", "-c", "cat; exit 3" };
     const env = [_:null]?[*:0]const u8{};
-    const hook = std.meta.TagPayload(protocol.Op, .hook){ .kind = 3, .index = 0, .path = "/bin/sh", .args = &args, .env = &env, .dir = "", .timeout_s = 5, .state_prefix = "{\"pid\":", .state_suffix = "}" };
+    const hook = protocol.Hook{ .kind = 3, .index = 0, .path = "/bin/sh", .args = &args, .env = &env, .dir = "", .timeout_s = 5, .state_prefix = "{\"pid\":", .state_suffix = "}" };
     try std.testing.expectError(error.UnknownErrno, run(hook, &outcome));
     var expected: [32]u8 = undefined;
     try std.testing.expectEqualStrings(try std.fmt.bufPrint(&expected, "{{\"pid\":{d}}}", .{sys.getpid()}), outcome.output.first_line());
@@ -171,7 +171,7 @@ test "run: a hook past its timeout is killed; a missing one says ENOENT" {
     var outcome = Outcome{};
     const args = [_:null]?[*:0]const u8{ "sh", "-c", "sleep 30" };
     const env = [_:null]?[*:0]const u8{};
-    var hook = std.meta.TagPayload(protocol.Op, .hook){ .kind = 4, .index = 1, .path = "/bin/sh", .args = &args, .env = &env, .dir = "", .timeout_s = 1, .state_prefix = "", .state_suffix = "" };
+    var hook = protocol.Hook{ .kind = 4, .index = 1, .path = "/bin/sh", .args = &args, .env = &env, .dir = "", .timeout_s = 1, .state_prefix = "", .state_suffix = "" };
     try std.testing.expectError(error.UnknownErrno, run(hook, &outcome));
     try std.testing.expect(outcome.timed_out);
     hook.path = "/nonexistent/hook";

@@ -236,6 +236,9 @@ pub const ExitKind = enum(u64) {
 /// A `str` field: bytes copied out of the frame and NUL-terminated (the wire forbids NUL
 /// inside, so the terminator is unambiguous).
 pub const Str = [:0]const u8;
+
+/// HOOK's fields (hook.zig takes them whole).
+pub const Hook = struct { kind: u64, index: u64, path: Str, args: Strs, env: Strs, dir: Str, timeout_s: u64, state_prefix: Str, state_suffix: Str };
 /// A `strs` field: a NULL-terminated array of C strings, ready to be argv or envp.
 pub const Strs = [:null]const ?[*:0]const u8;
 /// A `u64s` field: a view of the little-endian words inside the frame.
@@ -384,7 +387,7 @@ pub const Op = union(enum) {
     /// BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to the cgroup v2 directory `path`.
     cgroup_devices: struct { path: Str, program: U64s },
     /// Container op: run an OCI createContainer (kind 3) or startContainer (kind 4) hook.
-    hook: struct { kind: u64, index: u64, path: Str, args: Strs, env: Strs, dir: Str, timeout_s: u64, state_prefix: Str, state_suffix: Str },
+    hook: Hook,
     /// Container op: READY, then wait for START (the orchestrator runs its hooks meanwhile).
     hook_sync: struct {},
 

@@ -300,7 +300,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .caps => message.append("set capabilities"),
         .user => |o| message.print("set user {d}:{d}", .{ o.uid, o.gid }),
         .no_new_privs, .close_fds => message.append(if (op == .no_new_privs) "set no_new_privs" else "close fds"),
-        .preserve_fds => |o| message.print("keep fds 3 to {d} open", .{o.count + 2}),
+        .preserve_fds, .hook, .hook_sync, .exec_fifo, .fifo_wait, .umask, .ambient, .console => describe_runc_op(state, op, message),
         .exec => |o| message.print("exec {s}", .{o.path}),
         .status_file => |o| message.print("status file {s}", .{o.path}),
         .cgroup_mkdir => |o| message.print("mkdir cgroup {s}", .{o.path}),
@@ -315,18 +315,11 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .net_helper => |o| message.print("{s} {d}: {s}", .{ o.path, state.container.pid, state.helper_output.first_line() }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
-        .hook => |o| state.hook_outcome.print(o, message),
-        .hook_sync => message.append("wait for the runtime's hooks"),
         .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
         .seccomp_program => message.append("keep a seccomp program part"),
         .init => message.append("become husk's init (exec /proc/self/exe)"),
         .pid_fork => message.append("fork into the new pid namespace"),
         .pty => |o| message.print("open a pty at {s}", .{o.path}),
-        .exec_fifo => |o| message.print("make fifo {s}", .{o.path}),
-        .fifo_wait => message.append("wait on the exec fifo"),
-        .umask => |o| message.print("set umask {o}", .{o.mask}),
-        .ambient => |o| message.print("raise ambient capabilities 0x{x}", .{o.capabilities}),
-        .console => |o| message.print("send a pty to {s}", .{o.path}),
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
         .setns_file => |o| message.print("enter namespace {s}", .{o.path}),
@@ -340,5 +333,20 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .tty => message.append("open a pty"),
         .attach => |o| message.print("listen on {s}", .{o.path}),
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect, .nft_delete => unreachable, // As in run_op.
+    }
+}
+
+/// describe's part for runc's process model and OCI hooks (kept apart: one function each).
+fn describe_runc_op(state: *const State, op: Op, message: *events.Message) void {
+    switch (op) {
+        .preserve_fds => |o| message.print("keep fds 3 to {d} open", .{o.count + 2}),
+        .hook => |o| state.hook_outcome.print(o, message),
+        .hook_sync => message.append("wait for the runtime's hooks"),
+        .exec_fifo => |o| message.print("make fifo {s}", .{o.path}),
+        .fifo_wait => message.append("wait on the exec fifo"),
+        .umask => |o| message.print("set umask {o}", .{o.mask}),
+        .ambient => |o| message.print("raise ambient capabilities 0x{x}", .{o.capabilities}),
+        .console => |o| message.print("send a pty to {s}", .{o.path}),
+        else => unreachable, // describe sends only these here.
     }
 }
