@@ -90,6 +90,15 @@ describe('ociPlan', () => {
     expect(refusal(config((c) => (c.linux.personality = { domain: 'LINUX' })))).toBe('linux.personality: not supported by husk-runc');
     expect(refusal(config((c) => (c.hooks = { startContainer: [{ path: '/bin/true', timeout: 3000000 }] })))).toBe('hooks.startContainer[0].timeout: over 2000000 seconds');
     expect(refusal(config((c) => (c.hooks = { createContainer: [{ path: 'true' }] })))).toBe('hooks.createContainer[0].path: "true" is not an absolute path');
+    const bigState = (n: number) => (c: any) => ((c.hooks = { startContainer: [{ path: '/bin/true' }] }), (c.annotations = { big: 'x'.repeat(n) }));
+    for (const n of [20000, 200000]) {
+      try {
+        ociPlan(config(bigState(n)), { bundle, hookState: { ...hookState, annotations: { big: 'x'.repeat(n) } } });
+        throw new Error('not refused');
+      } catch (err) {
+        expect((err as Error).message).toBe('hooks.startContainer[0]: the container\'s state is over 16384 bytes of JSON (its annotations?)');
+      }
+    }
     expect(refusal(config((c) => (c.hooks = { prestart: [{ path: '/bin/true', args: ['true'], when: 'now' }] })))).toBe('hooks.prestart[0].when: not supported by husk-runc');
     expect(refusal(config((c) => (c.hooks = { poststop: [{ path: '/bin/true', env: ['NOEQUALS'] }] })))).toBe('hooks.poststop[0].env: "NOEQUALS" is not KEY=VALUE');
     expect(refusal(config((c) => (c.hooks = { poststop: [{ path: 'rel' }] })))).toBe('hooks.poststop[0].path: "rel" is not an absolute path');

@@ -249,7 +249,8 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
   if (opts.consoleSocket !== undefined) str(OCI_REQUEST.CONSOLE, '--console-socket', opts.consoleSocket);
   if (opts.cgroup !== undefined) encodeCgroup(w, opts.cgroup);
   encodeHooks(w, cfg.hooks);
-  if (opts.hookState !== undefined) encodeHookState(w, opts.hookState);
+  const inContainer = (cfg.hooks as JsonObject | undefined)?.createContainer !== undefined || (cfg.hooks as JsonObject | undefined)?.startContainer !== undefined;
+  if (opts.hookState !== undefined && inContainer) encodeHookState(w, opts.hookState);
   if (opts.preserveFds !== undefined && opts.preserveFds > 0) w.begin(OCI_REQUEST.PRESERVE_FDS).u64(opts.preserveFds).end();
   if (opts.join !== undefined) {
     w.begin(OCI_REQUEST.JOIN).u64(opts.join.pid).u64(BigInt(opts.join.startTime)).u64(opts.join.differ).end();
@@ -380,7 +381,10 @@ export function hooksOf(hooks: Json): Partial<Record<HookKind, OciHook[]>> {
 function encodeHookState(w: FrameWriter, s: NonNullable<OciPlanOptions['hookState']>): void {
   for (const [kind, status] of [[3, 'creating'], [4, 'created']] as const) {
     const prefix = `{"ociVersion":"1.0.2","id":${JSON.stringify(s.id)},"status":"${status}","pid":`;
-    const suffix = `,"bundle":${JSON.stringify(s.bundle)},"annotations":${JSON.stringify(s.annotations)}}`;
+    const full = `,"bundle":${JSON.stringify(s.bundle)},"annotations":${JSON.stringify(s.annotations)}}`;
+    // A str holds 64 KiB: a larger state is cut (still over the core's bound, which refuses it
+    // naming the hook) rather than failing the request's framing.
+    const suffix = full.length > 60000 ? `${full.slice(0, 59999)}}` : full;
     w.begin(OCI_REQUEST.HOOK_STATE).u64(kind).str(prefix).str(suffix).end();
   }
 }
