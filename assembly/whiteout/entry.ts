@@ -16,6 +16,11 @@ export const WO_UPPER: u32 = 0x0303;
 export const OPTION_USERXATTR: u64 = 1;
 /** toOverlay: leave out the EXTRACT of each plain entry (an unpacker that wrote them already). */
 export const OPTION_CHANGES_ONLY: u64 = 2;
+/**
+ * toOverlay: opaque markers in both namespaces (trusted. and user.), for a store whose layers
+ * are stacked both outside a user namespace and inside one (root's, with --userns).
+ */
+export const OPTION_BOTH_MARKERS: u64 = 4;
 
 const layer = new Layer();
 const fields = new SpanFields();
@@ -72,7 +77,7 @@ function decode(len: i32, upper: bool): Failure | null {
       hasOptions = true;
       layer.base = f.u64("base");
       flags = f.u64("flags");
-      if (f.ok && (flags & ~(OPTION_USERXATTR | OPTION_CHANGES_ONLY)) != 0) {
+      if (f.ok && (flags & ~(OPTION_USERXATTR | OPTION_CHANGES_ONLY | OPTION_BOTH_MARKERS)) != 0) {
         return malformed(frameContext(frames.index) + ": flags: unknown bits 0x" + flags.toString(16));
       }
     } else if (frames.type == ENTRY && !upper && entryFast(frames.payload, frames.payloadLength)) {
@@ -145,7 +150,7 @@ export function whiteoutToOverlay(len: i32): i32 {
   const bad = decode(len, false);
   if (bad !== null) return finish(bad);
   startOutput(len);
-  return finish(toOverlay(layer, (flags & OPTION_USERXATTR) != 0, (flags & OPTION_CHANGES_ONLY) != 0, out, len));
+  return finish(toOverlay(layer, (flags & OPTION_USERXATTR) != 0, (flags & OPTION_CHANGES_ONLY) != 0, out, len, (flags & OPTION_BOTH_MARKERS) != 0));
 }
 
 export function whiteoutFlatten(len: i32): i32 {

@@ -140,7 +140,7 @@ function markAncestors(p: usize, n: i32): void {
   }
 }
 
-export function toOverlay(layer: Layer, userxattr: bool, changesOnly: bool, out: Out, inputLength: i32): Failure | null {
+export function toOverlay(layer: Layer, userxattr: bool, changesOnly: bool, out: Out, inputLength: i32, bothMarkers: bool = false): Failure | null {
   const bad = classifyAll(layer, inputLength);
   if (bad !== null) return bad;
   const count = layer.count;
@@ -193,6 +193,8 @@ export function toOverlay(layer: Layer, userxattr: bool, changesOnly: bool, out:
   for (let k = 0; k < later.length; k++) {
     const i = <i32>later.get(k);
     action(out, layer.base + <u64>i, ACTION_SET_XATTR, spans.get(i), xattr);
+    // Root's layers are stacked outside a user namespace (trusted.) and inside one (user.).
+    if (bothMarkers && !userxattr) action(out, layer.base + <u64>i, ACTION_SET_XATTR, spans.get(i), XATTR_USER);
   }
   return null;
 }

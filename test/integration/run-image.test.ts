@@ -45,6 +45,13 @@ describe('the merged view of a layered image', () => {
     expect(r.stdout).toBe('keep\n--\n/opq:\nc\n--\nlayer2\nthree\nkeep\n');
   });
 
+  it('shows the same merged view in a user namespace (--userns auto: a userxattr overlay reads the layers\' user.overlay.opaque, which root\'s unpack writes beside trusted.overlay.opaque)', () => {
+    const r = hk(['run', '--userns', 'auto', IMAGE, 'sh', '-c', 'ls /data; echo --; ls -R /opq; echo --; cat /etc/motd /added3 /data/keep']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('keep\n--\n/opq:\nc\n--\nlayer2\nthree\nkeep\n');
+  });
+
   it('without a command runs the image\'s Cmd', () => {
     const r = hk(['run', IMAGE]);
     expect(r.status, r.stderr).toBe(0);

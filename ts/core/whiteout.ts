@@ -20,6 +20,8 @@ export const WO_LAYER = 0x0383;
 /** OPTIONS flags: bit 0 userxattr, bit 1 changes only (toOverlay leaves out EXTRACT). */
 export const WO_USERXATTR = 1;
 export const WO_CHANGES_ONLY = 2;
+/** Bit 2: opaque markers as trusted. and user. both (root's store: runs with and without --userns). */
+export const WO_BOTH_MARKERS = 4;
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -137,8 +139,8 @@ export function classifyLayer(entries: readonly LayerEntry[]): Classified[] {
  * without the EXTRACT of each plain entry (an unpacker that has written them: MKNOD and
  * SET_XATTR only, and no answer frame per file to decode).
  */
-export function layerToOverlay(entries: readonly LayerEntry[], userxattr = false, changesOnly = false): Action[] {
-  const lists = answers('whiteoutToOverlay', entries, userxattr, entryFrame, changesOnly ? WO_CHANGES_ONLY : 0).map(decodeActions);
+export function layerToOverlay(entries: readonly LayerEntry[], userxattr = false, changesOnly = false, bothMarkers = false): Action[] {
+  const lists = answers('whiteoutToOverlay', entries, userxattr, entryFrame, (changesOnly ? WO_CHANGES_ONLY : 0) | (bothMarkers ? WO_BOTH_MARKERS : 0)).map(decodeActions);
   if (lists.length === 1) return lists[0];
   const seen = new Set<string>();
   const xattrs = lists.flat().filter((a) => a.kind === ACTION_SET_XATTR && !seen.has(a.path) && seen.add(a.path));

@@ -553,7 +553,8 @@ export class LayerWriter implements TarSink {
     let actions;
     try {
       // The entries are written: only the whiteouts and opaque markers come back.
-      actions = layerToOverlay(this.all, this.opts.userxattr, true);
+      // Root's layers serve runs with and without a user namespace: both opaque markers.
+      actions = layerToOverlay(this.all, this.opts.userxattr, true, isRoot && !this.opts.userxattr);
     } catch (e) {
       if (e instanceof CoreError) {
         const m = /^entry (\d+) \((.*)\): (.*)$/s.exec(e.message);
