@@ -56,8 +56,15 @@ fn set_attributes(current: *?sys.fd_t, target: []const u8, attributes: u64, recu
 }
 
 /// Binds newroot on itself (pivot_root needs a mount point; a stage directory is not
-/// one), then chdir(newroot); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/"):
-/// the old root is stacked on the new one and detached, without a directory for it.
+/// one), then chdir(newroot); pivot_root(".", "."); the old root made a recursive slave;
+/// umount2(".", MNT_DETACH); chdir("/"): the old root is stacked on the new one and
+/// detached, without a directory for it.
+///
+/// The slave step is not a policy choice but what makes the detach safe whatever `/`'s
+/// propagation the plan set: a bundle may ask for `private` or `shared` (rootfsPropagation),
+/// which leaves the old root's submounts peers of the host's, and detaching them would then
+/// unmount the host's own (every /run/netns/NAME, and on a systemd host every leaf mount). A
+/// slave receives from its master but sends nothing back, as runc does before its unmount.
 pub fn pivot_root(current: *?sys.fd_t, newroot: []const u8) sys.Error!void {
     {
         const fd = try root.open(current.*, newroot, sys.O.PATH | sys.O.DIRECTORY);
@@ -69,6 +76,7 @@ pub fn pivot_root(current: *?sys.fd_t, newroot: []const u8) sys.Error!void {
     defer sys.close(fd);
     try sys.fchdir(fd);
     try sys.pivot_root(".", ".");
+    try sys.mount("", ".", "", sys.MS_SLAVE | sys.MS_REC, "");
     try sys.umount2(".", sys.MNT_DETACH);
     try sys.chdir("/");
     try root.set(current, "/");

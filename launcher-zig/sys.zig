@@ -137,6 +137,7 @@ pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 pub const RESOLVE_IN_ROOT: u64 = 0x10;
 pub const MS_BIND: u32 = 0x1000;
 pub const MS_REC: u32 = 0x4000;
+pub const MS_SLAVE: u32 = 1 << 19;
 pub const MS_RDONLY: u32 = 0x1;
 pub const MS_NOSUID: u32 = 0x2;
 pub const MS_NODEV: u32 = 0x4;
