@@ -16,9 +16,11 @@ import { fileURLToPath } from 'node:url';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
-await build({
-  entryPoints: [join(dist, 'ts/cli/main.js')],
-  outfile: join(dist, 'husk.cjs'),
+// husk-runc's Node path (bin/husk-runc.js: create, exec and what the fast path hands over)
+// is bundled the same way, dist/husk-runc.cjs: each engine call is a cold start.
+for (const [entry, out] of [['ts/cli/main.js', 'husk.cjs'], ['ts/runc/main.js', 'husk-runc.cjs']]) await build({
+  entryPoints: [join(dist, entry)],
+  outfile: join(dist, out),
   bundle: true,
   platform: 'node',
   format: 'cjs',
