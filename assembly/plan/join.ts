@@ -311,10 +311,17 @@ function enterOps(plan: PlanWriter, req: JoinRequest): void {
   const pick = req.pick == 0 ? NAMESPACES_KNOWN : req.pick;
   if (req.hasTarget) {
     plan.target(req.pid, req.startTime);
-    const wanted = req.differ & pick;
-    if ((wanted & CLONE_NEWPID) != 0) plan.setns(CLONE_NEWPID);
+    let wanted = req.differ & pick;
+    // Rootless: a user has no power over the container's other namespaces until it is in the
+    // container's user namespace, so that one is entered too: with pid by the launcher, as exec
+    // does, or else with the rest in one setns (the kernel takes the user namespace first);
+    // root enters exactly what was asked for.
+    const rootless = (req.flags & JOIN_ROOTLESS) != 0 && (req.differ & CLONE_NEWUSER) != 0 && wanted != 0;
+    if (rootless) wanted |= CLONE_NEWUSER;
+    const first = (wanted & CLONE_NEWPID) == 0 ? 0 : wanted & (rootless ? CLONE_NEWUSER | CLONE_NEWPID : CLONE_NEWPID);
+    if (first != 0) plan.setns(first);
     plan.clone(0);
-    if ((wanted & ~CLONE_NEWPID) != 0) plan.setns(wanted & ~CLONE_NEWPID);
+    if ((wanted & ~first) != 0) plan.setns(wanted & ~first);
   } else {
     for (let i = 0; i < req.nsFiles.length; i++) {
       const n = req.nsFiles[i];

@@ -308,6 +308,12 @@ describe('a user and root do not see each other\'s containers', () => {
       const exec = user.husk(['exec', id, 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
       expect(exec.status, exec.stderr).toBe(0);
       expect(lines(exec.stdout)).toEqual(['0', `0 ${user.uid} 1`, '1 300000 65536']);
+      // enter as the user: its namespaces are the container's user namespace's, entered first.
+      for (const which of [[], ['--net'], ['--pid', '--mnt']]) {
+        const entered = user.husk(['enter', ...which, id, 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+        expect(entered.status, `enter ${which.join(' ')}: ${entered.stderr}`).toBe(0);
+        expect(lines(entered.stdout)).toEqual(['0', `0 ${user.uid} 1`, '1 300000 65536']);
+      }
     } finally {
       const rmMine = user.husk(['rm', '-f', id]);
       expect(rmMine.status, rmMine.stderr).toBe(0);

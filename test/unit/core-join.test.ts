@@ -85,6 +85,16 @@ describe('joinPlan', () => {
     expect(picked.filter((o) => o[0] === 'SETNS_FILE')).toEqual([['SETNS_FILE', '/run/husk/ns/a/net', CLONE_FLAG.NEWNET]]);
   });
 
+  it('enter a container as a user: its user namespace too, first (with pid by the launcher); root enters only what was picked', () => {
+    const target = { mode: 'enter' as const, target: { pid: 4242, startTime: '777' }, differ: all | CLONE_FLAG.NEWUSER };
+    const setns = (req: JoinRequest) => ops(req).filter((o) => o[0] === 'SETNS' || o[0] === 'CLONE');
+    expect(setns({ ...target, rootless: true, pick: CLONE_FLAG.NEWNET })).toEqual([['CLONE', 0n], ['SETNS', CLONE_FLAG.NEWNET | CLONE_FLAG.NEWUSER]]);
+    expect(setns({ ...target, rootless: true, pick: CLONE_FLAG.NEWPID | CLONE_FLAG.NEWNS })).toEqual([['SETNS', CLONE_FLAG.NEWPID | CLONE_FLAG.NEWUSER], ['CLONE', 0n], ['SETNS', CLONE_FLAG.NEWNS]]);
+    expect(setns({ ...target, pick: CLONE_FLAG.NEWNET })).toEqual([['CLONE', 0n], ['SETNS', CLONE_FLAG.NEWNET]]);
+    // A container without a user namespace of its own: nothing added.
+    expect(setns({ ...target, differ: all, rootless: true, pick: CLONE_FLAG.NEWNET })).toEqual([['CLONE', 0n], ['SETNS', CLONE_FLAG.NEWNET]]);
+  });
+
   it('refuses a directory outside the cgroup mounts, a pid without a start time, and exec without a command', () => {
     expect(refusal({ ...exec, cgroupDirs: ['/etc/husk'] }).message).toBe('cgroup /etc/husk: not below a cgroup mount of this host');
     expect(refusal({ ...exec, target: { pid: 4242, startTime: '' } }).message).toMatch(/^pid 4242: no start time/);

@@ -8,6 +8,7 @@ import { HuskError } from '../errors.js';
 import { joinPlan } from '../core/join-plan.js';
 import type { JoinRequest } from '../core/join-plan.js';
 import { launch } from './launcher.js';
+import { callerUid } from './paths.js';
 import { differingNamespaces, NS_BIT } from './ns-facts.js';
 import { nsDir, pinnedTypes } from './ns-store.js';
 import { statusOf } from './outcome.js';
@@ -41,7 +42,7 @@ export async function enterCommand(root: string, f: EnterFlags): Promise<number>
   for (const t of f.types) pick |= NS_BIT.get(t)!;
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   // Without a command the core runs `sh` (found through PATH inside).
-  const plan = joinPlan({ mode: 'enter', pick, env, argv: f.argv, dieWithParent: true, ...(await targetOf(root, f.target)) });
+  const plan = joinPlan({ mode: 'enter', pick, env, argv: f.argv, dieWithParent: true, rootless: callerUid() !== 0, ...(await targetOf(root, f.target)) });
   const outcome = await launch(plan, { forwardSignals: FORWARDED });
   return statusOf(outcome, f.argv[0] ?? 'sh');
 }
