@@ -372,7 +372,7 @@ const Decoder = struct {
             .preserve_fds => |o| if (o.count == 0 or o.count > protocol.preserved_fds_max) return decoder.fail("preserve_fds.count: not 1 to 1024"),
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
-            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .hook, .hook_sync => try decoder.check_fifo_op(op_value),
+            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .hook, .hook_sync, .ioprio => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach, .cgroup_devices => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
@@ -464,6 +464,10 @@ const Decoder = struct {
     fn check_fifo_op(decoder: *Decoder, op_value: Op) Error!void {
         switch (op_value) {
             .hook, .hook_sync => try decoder.check_hook(op_value),
+            .ioprio => |o| {
+                const class = o.value >> 13;
+                if (class < 1 or class > 3 or o.value & 0x1fff > 7) return decoder.fail("ioprio.value: not class 1-3 with a level 0-7");
+            },
             .wait_start => {
                 if (decoder.plan.exec_fifo or decoder.plan.hook_sync) return decoder.fail("WAIT_START in a plan with EXEC_FIFO or HOOK_SYNC");
                 decoder.plan.wait_start = true; // check_order: a container op.

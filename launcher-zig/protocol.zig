@@ -187,6 +187,7 @@ pub const FrameType = enum(u16) {
     // OCI hooks in the container (protocol.md "Hooks in the container"): hook.zig.
     hook = 0x00c0,
     hook_sync = 0x00c1,
+    ioprio = 0x00c2,
     _,
 };
 
@@ -390,6 +391,8 @@ pub const Op = union(enum) {
     hook: Hook,
     /// Container op: READY, then wait for START (the orchestrator runs its hooks meanwhile).
     hook_sync: struct {},
+    /// Container op: ioprio_set(IOPRIO_WHO_PROCESS, 0, value); class 1-3 in bits 13-15, level 0-7.
+    ioprio: struct { value: u64 },
 
     pub const Tag = std.meta.Tag(Op);
 

@@ -951,6 +951,12 @@ pub fn sethostname(name: []const u8) Error!void {
     _ = try check(linux.syscall2(.sethostname, ptr(name.ptr), name.len));
 }
 
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0: this process, value).
+pub fn ioprio_set(value: u64) Error!void {
+    const IOPRIO_WHO_PROCESS = 1;
+    _ = try check(linux.syscall3(.ioprio_set, IOPRIO_WHO_PROCESS, 0, value));
+}
+
 pub fn setrlimit(resource: u32, soft: u64, hard: u64) Error!void {
     const limit = [2]u64{ soft, hard };
     _ = try check(linux.syscall4(.prlimit64, 0, resource, ptr(&limit), 0));

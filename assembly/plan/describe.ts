@@ -143,7 +143,8 @@ const TABLE = `0010 UNSHARE any flags:u
 00a6 PRESERVE_FDS container count:u
 00c8 CGROUP_DEVICES pre path:p program:us
 00c0 HOOK container kind:u index:u path:p args:ss env:ss dir:s timeout_s:u state_prefix:s state_suffix:s
-00c1 HOOK_SYNC container`;
+00c1 HOOK_SYNC container
+00c2 IOPRIO container value:u`;
 
 let layouts: Layout[] | null = null;
 

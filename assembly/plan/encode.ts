@@ -68,6 +68,7 @@ export const T_AMBIENT: u16 = 0x00a3;
 export const T_PRESERVE_FDS: u16 = 0x00a6;
 export const T_HOOK: u16 = 0x00c0;
 export const T_HOOK_SYNC: u16 = 0x00c1;
+export const T_IOPRIO: u16 = 0x00c2;
 export const T_CONSOLE: u16 = 0x00a4;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
@@ -529,6 +530,13 @@ export class PlanWriter {
     this.w.u64(timeoutS);
     this.w.str("state_prefix", statePrefix, STR_MAX);
     this.w.str("state_suffix", stateSuffix, STR_MAX);
+    this.w.end();
+  }
+
+  /** ioprio_set(IOPRIO_WHO_PROCESS, 0, value): process.ioPriority. */
+  ioprio(value: u64): void {
+    this.op(T_IOPRIO, "ioprio");
+    this.w.u64(value);
     this.w.end();
   }
 

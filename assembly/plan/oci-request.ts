@@ -45,6 +45,8 @@ export const REQ_OCI_HOOK: u32 = 0x032b;
  * is an object's text).
  */
 export const REQ_OCI_HOOK_STATE: u32 = 0x0338;
+/** process.ioPriority: its class name and priority. */
+export const REQ_OCI_IO_PRIORITY: u32 = 0x0339;
 
 /** One entry of `linux.devices`, with the host's node of that type and number (or none). */
 export const REQ_OCI_DEVICE: u32 = 0x032c;
@@ -163,6 +165,9 @@ export class OciRequest {
   hookStatePrefix: string[] = ["", ""];
   hookStateSuffix: string[] = ["", ""];
   hasHookState: bool[] = [false, false];
+  ioClass: string = "";
+  ioPriority: u64 = 0;
+  hasIoPriority: bool = false;
   devices: OciDevice[] = [];
   uidMaps: OciIdMap[] = [];
   gidMaps: OciIdMap[] = [];
@@ -346,6 +351,11 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
       req.hookStateSuffix[at] = suffix;
       break;
     }
+    case REQ_OCI_IO_PRIORITY:
+      req.hasIoPriority = true;
+      req.ioClass = f.str("class", 64);
+      req.ioPriority = f.u64("priority");
+      break;
     case REQ_OCI_PRESERVE_FDS:
       req.preserveFds = f.u64("count");
       break;
@@ -366,7 +376,7 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
 const SUPPORTED_FIELDS: string[] = [
   "ociVersion", "root", "root.path", "root.readonly", "hostname", "mounts", "annotations", "process", "linux",
   "process.terminal", "process.consoleSize", "process.user", "process.args", "process.env", "process.cwd",
-  "process.capabilities", "process.rlimits", "process.noNewPrivileges", "process.oomScoreAdj",
+  "process.capabilities", "process.rlimits", "process.noNewPrivileges", "process.oomScoreAdj", "process.ioPriority",
   "process.user.uid", "process.user.gid", "process.user.umask", "process.user.additionalGids",
   "process.capabilities.bounding", "process.capabilities.effective", "process.capabilities.permitted",
   "process.capabilities.inheritable", "process.capabilities.ambient",

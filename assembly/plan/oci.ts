@@ -39,6 +39,7 @@ const CAPABILITIES: string[] = [
   "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
   "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 ];
+const IO_CLASSES: string[] = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
 const CAP_SETS: string[] = ["bounding", "effective", "permitted", "inheritable", "ambient"];
 
 const RLIMITS: string[] = [
@@ -63,6 +64,8 @@ class OciDecisions {
   newNamespaces: u64 = 0;
   joins: string[] = [];
   joinTypes: u64[] = [];
+  /** process.ioPriority as ioprio_set's value; 0: none. */
+  ioprio: u64 = 0;
   /** linux.namespaces' user and time entries with a path: entered after CLONE. */
   userPath: string = "";
   timePath: string = "";
@@ -110,6 +113,13 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (req.hasOomScoreAdj && (req.oomScoreAdj < -1000 || req.oomScoreAdj > 1000)) return invalid("process.oomScoreAdj: " + req.oomScoreAdj.toString() + " is not -1000 to 1000");
   if (req.execFifo.length > 0 && req.execFifo.charCodeAt(0) != 0x2f) return invalid("exec fifo: not an absolute path");
   if (req.preserveFds > PRESERVED_FDS_MAX) return invalid("--preserve-fds: " + req.preserveFds.toString() + " is over " + PRESERVED_FDS_MAX.toString());
+  if (req.hasIoPriority) {
+    const at = IO_CLASSES.indexOf(req.ioClass);
+    if (at < 0) return invalid("process.ioPriority.class: \"" + req.ioClass + "\" is not IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE");
+    if (req.ioPriority > 7) return invalid("process.ioPriority.priority: " + req.ioPriority.toString() + " is not 0 to 7");
+    // ioprio_set's value: the class (1 to 3) in bits 13-15, the level below (linux/ioprio.h).
+    d.ioprio = ((<u64>at + 1) << 13) | req.ioPriority;
+  }
   let failure = decideCaps(req, d);
   if (failure === null) failure = decideRlimits(req, d);
   if (failure === null && req.join) failure = decideJoin(req, d);
@@ -551,6 +561,8 @@ function hasDevpts(req: OciRequest): bool {
 
 function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   for (let i = 0; i < req.rlimits.length; i++) plan.rlimit(d.rlimitResources[i], req.rlimits[i].soft, req.rlimits[i].hard);
+  // Before the capabilities go: the RT class takes CAP_SYS_ADMIN (or CAP_SYS_NICE).
+  if (d.ioprio != 0) plan.ioprio(d.ioprio);
   // Every fd beyond 0-2 is marked close-on-exec before any filter is loaded: profiles older
   // than close_range (docker's before 2020, runtime-tools' default) refuse it with EPERM, and
   // without no_new_privs the filter comes next.

@@ -4,6 +4,7 @@
 // create and exec --preserve-fds (the engine's extra fds reach the process, nothing else does),
 // exec --additional-gids and process.user.additionalGids.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useRunc } from './runc-harness.js';
@@ -123,5 +124,18 @@ describe('husk-runc on a running container', () => {
     expect(runc(['exec', '-g', 'x', 'xf', 'true']).stderr).toBe('husk-runc: exec: --additional-gids: not a number: x\n');
     expect(runc(['exec', '--preserve-fds', '1025', 'xf', 'true']).stderr).toBe('husk-runc: --preserve-fds: 1025 is over 1024\n');
     expect(runc(['delete', '--force', 'xf']).status).toBe(0);
+  });
+
+  it('process.ioPriority: the process runs in that I/O class and level (seen from the host); an unknown class is refused by name', () => {
+    const dir = bundle(['sleep', '60'], (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 5 }));
+    expect(runc(['run', '-d', '--bundle', dir, 'io']).status).toBe(0);
+    const pid = stateOf('io').pid;
+    const seen = spawnSync('ionice', ['-p', String(pid)], { encoding: 'utf8' });
+    expect(seen.stdout).toBe('best-effort: prio 5\n');
+    expect(runc(['delete', '--force', 'io']).status).toBe(0);
+    const bad = bundle(['true'], (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_FAST', priority: 1 }));
+    expect(runc(['run', '--bundle', bad, 'io2']).stderr).toBe('husk-runc: process.ioPriority.class: "IOPRIO_CLASS_FAST" is not IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE\n');
+    const high = bundle(['true'], (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 8 }));
+    expect(runc(['run', '--bundle', high, 'io3']).stderr).toBe('husk-runc: process.ioPriority.priority: 8 is not 0 to 7\n');
   });
 });

@@ -41,6 +41,7 @@ export const OCI_REQUEST = {
   PRESERVE_FDS: 0x032a,
   HOOK: 0x032b,
   HOOK_STATE: 0x0338,
+  IO_PRIORITY: 0x0339,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -218,6 +219,10 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
   w.begin(OCI_REQUEST.OPTIONS).u64(options).end();
   const oom = whole(proc.oomScoreAdj, 'process.oomScoreAdj', true);
   if (oom !== undefined) w.begin(OCI_REQUEST.OOM_SCORE_ADJ).u64(BigInt.asUintN(64, oom)).end();
+  if (proc.ioPriority !== undefined && proc.ioPriority !== null) {
+    const io = object(proc.ioPriority, 'process.ioPriority');
+    w.begin(OCI_REQUEST.IO_PRIORITY).str(text(io.class, 'process.ioPriority.class') ?? '').u64(whole(io.priority, 'process.ioPriority.priority') ?? 0n).end();
+  }
 
   const hostname = text(cfg.hostname, 'hostname');
   if (hostname !== undefined && hostname !== '') str(OCI_REQUEST.HOSTNAME, 'hostname', hostname, STR_MAX);
