@@ -361,7 +361,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 describe('a user\'s container on the network through pasta', () => {
   beforeEach(() => user.setRanges({ start: 300000, count: 65536 }));
 
-  it('-p 127.0.0.1:PORT:8080 without --network: the container\'s server answers on 127.0.0.1:PORT; pasta goes with the container', async () => {
+  it('-p 127.0.0.1:PORT:8080 without --network: the container\'s server answers on 127.0.0.1:PORT, husk port lists it; pasta goes with the container', async () => {
     const port = await freePort();
     const serve = 'mkdir -p /tmp/www && echo hello-through-pasta > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www';
     const run = user.husk(['run', '-d', '-p', `127.0.0.1:${port}:8080`, '--rootfs', rootfs, 'sh', '-c', serve], { tun: true });
@@ -378,6 +378,10 @@ describe('a user\'s container on the network through pasta', () => {
       });
       expect(body).toBe('hello-through-pasta\n');
       expect(pastaOf(user.uid).length).toBe(1);
+      // husk port lists pasta's port in the lines it prints for root's bridge.
+      const ports = user.husk(['port', id]);
+      expect(ports.status, ports.stderr).toBe(0);
+      expect(ports.stdout).toBe(`8080/tcp -> 127.0.0.1:${port}\n`);
     } finally {
       const rm = user.husk(['rm', '-f', id]);
       expect(rm.status, rm.stderr).toBe(0);

@@ -98,11 +98,12 @@ export async function networkCommand(cmd: NetworkCommand): Promise<number> {
   }
 }
 
-/** husk port CONTAINER: its published ports, docker's lines (`80/tcp -> 0.0.0.0:8080`). */
+/** husk port CONTAINER: its published ports (a bridge's or pasta's), docker's lines (`80/tcp -> 0.0.0.0:8080`). */
 async function portCommand(root: string, ref: string): Promise<number> {
   const { findContainer } = await import('../runtime/records.js');
   if (!existsSync(root)) throw new HuskError('invalid-value', `no such container: ${ref}`);
   const rec = findContainer(readRecords(root), ref);
-  for (const p of rec.network?.ports ?? []) process.stdout.write(`${p.port}/${p.proto} -> ${p.hostIp || '0.0.0.0'}:${p.hostPort}\n`);
+  // A bridge's ports, or pasta's for a user's container (the same lines).
+  for (const p of [...(rec.network?.ports ?? []), ...(rec.usermode?.ports ?? [])]) process.stdout.write(`${p.port}/${p.proto} -> ${p.hostIp || '0.0.0.0'}:${p.hostPort}\n`);
   return 0;
 }

@@ -48,6 +48,7 @@ export function recordOf(prepared: Prepared, flags: RunFlags, image?: RunImage):
     cgroups: prepared.cgroups,
     limits: flags.resources.limits.length ? flags.resources.limits : undefined,
     network: networkOf(prepared, flags),
+    usermode: usermodeOf(prepared),
     init: flags.lifecycle.init || undefined,
   };
 }
@@ -79,6 +80,12 @@ function networkOf(prepared: Prepared, flags: RunFlags): ContainerRecord['networ
   const n = prepared.request.network ? prepared.summary.net : undefined;
   if (n === undefined) return undefined;
   return { name: n.network, address: n.address, prefix: n.prefix, mac: n.mac, gateway: n.gateway, veth: n.veth, ports: n.published, dns: n.dns?.record, dnsUpstreams: n.dns?.upstreams, unpublish: n.ports?.unpublish };
+}
+
+/** What pasta forwards, as the request gave it (the core refuses a port it would not forward). */
+function usermodeOf(prepared: Prepared): ContainerRecord['usermode'] {
+  const u = prepared.request.usermode;
+  return u === undefined ? undefined : { program: u.program, ports: u.ports.map((p) => ({ ...p })) };
 }
 
 /**

@@ -95,6 +95,8 @@ export interface ContainerRecord {
   };
   /** Networks connected since (`husk network connect`), each with its own lease. */
   networks?: NetworkAttachment[];
+  /** User-mode networking (ts/network/usermode.ts): pasta's forwarded ports, for `husk port`; no lease, no bridge. */
+  usermode?: { program: string; ports: PublishedPort[] };
 }
 
 /** A published port: `-p [HOSTIP:]HOSTPORT:PORT[/PROTO]`. */
