@@ -358,6 +358,20 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
+describe('ns create as a user', () => {
+  it('refused in one line for every type (a pin is a bind mount in the host\'s mount namespace), exit 125, nothing made', () => {
+    user.setRanges({ start: 300000, count: 65536 });
+    for (const type of ['--user', '--net', '--pid']) {
+      const r = user.husk(['ns', 'create', type, 'x']);
+      expect(r.status, type).toBe(125);
+      expect(r.stderr, type).toBe("husk: ns create: a user cannot pin namespaces yet: a pin is a bind mount in the host's mount namespace, which needs root\n");
+      expect(r.stdout, type).toBe('');
+    }
+    expect(user.husk(['ns', 'ls']).stdout).toBe('NAME   TYPE   NS   NPROCS   PINNED   CONTAINERS\n');
+    expectUserStateEmpty();
+  });
+});
+
 describe('a user\'s container on the network through pasta', () => {
   beforeEach(() => user.setRanges({ start: 300000, count: 65536 }));
 

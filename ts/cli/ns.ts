@@ -23,7 +23,6 @@ async function pinnedUserMaps(root: string, uidmap: string[] | undefined, gidmap
   const { caller, readSubidFile, usedRanges } = await import('../runtime/userns.js');
   const { pinnedRanges } = await import('../runtime/ns-store.js');
   const who = caller();
-  if (who.rootless) throw new HuskError('invalid-value', 'ns create --user: a rootless user namespace cannot be pinned yet (its maps need newuidmap)');
   const used = [...usedRanges(await liveRecords(root)), ...pinnedRanges(root)];
   const maps = uidmap || gidmap
     ? { mode: 'host' as const, uidmap: uidmap ?? [], gidmap: gidmap ?? [], caller: who }
@@ -55,6 +54,11 @@ export async function nsCommand(root: string, cmd: NsCommand): Promise<number> {
   const store = await import('../runtime/ns-store.js');
   switch (cmd.action) {
     case 'create': {
+      // Every pin is a bind mount in the host's mount namespace (docs/protocol.md "Pinned
+      // namespaces"), which a user may not make; without this line a user met the launcher's
+      // EPERM (or, for --user, the newuidmap note), after husk had made directories.
+      const { caller } = await import('../runtime/userns.js');
+      if (caller().rootless) throw new HuskError('invalid-value', 'ns create: a user cannot pin namespaces yet: a pin is a bind mount in the host\'s mount namespace, which needs root');
       const idmap = cmd.types.includes('user') ? await pinnedUserMaps(root, cmd.uidmap, cmd.gidmap) : undefined;
       await store.createNamespaces(root, cmd.name, cmd.types, cmd.timeOffsets, idmap);
       process.stdout.write(`${cmd.name}\n`);
