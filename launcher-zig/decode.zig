@@ -372,7 +372,7 @@ const Decoder = struct {
             .preserve_fds => |o| if (o.count == 0 or o.count > protocol.preserved_fds_max) return decoder.fail("preserve_fds.count: not 1 to 1024"),
             .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
             .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
-            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .hook, .hook_sync, .ioprio => try decoder.check_fifo_op(op_value),
+            .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .hook, .hook_sync, .ioprio, .scheduler, .personality => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach, .cgroup_devices => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
                 // check_order: among the first container ops.
@@ -468,6 +468,14 @@ const Decoder = struct {
                 const class = o.value >> 13;
                 if (class < 1 or class > 3 or o.value & 0x1fff > 7) return decoder.fail("ioprio.value: not class 1-3 with a level 0-7");
             },
+            .scheduler => |o| {
+                const nice: i64 = @bitCast(o.nice);
+                const realtime = o.policy == 1 or o.policy == 2;
+                if (o.policy > 5 or o.policy == 4) return decoder.fail("scheduler.policy: not 0-3 or 5");
+                if (nice < -20 or nice > 19) return decoder.fail("scheduler.nice: not -20 to 19");
+                if (if (realtime) o.priority < 1 or o.priority > 99 else o.priority != 0) return decoder.fail("scheduler.priority: not 1-99 (FIFO, RR) or 0");
+            },
+            .personality => |o| if (o.persona > 0xffffffff) return decoder.fail("personality.persona: over 32 bits"),
             .wait_start => {
                 if (decoder.plan.exec_fifo or decoder.plan.hook_sync) return decoder.fail("WAIT_START in a plan with EXEC_FIFO or HOOK_SYNC");
                 decoder.plan.wait_start = true; // check_order: a container op.

@@ -70,6 +70,8 @@ const sample_ops = [_]Op{
     .{ .chdir = .{ .path = "/" } },
     .{ .rlimit = .{ .resource = 7, .soft = 1024, .hard = std.math.maxInt(u64) } },
     .{ .ioprio = .{ .value = (2 << 13) | 5 } },
+    .{ .scheduler = .{ .policy = 3, .nice = @bitCast(@as(i64, -5)), .priority = 0 } },
+    .{ .personality = .{ .persona = 8 } },
     .{ .caps = .{ .bounding = 0x3fff, .effective = 0x3ff, .permitted = 0x3ff, .inheritable = 0 } },
     .{ .user = .{ .uid = 1000, .gid = 1000, .groups = encode.u64s(&.{ 1000, 27 }) } },
     .{ .umask = .{ .mask = 0o022 } },

@@ -188,6 +188,8 @@ pub const FrameType = enum(u16) {
     hook = 0x00c0,
     hook_sync = 0x00c1,
     ioprio = 0x00c2,
+    scheduler = 0x00c3,
+    personality = 0x00c4,
     _,
 };
 
@@ -393,6 +395,11 @@ pub const Op = union(enum) {
     hook_sync: struct {},
     /// Container op: ioprio_set(IOPRIO_WHO_PROCESS, 0, value); class 1-3 in bits 13-15, level 0-7.
     ioprio: struct { value: u64 },
+    /// Container op: sched_setattr(0) with policy (0-3, 5), nice (an i64 in two's complement,
+    /// -20 to 19) and priority (1-99 for FIFO and RR, else 0).
+    scheduler: struct { policy: u64, nice: u64, priority: u64 },
+    /// Container op: personality(persona); persona ≤ 0xffffffff.
+    personality: struct { persona: u64 },
 
     pub const Tag = std.meta.Tag(Op);
 

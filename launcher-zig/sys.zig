@@ -957,6 +957,19 @@ pub fn ioprio_set(value: u64) Error!void {
     _ = try check(linux.syscall3(.ioprio_set, IOPRIO_WHO_PROCESS, 0, value));
 }
 
+/// sched_setattr(0: this process) with struct sched_attr's first version (48 bytes).
+pub fn sched_setattr(policy: u64, nice: i64, priority: u64) Error!void {
+    const Attr = extern struct { size: u32, policy: u32, flags: u64, nice: i32, priority: u32, runtime: u64, deadline: u64, period: u64 };
+    comptime assert(@sizeOf(Attr) == 48);
+    const attr = Attr{ .size = 48, .policy = @intCast(policy), .flags = 0, .nice = @intCast(nice), .priority = @intCast(priority), .runtime = 0, .deadline = 0, .period = 0 };
+    _ = try check(linux.syscall3(.sched_setattr, 0, ptr(&attr), 0));
+}
+
+/// personality(2): what `uname -m` and the like report (PER_LINUX32: i686).
+pub fn personality(persona: u64) Error!void {
+    _ = try check(linux.syscall1(.personality, persona));
+}
+
 pub fn setrlimit(resource: u32, soft: u64, hard: u64) Error!void {
     const limit = [2]u64{ soft, hard };
     _ = try check(linux.syscall4(.prlimit64, 0, resource, ptr(&limit), 0));

@@ -144,7 +144,9 @@ const TABLE = `0010 UNSHARE any flags:u
 00c8 CGROUP_DEVICES pre path:p program:us
 00c0 HOOK container kind:u index:u path:p args:ss env:ss dir:s timeout_s:u state_prefix:s state_suffix:s
 00c1 HOOK_SYNC container
-00c2 IOPRIO container value:u`;
+00c2 IOPRIO container value:u
+00c3 SCHEDULER container policy:u nice:u priority:u
+00c4 PERSONALITY container persona:u`;
 
 let layouts: Layout[] | null = null;
 

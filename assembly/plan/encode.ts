@@ -69,6 +69,8 @@ export const T_PRESERVE_FDS: u16 = 0x00a6;
 export const T_HOOK: u16 = 0x00c0;
 export const T_HOOK_SYNC: u16 = 0x00c1;
 export const T_IOPRIO: u16 = 0x00c2;
+export const T_SCHEDULER: u16 = 0x00c3;
+export const T_PERSONALITY: u16 = 0x00c4;
 export const T_CONSOLE: u16 = 0x00a4;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
@@ -537,6 +539,22 @@ export class PlanWriter {
   ioprio(value: u64): void {
     this.op(T_IOPRIO, "ioprio");
     this.w.u64(value);
+    this.w.end();
+  }
+
+  /** sched_setattr(0, {policy, nice, priority}): process.scheduler. */
+  scheduler(policy: u64, nice: u64, priority: u64): void {
+    this.op(T_SCHEDULER, "scheduler");
+    this.w.u64(policy);
+    this.w.u64(nice);
+    this.w.u64(priority);
+    this.w.end();
+  }
+
+  /** personality(persona): linux.personality. */
+  personality(persona: u64): void {
+    this.op(T_PERSONALITY, "personality");
+    this.w.u64(persona);
     this.w.end();
   }
 

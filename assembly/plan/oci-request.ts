@@ -47,6 +47,10 @@ export const REQ_OCI_HOOK: u32 = 0x032b;
 export const REQ_OCI_HOOK_STATE: u32 = 0x0338;
 /** process.ioPriority: its class name and priority. */
 export const REQ_OCI_IO_PRIORITY: u32 = 0x0339;
+/** process.scheduler: policy name, nice (i64 two's complement), priority. */
+export const REQ_OCI_SCHEDULER: u32 = 0x033a;
+/** linux.personality: its domain. */
+export const REQ_OCI_PERSONALITY: u32 = 0x033b;
 
 /** One entry of `linux.devices`, with the host's node of that type and number (or none). */
 export const REQ_OCI_DEVICE: u32 = 0x032c;
@@ -168,6 +172,12 @@ export class OciRequest {
   ioClass: string = "";
   ioPriority: u64 = 0;
   hasIoPriority: bool = false;
+  hasScheduler: bool = false;
+  schedPolicy: string = "";
+  schedNice: i64 = 0;
+  schedPriority: u64 = 0;
+  personality: string = "";
+  hasPersonality: bool = false;
   devices: OciDevice[] = [];
   uidMaps: OciIdMap[] = [];
   gidMaps: OciIdMap[] = [];
@@ -351,6 +361,16 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
       req.hookStateSuffix[at] = suffix;
       break;
     }
+    case REQ_OCI_SCHEDULER:
+      req.hasScheduler = true;
+      req.schedPolicy = f.str("policy", 64);
+      req.schedNice = <i64>f.u64("nice");
+      req.schedPriority = f.u64("priority");
+      break;
+    case REQ_OCI_PERSONALITY:
+      req.hasPersonality = true;
+      req.personality = f.str("domain", 64);
+      break;
     case REQ_OCI_IO_PRIORITY:
       req.hasIoPriority = true;
       req.ioClass = f.str("class", 64);
@@ -377,6 +397,11 @@ const SUPPORTED_FIELDS: string[] = [
   "ociVersion", "root", "root.path", "root.readonly", "hostname", "mounts", "annotations", "process", "linux",
   "process.terminal", "process.consoleSize", "process.user", "process.args", "process.env", "process.cwd",
   "process.capabilities", "process.rlimits", "process.noNewPrivileges", "process.oomScoreAdj", "process.ioPriority",
+  "process.ioPriority.class", "process.ioPriority.priority",
+  // sched_setattr's policy, nice and priority (SCHED_DEADLINE's runtime/deadline/period and
+  // the flags are not: refused by name), personality(2)'s domain (its flags are not).
+  "process.scheduler", "process.scheduler.policy", "process.scheduler.nice", "process.scheduler.priority",
+  "linux.personality", "linux.personality.domain",
   "process.user.uid", "process.user.gid", "process.user.umask", "process.user.additionalGids",
   "process.capabilities.bounding", "process.capabilities.effective", "process.capabilities.permitted",
   "process.capabilities.inheritable", "process.capabilities.ambient",

@@ -26,6 +26,7 @@ import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
 
 const MS_BIND: u64 = 4096;
+const U64_NONE: u64 = 0xffffffffffffffff;
 const MS_SLAVE: u64 = 1 << 19;
 const CAP_SETGID: u64 = 6;
 const CAP_SETUID: u64 = 7;
@@ -39,6 +40,10 @@ const CAPABILITIES: string[] = [
   "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
   "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 ];
+const SCHED_POLICIES: string[] = ["SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE"];
+const SCHED_NUMBERS: u64[] = [0, 1, 2, 3, 5];
+/** personality(2)'s PER_LINUX32 (uname -m says i686). */
+const PER_LINUX32: u64 = 0x0008;
 const IO_CLASSES: string[] = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
 const CAP_SETS: string[] = ["bounding", "effective", "permitted", "inheritable", "ambient"];
 
@@ -64,6 +69,9 @@ class OciDecisions {
   newNamespaces: u64 = 0;
   joins: string[] = [];
   joinTypes: u64[] = [];
+  /** process.scheduler's policy number (u64 max: none); linux.personality's persona (u64 max: none). */
+  schedPolicy: u64 = U64_NONE;
+  persona: u64 = U64_NONE;
   /** process.ioPriority as ioprio_set's value; 0: none. */
   ioprio: u64 = 0;
   /** linux.namespaces' user and time entries with a path: entered after CLONE. */
@@ -119,6 +127,20 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
     if (req.ioPriority > 7) return invalid("process.ioPriority.priority: " + req.ioPriority.toString() + " is not 0 to 7");
     // ioprio_set's value: the class (1 to 3) in bits 13-15, the level below (linux/ioprio.h).
     d.ioprio = ((<u64>at + 1) << 13) | req.ioPriority;
+  }
+  if (req.hasScheduler) {
+    const policy = SCHED_POLICIES.indexOf(req.schedPolicy);
+    if (policy < 0) return invalid("process.scheduler.policy: \"" + req.schedPolicy + "\" is not SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH or SCHED_IDLE");
+    if (req.schedNice < -20 || req.schedNice > 19) return invalid("process.scheduler.nice: " + req.schedNice.toString() + " is not -20 to 19");
+    // The kernel's rule: a real-time policy takes a priority 1-99, the others 0.
+    const realtime = policy == 1 || policy == 2;
+    if (realtime ? req.schedPriority < 1 || req.schedPriority > 99 : req.schedPriority != 0) return invalid("process.scheduler.priority: " + req.schedPriority.toString() + (realtime ? " is not 1 to 99" : " must be 0 for " + req.schedPolicy));
+    d.schedPolicy = SCHED_NUMBERS[policy];
+  }
+  if (req.hasPersonality) {
+    if (req.personality == "LINUX") d.persona = 0;
+    else if (req.personality == "LINUX32") d.persona = PER_LINUX32;
+    else return invalid("linux.personality.domain: \"" + req.personality + "\" is not LINUX or LINUX32");
   }
   let failure = decideCaps(req, d);
   if (failure === null) failure = decideRlimits(req, d);
@@ -563,6 +585,9 @@ function processOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   for (let i = 0; i < req.rlimits.length; i++) plan.rlimit(d.rlimitResources[i], req.rlimits[i].soft, req.rlimits[i].hard);
   // Before the capabilities go: the RT class takes CAP_SYS_ADMIN (or CAP_SYS_NICE).
   if (d.ioprio != 0) plan.ioprio(d.ioprio);
+  // A real-time policy and a negative nice take CAP_SYS_NICE: before the capabilities go.
+  if (d.schedPolicy != U64_NONE) plan.scheduler(d.schedPolicy, <u64>req.schedNice, req.schedPriority);
+  if (d.persona != U64_NONE) plan.personality(d.persona);
   // Every fd beyond 0-2 is marked close-on-exec before any filter is loaded: profiles older
   // than close_range (docker's before 2020, runtime-tools' default) refuse it with EPERM, and
   // without no_new_privs the filter comes next.

@@ -166,10 +166,10 @@ describe('husk-runc on a bundle', () => {
   });
 
   it('a config field husk-runc does not support is one line naming it, exit 1, nothing left', () => {
-    const dir = bundle(['true'], (c) => (c.linux.personality = { domain: 'LINUX32' }));
+    const dir = bundle(['true'], (c) => (c.linux.personality = { domain: 'LINUX32', flags: ['ADDR_NO_RANDOMIZE'] }));
     const r = runc(['create', '--bundle', dir, 'bad']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('husk-runc: linux.personality: not supported by husk-runc\n');
+    expect(r.stderr).toBe('husk-runc: linux.personality.flags: not supported by husk-runc\n');
     expect(readdirSync(root)).toEqual([]);
     const mount = bundle(['true'], (c) => c.mounts.push({ destination: '/x/../../etc', type: 'bind', source: '/etc', options: ['bind'] }));
     const m = runc(['run', '--bundle', mount, 'bad']);

@@ -138,4 +138,18 @@ describe('husk-runc on a running container', () => {
     const high = bundle(['true'], (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 8 }));
     expect(runc(['run', '--bundle', high, 'io3']).stderr).toBe('husk-runc: process.ioPriority.priority: 8 is not 0 to 7\n');
   });
+
+  it('process.scheduler and linux.personality: the process runs with that policy and nice, and uname says i686 under LINUX32', () => {
+    const dir = bundle(['sleep', '60'], (c) => (c.process.scheduler = { policy: 'SCHED_BATCH', nice: 3 }));
+    expect(runc(['run', '-d', '--bundle', dir, 'sched']).status).toBe(0);
+    const pid = stateOf('sched').pid;
+    expect(spawnSync('chrt', ['-p', String(pid)], { encoding: 'utf8' }).stdout).toMatch(/current scheduling policy: SCHED_BATCH\n/);
+    // /proc/PID/stat's 19th field is the nice value (after the command, which has no spaces here).
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[18]).toBe('3');
+    expect(runc(['delete', '--force', 'sched']).status).toBe(0);
+    const p32 = bundle(['uname', '-m'], (c) => (c.linux.personality = { domain: 'LINUX32' }));
+    const r = runc(['run', '--bundle', p32, 'p32']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('i686\n');
+  });
 });

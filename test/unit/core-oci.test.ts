@@ -87,7 +87,11 @@ describe('ociPlan', () => {
 
   it('refuses what it does not support, naming the field', () => {
     expect(refusal(config((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOPE' })))).toMatch(/^linux\.seccomp: /);
-    expect(refusal(config((c) => (c.linux.personality = { domain: 'LINUX' })))).toBe('linux.personality: not supported by husk-runc');
+    expect(refusal(config((c) => (c.linux.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] })))).toBe('linux.personality.flags: not supported by husk-runc');
+    expect(refusal(config((c) => (c.linux.personality = { domain: 'LINUX64' })))).toBe('linux.personality.domain: "LINUX64" is not LINUX or LINUX32');
+    expect(refusal(config((c) => (c.process.scheduler = { policy: 'SCHED_DEADLINE', runtime: 1 })))).toBe('process.scheduler.runtime: not supported by husk-runc');
+    expect(refusal(config((c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 0 })))).toBe('process.scheduler.priority: 0 is not 1 to 99');
+    expect(refusal(config((c) => (c.process.scheduler = { policy: 'SCHED_BATCH', nice: 20 })))).toBe('process.scheduler.nice: 20 is not -20 to 19');
     expect(refusal(config((c) => (c.hooks = { startContainer: [{ path: '/bin/true', timeout: 3000000 }] })))).toBe('hooks.startContainer[0].timeout: over 2000000 seconds');
     expect(refusal(config((c) => (c.hooks = { createContainer: [{ path: 'true' }] })))).toBe('hooks.createContainer[0].path: "true" is not an absolute path');
     const bigState = (n: number) => (c: any) => ((c.hooks = { startContainer: [{ path: '/bin/true' }] }), (c.annotations = { big: 'x'.repeat(n) }));

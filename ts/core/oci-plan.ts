@@ -42,6 +42,8 @@ export const OCI_REQUEST = {
   HOOK: 0x032b,
   HOOK_STATE: 0x0338,
   IO_PRIORITY: 0x0339,
+  SCHEDULER: 0x033a,
+  PERSONALITY: 0x033b,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -61,7 +63,7 @@ export interface OciHook {
 }
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 /** The parents whose keys are sent as OCI_FIELD items, each key as `parent.key`. */
-const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'linux', 'hooks'] as const;
+const FIELD_PARENTS = ['root', 'process', 'process.user', 'process.capabilities', 'process.scheduler', 'process.ioPriority', 'linux', 'linux.personality', 'hooks'] as const;
 /** Lists whose entries' keys are sent as OCI_FIELD items too, each as `list[N].key`. */
 const FIELD_LISTS = ['mounts', 'linux.devices', 'linux.uidMappings', 'linux.gidMappings', 'linux.namespaces', 'process.rlimits', 'linux.resources.devices', ...HOOK_KINDS.map((k) => `hooks.${k}`)] as const;
 
@@ -223,6 +225,11 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
     const io = object(proc.ioPriority, 'process.ioPriority');
     w.begin(OCI_REQUEST.IO_PRIORITY).str(text(io.class, 'process.ioPriority.class') ?? '').u64(whole(io.priority, 'process.ioPriority.priority') ?? 0n).end();
   }
+  if (proc.scheduler !== undefined && proc.scheduler !== null) {
+    const sc = object(proc.scheduler, 'process.scheduler');
+    const nice = whole(sc.nice, 'process.scheduler.nice', true) ?? 0n;
+    w.begin(OCI_REQUEST.SCHEDULER).str(text(sc.policy, 'process.scheduler.policy') ?? '').u64(BigInt.asUintN(64, nice)).u64(whole(sc.priority, 'process.scheduler.priority') ?? 0n).end();
+  }
 
   const hostname = text(cfg.hostname, 'hostname');
   if (hostname !== undefined && hostname !== '') str(OCI_REQUEST.HOSTNAME, 'hostname', hostname, STR_MAX);
@@ -265,6 +272,10 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
 }
 
 function encodeLinux(w: FrameWriter, linux: JsonObject): void {
+  if (linux.personality !== undefined && linux.personality !== null) {
+    const p = object(linux.personality, 'linux.personality');
+    w.begin(OCI_REQUEST.PERSONALITY).str(text(p.domain, 'linux.personality.domain') ?? '').end();
+  }
   const namespaces = linux.namespaces === undefined || linux.namespaces === null ? [] : Array.isArray(linux.namespaces) ? linux.namespaces : bad('linux.namespaces', 'not a list');
   namespaces.forEach((n: Json, i: number) => {
     const o = object(n, `linux.namespaces[${i}]`);
