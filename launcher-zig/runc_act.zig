@@ -180,7 +180,18 @@ fn delete(record: *const state.Record, current: state.Status, dir: []const u8, f
     if (!allowed) return .node;
     if (state.alive(record) and !kill_container(record)) return .node;
     if (!remove_cgroups(record)) return .node;
+    remove_default_parents(record);
     return remove_flat(dir);
+}
+
+/// commands.ts removeDefaultParents: the default parent (husk-runc/) of each hierarchy,
+/// removed if empty; busy or not empty means another container is in it, which is fine.
+fn remove_default_parents(record: *const state.Record) void {
+    for (record.cgroup_parent_dirs) |d| {
+        var buffer: [4200]u8 = undefined;
+        const z = cgroup_path(d, &buffer) orelse continue;
+        sys.rmdirat(sys.AT_FDCWD, z) catch {};
+    }
 }
 
 /// Removes `dir` and the files in it; a subdirectory (never made by husk-runc) is Node's.

@@ -21,6 +21,8 @@ pub const Record = struct {
     created: []const u8,
     annotations: std.json.ObjectMap,
     cgroup_dirs: []const std.json.Value,
+    /// The default parent's directories (husk-runc/ in each hierarchy), removed when empty.
+    cgroup_parent_dirs: []const std.json.Value,
     freezer_path: ?[]const u8,
     freezer_frozen: []const std.json.Value,
     hooks: ?std.json.ObjectMap,
@@ -92,6 +94,7 @@ fn record_of(value: std.json.Value) Unsupported!Record {
         .created = try string(o, "created"),
         .annotations = annotations.object,
         .cgroup_dirs = dirs.array.items,
+        .cgroup_parent_dirs = &.{},
         .freezer_path = null,
         .freezer_frozen = &.{},
         .hooks = null,
@@ -107,6 +110,11 @@ fn record_of(value: std.json.Value) Unsupported!Record {
         if (words != .array) return error.Unsupported;
         for (words.array.items) |w| if (w != .string) return error.Unsupported;
         record.freezer_frozen = words.array.items;
+    }
+    if (field(o, "cgroupParentDirs")) |p| {
+        if (p != .array) return error.Unsupported;
+        for (p.array.items) |d| if (d != .string) return error.Unsupported;
+        record.cgroup_parent_dirs = p.array.items;
     }
     if (field(o, "hooks")) |h| {
         if (h != .object) return error.Unsupported;

@@ -1,6 +1,7 @@
 // husk-runc's commands that act on a container that exists: state, kill, delete, list.
 // Signals and cgroup removal go through control plans (ts/runtime/control.ts): the core
 // decides, the launcher acts, a pid is only signalled after its start time is checked.
+import { rmdirSync } from 'node:fs';
 import { RuncError } from './args.js';
 import type { RuncCommand } from './args.js';
 import { alive, listIds, mustRead, ociState, readState, removeDir, statusOf } from './state.js';
@@ -61,6 +62,22 @@ export async function destroy(st: RuncState): Promise<void> {
   if (alive(st)) await killContainer(h, st.cgroupDirs, { pid: st.pid, startTime: st.startTime });
   const left = await removeCgroups(h, st.cgroupDirs);
   if (left.length > 0) throw new RuncError(`cannot remove the container's cgroups: ${left.join(', ')}`);
+  removeDefaultParents(st);
+}
+
+/**
+ * The default parent (husk-runc/ in each hierarchy) removed once its last container is gone.
+ * EBUSY or ENOTEMPTY: another container is in it (concurrent deletes must not fail); any
+ * other error leaves an empty directory behind, never worth failing a delete for.
+ */
+function removeDefaultParents(st: RuncState): void {
+  for (const dir of st.cgroupParentDirs ?? []) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Left behind: see above.
+    }
+  }
 }
 
 export function listCommand(root: string, cmd: Extract<RuncCommand, { name: 'list' }>): number {

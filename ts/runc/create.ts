@@ -77,6 +77,11 @@ async function cgroupFacts(cfg: unknown, id: string): Promise<PlanCgroup> {
   return cgroupOf(parent, name);
 }
 
+function hasCgroupsPath(cfg: unknown): boolean {
+  const raw = (cfg as { linux?: { cgroupsPath?: unknown } }).linux?.cgroupsPath;
+  return raw !== undefined && raw !== null && raw !== '';
+}
+
 /** The cgroup `parent/name` on this host's hierarchies, as the core plans it. */
 export async function cgroupOf(parent: string, name: string): Promise<PlanCgroup> {
   const { hostCgroupFacts } = await import('../cgroup/detect.js');
@@ -136,6 +141,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
   checkPreserved(cmd.preserveFds);
   const cfg = readConfig(cmd.bundle);
   const cgroup = await cgroupFacts(cfg, cmd.id);
+  const defaultParent = !hasCgroupsPath(cfg);
   const foreground = cmd.name === 'run' && !cmd.detach;
   claimDir(global.root, cmd.id);
   try {
@@ -163,6 +169,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       cgroupDirs: answer.summary.cgroupDirs,
       cgroupParent: cgroup.parent,
       cgroupName: cgroup.name,
+      ...(defaultParent ? { cgroupParentDirs: answer.summary.cgroupDirs.map((d) => dirname(d)) } : {}),
       freezer: await freezerOf(cgroup, answer.summary.cgroupDirs),
       hooks: { poststart: hooks.poststart, poststop: hooks.poststop },
       creator: process.pid,

@@ -24,6 +24,9 @@ export interface RuncState {
   /** The cgroup's parent and name as create planned them (`update` plans the same cgroup). */
   cgroupParent?: string;
   cgroupName?: string;
+  /** With no linux.cgroupsPath: the default parent's directories (husk-runc/ in each
+   *  hierarchy), which `delete` removes when no other container is left in them. */
+  cgroupParentDirs?: string[];
   /** The file that says whether the container is frozen and the contents that mean so (the
    *  core's choice at create: ts/core/control.ts freezerFile), so `state` reads one file. */
   freezer?: { path: string; frozen: string[] };

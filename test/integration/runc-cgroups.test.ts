@@ -1,0 +1,54 @@
+// husk-runc's cgroup placement: with no linux.cgroupsPath the container goes under the
+// default parent husk-runc/, which delete removes again once it is empty (by the fast front
+// and by Node, which a poststop hook sends delete to).
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useRunc } from './runc-harness.js';
+
+const { runc, bundle, cgroupDirsOf } = useRunc();
+
+/** Every hierarchy's root: /sys/fs/cgroup itself (v2) and the directories in it (v1, unified). */
+function hierarchyRoots(): string[] {
+  const top = '/sys/fs/cgroup';
+  const subs = readdirSync(top, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(top, e.name));
+  return [top, ...subs].filter((d) => existsSync(join(d, 'cgroup.procs')));
+}
+
+const defaultParents = () => hierarchyRoots().map((r) => join(r, 'husk-runc')).filter((d) => existsSync(d));
+
+describe('husk-runc cgroups', () => {
+  for (const via of ['the fast front', 'Node (a poststop hook)']) {
+    it(`with no cgroupsPath, delete by ${via} leaves no husk-runc/ behind`, (ctx) => {
+      if (defaultParents().length > 0) ctx.skip(); // someone else's containers are there
+      const dir = bundle(['true'], (cfg) => {
+        delete cfg.linux.cgroupsPath;
+        if (via !== 'the fast front') cfg.hooks = { poststop: [{ path: '/bin/true' }] };
+      });
+      const id = via === 'the fast front' ? 'd1' : 'd2';
+      const made = runc(['create', '--bundle', dir, id]);
+      expect(made.status, made.stderr).toBe(0);
+      const dirs = cgroupDirsOf(id);
+      expect(dirs.length).toBeGreaterThan(0);
+      for (const d of dirs) expect(d).toMatch(new RegExp(`/husk-runc/${id}$`));
+      expect(defaultParents().length).toBeGreaterThan(0);
+      const gone = runc(['delete', id]);
+      expect(gone.status, gone.stderr).toBe(0);
+      for (const d of dirs) expect(existsSync(d)).toBe(false);
+      expect(defaultParents()).toEqual([]);
+    });
+  }
+
+  it('delete keeps husk-runc/ while another container is in it', (ctx) => {
+    if (defaultParents().length > 0) ctx.skip();
+    const [a, b] = ['k1', 'k2'].map(() => bundle(['true'], (cfg) => delete cfg.linux.cgroupsPath));
+    expect(runc(['create', '--bundle', a, 'k1']).status).toBe(0);
+    expect(runc(['create', '--bundle', b, 'k2']).status).toBe(0);
+    const d1 = runc(['delete', 'k1']);
+    expect(d1.status, d1.stderr).toBe(0);
+    expect(defaultParents().length).toBeGreaterThan(0);
+    const d2 = runc(['delete', 'k2']);
+    expect(d2.status, d2.stderr).toBe(0);
+    expect(defaultParents()).toEqual([]);
+  });
+});
