@@ -370,6 +370,21 @@ describe('ns create as a user', () => {
     expect(user.husk(['ns', 'ls']).stdout).toBe('NAME   TYPE   NS   NPROCS   PINNED   CONTAINERS\n');
     expectUserStateEmpty();
   });
+
+  it('pod create, network create and run --network NAME: one line each naming why (root only), exit 125, nothing made', () => {
+    user.setRanges({ start: 300000, count: 65536 });
+    const pod = user.husk(['pod', 'create', 'p']);
+    expect(pod.status, pod.stderr).toBe(125);
+    expect(pod.stderr).toBe("husk: pod create: a user cannot make pods yet: a pod's namespaces are pinned by bind mounts in the host's mount namespace, which needs root\n");
+    for (const args of [['network', 'create', 'n'], ['run', '--rm', '--network', 'husk', '--rootfs', rootfs, 'true']]) {
+      const r = user.husk(args);
+      expect(r.status, args.join(' ')).toBe(125);
+      expect(r.stderr.split('\n')[0], args.join(' ')).toMatch(/^husk: network (n|husk): a user cannot make bridged networks: a bridge, its addresses and its nftables rules need root$/);
+    }
+    expect(user.husk(['pod', 'ls']).stdout.trim().split('\n')).toHaveLength(1);
+    expect(user.husk(['network', 'ls']).stdout.trim().split('\n')).toHaveLength(1);
+    expectUserStateEmpty();
+  });
 });
 
 describe('a user\'s container on the network through pasta', () => {

@@ -23,6 +23,9 @@ export async function podCommand(root: string, cmd: PodCommand): Promise<number>
   switch (cmd.action) {
     case 'create': {
       const share = pods.parseShare(cmd.share ?? pods.POD_SHARE_DEFAULT.join(','));
+      // A pod's namespaces are pinned (bind mounts in the host's mount namespace), as ns create's.
+      const { caller } = await import('../runtime/userns.js');
+      if (caller().rootless) throw new HuskError('invalid-value', 'pod create: a user cannot make pods yet: a pod\'s namespaces are pinned by bind mounts in the host\'s mount namespace, which needs root');
       const pod = pods.newPodRecord(cmd.name, share);
       if (pods.podNames(root).includes(cmd.name)) throw new HuskError('invalid-value', `the pod name "${cmd.name}" is already in use`, { hint: 'Remove that pod (husk pod rm) to reuse the name.' });
       await store.createNamespaces(root, pod.nsName, share);

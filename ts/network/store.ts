@@ -11,6 +11,7 @@ import { networkPlan } from '../core/network.js';
 import { newContainerId } from '../runtime/prepare.js';
 import { runPlanOrThrow } from '../runtime/control.js';
 import { withContainerLock } from '../runtime/lock.js';
+import { callerUid } from '../runtime/paths.js';
 import { containersDir, tempName } from '../runtime/state.js';
 import { leaseDir, usedAddresses } from './leases.js';
 import { runNft } from './nft.js';
@@ -106,6 +107,13 @@ export async function createNetwork(root: string, name: string, opts: CreateOpti
 }
 
 async function createLocked(root: string, name: string, opts: CreateOptions, isDefault: boolean): Promise<NetworkRecord> {
+  // A user's husk cannot make a bridge or its rules; without this line a user met the
+  // launcher's EPERM and EACCES for each step (before anything was recorded).
+  if (callerUid() !== 0) {
+    throw new HuskError('invalid-value', `network ${name}: a user cannot make bridged networks: a bridge, its addresses and its nftables rules need root`, {
+      hint: 'As a user, publish ports with -p (through pasta), or use --network none.',
+    });
+  }
   const existing = listNetworks(root);
   if (existing.some((n) => n.name === name)) throw new HuskError('invalid-value', `network with name ${name} already exists`);
   const answer = networkPlan({
