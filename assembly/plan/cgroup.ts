@@ -320,7 +320,9 @@ export function validateCgroup(cg: CgroupRequest): Failure | null {
   const without = withoutCgroups(cg);
   if (without !== null) return without;
   if (!cg.present) return null;
-  const parentProblem = relativePathProblem(cg.parent);
+  // An empty parent: the container's cgroup right under each hierarchy's root (an OCI
+  // cgroupsPath of one component, `/name`); husk's own --cgroup-parent never sends one.
+  const parentProblem: string | null = cg.parent.length == 0 ? null : relativePathProblem(cg.parent);
   if (parentProblem !== null) return invalid("cgroup-parent: \"" + cg.parent + "\": " + parentProblem);
   if (cg.name.length == 0 || cg.name.length > NAME_MAX || cg.name.charCodeAt(0) == 0x2e) {
     return invalid("cgroup-name: \"" + cg.name + "\": 1 to 128 characters, not starting with '.'");
@@ -420,12 +422,17 @@ export function validateCgroup(cg: CgroupRequest): Failure | null {
 }
 
 function cgroupMkdirCount(cg: CgroupRequest): i32 {
-  return cg.used.length * (cg.parent.split("/").length + 1);
+  return cg.used.length * (parentParts(cg).length + 1);
 }
 
 /** The container's cgroup directory in hierarchy `h`. */
 export function containerDir(cg: CgroupRequest, h: CgroupHierarchy): string {
-  return join(h.mountpoint, cg.parent + "/" + cg.name);
+  return join(h.mountpoint, cg.parent.length == 0 ? cg.name : cg.parent + "/" + cg.name);
+}
+
+/** The parent's components, none for the hierarchy's root. */
+function parentParts(cg: CgroupRequest): string[] {
+  return cg.parent.length == 0 ? new Array<string>() : cg.parent.split("/");
 }
 
 function join(mountpoint: string, relative: string): string {
@@ -448,7 +455,7 @@ function enableLine(writes: Write[]): string {
 export function cgroupLauncherOps(plan: PlanWriter, cg: CgroupRequest): void {
   if (cg.hasStatusFile) plan.statusFile(cg.statusFile);
   if (!cg.present) return;
-  const parts = cg.parent.split("/");
+  const parts = parentParts(cg);
   for (let i = 0; i < cg.used.length; i++) {
     const h = cg.used[i];
     const writes = cg.writes[i];

@@ -1,7 +1,8 @@
 // husk-runc's cgroup placement: with no linux.cgroupsPath the container goes under the
 // default parent husk-runc/, which delete removes again once it is empty (by the fast front
-// and by Node, which a poststop hook sends delete to).
-import { existsSync, readdirSync } from 'node:fs';
+// and by Node, which a poststop hook sends delete to); a cgroupsPath of one component puts
+// it right under each hierarchy's root, as runc does.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useRunc } from './runc-harness.js';
@@ -50,5 +51,29 @@ describe('husk-runc cgroups', () => {
     const d2 = runc(['delete', 'k2']);
     expect(d2.status, d2.stderr).toBe(0);
     expect(defaultParents()).toEqual([]);
+  });
+
+  it('a one-component cgroupsPath (/name) is the cgroup right under each hierarchy root, removed on delete', () => {
+    const name = `husk-test-runc-tools-${process.pid}`;
+    const dir = bundle(['sleep', '30'], (cfg) => (cfg.linux.cgroupsPath = `/${name}`));
+    const made = runc(['create', '--bundle', dir, 'o1']);
+    expect(made.status, made.stderr).toBe(0);
+    const dirs = cgroupDirsOf('o1');
+    expect(dirs.length).toBeGreaterThan(0);
+    for (const d of dirs) expect(hierarchyRoots().map((r) => join(r, name))).toContain(d);
+    const pid = JSON.parse(runc(['state', 'o1']).stdout).pid;
+    expect(readFileSync(join(dirs[0], 'cgroup.procs'), 'utf8').split('\n')).toContain(String(pid));
+    const gone = runc(['delete', '--force', 'o1']);
+    expect(gone.status, gone.stderr).toBe(0);
+    for (const d of dirs) expect(existsSync(d)).toBe(false);
+  });
+
+  it('a cgroupsPath that escapes or names nothing is still refused by name', () => {
+    for (const path of ['/..', '/../x', '/a/../b', '/']) {
+      const dir = bundle(['true'], (cfg) => (cfg.linux.cgroupsPath = path));
+      const r = runc(['create', '--bundle', dir, 'e1']);
+      expect(r.status, path).not.toBe(0);
+      expect(r.stderr, path).toMatch(/cgroup/);
+    }
   });
 });

@@ -242,3 +242,19 @@ describe('malformed requests (status 1)', () => {
     expect(() => encodeRequest(hostRequest({ cgroup: cg({ name: 'a\0b' }) }))).toThrow(CoreError);
   });
 });
+
+describe('an empty parent (husk-runc: linux.cgroupsPath of one component)', () => {
+  it('puts the container right under each hierarchy root, no parent directory made', () => {
+    const ops = opsOf(hostRequest({ cgroup: cg({ parent: '', limits: [{ name: 'pids-limit', value: '20' }] }) }));
+    const mk = find(ops, 'CGROUP_MKDIR').map((o) => `${o.args.path} ${o.args.flags}`);
+    expect(mk).toHaveLength(HYBRID.length);
+    expect(mk).toContain(`/sys/fs/cgroup/memory/${ID} 0`);
+    expect(mk).toContain(`/sys/fs/cgroup/unified/${ID} 0`);
+    expect(writes(ops)).toContain(`/sys/fs/cgroup/pids/${ID}/pids.max=20`);
+    expect(find(ops, 'CGROUP_INTO').map((o) => String(o.args.path))).toEqual([`/sys/fs/cgroup/unified/${ID}`]);
+  });
+
+  it('still refuses escapes and empty components in a parent that is not empty', () => {
+    for (const parent of ['..', 'a/../b', '/a', 'a//b', './a']) expect(refusal(hostRequest({ cgroup: cg({ parent }) }))).toMatch(/^cgroup-parent: /);
+  });
+});

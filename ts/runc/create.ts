@@ -58,8 +58,8 @@ export function readConfig(bundle: string): unknown {
 }
 
 /**
- * The container's cgroups from linux.cgroupsPath (`/parent/name`, relative to each
- * hierarchy's mount point), or `husk-runc/<id>` when it has none.
+ * The container's cgroups from linux.cgroupsPath (`/parent/name` or `/name`, relative to
+ * each hierarchy's mount point), or `husk-runc/<id>` when it has none.
  */
 async function cgroupFacts(cfg: unknown, id: string): Promise<PlanCgroup> {
   const linux = (cfg as { linux?: { cgroupsPath?: unknown } }).linux;
@@ -70,7 +70,8 @@ async function cgroupFacts(cfg: unknown, id: string): Promise<PlanCgroup> {
     if (typeof raw !== 'string') throw new RuncError('linux.cgroupsPath: not a string');
     if (raw.includes(':')) throw new RuncError(`linux.cgroupsPath: "${raw}" is a systemd unit path (slice:prefix:name); husk-runc manages cgroupfs paths only`);
     const parts = raw.split('/').filter((p) => p !== '');
-    if (parts.length < 2) throw new RuncError(`linux.cgroupsPath: "${raw}": husk-runc needs a parent and a name (e.g. /machine/${parts[0] ?? id})`);
+    if (parts.length === 0) throw new RuncError(`linux.cgroupsPath: "${raw}": names no cgroup (e.g. /machine/${id})`);
+    // One component (`/name`): the cgroup right under each hierarchy's root, as runc puts it.
     name = parts.pop()!;
     parent = parts.join('/');
   }
