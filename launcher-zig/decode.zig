@@ -166,6 +166,9 @@ const Decoder = struct {
     /// Namespaces the container process makes itself after CLONE (UNSHARE): after a joined
     /// user namespace, all of them (protocol.md "A joined user namespace").
     unshared: u64 = 0,
+    /// Namespaces entered by path (SETNS_FILE), before CLONE or after: a uts namespace joined
+    /// so is the one SETHOSTNAME may name (husk-runc, an OCI hostname with a uts path).
+    joined_files: u64 = 0,
     saw_pid_fork: bool = false,
     nft_elements: usize = 0,
     logs: usize = 0,
@@ -343,8 +346,8 @@ const Decoder = struct {
             .overlay => |o| try decoder.check_overlay(o.lowers, &.{ o.upper, o.work, o.target, o.links }, o.flags),
             .copy_tree => |o| try decoder.check_copy_tree(o.source, o.target, o.opaque_xattr, o.flags),
             .set_root => |o| if (o.path.len == 0 or o.path[0] != '/') return decoder.fail("set_root.path: not absolute"),
-            .sethostname => if ((namespaces.* | decoder.unshared) & protocol.CLONE_NEWUTS == 0) {
-                return decoder.fail("sethostname without a new UTS namespace");
+            .sethostname => if ((namespaces.* | decoder.unshared | decoder.joined_files) & protocol.CLONE_NEWUTS == 0) {
+                return decoder.fail("sethostname without a new UTS namespace or one joined by path");
             },
             .rlimit => |o| if (o.resource >= protocol.rlimit_resource_count) return decoder.fail("rlimit.resource: unknown"),
             .caps => |o| {
@@ -533,6 +536,7 @@ const Decoder = struct {
                 if (@popCount(o.nstype) != 1) return decoder.fail("setns_file.nstype: not one namespace");
                 if (o.nstype & ~allowed != 0 or (before and o.nstype == protocol.CLONE_NEWUSER)) return decoder.fail(if (before) "setns_file.nstype: a namespace the launcher cannot enter" else "setns_file.nstype: unknown or pid");
                 if (!before) decoder.entered |= o.nstype;
+                decoder.joined_files |= o.nstype;
             },
             else => unreachable,
         }

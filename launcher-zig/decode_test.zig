@@ -574,6 +574,9 @@ test "flags and enums with unknown bits or values are rejected" {
     try expect_ops_invalid(&.{ .{ .clone = .{ .flags = 0 } }, .{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = 0, .data = "" } }, exec }, 1, "mount namespace");
     // A namespace from UNSHARE before CLONE counts: the launcher itself is already in it.
     try expect_valid_ops(&.{ .{ .unshare = .{ .flags = NEWNS | protocol.CLONE_NEWUTS } }, .{ .clone = .{ .flags = 0 } }, .{ .sethostname = .{ .name = "x" } }, .{ .mask = .{ .path = "/x" } }, exec });
+    // A uts namespace joined by path (SETNS_FILE) is one SETHOSTNAME may name; one of another type is not.
+    try expect_valid_ops(&.{ .{ .setns_file = .{ .path = "/proc/7/ns/uts", .nstype = protocol.CLONE_NEWUTS } }, .{ .clone = .{ .flags = NEWNS } }, .{ .sethostname = .{ .name = "x" } }, exec });
+    try expect_ops_invalid(&.{ .{ .setns_file = .{ .path = "/proc/7/ns/net", .nstype = protocol.CLONE_NEWNET } }, .{ .clone = .{ .flags = NEWNS } }, .{ .sethostname = .{ .name = "x" } }, exec }, 2, "UTS");
 }
 
 /// Invariants of any plan the decoder accepts.

@@ -233,7 +233,14 @@ function decideNamespaces(req: OciRequest, d: OciDecisions): Failure | null {
     if (t.clock != "monotonic" && t.clock != "boottime") return invalid("linux.timeOffsets." + t.clock + ": not a clock a time namespace offsets (monotonic, boottime)");
     if (t.nanosecs >= 1000000000) return invalid("linux.timeOffsets." + t.clock + ".nanosecs: " + t.nanosecs.toString() + " is not below 1000000000");
   }
-  if (req.hasHostname && (d.newNamespaces & CLONE_NEWUTS) == 0) return invalid("hostname: needs a new uts namespace");
+  // A uts namespace joined by path takes the hostname too (runc sets it there); the host's
+  // (no uts entry) never does.
+  if (req.hasHostname && (d.newNamespaces & CLONE_NEWUTS) == 0 && !d.joinTypes.includes(CLONE_NEWUTS)) {
+    return invalid("hostname: needs a new uts namespace, or one joined by path (linux.namespaces)");
+  }
+  if (req.hasHostname && d.joinTypes.includes(CLONE_NEWUTS) && userns) {
+    return invalid("hostname: a uts namespace joined by path with a new user namespace: its root may not set the host name there");
+  }
   if (req.propagation.length > 0) {
     d.propagation = propagationOf(req.propagation);
     if (d.propagation == 0) return invalid("linux.rootfsPropagation: unknown \"" + req.propagation + "\"");

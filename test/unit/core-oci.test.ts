@@ -51,6 +51,26 @@ describe('ociPlan', () => {
     expect(names(config((c) => (c.linux.namespaces = [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }])))).toContain('LOOPBACK_UP');
   });
 
+  it('hostname: set in a uts namespace joined by path (as runc); refused with the host\'s or with a new user namespace', () => {
+    const joined = (c: any) => {
+      c.hostname = 'h';
+      c.linux.namespaces = [{ type: 'mount' }, { type: 'uts', path: '/proc/7/ns/uts' }];
+    };
+    const ops = opsOf(config(joined));
+    expect(ops.find(([n]) => n === 'SETNS_FILE')![1]).toEqual({ path: '/proc/7/ns/uts', nstype: 0x04000000 });
+    expect(ops.find(([n]) => n === 'SETHOSTNAME')![1]).toEqual({ name: 'h' });
+    expect(refusal(config((c) => {
+      c.hostname = 'h';
+      c.linux.namespaces = [{ type: 'mount' }];
+    }))).toBe('hostname: needs a new uts namespace, or one joined by path (linux.namespaces)');
+    expect(refusal(config((c) => {
+      joined(c);
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 10 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 10 }];
+    }))).toMatch(/^hostname: a uts namespace joined by path with a new user namespace/);
+  });
+
   it('capabilities: the bounding set is dropped before USER, the sets after it', () => {
     const ops = opsOf(config((c) => {
       c.process.user = { uid: 1000, gid: 1000, umask: 0o027, additionalGids: [5, 6] };
