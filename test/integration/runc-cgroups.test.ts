@@ -2,12 +2,26 @@
 // default parent husk-runc/, which delete removes again once it is empty (by the fast front
 // and by Node, which a poststop hook sends delete to); a cgroupsPath of one component puts
 // it right under each hierarchy's root, as runc does.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useRunc } from './runc-harness.js';
+import { huskRunc, useRunc } from './runc-harness.js';
 
-const { runc, bundle, cgroupDirsOf } = useRunc();
+const { root, bundles, runc, bundle, cgroupDirsOf } = useRunc();
+
+/** husk-runc --root ROOT ARGS, not waited for in turn: its status and stderr. stderr goes to a
+ *  file (a created container keeps the stdio it was given: a pipe would stay open). */
+let asyncCalls = 0;
+function runcAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  const errPath = join(bundles, `async-stderr-${asyncCalls++}`);
+  const fd = openSync(errPath, 'w');
+  return new Promise((resolve) => {
+    const child = spawn(huskRunc, ['--root', root, ...args], { stdio: ['ignore', 'ignore', fd] });
+    closeSync(fd);
+    child.on('exit', (status) => resolve({ status, stderr: readFileSync(errPath, 'utf8') }));
+  });
+}
 
 /** Every hierarchy's root: /sys/fs/cgroup itself (v2) and the directories in it (v1, unified). */
 function hierarchyRoots(): string[] {
@@ -39,6 +53,23 @@ describe('husk-runc cgroups', () => {
       expect(defaultParents()).toEqual([]);
     });
   }
+
+  it('8 creates and deletes at once with no cgroupsPath, 3 rounds each: every one succeeds, no husk-runc/ left', async (ctx) => {
+    if (defaultParents().length > 0) ctx.skip();
+    const dirs = Array.from({ length: 8 }, () => bundle(['true'], (cfg) => delete cfg.linux.cgroupsPath));
+    const failures: string[] = [];
+    await Promise.all(dirs.map(async (dir, i) => {
+      for (let round = 0; round < 3; round++) {
+        const id = `r${i}-${round}`;
+        const made = await runcAsync(['create', '--bundle', dir, id]);
+        if (made.status !== 0) failures.push(`create ${id}: ${made.stderr}`);
+        const gone = await runcAsync(['delete', '--force', id]);
+        if (gone.status !== 0 && made.status === 0) failures.push(`delete ${id}: ${gone.stderr}`);
+      }
+    }));
+    expect(failures).toEqual([]);
+    expect(defaultParents()).toEqual([]);
+  });
 
   it('delete keeps husk-runc/ while another container is in it', (ctx) => {
     if (defaultParents().length > 0) ctx.skip();

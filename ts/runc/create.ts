@@ -15,6 +15,7 @@ import { processStart } from '../runtime/state.js';
 import { RuncError } from './args.js';
 import type { RuncCommand, RuncGlobal } from './args.js';
 import { runPlan } from './launch.js';
+import { OP_BY_NAME } from '../protocol/ops.js';
 import { claimDir, fifoPath, ociState, removeDir, writeState } from './state.js';
 import { destroy } from './commands.js';
 import { runHooks } from './hooks.js';
@@ -208,7 +209,13 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       }
     };
     const sync = (hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0;
-    const launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds, trace, onSync: sync ? onSync : undefined });
+    let launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds, trace, onSync: sync ? onSync : undefined });
+    // The default parent husk-runc/ is removed by the delete that leaves it empty, so a create
+    // beside it can find it gone between making it and making its own directory in it (ENOENT
+    // at CGROUP_MKDIR, nothing made yet): the launcher undid its part, so the plan is run again.
+    for (let retry = 0; defaultParent && retry < 5 && mkdirRaced(launched.error); retry++) {
+      launched = await runPlan(answer.plan, { onPid, forward: foreground, preserveFds: cmd.preserveFds, trace, onSync: sync ? onSync : undefined });
+    }
     if (hookFailure !== undefined) {
       await destroy(st).catch(() => undefined);
       throw hookFailure;
@@ -229,6 +236,12 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
     if (err instanceof CoreError) throw new RuncError(err.message);
     throw err;
   }
+}
+
+const ENOENT = 2;
+const CGROUP_MKDIR = OP_BY_NAME.get('CGROUP_MKDIR')!.code;
+function mkdirRaced(error: { code: number; errno: number } | undefined): boolean {
+  return error !== undefined && error.code === CGROUP_MKDIR && error.errno === ENOENT;
 }
 
 /** The launcher's ERROR as runc's users read one: what failed, and why. */
