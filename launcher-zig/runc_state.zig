@@ -150,15 +150,7 @@ pub fn process_start(pid: i64, buffer: *[1024]u8) ?[]const u8 {
     assert(pid > 0);
     var path_buffer: [32]u8 = undefined;
     const path = std.fmt.bufPrintZ(&path_buffer, "/proc/{d}/stat", .{pid}) catch unreachable; // An i32 fits.
-    const fd = sys.openat(sys.AT_FDCWD, path, sys.O.RDONLY | sys.O.CLOEXEC, 0) catch return null;
-    defer sys.close(fd);
-    var done: usize = 0;
-    while (done < buffer.len) {
-        const n = sys.read(fd, buffer[done..]) catch return null;
-        if (n == 0) break;
-        done += n;
-    }
-    const stat = buffer[0..done];
+    const stat = read_small(path, buffer) orelse return null;
     const close = std.mem.lastIndexOfScalar(u8, stat, ')') orelse return null;
     if (close + 2 > stat.len) return null;
     var fields = std.mem.splitScalar(u8, stat[close + 2 ..], ' ');
