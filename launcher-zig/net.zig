@@ -8,13 +8,13 @@
 const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
+const netlink = @import("netlink.zig");
 const Op = @import("protocol.zig").Op;
 
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
 const RTM_NEWADDR: u16 = 20;
 const RTM_NEWROUTE: u16 = 24;
-const NLMSG_ERROR: u16 = 2;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
 const NLM_F_EXCL: u16 = 0x200;
@@ -162,17 +162,7 @@ const Message = struct {
     /// Sends the message and reads the kernel's answer: 0 (ACK) or the errno it names.
     fn call(m: *Message) sys.Error!void {
         std.mem.writeInt(u32, m.buffer[0..4], @intCast(m.len), .little);
-        const socket = try sys.netlink_route_socket();
-        defer sys.close(socket);
-        _ = try sys.send(socket, m.buffer[0..m.len]);
-        var answer: [1024]u8 align(4) = undefined;
-        const n = try sys.recv(socket, &answer);
-        // An ACK is NLMSG_ERROR with error 0; husk asks nothing else of these requests.
-        if (n < 20 or std.mem.readInt(u16, answer[4..6], .little) != NLMSG_ERROR) return error.PROTO;
-        const code = std.mem.readInt(i32, answer[16..20], .little);
-        if (code == 0) return;
-        if (code > 0 or code < -4095) return error.PROTO;
-        return sys.error_of_errno(@intCast(-code));
+        try netlink.request(netlink.NETLINK_ROUTE, m.buffer[0..m.len]);
     }
 };
 

@@ -7,15 +7,14 @@
 const std = @import("std");
 const assert = std.debug.assert;
 const sys = @import("sys.zig");
+const netlink = @import("netlink.zig");
 const protocol = @import("protocol.zig");
 
-const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 16;
 const NFNL_MSG_BATCH_END: u16 = 17;
 const NFT_MSG_NEWSETELEM: u16 = 12;
 const NFT_MSG_DELSETELEM: u16 = 14;
-const NLMSG_ERROR: u16 = 2;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
 const NLM_F_EXCL: u16 = 0x200;
@@ -91,17 +90,8 @@ fn call(elements: Elements, kind: u16, flags: u16) sys.Error!void {
     batch.message_end();
     batch.message(NFNL_MSG_BATCH_END, 0, 0, 3);
     batch.message_end();
-    const socket = try sys.netlink_socket(NETLINK_NETFILTER);
-    defer sys.close(socket);
-    _ = try sys.send(socket, batch.buffer[0..batch.len]);
-    var answer: [512]u8 align(4) = undefined;
-    const n = try sys.recv(socket, &answer);
     // The element message asked for an ACK: NLMSG_ERROR with error 0, or the errno.
-    if (n < 20 or std.mem.readInt(u16, answer[4..6], .little) != NLMSG_ERROR) return error.PROTO;
-    const code = std.mem.readInt(i32, answer[16..20], .little);
-    if (code == 0) return;
-    if (code > 0 or code < -4095) return error.PROTO;
-    return sys.error_of_errno(@intCast(-code));
+    try netlink.request(netlink.NETLINK_NETFILTER, batch.buffer[0..batch.len]);
 }
 
 /// NFNL messages, one after the other in one buffer; each with the nfgenmsg after its header.

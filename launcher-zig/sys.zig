@@ -1023,16 +1023,7 @@ pub fn interface_index(name: []const u8) Error!u32 {
     return @intCast(index);
 }
 
-/// An rtnetlink socket (NETLINK_ROUTE), close-on-exec, in the current network namespace.
-pub fn netlink_route_socket() Error!fd_t {
-    const AF_NETLINK = 16;
-    const SOCK_RAW = 3;
-    const SOCK_CLOEXEC = 0o2000000;
-    const NETLINK_ROUTE = 0;
-    return check_fd(linux.syscall3(.socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-}
-
-/// A netlink socket of `protocol` (NETLINK_NETFILTER: nft.zig), close-on-exec.
+/// A netlink socket of `protocol` (netlink.zig: NETLINK_ROUTE, NETLINK_NETFILTER), close-on-exec.
 pub fn netlink_socket(protocol: usize) Error!fd_t {
     const AF_NETLINK = 16;
     const SOCK_RAW = 3;

@@ -38,6 +38,7 @@ test {
     _ = @import("init.zig");
     _ = @import("attach.zig");
     _ = @import("net.zig");
+    _ = @import("netlink.zig");
     _ = @import("dns_message.zig");
     _ = @import("dns_main.zig");
     _ = @import("runc_main.zig");
