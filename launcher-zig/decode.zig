@@ -548,7 +548,7 @@ const Decoder = struct {
         switch (op_value) {
             .net_bridge => |o| {
                 if (!net.valid_ifname(o.name)) return decoder.fail("net_bridge.name: not a link name");
-                if (net.parse_cidr(o.address) == null) return decoder.fail("net_bridge.address: not A.B.C.D/N");
+                if (net.parse_cidr_any(o.address) == null) return decoder.fail("net_bridge.address: not A.B.C.D/N or IPv6/N");
             },
             .net_link_del => |o| if (!net.valid_ifname(o.name)) return decoder.fail("net_link_del.name: not a link name"),
             .net_sysctl => |o| if (!net.valid_sysctl_key(o.key)) return decoder.fail("net_sysctl.key: not a key under net/"),
@@ -564,7 +564,7 @@ const Decoder = struct {
             .net_addr => |o| {
                 if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_addr without a new network namespace");
                 if (!net.valid_ifname(o.name)) return decoder.fail("net_addr.name: not a link name");
-                if (net.parse_cidr(o.address) == null) return decoder.fail("net_addr.address: not A.B.C.D/N");
+                if (net.parse_cidr_any(o.address) == null) return decoder.fail("net_addr.address: not A.B.C.D/N or IPv6/N");
                 if (o.flags & ~net.addr_flags_known != 0) return decoder.fail("net_addr.flags: unknown bits");
             },
             .net_connect => |o| {
@@ -576,7 +576,7 @@ const Decoder = struct {
             .net_route => |o| {
                 if (decoder.plan.namespaces & protocol.CLONE_NEWNET == 0) return decoder.fail("net_route without a new network namespace");
                 if (!net.valid_ifname(o.name)) return decoder.fail("net_route.name: not a link name");
-                if (net.parse_ip4(o.gateway) == null) return decoder.fail("net_route.gateway: not A.B.C.D");
+                if (net.parse_ip(o.gateway) == null) return decoder.fail("net_route.gateway: not A.B.C.D or IPv6");
             },
             else => unreachable,
         }

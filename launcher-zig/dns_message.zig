@@ -1,7 +1,8 @@
 //! DNS messages for husk-dns, a network's name responder (docs/networks.md "Names"): a query
 //! read, and the answer written from the network's records. The records are a text file
 //! the core decided and ts/ wrote, one container per line, as /etc/hosts:
-//! `A.B.C.D name alias ...` (names already lowercase). A name the records hold is answered
+//! `A.B.C.D name alias ... [+IPV6] #ID %LINK` (names already lowercase; `+IPV6` on a
+//! dual-stack network, answered for AAAA). A name the records hold is answered
 //! here; any other is forwarded (dns_main.zig) or, with no upstream, answered NXDOMAIN.
 //! No I/O in this file: dns_main.zig does it.
 
@@ -20,6 +21,7 @@ pub const ttl_seconds: u32 = 60;
 
 pub const type_a: u16 = 1;
 pub const type_ptr: u16 = 12;
+pub const type_aaaa: u16 = 28;
 pub const type_any: u16 = 255;
 const class_in: u16 = 1;
 const class_any: u16 = 255;
@@ -96,17 +98,75 @@ pub fn find_addresses(records: []const u8, name: []const u8, out: [][4]u8) usize
     while (lines.next()) |line| {
         var fields = std.mem.tokenizeAny(u8, line, " \t");
         const address = net.parse_ip4(fields.next() orelse continue) orelse continue;
-        while (fields.next()) |field| {
-            if (field[0] == '%' or field[0] == '#' or !std.ascii.eqlIgnoreCase(field, name)) continue;
-            if (!line_alive(line)) break;
-            if (count == out.len) return count;
-            out[count] = address;
-            count += 1;
-            break;
-        }
+        if (!holds_name(line, name)) continue;
+        if (count == out.len) return count;
+        out[count] = address;
+        count += 1;
     }
     assert(count <= out.len);
     return count;
+}
+
+/// A line (of a live container) holds `name` as one of its names: not its address, `+IPV6`, `#ID` or `%LINK`.
+fn holds_name(line: []const u8, name: []const u8) bool {
+    var fields = std.mem.tokenizeAny(u8, line, " \t");
+    _ = fields.next() orelse return false;
+    while (fields.next()) |field| {
+        if (field[0] == '%' or field[0] == '#' or field[0] == '+' or !std.ascii.eqlIgnoreCase(field, name)) continue;
+        return line_alive(line);
+    }
+    return false;
+}
+
+/// A line's `+IPV6` field, its IPv6 address on a dual-stack network.
+fn line_address6(line: []const u8) ?[16]u8 {
+    var fields = std.mem.tokenizeAny(u8, line, " \t");
+    while (fields.next()) |field| if (field[0] == '+') return net.parse_ip6(field[1..]);
+    return null;
+}
+
+/// The IPv6 addresses of the records' lines (with an IPv4 address first) that hold `name`.
+pub fn find_addresses6(records: []const u8, name: []const u8, out: [][16]u8) usize {
+    var count: usize = 0;
+    var lines = std.mem.splitScalar(u8, records, '\n');
+    while (lines.next()) |line| {
+        var fields = std.mem.tokenizeAny(u8, line, " \t");
+        _ = net.parse_ip4(fields.next() orelse continue) orelse continue;
+        if (!holds_name(line, name)) continue;
+        const address = line_address6(line) orelse continue;
+        if (count == out.len) return count;
+        out[count] = address;
+        count += 1;
+    }
+    assert(count <= out.len);
+    return count;
+}
+
+/// The first name of the (live) line whose `+IPV6` is `address`, for a reverse lookup in ip6.arpa.
+pub fn find_name6(records: []const u8, address: [16]u8) ?[]const u8 {
+    var lines = std.mem.splitScalar(u8, records, '\n');
+    while (lines.next()) |line| {
+        var fields = std.mem.tokenizeAny(u8, line, " \t");
+        _ = net.parse_ip4(fields.next() orelse continue) orelse continue;
+        const held = line_address6(line) orelse continue;
+        if (!std.mem.eql(u8, &held, &address) or !line_alive(line)) continue;
+        return fields.next();
+    }
+    return null;
+}
+
+/// `b.a.9.8. … .ip6.arpa` (32 nibbles, lowest first) → the address.
+pub fn reverse_address6(name: []const u8) ?[16]u8 {
+    const suffix = ".ip6.arpa";
+    if (name.len != 63 + suffix.len or !std.mem.endsWith(u8, name, suffix)) return null;
+    var bytes = [_]u8{0} ** 16;
+    for (0..32) |i| {
+        if (i > 0 and name[i * 2 - 1] != '.') return null;
+        const nibble = std.fmt.charToDigit(name[i * 2], 16) catch return null;
+        const at = 31 - i; // The first nibble in the name is the address's last.
+        bytes[at / 2] |= if (at % 2 == 0) nibble << 4 else nibble;
+    }
+    return bytes;
 }
 
 /// A container's own resolvers (its --dns): the line `>A.B.C.D IP...` for its address. Its
@@ -190,12 +250,21 @@ pub fn respond(message: []const u8, records: []const u8, can_forward: bool, out:
     if (reverse_address(name)) |address| {
         if (find_name(records, address)) |held| return .{ .reply = ptr_reply(message, &query, held, out) };
     }
+    if (reverse_address6(name)) |address| {
+        if (find_name6(records, address)) |held| return .{ .reply = ptr_reply(message, &query, held, out) };
+    }
     var addresses: [answers_max][4]u8 = undefined;
     const count = find_addresses(records, name, &addresses);
     if (count == 0) return if (can_forward) .forward else .{ .reply = reply_header(message, &query, .name_error, 0, out) };
-    // The name is ours: A (or ANY) gets its addresses; any other type has no data (NOERROR, none).
-    const wanted = query.qtype == type_a or query.qtype == type_any;
-    return .{ .reply = a_reply(message, &query, if (wanted) addresses[0..count] else &.{}, out) };
+    // The name is ours: A gets its IPv4 addresses, AAAA its IPv6 ones (none on an IPv4-only
+    // network: NOERROR with no data, so a resolver does not ask elsewhere), ANY both; any
+    // other type has no data.
+    var addresses6: [answers_max][16]u8 = undefined;
+    const count6 = find_addresses6(records, name, &addresses6);
+    const any = query.qtype == type_any;
+    const v4 = if (any or query.qtype == type_a) addresses[0..count] else &[_][4]u8{};
+    const v6 = if (any or query.qtype == type_aaaa) addresses6[0..count6] else &[_][16]u8{};
+    return .{ .reply = address_reply(message, &query, v4, v6, out) };
 }
 
 /// The header and question of the query with the response bits set; `count` answers follow.
@@ -230,15 +299,27 @@ fn answer_head(out: []u8, rtype: u16, rdata_len: u16) void {
     std.mem.writeInt(u16, out[10..12], rdata_len, .big);
 }
 
-fn a_reply(message: []const u8, query: *const Query, addresses: []const [4]u8, out: *[reply_bytes_max]u8) usize {
-    assert(addresses.len <= answers_max);
-    var at = reply_header(message, query, .ok, @intCast(addresses.len), out);
-    for (addresses) |address| {
+/// A records then AAAA records, as many as fit the 512 bytes (ANY of a name held 16 times
+/// over: the IPv4 ones first); the answer count says how many.
+fn address_reply(message: []const u8, query: *const Query, v4: []const [4]u8, v6: []const [16]u8, out: *[reply_bytes_max]u8) usize {
+    assert(v4.len <= answers_max and v6.len <= answers_max);
+    var at = reply_header(message, query, .ok, 0, out);
+    var count: u16 = 0;
+    for (v4) |address| {
         assert(at + 16 <= out.len); // question_end <= 256, 16 answers of 16 bytes.
         answer_head(out[at..][0..12], type_a, 4);
         @memcpy(out[at + 12 ..][0..4], &address);
         at += 16;
+        count += 1;
     }
+    for (v6) |address| {
+        if (at + 28 > out.len) break;
+        answer_head(out[at..][0..12], type_aaaa, 16);
+        @memcpy(out[at + 12 ..][0..16], &address);
+        at += 28;
+        count += 1;
+    }
+    std.mem.writeInt(u16, out[6..8], count, .big);
     return at;
 }
 
@@ -279,6 +360,35 @@ fn test_query(buffer: []u8, name: []const u8, qtype: u16) []u8 {
 }
 
 const test_records = "10.89.0.2 web 3f2a1b4c5d6e\n10.89.0.3 db cache\n10.89.0.4 cache\n";
+const test_records6 = "10.89.0.2 web +fd68:7573:6b00::2 #3f2a1b4c5d6e %husk-3f2a1b4c5d\n10.89.0.3 db #aaaaaaaaaaaa\n";
+
+test "AAAA of a dual-stack container's name is its +IPV6, ANY both; a name with none has no data" {
+    var buffer: [128]u8 = undefined;
+    var out: [reply_bytes_max]u8 = undefined;
+    var length = respond(test_query(&buffer, "web", type_aaaa), test_records6, true, &out).reply;
+    try std.testing.expectEqual(@as(u16, 1), std.mem.readInt(u16, out[6..8], .big));
+    try std.testing.expectEqualSlices(u8, &net.parse_ip6("fd68:7573:6b00::2").?, out[length - 16 .. length]);
+    try std.testing.expectEqual(type_aaaa, std.mem.readInt(u16, out[length - 26 ..][0..2], .big));
+    _ = respond(test_query(&buffer, "web", type_any), test_records6, true, &out).reply;
+    try std.testing.expectEqual(@as(u16, 2), std.mem.readInt(u16, out[6..8], .big));
+    length = respond(test_query(&buffer, "db", type_aaaa), test_records6, true, &out).reply;
+    try std.testing.expectEqual(@as(u16, 0), std.mem.readInt(u16, out[6..8], .big));
+    try std.testing.expectEqual(@as(u16, 0), std.mem.readInt(u16, out[2..4], .big) & 0xf);
+    // `+…` is an address, never a name.
+    var addresses: [4][4]u8 = undefined;
+    try std.testing.expectEqual(@as(usize, 0), find_addresses(test_records6, "+fd68:7573:6b00::2", &addresses));
+}
+
+test "a reverse lookup in ip6.arpa names the container" {
+    var buffer: [128]u8 = undefined;
+    var out: [reply_bytes_max]u8 = undefined;
+    const name = "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.6.3.7.5.7.8.6.d.f.ip6.arpa";
+    try std.testing.expect(reverse_address6(name) == null); // 28 nibbles: not an address
+    const full = "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.6.3.7.5.7.8.6.d.f.ip6.arpa";
+    try std.testing.expectEqualSlices(u8, &net.parse_ip6("fd68:7573:6b00::2").?, &reverse_address6(full).?);
+    const length = respond(test_query(&buffer, full, type_ptr), test_records6, false, &out).reply;
+    try std.testing.expectEqualSlices(u8, &.{ 3, 'w', 'e', 'b', 0 }, out[length - 5 .. length]);
+}
 
 test "a name the records hold is answered with its address, case folded" {
     var buffer: [128]u8 = undefined;

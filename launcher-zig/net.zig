@@ -37,6 +37,7 @@ const RTA_OIF: u16 = 4;
 const RTA_GATEWAY: u16 = 5;
 const AF_UNSPEC: u8 = 0;
 const AF_INET: u8 = 2;
+const AF_INET6: u8 = 10;
 const IFF_UP: u32 = 1;
 const RT_TABLE_MAIN: u8 = 254;
 const RTPROT_BOOT: u8 = 3;
@@ -50,6 +51,76 @@ pub const addr_flags_known: u64 = addr_flag_nodad;
 pub const ifname_bytes_max = 15;
 
 pub const Ip4 = struct { bytes: [4]u8, prefix: u8 };
+
+/// An address of either family (a dual-stack network: docs/networks.md "IPv6"): the first
+/// 4 or 16 bytes of `bytes`, and a prefix when it came with one.
+pub const Ip = struct {
+    family: u8,
+    bytes: [16]u8 = [_]u8{0} ** 16,
+    prefix: u8 = 0,
+
+    pub fn address(ip: *const Ip) []const u8 {
+        assert(ip.family == AF_INET or ip.family == AF_INET6);
+        return ip.bytes[0..if (ip.family == AF_INET) 4 else 16];
+    }
+};
+
+/// `A.B.C.D` or an IPv6 address (eight groups, one `::`; no zone, no embedded IPv4).
+pub fn parse_ip(text: []const u8) ?Ip {
+    if (std.mem.indexOfScalar(u8, text, ':') == null) {
+        var ip = Ip{ .family = AF_INET };
+        ip.bytes[0..4].* = parse_ip4(text) orelse return null;
+        return ip;
+    }
+    return .{ .family = AF_INET6, .bytes = parse_ip6(text) orelse return null };
+}
+
+/// `ADDRESS/N` of either family (N up to 32 or 128).
+pub fn parse_cidr_any(text: []const u8) ?Ip {
+    const slash = std.mem.indexOfScalar(u8, text, '/') orelse return null;
+    var ip = parse_ip(text[0..slash]) orelse return null;
+    const digits = text[slash + 1 ..];
+    if (digits.len == 0 or digits.len > 3 or (digits.len > 1 and digits[0] == '0')) return null;
+    ip.prefix = std.fmt.parseInt(u8, digits, 10) catch return null;
+    if (ip.prefix > @as(u8, if (ip.family == AF_INET) 32 else 128)) return null;
+    return ip;
+}
+
+pub fn parse_ip6(text: []const u8) ?[16]u8 {
+    if (text.len < 2 or text.len > 39) return null;
+    var head: [8]u16 = undefined;
+    var tail: [8]u16 = undefined;
+    var head_len: usize = 0;
+    var tail_len: usize = 0;
+    if (std.mem.indexOf(u8, text, "::")) |gap| {
+        if (std.mem.indexOfPos(u8, text, gap + 1, "::") != null) return null;
+        head_len = parse_groups(text[0..gap], &head) orelse return null;
+        tail_len = parse_groups(text[gap + 2 ..], &tail) orelse return null;
+        if (head_len + tail_len > 7) return null; // `::` stands for one zero group at least.
+    } else {
+        head_len = parse_groups(text, &head) orelse return null;
+        if (head_len != 8) return null;
+    }
+    var groups = [_]u16{0} ** 8;
+    @memcpy(groups[0..head_len], head[0..head_len]);
+    @memcpy(groups[8 - tail_len ..], tail[0..tail_len]);
+    var bytes: [16]u8 = undefined;
+    for (groups, 0..) |group, i| std.mem.writeInt(u16, bytes[i * 2 ..][0..2], group, .big);
+    return bytes;
+}
+
+/// Colon-separated groups of 1 to 4 hex digits (none for empty text); their count.
+fn parse_groups(text: []const u8, out: *[8]u16) ?usize {
+    if (text.len == 0) return 0;
+    var count: usize = 0;
+    var parts = std.mem.splitScalar(u8, text, ':');
+    while (parts.next()) |part| : (count += 1) {
+        if (count == 8 or part.len == 0 or part.len > 4) return null;
+        out[count] = std.fmt.parseInt(u16, part, 16) catch return null;
+    }
+    assert(count <= 8);
+    return count;
+}
 
 /// `A.B.C.D/N` (N 0 to 32), as the core writes an address with its prefix.
 pub fn parse_cidr(text: []const u8) ?Ip4 {
@@ -181,7 +252,7 @@ pub fn run_op(op: Op, pid: sys.pid_t) sys.Error!void {
 /// NET_BRIDGE: the bridge `name` exists, is up and has `address` (each made if missing).
 pub fn bridge(name: []const u8, address: []const u8) sys.Error!void {
     assert(valid_ifname(name));
-    const cidr = parse_cidr(address) orelse unreachable; // The decoder checked it.
+    const cidr = parse_cidr_any(address) orelse unreachable; // The decoder checked it.
     var m = Message.init(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
     m.ifinfo(0, IFF_UP);
     m.attr_str(IFLA_IFNAME, name);
@@ -192,7 +263,10 @@ pub fn bridge(name: []const u8, address: []const u8) sys.Error!void {
         error.EXIST => try sys.interface_up(name),
         else => return err,
     };
-    add_address(try sys.interface_index(name), cidr, 0) catch |err| switch (err) {
+    // A gateway's IPv6 address is the bridge's own (the core gives it to no container): no
+    // duplicate address detection, so it answers the containers at once, not seconds later.
+    const flags: u64 = if (cidr.family == AF_INET6) addr_flag_nodad else 0;
+    add_address(try sys.interface_index(name), cidr, flags) catch |err| switch (err) {
         error.EXIST => {},
         else => return err,
     };
@@ -280,21 +354,23 @@ fn peer_up(peer: []const u8, address: []const u8) sys.Error!void {
     try add(peer, address, 0);
 }
 
-/// NET_ADDR: `address` (A.B.C.D/N) on interface `name` in the current namespace.
+/// NET_ADDR: `address` (A.B.C.D/N or IPv6/N) on interface `name` in the current namespace.
 pub fn add(name: []const u8, text: []const u8, flags: u64) sys.Error!void {
-    const cidr = parse_cidr(text) orelse unreachable; // The decoder checked it.
+    const cidr = parse_cidr_any(text) orelse unreachable; // The decoder checked it.
     try add_address(try sys.interface_index(name), cidr, flags);
 }
 
-fn add_address(index: u32, cidr: Ip4, flags: u64) sys.Error!void {
+fn add_address(index: u32, cidr: Ip, flags: u64) sys.Error!void {
     assert(index > 0);
     var m = Message.init(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-    var head = [_]u8{ AF_INET, cidr.prefix, 0, RT_SCOPE_UNIVERSE, 0, 0, 0, 0 };
+    var head = [_]u8{ cidr.family, cidr.prefix, 0, RT_SCOPE_UNIVERSE, 0, 0, 0, 0 };
     std.mem.writeInt(u32, head[4..8], index, .little);
     m.bytes(&head);
-    m.attr(IFA_LOCAL, &cidr.bytes);
-    m.attr(IFA_ADDRESS, &cidr.bytes);
-    if (cidr.prefix < 31) m.attr(IFA_BROADCAST, &broadcast(cidr));
+    m.attr(IFA_LOCAL, cidr.address());
+    m.attr(IFA_ADDRESS, cidr.address());
+    if (cidr.family == AF_INET and cidr.prefix < 31) {
+        m.attr(IFA_BROADCAST, &broadcast(.{ .bytes = cidr.bytes[0..4].*, .prefix = cidr.prefix }));
+    }
     if (flags & addr_flag_nodad != 0) m.attr_u32(IFA_FLAGS, IFA_F_NODAD);
     try m.call();
 }
@@ -309,14 +385,14 @@ fn broadcast(cidr: Ip4) [4]u8 {
     return out;
 }
 
-/// NET_ROUTE: the default route via `gateway` on interface `name`.
+/// NET_ROUTE: the default route (of the gateway's family) via `gateway` on interface `name`.
 pub fn default_route(gateway_text: []const u8, name: []const u8) sys.Error!void {
-    const gateway = parse_ip4(gateway_text) orelse unreachable; // The decoder checked it.
+    const gateway = parse_ip(gateway_text) orelse unreachable; // The decoder checked it.
     const index = try sys.interface_index(name);
     var m = Message.init(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-    var head = [_]u8{ AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0, 0, 0, 0 };
+    var head = [_]u8{ gateway.family, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0, 0, 0, 0 };
     m.bytes(&head);
-    m.attr(RTA_GATEWAY, &gateway);
+    m.attr(RTA_GATEWAY, gateway.address());
     m.attr_u32(RTA_OIF, index);
     try m.call();
 }
@@ -359,4 +435,20 @@ test "addresses, prefixes and MACs as the core writes them" {
     try std.testing.expect(valid_sysctl_key("net/ipv4/conf/husk0/route_localnet"));
     try std.testing.expect(!valid_sysctl_key("kernel/core_pattern"));
     try std.testing.expect(!valid_sysctl_key("net/../kernel/x"));
+}
+
+test "IPv6 addresses and prefixes as the core writes them; IPv4 through the same door" {
+    const a = parse_cidr_any("fd68:7573:6b00:1::2/64").?;
+    try std.testing.expectEqual(AF_INET6, a.family);
+    try std.testing.expectEqual(@as(u8, 64), a.prefix);
+    try std.testing.expectEqualSlices(u8, &.{ 0xfd, 0x68, 0x75, 0x73, 0x6b, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2 }, a.address());
+    try std.testing.expectEqualSlices(u8, &([_]u8{0} ** 15 ++ [_]u8{1}), &parse_ip6("::1").?);
+    try std.testing.expectEqualSlices(u8, &([_]u8{ 0xfe, 0x80 } ++ [_]u8{0} ** 14), &parse_ip6("fe80::").?);
+    try std.testing.expectEqualSlices(u8, &.{ 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8 }, &parse_ip6("1:2:3:4:5:6:7:8").?);
+    const b = parse_cidr_any("10.88.0.2/16").?;
+    try std.testing.expectEqual(AF_INET, b.family);
+    try std.testing.expectEqualSlices(u8, &.{ 10, 88, 0, 2 }, b.address());
+    for ([_][]const u8{ "fd00::1", "fd00::1/129", "fd00::1/064", "fd00:::1/64", "1::2::3/64", "1:2:3:4:5:6:7:8:9/64", "1:2:3:4:5:6:7::8/64", "fd00::g/64", "fd00::12345/64", "fd00::1%eth0/64", "::ffff:1.2.3.4/96" }) |bad| {
+        try std.testing.expect(parse_cidr_any(bad) == null);
+    }
 }

@@ -10,7 +10,8 @@ import { PlanWriter } from "../plan/encode";
 import { Cidr, formatIp, macOf, parseCidr, parseIp } from "./ip";
 import { DEFAULT_NAME, NET_INTERNAL } from "./network";
 import { checkDnsName, dnsRecordLine, resolvConf, upstreamsOf } from "./dns";
-import { FAMILY_INET, TABLE_NAME, portWords } from "./nft";
+import { FAMILY_INET, TABLE_NAME, portWords, portWords6 } from "./nft";
+import { addLow, Cidr6, formatIp6, Ip6, parseCidr6, parseIp6 } from "./ip6";
 
 export const REQ_NET_ATTACH: u32 = 0x0344;
 export const REQ_NET_USED: u32 = 0x0345;
@@ -21,6 +22,14 @@ export const REQ_NET_NAMES: u32 = 0x0349;
 export const REQ_NET_OPTIONS: u32 = 0x034c;
 export const REQ_NET_PUBLISH_ALL: u32 = 0x034d;
 export const ANS_NET_PUBLISHED: u16 = 0x0357;
+/** A dual-stack network (docs/networks.md "IPv6"): its subnet, gateway and --ip6; the IPv6 addresses others hold; what the container got. */
+export const REQ_NET_ATTACH6: u32 = 0x035c;
+export const REQ_NET_USED6: u32 = 0x035d;
+export const ANS_NET_CHOSEN6: u16 = 0x035e;
+/** NET_ADDR flags: no duplicate address detection (an IPv6 address is usable at once). */
+const ADDR_NODAD: u64 = 1;
+/** How far past the subnet's first address the lowest free IPv6 address is looked for. */
+const SCAN6_MAX: u64 = 1 << 20;
 /** -P's host ports: the kernel's default ephemeral range, as docker's. */
 const PUBLISH_ALL_FIRST: u64 = 32768;
 const PUBLISH_ALL_LAST: u64 = 60999;
@@ -79,10 +88,19 @@ export class NetRequest {
   hostLines: string = "";
   /** Decided by decideAddress. */
   address: u32 = 0;
+  /** NET_ATTACH6: the network's IPv6 subnet (null: it has none) and gateway, --ip6 as typed. */
+  has6: bool = false;
+  subnet6: Cidr6 | null = null;
+  gateway6: Ip6 = new Ip6(0, 0);
+  ip6: string = "";
+  /** IPv6 addresses others hold, canonical text. */
+  used6: Set<string> = new Set<string>();
+  /** Decided by decideAddress: the container's IPv6 address on a dual-stack network. */
+  address6: Ip6 | null = null;
 }
 
 export function isNetItem(type: u32): bool {
-  return (type >= REQ_NET_ATTACH && type <= REQ_NET_NAMES) || type == REQ_NET_OPTIONS || type == REQ_NET_PUBLISH_ALL;
+  return (type >= REQ_NET_ATTACH && type <= REQ_NET_NAMES) || type == REQ_NET_OPTIONS || type == REQ_NET_PUBLISH_ALL || type == REQ_NET_ATTACH6 || type == REQ_NET_USED6;
 }
 
 export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req: NetRequest): Failure | null {
@@ -106,6 +124,27 @@ export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req:
       if (req.usedCount == USED_MAX) return malformed(f.context + ": more than 65536 addresses");
       req.used.add(<u32>ip);
       req.usedCount++;
+    }
+  } else if (type == REQ_NET_ATTACH6) {
+    if (req.has6) return malformed(f.context + ": a second NET_ATTACH6");
+    req.has6 = true;
+    const text = f.str("subnet", STR_MAX);
+    const gatewayText = f.str("gateway", STR_MAX);
+    req.ip6 = f.str("ip", STR_MAX);
+    if (text.length > 0) {
+      const subnet = parseCidr6(text);
+      const gateway = parseIp6(gatewayText);
+      if (subnet === null || gateway === null) return malformed(f.context + ": IPv6 subnet or gateway not an address");
+      req.subnet6 = subnet;
+      req.gateway6 = gateway;
+    }
+  } else if (type == REQ_NET_USED6) {
+    const list = f.strs("addresses", STR_MAX);
+    for (let i = 0; i < list.length; i++) {
+      const ip = parseIp6(list[i]);
+      if (ip === null) return malformed(f.context + ": not an IPv6 address: " + list[i]);
+      if (req.used6.size == USED_MAX) return malformed(f.context + ": more than 65536 addresses");
+      req.used6.add(formatIp6(ip));
     }
   } else if (type == REQ_NET_IP) {
     if (req.hasIp) return malformed(f.context + ": a second NET_IP");
@@ -148,7 +187,7 @@ export function decodeNetFrame(type: u32, ptr: usize, len: i32, index: i32, req:
 /** Picks the container's address; the reason names the flag when it cannot. */
 export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
   if (!req.present) {
-    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0 || req.hasNames || req.hasOptions || req.publishAll) return malformed("request: NET items without NET_ATTACH");
+    if (req.hasIp || req.hasFiles || req.usedCount > 0 || req.ports.length > 0 || req.hasNames || req.hasOptions || req.publishAll || req.has6 || req.used6.size > 0) return malformed("request: NET items without NET_ATTACH");
     return null;
   }
   const optionProblem = decideOptions(req);
@@ -171,6 +210,12 @@ export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
       if (q.proto == p.proto && q.hostPort == p.hostPort && q.hostIp == p.hostIp) return invalid("publish: host port " + p.hostPort.toString() + "/" + p.proto + " given twice");
     }
   }
+  const problem = decideAddress4(req);
+  if (problem !== null) return problem;
+  return decideAddress6(req);
+}
+
+function decideAddress4(req: NetRequest): Failure | null {
   const s = req.subnet;
   if (req.hasIp) {
     const ip = parseIp(req.ip);
@@ -189,6 +234,35 @@ export function decideAddress(req: NetRequest, netNew: bool): Failure | null {
     }
   }
   return invalid("network " + req.name + ": no free address left in " + s.subnetText());
+}
+
+/** The IPv6 address on a dual-stack network: --ip6, or the lowest free one above the subnet's first. */
+function decideAddress6(req: NetRequest): Failure | null {
+  if (!req.has6) return null;
+  const s = req.subnet6;
+  if (s === null) {
+    if (req.ip6.length > 0) return invalid("ip6 " + req.ip6 + ": network " + req.name + " has no IPv6 subnet (make it with network create --ipv6)");
+    return null;
+  }
+  const network = s.network;
+  if (req.ip6.length > 0) {
+    const a = parseIp6(req.ip6);
+    if (a === null) return invalid("ip6: invalid IPv6 address: " + req.ip6);
+    if (!s.contains(a) || a.equals(network)) return invalid("ip6 " + req.ip6 + ": not a host address of network " + req.name + " (" + s.subnetText() + ")");
+    if (a.equals(req.gateway6)) return invalid("ip6 " + req.ip6 + ": is the gateway of network " + req.name);
+    if (req.used6.has(formatIp6(a))) return invalid("ip6 " + req.ip6 + ": already in use on network " + req.name);
+    req.address6 = a;
+    return null;
+  }
+  for (let n: u64 = 1; n < SCAN6_MAX; n++) {
+    const a = addLow(network, n);
+    if (!s.contains(a)) break;
+    if (!a.equals(req.gateway6) && !req.used6.has(formatIp6(a))) {
+      req.address6 = a;
+      return null;
+    }
+  }
+  return invalid("network " + req.name + ": no free IPv6 address left in " + s.subnetText());
 }
 
 /**
@@ -297,6 +371,32 @@ export function netPortsOp(plan: PlanWriter, req: NetRequest): void {
 }
 
 function writePortOps(plan: PlanWriter, req: NetRequest, type: u16, flags: u64): void {
+  writePortOps4(plan, req, type, flags);
+  writePortOps6(plan, req, type, flags);
+}
+
+/** A port published on any host address reaches the container over IPv6 too (ports6), on a dual-stack network. */
+function writePortOps6(plan: PlanWriter, req: NetRequest, type: u16, flags: u64): void {
+  const address = req.address6;
+  if (address === null) return;
+  // Seven words an element: at most this many in one u64s field of 1024.
+  const perOp: i32 = 1024 / 7;
+  let words = new Array<u64>();
+  let count = 0;
+  for (let i = 0; i < req.ports.length; i++) {
+    const p = req.ports[i];
+    if (p.hostIp.length != 0 && p.hostIp != "0.0.0.0") continue;
+    portWords6(p.proto, p.hostPort, address, p.port, words);
+    if (++count == perOp) {
+      plan.nftElements(type, FAMILY_INET, TABLE_NAME, "ports6", flags, 2, 5, words);
+      words = new Array<u64>();
+      count = 0;
+    }
+  }
+  if (count > 0) plan.nftElements(type, FAMILY_INET, TABLE_NAME, "ports6", flags, 2, 5, words);
+}
+
+function writePortOps4(plan: PlanWriter, req: NetRequest, type: u16, flags: u64): void {
   for (let pass = 0; pass < 2; pass++) {
     const anyHost = pass == 0;
     let words = new Array<u64>();
@@ -346,8 +446,14 @@ export function netContainerOps(plan: PlanWriter, req: NetRequest): void {
   if (!req.present) return;
   plan.netOp(T_NET_LINK_UP, "net-link-up", [PEER]);
   plan.netAddr(T_NET_ADDR, PEER, formatIp(req.address) + "/" + req.subnet.prefix.toString(), 0);
+  const address6 = req.address6;
+  const subnet6 = req.subnet6;
+  // NODAD: usable at once, not tentative for the seconds duplicate address detection takes.
+  if (address6 !== null && subnet6 !== null) plan.netAddr(T_NET_ADDR, PEER, formatIp6(address6) + "/" + subnet6.prefix.toString(), ADDR_NODAD);
   // An --internal network has no way out, so no default route either.
-  if ((req.flags & NET_INTERNAL) == 0) plan.netOp(T_NET_ROUTE, "net-route", [formatIp(req.gateway), PEER]);
+  if ((req.flags & NET_INTERNAL) != 0) return;
+  plan.netOp(T_NET_ROUTE, "net-route", [formatIp(req.gateway), PEER]);
+  if (address6 !== null) plan.netOp(T_NET_ROUTE, "net-route", [formatIp6(req.gateway6), PEER]);
 }
 
 /** The summary's network frames: what ts/ records, the files it writes, the port elements. */
@@ -356,7 +462,9 @@ export function writeNetSummary(w: Writer, req: NetRequest, id: string, hostname
   const address = formatIp(req.address);
   writeChosen(w, req, vethName(id));
   if (req.hasFiles) {
-    file(w, "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + address + "\t" + hostname + "\n" + req.hostLines);
+    const address6 = req.address6;
+    const line6 = address6 !== null ? formatIp6(address6) + "\t" + hostname + "\n" : "";
+    file(w, "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + address + "\t" + hostname + "\n" + line6 + req.hostLines);
     file(w, "hostname", hostname + "\n");
     // --dns replaces the host's resolvers: in the file, or (with names) where husk-dns forwards this container's queries.
     file(w, "resolv.conf", resolvConf(req.search, req.dns.length > 0 ? req.dns : req.nameservers, hasDns(req) ? formatIp(req.gateway) : ""));
@@ -389,6 +497,14 @@ export function writeChosen(w: Writer, req: NetRequest, veth: string): void {
   w.str("veth", veth, STR_MAX);
   w.str("gateway", formatIp(req.gateway), STR_MAX);
   w.end();
+  const address6 = req.address6;
+  const subnet6 = req.subnet6;
+  if (address6 === null || subnet6 === null) return;
+  w.begin(ANS_NET_CHOSEN6, "net-chosen6");
+  w.str("address", formatIp6(address6), STR_MAX);
+  w.u64(<u64>subnet6.prefix);
+  w.str("gateway", formatIp6(req.gateway6), STR_MAX);
+  w.end();
 }
 
 /** NET_DNS, on a network with names: where husk-dns listens and forwards, the container's records line. */
@@ -398,7 +514,8 @@ export function writeDns(w: Writer, req: NetRequest, id: string, link: string): 
   w.str("listen", formatIp(req.gateway), STR_MAX);
   w.strs("upstreams", (req.flags & NET_INTERNAL) != 0 ? [] : upstreamsOf(req.nameservers), STR_MAX);
   const internal = (req.flags & NET_INTERNAL) != 0;
-  w.str("record", dnsRecordLine(formatIp(req.address), req.containerName, id, req.aliases, internal ? [] : req.dns, link), STR_MAX);
+  const address6 = req.address6;
+  w.str("record", dnsRecordLine(formatIp(req.address), address6 === null ? "" : formatIp6(address6), req.containerName, id, req.aliases, internal ? [] : req.dns, link), STR_MAX);
   w.end();
 }
 

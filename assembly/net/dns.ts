@@ -37,7 +37,7 @@ function lower(s: string): string {
 }
 
 /**
- * `ADDR name shortid alias... #ID %LINK`: the container's line in its network's records
+ * `ADDR name shortid alias... [+ADDR6] #ID %LINK`: the container's line in its network's records
  * (lowercase, each name once). A --name that is no DNS name (docker allows none such) is left
  * out. ID (the first 12 characters of its id) says which container the line is: a container
  * asks its first network's responder, which also answers it from the records of every other
@@ -45,7 +45,7 @@ function lower(s: string): string {
  * this network: husk-dns serves the line only while that link exists, so a container that
  * ended is not found even before a husk command removes its line.
  */
-export function dnsRecordLine(address: string, name: string, id: string, aliases: string[], forwarders: string[], link: string): string {
+export function dnsRecordLine(address: string, address6: string, name: string, id: string, aliases: string[], forwarders: string[], link: string): string {
   const names: string[] = [];
   if (name.length > 0 && checkDnsName(name) === null) names.push(lower(name));
   names.push(lower(id.slice(0, 12)));
@@ -55,7 +55,9 @@ export function dnsRecordLine(address: string, name: string, id: string, aliases
   }
   // `>ADDR IP...`: this container's --dns, where husk-dns forwards its queries instead of the network's upstreams.
   const forward = forwarders.length > 0 ? ">" + address + " " + forwarders.slice(0, UPSTREAMS_MAX).join(" ") + "\n" : "";
-  return address + " " + names.join(" ") + " #" + lower(id.slice(0, 12)) + " %" + link + "\n" + forward;
+  // `+ADDR6`: its IPv6 address on a dual-stack network, answered for AAAA (no name holds a `+`).
+  const six = address6.length > 0 ? " +" + address6 : "";
+  return address + " " + names.join(" ") + six + " #" + lower(id.slice(0, 12)) + " %" + link + "\n" + forward;
 }
 
 /**

@@ -10,7 +10,11 @@
 // - internal: bridges of --internal networks (nothing is forwarded into or out of them);
 // - ports / ports_ip: published ports, `PROTO . HOSTPORT : ADDR . PORT` (any host address)
 //   and `HOSTIP . PROTO . HOSTPORT : ADDR . PORT`, DNAT'd in prerouting (from outside and
-//   from containers: hairpin) and in output (from the host itself, 127.0.0.1 included).
+//   from containers: hairpin) and in output (from the host itself, 127.0.0.1 included);
+// - nat_nets6, ports6: the same for IPv6 (dual-stack networks): subnets masqueraded, and a
+//   port published on any host address as `PROTO . HOSTPORT : ADDR6 . PORT`.
+
+import { Ip6 } from "./ip6";
 
 export const TABLE = "inet husk";
 
@@ -24,11 +28,13 @@ const CHAINS: string[] = ["prerouting", "output", "postrouting", "forward"];
 export function baseRules(): string {
   let s = "table " + TABLE + " {\n";
   s += "  set nat_nets { type ipv4_addr; flags interval; }\n";
+  s += "  set nat_nets6 { type ipv6_addr; flags interval; }\n";
   s += "  set bridges { type ifname; }\n";
   s += "  set internal { type ifname; }\n";
   s += "  set same { type ifname . ifname; }\n";
   s += "  map ports { type inet_proto . inet_service : ipv4_addr . inet_service; }\n";
   s += "  map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n";
+  s += "  map ports6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n";
   s += "  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }\n";
   s += "  chain output { type nat hook output priority -100; policy accept; }\n";
   s += "  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n";
@@ -36,14 +42,17 @@ export function baseRules(): string {
   s += "}\n";
   for (let i = 0; i < CHAINS.length; i++) s += "flush chain " + TABLE + " " + CHAINS[i] + "\n";
   const dnat = "fib daddr type local meta l4proto { tcp, udp } dnat ip to ";
+  const dnat6 = "fib daddr type local meta l4proto { tcp, udp } dnat ip6 to meta l4proto . th dport map @ports6\n";
   s += "table " + TABLE + " {\n";
   s += "  chain prerouting {\n";
   s += "    " + dnat + "ip daddr . meta l4proto . th dport map @ports_ip\n";
   s += "    " + dnat + "meta l4proto . th dport map @ports\n";
+  s += "    " + dnat6;
   s += "  }\n";
   s += "  chain output {\n";
   s += "    " + dnat + "ip daddr . meta l4proto . th dport map @ports_ip\n";
   s += "    " + dnat + "meta l4proto . th dport map @ports\n";
+  s += "    " + dnat6;
   s += "  }\n";
   s += "  chain postrouting {\n";
   // 127.0.0.1:PORT reached a container: its answer must come back to the host.
@@ -51,6 +60,9 @@ export function baseRules(): string {
   // Hairpin: a container reached a published port; the answer must come back through the host.
   s += "    ct status dnat oifname @bridges ip saddr @nat_nets masquerade\n";
   s += "    ip saddr @nat_nets oifname != @bridges masquerade\n";
+  s += "    ct status dnat oifname @bridges ip6 saddr ::1 masquerade\n";
+  s += "    ct status dnat oifname @bridges ip6 saddr @nat_nets6 masquerade\n";
+  s += "    ip6 saddr @nat_nets6 oifname != @bridges masquerade\n";
   s += "  }\n";
   s += "  chain forward {\n";
   // Within one bridge (seen here when br_netfilter passes bridged frames to the IP hooks).
@@ -64,12 +76,15 @@ export function baseRules(): string {
   return s;
 }
 
-/** One network's elements, added (`add`) or removed (`delete`). */
-export function networkElements(verb: string, bridge: string, subnet: string, internal: bool): string {
+/** One network's elements, added (`add`) or removed (`delete`); `subnet6` empty: IPv4 only. */
+export function networkElements(verb: string, bridge: string, subnet: string, subnet6: string, internal: bool): string {
   let s = verb + " element " + TABLE + " bridges { \"" + bridge + "\" }\n";
   s += verb + " element " + TABLE + " same { \"" + bridge + "\" . \"" + bridge + "\" }\n";
   if (internal) s += verb + " element " + TABLE + " internal { \"" + bridge + "\" }\n";
-  else s += verb + " element " + TABLE + " nat_nets { " + subnet + " }\n";
+  else {
+    s += verb + " element " + TABLE + " nat_nets { " + subnet + " }\n";
+    if (subnet6.length > 0) s += verb + " element " + TABLE + " nat_nets6 { " + subnet6 + " }\n";
+  }
   return s;
 }
 
@@ -95,4 +110,15 @@ export function portWords(hostIp: u32, anyHost: bool, proto: string, hostPort: u
   words.push(<u64>address);
   words.push(port << 16);
   return anyHost ? "ports" : "ports_ip";
+}
+
+/** A port published on any host address, for IPv6: `ports6`, PROTO . PORT : ADDR6 (four words) . PORT. */
+export function portWords6(proto: string, hostPort: u64, address: Ip6, port: u64, words: u64[]): void {
+  words.push(protoNumber(proto) << 24);
+  words.push(hostPort << 16);
+  words.push(address.hi >> 32);
+  words.push(address.hi & 0xffffffff);
+  words.push(address.lo >> 32);
+  words.push(address.lo & 0xffffffff);
+  words.push(port << 16);
 }

@@ -1,7 +1,7 @@
 // Networks on the real kernel, inside a fake world the test makes: a namespace that plays
 // the host (husk runs in it: its bridges, routes and nftables table are that namespace's) and
 // an "uplink" namespace joined to it by a veth, with documentation addresses
-// (198.51.100.0/24) that exist only there. No packet leaves the two namespaces; the real
+// (198.51.100.0/24, and 2001:db8::/64 for IPv6) that exist only there. No packet leaves the two namespaces; the real
 // host's links, routes and firewall are never touched, and both namespaces go at the end.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,8 @@ const UPLINK = `husk-t${process.pid}-up`;
 const HOST_IP = '198.51.100.1';
 const OUTSIDE_IP = '198.51.100.2';
 const PY = '/usr/bin/python3';
+const HOST_IP6 = '2001:db8::1';
+const OUTSIDE_IP6 = '2001:db8::2';
 /** `ip netns exec HOST` binds the files here over /etc: husk in the fake host reads this resolv.conf. */
 const HOST_ETC = `/etc/netns/${HOST}`;
 /** The fake host's resolver: a DNS server in the uplink namespace (fakeDns below). */
@@ -56,9 +58,16 @@ const connect = (addr: string, port: number) =>
 const server = (port: number, n = 1) =>
   `import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0",${port})); s.listen(8)\nfor _ in range(${n}):\n  c,a=s.accept(); c.sendall(("seen "+a[0]).encode()); c.close()`;
 
+/** The same over IPv6 (a v4-mapped client shows as ::ffff:A.B.C.D). */
+const server6 = (port: number, n = 1) =>
+  `import socket\ns=socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("::",${port})); s.listen(8)\nfor _ in range(${n}):\n  c,a=s.accept(); c.sendall(("seen "+a[0]).encode()); c.close()`;
+/** Connects to NAME:PORT over IPv6 only (the name resolved with AF_INET6: an AAAA lookup). */
+const connect6 = (name: string, port: number) =>
+  `import socket\ntry:\n  a=socket.getaddrinfo("${name}",${port},socket.AF_INET6,socket.SOCK_STREAM)[0][4]; s=socket.socket(socket.AF_INET6); s.settimeout(2); s.connect(a); print(s.recv(100).decode())\nexcept Exception as e: print("FAIL", e)`;
+
 /** A server in the fake outside, in the background; ends after `n` clients or at the test's end. */
-function outsideServer(port: number, n = 1) {
-  const child = spawn('ip', ['netns', 'exec', UPLINK, PY, '-c', server(port, n)], { stdio: 'ignore' });
+function outsideServer(port: number, n = 1, six = false) {
+  const child = spawn('ip', ['netns', 'exec', UPLINK, PY, '-c', six ? server6(port, n) : server(port, n)], { stdio: 'ignore' });
   return { stop: () => child.kill('SIGKILL'), done: new Promise((r) => child.once('close', r)) };
 }
 
@@ -76,9 +85,9 @@ while True:
   if hit: r+=b"\\xc0\\x0c"+struct.pack(">HHIH",1,1,60,4)+bytes([198,51,100,${answer}])
   s.sendto(r,a)`;
 
-/** A python one-liner: one A query for NAME to IP:53; prints the address, NXDOMAIN or NODATA. */
-const DNS_ASK = (ip: string, name: string) => `import socket,struct
-q=struct.pack(">HHHHHH",0x1234,0x0100,1,0,0,0)+b"".join(bytes([len(l)])+l.encode() for l in "${name}".split("."))+b"\\0"+struct.pack(">HH",1,1)
+/** A python one-liner: one A (or `qtype`) query for NAME to IP:53; prints the address's last 4 bytes, NXDOMAIN or NODATA. */
+const DNS_ASK = (ip: string, name: string, qtype = 1) => `import socket,struct
+q=struct.pack(">HHHHHH",0x1234,0x0100,1,0,0,0)+b"".join(bytes([len(l)])+l.encode() for l in "${name}".split("."))+b"\\0"+struct.pack(">HH",${qtype},1)
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(2); s.sendto(q,("${ip}",53)); r=s.recv(512)
 rc=r[3]&15; an=struct.unpack(">H",r[6:8])[0]
 print("NXDOMAIN" if rc==3 else ".".join(str(b) for b in r[-4:]) if an else "NODATA")`;
@@ -138,6 +147,9 @@ beforeAll(() => {
     ['ip', '-n', HOST, 'link', 'set', 'uplink0', 'up'],
     ['ip', '-n', UPLINK, 'link', 'set', 'lo', 'up'],
     ['ip', '-n', UPLINK, 'link', 'set', 'eth0', 'up'],
+    // IPv6 of the fake world, without duplicate address detection (usable at once).
+    ['ip', '-n', HOST, 'addr', 'add', `${HOST_IP6}/64`, 'dev', 'uplink0', 'nodad'],
+    ['ip', '-n', UPLINK, 'addr', 'add', `${OUTSIDE_IP6}/64`, 'dev', 'eth0', 'nodad'],
   ]) {
     const r = sh(cmd);
     if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
@@ -518,5 +530,123 @@ describe('networks', () => {
     expect([bad.status, bad.stderr.trim()]).toEqual([125, 'husk: --publish-all needs a network: add --network NAME (husk is the default one)']);
     ok(['rm', '-f', 'p1', 'p2']);
     expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout).not.toMatch(/\d+ : /);
+  });
+});
+
+describe('IPv6 (dual-stack networks)', () => {
+  /** The container's IPv6 addresses and their flags, from /proc/net/if_inet6 (0x02 nodad, 0x40 tentative). */
+  const ADDR6_FLAGS = `for l in open("/proc/net/if_inet6"):\n  f=l.split()\n  if f[5]=="eth0" and not f[0].startswith("fe80"): print(f[0], f[4])`;
+
+  it('network create --ipv6: the bridge has both gateways, ls and inspect show both subnets; bad input is one line, exit 125, nothing made; rm leaves no address, route or element', () => {
+    ok(['network', 'create', '--ipv6', '--subnet', '10.77.30.0/24', '--subnet', 'fd00:77:30::/64', 'six']);
+    expect(inNs(HOST, ['ip', '-o', '-6', 'addr', 'show', 'husk1', 'scope', 'global']).stdout).toMatch(/inet6 fd00:77:30::1\/64 scope global nodad/);
+    const [listed] = JSON.parse(ok(['network', 'ls', '--format', 'json']));
+    expect(listed).toMatchObject({ Name: 'six', Subnet: '10.77.30.0/24', IPv6Subnet: 'fd00:77:30::/64', IPv6Gateway: 'fd00:77:30::1' });
+    const [inspected] = JSON.parse(ok(['network', 'inspect', 'six']));
+    expect(inspected.EnableIPv6).toBe(true);
+    expect(inspected.IPAM.Config).toEqual([{ Subnet: '10.77.30.0/24', Gateway: '10.77.30.1' }, { Subnet: 'fd00:77:30::/64', Gateway: 'fd00:77:30::1' }]);
+    expect(inNs(HOST, ['nft', 'list', 'set', 'inet', 'husk', 'nat_nets6']).stdout).toContain('fd00:77:30::/64');
+    for (const [args, line] of [
+      [['--ipv6', '--subnet', '2001:db8:1::/64'], 'husk: subnet 2001:db8:1::/64: not a unique local IPv6 subnet (fc00::/7): husk masquerades a network\'s traffic, so its subnet is a private one (e.g. fd00:1::/64)'],
+      [['--ipv6', '--subnet', 'fd00:77:30:0:8000::/65'], 'husk: subnet fd00:77:30:0:8000::/65 overlaps network six (fd00:77:30::/64)'],
+      [['--ipv6', '--subnet', 'fd00::77::/64'], 'husk: subnet: invalid IPv6 CIDR address: fd00::77::/64'],
+      [['--ipv6', '--subnet', 'fd00:77:31::/24'], 'husk: subnet fd00:77:31::/24: the IPv6 prefix must be /48 to /112 (a /64 is usual)'],
+      [['--subnet', 'fd00:77:31::/64'], 'husk: subnet fd00:77:31::/64: an IPv6 subnet needs --ipv6'],
+    ] as const) {
+      const r = husk(root, ['network', 'create', ...args, 'bad']);
+      expect([r.status, r.stderr.trim()]).toEqual([125, line]);
+    }
+    expect(links(HOST).filter((l) => l.startsWith('husk'))).toEqual(['husk1']);
+    ok(['network', 'rm', 'six']);
+    expect(links(HOST).filter((l) => l.startsWith('husk'))).toEqual([]);
+    expect(inNs(HOST, ['ip', '-6', 'route']).stdout).not.toContain('fd00:77');
+    expect(inNs(HOST, ['nft', 'list', 'tables']).stdout).not.toContain('husk');
+  });
+
+  it('A reaches B over IPv6 by address and by name (AAAA) right after it starts (no DAD wait); not from another network; a name with no IPv6 has an empty AAAA answer', () => {
+    ok(['network', 'create', '--ipv6', '--subnet', '10.77.31.0/24', '--subnet', 'fd00:77:31::/64', 'one6']);
+    ok(['network', 'create', '--ipv6', '--subnet', '10.77.32.0/24', '--subnet', 'fd00:77:32::/64', 'two6']);
+    ok(['run', '-d', '--name', 'b', '--network', 'one6', 'host', PY, '-c', server6(80, 20)]);
+    // B listening (asked from the fake host, which is on the bridge): A's first try must then work.
+    let up = '';
+    for (let i = 0; i < 50 && !up.startsWith('seen'); i++) up = inNs(HOST, [PY, '-c', connect6('fd00:77:31::2', 80)]).stdout.trim();
+    expect(up).toBe('seen fd00:77:31::1');
+    // One try each, as the container's first act: with duplicate address detection its address would still be tentative (seconds).
+    const out = ok(['run', '--network', 'one6', '--ip6', 'fd00:77:31::99', 'host', 'sh', '-c', `${PY} -c '${ADDR6_FLAGS}'; ${PY} -c '${connect6('fd00:77:31::2', 80)}'; ${PY} -c '${connect6('b', 80)}'; getent ahostsv6 b | head -1`]);
+    const [flags, byAddress, byName, lookup] = out.trim().split('\n');
+    expect(flags).toBe('fd000077003100000000000000000099 82'); // 0x80 permanent | 0x02 nodad, not 0x40 tentative
+    expect(byAddress).toBe('seen fd00:77:31::99');
+    expect(byName).toBe('seen fd00:77:31::99');
+    expect(lookup).toMatch(/^fd00:77:31::2\s+STREAM b$/);
+    // Another network: no way to B, over IPv6 either.
+    expect(ok(['run', '--network', 'two6', 'host', PY, '-c', connect6('fd00:77:31::2', 80)])).toMatch(/^FAIL/);
+    // An IPv4-only network's name: AAAA has no data (NOERROR), not NXDOMAIN, so a resolver asks no further.
+    ok(['network', 'create', '--subnet', '10.77.33.0/24', 'four']);
+    ok(['run', '-d', '--name', 'v4only', '--network', 'four', 'host', 'sleep', '60']);
+    expect(ok(['run', '--network', 'four', 'host', PY, '-c', DNS_ASK('10.77.33.1', 'v4only', 28)]).trim()).toBe('NODATA');
+    expect(ok(['run', '--network', 'four', 'host', PY, '-c', DNS_ASK('10.77.33.1', 'v4only', 1)]).trim()).toBe('10.77.33.2');
+  });
+
+  it('a container reaches the fake outside over IPv6 as the host (NAT), not without the masquerade element; --internal has no IPv6 route out; a published port answers over IPv6', async () => {
+    ok(['network', 'create', '--ipv6', '--subnet', '10.77.34.0/24', '--subnet', 'fd00:77:34::/64', 'web6']);
+    const srv = outsideServer(9001, 2, true);
+    try {
+      let seen = '';
+      for (let i = 0; i < 20 && !seen.startsWith('seen'); i++) seen = ok(['run', '--network', 'web6', 'host', PY, '-c', connect6(OUTSIDE_IP6, 9001)]).trim();
+      expect(seen).toBe(`seen ${HOST_IP6}`);
+      // The negative control: without the network's IPv6 masquerade element no answer finds its way back.
+      expect(inNs(HOST, ['nft', 'delete', 'element', 'inet', 'husk', 'nat_nets6', '{ fd00:77:34::/64 }']).status).toBe(0);
+      expect(ok(['run', '--network', 'web6', 'host', PY, '-c', connect6(OUTSIDE_IP6, 9001)])).toMatch(/^FAIL/);
+      inNs(HOST, ['nft', 'add', 'element', 'inet', 'husk', 'nat_nets6', '{ fd00:77:34::/64 }']);
+    } finally {
+      srv.stop();
+      await srv.done;
+    }
+    ok(['network', 'create', '--internal', '--ipv6', '--subnet', '10.77.35.0/24', '--subnet', 'fd00:77:35::/64', 'closed6']);
+    const closed = ok(['run', '--network', 'closed6', 'host', 'sh', '-c', `ip -6 route show default | grep -c . ; ${PY} -c '${connect6(OUTSIDE_IP6, 9001)}'`]).trim().split('\n');
+    expect(closed[0]).toBe('0');
+    expect(closed[1]).toMatch(/^FAIL .*unreachable/);
+    // -p 8080:80 on a dual-stack network: the host's IPv6 address reaches the container's over IPv6 too.
+    ok(['run', '-d', '--name', 'srv6', '--network', 'web6', '-p', '8080:80', 'host', PY, '-c', server6(80, 10)]);
+    expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports6']).stdout).toContain('tcp . 8080 : fd00:77:34::2 . 80');
+    let seen = '';
+    for (let i = 0; i < 50 && !seen.startsWith('seen'); i++) seen = inNs(UPLINK, [PY, '-c', connect6(HOST_IP6, 8080)]).stdout.trim();
+    expect(seen).toBe(`seen ${OUTSIDE_IP6}`);
+    ok(['rm', '-f', 'srv6']);
+    expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports6']).stdout).not.toContain('8080');
+  });
+
+  it('leases: each container its own IPv6 address, given back with it (nothing left after rm, a SIGKILLed monitor\'s reclaimed); --ip6 taken is refused', async () => {
+    ok(['network', 'create', '--ipv6', '--subnet', '10.77.36.0/24', '--subnet', 'fd00:77:36::/64', 'lease6']);
+    ok(['run', '-d', '--name', 'l1', '--network', 'lease6', 'host', 'sleep', '60']);
+    ok(['run', '-d', '--name', 'l2', '--network', 'lease6', 'host', 'sleep', '60']);
+    const leases = () => readdirSync(join(root, 'networks', 'lease6.leases')).filter((n) => !n.startsWith('.')).sort();
+    expect(leases()).toEqual(['10.77.36.2', '10.77.36.3', 'fd00:77:36::2', 'fd00:77:36::3']);
+    const taken = husk(root, ['run', '--network', 'lease6', '--ip6', 'fd00:77:36::3', 'host', 'true']);
+    expect([taken.status, taken.stderr.trim()]).toEqual([125, 'husk: ip6 fd00:77:36::3: already in use on network lease6']);
+    const [inspected] = JSON.parse(ok(['network', 'inspect', 'lease6']));
+    expect(Object.values(inspected.Containers).map((c) => (c as { IPv6Address: string }).IPv6Address).sort()).toEqual(['fd00:77:36::2/64', 'fd00:77:36::3/64']);
+    ok(['rm', '-f', 'l1']);
+    expect(leases()).toEqual(['10.77.36.3', 'fd00:77:36::3']);
+    const recs = readdirSync(join(root, 'containers')).filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((f) => JSON.parse(readFileSync(join(root, 'containers', f), 'utf8')));
+    const rec = recs.find((r) => r.name === 'l2');
+    process.kill(rec.launcherPid, 'SIGKILL'); // only the monitor of the container this test started
+    await waitFor(() => links(HOST).every((l) => !l.startsWith('husk-')));
+    ok(['ps', '-a']);
+    ok(['run', '--network', 'lease6', 'host', 'true']); // looks at the leases and reclaims both of l2's
+    expect(leases()).toEqual([]);
+    ok(['rm', '-f', 'l2']);
+    // husk start of a stopped one leases both addresses again, and its IPv6 address is on eth0 again at once.
+    ok(['run', '-d', '--name', 'r1', '--network', 'lease6', 'host', 'true']);
+    ok(['wait', 'r1']);
+    ok(['start', 'r1']);
+    expect(leases()).toEqual(['10.77.36.2', 'fd00:77:36::2']);
+    ok(['wait', 'r1']);
+    // Ended again: the next start takes both of its addresses back and hands them on.
+    ok(['run', '-d', '--name', 'r2', '--network', 'lease6', 'host', 'sleep', '60']);
+    expect(leases()).toEqual(['10.77.36.2', 'fd00:77:36::2']);
+    expect(ok(['exec', 'r2', PY, '-c', ADDR6_FLAGS]).trim()).toBe('fd000077003600000000000000000002 82');
+    ok(['rm', '-f', 'r1', 'r2']);
+    expect(leases()).toEqual([]);
   });
 });

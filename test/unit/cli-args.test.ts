@@ -108,5 +108,14 @@ describe('network flags', () => {
         { hostIp: '', hostPort: 9000, port: 90, proto: 'tcp' },
       ],
     });
+    expect(run('--network', 'web', '--ip6', 'fd00::9').flags).toMatchObject({ ip6: 'fd00::9' });
+  });
+
+  it('network create: --subnet and --gateway once per family (as docker\'s), --ipv6', () => {
+    const create = (...a: string[]) => (parseArgs(['network', 'create', ...a, 'six']) as { network: object }).network;
+    expect(create('--ipv6', '--subnet', '10.1.0.0/24', '--subnet', 'fd00:1::/64', '--gateway', 'fd00:1::fe')).toMatchObject({ ipv6: true, subnet: '10.1.0.0/24', subnet6: 'fd00:1::/64', gateway: undefined, gateway6: 'fd00:1::fe' });
+    expect(create()).toMatchObject({ ipv6: false, subnet: undefined, subnet6: undefined });
+    expect(() => create('--subnet', 'fd00:1::/64', '--subnet', 'fd00:2::/64')).toThrow('--subnet given twice for IPv6: fd00:1::/64, fd00:2::/64');
+    expect(() => create('--gateway', '10.0.0.1', '--gateway', '10.0.0.2')).toThrow('--gateway given twice for IPv4: 10.0.0.1, 10.0.0.2');
   });
 });

@@ -203,3 +203,105 @@ describe('network connect and disconnect of a running container', () => {
     expect(refused(() => networkDisconnectPlan('eth0')).message).toContain("the record's link is not husk's");
   });
 });
+
+describe('dual-stack networks (IPv6)', () => {
+  const create6 = (ipv6: { enable: boolean; subnet?: string; gateway?: string }, taken: { name: string; bridge: string; subnet: string; subnet6?: string }[] = [], routes6: string[] = [], extra: object = {}) =>
+    networkPlan({ create: { name: 'six', subnet: '10.9.0.0/24', ipv6, ...extra }, facts: { taken, routes: [], routes6 } });
+
+  it('--ipv6 with a ULA subnet: the gateway ::1 on the bridge beside the IPv4 one, forwarding, no DAD on the bridge, a masquerade element', () => {
+    const answer = create6({ enable: true, subnet: 'FD00:0:0:7::/64' });
+    expect(answer.network).toMatchObject({ subnet: '10.9.0.0/24', gateway: '10.9.0.1', subnet6: 'fd00:0:0:7::/64', gateway6: 'fd00:0:0:7::1' });
+    expect(decodePlan(answer.plan).ops.map((o) => [o.name, ...Object.values(o.args)])).toEqual([
+      ['NET_SYSCTL', 'net/ipv4/ip_forward', '1'],
+      ['NET_SYSCTL', 'net/ipv6/conf/all/forwarding', '1'],
+      ['NET_BRIDGE', 'husk1', '10.9.0.1/24'],
+      ['NET_SYSCTL', 'net/ipv4/conf/husk1/route_localnet', '1'],
+      ['NET_SYSCTL', 'net/ipv6/conf/husk1/accept_dad', '0'],
+      ['NET_BRIDGE', 'husk1', 'fd00:0:0:7::1/64'],
+    ]);
+    expect(answer.nft).toContain('add element inet husk nat_nets6 { fd00:0:0:7::/64 }');
+    expect(answer.nft).toContain('ip6 saddr @nat_nets6 oifname != @bridges masquerade');
+    // An internal one: neither forwarding nor masquerade, for either family.
+    const internal = create6({ enable: true, subnet: 'fd00:0:0:7::/64' }, [], [], { internal: true });
+    expect(decodePlan(internal.plan).ops.map((o) => o.name)).toEqual(['NET_BRIDGE', 'NET_SYSCTL', 'NET_SYSCTL', 'NET_BRIDGE']);
+    expect(internal.nft).not.toContain('element inet husk nat_nets6');
+    // Removing it takes its IPv6 element too.
+    expect(networkPlan({ remove: { name: 'six', bridge: 'husk1', subnet: '10.9.0.0/24', subnet6: 'fd00:0:0:7::/64', last: false } }).nft).toContain('delete element inet husk nat_nets6 { fd00:0:0:7::/64 }');
+  });
+
+  it('without --subnet of IPv6: the first free /64 of husk\'s own fd68:7573:6b00::/48; a gateway of its own is kept', () => {
+    const taken = [{ name: 'a', bridge: 'husk1', subnet: '10.8.0.0/24', subnet6: 'fd68:7573:6b00::/64' }];
+    expect(create6({ enable: true }, taken, ['fd68:7573:6b00:1::/64']).network).toMatchObject({ bridge: 'husk2', subnet6: 'fd68:7573:6b00:2::/64', gateway6: 'fd68:7573:6b00:2::1' });
+    expect(create6({ enable: true, subnet: 'fd00:1::/64', gateway: 'fd00:1::fe' }).network?.gateway6).toBe('fd00:1::fe');
+    expect(create6({ enable: false }).network?.subnet6).toBeUndefined();
+  });
+
+  it('refuses, by name: a malformed CIDR, not a ULA, a prefix out of /48–/112, overlaps, a gateway outside, IPv6 values without --ipv6', () => {
+    const taken = [{ name: 'a', bridge: 'husk1', subnet: '10.8.0.0/24', subnet6: 'fd00:1::/64' }];
+    for (const [ipv6, why] of [
+      [{ enable: true, subnet: 'fd00::1::/64' }, 'subnet: invalid IPv6 CIDR address: fd00::1::/64'],
+      [{ enable: true, subnet: 'fd00::/129' }, 'subnet: invalid IPv6 CIDR address: fd00::/129'],
+      [{ enable: true, subnet: 'fd00::' }, 'subnet: invalid IPv6 CIDR address: fd00::'],
+      [{ enable: true, subnet: '2001:db8::/64' }, 'subnet 2001:db8::/64: not a unique local IPv6 subnet (fc00::/7): husk masquerades a network\'s traffic, so its subnet is a private one (e.g. fd00:1::/64)'],
+      [{ enable: true, subnet: 'fd00::/32' }, 'subnet fd00::/32: the IPv6 prefix must be /48 to /112 (a /64 is usual)'],
+      [{ enable: true, subnet: 'fd00::/120' }, 'subnet fd00::/120: the IPv6 prefix must be /48 to /112 (a /64 is usual)'],
+      [{ enable: true, subnet: 'fd00:1::/48' }, 'subnet fd00:1::/48 overlaps network a (fd00:1::/64)'],
+      [{ enable: true, subnet: 'fd00:2::/64', gateway: 'fd00:3::1' }, 'gateway fd00:3::1: not a host address of fd00:2::/64'],
+      [{ enable: true, subnet: 'fd00:2::/64', gateway: 'fd00:2::x' }, 'gateway: invalid IPv6 address: fd00:2::x'],
+      [{ enable: false, subnet: 'fd00:2::/64' }, 'subnet fd00:2::/64: an IPv6 subnet needs --ipv6'],
+    ] as const) {
+      expect(refused(() => create6(ipv6, taken)).message).toBe(why);
+    }
+    expect(refused(() => create6({ enable: true, subnet: 'fd00:9::/64' }, [], ['fd00:9::/56'])).message).toBe('subnet fd00:9::/64 overlaps a route of this host (fd00:9::/56)');
+  });
+});
+
+describe('a container on a dual-stack network', () => {
+  const base = (network: Partial<NetAttach> = {}): PlanRequest => ({
+    image: { kind: 'rootfs', path: '/srv/rootfs' },
+    stage: '/run/husk/stage',
+    id: '0123456789abcdef0123456789abcdef',
+    argv: ['true'],
+    network: { name: 'web', bridge: 'husk1', subnet: '10.7.0.0/24', gateway: '10.7.0.1', used: [], filesDir: '/run/husk/net-files/0123', nameservers: [], subnet6: 'fd00:7::/64', gateway6: 'fd00:7::1', used6: [], ...network },
+  });
+
+  it('gets the lowest free IPv6 address too: NET_ADDR with NODAD, a default route of each family, a hosts line, +ADDR6 in its records line', () => {
+    const answer = buildPlanAnswer(base({ used6: ['fd00:7::2', 'FD00:7:0:0::3'] }));
+    expect(answer.summary.net).toMatchObject({ address: '10.7.0.2', address6: 'fd00:7::4', prefix6: 64, gateway6: 'fd00:7::1' });
+    const net = decodePlan(answer.plan).ops.filter((o) => o.name.startsWith('NET_') && o.name !== 'NET_VETH').map((o) => [o.name, ...Object.values(o.args)]);
+    expect(net).toEqual([
+      ['NET_LINK_UP', 'eth0'],
+      ['NET_ADDR', 'eth0', '10.7.0.2/24', 0n],
+      ['NET_ADDR', 'eth0', 'fd00:7::4/64', 1n],
+      ['NET_ROUTE', '10.7.0.1', 'eth0'],
+      ['NET_ROUTE', 'fd00:7::1', 'eth0'],
+    ]);
+    expect(answer.summary.net!.files.find((f) => f.name === 'hosts')!.content).toContain('10.7.0.2\t0123456789ab\nfd00:7::4\t0123456789ab\n');
+    expect(answer.summary.net!.dns!.record).toBe('10.7.0.2 0123456789ab +fd00:7::4 #0123456789ab %husk-0123456789\n');
+    // Internal: no route of either family.
+    expect(decodePlan(buildPlanAnswer(base({ internal: true })).plan).ops.filter((o) => o.name === 'NET_ROUTE')).toEqual([]);
+  });
+
+  it('--ip6 is taken as asked, or refused by name; on an IPv4-only network it is refused', () => {
+    expect(buildPlanAnswer(base({ ip6: 'fd00:7::abcd' })).summary.net?.address6).toBe('fd00:7::abcd');
+    for (const [extra, why] of [
+      [{ ip6: 'fd00:7::1' }, 'ip6 fd00:7::1: is the gateway of network web'],
+      [{ ip6: 'fd00:8::5' }, 'ip6 fd00:8::5: not a host address of network web (fd00:7::/64)'],
+      [{ ip6: 'fd00:7::' }, 'ip6 fd00:7::: not a host address of network web (fd00:7::/64)'],
+      [{ ip6: 'nonsense' }, 'ip6: invalid IPv6 address: nonsense'],
+      [{ ip6: 'fd00:7::9', used6: ['fd00:7::9'] }, 'ip6 fd00:7::9: already in use on network web'],
+      [{ ip6: 'fd00:7::9', subnet6: undefined, gateway6: undefined }, 'ip6 fd00:7::9: network web has no IPv6 subnet (make it with network create --ipv6)'],
+    ] as const) {
+      expect(refused(() => buildPlanAnswer(base(extra))).message).toBe(why);
+    }
+  });
+
+  it('a port published on any host address is an element of ports6 too (seven words); one on an IPv4 host address is not', () => {
+    const answer = buildPlanAnswer(base({ ports: [{ hostIp: '', hostPort: 8080, port: 80, proto: 'tcp' }, { hostIp: '127.0.0.1', hostPort: 53, port: 53, proto: 'udp' }] }));
+    const nft = decodePlan(answer.plan).ops.filter((o) => o.name === 'NFT_ELEMENTS').map((o) => [o.args.set, o.args.key_words ?? Object.values(o.args)[4], o.args.words]);
+    expect(nft.map((e) => e[0])).toEqual(['ports', 'ports_ip', 'ports6']);
+    expect(nft[2][2]).toEqual([0x06000000n, 0x1f900000n, 0xfd000007n, 0n, 0n, 2n, 0x00500000n]);
+    const unpublish = decodePlan(Buffer.from(answer.summary.net!.ports!.unpublish, 'hex')).ops;
+    expect(unpublish.map((o) => o.args.set)).toEqual(['ports', 'ports_ip', 'ports6']);
+  });
+});

@@ -4,7 +4,7 @@ import type { GlobalFlags } from './args.js';
 import { readFlags } from './args-execns.js';
 
 export type NetworkAction =
-  | { action: 'create'; name: string; subnet?: string; gateway?: string; internal: boolean }
+  | { action: 'create'; name: string; subnet?: string; gateway?: string; internal: boolean; ipv6: boolean; subnet6?: string; gateway6?: string }
   | { action: 'ls'; format: 'table' | 'json'; quiet: boolean }
   | { action: 'inspect'; names: string[] }
   | { action: 'rm'; names: string[] }
@@ -15,6 +15,14 @@ export type NetworkAction =
 export type NetworkCommand = { name: 'network'; global: GlobalFlags; network: NetworkAction } | { name: 'port'; global: GlobalFlags; container: string };
 
 export const NETWORK_COMMANDS = ['network', 'port'] as const;
+
+/** The IPv4 and the IPv6 value of a flag given once per family. */
+function byFamily(flag: string, values: readonly string[]): [string | undefined, string | undefined] {
+  const v4 = values.filter((v) => !v.includes(':'));
+  const v6 = values.filter((v) => v.includes(':'));
+  if (v4.length > 1 || v6.length > 1) throw new HuskError('usage', `--${flag} given twice for ${v4.length > 1 ? 'IPv4' : 'IPv6'}: ${(v4.length > 1 ? v4 : v6).join(', ')}`, { hint: `Give --${flag} at most once for IPv4 and once for IPv6.` });
+  return [v4[0], v6[0]];
+}
 
 export function parseNetworkCommand(name: (typeof NETWORK_COMMANDS)[number], args: readonly string[], global: GlobalFlags): NetworkCommand | { name: 'help'; topic: string } {
   if (name === 'port') {
@@ -27,12 +35,15 @@ export function parseNetworkCommand(name: (typeof NETWORK_COMMANDS)[number], arg
   const usage = (what: string) => new HuskError('usage', `"husk network ${action}" ${what}`, { hint: "See 'husk network --help'." });
   switch (action) {
     case 'create': {
-      const read = readFlags('network create', rest, { bools: { '--internal': 'internal' }, values: { '--subnet': 'subnet', '--gateway': 'gateway', '--driver': 'driver', '-d': 'driver' } }, true);
+      const read = readFlags('network create', rest, { bools: { '--internal': 'internal', '--ipv6': 'ipv6' }, values: { '--subnet': 'subnet', '--gateway': 'gateway', '--driver': 'driver', '-d': 'driver' } }, true);
       if (read === 'help') return { name: 'help', topic: 'network' };
       if (read.rest.length !== 1) throw usage('requires exactly one NAME');
       const driver = read.values.get('driver')?.pop();
       if (driver !== undefined && driver !== 'bridge') throw new HuskError('usage', `invalid value "${driver}" for --driver: husk has only the bridge driver`);
-      return { name, global, network: { action, name: read.rest[0], subnet: read.values.get('subnet')?.pop(), gateway: read.values.get('gateway')?.pop(), internal: read.bools.has('internal') } };
+      // As docker's: --subnet and --gateway once per family (an IPv6 one has a colon).
+      const [subnet, subnet6] = byFamily('subnet', read.values.get('subnet') ?? []);
+      const [gateway, gateway6] = byFamily('gateway', read.values.get('gateway') ?? []);
+      return { name, global, network: { action, name: read.rest[0], subnet, gateway, internal: read.bools.has('internal'), ipv6: read.bools.has('ipv6'), subnet6, gateway6 } };
     }
     case 'ls':
     case 'list': {

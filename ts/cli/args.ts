@@ -44,6 +44,8 @@ export interface RunFlags {
   usermodeNet?: 'pasta' | 'slirp4netns';
   /** --ip: the address on the network, instead of the first free one. */
   ip?: string;
+  /** --ip6: the IPv6 address on a dual-stack network. */
+  ip6?: string;
   /** -p/--publish [HOSTIP:]HOSTPORT:PORT[/PROTO] (needs a network). */
   publish: { hostIp: string; hostPort: number; port: number; proto: string }[];
   /** --network-alias: more names the container answers to on its (user-defined) network. */
@@ -146,6 +148,7 @@ const BASE_FLAGS: FlagSpec[] = [
   { names: ['--rootfs-rw'], kind: 'bool', apply: (f) => (f.rootfsRw = true) },
   { names: ['--net', '--network'], kind: 'value', apply: (f, v) => (f.net = networkMode(f, v)) },
   { names: ['--ip'], kind: 'value', apply: (f, v) => (f.ip = v) },
+  { names: ['--ip6'], kind: 'value', apply: (f, v) => (f.ip6 = v) },
   { names: ['--publish', '-p'], kind: 'value', apply: (f, v) => f.publish.push(parsePublish(v)) },
   { names: ['--network-alias', '--net-alias'], kind: 'value', apply: (f, v) => f.networkAliases.push(v) },
   { names: ['--dns'], kind: 'value', apply: (f, v) => f.dns.push(v) },

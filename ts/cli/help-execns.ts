@@ -1,7 +1,7 @@
 // Help texts of exec, enter, ns and pod (registered in help.ts).
 
 export const EXECNS_HELP: Record<string, string> = {
-  network: `Usage:  husk network create [--subnet CIDR] [--gateway IP] [--internal] NAME
+  network: `Usage:  husk network create [--subnet CIDR] [--gateway IP] [--ipv6 [--subnet ULA] [--gateway IP6]] [--internal] NAME
         husk network ls [--format json] [-q] | network inspect NAME... | network rm NAME... | network prune
         husk network connect [--ip ADDR] [--alias NAME]... NETWORK CONTAINER
         husk network disconnect [-f] NETWORK CONTAINER
@@ -11,6 +11,8 @@ A network is a bridge (husk0 for the default network husk, husk1, husk2... for o
 IPv4 subnet that no route of the host and no other network holds (the default network
 10.88.0.0/16, others 10.89.N.0/24 unless --subnet), NAT to the outside (nftables table
 inet husk) and isolation from the other networks. --internal: no route out, no NAT.
+--ipv6: dual-stack, with an IPv6 unique local subnet too (--subnet given once per family,
+default the first free fd68:7573:6b00:N::/64); containers get an IPv6 address (--ip6) at once.
 A container joins one with run --network NAME [--ip ADDR] [-p [IP:]HPORT:PORT[/PROTO]]:
 a veth on the bridge, its address leased until its record goes, its own /etc/hosts,
 /etc/hostname and /etc/resolv.conf. rm refuses a network a live container is on.

@@ -19,6 +19,7 @@ const RUN_OPTIONS = `Options:
                                 a network's name (husk, or bridge: the default one, made on
                                 first use; see 'husk network --help')
       --ip ADDR                 The container's address on its network (default: the first free)
+      --ip6 ADDR6               Its IPv6 address on a dual-stack network (default: the first free)
   -P, --publish-all             Publish the image's ExposedPorts on free host ports (32768-60999)
       --network-alias NAME      One more name the container answers to on a user-defined network
       --dns IP                  A resolver for the container instead of the host's (on a network)

@@ -14,7 +14,9 @@ function inspectJson(root: string, n: NetworkRecord): object {
   for (const rec of readRecords(root)) {
     const on = [...(rec.network ? [rec.network] : []), ...(rec.networks ?? [])].find((a) => a.name === n.name);
     if (on === undefined || rec.finished !== undefined) continue;
-    containers[rec.id] = { Name: rec.name ?? rec.id.slice(0, 12), MacAddress: on.mac, IPv4Address: `${on.address}/${on.prefix}`, IPv6Address: '' };
+    const v6 = on as { address6?: string; prefix6?: number };
+    const six = v6.address6 ? `${v6.address6}/${v6.prefix6}` : '';
+    containers[rec.id] = { Name: rec.name ?? rec.id.slice(0, 12), MacAddress: on.mac, IPv4Address: `${on.address}/${on.prefix}`, IPv6Address: six };
   }
   return {
     Name: n.name,
@@ -22,8 +24,8 @@ function inspectJson(root: string, n: NetworkRecord): object {
     Created: n.created,
     Scope: 'local',
     Driver: n.driver,
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    EnableIPv6: n.subnet6 !== undefined,
+    IPAM: { Driver: 'default', Config: [{ Subnet: n.subnet, Gateway: n.gateway }, ...(n.subnet6 !== undefined ? [{ Subnet: n.subnet6, Gateway: n.gateway6 }] : [])] },
     Internal: n.internal,
     Containers: containers,
     Options: { 'com.docker.network.bridge.name': n.bridge },
@@ -37,16 +39,16 @@ export async function networkCommand(cmd: NetworkCommand): Promise<number> {
   switch (a.action) {
     case 'create': {
       ensureRoot(root);
-      const rec = await createNetwork(root, a.name, { subnet: a.subnet, gateway: a.gateway, internal: a.internal });
+      const rec = await createNetwork(root, a.name, { subnet: a.subnet, gateway: a.gateway, internal: a.internal, ipv6: a.ipv6, subnet6: a.subnet6, gateway6: a.gateway6 });
       process.stdout.write(`${rec.id}\n`);
       return 0;
     }
     case 'ls': {
       const nets = listNetworks(root);
       if (a.quiet) process.stdout.write(nets.map((n) => `${n.id.slice(0, 12)}\n`).join(''));
-      else if (a.format === 'json') process.stdout.write(`${JSON.stringify(nets.map((n) => ({ Name: n.name, Id: n.id, Driver: n.driver, Subnet: n.subnet, Gateway: n.gateway, Bridge: n.bridge, Internal: n.internal, Created: n.created })))}\n`);
+      else if (a.format === 'json') process.stdout.write(`${JSON.stringify(nets.map((n) => ({ Name: n.name, Id: n.id, Driver: n.driver, Subnet: n.subnet, Gateway: n.gateway, ...(n.subnet6 !== undefined ? { IPv6Subnet: n.subnet6, IPv6Gateway: n.gateway6 } : {}), Bridge: n.bridge, Internal: n.internal, Created: n.created })))}\n`);
       else {
-        const rows = [['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET', 'BRIDGE'], ...nets.map((n) => [n.id.slice(0, 12), n.name, n.driver, n.subnet, n.bridge + (n.internal ? ' (internal)' : '')])];
+        const rows = [['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET', 'BRIDGE'], ...nets.map((n) => [n.id.slice(0, 12), n.name, n.driver, n.subnet + (n.subnet6 !== undefined ? ` ${n.subnet6}` : ''), n.bridge + (n.internal ? ' (internal)' : '')])];
         const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
         process.stdout.write(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('')).join('\n') + '\n');
       }

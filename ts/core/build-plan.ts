@@ -236,6 +236,13 @@ export interface NetAttach {
   options?: { dns: readonly string[]; addHosts: readonly string[]; mac: string };
   /** -P: the host ports in use (item 0x034d, 1024 a frame); undefined without -P. */
   busyPorts?: readonly number[];
+  /** A dual-stack network's IPv6 subnet and gateway (item 0x035c); undefined: IPv4 only. */
+  subnet6?: string;
+  gateway6?: string;
+  /** IPv6 addresses leased to other containers (item 0x035d). */
+  used6?: readonly string[];
+  /** --ip6 as typed. */
+  ip6?: string;
 }
 
 export interface PlanCgroupHierarchy {
@@ -511,6 +518,10 @@ export function netFrames(w: RequestWriter, n: NetAttach): void {
     for (let i = 1024; i < n.busyPorts.length; i += 1024) w.begin('publish-all', 0x034d).u64s(n.busyPorts.slice(i, i + 1024)).end();
   }
   if (o !== undefined && (o.dns.length > 0 || o.addHosts.length > 0 || o.mac !== '')) w.begin('network-options', 0x034c).strs(o.dns, 64).strs(o.addHosts, 512).str(o.mac, 64).end();
+  // IPv6: the network's subnet (empty when it has none: the core refuses --ip6 by name).
+  if (n.subnet6 !== undefined || n.ip6 !== undefined) w.begin('ip6', 0x035c).str(n.subnet6 ?? '').str(n.gateway6 ?? '').str(n.ip6 ?? '', 64).end();
+  const used6 = n.used6 ?? [];
+  for (let i = 0; i < used6.length; i += 4096) w.begin('network', 0x035d).strs(used6.slice(i, i + 4096), 64).end();
 }
 
 function imageConfigFrames(w: RequestWriter, c: ImageConfigFacts, entrypoint: string | undefined): void {
@@ -545,6 +556,7 @@ export const ANSWER = {
   NET_PORTS: 0x0354,
   NET_DNS: 0x0355,
   NET_PUBLISHED: 0x0357,
+  NET_CHOSEN6: 0x035e,
   USERNS_NOTE: 0x0370,
   USERNS_CHOICE: 0x0371,
 } as const;
@@ -568,6 +580,10 @@ export interface NetChosen {
   dns?: { listen: string; upstreams: string[]; record: string };
   /** Every port published (-p and -P), as `husk port` shows them. */
   published?: { hostIp: string; hostPort: number; port: number; proto: string }[];
+  /** On a dual-stack network: its IPv6 address, prefix and gateway. */
+  address6?: string;
+  prefix6?: number;
+  gateway6?: string;
 }
 
 export interface IdRange {
@@ -675,6 +691,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.NET_PUBLISHED:
         if (out.net) (out.net.published ??= []).push({ hostIp: r.str(), hostPort: Number(r.u64()), port: Number(r.u64()), proto: r.str() });
+        break;
+      case ANSWER.NET_CHOSEN6:
+        if (out.net) Object.assign(out.net, { address6: r.str(), prefix6: Number(r.u64()), gateway6: r.str() });
         break;
       case ANSWER.NET_DNS:
         if (out.net) out.net.dns = { listen: r.str(), upstreams: r.strs(), record: r.str() };

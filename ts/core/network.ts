@@ -6,15 +6,17 @@ import { CoreError, RequestWriter, netFrames } from './build-plan.js';
 import type { NetAttach } from './build-plan.js';
 import { call } from './wasm.js';
 
-export const NETWORK_REQUEST = { CREATE: 0x0340, TAKEN: 0x0341, HOST_ROUTE: 0x0342, REMOVE: 0x0343 } as const;
-const ANSWER = { NETWORK: 0x0350, NFT: 0x0351 } as const;
+export const NETWORK_REQUEST = { CREATE: 0x0340, TAKEN: 0x0341, HOST_ROUTE: 0x0342, REMOVE: 0x0343, IPV6: 0x0358, TAKEN6: 0x0359, HOST_ROUTE6: 0x035a } as const;
+const ANSWER = { NETWORK: 0x0350, NFT: 0x0351, NETWORK6: 0x035b } as const;
 const T_HELLO = 0x0001;
 
 export interface NetworkFacts {
   /** Networks that exist (their names, bridges and subnets are taken). */
-  taken: readonly { name: string; bridge: string; subnet: string }[];
+  taken: readonly { name: string; bridge: string; subnet: string; subnet6?: string }[];
   /** The host's routes, `A.B.C.D/N` (a subnet one of them covers is in use). */
   routes: readonly string[];
+  /** The host's IPv6 routes, `ADDR/N` (/proc/net/ipv6_route). */
+  routes6?: readonly string[];
 }
 
 export interface NetworkChoice {
@@ -24,6 +26,9 @@ export interface NetworkChoice {
   gateway: string;
   internal: boolean;
   isDefault: boolean;
+  /** A dual-stack network's IPv6 subnet and gateway. */
+  subnet6?: string;
+  gateway6?: string;
 }
 
 export interface NetworkAnswer {
@@ -35,8 +40,8 @@ export interface NetworkAnswer {
 }
 
 export type NetworkRequest =
-  | { create: { name: string; subnet?: string; gateway?: string; internal?: boolean; isDefault?: boolean }; facts: NetworkFacts }
-  | { remove: { name: string; bridge: string; subnet: string; internal?: boolean; last: boolean } };
+  | { create: { name: string; subnet?: string; gateway?: string; internal?: boolean; isDefault?: boolean; ipv6?: { enable: boolean; subnet?: string; gateway?: string } }; facts: NetworkFacts }
+  | { remove: { name: string; bridge: string; subnet: string; subnet6?: string; internal?: boolean; last: boolean } };
 
 export function encodeNetworkRequest(req: NetworkRequest): Uint8Array {
   const w = new FrameWriter();
@@ -45,9 +50,14 @@ export function encodeNetworkRequest(req: NetworkRequest): Uint8Array {
     w.begin(NETWORK_REQUEST.CREATE).str(c.name).str(c.subnet ?? '').str(c.gateway ?? '').u64((c.internal ? 1 : 0) | (c.isDefault ? 2 : 0)).end();
     for (const t of req.facts.taken) w.begin(NETWORK_REQUEST.TAKEN).str(t.name).str(t.bridge).str(t.subnet).end();
     for (const r of req.facts.routes) w.begin(NETWORK_REQUEST.HOST_ROUTE).str(r).end();
+    const v6 = c.ipv6;
+    if (v6 !== undefined) w.begin(NETWORK_REQUEST.IPV6).str(v6.subnet ?? '').str(v6.gateway ?? '').u64(v6.enable ? 1 : 0).end();
+    for (const t of req.facts.taken) if (t.subnet6) w.begin(NETWORK_REQUEST.TAKEN6).str(t.name).str(t.subnet6).end();
+    if (v6?.enable) for (const r of req.facts.routes6 ?? []) w.begin(NETWORK_REQUEST.HOST_ROUTE6).str(r).end();
   } else {
     const r = req.remove;
     w.begin(NETWORK_REQUEST.REMOVE).str(r.name).str(r.bridge).str(r.subnet).u64((r.internal ? 1 : 0) | (r.last ? 4 : 0)).end();
+    if (r.subnet6) w.begin(NETWORK_REQUEST.IPV6).str(r.subnet6).str('').u64(0).end();
   }
   return w.view().slice();
 }
@@ -67,6 +77,9 @@ export function networkPlan(req: NetworkRequest): NetworkAnswer {
       const network = { name: r.str(), bridge: r.str(), subnet: r.str(), gateway: r.str() };
       const flags = r.u64();
       out.network = { ...network, internal: (flags & 1n) !== 0n, isDefault: (flags & 2n) !== 0n };
+    } else if (f.frame.type === ANSWER.NETWORK6 && out.network) {
+      out.network.subnet6 = r.str();
+      out.network.gateway6 = r.str();
     } else if (f.frame.type === ANSWER.NFT) {
       out.nft = r.str();
     }

@@ -59,15 +59,20 @@ function busyPorts(root: string): number[] {
   return [...busy].sort((a, b) => a - b);
 }
 
-export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ports?: readonly PublishedPort[]; names?: NetAttach['names']; options?: NetAttach['options']; publishAll?: boolean }): NetAttach {
+export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ip6?: string; ports?: readonly PublishedPort[]; names?: NetAttach['names']; options?: NetAttach['options']; publishAll?: boolean; ipv4Only?: boolean }): NetAttach {
   const resolv = hostResolv();
+  // One lease directory holds both families' addresses (an IPv6 one has a colon).
+  const leased = usedAddresses(root, net.name);
+  const six = net.subnet6 !== undefined && opts.ipv4Only !== true;
   return {
     name: net.name,
     bridge: net.bridge,
     subnet: net.subnet,
     gateway: net.gateway,
     internal: net.internal,
-    used: usedAddresses(root, net.name),
+    used: leased.filter((a) => !a.includes(':')),
+    ...(six ? { subnet6: net.subnet6, gateway6: net.gateway6, used6: leased.filter((a) => a.includes(':')) } : {}),
+    ip6: opts.ip6,
     ip: opts.ip,
     filesDir: etcDir(root, id),
     nameservers: resolv.nameservers,
@@ -91,12 +96,19 @@ export function claimAddress(root: string, id: string, facts: NetAttach, build: 
     if (attempt === 1024) throw new HuskError('host', `network ${facts.name}: could not take an address and ports after 1024 tries`);
     const answer = build();
     const chosen = answer.summary.net!;
-    if (!claimLease(root, facts.name, chosen.address, { ...owner, dns: chosen.dns?.record })) {
+    const lease: Lease = { ...owner, dns: chosen.dns?.record, address6: chosen.address6 };
+    if (!claimLease(root, facts.name, chosen.address, lease)) {
       if (facts.ip !== undefined) throw new HuskError('invalid-value', `ip ${facts.ip}: already in use on network ${facts.name}`);
       facts.used = [...facts.used, chosen.address];
       continue;
     }
-    const lease: Lease = { ...owner, dns: chosen.dns?.record };
+    // A dual-stack network: the IPv6 address is leased the same way, after the IPv4 one (whose release gives both back).
+    if (chosen.address6 !== undefined && !claimLease(root, facts.name, chosen.address6, { ...owner, of: chosen.address })) {
+      releaseLease(root, facts.name, chosen.address, { ...lease, address6: undefined });
+      if (facts.ip6 !== undefined) throw new HuskError('invalid-value', `ip6 ${facts.ip6}: already in use on network ${facts.name}`);
+      facts.used6 = [...(facts.used6 ?? []), chosen.address6];
+      continue;
+    }
     const taken = claimPorts(root, facts, chosen, lease);
     if (taken !== undefined) {
       releaseLease(root, facts.name, chosen.address, lease);

@@ -36,7 +36,8 @@ export async function connectContainer(root: string, network: string, ref: strin
     if (rec === undefined) throw new HuskError('invalid-value', `no such container: ${ref}`);
     if (!running(rec)) throw new HuskError('invalid-value', `cannot connect container ${label(rec)} to network ${network}: it is not running`);
     const on = attachments(rec);
-    const facts = netFacts(root, net, rec.id, { ip: opts.ip, names: { name: rec.name ?? '', aliases: opts.aliases } });
+    // IPv4 only: NET_CONNECT adds one address (docs/networks.md "IPv6": not yet on connect).
+    const facts = netFacts(root, net, rec.id, { ip: opts.ip, names: { name: rec.name ?? '', aliases: opts.aliases }, ipv4Only: true });
     const ask = () => networkConnect({ attach: facts, id: rec.id, pid: rec.pid!, startTime: rec.pidStart!, links: on.map((a) => a.peer), networks: on.map((a) => a.name) });
     let answer = ask();
     const owner = { id: rec.id, pid: process.pid, start: processStart(process.pid), connected: true };

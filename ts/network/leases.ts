@@ -1,4 +1,5 @@
-// Address leases of a network: one file per address, `<root>/networks/NAME.leases/A.B.C.D`,
+// Address leases of a network: one file per address, `<root>/networks/NAME.leases/A.B.C.D`
+// (and on a dual-stack network one more per IPv6 address, which names the IPv4 one it goes with),
 // made by one link(2) of a file already written, so of many husk commands that picked the
 // same address exactly one gets it (the others ask the core again with it taken). A lease
 // holds the container's id and the husk process that took it; it is live while that
@@ -29,6 +30,10 @@ export interface Lease {
   dns?: string;
   /** A network connected later (`network connect`): the container's /etc files are not this lease's. */
   connected?: boolean;
+  /** On a dual-stack network: the container's IPv6 address, whose own lease goes with this one. */
+  address6?: string;
+  /** An IPv6 address's lease: the IPv4 address whose lease holds everything else (ports, names, files). */
+  of?: string;
 }
 
 export function leaseDir(root: string, network: string): string {
@@ -135,6 +140,10 @@ export function releaseLease(root: string, network: string, address: string, lea
     unlinkQuiet(aside);
     return;
   }
+  if (held.of !== undefined) {
+    unlinkQuiet(aside); // an IPv6 address: the rest is its IPv4 lease's
+    return;
+  }
   if (held.unpublish) {
     if (/^[0-9a-f]+$/.test(held.unpublish)) runUnpublish(held.unpublish);
     else runNft(held.unpublish, { quiet: true });
@@ -144,6 +153,7 @@ export function releaseLease(root: string, network: string, address: string, lea
   // A stopped container keeps its files for `husk start` (restart.ts); they go with its record.
   if (!held.connected && !existsSync(join(containersDir(root), `${held.id}.json`))) removeEtcFiles(etcDir(root, held.id));
   unlinkQuiet(aside);
+  if (held.address6 !== undefined) releaseLease(root, network, held.address6, { id: held.id, pid: held.pid });
   if (held.dns) refreshRecords(root, network);
 }
 

@@ -13,10 +13,27 @@ import { claimLease, isLiveLease, noteUnpublish, readLease, refreshRecords, rele
 import type { Lease } from './leases.js';
 import { claimName, claimPort, releasePort } from './ports.js';
 
-/** Leases its address again; returns what serves its names, to call once its record is live. */
+/** Leases its address (both, on a dual-stack network) again; returns what serves its names, to call once its record is live. */
 export function leaseForStart(root: string, rec: ContainerRecord): () => void {
   const n = rec.network;
   if (n === undefined) return () => undefined;
+  const serve = leaseForStart4(root, rec, n);
+  if (n.address6 === undefined) return serve;
+  const held = readLease(root, n.name, n.address6);
+  if (held?.id === rec.id) return serve;
+  if (held !== undefined && isLiveLease(root, held)) {
+    releaseLease(root, n.name, n.address, { id: rec.id, pid: process.pid });
+    throw taken(rec.name ?? rec.id.slice(0, 12), { name: n.name, address: n.address6 });
+  }
+  if (held !== undefined) releaseLease(root, n.name, n.address6, held);
+  if (!claimLease(root, n.name, n.address6, { id: rec.id, pid: process.pid, start: processStart(process.pid), of: n.address })) {
+    releaseLease(root, n.name, n.address, { id: rec.id, pid: process.pid });
+    throw taken(rec.name ?? rec.id.slice(0, 12), { name: n.name, address: n.address6 });
+  }
+  return serve;
+}
+
+function leaseForStart4(root: string, rec: ContainerRecord, n: NonNullable<ContainerRecord['network']>): () => void {
   const serve = () => {
     if (n.dns === undefined) return;
     refreshRecords(root, n.name);
@@ -33,7 +50,7 @@ export function leaseForStart(root: string, rec: ContainerRecord): () => void {
   if (held?.id === rec.id) return serve;
   if (held !== undefined && held.id !== rec.id && isLiveLease(root, held)) throw taken(label, n);
   if (held !== undefined) releaseLease(root, n.name, n.address, held);
-  const lease: Lease = { id: rec.id, pid: process.pid, start: processStart(process.pid), dns: n.dns };
+  const lease: Lease = { id: rec.id, pid: process.pid, start: processStart(process.pid), dns: n.dns, address6: n.address6 };
   if (!claimLease(root, n.name, n.address, lease)) throw taken(label, n);
   const owner = { network: n.name, address: n.address, id: rec.id };
   const claimed: string[] = [];

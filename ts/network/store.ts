@@ -29,6 +29,9 @@ export interface NetworkRecord {
   gateway: string;
   internal: boolean;
   created: string;
+  /** A dual-stack network (--ipv6): its IPv6 subnet and gateway. */
+  subnet6?: string;
+  gateway6?: string;
 }
 
 export function readNetwork(root: string, name: string): NetworkRecord | undefined {
@@ -79,6 +82,23 @@ export function hostRoutes(): string[] {
   return out;
 }
 
+/** `ADDR/N` of every IPv6 route in /proc/net/ipv6_route (32 hex digits, then the prefix in hex); none without IPv6. */
+export function hostRoutes6(): string[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/ipv6_route', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 2 || f[0].length !== 32) continue;
+    out.push(`${f[0].match(/.{4}/g)!.join(':')}/${parseInt(f[1], 16)}`);
+  }
+  return out;
+}
+
 function runPlan(plan: Uint8Array, what: string): Promise<void> {
   return runPlanOrThrow(plan, what, 'host');
 }
@@ -94,6 +114,10 @@ export interface CreateOptions {
   subnet?: string;
   gateway?: string;
   internal?: boolean;
+  /** --ipv6, and --subnet / --gateway of IPv6 (the core refuses them without --ipv6). */
+  ipv6?: boolean;
+  subnet6?: string;
+  gateway6?: string;
 }
 
 function lock<T>(root: string, fn: () => Promise<T>): Promise<T> {
@@ -117,8 +141,11 @@ async function createLocked(root: string, name: string, opts: CreateOptions, isD
   const existing = listNetworks(root);
   if (existing.some((n) => n.name === name)) throw new HuskError('invalid-value', `network with name ${name} already exists`);
   const answer = networkPlan({
-    create: { name, subnet: opts.subnet, gateway: opts.gateway, internal: opts.internal, isDefault },
-    facts: { taken: existing, routes: hostRoutes() },
+    create: {
+      name, subnet: opts.subnet, gateway: opts.gateway, internal: opts.internal, isDefault,
+      ...(opts.ipv6 || opts.subnet6 !== undefined || opts.gateway6 !== undefined ? { ipv6: { enable: opts.ipv6 === true, subnet: opts.subnet6, gateway: opts.gateway6 } } : {}),
+    },
+    facts: { taken: existing, routes: hostRoutes(), routes6: opts.ipv6 ? hostRoutes6() : [] },
   });
   const n = answer.network!;
   try {
@@ -128,7 +155,7 @@ async function createLocked(root: string, name: string, opts: CreateOptions, isD
     await undo(root, { ...n, id: '', driver: 'bridge', created: '' }, existing.length === 0).catch(() => undefined);
     throw err;
   }
-  const rec: NetworkRecord = { name, id: newNetworkId(), driver: 'bridge', bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal, created: new Date().toISOString() };
+  const rec: NetworkRecord = { name, id: newNetworkId(), driver: 'bridge', bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal, created: new Date().toISOString(), ...(n.subnet6 !== undefined ? { subnet6: n.subnet6, gateway6: n.gateway6 } : {}) };
   writeNetwork(root, rec);
   return rec;
 }
@@ -140,7 +167,7 @@ function newNetworkId(): string {
 
 /** Removes a network's rules and bridge (what create made), whatever is still there. */
 async function undo(root: string, n: NetworkRecord, last: boolean): Promise<void> {
-  const answer = networkPlan({ remove: { name: n.name, bridge: n.bridge, subnet: n.subnet, internal: n.internal, last } });
+  const answer = networkPlan({ remove: { name: n.name, bridge: n.bridge, subnet: n.subnet, subnet6: n.subnet6, internal: n.internal, last } });
   runNft(answer.nft, { quiet: true });
   await runPlan(answer.plan, `network ${n.name}: cannot remove bridge ${n.bridge}`);
 }

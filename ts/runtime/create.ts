@@ -79,7 +79,7 @@ export function processFacts(prepared: Prepared, flags: RunFlags): ContainerReco
 function networkOf(prepared: Prepared, flags: RunFlags): ContainerRecord['network'] {
   const n = prepared.request.network ? prepared.summary.net : undefined;
   if (n === undefined) return undefined;
-  return { name: n.network, address: n.address, prefix: n.prefix, mac: n.mac, gateway: n.gateway, veth: n.veth, ports: n.published, dns: n.dns?.record, dnsUpstreams: n.dns?.upstreams, unpublish: n.ports?.unpublish };
+  return { name: n.network, address: n.address, prefix: n.prefix, mac: n.mac, gateway: n.gateway, veth: n.veth, ports: n.published, address6: n.address6, prefix6: n.prefix6, gateway6: n.gateway6, dns: n.dns?.record, dnsUpstreams: n.dns?.upstreams, unpublish: n.ports?.unpublish };
 }
 
 /** What pasta forwards, as the request gave it (the core refuses a port it would not forward). */

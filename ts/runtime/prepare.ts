@@ -182,6 +182,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
   const usermode = usermodeFacts(f, rootless);
   if (f.publish.length > 0 && ctx.network === undefined && usermode === undefined) throw new HuskError('usage', '--publish needs a network: add --network NAME (husk is the default one)');
   if (f.ip !== undefined && ctx.network === undefined) throw new HuskError('usage', '--ip needs a network: add --network NAME');
+  if (f.ip6 !== undefined && ctx.network === undefined) throw new HuskError('usage', '--ip6 needs a network: add --network NAME');
   if (f.networkAliases.length > 0 && ctx.network === undefined) throw new HuskError('usage', '--network-alias needs a user-defined network: add --network NAME');
   for (const [flag, given] of [['--dns', f.dns.length > 0], ['--add-host', f.addHosts.length > 0], ['--mac-address', f.macAddress !== undefined], ['--publish-all', f.publishAll]] as const) {
     if (given && ctx.network === undefined) throw new HuskError('usage', `${flag} needs a network: add --network NAME (husk is the default one)`);
@@ -245,7 +246,7 @@ export function prepare(f: RunFlags, ctx: PrepareContext): Prepared {
     tty: ctx.tty,
     attach: ctx.attach,
     usermode,
-    network: ctx.network ? netFacts(ctx.root, ctx.network, id, { ip: f.ip, ports: f.publish, names: { name: f.lifecycle.name ?? '', aliases: f.networkAliases }, options: { dns: f.dns, addHosts: f.addHosts, mac: f.macAddress ?? '' }, publishAll: f.publishAll }) : undefined,
+    network: ctx.network ? netFacts(ctx.root, ctx.network, id, { ip: f.ip, ip6: f.ip6, ports: f.publish, names: { name: f.lifecycle.name ?? '', aliases: f.networkAliases }, options: { dns: f.dns, addHosts: f.addHosts, mac: f.macAddress ?? '' }, publishAll: f.publishAll }) : undefined,
     seccomp: seccompChoice(f.security.seccomp),
     capabilities: capabilityFacts(f.security),
     runOptions: runOptionFacts(f, rootDir, ctx),

@@ -90,6 +90,8 @@ export interface ContainerRecord {
   /** The network it is attached to, as the core chose (its lease: ts/network/leases.ts). */
   network?: {
     name: string; address: string; prefix: number; mac: string; gateway: string; veth: string; peer?: string; ports?: PublishedPort[];
+    /** On a dual-stack network: its IPv6 address (leased as the IPv4 one is), prefix and gateway. */
+    address6?: string; prefix6?: number; gateway6?: string;
     /** What its lease held, for `husk start` to lease the address again (ts/network/restart.ts): its records line, its responder's upstreams, its unpublish plan. */
     dns?: string; dnsUpstreams?: string[]; unpublish?: string;
   };
