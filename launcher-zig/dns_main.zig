@@ -5,7 +5,7 @@
 //!   husk-dns --listen GATEWAY --records FILE --pidfile FILE [--upstream A.B.C.D]...
 //!
 //! It binds UDP GATEWAY:53 (the address is its lock: a second responder gets EADDRINUSE and
-//! exits 3), forks, writes the serving child's pid to the pidfile and exits 0, so the
+//! exits 3) and TCP GATEWAY:53 (dns_tcp.zig: one query a connection), forks, writes the serving child's pid to the pidfile and exits 0, so the
 //! caller returns once names are served. The child answers from the records file (re-read
 //! whenever it is replaced) and forwards other names to the upstreams, one at a time in
 //! order. It stops by itself once the records file is gone (ts/ removes it when the
@@ -19,6 +19,7 @@ const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const net = @import("net.zig");
 const message = @import("dns_message.zig");
+const tcp = @import("dns_tcp.zig");
 
 const upstreams_max = 4;
 const pending_max = 64;
@@ -53,11 +54,19 @@ const Pending = struct {
     upstream: usize = 0,
     query: [query_bytes_max]u8 = undefined,
     query_len: usize = 0,
+    /// A query that came over TCP: the answer goes back on this connection (then closed).
+    tcp_fd: sys.fd_t = -1,
 };
+
+/// Where a query came from, and so where its answer goes.
+const Asker = struct { client: sys.SockaddrIn, tcp_fd: sys.fd_t = -1 };
 
 const Server = struct {
     options: Options,
     socket: sys.fd_t,
+    /// TCP GATEWAY:53 (-1 when it could not be bound: UDP is still served) and its connections.
+    tcp_listener: sys.fd_t = -1,
+    connections: [tcp.connections_max]tcp.Connection = [_]tcp.Connection{.{}} ** tcp.connections_max,
     records: []const u8 = &.{},
     version: ?sys.FileVersion = null,
     pending: [pending_max]Pending = [_]Pending{.{}} ** pending_max,
@@ -97,7 +106,7 @@ pub fn main() u8 {
     }
     detach();
     message.link_alive = &link_exists;
-    server = .{ .options = options, .socket = socket };
+    server = .{ .options = options, .socket = socket, .tcp_listener = tcp.listen(options.listen, dns_port) catch -1 };
     serve(&server);
     return exit_serving;
 }
@@ -196,13 +205,20 @@ fn detach() void {
 }
 
 fn serve(s: *Server) void {
-    var fds: [1 + pending_max]sys.PollFd = undefined;
+    var fds: [2 + pending_max + tcp.connections_max]sys.PollFd = undefined;
     while (true) {
-        var count: usize = 1;
+        var count: usize = 2;
         fds[0] = .{ .fd = s.socket, .events = sys.POLLIN, .revents = 0 };
+        // A negative fd is skipped by poll(2): no TCP listener, no events.
+        fds[1] = .{ .fd = s.tcp_listener, .events = sys.POLLIN, .revents = 0 };
         for (&s.pending) |*p| {
             if (p.fd < 0) continue;
             fds[count] = .{ .fd = p.fd, .events = sys.POLLIN, .revents = 0 };
+            count += 1;
+        }
+        for (&s.connections) |*c| {
+            if (c.fd < 0) continue;
+            fds[count] = .{ .fd = c.fd, .events = sys.POLLIN, .revents = 0 };
             count += 1;
         }
         assert(count <= fds.len);
@@ -214,7 +230,11 @@ fn serve(s: *Server) void {
             continue;
         }
         if (fds[0].revents != 0) receive_queries(s);
-        for (fds[1..count]) |fd| if (fd.revents != 0) relay_answer(s, fd.fd);
+        if (fds[1].revents != 0) tcp.accept_all(s.tcp_listener, &s.connections, sys.monotonic_ns());
+        for (fds[2..count]) |fd| if (fd.revents != 0) {
+            relay_answer(s, fd.fd);
+            receive_tcp(s, fd.fd);
+        };
         expire(s, sys.monotonic_ns());
     }
 }
@@ -261,9 +281,13 @@ fn lingered(s: *Server) bool {
 fn stop_or_continue(s: *Server) bool {
     sys.unlinkat(sys.AT_FDCWD, s.options.pidfile) catch {};
     sys.close(s.socket);
+    if (s.tcp_listener >= 0) sys.close(s.tcp_listener);
+    s.tcp_listener = -1;
     for (&s.pending) |*p| finish(p);
+    for (&s.connections) |*c| tcp.close(c);
     if (sys.file_version(s.options.records)) |_| {
         s.socket = bind_listen(s.options.listen) catch return true;
+        s.tcp_listener = tcp.listen(s.options.listen, dns_port) catch -1;
         write_pidfile(s.options.pidfile, sys.getpid()) catch {};
         s.version = null;
         _ = reload(s);
@@ -278,20 +302,48 @@ fn receive_queries(s: *Server) void {
     for (0..64) |_| {
         var client: sys.SockaddrIn = undefined;
         const length = sys.recvfrom_in(s.socket, &buffer, &client) catch return;
-        const query = buffer[0..length];
-        const records = client_view(s, client.address);
-        var route: Route = .{};
-        route.count = message.find_forwarders(records, client.address, &route.upstreams);
-        if (route.count == 0) {
-            route.upstreams = s.options.upstreams;
-            route.count = s.options.upstream_count;
-        }
-        switch (message.respond(query, records, route.count > 0, &reply)) {
-            .reply => |reply_len| if (reply_len > 0) {
-                _ = sys.sendto_in(s.socket, reply[0..reply_len], &client) catch {};
-            },
-            .forward => forward(s, query, &client, &route),
-        }
+        answer(s, buffer[0..length], .{ .client = client }, &reply);
+    }
+}
+
+/// Answers one query from the records, or forwards it; the answer goes back the way it came.
+fn answer(s: *Server, query: []const u8, asker: Asker, reply: *[message.reply_bytes_max]u8) void {
+    const records = client_view(s, asker.client.address);
+    var route: Route = .{};
+    route.count = message.find_forwarders(records, asker.client.address, &route.upstreams);
+    if (route.count == 0) {
+        route.upstreams = s.options.upstreams;
+        route.count = s.options.upstream_count;
+    }
+    switch (message.respond(query, records, route.count > 0, reply)) {
+        .reply => |reply_len| send_back(s, asker, reply[0..reply_len]),
+        .forward => forward(s, query, asker, &route),
+    }
+}
+
+/// An answer to its asker: a datagram, or on its TCP connection (which then closes).
+fn send_back(s: *Server, asker: Asker, reply: []const u8) void {
+    if (asker.tcp_fd >= 0) {
+        if (reply.len > 0) tcp.reply_and_close(asker.tcp_fd, reply) else sys.close(asker.tcp_fd);
+        return;
+    }
+    if (reply.len > 0) _ = sys.sendto_in(s.socket, reply, &asker.client) catch {};
+}
+
+/// A TCP connection became readable: once its query is whole it leaves the table (its fd now
+/// the answer's, or a pending upstream's) and is answered.
+fn receive_tcp(s: *Server, fd: sys.fd_t) void {
+    for (&s.connections) |*c| {
+        if (c.fd != fd) continue;
+        if (!tcp.receive(c)) return tcp.close(c);
+        const query = c.query() orelse return;
+        var held: [tcp.query_bytes_max]u8 = undefined;
+        @memcpy(held[0..query.len], query);
+        const asker = Asker{ .client = c.client, .tcp_fd = c.fd };
+        c.* = .{}; // The fd goes with the asker.
+        var reply: [message.reply_bytes_max]u8 = undefined;
+        answer(s, held[0..query.len], asker, &reply);
+        return;
     }
 }
 
@@ -352,20 +404,22 @@ const Route = struct { upstreams: [upstreams_max][4]u8 = undefined, count: usize
 
 /// Sends the query to the first upstream that takes it; with none, or no free slot, the
 /// client hears SERVFAIL (its resolver tries again or the next server).
-fn forward(s: *Server, query: []const u8, client: *const sys.SockaddrIn, route: *const Route) void {
+fn forward(s: *Server, query: []const u8, asker: Asker, route: *const Route) void {
     assert(query.len <= query_bytes_max);
     assert(route.count <= upstreams_max);
     for (&s.pending) |*p| {
         if (p.fd >= 0) continue;
-        p.client = client.*;
+        p.client = asker.client;
+        p.tcp_fd = asker.tcp_fd;
         p.upstreams = route.upstreams;
         p.upstream_count = route.count;
         @memcpy(p.query[0..query.len], query);
         p.query_len = query.len;
         if (send_upstream(p, 0)) return;
+        p.tcp_fd = -1; // Not pending after all: fail_client below answers and closes it.
         break;
     }
-    fail_client(s, query, client);
+    fail_client(s, query, asker);
 }
 
 /// Tries upstreams from `first` on; false when none could be sent to.
@@ -391,14 +445,14 @@ fn send_upstream(p: *Pending, first: usize) bool {
     return false;
 }
 
-fn fail_client(s: *Server, query: []const u8, client: *const sys.SockaddrIn) void {
+fn fail_client(s: *Server, query: []const u8, asker: Asker) void {
     var reply: [message.reply_bytes_max]u8 = undefined;
-    if (query.len < message.header_bytes) return;
+    if (query.len < message.header_bytes) return send_back(s, asker, &.{});
     @memcpy(reply[0..message.header_bytes], query[0..message.header_bytes]);
     const flags = std.mem.readInt(u16, query[2..4], .big);
     std.mem.writeInt(u16, reply[2..4], 0x8000 | (flags & 0x7900) | 0x0080 | 2, .big);
     @memset(reply[4..message.header_bytes], 0);
-    _ = sys.sendto_in(s.socket, reply[0..message.header_bytes], client) catch {};
+    send_back(s, asker, reply[0..message.header_bytes]);
 }
 
 fn relay_answer(s: *Server, fd: sys.fd_t) void {
@@ -411,7 +465,8 @@ fn relay_answer(s: *Server, fd: sys.fd_t) void {
             next_upstream(s, p);
             return;
         };
-        _ = sys.sendto_in(s.socket, buffer[0..length], &p.client) catch {};
+        send_back(s, .{ .client = p.client, .tcp_fd = p.tcp_fd }, buffer[0..length]);
+        p.tcp_fd = -1; // Closed by send_back.
         finish(p);
         return;
     }
@@ -422,7 +477,8 @@ fn next_upstream(s: *Server, p: *Pending) void {
     sys.close(p.fd);
     p.fd = -1;
     if (!send_upstream(p, next)) {
-        fail_client(s, p.query[0..p.query_len], &p.client);
+        fail_client(s, p.query[0..p.query_len], .{ .client = p.client, .tcp_fd = p.tcp_fd });
+        p.tcp_fd = -1; // Closed by fail_client.
         finish(p);
     }
 }
@@ -431,10 +487,15 @@ fn expire(s: *Server, now_ns: u64) void {
     for (&s.pending) |*p| {
         if (p.fd >= 0 and now_ns >= p.deadline_ns) next_upstream(s, p);
     }
+    // A TCP client that sent no whole query in time.
+    for (&s.connections) |*c| {
+        if (c.fd >= 0 and now_ns >= c.deadline_ns) tcp.close(c);
+    }
 }
 
 fn finish(p: *Pending) void {
     if (p.fd >= 0) sys.close(p.fd);
+    if (p.tcp_fd >= 0) sys.close(p.tcp_fd);
     p.* = .{};
 }
 

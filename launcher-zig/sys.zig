@@ -1097,6 +1097,33 @@ pub fn udp_socket() Error!fd_t {
     return check_fd(linux.syscall3(.socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 }
 
+/// An AF_INET stream socket (husk-dns over TCP), non-blocking and close-on-exec.
+pub fn tcp_socket() Error!fd_t {
+    const AF_INET = 2;
+    const SOCK_STREAM = 1;
+    const SOCK_NONBLOCK = 0o4000;
+    const SOCK_CLOEXEC = 0o2000000;
+    return check_fd(linux.syscall3(.socket, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+}
+
+pub fn listen(fd: fd_t, backlog: u32) Error!void {
+    _ = try check(linux.syscall2(.listen, arg(fd), backlog));
+}
+
+/// accept4 of an AF_INET stream socket, non-blocking and close-on-exec, with the peer's
+/// address; EAGAIN when no one waits.
+pub fn accept_in(fd: fd_t, from: *SockaddrIn) Error!fd_t {
+    const SOCK_NONBLOCK = 0o4000;
+    const SOCK_CLOEXEC = 0o2000000;
+    while (true) {
+        var length: u32 = @sizeOf(SockaddrIn);
+        return check_fd(linux.syscall4(.accept4, arg(fd), ptr(from), ptr(&length), SOCK_NONBLOCK | SOCK_CLOEXEC)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
 pub fn bind_in(fd: fd_t, address: *const SockaddrIn) Error!void {
     _ = try check(linux.syscall3(.bind, arg(fd), ptr(address), @sizeOf(SockaddrIn)));
 }

@@ -41,6 +41,7 @@ test {
     _ = @import("netlink.zig");
     _ = @import("dns_message.zig");
     _ = @import("dns_main.zig");
+    _ = @import("dns_tcp.zig");
     _ = @import("runc_main.zig");
     _ = @import("runc_state.zig");
     _ = @import("runc_act.zig");

@@ -85,6 +85,17 @@ while True:
   if hit: r+=b"\\xc0\\x0c"+struct.pack(">HHIH",1,1,60,4)+bytes([198,51,100,${answer}])
   s.sendto(r,a)`;
 
+/** The same over TCP (RFC 7766: each message after its two-byte length). */
+const DNS_ASK_TCP = (ip: string, name: string, qtype = 1) => `import socket,struct
+q=struct.pack(">HHHHHH",0x1234,0x0100,1,0,0,0)+b"".join(bytes([len(l)])+l.encode() for l in "${name}".split("."))+b"\\0"+struct.pack(">HH",${qtype},1)
+s=socket.create_connection(("${ip}",53),timeout=2); s.sendall(struct.pack(">H",len(q))+q); r=b""
+while True:
+  d=s.recv(4096)
+  if not d: break
+  r+=d
+n=struct.unpack(">H",r[:2])[0]; r=r[2:2+n]; rc=r[3]&15; an=struct.unpack(">H",r[6:8])[0]
+print("NXDOMAIN" if rc==3 else ".".join(str(b) for b in r[-4:]) if an else "NODATA")`;
+
 /** A python one-liner: one A (or `qtype`) query for NAME to IP:53; prints the address's last 4 bytes, NXDOMAIN or NODATA. */
 const DNS_ASK = (ip: string, name: string, qtype = 1) => `import socket,struct
 q=struct.pack(">HHHHHH",0x1234,0x0100,1,0,0,0)+b"".join(bytes([len(l)])+l.encode() for l in "${name}".split("."))+b"\\0"+struct.pack(">HH",${qtype},1)
@@ -351,6 +362,8 @@ describe('networks', () => {
         'nowhere-not-found',
         '',
       ]);
+      // Over TCP, a forwarded name's answer comes back on the connection too.
+      expect(ok(['run', '--network', 'names', 'host', PY, '-c', DNS_ASK_TCP('10.77.10.1', 'outside.test')]).trim()).toBe('198.51.100.77');
       // Names are per network: from another network db is no one's.
       expect(ok(['run', '--network', 'other', 'host', 'sh', '-c', 'getent hosts db || echo not-found']).trim()).toBe('not-found');
       // The one responder of `names` served all of it; `other` got its own.
@@ -585,6 +598,9 @@ describe('IPv6 (dual-stack networks)', () => {
     ok(['run', '-d', '--name', 'v4only', '--network', 'four', 'host', 'sleep', '60']);
     expect(ok(['run', '--network', 'four', 'host', PY, '-c', DNS_ASK('10.77.33.1', 'v4only', 28)]).trim()).toBe('NODATA');
     expect(ok(['run', '--network', 'four', 'host', PY, '-c', DNS_ASK('10.77.33.1', 'v4only', 1)]).trim()).toBe('10.77.33.2');
+    // Over TCP too (a resolver's retry after a truncated answer): the same answers.
+    expect(ok(['run', '--network', 'four', 'host', PY, '-c', DNS_ASK_TCP('10.77.33.1', 'v4only', 1)]).trim()).toBe('10.77.33.2');
+    expect(ok(['run', '--network', 'four', 'host', PY, '-c', DNS_ASK_TCP('10.77.33.1', 'v4only', 28)]).trim()).toBe('NODATA');
   });
 
   it('a container reaches the fake outside over IPv6 as the host (NAT), not without the masquerade element; --internal has no IPv6 route out; a published port answers over IPv6', async () => {
