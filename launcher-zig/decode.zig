@@ -51,6 +51,8 @@ pub const Plan = struct {
     fifo_wait: bool,
     /// HOOK_SYNC: the container process waits for START mid-plan (the orchestrator's hooks).
     hook_sync: bool,
+    /// SECCOMP_LISTENER: CLONE makes the socketpair the listener's number and reply cross.
+    seccomp_listener: bool = false,
     /// A control plan (protocol.md "Control plans"): control ops only, no CLONE or EXEC.
     control: bool,
     /// An fs plan (protocol.md "Fs plans"): FS_ROOT first, fs ops only, no CLONE or EXEC.
@@ -185,6 +187,8 @@ const Decoder = struct {
     /// Instructions of the SECCOMP_PROGRAM ops since the last SECCOMP (0 when none is open).
     seccomp_pending: usize = 0,
     seccomp_open: bool = false,
+    /// SECCOMPs with flag NEW_LISTENER (at most one, and only after SECCOMP_LISTENER).
+    listener_filters: usize = 0,
     saw_write_stream: bool = false,
 
     fn invalid(decoder: *Decoder, index: u64, code: u64, errno: u16, reason: []const u8) Invalid {
@@ -223,6 +227,7 @@ const Decoder = struct {
                 if (decoder.order == .before_clone) return decoder.fail("END before CLONE");
                 if (decoder.order != .after_exec) return decoder.fail("the last op is not EXEC");
                 if (decoder.plan.exec_fifo != decoder.plan.fifo_wait) return decoder.fail("EXEC_FIFO without FIFO_WAIT, or FIFO_WAIT without it");
+                if (decoder.plan.seccomp_listener and decoder.listener_filters == 0) return decoder.fail("SECCOMP_LISTENER without a SECCOMP of flag NEW_LISTENER");
                 return true;
             },
             else => {},
@@ -373,7 +378,7 @@ const Decoder = struct {
             .gid_map => decoder.saw_gid_map = true,
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
             .preserve_fds => |o| if (o.count == 0 or o.count > protocol.preserved_fds_max) return decoder.fail("preserve_fds.count: not 1 to 1024"),
-            .seccomp, .seccomp_program => try decoder.check_seccomp(op_value),
+            .seccomp, .seccomp_program, .seccomp_listener => try decoder.check_seccomp(op_value),
             .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
             .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .hook, .hook_sync, .ioprio, .scheduler, .personality => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach, .cgroup_devices => try decoder.check_launcher_op(op_value),
@@ -433,6 +438,18 @@ const Decoder = struct {
                 if (o.flags & ~protocol.seccomp_flags_known != 0) return decoder.fail("seccomp.flags: unknown bits");
                 if (o.program.count() == 0) return decoder.fail("seccomp.program: empty");
                 if (total > protocol.seccomp_instructions_max) return decoder.fail("seccomp: a program over 4096 instructions");
+                if (o.flags & protocol.seccomp_flag_new_listener != 0) {
+                    // One listener, and somewhere for it to go (protocol.md "The seccomp listener").
+                    if (!decoder.plan.seccomp_listener) return decoder.fail("seccomp.flags: NEW_LISTENER without SECCOMP_LISTENER");
+                    if (decoder.listener_filters == 1) return decoder.fail("a second SECCOMP with NEW_LISTENER");
+                    decoder.listener_filters += 1;
+                }
+            },
+            .seccomp_listener => |o| {
+                if (o.path.len == 0 or o.path.len >= 108) return decoder.fail("seccomp_listener.path: empty or over 107 bytes");
+                if (decoder.plan.seccomp_listener) return decoder.fail("a second SECCOMP_LISTENER");
+                if (o.state_prefix.len + o.state_middle.len + o.state_suffix.len > protocol.listener_state_max) return decoder.fail("seccomp_listener.state: over 16384 bytes");
+                decoder.plan.seccomp_listener = true; // check_order: a launcher op.
             },
             else => unreachable,
         }

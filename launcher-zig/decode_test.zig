@@ -211,6 +211,7 @@ test "every op type round-trips through the decoder" {
     seen.insert(.pid_fork); // Below: only after an UNSHARE of a pid namespace.
     seen.insert(.hook); // Below: "HOOK and HOOK_SYNC ...".
     seen.insert(.hook_sync);
+    seen.insert(.seccomp_listener); // Below: "SECCOMP_LISTENER ...".
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -896,10 +897,25 @@ test "SECCOMP: parts right before it, 1 to 4096 instructions, known flags" {
     const load = Op{ .seccomp = .{ .flags = 0, .program = ret_allow } };
     try expect_valid_ops(minimal(&.{ part, part, load }));
     try expect_ops_invalid(minimal(&.{ part, .{ .close_fds = .{} } }), 2, "SECCOMP_PROGRAM is not followed by SECCOMP");
-    try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 8, .program = ret_allow } }}), 1, "seccomp.flags: unknown bits");
+    try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 16, .program = ret_allow } }}), 1, "seccomp.flags: unknown bits");
     try expect_ops_invalid(minimal(&.{.{ .seccomp = .{ .flags = 0, .program = encode.u64s(&.{}) } }}), 1, "seccomp.program: empty");
     const full = Op{ .seccomp_program = .{ .program = encode.u64s(&([_]u64{0x7fff000000000006} ** 1024)) } };
     try expect_ops_invalid(minimal(&.{ full, full, full, full, load }), 5, "over 4096 instructions");
+}
+
+test "SECCOMP_LISTENER: a launcher op, once, with exactly one SECCOMP of flag NEW_LISTENER" {
+    const ret_allow = encode.u64s(&.{0x7fff000000000006});
+    const listener = Op{ .seccomp_listener = .{ .path = "/run/agent.sock", .state_prefix = "{\"pid\":", .state_middle = ",\"state\":{\"pid\":", .state_suffix = "}}" } };
+    const load = Op{ .seccomp = .{ .flags = 8, .program = ret_allow } };
+    const plain = Op{ .seccomp = .{ .flags = 0, .program = ret_allow } };
+    try expect_valid_ops(&.{ listener, clone_op, plain, load, exec_op });
+    try expect_ops_invalid(minimal(&.{load}), 1, "NEW_LISTENER without SECCOMP_LISTENER");
+    try expect_ops_invalid(&.{ listener, clone_op, exec_op }, 3, "SECCOMP_LISTENER without a SECCOMP of flag NEW_LISTENER");
+    try expect_ops_invalid(&.{ listener, clone_op, load, load, exec_op }, 3, "a second SECCOMP with NEW_LISTENER");
+    try expect_ops_invalid(&.{ listener, listener, clone_op, load, exec_op }, 1, "a second SECCOMP_LISTENER");
+    try expect_ops_invalid(&.{ clone_op, listener, load, exec_op }, 1, "a launcher op after CLONE");
+    const long = Op{ .seccomp_listener = .{ .path = "/" ++ "s" ** 107, .state_prefix = "", .state_middle = "", .state_suffix = "" } };
+    try expect_ops_invalid(&.{ long, clone_op, load, exec_op }, 0, "seccomp_listener.path: empty or over 107 bytes");
 }
 
 test "CGROUP_DEVICES: a clean cgroup path, a program of 1 to 1024 instructions" {

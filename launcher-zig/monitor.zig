@@ -18,6 +18,7 @@ const control = @import("control.zig");
 const logger = @import("logger.zig");
 const attach = @import("attach.zig");
 const fifo = @import("fifo.zig");
+const listener = @import("listener.zig");
 const Launcher = @import("state.zig").State;
 
 const forwarded = [_]u6{ sys.SIGHUP, sys.SIGINT, sys.SIGQUIT, sys.SIGUSR1, sys.SIGUSR2, sys.SIGTERM, sys.SIGWINCH };
@@ -91,18 +92,29 @@ pub fn run(state: *Launcher, failed_status: u8) noreturn {
 pub fn run_detached(state: *Launcher, failed_status: u8) noreturn {
     assert(state.role == .monitor);
     const m = &state.monitor;
-    // HOOK_SYNC: START (or EOF, which cancels) comes on the control fd before FIFO_WAIT.
-    while (m.control_fd != null) {
-        if (m.control_reader.pending() > 0) {
+    // HOOK_SYNC: START (or EOF, which cancels) comes on the control fd before FIFO_WAIT;
+    // SECCOMP_LISTENER's number comes before it too.
+    while (m.control_fd != null or state.container.listener_fd >= 0) {
+        if (m.control_fd != null and m.control_reader.pending() > 0) {
             read_control(state);
             continue;
         }
-        var fds = [2]sys.PollFd{
-            .{ .fd = state.container.status_fd, .events = sys.POLLIN, .revents = 0 },
-            .{ .fd = m.control_fd.?, .events = sys.POLLIN, .revents = 0 },
-        };
-        _ = sys.poll(&fds) catch break;
-        if (fds[1].revents != 0) read_control(state);
+        var fds: [3]sys.PollFd = undefined;
+        fds[0] = .{ .fd = state.container.status_fd, .events = sys.POLLIN, .revents = 0 };
+        var count: usize = 1;
+        const listener_at = count;
+        if (state.container.listener_fd >= 0) {
+            fds[count] = .{ .fd = state.container.listener_fd, .events = sys.POLLIN, .revents = 0 };
+            count += 1;
+        }
+        const control_at = count;
+        if (m.control_fd) |fd| {
+            fds[count] = .{ .fd = fd, .events = sys.POLLIN, .revents = 0 };
+            count += 1;
+        }
+        _ = sys.poll(fds[0..count]) catch break;
+        if (listener_at < control_at and fds[listener_at].revents != 0) serve_listener(state);
+        if (control_at < count and fds[control_at].revents != 0) read_control(state);
         if (fds[0].revents != 0) break;
     }
     var byte: [1]u8 = undefined;
@@ -130,7 +142,7 @@ fn wait_for_exit(state: *Launcher) u32 {
             read_control(state);
             continue;
         }
-        var fds: [3 + poll_fds_stdio]sys.PollFd = undefined;
+        var fds: [4 + poll_fds_stdio]sys.PollFd = undefined;
         fds[0] = .{ .fd = fd, .events = sys.POLLIN, .revents = 0 };
         var count: usize = 1;
         const status_at = count;
@@ -141,6 +153,11 @@ fn wait_for_exit(state: *Launcher) u32 {
         const control_at = count;
         if (m.control_fd) |fd_of_control| {
             fds[count] = .{ .fd = fd_of_control, .events = sys.POLLIN, .revents = 0 };
+            count += 1;
+        }
+        const listener_at = count;
+        if (state.container.listener_fd >= 0) { // Not `container`: a copy, and serving closes it.
+            fds[count] = .{ .fd = state.container.listener_fd, .events = sys.POLLIN, .revents = 0 };
             count += 1;
         }
         const stdio_at = count;
@@ -155,6 +172,7 @@ fn wait_for_exit(state: *Launcher) u32 {
         // The status pipe first: STARTED goes out before a quick container's EXIT.
         if (!m.status_seen and fds[status_at].revents != 0) read_status(state);
         if (m.control_fd != null and fds[control_at].revents != 0) read_control(state);
+        if (listener_at < stdio_at and fds[listener_at].revents != 0) serve_listener(state);
         if (fds[0].revents == 0) continue;
         var info: SignalInfo = undefined;
         const n = sys.read(fd, std.mem.asBytes(&info)) catch return wait_blocking(state);
@@ -173,6 +191,11 @@ fn wait_for_exit(state: *Launcher) u32 {
         // The container process may be gone already (ESRCH): its SIGCHLD is on its way.
         sys.kill(container.pid, container.pidfd, info.signo) catch {};
     }
+}
+
+/// SECCOMP_LISTENER: the container process wrote its listener's number (or ended).
+fn serve_listener(state: *Launcher) void {
+    listener.serve(&state.listener, &state.container.listener_fd, state.container.pid, state.container.pidfd);
 }
 
 fn cancel(state: *Launcher) void {

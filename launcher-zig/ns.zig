@@ -18,6 +18,8 @@ pub const Container = struct {
     status_fd: sys.fd_t = -1,
     /// The socketpair IDMAP_TREE hands detached mounts over (each side its end), or -1.
     tree_fd: sys.fd_t = -1,
+    /// SECCOMP_LISTENER's socketpair (each side its end; listener.zig), or -1.
+    listener_fd: sys.fd_t = -1,
     /// Whether CLONE_INTO_CGROUP placed the process (else the parent moves it).
     into_cgroup: bool = false,
     /// WAIT_START's pipe. Parent: its write end until START (or a cancel). Child: its
@@ -32,6 +34,8 @@ pub const CloneOptions = struct {
     cgroup_fd: sys.fd_t,
     /// Whether the plan has IDMAP_TREE ops, which need the socketpair.
     tree_socket: bool,
+    /// Whether the plan has SECCOMP_LISTENER, whose number and reply cross a socketpair.
+    listener_socket: bool = false,
     /// Whether the plan has WAIT_START, which needs the start pipe.
     wait_start: bool = false,
     /// The plan's status for a failure (the container process exits with it if the
@@ -50,10 +54,12 @@ pub fn clone(state: *State, options: CloneOptions) sys.Error!bool {
     var status_pipe: [2]sys.fd_t = undefined;
     var tree_pair = [2]sys.fd_t{ -1, -1 };
     var start_pipe = [2]sys.fd_t{ -1, -1 };
+    var listener_pair = [2]sys.fd_t{ -1, -1 };
     try sys.pipe(&release_pipe);
     try sys.pipe(&status_pipe);
     if (options.wait_start) try sys.pipe(&start_pipe);
     if (options.tree_socket) try sys.socketpair(&tree_pair);
+    if (options.listener_socket) try sys.socketpair(&listener_pair);
     try sys.sigprocmask_set(monitor.signals);
     const child = try sys.clone_process(options.namespaces, options.cgroup_fd);
     if (child.pid == 0) {
@@ -62,8 +68,10 @@ pub fn clone(state: *State, options: CloneOptions) sys.Error!bool {
         sys.close(status_pipe[0]);
         if (options.tree_socket) sys.close(tree_pair[0]);
         if (options.wait_start) sys.close(start_pipe[1]);
+        if (options.listener_socket) sys.close(listener_pair[0]);
         container.status_fd = status_pipe[1];
         container.tree_fd = tree_pair[1];
+        container.listener_fd = listener_pair[1];
         container.start_fd = start_pipe[0];
         try wait_for_release(release_pipe[0], options.die_with_parent, options.failed_status);
         return true;
@@ -72,6 +80,7 @@ pub fn clone(state: *State, options: CloneOptions) sys.Error!bool {
     sys.close(status_pipe[1]);
     if (options.tree_socket) sys.close(tree_pair[1]);
     if (options.wait_start) sys.close(start_pipe[0]);
+    if (options.listener_socket) sys.close(listener_pair[1]);
     state.role = .monitor;
     container.* = .{
         .pid = child.pid,
@@ -79,6 +88,7 @@ pub fn clone(state: *State, options: CloneOptions) sys.Error!bool {
         .release_fd = release_pipe[1],
         .status_fd = status_pipe[0],
         .tree_fd = tree_pair[0],
+        .listener_fd = listener_pair[0],
         .into_cgroup = child.into_cgroup,
         .start_fd = start_pipe[1],
     };

@@ -190,6 +190,8 @@ pub const FrameType = enum(u16) {
     ioprio = 0x00c2,
     scheduler = 0x00c3,
     personality = 0x00c4,
+    // SCMP_ACT_NOTIFY's listener fd, sent to an agent (protocol.md "The seccomp listener"): listener.zig.
+    seccomp_listener = 0x00c9,
     _,
 };
 
@@ -400,6 +402,10 @@ pub const Op = union(enum) {
     scheduler: struct { policy: u64, nice: u64, priority: u64 },
     /// Container op: personality(persona); persona ≤ 0xffffffff.
     personality: struct { persona: u64 },
+    /// Launcher op: the listener of the SECCOMP with flag NEW_LISTENER goes to the AF_UNIX
+    /// stream socket at `path` with the container process state, the pid (decimal) between
+    /// prefix and middle and between middle and suffix.
+    seccomp_listener: SeccompListener,
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -414,7 +420,7 @@ pub const Op = union(enum) {
 
     pub fn runner(tag: Tag) Runner {
         return switch (tag) {
-            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console, .cgroup_devices => .launcher,
+            .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console, .cgroup_devices, .seccomp_listener => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
             .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth, .net_helper, .nft_elements => .parent,
@@ -425,8 +431,13 @@ pub const Op = union(enum) {
     }
 };
 
-/// SECCOMP flags: SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW.
-pub const seccomp_flags_known: u64 = 0b111;
+/// SECCOMP flags: SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW, _NEW_LISTENER.
+pub const seccomp_flags_known: u64 = 0b1111;
+pub const seccomp_flag_new_listener: u64 = 0b1000;
+/// SECCOMP_LISTENER's three parts of the state JSON, together.
+pub const listener_state_max = 16384;
+
+pub const SeccompListener = struct { path: Str, state_prefix: Str, state_middle: Str, state_suffix: Str };
 /// The kernel's BPF_MAXINSNS: a filter is at most this many instructions.
 pub const seccomp_instructions_max = 4096;
 

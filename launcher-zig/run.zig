@@ -30,6 +30,7 @@ const setns = @import("setns.zig");
 const net = @import("net.zig");
 const nft = @import("nft.zig");
 const seccomp = @import("seccomp.zig");
+const listener = @import("listener.zig");
 const init_mode = @import("init.zig");
 const fifo = @import("fifo.zig");
 const console = @import("console.zig");
@@ -117,28 +118,7 @@ fn image_op(state: *State, op: Op) sys.Error!void {
 fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Error!void {
     switch (op) {
         .unshare => |o| try sys.unshare(o.flags),
-        .clone => |o| {
-            const in_container = try ns.clone(state, .{
-                .namespaces = o.flags,
-                .die_with_parent = dies_with_monitor(plan),
-                .cgroup_fd = state.cgroup.into_fd,
-                .tree_socket = plan.trees_count > 0,
-                .wait_start = plan.wait_start or plan.hook_sync,
-                .failed_status = statuses(plan).failed,
-            });
-            if (in_container) {
-                try logger.in_container(&state.logger);
-                try console.in_container(state);
-                try attach.in_container(&state.attach);
-                if (plan.trees_count > 0) try idmap.receive(&state.trees, state.container.tree_fd, plan.trees_count);
-            } else {
-                try logger.in_monitor(&state.logger);
-                console.in_monitor(state);
-                try attach.in_monitor(&state.attach, logger.tty_fd(&state.logger));
-                state.events.pid(state.container.pid);
-                try cgroup.after_clone(&state.cgroup, state.container.pid, state.container.into_cgroup);
-            }
-        },
+        .clone => |o| try clone_op(state, plan, o.flags),
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
         .uid_map, .gid_map, .setgroups, .idmap_helper, .net_helper, .nft_elements => try map_op(state, op),
         .mount => |o| try mounts.mount(&state.root_fd, o.source, o.target, o.fstype, o.flags, o.data),
@@ -168,7 +148,8 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .cgroup_devices, .cgroup_join => try run_cgroup_op(state, op),
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
-        .seccomp, .seccomp_program => try seccomp.run_op(plan, index, op),
+        .seccomp, .seccomp_program => try seccomp.run_op(state, plan, index, op),
+        .seccomp_listener => |o| state.listener.op = o,
         .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty, .pid_fork, .console, .preserve_fds => try run_start_op(state, plan, op),
         .hook => |o| try hook.run(o, &state.hook_outcome),
         .ioprio => |o| try sys.ioprio_set(o.value),
@@ -182,6 +163,31 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .attach => |o| try attach.open(&state.attach, o.path, o.flags, state.logger.tty),
         // The decoder keeps control ops out of container plans: control_plan.zig runs them.
         .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect, .nft_delete => unreachable,
+    }
+}
+
+/// CLONE: the container process and the monitor each take their ends of what it made.
+fn clone_op(state: *State, plan: *const decode.Plan, flags: u64) sys.Error!void {
+    const in_container = try ns.clone(state, .{
+        .namespaces = flags,
+        .die_with_parent = dies_with_monitor(plan),
+        .cgroup_fd = state.cgroup.into_fd,
+        .tree_socket = plan.trees_count > 0,
+        .listener_socket = plan.seccomp_listener,
+        .wait_start = plan.wait_start or plan.hook_sync,
+        .failed_status = statuses(plan).failed,
+    });
+    if (in_container) {
+        try logger.in_container(&state.logger);
+        try console.in_container(state);
+        try attach.in_container(&state.attach);
+        if (plan.trees_count > 0) try idmap.receive(&state.trees, state.container.tree_fd, plan.trees_count);
+    } else {
+        try logger.in_monitor(&state.logger);
+        console.in_monitor(state);
+        try attach.in_monitor(&state.attach, logger.tty_fd(&state.logger));
+        state.events.pid(state.container.pid);
+        try cgroup.after_clone(&state.cgroup, state.container.pid, state.container.into_cgroup);
     }
 }
 
@@ -318,7 +324,12 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .net_helper => |o| message.print("{s} {d}: {s}", .{ o.path, state.container.pid, state.helper_output.first_line() }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
-        .seccomp => |o| message.print("load a seccomp filter (flags 0x{x})", .{o.flags}),
+        .seccomp => |o| if (o.flags & protocol.seccomp_flag_new_listener != 0) {
+            message.print("send the seccomp listener to {s}: {s}", .{ state.listener.op.?.path, listener.stage_name(state.listener.failed_stage) });
+        } else {
+            message.print("load a seccomp filter (flags 0x{x})", .{o.flags});
+        },
+        .seccomp_listener => |o| message.print("keep listener path {s}", .{o.path}),
         .seccomp_program => message.append("keep a seccomp program part"),
         .init => message.append("become husk's init (exec /proc/self/exe)"),
         .pid_fork => message.append("fork into the new pid namespace"),

@@ -8,17 +8,19 @@ const assert = std.debug.assert;
 const protocol = @import("protocol.zig");
 const decode = @import("decode.zig");
 const sys = @import("sys.zig");
+const listener = @import("listener.zig");
+const State = @import("state.zig").State;
 
 /// SECCOMP loads; a SECCOMP_PROGRAM does nothing itself (the SECCOMP after it reads it).
-pub fn run_op(plan: *const decode.Plan, index: usize, op: protocol.Op) sys.Error!void {
+pub fn run_op(state: *State, plan: *const decode.Plan, index: usize, op: protocol.Op) sys.Error!void {
     switch (op) {
-        .seccomp => |o| try load(plan, index, o.flags),
+        .seccomp => |o| try load(state, plan, index, o.flags),
         .seccomp_program => {},
         else => unreachable,
     }
 }
 
-fn load(plan: *const decode.Plan, index: usize, flags: u64) sys.Error!void {
+fn load(state: *State, plan: *const decode.Plan, index: usize, flags: u64) sys.Error!void {
     const ops = plan.slice();
     assert(ops[index] == .seccomp);
     assert(flags & ~protocol.seccomp_flags_known == 0);
@@ -37,5 +39,8 @@ fn load(plan: *const decode.Plan, index: usize, flags: u64) sys.Error!void {
         for (0..words.count()) |i| program[count + i] = words.get(i);
         count += words.count();
     }
-    try sys.seccomp_set_mode_filter(flags, program[0..count]);
+    if (flags & protocol.seccomp_flag_new_listener == 0) return sys.seccomp_set_mode_filter(flags, program[0..count]);
+    // SCMP_ACT_NOTIFY: the listener goes to the agent before anything else runs.
+    const fd = try sys.seccomp_filter_with_listener(flags, program[0..count]);
+    try listener.hand_over(&state.listener, &state.container.listener_fd, fd);
 }

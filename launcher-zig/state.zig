@@ -22,6 +22,7 @@ const nft = @import("nft.zig");
 const attach = @import("attach.zig");
 const idmap_helper = @import("idmap_helper.zig");
 const hook = @import("hook.zig");
+const listener = @import("listener.zig");
 
 /// Which process this is. A process changes role only forward: launcher or server_child →
 /// (CLONE) monitor in the launcher, container in the new process; server → server_child in
@@ -81,6 +82,8 @@ pub const State = struct {
     /// NFT_ELEMENTS that ran: the monitor deletes them when the launcher ends (status.zig).
     published: [protocol.nft_elements_max]nft.Elements,
     published_count: usize,
+    /// SECCOMP_LISTENER's op, and a failed hand-over's stage (listener.zig).
+    listener: listener.State,
 
     /// Sets every field but the big buffers, which are written before they are read (so
     /// the instance stays in .bss instead of costing the binary its size).
@@ -108,6 +111,7 @@ pub const State = struct {
         state.net_daemon_pidfd = -1;
         state.net_daemon_output = -1;
         state.published_count = 0;
+        state.listener = .{};
     }
 
     /// Whether this process runs the ops before CLONE.

@@ -35,6 +35,7 @@ pub const ESRCH: u16 = @intFromEnum(linux.E.SRCH);
 pub const EAGAIN: u16 = @intFromEnum(linux.E.AGAIN);
 pub const EEXIST: u16 = @intFromEnum(linux.E.EXIST);
 pub const EINVAL: u16 = @intFromEnum(linux.E.INVAL);
+pub const EPIPE: u16 = @intFromEnum(linux.E.PIPE);
 pub const EIO: u16 = @intFromEnum(linux.E.IO);
 
 /// Signal numbers (x86_64), defined here only.
@@ -467,6 +468,29 @@ pub fn send_fd(socket: fd_t, fd: fd_t, byte: u8) Error!void {
     }
 }
 
+/// Sends `fd` (SCM_RIGHTS) with `data` (not empty) on a stream socket; the rest of data
+/// the first sendmsg did not take follows in plain writes. MSG_NOSIGNAL: EPIPE, not SIGPIPE.
+pub fn send_fd_with(socket: fd_t, fd: fd_t, data: []const u8) Error!void {
+    assert(data.len > 0);
+    var iov = IoVec{ .base = ptr(data.ptr), .len = data.len };
+    var control = FdControl{ .len = fd_control_len, .level = SOL_SOCKET, .type = SCM_RIGHTS, .fd = fd, .padding = 0 };
+    const message = MsgHeader{ .name = 0, .name_len = 0, .iov = ptr(&iov), .iov_len = 1, .control = ptr(&control), .control_len = @sizeOf(FdControl), .flags = 0 };
+    const MSG_NOSIGNAL = 0x4000;
+    var sent = while (true) {
+        break check(linux.syscall3(.sendmsg, arg(socket), ptr(&message), MSG_NOSIGNAL)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    };
+    while (sent < data.len) {
+        const rest = data[sent..];
+        sent += check(linux.syscall6(.sendto, arg(socket), ptr(rest.ptr), rest.len, MSG_NOSIGNAL, 0, 0)) catch |err| switch (err) {
+            error.INTR => continue,
+            else => return err,
+        };
+    }
+}
+
 pub const ReceivedFd = struct { fd: fd_t, byte: u8 };
 
 /// Receives one fd and its byte (close-on-exec); EBADMSG if the message holds no fd.
@@ -862,6 +886,21 @@ pub fn seccomp_set_mode_filter(flags: u64, program: []const u64) Error!void {
     assert(program.len > 0 and program.len <= std.math.maxInt(u16));
     const fprog = SockFprog{ .len = @intCast(program.len), .filter = program.ptr };
     _ = try check(linux.syscall3(.seccomp, SECCOMP_SET_MODE_FILTER, flags, ptr(&fprog)));
+}
+
+/// The same with SECCOMP_FILTER_FLAG_NEW_LISTENER in `flags`: returns the listener fd
+/// (close-on-exec, as the kernel makes it).
+pub fn seccomp_filter_with_listener(flags: u64, program: []const u64) Error!fd_t {
+    const SockFprog = extern struct { len: u16, filter: [*]const u64 };
+    assert(program.len > 0 and program.len <= std.math.maxInt(u16));
+    assert(flags & 8 != 0);
+    const fprog = SockFprog{ .len = @intCast(program.len), .filter = program.ptr };
+    return check_fd(linux.syscall3(.seccomp, SECCOMP_SET_MODE_FILTER, flags, ptr(&fprog)));
+}
+
+/// A copy of fd `number` of the process `pidfd` names (pidfd_getfd, close-on-exec).
+pub fn pidfd_getfd(pidfd: fd_t, number: u32) Error!fd_t {
+    return check_fd(linux.syscall3(.pidfd_getfd, arg(pidfd), number, 0));
 }
 
 pub const SECCOMP_SET_MODE_FILTER = 1;

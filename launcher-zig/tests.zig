@@ -16,6 +16,7 @@ test {
     _ = @import("run.zig");
     _ = @import("cgroup.zig");
     _ = @import("idmap.zig");
+    _ = @import("listener.zig");
     _ = @import("idmap_helper.zig");
     _ = @import("hook.zig");
     _ = @import("status.zig");

@@ -146,7 +146,8 @@ const TABLE = `0010 UNSHARE any flags:u
 00c1 HOOK_SYNC container
 00c2 IOPRIO container value:u
 00c3 SCHEDULER container policy:u nice:u priority:u
-00c4 PERSONALITY container persona:u`;
+00c4 PERSONALITY container persona:u
+00c9 SECCOMP_LISTENER pre path:p state_prefix:s state_middle:s state_suffix:s`;
 
 let layouts: Layout[] | null = null;
 

@@ -72,6 +72,7 @@ export const T_IOPRIO: u16 = 0x00c2;
 export const T_SCHEDULER: u16 = 0x00c3;
 export const T_PERSONALITY: u16 = 0x00c4;
 export const T_CONSOLE: u16 = 0x00a4;
+export const T_SECCOMP_LISTENER: u16 = 0x00c9;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
 // Rootless (docs/protocol.md "IDMAP_HELPER").
@@ -517,6 +518,16 @@ export class PlanWriter {
   console(path: string): void {
     this.op(T_CONSOLE, "console");
     this.w.str("path", path, PATH_MAX);
+    this.w.end();
+  }
+
+  /** The SECCOMP with NEW_LISTENER sends its listener to `path` with this state (the pid between the parts). */
+  seccompListener(path: string, prefix: string, middle: string, suffix: string): void {
+    this.op(T_SECCOMP_LISTENER, "seccomp-listener");
+    this.w.str("path", path, PATH_MAX);
+    this.w.str("state_prefix", prefix, STR_MAX);
+    this.w.str("state_middle", middle, STR_MAX);
+    this.w.str("state_suffix", suffix, STR_MAX);
     this.w.end();
   }
 

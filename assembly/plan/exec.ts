@@ -2,7 +2,8 @@
 // environment and search path.
 
 import { PlanWriter } from "./encode";
-import { chunks, seccompFilter } from "../seccomp/entry";
+import { chunks, NO_LISTENER, seccompFilter } from "../seccomp/entry";
+import { FLAG_NEW_LISTENER } from "../seccomp/profile";
 import { containerCapabilities } from "./security";
 import { limitOps } from "./run-options";
 import { OPTION_WAIT_START, PlanRequest } from "./request";
@@ -105,6 +106,10 @@ export function processOps(plan: PlanWriter, req: PlanRequest): void {
   const filter = seccompFilter(req.seccomp, caps);
   if (filter.failure !== null) {
     plan.w.fail(filter.failure!.reason);
+    return;
+  }
+  if ((filter.flags & FLAG_NEW_LISTENER) != 0) {
+    plan.w.fail(NO_LISTENER);
     return;
   }
   if (!filter.none && !privileged) plan.seccomp(filter.flags, chunks(filter.program));

@@ -22,7 +22,8 @@ import { PlanWriter } from "./encode";
 import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
 import { containerCapabilities, decodeSecurityItem, isSecurityItem, SecurityRequest } from "./security";
 import { REQ_SECCOMP_CAPS, SeccompRequest } from "../seccomp/items";
-import { chunks, seccompFilter } from "../seccomp/entry";
+import { chunks, NO_LISTENER, seccompFilter } from "../seccomp/entry";
+import { FLAG_NEW_LISTENER } from "../seccomp/profile";
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT } from "./linux";
 import { userGid } from "./request";
 import { decodeStdioFrame, isStdioItem, PTY_PTMX, StdioRequest, stdioLauncherOps, validateStdio } from "./stdio";
@@ -298,6 +299,10 @@ function execOps(plan: PlanWriter, req: JoinRequest): void {
     const filter = seccompFilter(req.seccomp, own.caps);
     if (filter.failure !== null) {
       plan.w.fail(filter.failure!.reason);
+      return;
+    }
+    if ((filter.flags & FLAG_NEW_LISTENER) != 0) {
+      plan.w.fail(NO_LISTENER);
       return;
     }
     if (!filter.none) plan.seccomp(filter.flags, chunks(filter.program));

@@ -51,6 +51,8 @@ export const REQ_OCI_IO_PRIORITY: u32 = 0x0339;
 export const REQ_OCI_SCHEDULER: u32 = 0x033a;
 /** linux.personality: its domain. */
 export const REQ_OCI_PERSONALITY: u32 = 0x033b;
+/** linux.seccomp.listenerPath (and listenerMetadata): the container process state in three parts around the pid. */
+export const REQ_OCI_SECCOMP_LISTENER: u32 = 0x0365;
 
 /** One entry of `linux.devices`, with the host's node of that type and number (or none). */
 export const REQ_OCI_DEVICE: u32 = 0x032c;
@@ -172,6 +174,11 @@ export class OciRequest {
   ioClass: string = "";
   ioPriority: u64 = 0;
   hasIoPriority: bool = false;
+  /** REQ_OCI_SECCOMP_LISTENER: where SCMP_ACT_NOTIFY's listener goes, and the state's parts. */
+  hasListener: bool = false;
+  listenerPath: string = "";
+  listenerMetadata: bool = false;
+  listenerState: string[] = ["", "", ""];
   hasScheduler: bool = false;
   schedPolicy: string = "";
   schedNice: i64 = 0;
@@ -361,6 +368,12 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
       req.hookStateSuffix[at] = suffix;
       break;
     }
+    case REQ_OCI_SECCOMP_LISTENER:
+      req.hasListener = true;
+      req.listenerPath = f.str("path", STR_MAX);
+      req.listenerMetadata = f.u64("metadata_given") != 0;
+      req.listenerState = [f.str("state_prefix", STR_MAX), f.str("state_middle", STR_MAX), f.str("state_suffix", STR_MAX)];
+      break;
     case REQ_OCI_SCHEDULER:
       req.hasScheduler = true;
       req.schedPolicy = f.str("policy", 64);

@@ -24,6 +24,7 @@ import {
 } from "./oci-request";
 import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
+import { FLAG_NEW_LISTENER } from "../seccomp/profile";
 
 const MS_BIND: u64 = 4096;
 const U64_NONE: u64 = 0xffffffffffffffff;
@@ -161,7 +162,35 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
     else d.seccomp = seccompFilter(req.seccomp, d.caps[1]);
     if (d.seccomp.failure !== null) failure = asField(d.seccomp.failure!);
   }
+  if (failure === null) failure = decideListener(req, d);
   return failure;
+}
+
+/** The state the listener travels with is at most this long (the launcher's bound). */
+const LISTENER_STATE_MAX: i32 = 16384;
+
+/**
+ * SCMP_ACT_NOTIFY (docs/protocol.md "The seccomp listener"): a filter that notifies needs
+ * listenerPath; one that does not ignores it (the spec's rule). listenerMetadata needs
+ * listenerPath in any case.
+ */
+function decideListener(req: OciRequest, d: OciDecisions): Failure | null {
+  const path = req.listenerPath;
+  if (req.hasListener && path.length == 0 && req.listenerMetadata) return invalid("linux.seccomp.listenerMetadata: given without listenerPath");
+  if ((d.seccomp.flags & FLAG_NEW_LISTENER) == 0) return null;
+  if (path.length == 0) return invalid("linux.seccomp.listenerPath: missing; SCMP_ACT_NOTIFY needs a seccomp agent's socket to send the listener to");
+  if (path.charCodeAt(0) != 0x2f) return invalid("linux.seccomp.listenerPath: \"" + path + "\" is not an absolute path");
+  if (path.length >= 108) return invalid("linux.seccomp.listenerPath: a socket path is at most 107 bytes");
+  const s = req.listenerState;
+  if (s[0].length + s[1].length + s[2].length > LISTENER_STATE_MAX) return invalid("linux.seccomp.listenerMetadata: the container process state is over 16384 bytes");
+  // The forked child (PID_FORK) is not the process the launcher can take the listener from.
+  if (d.userPath.length > 0 && (d.newNamespaces & CLONE_NEWPID) != 0) return invalid("linux.seccomp: SCMP_ACT_NOTIFY with a user namespace joined by path and a new pid namespace is not supported by husk-runc");
+  return null;
+}
+
+function listenerOp(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
+  if ((d.seccomp.flags & FLAG_NEW_LISTENER) == 0) return;
+  plan.seccompListener(req.listenerPath, req.listenerState[0], req.listenerState[1], req.listenerState[2]);
 }
 
 function decideCaps(req: OciRequest, d: OciDecisions): Failure | null {
@@ -479,6 +508,7 @@ function writeSummary(plan: PlanWriter, req: OciRequest, d: OciDecisions): void 
 function writeJoinPlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   if (req.console.length > 0) plan.console(req.console);
   if (req.execFifo.length > 0) plan.execFifo(req.execFifo);
+  listenerOp(plan, req, d);
   plan.target(req.joinPid, req.joinStart);
   if ((req.joinDiffer & CLONE_NEWPID) != 0) plan.setns(CLONE_NEWPID);
   for (let i = 0; i < req.joinCgroups.length; i++) if (req.joinVersions[i] == 2) plan.cgroupInto(req.joinCgroups[i]);
@@ -499,6 +529,7 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   cgroupLauncherOps(plan, cg);
   if (req.console.length > 0) plan.console(req.console);
   if (req.execFifo.length > 0) plan.execFifo(req.execFifo);
+  listenerOp(plan, req, d);
   for (let i = 0; i < d.joins.length; i++) plan.setnsFile(d.joins[i], d.joinTypes[i]);
   // A time namespace is the launcher's children's: made, and its offsets written, before CLONE.
   const timens = (d.newNamespaces & CLONE_NEWTIME) != 0;
@@ -638,6 +669,9 @@ function jsonList(items: string[]): string {
  * features.md) that `husk-runc features` prints. No input; the answer is the JSON text.
  * It is made from the same tables the plan is checked against, so it cannot drift.
  */
+/** The seccomp actions the compiler takes (assembly/seccomp/profile.ts actionValue). */
+const SECCOMP_ACTIONS: string[] = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"];
+
 export function ociFeatures(len: i32): i32 {
   const namespaces = new Array<string>();
   for (let i = 0; i < NS_TYPES.length; i++) namespaces.push(NS_TYPES[i]);
@@ -645,7 +679,7 @@ export function ociFeatures(len: i32): i32 {
     "\"mountOptions\":" + jsonList(mountOptionNames()) + "," +
     "\"linux\":{\"namespaces\":" + jsonList(namespaces) + ",\"capabilities\":" + jsonList(CAPABILITIES) + "," +
     "\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false}," +
-    "\"seccomp\":{\"enabled\":true},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}," +
+    "\"seccomp\":{\"enabled\":true,\"actions\":" + jsonList(SECCOMP_ACTIONS) + "},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}," +
     "\"annotations\":{\"org.opencontainers.runc.version\":\"husk-runc\"}}";
   const bytes = new ArrayBuffer(json.length);
   for (let i = 0; i < json.length; i++) store<u8>(changetype<usize>(bytes) + <usize>i, <u8>json.charCodeAt(i));

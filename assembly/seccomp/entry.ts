@@ -8,6 +8,7 @@ import { DEFAULT_CAPS } from "../plan/exec";
 import { compileProfile } from "./compile";
 import { defaultProfile } from "./default";
 import { MODE_NONE, MODE_PROFILE, MODE_UNCONFINED, SeccompRequest } from "./items";
+import { FLAG_NEW_LISTENER, RET_USER_NOTIF } from "./profile";
 
 export const ANSWER_SECCOMP_FILTER: u16 = 0x0308;
 export const ANSWER_SECCOMP_CODE: u16 = 0x0309;
@@ -36,7 +37,27 @@ export function seccompFilter(req: SeccompRequest, caps: u64): Filter {
   }
   out.flags = req.profile.flags;
   out.failure = compileProfile(req.profile, caps, req.kernel, out.program);
+  if (out.failure === null && notifies(out.program)) out.flags |= FLAG_NEW_LISTENER;
   return out;
+}
+
+/** husk run and husk exec have no agent to send a listener to: NOTIFY is refused by name. */
+export const NO_LISTENER: string = "seccomp: SCMP_ACT_NOTIFY needs a seccomp agent's socket to send the listener to (OCI linux.seccomp.listenerPath, with husk-runc); husk run has none";
+
+/** BPF_RET|BPF_K: a return of a constant (sock_filter's code in the low 16 bits). */
+const RET_K: u64 = 0x06;
+
+/**
+ * Whether the program can return SCMP_ACT_NOTIFY's value: the filter then needs a listener
+ * (SECCOMP_FILTER_FLAG_NEW_LISTENER). Read off the program, so a rule that docker's
+ * conditions left out makes none.
+ */
+export function notifies(program: u64[]): bool {
+  for (let i = 0; i < program.length; i++) {
+    const insn = program[i];
+    if ((insn & 0xffff) == RET_K && <u32>(insn >> 32) == RET_USER_NOTIF) return true;
+  }
+  return false;
 }
 
 // The default profile's program depends only on the capabilities and the kernel: a warm

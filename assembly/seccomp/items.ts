@@ -93,6 +93,9 @@ export class SeccompRequest {
     }
     const value = action_(action, errno);
     if (value < 0) return invalid(actionProblem(action, errno, "defaultAction", "defaultErrnoRet"));
+    // As runc: the launcher's own calls after the filter (its hand-over of the listener
+    // among them) would wait on an agent that has no listener yet.
+    if (action == "SCMP_ACT_NOTIFY") return invalid("seccomp: defaultAction: SCMP_ACT_NOTIFY cannot be the default action (only a rule's)");
     this.profile.defaultAction = <u32>value;
     for (let i = 0; i < flags.length; i++) {
       const flag = flagValue(flags[i]);
@@ -124,6 +127,9 @@ export class SeccompRequest {
     const where = "syscalls[" + this.profile.rules.length.toString() + "]";
     const value = action_(action, errno);
     if (value < 0) return invalid(actionProblem(action, errno, where + ".action", where + ".errnoRet"));
+    // The container process writes the listener's number to the launcher with write(2)
+    // before the agent has the listener (docs/protocol.md "The seccomp listener"), as runc's.
+    if (action == "SCMP_ACT_NOTIFY" && names.includes("write")) return invalid("seccomp: " + where + ".action: SCMP_ACT_NOTIFY cannot be used for write (the listener is handed over with it)");
     const rule = new Rule();
     rule.names = names;
     rule.action = <u32>value;
@@ -201,7 +207,6 @@ function action_(name: string, errno: u64): i64 {
 
 /** Why action_ said -1, naming the field. */
 function actionProblem(name: string, errno: u64, field: string, errnoField: string): string {
-  if (name == "SCMP_ACT_NOTIFY") return "seccomp: " + field + ": SCMP_ACT_NOTIFY is not supported by husk yet";
   if (actionValue(name, 0) < 0) return "seccomp: " + field + ": unknown action \"" + name + "\"";
   if (errno > ERRNO_MAX && (name == "SCMP_ACT_ERRNO" || name == "SCMP_ACT_TRACE")) {
     return "seccomp: " + errnoField + ": " + errno.toString() + " is over 65535";

@@ -10,6 +10,8 @@ export const RET_TRAP: u32 = 0x00030000;
 export const RET_ERRNO: u32 = 0x00050000;
 export const RET_TRACE: u32 = 0x7ff00000;
 export const RET_LOG: u32 = 0x7ffc0000;
+/** SCMP_ACT_NOTIFY: the call waits for the agent holding the filter's listener fd. */
+export const RET_USER_NOTIF: u32 = 0x7fc00000;
 export const RET_ALLOW: u32 = 0x7fff0000;
 
 /** What an action without errnoRet returns (runc's default: EPERM). */
@@ -41,6 +43,8 @@ export const ARCH_X32: u32 = 4;
 export const FLAG_TSYNC: u64 = 1;
 export const FLAG_LOG: u64 = 2;
 export const FLAG_SPEC_ALLOW: u64 = 4;
+/** Set by the compiler (never by a profile's flags) when a rule's action is SCMP_ACT_NOTIFY. */
+export const FLAG_NEW_LISTENER: u64 = 8;
 
 export class ArgCondition {
   constructor(public index: i32, public op: i32, public value: u64, public valueTwo: u64) {}
@@ -76,6 +80,7 @@ export function actionValue(name: string, errno: u32): i64 {
   if (name == "SCMP_ACT_TRAP") return RET_TRAP;
   if (name == "SCMP_ACT_TRACE") return RET_TRACE | errno;
   if (name == "SCMP_ACT_LOG") return RET_LOG;
+  if (name == "SCMP_ACT_NOTIFY") return RET_USER_NOTIF;
   return -1;
 }
 

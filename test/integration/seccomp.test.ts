@@ -90,6 +90,13 @@ describe('--security-opt seccomp=', () => {
     expect(missing.stderr).toMatch(/^husk: seccomp profile .*none\.json: no such file\n$/);
   });
 
+  it('husk run --security-opt seccomp=FILE with NOTIFY is refused: it has no agent', () => {
+    const profile = join(files, 'notify.json');
+    writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
+    const r = husk(root, ['run', '--security-opt', `seccomp=${profile}`, 'host', 'true']);
+    expect(r.stderr).toBe('husk: seccomp: SCMP_ACT_NOTIFY needs a seccomp agent\'s socket to send the listener to (OCI linux.seccomp.listenerPath, with husk-runc); husk run has none\n');
+    expect(r.status).toBe(125);
+  });
   it('husk plan shows the filter, and no filter when unconfined', () => {
     const plan = husk(root, ['plan', 'host', 'true']);
     expect(plan.stdout).toMatch(/container {2}load a seccomp filter of \d+ BPF instructions/);

@@ -109,10 +109,18 @@ describe('a profile of OCI shape', () => {
       [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NOPE'] }, /^seccomp: flags: unknown flag/],
       [{ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 70000 }, /defaultErrnoRet: 70000 is over 65535/],
       [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] }, /syscalls\[0\]\.errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE/],
-      [{ defaultAction: 'SCMP_ACT_NOTIFY' }, /SCMP_ACT_NOTIFY is not supported/],
+      [{ defaultAction: 'SCMP_ACT_NOTIFY' }, /^seccomp: defaultAction: SCMP_ACT_NOTIFY cannot be the default action/],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }] }, /^seccomp: syscalls\[0\]\.action: SCMP_ACT_NOTIFY cannot be used for write/],
       [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_NOPE'] } }] }, /syscalls\[0\]\.includes\.caps: unknown capability "CAP_NOPE"/],
     ];
     for (const [p, re] of bad) expect(() => compileSeccomp(profile(p))).toThrow(re);
+  });
+  it('SCMP_ACT_NOTIFY returns SECCOMP_RET_USER_NOTIF and asks for a listener (flag NEW_LISTENER); none without it', () => {
+    const { flags, program } = compileSeccomp(profile({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
+    expect(flags).toBe(8n);
+    expect(runFilter(program, { nr: 83, arch: X86_64, args: [] })).toBe(0x7fc00000);
+    expect(runFilter(program, { nr: 0, arch: X86_64, args: [] })).toBe(ALLOW);
+    expect(compileSeccomp(profile({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] })).flags).toBe(2n);
   });
   it('unconfined is no program', () => {
     expect(compileSeccomp({ mode: 'unconfined' }).program.length).toBe(0);

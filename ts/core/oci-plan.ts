@@ -44,6 +44,7 @@ export const OCI_REQUEST = {
   IO_PRIORITY: 0x0339,
   SCHEDULER: 0x033a,
   PERSONALITY: 0x033b,
+  SECCOMP_LISTENER: 0x0365,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -88,6 +89,8 @@ export interface OciPlanOptions {
   /** The OCI state the createContainer and startContainer hooks read, without its pid (which
    *  the container process puts in: runc's getpid()). Needed when the config has those hooks. */
   hookState?: { id: string; bundle: string; annotations: Record<string, string> };
+  /** The container process state a seccomp agent gets with SCMP_ACT_NOTIFY's listener (`status`: creating for create, running for exec). */
+  processState?: { id: string; bundle: string; annotations: Record<string, string>; status: string };
 }
 
 export interface HostDevice {
@@ -256,6 +259,7 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
       if (err instanceof CoreError) bad('linux.seccomp', err.reason.replace(/^seccomp: /, ''));
       throw err;
     }
+    encodeListener(w, object(seccomp, 'linux.seccomp'), opts.processState);
   }
   if (opts.execFifo !== undefined) str(OCI_REQUEST.EXEC_FIFO, 'exec fifo', opts.execFifo);
   if (opts.consoleSocket !== undefined) str(OCI_REQUEST.CONSOLE, '--console-socket', opts.consoleSocket);
@@ -394,6 +398,26 @@ export function hooksOf(hooks: Json): Partial<Record<HookKind, OciHook[]>> {
 
 /** The state's text on either side of `"pid":`'s value: creating for createContainer, created
  *  for startContainer (runc's statuses for them). */
+/**
+ * linux.seccomp.listenerPath and listenerMetadata, with the container process state the agent
+ * gets (runtime-spec config-linux.md "The Container Process State") in three parts: the
+ * launcher puts the process's pid between them (docs/protocol.md "The seccomp listener").
+ */
+function encodeListener(w: FrameWriter, seccomp: JsonObject, s: OciPlanOptions['processState']): void {
+  if (isEmpty(seccomp.listenerPath) && isEmpty(seccomp.listenerMetadata)) return;
+  const path = text(seccomp.listenerPath, 'linux.seccomp.listenerPath') ?? '';
+  const metadata = text(seccomp.listenerMetadata, 'linux.seccomp.listenerMetadata');
+  check('linux.seccomp.listenerPath', path, PATH_MAX);
+  const state = s ?? { id: '', bundle: '', annotations: {}, status: 'creating' };
+  const prefix = '{"ociVersion":"1.0.2","fds":["seccompFd"],"pid":';
+  const meta = metadata === undefined ? '' : `,"metadata":${JSON.stringify(metadata)}`;
+  const middle = `${meta},"state":{"ociVersion":"1.0.2","id":${JSON.stringify(state.id)},"status":${JSON.stringify(state.status)},"pid":`;
+  const suffix = `,"bundle":${JSON.stringify(state.bundle)},"annotations":${JSON.stringify(state.annotations)}}}`;
+  // A str holds 64 KiB: longer parts are cut (the core refuses them, naming the field).
+  const cut = (t: string) => (t.length > 60000 ? t.slice(0, 60000) : t);
+  w.begin(OCI_REQUEST.SECCOMP_LISTENER).str(path).u64(metadata === undefined ? 0 : 1).str(prefix).str(cut(middle)).str(cut(suffix)).end();
+}
+
 function encodeHookState(w: FrameWriter, s: NonNullable<OciPlanOptions['hookState']>): void {
   for (const [kind, status] of [[3, 'creating'], [4, 'created']] as const) {
     const prefix = `{"ociVersion":"1.0.2","id":${JSON.stringify(s.id)},"status":"${status}","pid":`;

@@ -128,9 +128,11 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
     case 'SECCOMP_PROGRAM':
       return `keep ${(a.program as bigint[]).length} BPF instructions for the next SECCOMP`;
     case 'SECCOMP': {
-      const flags = [a.flags & 1n ? 'tsync' : '', a.flags & 2n ? 'log' : '', a.flags & 4n ? 'spec_allow' : ''].filter(Boolean).join(',');
+      const flags = [a.flags & 1n ? 'tsync' : '', a.flags & 2n ? 'log' : '', a.flags & 4n ? 'spec_allow' : '', a.flags & 8n ? 'new_listener' : ''].filter(Boolean).join(',');
       return `load a seccomp filter of ${(a.program as bigint[]).length} BPF instructions${flags ? ` (flags ${flags})` : ''} (with any parts above)`;
     }
+    case 'SECCOMP_LISTENER':
+      return `send the seccomp listener to the agent at ${a.path} with the container process state`;
     case 'PTY':
       return `open a pty at ${a.path} (the container's devpts), make it stdio and the controlling terminal, send the master to the monitor`;
     case 'INIT':

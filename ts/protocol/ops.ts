@@ -118,6 +118,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x00a6, 'PRESERVE_FDS', 'container', ['count', 'u64']),
   // Device rules on cgroup v2: a BPF_PROG_TYPE_CGROUP_DEVICE program attached to `path` (docs/protocol.md "CGROUP_DEVICES").
   spec(0x00c8, 'CGROUP_DEVICES', 'pre-clone', ['path', 'str'], ['program', 'u64s']),
+  // SCMP_ACT_NOTIFY's listener goes to the agent at `path` with the container process state (docs/protocol.md "The seccomp listener").
+  spec(0x00c9, 'SECCOMP_LISTENER', 'pre-clone', ['path', 'str'], ['state_prefix', 'str'], ['state_middle', 'str'], ['state_suffix', 'str']),
   spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
   spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
   spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),

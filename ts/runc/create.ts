@@ -158,6 +158,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       preserveFds: cmd.preserveFds,
       hostDevices: await hostDevicesOf(cfg),
       hookState: { id: cmd.id, bundle: cmd.bundle, annotations },
+      processState: { id: cmd.id, bundle: cmd.bundle, annotations, status: 'creating' },
     });
     const hooks: Hooks = hooksOf((cfg as { hooks?: unknown }).hooks);
     const st: RuncState = {

@@ -82,7 +82,7 @@ export async function execCommand(root: string, cmd: ExecCommand): Promise<numbe
   const { ociPlan } = await import('../core/oci-plan.js');
   let answer;
   try {
-    answer = ociPlan({ ociVersion: config.ociVersion, process, root: { path: st.rootfs }, linux }, { bundle: st.bundle, execFifo: fifo, join, dieWithParent: !cmd.detach, preserveFds: cmd.preserveFds, consoleSocket: cmd.consoleSocket === undefined ? undefined : resolve_(cmd.consoleSocket) });
+    answer = ociPlan({ ociVersion: config.ociVersion, process, root: { path: st.rootfs }, linux }, { bundle: st.bundle, execFifo: fifo, join, processState: { id: cmd.id, bundle: st.bundle, annotations: st.annotations, status: 'running' }, dieWithParent: !cmd.detach, preserveFds: cmd.preserveFds, consoleSocket: cmd.consoleSocket === undefined ? undefined : resolve_(cmd.consoleSocket) });
   } catch (err) {
     if (err instanceof CoreError) throw new RuncError(err.message);
     throw err;
