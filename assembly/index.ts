@@ -31,3 +31,5 @@ export { ociPlan, ociFeatures } from "./plan/oci";
 export { ociUpdate } from "./plan/oci-update";
 // devicesProgram: device rules to a cgroup v2 BPF device program: assembly/cgroup/devices.ts.
 export { devicesProgramEntry as devicesProgram } from "./cgroup/devices-entry";
+// tarUnpack: a layer's tar, chunk by chunk, into write stream records (the common layer; anything else: BAIL).
+export { tarUnpack } from "./tar/unpack";

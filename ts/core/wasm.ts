@@ -139,3 +139,44 @@ export function useCoreModuleForTests(module: WebAssembly.Module | undefined): v
   compiled = module;
   current = undefined;
 }
+
+/** A request written in the core's own memory, and the answer read there (no copies). */
+export interface InPlace {
+  /** The core's input buffer, `len` bytes: fill it, then call `run`. */
+  request: Uint8Array;
+  /**
+   * Calls `entry(len)`: the status, a view of the answer and the request again (the call may
+   * have grown the memory, which leaves older views empty), valid until the next core call.
+   */
+  run(entry: string, len: number): { status: CoreStatus; answer: Uint8Array; request: Uint8Array };
+}
+
+/**
+ * The core's input buffer for a request of up to `len` bytes, filled in place (a layer's tar
+ * goes from the read straight into the core: ts/image/fast-unpack.ts). Views are valid
+ * until the next core call; a trap discards the instance as call() does.
+ */
+export function inPlace(len: number): InPlace | null {
+  if (len > CORE_INPUT_MAX) return null;
+  const exports = core();
+  const ptr = exports.inputBuffer(len);
+  if (ptr === 0) return null;
+  return {
+    request: new Uint8Array(exports.memory.buffer, ptr, len),
+    run(entry, n) {
+      const fn = exports[entry];
+      if (typeof fn !== 'function') throw new HuskError('internal', `the policy core has no entry point ${entry}`);
+      lastAbort = undefined;
+      try {
+        const status = (fn as (len: number) => number)(n);
+        if (status !== 0 && status !== 1 && status !== 2) throw new CoreTrapError(entry, `unknown status ${status}`);
+        const buffer = exports.memory.buffer;
+        return { status, answer: new Uint8Array(buffer, exports.outPtr(), exports.outLen()), request: new Uint8Array(buffer, ptr, len) };
+      } catch (err) {
+        if (current === exports) current = undefined;
+        if (err instanceof CoreTrapError) throw err;
+        throw new CoreTrapError(entry, lastAbort ?? (err instanceof Error ? err.message : String(err)), err);
+      }
+    },
+  };
+}

@@ -5,12 +5,13 @@
 // (layer-writer.ts), into a temp directory beside `dest` that is renamed to `dest` at the
 // end; on any error it is removed.
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HuskError, toHuskError } from '../errors.js';
 import { applyFsOps as launcherFsOps } from '../runtime/fs-ops.js';
 import { type Compression, type Decoder, decoder, findZstd, sniff, zstdReader } from './decompress.js';
+import { FastBail, FastUnpack } from './fast-unpack.js';
 import { type ApplyFsOps, LayerWriter } from './layer-writer.js';
 import { TarError, TarReader } from './tar-reader.js';
 import { type LayerUserns, layerUserns, removeTree } from './rootless-layers.js';
@@ -59,6 +60,21 @@ export interface UnpackResult {
   /** Bytes of the blob as read. */
   compressedSize: number;
   entries: number;
+  /** The layer went the fast path (fast-unpack.ts) all the way. */
+  fast?: boolean;
+}
+
+/** Where the tar's bytes go: the full path's reader and writer, or the fast path. */
+interface TarTarget {
+  push(chunk: Buffer): void;
+  /** Lets go of every chunk pushed (the caller reuses its buffer). */
+  release(): void;
+  /** The tar ended: throws if it ended inside an entry. */
+  end(): void;
+  /** Writes what is left; resolves when the layer is on disk. */
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+  readonly entries: number;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -77,6 +93,28 @@ function streamAfter(): number | null {
   return STREAM_AFTER;
 }
 
+/**
+ * A layer blob at least this big (or any, with HUSK_UNPACK_FAST=always) is tried on the fast
+ * path (fast-unpack.ts: the core turns the tar into the launcher's records, no JavaScript per
+ * entry), and started over on the full path if the core bails; HUSK_UNPACK_FAST=never: not.
+ */
+const FAST_AFTER_BYTES = 1 << 20;
+
+function fastWanted(src: Readable | string, opts: UnpackOptions): boolean {
+  const how = process.env.HUSK_UNPACK_FAST;
+  if (how === 'never' || typeof src !== 'string') return false;
+  // The fast path writes with the launcher only, and sets no owners in a user namespace.
+  if (opts.applyFsOps !== undefined && opts.applyFsOps !== launcherFsOps) return false;
+  if (streamAfter() === null) return false;
+  if ((opts.userns === undefined ? layerUserns() : opts.userns) !== null) return false;
+  if (how === 'always') return true;
+  try {
+    return statSync(src).size >= FAST_AFTER_BYTES;
+  } catch {
+    return false; // the full path says why it cannot be read
+  }
+}
+
 export async function unpackLayer(src: Readable | string, dest: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
   const label = opts.label ?? (typeof src === 'string' ? src : 'from a stream');
   if (opts.expectDigest !== undefined && !DIGEST.test(opts.expectDigest)) {
@@ -89,7 +127,19 @@ export async function unpackLayer(src: Readable | string, dest: string, opts: Un
   // Beside dest, so the rename stays on one filesystem; its name says who made it.
   const tmp = mkdtempSync(join(parent, `.husk-unpack-${process.pid}-${basename(target)}-`));
   try {
-    const result = await extract(src, tmp, label, { ...opts, applyFsOps: opts.applyFsOps ?? launcherFsOps });
+    const options = { ...opts, applyFsOps: opts.applyFsOps ?? launcherFsOps };
+    let result: UnpackResult | undefined;
+    if (fastWanted(src, opts)) {
+      try {
+        result = await extract(src, tmp, label, options, true);
+      } catch (e) {
+        if (!(e instanceof FastBail)) throw e;
+        // Something only the full path takes: it starts over in an empty directory.
+        removeTree(tmp);
+        mkdirSync(tmp, { mode: 0o700 });
+      }
+    }
+    result ??= await extract(src, tmp, label, options, false);
     renameSync(tmp, target);
     return result;
   } catch (e) {
@@ -125,10 +175,8 @@ const YIELD_EVERY = 4 << 20;
  */
 const ZSTD_CHUNK = 1 << 20;
 
-function extract(src: Readable | string, root: string, label: string, opts: UnpackOptions): Promise<UnpackResult> {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  const digest = createHash('sha256');
-  const diffId = createHash('sha256');
+/** The full path: tar-reader.ts parses, layer-writer.ts decides with the core and writes. */
+function fullPath(root: string, label: string, opts: UnpackOptions): TarTarget {
   // The launcher writes big layers when it is the one that runs the fs ops (not in unit tests).
   const after = opts.applyFsOps === launcherFsOps ? streamAfter() : null;
   const writer = new LayerWriter(root, {
@@ -141,6 +189,46 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
     streamAfter: after ?? undefined,
   });
   const reader = new TarReader(writer);
+  return {
+    push: (chunk) => reader.push(chunk),
+    release: () => writer.release(),
+    end: () => reader.end(),
+    finish: () => writer.finish(),
+    abort: () => writer.abort(),
+    get entries() {
+      return writer.entries;
+    },
+  };
+}
+
+/** The fast path (fast-unpack.ts), or null when the core is busy with another layer. */
+function fastPath(root: string, label: string, opts: UnpackOptions): TarTarget | null {
+  const fast = FastUnpack.start(root, opts.maxEntries ?? DEFAULT_MAX_ENTRIES);
+  if (fast === null) return null;
+  return {
+    push: (chunk) => fast.push(chunk),
+    release: () => {},
+    end: () => fast.end(),
+    finish: () => fast.finish(label),
+    abort: () => fast.abort(),
+    get entries() {
+      return fast.entries;
+    },
+  };
+}
+
+function extract(src: Readable | string, root: string, label: string, opts: UnpackOptions, fast: boolean): Promise<UnpackResult> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const digest = createHash('sha256');
+  const diffId = createHash('sha256');
+  let fastTarget: TarTarget | null = null;
+  try {
+    fastTarget = fast ? fastPath(root, label, opts) : null;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const writer = fastTarget ?? fullPath(root, label, opts);
+  const reader = writer;
   let compressed = 0;
   let size = 0;
   let dec: Decoder | null = null;
@@ -198,6 +286,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
           compressedSize: compressed,
           entries: writer.entries,
         };
+        if (fastTarget !== null) result.fast = true;
         if (opts.expectDigest !== undefined && result.digest !== opts.expectDigest) {
           fail(new HuskError('image', `layer ${label}: digest mismatch: expected ${opts.expectDigest}, the blob is ${result.digest}`));
           return;

@@ -78,6 +78,16 @@ export class WriteStream {
     this.used += chunk.length;
   }
 
+  /**
+   * Records made elsewhere (the core's tarUnpack, ts/image/fast-unpack.ts), written as they
+   * are; an ERROR then names its record by the path in the launcher's message.
+   */
+  raw(bytes: Uint8Array): void {
+    if (this.broken || bytes.length === 0) return;
+    this.flush();
+    this.put(bytes);
+  }
+
   symlink(path: string, target: string, uid: number, gid: number, mtime: number, flags: number): void {
     this.record(KIND.SYMLINK, flags, path, 0, uid, gid, mtime, Buffer.byteLength(target, 'latin1'));
     this.text(target);
@@ -173,7 +183,7 @@ export class WriteStream {
   }
 
   /** All of `bytes`, waiting while the socket is full; a gone launcher marks the stream broken. */
-  private put(bytes: Buffer): void {
+  private put(bytes: Uint8Array): void {
     let at = 0;
     while (at < bytes.length && !this.broken) {
       try {
