@@ -187,7 +187,7 @@ function zstdChild(program: string, target: DecoderSink, file?: string): Decoder
 /** A `zstd -dc FILE` child whose output this thread reads with synchronous calls. */
 export interface ZstdReader {
   /** Fills `buf` from zstd's output, up to its length; fewer bytes only at the end (0: the end). */
-  read(buf: Buffer): number;
+  read(buf: Uint8Array): number;
   /** Once zstd has exited: null, or what was wrong (its own last line). */
   status(): Promise<string | null>;
   /** Kills it (ours, by its pid) and resolves when it is gone. */
@@ -229,7 +229,7 @@ export function zstdReader(program: string, file: string): ZstdReader {
   handle.setBlocking(true);
   let eof = false;
   return {
-    read(buf: Buffer): number {
+    read(buf: Uint8Array): number {
       let got = 0;
       while (got < buf.length && !eof) {
         const n = readSync(fd, buf, got, buf.length - got, null);

@@ -83,6 +83,18 @@ export class FastUnpack {
     return this.count;
   }
 
+  /**
+   * Room in the core's input for the next bytes of the tar, after what was carried over:
+   * a read into it and a push() of the part filled copy nothing (valid until that push).
+   */
+  space(): Uint8Array {
+    const call = inPlace(REQUEST_HEADER + BLOCK + CHUNK);
+    if (call === null) throw new FastBail('no room in the core');
+    const at = REQUEST_HEADER + this.carried;
+    if (this.carried > 0) call.request.set(this.carry.subarray(0, this.carried), REQUEST_HEADER);
+    return call.request.subarray(at, at + CHUNK);
+  }
+
   /** A chunk of the tar: into the core, its records to the launcher. Throws FastBail. */
   push(chunk: Uint8Array): void {
     let at = 0;
@@ -94,8 +106,12 @@ export class FastUnpack {
       if (call === null) throw new FastBail('no room in the core');
       const req = call.request;
       this.head(req, OP_CHUNK);
-      if (this.carried > 0) req.set(this.carry.subarray(0, this.carried), REQUEST_HEADER);
-      req.set(take === chunk.length ? chunk : chunk.subarray(at, at + take), REQUEST_HEADER + this.carried);
+      // Read there by space(): the carry and the bytes are in place already.
+      const placed = chunk.buffer === req.buffer && chunk.byteOffset === req.byteOffset + REQUEST_HEADER + this.carried && take === chunk.length;
+      if (!placed) {
+        if (this.carried > 0) req.set(this.carry.subarray(0, this.carried), REQUEST_HEADER);
+        req.set(take === chunk.length ? chunk : chunk.subarray(at, at + take), REQUEST_HEADER + this.carried);
+      }
       const { status, answer, request } = call.run('tarUnpack', len);
       const kind = this.kind(status, answer);
       const used = readU32(answer, 4);

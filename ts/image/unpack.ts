@@ -75,6 +75,11 @@ interface TarTarget {
   finish(): Promise<void>;
   abort(): Promise<void>;
   readonly entries: number;
+  /**
+   * Where the next bytes of the tar may be read to be pushed without a copy (the fast path:
+   * the core's own memory, valid until push); absent: any buffer.
+   */
+  space?(): Uint8Array;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -208,6 +213,7 @@ function fastPath(root: string, label: string, opts: UnpackOptions): TarTarget |
   return {
     push: (chunk) => fast.push(chunk),
     release: () => {},
+    space: () => fast.space(),
     end: () => fast.end(),
     finish: () => fast.finish(label),
     abort: () => fast.abort(),
@@ -215,6 +221,11 @@ function fastPath(root: string, label: string, opts: UnpackOptions): TarTarget |
       return fast.entries;
     },
   };
+}
+
+/** The first `n` bytes of `u` as a Buffer over the same memory. */
+function bufferOf(u: Uint8Array, n: number): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, n);
 }
 
 function extract(src: Readable | string, root: string, label: string, opts: UnpackOptions, fast: boolean): Promise<UnpackResult> {
@@ -371,14 +382,15 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
             // a piece after each piece of the tar.
             const z = zstdReader(program, src);
             dec = { write: () => true, end: () => {}, destroy: () => z.destroy() };
-            const out = first.subarray(0, ZSTD_CHUNK);
+            // The fast path's core memory when it has room, else the first half of `first`.
+            const room = () => writer.space?.().subarray(0, ZSTD_CHUNK) ?? first.subarray(0, ZSTD_CHUNK);
             const blob = first.subarray(ZSTD_CHUNK, 2 * ZSTD_CHUNK);
             digest.update(first.subarray(0, got));
             compressed += got;
             let blobLeft = true;
-            for (let n = z.read(out); n > 0; n = z.read(out)) {
+            for (let out = room(), n = z.read(out); n > 0; out = room(), n = z.read(out)) {
               if (failed) return;
-              sink.data(n === out.length ? out : out.subarray(0, n));
+              sink.data(bufferOf(out, n));
               if (failed) return;
               writer.release();
               if (blobLeft) blobLeft = hashPiece(blob);
@@ -395,7 +407,7 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
           if (kind === 'none') {
             // A plain tar: one buffer, read into again and again; the writer lets go of each
             // chunk before the next read (release), so no memory is churned per megabyte.
-            let chunk = first.subarray(0, got);
+            let chunk: Buffer = first.subarray(0, got);
             while (chunk.length > 0) {
               if (failed) return;
               input(chunk, () => {});
@@ -404,7 +416,8 @@ function extract(src: Readable | string, root: string, label: string, opts: Unpa
               const t = turn(chunk.length);
               if (t) await t;
               if (failed) return;
-              chunk = first.subarray(0, readSync(fd, first, 0, READ_CHUNK, null));
+              const into = writer.space?.() ?? first;
+              chunk = bufferOf(into, readSync(fd, into, 0, into.length, null));
               onBytes(chunk.length);
             }
             close();
