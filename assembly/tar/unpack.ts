@@ -39,7 +39,14 @@ const NAME_MAX: i32 = 4095;
  * far below the core's 128 MiB (the table's arrays double at half full; keys are copied).
  */
 const MODEL_PATHS_MAX: i32 = 400_000;
-const MODEL_BYTES_MAX: i64 = 24 << 20;
+const MODEL_BYTES_MAX: i64 = 16 << 20;
+/**
+ * A name deeper than this goes to the full path: each missing parent is a record and a key
+ * of its own, so a deep name costs the square of its length (2000 levels: ~4 MiB of each).
+ */
+const DEPTH_MAX: i32 = 128;
+/** An answer past this bails (with the bounds above, it is never reached by a real layer). */
+const ANSWER_MAX: i32 = 16 << 20;
 /** PAX and GNU long-name records bigger than this go to the full path. */
 const META_MAX: i32 = 64 << 10;
 
@@ -537,7 +544,10 @@ function entry(s: Session, type: u8, name: usize, nameLen: i32, link: usize, lin
     s.rootTime = mtime;
     return 0;
   }
-  if (s.model.size >= MODEL_PATHS_MAX || s.keyBytes >= MODEL_BYTES_MAX) return bail("more paths than the fast path holds");
+  if (s.model.size >= MODEL_PATHS_MAX || s.keyBytes >= MODEL_BYTES_MAX || s.outLen >= ANSWER_MAX) return bail("more paths than the fast path holds");
+  let depth = 0;
+  for (let i = 0; i < pathLen; i++) if (load<u8>(path + <usize>i) == 0x2f) depth++;
+  if (depth >= DEPTH_MAX) return bail("a name deeper than 128 directories");
   const there = kindAt(s, path, pathLen);
   if (type == T_DIR) {
     if (there != 0 && (there & 3) != K_DIR) return bail("a directory replaces an entry");

@@ -87,6 +87,7 @@ describe('tarUnpack', () => {
     ['an entry under a symlink', [{ name: 'a/s/x', data: '' }], /parent/],
     ['an xattr', [{ name: 'x', data: '', xattrs: { 'user.a': 'b' } }], /xattr/],
     ['a hardlink to a symlink', [{ name: 'h2', type: T_HARDLINK, linkname: 'a/s' }], /hardlink/],
+    ['a name 200 directories deep', [{ name: `${'d/'.repeat(200)}f`, data: '' }], /deeper than 128/],
   ] as [string, Entry[], RegExp][]) {
     it(`bails on ${what}`, () => {
       const r = run(tarOf([...layer, ...extra]), 700);
