@@ -63,16 +63,33 @@ function loadBundle() {
   return { cli: module.exports, saveCache };
 }
 
+// Once main() has returned nothing husk started needs this process (a detached launcher is
+// unref'd), but a normal exit still frees the whole heap and waits for V8's compiler threads:
+// 5-10 ms of every command (bench/network.mjs, docs/bench.md "Session 8"). So husk exits as
+// soon as what it wrote is out: each empty write calls back after every earlier write to its
+// stream was handed to the kernel, so a pipe read slowly still gets all of it
+// (run-exit.test.ts).
+function exitWhenWritten(code) {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 async function start() {
   if (mtime(join(dist, 'ts/cli/main.js')) > mtime(bundle)) {
     const { main } = await import(require('node:url').pathToFileURL(join(dist, 'ts/cli/main.js')).href);
-    process.exitCode = await main(process.argv.slice(2));
+    exitWhenWritten(await main(process.argv.slice(2)));
     return;
   }
   const { cli, saveCache } = loadBundle();
-  process.exitCode = await cli.main(process.argv.slice(2));
+  const code = await cli.main(process.argv.slice(2));
   // The functions a `run` compiled are the ones worth keeping.
   if (cli.lastCommand() === 'run') saveCache();
+  exitWhenWritten(code);
 }
 
 start();

@@ -68,6 +68,17 @@ describe('errors: one clear line, docker exit codes, nothing left behind', () =>
     expect(r.stderr).toMatch(/^husk: open env file \/nonexistent\/husk-env: no such file or directory/);
   });
 
+  it("husk's own output reaches a pipe read slowly whole, and its status is kept (it exits as soon as its writes are out)", () => {
+    // 8 MB of log, far more than a pipe holds: `husk logs` must not exit before the reader took it all.
+    expect(husk(root, ['run', '-d', '--name', 'big', 'host', 'sh', '-c', "head -c 8000000 /dev/zero | tr '\\0' x"]).status).toBe(0);
+    expect(husk(root, ['wait', 'big']).stdout.trim()).toBe('0');
+    const slow = (args: string) => spawnSync('sh', ['-c', `${process.execPath} ${huskBin} --root ${root} ${args} | (sleep 1; wc -c)`], { encoding: 'utf8' });
+    expect(slow('logs big').stdout.trim()).toBe('8000000');
+    expect(slow('logs no-such-container 2>&1').stdout.trim()).not.toBe('0'); // its error line, through the pipe too
+    expect(husk(root, ['logs', 'no-such-container']).status).toBe(125);
+    expect(husk(root, ['rm', 'big']).status).toBe(0);
+  });
+
   it('a missing command inside a --rootfs is 127 too', () => {
     const r = husk(root, ['run', '--rootfs', rootfs, 'bash']);
     expect(r.status).toBe(127);

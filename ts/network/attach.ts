@@ -9,11 +9,11 @@ import type { NetAttach, NetChosen, PlanAnswer } from '../core/build-plan.js';
 import { processStart } from '../runtime/state.js';
 import { readRecords } from '../runtime/records.js';
 import type { PublishedPort } from '../runtime/state.js';
-import { claimLease, isLiveLease, noteUnpublish, readLease, refreshRecords, releaseLease, usedAddresses } from './leases.js';
+import { claimLease, isLiveLease, noteUnpublish, readLease, recordsWith, refreshRecords, releaseLease, scanLeases } from './leases.js';
 import { claimName, claimPort, releasePort } from './ports.js';
 import type { PortClaim, PublishedKey } from './ports.js';
 import { ensureResponder } from './dns.js';
-import type { Lease } from './leases.js';
+import type { Lease, LeaseScan } from './leases.js';
 import { etcDir } from './paths.js';
 import type { NetworkRecord } from './store.js';
 
@@ -59,12 +59,16 @@ function busyPorts(root: string): number[] {
   return [...busy].sort((a, b) => a - b);
 }
 
+/** The look at the leases each NetAttach's `used` came from, for claimAddress's records. */
+const scans = new WeakMap<NetAttach, LeaseScan>();
+
 export function netFacts(root: string, net: NetworkRecord, id: string, opts: { ip?: string; ip6?: string; ports?: readonly PublishedPort[]; names?: NetAttach['names']; options?: NetAttach['options']; publishAll?: boolean; ipv4Only?: boolean }): NetAttach {
   const resolv = hostResolv();
   // One lease directory holds both families' addresses (an IPv6 one has a colon).
-  const leased = usedAddresses(root, net.name);
+  const scan = scanLeases(root, net.name);
+  const leased = scan.used;
   const six = net.subnet6 !== undefined && opts.ipv4Only !== true;
-  return {
+  const facts: NetAttach = {
     name: net.name,
     bridge: net.bridge,
     subnet: net.subnet,
@@ -82,6 +86,8 @@ export function netFacts(root: string, net: NetworkRecord, id: string, opts: { i
     options: opts.options,
     busyPorts: opts.publishAll ? busyPorts(root) : undefined,
   };
+  scans.set(facts, scan);
+  return facts;
 }
 
 /**
@@ -123,7 +129,9 @@ export function claimAddress(root: string, id: string, facts: NetAttach, build: 
       for (const f of chosen.files) writeFileSync(`${dir}/${f.name}`, f.content, { mode: 0o644 });
       // Names: this container's line joins the records, and a responder serves them.
       if (chosen.dns) {
-        refreshRecords(root, facts.name);
+        // What the scan for the core saw, with this line: read again only if the leases changed since.
+        const scan = scans.get(facts);
+        refreshRecords(root, facts.name, scan && recordsWith(scan, { [chosen.address]: chosen.dns.record, ...(chosen.address6 !== undefined ? { [chosen.address6]: '' } : {}) }));
         ensureResponder(root, facts.name, chosen.dns);
       }
     } catch (err) {

@@ -7,7 +7,6 @@
 // serves as nobody (dns_main.zig drop_privileges), in a directory given to nobody.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 import { notBuilt, packagePath } from '../runtime/paths.js';
 import { processStart } from '../runtime/state.js';
@@ -18,16 +17,16 @@ const DNS_BIN = 'zig-out/bin/husk-dns';
 const ALREADY_SERVED = 3;
 
 export function recordsFile(root: string, network: string): string {
-  return join(networksDir(root), `${network}.dns`);
+  return `${networksDir(root)}/${network}.dns`;
 }
 
 /** Where responders write their pidfiles: a directory of nobody's, the user husk-dns serves as. */
 export function responderDir(root: string): string {
-  return join(networksDir(root), 'dns');
+  return `${networksDir(root)}/dns`;
 }
 
 export function responderPidFile(root: string, network: string): string {
-  return join(responderDir(root), `${network}.pid`);
+  return `${responderDir(root)}/${network}.pid`;
 }
 
 /** husk-dns drops to nobody once bound (launcher-zig/dns_main.zig). */

@@ -7,7 +7,6 @@
 // lease and the record). Anything else is stale: the next command that looks reclaims it,
 // with the nft elements of the ports it published.
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { containersDir, processStart, tempName } from '../runtime/state.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { etcDir, networksDir } from './paths.js';
@@ -37,12 +36,12 @@ export interface Lease {
 }
 
 export function leaseDir(root: string, network: string): string {
-  return join(networksDir(root), `${network}.leases`);
+  return `${networksDir(root)}/${network}.leases`;
 }
 
 /** The lease of `address` on `network`, as stored now. */
 export function readLease(root: string, network: string, address: string): Lease | undefined {
-  return readJson<Lease>(join(leaseDir(root, network), address));
+  return readJson<Lease>(`${leaseDir(root, network)}/${address}`);
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -63,39 +62,65 @@ function unlinkQuiet(path: string): void {
 
 export function isLiveLease(root: string, lease: Lease | undefined): boolean {
   if (lease === undefined) return false; // being written: link(2) makes a lease whole or absent
-  const rec = readJson<ContainerRecord>(join(containersDir(root), `${lease.id}.json`));
+  const rec = readJson<ContainerRecord>(`${containersDir(root)}/${lease.id}.json`);
   if (rec !== undefined) return rec.finished === undefined;
   return lease.start !== undefined && processStart(lease.pid) === lease.start;
 }
 
+/**
+ * What one look at a network's leases saw: the addresses held (live leases) and their
+ * records lines in address order, so the records can be written after a claim without
+ * reading every lease again (refreshRecords).
+ */
+export interface LeaseScan {
+  used: string[];
+  /** Each lease file left after the scan (the live ones and any it could not read), with its line. */
+  records: Map<string, string>;
+}
+
 /** The addresses held on `network`; stale leases are reclaimed on the way. */
 export function usedAddresses(root: string, network: string): string[] {
+  return scanLeases(root, network).used;
+}
+
+/** usedAddresses, with what the records need. */
+export function scanLeases(root: string, network: string): LeaseScan {
   const dir = leaseDir(root, network);
+  const scan: LeaseScan = { used: [], records: new Map() };
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return scan;
     throw err;
   }
-  const used: string[] = [];
   for (const name of names) {
     if (name.startsWith('.')) continue;
-    const lease = readJson<Lease>(join(dir, name));
-    if (isLiveLease(root, lease)) used.push(name);
-    else if (lease !== undefined) releaseLease(root, network, name, lease);
+    const lease = readJson<Lease>(`${dir}/${name}`);
+    if (isLiveLease(root, lease)) {
+      scan.used.push(name);
+      scan.records.set(name, lease!.dns ?? '');
+    } else if (lease !== undefined) releaseLease(root, network, name, lease);
+    else scan.records.set(name, ''); // unreadable: a lease file still (until given back), no line
   }
-  return used;
+  return scan;
 }
 
 /** Takes `address` for the container `id`: false when another command holds it. */
 export function claimLease(root: string, network: string, address: string, lease: Lease): boolean {
   const dir = leaseDir(root, network);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, tempName(address));
-  writeFileSync(tmp, JSON.stringify(lease), { mode: 0o600 });
+  const tmp = `${dir}/${tempName(address)}`;
+  const text = JSON.stringify(lease);
   try {
-    linkSync(tmp, join(dir, address));
+    writeFileSync(tmp, text, { mode: 0o600 });
+  } catch (err) {
+    // The network's first lease: its directory is made only now (one syscall less per run).
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, text, { mode: 0o600 });
+  }
+  try {
+    linkSync(tmp, `${dir}/${address}`);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -108,10 +133,10 @@ export function claimLease(root: string, network: string, address: string, lease
 /** Adds the ports' claims and unpublish plan to a lease this process holds. */
 export function noteUnpublish(root: string, network: string, address: string, lease: Lease): void {
   const dir = leaseDir(root, network);
-  const tmp = join(dir, tempName(address));
+  const tmp = `${dir}/${tempName(address)}`;
   writeFileSync(tmp, JSON.stringify(lease), { mode: 0o600 });
   // rename(2) replaces the lease whole: it is never absent in between.
-  renameSync(tmp, join(dir, address));
+  renameSync(tmp, `${dir}/${address}`);
 }
 
 /**
@@ -121,8 +146,8 @@ export function noteUnpublish(root: string, network: string, address: string, le
  */
 export function releaseLease(root: string, network: string, address: string, lease?: Lease): void {
   const dir = leaseDir(root, network);
-  const path = join(dir, address);
-  const aside = join(dir, tempName(address, 'stale'));
+  const path = `${dir}/${address}`;
+  const aside = `${dir}/${tempName(address, 'stale')}`;
   try {
     renameSync(path, aside);
   } catch (err) {
@@ -151,46 +176,85 @@ export function releaseLease(root: string, network: string, address: string, lea
   // Only once the elements are gone: a port claimed again must not be deleted by this release.
   for (const port of held.ports ?? []) releasePort(root, port, { network, address, id: held.id });
   // A stopped container keeps its files for `husk start` (restart.ts); they go with its record.
-  if (!held.connected && !existsSync(join(containersDir(root), `${held.id}.json`))) removeEtcFiles(etcDir(root, held.id));
+  if (!held.connected && !existsSync(`${containersDir(root)}/${held.id}.json`)) removeEtcFiles(etcDir(root, held.id));
   unlinkQuiet(aside);
   if (held.address6 !== undefined) releaseLease(root, network, held.address6, { id: held.id, pid: held.pid });
   if (held.dns) refreshRecords(root, network);
 }
 
-/** The records lines of the network's live leases, in address order. */
-function liveRecords(root: string, network: string): string {
-  const dir = leaseDir(root, network);
-  let names: string[];
+/** The network's lease files now (not the temp files beside them), in address order. */
+function leaseNames(root: string, network: string): string[] {
   try {
-    names = readdirSync(dir);
+    return readdirSync(leaseDir(root, network))
+      .filter((n) => !n.startsWith('.'))
+      .sort();
   } catch {
-    return '';
+    return [];
   }
+}
+
+/**
+ * What the records are written from: the records text of the live leases, and `files`, each
+ * lease file with its line whether live or not (`ADDR=LINE`, unreadable ones with none) — what
+ * refreshRecords compares to see whether the leases changed.
+ */
+interface RecordsSource {
+  text: string;
+  files: string;
+}
+
+/** The records of the network's live leases (address order) as they are now. */
+function liveRecords(root: string, network: string): RecordsSource {
+  const dir = leaseDir(root, network);
   const lines: string[] = [];
-  for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
-    const lease = readJson<Lease>(join(dir, name));
+  const files: string[] = [];
+  for (const name of leaseNames(root, network)) {
+    const lease = readJson<Lease>(`${dir}/${name}`);
+    files.push(`${name}=${lease?.dns ?? ''}`);
     if (lease?.dns && isLiveLease(root, lease)) lines.push(lease.dns);
   }
-  return lines.join('');
+  return { text: lines.join(''), files: files.join('\n') };
+}
+
+/** The lease files with their lines, as liveRecords lists them, without asking which are live. */
+function leaseFiles(root: string, network: string): string {
+  const dir = leaseDir(root, network);
+  return leaseNames(root, network)
+    .map((name) => `${name}=${readJson<Lease>(`${dir}/${name}`)?.dns ?? ''}`)
+    .join('\n');
+}
+
+/** The records a scan saw (scanLeases) with the new leases' lines (ADDR: LINE): what liveRecords would read now. */
+export function recordsWith(scan: LeaseScan, added: Record<string, string>): RecordsSource {
+  const all = new Map(scan.records);
+  for (const [address, line] of Object.entries(added)) all.set(address, line);
+  const names = [...all.keys()].sort();
+  return { text: names.map((n) => all.get(n)).join(''), files: names.map((n) => `${n}=${all.get(n)}`).join('\n') };
 }
 
 /**
  * Writes the network's records from its leases as they are now (none: the file goes, and
  * husk-dns stops). Each command that changes a lease writes after its change, and writes
- * again while the leases differ from what it wrote, so the last write is never a stale one.
- * Returns whether any container has names.
+ * again while the lease files differ from the ones its text came from, so the last write is
+ * never a stale one. Leases change only by link and rename, and a held lease's line never
+ * changes, so the files with their lines tell (an address given back and taken by another
+ * container meanwhile has another line); which of them are live need not be asked again.
+ * `known`: what a scan of this command saw already (recordsWith), instead of reading every
+ * lease and its container's record once more. Returns whether any container has names.
  */
-export function refreshRecords(root: string, network: string): boolean {
+export function refreshRecords(root: string, network: string, known?: RecordsSource): boolean {
   const path = recordsFile(root, network);
+  let seen = known ?? liveRecords(root, network);
   for (let attempt = 0; attempt < 100; attempt++) {
-    const text = liveRecords(root, network);
+    const text = seen.text;
     if (text === '') unlinkQuiet(path);
     else {
-      const tmp = join(networksDir(root), tempName(`${network}.dns`));
+      const tmp = `${networksDir(root)}/${tempName(`${network}.dns`)}`;
       writeFileSync(tmp, text, { mode: 0o644 });
       renameSync(tmp, path);
     }
-    if (liveRecords(root, network) === text) return text !== '';
+    if (leaseFiles(root, network) === seen.files) return text !== '';
+    seen = liveRecords(root, network);
   }
   return true;
 }
@@ -210,7 +274,7 @@ export function forgetUnpublish(root: string, rec: ContainerRecord): void {
 /** A container's record is going: the address it leased goes with it. */
 export function releaseOf(root: string, rec: ContainerRecord): void {
   for (const n of [...(rec.network ? [rec.network] : []), ...(rec.networks ?? [])]) {
-    const lease = readJson<Lease>(join(leaseDir(root, n.name), n.address));
+    const lease = readJson<Lease>(`${leaseDir(root, n.name)}/${n.address}`);
     if (lease !== undefined && lease.id === rec.id) releaseLease(root, n.name, n.address, lease);
   }
   removeEtcFiles(etcDir(root, rec.id));

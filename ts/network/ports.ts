@@ -6,7 +6,6 @@
 // lease lists it, and releasing the lease releases it), so a port is never taken while the
 // elements of the container that had it may still be in the table.
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tempName } from '../runtime/state.js';
 import { networksDir } from './paths.js';
 
@@ -23,7 +22,7 @@ export interface PublishedKey {
 }
 
 function portsDir(root: string): string {
-  return join(networksDir(root), 'ports');
+  return `${networksDir(root)}/ports`;
 }
 
 /** The claim's file name: the nft key of the port (`tcp.8080`, `127.0.0.1.udp.53`). */
@@ -47,17 +46,17 @@ function readClaim(path: string): PortClaim | undefined {
 export function claimPort(root: string, name: string, owner: PortClaim, stale: (c: PortClaim) => boolean): boolean {
   const dir = portsDir(root);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, tempName(name));
+  const tmp = `${dir}/${tempName(name)}`;
   writeFileSync(tmp, JSON.stringify(owner), { mode: 0o600 });
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        linkSync(tmp, join(dir, name));
+        linkSync(tmp, `${dir}/${name}`);
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const held = readClaim(join(dir, name));
+      const held = readClaim(`${dir}/${name}`);
       if (held === undefined || !stale(held)) return false;
       releasePort(root, name, held);
     }
@@ -70,9 +69,9 @@ export function claimPort(root: string, name: string, owner: PortClaim, stale: (
 /** Gives the port back if `owner` still holds it (a claim another took since stays). */
 export function releasePort(root: string, name: string, owner: PortClaim): void {
   const dir = portsDir(root);
-  const aside = join(dir, tempName(name, 'stale'));
+  const aside = `${dir}/${tempName(name, 'stale')}`;
   try {
-    renameSync(join(dir, name), aside);
+    renameSync(`${dir}/${name}`, aside);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
@@ -80,7 +79,7 @@ export function releasePort(root: string, name: string, owner: PortClaim): void 
   const held = readClaim(aside);
   if (held !== undefined && (held.id !== owner.id || held.address !== owner.address || held.network !== owner.network)) {
     try {
-      linkSync(aside, join(dir, name)); // another's: put back
+      linkSync(aside, `${dir}/${name}`); // another's: put back
     } catch {
       // a third command claimed it meanwhile
     }

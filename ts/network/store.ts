@@ -5,7 +5,6 @@
 // removes the rules, the bridge and the record. The default network `husk` is made by the
 // first run that asks for it.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { HuskError } from '../errors.js';
 import { networkPlan } from '../core/network.js';
 import { newContainerId } from '../runtime/prepare.js';
@@ -105,7 +104,7 @@ function runPlan(plan: Uint8Array, what: string): Promise<void> {
 
 function writeNetwork(root: string, rec: NetworkRecord): void {
   mkdirSync(networksDir(root), { recursive: true, mode: 0o700 });
-  const tmp = join(networksDir(root), tempName(`${rec.name}.json`));
+  const tmp = `${networksDir(root)}/${tempName(`${rec.name}.json`)}`;
   writeFileSync(tmp, JSON.stringify(rec, null, 2), { mode: 0o600 });
   renameSync(tmp, networkFile(root, rec.name));
 }
