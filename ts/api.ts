@@ -20,6 +20,8 @@ import { describePlanBytes } from './core/describe.js';
 import { LauncherServer } from './runtime/server.js';
 import { Sandbox } from './runtime/sandbox.js';
 import { describePlan } from './protocol/describe.js';
+import type { NetworkRecord } from './network/store.js';
+import type { Prepared } from './runtime/prepare.js';
 
 import type { RunImage } from './runtime/image-run.js';
 
@@ -60,7 +62,18 @@ export interface ContainerOptions {
   workdir?: string;
   /** `UID[:GID]` or a name from the image's /etc/passwd. */
   user?: string;
-  network?: 'none' | 'host';
+  /**
+   * `none` (default: a network namespace with only `lo`), `host`, or the name of a network, as
+   * `husk run --network NAME` (`husk`, also `bridge`/`default`, is the default bridge, made by
+   * the first container that asks for it; others come from `husk network create`): the
+   * container gets an address there (its lease is this process's until the container ends),
+   * `/etc/hosts`, `hostname`, `resolv.conf`, and on a user-defined network its names.
+   */
+  network?: string;
+  /** On a network: the address to take instead of the lowest free one (`--ip`). */
+  ip?: string;
+  /** On a user-defined network: more names the container answers to (`--network-alias`). */
+  networkAliases?: string[];
   pid?: NsMode;
   ipc?: NsMode;
   uts?: NsMode;
@@ -140,6 +153,15 @@ function toFlags(o: ContainerOptions): RunFlags {
   f.workdir = o.workdir;
   f.user = o.user;
   f.net = o.network === 'host' ? 'host' : 'private';
+  if (o.network !== undefined && o.network !== 'host' && o.network !== 'none') {
+    // A network's name; the other --network forms (ns:, container:, pasta) are the CLI's.
+    if (o.network === '' || o.network.includes(':') || o.network === 'pasta' || o.network === 'slirp4netns' || o.network === 'private') {
+      throw new HuskError('usage', `network: ${JSON.stringify(o.network)} is not a network name (the API takes none, host or a network's name)`);
+    }
+    f.network = o.network === 'bridge' || o.network === 'default' ? 'husk' : o.network;
+  }
+  f.ip = o.ip;
+  f.networkAliases = [...(o.networkAliases ?? [])];
   f.pid = o.pid ?? 'private';
   f.ipc = o.ipc ?? 'private';
   f.uts = o.uts ?? 'private';
@@ -168,6 +190,9 @@ export class Husk {
   private readonly images = new Map<string, { stamp: number; image: RunImage }>();
   private rootReady = false;
   private launcherServer?: LauncherServer;
+  /** ts/network/, loaded by the first container on a network. */
+  private networks?: typeof import('./network/store.js');
+  private leases?: typeof import('./network/leases.js');
   /** The host's cgroup files, kept open between plans. */
   private readonly probe = new FileProbe();
 
@@ -195,14 +220,15 @@ export class Husk {
   plan(o: ContainerOptions): Uint8Array {
     const flags = toFlags(o);
     const cached = this.images.get(`${flags.image}\0${flags.user ?? ''}`)?.image;
-    return prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, image: cached }).plan;
+    return prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, image: cached, ...this.networkForPlan(flags) }).plan;
   }
 
   /** plan(), resolving a store image first. */
   async planAsync(o: ContainerOptions): Promise<Uint8Array> {
     const flags = toFlags(o);
     const image = await this.storeImage(flags);
-    return prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, image }).plan;
+    if (flags.network !== undefined && !this.networks) this.networks = await import('./network/store.js');
+    return prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, image, ...this.networkForPlan(flags) }).plan;
   }
 
   /** The plan in words, one op a line (what `husk plan` prints). */
@@ -219,7 +245,8 @@ export class Husk {
     }
     const used = flags.userns.mode !== 'host' ? usedRanges(liveRecords(this.root)) : [];
     const image = await this.storeImage(flags);
-    const prepared = prepare(flags, { root: this.root, usedRanges: used, dieWithParent: o.dieWithParent ?? true, probe: this.probe, image });
+    const network = await this.networkForRun(flags);
+    const prepared = prepare(flags, { root: this.root, usedRanges: used, dieWithParent: o.dieWithParent ?? true, probe: this.probe, image, network });
     const command0 = image ? (prepared.summary.command?.[0] ?? '') : flags.argv[0];
     let record: ContainerRecord | undefined;
     if (prepared.userns) {
@@ -227,7 +254,12 @@ export class Husk {
       writeRecord(this.root, record);
     }
     if (!record && (o.server ?? o.stdio === 'ignore')) {
-      const outcome = await this.server().run(prepared.plan).done;
+      let outcome;
+      try {
+        outcome = await this.server().run(prepared.plan).done;
+      } finally {
+        this.releaseNetwork(prepared);
+      }
       return { exitCode: statusOf(outcome, command0), pid: outcome.pid, oomKilled: cgroupEvidence(outcome.cgroupFiles ?? []).oomKills > 0 };
     }
     try {
@@ -244,6 +276,7 @@ export class Husk {
       return { exitCode: statusOf(outcome, command0), pid: outcome.pid, oomKilled: cgroupEvidence(outcome.cgroupFiles ?? []).oomKills > 0 };
     } finally {
       if (record) removeRecord(this.root, record.id);
+      this.releaseNetwork(prepared);
     }
   }
 
@@ -261,8 +294,33 @@ export class Husk {
       this.rootReady = true;
     }
     const image = await this.storeImage(flags);
-    const prepared = prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, waitStart: true, image });
-    return new Sandbox(this.server(), prepared.id, prepared.plan, image ? (prepared.summary.command?.[0] ?? '') : flags.argv[0]).created();
+    const network = await this.networkForRun(flags);
+    const prepared = prepare(flags, { root: this.root, usedRanges: [], dieWithParent: o.dieWithParent ?? true, probe: this.probe, waitStart: true, image, network });
+    // Its address (made ahead with the rest: the veth is there before start) goes when it ends.
+    const onEnd = network ? () => this.releaseNetwork(prepared) : undefined;
+    return new Sandbox(this.server(), prepared.id, prepared.plan, image ? (prepared.summary.command?.[0] ?? '') : flags.argv[0], onEnd).created();
+  }
+
+  /** The network a container names, made first when it is the default one (as husk run). */
+  private async networkForRun(flags: RunFlags): Promise<NetworkRecord | undefined> {
+    if (flags.network === undefined) return undefined;
+    if (!this.networks) this.networks = await import('./network/store.js');
+    if (!this.leases) this.leases = await import('./network/leases.js');
+    return this.networks.networkForRun(this.root, flags.network);
+  }
+
+  /** plan(): the network as `husk plan` shows it, nothing leased (dryRun). */
+  private networkForPlan(flags: RunFlags): { network?: NetworkRecord; dryRun: true } {
+    if (flags.network === undefined) return { dryRun: true };
+    if (!this.networks) throw new HuskError('usage', 'plan: a network needs planAsync() (or a run) first');
+    return { network: this.networks.networkForPlan(this.root, flags.network), dryRun: true };
+  }
+
+  /** Gives back the address a container leased (its /etc files and records line go with it). */
+  private releaseNetwork(prepared: Prepared): void {
+    const n = prepared.request.network ? prepared.summary.net : undefined;
+    if (n === undefined || this.leases === undefined) return;
+    this.leases.releaseOf(this.root, { id: prepared.id, created: '', network: { name: n.network, address: n.address, prefix: n.prefix, mac: n.mac, gateway: n.gateway, veth: n.veth } });
   }
 
   /**

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { huskBin, isResponder, suiteDir } from './helpers.js';
+import { huskBin, isResponder, repo, suiteDir } from './helpers.js';
 import { buildLayout, busyboxRootfs } from './images-fixture.js';
 import { useLeakCheck } from './leak-check.js';
 
@@ -543,6 +543,51 @@ describe('networks', () => {
     expect([bad.status, bad.stderr.trim()]).toEqual([125, 'husk: --publish-all needs a network: add --network NAME (husk is the default one)']);
     ok(['rm', '-f', 'p1', 'p2']);
     expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout).not.toMatch(/\d+ : /);
+  });
+  it('the API puts a container on a network as run does (its address, the names there), and gives the address, files and names line back when it ends; a sandbox made ahead too', () => {
+    ok(['network', 'create', '--subnet', '10.77.30.0/24', 'apinet']);
+    ok(['run', '-d', '--name', 'apidb', '--network', 'apinet', 'host', 'sleep', '60']);
+    const leases = () => readdirSync(join(root, 'networks', 'apinet.leases')).filter((n) => !n.startsWith('.')).sort();
+    const records = () => readFileSync(join(root, 'networks', 'apinet.dns'), 'utf8').split('\n').filter(Boolean).length;
+    expect([leases(), records()]).toEqual([['10.77.30.2'], 1]);
+    // The API in a warm process on the fake host, as a program that starts sandboxes runs it.
+    const script = `const { Husk } = await import(${JSON.stringify(join(repo, 'dist/ts/api.js'))});
+      const h = new Husk({ root: ${JSON.stringify(root)} });
+      const r = await h.run({ command: ['sh', '-c', 'ls /sys/class/net | tr "\\\\n" " "; ip -4 -o addr show eth0 | grep -o "10.77.30.3/24"; getent hosts apidb; getent hosts apibox'], network: 'apinet', networkAliases: ['apibox'] });
+      const fs = await import('node:fs');
+      const files = () => fs.readdirSync(${JSON.stringify(join(root, 'net-files'))}).length;
+      const out = { run: r.exitCode, leasesAfterRun: fs.readdirSync(${JSON.stringify(join(root, 'networks', 'apinet.leases'))}).filter((n) => !n.startsWith('.')), filesAfterRun: files() };
+      const box = await h.create({ command: ['true'], network: 'apinet' });
+      out.leasesMadeAhead = fs.readdirSync(${JSON.stringify(join(root, 'networks', 'apinet.leases'))}).filter((n) => !n.startsWith('.')).sort();
+      await box.start();
+      out.sandbox = (await box.wait()).exitCode;
+      out.leasesAfterSandbox = fs.readdirSync(${JSON.stringify(join(root, 'networks', 'apinet.leases'))}).filter((n) => !n.startsWith('.'));
+      out.filesAfterSandbox = files();
+      // stdio 'ignore': through the warm launcher server.
+      out.quiet = (await h.run({ command: ['true'], network: 'apinet', stdio: 'ignore' })).exitCode;
+      out.leasesAfterQuiet = fs.readdirSync(${JSON.stringify(join(root, 'networks', 'apinet.leases'))}).filter((n) => !n.startsWith('.'));
+      for (const network of ['ns:x', 'nosuch']) out[network] = await h.run({ command: ['true'], network }).catch((e) => e.message);
+      await h.close();
+      console.log(JSON.stringify(out));`;
+    const r = inNs(HOST, [process.execPath, '--input-type=module', '-e', script]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.slice(0, -1)).toEqual(['eth0 lo 10.77.30.3/24', '10.77.30.2      apidb', '10.77.30.3      apibox']);
+    expect(JSON.parse(lines.at(-1)!)).toEqual({
+      run: 0,
+      leasesAfterRun: ['10.77.30.2'],
+      filesAfterRun: 1,
+      leasesMadeAhead: ['10.77.30.2', '10.77.30.3'],
+      sandbox: 0,
+      leasesAfterSandbox: ['10.77.30.2'],
+      filesAfterSandbox: 1,
+      quiet: 0,
+      leasesAfterQuiet: ['10.77.30.2'],
+      'ns:x': 'network: "ns:x" is not a network name (the API takes none, host or a network\'s name)',
+      nosuch: 'network nosuch not found',
+    });
+    expect([leases(), records()]).toEqual([['10.77.30.2'], 1]);
+    ok(['rm', '-f', 'apidb']);
   });
 });
 

@@ -30,6 +30,8 @@ export class Sandbox {
     id: string,
     plan: Uint8Array,
     private readonly argv0: string,
+    /** Called once when the container has ended, before wait() resolves (its network lease goes). */
+    onEnd?: () => void,
   ) {
     this.id = id;
     this.run = server.run(plan, {
@@ -47,7 +49,7 @@ export class Sandbox {
         for (const w of this.startWaiters.splice(0)) w.resolve();
       },
     });
-    this.done = this.run.done.then((o) => {
+    this.done = this.run.done.finally(() => onEnd?.()).then((o) => {
       const before = this.phase;
       this.phase = 'ended';
       this.outcome = o;
