@@ -387,7 +387,7 @@ const Decoder = struct {
                 try decoder.cgroup_path(o.path);
                 if (!std.mem.endsWith(u8, o.path, "/tasks")) return decoder.fail("cgroup_join.path: not a tasks file");
             },
-            .idmap_tree, .attach_tree, .idmap_helper => try decoder.check_tree_op(op_value),
+            .idmap_tree, .idmap_mount, .attach_tree, .idmap_helper => try decoder.check_tree_op(op_value),
             .net_helper => |o| try decoder.check_net_helper(o.path, o.args),
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .cgroup_set => try decoder.check_control_op(op_value),
             .net_bridge, .net_link_del, .net_sysctl, .net_veth, .net_link_up, .net_addr, .net_route, .net_connect => try decoder.check_net_op(op_value),
@@ -782,6 +782,22 @@ const Decoder = struct {
                 if (!decoder.saw_uid_map or !decoder.saw_gid_map) return decoder.fail("idmap_tree before UID_MAP and GID_MAP");
                 const bit = @as(u16, 1) << @intCast(o.slot);
                 if (decoder.slots_filled & bit != 0) return decoder.fail("idmap_tree.slot: filled twice");
+                decoder.slots_filled |= bit;
+                decoder.plan.trees_count += 1;
+            },
+            .idmap_mount => |o| {
+                if (o.source.len == 0 or o.source[0] != '/') return decoder.fail("idmap_mount.source: not absolute");
+                if (o.slot >= protocol.tree_slots) return decoder.fail("idmap_mount.slot: over 15");
+                if (o.flags & ~protocol.idmap_mount_flags_known != 0) return decoder.fail("idmap_mount.flags: unknown bits");
+                if ((o.uid_map.len == 0) != (o.gid_map.len == 0)) return decoder.fail("idmap_mount: one map empty, the other not");
+                if (o.uid_map.len == 0) {
+                    // The container's own maps: as IDMAP_TREE's rules.
+                    const clone_flags = decoder.plan.ops[decoder.plan.clone_index].clone.flags;
+                    if (clone_flags & protocol.CLONE_NEWUSER == 0) return decoder.fail("idmap_mount without maps or CLONE_NEWUSER");
+                    if (!decoder.saw_uid_map or !decoder.saw_gid_map) return decoder.fail("idmap_mount without maps before UID_MAP and GID_MAP");
+                }
+                const bit = @as(u16, 1) << @intCast(o.slot);
+                if (decoder.slots_filled & bit != 0) return decoder.fail("idmap_mount.slot: filled twice");
                 decoder.slots_filled |= bit;
                 decoder.plan.trees_count += 1;
             },

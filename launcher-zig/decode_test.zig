@@ -212,6 +212,7 @@ test "every op type round-trips through the decoder" {
     seen.insert(.hook); // Below: "HOOK and HOOK_SYNC ...".
     seen.insert(.hook_sync);
     seen.insert(.seccomp_listener); // Below: "SECCOMP_LISTENER ...".
+    seen.insert(.idmap_mount); // Below: "IDMAP_MOUNT ...".
     try testing.expectEqual(std.meta.fields(Op.Tag).len, seen.count());
 
     const bytes = try encode_plan(protocol.hello_flags_known, &sample_ops);
@@ -820,6 +821,22 @@ test "CGROUP_JOIN: a container op among the first, on a tasks file" {
     defer writer.deinit();
     try writer.op(.{ .cgroup_join = .{ .path = "/a/tasks" } });
     try testing.expectEqualSlices(u8, "\x0c\x00\x00\x00\x47\x00\x00\x00" ++ "\x08\x00\x00\x00/a/tasks", writer.bytes.items);
+}
+
+test "IDMAP_MOUNT: its own maps need no user namespace; empty maps are the container's, after them" {
+    const ns_clone = Op{ .clone = .{ .flags = protocol.CLONE_NEWNS } };
+    const own = Op{ .idmap_mount = .{ .source = "/srv/data", .slot = 2, .uid_map = "0 1000 1\n", .gid_map = "0 1000 1\n", .flags = 1 | 64 } };
+    try expect_valid_ops(&.{ ns_clone, own, attach(2), exec_op });
+    try testing.expectEqual(@as(usize, 1), plan.trees_count);
+    const theirs = Op{ .idmap_mount = .{ .source = "/srv/data", .slot = 0, .uid_map = "", .gid_map = "", .flags = 0 } };
+    try expect_valid_ops(userns_plan(&.{theirs}, &.{attach(0)}));
+    try expect_ops_invalid(&.{ ns_clone, theirs, exec_op }, 1, "idmap_mount without maps or CLONE_NEWUSER");
+    const half = Op{ .idmap_mount = .{ .source = "/srv/data", .slot = 0, .uid_map = "0 1000 1\n", .gid_map = "", .flags = 0 } };
+    try expect_ops_invalid(&.{ ns_clone, half, exec_op }, 1, "one map empty");
+    const odd = Op{ .idmap_mount = .{ .source = "/srv/data", .slot = 0, .uid_map = "0 1 1\n", .gid_map = "0 1 1\n", .flags = 4 } };
+    try expect_ops_invalid(&.{ ns_clone, odd, exec_op }, 1, "idmap_mount.flags: unknown bits");
+    try expect_ops_invalid(&.{ ns_clone, own, own, exec_op }, 2, "idmap_mount.slot: filled twice");
+    try expect_ops_invalid(&.{ own, ns_clone, exec_op }, 0, "a parent op before CLONE");
 }
 
 test "IDMAP_TREE: after the maps, with a user namespace, each slot once" {

@@ -192,6 +192,8 @@ pub const FrameType = enum(u16) {
     personality = 0x00c4,
     // SCMP_ACT_NOTIFY's listener fd, sent to an agent (protocol.md "The seccomp listener"): listener.zig.
     seccomp_listener = 0x00c9,
+    // OCI idmapped bind mounts (protocol.md "Idmapped trees"): idmap.zig.
+    idmap_mount = 0x00ca,
     _,
 };
 
@@ -406,6 +408,9 @@ pub const Op = union(enum) {
     /// stream socket at `path` with the container process state, the pid (decimal) between
     /// prefix and middle and between middle and suffix.
     seccomp_listener: SeccompListener,
+    /// Parent op: a detached copy of `source`, idmapped through a user namespace with these
+    /// maps (empty: the container's), sent as `slot` like IDMAP_TREE's.
+    idmap_mount: struct { source: Str, slot: u64, uid_map: Str, gid_map: Str, flags: u64 },
 
     pub const Tag = std.meta.Tag(Op);
 
@@ -423,7 +428,7 @@ pub const Op = union(enum) {
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_into, .cgroup_report, .log, .tty, .attach, .target, .exec_fifo, .console, .cgroup_devices, .seccomp_listener => .launcher,
             .unshare, .write_file, .setns, .setns_file => .launcher_or_container,
             .clone => .clone,
-            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .pin, .idmap_helper, .net_veth, .net_helper, .nft_elements => .parent,
+            .uid_map, .gid_map, .setgroups, .cgroup_enter, .idmap_tree, .idmap_mount, .pin, .idmap_helper, .net_veth, .net_helper, .nft_elements => .parent,
             .cgroup_freeze, .cgroup_kill, .cgroup_remove, .signal_process, .pin_new, .unpin, .net_bridge, .net_link_del, .net_sysctl, .cgroup_set, .net_connect, .nft_delete => .control,
             .fs_root, .mknod, .setxattr, .read_xattrs, .write_stream, .fs_userns, .remove_tree, .overlay_probe => .fs,
             else => .container,
@@ -436,6 +441,13 @@ pub const seccomp_flags_known: u64 = 0b1111;
 pub const seccomp_flag_new_listener: u64 = 0b1000;
 /// SECCOMP_LISTENER's three parts of the state JSON, together.
 pub const listener_state_max = 16384;
+
+/// IDMAP_MOUNT flags: bit 0 the tree recursively (rbind), bit 1 read-only, bits 3-5 nosuid,
+/// nodev, noexec (as BIND's), bit 6 the idmapping on every mount of the tree (ridmap).
+pub const idmap_mount_recursive: u64 = 1;
+pub const idmap_mount_readonly: u64 = 2;
+pub const idmap_mount_idmap_recursive: u64 = 64;
+pub const idmap_mount_flags_known: u64 = 0b1111011;
 
 pub const SeccompListener = struct { path: Str, state_prefix: Str, state_middle: Str, state_suffix: Str };
 /// The kernel's BPF_MAXINSNS: a filter is at most this many instructions.

@@ -147,6 +147,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .status_file => |o| ending.arm(state, o.path),
         .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .cgroup_devices, .cgroup_join => try run_cgroup_op(state, op),
         .idmap_tree => |o| try idmap.idmap_tree(o.source, o.slot, state.container.pid, state.container.tree_fd),
+        .idmap_mount => |o| try idmap.idmap_mount(o, state.container.pid, state.container.tree_fd),
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .seccomp, .seccomp_program => try seccomp.run_op(state, plan, index, op),
         .seccomp_listener => |o| state.listener.op = o,
@@ -309,7 +310,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .caps => message.append("set capabilities"),
         .user => |o| message.print("set user {d}:{d}", .{ o.uid, o.gid }),
         .no_new_privs, .close_fds => message.append(if (op == .no_new_privs) "set no_new_privs" else "close fds"),
-        .preserve_fds, .hook, .hook_sync, .ioprio, .scheduler, .personality, .exec_fifo, .fifo_wait, .umask, .ambient, .console => describe_runc_op(state, op, message),
+        .preserve_fds, .hook, .hook_sync, .ioprio, .scheduler, .personality, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .seccomp, .seccomp_listener => describe_runc_op(state, op, message),
         .exec => |o| message.print("exec {s}", .{o.path}),
         .status_file => |o| message.print("status file {s}", .{o.path}),
         .cgroup_mkdir => |o| message.print("mkdir cgroup {s}", .{o.path}),
@@ -320,16 +321,11 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .cgroup_report => |o| message.print("report {s}", .{o.path}),
         .cgroup_join => |o| message.print("join cgroup {s}", .{o.path}),
         .idmap_tree => |o| message.print("idmap {s} as slot {d}", .{ o.source, o.slot }),
+        .idmap_mount => |o| message.print("idmapped mount of {s} (its filesystem must support idmapped mounts)", .{o.source}),
         .idmap_helper => |o| message.print("{s} {d}: {s}", .{ o.path, state.container.pid, state.helper_output.first_line() }),
         .net_helper => |o| message.print("{s} {d}: {s}", .{ o.path, state.container.pid, state.helper_output.first_line() }),
         .attach_tree => |o| message.print("attach slot {d} on {s}", .{ o.slot, o.target }),
         .wait_start => message.append("wait for START"),
-        .seccomp => |o| if (o.flags & protocol.seccomp_flag_new_listener != 0) {
-            message.print("send the seccomp listener to {s}: {s}", .{ state.listener.op.?.path, listener.stage_name(state.listener.failed_stage) });
-        } else {
-            message.print("load a seccomp filter (flags 0x{x})", .{o.flags});
-        },
-        .seccomp_listener => |o| message.print("keep listener path {s}", .{o.path}),
         .seccomp_program => message.append("keep a seccomp program part"),
         .init => message.append("become husk's init (exec /proc/self/exe)"),
         .pid_fork => message.append("fork into the new pid namespace"),
@@ -364,6 +360,12 @@ fn describe_runc_op(state: *const State, op: Op, message: *events.Message) void 
         .umask => |o| message.print("set umask {o}", .{o.mask}),
         .ambient => |o| message.print("raise ambient capabilities 0x{x}", .{o.capabilities}),
         .console => |o| message.print("send a pty to {s}", .{o.path}),
+        .seccomp => |o| if (o.flags & protocol.seccomp_flag_new_listener != 0) {
+            message.print("send the seccomp listener to {s}: {s}", .{ state.listener.op.?.path, listener.stage_name(state.listener.failed_stage) });
+        } else {
+            message.print("load a seccomp filter (flags 0x{x})", .{o.flags});
+        },
+        .seccomp_listener => |o| message.print("keep listener path {s}", .{o.path}),
         else => unreachable, // describe sends only these here.
     }
 }

@@ -147,7 +147,8 @@ const TABLE = `0010 UNSHARE any flags:u
 00c2 IOPRIO container value:u
 00c3 SCHEDULER container policy:u nice:u priority:u
 00c4 PERSONALITY container persona:u
-00c9 SECCOMP_LISTENER pre path:p state_prefix:s state_middle:s state_suffix:s`;
+00c9 SECCOMP_LISTENER pre path:p state_prefix:s state_middle:s state_suffix:s
+00ca IDMAP_MOUNT parent source:p slot:u uid_map:s gid_map:s flags:u`;
 
 let layouts: Layout[] | null = null;
 

@@ -73,6 +73,7 @@ export const T_SCHEDULER: u16 = 0x00c3;
 export const T_PERSONALITY: u16 = 0x00c4;
 export const T_CONSOLE: u16 = 0x00a4;
 export const T_SECCOMP_LISTENER: u16 = 0x00c9;
+export const T_IDMAP_MOUNT: u16 = 0x00ca;
 export const T_TTY: u16 = 0x0053;
 export const T_ATTACH: u16 = 0x0054;
 // Rootless (docs/protocol.md "IDMAP_HELPER").
@@ -471,6 +472,17 @@ export class PlanWriter {
     this.w.str("source", source, PATH_MAX);
     this.w.str("target", target, PATH_MAX);
     this.w.str("opaque_xattr", opaqueXattr, STR_MAX);
+    this.w.u64(flags);
+    this.w.end();
+  }
+
+  /** Parent op: `source` idmapped through these maps (empty: the container's), sent as `slot`. */
+  idmapMount(source: string, slot: u64, uidMap: string, gidMap: string, flags: u64): void {
+    this.op(T_IDMAP_MOUNT, "idmap-mount");
+    this.w.str("source", source, PATH_MAX);
+    this.w.u64(slot);
+    this.w.str("uid_map", uidMap, STR_MAX);
+    this.w.str("gid_map", gidMap, STR_MAX);
     this.w.u64(flags);
     this.w.end();
   }

@@ -8,7 +8,7 @@ import { Failure, invalid } from "../abi";
 import { CgroupRequest, containerDir, insideName } from "./cgroup";
 import { PlanWriter } from "./encode";
 import { BIND_CREATE, BIND_READONLY, BIND_RECURSIVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC } from "./linux";
-import { OciMount } from "./oci-request";
+import { OciIdMap, OciMount } from "./oci-request";
 
 const MS_SYNCHRONOUS: u64 = 16;
 const MS_MANDLOCK: u64 = 64;
@@ -41,6 +41,9 @@ class Options {
   data: string[] = [];
   bind: bool = false;
   recursive: bool = false;
+  /** `idmap` or `ridmap` (runc 1.2): an idmapped mount; ridmap idmaps every mount of the tree. */
+  idmap: bool = false;
+  ridmap: bool = false;
   unsupported: string = "";
 }
 
@@ -100,7 +103,10 @@ function readOptions(list: string[]): Options {
       o.flags &= ~clearedOf(option);
     } else if (propagationOf(option) != 0) {
       o.propagation = propagationOf(option);
-    } else if (option == "remount" || option == "tmpcopyup" || option == "idmap" || option == "ridmap" || option.startsWith("X-mount.")) {
+    } else if (option == "idmap" || option == "ridmap") {
+      o.idmap = true;
+      o.ridmap = option == "ridmap";
+    } else if (option == "remount" || option == "tmpcopyup" || option.startsWith("X-mount.")) {
       if (o.unsupported.length == 0) o.unsupported = option;
     } else if (option.length > 0) {
       o.data.push(option);
@@ -115,6 +121,7 @@ export function mountOptionNames(): string[] {
     "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync",
     "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "relatime", "norelatime", "strictatime",
     "nostrictatime", "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+    "idmap", "ridmap",
   ];
 }
 
@@ -171,11 +178,14 @@ export function checkMounts(mounts: OciMount[], cgroupNs: bool): Failure | null 
 
 /** The mount ops of `mounts`, in their order; SET_ROOT has made the rootfs the current root. */
 export function mountOps(plan: PlanWriter, mounts: OciMount[], bundle: string, cg: CgroupRequest, cgroupNs: bool): void {
+  let slot: u64 = 0;
   for (let i = 0; i < mounts.length; i++) {
     const m = mounts[i];
     const target = <string>insideRoot(m.destination);
     const o = readOptions(m.options);
-    if (o.bind) {
+    if (m.idmapped) {
+      idmappedOps(plan, m, target, o, slot++);
+    } else if (o.bind) {
       bindOps(plan, m, target, o, bundle);
     } else if (m.type == "cgroup" || m.type == "cgroup2") {
       cgroupOps(plan, cg, target, cgroupNs);
@@ -187,9 +197,98 @@ export function mountOps(plan: PlanWriter, mounts: OciMount[], bundle: string, c
   }
 }
 
+/** A source relative to the bundle is the bundle's (runc reads it from the bundle directory). */
+function sourceOf(m: OciMount, bundle: string): string {
+  return m.source.charCodeAt(0) == 0x2f ? m.source : bundle + "/" + m.source;
+}
+
+/** IDMAP_MOUNT flags (docs/protocol.md "Idmapped trees") for a mount's options. */
+function idmapFlags(o: Options): u64 {
+  let flags: u64 = 0;
+  if (o.recursive) flags |= BIND_RECURSIVE;
+  if ((o.flags & MS_RDONLY) != 0) flags |= BIND_READONLY;
+  if ((o.flags & MS_NOSUID) != 0) flags |= BIND_NOSUID;
+  if ((o.flags & MS_NODEV) != 0) flags |= BIND_NODEV;
+  if ((o.flags & MS_NOEXEC) != 0) flags |= BIND_NOEXEC;
+  if (o.ridmap) flags |= IDMAP_RECURSIVE;
+  return flags;
+}
+const IDMAP_RECURSIVE: u64 = 64;
+/** At most this many idmapped mounts (the launcher's tree slots). */
+const IDMAPPED_MAX: i32 = 16;
+
+/**
+ * The parent ops of the idmapped mounts (IDMAP_MOUNT, one slot each in config order): their
+ * maps as the kernel's text, or none for `idmap`/`ridmap` without maps (the container's).
+ */
+export function idmapMountOps(plan: PlanWriter, mounts: OciMount[], bundle: string): void {
+  let slot: u64 = 0;
+  for (let i = 0; i < mounts.length; i++) {
+    const m = mounts[i];
+    if (!m.idmapped) continue;
+    plan.idmapMount(sourceOf(m, bundle), slot++, mapText(m.uidMaps), mapText(m.gidMaps), idmapFlags(readOptions(m.options)));
+  }
+}
+
+function mapText(maps: OciIdMap[]): string {
+  let text = "";
+  for (let i = 0; i < maps.length; i++) text += maps[i].container.toString() + " " + maps[i].host.toString() + " " + maps[i].size.toString() + "\n";
+  return text;
+}
+
+/** The target made (a directory for a directory source, else a file), then the tree moved on it. */
+function idmappedOps(plan: PlanWriter, m: OciMount, target: string, o: Options, slot: u64): void {
+  if (m.sourceDir) plan.mkdir(target, 0o755);
+  else plan.touch(target, 0o644);
+  plan.attachTree(slot, target);
+  if (o.propagation != 0) plan.mount("", target, "", o.propagation, "");
+}
+
+/**
+ * Idmapped mounts (runc 1.2's rules): bind mounts only; uidMappings with gidMappings; without
+ * maps (`idmap`, `ridmap` alone) the container's own, so a new user namespace; maps the kernel
+ * takes (at most 340 ranges, each ≥ 1 id inside 0 to 4294967294, none overlapping); at most 16.
+ */
+export function checkIdmapped(mounts: OciMount[], userns: bool, joinedUser: bool): Failure | null {
+  let count = 0;
+  for (let i = 0; i < mounts.length; i++) {
+    const m = mounts[i];
+    if (!m.idmapped) continue;
+    const o = readOptions(m.options);
+    if (!o.bind) return invalid(field(i) + ": an idmapped mount (uidMappings, idmap) must be a bind mount");
+    if (m.uidMaps.length > 0 && m.gidMaps.length == 0) return invalid(field(i) + ".gidMappings: missing (uidMappings needs it)");
+    if (m.gidMaps.length > 0 && m.uidMaps.length == 0) return invalid(field(i) + ".uidMappings: missing (gidMappings needs it)");
+    if (m.uidMaps.length == 0) {
+      if (!userns) return invalid(field(i) + ".options: \"idmap\" without uidMappings and gidMappings needs a user namespace (linux.namespaces) to take the mappings of");
+      if (joinedUser) return invalid(field(i) + ".options: \"idmap\" without mappings in a user namespace joined by path is not supported by husk-runc");
+    }
+    let failure = checkMountMaps(field(i) + ".uidMappings", m.uidMaps);
+    if (failure === null) failure = checkMountMaps(field(i) + ".gidMappings", m.gidMaps);
+    if (failure !== null) return failure;
+    if (++count > IDMAPPED_MAX) return invalid(field(i) + ": more than " + IDMAPPED_MAX.toString() + " idmapped mounts are not supported by husk-runc");
+  }
+  return null;
+}
+
+const ID_END: u64 = 0xffffffff;
+
+function checkMountMaps(name: string, maps: OciIdMap[]): Failure | null {
+  if (maps.length > 340) return invalid(name + ": " + maps.length.toString() + " ranges (at most 340)");
+  for (let i = 0; i < maps.length; i++) {
+    const m = maps[i];
+    const at = name + "[" + i.toString() + "]";
+    if (m.size == 0 || m.container >= ID_END || m.host >= ID_END || m.size > ID_END - m.container || m.size > ID_END - m.host) return invalid(at + ": not a range of ids (size of at least 1, inside 0 to 4294967294)");
+    for (let k = 0; k < i; k++) {
+      const o = maps[k];
+      if (m.container < o.container + o.size && o.container < m.container + m.size) return invalid(at + ": container ids overlap " + name + "[" + k.toString() + "]");
+      if (m.host < o.host + o.size && o.host < m.host + m.size) return invalid(at + ": host ids overlap " + name + "[" + k.toString() + "]");
+    }
+  }
+  return null;
+}
+
 function bindOps(plan: PlanWriter, m: OciMount, target: string, o: Options, bundle: string): void {
-  // A relative source is the bundle's (runc reads it from the bundle directory).
-  const source = m.source.charCodeAt(0) == 0x2f ? m.source : bundle + "/" + m.source;
+  const source = sourceOf(m, bundle);
   let flags = BIND_CREATE;
   if (o.recursive) flags |= BIND_RECURSIVE;
   if ((o.flags & MS_RDONLY) != 0) flags |= BIND_READONLY;

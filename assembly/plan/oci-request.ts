@@ -53,6 +53,8 @@ export const REQ_OCI_SCHEDULER: u32 = 0x033a;
 export const REQ_OCI_PERSONALITY: u32 = 0x033b;
 /** linux.seccomp.listenerPath (and listenerMetadata): the container process state in three parts around the pid. */
 export const REQ_OCI_SECCOMP_LISTENER: u32 = 0x0365;
+/** An idmapped bind mount: the OCI_MOUNT before it has uidMappings/gidMappings or idmap/ridmap. */
+export const REQ_OCI_MOUNT_IDMAP: u32 = 0x0366;
 
 /** One entry of `linux.devices`, with the host's node of that type and number (or none). */
 export const REQ_OCI_DEVICE: u32 = 0x032c;
@@ -83,6 +85,11 @@ export const DEVICE_ANY: u64 = 0xffffffffffffffff;
 const ITEMS_MAX: i32 = 1024;
 
 export class OciMount {
+  /** REQ_OCI_MOUNT_IDMAP: idmapped; the source is a directory (else a file); maps as (container, host, size) triples. */
+  idmapped: bool = false;
+  sourceDir: bool = true;
+  uidMaps: OciIdMap[] = [];
+  gidMaps: OciIdMap[] = [];
   constructor(public destination: string, public type: string, public source: string, public options: string[]) {}
 }
 
@@ -199,7 +206,7 @@ export class OciRequest {
 function repeatable(type: u32): bool {
   return type == REQ_OCI_JOIN_CGROUP || type == REQ_OCI_CAPS || type == REQ_OCI_RLIMIT || type == REQ_OCI_NAMESPACE || type == REQ_OCI_MOUNT ||
     type == REQ_OCI_SYSCTL || type == REQ_OCI_FIELD || type == REQ_OCI_RESOURCE || type == REQ_OCI_DEVICE_RULE || type == REQ_OCI_HOOK || type == REQ_OCI_DEVICE ||
-    type == REQ_OCI_ID_MAP || type == REQ_OCI_TIME_OFFSET || type == REQ_OCI_HOOK_STATE;
+    type == REQ_OCI_ID_MAP || type == REQ_OCI_TIME_OFFSET || type == REQ_OCI_HOOK_STATE || type == REQ_OCI_MOUNT_IDMAP;
 }
 
 export function decodeOciRequest(ptr: usize, len: i32, req: OciRequest): Failure | null {
@@ -288,6 +295,22 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
     case REQ_OCI_MOUNT:
       req.mounts.push(new OciMount(f.str("destination", PATH_MAX), f.str("type", 64), f.str("source", PATH_MAX), f.strs("options", STR_MAX)));
       break;
+    case REQ_OCI_MOUNT_IDMAP: {
+      const index = f.u64("index");
+      const sourceDir = f.u64("source_dir");
+      const uid = f.u64s("uid_maps");
+      const gid = f.u64s("gid_maps");
+      if (!f.ok) break;
+      if (req.mounts.length == 0 || index != <u64>(req.mounts.length - 1)) return malformed(where + ": not right after its OCI_MOUNT");
+      const m = req.mounts[req.mounts.length - 1];
+      if (m.idmapped) return malformed(where + ": given twice");
+      if (uid.length % 3 != 0 || gid.length % 3 != 0) return malformed(where + ": maps are not triples");
+      m.idmapped = true;
+      m.sourceDir = sourceDir != 0;
+      for (let i = 0; i < uid.length; i += 3) m.uidMaps.push(new OciIdMap(uid[i], uid[i + 1], uid[i + 2]));
+      for (let i = 0; i < gid.length; i += 3) m.gidMaps.push(new OciIdMap(gid[i], gid[i + 1], gid[i + 2]));
+      break;
+    }
     case REQ_OCI_MASKED:
       req.masked = f.strs("paths", PATH_MAX);
       break;
@@ -431,7 +454,7 @@ const SUPPORTED_FIELDS: string[] = [
   "linux.devices", "linux.devices[].path", "linux.devices[].type", "linux.devices[].major", "linux.devices[].minor",
   "linux.devices[].fileMode", "linux.devices[].uid", "linux.devices[].gid",
   // Keys of list entries (`mounts[3].uidMappings` is looked up as `mounts[].uidMappings`).
-  "mounts[].destination", "mounts[].type", "mounts[].source", "mounts[].options",
+  "mounts[].destination", "mounts[].type", "mounts[].source", "mounts[].options", "mounts[].uidMappings", "mounts[].gidMappings",
   "linux.namespaces[].type", "linux.namespaces[].path",
   "process.rlimits[].type", "process.rlimits[].soft", "process.rlimits[].hard",
   "linux.resources.devices[].allow", "linux.resources.devices[].type", "linux.resources.devices[].major",

@@ -18,7 +18,7 @@ import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, Cgroup
 import { PlanWriter } from "./encode";
 import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
 import { BIND_CREATE, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
-import { checkMounts, checkPaths, deviceOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
+import { checkIdmapped, checkMounts, checkPaths, deviceOps, idmapMountOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
   asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, HOOK_NO_TIMEOUT, OciHook, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciIdMap, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
 } from "./oci-request";
@@ -149,6 +149,7 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (failure === null && !req.join) failure = decideNamespaces(req, d);
   if (failure === null) failure = decideSysctls(req, d);
   if (failure === null) failure = checkMounts(req.mounts, (d.newNamespaces & CLONE_NEWCGROUP) != 0);
+  if (failure === null) failure = checkIdmapped(req.mounts, (d.newNamespaces & CLONE_NEWUSER) != 0 || d.userPath.length > 0, d.userPath.length > 0);
   if (failure === null) failure = checkPaths("maskedPaths", req.masked);
   if (failure === null) failure = checkPaths("readonlyPaths", req.readonly);
   const configRules = req.deviceRules.length;
@@ -549,6 +550,7 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
       plan.uidMap(mapLines(req.uidMaps));
       plan.gidMap(mapLines(req.gidMaps));
     }
+    idmapMountOps(plan, req.mounts, req.bundle);
     cgroupJoinOps(plan, cg);
     // Entered by the process as host root (CAP_SYS_ADMIN over the time namespace's owner),
     // before the user namespace's root has only that namespace's powers.
@@ -589,6 +591,7 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
  */
 function writeJoinedUser(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   plan.clone(0);
+  idmapMountOps(plan, req.mounts, req.bundle);
   cgroupJoinOps(plan, req.cgroup);
   if (d.timePath.length > 0) plan.setnsFile(d.timePath, CLONE_NEWTIME);
   plan.setnsFile(d.userPath, CLONE_NEWUSER);
@@ -679,6 +682,7 @@ export function ociFeatures(len: i32): i32 {
     "\"mountOptions\":" + jsonList(mountOptionNames()) + "," +
     "\"linux\":{\"namespaces\":" + jsonList(namespaces) + ",\"capabilities\":" + jsonList(CAPABILITIES) + "," +
     "\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false}," +
+    "\"mountExtensions\":{\"idmap\":{\"enabled\":true}}," +
     "\"seccomp\":{\"enabled\":true,\"actions\":" + jsonList(SECCOMP_ACTIONS) + "},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}," +
     "\"annotations\":{\"org.opencontainers.runc.version\":\"husk-runc\"}}";
   const bytes = new ArrayBuffer(json.length);

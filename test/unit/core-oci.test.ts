@@ -127,7 +127,13 @@ describe('ociPlan', () => {
     expect(refusal(config((c) => (c.hooks = { poststop: [{ path: '/bin/true', env: ['NOEQUALS'] }] })))).toBe('hooks.poststop[0].env: "NOEQUALS" is not KEY=VALUE');
     expect(refusal(config((c) => (c.hooks = { poststop: [{ path: 'rel' }] })))).toBe('hooks.poststop[0].path: "rel" is not an absolute path');
     expect(refusal(config((c) => (c.linux.namespaces[0].flags = 1)))).toBe('linux.namespaces[0].flags: not supported by husk-runc');
-    expect(refusal(config((c) => (c.mounts[0].uidMappings = [{ containerID: 0, hostID: 1, size: 1 }])))).toBe('mounts[0].uidMappings: not supported by husk-runc');
+    // mounts[0] is /proc (type proc): an idmapped mount must be a bind one.
+    expect(refusal(config((c) => {
+      c.mounts[0].source = '/proc';
+      c.mounts[0].uidMappings = [{ containerID: 0, hostID: 1, size: 1 }];
+      c.mounts[0].gidMappings = [{ containerID: 0, hostID: 1, size: 1 }];
+    }))).toBe('mounts[0]: an idmapped mount (uidMappings, idmap) must be a bind mount');
+    expect(refusal(config((c) => (c.mounts[0].mapping = 1)))).toBe('mounts[0].mapping: not supported by husk-runc');
     expect(refusal(config((c) => (c.process.capabilities.bounding = ['CAP_NOPE'])))).toBe('process.capabilities.bounding: unknown capability "CAP_NOPE"');
     expect(refusal(config((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }])))).toMatch(/^process\.rlimits\[0\]\.type/);
     expect(refusal(config((c) => (c.linux.namespaces = [{ type: 'pid' }])))).toMatch(/needs a new mount namespace/);

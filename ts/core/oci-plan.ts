@@ -9,6 +9,7 @@ import { call } from './wasm.js';
 import { seccompFrames } from './seccomp.js';
 import type { SeccompProfile } from './seccomp.js';
 import { release } from 'node:os';
+import { statSync } from 'node:fs';
 
 export const OCI_REQUEST = {
   ROOT: 0x0310,
@@ -45,6 +46,7 @@ export const OCI_REQUEST = {
   SCHEDULER: 0x033a,
   PERSONALITY: 0x033b,
   SECCOMP_LISTENER: 0x0365,
+  MOUNT_IDMAP: 0x0366,
   // buildPlan's cgroup items, shared (assembly/plan/cgroup.ts)
   CGROUP: 0x0120,
   CGROUP_HIERARCHY: 0x0121,
@@ -246,6 +248,7 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
     const mountOptions = strings(o.options, `${f}.options`);
     checkAll(`${f}.options`, mountOptions);
     w.begin(OCI_REQUEST.MOUNT).str(values[0]).str(values[1]).str(values[2]).strs(mountOptions).end();
+    encodeMountIdmap(w, o, i, mountOptions, opts.bundle);
   });
   encodeLinux(w, object(cfg.linux, 'linux'));
   encodeDevices(w, object(cfg.linux, 'linux').devices, opts.hostDevices ?? []);
@@ -398,6 +401,38 @@ export function hooksOf(hooks: Json): Partial<Record<HookKind, OciHook[]>> {
 
 /** The state's text on either side of `"pid":`'s value: creating for createContainer, created
  *  for startContainer (runc's statuses for them). */
+/**
+ * An idmapped mount (`uidMappings`/`gidMappings`, or the `idmap`/`ridmap` options): its maps as
+ * (containerID, hostID, size) triples and whether its source is a directory (the target the
+ * launcher makes is one too, else a file). A source that is not there is refused here by name.
+ */
+function encodeMountIdmap(w: FrameWriter, o: JsonObject, i: number, options: readonly string[], bundle: string): void {
+  const f = `mounts[${i}]`;
+  const flagged = options.includes('idmap') || options.includes('ridmap');
+  if (isEmpty(o.uidMappings) && isEmpty(o.gidMappings) && !flagged) return;
+  const triples = (name: 'uidMappings' | 'gidMappings'): bigint[] => {
+    const list = o[name];
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list)) bad(`${f}.${name}`, 'not a list');
+    return list.flatMap((m: Json, k: number) => {
+      const e = object(m, `${f}.${name}[${k}]`);
+      return [whole(e.containerID, `${f}.${name}[${k}].containerID`) ?? 0n, whole(e.hostID, `${f}.${name}[${k}].hostID`) ?? 0n, whole(e.size, `${f}.${name}[${k}].size`) ?? 0n];
+    });
+  };
+  const source = text(o.source, `${f}.source`) ?? '';
+  const path = source.startsWith('/') ? source : `${bundle}/${source}`;
+  let dir = true;
+  // Only a bind mount's source is a host path (the core refuses the others by name).
+  if (options.includes('bind') || options.includes('rbind')) {
+    try {
+      dir = statSync(path).isDirectory();
+    } catch {
+      bad(`${f}.source`, `"${source}": no such file or directory`);
+    }
+  }
+  w.begin(OCI_REQUEST.MOUNT_IDMAP).u64(BigInt(i)).u64(dir ? 1n : 0n).u64s(triples('uidMappings')).u64s(triples('gidMappings')).end();
+}
+
 /**
  * linux.seccomp.listenerPath and listenerMetadata, with the container process state the agent
  * gets (runtime-spec config-linux.md "The Container Process State") in three parts: the

@@ -131,6 +131,8 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
       const flags = [a.flags & 1n ? 'tsync' : '', a.flags & 2n ? 'log' : '', a.flags & 4n ? 'spec_allow' : '', a.flags & 8n ? 'new_listener' : ''].filter(Boolean).join(',');
       return `load a seccomp filter of ${(a.program as bigint[]).length} BPF instructions${flags ? ` (flags ${flags})` : ''} (with any parts above)`;
     }
+    case 'IDMAP_MOUNT':
+      return `idmap ${a.source} ${a.uid_map ? `through uid map ${JSON.stringify(a.uid_map)}` : "through the container's maps"} (flags 0x${(a.flags as bigint).toString(16)}) as slot ${a.slot}`;
     case 'SECCOMP_LISTENER':
       return `send the seccomp listener to the agent at ${a.path} with the container process state`;
     case 'PTY':
