@@ -12,6 +12,7 @@ const assert = std.debug.assert;
 const sys = @import("sys.zig");
 const state = @import("runc_state.zig");
 const act = @import("runc_act.zig");
+const runc_node = @import("runc_node.zig");
 
 pub const Command = enum { start, state, kill, delete, pause, @"resume", ps };
 
@@ -113,15 +114,30 @@ fn valid_id(id: []const u8) bool {
 }
 
 /// Node's husk-runc with our own arguments: bin/husk-runc.js beside this binary's
-/// zig-out/bin (or $HUSK_RUNC_JS), run by its `#!/usr/bin/env node` line, or by
-/// $HUSK_RUNC_NODE when set (an engine whose PATH has no node).
+/// zig-out/bin (or $HUSK_RUNC_JS), run by node from PATH (or $HUSK_RUNC_NODE when set: an
+/// engine whose PATH has no node) with the flags of the script's `#!/usr/bin/env -S node`
+/// line (launcher-zig/runc_node.zig). A script whose first line has another form is run as
+/// before: by its own `#!` line, or as `$HUSK_RUNC_NODE -- script`.
 fn hand_to_node(argv: [][*:0]u8) noreturn {
     var js_buffer: [4096]u8 = undefined;
     const js = node_script(&js_buffer) orelse fail("cannot find bin/husk-runc.js (set HUSK_RUNC_JS)");
+    const node = std.posix.getenv("HUSK_RUNC_NODE");
+    var head: [512]u8 = undefined;
+    if (state.read_small(js, &head)) |bytes| if (runc_node.shebang_flags(bytes)) |flags| {
+        const environ: []const [*:0]const u8 = @ptrCast(std.os.environ);
+        if (runc_node.build(&invocation, flags, js, @ptrCast(argv[1..]), environ)) |_| {
+            const err = if (node) |path|
+                sys.execve(path.ptr, &invocation.argv, &invocation.envp)
+            else
+                runc_node.exec_in_path(std.posix.getenv("PATH") orelse "/usr/local/bin:/usr/bin:/bin", "node", &invocation.argv, &invocation.envp);
+            var name: [16]u8 = undefined;
+            var message: [4200]u8 = undefined;
+            fail(std.fmt.bufPrint(&message, "cannot run {s}: {s} (set HUSK_RUNC_NODE to node's path)", .{ node orelse "node", sys.errno_name(sys.errno_of(err), &name) }) catch "cannot run Node");
+        }
+    };
     var args: [4096:null]?[*:0]const u8 = undefined;
     if (argv.len + 2 >= args.len) fail("too many arguments");
     var count: usize = 0;
-    const node = std.posix.getenv("HUSK_RUNC_NODE");
     if (node) |path| {
         args[0] = path.ptr;
         args[1] = "--";
@@ -141,6 +157,9 @@ fn hand_to_node(argv: [][*:0]u8) noreturn {
     var message: [4200]u8 = undefined;
     fail(std.fmt.bufPrint(&message, "cannot run {s}: {s}", .{ program, sys.errno_name(sys.errno_of(err), &name) }) catch "cannot run Node");
 }
+
+/// Node's argv and environment (large: kept off the stack).
+var invocation: runc_node.Invocation = .{};
 
 fn node_script(buffer: *[4096]u8) ?[*:0]const u8 {
     if (std.posix.getenv("HUSK_RUNC_JS")) |path| return std.fmt.bufPrintZ(buffer, "{s}", .{path}) catch null;

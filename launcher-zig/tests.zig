@@ -45,5 +45,6 @@ test {
     _ = @import("dns_tcp.zig");
     _ = @import("runc_main.zig");
     _ = @import("runc_state.zig");
+    _ = @import("runc_node.zig");
     _ = @import("runc_act.zig");
 }

@@ -6,13 +6,13 @@
 // What the front does not do (ps(1)'s table, errors) still goes to Node, which the poisoned
 // environment shows by failing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { containerCgroups } from './leak-check.js';
 import { huskRuncJs, useRunc, waitFor } from './runc-harness.js';
 
-const { root, runc, bundle } = useRunc();
+const { root, runc, bundle, bundles } = useRunc();
 const noNode = { ...process.env, NODE_OPTIONS: '--require=/nonexistent/husk-fast-path-must-not-start-node' };
 const fast = (args: string[]) => runc(args, { env: noNode });
 /** The same call through Node's implementation alone. */
@@ -93,6 +93,42 @@ describe('husk-runc calls that need no decision run without Node', () => {
     const forced = fast(['delete', '--force', 'forced']);
     expect(forced.status, forced.stderr).toBe(0);
     expect(existsSync(join(root, 'forced'))).toBe(false);
+    expect(containerCgroups()).toEqual([]);
+  });
+
+  // The front hands create to node itself (launcher-zig/runc_node.zig), with the flags of
+  // bin/husk-runc.js's first line, and keeps NODE_EXTRA_CA_CERTS from Node's start (Node
+  // loads that file as it starts; a missing one makes it print a warning) while the hooks,
+  // run by that Node, still get it under its own name.
+  it('create runs node with the script\'s flags, without loading NODE_EXTRA_CA_CERTS, which the hooks still see', () => {
+    const out = join(bundles, 'hook-env');
+    const dir = bundle(['sleep', '60'], (c) => {
+      c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `env > ${out}.env; tr '\\0' '\\n' < /proc/$PPID/cmdline > ${out}.cmdline`] }] };
+    });
+    const certs = join(bundles, 'no-such-ca.pem');
+    const made = runc(['create', '--bundle', dir, 'certs'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: certs } });
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stderr).toBe(''); // Node warns "Ignoring extra certs from ..." when it loads the file
+    const env = readFileSync(`${out}.env`, 'utf8').split('\n');
+    expect(env).toContain(`NODE_EXTRA_CA_CERTS=${certs}`);
+    expect(env.filter((l) => l.startsWith('HUSK_RUNC_'))).toEqual([]);
+    const flags = readFileSync(huskRuncJs, 'utf8').split('\n')[0].replace('#!/usr/bin/env -S node ', '').split(' ');
+    const cmdline = readFileSync(`${out}.cmdline`, 'utf8').split('\n').filter((a) => a !== '');
+    expect(cmdline.slice(1, 2 + flags.length)).toEqual([...flags, huskRuncJs]);
+    expect(flags).toContain('--liftoff-only');
+    expect(fast(['delete', '--force', 'certs']).status).toBe(0);
+
+    // Node itself does load the file: the same create through the script's own #! line warns.
+    // (stderr to a file: the created container keeps it open)
+    const errFile = join(bundles, 'direct-stderr');
+    const errFd = openSync(errFile, 'w');
+    try {
+      spawnSync(huskRuncJs, ['--root', root, 'create', '--bundle', dir, 'certs2'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: certs }, stdio: ['ignore', 'ignore', errFd], timeout: 60_000 });
+    } finally {
+      closeSync(errFd);
+    }
+    expect(readFileSync(errFile, 'utf8')).toMatch(/Ignoring extra certs/);
+    expect(fast(['delete', '--force', 'certs2']).status).toBe(0);
     expect(containerCgroups()).toEqual([]);
   });
 });
