@@ -357,7 +357,7 @@ async function main() {
   // one traced husk run: where its time goes
   let trace = null;
   if (cases.find((c) => c.name === 'husk-cli')?.status === 'ok') {
-    const r = probe([...huskCli, 'run', '--trace', '--rootfs', ROOTFS, '--', '/bin/true']);
+    const r = probe([...huskCli, 'run', '--network', 'none', '--trace', '--rootfs', ROOTFS, '--', '/bin/true']);
     trace = r.stderr.trim() || null;
   }
 

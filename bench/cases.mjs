@@ -43,7 +43,7 @@ export function buildCases(ctx) {
   return [
     // husk, the three ways in
     { name: 'husk-cli', group: 'husk', what: 'husk run from a cold shell (node bin/husk.js run --rootfs)', floor: 'floor', kind: 'exec', husk: true,
-      argv: [...husk, 'run', '--rootfs', rootfs, '--', '/bin/true'] },
+      argv: [...husk, 'run', '--network', 'none', '--rootfs', rootfs, '--', '/bin/true'] },
     { name: 'husk-launcher', group: 'husk', what: 'husk-launcher < plan.bin (saved with husk plan --save)', floor: 'floor', kind: 'exec', husk: true,
       argv: [launcher], stdin: plans.basic, plan: { args: ['--rootfs', rootfs] } },
     { name: 'husk-api', group: 'husk', what: 'API, warm orchestrator: await husk.run() start→exit, hrtime', floor: 'floor', kind: 'pipe', husk: true,
@@ -54,7 +54,7 @@ export function buildCases(ctx) {
       argv: apiChild('prepared') },
     // with limits
     { name: 'husk-cli+limits', group: 'limits', what: `husk run ${LIMITS.cli.join(' ')}`, floor: 'floor+limits', kind: 'exec', husk: true,
-      argv: [...husk, 'run', ...LIMITS.cli, '--rootfs', rootfs, '--', '/bin/true'] },
+      argv: [...husk, 'run', '--network', 'none', ...LIMITS.cli, '--rootfs', rootfs, '--', '/bin/true'] },
     { name: 'husk-launcher+limits', group: 'limits', what: 'launcher alone, plan with the limits', floor: 'floor+limits', kind: 'exec', husk: true,
       argv: [launcher], stdin: plans.limits, plan: { args: [...LIMITS.cli, '--rootfs', rootfs] } },
     { name: 'husk-api+limits', group: 'limits', what: `API with ${JSON.stringify(LIMITS.api)}`, floor: 'floor+limits', kind: 'pipe', husk: true,
@@ -69,7 +69,7 @@ export function buildCases(ctx) {
       argv: [floor, ...floorArgs, '--rootfs', rootfs, '--memory', String(LIMITS.bytes), '--pids', String(LIMITS.pids)] },
     // 3-layer image
     { name: 'husk-cli+3layers', group: 'layers', what: 'husk run with a 3-layer OCI image', floor: 'floor+3layers', kind: 'exec', husk: true,
-      argv: [...husk, 'run', ...LAYERED.cli(oci), '--', '/bin/true'] },
+      argv: [...husk, 'run', '--network', 'none', ...LAYERED.cli(oci), '--', '/bin/true'] },
     { name: 'husk-launcher+3layers', group: 'layers', what: 'launcher alone, plan of the 3-layer image', floor: 'floor+3layers', kind: 'exec', husk: true,
       argv: [launcher], stdin: plans.layers, plan: { args: [...LAYERED.cli(oci)] } },
     { name: 'husk-api+3layers', group: 'layers', what: 'API with the 3-layer image', floor: 'floor+3layers', kind: 'pipe', husk: true,

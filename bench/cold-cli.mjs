@@ -34,7 +34,7 @@ if (opt('--before', undefined)) checkouts.push(['before: husk', opt('--before', 
 const commands = [{ name: 'node -e 0', argv: ['node', '-e', '0'] }];
 for (const [label, dir] of checkouts) {
   const bin = [join(dir, 'bin/husk.js'), '--root', root];
-  commands.push({ name: `${label} run host true`, argv: [...bin, 'run', 'host', 'true'] });
+  commands.push({ name: `${label} run --network none host true`, argv: [...bin, 'run', '--network', 'none', 'host', 'true'] });
   commands.push({ name: `${label} run --net host --pid host --ipc host --uts host host true`, argv: [...bin, 'run', '--net', 'host', '--pid', 'host', '--ipc', 'host', '--uts', 'host', 'host', 'true'] });
 }
 for (const extra of dash >= 0 ? args.slice(dash + 1) : []) commands.push({ name: extra, argv: extra.split(' ') });

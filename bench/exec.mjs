@@ -57,7 +57,7 @@ const results = {};
 const runcId = `husk-bench-exec-${process.pid}`;
 let runcStarted = false;
 try {
-  run(process.execPath, [husk, '--root', root, 'run', '-d', '--name', 'bench', 'host', 'sleep', '600']);
+  run(process.execPath, [husk, '--root', root, 'run', '-d', '--network', 'none', '--name', 'bench', 'host', 'sleep', '600']);
   const bundle = runcBundle();
   // No pipe of ours: the detached container would hold it open and spawnSync would wait on it.
   run('runc', ['run', '-d', '--bundle', bundle, runcId], { stdio: 'ignore' });

@@ -45,7 +45,7 @@ async function husk(flags) {
   const bin = join(REPO, 'bin/husk.js');
   const pids = [];
   for (let i = 0; i < N; i++) {
-    const id = execFileSync(process.execPath, [bin, '--root', huskRoot, 'run', ...flags, '--rootfs', rootfs, 'sh', '-c', LOOP], { encoding: 'utf8' }).trim();
+    const id = execFileSync(process.execPath, [bin, '--root', huskRoot, 'run', '--network', 'none', ...flags, '--rootfs', rootfs, 'sh', '-c', LOOP], { encoding: 'utf8' }).trim();
     const info = JSON.parse(execFileSync(process.execPath, [bin, '--root', huskRoot, 'inspect', id], { encoding: 'utf8' }))[0];
     pids.push(info.Husk.LauncherPid);
   }

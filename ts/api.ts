@@ -63,7 +63,9 @@ export interface ContainerOptions {
   /** `UID[:GID]` or a name from the image's /etc/passwd. */
   user?: string;
   /**
-   * `none` (default: a network namespace with only `lo`), `host`, or the name of a network, as
+   * `none` (default: a network namespace with only `lo`; unlike `husk run` as root, the API
+   * never joins the default network by itself: its sandboxes start isolated, at the kernel's
+   * cost, with no bridge made behind the caller), `host`, or the name of a network, as
    * `husk run --network NAME` (`husk`, also `bridge`/`default`, is the default bridge, made by
    * the first container that asks for it; others come from `husk network create`): the
    * container gets an address there (its lease is this process's until the container ends),

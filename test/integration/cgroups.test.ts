@@ -20,7 +20,7 @@ const { root } = useLeakCheck({ cleanup: removeAllContainers });
 const inspect = (ref: string) => inspectContainer(root, ref);
 
 function runDetached(args: string[]): { id: string; pid: number } {
-  const r = husk(root, ['run', '-d', ...args]);
+  const r = husk(root, ['run', '--network', 'none', '-d', ...args]);
   expect(r.status, r.stderr).toBe(0);
   const id = r.stdout.trim();
   expect(id).toMatch(/^[0-9a-f]{64}$/);
@@ -51,7 +51,7 @@ describe('limits', () => {
       'blkio/blkio.throttle.write_iops_device',
     ];
     const r = husk(root, [
-      'run', '--memory', '64m', '--memory-reservation', '32m', '--cpus', '0.5', '--cpu-shares', '512',
+      'run', '--network', 'none', '--memory', '64m', '--memory-reservation', '32m', '--cpus', '0.5', '--cpu-shares', '512',
       '--cpuset-cpus', '1', '--pids-limit', '50', '--device-read-bps', '/dev/vda:1mb', '--device-write-iops', '/dev/vda:100',
       'host', 'sh', '-c', files.map((f) => `cat /sys/fs/cgroup/${f}`).join('; '),
     ]);
@@ -63,25 +63,25 @@ describe('limits', () => {
   });
 
   it('gives every container its own cgroup, limits or not', () => {
-    const r = husk(root, ['run', 'host', 'cat', '/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
+    const r = husk(root, ['run', '--network', 'none', 'host', 'cat', '/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe('max');
   });
 
   it('refuses a bad value with the flag named, before anything is made', () => {
-    const r = husk(root, ['run', '--memory', '1m', 'host', 'true']);
+    const r = husk(root, ['run', '--network', 'none', '--memory', '1m', 'host', 'true']);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^husk: memory: Minimum memory limit allowed is 6MB/);
-    const c = husk(root, ['run', '--cpuset-cpus', '7', 'host', 'true']);
+    const c = husk(root, ['run', '--network', 'none', '--cpuset-cpus', '7', 'host', 'true']);
     expect(c.status).toBe(125);
     expect(c.stderr).toMatch(/cpuset-cpus: Requested CPUs are not available - requested 7, available: 0-1/);
-    const d = husk(root, ['run', '--device-read-bps', '/dev/nope:1mb', 'host', 'true']);
+    const d = husk(root, ['run', '--network', 'none', '--device-read-bps', '/dev/nope:1mb', 'host', 'true']);
     expect(d.status).toBe(125);
     expect(d.stderr).toMatch(/device-read-bps: \/dev\/nope: no such device/);
   });
 
   it('OOM-kills a memory hog, exits 137 and says so', () => {
-    const r = husk(root, ['run', '--memory', '32m', 'host', 'sh', '-c', 'x=$(head -c 200m /dev/zero | tr "\\0" x); echo survived']);
+    const r = husk(root, ['run', '--network', 'none', '--memory', '32m', 'host', 'sh', '-c', 'x=$(head -c 200m /dev/zero | tr "\\0" x); echo survived']);
     expect(r.stdout).toBe('');
     expect(r.status).toBe(137);
     expect(r.stderr).toBe('husk: container was OOM-killed (memory limit 32MiB)\n');
@@ -128,7 +128,7 @@ describe('limits', () => {
   });
 
   it('pins the process to --cpuset-cpus', () => {
-    const r = husk(root, ['run', '--cpuset-cpus', '1', 'host', 'grep', 'Cpus_allowed_list', '/proc/self/status']);
+    const r = husk(root, ['run', '--network', 'none', '--cpuset-cpus', '1', 'host', 'grep', 'Cpus_allowed_list', '/proc/self/status']);
     expect(r.stdout).toMatch(/^Cpus_allowed_list:\s+1$/m);
   });
 });
@@ -147,7 +147,7 @@ describe('the cgroup namespace and hierarchies', () => {
   });
 
   it('shows the container its own cgroups as the root, read-only', () => {
-    const r = husk(root, ['run', 'host', 'sh', '-c', 'cat /proc/self/cgroup; echo 5 > /sys/fs/cgroup/pids/pids.max && echo wrote; mkdir /sys/fs/cgroup/memory/x && echo made; ls /sys/fs/cgroup']);
+    const r = husk(root, ['run', '--network', 'none', 'host', 'sh', '-c', 'cat /proc/self/cgroup; echo 5 > /sys/fs/cgroup/pids/pids.max && echo wrote; mkdir /sys/fs/cgroup/memory/x && echo made; ls /sys/fs/cgroup']);
     const lines = r.stdout.trim().split('\n');
     expect(lines.slice(0, 10).every((l) => l.endsWith(':/'))).toBe(true);
     expect(r.stdout).not.toMatch(/wrote|made/);

@@ -16,7 +16,7 @@ function start(args: string[]) {
 
 /** `run -d` of n containers, started at once. */
 async function runDetached(n: number): Promise<string[]> {
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => start(['run', '-d', '--name', `c${i}`, 'host', 'sleep', '60'])));
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => start(['run', '--network', 'none', '-d', '--name', `c${i}`, 'host', 'sleep', '60'])));
   return results.map((r) => {
     expect(r.status, r.stderr).toBe(0);
     return r.stdout.trim();
@@ -51,7 +51,7 @@ describe('20 husk commands at once', () => {
   });
 
   it('run -d --name of one name by 20 commands at once: exactly one gets it', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => start(['run', '-d', '--name', 'only', 'host', 'sleep', '60'])));
+    const results = await Promise.all(Array.from({ length: 20 }, () => start(['run', '--network', 'none', '-d', '--name', 'only', 'host', 'sleep', '60'])));
     const won = results.filter((r) => r.status === 0);
     expect(won).toHaveLength(1);
     for (const r of results.filter((x) => x.status !== 0)) {
@@ -64,7 +64,7 @@ describe('20 husk commands at once', () => {
   });
 
   it('run -d of 20 different names at once: all run, each under its own name', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => start(['run', '-d', '--name', `n${i}`, 'host', 'sleep', '60'])));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => start(['run', '--network', 'none', '-d', '--name', `n${i}`, 'host', 'sleep', '60'])));
     for (const r of results) expect(r.status, r.stderr).toBe(0);
     const names = husk(root, ['ps', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l).Names);
     expect(names.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `n${i}`).sort());

@@ -27,7 +27,7 @@ function processesRunning(argv: string[]): number[] {
 describe('husk killed in the middle of run -d', () => {
   it('after the container started but before its record had its pid: the next command adopts it', () => {
     const argv = ['sleep', '7301'];
-    const r = husk(root, ['run', '-d', '--name', 'cw-started', 'host', ...argv], { env: crashAt('started-unrecorded') });
+    const r = husk(root, ['run', '--network', 'none', '-d', '--name', 'cw-started', 'host', ...argv], { env: crashAt('started-unrecorded') });
     expect(r.signal, r.stderr).toBe('SIGKILL');
     const [pid] = processesRunning(argv);
     expect(pid).toBeGreaterThan(0); // it runs, under its monitor
@@ -49,7 +49,7 @@ describe('husk killed in the middle of run -d', () => {
 
   it('after the launcher was spawned but before the record named it: nothing runs, it is Created, start runs it', () => {
     const argv = ['sleep', '7302'];
-    const r = husk(root, ['run', '-d', '--name', 'cw-spawned', 'host', ...argv], { env: crashAt('spawned-unrecorded') });
+    const r = husk(root, ['run', '--network', 'none', '-d', '--name', 'cw-spawned', 'host', ...argv], { env: crashAt('spawned-unrecorded') });
     expect(r.signal, r.stderr).toBe('SIGKILL');
     // The plan is sent only after the record names the launcher: this one read EOF.
     expect(processesRunning(argv)).toEqual([]);
@@ -64,7 +64,7 @@ describe('husk killed in the middle of run -d', () => {
 
   it('a restart killed after it started the container again: adopted, not shown Exited', () => {
     const argv = ['sleep', '7303'];
-    const id = husk(root, ['run', '-d', '--name', 'cw-again', 'host', ...argv]).stdout.trim();
+    const id = husk(root, ['run', '--network', 'none', '-d', '--name', 'cw-again', 'host', ...argv]).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(husk(root, ['kill', 'cw-again']).status).toBe(0);
     expect(husk(root, ['wait', 'cw-again']).status).toBe(0);

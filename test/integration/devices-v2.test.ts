@@ -37,26 +37,26 @@ const makeAndOpen = 'mknod /dev/made c 10 229 && echo made; (exec 3<>/dev/made) 
 
 describe('husk run on cgroup v2: docker\'s device rules as a BPF program', () => {
   it('the container is in a v2 cgroup only, may make any node, but opens only the default devices', () => {
-    const plan = huskV2(['plan', 'host', 'true']);
+    const plan = huskV2(['plan', '--network', 'none', 'host', 'true']);
     expect(plan.stdout).toMatch(new RegExp(`attach a device filter of \\d+ BPF instructions to cgroup ${UNIFIED}/${PARENT}/`));
     expect(plan.stdout).not.toMatch(/devices\.deny/);
-    const r = huskV2(['run', 'host', 'sh', '-c', makeAndOpen]);
+    const r = huskV2(['run', '--network', 'none', 'host', 'sh', '-c', makeAndOpen]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('made\nnull-ok\n');
     expect(r.stderr).toMatch(/\/dev\/made: Operation not permitted/);
   });
 
   it('--device allows its node; --privileged has no program', () => {
-    const withDevice = huskV2(['run', '--device', '/dev/fuse:/dev/f2', 'host', 'sh', '-c', makeAndOpen]);
+    const withDevice = huskV2(['run', '--network', 'none', '--device', '/dev/fuse:/dev/f2', 'host', 'sh', '-c', makeAndOpen]);
     expect(withDevice.stderr).toBe('');
     expect(withDevice.stdout).toBe('made\nopened\nnull-ok\n');
-    const privileged = huskV2(['run', '--privileged', 'host', 'sh', '-c', makeAndOpen]);
+    const privileged = huskV2(['run', '--network', 'none', '--privileged', 'host', 'sh', '-c', makeAndOpen]);
     expect(privileged.stderr).toBe('');
     expect(privileged.stdout).toBe('made\nopened\nnull-ok\n');
   });
 
   it('the program is attached to the container\'s cgroup and goes away with it', async () => {
-    const r = huskV2(['run', '-d', 'host', 'sleep', '60']);
+    const r = huskV2(['run', '--network', 'none', '-d', 'host', 'sleep', '60']);
     expect(r.status, r.stderr).toBe(0);
     const id = r.stdout.trim();
     const dir = join(UNIFIED, PARENT, id);

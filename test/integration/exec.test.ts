@@ -10,7 +10,7 @@ import { useLeakCheck } from './leak-check.js';
 const { root } = useLeakCheck({ cleanup: removeAllContainers });
 
 function runDetached(args: string[]): string {
-  const r = husk(root, ['run', '-d', ...args]);
+  const r = husk(root, ['run', '--network', 'none', '-d', ...args]);
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.trim();
 }
@@ -120,7 +120,7 @@ describe('husk exec', () => {
   });
 
   it('enters a container that runs in the foreground of another husk (run without -d)', async () => {
-    const fg = huskAsync(root, ['run', '--name', 'fg', '--hostname', 'fg-host', 'host', 'sh', '-c', 'trap "exit 7" TERM; echo up; while :; do sleep 0.1; done'], 'up');
+    const fg = huskAsync(root, ['run', '--network', 'none', '--name', 'fg', '--hostname', 'fg-host', 'host', 'sh', '-c', 'trap "exit 7" TERM; echo up; while :; do sleep 0.1; done'], 'up');
     try {
       await fg.ready;
       const pid = inspectContainer(root, 'fg').State.Pid;

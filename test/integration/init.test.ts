@@ -40,7 +40,7 @@ const ORPHAN_MAKER = ['sh', '-c', '(sleep 0.1 &); exec sleep 60'];
 
 describe('run --init', () => {
   it('without --init the orphan stays a zombie under a pid 1 that never reaps (the control)', async () => {
-    const id = ok(['run', '-d', 'host', ...ORPHAN_MAKER]);
+    const id = ok(['run', '--network', 'none', '-d', 'host', ...ORPHAN_MAKER]);
     const ps = await waitForZombieState(id, true);
     expect(ps.find((p) => p.pid === 1)?.name).toBe('sleep');
     expect(ps.filter((p) => p.state === 'Z').map((p) => p.name)).toEqual(['sleep']);
@@ -48,7 +48,7 @@ describe('run --init', () => {
   });
 
   it('with --init no zombie is left, and the init is pid 1 with the command as its child', async () => {
-    const id = ok(['run', '-d', '--init', 'host', ...ORPHAN_MAKER]);
+    const id = ok(['run', '--network', 'none', '-d', '--init', 'host', ...ORPHAN_MAKER]);
     await new Promise((r) => setTimeout(r, 400));
     const ps = await waitForZombieState(id, false);
     expect(ps.filter((p) => p.state === 'Z')).toEqual([]);
@@ -61,7 +61,7 @@ describe('run --init', () => {
   });
 
   it('stop reaches a command with no handler through the init: 143 at once, not 137 after the timeout', () => {
-    const id = ok(['run', '-d', '--init', 'host', 'sleep', '60']);
+    const id = ok(['run', '--network', 'none', '-d', '--init', 'host', 'sleep', '60']);
     const t0 = Date.now();
     ok(['stop', '-t', '10', id]);
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -70,24 +70,24 @@ describe('run --init', () => {
   });
 
   it('kill -s forwards any signal, and the exit status is the command\'s (128+S)', () => {
-    const id = ok(['run', '-d', '--init', 'host', 'sleep', '60']);
+    const id = ok(['run', '--network', 'none', '-d', '--init', 'host', 'sleep', '60']);
     ok(['kill', '-s', 'USR1', id]);
     expect(ok(['wait', id])).toBe(String(128 + 10));
     ok(['rm', id]);
   });
 
   it('a foreground run returns the command\'s status and output; create --init keeps the init across start', () => {
-    const r = husk(root, ['run', '--init', 'host', 'sh', '-c', 'echo "pid $$ parent $PPID"; exit 7']);
+    const r = husk(root, ['run', '--network', 'none', '--init', 'host', 'sh', '-c', 'echo "pid $$ parent $PPID"; exit 7']);
     expect(r.status).toBe(7);
     expect(r.stdout.trim()).toBe('pid 2 parent 1');
-    const id = ok(['create', '--init', 'host', 'sh', '-c', 'cat /proc/1/comm']);
+    const id = ok(['create', '--network', 'none', '--init', 'host', 'sh', '-c', 'cat /proc/1/comm']);
     ok(['start', '-a', id]);
     expect(ok(['logs', id])).toBe('husk-init');
     ok(['rm', id]);
   });
 
   it('a command that cannot be found under --init is 127, as without', () => {
-    const r = husk(root, ['run', '--init', 'host', 'no-such-command-husk']);
+    const r = husk(root, ['run', '--network', 'none', '--init', 'host', 'no-such-command-husk']);
     expect(r.status).toBe(127);
     expect(r.stderr).toMatch(/no-such-command-husk/);
   });

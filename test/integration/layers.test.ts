@@ -23,7 +23,7 @@ const base = suiteDir('layers', { mode: 0o755 });
 
 /** The request `husk run [FLAGS] --rootfs R CMD` makes, with the image swapped for `image`. */
 function layeredRequest(image: PlanRequest['image'], argv: string[], flags: string[] = []): PlanRequest {
-  const command = parseArgs(['run', ...flags, '--rootfs', rootfs, ...argv]);
+  const command = parseArgs(['run', '--network', 'none', ...flags, '--rootfs', rootfs, ...argv]);
   if (command.name !== 'run') throw new Error('not a run command');
   const prepared = prepare(command.flags, { root, usedRanges: [], dieWithParent: true });
   return { ...prepared.request, image };

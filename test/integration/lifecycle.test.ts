@@ -12,7 +12,7 @@ const { root } = useLeakCheck({ cleanup: removeAllContainers });
 const inspect = (ref: string) => inspectContainer(root, ref);
 
 function runDetached(args: string[]): string {
-  const r = husk(root, ['run', '-d', ...args]);
+  const r = husk(root, ['run', '--network', 'none', '-d', ...args]);
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.trim();
 }
@@ -50,7 +50,7 @@ describe('run -d, ps, inspect, rm', () => {
     expect(info.Husk.Cgroups.length).toBe(10);
     expect(husk(root, ['inspect', id.slice(0, 6)]).status).toBe(0);
 
-    const again = husk(root, ['run', '-d', '--name', 'web', 'host', 'true']);
+    const again = husk(root, ['run', '--network', 'none', '-d', '--name', 'web', 'host', 'true']);
     expect(again.status).toBe(125);
     expect(again.stderr).toMatch(/the container name "web" is already in use/);
 
@@ -96,7 +96,7 @@ describe('run -d, ps, inspect, rm', () => {
   });
 
   it('reports a command that cannot start as run does, and keeps nothing', () => {
-    const r = husk(root, ['run', '-d', 'host', 'no-such-command-husk']);
+    const r = husk(root, ['run', '--network', 'none', '-d', 'host', 'no-such-command-husk']);
     expect(r.status).toBe(127);
     expect(r.stderr).toMatch(/executable file not found/);
     expect(husk(root, ['ps', '-aq']).stdout).toBe('');
@@ -121,7 +121,7 @@ describe('crashes leave nothing the next husk command does not remove', () => {
   });
 
   it('a killed husk start -a: the container goes on under its monitor, and ps says so', async () => {
-    expect(husk(root, ['create', '--name', 'kept', 'host', 'sh', '-c', 'echo ready; exec sleep 60']).status).toBe(0);
+    expect(husk(root, ['create', '--network', 'none', '--name', 'kept', 'host', 'sh', '-c', 'echo ready; exec sleep 60']).status).toBe(0);
     const attached = huskAsync(root, ['start', '-a', 'kept'], 'ready');
     await attached.ready;
     attached.child.kill('SIGKILL');
@@ -132,7 +132,7 @@ describe('crashes leave nothing the next husk command does not remove', () => {
   });
 
   it('a killed husk run: the launcher and container die with it; the next husk removes the cgroups and record', async () => {
-    const run = huskAsync(root, ['run', 'host', 'sh', '-c', 'echo ready; sleep 60'], 'ready');
+    const run = huskAsync(root, ['run', '--network', 'none', 'host', 'sh', '-c', 'echo ready; sleep 60'], 'ready');
     await run.ready;
     expect(containerDirs().length).toBe(10);
     run.child.kill('SIGKILL');

@@ -11,7 +11,7 @@ import { useLeakCheck } from './leak-check.js';
 const { root } = useLeakCheck({ cleanup: removeAllContainers });
 
 function runDetached(args: string[]): string {
-  const r = husk(root, ['run', '-d', ...args]);
+  const r = husk(root, ['run', '--network', 'none', '-d', ...args]);
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.trim();
 }

@@ -213,6 +213,41 @@ describe('networks', () => {
     expect(sh(['cat', '/etc/hostname']).stdout).not.toBe('box\n');
   });
 
+  it('without --network, root\'s container joins the default network husk (bridge husk0), as docker\'s default bridge; one that joins another\'s namespace gets none of its own', () => {
+    // run, run -d and create + start: eth0 with the first address of the default subnet.
+    expect(ok(['run', 'host', 'sh', '-c', 'ls /sys/class/net; ip -4 -o addr show eth0 | grep -o "10.88.0.2/16"']).split('\n')).toEqual(['eth0', 'lo', '10.88.0.2/16', '']);
+    expect(links(HOST)).toContain('husk0');
+    ok(['run', '-d', '--name', 'srv', 'host', 'sleep', '60']);
+    ok(['create', '--name', 'later', 'host', 'sleep', '60']);
+    ok(['start', 'later']);
+    const on = Object.values(JSON.parse(ok(['network', 'inspect', 'husk']))[0].Containers as Record<string, { Name: string; IPv4Address: string }>);
+    expect(on.map((c) => `${c.Name} ${c.IPv4Address}`).sort()).toEqual(['later 10.88.0.3/16', 'srv 10.88.0.2/16']);
+    // Joined namespaces are the other's: --net container:srv sees srv's eth0 and takes no address.
+    expect(ok(['run', '--net', 'container:srv', 'host', 'sh', '-c', 'ip -4 -o addr show eth0 | grep -o "10.88.0.[0-9]*"']).trim()).toBe('10.88.0.2');
+    expect(readdirSync(join(root, 'networks', 'husk.leases')).filter((n) => !n.startsWith('.')).sort()).toEqual(['10.88.0.2', '10.88.0.3']);
+    // --network none keeps only lo; --net host is the host's.
+    expect(ok(['run', '--network', 'none', 'host', 'ls', '/sys/class/net']).trim()).toBe('lo');
+    expect(ok(['run', '--net', 'host', 'host', 'ls', '/sys/class/net']).split('\n')).toContain('uplink0');
+    // -p without --network publishes from the default network, as docker's.
+    ok(['run', '-d', '--name', 'pub', '-p', '8085:80', 'host', 'sleep', '60']);
+    expect(ok(['port', 'pub']).trim()).toBe('80/tcp -> 0.0.0.0:8085');
+  });
+
+  it('the default network comes up once under 20 concurrent first runs: one bridge, one nft table, no error', async () => {
+    const runs = await Promise.all(Array.from({ length: 20 }, () => new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const c = spawn('ip', ['netns', 'exec', HOST, process.execPath, '--', huskBin, '--root', root, 'run', 'host', 'sh', '-c', 'ip -4 -o addr show eth0 | grep -o "10.88.0.[0-9]*"'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.stdout!.resume();
+      c.once('close', (status) => resolve({ status, stderr }));
+    })));
+    expect(runs.filter((r) => r.status !== 0)).toEqual([]);
+    expect(runs.map((r) => r.stderr).join('')).toBe('');
+    expect(links(HOST).filter((l) => /^husk\d+$/.test(l))).toEqual(['husk0']);
+    expect(inNs(HOST, ['nft', 'list', 'tables']).stdout.trim().split('\n').filter((l) => l.includes('husk'))).toEqual(['table inet husk']);
+    expect(JSON.parse(ok(['network', 'ls', '--format', 'json'])).map((n: { Name: string }) => n.Name)).toEqual(['husk']);
+  });
+
   it('A reaches B by address on one network, and not from another network', async () => {
     ok(['network', 'create', '--subnet', '10.77.2.0/24', 'one']);
     ok(['network', 'create', '--subnet', '10.77.3.0/24', 'two']);
@@ -427,12 +462,15 @@ describe('networks', () => {
   });
 
   it('--network-alias: refused on the default network, without a network, and when it is no DNS name; nothing left', () => {
-    const noNet = husk(root, ['run', '--network-alias', 'x', 'host', 'true']);
+    const noNet = husk(root, ['run', '--network', 'none', '--network-alias', 'x', 'host', 'true']);
     expect(noNet.status).toBe(125);
     expect(noNet.stderr.trim()).toBe('husk: --network-alias needs a user-defined network: add --network NAME');
-    const onDefault = husk(root, ['run', '--network', 'bridge', '--network-alias', 'x', 'host', 'true']);
-    expect(onDefault.status).toBe(125);
-    expect(onDefault.stderr.trim()).toBe('husk: network-alias: network-scoped aliases are supported only for containers in user-defined networks (not husk)');
+    // Named (bridge is docker's name for it) or left to the default, the default network has no names.
+    for (const net of [['--network', 'bridge'], []]) {
+      const onDefault = husk(root, ['run', ...net, '--network-alias', 'x', 'host', 'true']);
+      expect(onDefault.status).toBe(125);
+      expect(onDefault.stderr.trim()).toBe('husk: network-alias: network-scoped aliases are supported only for containers in user-defined networks (not husk)');
+    }
     ok(['network', 'create', '--subnet', '10.77.13.0/24', 'web']);
     const bad = husk(root, ['run', '--network', 'web', '--network-alias', 'a b', 'host', 'true']);
     expect(bad.status).toBe(125);
@@ -500,7 +538,7 @@ describe('networks', () => {
       ok(['run', '-d', '--name', 'inner', '--network', 'closed2', 'host', 'sleep', '60']);
       expect(ok(['run', '--network', 'closed2', 'host', 'sh', '-c', 'getent hosts inner; getent hosts outside.test || echo not-found']).split('\n')).toEqual(['10.77.17.2      inner', 'not-found', '']);
       for (const [args, line] of [
-        [['--dns', '198.51.100.3'], 'husk: --dns needs a network: add --network NAME (husk is the default one)'],
+        [['--network', 'none', '--dns', '198.51.100.3'], 'husk: --dns needs a network: add --network NAME (husk is the default one)'],
         [['--network', 'opts', '--dns', '::1'], 'husk: dns: ::1: not an IPv4 address'],
         [['--network', 'opts', '--add-host', 'nohost'], 'husk: add-host nohost: expected NAME:IP'],
         [['--network', 'opts', '--mac-address', '03:00:00:00:00:01'], 'husk: mac-address 03:00:00:00:00:01: a multicast address, not a link\'s own'],
@@ -539,7 +577,7 @@ describe('networks', () => {
     expect(hostPorts.length).toBe(12);
     expect(new Set(hostPorts).size).toBe(12);
     ok(['rm', '-f', 'pc0', 'pc1', 'pc2', 'pc3', 'pc4', 'pc5']);
-    const bad = husk(root, ['run', '-P', 'host', 'true']);
+    const bad = husk(root, ['run', '--network', 'none', '-P', 'host', 'true']);
     expect([bad.status, bad.stderr.trim()]).toEqual([125, 'husk: --publish-all needs a network: add --network NAME (husk is the default one)']);
     ok(['rm', '-f', 'p1', 'p2']);
     expect(inNs(HOST, ['nft', 'list', 'map', 'inet', 'husk', 'ports']).stdout).not.toMatch(/\d+ : /);

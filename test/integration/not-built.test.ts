@@ -27,7 +27,7 @@ function huskHere(args: string[]) {
 
 describe('a package that was not built', () => {
   it('names the missing policy core, build/core.wasm, as an install problem', () => {
-    for (const args of [['plan', 'host', 'true'], ['run', 'host', 'true']]) {
+    for (const args of [['plan', 'host', 'true'], ['run', '--network', 'none', 'host', 'true']]) {
       const r = huskHere(args);
       expect(r.stderr, args.join(' ')).toBe('husk: husk is not built: build/core.wasm is missing; run npm install\n');
       expect(r.status).toBe(125);
@@ -47,7 +47,7 @@ describe('a package that was not built', () => {
     mkdirSync(join(pkg, 'build'), { recursive: true });
     copyFileSync(join(repo, 'build/core.wasm'), join(pkg, 'build/core.wasm'));
     expect(huskHere(['plan', 'host', 'true']).status).toBe(0); // the core is there now
-    for (const args of [['run', 'host', 'true'], ['run', '-d', 'host', 'sleep', '1']]) {
+    for (const args of [['run', '--network', 'none', 'host', 'true'], ['run', '--network', 'none', '-d', 'host', 'sleep', '1']]) {
       const r = huskHere(args);
       expect(r.stderr, args.join(' ')).toBe('husk: husk is not built: zig-out/bin/husk-launcher is missing; run npm install\n');
       expect(r.status).toBe(125);

@@ -86,7 +86,7 @@ describe('husk ns', () => {
     expect(husk(root, ['ns', 'create', 'b', '--uidmap', '0:1:0'])).toMatchObject({ status: 125, stderr: 'husk: uidmap: "0:1:0": size must be at least 1\n' });
     expect(existsSync(join(root, 'ns', 'b'))).toBe(false);
     expect(husk(root, ['run', '--net', 'ns:nope', 'host', 'true'])).toMatchObject({ status: 125, stderr: 'husk: --net ns:nope: no such namespace: nope\nSee husk ns ls.\n' });
-    expect(husk(root, ['run', '--ipc', 'ns:a', 'host', 'true'])).toMatchObject({ status: 125, stderr: 'husk: --ipc ns:a: namespace a has no ipc namespace\nSee husk ns ls.\n' });
+    expect(husk(root, ['run', '--network', 'none', '--ipc', 'ns:a', 'host', 'true'])).toMatchObject({ status: 125, stderr: 'husk: --ipc ns:a: namespace a has no ipc namespace\nSee husk ns ls.\n' });
     expect(husk(root, ['run', '--net', 'container:nope', 'host', 'true'])).toMatchObject({ status: 125, stderr: 'husk: --net container:nope: no such container: nope\n' });
     // A pin whose bind mount is gone (unmounted behind husk's back) is named stale and removable.
     const umount = spawnSync('umount', [join(root, 'ns', 'a', 'net')], { encoding: 'utf8' });
@@ -107,7 +107,7 @@ describe('husk ns create --pid', () => {
     const pidLink = `pid:[${statSync(join(root, 'ns', 'pp', 'pid')).ino}]`;
     expect(readlinkSync(`/proc/${init}/ns/pid`)).toBe(pidLink);
     // A container joined to it sees husk's init as its pid 1.
-    expect(ok(['run', '--pid', 'ns:pp', 'host', 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; readlink /proc/self/ns/pid'])).toBe(`husk-launcher --hold \n${pidLink}\n`);
+    expect(ok(['run', '--network', 'none', '--pid', 'ns:pp', 'host', 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; readlink /proc/self/ns/pid'])).toBe(`husk-launcher --hold \n${pidLink}\n`);
     expect(ok(['enter', 'ns:pp', 'readlink', '/proc/self/ns/mnt'])).toBe(`mnt:[${statSync(join(root, 'ns', 'pp', 'mnt')).ino}]\n`);
     expect(ok(['ns', 'rm', 'pp'])).toBe('pp\n');
     expect(existsSync(`/proc/${init}`)).toBe(false);
@@ -138,7 +138,7 @@ describe('husk pod', () => {
 
 describe('husk enter', () => {
   it('enters every namespace of a container, a pinned set, or a pid, and only those picked', () => {
-    ok(['run', '-d', '--name', 'box', '--hostname', 'inside', 'host', 'sleep', '60']);
+    ok(['run', '--network', 'none', '-d', '--name', 'box', '--hostname', 'inside', 'host', 'sleep', '60']);
     const pid = inspectContainer(root, 'box').State.Pid;
     expect(ok(['enter', 'box', 'hostname'])).toBe('inside\n');
     expect(ok(['enter', 'box', 'sh', '-c', 'readlink /proc/self/ns/mnt /proc/self/ns/pid'])).toBe(`${readlinkSync(`/proc/${pid}/ns/mnt`)}\n${readlinkSync(`/proc/${pid}/ns/pid`)}\n`);

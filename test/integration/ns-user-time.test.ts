@@ -28,7 +28,7 @@ describe('a pinned time namespace', () => {
     ok(['ns', 'create', 'clock', '--time-offset', 'boottime=86400,monotonic=3600']);
     const inode = statSync(join(root, 'ns', 'clock', 'time')).ino;
     const before = uptime(readFileSync('/proc/uptime', 'utf8'));
-    const out = ok(['run', '--time', 'ns:clock', 'host', 'sh', '-c', 'readlink /proc/self/ns/time; cat /proc/uptime; cat /proc/self/timens_offsets']).trim().split('\n');
+    const out = ok(['run', '--network', 'none', '--time', 'ns:clock', 'host', 'sh', '-c', 'readlink /proc/self/ns/time; cat /proc/uptime; cat /proc/self/timens_offsets']).trim().split('\n');
     const after = uptime(readFileSync('/proc/uptime', 'utf8'));
     expect(out[0]).toBe(`time:[${inode}]`);
     // boottime (what /proc/uptime counts) is a day ahead of the host's.
@@ -36,7 +36,7 @@ describe('a pinned time namespace', () => {
     expect(uptime(out[1])).toBeLessThanOrEqual(after + 86400);
     expect(out.slice(2).map((l) => l.trim().split(/\s+/))).toEqual([['monotonic', '3600', '0'], ['boottime', '86400', '0']]);
 
-    const id = ok(['run', '-d', '--time', 'ns:clock', 'host', 'sleep', '60']).trim();
+    const id = ok(['run', '--network', 'none', '-d', '--time', 'ns:clock', 'host', 'sleep', '60']).trim();
     const ls = ok(['ns', 'ls', '--format', 'json']).trim().split('\n').map((l) => JSON.parse(l)).find((n) => n.Name === 'clock');
     expect(ls).toMatchObject({ Type: 'time', Inode: inode, Pinned: true, Processes: 1, Containers: [id.slice(0, 12)] });
     const busy = husk(root, ['ns', 'rm', 'clock']);
@@ -49,8 +49,8 @@ describe('a pinned time namespace', () => {
 
   it('refuses what cannot be, in one line with 125, and leaves nothing', () => {
     const cases: [string[], RegExp][] = [
-      [['run', '--time', 'container:x', 'host', 'true'], /^husk: invalid value "container:x" for --time: expected ns:NAME/],
-      [['run', '--time', 'ns:nope', 'host', 'true'], /^husk: --time ns:nope: no such namespace: nope\n/],
+      [['run', '--network', 'none', '--time', 'container:x', 'host', 'true'], /^husk: invalid value "container:x" for --time: expected ns:NAME/],
+      [['run', '--network', 'none', '--time', 'ns:nope', 'host', 'true'], /^husk: --time ns:nope: no such namespace: nope\n/],
       [['ns', 'create', 'bad', '--time-offset', 'boottime=x'], /^husk: invalid value "boottime=x" for --time-offset/],
       [['ns', 'create', 'far', '--time-offset', 'monotonic=4611686019'], /out of range/],
     ];
@@ -61,7 +61,7 @@ describe('a pinned time namespace', () => {
     }
     ok(['ns', 'create', 'clock2', '--time']);
     for (const extra of [['--timens'], ['--userns', 'auto']]) {
-      const r = husk(root, ['run', ...extra, '--time', 'ns:clock2', 'host', 'true']);
+      const r = husk(root, ['run', '--network', 'none', ...extra, '--time', 'ns:clock2', 'host', 'true']);
       expect(r.status, r.stderr).toBe(125);
       expect(r.stderr.split('\n').length).toBe(2);
     }
@@ -92,8 +92,8 @@ describe('a pinned user namespace', () => {
     // root of the namespace, pid 1 of a pid namespace it made once inside it, and it may write
     expect(out.slice(4)).toEqual(['0', '1', 'wrote']);
 
-    const a = ok(['run', '-d', '--userns', 'ns:people', 'host', 'sleep', '60']).trim();
-    const b = ok(['run', '-d', '--userns', 'ns:people', 'host', 'sleep', '60']).trim();
+    const a = ok(['run', '--network', 'none', '-d', '--userns', 'ns:people', 'host', 'sleep', '60']).trim();
+    const b = ok(['run', '--network', 'none', '-d', '--userns', 'ns:people', 'host', 'sleep', '60']).trim();
     const [pa, pb] = [a, b].map((id) => inspectContainer(root, id).State.Pid as number);
     for (const p of [pa, pb]) expect(readlinkSync(`/proc/${p}/ns/user`)).toBe(`user:[${inode}]`);
     // inspect names them as ls -l /proc/PID/ns does.
@@ -127,9 +127,9 @@ describe('a pinned user namespace', () => {
     expect(m1.outside + m1.count <= m2.outside || m2.outside + m2.count <= m1.outside).toBe(true);
     ok(['ns', 'create', 'plain', '--net']);
     const cases: [string[], RegExp][] = [
-      [['run', '--userns', 'ns:nope', 'host', 'true'], /^husk: --userns ns:nope: no such namespace: nope\n/],
-      [['run', '--userns', 'ns:plain', 'host', 'true'], /^husk: --userns ns:plain: namespace plain has no user namespace\n/],
-      [['run', '--userns', 'ns:u1', '--uidmap', '0:1:1', 'host', 'true'], /^husk: --userns ns:u1: --uidmap and --gidmap cannot be given/],
+      [['run', '--network', 'none', '--userns', 'ns:nope', 'host', 'true'], /^husk: --userns ns:nope: no such namespace: nope\n/],
+      [['run', '--network', 'none', '--userns', 'ns:plain', 'host', 'true'], /^husk: --userns ns:plain: namespace plain has no user namespace\n/],
+      [['run', '--network', 'none', '--userns', 'ns:u1', '--uidmap', '0:1:1', 'host', 'true'], /^husk: --userns ns:u1: --uidmap and --gidmap cannot be given/],
       [['run', '--userns', 'ns:u1', '--network', 'bridge', 'host', 'true'], /^husk: --network: a container in a joined user namespace/],
       [['ns', 'create', 'bad', '--uidmap', '0:1:0'], /size must be at least 1/],
     ];

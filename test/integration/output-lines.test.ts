@@ -16,7 +16,7 @@ describe('user text on stdout and stderr stays on its line', () => {
   it('ps and top show a command with a newline escaped, on one row', () => {
     // The newline comes before ps cuts the command at 20 characters; sh has a line after sleep
     // to run, so it waits for it and its own cmdline (with the newline) is in top.
-    const run = husk(root, ['run', '-d', '--name', 'x', 'host', 'sh', '-c', `sleep 30 #\n${FORGED}`]);
+    const run = husk(root, ['run', '--network', 'none', '-d', '--name', 'x', 'host', 'sh', '-c', `sleep 30 #\n${FORGED}`]);
     expect(run.status, run.stderr).toBe(0);
     try {
       const ps = husk(root, ['ps']);
@@ -39,7 +39,7 @@ describe('user text on stdout and stderr stays on its line', () => {
   });
 
   it('ps --format json keeps the command as given (JSON escapes it itself)', () => {
-    const run = husk(root, ['run', '-d', '--name', 'j', 'host', 'sh', '-c', `sleep 30 #\n${FORGED}`]);
+    const run = husk(root, ['run', '--network', 'none', '-d', '--name', 'j', 'host', 'sh', '-c', `sleep 30 #\n${FORGED}`]);
     expect(run.status, run.stderr).toBe(0);
     try {
       const ps = husk(root, ['ps', '--format', 'json']);
@@ -53,7 +53,7 @@ describe('user text on stdout and stderr stays on its line', () => {
 
   it('plan --save names a path with a newline on one line', () => {
     const file = join(dir, `p\n${FORGED}`);
-    const r = husk(root, ['plan', '--save', file, 'host', 'true']);
+    const r = husk(root, ['plan', '--network', 'none', '--save', file, 'host', 'true']);
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(file)).toBe(true);
     const shown = `${dir}/p\\n${FORGED}`;
@@ -63,7 +63,7 @@ describe('user text on stdout and stderr stays on its line', () => {
   it('plan prints a rootfs path with a newline inside its op line', () => {
     const rootfs = join(dir, `r\n${FORGED}`);
     mkdirSync(rootfs, { recursive: true });
-    const r = husk(root, ['plan', '--rootfs', rootfs, 'sh']);
+    const r = husk(root, ['plan', '--network', 'none', '--rootfs', rootfs, 'sh']);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^plan v1, \d+ ops/);

@@ -9,7 +9,7 @@ const { root } = useLeakCheck();
 
 describe('husk plan', () => {
   it('prints every op in words, in order, without running anything', () => {
-    const r = husk(root, ['plan', '--hostname', 'box', 'host', 'echo', 'hi']);
+    const r = husk(root, ['plan', '--network', 'none', '--hostname', 'box', 'host', 'echo', 'hi']);
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^plan v1, \d+ ops/);
@@ -36,7 +36,7 @@ describe('husk plan', () => {
   });
 
   it('speaks JSON with --format json', () => {
-    const r = husk(root, ['plan', '--format', 'json', 'host', 'true']);
+    const r = husk(root, ['plan', '--network', 'none', '--format', 'json', 'host', 'true']);
     const plan = JSON.parse(r.stdout);
     expect(plan.version).toBe(1);
     expect(plan.ops.at(-1)).toMatchObject({ name: 'EXEC', args: { argv: ['true'] } });
@@ -44,7 +44,7 @@ describe('husk plan', () => {
 
   it('saves a plan that husk-launcher runs alone', () => {
     const file = `${root}/plan.bin`;
-    const s = husk(root, ['plan', '--save', file, '--hostname', 'alone', 'host', 'sh', '-c', 'echo $$ $(hostname)']);
+    const s = husk(root, ['plan', '--network', 'none', '--save', file, '--hostname', 'alone', 'host', 'sh', '-c', 'echo $$ $(hostname)']);
     expect(s.status).toBe(0);
     expect(s.stderr).toMatch(/plan saved to/);
     const r = spawnSync('sh', ['-c', `"${launcherBin}" < "${file}"`], { encoding: 'utf8' });
@@ -55,21 +55,21 @@ describe('husk plan', () => {
   });
 
   it('shows the cgroup writes a host of another layout would get, with --host-cgroups', () => {
-    const v2 = husk(root, ['plan', '--host-cgroups', 'v2', '--memory', '64m', '--cpus', '0.5', '--cpu-shares', '1024', 'host', 'true']);
+    const v2 = husk(root, ['plan', '--network', 'none', '--host-cgroups', 'v2', '--memory', '64m', '--cpus', '0.5', '--cpu-shares', '1024', 'host', 'true']);
     expect(v2.status).toBe(0);
     expect(v2.stdout).toMatch(/write 67108864 to \/sys\/fs\/cgroup\/[^ ]+\/[0-9a-f]{64}\/memory\.max/);
     expect(v2.stdout).toMatch(/write "50000 100000" to .*\/cpu\.max/);
     expect(v2.stdout).toMatch(/write 100 to .*\/cpu\.weight/); // runc's 2025 formula: 1024 → 100
-    const v1 = husk(root, ['plan', '--host-cgroups', 'v1', '--memory', '64m', 'host', 'true']);
+    const v1 = husk(root, ['plan', '--network', 'none', '--host-cgroups', 'v1', '--memory', '64m', 'host', 'true']);
     expect(v1.stdout).toMatch(/write 67108864 to \/sys\/fs\/cgroup\/memory\/[^ ]+\/[0-9a-f]{64}\/memory\.limit_in_bytes/);
     expect(v1.stdout).not.toMatch(/unified/);
-    const bad = husk(root, ['plan', '--host-cgroups', 'v3', 'host', 'true']);
+    const bad = husk(root, ['plan', '--network', 'none', '--host-cgroups', 'v3', 'host', 'true']);
     expect(bad.status).toBe(125);
     expect(bad.stderr).toMatch(/invalid value "v3" for --host-cgroups/);
   });
 
   it('reports bad values from the core as one line with status 125', () => {
-    const r = husk(root, ['plan', '--hostname', 'x'.repeat(70), 'host', 'true']);
+    const r = husk(root, ['plan', '--network', 'none', '--hostname', 'x'.repeat(70), 'host', 'true']);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^husk: hostname: /);
   });

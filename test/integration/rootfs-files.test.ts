@@ -21,7 +21,7 @@ beforeEach(() => {
 
 /** husk run -u USER on the rootfs, printing the ids it ran with. */
 function runAs(user: string) {
-  return husk(root, ['run', '--rootfs', rootfs, '-u', user, '/bin/sh', '-c', 'echo "$(id -u):$(id -g)"']);
+  return husk(root, ['run', '--network', 'none', '--rootfs', rootfs, '-u', user, '/bin/sh', '-c', 'echo "$(id -u):$(id -g)"']);
 }
 
 /** One line on stderr, nothing on stdout, husk's own status. */

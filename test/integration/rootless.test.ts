@@ -285,7 +285,7 @@ describe('a user and root do not see each other\'s containers', () => {
     const mine = user.husk(['run', '-d', '--rootfs', rootfs, 'sh', '-c', 'echo hello from the user; exec sleep 30']);
     expect(mine.status, mine.stderr).toBe(0);
     const id = mine.stdout.trim();
-    const roots = husk(root, ['create', '--rootfs', rootfs, 'true']);
+    const roots = husk(root, ['create', '--network', 'none', '--rootfs', rootfs, 'true']);
     expect(roots.status, roots.stderr).toBe(0);
     const rootId = roots.stdout.trim();
     try {

@@ -11,7 +11,7 @@ const { root } = useLeakCheck();
 
 describe('husk run --device', () => {
   it('the host node is there, at its path or the one asked for, and opens', () => {
-    const r = husk(root, ['run', '--device', '/dev/fuse', '--device', '/dev/loop-control:/dev/lc:rwm', 'host', 'sh', '-c',
+    const r = husk(root, ['run', '--network', 'none', '--device', '/dev/fuse', '--device', '/dev/loop-control:/dev/lc:rwm', 'host', 'sh', '-c',
       'ls -ln /dev/fuse /dev/lc | cut -c1-10; (exec 3<>/dev/fuse) && echo fuse-rw; (exec 3<>/dev/lc) && echo lc-rw; test -e /dev/loop-control || echo only-at-lc']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -20,7 +20,7 @@ describe('husk run --device', () => {
 
   it('not a device, write without read, a path out of the container: one line, exit 125', () => {
     const refused = (flag: string) => {
-      const r = husk(root, ['run', '--device', flag, 'host', 'true']);
+      const r = husk(root, ['run', '--network', 'none', '--device', flag, 'host', 'true']);
       expect(r.status).toBe(125);
       return r.stderr;
     };
@@ -35,7 +35,7 @@ describe('husk run --device', () => {
   const makeAndOpen = 'mknod /dev/made c 10 229 && echo made; (exec 3<>/dev/made) && echo opened';
 
   it('a default container may make any device node but open only the default ones (device cgroup, as docker)', () => {
-    const r = husk(root, ['run', 'host', 'sh', '-c', `${makeAndOpen}; (exec 3<>/dev/null) && echo null-ok; cat /sys/fs/cgroup/devices/devices.list`]);
+    const r = husk(root, ['run', '--network', 'none', 'host', 'sh', '-c', `${makeAndOpen}; (exec 3<>/dev/null) && echo null-ok; cat /sys/fs/cgroup/devices/devices.list`]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^made\nnull-ok\n/);
     expect(r.stderr).toMatch(/\/dev\/made: Operation not permitted/);
@@ -44,10 +44,10 @@ describe('husk run --device', () => {
   });
 
   it('--device adds its node to the device cgroup; --privileged has none', () => {
-    const withDevice = husk(root, ['run', '--device', '/dev/fuse:/dev/f2', 'host', 'sh', '-c', makeAndOpen]);
+    const withDevice = husk(root, ['run', '--network', 'none', '--device', '/dev/fuse:/dev/f2', 'host', 'sh', '-c', makeAndOpen]);
     expect(withDevice.stderr).toBe('');
     expect(withDevice.stdout).toBe('made\nopened\n');
-    const privileged = husk(root, ['run', '--privileged', 'host', 'sh', '-c', makeAndOpen]);
+    const privileged = husk(root, ['run', '--network', 'none', '--privileged', 'host', 'sh', '-c', makeAndOpen]);
     expect(privileged.stderr).toBe('');
     expect(privileged.stdout).toBe('made\nopened\n');
   });

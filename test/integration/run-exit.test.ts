@@ -11,20 +11,20 @@ const rootfs = suiteRootfs();
 
 describe('exit statuses', () => {
   it.each([0, 1, 7, 255])('passes exit %i through', (n) => {
-    expect(husk(root, ['run', 'host', 'sh', '-c', `exit ${n}`]).status).toBe(n);
+    expect(husk(root, ['run', '--network', 'none', 'host', 'sh', '-c', `exit ${n}`]).status).toBe(n);
   });
 
   it('reports death by a signal as 128+S', () => {
     // Outside a new pid namespace the shell is not pid 1, so SIGKILL from itself works.
-    expect(husk(root, ['run', '--pid', 'host', 'host', 'sh', '-c', 'kill -KILL $$']).status).toBe(137);
-    expect(husk(root, ['run', '--pid', 'host', 'host', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
+    expect(husk(root, ['run', '--network', 'none', '--pid', 'host', 'host', 'sh', '-c', 'kill -KILL $$']).status).toBe(137);
+    expect(husk(root, ['run', '--network', 'none', '--pid', 'host', 'host', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
   });
 });
 
 describe('signals sent to husk reach the container', () => {
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s', async (sig) => {
     const name = sig.slice(3);
-    const h = huskAsync(root, ['run', 'host', 'sh', '-c', `trap "echo got-${name}; exit 42" ${name}; echo ready; while :; do sleep 0.05; done`], 'ready');
+    const h = huskAsync(root, ['run', '--network', 'none', 'host', 'sh', '-c', `trap "echo got-${name}; exit 42" ${name}; echo ready; while :; do sleep 0.05; done`], 'ready');
     await h.ready;
     h.child.kill(sig);
     const r = await h.done;
@@ -35,21 +35,21 @@ describe('signals sent to husk reach the container', () => {
 
 describe('errors: one clear line, docker exit codes, nothing left behind', () => {
   const cases: [string, string[], number, RegExp][] = [
-    ['a missing rootfs', ['run', '--rootfs', '/nonexistent/husk-rootfs', 'sh'], 125, /rootfs \/nonexistent\/husk-rootfs: no such file or directory/],
-    ['a rootfs that is a file', ['run', '--rootfs', '/etc/hostname', 'sh'], 125, /rootfs \/etc\/hostname: not a directory/],
-    ['an unknown image', ['run', 'no-such-image', 'sh'], 125, /unable to find image "no-such-image"/],
-    ['a missing command', ['run', 'host', 'no-such-command-husk'], 127, /exec "no-such-command-husk": executable file not found in \$PATH/],
-    ['a missing command by path', ['run', 'host', '/no/such/cmd'], 127, /exec \/no\/such\/cmd: no such file or directory/],
-    ['a command that is not executable', ['run', 'host', '/etc/passwd'], 126, /exec "\/etc\/passwd": permission denied/],
-    ['a directory as command', ['run', 'host', '/etc'], 126, /exec "\/etc"/],
-    ['an unknown flag', ['run', '--frobnicate', 'host', 'true'], 125, /unknown flag: --frobnicate/],
+    ['a missing rootfs', ['run', '--network', 'none', '--rootfs', '/nonexistent/husk-rootfs', 'sh'], 125, /rootfs \/nonexistent\/husk-rootfs: no such file or directory/],
+    ['a rootfs that is a file', ['run', '--network', 'none', '--rootfs', '/etc/hostname', 'sh'], 125, /rootfs \/etc\/hostname: not a directory/],
+    ['an unknown image', ['run', '--network', 'none', 'no-such-image', 'sh'], 125, /unable to find image "no-such-image"/],
+    ['a missing command', ['run', '--network', 'none', 'host', 'no-such-command-husk'], 127, /exec "no-such-command-husk": executable file not found in \$PATH/],
+    ['a missing command by path', ['run', '--network', 'none', 'host', '/no/such/cmd'], 127, /exec \/no\/such\/cmd: no such file or directory/],
+    ['a command that is not executable', ['run', '--network', 'none', 'host', '/etc/passwd'], 126, /exec "\/etc\/passwd": permission denied/],
+    ['a directory as command', ['run', '--network', 'none', 'host', '/etc'], 126, /exec "\/etc"/],
+    ['an unknown flag', ['run', '--network', 'none', '--frobnicate', 'host', 'true'], 125, /unknown flag: --frobnicate/],
     // Not `--net bridge`: that is docker's bridged network now, and would build husk0 on the host.
-    ['a bad flag value', ['run', '--memory', 'lots', 'host', 'true'], 125, /memory: invalid size: 'lots'/],
-    ['an unknown network', ['run', '--network', 'no-such-net-husk', 'host', 'true'], 125, /network no-such-net-husk not found/],
-    ['a relative workdir', ['run', '-w', 'rel', 'host', 'true'], 125, /workdir/],
-    ['a bad hostname', ['run', '--hostname', 'bad host!', 'host', 'true'], 125, /hostname/],
-    ['an unknown user name', ['run', '-u', 'ghost-user-husk', 'host', 'true'], 125, /unable to find user ghost-user-husk/],
-    ['a missing env file', ['run', '--env-file', '/nonexistent/env', 'host', 'true'], 125, /open env file \/nonexistent\/env/],
+    ['a bad flag value', ['run', '--network', 'none', '--memory', 'lots', 'host', 'true'], 125, /memory: invalid size: 'lots'/],
+    ['an unknown network', ['run', '--network', 'none', '--network', 'no-such-net-husk', 'host', 'true'], 125, /network no-such-net-husk not found/],
+    ['a relative workdir', ['run', '--network', 'none', '-w', 'rel', 'host', 'true'], 125, /workdir/],
+    ['a bad hostname', ['run', '--network', 'none', '--hostname', 'bad host!', 'host', 'true'], 125, /hostname/],
+    ['an unknown user name', ['run', '--network', 'none', '-u', 'ghost-user-husk', 'host', 'true'], 125, /unable to find user ghost-user-husk/],
+    ['a missing env file', ['run', '--network', 'none', '--env-file', '/nonexistent/env', 'host', 'true'], 125, /open env file \/nonexistent\/env/],
   ];
   it.each(cases)('%s', (_what, args, status, message) => {
     const r = husk(root, args);
@@ -63,14 +63,14 @@ describe('errors: one clear line, docker exit codes, nothing left behind', () =>
 
   it('--env-file reaches husk, not Node, when bin/husk.js runs through its shebang', async () => {
     // Node 20 reads --env-file anywhere in argv unless `--` ends its own options.
-    const r = spawnSync(huskBin, ['--root', root, 'run', '--env-file=/nonexistent/husk-env', 'host', 'true'], { encoding: 'utf8' });
+    const r = spawnSync(huskBin, ['--root', root, 'run', '--network', 'none', '--env-file=/nonexistent/husk-env', 'host', 'true'], { encoding: 'utf8' });
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^husk: open env file \/nonexistent\/husk-env: no such file or directory/);
   });
 
   it("husk's own output reaches a pipe read slowly whole, and its status is kept (it exits as soon as its writes are out)", () => {
     // 8 MB of log, far more than a pipe holds: `husk logs` must not exit before the reader took it all.
-    expect(husk(root, ['run', '-d', '--name', 'big', 'host', 'sh', '-c', "head -c 8000000 /dev/zero | tr '\\0' x"]).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '-d', '--name', 'big', 'host', 'sh', '-c', "head -c 8000000 /dev/zero | tr '\\0' x"]).status).toBe(0);
     expect(husk(root, ['wait', 'big']).stdout.trim()).toBe('0');
     const slow = (args: string) => spawnSync('sh', ['-c', `${process.execPath} ${huskBin} --root ${root} ${args} | (sleep 1; wc -c)`], { encoding: 'utf8' });
     expect(slow('logs big').stdout.trim()).toBe('8000000');
@@ -80,7 +80,7 @@ describe('errors: one clear line, docker exit codes, nothing left behind', () =>
   });
 
   it('a missing command inside a --rootfs is 127 too', () => {
-    const r = husk(root, ['run', '--rootfs', rootfs, 'bash']);
+    const r = husk(root, ['run', '--network', 'none', '--rootfs', rootfs, 'bash']);
     expect(r.status).toBe(127);
     expect(r.stderr).toMatch(/"bash": executable file not found/);
   });
@@ -88,7 +88,7 @@ describe('errors: one clear line, docker exit codes, nothing left behind', () =>
 
 describe('crashes', () => {
   it('leaves nothing when the orchestrator is killed with SIGKILL while the container runs', async () => {
-    const h = huskAsync(root, ['run', '--userns', 'auto', 'host', 'sh', '-c', 'echo ready; sleep 30'], 'ready');
+    const h = huskAsync(root, ['run', '--network', 'none', '--userns', 'auto', 'host', 'sh', '-c', 'echo ready; sleep 30'], 'ready');
     await h.ready;
     expect(launcherPids().length).toBeGreaterThan(leakCheck.before.launchers.length);
     const killedAt = Date.now();
@@ -103,12 +103,12 @@ describe('crashes', () => {
     const deadline = Date.now() + 5000;
     while (launcherPids().length > leakCheck.before.launchers.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(`${root}/containers`).length).toBe(1);
-    expect(husk(root, ['run', '--userns', 'auto', 'host', 'true']).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '--userns', 'auto', 'host', 'true']).status).toBe(0);
     expect(readdirSync(`${root}/containers`)).toEqual([]);
   });
 
   it.each([0, 5, 15, 40, 80])('leaves nothing when the orchestrator is killed %i ms into a start', async (ms) => {
-    const child = spawn(process.execPath, ['--', huskBin, '--root', root, 'run', '--userns', 'auto', 'host', 'sleep', '5'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--', huskBin, '--root', root, 'run', '--network', 'none', '--userns', 'auto', 'host', 'sleep', '5'], { stdio: 'ignore' });
     const closed = new Promise((r) => child.once('close', r));
     await new Promise((r) => setTimeout(r, ms));
     child.kill('SIGKILL');
@@ -117,7 +117,7 @@ describe('crashes', () => {
     // stale record, which it removes.
     const deadline = Date.now() + 5000;
     while (launcherPids().length > leakCheck.before.launchers.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(husk(root, ['run', '--userns', 'auto', 'host', 'true']).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '--userns', 'auto', 'host', 'true']).status).toBe(0);
   });
 
   it('rejects a corrupt plan fed to the launcher alone, running nothing', async () => {
@@ -134,7 +134,7 @@ describe('many runs', () => {
     // after the test compares the host before the first run and after the last.)
     const wrong: string[] = [];
     for (let i = 0; i < 200; i++) {
-      const r = husk(root, ['run', 'host', 'echo', `run-${i}`]);
+      const r = husk(root, ['run', '--network', 'none', 'host', 'echo', `run-${i}`]);
       if (r.status !== 0 || r.stdout !== `run-${i}\n` || r.stderr !== '') wrong.push(`run ${i}: status ${r.status}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`);
     }
     expect(wrong).toEqual([]);

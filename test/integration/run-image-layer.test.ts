@@ -19,7 +19,7 @@ const HOSTILE = 'husk-test/hostile:1';
 
 /** Runs `script` in a new -d container of `image` and waits until it has exited; its id. */
 async function ranDetached(image: string, script: string, name?: string): Promise<string> {
-  const r = hk(['run', '-d', ...(name ? ['--name', name] : []), image, 'sh', '-c', script]);
+  const r = hk(['run', '--network', 'none', '-d', ...(name ? ['--name', name] : []), image, 'sh', '-c', script]);
   expect(r.status, r.stderr).toBe(0);
   const id = r.stdout.trim();
   for (let i = 0; i < 500; i++) {
@@ -58,7 +58,7 @@ describe('diff', () => {
   });
 
   it('a -d --rm container has its layer on disk while it runs; it goes with the container', async () => {
-    const id = hk(['run', '-d', '--rm', IMAGE, 'sleep', '30']).stdout.trim();
+    const id = hk(['run', '--network', 'none', '-d', '--rm', IMAGE, 'sleep', '30']).stdout.trim();
     expect(existsSync(join(storage, 'containers', id, 'upper'))).toBe(true);
     expect(hk(['rm', '-f', id]).status).toBe(0);
     expect(existsSync(join(storage, 'containers', id))).toBe(false);
@@ -74,14 +74,14 @@ describe('commit', () => {
     expect(hk(['rm', id]).status).toBe(0);
     const check = 'cat /etc/motd /new; ls /data; echo --; ls /opq; test -e /added3 && echo added3';
     const want = 'committed\nnew\n--\nonly\nadded3\n';
-    expect(hk(['run', 'husk-test/committed:1', 'sh', '-c', check]).stdout).toBe(want);
+    expect(hk(['run', '--network', 'none', 'husk-test/committed:1', 'sh', '-c', check]).stdout).toBe(want);
     const tar = join(hostSide, 'committed.tar');
     const s = hk(['save', '-o', tar, 'husk-test/committed:1']);
     expect(s.status, s.stderr).toBe(0);
     expect(hk(['rmi', 'husk-test/committed:1']).status).toBe(0);
     const l = hk(['load', '-q', '-i', tar]);
     expect(l.status, l.stderr).toBe(0);
-    expect(hk(['run', 'husk-test/committed:1', 'sh', '-c', check]).stdout).toBe(want);
+    expect(hk(['run', '--network', 'none', 'husk-test/committed:1', 'sh', '-c', check]).stdout).toBe(want);
   });
 
   it('keeps the parent\'s config and history, adds a layer and a history entry', async () => {
@@ -90,7 +90,7 @@ describe('commit', () => {
     hk(['rm', id]);
     const inspect = JSON.parse(hk(['image', 'inspect', 'husk-test/committed:2']).stdout)[0];
     expect(inspect.RootFS.Layers.length).toBe(4);
-    expect(hk(['run', 'husk-test/committed:2']).stdout).toBe('layer2\n'); // the Cmd kept
+    expect(hk(['run', '--network', 'none', 'husk-test/committed:2']).stdout).toBe('layer2\n'); // the Cmd kept
   });
 });
 
@@ -126,7 +126,7 @@ describe('cp', () => {
     expect(readFileSync(join(storage, 'containers', id, 'upper/data/in.txt'), 'utf8')).toBe('from-host\n');
     const c = hk(['commit', 'cpbox', 'husk-test/cp:1']);
     expect(c.status, c.stderr).toBe(0);
-    expect(hk(['run', 'husk-test/cp:1', 'cat', '/data/in.txt', '/data/keep']).stdout).toBe('from-host\nkeep\n');
+    expect(hk(['run', '--network', 'none', 'husk-test/cp:1', 'cat', '/data/in.txt', '/data/keep']).stdout).toBe('from-host\nkeep\n');
   });
 
   it('a symlink to /etc/shadow in the image is copied as a link, never the host\'s file; -L follows it inside', async () => {

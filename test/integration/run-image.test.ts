@@ -39,44 +39,44 @@ beforeAll(() => {
 
 describe('the merged view of a layered image', () => {
   it('shows exactly the layers\' merged view: a whiteout deletes, an opaque directory replaces, upper files win', () => {
-    const r = hk(['run', IMAGE, 'sh', '-c', 'ls /data; echo --; ls -R /opq; echo --; cat /etc/motd /added3 /data/keep']);
+    const r = hk(['run', '--network', 'none', IMAGE, 'sh', '-c', 'ls /data; echo --; ls -R /opq; echo --; cat /etc/motd /added3 /data/keep']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('keep\n--\n/opq:\nc\n--\nlayer2\nthree\nkeep\n');
   });
 
   it('shows the same merged view in a user namespace (--userns auto: a userxattr overlay reads the layers\' user.overlay.opaque, which root\'s unpack writes beside trusted.overlay.opaque)', () => {
-    const r = hk(['run', '--userns', 'auto', IMAGE, 'sh', '-c', 'ls /data; echo --; ls -R /opq; echo --; cat /etc/motd /added3 /data/keep']);
+    const r = hk(['run', '--network', 'none', '--userns', 'auto', IMAGE, 'sh', '-c', 'ls /data; echo --; ls -R /opq; echo --; cat /etc/motd /added3 /data/keep']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('keep\n--\n/opq:\nc\n--\nlayer2\nthree\nkeep\n');
   });
 
   it('without a command runs the image\'s Cmd', () => {
-    const r = hk(['run', IMAGE]);
+    const r = hk(['run', '--network', 'none', IMAGE]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('layer2\n');
   });
 
   it('a container\'s writes do not reach the image\'s layers', () => {
-    expect(hk(['run', IMAGE, 'sh', '-c', 'echo changed > /etc/motd; rm /added3']).status).toBe(0);
-    expect(hk(['run', IMAGE, 'cat', '/etc/motd', '/added3']).stdout).toBe('layer2\nthree\n');
+    expect(hk(['run', '--network', 'none', IMAGE, 'sh', '-c', 'echo changed > /etc/motd; rm /added3']).status).toBe(0);
+    expect(hk(['run', '--network', 'none', IMAGE, 'cat', '/etc/motd', '/added3']).stdout).toBe('layer2\nthree\n');
   });
 
   it('an image the store does not have: 125, naming it, with what to do', () => {
-    const r = hk(['run', 'husk-test/nothing:here', 'true']);
+    const r = hk(['run', '--network', 'none', 'husk-test/nothing:here', 'true']);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^husk: unable to find image "husk-test\/nothing:here": no such image in /);
     expect(r.stderr).toMatch(/husk pull husk-test\/nothing:here.*husk load -i FILE/);
     // Refused before any state is made: a fresh --root stays unmade.
     const fresh = join(root, 'never-made');
-    expect(husk(fresh, ['--storage', storage, 'run', 'husk-test/nothing:here', 'true']).status).toBe(125);
+    expect(husk(fresh, ['--storage', storage, 'run', '--network', 'none', 'husk-test/nothing:here', 'true']).status).toBe(125);
     expect(existsSync(fresh)).toBe(false);
   });
 
   it('names an image by its id prefix too', () => {
     const id = hk(['images', '-q']).stdout.trim().split('\n')[0];
-    const r = hk(['run', id, 'true']);
+    const r = hk(['run', '--network', 'none', id, 'true']);
     expect(r.status, r.stderr).toBe(0);
   });
 });
@@ -85,36 +85,36 @@ describe('the image config and the flags', () => {
   const CFG = 'husk-test/config:1';
 
   it('Entrypoint + Cmd, Env, WorkingDir and User (a name, from the image\'s passwd) are used', () => {
-    const r = hk(['run', CFG]);
+    const r = hk(['run', '--network', 'none', CFG]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('ep:cmd-default::4242:4343:/srv/app:from-image:unset\n');
   });
 
   it('args replace Cmd; -e overrides the image\'s env; -w and -u win', () => {
-    const r = hk(['run', '-e', 'FROM_FLAG=flag', '-e', 'GREETING=flag-too', '-w', '/tmp', '-u', '0:50', CFG, 'first', 'second']);
+    const r = hk(['run', '--network', 'none', '-e', 'FROM_FLAG=flag', '-e', 'GREETING=flag-too', '-w', '/tmp', '-u', '0:50', CFG, 'first', 'second']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('ep:first:second:0:50:/tmp:flag-too:flag\n');
   });
 
   it('-u NAME:GROUP is looked up in the image, not on the host', () => {
-    const r = hk(['run', '-u', 'app:staff', '--entrypoint', 'id', CFG]);
+    const r = hk(['run', '--network', 'none', '-u', 'app:staff', '--entrypoint', 'id', CFG]);
     expect(r.stdout).toBe('uid=4242(app) gid=50(staff)\n');
-    const missing = hk(['run', '-u', 'nosuchuser', CFG]);
+    const missing = hk(['run', '--network', 'none', '-u', 'nosuchuser', CFG]);
     expect(missing.status).toBe(125);
     expect(missing.stderr).toMatch(/unable to find user nosuchuser/);
   });
 
   it('--entrypoint replaces the entrypoint and drops Cmd; --entrypoint \'\' runs the args alone', () => {
-    expect(hk(['run', '--entrypoint', '/bin/echo', CFG]).stdout).toBe('\n');
-    expect(hk(['run', '--entrypoint', '/bin/echo', CFG, 'x', 'y']).stdout).toBe('x y\n');
-    expect(hk(['run', '--entrypoint', '', CFG, '/bin/echo', 'plain']).stdout).toBe('plain\n');
-    const none = hk(['run', '--entrypoint', '', CFG]);
+    expect(hk(['run', '--network', 'none', '--entrypoint', '/bin/echo', CFG]).stdout).toBe('\n');
+    expect(hk(['run', '--network', 'none', '--entrypoint', '/bin/echo', CFG, 'x', 'y']).stdout).toBe('x y\n');
+    expect(hk(['run', '--network', 'none', '--entrypoint', '', CFG, '/bin/echo', 'plain']).stdout).toBe('plain\n');
+    const none = hk(['run', '--network', 'none', '--entrypoint', '', CFG]);
     expect(none.status).toBe(125);
     expect(none.stderr).toMatch(/^husk: command: no command specified/);
   });
 
   it('run -d records the image, its StopSignal, ports and the command run; inspect shows them', () => {
-    const id = hk(['run', '-d', CFG]).stdout.trim();
+    const id = hk(['run', '--network', 'none', '-d', CFG]).stdout.trim();
     try {
       const rec = JSON.parse(sh('cat "$1"', join(root, 'containers', `${id}.json`)));
       expect(rec.image).toBe(CFG);
@@ -133,7 +133,7 @@ describe('the image config and the flags', () => {
   });
 
   it('plan IMAGE shows the overlay of the image\'s layers', () => {
-    const r = hk(['plan', IMAGE]);
+    const r = hk(['plan', '--network', 'none', IMAGE]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/overlay of 3 layers \(top first: /);
     expect(r.stdout).toMatch(/exec \/bin\/sh -c "cat \/etc\/motd"\n$/);

@@ -8,7 +8,7 @@ const { root } = useLeakCheck();
 const rootfs = suiteRootfs();
 
 function inside(flags: string[], script: string): string[] {
-  const r = husk(root, ['run', ...flags, 'host', 'sh', '-c', script]);
+  const r = husk(root, ['run', '--network', 'none', ...flags, 'host', 'sh', '-c', script]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return r.stdout.trim().split('\n');
@@ -41,7 +41,7 @@ describe('docker run options', () => {
   it('--read-only: the root and the host image\'s directories refuse writes; /tmp, /dev and --tmpfs do not', () => {
     const script = 'for p in /x /etc/x /usr/x /tmp/x /cache/x /dev/shm/x; do touch $p 2>/dev/null && echo "$p rw" || echo "$p ro"; done';
     expect(inside(['--read-only', '--tmpfs', '/cache'], script)).toEqual(['/x ro', '/etc/x ro', '/usr/x ro', '/tmp/x rw', '/cache/x rw', '/dev/shm/x rw']);
-    const r = husk(root, ['run', '--read-only', '--rootfs', rootfs, 'sh', '-c', 'touch /x 2>/dev/null && echo rw || echo ro; touch /tmp/x && echo tmp rw']);
+    const r = husk(root, ['run', '--network', 'none', '--read-only', '--rootfs', rootfs, 'sh', '-c', 'touch /x 2>/dev/null && echo rw || echo ro; touch /tmp/x && echo tmp rw']);
     expect(r.stdout).toBe('ro\ntmp rw\n');
     expect(inside([], 'touch /x && echo rw')).toEqual(['rw']); // without it, the private layer takes writes
   });
@@ -57,7 +57,7 @@ describe('docker run options', () => {
       [['--group-add', 'nosuchgroup'], 'husk: unable to find group nosuchgroup: no matching entries in group file\n'],
     ];
     for (const [flags, line] of cases) {
-      const r = husk(root, ['run', ...flags, 'host', 'true']);
+      const r = husk(root, ['run', '--network', 'none', ...flags, 'host', 'true']);
       expect(r.stderr, flags.join(' ')).toBe(line);
       expect(r.status).toBe(125);
     }

@@ -28,7 +28,7 @@ describe('husk run --privileged', () => {
   it('the host\'s device nodes are in /dev with their type, numbers and mode; no host console', () => {
     const { names, lines } = hostNodes();
     expect(names.length).toBeGreaterThan(1); // the VM has a disk
-    const r = husk(root, ['run', '--privileged', 'host', 'sh', '-c',
+    const r = husk(root, ['run', '--network', 'none', '--privileged', 'host', 'sh', '-c',
       `${STAT} ${names.map((n) => `/dev/${n}`).join(' ')}; test -e /dev/console || echo no-console; grep -c ' /dev/pts .* - devpts ' /proc/self/mountinfo; ls /dev/pts`]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -38,18 +38,18 @@ describe('husk run --privileged', () => {
 
   it('without it the host nodes are absent', () => {
     const { names } = hostNodes();
-    const r = husk(root, ['run', 'host', 'sh', '-c', names.map((n) => `test -e /dev/${n} && echo has-${n}`).join('; ') + '; echo done']);
+    const r = husk(root, ['run', '--network', 'none', 'host', 'sh', '-c', names.map((n) => `test -e /dev/${n} && echo has-${n}`).join('; ') + '; echo done']);
     expect(r.stdout).toBe('done\n');
   });
 
   it('/sys and /proc are read-write and nothing is masked or read-only under them', () => {
     // mountinfo: the mount point (field 5) and its per-mount options (field 6).
     const mounts = "awk '$5 ~ /^\\/(sys|proc)(\\/|$)/ && $5 !~ /^\\/sys\\/fs\\/cgroup/ {print $5, substr($6, 1, 2)}' /proc/self/mountinfo";
-    const privileged = husk(root, ['run', '--privileged', 'host', 'sh', '-c', mounts]);
+    const privileged = husk(root, ['run', '--network', 'none', '--privileged', 'host', 'sh', '-c', mounts]);
     expect(privileged.stderr).toBe('');
     expect(privileged.stdout).toBe('/proc rw\n/sys rw\n');
     // The check can fail: a default container has /sys read-only and /proc partly masked.
-    const plain = husk(root, ['run', 'host', 'sh', '-c', mounts]);
+    const plain = husk(root, ['run', '--network', 'none', 'host', 'sh', '-c', mounts]);
     expect(plain.stdout).toContain('/sys ro\n');
     expect(plain.stdout).toContain('/proc/sys ro\n');
   });

@@ -28,13 +28,13 @@ function calls(extra: string[], list: number[][]): { status: number | null; resu
     '    r = libc.syscall(*[ctypes.c_long(a) for a in c])',
     '    print(r, ctypes.get_errno())',
   ].join('\n');
-  const r = husk(root, ['run', ...extra, 'host', 'python3', '-c', program]);
+  const r = husk(root, ['run', '--network', 'none', ...extra, 'host', 'python3', '-c', program]);
   const results = r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split(' ').map(Number) as [number, number]);
   return { status: r.status, results, stderr: r.stderr };
 }
 
 function seccompMode(extra: string[]): string {
-  const r = husk(root, ['run', ...extra, 'host', 'sh', '-c', 'grep "^Seccomp:" /proc/self/status']);
+  const r = husk(root, ['run', '--network', 'none', ...extra, 'host', 'sh', '-c', 'grep "^Seccomp:" /proc/self/status']);
   expect(r.stderr).toBe('');
   return r.stdout.trim();
 }
@@ -82,10 +82,10 @@ describe('--security-opt seccomp=', () => {
   it('a profile with an unknown action is one line naming the field, exit 125, nothing run', () => {
     const profile = join(files, 'bad.json');
     writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }, { names: ['write'], action: 'SCMP_ACT_EXPLODE' }] }));
-    const r = husk(root, ['run', '--security-opt', `seccomp=${profile}`, 'host', 'touch', '/tmp/never']);
+    const r = husk(root, ['run', '--network', 'none', '--security-opt', `seccomp=${profile}`, 'host', 'touch', '/tmp/never']);
     expect(r.status).toBe(125);
     expect(r.stderr).toBe('husk: seccomp: syscalls[1].action: unknown action "SCMP_ACT_EXPLODE"\n');
-    const missing = husk(root, ['run', '--security-opt', `seccomp=${join(files, 'none.json')}`, 'host', 'true']);
+    const missing = husk(root, ['run', '--network', 'none', '--security-opt', `seccomp=${join(files, 'none.json')}`, 'host', 'true']);
     expect(missing.status).toBe(125);
     expect(missing.stderr).toMatch(/^husk: seccomp profile .*none\.json: no such file\n$/);
   });
@@ -93,14 +93,14 @@ describe('--security-opt seccomp=', () => {
   it('husk run --security-opt seccomp=FILE with NOTIFY is refused: it has no agent', () => {
     const profile = join(files, 'notify.json');
     writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
-    const r = husk(root, ['run', '--security-opt', `seccomp=${profile}`, 'host', 'true']);
+    const r = husk(root, ['run', '--network', 'none', '--security-opt', `seccomp=${profile}`, 'host', 'true']);
     expect(r.stderr).toBe('husk: seccomp: SCMP_ACT_NOTIFY needs a seccomp agent\'s socket to send the listener to (OCI linux.seccomp.listenerPath, with husk-runc); husk run has none\n');
     expect(r.status).toBe(125);
   });
   it('husk plan shows the filter, and no filter when unconfined', () => {
-    const plan = husk(root, ['plan', 'host', 'true']);
+    const plan = husk(root, ['plan', '--network', 'none', 'host', 'true']);
     expect(plan.stdout).toMatch(/container {2}load a seccomp filter of \d+ BPF instructions/);
-    const none = husk(root, ['plan', '--security-opt', 'seccomp=unconfined', 'host', 'true']);
+    const none = husk(root, ['plan', '--network', 'none', '--security-opt', 'seccomp=unconfined', 'host', 'true']);
     expect(none.status).toBe(0);
     expect(none.stdout).not.toMatch(/seccomp/);
   });
@@ -108,7 +108,7 @@ describe('--security-opt seccomp=', () => {
 
 describe('capabilities, and the filter following them', () => {
   const status = (extra: string[]) => {
-    const r = husk(root, ['run', ...extra, 'host', 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status']);
+    const r = husk(root, ['run', '--network', 'none', ...extra, 'host', 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status']);
     expect(r.stderr).toBe('');
     return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(':\t')));
   };
@@ -133,10 +133,10 @@ describe('capabilities, and the filter following them', () => {
   });
 
   it('a capability husk lacks, or none by that name, is one line and exit 125', () => {
-    const lacking = husk(root, ['run', '--cap-add', 'SYS_RESOURCE', 'host', 'true']); // root here lacks it (DESIGN.md)
+    const lacking = husk(root, ['run', '--network', 'none', '--cap-add', 'SYS_RESOURCE', 'host', 'true']); // root here lacks it (DESIGN.md)
     expect(lacking.status).toBe(125);
     expect(lacking.stderr).toBe('husk: cap-add: CAP_SYS_RESOURCE: husk does not hold it here (its capability bounding set lacks it), so no container it starts can\n');
-    const unknown = husk(root, ['run', '--cap-drop', 'NOPE', 'host', 'true']);
+    const unknown = husk(root, ['run', '--network', 'none', '--cap-drop', 'NOPE', 'host', 'true']);
     expect(unknown.stderr).toBe('husk: cap-drop: unknown capability "NOPE"\n');
     expect(unknown.status).toBe(125);
   });
@@ -144,7 +144,7 @@ describe('capabilities, and the filter following them', () => {
 
 describe('husk exec runs under the container\'s filter and capabilities', () => {
   it('a default container: exec is filtered, with the container\'s capability set', () => {
-    expect(husk(root, ['run', '-d', '--name', 'filtered', '--cap-drop', 'ALL', '--cap-add', 'CHOWN', 'host', 'sleep', '60']).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '-d', '--name', 'filtered', '--cap-drop', 'ALL', '--cap-add', 'CHOWN', 'host', 'sleep', '60']).status).toBe(0);
     const r = husk(root, ['exec', 'filtered', 'sh', '-c', 'grep -E "^(CapEff|Seccomp):" /proc/self/status']);
     expect(r.stdout).toBe('CapEff:\t0000000000000001\nSeccomp:\t2\n');
     // exec --privileged changes the capabilities, not the profile (as runc's exec).
@@ -153,7 +153,7 @@ describe('husk exec runs under the container\'s filter and capabilities', () => 
   });
 
   it('an unconfined container: exec is not filtered either', () => {
-    expect(husk(root, ['run', '-d', '--name', 'open', '--security-opt', 'seccomp=unconfined', 'host', 'sleep', '60']).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '-d', '--name', 'open', '--security-opt', 'seccomp=unconfined', 'host', 'sleep', '60']).status).toBe(0);
     expect(husk(root, ['exec', 'open', 'sh', '-c', 'grep "^Seccomp:" /proc/self/status']).stdout).toBe('Seccomp:\t0\n');
   });
 });

@@ -88,10 +88,10 @@ describe('the launcher binary out of a container’s reach', () => {
     const launcherBefore = sha256(launcherBin);
     const copyBefore = sha256(copy);
 
-    const watch = start(['run', '--pid', 'host', '--rootfs', rootfs, 'sh', '/watch.sh'], ['pipe', 'pipe', 'ignore']);
+    const watch = start(['run', '--network', 'none', '--pid', 'host', '--rootfs', rootfs, 'sh', '/watch.sh'], ['pipe', 'pipe', 'ignore']);
     await watch.sees('watching');
     const fifo = fullFifo();
-    const victim = start(['run', '--pid', 'host', '--rootfs', rootfs, '/husk-evil'], ['ignore', 'ignore', fifo.writer], {
+    const victim = start(['run', '--network', 'none', '--pid', 'host', '--rootfs', rootfs, '/husk-evil'], ['ignore', 'ignore', fifo.writer], {
       ...process.env,
       HUSK_LAUNCHER: copy,
     });

@@ -33,7 +33,7 @@ const statusOf = (name: string) => husk(root, ['ps', '-a', '--format', 'json']).
 
 describe('stop', () => {
   it('sends SIGTERM first: a container that handles it ends at once, with its own status', async () => {
-    const id = ok(['run', '-d', '--name', 'polite', 'host', 'sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo up; while :; do sleep 0.1; done']);
+    const id = ok(['run', '--network', 'none', '-d', '--name', 'polite', 'host', 'sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo up; while :; do sleep 0.1; done']);
     await waitFor('the container to be up', () => log(id).includes('up'));
     const t0 = Date.now();
     expect(ok(['stop', 'polite'])).toBe('polite');
@@ -45,7 +45,7 @@ describe('stop', () => {
 
   it('kills with SIGKILL after the timeout a container that ignores SIGTERM: 137', () => {
     // sleep as pid 1 of its pid namespace has no handler: SIGTERM does nothing to it.
-    ok(['run', '-d', '--name', 'stubborn', 'host', 'sleep', '60']);
+    ok(['run', '--network', 'none', '-d', '--name', 'stubborn', 'host', 'sleep', '60']);
     const t0 = Date.now();
     expect(ok(['stop', '-t', '1', 'stubborn'])).toBe('stubborn');
     const took = Date.now() - t0;
@@ -60,7 +60,7 @@ describe('stop', () => {
 
 describe('start and restart keep the writable layer', () => {
   it('start of an exited container runs its command again on the same files', async () => {
-    const id = ok(['run', '-d', '--name', 'counter', 'host', 'sh', '-c', 'echo x >> /etc/husk-count; wc -l < /etc/husk-count']);
+    const id = ok(['run', '--network', 'none', '-d', '--name', 'counter', 'host', 'sh', '-c', 'echo x >> /etc/husk-count; wc -l < /etc/husk-count']);
     await waitFor('the first run to end', () => statusOf('counter')?.startsWith('Exited') === true);
     expect(ok(['start', 'counter'])).toBe('counter');
     await waitFor('the second run to end', () => statusOf('counter')?.startsWith('Exited') === true);
@@ -70,7 +70,7 @@ describe('start and restart keep the writable layer', () => {
   });
 
   it('a --userns auto container keeps its layer too (its mapped root owns it)', async () => {
-    const id = ok(['run', '-d', '--name', 'mapped', '--userns', 'auto', 'host', 'sh', '-c', 'echo x >> /etc/husk-count; wc -l < /etc/husk-count']);
+    const id = ok(['run', '--network', 'none', '-d', '--name', 'mapped', '--userns', 'auto', 'host', 'sh', '-c', 'echo x >> /etc/husk-count; wc -l < /etc/husk-count']);
     await waitFor('the first run to end', () => statusOf('mapped')?.startsWith('Exited') === true);
     ok(['start', 'mapped']);
     await waitFor('the second run to end', () => statusOf('mapped')?.startsWith('Exited') === true);
@@ -78,7 +78,7 @@ describe('start and restart keep the writable layer', () => {
   });
 
   it('a --rootfs container keeps what it wrote across a stop and a start', async () => {
-    const id = ok(['run', '-d', '--name', 'boxed', '--rootfs', rootfs, 'sh', '-c', 'echo x >> /data; wc -l < /data; exec sleep 60']);
+    const id = ok(['run', '--network', 'none', '-d', '--name', 'boxed', '--rootfs', rootfs, 'sh', '-c', 'echo x >> /data; wc -l < /data; exec sleep 60']);
     await waitFor('the first run', () => log(id).includes('1'));
     ok(['stop', '-t', '0', 'boxed']);
     ok(['start', 'boxed']);
@@ -88,7 +88,7 @@ describe('start and restart keep the writable layer', () => {
   });
 
   it('restart stops a running container and starts it again, files kept', async () => {
-    const id = ok(['run', '-d', '--name', 'again', 'host', 'sh', '-c', 'echo run >> /usr/husk-runs; echo "runs $(wc -l < /usr/husk-runs)"; exec sleep 60']);
+    const id = ok(['run', '--network', 'none', '-d', '--name', 'again', 'host', 'sh', '-c', 'echo run >> /usr/husk-runs; echo "runs $(wc -l < /usr/husk-runs)"; exec sleep 60']);
     await waitFor('the first run', () => log(id).includes('runs 1'));
     const pid = inspect('again').State.Pid;
     expect(ok(['restart', '-t', '0', 'again'])).toBe('again');
@@ -100,12 +100,12 @@ describe('start and restart keep the writable layer', () => {
 
 describe('create, start, kill, wait', () => {
   it('create makes a Created container that start runs; wait prints its exit code', async () => {
-    const id = ok(['create', '--name', 'later', 'host', 'sh', '-c', 'sleep 2; exit 7']);
+    const id = ok(['create', '--network', 'none', '--name', 'later', 'host', 'sh', '-c', 'sleep 2; exit 7']);
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(statusOf('later')).toBe('Created');
     expect(inspect('later').State).toMatchObject({ Status: 'created', Running: false, Pid: 0 });
     expect(husk(root, ['ps', '-q']).stdout).toBe('');
-    const again = husk(root, ['create', '--name', 'later', 'host', 'true']);
+    const again = husk(root, ['create', '--network', 'none', '--name', 'later', 'host', 'true']);
     expect(again.status).toBe(125);
     expect(again.stderr).toMatch(/the container name "later" is already in use/);
     expect(ok(['start', 'later'])).toBe('later');
@@ -117,20 +117,20 @@ describe('create, start, kill, wait', () => {
   });
 
   it('start -a stays with the container: its output and its exit status', () => {
-    ok(['create', '--name', 'attached', 'host', 'sh', '-c', 'echo hello from inside; exit 3']);
+    ok(['create', '--network', 'none', '--name', 'attached', 'host', 'sh', '-c', 'echo hello from inside; exit 3']);
     const r = husk(root, ['start', '-a', 'attached']);
     expect(r.stdout).toBe('hello from inside\n');
     expect(r.status).toBe(3);
   });
 
   it('rm removes a Created container without -f', () => {
-    ok(['create', '--name', 'unused', 'host', 'true']);
+    ok(['create', '--network', 'none', '--name', 'unused', 'host', 'true']);
     expect(ok(['rm', 'unused'])).toBe('unused');
     expect(husk(root, ['ps', '-aq']).stdout).toBe('');
   });
 
   it('kill sends the signal named, by name or number; the default is KILL', async () => {
-    const id = ok(['run', '-d', '--name', 'target', 'host', 'sh', '-c', 'trap "echo got USR1" USR1; echo up; while :; do sleep 0.1; done']);
+    const id = ok(['run', '--network', 'none', '-d', '--name', 'target', 'host', 'sh', '-c', 'trap "echo got USR1" USR1; echo up; while :; do sleep 0.1; done']);
     await waitFor('the container to be up', () => log(id).includes('up'));
     expect(ok(['kill', '-s', 'USR1', 'target'])).toBe('target');
     await waitFor('the trap', () => log(id).includes('got USR1'));
@@ -142,7 +142,7 @@ describe('create, start, kill, wait', () => {
   });
 
   it('refuses what cannot be done in one line, with docker statuses, and changes nothing', async () => {
-    ok(['run', '-d', '--name', 'ended', 'host', 'true']);
+    ok(['run', '--network', 'none', '-d', '--name', 'ended', 'host', 'true']);
     await waitFor('the exit', () => statusOf('ended')?.startsWith('Exited') === true);
     const notRunning = husk(root, ['kill', 'ended']);
     expect(notRunning.status).toBe(1);
@@ -160,7 +160,7 @@ describe('create, start, kill, wait', () => {
   });
 
   it('a running container refuses a signal name the core does not know', () => {
-    ok(['run', '-d', '--name', 'alive', 'host', 'sleep', '60']);
+    ok(['run', '--network', 'none', '-d', '--name', 'alive', 'host', 'sleep', '60']);
     const bad = husk(root, ['kill', '-s', 'SIGNOPE', 'alive']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toBe('husk: invalid signal: SIGNOPE\n');
@@ -168,7 +168,7 @@ describe('create, start, kill, wait', () => {
   });
 
   it('wait on a Created container blocks until a start has run it and it has ended (docker\'s)', async () => {
-    ok(['create', '--name', 'pending', 'host', 'sh', '-c', 'sleep 0.3; exit 4']);
+    ok(['create', '--network', 'none', '--name', 'pending', 'host', 'sh', '-c', 'sleep 0.3; exit 4']);
     const waiting = huskAsync(root, ['wait', 'pending'], '\n');
     let printed = false;
     waiting.ready.then(() => (printed = true), () => undefined);
@@ -183,7 +183,7 @@ describe('create, start, kill, wait', () => {
   });
 
   it('wait on a Created container that is removed meanwhile says so', async () => {
-    ok(['create', '--name', 'dropped', 'host', 'true']);
+    ok(['create', '--network', 'none', '--name', 'dropped', 'host', 'true']);
     const waiting = huskAsync(root, ['wait', 'dropped'], '\n');
     await sleep(500);
     ok(['rm', 'dropped']);
@@ -193,7 +193,7 @@ describe('create, start, kill, wait', () => {
   });
 
   it('start -a passes SIGTERM and SIGINT it receives on to the container, as docker\'s --sig-proxy', async () => {
-    ok(['create', '--name', 'proxied', 'host', 'sh', '-c', 'trap "echo got INT" INT; trap "echo got TERM; exit 9" TERM; echo up; while :; do sleep 0.1; done']);
+    ok(['create', '--network', 'none', '--name', 'proxied', 'host', 'sh', '-c', 'trap "echo got INT" INT; trap "echo got TERM; exit 9" TERM; echo up; while :; do sleep 0.1; done']);
     const attached = huskAsync(root, ['start', '-a', 'proxied'], 'up\n');
     await attached.ready;
     attached.child.kill('SIGINT');
@@ -207,7 +207,7 @@ describe('create, start, kill, wait', () => {
   });
 
   it('start -a --sig-proxy=false keeps the signals: husk dies of them, the container runs on', async () => {
-    ok(['create', '--name', 'unproxied', 'host', 'sh', '-c', 'trap "echo got TERM; exit 9" TERM; echo up; while :; do sleep 0.1; done']);
+    ok(['create', '--network', 'none', '--name', 'unproxied', 'host', 'sh', '-c', 'trap "echo got TERM; exit 9" TERM; echo up; while :; do sleep 0.1; done']);
     const attached = huskAsync(root, ['start', '-a', '--sig-proxy=false', 'unproxied'], 'up\n');
     await attached.ready;
     attached.child.kill('SIGTERM');
@@ -219,7 +219,7 @@ describe('create, start, kill, wait', () => {
   });
 
   it('wait returns once a container another command stops has ended', async () => {
-    ok(['run', '-d', '--name', 'waited', 'host', 'sleep', '60']);
+    ok(['run', '--network', 'none', '-d', '--name', 'waited', 'host', 'sleep', '60']);
     const waiting = huskAsync(root, ['wait', 'waited'], '\n');
     await sleep(300);
     ok(['kill', 'waited']);

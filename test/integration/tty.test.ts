@@ -24,7 +24,7 @@ function underPty(args: string[], steps: Step[], opts: { rows?: number; cols?: n
 
 describe('run -t', () => {
   it('gives the container a terminal of the caller size; its exit status is husk status', () => {
-    const r = underPty(['run', '-it', 'host', 'sh'], [['until', '# ', 10_000], ['write', 'test -t 0 && test -t 1 && echo "is a tty: $(stty size)"; exit 3\n']], { rows: 33, cols: 101 });
+    const r = underPty(['run', '--network', 'none', '-it', 'host', 'sh'], [['until', '# ', 10_000], ['write', 'test -t 0 && test -t 1 && echo "is a tty: $(stty size)"; exit 3\n']], { rows: 33, cols: 101 });
     expect(r.timedOut).toBeNull();
     expect(r.output).toContain('is a tty: 33 101');
     expect(r.status).toBe(3);
@@ -32,7 +32,7 @@ describe('run -t', () => {
   });
 
   it('the terminal is one of the container\'s own devpts: tty names /dev/pts/0, which ls shows', () => {
-    const r = underPty(['run', '-it', 'host', 'sh'], [['until', '# ', 10_000], ['write', 'echo "tty is $(tty) pts: $(ls /dev/pts | tr "\\n" " ")"; exit 4\n'], ['until', 'pts:', 5000]]);
+    const r = underPty(['run', '--network', 'none', '-it', 'host', 'sh'], [['until', '# ', 10_000], ['write', 'echo "tty is $(tty) pts: $(ls /dev/pts | tr "\\n" " ")"; exit 4\n'], ['until', 'pts:', 5000]]);
     expect(r.timedOut).toBeNull();
     expect(r.output).toMatch(/tty is \/dev\/pts\/0 pts: 0 ptmx/);
     expect(r.output).not.toContain('not a tty');
@@ -40,7 +40,7 @@ describe('run -t', () => {
   });
 
   it('the same with --init and in a user namespace (the pty belongs to the container)', () => {
-    const r = underPty(['run', '-t', '--init', '--userns', 'auto', 'host', 'sh', '-c', 'echo "tty is $(tty)"; stty size'], [['until', 'tty is', 10_000]], { rows: 30, cols: 70 });
+    const r = underPty(['run', '--network', 'none', '-t', '--init', '--userns', 'auto', 'host', 'sh', '-c', 'echo "tty is $(tty)"; stty size'], [['until', 'tty is', 10_000]], { rows: 30, cols: 70 });
     expect(r.timedOut).toBeNull();
     expect(r.output).toContain('tty is /dev/pts/0');
     expect(r.output).toContain('30 70');
@@ -48,7 +48,7 @@ describe('run -t', () => {
   });
 
   it('follows the caller window size (SIGWINCH) and leaves the caller terminal as it was', () => {
-    const r = underPty(['stty -g; HUSK run -it host sh; stty -g'], [
+    const r = underPty(['stty -g; HUSK run --network none -it host sh; stty -g'], [
       ['until', '# ', 10_000],
       ['resize', 50, 132],
       ['sleep', 300],
@@ -62,14 +62,14 @@ describe('run -t', () => {
   });
 
   it('passes a signal sent to husk on to the container', () => {
-    const r = underPty(['run', '-it', 'host', 'sh', '-c', 'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.1; done'], [['until', 'ready', 10_000], ['signal', 15]]);
+    const r = underPty(['run', '--network', 'none', '-it', 'host', 'sh', '-c', 'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.1; done'], [['until', 'ready', 10_000], ['signal', 15]]);
     expect(r.timedOut).toBeNull();
     expect(r.output).toContain('got-term');
     expect(r.status).toBe(5);
   });
 
   it('detaches on ctrl-p ctrl-q; attach joins again, sends input, and returns the exit status', () => {
-    const first = underPty(['run', '-it', '--name', 'tty1', 'host', 'sh'], [['until', '# ', 10_000], ['write', 'echo one\n'], ['until', 'one', 5000], ['write', '\x10\x11']]);
+    const first = underPty(['run', '--network', 'none', '-it', '--name', 'tty1', 'host', 'sh'], [['until', '# ', 10_000], ['write', 'echo one\n'], ['until', 'one', 5000], ['write', '\x10\x11']]);
     expect(first.timedOut).toBeNull();
     expect(first.status).toBe(0);
     expect(husk(root, ['ps']).stdout).toMatch(/Up .* tty1/);
@@ -82,7 +82,7 @@ describe('run -t', () => {
   });
 
   it('custom --detach-keys detach; the default pair then goes to the container as typed', () => {
-    const r = underPty(['run', '-it', '--detach-keys', 'ctrl-x,x', '--name', 'tty2', 'host', 'sh'], [['until', '# ', 10_000], ['write', '\x10\x11echo still\n'], ['until', 'still', 5000], ['write', '\x18x']]);
+    const r = underPty(['run', '--network', 'none', '-it', '--detach-keys', 'ctrl-x,x', '--name', 'tty2', 'host', 'sh'], [['until', '# ', 10_000], ['write', '\x10\x11echo still\n'], ['until', 'still', 5000], ['write', '\x18x']]);
     expect(r.timedOut).toBeNull();
     expect(r.status).toBe(0);
     expect(husk(root, ['ps']).stdout).toMatch(/Up .* tty2/);
@@ -91,7 +91,7 @@ describe('run -t', () => {
 
 describe('run -d -i and attach', () => {
   it('keeps stdin open until an attached client ends it; the output reaches the client and the log', () => {
-    expect(husk(root, ['run', '-d', '-i', '--name', 'cat1', 'host', 'sh', '-c', 'cat; echo done >&2; exit 4']).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '-d', '-i', '--name', 'cat1', 'host', 'sh', '-c', 'cat; echo done >&2; exit 4']).status).toBe(0);
     const r = husk(root, ['attach', 'cat1'], { input: 'hello\nworld\n' });
     expect(r.stdout).toBe('hello\nworld\n');
     expect(r.stderr).toBe('done\n');
@@ -100,7 +100,7 @@ describe('run -d -i and attach', () => {
   });
 
   it('run -dit: a detached container with a pty, its prompt in the log', async () => {
-    expect(husk(root, ['run', '-dit', '--name', 'sh1', 'host', 'sh']).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '-dit', '--name', 'sh1', 'host', 'sh']).status).toBe(0);
     const deadline = Date.now() + 5000;
     while (!husk(root, ['logs', 'sh1']).stdout.includes('# ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(husk(root, ['logs', 'sh1']).stdout).toBe('# ');
@@ -110,16 +110,16 @@ describe('run -d -i and attach', () => {
     const none = husk(root, ['attach', 'nope']);
     expect(none.status).toBe(125);
     expect(none.stderr).toBe('husk: no such container: nope\n');
-    expect(husk(root, ['run', '-d', '--name', 'gone', 'host', 'true']).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '-d', '--name', 'gone', 'host', 'true']).status).toBe(0);
     spawnSync('sleep', ['0.5']);
     const ended = husk(root, ['attach', 'gone']);
     expect(ended.status).toBe(125);
     expect(ended.stderr).toBe('husk: cannot attach to container gone: it is not running\n');
-    expect(husk(root, ['run', '-dit', '--name', 'tty3', 'host', 'sh']).status).toBe(0);
+    expect(husk(root, ['run', '--network', 'none', '-dit', '--name', 'tty3', 'host', 'sh']).status).toBe(0);
     const piped = husk(root, ['attach', 'tty3']);
     expect(piped.status).toBe(125);
     expect(piped.stderr).toMatch(/^husk: the input device is not a TTY\n/);
-    const keys = husk(root, ['run', '-it', '--detach-keys', 'ctrl-', 'host', 'true']);
+    const keys = husk(root, ['run', '--network', 'none', '-it', '--detach-keys', 'ctrl-', 'host', 'true']);
     expect(keys.status).toBe(125);
     expect(keys.stderr).toMatch(/invalid value "ctrl-" for --detach-keys/);
   });

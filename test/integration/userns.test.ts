@@ -16,7 +16,7 @@ const files = suiteDir('subid');
 
 /** /proc/self/uid_map and gid_map as seen inside, normalized to `a b c` lines. */
 function mapsInside(args: string[]): { uid: string; gid: string; out: string } {
-  const r = husk(root, ['run', ...args, 'host', 'sh', '-c', 'cat /proc/self/uid_map; echo --; cat /proc/self/gid_map; echo --; id -u; id -g']);
+  const r = husk(root, ['run', '--network', 'none', ...args, 'host', 'sh', '-c', 'cat /proc/self/uid_map; echo --; cat /proc/self/gid_map; echo --; id -u; id -g']);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const [uid, gid, out] = r.stdout.split('--\n');
@@ -56,15 +56,15 @@ describe('the container sees exactly the computed maps', () => {
     const m = mapsInside(flags);
     expect(m.uid).toBe('0 200000 5000');
     expect(m.gid).toBe('0 300000 5000');
-    const plan = husk(root, ['plan', ...flags, 'host', 'true']);
+    const plan = husk(root, ['plan', '--network', 'none', ...flags, 'host', 'true']);
     expect(plan.status, plan.stderr).toBe(0);
     expect(plan.stdout.split('\n')[1]).toBe('userns auto: host uids 200000-204999 and gids 300000-304999 from the "containers" entries of the subuid and subgid files');
-    const json = JSON.parse(husk(root, ['plan', '--format', 'json', ...flags, 'host', 'true']).stdout);
+    const json = JSON.parse(husk(root, ['plan', '--network', 'none', '--format', 'json', ...flags, 'host', 'true']).stdout);
     expect(json.choices).toEqual(['userns auto: host uids 200000-204999 and gids 300000-304999 from the "containers" entries of the subuid and subgid files']);
-    const pool = husk(root, ['plan', '--userns', 'auto', '--subuid-file', join(files, 'none'), '--subgid-file', join(files, 'none'), 'host', 'true']);
+    const pool = husk(root, ['plan', '--network', 'none', '--userns', 'auto', '--subuid-file', join(files, 'none'), '--subgid-file', join(files, 'none'), 'host', 'true']);
     expect(pool.stdout.split('\n')[1]).toBe('userns auto: host ids 524288-589823 from husk\'s pool (524288-1879048191; the subuid and subgid files have no "containers" entry)');
     // An entry in one file only: one line naming the other file and the fix.
-    const half = husk(root, ['run', '--userns', 'auto', '--subuid-file', subuid, '--subgid-file', join(files, 'none'), '--rootfs', rootfs, 'true']);
+    const half = husk(root, ['run', '--network', 'none', '--userns', 'auto', '--subuid-file', subuid, '--subgid-file', join(files, 'none'), '--rootfs', rootfs, 'true']);
     expect(half.status).toBe(125);
     expect(half.stderr).toBe('husk: userns: auto: the subuid file has ranges for "containers" and the subgid file has none: add one (as root: usermod --add-subgids 100000-165535 containers), or remove both\n');
   });
@@ -80,7 +80,7 @@ describe('the container sees exactly the computed maps', () => {
 describe('host files through idmapped mounts', () => {
   it('host image with --userns auto: /etc/passwd is root\'s inside, /etc/hostname writable, the host\'s unchanged', () => {
     const hostBefore = readFileSync('/etc/hostname');
-    const r = husk(root, ['run', '--userns', 'auto', 'host', 'sh', '-c',
+    const r = husk(root, ['run', '--network', 'none', '--userns', 'auto', 'host', 'sh', '-c',
       'stat -c %u:%g /etc/passwd; echo x >> /etc/hostname && tail -n 1 /etc/hostname; stat -c %u /etc/hostname; cat /proc/self/uid_map | wc -l']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -90,7 +90,7 @@ describe('host files through idmapped mounts', () => {
 
   it('--rootfs with --uidmap: the image\'s files are the container\'s; writes stay in the container', () => {
     const before = readFileSync(join(rootfs, 'etc/motd'), 'utf8');
-    const r = husk(root, ['run', '--uidmap', '0:300000:65536', '--rootfs', rootfs, '/bin/sh', '-c',
+    const r = husk(root, ['run', '--network', 'none', '--uidmap', '0:300000:65536', '--rootfs', rootfs, '/bin/sh', '-c',
       'stat -c %u /etc/passwd; echo y >> /etc/motd && tail -n 1 /etc/motd']);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')).toEqual(['0', 'y']);
@@ -111,7 +111,7 @@ describe('refusals name the flag, exit 125, make nothing', () => {
     ['a bad --userns', ['--userns', 'remap'], /--userns: expected host, auto\[:size=N\], keep-id or ns:NAME/],
   ];
   it.each(table)('%s', (_name, args, message) => {
-    const r = husk(root, ['run', ...args, 'host', 'true']);
+    const r = husk(root, ['run', '--network', 'none', ...args, 'host', 'true']);
     expect(r.status).toBe(125);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);

@@ -40,6 +40,8 @@ export interface RunFlags {
   pod?: string;
   /** --network NAME: attached to that network (ts/network/); none: its own namespace with lo only. */
   network?: string;
+  /** --net or --network was typed (any value): without it, root's container joins the default network (ts/network/default.ts). */
+  networkTyped: boolean;
   /** --network pasta|slirp4netns: user-mode networking (ts/network/usermode.ts). */
   usermodeNet?: 'pasta' | 'slirp4netns';
   /** --ip: the address on the network, instead of the first free one. */
@@ -122,6 +124,7 @@ function nsMode(flag: string, v: string, allowNone = false): 'private' | 'host' 
 /** --network: host, none/private, ns:NAME, container:OTHER, or the name of a network. */
 function networkMode(f: RunFlags, v: string): 'private' | 'host' {
   f.usermodeNet = undefined; // the last --network wins
+  f.networkTyped = true;
   const joined = joinMode(f, 'net', v);
   if (joined !== undefined) {
     f.network = undefined;
@@ -203,6 +206,7 @@ export function defaultRunFlags(): RunFlags {
     rootfsRw: false,
     argv: [],
     net: 'private',
+    networkTyped: false,
     publish: [],
     networkAliases: [],
     dns: [],

@@ -9,10 +9,13 @@ import { holderOf, nameInUse } from '../runtime/names.js';
 import { sweep } from '../runtime/records.js';
 import { ensureRoot, isLive } from '../runtime/state.js';
 import { usedRanges } from '../runtime/userns.js';
+import { applyDefaultNetwork } from '../network/default.js';
 
 export async function createCommand(global: GlobalFlags, flags: RunFlags): Promise<number> {
   if (flags.lifecycle.detach) throw new HuskError('usage', 'husk create takes no -d: a created container starts with husk start');
   ensureRoot(global.root);
+  // Without --network, root's container joins the default network (network/default.ts).
+  await applyDefaultNetwork(global.root, flags);
   const records = await sweep(global.root, cgroupHost);
   const name = flags.lifecycle.name;
   const taken = name !== undefined ? holderOf(records, name) : undefined;

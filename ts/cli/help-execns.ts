@@ -13,7 +13,8 @@ IPv4 subnet that no route of the host and no other network holds (the default ne
 inet husk) and isolation from the other networks. --internal: no route out, no NAT.
 --ipv6: dual-stack, with an IPv6 unique local subnet too (--subnet given once per family,
 default the first free fd68:7573:6b00:N::/64); containers get an IPv6 address (--ip6) at once.
-A container joins one with run --network NAME [--ip ADDR] [-p [IP:]HPORT:PORT[/PROTO]]:
+A container joins one with run --network NAME [--ip ADDR] [-p [IP:]HPORT:PORT[/PROTO]]
+(root's run and create without --network join husk, unless they join another's namespace):
 a veth on the bridge, its address leased until its record goes, its own /etc/hosts,
 /etc/hostname and /etc/resolv.conf. rm refuses a network a live container is on.
 On a network of your own, containers find each other by --name, short id and

@@ -15,9 +15,10 @@ const RUN_OPTIONS = `Options:
   -w, --workdir DIR             Working directory inside the container (created if missing)
   -u, --user UID[:GID]          User to run as: numbers, or names from the image's /etc/passwd
       --entrypoint CMD          Replace a store image's Entrypoint (and drop its Cmd); '' clears it
-      --net, --network MODE     none (default: a new network namespace with only lo), host, or
-                                a network's name (husk, or bridge: the default one, made on
-                                first use; see 'husk network --help')
+      --net, --network MODE     A network's name (default for root: husk, or bridge, the
+                                default one, made on first use; see 'husk network --help'),
+                                none (a new network namespace with only lo: a user's default),
+                                host, ns:NAME or container:OTHER (the other's, no network of its own)
       --ip ADDR                 The container's address on its network (default: the first free)
       --ip6 ADDR6               Its IPv6 address on a dual-stack network (default: the first free)
   -P, --publish-all             Publish the image's ExposedPorts on free host ports (32768-60999)

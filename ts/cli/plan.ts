@@ -14,6 +14,8 @@ export async function planCommand(global: GlobalFlags, flags: RunFlags, opts: { 
   const cgroupFacts = opts.hostCgroups === undefined ? undefined : (await import('../cgroup/detect.js')).exampleCgroupFacts(opts.hostCgroups);
   const { storeImage } = await import('./run.js');
   const image = await storeImage(global, flags);
+  // As run: without --network, root's container is shown on the default network.
+  await (await import('../network/default.js')).applyDefaultNetwork(global.root, flags);
   const network = flags.network !== undefined ? await (await import('../network/store.js')).networkForPlan(global.root, flags.network) : undefined;
   const prepared = prepare(flags, { root: global.root, usedRanges: [], dieWithParent: false, cgroupFacts, image, network, dryRun: true });
   if (opts.save !== undefined) {

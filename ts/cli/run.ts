@@ -12,6 +12,7 @@ import { statusOf } from '../runtime/outcome.js';
 import { containerPid, ensureRoot, isLive, processStart, removeRecord, writeRecord } from '../runtime/state.js';
 import { cgroupEvidence, oomMessage } from '../cgroup/evidence.js';
 import { printUsernsNote, usedRanges } from '../runtime/userns.js';
+import { applyDefaultNetwork } from '../network/default.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -20,6 +21,8 @@ export async function runCommand(global: GlobalFlags, flags: RunFlags): Promise<
   // The image first: a name the store lacks is refused before any state directory is made.
   const image = await storeImage(global, flags);
   ensureRoot(global.root);
+  // Without --network, root's container joins the default network (network/default.ts).
+  await applyDefaultNetwork(global.root, flags);
   // What an earlier crash left goes first (cgroups included); the live records tell which id
   // ranges and names are taken.
   const { sweep } = await import('../runtime/records.js');

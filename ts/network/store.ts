@@ -17,7 +17,9 @@ import { runNft } from './nft.js';
 import { networkFile, networksDir } from './paths.js';
 import { recordsFile, responderPid, responderPidFile } from './dns.js';
 
-export const DEFAULT_NETWORK = 'husk';
+import { DEFAULT_NETWORK } from './default.js';
+
+export { DEFAULT_NETWORK };
 
 export interface NetworkRecord {
   name: string;
