@@ -736,6 +736,26 @@ export function buildPlanAnswer(req: PlanRequest): PlanAnswer {
   throw new CoreError(answer.status, decoder.decode(answer.bytes));
 }
 
+/**
+ * The request frames of `req` without its network: kept with a container on a network, so a
+ * later start can ask the core again with another address (ts/network/replan.ts).
+ */
+export function encodeWithoutNetwork(req: PlanRequest): Uint8Array {
+  return encodeRequest({ ...req, network: undefined });
+}
+
+/** buildPlanAnswer for frames of encodeWithoutNetwork and a network (the core reads items in any order). */
+export function buildPlanAnswerWith(frames: Uint8Array, net: NetAttach): PlanAnswer {
+  const w = requestWriter.reset();
+  w.raw([frames]);
+  netFrames(w, net);
+  const request = w.view();
+  if (request.length > 1 << 16) requestWriter = new RequestWriter();
+  const answer = call('buildPlan', request);
+  if (answer.status === 0) return splitAnswer(answer.bytes);
+  throw new CoreError(answer.status, decoder.decode(answer.bytes));
+}
+
 /** The plan alone, exactly as the launcher reads it (HELLO … END). Throws CoreError. */
 export function buildPlan(req: PlanRequest): Uint8Array {
   return buildPlanAnswer(req).plan;

@@ -39,7 +39,7 @@ function hostResolv(): { nameservers: string[]; search: string[] } {
  * For -P: the host ports in use — listening TCP sockets and bound UDP ones of this network
  * namespace (/proc/net/{tcp,tcp6,udp,udp6}), and those other containers published.
  */
-function busyPorts(root: string): number[] {
+export function busyPorts(root: string): number[] {
   const busy = new Set<number>();
   for (const file of ['tcp', 'tcp6', 'udp', 'udp6']) {
     let text = '';

@@ -5,6 +5,7 @@ import { mkdirSync, renameSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunFlags } from '../cli/args.js';
 import type { SeccompChoice } from '../core/seccomp.js';
+import type { NetChosen } from '../core/build-plan.js';
 import { newContainerId, prepare } from './prepare.js';
 import type { PrepareContext, Prepared } from './prepare.js';
 import { keptLayerPaths, makeKeptLayer } from './kept-layer.js';
@@ -24,7 +25,7 @@ export function readSavedPlan(root: string, id: string): Uint8Array {
   return readFileSync(planPath(root, id));
 }
 
-function savePlan(root: string, id: string, plan: Uint8Array): void {
+export function savePlan(root: string, id: string, plan: Uint8Array): void {
   const tmp = join(stateDir(root, id), tempName('plan'));
   writeFileSync(tmp, plan, { mode: 0o600 });
   renameSync(tmp, planPath(root, id));
@@ -78,7 +79,11 @@ export function processFacts(prepared: Prepared, flags: RunFlags): ContainerReco
 /** What the core chose on the network, as the record keeps it (the lease is the address's). */
 function networkOf(prepared: Prepared, flags: RunFlags): ContainerRecord['network'] {
   const n = prepared.request.network ? prepared.summary.net : undefined;
-  if (n === undefined) return undefined;
+  return n === undefined ? undefined : networkRecordOf(n);
+}
+
+/** The record's network from what the core chose (also for a start that got a new address). */
+export function networkRecordOf(n: NetChosen): NonNullable<ContainerRecord['network']> {
   return { name: n.network, address: n.address, prefix: n.prefix, mac: n.mac, gateway: n.gateway, veth: n.veth, ports: n.published, address6: n.address6, prefix6: n.prefix6, gateway6: n.gateway6, dns: n.dns?.record, dnsUpstreams: n.dns?.upstreams, unpublish: n.ports?.unpublish };
 }
 
@@ -117,6 +122,8 @@ export async function createContainer(root: string, flags: RunFlags, used: { sta
     if (prepared.userns && !image) makeKeptLayer(root, id, prepared.userns.start);
     if (prepared.request.userns) printUsernsNote(prepared.summary);
     savePlan(root, id, prepared.plan);
+    // On a network: what a later start needs to ask the core for another address.
+    if (prepared.request.network) (await import('../network/replan.js')).saveReplan(root, id, prepared.request);
     const stop = prepared.summary.stopSignal;
     const record: ContainerRecord = {
       ...recordOf(prepared, flags, image),

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { launchDetached } from './detach.js';
 import type { DetachedStart } from './detach.js';
-import { readSavedPlan } from './create.js';
+import { readSavedPlan, savePlan } from './create.js';
 import { eventsPath, statusFilePath } from './records.js';
 import { containerPid, processStart, writeRecord } from './state.js';
 import { crashPoint } from './crash-point.js';
@@ -16,10 +16,12 @@ import type { ContainerRecord } from './state.js';
  * Returns the start (with `ended` when the command never ran or ended already).
  */
 export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: () => void): Promise<DetachedStart> {
-  const plan = readSavedPlan(root, rec.id);
   const again = !rec.neverStarted;
-  // Its address again (given back when it stopped), before the plan that holds it runs.
-  const serveNames = again && rec.network !== undefined ? (await import('../network/restart.js')).leaseForStart(root, rec) : undefined;
+  // Its address again (given back when it stopped), before the plan that holds it runs; or a
+  // new address, and a new plan that holds it, when another container took it meanwhile.
+  const nets = again && (rec.network !== undefined || rec.networks !== undefined) ? await (await import('../network/restart.js')).leaseForStart(root, rec) : undefined;
+  if (nets?.plan) savePlan(root, rec.id, nets.plan);
+  const plan = nets?.plan ?? readSavedPlan(root, rec.id);
   // What the last run left says nothing about this one.
   rmSync(statusFilePath(root, rec.id), { force: true });
   rmSync(eventsPath(root, rec.id), { force: true });
@@ -28,7 +30,7 @@ export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: (
   rec.ownerStart = processStart(process.pid);
   if (again) rec.restartCount = (rec.restartCount ?? 0) + 1;
   writeRecord(root, rec);
-  serveNames?.();
+  nets?.serve();
   const start = await launchDetached(plan, {
     eventsPath: eventsPath(root, rec.id),
     // The plan goes to the launcher only after this: a husk killed before the record names
@@ -50,5 +52,8 @@ export async function startSaved(root: string, rec: ContainerRecord, onSpawn?: (
   rec.started = new Date().toISOString();
   delete rec.neverStarted;
   writeRecord(root, rec);
+  // Networks joined by `network connect` are joined again, now that it runs (their veths went
+  // with its last namespace). Its command may run a moment before they are there.
+  if (nets?.rejoin.length && start.ended === undefined) await (await import('../network/connect.js')).rejoinNetworks(root, rec, nets.rejoin);
   return start;
 }

@@ -111,6 +111,9 @@ export interface NetworkAttachment {
   gateway: string;
   veth: string;
   peer: string;
+  /** As `network connect` was given them (--alias, --ip), to join it again at the next start. */
+  aliases?: string[];
+  ip?: string;
 }
 
 export interface PublishedPort {
