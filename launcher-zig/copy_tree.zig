@@ -10,6 +10,7 @@ const std = @import("std");
 const assert = std.debug.assert;
 const protocol = @import("protocol.zig");
 const sys = @import("sys.zig");
+const dirents = @import("dirents.zig");
 const root = @import("root.zig");
 const fs_userns = @import("fs_userns.zig");
 
@@ -40,20 +41,8 @@ pub fn copy_tree(current: *?sys.fd_t, o: CopyTree) sys.Error!void {
 fn copy_entries(source: sys.fd_t, target: sys.fd_t, options: Options, depth: usize) sys.Error!void {
     if (depth >= depth_max) return error.NAMETOOLONG;
     var buffer: [1024]u8 align(8) = undefined;
-    while (true) {
-        const n = try sys.getdents64(source, &buffer);
-        if (n == 0) return;
-        var offset: usize = 0;
-        while (offset + 19 < n) {
-            const record_len = std.mem.readInt(u16, buffer[offset + 16 ..][0..2], .little);
-            if (record_len < 20 or offset + record_len > n) return error.IO; // Never from a kernel.
-            const entry = std.mem.sliceTo(buffer[offset + 19 .. offset + record_len], 0);
-            offset += record_len;
-            if (std.mem.eql(u8, entry, ".") or std.mem.eql(u8, entry, "..")) continue;
-            // The kernel NUL-terminated the name in the buffer.
-            try copy_entry(source, target, @ptrCast(entry.ptr), options, depth);
-        }
-    }
+    var entries = dirents.Iterator.init(source, &buffer);
+    while (try entries.next()) |name| try copy_entry(source, target, name, options, depth);
 }
 
 fn copy_entry(source: sys.fd_t, target: sys.fd_t, name: [*:0]const u8, options: Options, depth: usize) sys.Error!void {

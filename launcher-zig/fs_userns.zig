@@ -9,6 +9,7 @@ const std = @import("std");
 const assert = std.debug.assert;
 const protocol = @import("protocol.zig");
 const sys = @import("sys.zig");
+const dirents = @import("dirents.zig");
 const events = @import("events.zig");
 const idmap_helper = @import("idmap_helper.zig");
 
@@ -87,27 +88,16 @@ fn empty(parent: sys.fd_t, name: [*:0]const u8, depth: usize) sys.Error!void {
     const dir = try sys.openat(parent, name, sys.O.RDONLY | sys.O.DIRECTORY | sys.O.NOFOLLOW, 0);
     defer sys.close(dir);
     var buffer: [1024]u8 align(8) = undefined;
-    while (true) {
-        const n = try sys.getdents64(dir, &buffer);
-        if (n == 0) return;
-        var offset: usize = 0;
-        while (offset + 19 < n) {
-            const record_len = std.mem.readInt(u16, buffer[offset + 16 ..][0..2], .little);
-            if (record_len < 20 or offset + record_len > n) return error.IO; // Never from a kernel.
-            const entry = std.mem.sliceTo(buffer[offset + 19 .. offset + record_len], 0);
-            offset += record_len;
-            if (std.mem.eql(u8, entry, ".") or std.mem.eql(u8, entry, "..")) continue;
-            // The kernel NUL-terminated the name in the buffer.
-            const entry_z: [*:0]const u8 = @ptrCast(entry.ptr);
-            sys.unlinkat(dir, entry_z) catch |err| switch (err) {
-                error.ISDIR => {
-                    try empty(dir, entry_z, depth + 1);
-                    try sys.rmdirat(dir, entry_z);
-                },
-                error.NOENT => {},
-                else => return err,
-            };
-        }
+    var entries = dirents.Iterator.init(dir, &buffer);
+    while (try entries.next()) |entry| {
+        sys.unlinkat(dir, entry) catch |err| switch (err) {
+            error.ISDIR => {
+                try empty(dir, entry, depth + 1);
+                try sys.rmdirat(dir, entry);
+            },
+            error.NOENT => {},
+            else => return err,
+        };
     }
 }
 

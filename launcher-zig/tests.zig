@@ -29,6 +29,7 @@ test {
     _ = @import("fs_plan.zig");
     _ = @import("fs_userns.zig");
     _ = @import("copy_tree.zig");
+    _ = @import("dirents.zig");
     _ = @import("overlay_probe.zig");
     _ = @import("write_stream.zig");
     _ = @import("overlay.zig");
