@@ -343,10 +343,8 @@ const Decoder = struct {
             },
             .mkdir => |o| if (o.mode > protocol.mode_max) return decoder.fail("mkdir.mode: over 07777"),
             .touch => |o| if (o.mode > protocol.mode_max) return decoder.fail("touch.mode: over 07777"),
-            .bind => |o| {
-                if (o.flags & ~protocol.bind_flags_known != 0) return decoder.fail("bind.flags: unknown bits");
-                try decoder.need_mount_namespace();
-            },
+            .bind => |o| try decoder.check_bind(o.flags),
+            .mknod_dev => |o| try decoder.check_mknod_dev(o.path, o.mode, o.rdev, o.uid, o.gid),
             .pivot_root, .mask, .readonly => try decoder.need_mount_namespace(),
             .overlay => |o| try decoder.check_overlay(o.lowers, &.{ o.upper, o.work, o.target, o.links }, o.flags),
             .copy_tree => |o| try decoder.check_copy_tree(o.source, o.target, o.opaque_xattr, o.flags),
@@ -379,7 +377,7 @@ const Decoder = struct {
             .write_file, .setgroups, .symlink, .loopback_up, .chdir, .no_new_privs, .close_fds => {},
             .preserve_fds => |o| if (o.count == 0 or o.count > protocol.preserved_fds_max) return decoder.fail("preserve_fds.count: not 1 to 1024"),
             .seccomp, .seccomp_program, .seccomp_listener => try decoder.check_seccomp(op_value),
-            .init, .pty, .pid_fork => try decoder.check_lifecycle_op(op_value),
+            .init, .pty, .pid_fork, .pid_fork_orphan => try decoder.check_lifecycle_op(op_value),
             .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .hook, .hook_sync, .ioprio, .scheduler, .personality => try decoder.check_fifo_op(op_value),
             .status_file, .cgroup_mkdir, .cgroup_write, .cgroup_enter, .cgroup_into, .cgroup_report, .log, .tty, .attach, .cgroup_devices => try decoder.check_launcher_op(op_value),
             .cgroup_join => |o| {
@@ -406,10 +404,12 @@ const Decoder = struct {
                 return;
             },
             .pty => |o| o.path,
-            .pid_fork => {
+            .pid_fork, .pid_fork_orphan => {
                 // check_order: a container op. After the UNSHARE that made the pid namespace
                 // its child is born in; once; not after INIT (only WAIT_START and EXEC may be).
                 if (decoder.unshared & protocol.CLONE_NEWPID == 0) return decoder.fail("PID_FORK without an UNSHARE of a pid namespace before it");
+                // The orphan's parent exits: only a monitor that leaves at FIFO_WAIT does not wait for it.
+                if (op_value == .pid_fork_orphan and !decoder.plan.exec_fifo) return decoder.fail("PID_FORK_ORPHAN in a plan without EXEC_FIFO");
                 if (decoder.saw_pid_fork) return decoder.fail("a second PID_FORK");
                 decoder.saw_pid_fork = true;
                 return;
@@ -618,6 +618,26 @@ const Decoder = struct {
         const count = o.words.count();
         if (count == 0 or count % (o.key_words + o.data_words) != 0) return decoder.fail("nft.words: not whole elements");
         for (0..count) |i| if (o.words.get(i) > std.math.maxInt(u32)) return decoder.fail("nft.words: a word over 32 bits");
+    }
+
+    /// BIND: known flags, at most one atime mode, in a mount namespace of the container's own.
+    fn check_bind(decoder: *Decoder, flags: u64) Error!void {
+        if (flags & ~protocol.bind_flags_known != 0) return decoder.fail("bind.flags: unknown bits");
+        if (@popCount(flags & protocol.bind_flags_atime) > 1) return decoder.fail("bind.flags: more than one atime mode");
+        try decoder.need_mount_namespace();
+    }
+
+    /// MKNOD_DEV: a clean relative path in a mount namespace of the container's own, a device
+    /// or FIFO with permission bits only, a 32-bit device number, an owner chown can set.
+    fn check_mknod_dev(decoder: *Decoder, path: []const u8, mode: u64, rdev: u64, uid: u64, gid: u64) Error!void {
+        if (!protocol.is_clean_relative(path) or std.mem.eql(u8, path, ".")) return decoder.fail("mknod_dev.path: not a clean relative path");
+        const kind = mode & protocol.S_IFMT;
+        if (kind != protocol.S_IFCHR and kind != protocol.S_IFBLK and kind != protocol.S_IFIFO) return decoder.fail("mknod_dev.mode: not a device or FIFO");
+        if (mode & ~(protocol.S_IFMT | protocol.mode_max) != 0) return decoder.fail("mknod_dev.mode: unknown bits");
+        if (rdev > std.math.maxInt(u32)) return decoder.fail("mknod_dev.rdev: over 32 bits");
+        // chown's -1 (leave as is) is not an owner a plan may ask for.
+        if (uid >= std.math.maxInt(u32) or gid >= std.math.maxInt(u32)) return decoder.fail("mknod_dev: uid or gid out of range");
+        try decoder.need_mount_namespace();
     }
 
     /// protocol.md "Fs plans": an absolute root; paths inside it clean and relative; a

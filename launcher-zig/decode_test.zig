@@ -70,6 +70,7 @@ const sample_ops = [_]Op{
     .{ .chdir = .{ .path = "/" } },
     .{ .rlimit = .{ .resource = 7, .soft = 1024, .hard = std.math.maxInt(u64) } },
     .{ .ioprio = .{ .value = (2 << 13) | 5 } },
+    .{ .mknod_dev = .{ .path = "dev/test1", .mode = 0o020660, .rdev = (10 << 8) | 200, .uid = 0, .gid = 5 } },
     .{ .scheduler = .{ .policy = 3, .nice = @bitCast(@as(i64, -5)), .priority = 0 } },
     .{ .personality = .{ .persona = 8 } },
     .{ .caps = .{ .bounding = 0x3fff, .effective = 0x3ff, .permitted = 0x3ff, .inheritable = 0 } },
@@ -209,6 +210,7 @@ test "every op type round-trips through the decoder" {
     seen.insert(.fifo_wait);
     seen.insert(.console); // Below too: a launcher op that talks to a socket.
     seen.insert(.pid_fork); // Below: only after an UNSHARE of a pid namespace.
+    seen.insert(.pid_fork_orphan);
     seen.insert(.hook); // Below: "HOOK and HOOK_SYNC ...".
     seen.insert(.hook_sync);
     seen.insert(.seccomp_listener); // Below: "SECCOMP_LISTENER ...".
@@ -552,8 +554,12 @@ test "flags and enums with unknown bits or values are rejected" {
     try expect_ops_invalid(minimal(&.{.{ .mount = .{ .source = "", .target = "/", .fstype = "", .flags = 1 << 32, .data = "" } }}), 1, "mount.flags");
     try expect_ops_invalid(minimal(&.{.{ .mkdir = .{ .path = "x", .mode = 0o10000 } }}), 1, "mode");
     try expect_ops_invalid(minimal(&.{.{ .touch = .{ .path = "x", .mode = 0o10000 } }}), 1, "mode");
-    try expect_ops_invalid(minimal(&.{.{ .bind = .{ .source = "/a", .target = "b", .flags = 64 } }}), 1, "bind.flags");
+    try expect_ops_invalid(minimal(&.{.{ .bind = .{ .source = "/a", .target = "b", .flags = 1024 } }}), 1, "bind.flags");
+    try expect_ops_invalid(minimal(&.{.{ .bind = .{ .source = "/a", .target = "b", .flags = protocol.bind_flag_noatime | protocol.bind_flag_strictatime } }}), 1, "more than one atime mode");
     try expect_ops_invalid(minimal(&.{.{ .umask = .{ .mask = 0o1000 } }}), 1, "umask.mask");
+    try expect_ops_invalid(minimal(&.{.{ .mknod_dev = .{ .path = "../x", .mode = 0o020600, .rdev = 0, .uid = 0, .gid = 0 } }}), 1, "mknod_dev.path");
+    try expect_ops_invalid(minimal(&.{.{ .mknod_dev = .{ .path = "x", .mode = 0o100600, .rdev = 0, .uid = 0, .gid = 0 } }}), 1, "not a device or FIFO");
+    try expect_ops_invalid(minimal(&.{.{ .mknod_dev = .{ .path = "x", .mode = 0o020600, .rdev = 0, .uid = std.math.maxInt(u32), .gid = 0 } }}), 1, "uid or gid");
     try expect_ops_invalid(minimal(&.{.{ .ambient = .{ .capabilities = 1 << 41 } }}), 1, "ambient");
     try expect_ops_invalid(minimal(&.{.{ .preserve_fds = .{ .count = 0 } }}), 1, "preserve_fds.count");
     try expect_ops_invalid(minimal(&.{.{ .preserve_fds = .{ .count = 1025 } }}), 1, "preserve_fds.count");
@@ -971,6 +977,12 @@ test "PID_FORK: after the container process unshared a pid namespace, once; its 
     try expect_ops_invalid(&.{ joined_clone, enter_user, fork, exec_op }, 2, "PID_FORK without an UNSHARE of a pid namespace before it");
     try expect_ops_invalid(&.{ joined_clone, unshare_all, fork, fork, exec_op }, 3, "a second PID_FORK");
     try expect_ops_invalid(&.{ joined_clone, enter_user, mount_proc, unshare_all, exec_op }, 2, "a mount op without a new mount namespace");
+    const orphan = Op{ .pid_fork_orphan = .{} };
+    const fifo = Op{ .exec_fifo = .{ .path = "/run/husk-runc/c/exec.fifo" } };
+    const wait = Op{ .fifo_wait = .{} };
+    try expect_valid_ops(&.{ fifo, joined_clone, enter_user, unshare_all, orphan, mount_proc, wait, exec_op });
+    try expect_ops_invalid(&.{ joined_clone, enter_user, unshare_all, orphan, exec_op }, 3, "PID_FORK_ORPHAN in a plan without EXEC_FIFO");
+    try expect_ops_invalid(&.{ fifo, joined_clone, unshare_all, fork, orphan, wait, exec_op }, 4, "a second PID_FORK");
 }
 
 test "INIT: a container op right before EXEC or WAIT_START, at most once" {

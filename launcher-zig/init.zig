@@ -45,13 +45,18 @@ pub fn fork_init(state: *State) sys.Error!void {
     return become_init(child);
 }
 
+/// What the parent of PID_FORK becomes: husk's init for the child, or nothing (it exits, and
+/// the child is reparented to the nearest subreaper: runc's model, PID_FORK_ORPHAN).
+pub const ForkParent = enum { init, orphan };
+
 /// Container process, at PID_FORK (protocol.md "A joined user namespace"): it entered a user
 /// namespace and unshared a pid namespace, which only its children enter. Forks: the child,
 /// pid 1 of that namespace, reports its host pid (INNER_PID) and goes on with the plan; the
 /// parent becomes husk's init for it, as at INIT, so the monitor's child, pidfd and status
 /// pipe stay what they were.
-pub fn fork_pid(state: *State) sys.Error!void {
+pub fn fork_pid(state: *State, parent_becomes: ForkParent) sys.Error!void {
     assert(state.role == .container);
+    if (parent_becomes == .orphan) return fork_orphan(state);
     try sys.sigprocmask_set(signals);
     const parent = sys.getpid();
     const child = try sys.fork();
@@ -67,6 +72,20 @@ pub fn fork_pid(state: *State) sys.Error!void {
         return;
     }
     return become_init(child);
+}
+
+/// PID_FORK_ORPHAN: the child goes on as the container's process with no parent-death signal
+/// (its parent is about to go) and says its host pid; the parent exits without a word, its
+/// status pipe and event fd closing with it (the child holds its own copies).
+fn fork_orphan(state: *State) sys.Error!void {
+    const child = try sys.fork();
+    if (child == 0) {
+        const host = try host_view();
+        state.events.inner_pid(host.pid);
+        return;
+    }
+    assert(child > 0);
+    sys.exit(0);
 }
 
 /// This process's pid and its parent's, in the host's pid namespace (/proc/self/stat of the

@@ -65,7 +65,14 @@ pub const bind_flag_create: u64 = 1 << 2;
 pub const bind_flag_nosuid: u64 = 1 << 3;
 pub const bind_flag_nodev: u64 = 1 << 4;
 pub const bind_flag_noexec: u64 = 1 << 5;
-pub const bind_flags_known: u64 = 0b111111;
+/// Bits 6-9: the new mount's atime mode, at most one of noatime, strictatime, relatime
+/// (MOUNT_ATTR__ATIME cleared, the mode set), and nodiratime beside any of them.
+pub const bind_flag_noatime: u64 = 1 << 6;
+pub const bind_flag_strictatime: u64 = 1 << 7;
+pub const bind_flag_relatime: u64 = 1 << 8;
+pub const bind_flag_nodiratime: u64 = 1 << 9;
+pub const bind_flags_atime: u64 = bind_flag_noatime | bind_flag_strictatime | bind_flag_relatime;
+pub const bind_flags_known: u64 = 0b1111111111;
 
 pub const mode_max: u64 = 0o7777;
 pub const rlimit_resource_count: u64 = 16; // RLIMIT_NLIMITS
@@ -194,6 +201,10 @@ pub const FrameType = enum(u16) {
     seccomp_listener = 0x00c9,
     // OCI idmapped bind mounts (protocol.md "Idmapped trees"): idmap.zig.
     idmap_mount = 0x00ca,
+    // linux.devices made in the container's root (protocol.md MKNOD_DEV): mounts.zig.
+    mknod_dev = 0x00f0,
+    // PID_FORK for runc's model (protocol.md "A joined user namespace"): init.zig.
+    pid_fork_orphan = 0x00f1,
     _,
 };
 
@@ -411,6 +422,12 @@ pub const Op = union(enum) {
     /// Parent op: a detached copy of `source`, idmapped through a user namespace with these
     /// maps (empty: the container's), sent as `slot` like IDMAP_TREE's.
     idmap_mount: struct { source: Str, slot: u64, uid_map: Str, gid_map: Str, flags: u64 },
+    /// Container op: a device node or FIFO at `path` in the current root (mode: type and
+    /// permissions, set exactly), owned by uid:gid; one already there is left as it is.
+    mknod_dev: struct { path: Str, mode: u64, rdev: u64, uid: u64, gid: u64 },
+    /// Container op: as PID_FORK, but the parent exits at once, so the child (the container's
+    /// pid 1) is reparented to the nearest subreaper (the engine's) instead of husk's init.
+    pid_fork_orphan: struct {},
 
     pub const Tag = std.meta.Tag(Op);
 

@@ -121,15 +121,10 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .clone => |o| try clone_op(state, plan, o.flags),
         .write_file => |o| try files.write_file(&state.root_fd, o.path, o.content),
         .uid_map, .gid_map, .setgroups, .idmap_helper, .net_helper, .nft_elements => try map_op(state, op),
-        .mount => |o| try mounts.mount(&state.root_fd, o.source, o.target, o.fstype, o.flags, o.data),
         .mkdir => |o| try files.mkdir(&state.root_fd, o.path, o.mode),
         .touch => |o| try files.touch(&state.root_fd, o.path, o.mode),
         .symlink => |o| try files.symlink(&state.root_fd, o.target, o.linkpath),
-        .bind => |o| try mounts.bind(&state.root_fd, o.source, o.target, o.flags),
-        .pivot_root => |o| try mounts.pivot_root(&state.root_fd, o.newroot),
-        .mask => |o| try mounts.mask(&state.root_fd, o.path),
-        .readonly => |o| try mounts.readonly(&state.root_fd, o.path),
-        .set_root => |o| try mounts.set_root(&state.root_fd, o.path),
+        .mount, .bind, .mknod_dev, .pivot_root, .mask, .readonly, .set_root => try mount_op(&state.root_fd, op),
         .overlay, .copy_tree => try image_op(state, op),
         .sethostname => |o| try process.sethostname(o.name),
         .loopback_up => try process.loopback_up(),
@@ -151,7 +146,7 @@ fn run_op(state: *State, plan: *const decode.Plan, op: Op, index: usize) sys.Err
         .attach_tree => |o| try idmap.attach_tree(&state.trees, state.root_fd, o.slot, o.target),
         .seccomp, .seccomp_program => try seccomp.run_op(state, plan, index, op),
         .seccomp_listener => |o| state.listener.op = o,
-        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty, .pid_fork, .console, .preserve_fds => try run_start_op(state, plan, op),
+        .wait_start, .exec_fifo, .fifo_wait, .umask, .ambient, .init, .pty, .pid_fork, .pid_fork_orphan, .console, .preserve_fds => try run_start_op(state, plan, op),
         .hook => |o| try hook.run(o, &state.hook_outcome),
         .ioprio => |o| try sys.ioprio_set(o.value),
         .scheduler => |o| try sys.sched_setattr(o.policy, @bitCast(o.nice), o.priority),
@@ -189,6 +184,20 @@ fn clone_op(state: *State, plan: *const decode.Plan, flags: u64) sys.Error!void 
         try attach.in_monitor(&state.attach, logger.tty_fd(&state.logger));
         state.events.pid(state.container.pid);
         try cgroup.after_clone(&state.cgroup, state.container.pid, state.container.into_cgroup);
+    }
+}
+
+/// The ops of mounts.zig, each on the current root.
+fn mount_op(current: *?sys.fd_t, op: Op) sys.Error!void {
+    switch (op) {
+        .mount => |o| try mounts.mount(current, o.source, o.target, o.fstype, o.flags, o.data),
+        .bind => |o| try mounts.bind(current, o.source, o.target, o.flags),
+        .mknod_dev => |o| try mounts.mknod_dev(current, o.path, o.mode, o.rdev, o.uid, o.gid),
+        .pivot_root => |o| try mounts.pivot_root(current, o.newroot),
+        .mask => |o| try mounts.mask(current, o.path),
+        .readonly => |o| try mounts.readonly(current, o.path),
+        .set_root => |o| try mounts.set_root(current, o.path),
+        else => unreachable, // run_op sends only these.
     }
 }
 
@@ -235,7 +244,8 @@ fn run_start_op(state: *State, plan: *const decode.Plan, op: Op) sys.Error!void 
         .preserve_fds => |o| try process.preserve_fds(o.count),
         .console => |o| try console.open(state, o.path),
         .init => try init_mode.fork_init(state),
-        .pid_fork => try init_mode.fork_pid(state),
+        .pid_fork => try init_mode.fork_pid(state, .init),
+        .pid_fork_orphan => try init_mode.fork_pid(state, .orphan),
         .pty => |o| try logger.pty_inside(&state.logger, o.path),
         else => unreachable,
     }
@@ -310,7 +320,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .caps => message.append("set capabilities"),
         .user => |o| message.print("set user {d}:{d}", .{ o.uid, o.gid }),
         .no_new_privs, .close_fds => message.append(if (op == .no_new_privs) "set no_new_privs" else "close fds"),
-        .preserve_fds, .hook, .hook_sync, .ioprio, .scheduler, .personality, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .seccomp, .seccomp_listener => describe_runc_op(state, op, message),
+        .preserve_fds, .hook, .hook_sync, .ioprio, .scheduler, .personality, .exec_fifo, .fifo_wait, .umask, .ambient, .console, .seccomp, .seccomp_listener, .mknod_dev => describe_runc_op(state, op, message),
         .exec => |o| message.print("exec {s}", .{o.path}),
         .status_file => |o| message.print("status file {s}", .{o.path}),
         .cgroup_mkdir => |o| message.print("mkdir cgroup {s}", .{o.path}),
@@ -328,7 +338,7 @@ fn describe(state: *const State, op: Op, message: *events.Message) void {
         .wait_start => message.append("wait for START"),
         .seccomp_program => message.append("keep a seccomp program part"),
         .init => message.append("become husk's init (exec /proc/self/exe)"),
-        .pid_fork => message.append("fork into the new pid namespace"),
+        .pid_fork, .pid_fork_orphan => message.append("fork into the new pid namespace"),
         .pty => |o| message.print("open a pty at {s}", .{o.path}),
         .target => |o| message.print("open pid {d} started at {d}", .{ o.pid, o.start_time }),
         .setns => |o| message.print("enter namespaces 0x{x} of pid {d}", .{ o.flags, state.target_pid }),
@@ -352,6 +362,7 @@ fn describe_runc_op(state: *const State, op: Op, message: *events.Message) void 
         .preserve_fds => |o| message.print("keep fds 3 to {d} open", .{o.count + 2}),
         .hook => |o| state.hook_outcome.print(o, message),
         .hook_sync => message.append("wait for the runtime's hooks"),
+        .mknod_dev => |o| message.print("make device {s}", .{o.path}),
         .ioprio => |o| message.print("set io priority class {d} level {d}", .{ o.value >> 13, o.value & 0x1fff }),
         .scheduler => |o| message.print("set scheduling policy {d} nice {d} priority {d}", .{ o.policy, @as(i64, @bitCast(o.nice)), o.priority }),
         .personality => |o| message.print("set personality 0x{x}", .{o.persona}),

@@ -56,6 +56,7 @@ fn start(record: *const state.Record, current: state.Status, dir: []const u8) Ou
     const fifo = std.fmt.bufPrintZ(&path_buffer, "{s}/exec.fifo", .{dir}) catch return .node;
     const fd = sys.openat(sys.AT_FDCWD, fifo, sys.O.WRONLY | sys.O.NONBLOCK | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0) catch return .node;
     const written = sys.write(fd, "0") catch 0;
+    if (written == 1) wait_for_exec(fd);
     sys.close(fd);
     if (written != 1) return .node;
     sys.unlinkat(sys.AT_FDCWD, fifo) catch |err| {
@@ -66,6 +67,21 @@ fn start(record: *const state.Record, current: state.Status, dir: []const u8) Ou
         return .{ .done = 1 };
     };
     return .{ .done = 0 };
+}
+
+/// The longest `start` waits for the init to exec (its startContainer hooks run before that).
+const exec_wait_ms_max: i32 = 2000;
+
+/// Returns once the FIFO has no reader left: the init holds the only one, close-on-exec, so
+/// it is gone when the init has exec'd its process (or died). A `state` or `kill` right
+/// after `start` then meets the container's program, not the init still on its way to EXEC
+/// (pid 1 of its pid namespace, which drops a signal it has no handler for: runtime-tools'
+/// killsig lost TERM and USR2 so). Asking for no events, poll reports
+/// only POLLERR (no reader) on a FIFO's write end; bounded, so a slow hook cannot hold start.
+fn wait_for_exec(fd: sys.fd_t) void {
+    assert(fd >= 0);
+    var fds = [1]sys.PollFd{.{ .fd = fd, .events = 0, .revents = 0 }};
+    _ = sys.poll_timeout(&fds, exec_wait_ms_max) catch {};
 }
 
 /// Signal numbers the front reads itself (x86_64); any other name is Node's (the core's).

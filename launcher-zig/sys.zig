@@ -148,6 +148,12 @@ pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
 pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
 pub const MOUNT_ATTR_NODEV: u64 = 0x4;
 pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+/// The atime mode is a field, not a bit: relatime is 0, so setting one clears MOUNT_ATTR__ATIME.
+pub const MOUNT_ATTR__ATIME: u64 = 0x70;
+pub const MOUNT_ATTR_RELATIME: u64 = 0x0;
+pub const MOUNT_ATTR_NOATIME: u64 = 0x10;
+pub const MOUNT_ATTR_STRICTATIME: u64 = 0x20;
+pub const MOUNT_ATTR_NODIRATIME: u64 = 0x80;
 pub const S_IFMT: u32 = 0o170000;
 pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFREG: u32 = 0o100000;
@@ -307,6 +313,15 @@ pub fn file_size(fd: fd_t) Error!u64 {
 pub const Stat = linux.Stat;
 pub const S_IFLNK: u32 = 0o120000;
 pub const S_IFCHR: u32 = 0o020000;
+
+/// Whether the O_PATH fd `fd` is the root of a mount (statx's STATX_ATTR_MOUNT_ROOT, Linux
+/// 5.8); false where the kernel does not say.
+pub fn is_mount_root(fd: fd_t) Error!bool {
+    const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
+    var buffer: linux.Statx = undefined;
+    _ = try check(linux.syscall5(.statx, arg(fd), ptr(""), AT_EMPTY_PATH, 0, ptr(&buffer)));
+    return buffer.attributes_mask & buffer.attributes & STATX_ATTR_MOUNT_ROOT != 0;
+}
 
 pub fn lstatat(dir: fd_t, name: [*:0]const u8, stat: *Stat) Error!void {
     _ = try check(linux.syscall4(.fstatat64, arg(dir), ptr(name), ptr(stat), AT_SYMLINK_NOFOLLOW));
@@ -683,7 +698,14 @@ pub fn mount_setattr_rdonly(fd: fd_t, recursive: bool) Error!void {
 
 /// Sets the MOUNT_ATTR_* bits `set` (RDONLY, NOSUID, NODEV, NOEXEC) on the mount `fd`.
 pub fn mount_setattr_set(fd: fd_t, set: u64, recursive: bool) Error!void {
-    const attr = MountAttr{ .attr_set = set, .attr_clr = 0, .propagation = 0, .userns_fd = 0 };
+    return mount_setattr(fd, set, 0, recursive);
+}
+
+/// Clears the MOUNT_ATTR_* bits `clear` and sets `set` on the mount `fd` (an atime mode
+/// needs both: MOUNT_ATTR__ATIME cleared, the mode set).
+pub fn mount_setattr(fd: fd_t, set: u64, clear: u64, recursive: bool) Error!void {
+    assert(set & clear & ~MOUNT_ATTR__ATIME == 0);
+    const attr = MountAttr{ .attr_set = set, .attr_clr = clear, .propagation = 0, .userns_fd = 0 };
     const flags = AT_EMPTY_PATH | (if (recursive) AT_RECURSIVE else 0);
     _ = try check(linux.syscall5(.mount_setattr, arg(fd), ptr(""), flags, ptr(&attr), @sizeOf(MountAttr)));
 }

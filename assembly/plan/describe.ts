@@ -148,7 +148,9 @@ const TABLE = `0010 UNSHARE any flags:u
 00c3 SCHEDULER container policy:u nice:u priority:u
 00c4 PERSONALITY container persona:u
 00c9 SECCOMP_LISTENER pre path:p state_prefix:s state_middle:s state_suffix:s
-00ca IDMAP_MOUNT parent source:p slot:u uid_map:s gid_map:s flags:u`;
+00ca IDMAP_MOUNT parent source:p slot:u uid_map:s gid_map:s flags:u
+00f0 MKNOD_DEV container path:p mode:u rdev:u uid:u gid:u
+00f1 PID_FORK_ORPHAN container`;
 
 let layouts: Layout[] | null = null;
 

@@ -69,6 +69,8 @@ export const T_PRESERVE_FDS: u16 = 0x00a6;
 export const T_HOOK: u16 = 0x00c0;
 export const T_HOOK_SYNC: u16 = 0x00c1;
 export const T_IOPRIO: u16 = 0x00c2;
+export const T_MKNOD_DEV: u16 = 0x00f0;
+export const T_PID_FORK_ORPHAN: u16 = 0x00f1;
 export const T_SCHEDULER: u16 = 0x00c3;
 export const T_PERSONALITY: u16 = 0x00c4;
 export const T_CONSOLE: u16 = 0x00a4;
@@ -328,6 +330,12 @@ export class PlanWriter {
     this.w.end();
   }
 
+  /** PID_FORK whose parent exits: the child goes to the engine's subreaper (runc's model). */
+  pidForkOrphan(): void {
+    this.op(T_PID_FORK_ORPHAN, "pid-fork-orphan");
+    this.w.end();
+  }
+
   init(): void {
     this.op(T_INIT, "init");
     this.w.end();
@@ -571,6 +579,17 @@ export class PlanWriter {
     this.w.u64(policy);
     this.w.u64(nice);
     this.w.u64(priority);
+    this.w.end();
+  }
+
+  /** A device node or FIFO made in the root (linux.devices without a user namespace). */
+  mknodDev(path: string, mode: u64, rdev: u64, uid: u64, gid: u64): void {
+    this.op(T_MKNOD_DEV, "mknod-dev");
+    this.w.str("path", path, PATH_MAX);
+    this.w.u64(mode);
+    this.w.u64(rdev);
+    this.w.u64(uid);
+    this.w.u64(gid);
     this.w.end();
   }
 

@@ -23,10 +23,15 @@ const MS_RELATIME: u64 = 1 << 21;
 const MS_STRICTATIME: u64 = 1 << 24;
 export const MS_REMOUNT: u64 = 32;
 const PROPAGATION: u64 = MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE;
-/** BIND op bits 3-5 (docs/protocol.md BIND). */
+/** BIND op bits 3-9 (docs/protocol.md BIND). */
 const BIND_NOSUID: u64 = 8;
 const BIND_NODEV: u64 = 16;
 const BIND_NOEXEC: u64 = 32;
+const BIND_NOATIME: u64 = 64;
+const BIND_STRICTATIME: u64 = 128;
+const BIND_RELATIME: u64 = 256;
+const BIND_NODIRATIME: u64 = 512;
+const ATIME_FLAGS: u64 = MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
 
 /** The host devices every container gets (runc's default devices), bound from the host. */
 const DEVICES: string[] = ["null", "zero", "full", "random", "urandom", "tty"];
@@ -164,8 +169,9 @@ export function checkMounts(mounts: OciMount[], cgroupNs: bool): Failure | null 
     if (type == "bind" || type == "none") {
       if (!o.bind) return invalid(field(i) + ".options: a \"" + m.type + "\" mount needs \"bind\" or \"rbind\"");
       if (m.source.length == 0) return invalid(field(i) + ".source: empty");
-      const other = o.flags & ~(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
-      if (other != 0) return invalid(field(i) + ".options: only ro, nosuid, nodev, noexec and propagation are supported on a bind mount by husk-runc");
+      const other = o.flags & ~(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | ATIME_FLAGS);
+      if (other != 0) return invalid(field(i) + ".options: only ro, nosuid, nodev, noexec, the atime options and propagation are supported on a bind mount by husk-runc");
+      if (popcnt(o.flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) > 1) return invalid(field(i) + ".options: more than one of noatime, strictatime and relatime");
     }
     if (type == "cgroup" || type == "cgroup2") {
       if (insideRoot(m.destination) != "sys/fs/cgroup") return invalid(field(i) + ".destination: husk-runc mounts cgroups only on /sys/fs/cgroup");
@@ -295,6 +301,12 @@ function bindOps(plan: PlanWriter, m: OciMount, target: string, o: Options, bund
   if ((o.flags & MS_NOSUID) != 0) flags |= BIND_NOSUID;
   if ((o.flags & MS_NODEV) != 0) flags |= BIND_NODEV;
   if ((o.flags & MS_NOEXEC) != 0) flags |= BIND_NOEXEC;
+  // The atime options take effect on the bind as runc's remount gives them; a bind has no
+  // data of its own (the kernel ignores mode=, size= there, as it does when runc passes them).
+  if ((o.flags & MS_NOATIME) != 0) flags |= BIND_NOATIME;
+  if ((o.flags & MS_STRICTATIME) != 0) flags |= BIND_STRICTATIME;
+  if ((o.flags & MS_RELATIME) != 0) flags |= BIND_RELATIME;
+  if ((o.flags & MS_NODIRATIME) != 0) flags |= BIND_NODIRATIME;
   plan.bind(source, target, flags);
   if (o.propagation != 0) plan.mount("", target, "", o.propagation, "");
 }

@@ -17,12 +17,12 @@ import { DEFAULT_DEVICE_RULES } from "./devices";
 import { cgroupJoinOps, cgroupLauncherOps, checkCgroupShape, CgroupLimit, CgroupRequest, containerDir, deviceCgroupKind, unshareCgroupAfterJoin, v1DevicesAt, validateCgroup } from "./cgroup";
 import { PlanWriter } from "./encode";
 import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } from "./exec";
-import { BIND_CREATE, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
+import { BIND_CREATE, BIND_RECURSIVE, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
 import { checkIdmapped, checkMounts, checkPaths, deviceOps, idmapMountOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
   asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, HOOK_NO_TIMEOUT, OciHook, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciIdMap, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
 } from "./oci-request";
-import { ANS_CGROUP_DIR, ANS_SUMMARY } from "./summary";
+import { ANS_CGROUP_DIR, ANS_OCI_WARNING, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
 import { FLAG_NEW_LISTENER } from "../seccomp/profile";
 
@@ -83,6 +83,12 @@ class OciDecisions {
   propagation: u64 = MS_SLAVE | MS_REC;
   sysctlPaths: string[] = [];
   seccomp: Filter = new Filter();
+  /** process.capabilities' names this kernel table does not know: ignored, as runc does. */
+  ignoredCaps: string[] = [];
+  /** What of the config was ignored as runc ignores it: OCI_WARNING lines. */
+  warnings: string[] = [];
+  /** Per linux.devices entry: made by mknod (true) or the host's node bound in. */
+  devicesMade: bool[] = [];
 }
 
 export function ociPlan(len: i32): i32 {
@@ -153,8 +159,8 @@ function decide(req: OciRequest, d: OciDecisions): Failure | null {
   if (failure === null) failure = checkPaths("maskedPaths", req.masked);
   if (failure === null) failure = checkPaths("readonlyPaths", req.readonly);
   const configRules = req.deviceRules.length;
-  if (failure === null) failure = decideDevices(req);
-  if (failure === null) failure = decideCgroup(req, configRules);
+  if (failure === null) failure = decideDevices(req, d);
+  if (failure === null) failure = decideCgroup(req, configRules, d);
   if (failure === null) failure = decideHooks(req);
   if (failure === null) {
     // No linux.seccomp: no filter (the OCI spec's default); the profile's includes.caps and
@@ -199,7 +205,12 @@ function decideCaps(req: OciRequest, d: OciDecisions): Failure | null {
     const names = req.caps[s];
     for (let i = 0; i < names.length; i++) {
       const bit = CAPABILITIES.indexOf(names[i]);
-      if (bit < 0) return invalid("process.capabilities." + CAP_SETS[s] + ": unknown capability \"" + names[i] + "\"");
+      // runc 1.1 ignores a name it does not know (with a warning), so engines' configs that
+      // name a newer kernel's capability still run: the same here, said in the summary.
+      if (bit < 0) {
+        if (!d.ignoredCaps.includes(names[i])) d.ignoredCaps.push(names[i]);
+        continue;
+      }
       d.caps[s] |= <u64>1 << <u64>bit;
     }
   }
@@ -332,33 +343,65 @@ function decideJoin(req: OciRequest, d: OciDecisions): Failure | null {
 const UNSET: u64 = 0xffffffffffffffff;
 
 /**
- * linux.devices: each node is the host's node of that type and number, bound in (the
- * launcher's BIND with create), so its mode and owner are the host's: a fileMode, uid or gid
- * that differs is refused rather than ignored. Each also gets a device-cgroup allow rule
- * after linux.resources.devices (runc's order), where the host has a v1 devices controller.
+ * linux.devices, as runc makes them: without a user namespace (new or joined) each node is
+ * made in the rootfs by mknod with the entry's mode (default 0666) and owner (default 0:0);
+ * in one, where mknod of a device is not allowed, the host's node of that type and number is
+ * bound in (the launcher's BIND with create), so its mode and owner are the host's and a
+ * fileMode, uid or gid that differs is refused rather than ignored. A FIFO (type p) is made
+ * either way. Each device also gets a device-cgroup allow rule after linux.resources.devices
+ * (runc's order), where the host has a device cgroup.
  */
-function decideDevices(req: OciRequest): Failure | null {
+function decideDevices(req: OciRequest, d: OciDecisions): Failure | null {
+  const userns = (d.newNamespaces & CLONE_NEWUSER) != 0 || d.userPath.length > 0;
   for (let i = 0; i < req.devices.length; i++) {
-    const d = req.devices[i];
+    const dev = req.devices[i];
     const field = "linux.devices[" + i.toString() + "]";
     if (req.join) return invalid("exec: a process has no devices of its own");
-    if (d.path.length == 0 || d.path.charCodeAt(0) != 0x2f || insideRoot(d.path) === null || insideRoot(d.path) == "") return invalid(field + ".path: \"" + d.path + "\" is not an absolute path inside the rootfs");
-    if (d.type != "c" && d.type != "b" && d.type != "u") {
-      return invalid(field + ".type: \"" + d.type + "\" is not supported by husk-runc (c or b: a character or block device)");
+    if (dev.path.length == 0 || dev.path.charCodeAt(0) != 0x2f || insideRoot(dev.path) === null || insideRoot(dev.path) == "") return invalid(field + ".path: \"" + dev.path + "\" is not an absolute path inside the rootfs");
+    if (dev.type != "c" && dev.type != "b" && dev.type != "u" && dev.type != "p") {
+      return invalid(field + ".type: \"" + dev.type + "\" is not a device type (c, u, b or p)");
     }
-    if (d.major == UNSET || d.minor == UNSET || d.major > 0xfff || d.minor > 0xfffff) return invalid(field + ": major and minor are needed (major ≤ 4095, minor ≤ 1048575)");
-    const kind = d.type == "b" ? "b" : "c";
-    const name = kind + " " + d.major.toString() + ":" + d.minor.toString();
-    if (d.hostPath.length == 0) return invalid(field + ": this host has no " + name + " device to bind (husk-runc binds the host's device nodes)");
-    if (d.mode != UNSET && (d.mode & 0o7777) != (d.hostMode & 0o7777)) {
-      return invalid(field + ".fileMode: 0" + (d.mode & 0o7777).toString(8) + " differs from the host's " + d.hostPath + " (0" + (d.hostMode & 0o7777).toString(8) + "), whose node husk-runc binds");
+    const fifo = dev.type == "p";
+    if (!fifo && (dev.major == UNSET || dev.minor == UNSET || dev.major > 0xfff || dev.minor > 0xfffff)) return invalid(field + ": major and minor are needed (major ≤ 4095, minor ≤ 1048575)");
+    if (dev.mode != UNSET && dev.mode > 0o7777) return invalid(field + ".fileMode: 0" + dev.mode.toString(8) + " is not a permission mode (at most 07777)");
+    if ((dev.uid != UNSET && dev.uid >= ID_LIMIT) || (dev.gid != UNSET && dev.gid >= ID_LIMIT)) return invalid(field + ".uid/gid: out of range");
+    const kind = dev.type == "b" ? "b" : "c";
+    const name = kind + " " + dev.major.toString() + ":" + dev.minor.toString();
+    const made = fifo || !userns;
+    d.devicesMade.push(made);
+    if (fifo) continue;
+    req.deviceRules.push(new OciDeviceRule(true, kind, dev.major, dev.minor, "rwm"));
+    if (made) continue;
+    if (dev.hostPath.length == 0) return invalid(field + ": this host has no " + name + " device to bind (in a user namespace husk-runc binds the host's device nodes, as runc does)");
+    if (dev.mode != UNSET && (dev.mode & 0o7777) != (dev.hostMode & 0o7777)) {
+      return invalid(field + ".fileMode: 0" + (dev.mode & 0o7777).toString(8) + " differs from the host's " + dev.hostPath + " (0" + (dev.hostMode & 0o7777).toString(8) + "), whose node husk-runc binds in a user namespace");
     }
-    if ((d.uid != UNSET && d.uid != d.hostUid) || (d.gid != UNSET && d.gid != d.hostGid)) {
-      return invalid(field + ".uid/gid: " + d.uid.toString() + ":" + d.gid.toString() + " differs from the host's " + d.hostPath + " (" + d.hostUid.toString() + ":" + d.hostGid.toString() + "), whose node husk-runc binds");
+    if ((dev.uid != UNSET && dev.uid != dev.hostUid) || (dev.gid != UNSET && dev.gid != dev.hostGid)) {
+      return invalid(field + ".uid/gid: " + dev.uid.toString() + ":" + dev.gid.toString() + " differs from the host's " + dev.hostPath + " (" + dev.hostUid.toString() + ":" + dev.hostGid.toString() + "), whose node husk-runc binds in a user namespace");
     }
-    req.deviceRules.push(new OciDeviceRule(true, kind, d.major, d.minor, "rwm"));
   }
   return null;
+}
+
+const S_IFIFO: u64 = 0o010000;
+const S_IFCHR: u64 = 0o020000;
+const S_IFBLK: u64 = 0o060000;
+
+/** linux.devices' ops, in their order: MKNOD_DEV where decideDevices chose it, else BIND. */
+function deviceEntryOps(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
+  for (let i = 0; i < req.devices.length; i++) {
+    const dev = req.devices[i];
+    const target = <string>insideRoot(dev.path);
+    if (!d.devicesMade[i]) {
+      plan.bind(dev.hostPath, target, BIND_CREATE);
+      continue;
+    }
+    const type = dev.type == "p" ? S_IFIFO : dev.type == "b" ? S_IFBLK : S_IFCHR;
+    const mode = dev.mode == UNSET ? 0o666 : dev.mode;
+    // The kernel's 32-bit dev_t for mknod (new_encode_dev): minor's low byte, the major, the rest of the minor.
+    const rdev: u64 = dev.type == "p" ? 0 : (dev.minor & 0xff) | (dev.major << 8) | ((dev.minor & ~(<u64>0xff)) << 12);
+    plan.mknodDev(target, type | mode, rdev, dev.uid == UNSET ? 0 : dev.uid, dev.gid == UNSET ? 0 : dev.gid);
+  }
 }
 
 /** HOOK's bound on a timeout (docs/protocol.md "Hooks in the container"). */
@@ -422,12 +465,14 @@ const KERNEL_IPC: string[] = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
  * linux.resources → the cgroup module's limits; linux.resources.devices (then linux.devices'
  * allow rules, then runc's defaults) → v1 device writes, or on cgroup v2 a BPF program.
  */
-function decideCgroup(req: OciRequest, configRules: i32): Failure | null {
+function decideCgroup(req: OciRequest, configRules: i32, d: OciDecisions): Failure | null {
   const cg = req.cgroup;
   const limits = ociLimits(req.resources, cg, false);
   if (limits !== null) return limits;
   const problem = validateCgroup(cg);
   if (problem !== null) return invalid("linux.resources: " + problem.reason);
+  const memory = memoryExtras(req.resources, cg, d);
+  if (memory !== null) return memory;
   if (req.deviceRules.length == 0 || !cg.present) return null;
   const kind = deviceCgroupKind(cg);
   // Without a device cgroup nothing restricts devices: linux.devices' own allow rules
@@ -453,6 +498,43 @@ function decideCgroup(req: OciRequest, configRules: i32): Failure | null {
   return null;
 }
 
+/** linux.resources.memory fields of the OCI spec that docker's flags have no name for. */
+const MEMORY_EXTRAS: string[] = ["memory.kernel", "memory.kernelTCP", "memory.swappiness", "memory.disableOOMKiller"];
+
+/**
+ * memory.kernel and memory.kernelTCP are ignored with a warning, as runc 1.1 ignores them
+ * (kernel memory limits are deprecated; the kernel here no longer takes them);
+ * memory.swappiness (0-100) and memory.disableOOMKiller are written to a v1 memory
+ * controller (memory.swappiness, memory.oom_control), as runc writes them; cgroup v2 has
+ * neither file, so there they are refused by name.
+ */
+function memoryExtras(resources: OciPair[], cg: CgroupRequest, d: OciDecisions): Failure | null {
+  let at = -1;
+  for (let i = 0; i < cg.used.length; i++) if (cg.used[i].version == 1 && cg.used[i].has("memory")) at = i;
+  for (let i = 0; i < resources.length; i++) {
+    const r = resources[i];
+    if (!MEMORY_EXTRAS.includes(r.name)) continue;
+    const field = "linux.resources." + r.name;
+    if (r.name == "memory.kernel" || r.name == "memory.kernelTCP") {
+      d.warnings.push(field + ": ignored, as runc ignores kernel memory limits");
+      continue;
+    }
+    if (r.name == "memory.disableOOMKiller" && r.value == "false") continue;
+    if (!cg.present || at < 0) return invalid(field + ": needs a cgroup v1 memory controller (cgroup v2 has no such setting)");
+    if (r.name == "memory.disableOOMKiller") {
+      if (r.value != "true") return invalid(field + ": not true or false");
+      cg.writes[at].push(new Write("memory", "memory.oom_control", "1"));
+      continue;
+    }
+    const value = r.value;
+    let digits = value.length > 0 && value.length <= 3;
+    for (let k = 0; k < value.length; k++) if (value.charCodeAt(k) < 0x30 || value.charCodeAt(k) > 0x39) digits = false;
+    if (!digits || I32.parseInt(value) > 100) return invalid(field + ": \"" + value + "\" is not 0 to 100");
+    cg.writes[at].push(new Write("memory", "memory.swappiness", value));
+  }
+  return null;
+}
+
 /**
  * linux.resources' fields → the cgroup module's limits on `cg`. At create, -1 (and a pids
  * limit of 0) mean "no limit": nothing to write. At `update` a pids limit of -1 or 0 lifts
@@ -462,6 +544,8 @@ export function ociLimits(resources: OciPair[], cg: CgroupRequest, update: bool)
   for (let i = 0; i < resources.length; i++) {
     const r = resources[i];
     const at = RESOURCE_FIELDS.indexOf(r.name);
+    // At create memoryExtras reads these; `update` does not take them.
+    if (at < 0 && !update && MEMORY_EXTRAS.includes(r.name)) continue;
     if (at < 0) return invalid("linux.resources." + r.name + ": not supported by husk-runc");
     if (!cg.present) return invalid("linux.resources." + r.name + ": this host has no cgroup filesystem mounted");
     const pids = r.name == "pids.limit";
@@ -501,6 +585,16 @@ function writeSummary(plan: PlanWriter, req: OciRequest, d: OciDecisions): void 
       w.str("path", containerDir(cg, cg.used[i]), PATH_MAX);
       w.end();
     }
+  }
+  if (d.ignoredCaps.length > 0) {
+    let names = d.ignoredCaps.join(", ");
+    if (names.length > 1024) names = names.substring(0, 1024) + "…";
+    d.warnings.unshift("process.capabilities: ignoring unknown capabilities " + names);
+  }
+  for (let i = 0; i < d.warnings.length; i++) {
+    w.begin(ANS_OCI_WARNING, "oci-warning");
+    w.str("text", d.warnings[i], STR_MAX);
+    w.end();
   }
   if (w.ok) store<u64>(changetype<usize>(w.buf) + HEADER_SIZE, <u64>w.len);
 }
@@ -563,10 +657,14 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   for (let i = 0; i < d.sysctlPaths.length; i++) plan.writeFile(d.sysctlPaths[i], req.sysctls[i].value);
   if ((d.newNamespaces & CLONE_NEWNET) != 0) plan.loopbackUp();
   plan.mount("", "/", "", d.propagation, "");
+  // The rootfs bound on itself before its mounts are made, as runc does: PIVOT_ROOT then
+  // finds a mount's root and pivots onto it as it is, instead of binding it again, which
+  // would not copy the config's unbindable mounts.
+  plan.bind(req.root, req.root, BIND_RECURSIVE);
   plan.setRoot(req.root);
   mountOps(plan, req.mounts, req.bundle, cg, cgroupNs);
   deviceOps(plan, mountsDev(req.mounts), hasDevpts(req));
-  for (let i = 0; i < req.devices.length; i++) plan.bind(req.devices[i].hostPath, <string>insideRoot(req.devices[i].path), BIND_CREATE);
+  deviceEntryOps(plan, req, d);
   const cwd = insideRoot(req.cwd);
   if (cwd !== null) plan.mkdir(cwd, 0o755);
   pathOps(plan, req.masked, req.readonly);
@@ -586,8 +684,10 @@ function writePlan(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
  * order): CLONE makes nothing (what it made would belong to the host's user namespace); the
  * process joins its cgroups as host root, enters the time namespace (if joined), then the user
  * namespace, becomes its root, and makes the new namespaces, which are the joined one's own; a
- * new pid namespace takes only children, so it forks (PID_FORK: the child is the container's
- * process, pid 1; its parent stays as husk's init for it).
+ * new pid namespace takes only children, so it forks: the child is the container's process,
+ * pid 1. At `create` the parent exits (PID_FORK_ORPHAN), so the child is the engine's
+ * subreaper's, as runc leaves it; in the foreground (`run`, no FIFO) the launcher monitors
+ * the parent, which stays as husk's init for it (PID_FORK).
  */
 function writeJoinedUser(plan: PlanWriter, req: OciRequest, d: OciDecisions): void {
   plan.clone(0);
@@ -598,7 +698,10 @@ function writeJoinedUser(plan: PlanWriter, req: OciRequest, d: OciDecisions): vo
   plan.user(0, 0, new Array<u64>());
   const fresh = d.newNamespaces & ~CLONE_NEWTIME;
   if (fresh != 0) plan.unshare(fresh);
-  if ((fresh & CLONE_NEWPID) != 0) plan.pidFork();
+  if ((fresh & CLONE_NEWPID) != 0) {
+    if (req.execFifo.length > 0) plan.pidForkOrphan();
+    else plan.pidFork();
+  }
 }
 
 function hasHooks(req: OciRequest, kind: u64): bool {

@@ -24,6 +24,8 @@ export const ANS_USERNS_RANGE: u16 = 0x01a3;
 export const ANS_USERNS_NOTE: u16 = 0x0370;
 /** `--userns auto`: where its ids came from (docs/core-abi.md "Rootless"), for `husk plan`. */
 export const ANS_USERNS_CHOICE: u16 = 0x0371;
+/** ociPlan: what of config.json it ignored as runc does (docs/core-abi.md "ociPlan"); one line each. */
+export const ANS_OCI_WARNING: u16 = 0x03a0;
 
 /** The namespaces the container gets new (CLONE_NEW* bits, TIME included); the rest are husk's. */
 export function newNamespaces(req: PlanRequest): u64 {

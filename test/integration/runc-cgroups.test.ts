@@ -99,6 +99,19 @@ describe('husk-runc cgroups', () => {
     for (const d of dirs) expect(existsSync(d)).toBe(false);
   });
 
+  it('memory.swappiness and disableOOMKiller are written to the v1 memory cgroup; kernel and kernelTCP ignored with a warning, as runc', (ctx) => {
+    const dir = bundle(['true'], (cfg) => (cfg.linux.resources = { ...cfg.linux.resources, memory: { limit: 67108864, kernel: 67108864, kernelTCP: 67108864, swappiness: 10, disableOOMKiller: true } }));
+    const made = runc(['create', '--bundle', dir, 'm1']);
+    if (made.stderr.includes('needs a cgroup v1 memory controller')) ctx.skip(); // a pure v2 host
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stderr).toBe('husk-runc: warning: linux.resources.memory.kernel: ignored, as runc ignores kernel memory limits\n' +
+      'husk-runc: warning: linux.resources.memory.kernelTCP: ignored, as runc ignores kernel memory limits\n');
+    const memory = cgroupDirsOf('m1').find((d) => existsSync(join(d, 'memory.swappiness')))!;
+    expect(readFileSync(join(memory, 'memory.swappiness'), 'utf8')).toBe('10\n');
+    expect(readFileSync(join(memory, 'memory.oom_control'), 'utf8')).toMatch(/^oom_kill_disable 1$/m);
+    expect(runc(['delete', '--force', 'm1']).status).toBe(0);
+  });
+
   it('a cgroupsPath that escapes or names nothing is still refused by name', () => {
     for (const path of ['/..', '/../x', '/a/../b', '/']) {
       const dir = bundle(['true'], (cfg) => (cfg.linux.cgroupsPath = path));

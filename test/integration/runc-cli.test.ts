@@ -142,6 +142,42 @@ describe('husk-runc on a bundle', () => {
     expect(r.stdout).toMatch(/ro/);
   });
 
+  it('a program that does not exist: create succeeds and start fails it with 127, as runc 1.1.5 does (runtime-tools creates bundles whose program comes later)', async () => {
+    const dir = bundle(['/no/such/program']);
+    const created = runc(['create', '--bundle', dir, 'missing']);
+    expect(created.status, created.stderr).toBe(0);
+    expect(stateOf('missing').status).toBe('created');
+    expect(runc(['start', 'missing']).status).toBe(0);
+    await waitFor('the init to end', () => stateOf('missing').status === 'stopped');
+    expect(runc(['delete', 'missing']).status).toBe(0);
+  });
+
+  it('kill right after start reaches the program, not the init on its way to exec: start returns once the program runs', async () => {
+    for (const signal of ['TERM', 'USR1', 'USR2']) {
+      const dir = bundle(['sh', '-c', `trap 'touch /${signal}' ${signal}; sleep 10 & wait $!`], (c) => (c.root.readonly = false));
+      const id = `sig-${signal.toLowerCase()}`;
+      expect(runc(['create', '--bundle', dir, id]).status).toBe(0);
+      expect(runc(['start', id]).status).toBe(0);
+      // The shell still needs a moment to set its trap after exec: runtime-tools' killsig asks
+      // `state` first (one call), as here.
+      expect(stateOf(id).status).toBe('running');
+      expect(runc(['kill', id, signal]).status).toBe(0);
+      await waitFor(`${id} to stop`, () => stateOf(id).status === 'stopped');
+      expect(existsSync(join(dir, 'rootfs', signal)), signal).toBe(true);
+      expect(runc(['delete', id]).status).toBe(0);
+    }
+  });
+
+  it('an unknown capability name is ignored with a warning, as runc 1.1 ignores it; the known ones are set', () => {
+    const dir = bundle(['sh', '-c', 'grep -E "^CapBnd" /proc/self/status'], (c) => {
+      c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_TEST'], effective: ['CAP_KILL'], permitted: ['CAP_KILL', 'CAP_TEST'] };
+    });
+    const r = runc(['run', '--bundle', dir, 'capunknown']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('husk-runc: warning: process.capabilities: ignoring unknown capabilities CAP_TEST\n');
+    expect(r.stdout).toMatch(/CapBnd:\s+0000000000000020/);
+  });
+
   it('linux.seccomp: a syscall the profile refuses fails with its errno', () => {
     const dir = bundle(['sh', '-c', 'mkdir /made || echo refused; grep ^Seccomp: /proc/self/status'], (c) => {
       c.root.readonly = false;

@@ -43,6 +43,19 @@ describe('husk-runc hooks', () => {
     expect(readFileSync(out('poststop'), 'utf8')).toMatch(/; stop arg0/);
   });
 
+  it('poststart reads the started container\'s state (running, its pid) even when its process has already ended', () => {
+    const out = (n: string) => join(bundles, `hook-quick-${n}`);
+    const dir = bundle(['true'], (c) => (c.hooks = { poststart: [writer(out('poststart'))] }));
+    expect(runc(['create', '--bundle', dir, 'hq']).status).toBe(0);
+    const pid = stateOf('hq').pid;
+    // `true` has ended by the time start (Node's path: it has a poststart hook) reads the state
+    // (runtime-tools' hooks_stdin saw `stopped` and pid 0 there).
+    const started = runc(['start', 'hq']);
+    expect(started.status, started.stderr).toBe(0);
+    expect(stateIn(out('poststart'))).toMatchObject({ id: 'hq', pid, status: 'running' });
+    expect(runc(['delete', '--force', 'hq']).status).toBe(0);
+  });
+
   it('in the foreground, poststart runs once the process started and poststop after it ended', () => {
     const out = (n: string) => join(bundles, `fg-${n}`);
     const dir = bundle(['sh', '-c', 'exit 5'], (c) => (c.hooks = { poststart: [writer(out('poststart'))], poststop: [writer(out('poststop'))] }));

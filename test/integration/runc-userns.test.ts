@@ -125,6 +125,11 @@ describe('husk-runc user and time namespaces', () => {
     expect(ns(pid, 'time')).toBe(ns(owner, 'time'));
     for (const t of ['pid', 'mnt', 'net']) expect(ns(pid, t)).not.toBe(ns(owner, t));
     expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Uid:\s+100000\s/m);
+    // As runc leaves it: the engine's subreaper's (here whoever reaps orphans), not a husk init
+    // that made its pid namespace and stayed as its parent.
+    const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    const parentMadeIt = ppid !== 1 && readlinkSync(`/proc/${ppid}/ns/pid_for_children`) === ns(pid, 'pid');
+    expect(parentMadeIt).toBe(false);
     expect(runc(['kill', 'j2', 'KILL']).status).toBe(0);
     await waitFor('j2 to stop', () => stateOf('j2').status === 'stopped');
     expect(runc(['delete', 'j2']).status).toBe(0);

@@ -88,3 +88,42 @@ describe('ociPlan --preserve-fds', () => {
     expect(() => ociPlan(config(), { bundle: '/b', preserveFds: 1025 })).toThrow('--preserve-fds: 1025 is over 1024');
   });
 });
+
+describe('ociPlan linux.resources.memory fields docker has no flag for', () => {
+  const config = (memory: unknown) => {
+    const c: any = defaultSpec(false);
+    c.process.terminal = false;
+    c.process.args = ['true'];
+    c.linux.resources.memory = memory;
+    return c;
+  };
+  const refusal = (c: unknown, hierarchies = HYBRID) => {
+    try {
+      ociPlan(c, { bundle: '/b', cgroup: cg(hierarchies) });
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('not refused');
+  };
+  it('swappiness and disableOOMKiller are written to the v1 memory controller; kernel and kernelTCP ignored with a warning, as runc', () => {
+    const answer = ociPlan(config({ limit: 67108864, kernel: 67108864, kernelTCP: 67108864, swappiness: 10, disableOOMKiller: true }), { bundle: '/b', cgroup: cg(HYBRID) });
+    const written = describePlanBytes(answer.plan).ops.filter((o) => o.name === 'CGROUP_WRITE').map((o) => `${o.args.path}=${o.args.value}`);
+    expect(written).toEqual(expect.arrayContaining([
+      '/sys/fs/cgroup/memory/machine/box/memory.limit_in_bytes=67108864',
+      '/sys/fs/cgroup/memory/machine/box/memory.swappiness=10',
+      '/sys/fs/cgroup/memory/machine/box/memory.oom_control=1',
+    ]));
+    expect(answer.summary.warnings).toEqual([
+      'linux.resources.memory.kernel: ignored, as runc ignores kernel memory limits',
+      'linux.resources.memory.kernelTCP: ignored, as runc ignores kernel memory limits',
+    ]);
+    expect(describePlanBytes(ociPlan(config({ disableOOMKiller: false }), { bundle: '/b', cgroup: cg(HYBRID) }).plan).ops.some((o) => o.name === 'CGROUP_WRITE' && String(o.args.path).endsWith('oom_control'))).toBe(false);
+  });
+  it('refused by name on cgroup v2 (no such files) and out of range', () => {
+    expect(refusal(config({ swappiness: 10 }), V2)).toBe('linux.resources.memory.swappiness: needs a cgroup v1 memory controller (cgroup v2 has no such setting)');
+    expect(refusal(config({ disableOOMKiller: true }), V2)).toBe('linux.resources.memory.disableOOMKiller: needs a cgroup v1 memory controller (cgroup v2 has no such setting)');
+    expect(refusal(config({ swappiness: 101 }))).toBe('linux.resources.memory.swappiness: "101" is not 0 to 100');
+    // `update` does not take them (as before: refused by name).
+    expect(() => writes({ memory: { swappiness: 10 } })).toThrow('linux.resources.memory.swappiness: not supported by husk-runc');
+  });
+});

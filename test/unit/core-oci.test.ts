@@ -51,6 +51,27 @@ describe('ociPlan', () => {
     expect(names(config((c) => (c.linux.namespaces = [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }])))).toContain('LOOPBACK_UP');
   });
 
+  it('a joined user namespace with a new pid namespace: at create the forking parent exits (PID_FORK_ORPHAN), in the foreground it stays as init (PID_FORK)', () => {
+    const c = config((c) => c.linux.namespaces.push({ type: 'user', path: '/proc/7/ns/user' }));
+    expect(names(c, { execFifo: '/run/x/box/exec.fifo' })).toContain('PID_FORK_ORPHAN');
+    expect(names(c, { execFifo: '/run/x/box/exec.fifo' })).not.toContain('PID_FORK');
+    expect(names(c)).toContain('PID_FORK');
+    expect(names(c)).not.toContain('PID_FORK_ORPHAN');
+  });
+
+  it('an unknown capability is ignored with a warning, as runc 1.1 does; the known ones are kept', () => {
+    const c = config((c) => {
+      c.process.capabilities.bounding = ['CAP_KILL', 'CAP_NOPE'];
+      c.process.capabilities.permitted = ['CAP_KILL', 'CAP_NOPE', 'CAP_OTHER'];
+    });
+    const answer = ociPlan(c, { bundle, hookState });
+    expect(answer.summary.warnings).toEqual(['process.capabilities: ignoring unknown capabilities CAP_NOPE, CAP_OTHER']);
+    const caps = opsOf(c).filter(([n]) => n === 'CAPS');
+    expect(caps.at(-1)![1].bounding).toBe(1 << 5);
+    expect(caps.at(-1)![1].permitted).toBe(1 << 5);
+    expect(ociPlan(config(), { bundle, hookState }).summary.warnings).toBeUndefined();
+  });
+
   it('hostname: set in a uts namespace joined by path (as runc); refused with the host\'s or with a new user namespace', () => {
     const joined = (c: any) => {
       c.hostname = 'h';
@@ -134,7 +155,6 @@ describe('ociPlan', () => {
       c.mounts[0].gidMappings = [{ containerID: 0, hostID: 1, size: 1 }];
     }))).toBe('mounts[0]: an idmapped mount (uidMappings, idmap) must be a bind mount');
     expect(refusal(config((c) => (c.mounts[0].mapping = 1)))).toBe('mounts[0].mapping: not supported by husk-runc');
-    expect(refusal(config((c) => (c.process.capabilities.bounding = ['CAP_NOPE'])))).toBe('process.capabilities.bounding: unknown capability "CAP_NOPE"');
     expect(refusal(config((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }])))).toMatch(/^process\.rlimits\[0\]\.type/);
     expect(refusal(config((c) => (c.linux.namespaces = [{ type: 'pid' }])))).toMatch(/needs a new mount namespace/);
     expect(refusal(config((c) => (c.linux.namespaces.push({ type: 'user' }))))).toBe('linux.uidMappings: a user namespace needs its mappings');
@@ -153,15 +173,46 @@ describe('ociPlan', () => {
     expect(refusal(config((c) => (c.process.cwd = 'rel')))).toMatch(/^process\.cwd/);
   });
 
-  it('linux.devices: the host node found for each entry is bound in, with create', () => {
-    const c = config((c) => (c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }]));
+  it('linux.devices: made by mknod with the entry\'s mode and owner (defaults 0666, 0:0), a FIFO too, before PIVOT_ROOT', () => {
+    const c = config((c) => (c.linux.devices = [
+      { path: '/dev/test1', type: 'c', major: 10, minor: 666, fileMode: 0o660, uid: 1, gid: 5 },
+      { path: '/dev/test2', type: 'b', major: 8, minor: 300 },
+      { path: '/dev/test3', type: 'p', fileMode: 0o600 },
+    ]));
+    const ops = describePlanBytes(ociPlan(c, { bundle }).plan).ops;
+    const made = ops.filter((o) => o.name === 'MKNOD_DEV').map((o) => plain(Object.values(o.args)));
+    // 8:300 is the kernel's 32-bit dev_t: minor's low byte, major << 8, minor's rest << 12.
+    expect(made).toEqual([
+      ['dev/test1', 0o20660, (10 << 8) | (666 & 0xff) | ((666 & ~0xff) << 12), 1, 5],
+      ['dev/test2', 0o60666, (8 << 8) | (300 & 0xff) | ((300 & ~0xff) << 12), 0, 0],
+      ['dev/test3', 0o10600, 0, 0, 0],
+    ]);
+    expect(ops.findIndex((o) => o.name === 'MKNOD_DEV')).toBeLessThan(ops.findIndex((o) => o.name === 'PIVOT_ROOT'));
+    expect(refusal(config((c) => (c.linux.devices = [{ path: '/dev/x', type: 'c', major: 10, minor: 229, fileMode: 0o10600 }])))).toBe('linux.devices[0].fileMode: 010600 is not a permission mode (at most 07777)');
+    expect(refusal(config((c) => (c.linux.devices = [{ path: '/dev/x', type: 's' }])))).toBe('linux.devices[0].type: "s" is not a device type (c, u, b or p)');
+  });
+
+  it('linux.devices in a user namespace: the host node found for each entry is bound in, with create (mknod of a device is not allowed there)', () => {
+    const userns = (c: any) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    };
+    const c = config((c) => {
+      userns(c);
+      c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
+    });
     const host = [{ path: '/dev/char/10:229', mode: 0o20600, uid: 0, gid: 0 }];
     const ops = describePlanBytes(ociPlan(c, { bundle, hostDevices: host }).plan).ops;
     const bind = ops.find((o) => o.name === 'BIND' && o.args.target === 'dev/fuse');
     expect(bind?.args.source).toBe('/dev/char/10:229');
+    expect(ops.some((o) => o.name === 'MKNOD_DEV')).toBe(false);
     expect(ops.findIndex((o) => o.name === 'BIND' && o.args.target === 'dev/fuse')).toBeLessThan(ops.findIndex((o) => o.name === 'PIVOT_ROOT'));
-    expect(refusal(c)).toBe("linux.devices[0]: this host has no c 10:229 device to bind (husk-runc binds the host's device nodes)");
-    expect(() => ociPlan(config((c) => (c.linux.devices = [{ path: '/dev/x', type: 'c', major: 10, minor: 229, uid: 5 }])), { bundle, hostDevices: host })).toThrow(/^linux\.devices\[0\]\.uid\/gid: 5:/);
+    expect(refusal(c)).toBe("linux.devices[0]: this host has no c 10:229 device to bind (in a user namespace husk-runc binds the host's device nodes, as runc does)");
+    expect(() => ociPlan(config((c) => {
+      userns(c);
+      c.linux.devices = [{ path: '/dev/x', type: 'c', major: 10, minor: 229, uid: 5 }];
+    }), { bundle, hostDevices: host })).toThrow(/^linux\.devices\[0\]\.uid\/gid: 5:/);
   });
 
   it('a user namespace: its maps are written right after CLONE, the process becomes its root first; a time namespace is made before CLONE', () => {

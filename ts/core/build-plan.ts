@@ -559,6 +559,7 @@ export const ANSWER = {
   NET_CHOSEN6: 0x035e,
   USERNS_NOTE: 0x0370,
   USERNS_CHOICE: 0x0371,
+  OCI_WARNING: 0x03a0,
 } as const;
 
 /** What the core chose for a container on a network (docs/core-abi.md "Networks"). */
@@ -609,6 +610,8 @@ export interface PlanSummary {
   usernsNote?: string;
   /** `--userns auto`: where its ids came from (the core's words, for `husk plan`). */
   usernsChoice?: string;
+  /** ociPlan: what of config.json it ignored, as runc ignores it (husk-runc prints each as a warning). */
+  warnings?: string[];
   /** With an image config: the command run (entrypoint and arguments, merged as docker does). */
   command?: string[];
   /** With an image config: the image's StopSignal (SIGTERM when it has none). */
@@ -670,6 +673,9 @@ export function decodeSummary(frames: Uint8Array): PlanSummary {
         break;
       case ANSWER.USERNS_CHOICE:
         out.usernsChoice = r.str();
+        break;
+      case ANSWER.OCI_WARNING:
+        (out.warnings ??= []).push(r.str());
         break;
       case ANSWER.COMMAND:
         out.command = r.strs();

@@ -15,6 +15,10 @@ function bits(value: bigint, table: readonly (readonly [bigint, string])[]): str
 const q = (s: string): string => (s === '' || /[\s"\\]/.test(s) ? JSON.stringify(s) : s);
 const mode = (m: bigint): string => `0${m.toString(8)}`;
 const mask = (m: bigint): string => `0x${m.toString(16)}`;
+/** BIND's flags bits 3-9 (docs/protocol.md BIND). */
+const BIND_ATTRIBUTES: readonly (readonly [bigint, string])[] = [
+  [8n, 'nosuid'], [16n, 'nodev'], [32n, 'noexec'], [64n, 'noatime'], [128n, 'strictatime'], [256n, 'relatime'], [512n, 'nodiratime'],
+];
 /** MAJOR:MINOR of a Linux dev_t as MKNOD carries it (32 bits: glibc's makedev). */
 const devNumbers = (d: bigint): string => `${((d >> 8n) & 0xfffn)}:${(d & 0xffn) | ((d >> 12n) & 0xfff00n)}`;
 
@@ -52,7 +56,7 @@ function opWords(op: Pick<DescribedOp, 'name' | 'args'>): string {
     case 'SYMLINK':
       return `symlink ${a.linkpath} -> ${a.target}`;
     case 'BIND': {
-      const f = [a.flags & 1n ? 'recursive' : '', a.flags & 2n ? 'read-only' : '', a.flags & 4n ? 'create target' : '']
+      const f = [a.flags & 1n ? 'recursive' : '', a.flags & 2n ? 'read-only' : '', a.flags & 4n ? 'create target' : '', ...BIND_ATTRIBUTES.map(([bit, name]) => (a.flags & bit ? name : ''))]
         .filter(Boolean)
         .join(', ');
       return `bind ${a.source} on ${a.target}${f ? ` (${f})` : ''}`;

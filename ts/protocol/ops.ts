@@ -122,6 +122,8 @@ export const OPS: readonly OpSpec[] = [
   spec(0x00c9, 'SECCOMP_LISTENER', 'pre-clone', ['path', 'str'], ['state_prefix', 'str'], ['state_middle', 'str'], ['state_suffix', 'str']),
   // An OCI idmapped bind mount: `source` idmapped through these maps (empty: the container's), sent as `slot` (docs/protocol.md "Idmapped trees").
   spec(0x00ca, 'IDMAP_MOUNT', 'parent', ['source', 'str'], ['slot', 'u64'], ['uid_map', 'str'], ['gid_map', 'str'], ['flags', 'u64']),
+  spec(0x00f0, 'MKNOD_DEV', 'container', ['path', 'str'], ['mode', 'u64'], ['rdev', 'u64'], ['uid', 'u64'], ['gid', 'u64']),
+  spec(0x00f1, 'PID_FORK_ORPHAN', 'container'),
   spec(0x0083, 'PIN_NEW', 'control', ['flags', 'u64'], ['dir', 'str']),
   spec(0x0084, 'UNPIN', 'control', ['path', 'str']),
   spec(0x0085, 'PIN', 'parent', ['nstype', 'u64'], ['path', 'str']),

@@ -19,6 +19,7 @@ import { OP_BY_NAME } from '../protocol/ops.js';
 import { claimDir, fifoPath, ociState, removeDir, writeState } from './state.js';
 import { destroy } from './commands.js';
 import { runHooks } from './hooks.js';
+import { warn } from './log.js';
 import type { Hooks } from './hooks.js';
 import type { RuncState } from './state.js';
 import { startContainer } from './start.js';
@@ -160,6 +161,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
       hookState: { id: cmd.id, bundle: cmd.bundle, annotations },
       processState: { id: cmd.id, bundle: cmd.bundle, annotations, status: 'creating' },
     });
+    for (const w of answer.summary.warnings ?? []) warn(global, w);
     const hooks: Hooks = hooksOf((cfg as { hooks?: unknown }).hooks);
     const st: RuncState = {
       id: cmd.id,
@@ -190,7 +192,7 @@ export async function createCommand(global: RuncGlobal, cmd: CreateCommand): Pro
     const trace = (ev: { kind: string }) => {
       if (ev.kind !== 'started' || !foreground) return;
       try {
-        runHooks(hooks, 'poststart', { ...ociState(global.root, st), status: 'running' });
+        runHooks(hooks, 'poststart', { ...ociState(global.root, st), status: 'running', pid: st.pid });
       } catch (err) {
         poststart = err;
       }

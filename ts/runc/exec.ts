@@ -87,6 +87,8 @@ export async function execCommand(root: string, cmd: ExecCommand): Promise<numbe
     if (err instanceof CoreError) throw new RuncError(err.message);
     throw err;
   }
+  const { warn } = await import('./log.js');
+  for (const w of answer.summary.warnings ?? []) warn(undefined, w);
   try {
     const launched = await runPlan(answer.plan, {
       forward: !cmd.detach,

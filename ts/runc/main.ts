@@ -1,10 +1,10 @@
 // husk-runc: runc's command line over husk's core and launcher (docs/runc-cli.md), for the
 // engines that call a runtime by path (podman --runtime, containerd's runc shim). Errors are
 // one line on stderr (and in --log, as text or JSON), exit status 1, as runc's.
-import { appendFileSync } from 'node:fs';
 import { escapeControls, HuskError } from '../errors.js';
 import { parseRuncArgs, RuncError } from './args.js';
 import type { RuncGlobal } from './args.js';
+import { log } from './log.js';
 
 export const HUSK_RUNC_VERSION = '0.1.0';
 const SPEC_VERSION = '1.0.2';
@@ -40,17 +40,6 @@ Global options:
   --systemd-cgroup     refused: husk-runc manages cgroupfs paths only
   -v, --version        print the version
 `;
-
-function log(global: RuncGlobal | undefined, level: 'error' | 'debug', msg: string): void {
-  if (global?.log === undefined) return;
-  const time = new Date().toISOString();
-  const line = global.logFormat === 'json' ? JSON.stringify({ level, msg, time }) : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
-  try {
-    appendFileSync(global.log, `${line}\n`);
-  } catch {
-    // a log we cannot write must not hide the error itself
-  }
-}
 
 function messageOf(err: unknown): string {
   if (err instanceof RuncError || err instanceof HuskError) return err.message;

@@ -29,5 +29,7 @@ export async function startContainer(root: string, id: string): Promise<void> {
   }
   unlinkSync(path);
   const { runHooks } = await import('./hooks.js');
-  runHooks(st.hooks, 'poststart', ociState(root, st));
+  // The state poststart hooks read is the started container's (running, its pid), even when
+  // its process has already ended by the time they run (runtime-tools' hooks_stdin).
+  runHooks(st.hooks, 'poststart', { ...ociState(root, st), status: 'running', pid: st.pid });
 }
