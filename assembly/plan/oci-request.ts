@@ -55,6 +55,8 @@ export const REQ_OCI_PERSONALITY: u32 = 0x033b;
 export const REQ_OCI_SECCOMP_LISTENER: u32 = 0x0365;
 /** An idmapped bind mount: the OCI_MOUNT before it has uidMappings/gidMappings or idmap/ridmap. */
 export const REQ_OCI_MOUNT_IDMAP: u32 = 0x0366;
+/** config.json `ociVersion` as written (checked: SemVer, runtime-spec 1.x). */
+export const REQ_OCI_VERSION: u32 = 0x03a1;
 
 /** One entry of `linux.devices`, with the host's node of that type and number (or none). */
 export const REQ_OCI_DEVICE: u32 = 0x032c;
@@ -147,6 +149,8 @@ export class OciRequest {
   rlimits: OciRlimit[] = [];
   options: u64 = 0;
   hasHostname: bool = false;
+  /** `ociVersion`, when config.json has one. */
+  version: string | null = null;
   hostname: string = "";
   namespaces: OciNamespace[] = [];
   mounts: OciMount[] = [];
@@ -284,6 +288,9 @@ function decodeItem(type: u32, f: Fields, req: OciRequest, where: string): Failu
     case REQ_OCI_OPTIONS:
       req.options = f.u64("flags");
       if ((req.options & ~OCI_OPTIONS_KNOWN) != 0) return malformed(where + ": unknown option bits");
+      break;
+    case REQ_OCI_VERSION:
+      req.version = f.str("version", 256);
       break;
     case REQ_OCI_HOSTNAME:
       req.hasHostname = true;
@@ -481,10 +488,51 @@ export function genericField(field: string): string {
   return out;
 }
 
-/** The first field husk-runc does not support, or null. */
+/**
+ * The top-level properties runtime-spec 1.x defines. Any other top-level property is unknown:
+ * the spec says a runtime must ignore it (runtime-tools' misc_props checks), so it is ignored
+ * with a warning; a defined one husk-runc does not act on (`windows`, `domainname`…) is refused.
+ */
+const SPEC_TOP_LEVEL: string[] = [
+  "ociVersion", "root", "mounts", "process", "hostname", "domainname", "hooks", "annotations",
+  "linux", "solaris", "windows", "vm", "zos",
+];
+
+/** A top-level property runtime-spec does not define (ignored with a warning). */
+export function unknownTopLevel(field: string): bool {
+  return field.indexOf(".") < 0 && field.indexOf("[") < 0 && !SPEC_TOP_LEVEL.includes(field);
+}
+
+/** The first field husk-runc does not support, or null (unknown top-level properties aside). */
 export function unsupportedField(req: OciRequest): string | null {
   for (let i = 0; i < req.fields.length; i++) {
+    if (unknownTopLevel(req.fields[i])) continue;
     if (!SUPPORTED_FIELDS.includes(genericField(req.fields[i]))) return req.fields[i];
   }
   return null;
+}
+
+/** Whether `v` is a SemVer 2.0 version (MAJOR.MINOR.PATCH, numbers without leading zeros, optional -pre and +build of [0-9A-Za-z.-]). */
+export function isSemVer(v: string): bool {
+  let i = 0;
+  for (let part = 0; part < 3; part++) {
+    const start = i;
+    while (i < v.length && v.charCodeAt(i) >= 0x30 && v.charCodeAt(i) <= 0x39) i++;
+    if (i == start || i - start > 9) return false;
+    if (i - start > 1 && v.charCodeAt(start) == 0x30) return false;
+    if (part < 2) {
+      if (i >= v.length || v.charCodeAt(i) != 0x2e) return false;
+      i++;
+    }
+  }
+  if (i == v.length) return true;
+  const sep = v.charCodeAt(i);
+  if (sep != 0x2d && sep != 0x2b) return false;
+  if (i + 1 >= v.length) return false;
+  for (let j = i + 1; j < v.length; j++) {
+    const c = v.charCodeAt(j);
+    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x2e || (c == 0x2b && sep == 0x2d);
+    if (!ok) return false;
+  }
+  return v.charCodeAt(v.length - 1) != 0x2e;
 }

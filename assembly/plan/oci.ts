@@ -20,7 +20,7 @@ import { searchPath, STATUS_FAILED, STATUS_NOT_EXECUTABLE, STATUS_NOT_FOUND } fr
 import { BIND_CREATE, BIND_RECURSIVE, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, ID_LIMIT, MS_RDONLY, MS_REC } from "./linux";
 import { checkIdmapped, checkMounts, checkPaths, deviceOps, idmapMountOps, insideRoot, mountOps, mountOptionNames, mountsDev, MS_REMOUNT, pathOps, propagationOf } from "./oci-mounts";
 import {
-  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, HOOK_NO_TIMEOUT, OciHook, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciIdMap, OciPair, OciRequest, UMASK_UNSET, unsupportedField,
+  asField, DEVICE_ANY, decodeOciRequest, HOOK_KINDS, HOOK_NO_TIMEOUT, OciHook, OCI_DIE_WITH_PARENT, OCI_NO_NEW_PRIVS, OCI_TERMINAL, OCI_TRACE, OciDeviceRule, OciIdMap, OciPair, OciRequest, UMASK_UNSET, unsupportedField, unknownTopLevel, isSemVer,
 } from "./oci-request";
 import { ANS_CGROUP_DIR, ANS_OCI_WARNING, ANS_SUMMARY } from "./summary";
 import { chunks, Filter, seccompFilter } from "../seccomp/entry";
@@ -108,6 +108,14 @@ export function ociPlan(len: i32): i32 {
 }
 
 function decide(req: OciRequest, d: OciDecisions): Failure | null {
+  const version = req.version;
+  if (version !== null) {
+    if (!isSemVer(version)) return invalid("ociVersion: \"" + version + "\" is not a SemVer version (runtime-spec: MAJOR.MINOR.PATCH)");
+    if (!version.startsWith("1.")) return invalid("ociVersion: \"" + version + "\": husk-runc reads runtime-spec 1.x");
+  }
+  for (let i = 0; i < req.fields.length; i++) {
+    if (unknownTopLevel(req.fields[i])) d.warnings.push(req.fields[i] + ": unknown property ignored, as runtime-spec says");
+  }
   const field = unsupportedField(req);
   if (field !== null) {
     return invalid(field + ": not supported by husk-runc");

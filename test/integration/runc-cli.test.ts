@@ -178,6 +178,17 @@ describe('husk-runc on a bundle', () => {
     expect(r.stdout).toMatch(/CapBnd:\s+0000000000000020/);
   });
 
+  it('an unknown top-level property runs with a warning (runtime-spec); ociVersion "invalid" is refused before anything is made', () => {
+    const dir = bundle(['true'], (c) => (c.unknown = 'unknown'));
+    const r = runc(['run', '--bundle', dir, 'propunknown']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('husk-runc: warning: unknown: unknown property ignored, as runtime-spec says\n');
+    const bad = runc(['create', '--bundle', bundle(['true'], (c) => (c.ociVersion = 'invalid')), 'badversion']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('husk-runc: ociVersion: "invalid" is not a SemVer version (runtime-spec: MAJOR.MINOR.PATCH)\n');
+    expect(runc(['state', 'badversion']).status).toBe(1);
+  });
+
   it('linux.seccomp: a syscall the profile refuses fails with its errno', () => {
     const dir = bundle(['sh', '-c', 'mkdir /made || echo refused; grep ^Seccomp: /proc/self/status'], (c) => {
       c.root.readonly = false;

@@ -72,6 +72,23 @@ describe('ociPlan', () => {
     expect(ociPlan(config(), { bundle, hookState }).summary.warnings).toBeUndefined();
   });
 
+  it('an unknown top-level property is ignored with a warning (runtime-spec); a defined one husk-runc does not act on is refused', () => {
+    const answer = ociPlan(config((c) => (c.unknown = 'x')), { bundle, hookState });
+    expect(answer.summary.warnings).toEqual(['unknown: unknown property ignored, as runtime-spec says']);
+    expect(names(config((c) => (c.unknown = 'x')))).toEqual(names(config()));
+    expect(refusal(config((c) => (c.windows = { layerFolders: ['C:\\x'] })))).toBe('windows: not supported by husk-runc');
+    expect(refusal(config((c) => (c.process.unknown = 1)))).toBe('process.unknown: not supported by husk-runc');
+  });
+
+  it('ociVersion: a SemVer 1.x version, or refused by name (runc refuses "invalid" too)', () => {
+    for (const v of ['1.0.0', '1.0.2-dev', '1.2.0', '1.0.0-rc.1+build.5', '1.10.3']) expect(() => ociPlan(config((c) => (c.ociVersion = v)), { bundle, hookState })).not.toThrow();
+    expect(refusal(config((c) => (c.ociVersion = 'invalid')))).toBe('ociVersion: "invalid" is not a SemVer version (runtime-spec: MAJOR.MINOR.PATCH)');
+    for (const v of ['1.0', '01.0.0', '1.0.0-', '1.0.0.', '1.0.0+', '', '1.0.0 ']) expect(refusal(config((c) => (c.ociVersion = v)))).toMatch(/^ociVersion: ".*" is not a SemVer version/);
+    expect(refusal(config((c) => (c.ociVersion = '2.0.0')))).toBe('ociVersion: "2.0.0": husk-runc reads runtime-spec 1.x');
+    expect(refusal(config((c) => (c.ociVersion = 1)))).toMatch(/^ociVersion: not a string/);
+    expect(() => ociPlan(config((c) => delete c.ociVersion), { bundle, hookState })).not.toThrow();
+  });
+
   it('hostname: set in a uts namespace joined by path (as runc); refused with the host\'s or with a new user namespace', () => {
     const joined = (c: any) => {
       c.hostname = 'h';

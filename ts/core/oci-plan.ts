@@ -27,6 +27,7 @@ export const OCI_REQUEST = {
   READONLY: 0x031c,
   SYSCTL: 0x031d,
   FIELD: 0x031f,
+  VERSION: 0x03a1,
   RESOURCE: 0x0320,
   DEVICE_RULE: 0x0321,
   DEVICE: 0x032c,
@@ -181,6 +182,8 @@ export function encodeOciRequest(cfg: Json, opts: OciPlanOptions): Uint8Array {
     w.begin(type).str(value).end();
   };
   for (const f of presentFields(cfg)) w.begin(OCI_REQUEST.FIELD).str(f).end();
+  const version = text(cfg.ociVersion, 'ociVersion');
+  if (version !== undefined) str(OCI_REQUEST.VERSION, 'ociVersion', version, 256);
 
   const root = object(cfg.root, 'root');
   const rootPath = text(root.path, 'root.path') ?? bad('root.path', 'missing');
