@@ -469,18 +469,8 @@ const fd_control_len = 16 + @sizeOf(fd_t); // CMSG_LEN(sizeof(int))
 
 /// Sends `fd` (SCM_RIGHTS) with one byte of data.
 pub fn send_fd(socket: fd_t, fd: fd_t, byte: u8) Error!void {
-    var data = [1]u8{byte};
-    var iov = IoVec{ .base = ptr(&data), .len = 1 };
-    var control = FdControl{ .len = fd_control_len, .level = SOL_SOCKET, .type = SCM_RIGHTS, .fd = fd, .padding = 0 };
-    const message = MsgHeader{ .name = 0, .name_len = 0, .iov = ptr(&iov), .iov_len = 1, .control = ptr(&control), .control_len = @sizeOf(FdControl), .flags = 0 };
-    const MSG_NOSIGNAL = 0x4000;
-    while (true) {
-        _ = check(linux.syscall3(.sendmsg, arg(socket), ptr(&message), MSG_NOSIGNAL)) catch |err| switch (err) {
-            error.INTR => continue,
-            else => return err,
-        };
-        return;
-    }
+    const data = [1]u8{byte};
+    return send_fd_with(socket, fd, &data);
 }
 
 /// Sends `fd` (SCM_RIGHTS) with `data` (not empty) on a stream socket; the rest of data
